@@ -1,0 +1,104 @@
+#include "layers.h"
+
+#include <cblas.h>
+#include <math.h>
+
+void dense_forward(float *y, const float *x, const float *W, const float *b, int B, int in, int out) {
+    // y (B, out) = x (B, in) . W^T (in, out)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
+    if (b)
+        for (int i = 0; i < B; i++) {
+            float *yi = y + (size_t)i * out;
+            for (int j = 0; j < out; j++) yi[j] += b[j];
+        }
+}
+
+void dense_backward(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W, int B,
+                    int in, int out) {
+    // dW (out, in) = dy^T (out, B) . x (B, in)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B, 1.0f, dy, out, x, in, 0.0f, dW, in);
+    if (db) {
+        for (int j = 0; j < out; j++) db[j] = 0.0f;
+        for (int i = 0; i < B; i++) {
+            const float *dyi = dy + (size_t)i * out;
+            for (int j = 0; j < out; j++) db[j] += dyi[j];
+        }
+    }
+    // dx (B, in) = dy (B, out) . W (out, in)
+    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
+}
+
+void sigmoid_forward(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+void sigmoid_backward(float *dx, const float *dy, const float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+void relu_forward(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void relu_backward(float *dx, const float *dy, const float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void tanh_forward(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+
+void tanh_backward(float *dx, const float *dy, const float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+void dropout_mask(float *mask, size_t n, float rate, rng_t *rng) {
+    const float keep_scale = 1.0f / (1.0f - rate);
+    // Compare 32 random bits against rate * 2^32: one draw per unit, exact in integer arithmetic.
+    const uint64_t cut = (uint64_t)((double)rate * 4294967296.0);
+    for (size_t i = 0; i < n; i++) mask[i] = (uint64_t)rng_u32(rng) >= cut ? keep_scale : 0.0f;
+}
+
+void dropout_forward(float *y, const float *x, const float *mask, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * mask[i];
+}
+
+void dropout_backward(float *dx, const float *dy, const float *mask, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * mask[i];
+}
+
+double softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int B, int C,
+                            int *correct) {
+    double loss = 0.0;
+    int hits = 0;
+    for (int i = 0; i < B; i++) {
+        const float *z = logits + (size_t)i * C;
+        float *p = probs + (size_t)i * C;
+        int arg = 0;
+        float zmax = z[0];
+        for (int c = 1; c < C; c++)
+            if (z[c] > zmax) zmax = z[c], arg = c;
+        double sum = 0.0;
+        for (int c = 0; c < C; c++) {
+            p[c] = expf(z[c] - zmax);
+            sum += p[c];
+        }
+        float inv = (float)(1.0 / sum);
+        for (int c = 0; c < C; c++) p[c] *= inv;
+        // -log p_y = log(sum) - (z_y - zmax): no log of a rounded-to-zero probability.
+        loss += log(sum) - (double)(z[labels[i]] - zmax);
+        hits += arg == labels[i];
+    }
+    if (correct) *correct = hits;
+    return loss / B;
+}
+
+void softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int B, int C) {
+    const float invB = 1.0f / (float)B;
+    for (int i = 0; i < B; i++) {
+        const float *p = probs + (size_t)i * C;
+        float *d = dlogits + (size_t)i * C;
+        for (int c = 0; c < C; c++) d[c] = p[c] * invB;
+        d[labels[i]] -= invB;
+    }
+}

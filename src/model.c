@@ -1,0 +1,222 @@
+#include "model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batchnorm.h"
+#include "layers.h"
+#include "util.h"
+
+#define MODEL_MAX_UNITS 65536
+#define MODEL_MAX_FLOATS ((size_t)1 << 31)  // 8 GiB of floats: far beyond an MLP on this machine
+
+const char *layer_kind_name(layer_kind_t k) {
+    switch (k) {
+    case LAYER_DENSE: return "dense";
+    case LAYER_BATCHNORM: return "batchnorm";
+    case LAYER_SIGMOID: return "sigmoid";
+    case LAYER_RELU: return "relu";
+    case LAYER_TANH: return "tanh";
+    case LAYER_DROPOUT: return "dropout";
+    }
+    return "?";
+}
+
+int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim, int classes, int max_batch) {
+    memset(m, 0, sizeof *m);
+    if (n_layers < 1) return bn_fail("model.layers: expected at least one layer");
+    if (max_batch < 1) return bn_fail("model: batch size must be positive");
+    layer_t *L = xcalloc((size_t)n_layers, sizeof(layer_t), "layers");
+    // Pass 1: shapes and sizes.
+    size_t n_w = 0, n_rest = 0, n_state = 0, n_act = 0;
+    int width = in_dim;
+    for (int i = 0; i < n_layers; i++) {
+        L[i].spec = specs[i];
+        L[i].in = width;
+        if (specs[i].kind == LAYER_DENSE) {
+            if (specs[i].units < 1 || specs[i].units > MODEL_MAX_UNITS) {
+                free(L);
+                return bn_fail("model.layers[%d].units: expected 1..%d, got %d", i, MODEL_MAX_UNITS,
+                               specs[i].units);
+            }
+            width = specs[i].units;
+            n_w += (size_t)L[i].in * width;
+            if (specs[i].bias) n_rest += (size_t)width;
+        } else if (specs[i].kind == LAYER_BATCHNORM) {
+            n_rest += 2 * (size_t)width;
+            n_state += 2 * (size_t)width;
+            n_act += (size_t)max_batch * width + 3 * (size_t)width;  // xhat, mean/var/invstd
+        } else if (specs[i].kind == LAYER_DROPOUT) {
+            n_act += (size_t)max_batch * width;  // mask
+        }
+        L[i].out = width;
+        n_act += 2 * (size_t)max_batch * width;  // y, dy
+    }
+    if (width != classes) {
+        free(L);
+        return bn_fail("model.layers[%d]: the last layer has %d outputs, but the data has %d classes "
+                       "(the softmax head needs one logit per class)",
+                       n_layers - 1, width, classes);
+    }
+    n_act += (size_t)max_batch * classes;  // probs
+    if (n_w + n_rest > MODEL_MAX_FLOATS || n_act > MODEL_MAX_FLOATS) {
+        free(L);
+        return bn_fail("model: %zu parameters and %zu activation values exceed the limit of %zu floats",
+                       n_w + n_rest, n_act, MODEL_MAX_FLOATS);
+    }
+    m->n_layers = n_layers;
+    m->layers = L;
+    m->in_dim = in_dim;
+    m->classes = classes;
+    m->max_batch = max_batch;
+    m->n_params = n_w + n_rest;
+    m->n_decay = n_w;
+    m->n_state = n_state;
+    m->params = xcalloc(m->n_params, sizeof(float), "parameters");
+    m->grads = xcalloc(m->n_params, sizeof(float), "gradients");
+    m->state = xcalloc(n_state, sizeof(float), "BN running statistics");
+    m->arena = xcalloc(n_act, sizeof(float), "activations");
+    // Pass 2: carve. Weights in [0, n_w), then biases/gamma/beta in layer order.
+    size_t pw = 0, pr = n_w, ps = 0, pa = 0;
+#define CARVE(base, off, n) ((base) + (((off) += (n)) - (n)))
+    for (int i = 0; i < n_layers; i++) {
+        layer_t *l = &L[i];
+        size_t F = (size_t)l->out, BF = (size_t)max_batch * F;
+        if (l->spec.kind == LAYER_DENSE) {
+            size_t nw = (size_t)l->in * F;
+            l->dW = m->grads + pw;
+            l->W = CARVE(m->params, pw, nw);
+            if (l->spec.bias) {
+                l->db = m->grads + pr;
+                l->b = CARVE(m->params, pr, F);
+            }
+        } else if (l->spec.kind == LAYER_BATCHNORM) {
+            l->dgamma = m->grads + pr;
+            l->gamma = CARVE(m->params, pr, F);
+            l->dbeta = m->grads + pr;
+            l->beta = CARVE(m->params, pr, F);
+            l->rmean = CARVE(m->state, ps, F);
+            l->rvar = CARVE(m->state, ps, F);
+            l->xhat = CARVE(m->arena, pa, BF);
+            l->mean = CARVE(m->arena, pa, F);
+            l->var = CARVE(m->arena, pa, F);
+            l->invstd = CARVE(m->arena, pa, F);
+        } else if (l->spec.kind == LAYER_DROPOUT) {
+            l->mask = CARVE(m->arena, pa, BF);
+        }
+        l->y = CARVE(m->arena, pa, BF);
+        l->dy = CARVE(m->arena, pa, BF);
+    }
+    m->probs = CARVE(m->arena, pa, (size_t)max_batch * classes);
+#undef CARVE
+    return 0;
+}
+
+void model_free(model_t *m) {
+    free(m->layers);
+    free(m->params);
+    free(m->grads);
+    free(m->state);
+    free(m->arena);
+    memset(m, 0, sizeof *m);
+}
+
+static void init_dense(float *W, int in, int out, const init_spec_t *s, rng_t *r) {
+    size_t n = (size_t)in * out;
+    double std = 0.0, a = 0.0;
+    int normal = 0;
+    switch (s->kind) {
+    case INIT_NORMAL: normal = 1, std = s->std; break;
+    case INIT_UNIFORM: a = s->a; break;
+    case INIT_XAVIER_UNIFORM: a = sqrt(6.0 / (in + out)); break;
+    case INIT_XAVIER_NORMAL: normal = 1, std = sqrt(2.0 / (in + out)); break;
+    case INIT_HE_NORMAL: normal = 1, std = sqrt(2.0 / in); break;
+    case INIT_HE_UNIFORM: a = sqrt(6.0 / in); break;
+    }
+    for (size_t k = 0; k < n; k++) W[k] = (float)(normal ? std * rng_normal(r) : a * (2.0 * rng_uniform(r) - 1.0));
+}
+
+void model_init(model_t *m, uint64_t seed) {
+    rng_t r;
+    rng_seed(&r, seed, RNG_STREAM_INIT);
+    for (int i = 0; i < m->n_layers; i++) {
+        layer_t *l = &m->layers[i];
+        if (l->spec.kind == LAYER_DENSE) {
+            init_dense(l->W, l->in, l->out, &l->spec.init, &r);
+            if (l->b) memset(l->b, 0, sizeof(float) * l->out);
+        } else if (l->spec.kind == LAYER_BATCHNORM) {
+            for (int j = 0; j < l->out; j++) {
+                l->gamma[j] = 1.0f, l->beta[j] = 0.0f;
+                l->rmean[j] = 0.0f, l->rvar[j] = 1.0f;
+            }
+        }
+    }
+    m->bn_batches = 0;
+}
+
+const float *model_forward(model_t *m, const float *x, int B, int train, rng_t *rng) {
+    if (train) m->bn_batches++;
+    const float *in = x;
+    for (int i = 0; i < m->n_layers; i++) {
+        layer_t *l = &m->layers[i];
+        size_t n = (size_t)B * l->out;
+        switch (l->spec.kind) {
+        case LAYER_DENSE: dense_forward(l->y, in, l->W, l->b, B, l->in, l->out); break;
+        case LAYER_BATCHNORM: {
+            float eps = (float)l->spec.eps;
+            if (train) {
+                batchnorm_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, in, l->gamma, l->beta, B,
+                                        l->out, eps);
+                float mom = l->spec.cumulative ? 1.0f / (float)m->bn_batches : (float)l->spec.momentum;
+                batchnorm_update_running(l->rmean, l->rvar, l->mean, l->var, B, l->out, mom);
+            } else {
+                batchnorm_forward_eval(l->y, in, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
+            }
+            break;
+        }
+        case LAYER_SIGMOID: sigmoid_forward(l->y, in, n); break;
+        case LAYER_RELU: relu_forward(l->y, in, n); break;
+        case LAYER_TANH: tanh_forward(l->y, in, n); break;
+        case LAYER_DROPOUT:
+            if (train) {
+                dropout_mask(l->mask, n, (float)l->spec.rate, rng);
+                dropout_forward(l->y, in, l->mask, n);
+            } else {
+                memcpy(l->y, in, sizeof(float) * n);
+            }
+            break;
+        }
+        in = l->y;
+    }
+    return in;
+}
+
+double model_loss_backward_head(model_t *m, const int32_t *labels, int B, int *correct) {
+    layer_t *last = &m->layers[m->n_layers - 1];
+    double loss = softmax_xent_forward(m->probs, last->y, labels, B, m->classes, correct);
+    softmax_xent_backward(last->dy, m->probs, labels, B, m->classes);
+    return loss;
+}
+
+void model_backward(model_t *m, const float *x, int B) {
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        layer_t *l = &m->layers[i];
+        const float *in = i > 0 ? m->layers[i - 1].y : x;
+        float *din = i > 0 ? m->layers[i - 1].dy : NULL;  // no gradient for the data
+        size_t n = (size_t)B * l->out;
+        switch (l->spec.kind) {
+        case LAYER_DENSE: dense_backward(din, l->dW, l->db, l->dy, in, l->W, B, l->in, l->out); break;
+        case LAYER_BATCHNORM: {
+            // dgamma/dbeta are needed even when din is not; BN on the raw input is allowed.
+            float *dx = din ? din : l->xhat;  // xhat is dead after this call: safe scratch for an unused dx
+            batchnorm_backward(dx, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, B, l->out);
+            break;
+        }
+        case LAYER_SIGMOID: if (din) sigmoid_backward(din, l->dy, l->y, n); break;
+        case LAYER_RELU: if (din) relu_backward(din, l->dy, l->y, n); break;
+        case LAYER_TANH: if (din) tanh_backward(din, l->dy, l->y, n); break;
+        case LAYER_DROPOUT: if (din) dropout_backward(din, l->dy, l->mask, n); break;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+#include "optim.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "util.h"
+
+void sgd_init(sgd_t *o, const optim_spec_t *spec, size_t n_params) {
+    o->spec = *spec;
+    o->n = n_params;
+    o->velocity = xcalloc(n_params, sizeof(float), "momentum buffers");
+}
+
+void sgd_free(sgd_t *o) {
+    free(o->velocity);
+    o->velocity = NULL;
+}
+
+double sgd_lr_at(const optim_spec_t *s, long t) {
+    if (s->schedule == LR_STEP) return s->lr * pow(s->gamma, (double)(t / s->step_size));
+    return s->lr;
+}
+
+void sgd_step(sgd_t *o, float *params, const float *grads, size_t n_decay, double lr) {
+    const float mu = (float)o->spec.momentum, wd = (float)o->spec.weight_decay, eta = (float)lr;
+    float *v = o->velocity;
+    for (size_t k = 0; k < o->n; k++) {
+        float g = grads[k] + (k < n_decay ? wd * params[k] : 0.0f);
+        v[k] = mu * v[k] + g;
+        params[k] -= eta * (o->spec.nesterov ? g + mu * v[k] : v[k]);
+    }
+}

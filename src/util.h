@@ -1,0 +1,47 @@
+// util.h — error reporting, checked allocation, file helpers, clock.
+//
+// Library code never exits: a function that can fail on user input returns -1 (or NULL) after
+// bn_fail() recorded a one-line message; the CLI prints bn_errmsg() and exits non-zero.
+// Allocation failure is not user input: xmalloc() reports where it failed and aborts.
+#ifndef BN_UTIL_H
+#define BN_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define BN_ERRMSG_MAX 1024
+
+// Records a printf-style one-line error message (thread-local); always returns -1.
+int bn_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+// The last message recorded by bn_fail() on this thread ("" if none).
+const char *bn_errmsg(void);
+
+// Checked allocation: on failure prints "bnlab: out of memory: N bytes for WHAT at FILE:LINE" and aborts.
+void *bn_xmalloc(size_t n, const char *what, const char *file, int line);
+void *bn_xcalloc(size_t count, size_t size, const char *what, const char *file, int line);
+#define xmalloc(n, what) bn_xmalloc((n), (what), __FILE__, __LINE__)
+#define xcalloc(c, s, what) bn_xcalloc((c), (s), (what), __FILE__, __LINE__)
+
+// a*b with overflow check against limit: returns 0 and sets *out, or -1 (no message).
+int mul_size(size_t a, size_t b, size_t limit, size_t *out);
+
+// Reads a whole (regular) file, at most max_bytes, into a NUL-terminated buffer. -1 + message on error.
+int read_whole_file(const char *path, size_t max_bytes, char **out, size_t *len);
+
+// Writes data to path atomically: temp file in the same directory, fsync, rename. -1 + message.
+int write_file_atomic(const char *path, const void *data, size_t len);
+
+// mkdir -p. -1 + message on error.
+int make_dirs(const char *path);
+// 1 if path exists (any type), 0 otherwise.
+int path_exists(const char *path);
+
+// Monotonic seconds.
+double now_seconds(void);
+
+// Enables flush-to-zero / denormals-are-zero on this thread (x86 SSE); no-op elsewhere.
+// Sigmoid nets push tiny values through every product; denormal arithmetic is ~100x slower.
+void enable_flush_to_zero(void);
+
+#endif
