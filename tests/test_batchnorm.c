@@ -1,0 +1,137 @@
+// Batch normalization against values worked out by hand and against the identities of Algorithms 1 and 2.
+#include <stdlib.h>
+
+#include "batchnorm.h"
+#include "check.h"
+#include "model.h"
+#include "rng.h"
+
+// The seed document's example, done right: two examples, three features, gamma = beta = 1, eps = 1e-5.
+// mu = (x1 + x2) / 2; biased var = ((x1 - x2) / 2)^2; xhat1 = (x1 - mu) / sqrt(var + eps); y1 = xhat1 + 1.
+static void test_worked_example(void) {
+    const float x[6] = {0.23f, 1.26f, -2.41f, 0.56f, 0.75f, 1.00f};  // (2, 3)
+    const float gamma[3] = {1, 1, 1}, beta[3] = {1, 1, 1};
+    float y[6], xhat[6], mean[3], var[3], invstd[3];
+    batchnorm_forward_train(y, xhat, mean, var, invstd, x, gamma, beta, 2, 3, 1e-5f);
+    const double mu[3] = {0.395, 1.005, -0.705}, v[3] = {0.027225, 0.065025, 2.907025};
+    const double xh1[3] = {-0.999816, 0.999923, -0.999998}, y1[3] = {0.000184, 1.999923, 0.0000017};
+    for (int j = 0; j < 3; j++) {
+        CHECK_NEAR(mean[j], mu[j], 1e-6, "mean");
+        CHECK_NEAR(var[j], v[j], 1e-6, "biased variance");
+        CHECK_NEAR(xhat[j], xh1[j], 1e-6, "xhat of example 1");
+        CHECK_NEAR(y[j], y1[j], 1e-6, "y of example 1");
+        CHECK_NEAR(xhat[3 + j], -xh1[j], 1e-6, "xhat of example 2 mirrors example 1");
+        // Not the blog's +-0.707: that divides by the unbiased variance (0.05445, ...) in training.
+        CHECK(fabs(fabs(xhat[j]) - 0.70710678) > 0.2, "xhat used the unbiased variance");
+    }
+    // One running-statistics update, momentum 0.1 = weight of the new batch, running_var starting at 1 and
+    // receiving the unbiased variance (B/(B-1) = 2): rmean = 0.1 mu, rvar = 0.9 + 0.1 * 2 * var.
+    float rmean[3] = {0, 0, 0}, rvar[3] = {1, 1, 1};
+    batchnorm_update_running(rmean, rvar, mean, var, 2, 3, 0.1f);
+    const double rm[3] = {0.0395, 0.1005, -0.0705}, rv[3] = {0.905445, 0.913005, 1.481405};
+    for (int j = 0; j < 3; j++) {
+        CHECK_NEAR(rmean[j], rm[j], 1e-6, "running mean after one batch");
+        CHECK_NEAR(rvar[j], rv[j], 1e-6, "running var after one batch (unbiased, 0.05445 etc.)");
+    }
+}
+
+// Algorithm 1 backward: for every feature, sum_i dx_i = 0 and sum_i dx_i xhat_i = 0 (the normalization
+// removes the mean and scale, so shifting or scaling a feature's inputs cannot change the loss).
+static void test_backward_identities(void) {
+    rng_t r;
+    rng_seed(&r, 3, 0);
+    enum { B = 32, F = 5 };
+    float x[B * F], dy[B * F], y[B * F], xhat[B * F], dx[B * F], g[F], b[F], mean[F], var[F], invstd[F], dg[F], db[F];
+    for (int k = 0; k < B * F; k++) x[k] = (float)(3.0 * rng_normal(&r) + 2.0), dy[k] = (float)rng_normal(&r);
+    for (int j = 0; j < F; j++) g[j] = (float)(0.5 + rng_uniform(&r)), b[j] = (float)rng_normal(&r);
+    batchnorm_forward_train(y, xhat, mean, var, invstd, x, g, b, B, F, 1e-5f);
+    batchnorm_backward(dx, dg, db, dy, xhat, g, invstd, B, F);
+    for (int j = 0; j < F; j++) {
+        double s = 0, sx = 0, mag = 0, ym = 0, yv = 0;
+        for (int i = 0; i < B; i++) {
+            s += dx[i * F + j];
+            sx += dx[i * F + j] * xhat[i * F + j];
+            mag += fabs(dx[i * F + j]);
+            ym += y[i * F + j];
+        }
+        // float32 rounding of B terms: a relative 1e-5 of their magnitude is far above it and far below
+        // any missing term (which would be of the order of mag itself).
+        CHECK_NEAR(s, 0.0, 1e-5 * mag, "sum of dx over the batch");
+        CHECK_NEAR(sx, 0.0, 1e-5 * mag, "sum of dx * xhat over the batch");
+        ym /= B;
+        for (int i = 0; i < B; i++) yv += (y[i * F + j] - ym) * (y[i * F + j] - ym);
+        CHECK_NEAR(ym, b[j], 1e-5, "training output mean is beta");
+        CHECK_NEAR(sqrt(yv / B), g[j] * sqrt(var[j] / (var[j] + 1e-5)), 1e-5, "training output std is gamma");
+    }
+}
+
+// Algorithm 2: the inference output is the affine map y = scale x + shift folded from gamma, beta and the
+// population statistics; a network in evaluation mode is a function of its input alone.
+static void test_eval_folded(void) {
+    rng_t r;
+    rng_seed(&r, 4, 0);
+    enum { B = 16, F = 6 };
+    float x[B * F], y[B * F], g[F], b[F], rm[F], rv[F], scale[F], shift[F];
+    for (int k = 0; k < B * F; k++) x[k] = (float)(2.0 * rng_normal(&r));
+    for (int j = 0; j < F; j++) {
+        g[j] = (float)(0.5 + rng_uniform(&r)), b[j] = (float)rng_normal(&r);
+        rm[j] = (float)rng_normal(&r), rv[j] = (float)(0.1 + rng_uniform(&r));
+    }
+    batchnorm_forward_eval(y, x, g, b, rm, rv, B, F, 1e-5f);
+    batchnorm_fold(scale, shift, g, b, rm, rv, F, 1e-5f);
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) {
+            double want = (double)scale[j] * x[i * F + j] + shift[j];
+            CHECK_NEAR(y[i * F + j], want, 1e-5 * (1.0 + fabs(want)), "eval output = folded affine map");
+        }
+    // Evaluation of one example does not depend on what else is in the batch.
+    float y1[F];
+    batchnorm_forward_eval(y1, x + 5 * F, g, b, rm, rv, 1, F, 1e-5f);
+    for (int j = 0; j < F; j++) CHECK(y1[j] == y[5 * F + j], "eval output depends on the batch");
+}
+
+// The cumulative average (torch momentum=None): after k batches the running mean is the plain mean of
+// the k batch means and the running variance the mean of the k unbiased batch variances.
+static void test_cumulative_and_model(void) {
+    layer_spec_t s[] = {{.kind = LAYER_BATCHNORM, .eps = 1e-5, .cumulative = 1},
+                        {.kind = LAYER_DENSE, .units = 2, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}}};
+    model_t m;
+    enum { B = 4, F = 3, K = 5 };
+    CHECK(model_build(&m, s, 2, F, 2, B) == 0, "build");
+    model_init(&m, 1);
+    rng_t r;
+    rng_seed(&r, 5, 0);
+    double sum_mean[F] = {0}, sum_var[F] = {0};
+    float x[B * F];
+    for (int k = 0; k < K; k++) {
+        for (int i = 0; i < B * F; i++) x[i] = (float)(rng_normal(&r) + k);
+        for (int j = 0; j < F; j++) {
+            double mu = 0, v = 0;
+            for (int i = 0; i < B; i++) mu += x[i * F + j];
+            mu /= B;
+            for (int i = 0; i < B; i++) v += (x[i * F + j] - mu) * (x[i * F + j] - mu);
+            sum_mean[j] += mu, sum_var[j] += v / (B - 1);
+        }
+        model_forward(&m, x, B, 1, NULL);
+    }
+    for (int j = 0; j < F; j++) {
+        CHECK_NEAR(m.layers[0].rmean[j], sum_mean[j] / K, 1e-5, "cumulative running mean");
+        CHECK_NEAR(m.layers[0].rvar[j], sum_var[j] / K, 1e-5, "cumulative running var (unbiased)");
+    }
+    // In evaluation mode the model's BN layer applies Algorithm 2 with those statistics.
+    model_forward(&m, x, B, 0, NULL);
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) {
+            double want = (x[i * F + j] - m.layers[0].rmean[j]) / sqrt(m.layers[0].rvar[j] + 1e-5);
+            CHECK_NEAR(m.layers[0].y[i * F + j], want, 1e-5, "model eval uses running statistics");
+        }
+    model_free(&m);
+}
+
+int main(void) {
+    test_worked_example();
+    test_backward_identities();
+    test_eval_folded();
+    test_cumulative_and_model();
+    return check_summary("batchnorm");
+}

@@ -1,0 +1,321 @@
+// Central-difference gradient checks for every layer and for a whole network.
+//
+// Each case defines a scalar L = sum_k r_k y_k (r fixed random) so dL/dy = r, runs the layer's backward with
+// dy = r, and compares every analytic derivative with (L(v + h) - L(v - h)) / 2h, L accumulated in double.
+// Tolerance from the error model, not tuned: |analytic - numeric| <= 1e-2 * max(|a|, |n|) + noise, where
+// noise = 8 * 2^-24 * sum_k |r_k y_k| / h bounds the float32 rounding of the forward pass (cancellation
+// in L(v+h) - L(v-h)), plus the O(h^2) truncation term, small for the h used. The negative controls at the
+// end show the same check rejects a wrong gradient.
+#include <stdlib.h>
+
+#include "batchnorm.h"
+#include "check.h"
+#include "layers.h"
+#include "model.h"
+#include "rng.h"
+
+static rng_t R;
+
+static void fill_normal(float *v, size_t n, double scale) {
+    for (size_t i = 0; i < n; i++) v[i] = (float)(scale * rng_normal(&R));
+}
+// Values bounded away from zero (relu's kink) by more than the step h.
+static void fill_away_from_zero(float *v, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        double a = 0.1 + fabs(rng_normal(&R));
+        v[i] = (float)(rng_uniform(&R) < 0.5 ? -a : a);
+    }
+}
+
+typedef double (*loss_fn)(void *ctx, double *abs_sum);
+
+// Optional: a signature of the non-smooth choices of the last forward pass (which ReLU inputs are > 0).
+// Where v +- h lands on different sides of a kink, the central difference is not a derivative; such
+// entries are skipped and counted, not compared.
+static unsigned long long (*kink_signature)(void *ctx);
+static int kinks_skipped;
+
+static double dot_r(const float *r, const float *y, size_t n, double *abs_sum) {
+    double s = 0.0, a = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        s += (double)r[i] * y[i];
+        a += fabs((double)r[i] * y[i]);
+    }
+    *abs_sum = a;
+    return s;
+}
+
+// Checks analytic g (n) against central differences of f in v (n); returns the number of mismatches.
+// At most max_checks entries are checked (evenly spaced) to keep large cases fast.
+static int gradcheck(const char *what, loss_fn f, void *ctx, float *v, const float *g, size_t n, double h,
+                     size_t max_checks, int verbose) {
+    int bad = 0;
+    size_t stride = n > max_checks ? n / max_checks : 1;
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i += stride) {
+        float keep = v[i];
+        double a1, a2;
+        v[i] = keep + (float)h;
+        double hp = (double)v[i] - keep;  // the step actually taken in float
+        double lp = f(ctx, &a1);
+        unsigned long long sp = kink_signature ? kink_signature(ctx) : 0;
+        v[i] = keep - (float)h;
+        double hm = keep - (double)v[i];
+        double lm = f(ctx, &a2);
+        unsigned long long sm = kink_signature ? kink_signature(ctx) : 0;
+        v[i] = keep;
+        if (sp != sm) {
+            kinks_skipped++;
+            continue;
+        }
+        double num = (lp - lm) / (hp + hm);
+        double noise = 8.0 * 5.96e-8 * (a1 > a2 ? a1 : a2) / h;
+        double tol = 1e-2 * fmax(fabs(g[i]), fabs(num)) + noise + 1e-7;
+        double err = fabs(g[i] - num);
+        if (err / tol > worst) worst = err / tol;
+        if (err > tol) {
+            if (verbose && bad < 3)
+                fprintf(stderr, "  %s[%zu]: analytic %.8g numeric %.8g (tol %.3g)\n", what, i, g[i], num, tol);
+            bad++;
+        }
+    }
+    (void)worst;
+    return bad;
+}
+
+#define GRADCHECK(what, f, ctx, v, g, n, h) \
+    do { int bad_ = gradcheck(what, f, ctx, v, g, n, h, 400, 1); \
+         CHECK(bad_ == 0, "%s: %d entries disagree with central differences", what, bad_); } while (0)
+
+// ---------------------------------------------------------------------------------------------- dense
+typedef struct { int B, in, out; float *x, *W, *b, *y, *r; } dense_ctx;
+static double dense_loss(void *p, double *abs_sum) {
+    dense_ctx *c = p;
+    dense_forward(c->y, c->x, c->W, c->b, c->B, c->in, c->out);
+    return dot_r(c->r, c->y, (size_t)c->B * c->out, abs_sum);
+}
+static void test_dense(int bias) {
+    dense_ctx c = {.B = 5, .in = 7, .out = 4};
+    size_t nx = (size_t)c.B * c.in, nw = (size_t)c.in * c.out, ny = (size_t)c.B * c.out;
+    c.x = malloc(4 * nx), c.W = malloc(4 * nw), c.b = bias ? malloc(4 * c.out) : NULL, c.y = malloc(4 * ny),
+    c.r = malloc(4 * ny);
+    float *dx = malloc(4 * nx), *dW = malloc(4 * nw), *db = bias ? malloc(4 * c.out) : NULL;
+    fill_normal(c.x, nx, 1), fill_normal(c.W, nw, 0.5), fill_normal(c.r, ny, 1);
+    if (bias) fill_normal(c.b, c.out, 0.5);
+    dense_backward(dx, dW, db, c.r, c.x, c.W, c.B, c.in, c.out);
+    GRADCHECK("dense dx", dense_loss, &c, c.x, dx, nx, 1e-2);
+    GRADCHECK("dense dW", dense_loss, &c, c.W, dW, nw, 1e-2);
+    if (bias) GRADCHECK("dense db", dense_loss, &c, c.b, db, (size_t)c.out, 1e-2);
+    free(c.x), free(c.W), free(c.b), free(c.y), free(c.r), free(dx), free(dW), free(db);
+}
+
+// ------------------------------------------------------------------------------------ element-wise
+typedef struct { size_t n; float *x, *y, *r, *mask; int kind; } ew_ctx;
+static void ew_forward(ew_ctx *c) {
+    switch (c->kind) {
+    case 0: sigmoid_forward(c->y, c->x, c->n); break;
+    case 1: relu_forward(c->y, c->x, c->n); break;
+    case 2: tanh_forward(c->y, c->x, c->n); break;
+    default: dropout_forward(c->y, c->x, c->mask, c->n); break;
+    }
+}
+static double ew_loss(void *p, double *abs_sum) {
+    ew_ctx *c = p;
+    ew_forward(c);
+    return dot_r(c->r, c->y, c->n, abs_sum);
+}
+static void test_elementwise(int kind, const char *name) {
+    ew_ctx c = {.n = 60, .kind = kind};
+    c.x = malloc(4 * c.n), c.y = malloc(4 * c.n), c.r = malloc(4 * c.n), c.mask = malloc(4 * c.n);
+    float *dx = malloc(4 * c.n);
+    fill_away_from_zero(c.x, c.n);
+    fill_normal(c.r, c.n, 1);
+    dropout_mask(c.mask, c.n, 0.3f, &R);  // a fixed mask: the same one in every forward call
+    ew_forward(&c);
+    switch (kind) {
+    case 0: sigmoid_backward(dx, c.r, c.y, c.n); break;
+    case 1: relu_backward(dx, c.r, c.y, c.n); break;
+    case 2: tanh_backward(dx, c.r, c.y, c.n); break;
+    default: dropout_backward(dx, c.r, c.mask, c.n); break;
+    }
+    GRADCHECK(name, ew_loss, &c, c.x, dx, c.n, 1e-2);
+    free(c.x), free(c.y), free(c.r), free(c.mask), free(dx);
+}
+
+// -------------------------------------------------------------------------------------- batchnorm
+typedef struct { int B, F; float eps; float *x, *gamma, *beta, *y, *xhat, *mean, *var, *invstd, *r; } bn_ctx;
+static double bn_loss(void *p, double *abs_sum) {
+    bn_ctx *c = p;
+    batchnorm_forward_train(c->y, c->xhat, c->mean, c->var, c->invstd, c->x, c->gamma, c->beta, c->B, c->F, c->eps);
+    return dot_r(c->r, c->y, (size_t)c->B * c->F, abs_sum);
+}
+static bn_ctx bn_make(int B, int F, float eps) {
+    bn_ctx c = {.B = B, .F = F, .eps = eps};
+    size_t n = (size_t)B * F;
+    c.x = malloc(4 * n), c.y = malloc(4 * n), c.xhat = malloc(4 * n), c.r = malloc(4 * n);
+    c.gamma = malloc(4 * F), c.beta = malloc(4 * F), c.mean = malloc(4 * F), c.var = malloc(4 * F),
+    c.invstd = malloc(4 * F);
+    fill_normal(c.x, n, 2.0);
+    for (size_t i = 0; i < n; i++) c.x[i] += 1.5f;  // a non-zero mean, as after a dense layer
+    fill_normal(c.r, n, 1);
+    for (int j = 0; j < F; j++) c.gamma[j] = (float)(0.5 + rng_uniform(&R)), c.beta[j] = (float)rng_normal(&R);
+    return c;
+}
+static void bn_free(bn_ctx *c) {
+    free(c->x), free(c->y), free(c->xhat), free(c->r), free(c->gamma), free(c->beta), free(c->mean), free(c->var),
+        free(c->invstd);
+}
+static void test_batchnorm(int B, float eps) {
+    char name[64];
+    int F = 4;
+    bn_ctx c = bn_make(B, F, eps);
+    size_t n = (size_t)B * F;
+    float *dx = malloc(4 * n), *dg = malloc(4 * F), *db = malloc(4 * F);
+    double unused;
+    bn_loss(&c, &unused);
+    batchnorm_backward(dx, dg, db, c.r, c.xhat, c.gamma, c.invstd, B, F);
+    snprintf(name, sizeof name, "batchnorm B=%d dx", B);
+    GRADCHECK(name, bn_loss, &c, c.x, dx, n, 1e-2);
+    snprintf(name, sizeof name, "batchnorm B=%d dgamma", B);
+    GRADCHECK(name, bn_loss, &c, c.gamma, dg, (size_t)F, 1e-2);
+    snprintf(name, sizeof name, "batchnorm B=%d dbeta", B);
+    GRADCHECK(name, bn_loss, &c, c.beta, db, (size_t)F, 1e-2);
+    free(dx), free(dg), free(db);
+    bn_free(&c);
+}
+
+// ---------------------------------------------------------------------------------------- softmax
+typedef struct { int B, C; float *z, *p; int32_t *y; } sm_ctx;
+static double sm_loss(void *p, double *abs_sum) {
+    sm_ctx *c = p;
+    double l = softmax_xent_forward(c->p, c->z, c->y, c->B, c->C, NULL);
+    *abs_sum = fabs(l);
+    return l;
+}
+static void test_softmax(void) {
+    sm_ctx c = {.B = 6, .C = 5};
+    size_t n = (size_t)c.B * c.C;
+    c.z = malloc(4 * n), c.p = malloc(4 * n), c.y = malloc(4 * c.B);
+    float *dz = malloc(4 * n);
+    fill_normal(c.z, n, 2);
+    for (int i = 0; i < c.B; i++) c.y[i] = (int32_t)rng_below(&R, (uint32_t)c.C);
+    double unused;
+    sm_loss(&c, &unused);
+    softmax_xent_backward(dz, c.p, c.y, c.B, c.C);
+    GRADCHECK("softmax cross-entropy dz", sm_loss, &c, c.z, dz, n, 1e-2);
+    // Saturated logits: the loss stays finite (log-sum-exp), no overflow.
+    c.z[0] = 1000.0f, c.z[1] = -1000.0f;
+    CHECK(isfinite(sm_loss(&c, &unused)), "loss not finite with logits of +-1000");
+    free(c.z), free(c.p), free(c.y), free(dz);
+}
+
+// ------------------------------------------------------------------------------------ whole model
+typedef struct { model_t *m; float *x; int32_t *y; int B; } net_ctx;
+static double net_loss(void *p, double *abs_sum) {
+    net_ctx *c = p;
+    rng_t drop;
+    rng_seed(&drop, 99, RNG_STREAM_DROPOUT);  // the same dropout mask in every call
+    const float *z = model_forward(c->m, c->x, c->B, 1, &drop);
+    double l = softmax_xent_forward(c->m->probs, z, c->y, c->B, c->m->classes, NULL);
+    *abs_sum = fabs(l);
+    return l;
+}
+static unsigned long long net_signature(void *p) {
+    net_ctx *c = p;
+    unsigned long long sig = 1469598103934665603ULL;  // FNV-1a over the ReLU input signs
+    for (int i = 0; i < c->m->n_layers; i++)
+        if (c->m->layers[i].spec.kind == LAYER_RELU) {
+            const float *in = c->m->layers[i - 1].y;
+            for (int k = 0; k < c->B * c->m->layers[i].out; k++) sig = (sig ^ (in[k] > 0.0f)) * 1099511628211ULL;
+        }
+    return sig;
+}
+static void test_network(void) {
+    layer_spec_t s[] = {
+        {.kind = LAYER_DENSE, .units = 8, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}},
+        {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+        {.kind = LAYER_SIGMOID},
+        {.kind = LAYER_DENSE, .units = 7, .bias = 0, .init = {.kind = INIT_HE_NORMAL}},
+        {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+        {.kind = LAYER_TANH},
+        {.kind = LAYER_DROPOUT, .rate = 0.25},
+        {.kind = LAYER_DENSE, .units = 6, .bias = 1, .init = {.kind = INIT_NORMAL, .std = 0.5}},
+        {.kind = LAYER_RELU},
+        {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
+    };
+    model_t m;
+    int B = 16, D = 5;
+    CHECK(model_build(&m, s, 10, D, 3, B) == 0, "model_build failed");
+    model_init(&m, 7);
+    float *x = malloc(4 * (size_t)B * D);
+    int32_t *y = malloc(4 * (size_t)B);
+    fill_normal(x, (size_t)B * D, 1);
+    for (int i = 0; i < B; i++) y[i] = (int32_t)rng_below(&R, 3);
+    net_ctx c = {&m, x, y, B};
+    double unused;
+    net_loss(&c, &unused);
+    model_loss_backward_head(&m, y, B, NULL);
+    model_backward(&m, x, B);
+    float *g = malloc(4 * m.n_params);
+    memcpy(g, m.grads, 4 * m.n_params);
+    kink_signature = net_signature;
+    GRADCHECK("network parameters", net_loss, &c, m.params, g, m.n_params, 1e-2);
+    kink_signature = NULL;
+    // Skips must stay rare, or the check would be checking little.
+    CHECK(kinks_skipped <= (int)m.n_params / 20, "%d of %zu entries skipped at ReLU kinks", kinks_skipped,
+          m.n_params);
+    printf("network: %zu parameters checked, %d skipped at ReLU kinks\n", m.n_params, kinks_skipped);
+    free(x), free(y), free(g);
+    model_free(&m);
+}
+
+// ------------------------------------------------------------------------------- negative controls
+// The backward that ignores mu's and var's dependence on x (dx = gamma * invstd * dy) is wrong, and
+// the check must say so; so must a single dense weight gradient off by 5%.
+static void test_controls(void) {
+    bn_ctx c = bn_make(8, 3, 1e-5f);
+    size_t n = 8 * 3;
+    float *dx = malloc(4 * n);
+    double unused;
+    bn_loss(&c, &unused);
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 3; j++) dx[i * 3 + j] = c.gamma[j] * c.invstd[j] * c.r[i * 3 + j];
+    int bad = gradcheck("naive batchnorm dx", bn_loss, &c, c.x, dx, n, 1e-2, 400, 0);
+    CHECK(bad > (int)n / 2, "the check accepted the naive BN gradient (%d of %zu flagged)", bad, n);
+    free(dx);
+    bn_free(&c);
+
+    dense_ctx d = {.B = 5, .in = 7, .out = 4};
+    size_t nx = 35, nw = 28, ny = 20;
+    d.x = malloc(4 * nx), d.W = malloc(4 * nw), d.b = NULL, d.y = malloc(4 * ny), d.r = malloc(4 * ny);
+    float *dW = malloc(4 * nw);
+    fill_normal(d.x, nx, 1), fill_normal(d.W, nw, 0.5), fill_normal(d.r, ny, 1);
+    dense_backward(NULL, dW, NULL, d.r, d.x, d.W, d.B, d.in, d.out);
+    int k = 0;
+    for (int i = 1; i < (int)nw; i++)
+        if (fabsf(dW[i]) > fabsf(dW[k])) k = i;
+    dW[k] *= 1.05f;
+    bad = gradcheck("dense dW off by 5%", dense_loss, &d, d.W, dW, nw, 1e-2, 400, 0);
+    CHECK(bad == 1, "expected exactly the perturbed entry to be flagged, got %d", bad);
+    free(d.x), free(d.W), free(d.y), free(d.r), free(dW);
+}
+
+int main(void) {
+    rng_seed(&R, 12345, 0);
+    test_dense(1);
+    test_dense(0);
+    test_elementwise(0, "sigmoid dx");
+    test_elementwise(1, "relu dx");
+    test_elementwise(2, "tanh dx");
+    test_elementwise(3, "dropout dx (fixed mask)");
+    // eps = 0.1 at B = 2 and 3: with eps = 1e-5 a batch of two normalizes to exactly +-1 and dx ~ eps/var
+    // vanishes, which would check nothing; a larger eps keeps every term of the formula in play.
+    test_batchnorm(2, 0.1f);
+    test_batchnorm(3, 0.1f);
+    test_batchnorm(3, 1e-5f);
+    test_batchnorm(64, 1e-5f);
+    test_softmax();
+    test_network();
+    test_controls();
+    return check_summary("gradcheck");
+}
