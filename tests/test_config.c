@@ -1,0 +1,140 @@
+// The config parser: valid configs resolve to documented defaults and round-trip; every class of bad input
+// is a one-line error naming the file, the JSON path, what was expected and what was found.
+#include <stdlib.h>
+
+#include "check.h"
+#include "config.h"
+#include "util.h"
+
+static char data_dir[1024];
+
+#define DATA                                                                                          \
+    "\"data\": {\"train_images\": \"train-images-idx3-ubyte.gz\", \"train_labels\": \"train-labels-idx1-ubyte.gz\"," \
+    " \"test_images\": \"t10k-images-idx3-ubyte.gz\", \"test_labels\": \"t10k-labels-idx1-ubyte.gz\"}"
+#define LAYERS                                                                                     \
+    "\"layers\": [{\"type\": \"dense\", \"units\": 100, \"bias\": false}, {\"type\": \"batchnorm\"}, " \
+    "{\"type\": \"sigmoid\"}, {\"type\": \"dropout\", \"rate\": 0.2}, {\"type\": \"dense\", \"units\": 10}]"
+#define VALID "{\"name\": \"t\", " DATA ", \"model\": {" LAYERS "}, \"train\": {\"steps\": 10}}"
+
+static int parse_sets(config_t *c, const char *text, const char *const *sets, int n) {
+    return config_parse(c, text, strlen(text), "cfg.json", data_dir, sets, n);
+}
+static int parse(config_t *c, const char *text) { return parse_sets(c, text, NULL, 0); }
+
+// Replaces the first occurrence of from in VALID by to, parses, and checks the error contains want.
+static void expect_error(const char *from, const char *to, const char *want) {
+    const char *base = VALID;
+    const char *at = strstr(base, from);
+    CHECK(at != NULL, "test bug: '%s' not in the valid config", from);
+    if (!at) return;
+    char text[4096];
+    snprintf(text, sizeof text, "%.*s%s%s", (int)(at - base), base, to, at + strlen(from));
+    config_t c;
+    int rc = parse(&c, text);
+    CHECK(rc != 0, "accepted a bad config (%s -> %s)", from, to);
+    if (rc != 0) {
+        CHECK_MSG(bn_errmsg(), want);
+        CHECK_MSG(bn_errmsg(), "cfg.json: ");
+        CHECK(strchr(bn_errmsg(), '\n') == NULL, "message is not one line: %s", bn_errmsg());
+    }
+}
+
+static void test_valid_and_defaults(void) {
+    config_t c;
+    CHECK(parse(&c, VALID) == 0, "valid config rejected: %s", bn_errmsg());
+    CHECK(c.model.n_layers == 5, "n_layers %d", c.model.n_layers);
+    CHECK(c.train.batch_size == 60 && c.threads == 1 && c.seed == 1, "defaults");
+    CHECK(c.model.layers[1].eps == 1e-5 && c.model.layers[1].momentum == 0.1 && !c.model.layers[1].cumulative,
+          "BN defaults are torch's");
+    CHECK(c.model.layers[0].bias == 0 && c.model.layers[4].bias == 1, "bias flags");
+    CHECK(fabs(c.data.scale - 1.0 / 255.0) < 1e-12, "IDX pixels scale to [0, 1]");
+    CHECK(c.data.train_images[0] == '/', "data paths resolved to absolute: %s", c.data.train_images);
+
+    // Resolved config round trip: JSON -> config -> JSON gives the same text.
+    cJSON *j1 = config_to_json(&c);
+    char *t1 = cJSON_Print(j1);
+    config_t c2;
+    CHECK(config_parse(&c2, t1, strlen(t1), "resolved.json", "/", NULL, 0) == 0, "resolved config rejected: %s",
+          bn_errmsg());
+    cJSON *j2 = config_to_json(&c2);
+    char *t2 = cJSON_Print(j2);
+    CHECK(strcmp(t1, t2) == 0, "resolved config does not round-trip");
+    free(t1), free(t2);
+    cJSON_Delete(j1), cJSON_Delete(j2);
+
+    const char *cum = "{\"name\": \"t\", " DATA ", \"model\": {\"layers\": [{\"type\": \"batchnorm\", \"momentum\": "
+                      "\"cumulative\"}, {\"type\": \"dense\", \"units\": 10}]}, \"train\": {\"epochs\": 1}}";
+    CHECK(parse(&c, cum) == 0 && c.model.layers[0].cumulative, "cumulative momentum: %s", bn_errmsg());
+}
+
+static void test_errors(void) {
+    expect_error("\"name\": \"t\"", "\"name\": \"t\", \"nmae\": 1", "nmae: unknown key (allowed here: name, seed");
+    expect_error("\"rate\": 0.2", "\"rate\": 1.5", "model.layers[3].rate: expected a number in [0, 1), got 1.5");
+    expect_error("\"rate\": 0.2", "\"rate\": \"high\"", "model.layers[3].rate: expected a number in [0, 1), got \"high\"");
+    expect_error("{\"type\": \"batchnorm\"}", "{\"type\": \"batchnorm\", \"momentun\": 0.1}",
+                 "model.layers[1].momentun: unknown key (allowed here: type, eps, momentum)");
+    expect_error("{\"type\": \"batchnorm\"}", "{\"type\": \"batchnorm\", \"momentum\": 0}",
+                 "model.layers[1].momentum: expected a number in (0, 1] or \"cumulative\", got 0");
+    expect_error("{\"type\": \"sigmoid\"}", "{\"type\": \"sigmod\"}", "model.layers[2].type: expected one of \"dense\"");
+    expect_error("{\"type\": \"sigmoid\"}", "{\"type\": \"sigmoid\", \"units\": 3}", "model.layers[2].units: unknown key");
+    expect_error("\"steps\": 10", "\"steps\": 10, \"batch_size\": 1", "train.batch_size: expected an integer in [2, 65536], got 1");
+    expect_error("\"steps\": 10", "\"steps\": 10.5", "train.steps: expected an integer in [1, 1000000000], got 10.5");
+    expect_error("\"steps\": 10", "\"steps\": 10, \"epochs\": 2", "train: expected exactly one of \"steps\" and \"epochs\", got both");
+    expect_error("\"steps\": 10", "\"batch_size\": 8", "got neither");
+    expect_error("\"units\": 10}", "\"units\": 12}", "model.layers[4]: expected the last layer to be dense with 10 units");
+    expect_error("\"units\": 100,", "\"units\": 0,", "model.layers[0].units: expected an integer in [1, 65536], got 0");
+    expect_error("t10k-labels-idx1-ubyte.gz", "missing.gz", "data.test_labels: cannot use file");
+    expect_error("\"train\": {", "\"train\": {\"optimizer\": {\"lr\": -1}, ", "train.optimizer.lr: expected a number in (0, 1000000], got -1");
+    expect_error("\"train\": {", "\"train\": {\"optimizer\": {\"nesterov\": true}, ", "train.optimizer.nesterov: Nesterov momentum needs");
+    expect_error("\"bias\": false}", "\"bias\": false, \"init\": {\"type\": \"he_normal\", \"std\": 0.1}}",
+                 "model.layers[0].init.std: not used by init type \"he_normal\"");
+    expect_error("\"name\": \"t\"", "\"name\": \"../evil\"", "name: expected letters, digits");
+    expect_error("\"name\": \"t\"", "\"name\": \"t\", \"name\": \"u\"", "name: duplicate key");
+    expect_error("\"train\": {\"steps\": 10}", "\"train\": []", "train: expected an object, got an array");
+    expect_error(", \"train\": {\"steps\": 10}", "", "train: missing section");
+    expect_error("\"steps\": 10}", "\"steps\": 10,}", "not valid JSON (line 1");
+}
+
+static void test_hostile_text(void) {
+    config_t c;
+    const char bad_utf8[] = "{\"name\": \"t\xff\"}";
+    CHECK(parse(&c, bad_utf8) != 0, "accepted invalid UTF-8");
+    CHECK_MSG(bn_errmsg(), "cfg.json: not valid UTF-8 (byte 11)");
+    char deep[4096] = "";
+    for (int i = 0; i < 1000; i++) strcat(deep, "[");
+    CHECK(parse(&c, deep) != 0, "accepted deep nesting");
+    CHECK_MSG(bn_errmsg(), "nested deeper than 16 levels");
+    CHECK(parse(&c, "") != 0, "accepted an empty file");
+    CHECK(parse(&c, "[1, 2]") != 0, "accepted an array at the top");
+    CHECK_MSG(bn_errmsg(), "(top level): expected an object, got an array");
+}
+
+static void test_overrides(void) {
+    config_t c;
+    const char *ok[] = {"train.optimizer.lr=0.5", "model.layers[3].rate=0.4", "seed=9", "log.dir=out/x"};
+    CHECK(parse_sets(&c, VALID, ok, 4) == 0, "overrides rejected: %s", bn_errmsg());
+    CHECK(c.train.optim.lr == 0.5 && fabs(c.model.layers[3].rate - 0.4) < 1e-12 && c.seed == 9, "overrides applied");
+    CHECK(strcmp(c.log.dir, "out/x") == 0, "bare-word string override");
+    const char *typo[] = {"train.optimizer.lrr=0.5"};
+    CHECK(parse_sets(&c, VALID, typo, 1) != 0, "accepted an override of an unknown key");
+    CHECK_MSG(bn_errmsg(), "train.optimizer.lrr: unknown key");
+    const char *range[] = {"model.layers[3].rate=1.5"};
+    CHECK(parse_sets(&c, VALID, range, 1) != 0, "override validated");
+    CHECK_MSG(bn_errmsg(), "model.layers[3].rate: expected a number in [0, 1), got 1.5");
+    const char *idx[] = {"model.layers[9].rate=0.1"};
+    CHECK(parse_sets(&c, VALID, idx, 1) != 0, "override out of the array");
+    CHECK_MSG(bn_errmsg(), "layers has no element [9]");
+    const char *noeq[] = {"seed"};
+    CHECK(parse_sets(&c, VALID, noeq, 1) != 0, "override without =");
+    CHECK_MSG(bn_errmsg(), "expected PATH=VALUE");
+}
+
+int main(void) {
+    const char *root = getenv("BNLAB_SOURCE_ROOT");
+    snprintf(data_dir, sizeof data_dir, "%s/datasets/mnist-subset", root ? root : ".");
+    test_valid_and_defaults();
+    test_errors();
+    test_hostile_text();
+    test_overrides();
+    return check_summary("config");
+}
