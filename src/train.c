@@ -167,9 +167,9 @@ int trainer_run(trainer_t *t, const char *run_dir) {
             describe_divergence(m, B, where, sizeof where);
             if (bar) fputc('\n', stderr);
             fprintf(stderr,
-                    "bnlab: diverged at step %ld: the loss is %g; first non-finite values in the %s. "
+                    "bnlab: diverged at step %ld: the loss is %s; first non-finite values in the %s. "
                     "Lower train.optimizer.lr or add batchnorm layers. Logs so far are in %s\n",
-                    step + 1, loss, where, run_dir);
+                    step + 1, isnan(loss) ? "NaN" : "infinite", where, run_dir);
             status = TRAIN_DIVERGED;
             break;
         }

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End-to-end tests of the bnlab command: a short real run on the shipped MNIST subset, determinism,
+# refusal to overwrite, bad input (one-line error, non-zero exit, nothing written) and divergence.
+# usage: test_cli.sh BNLAB SOURCE_ROOT
+set -u
+BNLAB=$1
+ROOT=$2
+T=$(mktemp -d /tmp/bnlab-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { if eval "$1"; then ok; else bad "$2"; fi; }
+QUICK="$ROOT/configs/quick-bn.json"
+FAST=(--set train.epochs=1 --set train.eval_every=50 --set data.train_limit=3000 --set data.test_limit=1000)
+
+# 1. A short real run learns, and its logs have the promised columns.
+"$BNLAB" train "$QUICK" --out "$T/e2e" >"$T/e2e.out" 2>"$T/e2e.err"
+check '[ $? -eq 0 ]' "quick run failed: $(cat "$T/e2e.err")"
+for f in config.json environment.json metrics.jsonl metrics.csv layer_stats.csv summary.json; do
+  check '[ -s "$T/e2e/$f" ]' "missing $f"
+done
+check '[ "$(head -1 "$T/e2e/metrics.csv")" = "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds" ]' \
+  "metrics.csv header"
+check '[ "$(head -1 "$T/e2e/layer_stats.csv")" = "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated" ]' \
+  "layer_stats.csv header"
+for k in step epoch train_loss train_acc test_loss test_acc lr seconds; do
+  check 'grep -q "\"$k\":" "$T/e2e/metrics.jsonl"' "metrics.jsonl lacks $k"
+done
+final=$(tail -1 "$T/e2e/metrics.csv" | cut -d, -f6)
+check 'awk -v a="$final" "BEGIN{exit !(a > 0.80)}"' "quick BN run reached test accuracy $final (chance is 0.10)"
+# 3 epochs x 10 layers x {train, probe}
+check '[ "$(tail -n +2 "$T/e2e/layer_stats.csv" | wc -l)" -eq 60 ]' "layer_stats.csv row count"
+check 'grep -q "^3,399,train,2,sigmoid,100," "$T/e2e/layer_stats.csv"' "layer stats row for epoch 3 sigmoid"
+# BN output in training mode has mean ~0 and std ~1 (gamma, beta start at 1, 0).
+check 'awk -F, "\$3==\"train\" && \$5==\"batchnorm\" && \$1==1 {if (\$7 > 0.1 || \$7 < -0.1 || \$8 < 0.8 || \$8 > 1.2) bad=1} END{exit bad}" "$T/e2e/layer_stats.csv"' \
+  "BN output statistics off"
+check 'grep -q "\"status\":[[:space:]]*\"completed\"" "$T/e2e/summary.json"' "summary status"
+check 'grep -q "^epoch    3  step     399" "$T/e2e.out"' "console line per epoch"
+check '! grep -q "step 1/" "$T/e2e.err"' "progress bar written although stderr is not a terminal"
+
+# 2. Determinism: same seed -> identical logs (wall-clock column aside); another seed -> different.
+"$BNLAB" train "$QUICK" "${FAST[@]}" --out "$T/d1" >/dev/null 2>&1
+"$BNLAB" train "$QUICK" "${FAST[@]}" --out "$T/d2" >/dev/null 2>&1
+"$BNLAB" train "$QUICK" "${FAST[@]}" --seed 2 --out "$T/d3" >/dev/null 2>&1
+strip() { cut -d, -f1-7 "$1"; }
+check 'cmp -s <(strip "$T/d1/metrics.csv") <(strip "$T/d2/metrics.csv")' "same seed, different metrics"
+check 'cmp -s "$T/d1/layer_stats.csv" "$T/d2/layer_stats.csv"' "same seed, different layer statistics"
+check '! cmp -s "$T/d1/layer_stats.csv" "$T/d3/layer_stats.csv"' "seed 2 gave the same statistics as seed 1"
+
+# 3. An existing run directory is not overwritten.
+before=$(cat "$T/d1/metrics.csv")
+"$BNLAB" train "$QUICK" "${FAST[@]}" --out "$T/d1" >/dev/null 2>"$T/exists.err"
+check '[ $? -eq 1 ]' "overwriting an existing run did not fail"
+check 'grep -q "already exists" "$T/exists.err"' "message for existing run dir"
+check '[ "$(cat "$T/d1/metrics.csv")" = "$before" ]' "existing run was modified"
+
+# 4. Bad input: one line on stderr, exit 1, no run directory.
+printf 'corrupt' >"$T/bad-labels.gz"
+head -c 5000 "$ROOT/datasets/mnist-subset/train-images-idx3-ubyte.gz" >"$T/trunc-images.gz"
+expect_error() {  # NAME EXPECTED-SUBSTRING ARGS...
+  local name=$1 want=$2
+  shift 2
+  "$BNLAB" train "$@" --out "$T/err-$name" >/dev/null 2>"$T/$name.err"
+  local rc=$?
+  check '[ $rc -eq 1 ]' "$name: exit $rc, expected 1"
+  check '[ "$(wc -l <"$T/$name.err")" -eq 1 ]' "$name: error is not one line: $(cat "$T/$name.err")"
+  check 'grep -qF -- "$want" "$T/$name.err"' "$name: expected '$want' in: $(cat "$T/$name.err")"
+  check '[ ! -e "$T/err-$name" ]' "$name: a run directory was written"
+}
+expect_error unknown-key "quick-bn.json: train.optimizer.lrr: unknown key" "$QUICK" --set train.optimizer.lrr=1
+expect_error range "model.layers[2].type: expected one of" "$QUICK" --set 'model.layers[2].type="softplus"'
+expect_error labels "bad-labels.gz: bad IDX magic" "$QUICK" --set "data.train_labels=$T/bad-labels.gz"
+expect_error truncated "trunc-images.gz: truncated file" "$QUICK" --set "data.train_images=$T/trunc-images.gz"
+expect_error batch "train.batch_size: 5000 is more than the 3000 training examples" "$QUICK" \
+  --set train.batch_size=5000 --set data.train_limit=3000
+expect_error missing-config "nope.json: cannot open" "$T/nope.json"
+
+# 5. Divergence stops the run with a message, exit 3, and keeps its logs.
+# A ReLU net at a learning rate of 1e4 overflows within a few steps.
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" "${FAST[@]}" --set train.optimizer.lr=1e4 \
+  --set train.optimizer.momentum=0.9 --set 'model.init={"type": "he_normal"}' \
+  --set 'model.layers[1].type="relu"' --set 'model.layers[3].type="relu"' --set 'model.layers[5].type="relu"' \
+  --out "$T/div" >/dev/null 2>"$T/div.err"
+rc=$?
+check '[ $rc -eq 3 ]' "divergence exit code $rc, expected 3"
+check '[ "$(wc -l <"$T/div.err")" -eq 1 ]' "divergence message is not one line"
+check 'grep -q "diverged at step [0-9]*: the loss is NaN; .*Lower train.optimizer.lr or add batchnorm" "$T/div.err"' "divergence message: $(cat "$T/div.err")"
+check 'grep -q "\"status\":[[:space:]]*\"diverged\"" "$T/div/summary.json"' "divergence summary"
+check '[ -f "$T/div/metrics.csv" ]' "divergence lost the logs"
+
+# 6. check prints the resolved config with defaults filled in.
+"$BNLAB" check "$QUICK" >"$T/check.out"
+check 'grep -q "\"momentum\":[[:space:]]*0.1" "$T/check.out" && grep -q "\"eps\":[[:space:]]*1e-05" "$T/check.out"' \
+  "resolved config lacks BN defaults"
+
+echo "cli: $pass passed, $fail failed"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
