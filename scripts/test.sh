@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sets up (scripts/setup.sh) and runs the whole test suite with meson. Ends with the summary lines:
+# "checks: N passed, N failed" (individual checks) and "tests: N passed, N failed" (test programs).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit 1
+meson test -C build --print-errorlogs
+rc=$?
+log=build/meson-logs/testlog.txt
+json=build/meson-logs/testlog.json
+# Each test program prints "N passed, N failed" as its last line; add them up.
+read -r cp cf < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | awk '{p += $1; f += $3} END {print p + 0, f + 0}')
+total=$(grep -c '"name"' "$json")
+tp=$(grep -c '"result": "OK"' "$json")
+echo "checks: $cp passed, $cf failed"
+echo "tests: $tp passed, $((total - tp)) failed"
+exit $rc
