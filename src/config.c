@@ -36,6 +36,8 @@ static void config_defaults(config_t *c) {
     c->log.probe_size = 1000;
     c->log.stats = 1;
     c->log.progress = PROGRESS_AUTO;
+    c->log.percentiles = (pct_spec_t){.every = 100, .q = {15, 50, 85}, .n_q = 3,
+                                      .units = {{.hidden = -1, .unit = 0}}, .n_units = 1};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,8 +340,51 @@ static int parse_train(const cJSON *o, config_t *c) {
     return 0;
 }
 
+static int parse_percentiles(const cJSON *o, pct_spec_t *p) {
+    const char *path = "log.percentiles";
+    static const char *const keys[] = {"every", "q", "units", NULL};
+    if (jp_keys(o, path, keys) != 0) return -1;
+    long long every = p->every;
+    if (jp_int(o, path, "every", 0, 1000000000, &every) != 0) return -1;
+    p->every = (long)every;
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "q");
+    if (q) {
+        int n = cJSON_GetArraySize(q), i = 0;
+        if (!cJSON_IsArray(q) || n < 1 || n > PCT_MAX_Q)
+            return bn_fail("%s.q: expected an array of 1..%d percentiles in [0, 100]", path, PCT_MAX_Q);
+        for (const cJSON *e = q->child; e; e = e->next, i++) {
+            if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= 100)) {
+                char d[64];
+                jp_describe(d, sizeof d, e);
+                return bn_fail("%s.q[%d]: expected a number in [0, 100], got %s", path, i, d);
+            }
+            p->q[i] = e->valuedouble;
+        }
+        p->n_q = n;
+    }
+    const cJSON *units = cJSON_GetObjectItemCaseSensitive(o, "units");
+    if (units) {
+        int n = cJSON_GetArraySize(units), i = 0;
+        if (!cJSON_IsArray(units) || n > PCT_MAX_UNITS)
+            return bn_fail("%s.units: expected an array of at most %d {\"hidden\": k, \"unit\": u}", path,
+                           PCT_MAX_UNITS);
+        for (const cJSON *e = units->child; e; e = e->next, i++) {
+            char ep[JP_PATH_MAX];
+            jp_index(ep, "log.percentiles.units", i);
+            static const char *const ukeys[] = {"hidden", "unit", NULL};
+            if (jp_keys(e, ep, ukeys) != 0) return -1;
+            long long h = -1, u = 0;
+            if (jp_int(e, ep, "hidden", -1, 1000, &h) != 0 || jp_int(e, ep, "unit", 0, 65535, &u) != 0) return -1;
+            if (h == 0) return bn_fail("%s.hidden: expected 1.. (1-based) or -1 (the last), got 0", ep);
+            p->units[i] = (pct_unit_t){.hidden = (int)h, .unit = (int)u};
+        }
+        p->n_units = n;
+    }
+    return 0;
+}
+
 static int parse_log(const cJSON *o, config_t *c) {
-    static const char *const keys[] = {"dir", "probe_size", "stats", "progress", NULL};
+    static const char *const keys[] = {"dir", "probe_size", "stats", "progress", "percentiles", NULL};
     if (jp_keys(o, "log", keys) != 0) return -1;
     if (jp_string(o, "log", "dir", c->log.dir, sizeof c->log.dir) != 0) return -1;
     long long ps = c->log.probe_size;
@@ -349,6 +394,8 @@ static int parse_log(const cJSON *o, config_t *c) {
     int pr = 0;
     if (jp_enum(o, "log", "progress", PROGRESS, &pr) != 0) return -1;
     c->log.progress = (progress_t)pr;
+    const cJSON *pct = cJSON_GetObjectItemCaseSensitive(o, "percentiles");
+    if (pct && parse_percentiles(pct, &c->log.percentiles) != 0) return -1;
     return 0;
 }
 
@@ -417,10 +464,7 @@ int config_load(config_t *cfg, const char *path, const char *const *overrides, i
     size_t len;
     if (read_whole_file(path, CFG_MAX_BYTES, &text, &len) != 0) return -1;
     char dir[CFG_STR];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0';
-    else snprintf(dir, sizeof dir, ".");
+    path_dirname(dir, sizeof dir, path);
     int rc = config_parse(cfg, text, len, path, dir, overrides, n_overrides);
     free(text);
     return rc;
@@ -509,5 +553,17 @@ cJSON *config_to_json(const config_t *c) {
     cJSON_AddNumberToObject(lg, "probe_size", c->log.probe_size);
     cJSON_AddBoolToObject(lg, "stats", c->log.stats);
     cJSON_AddStringToObject(lg, "progress", PROGRESS[c->log.progress]);
+    const pct_spec_t *p = &c->log.percentiles;
+    cJSON *pj = cJSON_AddObjectToObject(lg, "percentiles");
+    cJSON_AddNumberToObject(pj, "every", (double)p->every);
+    cJSON *q = cJSON_AddArrayToObject(pj, "q");
+    for (int i = 0; i < p->n_q; i++) cJSON_AddItemToArray(q, cJSON_CreateNumber(p->q[i]));
+    cJSON *units = cJSON_AddArrayToObject(pj, "units");
+    for (int i = 0; i < p->n_units; i++) {
+        cJSON *u = cJSON_CreateObject();
+        cJSON_AddNumberToObject(u, "hidden", p->units[i].hidden);
+        cJSON_AddNumberToObject(u, "unit", p->units[i].unit);
+        cJSON_AddItemToArray(units, u);
+    }
     return root;
 }

@@ -10,6 +10,7 @@
 
 #include "model.h"
 #include "optim.h"
+#include "percentiles.h"
 
 #define CFG_STR 1024
 #define CFG_MAX_LAYERS 64
@@ -52,6 +53,7 @@ typedef struct {
         int probe_size;
         int stats;
         progress_t progress;
+        pct_spec_t percentiles;
     } log;
 } config_t;
 

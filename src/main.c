@@ -1,27 +1,102 @@
-// bnlab — command line: bnlab train CONFIG [options] | bnlab check CONFIG [options]
+// bnlab — command line. One function per command; all share the option parser below.
 #include <cblas.h>
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "compare.h"
 #include "config.h"
+#include "plot.h"
 #include "runlog.h"
 #include "train.h"
 #include "util.h"
 
-#define MAX_SETS 64
+#define MAX_ARGS 64
 
 static const char *USAGE =
     "usage: bnlab train CONFIG [--set PATH=VALUE]... [--seed N] [--threads N] [--out DIR] [--force]\n"
-    "       bnlab check CONFIG [--set PATH=VALUE]...   (validate; print the resolved config)\n"
+    "       bnlab check CONFIG [--set PATH=VALUE]...        validate; print the resolved config\n"
+    "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
+    "       bnlab plot DIR                                  PNG plots of a run or comparison directory\n"
     "\n"
     "  --set PATH=VALUE  override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
     "                    --set model.layers[1].rate=0.2 (VALUE is JSON, or a bare string)\n"
     "  --seed N          same as --set seed=N\n"
     "  --threads N       BLAS threads, same as --set threads=N (default 1)\n"
-    "  --out DIR         run directory (default: LOG_DIR/NAME from the config)\n"
-    "  --force           reuse an existing, non-empty run directory\n";
+    "  --out DIR         output directory (default: LOG_DIR/NAME, from the config or spec)\n"
+    "  --force           reuse an existing, non-empty output directory\n"
+    "  --seeds N         compare: seeds 1..N for every variant\n"
+    "  --jobs N          compare: runs at once (default: one per core)\n";
+
+typedef struct {
+    const char *pos[MAX_ARGS];
+    int n_pos;
+    const char *sets[MAX_ARGS];
+    char owned[MAX_ARGS][64];
+    int n_sets;
+    const char *out;
+    int force, seeds, jobs;
+} cli_t;
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "bnlab: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", USAGE);
+    return 2;
+}
+
+static int parse_count(const char *opt, const char *v, int *out) {
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 1 || n > 1000) {
+        fprintf(stderr, "bnlab: error: %s: expected a whole number 1..1000, got '%s'\n", opt, v);
+        return 2;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_cli(cli_t *c, int argc, char **argv) {
+    memset(c, 0, sizeof *c);
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strlen(a) > BN_PATH_ARG_MAX) return usage_error("an argument is longer than 1024 bytes%s", "");
+        int takes_value = !strcmp(a, "--set") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
+                          !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs");
+        if (takes_value) {
+            if (i + 1 >= argc) return usage_error("%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--out")) c->out = v;
+            else if (!strcmp(a, "--seeds")) { if (parse_count(a, v, &c->seeds)) return 2; }
+            else if (!strcmp(a, "--jobs")) { if (parse_count(a, v, &c->jobs)) return 2; }
+            else {
+                if (c->n_sets == MAX_ARGS) return usage_error("more than 64 overrides%s", "");
+                if (!strcmp(a, "--set")) c->sets[c->n_sets++] = v;
+                else {
+                    snprintf(c->owned[c->n_sets], sizeof c->owned[0], "%s=%.40s", a + 2, v);
+                    c->sets[c->n_sets] = c->owned[c->n_sets];
+                    c->n_sets++;
+                }
+            }
+        } else if (!strcmp(a, "--force")) {
+            c->force = 1;
+        } else if (a[0] == '-') {
+            return usage_error("unknown option '%s'", a);
+        } else {
+            if (c->n_pos == MAX_ARGS) return usage_error("too many arguments%s", "");
+            c->pos[c->n_pos++] = a;
+        }
+    }
+    return 0;
+}
+
+static int die(void) {
+    fprintf(stderr, "bnlab: error: %s\n", bn_errmsg());
+    return 1;
+}
 
 static int dir_nonempty(const char *path) {
     DIR *d = opendir(path);
@@ -34,9 +109,23 @@ static int dir_nonempty(const char *path) {
     return n > 0;
 }
 
-static int die(void) {
-    fprintf(stderr, "bnlab: error: %s\n", bn_errmsg());
+static int refuse_existing(const char *dir, int force) {
+    if (force || !dir_nonempty(dir)) return 0;
+    fprintf(stderr, "bnlab: error: %s already exists and is not empty; pass --force to overwrite it or --out DIR "
+                    "to choose another\n", dir);
     return 1;
+}
+
+static int cmd_check(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("check needs one CONFIG file%s", "");
+    config_t cfg;
+    if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    cJSON *j = config_to_json(&cfg);
+    char *text = cJSON_Print(j);
+    puts(text);
+    free(text);
+    cJSON_Delete(j);
+    return 0;
 }
 
 static cJSON *environment_json(const config_t *c) {
@@ -48,94 +137,23 @@ static cJSON *environment_json(const config_t *c) {
     return e;
 }
 
-int main(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        fputs(USAGE, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (!strcmp(argv[1], "--version")) {
-        printf("bnlab %s\n", BNLAB_VERSION);
-        return 0;
-    }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "train") && strcmp(cmd, "check")) {
-        fprintf(stderr, "bnlab: error: unknown command '%s'\n%s", cmd, USAGE);
-        return 2;
-    }
-    const char *config_path = NULL, *out = NULL;
-    const char *sets[MAX_SETS];
-    char owned[MAX_SETS][64];
-    int n_sets = 0, force = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        int has_value = i + 1 < argc;
-        if (!strcmp(a, "--set") || !strcmp(a, "--seed") || !strcmp(a, "--threads") || !strcmp(a, "--out")) {
-            if (!has_value) {
-                fprintf(stderr, "bnlab: error: %s needs a value\n", a);
-                return 2;
-            }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--out")) {
-                out = v;
-                continue;
-            }
-            if (n_sets == MAX_SETS) {
-                fprintf(stderr, "bnlab: error: more than %d overrides\n", MAX_SETS);
-                return 2;
-            }
-            if (!strcmp(a, "--set")) sets[n_sets++] = v;
-            else {
-                snprintf(owned[n_sets], sizeof owned[n_sets], "%s=%.40s", a + 2, v);
-                sets[n_sets] = owned[n_sets];
-                n_sets++;
-            }
-        } else if (!strcmp(a, "--force")) {
-            force = 1;
-        } else if (a[0] == '-') {
-            fprintf(stderr, "bnlab: error: unknown option '%s'\n%s", a, USAGE);
-            return 2;
-        } else if (!config_path) {
-            config_path = a;
-        } else {
-            fprintf(stderr, "bnlab: error: unexpected argument '%s'\n", a);
-            return 2;
-        }
-    }
-    if (!config_path) {
-        fprintf(stderr, "bnlab: error: %s needs a CONFIG file\n%s", cmd, USAGE);
-        return 2;
-    }
+static int cmd_train(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("train needs one CONFIG file%s", "");
     config_t cfg;
-    if (config_load(&cfg, config_path, sets, n_sets) != 0) return die();
-    cJSON *resolved = config_to_json(&cfg);
-    if (!strcmp(cmd, "check")) {
-        char *text = cJSON_Print(resolved);
-        puts(text);
-        free(text);
-        cJSON_Delete(resolved);
-        return 0;
-    }
+    if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
     char run_dir[4096];
-    if (out) snprintf(run_dir, sizeof run_dir, "%s", out);
+    if (c->out) snprintf(run_dir, sizeof run_dir, "%s", c->out);
     else snprintf(run_dir, sizeof run_dir, "%s/%s", cfg.log.dir, cfg.name);
-    if (!force && dir_nonempty(run_dir)) {
-        cJSON_Delete(resolved);
-        fprintf(stderr, "bnlab: error: run directory %s already exists and is not empty; pass --force to "
-                        "overwrite it or --out DIR to choose another\n", run_dir);
-        return 1;
-    }
+    if (refuse_existing(run_dir, c->force)) return 1;
     // Everything that can fail on input is checked before the run directory is touched.
     trainer_t t;
-    if (trainer_setup(&t, &cfg) != 0) {
-        cJSON_Delete(resolved);
-        return die();
-    }
+    if (trainer_setup(&t, &cfg) != 0) return die();
     printf("bnlab: %s: %u training / %u test examples of %u features, %zu parameters, %ld steps of batch %d "
            "(%ld per epoch) -> %s\n",
            cfg.name, t.train.n, t.test.n, t.train.dim, t.model.n_params, t.total_steps, cfg.train.batch_size,
            t.steps_per_epoch, run_dir);
     fflush(stdout);
-    cJSON *env = environment_json(&cfg);
+    cJSON *resolved = config_to_json(&cfg), *env = environment_json(&cfg);
     int rc = make_dirs(run_dir) != 0 || write_json(run_dir, "config.json", resolved) != 0 ||
              write_json(run_dir, "environment.json", env) != 0;
     cJSON_Delete(resolved);
@@ -148,4 +166,51 @@ int main(int argc, char **argv) {
     trainer_free(&t);
     if (status == TRAIN_ERROR) return die();
     return status;
+}
+
+static int cmd_compare(const cli_t *c, const char *argv0) {
+    if (c->n_pos < 1) return usage_error("compare needs a SPEC file or two or more CONFIG files%s", "");
+    compare_spec_t s;
+    if (compare_spec_load(&s, c->pos, c->n_pos, c->sets, c->n_sets, c->seeds, c->jobs) != 0) return die();
+    char out[4096], exe[PATH_MAX];
+    if (c->out) snprintf(out, sizeof out, "%s", c->out);
+    else snprintf(out, sizeof out, "runs/%s", s.name);
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) snprintf(exe, sizeof exe, "%s", argv0);
+    else exe[n] = '\0';
+    if (refuse_existing(out, c->force)) {
+        compare_spec_free(&s);
+        return 1;
+    }
+    int rc = compare_run(&s, out, exe, c->force);
+    compare_spec_free(&s);
+    if (rc != 0) return die();
+    return 0;
+}
+
+static int cmd_plot(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("plot needs one run or comparison DIR%s", "");
+    int rc = plot_dir(c->pos[0]);
+    if (rc < 0) return die();
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("bnlab %s\n", BNLAB_VERSION);
+        return 0;
+    }
+    cli_t c;
+    int rc = parse_cli(&c, argc, argv);
+    if (rc) return rc;
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train")) return cmd_train(&c);
+    if (!strcmp(cmd, "check")) return cmd_check(&c);
+    if (!strcmp(cmd, "compare")) return cmd_compare(&c, argv[0]);
+    if (!strcmp(cmd, "plot")) return cmd_plot(&c);
+    return usage_error("unknown command '%s'", cmd);
 }

@@ -8,7 +8,7 @@
 #include "util.h"
 
 static FILE *open_log(const char *dir, const char *name) {
-    char path[4096];
+    char path[BN_PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     if (!f) bn_fail("%s: cannot create: %s", path, strerror(errno));
@@ -82,7 +82,7 @@ void runlog_close(runlog_t *r) {
 }
 
 int write_json(const char *dir, const char *name, const cJSON *json) {
-    char path[4096];
+    char path[BN_PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     char *text = cJSON_Print(json);
     if (!text) return bn_fail("%s: cannot serialize JSON", path);

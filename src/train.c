@@ -49,6 +49,7 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
     for (uint32_t i = 0; i < t->train.n; i++) t->order[i] = i;
     t->x = xmalloc(sizeof(float) * (size_t)max_batch * t->train.dim, "input batch");
     t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
+    if (pct_log_init(&t->pct, &c->log.percentiles, &t->model) != 0) goto fail;
     act_stats_init(&t->epoch_stats, c->model.n_layers);
     act_stats_init(&t->probe_stats, c->model.n_layers);
     // The last partial batch of an epoch is dropped: every step sees exactly batch_size examples.
@@ -71,6 +72,7 @@ void trainer_free(trainer_t *t) {
     free(t->y);
     act_stats_free(&t->epoch_stats);
     act_stats_free(&t->probe_stats);
+    pct_log_free(&t->pct);
     memset(t, 0, sizeof *t);
 }
 
@@ -143,6 +145,10 @@ int trainer_run(trainer_t *t, const char *run_dir) {
     const int B = c->train.batch_size;
     runlog_t log;
     if (runlog_open(&log, run_dir) != 0) return TRAIN_ERROR;
+    if (pct_log_open(&t->pct, run_dir) != 0) {
+        runlog_close(&log);
+        return TRAIN_ERROR;
+    }
     if (c->train.flush_denormals) enable_flush_to_zero();
     openblas_set_num_threads(c->threads);
     int bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
@@ -176,6 +182,7 @@ int trainer_run(trainer_t *t, const char *run_dir) {
         model_backward(m, t->x, B);
         sgd_step(&t->opt, m->params, m->grads, m->n_decay, lr);
         if (c->log.stats) act_stats_add(&t->epoch_stats, m, B);
+        pct_log_step(&t->pct, m, B, step);  // the batch just trained on, before the update's effect
         run_loss += loss;
         run_hits += correct;
         run_steps++;

@@ -6,6 +6,7 @@
 #include "data.h"
 #include "model.h"
 #include "optim.h"
+#include "percentiles.h"
 #include "stats.h"
 
 enum { TRAIN_OK = 0, TRAIN_ERROR = 1, TRAIN_DIVERGED = 3 };
@@ -21,6 +22,7 @@ typedef struct {
     float *x;                // (max_batch, dim) input batch
     int32_t *y;              // (max_batch) labels
     act_stats_t epoch_stats, probe_stats;
+    pct_log_t pct;
     long steps_per_epoch, total_steps;
     int show_progress;
 } trainer_t;

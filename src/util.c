@@ -112,6 +112,31 @@ int write_file_atomic(const char *path, const void *data, size_t len) {
     return 0;
 }
 
+void bn_path_fmt(char *out, size_t cap, const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= cap) {
+        fprintf(stderr, "bnlab: internal error: path of %d bytes does not fit %zu at %s:%d\n", n, cap, file, line);
+        abort();
+    }
+}
+
+void path_dirname(char *out, size_t cap, const char *path) {
+    snprintf(out, cap, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash == out) out[1] = '\0';
+    else if (slash) *slash = '\0';
+    else snprintf(out, cap, ".");
+}
+
+int path_join(char *out, size_t cap, const char *dir, const char *p) {
+    int n = p[0] == '/' ? snprintf(out, cap, "%s", p) : snprintf(out, cap, "%s/%s", dir, p);
+    if (n < 0 || (size_t)n >= cap) return bn_fail("%s: path longer than %zu bytes", p, cap - 1);
+    return 0;
+}
+
 int make_dirs(const char *path) {
     char buf[4096];
     size_t n = strlen(path);

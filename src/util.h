@@ -32,6 +32,19 @@ int read_whole_file(const char *path, size_t max_bytes, char **out, size_t *len)
 // Writes data to path atomically: temp file in the same directory, fsync, rename. -1 + message.
 int write_file_atomic(const char *path, const void *data, size_t len);
 
+// snprintf for paths: the CLI bounds every directory argument (BN_PATH_ARG_MAX), so a path that does not fit
+// its buffer is a bug, reported with its location and aborted on rather than silently truncated.
+#define BN_PATH_ARG_MAX 1024
+#define BN_PATH_MAX 4096
+void bn_path_fmt(char *out, size_t cap, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+#define path_fmt(out, cap, ...) bn_path_fmt((out), (cap), __FILE__, __LINE__, __VA_ARGS__)
+
+// The directory part of path ("." if none), into out (cap bytes).
+void path_dirname(char *out, size_t cap, const char *path);
+// out = p if absolute, else dir/p. -1 + message if it does not fit cap.
+int path_join(char *out, size_t cap, const char *dir, const char *p);
+
 // mkdir -p. -1 + message on error.
 int make_dirs(const char *path);
 // 1 if path exists (any type), 0 otherwise.

@@ -1,0 +1,370 @@
+#include "compare.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jsonpath.h"
+#include "runlog.h"
+#include "util.h"
+
+extern char **environ;
+
+static char *xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *p = xmalloc(n, "string");
+    memcpy(p, s, n);
+    return p;
+}
+
+// "set": {"a.b": value, ...} -> "a.b=<value as JSON>" strings appended to v.
+static int add_sets(variant_spec_t *v, const cJSON *set, const char *path) {
+    if (!set) return 0;
+    if (jp_object(set, path) != 0) return -1;
+    for (const cJSON *c = set->child; c; c = c->next) {
+        if (v->n_sets == CMP_MAX_SETS) return bn_fail("%s: more than %d overrides", path, CMP_MAX_SETS);
+        char *val = cJSON_PrintUnformatted(c);
+        size_t n = strlen(c->string) + strlen(val) + 2;
+        char *s = xmalloc(n, "override");
+        snprintf(s, n, "%s=%s", c->string, val);
+        free(val);
+        v->sets[v->n_sets++] = s;
+    }
+    return 0;
+}
+
+static int name_ok(const char *s) {
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!(*s == '-' || *s == '_' || *s == '.' || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= 'A' && *s <= 'Z')))
+            return 0;
+    return 1;
+}
+
+static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *root) {
+    static const char *const keys[] = {"name", "base", "variants", "seeds", "targets", "jobs", "set", NULL};
+    if (jp_keys(root, "", keys) != 0) return -1;
+    char dir[CFG_STR], base[CFG_STR] = "";
+    path_dirname(dir, sizeof dir, path);
+    if (jp_string(root, "", "name", s->name, sizeof s->name) != 0) return -1;
+    if (!name_ok(s->name)) return bn_fail("name: expected letters, digits, '-', '_' or '.', got \"%s\"", s->name);
+    char b[CFG_STR] = "";
+    if (jp_string(root, "", "base", b, sizeof b) != 0) return -1;
+    if (b[0] && path_join(base, sizeof base, dir, b) != 0) return -1;
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
+    int nv = cJSON_GetArraySize(vars);
+    if (!cJSON_IsArray(vars) || nv < 1 || nv > CMP_MAX_VARIANTS)
+        return bn_fail("variants: expected an array of 1..%d variants", CMP_MAX_VARIANTS);
+    const cJSON *common = cJSON_GetObjectItemCaseSensitive(root, "set");
+    int i = 0;
+    for (const cJSON *v = vars->child; v; v = v->next, i++) {
+        char p[JP_PATH_MAX];
+        jp_index(p, "variants", i);
+        static const char *const vkeys[] = {"name", "config", "set", NULL};
+        if (jp_keys(v, p, vkeys) != 0) return -1;
+        variant_spec_t *vs = &s->variants[s->n_variants++];
+        if (!cJSON_GetObjectItemCaseSensitive(v, "name")) return bn_fail("%s.name: missing", p);
+        if (jp_string(v, p, "name", vs->name, sizeof vs->name) != 0) return -1;
+        if (!name_ok(vs->name))
+            return bn_fail("%s.name: expected letters, digits, '-', '_' or '.', got \"%s\"", p, vs->name);
+        for (int k = 0; k < s->n_variants - 1; k++)
+            if (!strcmp(s->variants[k].name, vs->name)) return bn_fail("%s.name: \"%s\" is used twice", p, vs->name);
+        char c[CFG_STR] = "";
+        if (jp_string(v, p, "config", c, sizeof c) != 0) return -1;
+        if (c[0]) {
+            if (path_join(vs->config, sizeof vs->config, dir, c) != 0) return -1;
+        }
+        else if (base[0]) snprintf(vs->config, sizeof vs->config, "%s", base);
+        else return bn_fail("%s.config: missing, and the spec has no \"base\"", p);
+        if (add_sets(vs, common, "set") != 0) return -1;
+        char sp[JP_PATH_MAX];
+        jp_join(sp, p, "set");
+        if (add_sets(vs, cJSON_GetObjectItemCaseSensitive(v, "set"), sp) != 0) return -1;
+    }
+    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(root, "seeds");
+    if (cJSON_IsArray(seeds)) {
+        int k = 0;
+        for (const cJSON *e = seeds->child; e; e = e->next, k++) {
+            if (k >= CMP_MAX_SEEDS) return bn_fail("seeds: more than %d", CMP_MAX_SEEDS);
+            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble != (double)(long)e->valuedouble)
+                return bn_fail("seeds[%d]: expected a non-negative integer", k);
+            s->seeds[s->n_seeds++] = (long)e->valuedouble;
+        }
+        if (k == 0) return bn_fail("seeds: expected a number of seeds or a non-empty list");
+    } else if (seeds) {
+        long long n = 0;
+        if (jp_int(root, "", "seeds", 1, CMP_MAX_SEEDS, &n) != 0) return -1;
+        s->n_seeds = (int)n;
+        for (int k = 0; k < s->n_seeds; k++) s->seeds[k] = k + 1;
+    }
+    const cJSON *targets = cJSON_GetObjectItemCaseSensitive(root, "targets");
+    if (targets) {
+        int k = 0;
+        if (!cJSON_IsArray(targets) || cJSON_GetArraySize(targets) < 1 ||
+            cJSON_GetArraySize(targets) > SUMMARY_MAX_TARGETS)
+            return bn_fail("targets: expected an array of 1..%d accuracies in (0, 1]", SUMMARY_MAX_TARGETS);
+        s->n_targets = 0;
+        for (const cJSON *e = targets->child; e; e = e->next, k++) {
+            if (!cJSON_IsNumber(e) || !(e->valuedouble > 0 && e->valuedouble <= 1))
+                return bn_fail("targets[%d]: expected an accuracy in (0, 1]", k);
+            s->targets[s->n_targets++] = e->valuedouble;
+        }
+    }
+    long long jobs = 0;
+    if (jp_int(root, "", "jobs", 0, 256, &jobs) != 0) return -1;
+    s->jobs = (int)jobs;
+    return 0;
+}
+
+int compare_spec_load(compare_spec_t *s, const char *const *paths, int n_paths, const char *const *cli_sets,
+                      int n_cli_sets, int seeds_override, int jobs_override) {
+    memset(s, 0, sizeof *s);
+    s->n_seeds = 1;
+    s->seeds[0] = 1;
+    s->n_targets = 3;
+    s->targets[0] = 0.8, s->targets[1] = 0.9, s->targets[2] = 0.95;
+    if (n_paths == 1) {
+        char *text;
+        size_t len;
+        if (read_whole_file(paths[0], CFG_MAX_BYTES, &text, &len) != 0) return -1;
+        size_t bad;
+        cJSON *root = NULL;
+        if (!utf8_valid(text, len, &bad)) bn_fail("not valid UTF-8 (byte %zu)", bad);
+        else if (json_depth(text, len) > CFG_MAX_DEPTH) bn_fail("JSON nested deeper than %d levels", CFG_MAX_DEPTH);
+        else if (!(root = cJSON_ParseWithLength(text, len))) bn_fail("not valid JSON");
+        free(text);
+        if (!root || !cJSON_GetObjectItemCaseSensitive(root, "variants")) {
+            cJSON_Delete(root);
+            if (root) return bn_fail("%s: a comparison needs a spec with \"variants\" or at least two configs", paths[0]);
+            char msg[BN_ERRMSG_MAX];
+            snprintf(msg, sizeof msg, "%s", bn_errmsg());
+            return bn_fail("%s: %s", paths[0], msg);
+        }
+        int rc = parse_spec_file(s, paths[0], root);
+        cJSON_Delete(root);
+        if (rc != 0) {
+            char msg[BN_ERRMSG_MAX];
+            snprintf(msg, sizeof msg, "%s", bn_errmsg());
+            compare_spec_free(s);
+            return bn_fail("%s: %s", paths[0], msg);
+        }
+    } else {
+        if (n_paths > CMP_MAX_VARIANTS) return bn_fail("more than %d configs", CMP_MAX_VARIANTS);
+        snprintf(s->name, sizeof s->name, "compare");
+        for (int i = 0; i < n_paths; i++) {
+            variant_spec_t *v = &s->variants[s->n_variants++];
+            snprintf(v->config, sizeof v->config, "%s", paths[i]);
+            config_t c;
+            if (config_load(&c, paths[i], cli_sets, n_cli_sets) != 0) return -1;
+            snprintf(v->name, sizeof v->name, "%s", c.name);
+            for (int k = 0; k < i; k++)
+                if (!strcmp(s->variants[k].name, v->name)) {
+                    compare_spec_free(s);
+                    return bn_fail("%s: name \"%s\" is also the name of %s; variants need distinct names", paths[i],
+                                   v->name, s->variants[k].config);
+                }
+        }
+    }
+    for (int i = 0; i < s->n_variants; i++)
+        for (int k = 0; k < n_cli_sets; k++) {
+            variant_spec_t *v = &s->variants[i];
+            if (v->n_sets == CMP_MAX_SETS) return bn_fail("more than %d overrides", CMP_MAX_SETS);
+            v->sets[v->n_sets++] = xstrdup(cli_sets[k]);
+        }
+    if (seeds_override > 0) {
+        if (seeds_override > CMP_MAX_SEEDS) return bn_fail("--seeds: at most %d", CMP_MAX_SEEDS);
+        s->n_seeds = seeds_override;
+        for (int k = 0; k < s->n_seeds; k++) s->seeds[k] = k + 1;
+    }
+    if (jobs_override > 0) s->jobs = jobs_override;
+    if (s->jobs == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        s->jobs = n > 0 ? (int)n : 1;
+    }
+    // Validate every variant now: a bad config is reported before anything runs or is written.
+    for (int i = 0; i < s->n_variants; i++) {
+        variant_spec_t *v = &s->variants[i];
+        config_t c;
+        if (config_load(&c, v->config, (const char *const *)v->sets, v->n_sets) != 0) {
+            char msg[BN_ERRMSG_MAX];
+            snprintf(msg, sizeof msg, "%s", bn_errmsg());
+            compare_spec_free(s);
+            return bn_fail("variant %s: %s", s->variants[i].name, msg);
+        }
+    }
+    return 0;
+}
+
+void compare_spec_free(compare_spec_t *s) {
+    for (int i = 0; i < s->n_variants; i++)
+        for (int k = 0; k < s->variants[i].n_sets; k++) free(s->variants[i].sets[k]);
+    s->n_variants = 0;
+}
+
+cJSON *compare_spec_to_json(const compare_spec_t *s) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "name", s->name);
+    cJSON *vars = cJSON_AddArrayToObject(root, "variants");
+    for (int i = 0; i < s->n_variants; i++) {
+        cJSON *v = cJSON_CreateObject();
+        cJSON_AddStringToObject(v, "name", s->variants[i].name);
+        cJSON_AddStringToObject(v, "config", s->variants[i].config);
+        cJSON *sets = cJSON_AddArrayToObject(v, "overrides");
+        for (int k = 0; k < s->variants[i].n_sets; k++) cJSON_AddItemToArray(sets, cJSON_CreateString(s->variants[i].sets[k]));
+        cJSON_AddItemToArray(vars, v);
+    }
+    cJSON *seeds = cJSON_AddArrayToObject(root, "seeds");
+    for (int k = 0; k < s->n_seeds; k++) cJSON_AddItemToArray(seeds, cJSON_CreateNumber((double)s->seeds[k]));
+    cJSON *t = cJSON_AddArrayToObject(root, "targets");
+    for (int k = 0; k < s->n_targets; k++) cJSON_AddItemToArray(t, cJSON_CreateNumber(s->targets[k]));
+    cJSON_AddNumberToObject(root, "jobs", s->jobs);
+    return root;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+typedef struct {
+    int variant, seed_index;
+    pid_t pid;
+    int status;  // exit code, or -1 if it did not run / was killed
+    double t0, seconds;
+    char dir[BN_PATH_MAX], log[BN_PATH_MAX];
+} job_t;
+
+static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe, int force) {
+    const variant_spec_t *v = &s->variants[j->variant];
+    char seed[32];
+    snprintf(seed, sizeof seed, "%ld", s->seeds[j->seed_index]);
+    const char *argv[2 * CMP_MAX_SETS + 16];
+    int a = 0;
+    argv[a++] = exe;
+    argv[a++] = "train";
+    argv[a++] = v->config;
+    for (int k = 0; k < v->n_sets; k++) argv[a++] = "--set", argv[a++] = v->sets[k];
+    argv[a++] = "--seed", argv[a++] = seed;
+    argv[a++] = "--set", argv[a++] = "log.progress=never";
+    argv[a++] = "--out", argv[a++] = j->dir;
+    if (force) argv[a++] = "--force";
+    argv[a] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, j->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    int rc = posix_spawn(&j->pid, exe, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) return bn_fail("cannot start %s: %s", exe, strerror(rc));
+    j->t0 = now_seconds();
+    return 0;
+}
+
+int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, int force) {
+    int n_jobs = s->n_variants * s->n_seeds;
+    job_t *jobs = xcalloc((size_t)n_jobs, sizeof(job_t), "jobs");
+    if (make_dirs(out_dir) != 0) {
+        free(jobs);
+        return -1;
+    }
+    cJSON *spec = compare_spec_to_json(s);
+    int rc = write_json(out_dir, "compare.json", spec);
+    cJSON_Delete(spec);
+    if (rc != 0) {
+        free(jobs);
+        return -1;
+    }
+    // Seed-major order: with two cores, variant A and B of the same seed run side by side.
+    int k = 0;
+    for (int si = 0; si < s->n_seeds; si++)
+        for (int vi = 0; vi < s->n_variants; vi++, k++) {
+            job_t *j = &jobs[k];
+            j->variant = vi, j->seed_index = si, j->status = -1;
+            char vdir[BN_PATH_MAX];
+            path_fmt(vdir, sizeof vdir, "%s/%s", out_dir, s->variants[vi].name);
+            if (make_dirs(vdir) != 0) {
+                free(jobs);
+                return -1;
+            }
+            path_fmt(j->dir, sizeof j->dir, "%s/seed-%ld", vdir, s->seeds[si]);
+            path_fmt(j->log, sizeof j->log, "%s/seed-%ld.log", vdir, s->seeds[si]);
+        }
+    printf("bnlab compare: %d variants x %d seeds = %d runs, %d at a time -> %s\n", s->n_variants, s->n_seeds, n_jobs,
+           s->jobs, out_dir);
+    fflush(stdout);
+    int next = 0, running = 0, done = 0, failed = 0;
+    double t_start = now_seconds();
+    while (done < n_jobs) {
+        while (running < s->jobs && next < n_jobs) {
+            if (spawn_job(&jobs[next], s, exe, force) != 0) {
+                fprintf(stderr, "bnlab: %s\n", bn_errmsg());
+                jobs[next].status = -1;
+                done++, failed++, next++;
+                continue;
+            }
+            running++, next++;
+        }
+        if (running == 0) break;
+        int st;
+        pid_t pid = waitpid(-1, &st, 0);
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int i = 0; i < n_jobs; i++)
+            if (jobs[i].pid == pid) {
+                job_t *j = &jobs[i];
+                j->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+                j->seconds = now_seconds() - j->t0;
+                running--, done++;
+                if (j->status != 0) failed++;
+                printf("[%d/%d] %s seed %ld: %s (%.1f s)%s%s\n", done, n_jobs, s->variants[j->variant].name,
+                       s->seeds[j->seed_index],
+                       j->status == 0 ? "completed" : j->status == 3 ? "diverged" : "FAILED", j->seconds,
+                       j->status == 0 ? "" : "; see ", j->status == 0 ? "" : j->log);
+                fflush(stdout);
+            }
+    }
+
+    // Summary over the runs that completed.
+    variant_result_t *vr = xcalloc((size_t)s->n_variants, sizeof *vr, "variant results");
+    for (int vi = 0; vi < s->n_variants; vi++) {
+        vr[vi].name = s->variants[vi].name;
+        vr[vi].n_seeds = s->n_seeds;
+        vr[vi].runs = xcalloc((size_t)s->n_seeds, sizeof(run_result_t), "run results");
+    }
+    for (int i = 0; i < n_jobs; i++) {
+        job_t *j = &jobs[i];
+        run_result_t *r = &vr[j->variant].runs[j->seed_index];
+        char metrics[BN_PATH_MAX];
+        path_fmt(metrics, sizeof metrics, "%s/metrics.csv", j->dir);
+        if (j->status == 0 && curve_read(&r->curve, metrics) == 0) {
+            r->ok = 1;
+            run_result_from_curve(r, s->targets, s->n_targets);
+        }
+    }
+    cJSON *sj = summary_to_json(vr, s->n_variants, s->targets, s->n_targets);
+    cJSON_AddNumberToObject(sj, "runs_failed", failed);
+    cJSON_AddNumberToObject(sj, "seconds", now_seconds() - t_start);
+    char *md = summary_to_markdown(vr, s->n_variants, s->targets, s->n_targets);
+    char curves[BN_PATH_MAX], mdpath[BN_PATH_MAX];
+    path_fmt(curves, sizeof curves, "%s/curves.csv", out_dir);
+    path_fmt(mdpath, sizeof mdpath, "%s/summary.md", out_dir);
+    rc = write_json(out_dir, "summary.json", sj) != 0 || write_file_atomic(mdpath, md, strlen(md)) != 0 ||
+         summary_write_curves(curves, vr, s->n_variants) != 0;
+    if (rc == 0) printf("\n%s\nsummary: %s/summary.md, summary.json, curves.csv\n", md, out_dir);
+    cJSON_Delete(sj);
+    free(md);
+    for (int vi = 0; vi < s->n_variants; vi++) {
+        for (int si = 0; si < s->n_seeds; si++) curve_free(&vr[vi].runs[si].curve);
+        free(vr[vi].runs);
+    }
+    free(vr);
+    free(jobs);
+    if (rc) return -1;
+    if (failed) return bn_fail("%d of %d runs did not complete; their logs say why", failed, n_jobs), 1;
+    return 0;
+}

@@ -1,0 +1,54 @@
+// percentiles.h — the distribution of a nonlinearity's *input* over training (Ioffe & Szegedy Fig. 1(b, c)).
+//
+// Every `every` steps, on the current training batch (training mode: for a BN network this is the BN output,
+// exactly what the sigmoid receives), the q-th percentiles (default 15, 50, 85) of
+//   - chosen units' inputs (B values each), and
+//   - each hidden layer's whole input (B x units values).
+// "hidden k" is the k-th nonlinearity (sigmoid/relu/tanh) of the model, 1-based; -1 is the last one. The
+// same hidden index means the same place in a BN and a no-BN network, whatever their layer lists.
+// Percentiles interpolate linearly between order statistics (position q/100 * (n - 1), as numpy's default).
+#ifndef BN_PERCENTILES_H
+#define BN_PERCENTILES_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+#define PCT_MAX_Q 9
+#define PCT_MAX_UNITS 16
+
+typedef struct {
+    int hidden;  // 1-based nonlinearity index, -1 = last
+    int unit;
+} pct_unit_t;
+
+typedef struct {
+    long every;  // steps; 0 = off
+    double q[PCT_MAX_Q];
+    int n_q;
+    pct_unit_t units[PCT_MAX_UNITS];
+    int n_units;
+} pct_spec_t;
+
+typedef struct {
+    pct_spec_t spec;
+    int n_hidden;
+    int *hidden_layer;  // (n_hidden) index of each nonlinearity in the model
+    float *scratch;     // (max_batch * widest hidden input)
+    FILE *out;
+} pct_log_t;
+
+// q-th percentile of sorted[0..n), n >= 1.
+double percentile_sorted(const float *sorted, size_t n, double q);
+// Sorts v[0..n) ascending in place.
+void sort_floats(float *v, size_t n);
+
+// Checks the spec against the model (hidden/unit indices exist). -1 + message naming log.percentiles.
+int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m);
+// Opens run_dir/percentiles.csv and writes the header.
+int pct_log_open(pct_log_t *p, const char *run_dir);
+// Logs the percentiles of the last forward pass (batch size B) if step % every == 0.
+void pct_log_step(pct_log_t *p, const model_t *m, int B, long step);
+void pct_log_free(pct_log_t *p);
+
+#endif
