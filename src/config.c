@@ -8,9 +8,9 @@
 #include "jsonpath.h"
 #include "util.h"
 
-static const char *const LAYER_TYPES[] = {"dense", "batchnorm", "sigmoid", "relu", "tanh", "dropout", NULL};
-static const layer_kind_t LAYER_KINDS[] = {LAYER_DENSE, LAYER_BATCHNORM, LAYER_SIGMOID,
-                                           LAYER_RELU,  LAYER_TANH,      LAYER_DROPOUT};
+static const char *const LAYER_TYPES[] = {"dense", "batchnorm", "sigmoid", "relu", "tanh", "dropout", "noise", NULL};
+static const layer_kind_t LAYER_KINDS[] = {LAYER_DENSE, LAYER_BATCHNORM, LAYER_SIGMOID, LAYER_RELU,
+                                           LAYER_TANH,  LAYER_DROPOUT,   LAYER_NOISE};
 static const char *const INIT_TYPES[] = {"normal", "uniform", "xavier_uniform", "xavier_normal",
                                          "he_normal", "he_uniform", NULL};
 static const char *const FORMATS[] = {"idx", "csv", NULL};
@@ -36,6 +36,7 @@ static void config_defaults(config_t *c) {
     c->log.probe_size = 1000;
     c->log.stats = 1;
     c->log.progress = PROGRESS_AUTO;
+    c->log.ics_every = 500;
     c->log.percentiles = (pct_spec_t){.every = 100, .q = {15, 50, 85}, .n_q = 3,
                                       .units = {{.hidden = -1, .unit = 0}}, .n_units = 1};
 }
@@ -134,7 +135,7 @@ static int parse_layer(const cJSON *o, const char *path, const init_spec_t *defa
     if (!cJSON_GetObjectItemCaseSensitive(o, "type")) {
         char p[JP_PATH_MAX];
         jp_join(p, path, "type");
-        return bn_fail("%s: missing (one of dense, batchnorm, sigmoid, relu, tanh, dropout)", p);
+        return bn_fail("%s: missing (one of dense, batchnorm, sigmoid, relu, tanh, dropout, noise)", p);
     }
     if (jp_enum(o, path, "type", LAYER_TYPES, &t) != 0) return -1;
     memset(l, 0, sizeof *l);
@@ -384,7 +385,7 @@ static int parse_percentiles(const cJSON *o, pct_spec_t *p) {
 }
 
 static int parse_log(const cJSON *o, config_t *c) {
-    static const char *const keys[] = {"dir", "probe_size", "stats", "progress", "percentiles", NULL};
+    static const char *const keys[] = {"dir", "probe_size", "stats", "progress", "percentiles", "ics_every", NULL};
     if (jp_keys(o, "log", keys) != 0) return -1;
     if (jp_string(o, "log", "dir", c->log.dir, sizeof c->log.dir) != 0) return -1;
     long long ps = c->log.probe_size;
@@ -394,6 +395,9 @@ static int parse_log(const cJSON *o, config_t *c) {
     int pr = 0;
     if (jp_enum(o, "log", "progress", PROGRESS, &pr) != 0) return -1;
     c->log.progress = (progress_t)pr;
+    long long ics = c->log.ics_every;
+    if (jp_int(o, "log", "ics_every", 0, 1000000000, &ics) != 0) return -1;
+    c->log.ics_every = (long)ics;
     const cJSON *pct = cJSON_GetObjectItemCaseSensitive(o, "percentiles");
     if (pct && parse_percentiles(pct, &c->log.percentiles) != 0) return -1;
     return 0;
@@ -553,6 +557,7 @@ cJSON *config_to_json(const config_t *c) {
     cJSON_AddNumberToObject(lg, "probe_size", c->log.probe_size);
     cJSON_AddBoolToObject(lg, "stats", c->log.stats);
     cJSON_AddStringToObject(lg, "progress", PROGRESS[c->log.progress]);
+    cJSON_AddNumberToObject(lg, "ics_every", (double)c->log.ics_every);
     const pct_spec_t *p = &c->log.percentiles;
     cJSON *pj = cJSON_AddObjectToObject(lg, "percentiles");
     cJSON_AddNumberToObject(pj, "every", (double)p->every);

@@ -54,6 +54,7 @@ typedef struct {
         int stats;
         progress_t progress;
         pct_spec_t percentiles;
+        long ics_every;  // steps between ICS measurements (ics.h); 0 = off
     } log;
 } config_t;
 

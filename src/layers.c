@@ -67,6 +67,24 @@ void dropout_backward(float *dx, const float *dy, const float *mask, size_t n) {
     for (size_t i = 0; i < n; i++) dx[i] = dy[i] * mask[i];
 }
 
+void noise_draw(float *s, float *m, int F, rng_t *rng) {
+    const double mu_t = rng_uniform(rng) - 0.5, sigma_t = 1.0 + 0.25 * rng_uniform(rng);
+    for (int j = 0; j < F; j++) {
+        m[j] = (float)(mu_t - 0.1 + 0.2 * rng_uniform(rng));
+        s[j] = (float)(sigma_t + 0.1 * rng_normal(rng));
+    }
+}
+
+void noise_forward(float *y, const float *x, const float *s, const float *m, int B, int F) {
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) y[(size_t)i * F + j] = s[j] * x[(size_t)i * F + j] + m[j];
+}
+
+void noise_backward(float *dx, const float *dy, const float *s, int B, int F) {
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) dx[(size_t)i * F + j] = s[j] * dy[(size_t)i * F + j];
+}
+
 double softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int B, int C,
                             int *correct) {
     double loss = 0.0;

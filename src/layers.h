@@ -33,6 +33,14 @@ void dropout_mask(float *mask, size_t n, float rate, rng_t *rng);
 void dropout_forward(float *y, const float *x, const float *mask, size_t n);
 void dropout_backward(float *dx, const float *dy, const float *mask, size_t n);
 
+// shift noise ("noisy BN", Santurkar et al. 2018, arXiv:1805.11604, §2): after a BN layer in training,
+//   y = s * x + m  per unit, with per-step mu_t ~ U(-0.5, 0.5), sigma_t ~ U(1, 1.25) and per-unit
+//   m ~ U(mu_t - 0.1, mu_t + 0.1), s ~ N(sigma_t, 0.1), redrawn every step: a deliberately shifting
+//   distribution of the next layer's input. Identity in evaluation.  backward: dx = s * dy
+void noise_draw(float *s, float *m, int F, rng_t *rng);
+void noise_forward(float *y, const float *x, const float *s, const float *m, int B, int F);
+void noise_backward(float *dx, const float *dy, const float *s, int B, int F);
+
 // softmax cross-entropy, mean over the batch:
 //   p = softmax(z) per row,  loss = -(1/B) sum_i log p[i, y_i]   (computed stably with log-sum-exp)
 // Returns the loss; *correct (if not NULL) counts rows whose argmax equals the label.

@@ -19,6 +19,7 @@ const char *layer_kind_name(layer_kind_t k) {
     case LAYER_RELU: return "relu";
     case LAYER_TANH: return "tanh";
     case LAYER_DROPOUT: return "dropout";
+    case LAYER_NOISE: return "noise";
     }
     return "?";
 }
@@ -49,6 +50,8 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
             n_act += (size_t)max_batch * width + 3 * (size_t)width;  // xhat, mean/var/invstd
         } else if (specs[i].kind == LAYER_DROPOUT) {
             n_act += (size_t)max_batch * width;  // mask
+        } else if (specs[i].kind == LAYER_NOISE) {
+            n_act += 2 * (size_t)width;  // s, m
         }
         L[i].out = width;
         n_act += 2 * (size_t)max_batch * width;  // y, dy
@@ -104,6 +107,9 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
             l->invstd = CARVE(m->arena, pa, F);
         } else if (l->spec.kind == LAYER_DROPOUT) {
             l->mask = CARVE(m->arena, pa, BF);
+        } else if (l->spec.kind == LAYER_NOISE) {
+            l->noise_s = CARVE(m->arena, pa, F);
+            l->noise_m = CARVE(m->arena, pa, F);
         }
         l->y = CARVE(m->arena, pa, BF);
         l->dy = CARVE(m->arena, pa, BF);
@@ -155,7 +161,7 @@ void model_init(model_t *m, uint64_t seed) {
     m->bn_batches = 0;
 }
 
-const float *model_forward(model_t *m, const float *x, int B, int train, rng_t *rng) {
+const float *model_forward(model_t *m, const float *x, int B, int train, train_rng_t *r) {
     if (train) m->bn_batches++;
     const float *in = x;
     for (int i = 0; i < m->n_layers; i++) {
@@ -180,8 +186,16 @@ const float *model_forward(model_t *m, const float *x, int B, int train, rng_t *
         case LAYER_TANH: tanh_forward(l->y, in, n); break;
         case LAYER_DROPOUT:
             if (train) {
-                dropout_mask(l->mask, n, (float)l->spec.rate, rng);
+                dropout_mask(l->mask, n, (float)l->spec.rate, &r->dropout);
                 dropout_forward(l->y, in, l->mask, n);
+            } else {
+                memcpy(l->y, in, sizeof(float) * n);
+            }
+            break;
+        case LAYER_NOISE:
+            if (train) {
+                noise_draw(l->noise_s, l->noise_m, l->out, &r->noise);
+                noise_forward(l->y, in, l->noise_s, l->noise_m, B, l->out);
             } else {
                 memcpy(l->y, in, sizeof(float) * n);
             }
@@ -217,6 +231,7 @@ void model_backward(model_t *m, const float *x, int B) {
         case LAYER_RELU: if (din) relu_backward(din, l->dy, l->y, n); break;
         case LAYER_TANH: if (din) tanh_backward(din, l->dy, l->y, n); break;
         case LAYER_DROPOUT: if (din) dropout_backward(din, l->dy, l->mask, n); break;
+        case LAYER_NOISE: if (din) noise_backward(din, l->dy, l->noise_s, B, l->out); break;
         }
     }
 }

@@ -12,7 +12,9 @@
 
 #include "rng.h"
 
-typedef enum { LAYER_DENSE, LAYER_BATCHNORM, LAYER_SIGMOID, LAYER_RELU, LAYER_TANH, LAYER_DROPOUT } layer_kind_t;
+typedef enum {
+    LAYER_DENSE, LAYER_BATCHNORM, LAYER_SIGMOID, LAYER_RELU, LAYER_TANH, LAYER_DROPOUT, LAYER_NOISE
+} layer_kind_t;
 typedef enum {
     INIT_NORMAL,          // N(0, std^2)
     INIT_UNIFORM,         // U(-a, a)
@@ -49,6 +51,7 @@ typedef struct {
     float *mean, *var, *invstd;           // batchnorm: last training batch's statistics (out)
     float *xhat;                          // batchnorm: (max_batch, out)
     float *mask;                          // dropout: (max_batch, out), 0 or 1/(1-rate)
+    float *noise_s, *noise_m;             // noise: this step's per-unit scale and shift (out)
     float *y;                             // (max_batch, out) output
     float *dy;                            // (max_batch, out) dLoss/dy
 } layer_t;
@@ -66,6 +69,11 @@ typedef struct {
     float *arena;           // backing store of all per-example buffers
 } model_t;
 
+// The random streams a training forward pass draws from (dropout masks, shift noise).
+typedef struct {
+    rng_t dropout, noise;
+} train_rng_t;
+
 const char *layer_kind_name(layer_kind_t k);
 
 // Checks shapes and allocates everything. -1 + message naming model.layers[i] on a bad architecture.
@@ -76,9 +84,10 @@ void model_free(model_t *m);
 // the same dense shapes start from the same weights.
 void model_init(model_t *m, uint64_t seed);
 
-// Forward pass on x (B, in_dim), B <= max_batch. train = 1: Algorithm 1 and dropout with masks drawn
-// from rng (and BN running statistics updated); train = 0: Algorithm 2, no dropout. Returns logits (B, C).
-const float *model_forward(model_t *m, const float *x, int B, int train, rng_t *rng);
+// Forward pass on x (B, in_dim), B <= max_batch. train = 1: Algorithm 1, dropout masks and shift noise
+// drawn from r, BN running statistics updated; train = 0: Algorithm 2, no dropout or noise (r unused,
+// may be NULL). Returns logits (B, C).
+const float *model_forward(model_t *m, const float *x, int B, int train, train_rng_t *r);
 // Loss and its gradient for the logits of the last forward pass: fills probs, the last layer's dy.
 double model_loss_backward_head(model_t *m, const int32_t *labels, int B, int *correct);
 // Backward pass through all layers (after model_loss_backward_head, or with the last dy set by hand).

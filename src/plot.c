@@ -148,25 +148,38 @@ static int plot_layer_stats(const char *plots, const panel_t *p, int np, char *s
     return 0;
 }
 
+// The largest dense-layer number in a run's ics.csv (0 if none).
+static int ics_max_dense(const char *run) {
+    char path[BN_PATH_MAX], line[256];
+    path_fmt(path, sizeof path, "%s/ics.csv", run);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int max = 0, d;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%*[^,],%*[^,],%d,", &d) == 1 && d > max) max = d;
+    fclose(f);
+    return max;
+}
+
 static int plot_ics(const char *plots, const panel_t *p, int np, char *script) {
-    char path[BN_PATH_MAX];
-    path_fmt(path, sizeof path, "%s/ics.csv", p[0].run);
-    if (!path_exists(path)) return 1;
+    if (ics_max_dense(p[0].run) < 2) return 1;  // not logged
     FILE *f = open_script(plots, "ics", script, BN_PATH_MAX);
     if (!f) return -1;
-    fprintf(f, "set multiplot layout 1,2 title \"Internal covariate shift as Santurkar et al. (2018) measure it: "
-               "G = grad of W_i before the step, G' = after updating the layers below i\"\n"
-               "set xlabel 'training step'\nset key top right\nset logscale y\n");
-    const char *what[2] = {"||G - G'|| (l2)", "cos(G, G')"};
-    for (int c = 0; c < 2; c++) {
-        fprintf(f, "set title \"%s\"\n%s\nplot ", what[c], c ? "unset logscale y\nset yrange [-1:1]" : "");
+    fprintf(f, "set multiplot layout 2,%d title \"Internal covariate shift (Santurkar et al. 2018, Def. 2.1): G = gradient "
+               "of W_i before the step, G' = after updating only the layers below i\"\n"
+               "set xlabel 'training step'\nset key top right\n", np);
+    const char *what[2] = {"||G - G'||", "cos(G, G')"};
+    for (int c = 0; c < 2; c++)
         for (int i = 0; i < np; i++) {
-            // Mean over layers per step would hide layers; plot each variant's deepest logged layer instead.
-            fprintf(f, "%s'%s/ics.csv' skip 1 using 1:%d with linespoints lw 1.5 lc %d title '%s (all dense layers)'",
-                    i ? ", " : "", p[i].run, c ? 5 : 4, i + 1, p[i].name);
+            fprintf(f, "set title \"%s: %s\"\n%s\nplot ", p[i].name, what[c],
+                    c ? "unset logscale y\nset yrange [*:1]" : "set logscale y\nset yrange [*:*]");
+            int nd = ics_max_dense(p[i].run);
+            if (nd < 2) fprintf(f, "NaN notitle");
+            for (int d = 2; d <= nd; d++)  // dense layers 2.. (the first has nothing below it)
+                fprintf(f, "%s\"< awk -F, '$3 == %d' %s/ics.csv\" using 1:%d with lines lw 1.5 lc %d title 'dense %d'",
+                        d > 2 ? ", " : "", d, p[i].run, c ? 6 : 5, d - 1, d);
+            fputc('\n', f);
         }
-        fputc('\n', f);
-    }
     fprintf(f, "unset multiplot\n");
     fclose(f);
     return 0;

@@ -44,12 +44,14 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
     model_init(&t->model, c->seed);
     sgd_init(&t->opt, &c->train.optim, t->model.n_params);
     rng_seed(&t->shuffle_rng, c->seed, RNG_STREAM_SHUFFLE);
-    rng_seed(&t->dropout_rng, c->seed, RNG_STREAM_DROPOUT);
+    rng_seed(&t->train_rng.dropout, c->seed, RNG_STREAM_DROPOUT);
+    rng_seed(&t->train_rng.noise, c->seed, RNG_STREAM_NOISE);
     t->order = xmalloc(sizeof(uint32_t) * t->train.n, "example order");
     for (uint32_t i = 0; i < t->train.n; i++) t->order[i] = i;
     t->x = xmalloc(sizeof(float) * (size_t)max_batch * t->train.dim, "input batch");
     t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
     if (pct_log_init(&t->pct, &c->log.percentiles, &t->model) != 0) goto fail;
+    ics_init(&t->ics, &t->model, c->log.ics_every);
     act_stats_init(&t->epoch_stats, c->model.n_layers);
     act_stats_init(&t->probe_stats, c->model.n_layers);
     // The last partial batch of an epoch is dropped: every step sees exactly batch_size examples.
@@ -73,6 +75,7 @@ void trainer_free(trainer_t *t) {
     act_stats_free(&t->epoch_stats);
     act_stats_free(&t->probe_stats);
     pct_log_free(&t->pct);
+    ics_free(&t->ics);
     memset(t, 0, sizeof *t);
 }
 
@@ -145,7 +148,7 @@ int trainer_run(trainer_t *t, const char *run_dir) {
     const int B = c->train.batch_size;
     runlog_t log;
     if (runlog_open(&log, run_dir) != 0) return TRAIN_ERROR;
-    if (pct_log_open(&t->pct, run_dir) != 0) {
+    if (pct_log_open(&t->pct, run_dir) != 0 || ics_open(&t->ics, run_dir) != 0) {
         runlog_close(&log);
         return TRAIN_ERROR;
     }
@@ -165,7 +168,8 @@ int trainer_run(trainer_t *t, const char *run_dir) {
         if (in_epoch == 0) rng_shuffle(&t->shuffle_rng, t->order, t->train.n);
         double lr = sgd_lr_at(&c->train.optim, step);
         dataset_gather(&t->train, &t->pp, t->order + (size_t)in_epoch * B, B, t->x, t->y);
-        model_forward(m, t->x, B, 1, &t->dropout_rng);
+        train_rng_t r_before = t->train_rng;  // ICS replays this step's dropout and noise draws
+        model_forward(m, t->x, B, 1, &t->train_rng);
         int correct;
         double loss = model_loss_backward_head(m, t->y, B, &correct);
         if (!isfinite(loss)) {
@@ -180,9 +184,11 @@ int trainer_run(trainer_t *t, const char *run_dir) {
             break;
         }
         model_backward(m, t->x, B);
-        sgd_step(&t->opt, m->params, m->grads, m->n_decay, lr);
+        // Statistics of the batch just trained on, before ICS re-runs the forward pass.
         if (c->log.stats) act_stats_add(&t->epoch_stats, m, B);
-        pct_log_step(&t->pct, m, B, step);  // the batch just trained on, before the update's effect
+        pct_log_step(&t->pct, m, B, step);
+        ics_measure(&t->ics, m, &t->opt, t->x, t->y, B, &r_before, lr, step, NULL, NULL);
+        sgd_step(&t->opt, m->params, m->grads, m->n_decay, lr);
         run_loss += loss;
         run_hits += correct;
         run_steps++;

@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "data.h"
+#include "ics.h"
 #include "model.h"
 #include "optim.h"
 #include "percentiles.h"
@@ -17,12 +18,14 @@ typedef struct {
     preprocess_t pp;
     model_t model;
     sgd_t opt;
-    rng_t shuffle_rng, dropout_rng;
+    rng_t shuffle_rng;
+    train_rng_t train_rng;  // dropout and noise streams
     uint32_t *order;         // (train.n) this epoch's example order
     float *x;                // (max_batch, dim) input batch
     int32_t *y;              // (max_batch) labels
     act_stats_t epoch_stats, probe_stats;
     pct_log_t pct;
+    ics_t ics;
     long steps_per_epoch, total_steps;
     int show_progress;
 } trainer_t;

@@ -10,13 +10,16 @@ trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# check CONDITION MESSAGE: CONDITION is eval'ed. Exit statuses must be saved in a variable first: the
+# MESSAGE's command substitutions run before check and would reset $?.
 check() { if eval "$1"; then ok; else bad "$2"; fi; }
 QUICK="$ROOT/configs/quick-bn.json"
 FAST=(--set train.epochs=1 --set train.eval_every=50 --set data.train_limit=3000 --set data.test_limit=1000)
 
 # 1. A short real run learns, and its logs have the promised columns.
 "$BNLAB" train "$QUICK" --out "$T/e2e" >"$T/e2e.out" 2>"$T/e2e.err"
-check '[ $? -eq 0 ]' "quick run failed: $(cat "$T/e2e.err")"
+rc=$?
+check '[ $rc -eq 0 ]' "quick run failed: $(cat "$T/e2e.err")"
 for f in config.json environment.json metrics.jsonl metrics.csv layer_stats.csv summary.json; do
   check '[ -s "$T/e2e/$f" ]' "missing $f"
 done
@@ -48,10 +51,20 @@ check 'cmp -s <(strip "$T/d1/metrics.csv") <(strip "$T/d2/metrics.csv")' "same s
 check 'cmp -s "$T/d1/layer_stats.csv" "$T/d2/layer_stats.csv"' "same seed, different layer statistics"
 check '! cmp -s "$T/d1/layer_stats.csv" "$T/d3/layer_stats.csv"' "seed 2 gave the same statistics as seed 1"
 
+# Measuring ICS replays the step on copies: it must not change training at all.
+"$BNLAB" train "$QUICK" "${FAST[@]}" --set log.ics_every=0 --out "$T/d4" >/dev/null 2>&1
+check 'cmp -s <(strip "$T/d1/metrics.csv") <(strip "$T/d4/metrics.csv")' "ICS measurement changed the training"
+check '[ -s "$T/d1/ics.csv" ] && [ ! -e "$T/d4/ics.csv" ]' "ics.csv written when on, absent when off"
+check '[ "$(head -1 "$T/d1/percentiles.csv")" = "step,hidden,layer,layer_type,unit,n,p15,p50,p85" ]' \
+  "percentiles.csv header"
+# The default unit: hidden layer 3's unit 0, whose input in the BN net is the output of layer 7 (batchnorm).
+check 'grep -q "^0,3,7,batchnorm,0,60," "$T/d1/percentiles.csv"' "percentiles of the last sigmoid's input"
+
 # 3. An existing run directory is not overwritten.
 before=$(cat "$T/d1/metrics.csv")
 "$BNLAB" train "$QUICK" "${FAST[@]}" --out "$T/d1" >/dev/null 2>"$T/exists.err"
-check '[ $? -eq 1 ]' "overwriting an existing run did not fail"
+rc=$?
+check '[ $rc -eq 1 ]' "overwriting an existing run did not fail"
 check 'grep -q "already exists" "$T/exists.err"' "message for existing run dir"
 check '[ "$(cat "$T/d1/metrics.csv")" = "$before" ]' "existing run was modified"
 
@@ -93,6 +106,37 @@ check '[ -f "$T/div/metrics.csv" ]' "divergence lost the logs"
 "$BNLAB" check "$QUICK" >"$T/check.out"
 check 'grep -q "\"momentum\":[[:space:]]*0.1" "$T/check.out" && grep -q "\"eps\":[[:space:]]*1e-05" "$T/check.out"' \
   "resolved config lacks BN defaults"
+
+# 7. compare + plot on a tiny setup: every promised file and field.
+"$BNLAB" compare "$ROOT/configs/quick-bn.json" "$ROOT/configs/quick-nobn.json" --seeds 2 --jobs 2 \
+  --set train.epochs=1 --set data.train_limit=1200 --set data.test_limit=500 --set log.ics_every=5 \
+  --out "$T/cmp" >"$T/cmp.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "compare failed: $(tail -3 "$T/cmp.out")"
+for f in compare.json summary.json summary.md curves.csv quick-bn/seed-1/metrics.csv quick-nobn/seed-2/metrics.csv \
+  quick-bn/seed-2.log; do
+  check '[ -s "$T/cmp/$f" ]' "compare: missing $f"
+done
+for k in final_test_acc best_test_acc steps_to_target ratio_to_reference seeds_reached median runs_failed; do
+  check 'grep -q "\"$k\"" "$T/cmp/summary.json"' "summary.json lacks $k"
+done
+check 'grep -q "^| quick-bn | 2/2 |" "$T/cmp/summary.md"' "summary.md row"
+check 'grep -q "^| quick-bn | 2/2 |" "$T/cmp.out"' "compare prints the table"
+check '[ "$(head -1 "$T/cmp/curves.csv")" = "variant,step,n,median,min,max" ]' "curves.csv header"
+"$BNLAB" plot "$T/cmp" >"$T/plot.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "plot failed: $(cat "$T/plot.out")"
+for p in accuracy percentiles layer_stats ics; do
+  check '[ "$(head -c 4 "$T/cmp/plots/$p.png" | od -An -c | tr -d " ")" = "211PNG" ]' "plots/$p.png is not a PNG"
+done
+"$BNLAB" plot "$T/cmp/quick-bn/seed-1" >/dev/null 2>&1
+check '[ -s "$T/cmp/quick-bn/seed-1/plots/accuracy.png" ]' "plot of a single run"
+# A bad spec is reported before anything runs.
+printf '{"name": "x", "variants": [{"name": "a", "config": "%s", "sett": {}}]}' "$ROOT/configs/quick-bn.json" >"$T/spec.json"
+"$BNLAB" compare "$T/spec.json" --out "$T/badcmp" >/dev/null 2>"$T/spec.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "spec.json: variants\[0\].sett: unknown key" "$T/spec.err" && [ ! -e "$T/badcmp" ]' \
+  "bad compare spec: $(cat "$T/spec.err")"
 
 echo "cli: $pass passed, $fail failed"
 echo "$pass passed, $fail failed"

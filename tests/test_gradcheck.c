@@ -142,6 +142,25 @@ static void test_elementwise(int kind, const char *name) {
     free(c.x), free(c.y), free(c.r), free(c.mask), free(dx);
 }
 
+// ---------------------------------------------------------------------------------- shift noise
+typedef struct { int B, F; float *x, *y, *r, *s, *m; } noise_ctx;
+static double noise_loss(void *p, double *abs_sum) {
+    noise_ctx *c = p;
+    noise_forward(c->y, c->x, c->s, c->m, c->B, c->F);
+    return dot_r(c->r, c->y, (size_t)c->B * c->F, abs_sum);
+}
+static void test_noise(void) {
+    noise_ctx c = {.B = 6, .F = 5};
+    size_t n = 30;
+    c.x = malloc(4 * n), c.y = malloc(4 * n), c.r = malloc(4 * n), c.s = malloc(4 * 5), c.m = malloc(4 * 5);
+    float *dx = malloc(4 * n);
+    fill_normal(c.x, n, 1), fill_normal(c.r, n, 1);
+    noise_draw(c.s, c.m, c.F, &R);  // fixed for the check, as the fixed dropout mask
+    noise_backward(dx, c.r, c.s, c.B, c.F);
+    GRADCHECK("noise dx (fixed draw)", noise_loss, &c, c.x, dx, n, 1e-2);
+    free(c.x), free(c.y), free(c.r), free(c.s), free(c.m), free(dx);
+}
+
 // -------------------------------------------------------------------------------------- batchnorm
 typedef struct { int B, F; float eps; float *x, *gamma, *beta, *y, *xhat, *mean, *var, *invstd, *r; } bn_ctx;
 static double bn_loss(void *p, double *abs_sum) {
@@ -213,9 +232,10 @@ static void test_softmax(void) {
 typedef struct { model_t *m; float *x; int32_t *y; int B; } net_ctx;
 static double net_loss(void *p, double *abs_sum) {
     net_ctx *c = p;
-    rng_t drop;
-    rng_seed(&drop, 99, RNG_STREAM_DROPOUT);  // the same dropout mask in every call
-    const float *z = model_forward(c->m, c->x, c->B, 1, &drop);
+    train_rng_t r;  // the same dropout mask and shift noise in every call
+    rng_seed(&r.dropout, 99, RNG_STREAM_DROPOUT);
+    rng_seed(&r.noise, 99, RNG_STREAM_NOISE);
+    const float *z = model_forward(c->m, c->x, c->B, 1, &r);
     double l = softmax_xent_forward(c->m->probs, z, c->y, c->B, c->m->classes, NULL);
     *abs_sum = fabs(l);
     return l;
@@ -234,6 +254,7 @@ static void test_network(void) {
     layer_spec_t s[] = {
         {.kind = LAYER_DENSE, .units = 8, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}},
         {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+        {.kind = LAYER_NOISE},
         {.kind = LAYER_SIGMOID},
         {.kind = LAYER_DENSE, .units = 7, .bias = 0, .init = {.kind = INIT_HE_NORMAL}},
         {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
@@ -245,7 +266,7 @@ static void test_network(void) {
     };
     model_t m;
     int B = 16, D = 5;
-    CHECK(model_build(&m, s, 10, D, 3, B) == 0, "model_build failed");
+    CHECK(model_build(&m, s, 11, D, 3, B) == 0, "model_build failed");
     model_init(&m, 7);
     float *x = malloc(4 * (size_t)B * D);
     int32_t *y = malloc(4 * (size_t)B);
@@ -308,6 +329,7 @@ int main(void) {
     test_elementwise(1, "relu dx");
     test_elementwise(2, "tanh dx");
     test_elementwise(3, "dropout dx (fixed mask)");
+    test_noise();
     // eps = 0.1 at B = 2 and 3: with eps = 1e-5 a batch of two normalizes to exactly +-1 and dx ~ eps/var
     // vanishes, which would check nothing; a larger eps keeps every term of the formula in play.
     test_batchnorm(2, 0.1f);

@@ -1,0 +1,148 @@
+// The analysis tools: ICS on a network small enough to work out by hand, percentiles, medians and
+// steps-to-target on a synthetic metrics file, and the shift-noise distribution.
+#include <stdlib.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "ics.h"
+#include "layers.h"
+#include "percentiles.h"
+#include "summary.h"
+#include "util.h"
+
+// x -> h = w1 x -> z = (a h, b h) -> softmax cross-entropy with label 0, SGD without momentum, rate eta.
+// By hand: dW2 = (p - e0) h, dw1 = x ((p0 - 1) a + p1 b); after the update of layer 1 only,
+// w1' = w1 - eta dw1, h' = w1' x, and G' = (p' - e0) h'. ICS of dense layer 2 = ||G - G'||.
+static void test_ics_by_hand(void) {
+    const double x = 0.8, w1 = 0.5, a = 1.2, b = -0.7, eta = 0.3;
+    double h = w1 * x, z0 = a * h, z1 = b * h, e0 = exp(z0), e1 = exp(z1);
+    double p0 = e0 / (e0 + e1), p1 = e1 / (e0 + e1);
+    double G[2] = {(p0 - 1) * h, p1 * h};
+    double dw1 = x * ((p0 - 1) * a + p1 * b);
+    double h2 = (w1 - eta * dw1) * x, f0 = exp(a * h2), f1 = exp(b * h2);
+    double q0 = f0 / (f0 + f1), q1 = f1 / (f0 + f1);
+    double Gp[2] = {(q0 - 1) * h2, q1 * h2};
+    double want_l2 = hypot(G[0] - Gp[0], G[1] - Gp[1]);
+    double want_cos = (G[0] * Gp[0] + G[1] * Gp[1]) / (hypot(G[0], G[1]) * hypot(Gp[0], Gp[1]));
+
+    layer_spec_t s[] = {{.kind = LAYER_DENSE, .units = 1, .bias = 0}, {.kind = LAYER_DENSE, .units = 2, .bias = 0}};
+    model_t m;
+    CHECK(model_build(&m, s, 2, 1, 2, 1) == 0, "build");
+    m.layers[0].W[0] = (float)w1, m.layers[1].W[0] = (float)a, m.layers[1].W[1] = (float)b;
+    float xf[1] = {(float)x};
+    int32_t y[1] = {0};
+    train_rng_t r = {0};
+    model_forward(&m, xf, 1, 1, &r);
+    model_loss_backward_head(&m, y, 1, NULL);
+    model_backward(&m, xf, 1);
+    CHECK_NEAR(m.layers[1].dW[0], G[0], 1e-6, "G by hand");
+    CHECK_NEAR(m.layers[0].dW[0], dw1, 1e-6, "dw1 by hand");
+    optim_spec_t os = {.lr = eta};
+    sgd_t opt;
+    sgd_init(&opt, &os, m.n_params);
+    ics_t ics;
+    ics_init(&ics, &m, 1);
+    float params[3], grads[3];
+    memcpy(params, m.params, sizeof params);
+    memcpy(grads, m.grads, sizeof grads);
+    double l2[2], cs[2];
+    ics_measure(&ics, &m, &opt, xf, y, 1, &r, eta, 0, l2, cs);
+    CHECK_NEAR(l2[1], want_l2, 1e-6 + 1e-4 * want_l2, "ICS ||G - G'|| of dense layer 2");
+    CHECK_NEAR(cs[1], want_cos, 1e-5, "cos(G, G')");
+    CHECK(want_l2 > 1e-3, "the hand case should have a visible shift (%g)", want_l2);
+    CHECK(memcmp(params, m.params, sizeof params) == 0 && memcmp(grads, m.grads, sizeof grads) == 0,
+          "ics_measure changed the parameters or gradients");
+    ics_free(&ics);
+    sgd_free(&opt);
+    model_free(&m);
+}
+
+static void test_percentiles(void) {
+    float v[5] = {4, 0, 3, 1, 2};
+    sort_floats(v, 5);
+    CHECK(v[0] == 0 && v[4] == 4, "sorted");
+    CHECK_NEAR(percentile_sorted(v, 5, 50), 2.0, 0, "median of 0..4");
+    CHECK_NEAR(percentile_sorted(v, 5, 15), 0.6, 1e-12, "15th percentile interpolates: 0.15 * 4 = 0.6");
+    CHECK_NEAR(percentile_sorted(v, 5, 85), 3.4, 1e-6, "85th percentile");
+    CHECK_NEAR(percentile_sorted(v, 5, 100), 4.0, 0, "100th");
+    float one[1] = {7};
+    CHECK_NEAR(percentile_sorted(one, 1, 15), 7.0, 0, "single value");
+    double d[4] = {3, 1, 4, 2};
+    CHECK_NEAR(median(d, 4), 2.5, 0, "even median");
+    double e[3] = {INFINITY, 1, 5};
+    CHECK_NEAR(median(e, 3), 5, 0, "median with a never-reached (+inf) seed");
+}
+
+static void test_steps_to_target(void) {
+    char path[] = "/tmp/bnlab-metrics-XXXXXX";
+    int fd = mkstemp(path);
+    const char *csv = "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds\n"
+                      "100,1,2.0,0.3,1.9,0.55,0.1,0.5\n"
+                      "200,2,1.0,0.7,0.9,0.81,0.1,1.0\n"
+                      "300,3,0.5,0.9,0.6,0.79,0.1,1.5\n"
+                      "400,4,0.3,0.95,0.4,0.905,0.1,,\n";
+    CHECK(write(fd, csv, strlen(csv)) == (ssize_t)strlen(csv), "write");
+    close(fd);
+    run_result_t r = {0};
+    CHECK(curve_read(&r.curve, path) == 0, "read: %s", bn_errmsg());
+    CHECK(r.curve.n == 4, "rows %d", r.curve.n);
+    double targets[3] = {0.8, 0.9, 0.95};
+    run_result_from_curve(&r, targets, 3);
+    CHECK(r.steps_to[0] == 200, "80%% first reached at 200, got %ld", r.steps_to[0]);
+    CHECK(r.steps_to[1] == 400, "90%% first reached at 400, got %ld", r.steps_to[1]);
+    CHECK(r.steps_to[2] == -1, "95%% never reached");
+    CHECK_NEAR(r.final_acc, 0.905, 1e-12, "final");
+    CHECK_NEAR(r.best_acc, 0.905, 1e-12, "best");
+    // Two variants: B needs 2x the steps of A for 80%; summary JSON carries the ratio.
+    run_result_t ra = r, rb = r;
+    rb.steps_to[0] = 400;
+    variant_result_t v[2] = {{"A", &ra, 1}, {"B", &rb, 1}};
+    ra.ok = rb.ok = 1;
+    cJSON *j = summary_to_json(v, 2, targets, 3);
+    cJSON *vb = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "variants"), 1);
+    cJSON *t0 = cJSON_GetArrayItem(cJSON_GetObjectItem(vb, "steps_to_target"), 0);
+    CHECK_NEAR(cJSON_GetObjectItem(t0, "ratio_to_reference")->valuedouble, 2.0, 1e-12, "ratio B/A");
+    cJSON *t2 = cJSON_GetArrayItem(cJSON_GetObjectItem(vb, "steps_to_target"), 2);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(t2, "median")), "never reached -> null");
+    char *md = summary_to_markdown(v, 2, targets, 3);
+    CHECK_MSG(md, "80%: B needs 2.00× the steps of A (400 vs 200)");
+    CHECK_MSG(md, "| never |");
+    free(md);
+    cJSON_Delete(j);
+    curve_free(&r.curve);
+    // Malformed files are errors, not garbage.
+    fd = open(path, O_WRONLY | O_TRUNC);
+    const char *bad = "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds\n100,1,2.0\n";
+    CHECK(write(fd, bad, strlen(bad)) == (ssize_t)strlen(bad), "write");
+    close(fd);
+    CHECK(curve_read(&r.curve, path) != 0, "accepted a short row");
+    CHECK_MSG(bn_errmsg(), ":2: malformed row");
+    unlink(path);
+}
+
+static void test_noise_distribution(void) {
+    rng_t r;
+    rng_seed(&r, 5, RNG_STREAM_NOISE);
+    enum { F = 100, T = 2000 };
+    float s[F], m[F];
+    double ms = 0, ss = 0, lo = 1e9, hi = -1e9;
+    for (int t = 0; t < T; t++) {
+        noise_draw(s, m, F, &r);
+        double mm = 0;
+        for (int j = 0; j < F; j++) mm += m[j], ss += s[j], lo = fmin(lo, m[j]), hi = fmax(hi, m[j]);
+        ms += mm / F;
+    }
+    // m ~ U(mu_t +- 0.1), mu_t ~ U(-0.5, 0.5): within [-0.6, 0.6], mean 0; s ~ N(sigma_t, 0.1), E = 1.125.
+    CHECK(lo >= -0.6 && hi <= 0.6, "shift outside [-0.6, 0.6]: %g..%g", lo, hi);
+    CHECK_NEAR(ms / T, 0.0, 5 * sqrt(1.0 / 12 / T), "mean shift");
+    CHECK_NEAR(ss / (T * F), 1.125, 5 * 0.25 / sqrt(12.0 * T), "mean scale");
+}
+
+int main(void) {
+    test_ics_by_hand();
+    test_percentiles();
+    test_steps_to_target();
+    test_noise_distribution();
+    return check_summary("analysis");
+}
