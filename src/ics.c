@@ -18,7 +18,6 @@ void ics_init(ics_t *c, const model_t *m, long every) {
     c->p1 = xmalloc(sizeof(float) * m->n_params, "ICS updated parameters");
     c->g0 = xmalloc(sizeof(float) * m->n_params, "ICS gradients");
     c->v0 = xmalloc(sizeof(float) * m->n_params, "ICS momentum");
-    c->s0 = xmalloc(sizeof(float) * (m->n_state ? m->n_state : 1), "ICS BN statistics");
 }
 
 int ics_open(ics_t *c, const char *run_dir) {
@@ -35,7 +34,7 @@ int ics_open(ics_t *c, const char *run_dir) {
 void ics_free(ics_t *c) {
     if (c->out) fclose(c->out);
     free(c->dense);
-    free(c->p0), free(c->p1), free(c->g0), free(c->v0), free(c->s0);
+    free(c->p0), free(c->p1), free(c->g0), free(c->v0);
     memset(c, 0, sizeof *c);
 }
 
@@ -54,11 +53,9 @@ void ics_measure(ics_t *c, model_t *m, const sgd_t *opt, const float *x, const i
                  const train_rng_t *r_before, double lr, long step, double *l2, double *cosine) {
     if (c->every <= 0 || step % c->every != 0) return;
     size_t np = m->n_params, nb = sizeof(float) * np;
-    int64_t bn_batches = m->bn_batches;
     memcpy(c->p0, m->params, nb);
     memcpy(c->g0, m->grads, nb);
     memcpy(c->v0, opt->velocity, nb);
-    if (m->n_state) memcpy(c->s0, m->state, sizeof(float) * m->n_state);
     // The full update of this step, computed on copies: the optimizer's own momentum buffers stay untouched.
     memcpy(c->p1, c->p0, nb);
     sgd_t shadow = *opt;
@@ -71,7 +68,7 @@ void ics_measure(ics_t *c, model_t *m, const sgd_t *opt, const float *x, const i
         memcpy(m->params, c->p0, nb);
         for (int j = 0; j < c->dense[k]; j++) copy_layer_params(m, &m->layers[j], m->params, c->p1);
         train_rng_t r = *r_before;
-        model_forward(m, x, B, 1, &r);
+        model_forward(m, x, B, MODE_TRAIN_FROZEN, &r);
         model_loss_backward_head(m, y, B, NULL);
         model_backward(m, x, B);
         size_t off = (size_t)(li->W - m->params), n = (size_t)li->in * li->out;
@@ -90,6 +87,4 @@ void ics_measure(ics_t *c, model_t *m, const sgd_t *opt, const float *x, const i
     // Put everything back as it was.
     memcpy(m->params, c->p0, nb);
     memcpy(m->grads, c->g0, nb);
-    if (m->n_state) memcpy(m->state, c->s0, sizeof(float) * m->n_state);
-    m->bn_batches = bn_batches;
 }

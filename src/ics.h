@@ -23,7 +23,6 @@ typedef struct {
     float *p0, *p1;    // (n_params) parameters before / after the full update
     float *g0;         // (n_params) gradients before the step
     float *v0;         // (n_params) scratch momentum buffers for the shadow update
-    float *s0;         // (n_state) BN running statistics before the step
     FILE *out;
 } ics_t;
 

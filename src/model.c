@@ -161,8 +161,9 @@ void model_init(model_t *m, uint64_t seed) {
     m->bn_batches = 0;
 }
 
-const float *model_forward(model_t *m, const float *x, int B, int train, train_rng_t *r) {
-    if (train) m->bn_batches++;
+const float *model_forward(model_t *m, const float *x, int B, forward_mode_t mode, train_rng_t *r) {
+    const int train = mode != MODE_EVAL;
+    if (mode == MODE_TRAIN) m->bn_batches++;
     const float *in = x;
     for (int i = 0; i < m->n_layers; i++) {
         layer_t *l = &m->layers[i];
@@ -174,8 +175,10 @@ const float *model_forward(model_t *m, const float *x, int B, int train, train_r
             if (train) {
                 batchnorm_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, in, l->gamma, l->beta, B,
                                         l->out, eps);
-                float mom = l->spec.cumulative ? 1.0f / (float)m->bn_batches : (float)l->spec.momentum;
-                batchnorm_update_running(l->rmean, l->rvar, l->mean, l->var, B, l->out, mom);
+                if (mode == MODE_TRAIN) {
+                    float mom = l->spec.cumulative ? 1.0f / (float)m->bn_batches : (float)l->spec.momentum;
+                    batchnorm_update_running(l->rmean, l->rvar, l->mean, l->var, B, l->out, mom);
+                }
             } else {
                 batchnorm_forward_eval(l->y, in, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
             }

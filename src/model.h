@@ -84,10 +84,14 @@ void model_free(model_t *m);
 // the same dense shapes start from the same weights.
 void model_init(model_t *m, uint64_t seed);
 
-// Forward pass on x (B, in_dim), B <= max_batch. train = 1: Algorithm 1, dropout masks and shift noise
-// drawn from r, BN running statistics updated; train = 0: Algorithm 2, no dropout or noise (r unused,
-// may be NULL). Returns logits (B, C).
-const float *model_forward(model_t *m, const float *x, int B, int train, train_rng_t *r);
+typedef enum {
+    MODE_EVAL,          // Algorithm 2, no dropout or noise (r unused, may be NULL)
+    MODE_TRAIN,         // Algorithm 1, dropout masks and shift noise drawn from r, BN running statistics updated
+    MODE_TRAIN_FROZEN,  // as MODE_TRAIN but the running statistics are left alone: a look, not a step
+} forward_mode_t;
+
+// Forward pass on x (B, in_dim), B <= max_batch, in the given mode. Returns logits (B, C).
+const float *model_forward(model_t *m, const float *x, int B, forward_mode_t mode, train_rng_t *r);
 // Loss and its gradient for the logits of the last forward pass: fills probs, the last layer's dy.
 double model_loss_backward_head(model_t *m, const int32_t *labels, int B, int *correct);
 // Backward pass through all layers (after model_loss_backward_head, or with the last dy set by hand).

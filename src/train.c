@@ -80,13 +80,20 @@ void trainer_free(trainer_t *t) {
 }
 
 void trainer_evaluate(trainer_t *t, const dataset_t *ds, uint32_t n, double *loss, double *acc, act_stats_t *stats) {
+    trainer_forward_set(t, ds, n, MODE_EVAL, loss, acc, stats);
+}
+
+void trainer_forward_set(trainer_t *t, const dataset_t *ds, uint32_t n, forward_mode_t mode, double *loss,
+                         double *acc, act_stats_t *stats) {
+    // Training-mode looks draw from copies of the streams: they must not change the run's own draws.
+    train_rng_t r = t->train_rng;
     double total = 0.0;
     long hits = 0;
     int eb = t->cfg.train.eval_batch_size;
     for (uint32_t start = 0; start < n; start += (uint32_t)eb) {
         int B = (int)((n - start) < (uint32_t)eb ? (n - start) : (uint32_t)eb);
         dataset_gather_range(ds, &t->pp, start, B, t->x, t->y);
-        model_forward(&t->model, t->x, B, 0, NULL);
+        model_forward(&t->model, t->x, B, mode, &r);
         int correct;
         layer_t *last = &t->model.layers[t->model.n_layers - 1];
         total += B * softmax_xent_forward(t->model.probs, last->y, t->y, B, t->model.classes, &correct);
@@ -169,7 +176,7 @@ int trainer_run(trainer_t *t, const char *run_dir) {
         double lr = sgd_lr_at(&c->train.optim, step);
         dataset_gather(&t->train, &t->pp, t->order + (size_t)in_epoch * B, B, t->x, t->y);
         train_rng_t r_before = t->train_rng;  // ICS replays this step's dropout and noise draws
-        model_forward(m, t->x, B, 1, &t->train_rng);
+        model_forward(m, t->x, B, MODE_TRAIN, &t->train_rng);
         int correct;
         double loss = model_loss_backward_head(m, t->y, B, &correct);
         if (!isfinite(loss)) {
@@ -221,6 +228,11 @@ int trainer_run(trainer_t *t, const char *run_dir) {
             if (probe_n > 0) {
                 trainer_evaluate(t, &t->test, probe_n, &pl, &pa, &t->probe_stats);
                 runlog_layer_stats(&log, e, done, "probe", m, &t->probe_stats);
+                // The same images in training mode (dropout on, BN on batch statistics, nothing updated): the
+                // train/eval mismatch of each layer's input (Li et al. 2018's variance shift) on equal data.
+                act_stats_reset(&t->probe_stats);
+                trainer_forward_set(t, &t->test, probe_n, MODE_TRAIN_FROZEN, &pl, &pa, &t->probe_stats);
+                runlog_layer_stats(&log, e, done, "probe_train", m, &t->probe_stats);
             }
             act_stats_reset(&t->epoch_stats);
         }

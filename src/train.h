@@ -36,7 +36,12 @@ int trainer_setup(trainer_t *t, const config_t *cfg);
 int trainer_run(trainer_t *t, const char *run_dir);
 void trainer_free(trainer_t *t);
 
-// Evaluation mode over [0, n) of ds in batches: mean loss and accuracy; adds to stats if not NULL.
+// Evaluation mode over [0, n) of ds in batches of eval_batch_size: mean loss and accuracy; adds every
+// layer's output to stats if not NULL.
 void trainer_evaluate(trainer_t *t, const dataset_t *ds, uint32_t n, double *loss, double *acc, act_stats_t *stats);
+// The same in any mode; MODE_TRAIN_FROZEN normalizes each batch by its own statistics and draws dropout from a
+// copy of the run's stream, so the run itself is unaffected.
+void trainer_forward_set(trainer_t *t, const dataset_t *ds, uint32_t n, forward_mode_t mode, double *loss,
+                         double *acc, act_stats_t *stats);
 
 #endif

@@ -33,7 +33,7 @@ static void test_ics_by_hand(void) {
     float xf[1] = {(float)x};
     int32_t y[1] = {0};
     train_rng_t r = {0};
-    model_forward(&m, xf, 1, 1, &r);
+    model_forward(&m, xf, 1, MODE_TRAIN, &r);
     model_loss_backward_head(&m, y, 1, NULL);
     model_backward(&m, xf, 1);
     CHECK_NEAR(m.layers[1].dW[0], G[0], 1e-6, "G by hand");

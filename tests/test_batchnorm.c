@@ -112,14 +112,25 @@ static void test_cumulative_and_model(void) {
             for (int i = 0; i < B; i++) v += (x[i * F + j] - mu) * (x[i * F + j] - mu);
             sum_mean[j] += mu, sum_var[j] += v / (B - 1);
         }
-        model_forward(&m, x, B, 1, NULL);
+        model_forward(&m, x, B, MODE_TRAIN, NULL);
     }
     for (int j = 0; j < F; j++) {
         CHECK_NEAR(m.layers[0].rmean[j], sum_mean[j] / K, 1e-5, "cumulative running mean");
         CHECK_NEAR(m.layers[0].rvar[j], sum_var[j] / K, 1e-5, "cumulative running var (unbiased)");
     }
+    // A frozen training-mode pass normalizes by the batch but leaves the running statistics alone.
+    float keep_m[F], keep_v[F];
+    memcpy(keep_m, m.layers[0].rmean, sizeof keep_m);
+    memcpy(keep_v, m.layers[0].rvar, sizeof keep_v);
+    int64_t seen = m.bn_batches;
+    for (int i = 0; i < B * F; i++) x[i] += 10.0f;
+    model_forward(&m, x, B, MODE_TRAIN_FROZEN, NULL);
+    CHECK(memcmp(keep_m, m.layers[0].rmean, sizeof keep_m) == 0 && memcmp(keep_v, m.layers[0].rvar, sizeof keep_v) == 0 &&
+              m.bn_batches == seen, "MODE_TRAIN_FROZEN changed the running statistics");
+    CHECK_NEAR(m.layers[0].y[0] + m.layers[0].y[F] + m.layers[0].y[2 * F] + m.layers[0].y[3 * F], 0.0, 1e-5,
+               "MODE_TRAIN_FROZEN normalizes by the batch");
     // In evaluation mode the model's BN layer applies Algorithm 2 with those statistics.
-    model_forward(&m, x, B, 0, NULL);
+    model_forward(&m, x, B, MODE_EVAL, NULL);
     for (int i = 0; i < B; i++)
         for (int j = 0; j < F; j++) {
             double want = (x[i * F + j] - m.layers[0].rmean[j]) / sqrt(m.layers[0].rvar[j] + 1e-5);

@@ -32,8 +32,8 @@ for k in step epoch train_loss train_acc test_loss test_acc lr seconds; do
 done
 final=$(tail -1 "$T/e2e/metrics.csv" | cut -d, -f6)
 check 'awk -v a="$final" "BEGIN{exit !(a > 0.80)}"' "quick BN run reached test accuracy $final (chance is 0.10)"
-# 3 epochs x 10 layers x {train, probe}
-check '[ "$(tail -n +2 "$T/e2e/layer_stats.csv" | wc -l)" -eq 60 ]' "layer_stats.csv row count"
+# 3 epochs x 10 layers x {train, probe, probe_train}
+check '[ "$(tail -n +2 "$T/e2e/layer_stats.csv" | wc -l)" -eq 90 ]' "layer_stats.csv row count"
 check 'grep -q "^3,399,train,2,sigmoid,100," "$T/e2e/layer_stats.csv"' "layer stats row for epoch 3 sigmoid"
 # BN output in training mode has mean ~0 and std ~1 (gamma, beta start at 1, 0).
 check 'awk -F, "\$3==\"train\" && \$5==\"batchnorm\" && \$1==1 {if (\$7 > 0.1 || \$7 < -0.1 || \$8 < 0.8 || \$8 > 1.2) bad=1} END{exit bad}" "$T/e2e/layer_stats.csv"' \

@@ -235,7 +235,7 @@ static double net_loss(void *p, double *abs_sum) {
     train_rng_t r;  // the same dropout mask and shift noise in every call
     rng_seed(&r.dropout, 99, RNG_STREAM_DROPOUT);
     rng_seed(&r.noise, 99, RNG_STREAM_NOISE);
-    const float *z = model_forward(c->m, c->x, c->B, 1, &r);
+    const float *z = model_forward(c->m, c->x, c->B, MODE_TRAIN, &r);
     double l = softmax_xent_forward(c->m->probs, z, c->y, c->B, c->m->classes, NULL);
     *abs_sum = fabs(l);
     return l;
