@@ -32,6 +32,9 @@ static void config_defaults(config_t *c) {
                                     .schedule = LR_CONSTANT, .step_size = 1, .gamma = 1.0};
     c->train.eval_batch_size = 1000;
     c->train.flush_denormals = 1;
+    c->train.checkpoint.every = 0;
+    c->train.checkpoint.keep = 3;
+    c->train.checkpoint.final = 1;
     snprintf(c->log.dir, sizeof c->log.dir, "runs");
     c->log.probe_size = 1000;
     c->log.stats = 1;
@@ -88,8 +91,14 @@ static int apply_override(cJSON *root, const char *assignment) {
             }
             node = elem;
         } else if (!next) {
-            if (child) cJSON_ReplaceItemInObjectCaseSensitive(node, seg, value);
-            else cJSON_AddItemToObject(node, seg, value);
+            if (cJSON_IsNull(value)) {  // PATH=null removes the key: its default applies again
+                cJSON_DeleteItemFromObjectCaseSensitive(node, seg);
+                cJSON_Delete(value);
+            } else if (child) {
+                cJSON_ReplaceItemInObjectCaseSensitive(node, seg, value);
+            } else {
+                cJSON_AddItemToObject(node, seg, value);
+            }
             return 0;
         } else {
             if (!child) child = cJSON_AddObjectToObject(node, seg);
@@ -287,7 +296,7 @@ static int parse_model(const cJSON *o, config_t *c) {
 
 static int parse_train(const cJSON *o, config_t *c) {
     static const char *const keys[] = {"batch_size", "steps", "epochs", "optimizer", "lr_schedule", "eval_every",
-                                       "eval_batch_size", "flush_denormals", NULL};
+                                       "eval_batch_size", "flush_denormals", "checkpoint", NULL};
     if (jp_keys(o, "train", keys) != 0) return -1;
     long long bs = c->train.batch_size, steps = 0, epochs = 0, ev = 0, ebs = c->train.eval_batch_size;
     // A batch of one has zero batch variance: Algorithm 1 is undefined (torch refuses it too).
@@ -320,6 +329,18 @@ static int parse_train(const cJSON *o, config_t *c) {
         if (jp_number(opt, "train.optimizer", "weight_decay", 0, 0, 1e6, 0, &s->weight_decay) != 0) return -1;
         if (s->nesterov && s->momentum == 0)
             return bn_fail("train.optimizer.nesterov: Nesterov momentum needs train.optimizer.momentum > 0");
+    }
+    const cJSON *ck = cJSON_GetObjectItemCaseSensitive(o, "checkpoint");
+    if (ck) {
+        static const char *const ckeys[] = {"every", "keep", "final", NULL};
+        long long every = c->train.checkpoint.every, keep = c->train.checkpoint.keep;
+        if (jp_keys(ck, "train.checkpoint", ckeys) != 0 ||
+            jp_int(ck, "train.checkpoint", "every", 0, 1000000000, &every) != 0 ||
+            jp_int(ck, "train.checkpoint", "keep", 1, 1000000, &keep) != 0 ||
+            jp_bool(ck, "train.checkpoint", "final", &c->train.checkpoint.final) != 0)
+            return -1;
+        c->train.checkpoint.every = (long)every;
+        c->train.checkpoint.keep = (int)keep;
     }
     const cJSON *sch = cJSON_GetObjectItemCaseSensitive(o, "lr_schedule");
     if (sch) {
@@ -551,6 +572,10 @@ cJSON *config_to_json(const config_t *c) {
     cJSON_AddNumberToObject(t, "eval_every", (double)c->train.eval_every);
     cJSON_AddNumberToObject(t, "eval_batch_size", c->train.eval_batch_size);
     cJSON_AddBoolToObject(t, "flush_denormals", c->train.flush_denormals);
+    cJSON *ck = cJSON_AddObjectToObject(t, "checkpoint");
+    cJSON_AddNumberToObject(ck, "every", (double)c->train.checkpoint.every);
+    cJSON_AddNumberToObject(ck, "keep", c->train.checkpoint.keep);
+    cJSON_AddBoolToObject(ck, "final", c->train.checkpoint.final);
 
     cJSON *lg = cJSON_AddObjectToObject(root, "log");
     cJSON_AddStringToObject(lg, "dir", c->log.dir);

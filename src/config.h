@@ -47,6 +47,11 @@ typedef struct {
         long eval_every;     // steps; 0 = only at epoch ends
         int eval_batch_size;
         int flush_denormals;
+        struct {
+            long every;  // steps between checkpoints; 0 = none during the run
+            int keep;    // newest checkpoints kept on disk
+            int final;   // one at the end of the run
+        } checkpoint;
     } train;
     struct {
         char dir[CFG_STR];

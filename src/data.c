@@ -71,12 +71,10 @@ static int idx_expect_end(gzFile g, const char *path) {
     return 0;
 }
 
-int idx_load(dataset_t *ds, const char *images_path, const char *labels_path, int classes) {
+int idx_load_images(dataset_t *ds, const char *images_path) {
     memset(ds, 0, sizeof *ds);
-    if (classes < 2 || classes > DATA_MAX_CLASSES)
-        return bn_fail("classes: expected 2..%d, got %d", DATA_MAX_CLASSES, classes);
-    uint32_t dims[3] = {0, 0, 0}, ldims[3] = {0, 0, 0};
-    int nd = 0, lnd = 0;
+    uint32_t dims[3] = {0, 0, 0};
+    int nd = 0;
     gzFile g = idx_open(images_path, 2, 3, dims, &nd);
     if (!g) return -1;
     uint32_t n = dims[0];
@@ -99,30 +97,32 @@ int idx_load(dataset_t *ds, const char *images_path, const char *labels_path, in
         return -1;
     }
     gzclose(g);
+    ds->n = n;
+    ds->dim = (uint32_t)dim;
+    ds->u8 = pix;
+    return 0;
+}
 
-    g = idx_open(labels_path, 1, 1, ldims, &lnd);
-    if (!g) {
-        free(pix);
-        return -1;
-    }
-    if (ldims[0] != n) {
+static int idx_load_labels(dataset_t *ds, const char *labels_path, const char *images_path, int classes) {
+    uint32_t ldims[3] = {0, 0, 0};
+    int lnd = 0;
+    gzFile g = idx_open(labels_path, 1, 1, ldims, &lnd);
+    if (!g) return -1;
+    if (ldims[0] != ds->n) {
         gzclose(g);
-        free(pix);
-        return bn_fail("%s: %u labels but %s has %u images", labels_path, ldims[0], images_path, n);
+        return bn_fail("%s: %u labels but %s has %u images", labels_path, ldims[0], images_path, ds->n);
     }
-    uint8_t *lab8 = xmalloc(n, "IDX labels");
-    if (gz_read_exact(g, labels_path, lab8, n, "label data") != 0 || idx_expect_end(g, labels_path) != 0) {
+    uint8_t *lab8 = xmalloc(ds->n, "IDX labels");
+    if (gz_read_exact(g, labels_path, lab8, ds->n, "label data") != 0 || idx_expect_end(g, labels_path) != 0) {
         gzclose(g);
-        free(pix);
         free(lab8);
         return -1;
     }
     gzclose(g);
-    int32_t *labels = xmalloc(sizeof(int32_t) * n, "labels");
-    for (uint32_t i = 0; i < n; i++) {
+    int32_t *labels = xmalloc(sizeof(int32_t) * ds->n, "labels");
+    for (uint32_t i = 0; i < ds->n; i++) {
         if (lab8[i] >= classes) {
             int bad = lab8[i];
-            free(pix);
             free(lab8);
             free(labels);
             return bn_fail("%s: label %d of example %u is out of range: expected 0..%d", labels_path, bad, i,
@@ -131,11 +131,21 @@ int idx_load(dataset_t *ds, const char *images_path, const char *labels_path, in
         labels[i] = lab8[i];
     }
     free(lab8);
-    ds->n = n;
-    ds->dim = (uint32_t)dim;
-    ds->u8 = pix;
     ds->labels = labels;
     ds->classes = classes;
+    return 0;
+}
+
+int idx_load(dataset_t *ds, const char *images_path, const char *labels_path, int classes) {
+    if (classes < 2 || classes > DATA_MAX_CLASSES) {
+        memset(ds, 0, sizeof *ds);
+        return bn_fail("classes: expected 2..%d, got %d", DATA_MAX_CLASSES, classes);
+    }
+    if (idx_load_images(ds, images_path) != 0) return -1;
+    if (idx_load_labels(ds, labels_path, images_path, classes) != 0) {
+        dataset_free(ds);
+        return -1;
+    }
     return 0;
 }
 
@@ -156,9 +166,9 @@ static int parse_float_field(const char **p, float *out) {
     return 0;
 }
 
-int csv_load(dataset_t *ds, const char *path, int classes) {
+int csv_load(dataset_t *ds, const char *path, int classes, int has_label) {
     memset(ds, 0, sizeof *ds);
-    if (classes < 2 || classes > DATA_MAX_CLASSES)
+    if (has_label && (classes < 2 || classes > DATA_MAX_CLASSES))
         return bn_fail("classes: expected 2..%d, got %d", DATA_MAX_CLASSES, classes);
     char *text;
     size_t len;
@@ -179,7 +189,7 @@ int csv_load(dataset_t *ds, const char *path, int classes) {
     }
     const char *data_start = p;
     size_t data_line0 = line_no;
-    uint32_t fields = 0, rows = 0;
+    uint32_t fields = has_label ? 0 : 1, rows = 0;  // features per row: commas (+ 1 without a label)
     for (const char *q = p; *q && *q != '\n'; q++)
         if (*q == ',') fields++;
     for (const char *q = p; *q; q++)
@@ -194,7 +204,7 @@ int csv_load(dataset_t *ds, const char *path, int classes) {
         return bn_fail("%s: %u rows of %u features exceed the limits", path, rows, fields);
     }
     float *x = xmalloc(sizeof(float) * (size_t)rows * fields, "CSV features");
-    int32_t *y = xmalloc(sizeof(int32_t) * rows, "CSV labels");
+    int32_t *y = has_label ? xmalloc(sizeof(int32_t) * rows, "CSV labels") : NULL;
     p = data_start;
     line_no = data_line0;
     uint32_t r = 0;
@@ -204,12 +214,20 @@ int csv_load(dataset_t *ds, const char *path, int classes) {
             return bn_fail("%s:%zu: empty line", path, line_no);
         }
         float v;
-        if (parse_float_field(&p, &v) != 0 || v != floorf(v) || v < 0 || v >= (float)classes) {
-            free(x), free(y), free(text);
-            return bn_fail("%s:%zu: label must be an integer in 0..%d", path, line_no, classes - 1);
-        }
-        y[r] = (int32_t)v;
         uint32_t c = 0;
+        if (has_label) {
+            if (parse_float_field(&p, &v) != 0 || v != floorf(v) || v < 0 || v >= (float)classes) {
+                free(x), free(y), free(text);
+                return bn_fail("%s:%zu: label must be an integer in 0..%d", path, line_no, classes - 1);
+            }
+            y[r] = (int32_t)v;
+        } else {
+            if (parse_float_field(&p, &v) != 0) {
+                free(x), free(text);
+                return bn_fail("%s:%zu: feature 1 is not a finite number", path, line_no);
+            }
+            x[(size_t)r * fields + c++] = v;
+        }
         while (*p == ',') {
             p++;
             if (c >= fields) {
@@ -236,7 +254,7 @@ int csv_load(dataset_t *ds, const char *path, int classes) {
     ds->dim = fields;
     ds->f32 = x;
     ds->labels = y;
-    ds->classes = classes;
+    ds->classes = has_label ? classes : 0;
     return 0;
 }
 
@@ -304,7 +322,7 @@ void dataset_gather(const dataset_t *ds, const preprocess_t *pp, const uint32_t 
                     int32_t *y) {
     for (int i = 0; i < n; i++) {
         gather_one(ds, pp, idx[i], x + (size_t)i * ds->dim);
-        y[i] = ds->labels[idx[i]];
+        if (y) y[i] = ds->labels[idx[i]];
     }
 }
 
@@ -312,6 +330,6 @@ void dataset_gather_range(const dataset_t *ds, const preprocess_t *pp, uint32_t 
                           int32_t *y) {
     for (int i = 0; i < n; i++) {
         gather_one(ds, pp, start + (uint32_t)i, x + (size_t)i * ds->dim);
-        y[i] = ds->labels[start + (uint32_t)i];
+        if (y) y[i] = ds->labels ? ds->labels[start + (uint32_t)i] : 0;
     }
 }

@@ -15,7 +15,7 @@ typedef struct {
     uint32_t n, dim;   // examples, features per example
     uint8_t *u8;       // (n, dim) raw IDX pixels, or NULL
     float *f32;        // (n, dim) CSV features, or NULL
-    int32_t *labels;   // (n) class index in [0, classes)
+    int32_t *labels;   // (n) class index in [0, classes), or NULL (unlabelled input to predict)
     int classes;
 } dataset_t;
 
@@ -30,8 +30,11 @@ typedef struct {
 
 // Loads an IDX image file (magic 0x803 or 0x802) and an IDX label file (magic 0x801), raw or gzip'd.
 int idx_load(dataset_t *ds, const char *images_path, const char *labels_path, int classes);
-// Loads a CSV file: one example per line, label first then dim features; an optional header line.
-int csv_load(dataset_t *ds, const char *path, int classes);
+// Loads only the images of an IDX file (ds->labels stays NULL): what `bnlab predict` reads.
+int idx_load_images(dataset_t *ds, const char *images_path);
+// Loads a CSV file: one example per line, the label first (has_label) then the features; an optional header
+// line. Without has_label every field is a feature and ds->labels stays NULL.
+int csv_load(dataset_t *ds, const char *path, int classes, int has_label);
 void dataset_free(dataset_t *ds);
 // Keeps only the first n examples (no-op if n == 0 or n >= ds->n).
 void dataset_truncate(dataset_t *ds, uint32_t n);
@@ -39,7 +42,7 @@ void dataset_truncate(dataset_t *ds, uint32_t n);
 // Computes standardization statistics on ds (after scale/binarize) when pp->standardize is set.
 void preprocess_fit(preprocess_t *pp, const dataset_t *ds);
 void preprocess_free(preprocess_t *pp);
-// Gathers examples idx[0..n) into x (n, dim) as preprocessed floats and their labels into y (n).
+// Gathers examples idx[0..n) into x (n, dim) as preprocessed floats and their labels into y (n; may be NULL).
 void dataset_gather(const dataset_t *ds, const preprocess_t *pp, const uint32_t *idx, int n, float *x,
                     int32_t *y);
 // Same for the contiguous range [start, start + n).

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runlog.h"
 #include "util.h"
 
 void ics_init(ics_t *c, const model_t *m, long every) {
@@ -20,15 +21,10 @@ void ics_init(ics_t *c, const model_t *m, long every) {
     c->v0 = xmalloc(sizeof(float) * m->n_params, "ICS momentum");
 }
 
-int ics_open(ics_t *c, const char *run_dir) {
+int ics_open(ics_t *c, const char *run_dir, int append) {
     if (c->every <= 0) return 0;
-    char path[BN_PATH_MAX];
-    path_fmt(path, sizeof path, "%s/ics.csv", run_dir);
-    c->out = fopen(path, "w");
-    if (!c->out) return bn_fail("%s: cannot create: %s", path, strerror(errno));
-    fputs("step,layer,dense,grad_norm,l2_diff,cosine\n", c->out);
-    fflush(c->out);
-    return 0;
+    c->out = log_open(run_dir, "ics.csv", append, "step,layer,dense,grad_norm,l2_diff,cosine\n");
+    return c->out ? 0 : -1;
 }
 
 void ics_free(ics_t *c) {

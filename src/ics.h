@@ -27,7 +27,7 @@ typedef struct {
 } ics_t;
 
 void ics_init(ics_t *c, const model_t *m, long every);
-int ics_open(ics_t *c, const char *run_dir);
+int ics_open(ics_t *c, const char *run_dir, int append);
 void ics_free(ics_t *c);
 
 // Measures ICS for dense layers 2..n at step `step` (if due). Precondition: m holds the gradients of a

@@ -7,7 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include "checkpoint.h"
 #include "compare.h"
+#include "layers.h"
 #include "config.h"
 #include "plot.h"
 #include "runlog.h"
@@ -17,19 +21,25 @@
 #define MAX_ARGS 64
 
 static const char *USAGE =
-    "usage: bnlab train CONFIG [--set PATH=VALUE]... [--seed N] [--threads N] [--out DIR] [--force]\n"
+    "usage: bnlab train CONFIG [--set PATH=VALUE]... [--seed N] [--threads N] [--out DIR] [--force] [--init CKPT]\n"
+    "       bnlab train --resume RUN_DIR|CKPT               continue a stopped run exactly where it stopped\n"
     "       bnlab check CONFIG [--set PATH=VALUE]...        validate; print the resolved config\n"
+    "       bnlab eval CKPT [--set data.test_images=...]... loss, accuracy, confusion matrix (evaluation mode)\n"
+    "       bnlab predict CKPT INPUT [--out FILE]           class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
     "       bnlab plot DIR                                  PNG plots of a run or comparison directory\n"
     "\n"
     "  --set PATH=VALUE  override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
-    "                    --set model.layers[1].rate=0.2 (VALUE is JSON, or a bare string)\n"
+    "                    --set model.layers[1].rate=0.2 (VALUE is JSON, or a bare string; null removes the\n"
+    "                    key, e.g. --set train.epochs=null --set train.steps=500)\n"
     "  --seed N          same as --set seed=N\n"
     "  --threads N       BLAS threads, same as --set threads=N (default 1)\n"
     "  --out DIR         output directory (default: LOG_DIR/NAME, from the config or spec)\n"
     "  --force           reuse an existing, non-empty output directory\n"
     "  --seeds N         compare: seeds 1..N for every variant\n"
-    "  --jobs N          compare: runs at once (default: one per core)\n";
+    "  --jobs N          compare: runs at once (default: one per core)\n"
+    "  --init CKPT       train: start from the weights (and BN statistics) of a checkpoint\n"
+    "  --resume PATH     train: continue from a checkpoint file or a run directory's newest checkpoint\n";
 
 typedef struct {
     const char *pos[MAX_ARGS];
@@ -37,7 +47,7 @@ typedef struct {
     const char *sets[MAX_ARGS];
     char owned[MAX_ARGS][64];
     int n_sets;
-    const char *out;
+    const char *out, *init, *resume;
     int force, seeds, jobs;
 } cli_t;
 
@@ -65,11 +75,14 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
         const char *a = argv[i];
         if (strlen(a) > BN_PATH_ARG_MAX) return usage_error("an argument is longer than 1024 bytes%s", "");
         int takes_value = !strcmp(a, "--set") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
-                          !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs");
+                          !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
+                          !strcmp(a, "--init") || !strcmp(a, "--resume");
         if (takes_value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) c->out = v;
+            else if (!strcmp(a, "--init")) c->init = v;
+            else if (!strcmp(a, "--resume")) c->resume = v;
             else if (!strcmp(a, "--seeds")) { if (parse_count(a, v, &c->seeds)) return 2; }
             else if (!strcmp(a, "--jobs")) { if (parse_count(a, v, &c->jobs)) return 2; }
             else {
@@ -137,7 +150,66 @@ static cJSON *environment_json(const config_t *c) {
     return e;
 }
 
+static void on_stop_signal(int sig) {
+    (void)sig;
+    train_stop_requested = 1;
+}
+
+// SIGINT/SIGTERM end the current step cleanly (checkpoint, logs); a second one kills at once (SA_RESETHAND).
+static void install_stop_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static int finish_training(trainer_t *t, const char *run_dir, int append) {
+    install_stop_handlers();
+    int status = trainer_run(t, run_dir, append);
+    trainer_free(t);
+    if (status == TRAIN_ERROR) return die();
+    return status;
+}
+
+static int cmd_resume(const cli_t *c) {
+    if (c->n_pos || c->n_sets || c->out || c->init)
+        return usage_error("--resume takes no CONFIG, --set, --seed, --threads, --out or --init: a run continues "
+                           "with its own config%s", "");
+    char file[BN_PATH_MAX], run_dir[BN_PATH_MAX];
+    st_file_t f;
+    config_t cfg;
+    trainer_t t;
+    if (checkpoint_find(c->resume, file, sizeof file, run_dir, sizeof run_dir) != 0 ||
+        checkpoint_open(&f, file, &cfg) != 0)
+        return die();
+    if (trainer_setup(&t, &cfg) != 0) {
+        st_free(&f);
+        return die();
+    }
+    int rc = checkpoint_load_trainer(&t, &f);
+    st_free(&f);
+    long s = t.prog.step;
+    double secs = 0.0;
+    // Drop what was logged after the checkpoint; the resumed run writes it again, identically.
+    if (rc != 0 || log_truncate(run_dir, "metrics.csv", 0, s, 0, 7, &secs) != 0 ||
+        log_truncate(run_dir, "metrics.jsonl", -1, s, 0, -1, NULL) != 0 ||
+        log_truncate(run_dir, "layer_stats.csv", 1, s, 0, -1, NULL) != 0 ||
+        log_truncate(run_dir, "percentiles.csv", 0, s, 1, -1, NULL) != 0 ||
+        log_truncate(run_dir, "ics.csv", 0, s, 1, -1, NULL) != 0) {
+        trainer_free(&t);
+        return die();
+    }
+    t.prog.seconds_before = secs;
+    printf("bnlab: resuming %s at step %ld of %ld from %s\n", cfg.name, s, t.total_steps, file);
+    fflush(stdout);
+    return finish_training(&t, run_dir, 1);
+}
+
 static int cmd_train(const cli_t *c) {
+    if (c->resume) return cmd_resume(c);
     if (c->n_pos != 1) return usage_error("train needs one CONFIG file%s", "");
     config_t cfg;
     if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
@@ -148,6 +220,19 @@ static int cmd_train(const cli_t *c) {
     // Everything that can fail on input is checked before the run directory is touched.
     trainer_t t;
     if (trainer_setup(&t, &cfg) != 0) return die();
+    if (c->init) {  // weights and BN statistics from another run; the shapes must match this config's model
+        st_file_t f;
+        config_t other;
+        int rc = checkpoint_open(&f, c->init, &other);
+        if (rc == 0) {
+            rc = checkpoint_load_model(&t.model, &f);
+            st_free(&f);
+        }
+        if (rc != 0) {
+            trainer_free(&t);
+            return die();
+        }
+    }
     printf("bnlab: %s: %u training / %u test examples of %u features, %zu parameters, %ld steps of batch %d "
            "(%ld per epoch) -> %s\n",
            cfg.name, t.train.n, t.test.n, t.train.dim, t.model.n_params, t.total_steps, cfg.train.batch_size,
@@ -162,10 +247,115 @@ static int cmd_train(const cli_t *c) {
         trainer_free(&t);
         return die();
     }
-    int status = trainer_run(&t, run_dir);
+    return finish_training(&t, run_dir, 0);
+}
+
+// A checkpoint's model with its config (overrides allowed, e.g. other test data), ready to evaluate.
+static int load_for_inference(const cli_t *c, trainer_t *t) {
+    st_file_t f;
+    config_t cfg;
+    if (checkpoint_open(&f, c->pos[0], &cfg) != 0) return -1;
+    if (c->n_sets) {  // re-parse the stored config with the overrides
+        const char *text = st_meta_get(&f, "config");
+        if (config_parse(&cfg, text, strlen(text), c->pos[0], ".", c->sets, c->n_sets) != 0) {
+            st_free(&f);
+            return -1;
+        }
+    }
+    if (trainer_setup(t, &cfg) != 0) {
+        st_free(&f);
+        return -1;
+    }
+    int rc = checkpoint_load_model(&t->model, &f);
+    st_free(&f);
+    if (rc != 0) trainer_free(t);
+    return rc;
+}
+
+static int cmd_eval(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("eval needs one CHECKPOINT file%s", "");
+    trainer_t t;
+    if (load_for_inference(c, &t) != 0) return die();
+    const dataset_t *ds = &t.test;
+    int C = t.model.classes, eb = t.cfg.train.eval_batch_size;
+    long *conf = xcalloc((size_t)C * C, sizeof(long), "confusion matrix");
+    double total = 0.0;
+    long hits = 0;
+    for (uint32_t start = 0; start < ds->n; start += (uint32_t)eb) {
+        int B = (int)((ds->n - start) < (uint32_t)eb ? (ds->n - start) : (uint32_t)eb);
+        dataset_gather_range(ds, &t.pp, start, B, t.x, t.y);
+        const float *z = model_forward(&t.model, t.x, B, MODE_EVAL, NULL);
+        int correct;
+        total += B * softmax_xent_forward(t.model.probs, z, t.y, B, C, &correct);
+        hits += correct;
+        for (int i = 0; i < B; i++) {
+            int arg = 0;
+            for (int k = 1; k < C; k++)
+                if (z[(size_t)i * C + k] > z[(size_t)i * C + arg]) arg = k;
+            conf[(size_t)t.y[i] * C + arg]++;
+        }
+    }
+    printf("examples %u  loss %.6f  accuracy %.6f\n", ds->n, total / ds->n, (double)hits / ds->n);
+    printf("confusion matrix (rows: true class, columns: predicted)\n      ");
+    for (int k = 0; k < C; k++) printf(" %6d", k);
+    printf("\n");
+    for (int r = 0; r < C; r++) {
+        printf("%6d", r);
+        for (int k = 0; k < C; k++) printf(" %6ld", conf[(size_t)r * C + k]);
+        printf("\n");
+    }
+    free(conf);
     trainer_free(&t);
-    if (status == TRAIN_ERROR) return die();
-    return status;
+    return 0;
+}
+
+static int cmd_predict(const cli_t *c) {
+    if (c->n_pos != 2) return usage_error("predict needs a CHECKPOINT and an INPUT file%s", "");
+    trainer_t t;
+    if (load_for_inference(c, &t) != 0) return die();
+    dataset_t in;
+    const char *input = c->pos[1];
+    size_t len = strlen(input);
+    int is_csv = len > 4 && !strcmp(input + len - 4, ".csv");
+    if ((is_csv ? csv_load(&in, input, 0, 0) : idx_load_images(&in, input)) != 0) {
+        trainer_free(&t);
+        return die();
+    }
+    if (in.dim != t.train.dim) {
+        bn_fail("%s: examples have %u features, the model expects %u", input, in.dim, t.train.dim);
+        dataset_free(&in);
+        trainer_free(&t);
+        return die();
+    }
+    int C = t.model.classes, eb = t.cfg.train.eval_batch_size;
+    size_t cap = 64 + (size_t)in.n * (size_t)(16 + 14 * C), n = 0;
+    char *csv = xmalloc(cap, "predictions");
+    n += (size_t)snprintf(csv + n, cap - n, "index,predicted");
+    for (int k = 0; k < C; k++) n += (size_t)snprintf(csv + n, cap - n, ",p%d", k);
+    csv[n++] = '\n';
+    memset(t.y, 0, sizeof(int32_t) * (size_t)eb);  // softmax needs labels; the loss is not used
+    for (uint32_t start = 0; start < in.n; start += (uint32_t)eb) {
+        int B = (int)((in.n - start) < (uint32_t)eb ? (in.n - start) : (uint32_t)eb);
+        dataset_gather_range(&in, &t.pp, start, B, t.x, NULL);
+        const float *z = model_forward(&t.model, t.x, B, MODE_EVAL, NULL);
+        softmax_xent_forward(t.model.probs, z, t.y, B, C, NULL);
+        for (int i = 0; i < B; i++) {
+            const float *p = t.model.probs + (size_t)i * C;
+            int arg = 0;
+            for (int k = 1; k < C; k++)
+                if (p[k] > p[arg]) arg = k;
+            n += (size_t)snprintf(csv + n, cap - n, "%u,%d", start + (uint32_t)i, arg);
+            for (int k = 0; k < C; k++) n += (size_t)snprintf(csv + n, cap - n, ",%.6g", p[k]);
+            csv[n++] = '\n';
+        }
+    }
+    int rc = 0;
+    if (c->out) rc = write_file_atomic(c->out, csv, n);
+    else if (fwrite(csv, 1, n, stdout) != n) rc = bn_fail("cannot write to standard output");
+    free(csv);
+    dataset_free(&in);
+    trainer_free(&t);
+    return rc ? die() : 0;
 }
 
 static int cmd_compare(const cli_t *c, const char *argv0) {
@@ -212,5 +402,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "check")) return cmd_check(&c);
     if (!strcmp(cmd, "compare")) return cmd_compare(&c, argv[0]);
     if (!strcmp(cmd, "plot")) return cmd_plot(&c);
+    if (!strcmp(cmd, "eval")) return cmd_eval(&c);
+    if (!strcmp(cmd, "predict")) return cmd_predict(&c);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runlog.h"
 #include "util.h"
 
 static int cmp_float(const void *a, const void *b) {
@@ -54,17 +55,16 @@ int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m) {
     return 0;
 }
 
-int pct_log_open(pct_log_t *p, const char *run_dir) {
+int pct_log_open(pct_log_t *p, const char *run_dir, int append) {
     if (p->spec.every <= 0) return 0;
-    char path[BN_PATH_MAX];
-    snprintf(path, sizeof path, "%s/percentiles.csv", run_dir);
-    p->out = fopen(path, "w");
-    if (!p->out) return bn_fail("%s: cannot create: %s", path, strerror(errno));
-    fputs("step,hidden,layer,layer_type,unit,n", p->out);
-    for (int k = 0; k < p->spec.n_q; k++) fprintf(p->out, ",p%g", p->spec.q[k]);
-    fputc('\n', p->out);
-    fflush(p->out);
-    return 0;
+    char header[256] = "step,hidden,layer,layer_type,unit,n";
+    for (int k = 0; k < p->spec.n_q; k++) {
+        size_t n = strlen(header);
+        snprintf(header + n, sizeof header - n, ",p%g", p->spec.q[k]);
+    }
+    strcat(header, "\n");
+    p->out = log_open(run_dir, "percentiles.csv", append, header);
+    return p->out ? 0 : -1;
 }
 
 // One CSV row for scratch[0..n): the input of nonlinearity `hidden`, i.e. the output of model layer `src`.

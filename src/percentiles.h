@@ -45,8 +45,8 @@ void sort_floats(float *v, size_t n);
 
 // Checks the spec against the model (hidden/unit indices exist). -1 + message naming log.percentiles.
 int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m);
-// Opens run_dir/percentiles.csv and writes the header.
-int pct_log_open(pct_log_t *p, const char *run_dir);
+// Opens run_dir/percentiles.csv and writes the header (append = 1: continues a resumed run's file).
+int pct_log_open(pct_log_t *p, const char *run_dir, int append);
 // Logs the percentiles of the last forward pass (batch size B) if step % every == 0.
 void pct_log_step(pct_log_t *p, const model_t *m, int B, long step);
 void pct_log_free(pct_log_t *p);

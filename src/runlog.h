@@ -22,12 +22,22 @@ typedef struct {
     FILE *jsonl, *csv, *stats;
 } runlog_t;
 
-int runlog_open(runlog_t *r, const char *dir);
+// Creates the log files with their headers, or (append = 1, a resumed run) opens them for appending.
+int runlog_open(runlog_t *r, const char *dir, int append);
+// Opens dir/name for writing, or for appending; on a new file writes header. NULL + message on failure.
+FILE *log_open(const char *dir, const char *name, int append, const char *header);
 void runlog_metrics(runlog_t *r, const metrics_row_t *row);
 // source: "train" (training-mode batches of the epoch) or "probe" (fixed probe set, evaluation mode).
 void runlog_layer_stats(runlog_t *r, long epoch, long step, const char *source, const model_t *m,
                         const act_stats_t *s);
 void runlog_close(runlog_t *r);
+
+// Resuming at step S: keeps the header and the rows of dir/name whose step is <= S (strict: < S, for logs
+// keyed by the 0-based step before an update), and drops a last line without its newline (a killed write).
+// The step is CSV column col, or for col < 0 the "step" of a JSON line. If seconds is not NULL it receives
+// the last kept row's CSV column seconds_col (0 if none). A missing file is fine. -1 + message.
+int log_truncate(const char *dir, const char *name, int col, long max_step, int strict, int seconds_col,
+                 double *seconds);
 
 // Writes a cJSON tree, pretty-printed, atomically to dir/name. -1 + message.
 int write_json(const char *dir, const char *name, const cJSON *json);

@@ -6,15 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "layers.h"
 #include "runlog.h"
 #include "util.h"
+
+volatile sig_atomic_t train_stop_requested = 0;
 
 static int load_split(const config_t *c, dataset_t *ds, int test) {
     if (c->data.format == DATA_IDX)
         return idx_load(ds, test ? c->data.test_images : c->data.train_images,
                         test ? c->data.test_labels : c->data.train_labels, c->data.classes);
-    return csv_load(ds, test ? c->data.test_csv : c->data.train_csv, c->data.classes);
+    return csv_load(ds, test ? c->data.test_csv : c->data.train_csv, c->data.classes, 1);
 }
 
 int trainer_setup(trainer_t *t, const config_t *cfg) {
@@ -57,6 +60,8 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
     // The last partial batch of an epoch is dropped: every step sees exactly batch_size examples.
     t->steps_per_epoch = (long)(t->train.n / (uint32_t)c->train.batch_size);
     t->total_steps = c->train.steps > 0 ? c->train.steps : c->train.epochs * t->steps_per_epoch;
+    t->prog = (train_progress_t){.best_acc = -1.0, .last_acc = NAN, .best_step = -1};
+    act_stats_reset(&t->epoch_stats);
     return 0;
 fail:
     trainer_free(t);
@@ -149,13 +154,14 @@ static cJSON *summary_json(const char *status, long steps, double final_acc, dou
     return s;
 }
 
-int trainer_run(trainer_t *t, const char *run_dir) {
+int trainer_run(trainer_t *t, const char *run_dir, int append) {
     const config_t *c = &t->cfg;
     model_t *m = &t->model;
+    train_progress_t *p = &t->prog;
     const int B = c->train.batch_size;
     runlog_t log;
-    if (runlog_open(&log, run_dir) != 0) return TRAIN_ERROR;
-    if (pct_log_open(&t->pct, run_dir) != 0 || ics_open(&t->ics, run_dir) != 0) {
+    if (runlog_open(&log, run_dir, append) != 0) return TRAIN_ERROR;
+    if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0) {
         runlog_close(&log);
         return TRAIN_ERROR;
     }
@@ -164,13 +170,10 @@ int trainer_run(trainer_t *t, const char *run_dir) {
     int bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
     uint32_t probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
 
-    double t0 = now_seconds(), last_bar = -1.0;
-    double run_loss = 0.0, best_acc = -1.0, last_acc = NAN;
-    long run_hits = 0, run_steps = 0, best_step = -1;
+    double t0 = now_seconds() - p->seconds_before, last_bar = -1.0;
     int status = TRAIN_OK;
-    long step = 0;
-    act_stats_reset(&t->epoch_stats);
-    for (step = 0; step < t->total_steps; step++) {
+    while (p->step < t->total_steps) {
+        const long step = p->step;
         long in_epoch = step % t->steps_per_epoch;
         if (in_epoch == 0) rng_shuffle(&t->shuffle_rng, t->order, t->train.n);
         double lr = sgd_lr_at(&c->train.optim, step);
@@ -196,21 +199,22 @@ int trainer_run(trainer_t *t, const char *run_dir) {
         pct_log_step(&t->pct, m, B, step);
         ics_measure(&t->ics, m, &t->opt, t->x, t->y, B, &r_before, lr, step, NULL, NULL);
         sgd_step(&t->opt, m->params, m->grads, m->n_decay, lr);
-        run_loss += loss;
-        run_hits += correct;
-        run_steps++;
+        p->run_loss += loss;
+        p->run_hits += correct;
+        p->run_steps++;
+        p->step = step + 1;
 
-        long done = step + 1, epoch = done / t->steps_per_epoch;
+        long done = p->step, epoch = done / t->steps_per_epoch;
         int epoch_end = done % t->steps_per_epoch == 0, last = done == t->total_steps;
         if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0)) {
             metrics_row_t row = {.step = done, .epoch = (double)done / t->steps_per_epoch,
-                                 .train_loss = run_loss / run_steps,
-                                 .train_acc = (double)run_hits / ((double)run_steps * B), .lr = lr};
+                                 .train_loss = p->run_loss / p->run_steps,
+                                 .train_acc = (double)p->run_hits / ((double)p->run_steps * B), .lr = lr};
             trainer_evaluate(t, &t->test, t->test.n, &row.test_loss, &row.test_acc, NULL);
             row.seconds = now_seconds() - t0;
             runlog_metrics(&log, &row);
-            last_acc = row.test_acc;
-            if (row.test_acc > best_acc) best_acc = row.test_acc, best_step = done;
+            p->last_acc = row.test_acc;
+            if (row.test_acc > p->best_acc) p->best_acc = row.test_acc, p->best_step = done;
             if (epoch_end || last) {
                 if (bar) fprintf(stderr, "\r\033[K");
                 printf("epoch %4ld  step %7ld  train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.3g | %.1fs\n",
@@ -218,7 +222,7 @@ int trainer_run(trainer_t *t, const char *run_dir) {
                        row.test_acc, lr, row.seconds);
                 fflush(stdout);
             }
-            run_loss = 0.0, run_hits = 0, run_steps = 0;
+            p->run_loss = 0.0, p->run_hits = 0, p->run_steps = 0;
         }
         if ((epoch_end || last) && c->log.stats) {
             long e = epoch_end ? epoch : epoch + 1;  // a final partial epoch is numbered as the next one
@@ -236,14 +240,32 @@ int trainer_run(trainer_t *t, const char *run_dir) {
             }
             act_stats_reset(&t->epoch_stats);
         }
+        int stop = train_stop_requested != 0;
+        long every = c->train.checkpoint.every;
+        if ((every > 0 && done % every == 0) || (last && c->train.checkpoint.final) || stop) {
+            p->seconds_before = now_seconds() - t0;
+            if (checkpoint_save(t, run_dir) != 0) {
+                fprintf(stderr, "bnlab: %s\n", bn_errmsg());
+                status = TRAIN_ERROR;
+                break;
+            }
+        }
+        if (stop && !last) {
+            if (bar) fprintf(stderr, "\r\033[K");
+            fprintf(stderr, "bnlab: interrupted after step %ld of %ld; checkpoint and logs written. Resume with: "
+                            "bnlab train --resume %s\n", done, t->total_steps, run_dir);
+            status = TRAIN_INTERRUPTED;
+            break;
+        }
         if (bar) {
             double now = now_seconds();
             if (now - last_bar > 0.1) last_bar = now, progress_bar(done, t->total_steps, now - t0);
         }
     }
     if (bar) fprintf(stderr, "\r\033[K");
-    cJSON *summary = summary_json(status == TRAIN_OK ? "completed" : "diverged", step,
-                                  last_acc, best_acc, best_step, now_seconds() - t0);
+    const char *state = status == TRAIN_OK ? "completed" : status == TRAIN_DIVERGED ? "diverged"
+                        : status == TRAIN_INTERRUPTED ? "interrupted" : "failed";
+    cJSON *summary = summary_json(state, p->step, p->last_acc, p->best_acc, p->best_step, now_seconds() - t0);
     int rc = write_json(run_dir, "summary.json", summary);
     cJSON_Delete(summary);
     runlog_close(&log);

@@ -2,6 +2,8 @@
 #ifndef BN_TRAIN_H
 #define BN_TRAIN_H
 
+#include <signal.h>
+
 #include "config.h"
 #include "data.h"
 #include "ics.h"
@@ -10,7 +12,21 @@
 #include "percentiles.h"
 #include "stats.h"
 
-enum { TRAIN_OK = 0, TRAIN_ERROR = 1, TRAIN_DIVERGED = 3 };
+enum { TRAIN_OK = 0, TRAIN_ERROR = 1, TRAIN_DIVERGED = 3, TRAIN_INTERRUPTED = 4 };
+
+// Set from a signal handler (SIGINT/SIGTERM): the trainer finishes the current step, writes a checkpoint
+// and its logs, and returns TRAIN_INTERRUPTED.
+extern volatile sig_atomic_t train_stop_requested;
+
+// Everything about a run's position that a checkpoint must carry besides the model and optimizer.
+typedef struct {
+    long step;               // optimizer steps done
+    double run_loss;         // training loss summed since the last metrics row ...
+    long run_hits, run_steps;  // ... correct predictions and steps since then
+    double best_acc, last_acc;
+    long best_step;
+    double seconds_before;   // wall clock of earlier sessions of this run (resume)
+} train_progress_t;
 
 typedef struct {
     config_t cfg;
@@ -27,13 +43,14 @@ typedef struct {
     pct_log_t pct;
     ics_t ics;
     long steps_per_epoch, total_steps;
-    int show_progress;
+    train_progress_t prog;
 } trainer_t;
 
 // Loads the data, checks it fits the config and builds and initializes the model. Writes no file.
 int trainer_setup(trainer_t *t, const config_t *cfg);
-// Trains, writing logs into run_dir (which must exist). Returns TRAIN_OK, TRAIN_ERROR or TRAIN_DIVERGED.
-int trainer_run(trainer_t *t, const char *run_dir);
+// Trains from t->prog.step to the end, writing logs into run_dir (which must exist); append = 1 continues the
+// logs of a resumed run. Returns TRAIN_OK, TRAIN_ERROR, TRAIN_DIVERGED or TRAIN_INTERRUPTED.
+int trainer_run(trainer_t *t, const char *run_dir, int append);
 void trainer_free(trainer_t *t);
 
 // Evaluation mode over [0, n) of ds in batches of eval_batch_size: mean loss and accuracy; adds every

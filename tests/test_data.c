@@ -109,7 +109,7 @@ static void test_idx(void) {
 static void expect_csv_error(const char *name, const char *text, const char *want) {
     write_text(name, text);
     dataset_t ds;
-    int rc = csv_load(&ds, path_of(name), 10);
+    int rc = csv_load(&ds, path_of(name), 10, 1);
     CHECK(rc != 0, "accepted bad CSV %s", name);
     if (rc != 0) CHECK_MSG(bn_errmsg(), want);
     else dataset_free(&ds);
@@ -118,11 +118,15 @@ static void expect_csv_error(const char *name, const char *text, const char *wan
 static void test_csv(void) {
     write_text("ok.csv", "label,a,b,c\n3,0.5,1,-2\n7,1e-3,0,4\r\n");
     dataset_t ds;
-    CHECK(csv_load(&ds, path_of("ok.csv"), 10) == 0, "valid CSV: %s", bn_errmsg());
+    CHECK(csv_load(&ds, path_of("ok.csv"), 10, 1) == 0, "valid CSV: %s", bn_errmsg());
     CHECK(ds.n == 2 && ds.dim == 3 && ds.f32[2] == -2.0f && ds.f32[3] == 1e-3f && ds.labels[1] == 7, "CSV values");
     dataset_free(&ds);
     write_text("nohdr.csv", "1,2,3\n0,5,6\n");
-    CHECK(csv_load(&ds, path_of("nohdr.csv"), 10) == 0 && ds.n == 2, "CSV without header");
+    CHECK(csv_load(&ds, path_of("nohdr.csv"), 10, 1) == 0 && ds.n == 2, "CSV without header");
+    dataset_free(&ds);
+    write_text("feat.csv", "0.5,1,-2\n1e-3,0,4\n");
+    CHECK(csv_load(&ds, path_of("feat.csv"), 0, 0) == 0 && ds.n == 2 && ds.dim == 3 && !ds.labels && ds.f32[5] == 4.0f,
+          "features-only CSV: %s", bn_errmsg());
     dataset_free(&ds);
     expect_csv_error("ragged.csv", "l,a,b\n1,2,3\n2,3\n", "ragged.csv:3: ragged row: 1 features, expected 2");
     expect_csv_error("long.csv", "1,2,3\n2,3,4,5\n", "long.csv:2: ragged row: more than 2 features");
@@ -134,7 +138,7 @@ static void test_csv(void) {
     expect_csv_error("empty.csv", "", "no data rows");
     const char nul[] = {'1', ',', '2', '\0', '3', '\n'};
     write_raw("nul.csv", (const unsigned char *)nul, sizeof nul);
-    CHECK(csv_load(&ds, path_of("nul.csv"), 10) != 0, "accepted NUL byte");
+    CHECK(csv_load(&ds, path_of("nul.csv"), 10, 1) != 0, "accepted NUL byte");
     CHECK_MSG(bn_errmsg(), "binary data");
 }
 
