@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Checkpoints end to end: a run stopped by SIGTERM and resumed equals an uninterrupted run byte for byte;
+# resuming from an older checkpoint after logs ran ahead; keep-last-K; corrupted checkpoints refused;
+# --init shape checks; eval and predict agree.  usage: test_checkpoint.sh BNLAB SOURCE_ROOT
+set -u
+BNLAB=$1
+ROOT=$2
+T=$(mktemp -d /tmp/bnlab-ckpt-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# check CONDITION MESSAGE (see test_cli.sh: save exit statuses in variables first)
+check() { if eval "$1"; then ok; else bad "$2"; fi; }
+same_logs() {  # DIR1 DIR2: every log equal but the wall-clock column, and the final checkpoints equal
+  local f
+  for f in metrics.jsonl layer_stats.csv percentiles.csv ics.csv; do
+    cmp -s <(sed 's/"seconds":[^}]*//' "$1/$f") <(sed 's/"seconds":[^}]*//' "$2/$f") || { echo "$f differs"; return 1; }
+  done
+  cmp -s <(cut -d, -f1-7 "$1/metrics.csv") <(cut -d, -f1-7 "$2/metrics.csv") || { echo "metrics.csv differs"; return 1; }
+  local a b
+  a=$(ls "$1"/checkpoints/*.safetensors | tail -1)
+  b=$(ls "$2"/checkpoints/*.safetensors | tail -1)
+  cmp -s "$a" "$b" || { echo "final checkpoints differ"; return 1; }
+}
+CFG="$ROOT/configs/quick-bn.json"
+# Dropout and shift noise in the net, so every random stream must be restored; checkpoints mid-epoch (every 70).
+ARGS=(--set train.epochs=null --set train.steps=4000 --set data.train_limit=3000 --set train.eval_every=50
+      --set train.checkpoint.every=70 --set train.checkpoint.keep=2 --set log.ics_every=50 --set log.percentiles.every=10
+      --set 'model.layers[2]={"type":"noise"}' --set 'model.layers[3]={"type":"dropout","rate":0.2}')
+
+"$BNLAB" train "$CFG" "${ARGS[@]}" --out "$T/full" >/dev/null 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "uninterrupted run failed ($rc)"
+check '[ "$(ls "$T/full/checkpoints" | wc -l)" -eq 2 ]' "keep=2 kept $(ls "$T/full/checkpoints" | wc -l) checkpoints"
+check '[ -f "$T/full/checkpoints/step-000004000.safetensors" ]' "final checkpoint missing"
+
+# 1. SIGTERM part-way: exit 4, a message saying how to resume, then --resume finishes identically.
+"$BNLAB" train "$CFG" "${ARGS[@]}" --out "$T/sig" >/dev/null 2>"$T/sig.err" &
+pid=$!
+sleep 0.7
+kill -TERM $pid
+wait $pid
+rc=$?
+check '[ $rc -eq 4 ]' "SIGTERM: exit $rc, expected 4 (did the run finish before the signal? $(cat "$T/sig.err"))"
+check 'grep -q "interrupted after step [0-9]* of 4000; checkpoint and logs written. Resume with: bnlab train --resume $T/sig" "$T/sig.err"' \
+  "interrupt message: $(cat "$T/sig.err")"
+check 'grep -q "\"status\":[[:space:]]*\"interrupted\"" "$T/sig/summary.json"' "summary says interrupted"
+"$BNLAB" train --resume "$T/sig" >/dev/null 2>"$T/resume.err"
+rc=$?
+check '[ $rc -eq 0 ]' "resume failed: $(cat "$T/resume.err")"
+msg=$(same_logs "$T/full" "$T/sig")
+check '[ -z "$msg" ]' "stopped + resumed run differs from the uninterrupted one: $msg"
+
+# 2. Logs ran ahead of the newest checkpoint (a crash): resuming from step 2870 rewrites them identically.
+cp -r "$T/full" "$T/crash"
+rm -f "$T/crash/checkpoints/step-000004000.safetensors"
+"$BNLAB" train --resume "$T/crash/checkpoints/step-000003990.safetensors" >"$T/crash.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "resuming quick-bn at step 3990 of 4000" "$T/crash.out"' "resume from a file: $(cat "$T/crash.out")"
+msg=$(same_logs "$T/full" "$T/crash")
+check '[ -z "$msg" ]' "resume after logs ran ahead differs: $msg"
+# and after a half-written log line
+cp -r "$T/full" "$T/half"
+rm -f "$T/half/checkpoints/step-000004000.safetensors"
+printf '{"step":99999,"epo' >>"$T/half/metrics.jsonl"
+"$BNLAB" train --resume "$T/half" >/dev/null 2>&1
+msg=$(same_logs "$T/full" "$T/half")
+check '[ -z "$msg" ]' "resume after a half-written line differs: $msg"
+
+# 3. Corrupted or truncated checkpoints are refused with one line and exit 1.
+ck="$T/full/checkpoints/step-000004000.safetensors"
+head -c 3000 "$ck" >"$T/trunc.safetensors"
+cp "$ck" "$T/flip.safetensors"
+printf '\xff' | dd of="$T/flip.safetensors" bs=1 seek=60 conv=notrunc 2>/dev/null
+printf 'not a checkpoint at all' >"$T/junk.safetensors"
+for f in trunc flip junk; do
+  "$BNLAB" eval "$T/$f.safetensors" >/dev/null 2>"$T/$f.err"
+  rc=$?
+  check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/$f.err")" -eq 1 ] && grep -q "$f.safetensors" "$T/$f.err"' \
+    "$f checkpoint: exit $rc, $(cat "$T/$f.err")"
+done
+"$BNLAB" train --resume "$T/trunc.safetensors" >/dev/null 2>"$T/rt.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "trunc.safetensors" "$T/rt.err"' "resume from a truncated checkpoint: $(cat "$T/rt.err")"
+
+# 4. --init: same shapes work, other shapes are named.
+"$BNLAB" train "$CFG" --set train.epochs=1 --init "$ck" --out "$T/init" >/dev/null 2>"$T/init.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "tensor layers.2.weight is missing\|tensor layers" "$T/init.err"' \
+  "--init into another architecture: $(cat "$T/init.err")"
+"$BNLAB" train "$CFG" "${ARGS[@]}" --set train.steps=10 --init "$ck" --out "$T/init2" >/dev/null 2>"$T/init2.err"
+rc=$?
+check '[ $rc -eq 0 ]' "--init with equal shapes failed: $(cat "$T/init2.err")"
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" --set train.epochs=1 --init "$ck" --out "$T/init3" >/dev/null 2>"$T/init3.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "tensor layers.0.bias is missing" "$T/init3.err"' "--init BN weights into no-BN: $(cat "$T/init3.err")"
+
+# 5. eval and predict agree; predict reads IDX images and feature-only CSV.
+acc=$("$BNLAB" eval "$ck" | awk '/^examples/ {print $6}')
+"$BNLAB" predict "$ck" "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" --out "$T/pred.csv"
+check '[ "$(head -1 "$T/pred.csv")" = "index,predicted,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9" ] && [ "$(wc -l <"$T/pred.csv")" -eq 2001 ]' \
+  "predict CSV shape"
+labels=$(gzip -dc "$ROOT/datasets/mnist-subset/t10k-labels-idx1-ubyte.gz" | od -An -v -tu1 -j8 | tr -s ' ' '\n' | grep -v '^$')
+pacc=$(paste -d' ' <(tail -n +2 "$T/pred.csv" | cut -d, -f2) <(echo "$labels") | awk '$1 == $2 {h++} END {printf "%.6f", h / NR}')
+check '[ "$pacc" = "$acc" ]' "predict accuracy $pacc != eval accuracy $acc"
+gzip -dc "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" | od -An -v -tu1 -j16 -w784 | head -3 |
+  awk '{for (i = 1; i <= NF; i++) printf "%s%s", $i, (i < NF ? "," : "\n")}' >"$T/three.csv"
+# Raw pixel values, scaled like the training data by the model's own preprocessing. A batch of 3 and one of 1000
+# round differently inside the matrix products, so probabilities agree to 1e-5, classes exactly.
+"$BNLAB" predict "$ck" "$T/three.csv" >"$T/three.out" 2>&1
+check 'paste -d, <(tail -n +2 "$T/three.out") <(sed -n 2,4p "$T/pred.csv") | awk -F, "{ if (\$2 != \$14) bad = 1; for (k = 3; k <= 12; k++) { d = \$k - \$(k + 12); if (d > 1e-5 || d < -1e-5) bad = 1 } } END { exit bad || NR != 3 }"' \
+  "CSV input predicts differently from the IDX input: $(head -2 "$T/three.out")"
+
+echo "checkpoint: $pass passed, $fail failed"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
