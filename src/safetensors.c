@@ -86,6 +86,12 @@ static int cmp_begin(const void *a, const void *b) {
     return (x->begin > y->begin) - (x->begin < y->begin);
 }
 
+// Returns rc after freeing the header tree: messages are formatted (from names inside it) before it goes.
+static int fail_free(cJSON *h, int rc) {
+    cJSON_Delete(h);
+    return rc;
+}
+
 static int parse_header(st_file_t *f, const char *hdr, size_t hlen, size_t data_len) {
     const char *path = f->path;
     size_t bad;
@@ -93,8 +99,7 @@ static int parse_header(st_file_t *f, const char *hdr, size_t hlen, size_t data_
     if (json_depth(hdr, hlen) > 3) return bn_fail("%s: header JSON nested deeper than 3 levels", path);
     cJSON *h = cJSON_ParseWithLength(hdr, hlen);
     if (!cJSON_IsObject(h)) {
-        cJSON_Delete(h);
-        return bn_fail("%s: header is not a JSON object", path);
+        return fail_free(h, bn_fail("%s: header is not a JSON object", path));
     }
     int count = 0;
     for (cJSON *c = h->child; c; c = c->next) count++;
@@ -111,12 +116,10 @@ static int parse_header(st_file_t *f, const char *hdr, size_t hlen, size_t data_
         }
         for (int i = 0; i < f->n; i++)
             if (!strcmp(f->t[i].name, c->string)) {
-                cJSON_Delete(h);
-                return bn_fail("%s: tensor %s appears twice", path, c->string);
+                return fail_free(h, bn_fail("%s: tensor %s appears twice", path, c->string));
             }
         if (strlen(c->string) >= ST_MAX_NAME || !cJSON_IsObject(c)) {
-            cJSON_Delete(h);
-            return bn_fail("%s: bad header entry \"%.40s\"", path, c->string);
+            return fail_free(h, bn_fail("%s: bad header entry \"%.40s\"", path, c->string));
         }
         st_tensor_t *t = &f->t[f->n++];
         snprintf(t->name, sizeof t->name, "%s", c->string);
@@ -127,42 +130,36 @@ static int parse_header(st_file_t *f, const char *hdr, size_t hlen, size_t data_
         for (int k = 0; k < N_DTYPES && cJSON_IsString(dt); k++)
             if (!strcmp(dt->valuestring, DTYPE_NAMES[k])) d = k;
         if (d < 0) {
-            cJSON_Delete(h);
-            return bn_fail("%s: tensor %s: unsupported dtype (bnlab reads F32, F64, I64, U32, U64)", path, t->name);
+            return fail_free(h, bn_fail("%s: tensor %s: unsupported dtype (bnlab reads F32, F64, I64, U32, U64)", path, t->name));
         }
         t->dtype = (st_dtype_t)d;
         if (!cJSON_IsArray(sh) || cJSON_GetArraySize(sh) > ST_MAX_NDIM || !cJSON_IsArray(of) ||
             cJSON_GetArraySize(of) != 2) {
-            cJSON_Delete(h);
-            return bn_fail("%s: tensor %s: expected \"shape\" (at most %d dimensions) and two \"data_offsets\"", path,
-                           t->name, ST_MAX_NDIM);
+            return fail_free(h, bn_fail("%s: tensor %s: expected \"shape\" (at most %d dimensions) and two \"data_offsets\"", path,
+                           t->name, ST_MAX_NDIM));
         }
         // Element count with overflow checks: each dimension and the product stay below 2^53 bytes.
         double n = 1;
         for (const cJSON *e = sh->child; e; e = e->next) {
             if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble != floor(e->valuedouble) ||
                 e->valuedouble > 9e15) {
-                cJSON_Delete(h);
-                return bn_fail("%s: tensor %s: shape entries must be non-negative integers", path, t->name);
+                return fail_free(h, bn_fail("%s: tensor %s: shape entries must be non-negative integers", path, t->name));
             }
             t->shape[t->ndim++] = (int64_t)e->valuedouble;
             n *= e->valuedouble;
             if (n * (double)DTYPE_SIZES[d] > (double)data_len) {
-                cJSON_Delete(h);
-                return bn_fail("%s: tensor %s: shape needs more bytes than the file holds", path, t->name);
+                return fail_free(h, bn_fail("%s: tensor %s: shape needs more bytes than the file holds", path, t->name));
             }
         }
         double b = of->child->valuedouble, e = of->child->next->valuedouble;
         if (!cJSON_IsNumber(of->child) || !cJSON_IsNumber(of->child->next) || b < 0 || e < b || b != floor(b) ||
             e != floor(e) || e > (double)data_len) {
-            cJSON_Delete(h);
-            return bn_fail("%s: tensor %s: data_offsets outside the %zu data bytes", path, t->name, data_len);
+            return fail_free(h, bn_fail("%s: tensor %s: data_offsets outside the %zu data bytes", path, t->name, data_len));
         }
         t->begin = (size_t)b, t->end = (size_t)e;
         if ((double)(t->end - t->begin) != n * (double)DTYPE_SIZES[d]) {
-            cJSON_Delete(h);
-            return bn_fail("%s: tensor %s: %zu data bytes, but dtype and shape need %.0f", path, t->name,
-                           t->end - t->begin, n * (double)DTYPE_SIZES[d]);
+            return fail_free(h, bn_fail("%s: tensor %s: %zu data bytes, but dtype and shape need %.0f", path, t->name,
+                           t->end - t->begin, n * (double)DTYPE_SIZES[d]));
         }
     }
     cJSON_Delete(h);
@@ -181,8 +178,7 @@ static int parse_header(st_file_t *f, const char *hdr, size_t hlen, size_t data_
     free(sorted);
     return rc;
 bad_meta:
-    cJSON_Delete(h);
-    return bn_fail("%s: __metadata__ must map strings to strings", path);
+    return fail_free(h, bn_fail("%s: __metadata__ must map strings to strings", path));
 }
 
 int st_read(st_file_t *f, const char *path, size_t max_bytes) {
