@@ -90,8 +90,31 @@ int idx_load_images(dataset_t *ds, const char *images_path) {
                        "values each)",
                        images_path, n, dim, DATA_MAX_EXAMPLES, DATA_MAX_FEATURES);
     }
-    uint8_t *pix = xmalloc(total, "IDX pixels");
-    if (gz_read_exact(g, images_path, pix, total, "pixel data") != 0 || idx_expect_end(g, images_path) != 0) {
+    if (total > DATA_MAX_BYTES) {
+        gzclose(g);
+        return bn_fail("%s: header declares %u x %zu = %zu bytes of pixels, more than the limit of %zu", images_path, n,
+                       dim, total, (size_t)DATA_MAX_BYTES);
+    }
+    // The header may lie: grow the buffer only as bytes actually arrive, so a short file claiming gigabytes fails
+    // as truncated after reading what it has, not by allocating what it claims.
+    size_t cap = total < ((size_t)64 << 20) ? total : ((size_t)64 << 20), got = 0;
+    uint8_t *pix = xmalloc(cap, "IDX pixels");
+    while (got < total) {
+        if (got == cap) {
+            size_t ncap = cap * 2 < total ? cap * 2 : total;
+            uint8_t *p2 = xmalloc(ncap, "IDX pixels");
+            memcpy(p2, pix, got);
+            free(pix);
+            pix = p2, cap = ncap;
+        }
+        if (gz_read_exact(g, images_path, pix + got, cap - got, "pixel data") != 0) {
+            gzclose(g);
+            free(pix);
+            return -1;
+        }
+        got = cap;
+    }
+    if (idx_expect_end(g, images_path) != 0) {
         gzclose(g);
         free(pix);
         return -1;
@@ -209,6 +232,10 @@ int csv_load(dataset_t *ds, const char *path, int classes, int has_label) {
     line_no = data_line0;
     uint32_t r = 0;
     while (*p) {
+        if (r == rows) {  // cannot happen after pass 1; a guard against a counting mistake
+            free(x), free(y), free(text);
+            return bn_fail("%s:%zu: more rows than counted", path, line_no);
+        }
         if (*p == '\n' || *p == '\r') {  // blank line
             free(x), free(y), free(text);
             return bn_fail("%s:%zu: empty line", path, line_no);
@@ -244,8 +271,12 @@ int csv_load(dataset_t *ds, const char *path, int classes, int has_label) {
             free(x), free(y), free(text);
             return bn_fail("%s:%zu: ragged row: %u features, expected %u", path, line_no, c, fields);
         }
-        if (*p == '\r') p++;
+        if (*p == '\r' && p[1] == '\n') p++;  // a row ends in \n, \r\n or the end of the file
         if (*p == '\n') p++;
+        else if (*p) {
+            free(x), free(y), free(text);
+            return bn_fail("%s:%zu: unexpected character after feature %u", path, line_no, c);
+        }
         r++;
         line_no++;
     }

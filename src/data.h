@@ -10,6 +10,7 @@
 #define DATA_MAX_EXAMPLES 100000000u  // refuse larger headers before allocating
 #define DATA_MAX_FEATURES 1048576u    // 1024 x 1024 pixels
 #define DATA_MAX_CLASSES 1000
+#define DATA_MAX_BYTES ((size_t)16 << 30)   // pixels of one IDX file
 
 typedef struct {
     uint32_t n, dim;   // examples, features per example

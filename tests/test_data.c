@@ -91,6 +91,13 @@ static void test_idx(void) {
     const unsigned char huge[16] = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0, 0, 0xff, 0xff, 0, 0, 0xff, 0xff};
     write_raw("huge", huge, sizeof huge);
     expect_idx_error("huge", "lab", "beyond the limits");
+    // Found by fuzz_idx: within the per-dimension limits but 12 TB in all, in a 16-byte file.
+    const unsigned char liar[16] = {0, 0, 8, 3, 0x05, 0xf5, 0xe1, 0x00, 0, 0, 0x03, 0x00, 0, 0, 0x03, 0x00};
+    write_raw("liar", liar, sizeof liar);
+    expect_idx_error("liar", "lab", "more than the limit");
+    const unsigned char liar2[16] = {0, 0, 8, 3, 0x00, 0x10, 0x00, 0x00, 0, 0, 0x00, 0x40, 0, 0, 0x00, 0x40};
+    write_raw("liar2", liar2, sizeof liar2);  // 4 GiB claimed, 0 bytes present: truncated, nothing allocated
+    expect_idx_error("liar2", "lab", "truncated file: it ends inside the pixel data");
     const unsigned char empty[16] = {0, 0, 8, 3, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 3};
     write_raw("empty", empty, sizeof empty);
     expect_idx_error("empty", "lab", "empty tensor");
@@ -134,6 +141,9 @@ static void test_csv(void) {
     expect_csv_error("inf.csv", "1,2,inf\n", "inf.csv:1: feature 2 is not a finite number");
     expect_csv_error("label.csv", "1,2,3\n10,3,4\n", "label.csv:2: label must be an integer in 0..9");
     expect_csv_error("flabel.csv", "1.5,2,3\n", "flabel.csv:1: label must be an integer");
+    expect_csv_error("cr.csv", "1,2,3\n2,3,4\r5\n", "cr.csv:2: unexpected character after feature 2");
+    write_text("crfeat.csv", "69\r1\n");  // found by fuzz_csv: a bare CR must not start a row nobody counted
+    CHECK(csv_load(&ds, path_of("crfeat.csv"), 0, 0) != 0, "accepted a bare CR inside a row");
     expect_csv_error("blank.csv", "1,2,3\n\n2,3,4\n", "blank.csv:2: empty line");
     expect_csv_error("empty.csv", "", "no data rows");
     const char nul[] = {'1', ',', '2', '\0', '3', '\n'};

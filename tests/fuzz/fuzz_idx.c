@@ -1,0 +1,14 @@
+// libFuzzer target: IDX images/labels (raw or gzip'd), the input used as both files.
+#include "data.h"
+#include "fuzz_input.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    char path[64];
+    int fd = fuzz_file(data, size, path, sizeof path);
+    if (fd < 0) return 0;
+    dataset_t ds;
+    if (idx_load(&ds, path, path, 10) == 0) dataset_free(&ds);
+    if (idx_load_images(&ds, path) == 0) dataset_free(&ds);
+    close(fd);
+    return 0;
+}
