@@ -364,8 +364,12 @@ static int parse_train(const cJSON *o, config_t *c) {
 
 static int parse_percentiles(const cJSON *o, pct_spec_t *p) {
     const char *path = "log.percentiles";
-    static const char *const keys[] = {"every", "q", "units", NULL};
+    static const char *const keys[] = {"every", "source", "q", "units", NULL};
+    static const char *const sources[] = {"probe", "batch", NULL};
     if (jp_keys(o, path, keys) != 0) return -1;
+    int src = (int)p->source;
+    if (jp_enum(o, path, "source", sources, &src) != 0) return -1;
+    p->source = (pct_source_t)src;
     long long every = p->every;
     if (jp_int(o, path, "every", 0, 1000000000, &every) != 0) return -1;
     p->every = (long)every;
@@ -586,6 +590,7 @@ cJSON *config_to_json(const config_t *c) {
     const pct_spec_t *p = &c->log.percentiles;
     cJSON *pj = cJSON_AddObjectToObject(lg, "percentiles");
     cJSON_AddNumberToObject(pj, "every", (double)p->every);
+    cJSON_AddStringToObject(pj, "source", p->source == PCT_SOURCE_PROBE ? "probe" : "batch");
     cJSON *q = cJSON_AddArrayToObject(pj, "q");
     for (int i = 0; i < p->n_q; i++) cJSON_AddItemToArray(q, cJSON_CreateNumber(p->q[i]));
     cJSON *units = cJSON_AddArrayToObject(pj, "units");

@@ -1,7 +1,9 @@
 // percentiles.h — the distribution of a nonlinearity's *input* over training (Ioffe & Szegedy Fig. 1(b, c)).
 //
-// Every `every` steps, on the current training batch (training mode: for a BN network this is the BN output,
-// exactly what the sigmoid receives), the q-th percentiles (default 15, 50, 85) of
+// Every `every` steps, the q-th percentiles (default 15, 50, 85) — over a fixed probe set (source "probe": the
+// first log.probe_size test images, at most one evaluation batch, in training mode with nothing updated — BN
+// normalizes by that batch, so for a BN network this is the BN output the sigmoid receives) or over the current
+// training batch (source "batch": exactly what the sigmoid received, but a batch of 60 is noisy) — of
 //   - chosen units' inputs (B values each), and
 //   - each hidden layer's whole input (B x units values).
 // "hidden k" is the k-th nonlinearity (sigmoid/relu/tanh) of the model, 1-based; -1 is the last one. The
@@ -22,8 +24,11 @@ typedef struct {
     int unit;
 } pct_unit_t;
 
+typedef enum { PCT_SOURCE_PROBE, PCT_SOURCE_BATCH } pct_source_t;
+
 typedef struct {
     long every;  // steps; 0 = off
+    pct_source_t source;
     double q[PCT_MAX_Q];
     int n_q;
     pct_unit_t units[PCT_MAX_UNITS];

@@ -11,7 +11,8 @@
 #define PLOT_MAX_PANELS 8
 #define PLOT_MAX_LAYERS 16
 // noenhanced: titles are plain text ("Ioffe & Szegedy", "p_15"), not gnuplot markup.
-#define TERMINAL "set terminal pngcairo noenhanced size 1280,720 font 'Sans,13' linewidth 1.5\n"
+#define TERMINAL "set terminal pngcairo noenhanced size 1280,720 font 'Sans,13' linewidth 1.5\n" \
+                 "set format x '%%.0s%%c'\nset key opaque box\n"
 
 typedef struct {
     char name[128];
@@ -105,9 +106,9 @@ static int plot_percentiles(const char *plots, const panel_t *p, int np, char *s
     if (read_pct_unit(p[0].run, &hidden, &unit) != 0) return 1;  // nothing logged: no figure
     FILE *f = open_script(plots, "percentiles", script, BN_PATH_MAX);
     if (!f) return -1;
-    fprintf(f, "set multiplot layout 1,%d title \"Input to a sigmoid (hidden layer %d, unit %d): 15th, 50th, 85th "
-               "percentiles over the training batch\\n(Ioffe & Szegedy 2015, Fig. 1(b, c))\"\n"
-               "set xlabel 'training step'\nset ylabel 'input value'\nset key top right\n",
+    fprintf(f, "set multiplot layout 1,%d title \"Input to a sigmoid (hidden layer %d, unit %d) during training: 15th, "
+               "50th, 85th percentiles\\n(Ioffe & Szegedy 2015, Fig. 1(b, c))\"\n"
+               "set xlabel 'training step'\nset ylabel 'input value'\nset key bottom right\n",
             np, hidden, unit);
     for (int i = 0; i < np; i++) {
         fprintf(f, "set title '%s'\nplot ", p[i].name);

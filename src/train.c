@@ -169,6 +169,8 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
     openblas_set_num_threads(c->threads);
     int bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
     uint32_t probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
+    // Percentiles over the probe set need it in one batch (BN normalizes by the batch it sees).
+    int pct_n = (int)(probe_n < (uint32_t)c->train.eval_batch_size ? probe_n : (uint32_t)c->train.eval_batch_size);
 
     double t0 = now_seconds() - p->seconds_before, last_bar = -1.0;
     int status = TRAIN_OK;
@@ -177,6 +179,14 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         long in_epoch = step % t->steps_per_epoch;
         if (in_epoch == 0) rng_shuffle(&t->shuffle_rng, t->order, t->train.n);
         double lr = sgd_lr_at(&c->train.optim, step);
+        if (c->log.percentiles.source == PCT_SOURCE_PROBE && pct_n > 0 && c->log.percentiles.every > 0 &&
+            step % c->log.percentiles.every == 0) {
+            // A look at the probe images in training mode; copies of the streams, running statistics untouched.
+            train_rng_t r = t->train_rng;
+            dataset_gather_range(&t->test, &t->pp, 0, pct_n, t->x, t->y);
+            model_forward(m, t->x, pct_n, MODE_TRAIN_FROZEN, &r);
+            pct_log_step(&t->pct, m, pct_n, step);
+        }
         dataset_gather(&t->train, &t->pp, t->order + (size_t)in_epoch * B, B, t->x, t->y);
         train_rng_t r_before = t->train_rng;  // ICS replays this step's dropout and noise draws
         model_forward(m, t->x, B, MODE_TRAIN, &t->train_rng);
@@ -196,7 +206,7 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         model_backward(m, t->x, B);
         // Statistics of the batch just trained on, before ICS re-runs the forward pass.
         if (c->log.stats) act_stats_add(&t->epoch_stats, m, B);
-        pct_log_step(&t->pct, m, B, step);
+        if (c->log.percentiles.source == PCT_SOURCE_BATCH) pct_log_step(&t->pct, m, B, step);
         ics_measure(&t->ics, m, &t->opt, t->x, t->y, B, &r_before, lr, step, NULL, NULL);
         sgd_step(&t->opt, m->params, m->grads, m->n_decay, lr);
         p->run_loss += loss;

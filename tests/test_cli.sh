@@ -58,7 +58,9 @@ check '[ -s "$T/d1/ics.csv" ] && [ ! -e "$T/d4/ics.csv" ]' "ics.csv written when
 check '[ "$(head -1 "$T/d1/percentiles.csv")" = "step,hidden,layer,layer_type,unit,n,p15,p50,p85" ]' \
   "percentiles.csv header"
 # The default unit: hidden layer 3's unit 0, whose input in the BN net is the output of layer 7 (batchnorm).
-check 'grep -q "^0,3,7,batchnorm,0,60," "$T/d1/percentiles.csv"' "percentiles of the last sigmoid's input"
+check 'grep -q "^0,3,7,batchnorm,0,1000," "$T/d1/percentiles.csv"' "percentiles of the last sigmoid's input (probe set)"
+"$BNLAB" train "$QUICK" "${FAST[@]}" --set log.percentiles.source=batch --out "$T/d5" >/dev/null 2>&1
+check 'grep -q "^0,3,7,batchnorm,0,60," "$T/d5/percentiles.csv" && cmp -s <(strip "$T/d1/metrics.csv") <(strip "$T/d5/metrics.csv")' "percentiles over the training batch"
 
 # 3. An existing run directory is not overwritten.
 before=$(cat "$T/d1/metrics.csv")
