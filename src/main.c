@@ -9,6 +9,7 @@
 
 #include <signal.h>
 
+#include "bench.h"
 #include "checkpoint.h"
 #include "compare.h"
 #include "layers.h"
@@ -28,6 +29,7 @@ static const char *USAGE =
     "       bnlab predict CKPT INPUT [--out FILE]           class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
     "       bnlab plot DIR                                  PNG plots of a run or comparison directory\n"
+    "       bnlab bench [--steps N]                         training speed vs the GEMM-only bound (scripts/bench)\n"
     "\n"
     "  --set PATH=VALUE  override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
     "                    --set model.layers[1].rate=0.2 (VALUE is JSON, or a bare string; null removes the\n"
@@ -48,7 +50,7 @@ typedef struct {
     char owned[MAX_ARGS][64];
     int n_sets;
     const char *out, *init, *resume;
-    int force, seeds, jobs;
+    int force, seeds, jobs, steps;
 } cli_t;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -76,7 +78,7 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
         if (strlen(a) > BN_PATH_ARG_MAX) return usage_error("an argument is longer than 1024 bytes%s", "");
         int takes_value = !strcmp(a, "--set") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
                           !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
-                          !strcmp(a, "--init") || !strcmp(a, "--resume");
+                          !strcmp(a, "--init") || !strcmp(a, "--resume") || !strcmp(a, "--steps");
         if (takes_value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -85,6 +87,7 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
             else if (!strcmp(a, "--resume")) c->resume = v;
             else if (!strcmp(a, "--seeds")) { if (parse_count(a, v, &c->seeds)) return 2; }
             else if (!strcmp(a, "--jobs")) { if (parse_count(a, v, &c->jobs)) return 2; }
+            else if (!strcmp(a, "--steps")) { if (parse_count(a, v, &c->steps)) return 2; }
             else {
                 if (c->n_sets == MAX_ARGS) return usage_error("more than 64 overrides%s", "");
                 if (!strcmp(a, "--set")) c->sets[c->n_sets++] = v;
@@ -378,6 +381,24 @@ static int cmd_compare(const cli_t *c, const char *argv0) {
     return 0;
 }
 
+// One line per case: batch, BN, threads, bnlab us/step and examples/s, the GEMM-only bound, their ratio.
+static int cmd_bench(const cli_t *c, const char *data_dir) {
+    int steps = c->steps ? c->steps : 300;
+    printf("%6s %4s %7s %12s %12s %12s %8s %10s\n", "batch", "bn", "threads", "us/step", "examples/s", "gemm us/step",
+           "ratio", "peak RSS");
+    const int batches[2] = {60, 256};
+    for (int bi = 0; bi < 2; bi++)
+        for (int bn = 1; bn >= 0; bn--)
+            for (int th = 1; th <= 2; th++) {
+                bench_result_t r;
+                if (bench_case(&r, data_dir, batches[bi], bn, th, steps, 5) != 0) return die();
+                printf("%6d %4s %7d %12.1f %12.0f %12.1f %8.2f %7.1f MB\n", r.batch, r.bn ? "on" : "off", r.threads,
+                       r.us_step, r.examples_s, r.us_gemm, r.us_gemm / r.us_step, r.peak_rss_kb / 1024.0);
+                fflush(stdout);
+            }
+    return 0;
+}
+
 static int cmd_plot(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("plot needs one run or comparison DIR%s", "");
     int rc = plot_dir(c->pos[0]);
@@ -403,6 +424,10 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "compare")) return cmd_compare(&c, argv[0]);
     if (!strcmp(cmd, "plot")) return cmd_plot(&c);
     if (!strcmp(cmd, "eval")) return cmd_eval(&c);
+    if (!strcmp(cmd, "bench")) {
+        const char *root = c.n_pos ? c.pos[0] : BNLAB_SOURCE_ROOT "/datasets/mnist-subset";
+        return cmd_bench(&c, root);
+    }
     if (!strcmp(cmd, "predict")) return cmd_predict(&c);
     return usage_error("unknown command '%s'", cmd);
 }

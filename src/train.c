@@ -109,6 +109,22 @@ void trainer_forward_set(trainer_t *t, const dataset_t *ds, uint32_t n, forward_
     *acc = (double)hits / n;
 }
 
+double trainer_step_grad(trainer_t *t, int *correct) {
+    const int B = t->cfg.train.batch_size;
+    long in_epoch = t->prog.step % t->steps_per_epoch;
+    if (in_epoch == 0) rng_shuffle(&t->shuffle_rng, t->order, t->train.n);  // a new epoch: reshuffle
+    dataset_gather(&t->train, &t->pp, t->order + (size_t)in_epoch * B, B, t->x, t->y);
+    model_forward(&t->model, t->x, B, MODE_TRAIN, &t->train_rng);
+    double loss = model_loss_backward_head(&t->model, t->y, B, correct);
+    if (isfinite(loss)) model_backward(&t->model, t->x, B);
+    return loss;
+}
+
+void trainer_step_update(trainer_t *t, double lr) {
+    sgd_step(&t->opt, t->model.params, t->model.grads, t->model.n_decay, lr);
+    t->prog.step++;
+}
+
 // After a non-finite loss: the first layer whose output or parameters hold NaN/Inf, for the message.
 static void describe_divergence(const model_t *m, int B, char *out, size_t cap) {
     for (int i = 0; i < m->n_layers; i++) {
@@ -176,8 +192,6 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
     int status = TRAIN_OK;
     while (p->step < t->total_steps) {
         const long step = p->step;
-        long in_epoch = step % t->steps_per_epoch;
-        if (in_epoch == 0) rng_shuffle(&t->shuffle_rng, t->order, t->train.n);
         double lr = sgd_lr_at(&c->train.optim, step);
         if (c->log.percentiles.source == PCT_SOURCE_PROBE && pct_n > 0 && c->log.percentiles.every > 0 &&
             step % c->log.percentiles.every == 0) {
@@ -187,11 +201,9 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
             model_forward(m, t->x, pct_n, MODE_TRAIN_FROZEN, &r);
             pct_log_step(&t->pct, m, pct_n, step);
         }
-        dataset_gather(&t->train, &t->pp, t->order + (size_t)in_epoch * B, B, t->x, t->y);
         train_rng_t r_before = t->train_rng;  // ICS replays this step's dropout and noise draws
-        model_forward(m, t->x, B, MODE_TRAIN, &t->train_rng);
         int correct;
-        double loss = model_loss_backward_head(m, t->y, B, &correct);
+        double loss = trainer_step_grad(t, &correct);
         if (!isfinite(loss)) {
             char where[128];
             describe_divergence(m, B, where, sizeof where);
@@ -203,16 +215,14 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
             status = TRAIN_DIVERGED;
             break;
         }
-        model_backward(m, t->x, B);
         // Statistics of the batch just trained on, before ICS re-runs the forward pass.
         if (c->log.stats) act_stats_add(&t->epoch_stats, m, B);
         if (c->log.percentiles.source == PCT_SOURCE_BATCH) pct_log_step(&t->pct, m, B, step);
         ics_measure(&t->ics, m, &t->opt, t->x, t->y, B, &r_before, lr, step, NULL, NULL);
-        sgd_step(&t->opt, m->params, m->grads, m->n_decay, lr);
+        trainer_step_update(t, lr);
         p->run_loss += loss;
         p->run_hits += correct;
         p->run_steps++;
-        p->step = step + 1;
 
         long done = p->step, epoch = done / t->steps_per_epoch;
         int epoch_end = done % t->steps_per_epoch == 0, last = done == t->total_steps;

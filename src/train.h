@@ -53,6 +53,13 @@ int trainer_setup(trainer_t *t, const config_t *cfg);
 int trainer_run(trainer_t *t, const char *run_dir, int append);
 void trainer_free(trainer_t *t);
 
+// The training step, in two halves so that measurements can look at the gradients before the update:
+// trainer_step_grad gathers the next batch (reshuffling at an epoch start), runs the forward pass in training
+// mode, the loss and (if the loss is finite) the backward pass, and returns the loss; trainer_step_update
+// applies SGD at rate lr and advances t->prog.step. Neither allocates.
+double trainer_step_grad(trainer_t *t, int *correct);
+void trainer_step_update(trainer_t *t, double lr);
+
 // Evaluation mode over [0, n) of ds in batches of eval_batch_size: mean loss and accuracy; adds every
 // layer's output to stats if not NULL.
 void trainer_evaluate(trainer_t *t, const dataset_t *ds, uint32_t n, double *loss, double *acc, act_stats_t *stats);

@@ -1,0 +1,93 @@
+#include "bench.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "model.h"
+#include "train.h"
+#include "util.h"
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+// The paper's network, as configs/mnist-{bn,nobn}.json, built through the config parser.
+static int paper_config(config_t *c, const char *data_dir, int batch, int bn, int threads) {
+    char text[4096];
+    const char *hidden = bn ? "{\"type\": \"dense\", \"units\": 100, \"bias\": false}, {\"type\": \"batchnorm\"}, "
+                              "{\"type\": \"sigmoid\"}"
+                            : "{\"type\": \"dense\", \"units\": 100}, {\"type\": \"sigmoid\"}";
+    snprintf(text, sizeof text,
+             "{\"name\": \"bench\", \"threads\": %d, \"data\": {\"train_images\": \"train-images-idx3-ubyte.gz\", "
+             "\"train_labels\": \"train-labels-idx1-ubyte.gz\", \"test_images\": \"t10k-images-idx3-ubyte.gz\", "
+             "\"test_labels\": \"t10k-labels-idx1-ubyte.gz\"}, \"model\": {\"init\": {\"type\": \"normal\", "
+             "\"std\": 0.01}, \"layers\": [%s, %s, %s, {\"type\": \"dense\", \"units\": 10}]}, \"train\": "
+             "{\"batch_size\": %d, \"steps\": 1000000, \"optimizer\": {\"lr\": 0.5}}, \"log\": {\"stats\": false, "
+             "\"probe_size\": 0, \"ics_every\": 0, \"percentiles\": {\"every\": 0}}}",
+             threads, hidden, hidden, hidden, batch);
+    return config_parse(c, text, strlen(text), "bench", data_dir, NULL, 0);
+}
+
+// The step's matrix products alone, on the model's own buffers.
+static void gemm_step(const model_t *m, const float *x, int B) {
+    const float *in = x;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer_t *l = &m->layers[i];
+        if (l->spec.kind == LAYER_DENSE)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, l->out, l->in, 1.0f, in, l->in, l->W, l->in, 0.0f,
+                        l->y, l->out);
+        in = l->y;
+    }
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        const layer_t *l = &m->layers[i];
+        if (l->spec.kind != LAYER_DENSE) continue;
+        const float *lin = i > 0 ? m->layers[i - 1].y : x;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->out, l->in, B, 1.0f, l->dy, l->out, lin, l->in, 0.0f,
+                    l->dW, l->in);
+        if (i > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, l->in, l->out, 1.0f, l->dy, l->out, l->W, l->in,
+                        0.0f, m->layers[i - 1].dy, l->in);
+    }
+}
+
+int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int threads, int steps, int repeats) {
+    config_t c;
+    if (paper_config(&c, data_dir, batch, bn, threads) != 0) return -1;
+    trainer_t t;
+    if (trainer_setup(&t, &c) != 0) return -1;
+    enable_flush_to_zero();
+    openblas_set_num_threads(threads);
+    double *ts = xmalloc(sizeof(double) * (size_t)repeats, "timings"), *tg = xmalloc(sizeof(double) * (size_t)repeats, "timings");
+    const double lr = t.cfg.train.optim.lr;
+    int correct;
+    for (int w = 0; w < steps / 4 + 10; w++) {  // warm-up: caches, BLAS threads, the FTZ regime
+        trainer_step_grad(&t, &correct);
+        trainer_step_update(&t, lr);
+    }
+    for (int k = 0; k < repeats; k++) {
+        double t0 = now_seconds();
+        for (int s = 0; s < steps; s++) {
+            trainer_step_grad(&t, &correct);
+            trainer_step_update(&t, lr);
+        }
+        ts[k] = (now_seconds() - t0) / steps;
+        t0 = now_seconds();
+        for (int s = 0; s < steps; s++) gemm_step(&t.model, t.x, batch);
+        tg[k] = (now_seconds() - t0) / steps;
+    }
+    qsort(ts, (size_t)repeats, sizeof *ts, cmp_d);
+    qsort(tg, (size_t)repeats, sizeof *tg, cmp_d);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *r = (bench_result_t){.batch = batch, .bn = bn, .threads = threads, .us_step = 1e6 * ts[repeats / 2],
+                          .us_gemm = 1e6 * tg[repeats / 2], .examples_s = batch / ts[repeats / 2],
+                          .peak_rss_kb = ru.ru_maxrss};
+    free(ts);
+    free(tg);
+    trainer_free(&t);
+    return 0;
+}
