@@ -54,6 +54,27 @@ static void gemm_step(const model_t *m, const float *x, int B) {
     }
 }
 
+int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat) {
+    double best = 1e30, bestz = 1e30;
+    char cmd[BN_PATH_MAX + 32];
+    path_fmt(cmd, sizeof cmd, "zcat '%s' > /dev/null", images_path);
+    for (int k = 0; k < 3; k++) {
+        dataset_t ds;
+        double t0 = now_seconds();
+        if (idx_load_images(&ds, images_path) != 0) return -1;
+        double t = now_seconds() - t0;
+        dataset_free(&ds);
+        best = t < best ? t : best;
+        t0 = now_seconds();
+        if (system(cmd) != 0) return bn_fail("zcat failed on %s", images_path);
+        t = now_seconds() - t0;
+        bestz = t < bestz ? t : bestz;
+    }
+    *ms_bnlab = 1e3 * best;
+    *ms_zcat = 1e3 * bestz;
+    return 0;
+}
+
 int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int threads, int steps, int repeats) {
     config_t c;
     if (paper_config(&c, data_dir, batch, bn, threads) != 0) return -1;

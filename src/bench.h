@@ -18,4 +18,7 @@ typedef struct {
 // Runs one case on the shipped MNIST subset (real pixels): warm-up, then `steps` timed steps, `repeats` times.
 int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int threads, int steps, int repeats);
 
+// Loads an IDX image file with bnlab's loader and decompresses it with `zcat > /dev/null`, best of 3 each.
+int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat);
+
 #endif

@@ -396,6 +396,14 @@ static int cmd_bench(const cli_t *c, const char *data_dir) {
                        r.us_step, r.examples_s, r.us_gemm, r.us_gemm / r.us_step, r.peak_rss_kb / 1024.0);
                 fflush(stdout);
             }
+    // Loading: the largest gzip'd IDX at hand (full Fashion-MNIST when installed) against zcat.
+    const char *fashion = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+    char subset[BN_PATH_MAX];
+    path_fmt(subset, sizeof subset, "%s/train-images-idx3-ubyte.gz", data_dir);
+    const char *img = path_exists(fashion) ? fashion : subset;
+    double ms, msz;
+    if (bench_load(img, &ms, &msz) != 0) return die();
+    printf("\nIDX load %s: bnlab %.1f ms, zcat %.1f ms (%.2fx)\n", img, ms, msz, ms / msz);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -167,6 +168,8 @@ static cJSON *summary_json(const char *status, long steps, double final_acc, dou
         cJSON_AddNumberToObject(s, "best_step", (double)best_step);
     }
     cJSON_AddNumberToObject(s, "seconds", secs);
+    struct rusage ru;  // the process's peak resident memory: data + model + buffers
+    if (getrusage(RUSAGE_SELF, &ru) == 0) cJSON_AddNumberToObject(s, "peak_rss_mb", ru.ru_maxrss / 1024.0);
     return s;
 }
 
