@@ -4,26 +4,38 @@
 #include <stddef.h>
 
 void batchnorm_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, const float *x,
-                             const float *gamma, const float *beta, int B, int F, float eps) {
-    for (int j = 0; j < F; j++) {
-        // Two passes in double: the one-pass E[x^2] - E[x]^2 cancels badly when |mean| >> std.
-        double s = 0.0;
-        for (int i = 0; i < B; i++) s += x[(size_t)i * F + j];
-        double mu = s / B, ss = 0.0;
-        for (int i = 0; i < B; i++) {
-            double d = x[(size_t)i * F + j] - mu;
-            ss += d * d;
+                             const float *gamma, const float *beta, int B, int F, float eps, double *acc) {
+    // Row-wise passes (contiguous, vectorizable) with per-feature double accumulators; each feature still sums
+    // its rows in order, so the result is the same as a column-by-column loop. Two passes: the one-pass
+    // E[x^2] - E[x]^2 cancels badly when |mean| >> std.
+    double *mu = acc, *is = acc + F;
+    for (int j = 0; j < F; j++) mu[j] = 0.0, is[j] = 0.0;
+    for (int i = 0; i < B; i++) {
+        const float *xi = x + (size_t)i * F;
+        for (int j = 0; j < F; j++) mu[j] += xi[j];
+    }
+    for (int j = 0; j < F; j++) mu[j] /= B;
+    for (int i = 0; i < B; i++) {
+        const float *xi = x + (size_t)i * F;
+        for (int j = 0; j < F; j++) {
+            double d = xi[j] - mu[j];
+            is[j] += d * d;
         }
-        double v = ss / B;
-        double is = 1.0 / sqrt(v + (double)eps);
-        mean[j] = (float)mu;
+    }
+    for (int j = 0; j < F; j++) {
+        double v = is[j] / B;
+        is[j] = 1.0 / sqrt(v + (double)eps);
+        mean[j] = (float)mu[j];
         var[j] = (float)v;
-        invstd[j] = (float)is;
-        for (int i = 0; i < B; i++) {
-            size_t k = (size_t)i * F + j;
-            float xh = (float)((x[k] - mu) * is);
-            xhat[k] = xh;
-            y[k] = gamma[j] * xh + beta[j];
+        invstd[j] = (float)is[j];
+    }
+    for (int i = 0; i < B; i++) {
+        const float *xi = x + (size_t)i * F;
+        float *xh = xhat + (size_t)i * F, *yi = y + (size_t)i * F;
+        for (int j = 0; j < F; j++) {
+            float h = (float)((xi[j] - mu[j]) * is[j]);
+            xh[j] = h;
+            yi[j] = gamma[j] * h + beta[j];
         }
     }
 }
@@ -55,21 +67,25 @@ void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const 
 }
 
 void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
-                        const float *gamma, const float *invstd, int B, int F) {
-    for (int j = 0; j < F; j++) {
-        double sdy = 0.0, sdyx = 0.0;
-        for (int i = 0; i < B; i++) {
-            size_t k = (size_t)i * F + j;
-            sdy += dy[k];
-            sdyx += (double)dy[k] * xhat[k];
+                        const float *gamma, const float *invstd, int B, int F, double *acc) {
+    double *sdy = acc, *sdyx = acc + F;
+    for (int j = 0; j < F; j++) sdy[j] = 0.0, sdyx[j] = 0.0;
+    for (int i = 0; i < B; i++) {
+        const float *dyi = dy + (size_t)i * F, *xhi = xhat + (size_t)i * F;
+        for (int j = 0; j < F; j++) {
+            sdy[j] += dyi[j];
+            sdyx[j] += (double)dyi[j] * xhi[j];
         }
-        dgamma[j] = (float)sdyx;
-        dbeta[j] = (float)sdy;
-        // With dxhat = gamma dy: sum dxhat = gamma sdy, sum dxhat xhat = gamma sdyx.
-        const double g = gamma[j], c = g * invstd[j] / B;
-        for (int i = 0; i < B; i++) {
-            size_t k = (size_t)i * F + j;
-            dx[k] = (float)(c * (B * (double)dy[k] - sdy - xhat[k] * sdyx));
+    }
+    for (int j = 0; j < F; j++) dgamma[j] = (float)sdyx[j], dbeta[j] = (float)sdy[j];
+    // With dxhat = gamma dy: sum dxhat = gamma sdy, sum dxhat xhat = gamma sdyx. dx may alias xhat (each element
+    // is read before it is written), which model_backward uses when no dx is needed.
+    for (int i = 0; i < B; i++) {
+        const float *dyi = dy + (size_t)i * F, *xhi = xhat + (size_t)i * F;
+        float *dxi = dx + (size_t)i * F;
+        for (int j = 0; j < F; j++) {
+            const double c = (double)gamma[j] * invstd[j] / B;
+            dxi[j] = (float)(c * (B * (double)dyi[j] - sdy[j] - xhi[j] * sdyx[j]));
         }
     }
 }

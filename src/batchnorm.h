@@ -11,9 +11,10 @@
 #ifndef BN_BATCHNORM_H
 #define BN_BATCHNORM_H
 
-// Algorithm 1. Writes y (B, F), xhat (B, F) for backward, batch mean (F), biased var (F), invstd (F).
+// Algorithm 1. Writes y (B, F), xhat (B, F) for backward, batch mean (F), biased var (F), invstd (F);
+// acc is (2F) double scratch.
 void batchnorm_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, const float *x,
-                             const float *gamma, const float *beta, int B, int F, float eps);
+                             const float *gamma, const float *beta, int B, int F, float eps, double *acc);
 // Running statistics update: rmean += m (mean - rmean); rvar += m (var * B/(B-1) - rvar).
 void batchnorm_update_running(float *rmean, float *rvar, const float *mean, const float *var, int B, int F,
                               float momentum);
@@ -28,7 +29,8 @@ void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const 
 //   dx = invstd / B * (B * dxhat - sum_i dxhat_i - xhat * sum_i dxhat_i xhat_i)
 //   dgamma = sum_i dy_i xhat_i,  dbeta = sum_i dy_i
 // Consequences tested: sum_i dx_i = 0 and sum_i dx_i xhat_i = 0 for each feature.
+// acc is (2F) double scratch.
 void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
-                        const float *gamma, const float *invstd, int B, int F);
+                        const float *gamma, const float *invstd, int B, int F, double *acc);
 
 #endif

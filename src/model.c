@@ -80,6 +80,9 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
     m->grads = xcalloc(m->n_params, sizeof(float), "gradients");
     m->state = xcalloc(n_state, sizeof(float), "BN running statistics");
     m->arena = xcalloc(n_act, sizeof(float), "activations");
+    int widest = in_dim;
+    for (int i = 0; i < n_layers; i++) widest = L[i].out > widest ? L[i].out : widest;
+    m->scratch = xcalloc(2 * (size_t)widest, sizeof(double), "accumulators");
     // Pass 2: carve. Weights in [0, n_w), then biases/gamma/beta in layer order.
     size_t pw = 0, pr = n_w, ps = 0, pa = 0;
 #define CARVE(base, off, n) ((base) + (((off) += (n)) - (n)))
@@ -125,6 +128,7 @@ void model_free(model_t *m) {
     free(m->grads);
     free(m->state);
     free(m->arena);
+    free(m->scratch);
     memset(m, 0, sizeof *m);
 }
 
@@ -174,7 +178,7 @@ const float *model_forward(model_t *m, const float *x, int B, forward_mode_t mod
             float eps = (float)l->spec.eps;
             if (train) {
                 batchnorm_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, in, l->gamma, l->beta, B,
-                                        l->out, eps);
+                                        l->out, eps, m->scratch);
                 if (mode == MODE_TRAIN) {
                     float mom = l->spec.cumulative ? 1.0f / (float)m->bn_batches : (float)l->spec.momentum;
                     batchnorm_update_running(l->rmean, l->rvar, l->mean, l->var, B, l->out, mom);
@@ -227,7 +231,7 @@ void model_backward(model_t *m, const float *x, int B) {
         case LAYER_BATCHNORM: {
             // dgamma/dbeta are needed even when din is not; BN on the raw input is allowed.
             float *dx = din ? din : l->xhat;  // xhat is dead after this call: safe scratch for an unused dx
-            batchnorm_backward(dx, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, B, l->out);
+            batchnorm_backward(dx, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, B, l->out, m->scratch);
             break;
         }
         case LAYER_SIGMOID: if (din) sigmoid_backward(din, l->dy, l->y, n); break;

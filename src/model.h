@@ -66,6 +66,7 @@ typedef struct {
     size_t n_state;
     int64_t bn_batches;     // training batches seen by BN (for the cumulative average)
     float *probs;           // (max_batch, classes) softmax output
+    double *scratch;        // (2 * widest layer) per-feature accumulators, used within one call at a time
     float *arena;           // backing store of all per-example buffers
 } model_t;
 

@@ -24,9 +24,22 @@ double sgd_lr_at(const optim_spec_t *s, long t) {
 void sgd_step(sgd_t *o, float *params, const float *grads, size_t n_decay, double lr) {
     const float mu = (float)o->spec.momentum, wd = (float)o->spec.weight_decay, eta = (float)lr;
     float *v = o->velocity;
-    for (size_t k = 0; k < o->n; k++) {
-        float g = grads[k] + (k < n_decay ? wd * params[k] : 0.0f);
-        v[k] = mu * v[k] + g;
-        params[k] -= eta * (o->spec.nesterov ? g + mu * v[k] : v[k]);
+    // Two ranges (decayed weights, the rest) and the Nesterov choice hoisted out: branch-free loops vectorize.
+    // Per element the arithmetic is the same as the one-loop form.
+    for (int part = 0; part < 2; part++) {
+        size_t lo = part ? n_decay : 0, hi = part ? o->n : n_decay;
+        float w = part ? 0.0f : wd;
+        if (o->spec.nesterov)
+            for (size_t k = lo; k < hi; k++) {
+                float g = grads[k] + w * params[k];
+                v[k] = mu * v[k] + g;
+                params[k] -= eta * (g + mu * v[k]);
+            }
+        else
+            for (size_t k = lo; k < hi; k++) {
+                float g = grads[k] + w * params[k];
+                v[k] = mu * v[k] + g;
+                params[k] -= eta * v[k];
+            }
     }
 }

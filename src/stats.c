@@ -21,29 +21,45 @@ void act_stats_reset(act_stats_t *s) {
         s->acc[i] = (act_acc_t){.sum = 0, .sumsq = 0, .min = INFINITY, .max = -INFINITY, .count = 0, .saturated = 0};
 }
 
+// Eight independent lanes per quantity: without them the float sum is one serial dependency chain and the
+// compiler cannot vectorize it (it may not reassociate float additions). The lanes are combined in double.
+#define LANES 8
+
 void act_stats_add(act_stats_t *s, const model_t *m, int B) {
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
         act_acc_t *a = &s->acc[i];
-        size_t n = (size_t)B * l->out;
-        // Float partial sums per batch keep the inner loop vectorizable; the running total is double.
-        float sum = 0.0f, sumsq = 0.0f, lo = INFINITY, hi = -INFINITY;
-        uint64_t sat = 0;
-        for (size_t k = 0; k < n; k++) {
-            float v = l->y[k];
-            sum += v;
-            sumsq += v * v;
-            lo = v < lo ? v : lo;
-            hi = v > hi ? v : hi;
+        const float *y = l->y;
+        size_t n = (size_t)B * l->out, k = 0;
+        float sum[LANES] = {0}, sq[LANES] = {0}, lo[LANES], hi[LANES];
+        int sat[LANES] = {0};
+        for (int u = 0; u < LANES; u++) lo[u] = INFINITY, hi[u] = -INFINITY;
+        const int sigmoid = l->spec.kind == LAYER_SIGMOID;
+        for (; k + LANES <= n; k += LANES)
+            for (int u = 0; u < LANES; u++) {
+                float v = y[k + u];
+                sum[u] += v;
+                sq[u] += v * v;
+                lo[u] = v < lo[u] ? v : lo[u];
+                hi[u] = v > hi[u] ? v : hi[u];
+                sat[u] += sigmoid & ((v < STATS_SAT_LO) | (v > STATS_SAT_HI));
+            }
+        for (int u = 0; k < n; k++, u++) {
+            float v = y[k];
+            sum[u] += v;
+            sq[u] += v * v;
+            lo[u] = v < lo[u] ? v : lo[u];
+            hi[u] = v > hi[u] ? v : hi[u];
+            sat[u] += sigmoid & ((v < STATS_SAT_LO) | (v > STATS_SAT_HI));
         }
-        if (l->spec.kind == LAYER_SIGMOID)
-            for (size_t k = 0; k < n; k++) sat += (l->y[k] < STATS_SAT_LO) | (l->y[k] > STATS_SAT_HI);
-        a->sum += sum;
-        a->sumsq += sumsq;
-        a->min = lo < a->min ? lo : a->min;
-        a->max = hi > a->max ? hi : a->max;
+        for (int u = 0; u < LANES; u++) {
+            a->sum += sum[u];
+            a->sumsq += sq[u];
+            a->min = lo[u] < a->min ? lo[u] : a->min;
+            a->max = hi[u] > a->max ? hi[u] : a->max;
+            a->saturated += (uint64_t)sat[u];
+        }
         a->count += n;
-        a->saturated += sat;
     }
 }
 

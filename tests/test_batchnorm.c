@@ -12,7 +12,8 @@ static void test_worked_example(void) {
     const float x[6] = {0.23f, 1.26f, -2.41f, 0.56f, 0.75f, 1.00f};  // (2, 3)
     const float gamma[3] = {1, 1, 1}, beta[3] = {1, 1, 1};
     float y[6], xhat[6], mean[3], var[3], invstd[3];
-    batchnorm_forward_train(y, xhat, mean, var, invstd, x, gamma, beta, 2, 3, 1e-5f);
+    double acc[6];
+    batchnorm_forward_train(y, xhat, mean, var, invstd, x, gamma, beta, 2, 3, 1e-5f, acc);
     const double mu[3] = {0.395, 1.005, -0.705}, v[3] = {0.027225, 0.065025, 2.907025};
     const double xh1[3] = {-0.999816, 0.999923, -0.999998}, y1[3] = {0.000184, 1.999923, 0.0000017};
     for (int j = 0; j < 3; j++) {
@@ -44,8 +45,9 @@ static void test_backward_identities(void) {
     float x[B * F], dy[B * F], y[B * F], xhat[B * F], dx[B * F], g[F], b[F], mean[F], var[F], invstd[F], dg[F], db[F];
     for (int k = 0; k < B * F; k++) x[k] = (float)(3.0 * rng_normal(&r) + 2.0), dy[k] = (float)rng_normal(&r);
     for (int j = 0; j < F; j++) g[j] = (float)(0.5 + rng_uniform(&r)), b[j] = (float)rng_normal(&r);
-    batchnorm_forward_train(y, xhat, mean, var, invstd, x, g, b, B, F, 1e-5f);
-    batchnorm_backward(dx, dg, db, dy, xhat, g, invstd, B, F);
+    double acc[2 * F];
+    batchnorm_forward_train(y, xhat, mean, var, invstd, x, g, b, B, F, 1e-5f, acc);
+    batchnorm_backward(dx, dg, db, dy, xhat, g, invstd, B, F, acc);
     for (int j = 0; j < F; j++) {
         double s = 0, sx = 0, mag = 0, ym = 0, yv = 0;
         for (int i = 0; i < B; i++) {

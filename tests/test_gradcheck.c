@@ -165,7 +165,8 @@ static void test_noise(void) {
 typedef struct { int B, F; float eps; float *x, *gamma, *beta, *y, *xhat, *mean, *var, *invstd, *r; } bn_ctx;
 static double bn_loss(void *p, double *abs_sum) {
     bn_ctx *c = p;
-    batchnorm_forward_train(c->y, c->xhat, c->mean, c->var, c->invstd, c->x, c->gamma, c->beta, c->B, c->F, c->eps);
+    double acc[2 * 64];
+    batchnorm_forward_train(c->y, c->xhat, c->mean, c->var, c->invstd, c->x, c->gamma, c->beta, c->B, c->F, c->eps, acc);
     return dot_r(c->r, c->y, (size_t)c->B * c->F, abs_sum);
 }
 static bn_ctx bn_make(int B, int F, float eps) {
@@ -192,7 +193,8 @@ static void test_batchnorm(int B, float eps) {
     float *dx = malloc(4 * n), *dg = malloc(4 * F), *db = malloc(4 * F);
     double unused;
     bn_loss(&c, &unused);
-    batchnorm_backward(dx, dg, db, c.r, c.xhat, c.gamma, c.invstd, B, F);
+    double acc[2 * 64];
+    batchnorm_backward(dx, dg, db, c.r, c.xhat, c.gamma, c.invstd, B, F, acc);
     snprintf(name, sizeof name, "batchnorm B=%d dx", B);
     GRADCHECK(name, bn_loss, &c, c.x, dx, n, 1e-2);
     snprintf(name, sizeof name, "batchnorm B=%d dgamma", B);
