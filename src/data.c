@@ -344,7 +344,8 @@ static void gather_one(const dataset_t *ds, const preprocess_t *pp, uint32_t src
     size_t base = (size_t)src * ds->dim;
     if (ds->u8 && !pp->binarize && !pp->standardize) {  // the common case, as one vectorizable loop
         const uint8_t *p = ds->u8 + base;
-        for (uint32_t j = 0; j < ds->dim; j++) x[j] = (float)p[j] * pp->scale;
+        const float scale = pp->scale;  // a local: x could alias pp->scale as far as the compiler knows
+        for (uint32_t j = 0; j < ds->dim; j++) x[j] = (float)p[j] * scale;
         return;
     }
     for (uint32_t j = 0; j < ds->dim; j++) {

@@ -29,7 +29,9 @@ void sgd_step(sgd_t *o, float *params, const float *grads, size_t n_decay, doubl
     for (int part = 0; part < 2; part++) {
         size_t lo = part ? n_decay : 0, hi = part ? o->n : n_decay;
         float w = part ? 0.0f : wd;
-        if (o->spec.nesterov)
+        if (o->spec.momentum == 0.0)  // v = 0 v + g is g exactly: skip the velocity stream (v stays 0)
+            for (size_t k = lo; k < hi; k++) params[k] -= eta * (grads[k] + w * params[k]);
+        else if (o->spec.nesterov)
             for (size_t k = lo; k < hi; k++) {
                 float g = grads[k] + w * params[k];
                 v[k] = mu * v[k] + g;
