@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,8 +48,95 @@ static int name_ok(const char *s) {
     return 1;
 }
 
+// "lr" from "train.optimizer.lr", and a value's JSON text with characters unfit for a directory name as '_'.
+static void short_label(char *out, size_t cap, const char *path, const char *value) {
+    const char *dot = strrchr(path, '.');
+    const char *last = dot ? dot + 1 : path;
+    size_t n = (size_t)snprintf(out, cap, "%s%s", last, value);
+    for (size_t i = 0; i < n && i < cap; i++)
+        if (!(out[i] == '-' || out[i] == '.' || (out[i] >= '0' && out[i] <= '9') || (out[i] >= 'a' && out[i] <= 'z') ||
+              (out[i] >= 'A' && out[i] <= 'Z')))
+            out[i] = '_';
+}
+
+// Replaces the declared variants by their expansion over the grid's cartesian product.
+static int expand_grid(compare_spec_t *s, const cJSON *grid) {
+    if (jp_object(grid, "grid") != 0) return -1;
+    const cJSON *axes[CMP_MAX_AXES];
+    int n_axes = 0, total = 1;
+    for (const cJSON *a = grid->child; a; a = a->next) {
+        char p[JP_PATH_MAX];
+        jp_join(p, "grid", a->string);
+        int n = cJSON_GetArraySize(a);
+        if (n_axes == CMP_MAX_AXES) return bn_fail("grid: more than %d paths", CMP_MAX_AXES);
+        if (!cJSON_IsArray(a) || n < 1 || n > CMP_MAX_AXIS_VALUES)
+            return bn_fail("%s: expected an array of 1..%d values", p, CMP_MAX_AXIS_VALUES);
+        axes[n_axes++] = a;
+        total *= n;
+    }
+    if (n_axes == 0) return bn_fail("grid: expected at least one path");
+    if ((long)total * s->n_variants > CMP_MAX_VARIANTS)
+        return bn_fail("grid: %d variants x %d grid points is more than %d runs per seed", s->n_variants, total,
+                       CMP_MAX_VARIANTS);
+    int nv = s->n_variants;
+    variant_spec_t *declared = xmalloc(sizeof *declared * (size_t)nv, "variants");
+    memcpy(declared, s->variants, sizeof *declared * (size_t)nv);
+    s->n_variants = 0;
+    for (int v = 0; v < nv; v++)
+        for (int g = 0; g < total; g++) {
+            variant_spec_t *o = &s->variants[s->n_variants++];
+            *o = declared[v];
+            for (int k = 0; k < o->n_sets; k++) o->sets[k] = xstrdup(declared[v].sets[k]);
+            cJSON *point = cJSON_CreateObject();
+            size_t nlen = strlen(o->name);
+            int rest = g, idx[CMP_MAX_AXES];  // the last path varies fastest
+            for (int a = n_axes - 1; a >= 0; a--) {
+                int n = cJSON_GetArraySize(axes[a]);
+                idx[a] = rest % n;
+                rest /= n;
+            }
+            for (int a = 0; a < n_axes; a++) {
+                const cJSON *val = cJSON_GetArrayItem(axes[a], idx[a]);
+                char *text = cJSON_PrintUnformatted(val);
+                char label[96];
+                short_label(label, sizeof label, axes[a]->string, text);
+                nlen += (size_t)snprintf(o->name + nlen, nlen < sizeof o->name ? sizeof o->name - nlen : 0, "-%s", label);
+                if (o->n_sets == CMP_MAX_SETS) {
+                    free(text);
+                    free(declared);
+                    cJSON_Delete(point);
+                    return bn_fail("grid: more than %d overrides per run", CMP_MAX_SETS);
+                }
+                size_t len = strlen(axes[a]->string) + strlen(text) + 2;
+                o->sets[o->n_sets] = xmalloc(len, "override");
+                snprintf(o->sets[o->n_sets++], len, "%s=%s", axes[a]->string, text);
+                cJSON_AddItemToObject(point, axes[a]->string, cJSON_Duplicate(val, 1));
+                free(text);
+            }
+            if (nlen >= sizeof o->name) {
+                free(declared);
+                cJSON_Delete(point);
+                return bn_fail("grid: run name for variant %s is longer than %zu bytes", declared[v].name,
+                               sizeof o->name - 1);
+            }
+            char *pt = cJSON_PrintUnformatted(point);
+            snprintf(o->grid, sizeof o->grid, "%s", pt);
+            free(pt);
+            cJSON_Delete(point);
+        }
+    for (int v = 0; v < nv; v++)
+        for (int k = 0; k < declared[v].n_sets; k++) free(declared[v].sets[k]);
+    free(declared);
+    for (int i = 0; i < s->n_variants; i++)
+        for (int k = 0; k < i; k++)
+            if (!strcmp(s->variants[i].name, s->variants[k].name))
+                return bn_fail("grid: two runs would both be named %s (grid values that differ only in "
+                               "characters a directory name cannot hold)", s->variants[i].name);
+    return 0;
+}
+
 static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *root) {
-    static const char *const keys[] = {"name", "base", "variants", "seeds", "targets", "jobs", "set", NULL};
+    static const char *const keys[] = {"name", "base", "variants", "seeds", "targets", "jobs", "set", "grid", NULL};
     if (jp_keys(root, "", keys) != 0) return -1;
     char dir[CFG_STR], base[CFG_STR] = "";
     path_dirname(dir, sizeof dir, path);
@@ -71,6 +159,7 @@ static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *roo
         variant_spec_t *vs = &s->variants[s->n_variants++];
         if (!cJSON_GetObjectItemCaseSensitive(v, "name")) return bn_fail("%s.name: missing", p);
         if (jp_string(v, p, "name", vs->name, sizeof vs->name) != 0) return -1;
+        memcpy(vs->base, vs->name, sizeof vs->base);  // equal sizes; a grid renames the variant, not its base
         if (!name_ok(vs->name))
             return bn_fail("%s.name: expected letters, digits, '-', '_' or '.', got \"%s\"", p, vs->name);
         for (int k = 0; k < s->n_variants - 1; k++)
@@ -87,6 +176,8 @@ static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *roo
         jp_join(sp, p, "set");
         if (add_sets(vs, cJSON_GetObjectItemCaseSensitive(v, "set"), sp) != 0) return -1;
     }
+    const cJSON *grid = cJSON_GetObjectItemCaseSensitive(root, "grid");
+    if (grid && expand_grid(s, grid) != 0) return -1;
     const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(root, "seeds");
     if (cJSON_IsArray(seeds)) {
         int k = 0;
@@ -163,6 +254,7 @@ int compare_spec_load(compare_spec_t *s, const char *const *paths, int n_paths, 
             config_t c;
             if (config_load(&c, paths[i], cli_sets, n_cli_sets) != 0) return -1;
             snprintf(v->name, sizeof v->name, "%s", c.name);
+            snprintf(v->base, sizeof v->base, "%s", c.name);
             for (int k = 0; k < i; k++)
                 if (!strcmp(s->variants[k].name, v->name)) {
                     compare_spec_free(s);
@@ -214,6 +306,9 @@ cJSON *compare_spec_to_json(const compare_spec_t *s) {
     for (int i = 0; i < s->n_variants; i++) {
         cJSON *v = cJSON_CreateObject();
         cJSON_AddStringToObject(v, "name", s->variants[i].name);
+        cJSON_AddStringToObject(v, "base", s->variants[i].base);
+        cJSON *g = s->variants[i].grid[0] ? cJSON_Parse(s->variants[i].grid) : NULL;
+        if (g) cJSON_AddItemToObject(v, "grid", g);
         cJSON_AddStringToObject(v, "config", s->variants[i].config);
         cJSON *sets = cJSON_AddArrayToObject(v, "overrides");
         for (int k = 0; k < s->variants[i].n_sets; k++) cJSON_AddItemToArray(sets, cJSON_CreateString(s->variants[i].sets[k]));
@@ -237,11 +332,11 @@ typedef struct {
     char dir[BN_PATH_MAX], log[BN_PATH_MAX];
 } job_t;
 
-static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe, int force) {
+// The `bnlab train` command line of a job; seed is caller storage for the seed's text. Returns argc.
+static int job_argv(const char **argv, char *seed, size_t seed_cap, const job_t *j, const compare_spec_t *s,
+                    const char *exe, int force) {
     const variant_spec_t *v = &s->variants[j->variant];
-    char seed[32];
-    snprintf(seed, sizeof seed, "%ld", s->seeds[j->seed_index]);
-    const char *argv[2 * CMP_MAX_SETS + 16];
+    snprintf(seed, seed_cap, "%ld", s->seeds[j->seed_index]);
     int a = 0;
     argv[a++] = exe;
     argv[a++] = "train";
@@ -252,6 +347,13 @@ static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe, int for
     argv[a++] = "--out", argv[a++] = j->dir;
     if (force) argv[a++] = "--force";
     argv[a] = NULL;
+    return a;
+}
+
+static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe, int force) {
+    const char *argv[2 * CMP_MAX_SETS + 16];
+    char seed[32];
+    job_argv(argv, seed, sizeof seed, j, s, exe, force);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, j->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -263,21 +365,24 @@ static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe, int for
     return 0;
 }
 
-int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, int force) {
-    int n_jobs = s->n_variants * s->n_seeds;
-    job_t *jobs = xcalloc((size_t)n_jobs, sizeof(job_t), "jobs");
-    if (make_dirs(out_dir) != 0) {
-        free(jobs);
-        return -1;
-    }
-    cJSON *spec = compare_spec_to_json(s);
-    int rc = write_json(out_dir, "compare.json", spec);
-    cJSON_Delete(spec);
-    if (rc != 0) {
-        free(jobs);
-        return -1;
-    }
-    // Seed-major order: with two cores, variant A and B of the same seed run side by side.
+// 1 if dir/summary.json says the run completed.
+static int run_completed(const char *dir) {
+    char path[BN_PATH_MAX], *text;
+    size_t len;
+    path_fmt(path, sizeof path, "%s/summary.json", dir);
+    if (!path_exists(path) || read_whole_file(path, 1 << 20, &text, &len) != 0) return 0;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+    int done = cJSON_IsString(st) && !strcmp(st->valuestring, "completed");
+    cJSON_Delete(j);
+    return done;
+}
+
+// Jobs in seed-major order (with two cores, variants A and B of a seed run side by side), their directories made.
+static job_t *make_jobs(const compare_spec_t *s, const char *out_dir, int *n_jobs) {
+    *n_jobs = s->n_variants * s->n_seeds;
+    job_t *jobs = xcalloc((size_t)*n_jobs, sizeof(job_t), "jobs");
     int k = 0;
     for (int si = 0; si < s->n_seeds; si++)
         for (int vi = 0; vi < s->n_variants; vi++, k++) {
@@ -287,11 +392,121 @@ int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, i
             path_fmt(vdir, sizeof vdir, "%s/%s", out_dir, s->variants[vi].name);
             if (make_dirs(vdir) != 0) {
                 free(jobs);
-                return -1;
+                return NULL;
             }
             path_fmt(j->dir, sizeof j->dir, "%s/seed-%ld", vdir, s->seeds[si]);
             path_fmt(j->log, sizeof j->log, "%s/seed-%ld.log", vdir, s->seeds[si]);
         }
+    return jobs;
+}
+
+static int write_spec(const compare_spec_t *s, const char *out_dir) {
+    if (make_dirs(out_dir) != 0) return -1;
+    cJSON *spec = compare_spec_to_json(s);
+    int rc = write_json(out_dir, "compare.json", spec);
+    cJSON_Delete(spec);
+    return rc;
+}
+
+// Appends arg to b single-quoted for a POSIX shell ('...' with ' written as '\'').
+static size_t shell_quote(char *b, size_t n, size_t cap, const char *arg) {
+    if (n < cap) b[n++] = '\'';
+    for (const char *p = arg; *p && n + 5 < cap; p++) {
+        if (*p == '\'') {
+            memcpy(b + n, "'\\''", 4);
+            n += 4;
+        } else {
+            b[n++] = *p;
+        }
+    }
+    if (n < cap) b[n++] = '\'';
+    return n;
+}
+
+int compare_emit(const compare_spec_t *s_in, const char *out_dir_in, const char *exe, int slurm,
+                 const char *const *sbatch_lines) {
+    int n_jobs;
+    if (make_dirs(out_dir_in) != 0) return -1;
+    // The commands run elsewhere (a cluster node, another working directory): every path in them absolute.
+    char out_dir[PATH_MAX];
+    if (!realpath(out_dir_in, out_dir)) return bn_fail("%s: %s", out_dir_in, strerror(errno));
+    compare_spec_t *s = xmalloc(sizeof *s, "spec copy");
+    *s = *s_in;  // shares the override strings; only the config paths change
+    for (int i = 0; i < s->n_variants; i++) {
+        char abs[PATH_MAX];
+        if (!realpath(s_in->variants[i].config, abs)) {
+            free(s);
+            return bn_fail("%s: %s", s_in->variants[i].config, strerror(errno));
+        }
+        size_t len = strlen(abs);
+        if (len >= sizeof s->variants[i].config) {
+            free(s);
+            return bn_fail("%s: path longer than %zu bytes", abs, sizeof s->variants[i].config - 1);
+        }
+        memcpy(s->variants[i].config, abs, len + 1);
+    }
+    if (write_spec(s, out_dir) != 0) {
+        free(s);
+        return -1;
+    }
+    job_t *jobs = make_jobs(s, out_dir, &n_jobs);
+    if (!jobs) {
+        free(s);
+        return -1;
+    }
+    size_t cap = (size_t)n_jobs * 8192 + 4096, n = 0;
+    char *text = xmalloc(cap, "job list");
+    for (int i = 0; i < n_jobs; i++) {
+        const char *argv[2 * CMP_MAX_SETS + 16];
+        char seed[32];
+        int argc = job_argv(argv, seed, sizeof seed, &jobs[i], s, exe, 1);
+        for (int a = 0; a < argc; a++) {
+            n = shell_quote(text, n, cap, argv[a]);
+            if (n < cap) text[n++] = ' ';
+        }
+        n += (size_t)snprintf(text + n, cap - n, "> ");
+        n = shell_quote(text, n, cap, jobs[i].log);
+        n += (size_t)snprintf(text + n, cap - n, " 2>&1\n");
+    }
+    char path[BN_PATH_MAX];
+    path_fmt(path, sizeof path, "%s/jobs.txt", out_dir);
+    int rc = write_file_atomic(path, text, n);
+    if (rc == 0 && slurm) {
+        // One array task per line of jobs.txt: task i runs line i + 1.
+        char *sb = xmalloc(8192, "sbatch script");
+        size_t m = (size_t)snprintf(sb, 8192,
+                                    "#!/bin/bash\n"
+                                    "# bnlab sweep %s: %d runs as a Slurm job array; submit with: sbatch %s/sweep.sbatch\n"
+                                    "#SBATCH --job-name=bnlab-%s\n#SBATCH --array=0-%d\n#SBATCH --ntasks=1\n"
+                                    "#SBATCH --cpus-per-task=1\n#SBATCH --output=%s/slurm-%%A_%%a.out\n",
+                                    s->name, n_jobs, out_dir, s->name, n_jobs - 1, out_dir);
+        for (const char *const *l = sbatch_lines; l && *l && m < 7000; l++)
+            m += (size_t)snprintf(sb + m, 8192 - m, "#SBATCH %s\n", *l);
+        m += (size_t)snprintf(sb + m, 8192 - m,
+                              "export OPENBLAS_NUM_THREADS=1\n"
+                              "line=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" '%s/jobs.txt')\n"
+                              "exec bash -c \"$line\"\n", out_dir);
+        path_fmt(path, sizeof path, "%s/sweep.sbatch", out_dir);
+        rc = write_file_atomic(path, sb, m);
+        free(sb);
+    }
+    free(text);
+    free(jobs);
+    free(s);
+    if (rc == 0) {
+        printf("bnlab sweep: %d runs written to %s/jobs.txt%s%s%s\n", n_jobs, out_dir, slurm ? " and " : "",
+               slurm ? out_dir : "", slurm ? "/sweep.sbatch" : "");
+        printf("then: %s %s/%s, and when done: bnlab sweep collect %s\n", slurm ? "sbatch" : "parallel -j N <", out_dir,
+               slurm ? "sweep.sbatch" : "jobs.txt", out_dir);
+    }
+    return rc;
+}
+
+int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, int force, int skip_completed) {
+    int n_jobs, rc;
+    if (write_spec(s, out_dir) != 0) return -1;
+    job_t *jobs = make_jobs(s, out_dir, &n_jobs);
+    if (!jobs) return -1;
     printf("bnlab compare: %d variants x %d seeds = %d runs, %d at a time -> %s\n", s->n_variants, s->n_seeds, n_jobs,
            s->jobs, out_dir);
     fflush(stdout);
@@ -299,7 +514,15 @@ int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, i
     double t_start = now_seconds();
     while (done < n_jobs) {
         while (running < s->jobs && next < n_jobs) {
-            if (spawn_job(&jobs[next], s, exe, force) != 0) {
+            if (skip_completed && run_completed(jobs[next].dir)) {
+                jobs[next].status = 0;
+                done++;
+                printf("[%d/%d] %s seed %ld: already completed\n", done, n_jobs, s->variants[jobs[next].variant].name,
+                       s->seeds[jobs[next].seed_index]);
+                next++;
+                continue;
+            }
+            if (spawn_job(&jobs[next], s, exe, force || skip_completed) != 0) {
                 fprintf(stderr, "bnlab: %s\n", bn_errmsg());
                 jobs[next].status = -1;
                 done++, failed++, next++;

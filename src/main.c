@@ -16,6 +16,7 @@
 #include "config.h"
 #include "plot.h"
 #include "runlog.h"
+#include "sweep.h"
 #include "train.h"
 #include "util.h"
 
@@ -29,6 +30,8 @@ static const char *USAGE =
     "       bnlab predict CKPT INPUT [--out FILE]           class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
     "       bnlab plot DIR                                  PNG plots of a run or comparison directory\n"
+    "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
+    "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
     "       bnlab bench [--steps N]                         training speed vs the GEMM-only bound (scripts/bench)\n"
     "\n"
     "  --set PATH=VALUE  override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
@@ -49,7 +52,9 @@ typedef struct {
     const char *sets[MAX_ARGS];
     char owned[MAX_ARGS][64];
     int n_sets;
-    const char *out, *init, *resume;
+    const char *out, *init, *resume, *emit;
+    const char *sbatch[MAX_ARGS + 1];
+    int n_sbatch;
     int force, seeds, jobs, steps;
 } cli_t;
 
@@ -78,13 +83,19 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
         if (strlen(a) > BN_PATH_ARG_MAX) return usage_error("an argument is longer than 1024 bytes%s", "");
         int takes_value = !strcmp(a, "--set") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
                           !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
-                          !strcmp(a, "--init") || !strcmp(a, "--resume") || !strcmp(a, "--steps");
+                          !strcmp(a, "--init") || !strcmp(a, "--resume") || !strcmp(a, "--steps") ||
+                          !strcmp(a, "--emit") || !strcmp(a, "--sbatch");
         if (takes_value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) c->out = v;
             else if (!strcmp(a, "--init")) c->init = v;
             else if (!strcmp(a, "--resume")) c->resume = v;
+            else if (!strcmp(a, "--emit")) c->emit = v;
+            else if (!strcmp(a, "--sbatch")) {
+                if (c->n_sbatch == MAX_ARGS) return usage_error("more than 64 --sbatch lines%s", "");
+                c->sbatch[c->n_sbatch++] = v;
+            }
             else if (!strcmp(a, "--seeds")) { if (parse_count(a, v, &c->seeds)) return 2; }
             else if (!strcmp(a, "--jobs")) { if (parse_count(a, v, &c->jobs)) return 2; }
             else if (!strcmp(a, "--steps")) { if (parse_count(a, v, &c->steps)) return 2; }
@@ -361,6 +372,12 @@ static int cmd_predict(const cli_t *c) {
     return rc ? die() : 0;
 }
 
+static void self_exe(char *exe, size_t cap, const char *argv0) {
+    ssize_t n = readlink("/proc/self/exe", exe, cap - 1);
+    if (n <= 0) snprintf(exe, cap, "%s", argv0);
+    else exe[n] = '\0';
+}
+
 static int cmd_compare(const cli_t *c, const char *argv0) {
     if (c->n_pos < 1) return usage_error("compare needs a SPEC file or two or more CONFIG files%s", "");
     compare_spec_t s;
@@ -368,14 +385,12 @@ static int cmd_compare(const cli_t *c, const char *argv0) {
     char out[4096], exe[PATH_MAX];
     if (c->out) snprintf(out, sizeof out, "%s", c->out);
     else snprintf(out, sizeof out, "runs/%s", s.name);
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) snprintf(exe, sizeof exe, "%s", argv0);
-    else exe[n] = '\0';
+    self_exe(exe, sizeof exe, argv0);
     if (refuse_existing(out, c->force)) {
         compare_spec_free(&s);
         return 1;
     }
-    int rc = compare_run(&s, out, exe, c->force);
+    int rc = compare_run(&s, out, exe, c->force, 0);
     compare_spec_free(&s);
     if (rc != 0) return die();
     return 0;
@@ -407,6 +422,30 @@ static int cmd_bench(const cli_t *c, const char *data_dir) {
     return 0;
 }
 
+// bnlab sweep SPEC: a comparison with a grid, resumable (completed runs are skipped), or written out as job
+// lists for GNU parallel / Slurm (--emit); bnlab sweep collect DIR: the table and plot over whatever finished.
+static int cmd_sweep(const cli_t *c, const char *argv0) {
+    if (c->n_pos == 2 && !strcmp(c->pos[0], "collect")) return sweep_collect(c->pos[1]) != 0 ? die() : 0;
+    if (c->n_pos != 1) return usage_error("sweep needs a SPEC file (or: sweep collect DIR)%s", "");
+    if (c->emit && strcmp(c->emit, "slurm") && strcmp(c->emit, "parallel"))
+        return usage_error("--emit takes slurm or parallel, got '%s'", c->emit);
+    compare_spec_t *s = xmalloc(sizeof *s, "sweep spec");
+    if (compare_spec_load(s, c->pos, 1, c->sets, c->n_sets, c->seeds, c->jobs) != 0) {
+        free(s);
+        return die();
+    }
+    char out[BN_PATH_MAX], exe[PATH_MAX];
+    if (c->out) snprintf(out, sizeof out, "%s", c->out);
+    else snprintf(out, sizeof out, "runs/%s", s->name);
+    self_exe(exe, sizeof exe, argv0);
+    int rc = c->emit ? compare_emit(s, out, exe, !strcmp(c->emit, "slurm"), (const char *const *)c->sbatch)
+                     : compare_run(s, out, exe, 1, 1);
+    compare_spec_free(s);
+    free(s);
+    if (rc != 0) return die();
+    return c->emit ? 0 : (sweep_collect(out) != 0 ? die() : 0);
+}
+
 static int cmd_plot(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("plot needs one run or comparison DIR%s", "");
     int rc = plot_dir(c->pos[0]);
@@ -431,6 +470,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "check")) return cmd_check(&c);
     if (!strcmp(cmd, "compare")) return cmd_compare(&c, argv[0]);
     if (!strcmp(cmd, "plot")) return cmd_plot(&c);
+    if (!strcmp(cmd, "sweep")) return cmd_sweep(&c, argv[0]);
     if (!strcmp(cmd, "eval")) return cmd_eval(&c);
     if (!strcmp(cmd, "bench")) {
         const char *root = c.n_pos ? c.pos[0] : BNLAB_SOURCE_ROOT "/datasets/mnist-subset";

@@ -186,6 +186,33 @@ static int plot_ics(const char *plots, const panel_t *p, int np, char *script) {
     return 0;
 }
 
+int plot_sweep(const char *dir, const char *axis, int n_axes, const char *const *bases, int n_bases) {
+    char plots[BN_PATH_MAX], script[BN_PATH_MAX];
+    path_fmt(plots, sizeof plots, "%s/plots", dir);
+    if (make_dirs(plots) != 0) return -1;
+    FILE *f = open_script(plots, "sweep", script, sizeof script);
+    if (!f) return -1;
+    int xcol = 3, mcol = n_axes + 5;  // variant, base, the grid paths, seeds, completed, final_mean, final_std
+    fprintf(f, "set title 'Final test accuracy vs %s (mean, error bars: one std over seeds)'\n"
+               "set xlabel '%s'\nset ylabel 'final test accuracy'\nset key bottom left\nset yrange [0:1]\n"
+               "stats '%s/sweep.csv' skip 1 using %d nooutput\n"
+               "if (STATS_min > 0 && STATS_max / STATS_min > 20) set logscale x\n"
+               "set format x '%%g'\nplot ",
+            axis, axis, dir, xcol);
+    for (int i = 0; i < n_bases; i++)
+        fprintf(f, "%s\"< awk -F, '$2 == \\\"%s\\\"' %s/sweep.csv\" using %d:%d:%d with yerrorlines lw 2 pt 7 lc %d title '%s'",
+                i ? ", " : "", bases[i], dir, xcol, mcol, mcol + 1, i + 1, bases[i]);
+    fputc('\n', f);
+    fclose(f);
+    if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "bnlab: gnuplot is not installed: apt-get install gnuplot-nox. The script is %s\n", script);
+        return 1;
+    }
+    if (run_gnuplot(script) != 0) return bn_fail("gnuplot failed on %s", script);
+    printf("plot: %s/sweep.png\n", plots);
+    return 0;
+}
+
 int plot_dir(const char *dir) {
     panel_t panels[PLOT_MAX_PANELS];
     int np = 0, is_compare = 0, seeds = 1;

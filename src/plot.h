@@ -13,4 +13,8 @@
 // 0: all plots written; 1: gnuplot missing or failed (message printed); -1 + message: not a bnlab directory.
 int plot_dir(const char *dir);
 
+// DIR/plots/sweep.png from DIR/sweep.csv: final test accuracy (mean, error bars: one std over seeds) against the
+// first grid path (log scale when its values span more than a factor of 20), one line per base variant.
+int plot_sweep(const char *dir, const char *axis, int n_axes, const char *const *bases, int n_bases);
+
 #endif
