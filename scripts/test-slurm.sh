@@ -15,8 +15,7 @@ done
 if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
 fi
-pass=0 fail=0
-check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2"; fi; }
+source tests/harness.sh
 
 D=$(mktemp -d /tmp/bnlab-slurm-XXXXXX)
 chmod 755 "$D"
@@ -101,6 +100,4 @@ build/bnlab sweep collect "$D/out" >/dev/null 2>&1
 build/bnlab sweep "$D/sweep.json" --out "$D/local" --jobs 2 >/dev/null 2>&1
 check 'cmp -s <(cut -d, -f1-15 "$D/out/sweep.csv") <(cut -d, -f1-15 "$D/local/sweep.csv")' \
   "the Slurm sweep's table differs from a local sweep's"
-echo "slurm: $pass passed, $fail failed"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish slurm

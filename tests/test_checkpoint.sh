@@ -7,11 +7,7 @@ BNLAB=$1
 ROOT=$2
 T=$(mktemp -d /tmp/bnlab-ckpt-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-# check CONDITION MESSAGE (see test_cli.sh: save exit statuses in variables first)
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 same_logs() {  # DIR1 DIR2: every log equal but the wall-clock column, and the final checkpoints equal
   local f
   for f in metrics.jsonl layer_stats.csv percentiles.csv ics.csv; do
@@ -112,6 +108,4 @@ gzip -dc "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" | od -An -v -tu
 check 'paste -d, <(tail -n +2 "$T/three.out") <(sed -n 2,4p "$T/pred.csv") | awk -F, "{ if (\$2 != \$14) bad = 1; for (k = 3; k <= 12; k++) { d = \$k - \$(k + 12); if (d > 1e-5 || d < -1e-5) bad = 1 } } END { exit bad || NR != 3 }"' \
   "CSV input predicts differently from the IDX input: $(head -2 "$T/three.out")"
 
-echo "checkpoint: $pass passed, $fail failed"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish checkpoint

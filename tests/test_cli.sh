@@ -7,12 +7,7 @@ BNLAB=$1
 ROOT=$2
 T=$(mktemp -d /tmp/bnlab-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-# check CONDITION MESSAGE: CONDITION is eval'ed. Exit statuses must be saved in a variable first: the
-# MESSAGE's command substitutions run before check and would reset $?.
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 QUICK="$ROOT/configs/quick-bn.json"
 FAST=(--set train.epochs=1 --set train.eval_every=50 --set data.train_limit=3000 --set data.test_limit=1000)
 
@@ -169,6 +164,4 @@ check 'cmp -s <(cut -d, -f1-7 "$T/sw/bn-lr4/seed-1/metrics.csv") <(cut -d, -f1-7
 "$BNLAB" sweep collect "$T/swe" >/dev/null 2>&1
 check 'cmp -s <(cut -d, -f1-15 "$T/sw/sweep.csv") <(cut -d, -f1-15 "$T/swe/sweep.csv")' "collect over emitted runs differs"
 
-echo "cli: $pass passed, $fail failed"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish cli

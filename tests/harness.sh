@@ -1,0 +1,12 @@
+# harness.sh — sourced by the shell tests: counters, check, and the closing "N passed, N failed" line.
+# check CONDITION MESSAGE: CONDITION is eval'ed. Save exit statuses in a variable first: the MESSAGE's command
+# substitutions run before check and would reset $?.
+pass=0
+fail=0
+check() { if eval "$1"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $2" >&2; fi; }
+# finish NAME: prints the summary lines and returns non-zero if anything failed.
+finish() {
+  echo "$1: $pass passed, $fail failed"
+  echo "$pass passed, $fail failed"
+  [ "$fail" -eq 0 ]
+}
