@@ -18,9 +18,7 @@ for a in "$@"; do
 done
 bash scripts/setup.sh >/dev/null || exit 1
 PY=/usr/bin/python3
-if [ "${want_torch:-0}" = 1 ] && ! $PY -c 'import torch' 2>/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null || exit 1
-fi
+if [ "${want_torch:-0}" = 1 ]; then bash scripts/ensure-packages.sh python3-torch || exit 1; fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(build/bnlab --version)"
 out=$(mktemp)
 build/bnlab bench --steps "$steps" | tee "$out"

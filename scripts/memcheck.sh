@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null || exit 1
-command -v valgrind >/dev/null || { apt-get install -y -qq valgrind >/dev/null || exit 1; }
+bash scripts/ensure-packages.sh valgrind || exit 1
 VG=(valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect,possible
     --errors-for-leak-kinds=definite,indirect,possible)
 T=$(mktemp -d /tmp/bnlab-memcheck-XXXXXX)

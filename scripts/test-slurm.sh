@@ -8,13 +8,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 bash scripts/setup.sh >/dev/null || exit 1
 [ "$(id -u)" -eq 0 ] || { echo "test-slurm: needs root"; exit 1; }
-need=()
-for p in slurm-wlm munge; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null || exit 1
-fi
+bash scripts/ensure-packages.sh slurm-wlm munge || exit 1
 source tests/harness.sh
 
 D=$(mktemp -d /tmp/bnlab-slurm-XXXXXX)
