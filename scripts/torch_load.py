@@ -1,0 +1,81 @@
+"""Loads a bnlab checkpoint into PyTorch and checks it against bnlab's own predictions.
+
+Reads the safetensors file directly (8-byte header size, JSON header, raw little-endian tensors — no safetensors
+package needed), builds the equivalent torch.nn.Sequential from the config stored in __metadata__, loads the
+"layers.*" tensors with load_state_dict(strict=True), and, given bnlab's `predict` CSV for the same images, reports
+the largest difference between the two sets of class probabilities (evaluation mode: BatchNorm1d with the running
+statistics, i.e. Algorithm 2).
+
+usage: python3 torch_load.py CHECKPOINT IDX_IMAGES_GZ BNLAB_PREDICTIONS_CSV
+"""
+import gzip
+import json
+import struct
+import sys
+
+import torch
+
+DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    body = data[8 + n:]
+    tensors = {}
+    for name, t in header.items():
+        if t["dtype"] not in DTYPES:
+            continue  # U32/U64 trainer state
+        b, e = t["data_offsets"]
+        tensors[name] = torch.frombuffer(bytearray(body[b:e]), dtype=DTYPES[t["dtype"]]).reshape(t["shape"])
+    return tensors, meta
+
+
+def build(config, in_features):
+    layers, width = [], in_features
+    for spec in config["model"]["layers"]:
+        kind = spec["type"]
+        if kind == "dense":
+            layers.append(torch.nn.Linear(width, spec["units"], bias=spec["bias"]))
+            width = spec["units"]
+        elif kind == "batchnorm":
+            momentum = None if spec["momentum"] == "cumulative" else spec["momentum"]
+            layers.append(torch.nn.BatchNorm1d(width, eps=spec["eps"], momentum=momentum))
+        elif kind == "sigmoid":
+            layers.append(torch.nn.Sigmoid())
+        elif kind == "relu":
+            layers.append(torch.nn.ReLU())
+        elif kind == "tanh":
+            layers.append(torch.nn.Tanh())
+        elif kind in ("dropout", "noise"):
+            layers.append(torch.nn.Identity() if kind == "noise" else torch.nn.Dropout(spec["rate"]))
+    return torch.nn.Sequential(*layers)
+
+
+def main():
+    ckpt, images, predictions = sys.argv[1:4]
+    tensors, meta = read_safetensors(ckpt)
+    config = json.loads(meta["config"])
+    state = {k[len("layers."):]: v for k, v in tensors.items() if k.startswith("layers.")}
+    raw = gzip.open(images).read()
+    n, rows, cols = struct.unpack(">III", raw[4:16])
+    x = torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).reshape(n, rows * cols).float()
+    x = x * config["data"]["scale"]  # the checkpoint's preprocessing (no binarize/standardize in this check)
+    net = build(config, rows * cols)
+    net.load_state_dict(state, strict=True)
+    net.eval()
+    with torch.no_grad():
+        p = torch.softmax(net(x), dim=1)
+    ours = torch.tensor([[float(v) for v in line.split(",")[2:]] for line in open(predictions).read().splitlines()[1:]])
+    diff = (p - ours).abs().max().item()
+    agree = (p.argmax(1) == ours.argmax(1)).float().mean().item()
+    print(f"loaded {len(state)} tensors strictly; {n} images: max |p_torch - p_bnlab| = {diff:.2e}, "
+          f"same predicted class for {100 * agree:.2f}%")
+    sys.exit(0 if diff < 1e-4 else 1)
+
+
+if __name__ == "__main__":
+    main()
