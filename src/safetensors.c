@@ -12,8 +12,6 @@ static const char *const DTYPE_NAMES[] = {"F32", "F64", "I64", "U32", "U64"};
 static const size_t DTYPE_SIZES[] = {4, 8, 8, 4, 8};
 #define N_DTYPES 5
 
-size_t st_dtype_size(st_dtype_t d) { return DTYPE_SIZES[d]; }
-
 void st_init(st_file_t *f) {
     memset(f, 0, sizeof *f);
     f->meta = cJSON_CreateObject();

@@ -36,8 +36,6 @@ typedef struct {
     const char *path;     // reader: for messages
 } st_file_t;
 
-size_t st_dtype_size(st_dtype_t d);
-
 // Writer: collect tensors (data must stay valid until st_write) and metadata, then write atomically.
 void st_init(st_file_t *f);
 void st_add(st_file_t *f, const char *name, st_dtype_t dtype, int ndim, const int64_t *shape, const void *data);
