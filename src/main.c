@@ -181,7 +181,6 @@ static void install_stop_handlers(void) {
 }
 
 static int finish_training(trainer_t *t, const char *run_dir, int append) {
-    install_stop_handlers();
     int status = trainer_run(t, run_dir, append);
     trainer_free(t);
     if (status == TRAIN_ERROR) return die();
@@ -189,6 +188,7 @@ static int finish_training(trainer_t *t, const char *run_dir, int append) {
 }
 
 static int cmd_resume(const cli_t *c) {
+    install_stop_handlers();  // from the start: a signal during setup stops the run after its first step
     if (c->n_pos || c->n_sets || c->out || c->init)
         return usage_error("--resume takes no CONFIG, --set, --seed, --threads, --out or --init: a run continues "
                            "with its own config%s", "");
@@ -224,6 +224,7 @@ static int cmd_resume(const cli_t *c) {
 
 static int cmd_train(const cli_t *c) {
     if (c->resume) return cmd_resume(c);
+    install_stop_handlers();  // from the start: a signal during setup stops the run after its first step
     if (c->n_pos != 1) return usage_error("train needs one CONFIG file%s", "");
     config_t cfg;
     if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
@@ -372,10 +373,25 @@ static int cmd_predict(const cli_t *c) {
     return rc ? die() : 0;
 }
 
+// This program's path, for commands that run elsewhere (emitted job files): /proc/self/exe resolved, without the
+// " (deleted)" Linux appends when the file was rebuilt since we started.
 static void self_exe(char *exe, size_t cap, const char *argv0) {
     ssize_t n = readlink("/proc/self/exe", exe, cap - 1);
-    if (n <= 0) snprintf(exe, cap, "%s", argv0);
-    else exe[n] = '\0';
+    if (n <= 0) {
+        snprintf(exe, cap, "%s", argv0);
+        return;
+    }
+    exe[n] = '\0';
+    const char *del = " (deleted)";
+    size_t len = (size_t)n, dl = strlen(del);
+    if (len > dl && !strcmp(exe + len - dl, del)) exe[len - dl] = '\0';
+}
+
+// What compare and sweep spawn: /proc/self/exe itself, which Linux executes even after the file was replaced —
+// so a rebuild during a long comparison neither breaks it nor mixes two versions of bnlab in one table.
+static void spawn_exe(char *exe, size_t cap, const char *argv0) {
+    if (path_exists("/proc/self/exe")) snprintf(exe, cap, "/proc/self/exe");
+    else self_exe(exe, cap, argv0);
 }
 
 static int cmd_compare(const cli_t *c, const char *argv0) {
@@ -385,7 +401,7 @@ static int cmd_compare(const cli_t *c, const char *argv0) {
     char out[4096], exe[PATH_MAX];
     if (c->out) snprintf(out, sizeof out, "%s", c->out);
     else snprintf(out, sizeof out, "runs/%s", s.name);
-    self_exe(exe, sizeof exe, argv0);
+    spawn_exe(exe, sizeof exe, argv0);
     if (refuse_existing(out, c->force)) {
         compare_spec_free(&s);
         return 1;
@@ -437,7 +453,8 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     char out[BN_PATH_MAX], exe[PATH_MAX];
     if (c->out) snprintf(out, sizeof out, "%s", c->out);
     else snprintf(out, sizeof out, "runs/%s", s->name);
-    self_exe(exe, sizeof exe, argv0);
+    if (c->emit) self_exe(exe, sizeof exe, argv0);
+    else spawn_exe(exe, sizeof exe, argv0);
     int rc = c->emit ? compare_emit(s, out, exe, !strcmp(c->emit, "slurm"), (const char *const *)c->sbatch)
                      : compare_run(s, out, exe, 1, 1);
     compare_spec_free(s);
