@@ -67,12 +67,71 @@ int pct_log_open(pct_log_t *p, const char *run_dir, int append) {
     return p->out ? 0 : -1;
 }
 
+// Places the k-th smallest of v[lo..hi) at v[k], smaller ones before it and larger ones after (Hoare's
+// quickselect, median-of-three pivot; in place, expected O(n), no allocation).
+static void select_kth(float *v, size_t lo, size_t hi, size_t k) {
+    // Ranges of up to 16 are finished by insertion sort: for 2 elements the partition below may not shrink the
+    // range; from 3 up the median-of-three pivot guarantees it does.
+    while (hi - lo > 16) {
+        size_t mid = lo + (hi - lo) / 2;
+        float a = v[lo], b = v[mid], c = v[hi - 1];
+        float pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi - 1;
+        for (;;) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i >= j) break;
+            float t = v[i];
+            v[i] = v[j], v[j] = t;
+            i++, j--;
+        }
+        // [lo, j] <= pivot <= [j + 1, hi)
+        if (k <= j) hi = j + 1;
+        else lo = j + 1;
+    }
+    for (size_t a = lo + 1; a < hi; a++)
+        for (size_t b = a; b > lo && v[b - 1] > v[b]; b--) {
+            float t = v[b];
+            v[b] = v[b - 1], v[b - 1] = t;
+        }
+}
+
+// The order statistics a set of percentiles needs, selected in increasing order over shrinking ranges;
+// out[k] = the q[k]-th percentile, interpolated as percentile_sorted() does, hence the same values as sorting.
+void percentiles_select(float *v, size_t n, const double *q, int nq, double *out) {
+    size_t idx[2 * PCT_MAX_Q];
+    int m = 0;
+    for (int k = 0; k < nq; k++) {
+        size_t lo = (size_t)floor(q[k] / 100.0 * (double)(n - 1));
+        idx[m++] = lo;
+        if (lo + 1 < n) idx[m++] = lo + 1;
+    }
+    for (int a = 1; a < m; a++)  // insertion sort of at most 18 indices
+        for (int b = a; b > 0 && idx[b - 1] > idx[b]; b--) {
+            size_t t = idx[b];
+            idx[b] = idx[b - 1], idx[b - 1] = t;
+        }
+    size_t from = 0;
+    for (int a = 0; a < m; a++) {
+        if (a > 0 && idx[a] == idx[a - 1]) continue;
+        select_kth(v, from, n, idx[a]);
+        from = idx[a] + 1;
+    }
+    for (int k = 0; k < nq; k++) {
+        double pos = q[k] / 100.0 * (double)(n - 1);
+        size_t lo = (size_t)floor(pos);
+        out[k] = lo + 1 >= n ? (double)v[n - 1]
+                             : (double)v[lo] + (pos - (double)lo) * ((double)v[lo + 1] - (double)v[lo]);
+    }
+}
+
 // One CSV row for scratch[0..n): the input of nonlinearity `hidden`, i.e. the output of model layer `src`.
 static void write_row(pct_log_t *p, long step, int hidden, int src, const char *type, int unit, size_t n) {
-    sort_floats(p->scratch, n);
+    double val[PCT_MAX_Q];
+    percentiles_select(p->scratch, n, p->spec.q, p->spec.n_q, val);
     if (unit >= 0) fprintf(p->out, "%ld,%d,%d,%s,%d,%zu", step, hidden, src, type, unit, n);
     else fprintf(p->out, "%ld,%d,%d,%s,all,%zu", step, hidden, src, type, n);
-    for (int k = 0; k < p->spec.n_q; k++) fprintf(p->out, ",%.9g", percentile_sorted(p->scratch, n, p->spec.q[k]));
+    for (int k = 0; k < p->spec.n_q; k++) fprintf(p->out, ",%.9g", val[k]);
     fputc('\n', p->out);
 }
 

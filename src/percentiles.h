@@ -47,6 +47,9 @@ typedef struct {
 double percentile_sorted(const float *sorted, size_t n, double q);
 // Sorts v[0..n) ascending in place.
 void sort_floats(float *v, size_t n);
+// The q[0..nq)-th percentiles of v[0..n) (n >= 1, nq <= PCT_MAX_Q) into out, equal to sorting and calling
+// percentile_sorted, by quickselect: O(n), in place (v is reordered), no allocation.
+void percentiles_select(float *v, size_t n, const double *q, int nq, double *out);
 
 // Checks the spec against the model (hidden/unit indices exist). -1 + message naming log.percentiles.
 int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m);

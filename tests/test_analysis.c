@@ -8,6 +8,7 @@
 #include "ics.h"
 #include "layers.h"
 #include "percentiles.h"
+#include "rng.h"
 #include "summary.h"
 #include "util.h"
 
@@ -72,6 +73,25 @@ static void test_percentiles(void) {
     CHECK_NEAR(median(d, 4), 2.5, 0, "even median");
     double e[3] = {INFINITY, 1, 5};
     CHECK_NEAR(median(e, 3), 5, 0, "median with a never-reached (+inf) seed");
+}
+
+// Quickselect percentiles equal the sorted ones exactly, on random data with many ties, for every small size.
+static void test_percentiles_select(void) {
+    rng_t r;
+    rng_seed(&r, 11, 0);
+    static float a[3000], b[3000];
+    const double q[5] = {0, 15, 50, 85, 100};
+    int bad = 0;
+    for (int trial = 0; trial < 600; trial++) {
+        size_t n = trial < 100 ? (size_t)trial + 1 : 1 + rng_below(&r, 3000);
+        uint32_t levels = 1 + rng_below(&r, trial % 3 ? 1000 : 5);  // some arrays mostly ties
+        for (size_t i = 0; i < n; i++) a[i] = b[i] = (float)rng_below(&r, levels) - 2.5f;
+        double got[5];
+        percentiles_select(a, n, q, 5, got);
+        sort_floats(b, n);
+        for (int k = 0; k < 5; k++) bad += got[k] != percentile_sorted(b, n, q[k]);
+    }
+    CHECK(bad == 0, "%d quickselect percentiles differ from sorting", bad);
 }
 
 static void test_steps_to_target(void) {
@@ -142,6 +162,7 @@ static void test_noise_distribution(void) {
 int main(void) {
     test_ics_by_hand();
     test_percentiles();
+    test_percentiles_select();
     test_steps_to_target();
     test_noise_distribution();
     return check_summary("analysis");
