@@ -21,7 +21,7 @@ void dense_backward(float *dx, float *dW, float *db, const float *dy, const floa
 // The forward pass uses a polynomial exp (see layers.c), in AVX2 where the CPU has it, else portable code that
 // gives the same bits.
 void sigmoid_forward(float *y, const float *x, size_t n);
-void sigmoid_forward_portable(float *y, const float *x, size_t n);
+void sigmoid_forward_portable(float *restrict y, const float *restrict x, size_t n);
 void sigmoid_backward(float *dx, const float *dy, const float *y, size_t n);
 // relu: y = max(x, 0);  backward dx = dy * [y > 0]
 void relu_forward(float *y, const float *x, size_t n);
