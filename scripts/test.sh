@@ -12,7 +12,7 @@ json=build/meson-logs/testlog.json
 read -r cp cf < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | awk '{p += $1; f += $3} END {print p + 0, f + 0}')
 total=$(grep -c '"name"' "$json")
 tp=$(grep -c '"result": "OK"' "$json")
-ts=$(grep -c '"result": "SKIP"' "$json")
+ts=$(grep -c '"result": "SKIP"' "$json" || true)  # grep -c exits 1 when it counts 0
 echo "checks: $cp passed, $cf failed"
 echo "tests: $tp passed, $((total - tp - ts)) failed, $ts skipped"
 exit $rc
