@@ -350,9 +350,24 @@ static int job_argv(const char **argv, char *seed, size_t seed_cap, const job_t 
     return a;
 }
 
-static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe, int force) {
+// exe "/proc/self/exe" means this very program: its path while the file is still the one running (under valgrind
+// only the path works: valgrind emulates readlink of /proc/self/exe but not exec), /proc/self/exe itself once the
+// file was replaced — a rebuild during a long comparison must neither break it nor mix two versions.
+static const char *program_to_spawn(const char *exe, char *buf, size_t cap) {
+    if (strcmp(exe, "/proc/self/exe") != 0) return exe;
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    if (n <= 0) return exe;
+    buf[n] = '\0';
+    const char *del = " (deleted)";
+    size_t dl = strlen(del);
+    if ((size_t)n > dl && !strcmp(buf + n - dl, del)) return exe;
+    return buf;
+}
+
+static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe_in, int force) {
     const char *argv[2 * CMP_MAX_SETS + 16];
-    char seed[32];
+    char seed[32], buf[PATH_MAX];
+    const char *exe = program_to_spawn(exe_in, buf, sizeof buf);
     job_argv(argv, seed, sizeof seed, j, s, exe, force);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);

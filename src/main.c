@@ -387,8 +387,8 @@ static void self_exe(char *exe, size_t cap, const char *argv0) {
     if (len > dl && !strcmp(exe + len - dl, del)) exe[len - dl] = '\0';
 }
 
-// What compare and sweep spawn: /proc/self/exe itself, which Linux executes even after the file was replaced —
-// so a rebuild during a long comparison neither breaks it nor mixes two versions of bnlab in one table.
+// What compare and sweep spawn: "/proc/self/exe", which compare.c resolves at each spawn (the path while the file is
+// unchanged, /proc/self/exe itself — the running inode — once it was replaced).
 static void spawn_exe(char *exe, size_t cap, const char *argv0) {
     if (path_exists("/proc/self/exe")) snprintf(exe, cap, "/proc/self/exe");
     else self_exe(exe, cap, argv0);
