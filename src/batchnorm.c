@@ -3,7 +3,15 @@
 #include <math.h>
 #include <stddef.h>
 
-void batchnorm_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, const float *x,
+// target_clones: an AVX2 copy (4 doubles per instruction) chosen at load time where the CPU has it. No contraction
+// under -std=c11, so both copies perform the same IEEE operations: the same bits on every CPU.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define BN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define BN_CLONES
+#endif
+
+BN_CLONES void batchnorm_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, const float *x,
                              const float *gamma, const float *beta, int B, int F, float eps, double *acc) {
     // Row-wise passes (contiguous, vectorizable) with per-feature double accumulators; each feature still sums
     // its rows in order, so the result is the same as a column-by-column loop. Two passes: the one-pass
@@ -66,7 +74,7 @@ void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const 
     }
 }
 
-void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
+BN_CLONES void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
                         const float *gamma, const float *invstd, int B, int F, double *acc) {
     double *sdy = acc, *sdyx = acc + F;
     for (int j = 0; j < F; j++) sdy[j] = 0.0, sdyx[j] = 0.0;
