@@ -17,22 +17,17 @@
 typedef void (*param_fn)(void *ctx, const char *name, size_t off, int ndim, const int64_t *shape);
 
 static void for_each_param(const model_t *m, param_fn fn, void *ctx) {
+    static const char *const role[2] = {"weight", "bias"};  // torch's names: Linear W/b, BatchNorm1d gamma/beta
     char name[64];
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
-        int64_t wshape[2] = {l->out, l->in}, vshape[1] = {l->out};
-        if (l->spec.kind == LAYER_DENSE) {
-            snprintf(name, sizeof name, "layers.%d.weight", i);
-            fn(ctx, name, (size_t)(l->W - m->params), 2, wshape);
-            if (l->b) {
-                snprintf(name, sizeof name, "layers.%d.bias", i);
-                fn(ctx, name, (size_t)(l->b - m->params), 1, vshape);
-            }
-        } else if (l->spec.kind == LAYER_BATCHNORM) {
-            snprintf(name, sizeof name, "layers.%d.weight", i);
-            fn(ctx, name, (size_t)(l->gamma - m->params), 1, vshape);
-            snprintf(name, sizeof name, "layers.%d.bias", i);
-            fn(ctx, name, (size_t)(l->beta - m->params), 1, vshape);
+        float *t[2];
+        size_t n[2];
+        for (int k = 0, nt = layer_params(l, t, n); k < nt; k++) {
+            int64_t shape[2] = {l->out, l->in};
+            int dense_w = l->spec.kind == LAYER_DENSE && k == 0;
+            snprintf(name, sizeof name, "layers.%d.%s", i, role[k]);
+            fn(ctx, name, (size_t)(t[k] - m->params), dense_w ? 2 : 1, shape);
         }
     }
 }

@@ -36,13 +36,12 @@ void ics_free(ics_t *c) {
 
 // Copies every parameter tensor of layer l from src to dst (flat parameter blocks of the same layout).
 static void copy_layer_params(const model_t *m, const layer_t *l, float *dst, const float *src) {
-    const float *t[4] = {l->W, l->b, l->gamma, l->beta};
-    size_t n[4] = {(size_t)l->in * l->out, (size_t)l->out, (size_t)l->out, (size_t)l->out};
-    for (int k = 0; k < 4; k++)
-        if (t[k]) {
-            size_t off = (size_t)(t[k] - m->params);
-            memcpy(dst + off, src + off, sizeof(float) * n[k]);
-        }
+    float *t[2];
+    size_t n[2];
+    for (int k = 0, nt = layer_params(l, t, n); k < nt; k++) {
+        size_t off = (size_t)(t[k] - m->params);
+        memcpy(dst + off, src + off, sizeof(float) * n[k]);
+    }
 }
 
 void ics_measure(ics_t *c, model_t *m, const sgd_t *opt, const float *x, const int32_t *y, int B,

@@ -132,6 +132,18 @@ void model_free(model_t *m) {
     memset(m, 0, sizeof *m);
 }
 
+int layer_params(const layer_t *l, float *t[2], size_t n[2]) {
+    int k = 0;
+    if (l->spec.kind == LAYER_DENSE) {
+        t[k] = l->W, n[k++] = (size_t)l->in * l->out;
+        if (l->b) t[k] = l->b, n[k++] = (size_t)l->out;
+    } else if (l->spec.kind == LAYER_BATCHNORM) {
+        t[k] = l->gamma, n[k++] = (size_t)l->out;
+        t[k] = l->beta, n[k++] = (size_t)l->out;
+    }
+    return k;
+}
+
 static void init_dense(float *W, int in, int out, const init_spec_t *s, rng_t *r) {
     size_t n = (size_t)in * out;
     double std = 0.0, a = 0.0;

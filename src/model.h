@@ -80,6 +80,10 @@ const char *layer_kind_name(layer_kind_t k);
 // Checks shapes and allocates everything. -1 + message naming model.layers[i] on a bad architecture.
 int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim, int classes, int max_batch);
 void model_free(model_t *m);
+// The trainable tensors of layer l, in checkpoint order (dense: W then b if any; batchnorm: gamma then beta):
+// pointers into the parameter block and their lengths. Returns how many (0..2). The one place that knows which
+// layers own which parameters, for checkpoints, ICS and divergence reports alike.
+int layer_params(const layer_t *l, float *t[2], size_t n[2]);
 // Fills parameters from the init stream of seed: dense W by its init, b = 0, gamma = 1, beta = 0,
 // running mean 0 and variance 1 (as torch). Dense layers draw in order, so a BN and a no-BN model with
 // the same dense shapes start from the same weights.

@@ -130,10 +130,10 @@ void trainer_step_update(trainer_t *t, double lr) {
 static void describe_divergence(const model_t *m, int B, char *out, size_t cap) {
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
-        const float *w[] = {l->W, l->b, l->gamma, l->beta};
-        size_t nw[] = {(size_t)l->in * l->out, (size_t)l->out, (size_t)l->out, (size_t)l->out};
-        for (int k = 0; k < 4; k++)
-            for (size_t j = 0; w[k] && j < nw[k]; j++)
+        float *w[2];
+        size_t nw[2];
+        for (int k = 0, nt = layer_params(l, w, nw); k < nt; k++)
+            for (size_t j = 0; j < nw[k]; j++)
                 if (!isfinite(w[k][j])) {
                     snprintf(out, cap, "parameters of model.layers[%d] (%s)", i, layer_kind_name(l->spec.kind));
                     return;

@@ -48,17 +48,19 @@ check '[ $rc -eq 0 ]' "resume failed: $(cat "$T/resume.err")"
 msg=$(same_logs "$T/full" "$T/sig")
 check '[ -z "$msg" ]' "stopped + resumed run differs from the uninterrupted one: $msg"
 
-# 2. Logs ran ahead of the newest checkpoint (a crash): resuming from step 2870 rewrites them identically.
-cp -r "$T/full" "$T/crash"
-rm -f "$T/crash/checkpoints/step-000004000.safetensors"
+# 2. Logs ran ahead of the newest checkpoint (a crash): resuming from step 3990 rewrites them identically.
+crashed_copy() {  # NAME: the finished run as if it had died after its logs, before its final checkpoint
+  cp -r "$T/full" "$T/$1"
+  rm -f "$T/$1/checkpoints/step-000004000.safetensors"
+}
+crashed_copy crash
 "$BNLAB" train --resume "$T/crash/checkpoints/step-000003990.safetensors" >"$T/crash.out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "resuming quick-bn at step 3990 of 4000" "$T/crash.out"' "resume from a file: $(cat "$T/crash.out")"
 msg=$(same_logs "$T/full" "$T/crash")
 check '[ -z "$msg" ]' "resume after logs ran ahead differs: $msg"
 # and after a half-written log line
-cp -r "$T/full" "$T/half"
-rm -f "$T/half/checkpoints/step-000004000.safetensors"
+crashed_copy half
 printf '{"step":99999,"epo' >>"$T/half/metrics.jsonl"
 "$BNLAB" train --resume "$T/half" >/dev/null 2>&1
 msg=$(same_logs "$T/full" "$T/half")
