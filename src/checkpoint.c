@@ -98,9 +98,14 @@ int checkpoint_save(const trainer_t *t, const char *run_dir) {
     st_init(&f);
     int max_names = 4 * m->n_layers + 8;
     char(*names)[96] = xcalloc((size_t)max_names * 2, 96, "tensor names");
-    add_ctx pc = {&f, m->params, "", "", names, 0};
+    // Parameters and momentum buffers in the file layout (torch's): one copy of each block.
+    float *pfile = xmalloc(sizeof(float) * m->n_params, "parameter copy");
+    float *vfile = xmalloc(sizeof(float) * m->n_params, "momentum copy");
+    model_params_to_file(m, pfile, m->params);
+    model_params_to_file(m, vfile, t->opt.velocity);
+    add_ctx pc = {&f, pfile, "", "", names, 0};
     for_each_param(m, add_param, &pc);
-    add_ctx vc = {&f, t->opt.velocity, "optimizer.", ".momentum_buffer", names, pc.n};
+    add_ctx vc = {&f, vfile, "optimizer.", ".momentum_buffer", names, pc.n};
     for_each_param(m, add_param, &vc);
     int n = vc.n;
     int64_t batches = m->bn_batches;
@@ -153,6 +158,8 @@ int checkpoint_save(const trainer_t *t, const char *run_dir) {
     cJSON_Delete(cj);
     free(stats);
     free(names);
+    free(pfile);
+    free(vfile);
     st_free(&f);
     if (rc != 0) return -1;
     // Keep the newest `keep`.
@@ -227,10 +234,18 @@ static void get_param(void *p, const char *name, size_t off, int ndim, const int
     c->rc = st_get(c->f, full, ST_F32, ndim, shape, c->base + off);
 }
 
-int checkpoint_load_model(model_t *m, const st_file_t *f) {
-    get_ctx c = {f, m->params, "", "", 0};
+// Reads one parameter-layout block (tensors PREFIX<name>SUFFIX) into dst, converting from the file layout.
+static int load_param_block(const model_t *m, const st_file_t *f, float *dst, const char *prefix, const char *suffix) {
+    float *tmp = xmalloc(sizeof(float) * m->n_params, "parameter copy");
+    get_ctx c = {f, tmp, prefix, suffix, 0};
     for_each_param(m, get_param, &c);
-    if (c.rc) return -1;
+    if (!c.rc) model_params_from_file(m, dst, tmp);
+    free(tmp);
+    return c.rc ? -1 : 0;
+}
+
+int checkpoint_load_model(model_t *m, const st_file_t *f) {
+    if (load_param_block(m, f, m->params, "", "") != 0) return -1;
     int seen_bn = 0;
     for (int i = 0; i < m->n_layers; i++) {
         layer_t *l = &m->layers[i];
@@ -254,9 +269,7 @@ int checkpoint_load_model(model_t *m, const st_file_t *f) {
 int checkpoint_load_trainer(trainer_t *t, const st_file_t *f) {
     model_t *m = &t->model;
     if (checkpoint_load_model(m, f) != 0) return -1;
-    get_ctx c = {f, t->opt.velocity, "optimizer.", ".momentum_buffer", 0};
-    for_each_param(m, get_param, &c);
-    if (c.rc) return -1;
+    if (load_param_block(m, f, t->opt.velocity, "optimizer.", ".momentum_buffer") != 0) return -1;
     int64_t oshape[1] = {t->train.n}, sshape[2] = {m->n_layers, STATS_LEN}, pshape[1] = {PROGRESS_LEN}, rshape[1] = {4};
     if (st_get(f, "trainer.order", ST_U32, 1, oshape, t->order) != 0) return -1;
     // The order must be a permutation of the training set, or a batch would read out of bounds.

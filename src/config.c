@@ -151,7 +151,7 @@ static int parse_layer(const cJSON *o, const char *path, const init_spec_t *defa
     l->kind = LAYER_KINDS[t];
     switch (l->kind) {
     case LAYER_DENSE: {
-        static const char *const keys[] = {"type", "units", "bias", "init", NULL};
+        static const char *const keys[] = {"type", "units", "bias", "sparse_input", "init", NULL};
         if (jp_keys(o, path, keys) != 0) return -1;
         long long units = 0;
         if (!cJSON_GetObjectItemCaseSensitive(o, "units")) {
@@ -163,6 +163,7 @@ static int parse_layer(const cJSON *o, const char *path, const init_spec_t *defa
         l->units = (int)units;
         l->bias = 1;
         if (jp_bool(o, path, "bias", &l->bias) != 0) return -1;
+        if (jp_bool(o, path, "sparse_input", &l->sparse_input) != 0) return -1;
         l->init = *default_init;
         const cJSON *init = cJSON_GetObjectItemCaseSensitive(o, "init");
         if (init) {
@@ -545,6 +546,7 @@ cJSON *config_to_json(const config_t *c) {
         if (l->kind == LAYER_DENSE) {
             cJSON_AddNumberToObject(o, "units", l->units);
             cJSON_AddBoolToObject(o, "bias", l->bias);
+            cJSON_AddBoolToObject(o, "sparse_input", l->sparse_input);
             cJSON_AddItemToObject(o, "init", init_to_json(&l->init));
         } else if (l->kind == LAYER_BATCHNORM) {
             cJSON_AddNumberToObject(o, "eps", l->eps);

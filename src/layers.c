@@ -14,17 +14,19 @@ void dense_forward(float *y, const float *x, const float *W, const float *b, int
         }
 }
 
+void dense_bias_backward(float *db, const float *dy, int B, int out) {
+    for (int j = 0; j < out; j++) db[j] = 0.0f;
+    for (int i = 0; i < B; i++) {
+        const float *dyi = dy + (size_t)i * out;
+        for (int j = 0; j < out; j++) db[j] += dyi[j];
+    }
+}
+
 void dense_backward(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W, int B,
                     int in, int out) {
     // dW (out, in) = dy^T (out, B) . x (B, in)
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B, 1.0f, dy, out, x, in, 0.0f, dW, in);
-    if (db) {
-        for (int j = 0; j < out; j++) db[j] = 0.0f;
-        for (int i = 0; i < B; i++) {
-            const float *dyi = dy + (size_t)i * out;
-            for (int j = 0; j < out; j++) db[j] += dyi[j];
-        }
-    }
+    if (db) dense_bias_backward(db, dy, B, out);
     // dx (B, in) = dy (B, out) . W (out, in)
     if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
 }

@@ -16,6 +16,8 @@ void dense_forward(float *y, const float *x, const float *W, const float *b, int
 // dense: dx = dy W, dW = dy^T x, db = sum_rows dy   (dx and db may be NULL: first layer, no bias)
 void dense_backward(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W, int B,
                     int in, int out);
+// db (out) = sum_rows dy (B, out), rows in order
+void dense_bias_backward(float *db, const float *dy, int B, int out);
 
 // sigmoid: y = 1 / (1 + exp(-x));  backward dx = dy * y * (1 - y)
 // The forward pass uses a polynomial exp (see layers.c), in AVX2 where the CPU has it, else portable code that

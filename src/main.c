@@ -32,7 +32,7 @@ static const char *USAGE =
     "       bnlab plot DIR                                  PNG plots of a run or comparison directory\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
-    "       bnlab bench [--steps N]                         training speed vs the GEMM-only bound (scripts/bench)\n"
+    "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed vs the GEMM-only bound\n"
     "\n"
     "  --set PATH=VALUE  override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
     "                    --set model.layers[1].rate=0.2 (VALUE is JSON, or a bare string; null removes the\n"
@@ -412,21 +412,52 @@ static int cmd_compare(const cli_t *c, const char *argv0) {
     return 0;
 }
 
-// One line per case: batch, BN, threads, bnlab us/step and examples/s, the GEMM-only bound, their ratio.
-static int cmd_bench(const cli_t *c, const char *data_dir) {
+// Does a filter word (KEY=VALUE: batch=60, bn=on|off, threads=1, input=dense|sparse) admit this case?
+static int bench_admits(const char *const *words, int n, int batch, int bn, int threads, int sparse) {
+    char b[16], t[16];
+    snprintf(b, sizeof b, "batch=%d", batch), snprintf(t, sizeof t, "threads=%d", threads);
+    const char *keys[4] = {b, bn ? "bn=on" : "bn=off", t, sparse ? "input=sparse" : "input=dense"};
+    for (int i = 0; i < n; i++) {
+        size_t klen = strcspn(words[i], "=");
+        for (int k = 0; k < 4; k++)
+            if (!strncmp(words[i], keys[k], klen + 1) && strcmp(words[i], keys[k])) return 0;
+    }
+    return 1;
+}
+
+// One line per case: batch, BN, threads, input, bnlab us/step and examples/s, the GEMM-only bound, their ratio.
+// A positional word without '=' is the data directory (default: the shipped MNIST subset).
+static int cmd_bench(const cli_t *c) {
     int steps = c->steps ? c->steps : 300;
-    printf("%6s %4s %7s %12s %12s %12s %8s %10s\n", "batch", "bn", "threads", "us/step", "examples/s", "gemm us/step",
-           "ratio", "peak RSS");
+    static const char *const known[4] = {"batch=", "bn=", "threads=", "input="};
+    const char *data_dir = BNLAB_SOURCE_ROOT "/datasets/mnist-subset";
+    for (int i = 0; i < c->n_pos; i++) {
+        int ok = 0;
+        if (!strchr(c->pos[i], '=')) {
+            data_dir = c->pos[i];
+            continue;
+        }
+        for (int k = 0; k < 4; k++) ok |= !strncmp(c->pos[i], known[k], strlen(known[k]));
+        if (!ok) return usage_error("bench: unknown filter '%s' (expected batch=N, bn=on|off, threads=N, input=dense|sparse)", c->pos[i]);
+    }
+    printf("%6s %4s %7s %6s %12s %12s %12s %8s %10s\n", "batch", "bn", "threads", "input", "us/step", "examples/s",
+           "gemm us/step", "ratio", "peak RSS");
     const int batches[2] = {60, 256};
+    int ran = 0;
     for (int bi = 0; bi < 2; bi++)
         for (int bn = 1; bn >= 0; bn--)
-            for (int th = 1; th <= 2; th++) {
-                bench_result_t r;
-                if (bench_case(&r, data_dir, batches[bi], bn, th, steps, 5) != 0) return die();
-                printf("%6d %4s %7d %12.1f %12.0f %12.1f %8.2f %7.1f MB\n", r.batch, r.bn ? "on" : "off", r.threads,
-                       r.us_step, r.examples_s, r.us_gemm, r.us_gemm / r.us_step, r.peak_rss_kb / 1024.0);
-                fflush(stdout);
-            }
+            for (int th = 1; th <= 2; th++)
+                for (int sp = 0; sp <= 1; sp++) {
+                    if (!bench_admits(c->pos, c->n_pos, batches[bi], bn, th, sp)) continue;  // ignores the data dir
+                    bench_result_t r;
+                    if (bench_case(&r, data_dir, batches[bi], bn, th, sp, steps, 5) != 0) return die();
+                    printf("%6d %4s %7d %6s %12.1f %12.0f %12.1f %8.2f %7.1f MB\n", r.batch, r.bn ? "on" : "off",
+                           r.threads, r.sparse ? "sparse" : "dense", r.us_step, r.examples_s, r.us_gemm,
+                           r.us_gemm / r.us_step, r.peak_rss_kb / 1024.0);
+                    fflush(stdout);
+                    ran++;
+                }
+    if (!ran) return usage_error("bench: no case matches the filters%s", "");
     // Loading: the largest gzip'd IDX at hand (full Fashion-MNIST when installed) against zcat.
     const char *fashion = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
     char subset[BN_PATH_MAX];
@@ -489,10 +520,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "plot")) return cmd_plot(&c);
     if (!strcmp(cmd, "sweep")) return cmd_sweep(&c, argv[0]);
     if (!strcmp(cmd, "eval")) return cmd_eval(&c);
-    if (!strcmp(cmd, "bench")) {
-        const char *root = c.n_pos ? c.pos[0] : BNLAB_SOURCE_ROOT "/datasets/mnist-subset";
-        return cmd_bench(&c, root);
-    }
+    if (!strcmp(cmd, "bench")) return cmd_bench(&c);
     if (!strcmp(cmd, "predict")) return cmd_predict(&c);
     return usage_error("unknown command '%s'", cmd);
 }

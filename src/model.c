@@ -30,7 +30,7 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
     if (max_batch < 1) return bn_fail("model: batch size must be positive");
     layer_t *L = xcalloc((size_t)n_layers, sizeof(layer_t), "layers");
     // Pass 1: shapes and sizes.
-    size_t n_w = 0, n_rest = 0, n_state = 0, n_act = 0;
+    size_t n_w = 0, n_rest = 0, n_state = 0, n_act = 0, n_idx = 0;
     int width = in_dim;
     for (int i = 0; i < n_layers; i++) {
         L[i].spec = specs[i];
@@ -44,6 +44,10 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
             width = specs[i].units;
             n_w += (size_t)L[i].in * width;
             if (specs[i].bias) n_rest += (size_t)width;
+            if (specs[i].sparse_input) {
+                n_act += sparse_batch_floats(max_batch, L[i].in);
+                n_idx += sparse_batch_ints(max_batch, L[i].in);
+            }
         } else if (specs[i].kind == LAYER_BATCHNORM) {
             n_rest += 2 * (size_t)width;
             n_state += 2 * (size_t)width;
@@ -63,7 +67,7 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
                        n_layers - 1, width, classes);
     }
     n_act += (size_t)max_batch * classes;  // probs
-    if (n_w + n_rest > MODEL_MAX_FLOATS || n_act > MODEL_MAX_FLOATS) {
+    if (n_w + n_rest > MODEL_MAX_FLOATS || n_act > MODEL_MAX_FLOATS || n_idx > MODEL_MAX_FLOATS) {
         free(L);
         return bn_fail("model: %zu parameters and %zu activation values exceed the limit of %zu floats",
                        n_w + n_rest, n_act, MODEL_MAX_FLOATS);
@@ -80,11 +84,12 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
     m->grads = xcalloc(m->n_params, sizeof(float), "gradients");
     m->state = xcalloc(n_state, sizeof(float), "BN running statistics");
     m->arena = xcalloc(n_act, sizeof(float), "activations");
+    m->iarena = n_idx ? xcalloc(n_idx, sizeof(int32_t), "sparse input indices") : NULL;
     int widest = in_dim;
     for (int i = 0; i < n_layers; i++) widest = L[i].out > widest ? L[i].out : widest;
     m->scratch = xcalloc(2 * (size_t)widest, sizeof(double), "accumulators");
     // Pass 2: carve. Weights in [0, n_w), then biases/gamma/beta in layer order.
-    size_t pw = 0, pr = n_w, ps = 0, pa = 0;
+    size_t pw = 0, pr = n_w, ps = 0, pa = 0, pi = 0;
 #define CARVE(base, off, n) ((base) + (((off) += (n)) - (n)))
     for (int i = 0; i < n_layers; i++) {
         layer_t *l = &L[i];
@@ -97,6 +102,9 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
                 l->db = m->grads + pr;
                 l->b = CARVE(m->params, pr, F);
             }
+            if (l->spec.sparse_input)
+                sparse_batch_carve(&l->sp, CARVE(m->iarena, pi, sparse_batch_ints(max_batch, l->in)),
+                                   CARVE(m->arena, pa, sparse_batch_floats(max_batch, l->in)), max_batch, l->in);
         } else if (l->spec.kind == LAYER_BATCHNORM) {
             l->dgamma = m->grads + pr;
             l->gamma = CARVE(m->params, pr, F);
@@ -128,6 +136,7 @@ void model_free(model_t *m) {
     free(m->grads);
     free(m->state);
     free(m->arena);
+    free(m->iarena);
     free(m->scratch);
     memset(m, 0, sizeof *m);
 }
@@ -144,7 +153,26 @@ int layer_params(const layer_t *l, float *t[2], size_t n[2]) {
     return k;
 }
 
-static void init_dense(float *W, int in, int out, const init_spec_t *s, rng_t *r) {
+// to_file: (in, out) -> (out, in) for sparse-input weights; from_file the reverse; a plain copy elsewhere.
+static void params_convert(const model_t *m, float *dst, const float *src, int to_file) {
+    memcpy(dst, src, sizeof(float) * m->n_params);
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer_t *l = &m->layers[i];
+        if (l->spec.kind != LAYER_DENSE || !l->spec.sparse_input) continue;
+        size_t off = (size_t)(l->W - m->params), in = (size_t)l->in, out = (size_t)l->out;
+        for (size_t o = 0; o < out; o++)
+            for (size_t k = 0; k < in; k++) {
+                size_t file = o * in + k, mem = k * out + o;
+                dst[off + (to_file ? file : mem)] = src[off + (to_file ? mem : file)];
+            }
+    }
+}
+
+void model_params_to_file(const model_t *m, float *dst, const float *src) { params_convert(m, dst, src, 1); }
+void model_params_from_file(const model_t *m, float *dst, const float *src) { params_convert(m, dst, src, 0); }
+
+// Draws in (out, in) order whatever the storage, so the option sparse_input does not change the initial weights.
+static void init_dense(float *W, int in, int out, int transposed, const init_spec_t *s, rng_t *r) {
     size_t n = (size_t)in * out;
     double std = 0.0, a = 0.0;
     int normal = 0;
@@ -156,7 +184,10 @@ static void init_dense(float *W, int in, int out, const init_spec_t *s, rng_t *r
     case INIT_HE_NORMAL: normal = 1, std = sqrt(2.0 / in); break;
     case INIT_HE_UNIFORM: a = sqrt(6.0 / in); break;
     }
-    for (size_t k = 0; k < n; k++) W[k] = (float)(normal ? std * rng_normal(r) : a * (2.0 * rng_uniform(r) - 1.0));
+    for (size_t k = 0; k < n; k++) {
+        float w = (float)(normal ? std * rng_normal(r) : a * (2.0 * rng_uniform(r) - 1.0));
+        W[transposed ? (k % (size_t)in) * out + k / (size_t)in : k] = w;
+    }
 }
 
 void model_init(model_t *m, uint64_t seed) {
@@ -165,7 +196,7 @@ void model_init(model_t *m, uint64_t seed) {
     for (int i = 0; i < m->n_layers; i++) {
         layer_t *l = &m->layers[i];
         if (l->spec.kind == LAYER_DENSE) {
-            init_dense(l->W, l->in, l->out, &l->spec.init, &r);
+            init_dense(l->W, l->in, l->out, l->spec.sparse_input, &l->spec.init, &r);
             if (l->b) memset(l->b, 0, sizeof(float) * l->out);
         } else if (l->spec.kind == LAYER_BATCHNORM) {
             for (int j = 0; j < l->out; j++) {
@@ -185,7 +216,10 @@ const float *model_forward(model_t *m, const float *x, int B, forward_mode_t mod
         layer_t *l = &m->layers[i];
         size_t n = (size_t)B * l->out;
         switch (l->spec.kind) {
-        case LAYER_DENSE: dense_forward(l->y, in, l->W, l->b, B, l->in, l->out); break;
+        case LAYER_DENSE:
+            if (l->spec.sparse_input) sparse_dense_forward(l->y, &l->sp, in, l->W, l->b, B, l->in, l->out);
+            else dense_forward(l->y, in, l->W, l->b, B, l->in, l->out);
+            break;
         case LAYER_BATCHNORM: {
             float eps = (float)l->spec.eps;
             if (train) {
@@ -239,7 +273,10 @@ void model_backward(model_t *m, const float *x, int B) {
         float *din = i > 0 ? m->layers[i - 1].dy : NULL;  // no gradient for the data
         size_t n = (size_t)B * l->out;
         switch (l->spec.kind) {
-        case LAYER_DENSE: dense_backward(din, l->dW, l->db, l->dy, in, l->W, B, l->in, l->out); break;
+        case LAYER_DENSE:
+            if (l->spec.sparse_input) sparse_dense_backward(din, l->dW, l->db, &l->sp, l->dy, l->W, B, l->in, l->out);
+            else dense_backward(din, l->dW, l->db, l->dy, in, l->W, B, l->in, l->out);
+            break;
         case LAYER_BATCHNORM: {
             // dgamma/dbeta are needed even when din is not; BN on the raw input is allowed.
             float *dx = din ? din : l->xhat;  // xhat is dead after this call: safe scratch for an unused dx

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "rng.h"
+#include "sparse.h"
 
 typedef enum {
     LAYER_DENSE, LAYER_BATCHNORM, LAYER_SIGMOID, LAYER_RELU, LAYER_TANH, LAYER_DROPOUT, LAYER_NOISE
@@ -35,6 +36,7 @@ typedef struct {
     layer_kind_t kind;
     int units;            // dense: output features
     int bias;             // dense: 1 = with bias (drop it before BN: beta replaces it)
+    int sparse_input;     // dense: 1 = skip zero inputs (sparse.h); W then stored transposed, (in, out)
     init_spec_t init;     // dense
     double rate;          // dropout: probability of dropping a unit, in [0, 1)
     double eps;           // batchnorm: inside the square root
@@ -45,7 +47,9 @@ typedef struct {
 typedef struct {
     layer_spec_t spec;
     int in, out;                          // features in and out
-    float *W, *b, *dW, *db;               // dense: (out, in), (out) or NULL; gradients alike
+    float *W, *b, *dW, *db;               // dense: (out, in) — (in, out) if spec.sparse_input —, (out) or NULL;
+                                          // gradients alike
+    sparse_batch_t sp;                    // dense with spec.sparse_input: the batch's nonzeros
     float *gamma, *beta, *dgamma, *dbeta; // batchnorm: (out) each
     float *rmean, *rvar;                  // batchnorm: running statistics (out)
     float *mean, *var, *invstd;           // batchnorm: last training batch's statistics (out)
@@ -68,6 +72,7 @@ typedef struct {
     float *probs;           // (max_batch, classes) softmax output
     double *scratch;        // (2 * widest layer) per-feature accumulators, used within one call at a time
     float *arena;           // backing store of all per-example buffers
+    int32_t *iarena;        // backing store of index buffers (sparse-input layers), or NULL
 } model_t;
 
 // The random streams a training forward pass draws from (dropout masks, shift noise).
@@ -84,6 +89,11 @@ void model_free(model_t *m);
 // pointers into the parameter block and their lengths. Returns how many (0..2). The one place that knows which
 // layers own which parameters, for checkpoints, ICS and divergence reports alike.
 int layer_params(const layer_t *l, float *t[2], size_t n[2]);
+// Copies a parameter-layout block (parameters, gradients or momentum buffers) between the model's storage and
+// the file layout of checkpoints (every dense W as torch's (out, in)): the sparse-input layers' transposed weights
+// are transposed, everything else copied. dst and src must not overlap.
+void model_params_to_file(const model_t *m, float *dst, const float *src);
+void model_params_from_file(const model_t *m, float *dst, const float *src);
 // Fills parameters from the init stream of seed: dense W by its init, b = 0, gamma = 1, beta = 0,
 // running mean 0 and variance 1 (as torch). Dense layers draw in order, so a BN and a no-BN model with
 // the same dense shapes start from the same weights.

@@ -13,6 +13,7 @@
 #include "layers.h"
 #include "model.h"
 #include "rng.h"
+#include "sparse.h"
 
 static rng_t R;
 
@@ -107,6 +108,70 @@ static void test_dense(int bias) {
     GRADCHECK("dense dW", dense_loss, &c, c.W, dW, nw, 1e-2);
     if (bias) GRADCHECK("dense db", dense_loss, &c, c.b, db, (size_t)c.out, 1e-2);
     free(c.x), free(c.W), free(c.b), free(c.y), free(c.r), free(dx), free(dW), free(db);
+}
+
+// ------------------------------------------------------------------------------- sparse-input dense
+// The layer that skips zero inputs (sparse.h) stores WT (in, out). Checked three ways: against dense_forward on the
+// transposed weights (equal up to the rounding of two summation orders), by central differences, and its list of
+// nonzeros against a direct count (-0.0 skipped, NaN kept and propagated), AVX2 and portable lists alike.
+typedef struct { int B, in, out; float *x, *WT, *b, *y, *r; sparse_batch_t s; } sparse_ctx;
+static double sparse_loss(void *p, double *abs_sum) {
+    sparse_ctx *c = p;
+    sparse_dense_forward(c->y, &c->s, c->x, c->WT, c->b, c->B, c->in, c->out);
+    return dot_r(c->r, c->y, (size_t)c->B * c->out, abs_sum);
+}
+static void test_sparse_dense(int B, int in, int out, int bias) {
+    sparse_ctx c = {.B = B, .in = in, .out = out};
+    size_t nx = (size_t)B * in, nw = (size_t)in * out, ny = (size_t)B * out;
+    c.x = malloc(4 * nx), c.WT = malloc(4 * nw), c.b = bias ? malloc(4 * out) : NULL, c.y = malloc(4 * ny),
+    c.r = malloc(4 * ny);
+    int32_t *ints = malloc(sizeof(int32_t) * sparse_batch_ints(B, in));
+    float *floats = malloc(sizeof(float) * sparse_batch_floats(B, in));
+    sparse_batch_carve(&c.s, ints, floats, B, in);
+    float *W = malloc(4 * nw), *yd = malloc(4 * ny), *dx = malloc(4 * nx), *dWT = malloc(4 * nw),
+          *db = bias ? malloc(4 * out) : NULL;
+    fill_normal(c.x, nx, 1), fill_normal(c.WT, nw, 0.5), fill_normal(c.r, ny, 1);
+    if (bias) fill_normal(c.b, out, 0.5);
+    int nonzeros = 0;
+    for (size_t i = 0; i < nx; i++) {  // about 70 % zeros, one of them -0.0
+        if (rng_uniform(&R) < 0.7) c.x[i] = i == 1 ? -0.0f : 0.0f;
+        nonzeros += c.x[i] != 0.0f;
+    }
+    for (int k = 0; k < in; k++)
+        for (int o = 0; o < out; o++) W[(size_t)o * in + k] = c.WT[(size_t)k * out + o];
+    sparse_dense_forward(c.y, &c.s, c.x, c.WT, c.b, B, in, out);
+    dense_forward(yd, c.x, W, c.b, B, in, out);
+    CHECK(c.s.row_ptr[B] == nonzeros, "sparse %dx%d->%d: %d nonzeros listed, %d in x", B, in, out, c.s.row_ptr[B],
+          nonzeros);
+    int far = 0;
+    for (int i = 0; i < B; i++)
+        for (int o = 0; o < out; o++) {
+            double mag = bias ? fabs(c.b[o]) : 0.0;  // the sum of |terms|: each order rounds within in * 2^-24 of it
+            for (int k = 0; k < in; k++) mag += fabs((double)c.x[(size_t)i * in + k] * W[(size_t)o * in + k]);
+            double d = fabs((double)c.y[(size_t)i * out + o] - yd[(size_t)i * out + o]);
+            far += d > 2.0 * (in + 1) * 5.96e-8 * mag;
+        }
+    CHECK(far == 0, "sparse %dx%d->%d: %d outputs differ from the dense layer beyond rounding", B, in, out, far);
+    sparse_dense_backward(dx, dWT, db, &c.s, c.r, c.WT, B, in, out);
+    GRADCHECK("sparse dense dx", sparse_loss, &c, c.x, dx, nx, 1e-2);
+    GRADCHECK("sparse dense dWT", sparse_loss, &c, c.WT, dWT, nw, 1e-2);
+    if (bias) GRADCHECK("sparse dense db", sparse_loss, &c, c.b, db, (size_t)out, 1e-2);
+    // A NaN input is not skipped: it reaches every output of its example.
+    c.x[0] = NAN;
+    sparse_dense_forward(c.y, &c.s, c.x, c.WT, c.b, B, in, out);
+    int nan_out = 0;
+    for (int o = 0; o < out; o++) nan_out += isnan(c.y[o]);
+    CHECK(nan_out == out, "sparse: a NaN input reached %d of %d outputs", nan_out, out);
+    // Both ways of listing nonzeros give the same list (a row whose length is not a multiple of 8, with NaN, -0.0).
+    int32_t col[2][64];
+    float val[2][64];
+    int32_t n[2];
+    for (int p = 0; p < 2; p++) n[p] = sparse_compress(col[p], val[p], c.x, in < 64 ? in : 64, p);
+    CHECK(n[0] == n[1] && !memcmp(col[0], col[1], sizeof(int32_t) * n[0]) &&
+              !memcmp(val[0], val[1], sizeof(float) * n[0]),
+          "sparse: the AVX2 and portable lists of nonzeros differ (%d vs %d entries)", n[0], n[1]);
+    free(c.x), free(c.WT), free(c.b), free(c.y), free(c.r), free(ints), free(floats), free(W), free(yd), free(dx),
+        free(dWT), free(db);
 }
 
 // ------------------------------------------------------------------------------------ element-wise
@@ -345,6 +410,13 @@ int main(void) {
     rng_seed(&R, 12345, 0);
     test_dense(1);
     test_dense(0);
+    // Output widths that reach every tile shape: 100 = 12 vectors + 4, 13 = 8 + 4 + 1, 4, 3 and 1 one by one;
+    // input widths that leave a tail after blocks of 8.
+    test_sparse_dense(5, 21, 13, 1);
+    test_sparse_dense(3, 37, 100, 0);
+    test_sparse_dense(4, 9, 4, 1);
+    test_sparse_dense(6, 70, 3, 0);
+    test_sparse_dense(2, 8, 1, 1);
     test_sigmoid_accuracy();
     test_elementwise(0, "sigmoid dx");
     test_elementwise(1, "relu dx");
