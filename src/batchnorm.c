@@ -1,17 +1,22 @@
 #include "batchnorm.h"
 
+#include "sigmoid_inline.h"
+
 #include <math.h>
 #include <stddef.h>
 
 // target_clones: an AVX2 copy (4 doubles per instruction) chosen at load time where the CPU has it. No contraction
 // under -std=c11, so both copies perform the same IEEE operations: the same bits on every CPU.
 #if defined(__x86_64__) && defined(__GNUC__)
-#define BN_CLONES __attribute__((target_clones("avx2", "default")))
+#define BN_CLONES SIGMOID_CALLER __attribute__((target_clones("avx2", "default")))
 #else
-#define BN_CLONES
+#define BN_CLONES SIGMOID_CALLER
 #endif
+#define INLINE SIGMOID_CALLER __attribute__((always_inline)) static inline
 
-BN_CLONES void batchnorm_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, const float *x,
+// Algorithm 1, and with s != NULL the sigmoid of the result in the same pass (s = sigmoid(y)): the fused pass of
+// a BN -> sigmoid pair. Inlined into each wrapper, where s is a constant NULL or not.
+INLINE void bn_forward_train(float *s, float *y, float *xhat, float *mean, float *var, float *invstd, const float *x,
                              const float *gamma, const float *beta, int B, int F, float eps, double *acc) {
     // Row-wise passes (contiguous, vectorizable) with per-feature double accumulators; each feature still sums
     // its rows in order, so the result is the same as a column-by-column loop. Two passes: the one-pass
@@ -45,7 +50,22 @@ BN_CLONES void batchnorm_forward_train(float *y, float *xhat, float *mean, float
             xh[j] = h;
             yi[j] = gamma[j] * h + beta[j];
         }
+        // The row's sigmoid while the row is in L1 (its own loop: mixed with the double arithmetic above, GCC
+        // would not vectorize the polynomial).
+        if (s)
+            for (int j = 0; j < F; j++) s[(size_t)i * F + j] = sigmoid_one(yi[j]);
     }
+}
+
+BN_CLONES void batchnorm_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, const float *x,
+                                       const float *gamma, const float *beta, int B, int F, float eps, double *acc) {
+    bn_forward_train(NULL, y, xhat, mean, var, invstd, x, gamma, beta, B, F, eps, acc);
+}
+
+BN_CLONES void batchnorm_sigmoid_forward_train(float *s, float *y, float *xhat, float *mean, float *var, float *invstd,
+                                               const float *x, const float *gamma, const float *beta, int B, int F,
+                                               float eps, double *acc) {
+    bn_forward_train(s, y, xhat, mean, var, invstd, x, gamma, beta, B, F, eps, acc);
 }
 
 void batchnorm_update_running(float *rmean, float *rvar, const float *mean, const float *var, int B, int F,
@@ -65,24 +85,49 @@ void batchnorm_fold(float *scale, float *shift, const float *gamma, const float 
     }
 }
 
-void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta, const float *rmean,
-                            const float *rvar, int B, int F, float eps) {
+INLINE void bn_forward_eval(float *s, float *y, const float *x, const float *gamma, const float *beta,
+                            const float *rmean, const float *rvar, int B, int F, float eps) {
     for (int i = 0; i < B; i++) {
         const float *xi = x + (size_t)i * F;
         float *yi = y + (size_t)i * F;
         for (int j = 0; j < F; j++) yi[j] = gamma[j] * ((xi[j] - rmean[j]) / sqrtf(rvar[j] + eps)) + beta[j];
+        if (s)
+            for (int j = 0; j < F; j++) s[(size_t)i * F + j] = sigmoid_one(yi[j]);
     }
 }
 
-BN_CLONES void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
-                        const float *gamma, const float *invstd, int B, int F, double *acc) {
+BN_CLONES void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta,
+                                      const float *rmean, const float *rvar, int B, int F, float eps) {
+    bn_forward_eval(NULL, y, x, gamma, beta, rmean, rvar, B, F, eps);
+}
+
+BN_CLONES void batchnorm_sigmoid_forward_eval(float *s, float *y, const float *x, const float *gamma,
+                                              const float *beta, const float *rmean, const float *rvar, int B, int F,
+                                              float eps) {
+    bn_forward_eval(s, y, x, gamma, beta, rmean, rvar, B, F, eps);
+}
+
+// Backward of Algorithm 1; with s != NULL, dy is first taken through the sigmoid that followed the BN layer:
+// dy <- ds * s * (1 - s), computed in the first pass and stored in g (the BN layer's own dy; the caller passes
+// dy = g) for the second.
+INLINE void bn_backward(float *dx, float *dgamma, float *dbeta, float *g, const float *ds, const float *s,
+                        const float *dy, const float *xhat, const float *gamma, const float *invstd, int B, int F,
+                        double *acc) {
     double *sdy = acc, *sdyx = acc + F;
     for (int j = 0; j < F; j++) sdy[j] = 0.0, sdyx[j] = 0.0;
     for (int i = 0; i < B; i++) {
         const float *dyi = dy + (size_t)i * F, *xhi = xhat + (size_t)i * F;
         for (int j = 0; j < F; j++) {
-            sdy[j] += dyi[j];
-            sdyx[j] += (double)dyi[j] * xhi[j];
+            float d;
+            if (s) {
+                size_t q = (size_t)i * F + j;
+                d = ds[q] * s[q] * (1.0f - s[q]);  // as sigmoid_backward, operation for operation
+                g[q] = d;
+            } else {
+                d = dyi[j];
+            }
+            sdy[j] += d;
+            sdyx[j] += (double)d * xhi[j];
         }
     }
     for (int j = 0; j < F; j++) dgamma[j] = (float)sdyx[j], dbeta[j] = (float)sdy[j];
@@ -96,4 +141,15 @@ BN_CLONES void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const 
             dxi[j] = (float)(c * (B * (double)dyi[j] - sdy[j] - xhi[j] * sdyx[j]));
         }
     }
+}
+
+BN_CLONES void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
+                                  const float *gamma, const float *invstd, int B, int F, double *acc) {
+    bn_backward(dx, dgamma, dbeta, NULL, NULL, NULL, dy, xhat, gamma, invstd, B, F, acc);
+}
+
+BN_CLONES void batchnorm_sigmoid_backward(float *dx, float *dgamma, float *dbeta, float *g, const float *ds,
+                                          const float *s, const float *xhat, const float *gamma, const float *invstd,
+                                          int B, int F, double *acc) {
+    bn_backward(dx, dgamma, dbeta, g, ds, s, g, xhat, gamma, invstd, B, F, acc);
 }

@@ -15,6 +15,11 @@
 // acc is (2F) double scratch.
 void batchnorm_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, const float *x,
                              const float *gamma, const float *beta, int B, int F, float eps, double *acc);
+// The same and, in the same pass, s (B, F) = sigmoid(y): a BN layer and the sigmoid after it as one pass over the
+// batch instead of two. Every value is computed as by the two functions one after the other (same bits).
+void batchnorm_sigmoid_forward_train(float *s, float *y, float *xhat, float *mean, float *var, float *invstd,
+                                     const float *x, const float *gamma, const float *beta, int B, int F, float eps,
+                                     double *acc);
 // Running statistics update: rmean += m (mean - rmean); rvar += m (var * B/(B-1) - rvar).
 void batchnorm_update_running(float *rmean, float *rvar, const float *mean, const float *var, int B, int F,
                               float momentum);
@@ -24,6 +29,9 @@ void batchnorm_fold(float *scale, float *shift, const float *gamma, const float 
                     const float *rvar, int F, float eps);
 void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta, const float *rmean,
                             const float *rvar, int B, int F, float eps);
+// The same and s (B, F) = sigmoid(y) in the same pass.
+void batchnorm_sigmoid_forward_eval(float *s, float *y, const float *x, const float *gamma, const float *beta,
+                                    const float *rmean, const float *rvar, int B, int F, float eps);
 // Backward of Algorithm 1 (paper §3, the chain rule through mu and var), per feature:
 //   dxhat = dy * gamma
 //   dx = invstd / B * (B * dxhat - sum_i dxhat_i - xhat * sum_i dxhat_i xhat_i)
@@ -32,5 +40,10 @@ void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const 
 // acc is (2F) double scratch.
 void batchnorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
                         const float *gamma, const float *invstd, int B, int F, double *acc);
+// Backward through a sigmoid and the BN layer before it, given ds (B, F) = dLoss/ds and the sigmoid's output s:
+// g (B, F) = ds * s * (1 - s) (dLoss/dy of the BN layer, written) in the first of BN's two passes, then as above.
+void batchnorm_sigmoid_backward(float *dx, float *dgamma, float *dbeta, float *g, const float *ds, const float *s,
+                                const float *xhat, const float *gamma, const float *invstd, int B, int F,
+                                double *acc);
 
 #endif

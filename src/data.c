@@ -355,25 +355,22 @@ static void gather_one(const dataset_t *ds, const preprocess_t *pp, uint32_t src
     }
 }
 
-// How many examples ahead dataset_gather prefetches: the shuffled order makes every example a cache miss that
-// the hardware prefetcher cannot predict, and one conversion is far shorter than a trip to memory.
-#define GATHER_PREFETCH_AHEAD 4
-
-static void prefetch_example(const dataset_t *ds, uint32_t src) {
+void dataset_prefetch(const dataset_t *ds, const uint32_t *idx, int n) {
 #if defined(__GNUC__)
-    const char *p = ds->u8 ? (const char *)(ds->u8 + (size_t)src * ds->dim) : (const char *)(ds->f32 + (size_t)src * ds->dim);
     size_t bytes = (size_t)ds->dim * (ds->u8 ? 1 : sizeof(float));
-    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+    for (int i = 0; i < n; i++) {
+        const char *p = ds->u8 ? (const char *)(ds->u8 + (size_t)idx[i] * ds->dim)
+                               : (const char *)(ds->f32 + (size_t)idx[i] * ds->dim);
+        for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+    }
 #else
-    (void)ds, (void)src;
+    (void)ds, (void)idx, (void)n;
 #endif
 }
 
 void dataset_gather(const dataset_t *ds, const preprocess_t *pp, const uint32_t *idx, int n, float *x,
                     int32_t *y) {
-    for (int i = 0; i < n && i < GATHER_PREFETCH_AHEAD; i++) prefetch_example(ds, idx[i]);
     for (int i = 0; i < n; i++) {
-        if (i + GATHER_PREFETCH_AHEAD < n) prefetch_example(ds, idx[i + GATHER_PREFETCH_AHEAD]);
         gather_one(ds, pp, idx[i], x + (size_t)i * ds->dim);
         if (y) y[i] = ds->labels[idx[i]];
     }

@@ -46,6 +46,9 @@ void preprocess_free(preprocess_t *pp);
 // Gathers examples idx[0..n) into x (n, dim) as preprocessed floats and their labels into y (n; may be NULL).
 void dataset_gather(const dataset_t *ds, const preprocess_t *pp, const uint32_t *idx, int n, float *x,
                     int32_t *y);
+// Asks the CPU to start loading examples idx[0..n) into cache (a hint; no effect on results): the trainer names
+// the next batch while the current one computes, since a shuffled order defeats the hardware prefetcher.
+void dataset_prefetch(const dataset_t *ds, const uint32_t *idx, int n);
 // Same for the contiguous range [start, start + n).
 void dataset_gather_range(const dataset_t *ds, const preprocess_t *pp, uint32_t start, int n, float *x,
                           int32_t *y);

@@ -1,4 +1,5 @@
 #include "layers.h"
+#include "sigmoid_inline.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -31,44 +32,13 @@ void dense_backward(float *dx, float *dW, float *db, const float *dy, const floa
     if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
 }
 
-// sigmoid(x) = 1 / (1 + exp(-x)) with exp by range reduction and a polynomial: exp(v) = 2^k exp(r),
-// k = round(v / ln 2), r = v - k ln 2 (ln 2 in two parts, so k ln 2 is exact), exp(r) by the degree-6 minimax
-// polynomial of Cephes' expf (relative error ~1e-7), 2^k written into the exponent bits; v clamped to
-// [-87, 88], where 2^k stays normal. Against expf in double: max abs error 9e-8 (tests/test_gradcheck.c).
-// Branch-free, so it vectorizes; plain IEEE operations (no contraction under -std=c11), so the AVX2 and the
-// portable build give bit-identical results — and so does every CPU, unlike glibc's per-CPU expf variants.
-// Same optimize attribute as its callers (GCC does not inline across different ones), and always inlined: a
-// call inside the loop would stop it from vectorizing.
-__attribute__((optimize("no-trapping-math"), always_inline)) static inline float sigmoid_one(float x) {
-    float v = -x;
-    v = v > -87.0f ? v : -87.0f;
-    v = v < 88.0f ? v : 88.0f;
-    // k = round(v / ln 2) by the 1.5 * 2^23 trick (exact for |v / ln 2| < 2^22, round-to-nearest mode)
-    float kf = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    int k = (int)kf;
-    float r = v - kf * 0.693359375f;
-    r = r - kf * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = (k + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return 1.0f / (1.0f + p * scale);
-}
-
-// no-trapping-math lets GCC turn the clamp's selects into vector code; it allows no reassociation.
-__attribute__((optimize("no-trapping-math"))) void sigmoid_forward_portable(float *restrict y, const float *restrict x,
+SIGMOID_CALLER void sigmoid_forward_portable(float *restrict y, const float *restrict x,
                                                                             size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = sigmoid_one(x[i]);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2,fma"), optimize("no-trapping-math"))) static void
+SIGMOID_CALLER __attribute__((target("avx2,fma"))) static void
 sigmoid_forward_avx2(float *restrict y, const float *restrict x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = sigmoid_one(x[i]);
 }
@@ -84,6 +54,26 @@ void sigmoid_forward(float *y, const float *x, size_t n) {
     }
 #endif
     sigmoid_forward_portable(y, x, n);
+}
+
+SIGMOID_CALLER void bias_sigmoid_forward(float *restrict s, float *restrict y, const float *restrict b, int B, int F) {
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) {
+            size_t q = (size_t)i * F + j;
+            y[q] += b[j];
+            s[q] = sigmoid_one(y[q]);
+        }
+}
+
+void sigmoid_bias_backward(float *restrict g, float *restrict db, const float *restrict ds, const float *restrict s,
+                           int B, int F) {
+    for (int j = 0; j < F; j++) db[j] = 0.0f;
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) {
+            size_t q = (size_t)i * F + j;
+            g[q] = ds[q] * s[q] * (1.0f - s[q]);
+            db[j] += g[q];
+        }
 }
 
 void sigmoid_backward(float *dx, const float *dy, const float *y, size_t n) {

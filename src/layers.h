@@ -25,6 +25,12 @@ void dense_bias_backward(float *db, const float *dy, int B, int out);
 void sigmoid_forward(float *y, const float *x, size_t n);
 void sigmoid_forward_portable(float *restrict y, const float *restrict x, size_t n);
 void sigmoid_backward(float *dx, const float *dy, const float *y, size_t n);
+// A dense layer's bias and the sigmoid after it in one pass: y (B, F) += b, s = sigmoid(y) (dense_forward then ran
+// without b). Backward likewise: g = ds * s * (1 - s) (the dense layer's dy), db = sum_rows g. Same bits as the
+// separate passes.
+void bias_sigmoid_forward(float *restrict s, float *restrict y, const float *restrict b, int B, int F);
+void sigmoid_bias_backward(float *restrict g, float *restrict db, const float *restrict ds, const float *restrict s,
+                           int B, int F);
 // relu: y = max(x, 0);  backward dx = dy * [y > 0]
 void relu_forward(float *y, const float *x, size_t n);
 void relu_backward(float *dx, const float *dy, const float *y, size_t n);

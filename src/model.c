@@ -208,27 +208,47 @@ void model_init(model_t *m, uint64_t seed) {
     m->bn_batches = 0;
 }
 
+// The layer after i when it is a sigmoid: BN and biased dense layers apply it in their own last pass (fused, as
+// the speed issue asks; every value is the same as with separate passes).
+static layer_t *next_sigmoid(model_t *m, int i) {
+    return i + 1 < m->n_layers && m->layers[i + 1].spec.kind == LAYER_SIGMOID ? &m->layers[i + 1] : NULL;
+}
+
 const float *model_forward(model_t *m, const float *x, int B, forward_mode_t mode, train_rng_t *r) {
     const int train = mode != MODE_EVAL;
     if (mode == MODE_TRAIN) m->bn_batches++;
     const float *in = x;
     for (int i = 0; i < m->n_layers; i++) {
-        layer_t *l = &m->layers[i];
+        layer_t *l = &m->layers[i], *act = next_sigmoid(m, i);
         size_t n = (size_t)B * l->out;
         switch (l->spec.kind) {
         case LAYER_DENSE:
-            if (l->spec.sparse_input) sparse_dense_forward(l->y, &l->sp, in, l->W, l->b, B, l->in, l->out);
-            else dense_forward(l->y, in, l->W, l->b, B, l->in, l->out);
+            if (l->spec.sparse_input) {  // adds its bias itself
+                sparse_dense_forward(l->y, &l->sp, in, l->W, l->b, B, l->in, l->out);
+                act = NULL;
+            } else if (act && l->b) {
+                dense_forward(l->y, in, l->W, NULL, B, l->in, l->out);
+                bias_sigmoid_forward(act->y, l->y, l->b, B, l->out);
+            } else {
+                dense_forward(l->y, in, l->W, l->b, B, l->in, l->out);
+                act = NULL;
+            }
             break;
         case LAYER_BATCHNORM: {
             float eps = (float)l->spec.eps;
             if (train) {
-                batchnorm_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, in, l->gamma, l->beta, B,
-                                        l->out, eps, m->scratch);
+                if (act)
+                    batchnorm_sigmoid_forward_train(act->y, l->y, l->xhat, l->mean, l->var, l->invstd, in, l->gamma,
+                                                    l->beta, B, l->out, eps, m->scratch);
+                else
+                    batchnorm_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, in, l->gamma, l->beta, B,
+                                            l->out, eps, m->scratch);
                 if (mode == MODE_TRAIN) {
                     float mom = l->spec.cumulative ? 1.0f / (float)m->bn_batches : (float)l->spec.momentum;
                     batchnorm_update_running(l->rmean, l->rvar, l->mean, l->var, B, l->out, mom);
                 }
+            } else if (act) {
+                batchnorm_sigmoid_forward_eval(act->y, l->y, in, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
             } else {
                 batchnorm_forward_eval(l->y, in, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
             }
@@ -254,7 +274,9 @@ const float *model_forward(model_t *m, const float *x, int B, forward_mode_t mod
             }
             break;
         }
-        in = l->y;
+        if (l->spec.kind != LAYER_DENSE && l->spec.kind != LAYER_BATCHNORM) act = NULL;
+        if (act) i++;  // the sigmoid is done
+        in = act ? act->y : l->y;
     }
     return in;
 }
@@ -272,14 +294,31 @@ void model_backward(model_t *m, const float *x, int B) {
         const float *in = i > 0 ? m->layers[i - 1].y : x;
         float *din = i > 0 ? m->layers[i - 1].dy : NULL;  // no gradient for the data
         size_t n = (size_t)B * l->out;
+        // A sigmoid after a BN or biased dense layer: its backward runs inside theirs (mirror of model_forward).
+        layer_t *prev = l->spec.kind == LAYER_SIGMOID && i > 0 ? &m->layers[i - 1] : NULL;
+        if (prev && prev->spec.kind == LAYER_BATCHNORM) {
+            // dgamma/dbeta are needed even when the BN layer's dx is not (BN on the raw input): xhat is dead after
+            // this call, safe scratch for an unused dx.
+            float *dx = i > 1 ? m->layers[i - 2].dy : prev->xhat;
+            batchnorm_sigmoid_backward(dx, prev->dgamma, prev->dbeta, prev->dy, l->dy, l->y, prev->xhat, prev->gamma,
+                                       prev->invstd, B, prev->out, m->scratch);
+            i--;
+            continue;
+        }
+        if (prev && prev->spec.kind == LAYER_DENSE && prev->b && !prev->spec.sparse_input) {
+            sigmoid_bias_backward(prev->dy, prev->db, l->dy, l->y, B, prev->out);
+            dense_backward(i > 1 ? m->layers[i - 2].dy : NULL, prev->dW, NULL, prev->dy, i > 1 ? m->layers[i - 2].y : x,
+                           prev->W, B, prev->in, prev->out);
+            i--;
+            continue;
+        }
         switch (l->spec.kind) {
         case LAYER_DENSE:
             if (l->spec.sparse_input) sparse_dense_backward(din, l->dW, l->db, &l->sp, l->dy, l->W, B, l->in, l->out);
             else dense_backward(din, l->dW, l->db, l->dy, in, l->W, B, l->in, l->out);
             break;
         case LAYER_BATCHNORM: {
-            // dgamma/dbeta are needed even when din is not; BN on the raw input is allowed.
-            float *dx = din ? din : l->xhat;  // xhat is dead after this call: safe scratch for an unused dx
+            float *dx = din ? din : l->xhat;  // as above
             batchnorm_backward(dx, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, B, l->out, m->scratch);
             break;
         }

@@ -115,6 +115,8 @@ double trainer_step_grad(trainer_t *t, int *correct) {
     long in_epoch = t->prog.step % t->steps_per_epoch;
     if (in_epoch == 0) rng_shuffle(&t->shuffle_rng, t->order, t->train.n);  // a new epoch: reshuffle
     dataset_gather(&t->train, &t->pp, t->order + (size_t)in_epoch * B, B, t->x, t->y);
+    if (in_epoch + 1 < t->steps_per_epoch)  // the next batch, loading while this one computes
+        dataset_prefetch(&t->train, t->order + (size_t)(in_epoch + 1) * B, B);
     model_forward(&t->model, t->x, B, MODE_TRAIN, &t->train_rng);
     double loss = model_loss_backward_head(&t->model, t->y, B, correct);
     if (isfinite(loss)) model_backward(&t->model, t->x, B);

@@ -3,6 +3,7 @@
 
 #include "batchnorm.h"
 #include "check.h"
+#include "layers.h"
 #include "model.h"
 #include "rng.h"
 
@@ -141,10 +142,63 @@ static void test_cumulative_and_model(void) {
     model_free(&m);
 }
 
+// The fused passes (BN + sigmoid, bias + sigmoid, and their backward) compute every value as the separate passes
+// do: compared bit for bit, at the paper's width and at one that leaves vector remainders.
+static void test_fused_equals_separate(int B, int F) {
+    rng_t r;
+    rng_seed(&r, 11, 0);
+    size_t n = (size_t)B * F;
+    float *x = malloc(4 * n), *ds = malloc(4 * n), *g = malloc(4 * (size_t)F), *b = malloc(4 * (size_t)F);
+    float *y1 = malloc(4 * n), *y2 = malloc(4 * n), *s1 = malloc(4 * n), *s2 = malloc(4 * n), *xh1 = malloc(4 * n),
+          *xh2 = malloc(4 * n), *g1 = malloc(4 * n), *g2 = malloc(4 * n), *dx1 = malloc(4 * n), *dx2 = malloc(4 * n);
+    float st1[3 * 512], st2[3 * 512], dg1[512], dg2[512], db1[512], db2[512], rm[512], rv[512];
+    double acc[2 * 512];
+    for (size_t k = 0; k < n; k++) x[k] = (float)(2.0 * rng_normal(&r) - 1.0), ds[k] = (float)rng_normal(&r);
+    for (int j = 0; j < F; j++) {
+        g[j] = (float)(0.5 + rng_uniform(&r)), b[j] = (float)rng_normal(&r);
+        rm[j] = (float)rng_normal(&r), rv[j] = (float)(0.5 + rng_uniform(&r));
+    }
+    // training forward, then backward through the sigmoid and BN
+    batchnorm_forward_train(y1, xh1, st1, st1 + F, st1 + 2 * F, x, g, b, B, F, 1e-5f, acc);
+    sigmoid_forward(s1, y1, n);
+    batchnorm_sigmoid_forward_train(s2, y2, xh2, st2, st2 + F, st2 + 2 * F, x, g, b, B, F, 1e-5f, acc);
+    CHECK(!memcmp(y1, y2, 4 * n) && !memcmp(s1, s2, 4 * n) && !memcmp(xh1, xh2, 4 * n) &&
+              !memcmp(st1, st2, 4 * 3 * (size_t)F),
+          "fused BN + sigmoid forward (training) differs from the separate passes (%dx%d)", B, F);
+    sigmoid_backward(g1, ds, s1, n);
+    batchnorm_backward(dx1, dg1, db1, g1, xh1, g, st1 + 2 * F, B, F, acc);
+    batchnorm_sigmoid_backward(dx2, dg2, db2, g2, ds, s2, xh2, g, st2 + 2 * F, B, F, acc);
+    CHECK(!memcmp(g1, g2, 4 * n) && !memcmp(dx1, dx2, 4 * n) && !memcmp(dg1, dg2, 4 * (size_t)F) &&
+              !memcmp(db1, db2, 4 * (size_t)F),
+          "fused sigmoid + BN backward differs from the separate passes (%dx%d)", B, F);
+    // evaluation forward
+    batchnorm_forward_eval(y1, x, g, b, rm, rv, B, F, 1e-5f);
+    sigmoid_forward(s1, y1, n);
+    batchnorm_sigmoid_forward_eval(s2, y2, x, g, b, rm, rv, B, F, 1e-5f);
+    CHECK(!memcmp(y1, y2, 4 * n) && !memcmp(s1, s2, 4 * n),
+          "fused BN + sigmoid forward (evaluation) differs from the separate passes (%dx%d)", B, F);
+    // a dense layer's bias and a sigmoid
+    memcpy(y1, x, 4 * n), memcpy(y2, x, 4 * n);
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) y1[(size_t)i * F + j] += b[j];
+    sigmoid_forward(s1, y1, n);
+    bias_sigmoid_forward(s2, y2, b, B, F);
+    CHECK(!memcmp(y1, y2, 4 * n) && !memcmp(s1, s2, 4 * n), "fused bias + sigmoid differs (%dx%d)", B, F);
+    sigmoid_backward(g1, ds, s1, n);
+    dense_bias_backward(db1, g1, B, F);
+    sigmoid_bias_backward(g2, db2, ds, s2, B, F);
+    CHECK(!memcmp(g1, g2, 4 * n) && !memcmp(db1, db2, 4 * (size_t)F), "fused sigmoid + bias backward differs (%dx%d)",
+          B, F);
+    free(x), free(ds), free(g), free(b), free(y1), free(y2), free(s1), free(s2), free(xh1), free(xh2), free(g1),
+        free(g2), free(dx1), free(dx2);
+}
+
 int main(void) {
     test_worked_example();
     test_backward_identities();
     test_eval_folded();
     test_cumulative_and_model();
+    test_fused_equals_separate(60, 100);
+    test_fused_equals_separate(7, 13);
     return check_summary("batchnorm");
 }

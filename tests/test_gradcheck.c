@@ -335,23 +335,38 @@ static unsigned long long net_signature(void *p) {
         }
     return sig;
 }
-static void test_network(void) {
-    layer_spec_t s[] = {
-        {.kind = LAYER_DENSE, .units = 8, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}},
-        {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
-        {.kind = LAYER_NOISE},
-        {.kind = LAYER_SIGMOID},
-        {.kind = LAYER_DENSE, .units = 7, .bias = 0, .init = {.kind = INIT_HE_NORMAL}},
-        {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
-        {.kind = LAYER_TANH},
-        {.kind = LAYER_DROPOUT, .rate = 0.25},
-        {.kind = LAYER_DENSE, .units = 6, .bias = 1, .init = {.kind = INIT_NORMAL, .std = 0.5}},
-        {.kind = LAYER_RELU},
-        {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
-    };
+// Two networks: every layer kind with non-adjacent pairs, and one made of the pairs model_forward fuses (BN or a
+// biased dense layer followed by a sigmoid, BN straight on the input) plus a sparse-input layer with a bias.
+static const layer_spec_t NET_ALL_KINDS[] = {
+    {.kind = LAYER_DENSE, .units = 8, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}},
+    {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+    {.kind = LAYER_NOISE},
+    {.kind = LAYER_SIGMOID},
+    {.kind = LAYER_DENSE, .units = 7, .bias = 0, .init = {.kind = INIT_HE_NORMAL}},
+    {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+    {.kind = LAYER_TANH},
+    {.kind = LAYER_DROPOUT, .rate = 0.25},
+    {.kind = LAYER_DENSE, .units = 6, .bias = 1, .init = {.kind = INIT_NORMAL, .std = 0.5}},
+    {.kind = LAYER_RELU},
+    {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
+};
+static const layer_spec_t NET_FUSED[] = {
+    {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+    {.kind = LAYER_SIGMOID},
+    {.kind = LAYER_DENSE, .units = 8, .bias = 1, .sparse_input = 1, .init = {.kind = INIT_XAVIER_UNIFORM}},
+    {.kind = LAYER_SIGMOID},
+    {.kind = LAYER_DENSE, .units = 7, .bias = 1, .init = {.kind = INIT_NORMAL, .std = 0.8}},
+    {.kind = LAYER_SIGMOID},
+    {.kind = LAYER_DENSE, .units = 6, .bias = 0, .init = {.kind = INIT_HE_NORMAL}},
+    {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+    {.kind = LAYER_SIGMOID},
+    {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
+};
+static void test_network(const layer_spec_t *s, int n_layers, const char *name) {
+    kinks_skipped = 0;
     model_t m;
     int B = 16, D = 5;
-    CHECK(model_build(&m, s, 11, D, 3, B) == 0, "model_build failed");
+    CHECK(model_build(&m, s, n_layers, D, 3, B) == 0, "%s: model_build failed", name);
     model_init(&m, 7);
     float *x = malloc(4 * (size_t)B * D);
     int32_t *y = malloc(4 * (size_t)B);
@@ -365,12 +380,12 @@ static void test_network(void) {
     float *g = malloc(4 * m.n_params);
     memcpy(g, m.grads, 4 * m.n_params);
     kink_signature = net_signature;
-    GRADCHECK("network parameters", net_loss, &c, m.params, g, m.n_params, 1e-2);
+    GRADCHECK(name, net_loss, &c, m.params, g, m.n_params, 1e-2);
     kink_signature = NULL;
     // Skips must stay rare, or the check would be checking little.
     CHECK(kinks_skipped <= (int)m.n_params / 20, "%d of %zu entries skipped at ReLU kinks", kinks_skipped,
           m.n_params);
-    printf("network: %zu parameters checked, %d skipped at ReLU kinks\n", m.n_params, kinks_skipped);
+    printf("%s: %zu parameters checked, %d skipped at ReLU kinks\n", name, m.n_params, kinks_skipped);
     free(x), free(y), free(g);
     model_free(&m);
 }
@@ -430,7 +445,8 @@ int main(void) {
     test_batchnorm(3, 1e-5f);
     test_batchnorm(64, 1e-5f);
     test_softmax();
-    test_network();
+    test_network(NET_ALL_KINDS, (int)(sizeof NET_ALL_KINDS / sizeof *NET_ALL_KINDS), "network of every kind");
+    test_network(NET_FUSED, (int)(sizeof NET_FUSED / sizeof *NET_FUSED), "network of fused pairs");
     test_controls();
     return check_summary("gradcheck");
 }
