@@ -1,17 +1,13 @@
 #include "batchnorm.h"
 
-#include "sigmoid_inline.h"
-
 #include <math.h>
 #include <stddef.h>
 
-// target_clones: an AVX2 copy (4 doubles per instruction) chosen at load time where the CPU has it. No contraction
-// under -std=c11, so both copies perform the same IEEE operations: the same bits on every CPU.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define BN_CLONES SIGMOID_CALLER __attribute__((target_clones("avx2", "default")))
-#else
-#define BN_CLONES SIGMOID_CALLER
-#endif
+#include "sigmoid_inline.h"
+#include "util.h"
+
+// An AVX2 copy (4 doubles per instruction) beside the portable one, same bits (util.h).
+#define BN_CLONES SIGMOID_CALLER SIMD_CLONES
 #define INLINE SIGMOID_CALLER __attribute__((always_inline)) static inline
 
 // Algorithm 1, and with s != NULL the sigmoid of the result in the same pass (s = sigmoid(y)): the fused pass of

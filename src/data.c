@@ -340,7 +340,7 @@ void preprocess_free(preprocess_t *pp) {
     pp->mean = pp->inv_std = NULL;
 }
 
-static void gather_one(const dataset_t *ds, const preprocess_t *pp, uint32_t src, float *x) {
+static inline void gather_one(const dataset_t *ds, const preprocess_t *pp, uint32_t src, float *x) {
     size_t base = (size_t)src * ds->dim;
     if (ds->u8 && !pp->binarize && !pp->standardize) {  // the common case, as one vectorizable loop
         const uint8_t *p = ds->u8 + base;
@@ -368,7 +368,7 @@ void dataset_prefetch(const dataset_t *ds, const uint32_t *idx, int n) {
 #endif
 }
 
-void dataset_gather(const dataset_t *ds, const preprocess_t *pp, const uint32_t *idx, int n, float *x,
+SIMD_CLONES void dataset_gather(const dataset_t *ds, const preprocess_t *pp, const uint32_t *idx, int n, float *x,
                     int32_t *y) {
     for (int i = 0; i < n; i++) {
         gather_one(ds, pp, idx[i], x + (size_t)i * ds->dim);
@@ -376,7 +376,7 @@ void dataset_gather(const dataset_t *ds, const preprocess_t *pp, const uint32_t 
     }
 }
 
-void dataset_gather_range(const dataset_t *ds, const preprocess_t *pp, uint32_t start, int n, float *x,
+SIMD_CLONES void dataset_gather_range(const dataset_t *ds, const preprocess_t *pp, uint32_t start, int n, float *x,
                           int32_t *y) {
     for (int i = 0; i < n; i++) {
         gather_one(ds, pp, start + (uint32_t)i, x + (size_t)i * ds->dim);

@@ -21,7 +21,7 @@ double sgd_lr_at(const optim_spec_t *s, long t) {
     return s->lr;
 }
 
-void sgd_step(sgd_t *o, float *params, const float *grads, size_t n_decay, double lr) {
+SIMD_CLONES void sgd_step(sgd_t *o, float *params, const float *grads, size_t n_decay, double lr) {
     const float mu = (float)o->spec.momentum, wd = (float)o->spec.weight_decay, eta = (float)lr;
     float *v = o->velocity;
     // Two ranges (decayed weights, the rest) and the Nesterov choice hoisted out: branch-free loops vectorize.

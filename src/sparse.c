@@ -5,15 +5,10 @@
 #include <string.h>
 
 #include "layers.h"
+#include "util.h"
 
-// target_clones: an AVX2 copy chosen at load time where the CPU has it. The kernels use GCC vector types of 8
-// floats (one AVX2 register, two SSE registers in the portable copy); without contraction (-std=c11) both copies
-// perform the same multiplications and additions in the same order: the same bits.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define SPARSE_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define SPARSE_CLONES
-#endif
+// The kernels use GCC vector types of 8 floats (one AVX2 register, two SSE registers in the portable copy of
+// SIMD_CLONES, util.h); both copies perform the same multiplications and additions in the same order.
 #define INLINE static inline __attribute__((always_inline))
 
 typedef float v8 __attribute__((vector_size(32)));
@@ -171,7 +166,7 @@ void sparse_batch_carve(sparse_batch_t *s, int32_t *ints, float *floats, int max
     s->val = floats, s->cval = floats + nz;
 }
 
-SPARSE_CLONES void sparse_dense_forward(float *y, sparse_batch_t *s, const float *x, const float *WT, const float *b,
+SIMD_CLONES void sparse_dense_forward(float *y, sparse_batch_t *s, const float *x, const float *WT, const float *b,
                                         int B, int in, int out) {
     int32_t n = 0;
     s->row_ptr[0] = 0;
@@ -184,7 +179,7 @@ SPARSE_CLONES void sparse_dense_forward(float *y, sparse_batch_t *s, const float
     }
 }
 
-SPARSE_CLONES void sparse_dense_backward(float *dx, float *dWT, float *db, sparse_batch_t *s, const float *dy,
+SIMD_CLONES void sparse_dense_backward(float *dx, float *dWT, float *db, sparse_batch_t *s, const float *dy,
                                          const float *WT, int B, int in, int out) {
     // CSC from the CSR by a counting sort; examples are visited in order, so each feature's list is ascending.
     int32_t *cp = s->col_ptr, nnz = s->row_ptr[B];
