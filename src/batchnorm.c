@@ -83,12 +83,20 @@ void batchnorm_fold(float *scale, float *shift, const float *gamma, const float 
 
 INLINE void bn_forward_eval(float *s, float *y, const float *x, const float *gamma, const float *beta,
                             const float *rmean, const float *rvar, int B, int F, float eps) {
-    for (int i = 0; i < B; i++) {
-        const float *xi = x + (size_t)i * F;
-        float *yi = y + (size_t)i * F;
-        for (int j = 0; j < F; j++) yi[j] = gamma[j] * ((xi[j] - rmean[j]) / sqrtf(rvar[j] + eps)) + beta[j];
-        if (s)
-            for (int j = 0; j < F; j++) s[(size_t)i * F + j] = sigmoid_one(yi[j]);
+    // The square roots once per feature (a chunk of features at a time, on the stack) instead of once per
+    // element: the same value divides every example, so the results are the same bits.
+    enum { CHUNK = 512 };
+    float sd[CHUNK];
+    for (int j0 = 0; j0 < F; j0 += CHUNK) {
+        const int nj = F - j0 < CHUNK ? F - j0 : CHUNK;
+        for (int j = 0; j < nj; j++) sd[j] = sqrtf(rvar[j0 + j] + eps);
+        for (int i = 0; i < B; i++) {
+            const float *xi = x + (size_t)i * F + j0, *g = gamma + j0, *b = beta + j0, *rm = rmean + j0;
+            float *yi = y + (size_t)i * F + j0;
+            for (int j = 0; j < nj; j++) yi[j] = g[j] * ((xi[j] - rm[j]) / sd[j]) + b[j];
+            if (s)
+                for (int j = 0; j < nj; j++) s[(size_t)i * F + j0 + j] = sigmoid_one(yi[j]);
+        }
     }
 }
 

@@ -51,7 +51,9 @@ int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m) {
                            width - 1, h, width, spec->units[u].unit);
         }
     }
-    p->scratch = xmalloc(sizeof(float) * (size_t)m->max_batch * (size_t)widest, "percentile scratch");
+    p->scratch = xmalloc(sizeof(float) * (size_t)m->max_batch, "percentile scratch");  // one unit's column
+    p->cand = xmalloc(sizeof(float) * (size_t)m->max_batch * (size_t)widest, "percentile candidates");
+    p->hist = xmalloc(sizeof(uint32_t) * PCT_BINS, "percentile histogram");
     return 0;
 }
 
@@ -67,68 +69,77 @@ int pct_log_open(pct_log_t *p, const char *run_dir, int append) {
     return p->out ? 0 : -1;
 }
 
-// Places the k-th smallest of v[lo..hi) at v[k], smaller ones before it and larger ones after (Hoare's
-// quickselect, median-of-three pivot; in place, expected O(n), no allocation).
-static void select_kth(float *v, size_t lo, size_t hi, size_t k) {
-    // Ranges of up to 16 are finished by insertion sort: for 2 elements the partition below may not shrink the
-    // range; from 3 up the median-of-three pivot guarantees it does.
-    while (hi - lo > 16) {
-        size_t mid = lo + (hi - lo) / 2;
-        float a = v[lo], b = v[mid], c = v[hi - 1];
-        float pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-        size_t i = lo, j = hi - 1;
-        for (;;) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
-            if (i >= j) break;
-            float t = v[i];
-            v[i] = v[j], v[j] = t;
-            i++, j--;
-        }
-        // [lo, j] <= pivot <= [j + 1, hi)
-        if (k <= j) hi = j + 1;
-        else lo = j + 1;
-    }
-    for (size_t a = lo + 1; a < hi; a++)
-        for (size_t b = a; b > lo && v[b - 1] > v[b]; b--) {
-            float t = v[b];
-            v[b] = v[b - 1], v[b - 1] = t;
-        }
+// A float's bits as an unsigned key with the same order (negatives flipped, positives' sign bit set); -0.0 is
+// taken as +0.0 so equal values share a key. (NaN is not ordered; a run stops before logging one.)
+// Branch-free: signs are mixed at random, a branch on them would mispredict half the time.
+static inline uint32_t order_key(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    uint32_t flip = (uint32_t)-(int32_t)(u >> 31) | 0x80000000u;  // all ones for a negative, the sign bit otherwise
+    return (u ^ flip) + (u == 0x80000000u);                       // -0.0: 0x7fffffff + 1, the key of +0.0
 }
 
-// The order statistics a set of percentiles needs, selected in increasing order over shrinking ranges;
-// out[k] = the q[k]-th percentile, interpolated as percentile_sorted() does, hence the same values as sorting.
-void percentiles_select(float *v, size_t n, const double *q, int nq, double *out) {
-    size_t idx[2 * PCT_MAX_Q];
+// Radix selection: one pass counts the values per 16-bit key prefix, the counts locate each wanted rank's bin and
+// its rank inside it, a second pass copies those bins' values out, and each bin (a sliver of the range) is sorted.
+// Two passes without data-dependent branches in the first, instead of quickselect's mispredicted partitions.
+void percentiles_select(const float *v, size_t n, const double *q, int nq, double *out, uint32_t *hist, float *cand) {
+    size_t rank[2 * PCT_MAX_Q];  // wanted ranks, ascending, distinct
     int m = 0;
     for (int k = 0; k < nq; k++) {
         size_t lo = (size_t)floor(q[k] / 100.0 * (double)(n - 1));
-        idx[m++] = lo;
-        if (lo + 1 < n) idx[m++] = lo + 1;
+        rank[m++] = lo;
+        if (lo + 1 < n) rank[m++] = lo + 1;
     }
-    for (int a = 1; a < m; a++)  // insertion sort of at most 18 indices
-        for (int b = a; b > 0 && idx[b - 1] > idx[b]; b--) {
-            size_t t = idx[b];
-            idx[b] = idx[b - 1], idx[b - 1] = t;
+    for (int a = 1; a < m; a++)  // insertion sort of at most 18 ranks
+        for (int b = a; b > 0 && rank[b - 1] > rank[b]; b--) {
+            size_t t = rank[b];
+            rank[b] = rank[b - 1], rank[b - 1] = t;
         }
-    size_t from = 0;
-    for (int a = 0; a < m; a++) {
-        if (a > 0 && idx[a] == idx[a - 1]) continue;
-        select_kth(v, from, n, idx[a]);
-        from = idx[a] + 1;
+    memset(hist, 0, sizeof(uint32_t) * PCT_BINS);
+    for (size_t i = 0; i < n; i++) hist[order_key(v[i]) >> 16]++;
+    // Each rank's bin and the number of values in lower bins.
+    uint32_t bin[2 * PCT_MAX_Q], count[2 * PCT_MAX_Q];
+    size_t below[2 * PCT_MAX_Q], cum = 0;
+    for (uint32_t b = 0, r = 0; b < PCT_BINS && r < (uint32_t)m; b++) {
+        while (r < (uint32_t)m && rank[r] < cum + hist[b]) bin[r] = b, count[r] = hist[b], below[r++] = cum;
+        cum += hist[b];
     }
+    // hist becomes a write cursor (1-based offset into cand) for the wanted bins, 0 elsewhere.
+    size_t start[2 * PCT_MAX_Q], fill = 0;
+    memset(hist, 0, sizeof(uint32_t) * PCT_BINS);
+    for (int r = 0; r < m; r++) {
+        if (r > 0 && bin[r] == bin[r - 1]) {
+            start[r] = start[r - 1];
+            continue;
+        }
+        start[r] = fill;
+        hist[bin[r]] = (uint32_t)fill + 1;
+        fill += count[r];
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t *c = &hist[order_key(v[i]) >> 16];
+        if (*c) cand[(*c)++ - 1] = v[i];
+    }
+    for (int r = 0; r < m; r++)
+        if (r == 0 || bin[r] != bin[r - 1]) sort_floats(cand + start[r], count[r]);
     for (int k = 0; k < nq; k++) {
         double pos = q[k] / 100.0 * (double)(n - 1);
         size_t lo = (size_t)floor(pos);
-        out[k] = lo + 1 >= n ? (double)v[n - 1]
-                             : (double)v[lo] + (pos - (double)lo) * ((double)v[lo + 1] - (double)v[lo]);
+        double a = 0.0, b = 0.0;
+        for (int r = 0; r < m; r++) {
+            float val = cand[start[r] + (rank[r] - below[r])];
+            if (rank[r] == lo) a = val;
+            if (rank[r] == lo + 1) b = val;
+        }
+        out[k] = lo + 1 >= n ? a : a + (pos - (double)lo) * (b - a);
     }
 }
 
-// One CSV row for scratch[0..n): the input of nonlinearity `hidden`, i.e. the output of model layer `src`.
-static void write_row(pct_log_t *p, long step, int hidden, int src, const char *type, int unit, size_t n) {
+// One CSV row for v[0..n): the input of nonlinearity `hidden`, i.e. the output of model layer `src`.
+static void write_row(pct_log_t *p, long step, int hidden, int src, const char *type, int unit, const float *v,
+                      size_t n) {
     double val[PCT_MAX_Q];
-    percentiles_select(p->scratch, n, p->spec.q, p->spec.n_q, val);
+    percentiles_select(v, n, p->spec.q, p->spec.n_q, val, p->hist, p->cand);
     if (unit >= 0) fprintf(p->out, "%ld,%d,%d,%s,%d,%zu", step, hidden, src, type, unit, n);
     else fprintf(p->out, "%ld,%d,%d,%s,all,%zu", step, hidden, src, type, n);
     for (int k = 0; k < p->spec.n_q; k++) fprintf(p->out, ",%.9g", val[k]);
@@ -141,14 +152,12 @@ void pct_log_step(pct_log_t *p, const model_t *m, int B, long step) {
         int h = p->spec.units[u].hidden, li = p->hidden_layer[h - 1], j = p->spec.units[u].unit;
         const layer_t *src = &m->layers[li - 1];  // the layer whose output the nonlinearity receives
         for (int i = 0; i < B; i++) p->scratch[i] = src->y[(size_t)i * src->out + j];
-        write_row(p, step, h, li - 1, layer_kind_name(src->spec.kind), j, (size_t)B);
+        write_row(p, step, h, li - 1, layer_kind_name(src->spec.kind), j, p->scratch, (size_t)B);
     }
     for (int h = 1; h <= p->n_hidden; h++) {
         int li = p->hidden_layer[h - 1];
         const layer_t *src = &m->layers[li - 1];
-        size_t n = (size_t)B * src->out;
-        memcpy(p->scratch, src->y, sizeof(float) * n);
-        write_row(p, step, h, li - 1, layer_kind_name(src->spec.kind), -1, n);
+        write_row(p, step, h, li - 1, layer_kind_name(src->spec.kind), -1, src->y, (size_t)B * src->out);
     }
     fflush(p->out);
 }
@@ -157,5 +166,7 @@ void pct_log_free(pct_log_t *p) {
     if (p->out) fclose(p->out);
     free(p->hidden_layer);
     free(p->scratch);
+    free(p->cand);
+    free(p->hist);
     memset(p, 0, sizeof *p);
 }

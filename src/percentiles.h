@@ -12,12 +12,14 @@
 #ifndef BN_PERCENTILES_H
 #define BN_PERCENTILES_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "model.h"
 
 #define PCT_MAX_Q 9
 #define PCT_MAX_UNITS 16
+#define PCT_BINS 65536  // percentiles_select: one bin per 16-bit prefix of a float's order key
 
 typedef struct {
     int hidden;  // 1-based nonlinearity index, -1 = last
@@ -39,7 +41,9 @@ typedef struct {
     pct_spec_t spec;
     int n_hidden;
     int *hidden_layer;  // (n_hidden) index of each nonlinearity in the model
-    float *scratch;     // (max_batch * widest hidden input)
+    float *scratch;     // (max_batch) one unit's values
+    float *cand;        // (max_batch * widest hidden input) percentiles_select's candidates
+    uint32_t *hist;     // (PCT_BINS) percentiles_select's counts
     FILE *out;
 } pct_log_t;
 
@@ -48,8 +52,9 @@ double percentile_sorted(const float *sorted, size_t n, double q);
 // Sorts v[0..n) ascending in place.
 void sort_floats(float *v, size_t n);
 // The q[0..nq)-th percentiles of v[0..n) (n >= 1, nq <= PCT_MAX_Q) into out, equal to sorting and calling
-// percentile_sorted, by quickselect: O(n), in place (v is reordered), no allocation.
-void percentiles_select(float *v, size_t n, const double *q, int nq, double *out);
+// percentile_sorted, by radix selection: two passes over v, then sorting only the values that share a 16-bit key
+// prefix with a wanted rank. hist (PCT_BINS) and cand (n) are scratch; no allocation.
+void percentiles_select(const float *v, size_t n, const double *q, int nq, double *out, uint32_t *hist, float *cand);
 
 // Checks the spec against the model (hidden/unit indices exist). -1 + message naming log.percentiles.
 int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m);

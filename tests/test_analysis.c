@@ -75,23 +75,33 @@ static void test_percentiles(void) {
     CHECK_NEAR(median(e, 3), 5, 0, "median with a never-reached (+inf) seed");
 }
 
-// Quickselect percentiles equal the sorted ones exactly, on random data with many ties, for every small size.
+// Selected percentiles equal the sorted ones exactly, for every small size, on data with many ties (a few bins
+// hold everything), on continuous data over many magnitudes and both signs (ranks in different bins), and with
+// -0.0 beside +0.0.
 static void test_percentiles_select(void) {
     rng_t r;
     rng_seed(&r, 11, 0);
-    static float a[3000], b[3000];
+    static float a[3000], b[3000], cand[3000];
+    static uint32_t hist[PCT_BINS];
     const double q[5] = {0, 15, 50, 85, 100};
     int bad = 0;
-    for (int trial = 0; trial < 600; trial++) {
+    for (int trial = 0; trial < 900; trial++) {
         size_t n = trial < 100 ? (size_t)trial + 1 : 1 + rng_below(&r, 3000);
         uint32_t levels = 1 + rng_below(&r, trial % 3 ? 1000 : 5);  // some arrays mostly ties
-        for (size_t i = 0; i < n; i++) a[i] = b[i] = (float)rng_below(&r, levels) - 2.5f;
+        for (size_t i = 0; i < n; i++) {
+            if (trial % 3 == 2)  // continuous: normal values times 10^(-6..6), a few zeros of either sign
+                a[i] = rng_below(&r, 50) == 0 ? (rng_below(&r, 2) ? -0.0f : 0.0f)
+                                               : (float)(rng_normal(&r) * pow(10.0, (double)rng_below(&r, 13) - 6.0));
+            else
+                a[i] = (float)rng_below(&r, levels) - 2.5f;
+            b[i] = a[i];
+        }
         double got[5];
-        percentiles_select(a, n, q, 5, got);
+        percentiles_select(a, n, q, 5, got, hist, cand);
         sort_floats(b, n);
         for (int k = 0; k < 5; k++) bad += got[k] != percentile_sorted(b, n, q[k]);
     }
-    CHECK(bad == 0, "%d quickselect percentiles differ from sorting", bad);
+    CHECK(bad == 0, "%d selected percentiles differ from sorting", bad);
 }
 
 static void test_steps_to_target(void) {
