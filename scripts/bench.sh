@@ -5,15 +5,24 @@
 #  2. PyTorch (Debian's python3-torch, if importable; `--torch` installs it) on the same cases, same process
 #     layout, and the ratio bnlab/PyTorch in examples/s;
 #  3. gzip'd IDX loading against zcat (printed by bnlab bench);
-#  4. peak RSS of a Fashion-MNIST training run against the data's own size (if the data set is installed).
-#   usage: scripts/bench.sh [--torch] [--steps N]
+#  4. peak RSS of a Fashion-MNIST training run against the data's own size (if the data set is installed);
+#  5. with --compare (minutes): `bnlab compare configs/fig1.json --seeds 1` (BN and no-BN, 50,000 steps each, in
+#     parallel with one BLAS thread each), dense and sparse input, against the same two runs one after the other
+#     in PyTorch (one thread, the test set evaluated every 50 steps as the config does; PyTorch does none of
+#     bnlab's other logging).
+# Extra arguments (batch=60, bn=on, threads=1, input=sparse) restrict the cases, as for bnlab bench.
+#   usage: scripts/bench.sh [--torch] [--steps=N] [--compare] [FILTER...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 steps=300
+filters=()
 for a in "$@"; do
   case $a in
     --torch) want_torch=1 ;;
     --steps=*) steps=${a#--steps=} ;;
+    --compare) want_compare=1 ;;
+    *=*) filters+=("$a") ;;
+    *) echo "bench.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
 done
 bash scripts/setup.sh >/dev/null || exit 1
@@ -21,16 +30,20 @@ PY=/usr/bin/python3
 if [ "${want_torch:-0}" = 1 ]; then bash scripts/ensure-packages.sh python3-torch || exit 1; fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(build/bnlab --version)"
 out=$(mktemp)
-build/bnlab bench --steps "$steps" | tee "$out"
+build/bnlab bench --steps "$steps" "${filters[@]}" | tee "$out"
 if $PY -c 'import torch' 2>/dev/null; then
   echo
   echo "PyTorch $($PY -c 'import torch; print(torch.__version__)') on the same cases:"
-  printf '%6s %4s %7s %14s %14s %18s\n' batch bn threads "torch us/step" "torch ex/s" "bnlab/torch ex/s"
-  awk 'NR > 1 && NF == 9 {print $1, $2, $3, $5}' "$out" | while read -r batch bn threads ex; do
+  printf '%6s %4s %7s %6s %14s %14s %18s\n' batch bn threads input "torch us/step" "torch ex/s" "bnlab/torch ex/s"
+  declare -A torch_us  # PyTorch has one (dense) network: measured once per batch/BN/threads, beside both inputs
+  awk 'NF == 10 && $1 ~ /^[0-9]+$/ {print $1, $2, $3, $4, $6}' "$out" | while read -r batch bn threads input ex; do
     b=$([ "$bn" = on ] && echo 1 || echo 0)
-    us=$(OMP_NUM_THREADS=$threads $PY scripts/bench_torch.py datasets/mnist-subset "$batch" "$b" "$threads" "$steps")
-    awk -v B="$batch" -v bn="$bn" -v t="$threads" -v us="$us" -v ex="$ex" \
-      'BEGIN {tex = B / (us * 1e-6); printf "%6d %4s %7d %14.1f %14.0f %17.2fx\n", B, bn, t, us, tex, ex / tex}'
+    key="$batch/$bn/$threads"
+    [ -n "${torch_us[$key]:-}" ] ||
+      torch_us[$key]=$(OMP_NUM_THREADS=$threads $PY scripts/bench_torch.py datasets/mnist-subset "$batch" "$b" "$threads" "$steps")
+    us=${torch_us[$key]}
+    awk -v B="$batch" -v bn="$bn" -v t="$threads" -v inp="$input" -v us="$us" -v ex="$ex" \
+      'BEGIN {tex = B / (us * 1e-6); printf "%6d %4s %7d %6s %14.1f %14.0f %17.2fx\n", B, bn, t, inp, us, tex, ex / tex}'
   done
 else
   echo
@@ -44,5 +57,27 @@ if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   data=$(awk 'BEGIN {printf "%.1f", (60000 + 10000) * 785 / 1048576}')
   echo
   echo "Fashion-MNIST run (60k + 10k images): peak RSS ${rss} MB; the images and labels as uint8 are ${data} MB"
+  rm -rf "$T"
+fi
+if [ "${want_compare:-0}" = 1 ]; then
+  declare -A secs
+  T=$(mktemp -d)
+  echo
+  echo "Fig. 1 pair (BN and no-BN, 50,000 steps each, test set every 50 steps):"
+  for input in dense sparse; do
+    set_sparse=()
+    [ "$input" = sparse ] && set_sparse=(--set 'model.layers[0].sparse_input=true')
+    t0=$(date +%s.%N)
+    build/bnlab compare configs/fig1.json --seeds 1 "${set_sparse[@]}" --out "$T/$input" >/dev/null 2>&1 || exit 1
+    secs[$input]=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}')
+    echo "  bnlab compare, $input input, both runs in parallel: ${secs[$input]} s"
+  done
+  if $PY -c 'import torch' 2>/dev/null; then
+    tb=$(OMP_NUM_THREADS=1 $PY scripts/bench_torch.py run datasets/mnist-subset 1 50000 50)
+    tn=$(OMP_NUM_THREADS=1 $PY scripts/bench_torch.py run datasets/mnist-subset 0 50000 50)
+    awk -v tb="$tb" -v tn="$tn" -v d="${secs[dense]}" -v s="${secs[sparse]}" 'BEGIN {
+      printf "  PyTorch, the same two runs one after the other: %.1f s (BN %.1f s + no-BN %.1f s)\n", tb + tn, tb, tn;
+      printf "  bnlab / PyTorch time: dense input %.2fx, sparse input %.2fx\n", d / (tb + tn), s / (tb + tn) }'
+  fi
   rm -rf "$T"
 fi

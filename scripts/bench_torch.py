@@ -4,6 +4,11 @@ MNIST subset's pixels, timed like `bnlab bench` (warm-up, then the median over r
 
 usage: python3 bench_torch.py DATA_DIR BATCH BN(0|1) THREADS STEPS [REPEATS]
 prints: microseconds per training step
+
+usage: python3 bench_torch.py run DATA_DIR BN(0|1) STEPS EVAL_EVERY
+a whole Fig. 1 run as `bnlab compare configs/fig1.json` does it (batch 60, one thread), with the test set evaluated
+every EVAL_EVERY steps in batches of 1000 (model.eval(), no_grad) — but none of bnlab's other logging (layer
+statistics, percentiles, ICS). prints: seconds
 """
 import gzip
 import statistics
@@ -18,9 +23,7 @@ def load(path, offset):
         return f.read()[offset:]
 
 
-def main():
-    data_dir, batch, bn, threads, steps = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4]), int(sys.argv[5])
-    repeats = int(sys.argv[6]) if len(sys.argv) > 6 else 5
+def build(data_dir, bn, threads):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     pixels = torch.frombuffer(bytearray(load(f"{data_dir}/train-images-idx3-ubyte.gz", 16)), dtype=torch.uint8)
@@ -42,6 +45,10 @@ def main():
             torch.nn.init.normal_(m.weight, std=0.01)
             if m.bias is not None:
                 torch.nn.init.zeros_(m.bias)
+    return net, x_all, y_all
+
+
+def stepper(net, x_all, y_all, batch):
     opt = torch.optim.SGD(net.parameters(), lr=0.5)
     loss_fn = torch.nn.CrossEntropyLoss()
     n = x_all.shape[0] // batch
@@ -60,6 +67,34 @@ def main():
         opt.step()
         state["step"] += 1
 
+    return step
+
+
+def run(data_dir, bn, steps, eval_every):
+    t0 = time.perf_counter()
+    net, x_all, y_all = build(data_dir, bn, 1)
+    tx = torch.frombuffer(bytearray(load(f"{data_dir}/t10k-images-idx3-ubyte.gz", 16)), dtype=torch.uint8)
+    ty = torch.frombuffer(bytearray(load(f"{data_dir}/t10k-labels-idx1-ubyte.gz", 8)), dtype=torch.uint8).long()
+    tx = tx.view(-1, 784).float() / 255.0
+    step = stepper(net, x_all, y_all, 60)
+    for s in range(1, steps + 1):
+        step()
+        if s % eval_every == 0:
+            net.eval()
+            with torch.no_grad():
+                hits = sum((net(tx[i:i + 1000]).argmax(1) == ty[i:i + 1000]).sum().item() for i in range(0, len(ty), 1000))
+            net.train()
+    print(f"{time.perf_counter() - t0:.2f}")
+
+
+def main():
+    if sys.argv[1] == "run":
+        run(sys.argv[2], sys.argv[3] == "1", int(sys.argv[4]), int(sys.argv[5]))
+        return
+    data_dir, batch, bn, threads, steps = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4]), int(sys.argv[5])
+    repeats = int(sys.argv[6]) if len(sys.argv) > 6 else 5
+    net, x_all, y_all = build(data_dir, bn, threads)
+    step = stepper(net, x_all, y_all, batch)
     for _ in range(steps // 4 + 10):
         step()
     times = []
