@@ -1,5 +1,6 @@
 #include "layers.h"
 #include "sigmoid_inline.h"
+#include "util.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -32,31 +33,16 @@ void dense_backward(float *dx, float *dW, float *db, const float *dy, const floa
     if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
 }
 
-SIGMOID_CALLER void sigmoid_forward_portable(float *restrict y, const float *restrict x,
-                                                                            size_t n) {
+// The same loop twice: a plain copy (tests compare against it) and the dispatched one (AVX-512, AVX2 or SSE).
+SIGMOID_CALLER void sigmoid_forward_portable(float *restrict y, const float *restrict x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = sigmoid_one(x[i]);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-SIGMOID_CALLER __attribute__((target("avx2,fma"))) static void
-sigmoid_forward_avx2(float *restrict y, const float *restrict x, size_t n) {
+SIGMOID_CALLER SIMD_CLONES void sigmoid_forward(float *restrict y, const float *restrict x, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = sigmoid_one(x[i]);
 }
-#endif
 
-void sigmoid_forward(float *y, const float *x, size_t n) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    static int avx2 = -1;  // decided once; the answer never changes
-    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (avx2) {
-        sigmoid_forward_avx2(y, x, n);
-        return;
-    }
-#endif
-    sigmoid_forward_portable(y, x, n);
-}
-
-SIGMOID_CALLER void bias_sigmoid_forward(float *restrict s, float *restrict y, const float *restrict b, int B, int F) {
+SIGMOID_CALLER SIMD_CLONES void bias_sigmoid_forward(float *restrict s, float *restrict y, const float *restrict b, int B, int F) {
     for (int i = 0; i < B; i++)
         for (int j = 0; j < F; j++) {
             size_t q = (size_t)i * F + j;
@@ -65,7 +51,7 @@ SIGMOID_CALLER void bias_sigmoid_forward(float *restrict s, float *restrict y, c
         }
 }
 
-void sigmoid_bias_backward(float *restrict g, float *restrict db, const float *restrict ds, const float *restrict s,
+SIMD_CLONES void sigmoid_bias_backward(float *restrict g, float *restrict db, const float *restrict ds, const float *restrict s,
                            int B, int F) {
     for (int j = 0; j < F; j++) db[j] = 0.0f;
     for (int i = 0; i < B; i++)
@@ -76,7 +62,7 @@ void sigmoid_bias_backward(float *restrict g, float *restrict db, const float *r
         }
 }
 
-void sigmoid_backward(float *dx, const float *dy, const float *y, size_t n) {
+SIMD_CLONES void sigmoid_backward(float *dx, const float *dy, const float *y, size_t n) {
     for (size_t i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
 }
 

@@ -22,7 +22,7 @@ void dense_bias_backward(float *db, const float *dy, int B, int out);
 // sigmoid: y = 1 / (1 + exp(-x));  backward dx = dy * y * (1 - y)
 // The forward pass uses a polynomial exp (see layers.c), in AVX2 where the CPU has it, else portable code that
 // gives the same bits.
-void sigmoid_forward(float *y, const float *x, size_t n);
+void sigmoid_forward(float *restrict y, const float *restrict x, size_t n);
 void sigmoid_forward_portable(float *restrict y, const float *restrict x, size_t n);
 void sigmoid_backward(float *dx, const float *dy, const float *y, size_t n);
 // A dense layer's bias and the sigmoid after it in one pass: y (B, F) += b, s = sigmoid(y) (dense_forward then ran

@@ -53,11 +53,11 @@ int path_exists(const char *path);
 // Monotonic seconds.
 double now_seconds(void);
 
-// SIMD_CLONES on a hot loop's function: GCC/clang compile an AVX2 copy beside the portable one and pick at load
-// time. Under -std=c11 nothing is contracted into FMA and nothing reassociated, so both copies perform the same
-// IEEE operations in the same order: the same bits on every x86-64 CPU (results stay bit-identical for a seed).
+// SIMD_CLONES on a hot loop's function: GCC/clang compile AVX-512 and AVX2 copies beside the portable one and pick
+// at load time. Under -std=c11 nothing is contracted into FMA and nothing reassociated, so every copy performs the
+// same IEEE operations in the same order: the same bits on every x86-64 CPU (results stay bit-identical for a seed).
 #if defined(__x86_64__) && defined(__GNUC__)
-#define SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#define SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SIMD_CLONES
 #endif
