@@ -11,7 +11,7 @@
 
 typedef struct {
     int batch, bn, threads, sparse;
-    double us_step;       // bnlab training step, microseconds (median of repeats)
+    double us_step;       // bnlab training step, microseconds (best of the repeats)
     double us_gemm;       // GEMM-only bound
     double examples_s;    // batch / step time
     long peak_rss_kb;     // process peak RSS after the case
