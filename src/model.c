@@ -69,8 +69,8 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
     n_act += (size_t)max_batch * classes;  // probs
     if (n_w + n_rest > MODEL_MAX_FLOATS || n_act > MODEL_MAX_FLOATS || n_idx > MODEL_MAX_FLOATS) {
         free(L);
-        return bn_fail("model: %zu parameters and %zu activation values exceed the limit of %zu floats",
-                       n_w + n_rest, n_act, MODEL_MAX_FLOATS);
+        return bn_fail("model: %zu parameters, %zu activation values and %zu sparse-input indices exceed the limit of "
+                       "%zu each", n_w + n_rest, n_act, n_idx, MODEL_MAX_FLOATS);
     }
     m->n_layers = n_layers;
     m->layers = L;

@@ -2,8 +2,8 @@
 //
 // Memory: trainable parameters live in one allocation (all dense weights first, so weight decay is one
 // loop over a prefix), gradients in a second of the same layout, BN running statistics in a third, and
-// every activation/gradient buffer in one arena sized for max_batch. Nothing is allocated after
-// model_build(); layers never share buffers.
+// every activation/gradient buffer in one arena sized for max_batch (the index lists of sparse-input layers in
+// a second, int32 arena). Nothing is allocated after model_build(); layers never share buffers.
 #ifndef BN_MODEL_H
 #define BN_MODEL_H
 
