@@ -39,13 +39,16 @@ enum { BLOCK = 8 };      // inputs tested for zero at a time when listing the no
 #undef SK_TARGET
 #endif
 
+static int narrow_only;  // sparse_force_narrow(1): tests compare the two widths on an AVX-512 CPU
+void sparse_force_narrow(int on) { narrow_only = on; }
+
 // row_sums_v16 where the CPU has AVX-512, row_sums_v8 otherwise.
 static void row_sums(float *dst, const float *init, const int32_t *ptr, const int32_t *idx, const float *w, int rows,
                      const float *M, int ld) {
 #if defined(__x86_64__) && defined(__GNUC__)
     static int wide = -1;  // decided once; the answer never changes
     if (wide < 0) wide = __builtin_cpu_supports("avx512f");
-    if (wide) {
+    if (wide && !narrow_only) {
         row_sums_v16(dst, init, ptr, idx, w, rows, M, ld);
         return;
     }

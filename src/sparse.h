@@ -10,7 +10,7 @@
 //
 // The nonzeros of a batch are kept in both orders: CSR (per example, for the forward pass) and CSC (per input
 // feature, for dW, built from the CSR by a counting sort), each in ascending order, so every sum has one
-// fixed order on every CPU (the AVX2 clone and the portable code perform the same IEEE operations).
+// fixed order on every CPU (the AVX-512, AVX2 and portable copies perform the same IEEE operations).
 #ifndef BN_SPARSE_H
 #define BN_SPARSE_H
 
@@ -43,5 +43,8 @@ void sparse_dense_backward(float *dx, float *dWT, float *db, sparse_batch_t *s, 
 // The nonzeros of x (in) as ascending (col, val) pairs, returns how many; -0.0 counts as zero, NaN as nonzero.
 // col and val need room for `in` entries. portable = 1 forces the portable code (tests compare the two paths).
 int32_t sparse_compress(int32_t *col, float *val, const float *x, int in, int portable);
+
+// Tests: on = 1 makes the sums use 8-float vectors even where AVX-512 would give 16 (the results must not change).
+void sparse_force_narrow(int on);
 
 #endif

@@ -156,6 +156,17 @@ static void test_sparse_dense(int B, int in, int out, int bias) {
     GRADCHECK("sparse dense dx", sparse_loss, &c, c.x, dx, nx, 1e-2);
     GRADCHECK("sparse dense dWT", sparse_loss, &c, c.WT, dWT, nw, 1e-2);
     if (bias) GRADCHECK("sparse dense db", sparse_loss, &c, c.b, db, (size_t)out, 1e-2);
+    // The 8-float sums (CPUs without AVX-512) give the same bits as the 16-float ones this CPU may use.
+    float *y8 = malloc(4 * ny), *dWT8 = malloc(4 * nw);
+    sparse_force_narrow(1);
+    sparse_dense_forward(y8, &c.s, c.x, c.WT, c.b, B, in, out);
+    sparse_dense_backward(NULL, dWT8, NULL, &c.s, c.r, c.WT, B, in, out);
+    sparse_force_narrow(0);
+    sparse_dense_forward(c.y, &c.s, c.x, c.WT, c.b, B, in, out);
+    sparse_dense_backward(NULL, dWT, NULL, &c.s, c.r, c.WT, B, in, out);
+    CHECK(!memcmp(y8, c.y, 4 * ny) && !memcmp(dWT8, dWT, 4 * nw),
+          "sparse %dx%d->%d: 8- and 16-float sums give different bits", B, in, out);
+    free(y8), free(dWT8);
     // A NaN input is not skipped: it reaches every output of its example.
     c.x[0] = NAN;
     sparse_dense_forward(c.y, &c.s, c.x, c.WT, c.b, B, in, out);
@@ -432,6 +443,7 @@ int main(void) {
     test_sparse_dense(4, 9, 4, 1);
     test_sparse_dense(6, 70, 3, 0);
     test_sparse_dense(2, 8, 1, 1);
+    test_sparse_dense(3, 20, 203, 1);  // several tiles per row at either width
     test_sigmoid_accuracy();
     test_elementwise(0, "sigmoid dx");
     test_elementwise(1, "relu dx");
