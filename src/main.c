@@ -160,6 +160,7 @@ static cJSON *environment_json(const config_t *c) {
     cJSON_AddStringToObject(e, "bnlab_version", BNLAB_VERSION);
     cJSON_AddNumberToObject(e, "blas_threads", c->threads);
     cJSON_AddStringToObject(e, "openblas_config", openblas_get_config());
+    cJSON_AddStringToObject(e, "openblas_core", openblas_get_corename());
     cJSON_AddBoolToObject(e, "flush_to_zero", c->train.flush_denormals);
     return e;
 }
@@ -440,6 +441,10 @@ static int cmd_bench(const cli_t *c) {
         for (int k = 0; k < 4; k++) ok |= !strncmp(c->pos[i], known[k], strlen(known[k]));
         if (!ok) return usage_error("bench: unknown filter '%s' (expected batch=N, bn=on|off, threads=N, input=dense|sparse)", c->pos[i]);
     }
+    // The kernels OpenBLAS chose decide the bound: say which, and whether the environment chose them.
+    const char *pinned = getenv("OPENBLAS_CORETYPE");
+    printf("OpenBLAS kernels: %s (%s)\n", openblas_get_corename(),
+           pinned ? "OPENBLAS_CORETYPE is set in the environment" : "chosen by OpenBLAS for this CPU");
     printf("%6s %4s %7s %6s %12s %12s %12s %8s %10s\n", "batch", "bn", "threads", "input", "us/step", "examples/s",
            "gemm us/step", "ratio", "peak RSS");
     const int batches[2] = {60, 256};
