@@ -12,8 +12,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "rng.h"
-#include "util.h"
+#include "base/rng.h"
+#include "base/util.h"
 
 #define SIDE 28
 #define PIX (SIDE * SIDE)
@@ -25,13 +25,13 @@ static int write_idx(const char *dir, const char *name, int ndim, const uint32_t
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     gzFile g = gzopen(tmp, "wb9");
-    if (!g) return bn_fail("%s: cannot create", tmp);
+    if (!g) return bnlab_fail("%s: cannot create", tmp);
     unsigned char hdr[4 + 4 * 3] = {0, 0, 0x08, (unsigned char)ndim};
     for (int i = 0; i < ndim; i++)
         for (int b = 0; b < 4; b++) hdr[4 + 4 * i + b] = (unsigned char)(dims[i] >> (24 - 8 * b));
     int ok = gzwrite(g, hdr, (unsigned)(4 + 4 * ndim)) == 4 + 4 * ndim && gzwrite(g, data, (unsigned)n) == (int)n;
-    if (gzclose(g) != Z_OK || !ok) return bn_fail("%s: write failed", tmp);
-    if (rename(tmp, path) != 0) return bn_fail("%s: cannot rename", tmp);
+    if (gzclose(g) != Z_OK || !ok) return bnlab_fail("%s: write failed", tmp);
+    if (rename(tmp, path) != 0) return bnlab_fail("%s: cannot rename", tmp);
     return 0;
 }
 
@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
         char *text;
         size_t len;
         if (read_whole_file(path, (size_t)256 << 20, &text, &len) != 0) {
-            fprintf(stderr, "mnist_json2idx: %s\n", bn_errmsg());
+            fprintf(stderr, "mnist_json2idx: %s\n", bnlab_errmsg());
             return 1;
         }
         cJSON *root = cJSON_ParseWithLength(text, len);
@@ -95,7 +95,7 @@ int main(int argc, char **argv) {
         write_idx(argv[2], "train-labels-idx1-ubyte.gz", 1, dtr, sl, nt) != 0 ||
         write_idx(argv[2], "t10k-images-idx3-ubyte.gz", 3, dte, sp + nt * PIX, ne * PIX) != 0 ||
         write_idx(argv[2], "t10k-labels-idx1-ubyte.gz", 1, dte, sl + nt, ne) != 0) {
-        fprintf(stderr, "mnist_json2idx: %s\n", bn_errmsg());
+        fprintf(stderr, "mnist_json2idx: %s\n", bnlab_errmsg());
         return 1;
     }
     printf("mnist_json2idx: %zu images -> %zu train + %zu test in %s (seed %llu)\n", n, nt, ne, argv[2],

@@ -1,7 +1,7 @@
 // check.h — minimal test harness. Each test program ends with check_summary(), which prints
 // "N passed, N failed" and returns the exit status (non-zero if any check failed).
-#ifndef BN_CHECK_H
-#define BN_CHECK_H
+#ifndef BNLAB_CHECK_H
+#define BNLAB_CHECK_H
 
 #include <math.h>
 #include <stdio.h>

@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "ics.h"
-#include "layers.h"
-#include "percentiles.h"
-#include "rng.h"
-#include "summary.h"
-#include "util.h"
+#include "run/ics.h"
+#include "nn/layers.h"
+#include "run/percentiles.h"
+#include "base/rng.h"
+#include "lab/summary.h"
+#include "base/util.h"
 
 // x -> h = w1 x -> z = (a h, b h) -> softmax cross-entropy with label 0, SGD without momentum, rate eta.
 // By hand: dW2 = (p - e0) h, dw1 = x ((p0 - 1) a + p1 b); after the update of layer 1 only,
@@ -115,7 +115,7 @@ static void test_steps_to_target(void) {
     CHECK(write(fd, csv, strlen(csv)) == (ssize_t)strlen(csv), "write");
     close(fd);
     run_result_t r = {0};
-    CHECK(curve_read(&r.curve, path) == 0, "read: %s", bn_errmsg());
+    CHECK(curve_read(&r.curve, path) == 0, "read: %s", bnlab_errmsg());
     CHECK(r.curve.n == 4, "rows %d", r.curve.n);
     double targets[3] = {0.8, 0.9, 0.95};
     run_result_from_curve(&r, targets, 3);
@@ -147,7 +147,7 @@ static void test_steps_to_target(void) {
     CHECK(write(fd, bad, strlen(bad)) == (ssize_t)strlen(bad), "write");
     close(fd);
     CHECK(curve_read(&r.curve, path) != 0, "accepted a short row");
-    CHECK_MSG(bn_errmsg(), ":2: malformed row");
+    CHECK_MSG(bnlab_errmsg(), ":2: malformed row");
     unlink(path);
 }
 

@@ -1,11 +1,11 @@
 // Batch normalization against values worked out by hand and against the identities of Algorithms 1 and 2.
 #include <stdlib.h>
 
-#include "batchnorm.h"
+#include "nn/batchnorm.h"
 #include "check.h"
-#include "layers.h"
-#include "model.h"
-#include "rng.h"
+#include "nn/layers.h"
+#include "nn/model.h"
+#include "base/rng.h"
 
 // The seed document's example, done right: two examples, three features, gamma = beta = 1, eps = 1e-5.
 // mu = (x1 + x2) / 2; biased var = ((x1 - x2) / 2)^2; xhat1 = (x1 - mu) / sqrt(var + eps); y1 = xhat1 + 1.

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "config.h"
-#include "util.h"
+#include "run/config.h"
+#include "base/util.h"
 
 static char data_dir[1024];
 
@@ -33,15 +33,15 @@ static void expect_error(const char *from, const char *to, const char *want) {
     int rc = parse(&c, text);
     CHECK(rc != 0, "accepted a bad config (%s -> %s)", from, to);
     if (rc != 0) {
-        CHECK_MSG(bn_errmsg(), want);
-        CHECK_MSG(bn_errmsg(), "cfg.json: ");
-        CHECK(strchr(bn_errmsg(), '\n') == NULL, "message is not one line: %s", bn_errmsg());
+        CHECK_MSG(bnlab_errmsg(), want);
+        CHECK_MSG(bnlab_errmsg(), "cfg.json: ");
+        CHECK(strchr(bnlab_errmsg(), '\n') == NULL, "message is not one line: %s", bnlab_errmsg());
     }
 }
 
 static void test_valid_and_defaults(void) {
     config_t c;
-    CHECK(parse(&c, VALID) == 0, "valid config rejected: %s", bn_errmsg());
+    CHECK(parse(&c, VALID) == 0, "valid config rejected: %s", bnlab_errmsg());
     CHECK(c.model.n_layers == 5, "n_layers %d", c.model.n_layers);
     CHECK(c.train.batch_size == 60 && c.threads == 1 && c.seed == 1, "defaults");
     CHECK(c.model.layers[1].eps == 1e-5 && c.model.layers[1].momentum == 0.1 && !c.model.layers[1].cumulative,
@@ -55,7 +55,7 @@ static void test_valid_and_defaults(void) {
     char *t1 = cJSON_Print(j1);
     config_t c2;
     CHECK(config_parse(&c2, t1, strlen(t1), "resolved.json", "/", NULL, 0) == 0, "resolved config rejected: %s",
-          bn_errmsg());
+          bnlab_errmsg());
     cJSON *j2 = config_to_json(&c2);
     char *t2 = cJSON_Print(j2);
     CHECK(strcmp(t1, t2) == 0, "resolved config does not round-trip");
@@ -64,7 +64,7 @@ static void test_valid_and_defaults(void) {
 
     const char *cum = "{\"name\": \"t\", " DATA ", \"model\": {\"layers\": [{\"type\": \"batchnorm\", \"momentum\": "
                       "\"cumulative\"}, {\"type\": \"dense\", \"units\": 10}]}, \"train\": {\"epochs\": 1}}";
-    CHECK(parse(&c, cum) == 0 && c.model.layers[0].cumulative, "cumulative momentum: %s", bn_errmsg());
+    CHECK(parse(&c, cum) == 0 && c.model.layers[0].cumulative, "cumulative momentum: %s", bnlab_errmsg());
 }
 
 static void test_errors(void) {
@@ -99,34 +99,34 @@ static void test_hostile_text(void) {
     config_t c;
     const char bad_utf8[] = "{\"name\": \"t\xff\"}";
     CHECK(parse(&c, bad_utf8) != 0, "accepted invalid UTF-8");
-    CHECK_MSG(bn_errmsg(), "cfg.json: not valid UTF-8 (byte 11)");
+    CHECK_MSG(bnlab_errmsg(), "cfg.json: not valid UTF-8 (byte 11)");
     char deep[4096] = "";
     for (int i = 0; i < 1000; i++) strcat(deep, "[");
     CHECK(parse(&c, deep) != 0, "accepted deep nesting");
-    CHECK_MSG(bn_errmsg(), "nested deeper than 16 levels");
+    CHECK_MSG(bnlab_errmsg(), "nested deeper than 16 levels");
     CHECK(parse(&c, "") != 0, "accepted an empty file");
     CHECK(parse(&c, "[1, 2]") != 0, "accepted an array at the top");
-    CHECK_MSG(bn_errmsg(), "(top level): expected an object, got an array");
+    CHECK_MSG(bnlab_errmsg(), "(top level): expected an object, got an array");
 }
 
 static void test_overrides(void) {
     config_t c;
     const char *ok[] = {"train.optimizer.lr=0.5", "model.layers[3].rate=0.4", "seed=9", "log.dir=out/x"};
-    CHECK(parse_sets(&c, VALID, ok, 4) == 0, "overrides rejected: %s", bn_errmsg());
+    CHECK(parse_sets(&c, VALID, ok, 4) == 0, "overrides rejected: %s", bnlab_errmsg());
     CHECK(c.train.optim.lr == 0.5 && fabs(c.model.layers[3].rate - 0.4) < 1e-12 && c.seed == 9, "overrides applied");
     CHECK(strcmp(c.log.dir, "out/x") == 0, "bare-word string override");
     const char *typo[] = {"train.optimizer.lrr=0.5"};
     CHECK(parse_sets(&c, VALID, typo, 1) != 0, "accepted an override of an unknown key");
-    CHECK_MSG(bn_errmsg(), "train.optimizer.lrr: unknown key");
+    CHECK_MSG(bnlab_errmsg(), "train.optimizer.lrr: unknown key");
     const char *range[] = {"model.layers[3].rate=1.5"};
     CHECK(parse_sets(&c, VALID, range, 1) != 0, "override validated");
-    CHECK_MSG(bn_errmsg(), "model.layers[3].rate: expected a number in [0, 1), got 1.5");
+    CHECK_MSG(bnlab_errmsg(), "model.layers[3].rate: expected a number in [0, 1), got 1.5");
     const char *idx[] = {"model.layers[9].rate=0.1"};
     CHECK(parse_sets(&c, VALID, idx, 1) != 0, "override out of the array");
-    CHECK_MSG(bn_errmsg(), "layers has no element [9]");
+    CHECK_MSG(bnlab_errmsg(), "layers has no element [9]");
     const char *noeq[] = {"seed"};
     CHECK(parse_sets(&c, VALID, noeq, 1) != 0, "override without =");
-    CHECK_MSG(bn_errmsg(), "expected PATH=VALUE");
+    CHECK_MSG(bnlab_errmsg(), "expected PATH=VALUE");
 }
 
 int main(void) {

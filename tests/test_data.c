@@ -4,8 +4,8 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "data.h"
-#include "util.h"
+#include "io/data.h"
+#include "base/util.h"
 
 static char dir[256];
 
@@ -45,8 +45,8 @@ static void expect_idx_error(const char *images, const char *labels, const char 
     int rc = idx_load(&ds, path_of(images), path_of(labels), 10);
     CHECK(rc != 0, "accepted bad IDX (%s, %s)", images, labels);
     if (rc != 0) {
-        CHECK_MSG(bn_errmsg(), want);
-        CHECK(strstr(bn_errmsg(), dir) != NULL, "message does not name the file: %s", bn_errmsg());
+        CHECK_MSG(bnlab_errmsg(), want);
+        CHECK(strstr(bnlab_errmsg(), dir) != NULL, "message does not name the file: %s", bnlab_errmsg());
     } else {
         dataset_free(&ds);
     }
@@ -61,7 +61,7 @@ static void test_idx(void) {
     const char *pairs[2][2] = {{"img", "lab"}, {"img.gz", "lab.gz"}};
     for (int p = 0; p < 2; p++) {
         dataset_t ds;
-        CHECK(idx_load(&ds, path_of(pairs[p][0]), path_of(pairs[p][1]), 10) == 0, "valid IDX: %s", bn_errmsg());
+        CHECK(idx_load(&ds, path_of(pairs[p][0]), path_of(pairs[p][1]), 10) == 0, "valid IDX: %s", bnlab_errmsg());
         CHECK(ds.n == 4 && ds.dim == 6 && ds.u8 && ds.u8[2 * 6 + 5] == 25, "IDX contents");
         CHECK(ds.labels[0] == 3 && ds.labels[2] == 4, "IDX labels");
         dataset_free(&ds);
@@ -118,14 +118,14 @@ static void expect_csv_error(const char *name, const char *text, const char *wan
     dataset_t ds;
     int rc = csv_load(&ds, path_of(name), 10, 1);
     CHECK(rc != 0, "accepted bad CSV %s", name);
-    if (rc != 0) CHECK_MSG(bn_errmsg(), want);
+    if (rc != 0) CHECK_MSG(bnlab_errmsg(), want);
     else dataset_free(&ds);
 }
 
 static void test_csv(void) {
     write_text("ok.csv", "label,a,b,c\n3,0.5,1,-2\n7,1e-3,0,4\r\n");
     dataset_t ds;
-    CHECK(csv_load(&ds, path_of("ok.csv"), 10, 1) == 0, "valid CSV: %s", bn_errmsg());
+    CHECK(csv_load(&ds, path_of("ok.csv"), 10, 1) == 0, "valid CSV: %s", bnlab_errmsg());
     CHECK(ds.n == 2 && ds.dim == 3 && ds.f32[2] == -2.0f && ds.f32[3] == 1e-3f && ds.labels[1] == 7, "CSV values");
     dataset_free(&ds);
     write_text("nohdr.csv", "1,2,3\n0,5,6\n");
@@ -133,7 +133,7 @@ static void test_csv(void) {
     dataset_free(&ds);
     write_text("feat.csv", "0.5,1,-2\n1e-3,0,4\n");
     CHECK(csv_load(&ds, path_of("feat.csv"), 0, 0) == 0 && ds.n == 2 && ds.dim == 3 && !ds.labels && ds.f32[5] == 4.0f,
-          "features-only CSV: %s", bn_errmsg());
+          "features-only CSV: %s", bnlab_errmsg());
     dataset_free(&ds);
     expect_csv_error("ragged.csv", "l,a,b\n1,2,3\n2,3\n", "ragged.csv:3: ragged row: 1 features, expected 2");
     expect_csv_error("long.csv", "1,2,3\n2,3,4,5\n", "long.csv:2: ragged row: more than 2 features");
@@ -149,7 +149,7 @@ static void test_csv(void) {
     const char nul[] = {'1', ',', '2', '\0', '3', '\n'};
     write_raw("nul.csv", (const unsigned char *)nul, sizeof nul);
     CHECK(csv_load(&ds, path_of("nul.csv"), 10, 1) != 0, "accepted NUL byte");
-    CHECK_MSG(bn_errmsg(), "binary data");
+    CHECK_MSG(bnlab_errmsg(), "binary data");
 }
 
 static void test_preprocess(void) {
@@ -189,7 +189,7 @@ static void test_shipped_subset(void) {
         snprintf(a, sizeof a, "%s/datasets/mnist-subset/%s", root ? root : ".", names[s][0]);
         snprintf(b, sizeof b, "%s/datasets/mnist-subset/%s", root ? root : ".", names[s][1]);
         dataset_t ds;
-        CHECK(idx_load(&ds, a, b, 10) == 0, "shipped subset: %s", bn_errmsg());
+        CHECK(idx_load(&ds, a, b, 10) == 0, "shipped subset: %s", bnlab_errmsg());
         CHECK(ds.n == want_n[s] && ds.dim == 784, "subset shape %u x %u", ds.n, ds.dim);
         int seen[10] = {0};
         for (uint32_t i = 0; i < ds.n; i++) seen[ds.labels[i]]++;

@@ -8,12 +8,12 @@
 // end show the same check rejects a wrong gradient.
 #include <stdlib.h>
 
-#include "batchnorm.h"
+#include "nn/batchnorm.h"
 #include "check.h"
-#include "layers.h"
-#include "model.h"
-#include "rng.h"
-#include "sparse.h"
+#include "nn/layers.h"
+#include "nn/model.h"
+#include "base/rng.h"
+#include "nn/sparse.h"
 
 static rng_t R;
 

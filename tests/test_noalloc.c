@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "config.h"
-#include "train.h"
-#include "util.h"
+#include "run/config.h"
+#include "run/train.h"
+#include "base/util.h"
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t c, size_t n);
@@ -30,9 +30,9 @@ int main(void) {
         "\"units\": 10}]}, \"train\": {\"steps\": 100000, \"optimizer\": {\"lr\": 0.1, \"momentum\": 0.9, "
         "\"weight_decay\": 1e-4}}}";
     config_t cfg;
-    CHECK(config_parse(&cfg, text, strlen(text), "t", dir, NULL, 0) == 0, "config: %s", bn_errmsg());
+    CHECK(config_parse(&cfg, text, strlen(text), "t", dir, NULL, 0) == 0, "config: %s", bnlab_errmsg());
     trainer_t t;
-    CHECK(trainer_setup(&t, &cfg) == 0, "setup: %s", bn_errmsg());
+    CHECK(trainer_setup(&t, &cfg) == 0, "setup: %s", bnlab_errmsg());
     int correct;
     trainer_step_grad(&t, &correct);  // first step outside the count: lazy initializations anywhere below us
     trainer_step_update(&t, 0.1);

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "optim.h"
-#include "rng.h"
+#include "nn/optim.h"
+#include "base/rng.h"
 
 static void test_sgd(void) {
     // Two parameters: [0] a dense weight (decayed), [1] a bias (not decayed). Constant gradient 1.

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "safetensors.h"
-#include "util.h"
+#include "io/safetensors.h"
+#include "base/util.h"
 
 static char path[] = "/tmp/bnlab-st-XXXXXX";
 
@@ -31,8 +31,8 @@ static void expect_reject(const char *header, size_t n_data, const char *want) {
     int rc = st_read(&f, path, 1 << 20);
     CHECK(rc != 0, "accepted: %s", header);
     if (rc != 0) {
-        CHECK_MSG(bn_errmsg(), want);
-        CHECK_MSG(bn_errmsg(), path);
+        CHECK_MSG(bnlab_errmsg(), want);
+        CHECK_MSG(bnlab_errmsg(), path);
     } else {
         st_free(&f);
     }
@@ -54,10 +54,10 @@ static void test_round_trip(void) {
     st_add(&f, "rng", ST_U64, 1, s2, u64);
     st_meta(&f, "format", "test");
     st_meta(&f, "config", "{\"a\": [1, 2]}");
-    CHECK(st_write(&f, path) == 0, "write: %s", bn_errmsg());
+    CHECK(st_write(&f, path) == 0, "write: %s", bnlab_errmsg());
     st_free(&f);
     st_file_t g;
-    CHECK(st_read(&g, path, 1 << 20) == 0, "read: %s", bn_errmsg());
+    CHECK(st_read(&g, path, 1 << 20) == 0, "read: %s", bnlab_errmsg());
     float w2[6];
     double d2[2];
     int64_t i2;
@@ -75,9 +75,9 @@ static void test_round_trip(void) {
     CHECK(hlen % 8 == 0, "header length %llu not a multiple of 8", (unsigned long long)hlen);
     int64_t wrong[2] = {3, 2};
     CHECK(st_get(&g, "layers.0.weight", ST_F32, 2, wrong, w2) != 0, "shape mismatch accepted");
-    CHECK_MSG(bn_errmsg(), "tensor layers.0.weight: expected F32 [3, 2], got F32 [2, 3]");
+    CHECK_MSG(bnlab_errmsg(), "tensor layers.0.weight: expected F32 [3, 2], got F32 [2, 3]");
     CHECK(st_get(&g, "nope", ST_F32, 1, s2, w2) != 0, "missing tensor accepted");
-    CHECK_MSG(bn_errmsg(), "tensor nope is missing");
+    CHECK_MSG(bnlab_errmsg(), "tensor nope is missing");
     st_free(&g);
 
     // Every truncation of a valid file is rejected (never a crash or a partial read).
@@ -98,7 +98,7 @@ static void test_hostile(void) {
     const char *F4 = "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
     write_file(F4, 4);
     st_file_t f;
-    CHECK(st_read(&f, path, 1 << 20) == 0, "minimal valid file: %s", bn_errmsg());
+    CHECK(st_read(&f, path, 1 << 20) == 0, "minimal valid file: %s", bnlab_errmsg());
     st_free(&f);
     expect_reject(F4, 8, "4 bytes after the last tensor");
     expect_reject("{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "4 unindexed bytes before tensor t");
@@ -122,7 +122,7 @@ static void test_hostile(void) {
     unsigned char big[12] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, '{', '}', ' ', ' '};
     write_bytes(big, sizeof big);
     CHECK(st_read(&f, path, 1 << 20) != 0, "huge header size accepted");
-    CHECK_MSG(bn_errmsg(), "exceeds the file");
+    CHECK_MSG(bnlab_errmsg(), "exceeds the file");
     // A NaN weight is refused when the tensor is taken.
     float nan_w = NAN;
     st_file_t w;
@@ -134,7 +134,7 @@ static void test_hostile(void) {
     CHECK(st_read(&f, path, 1 << 20) == 0, "read");
     float out;
     CHECK(st_get(&f, "t", ST_F32, 1, s1, &out) != 0, "NaN accepted");
-    CHECK_MSG(bn_errmsg(), "tensor t: non-finite value at index 0");
+    CHECK_MSG(bnlab_errmsg(), "tensor t: non-finite value at index 0");
     st_free(&f);
 }
 

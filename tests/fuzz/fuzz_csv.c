@@ -1,5 +1,5 @@
 // libFuzzer target: CSV with and without a label column, then preprocessing of what loaded.
-#include "data.h"
+#include "io/data.h"
 #include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

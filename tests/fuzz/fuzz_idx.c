@@ -1,5 +1,5 @@
 // libFuzzer target: IDX images/labels (raw or gzip'd), the input used as both files.
-#include "data.h"
+#include "io/data.h"
 #include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

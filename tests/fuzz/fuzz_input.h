@@ -1,7 +1,7 @@
 // fuzz_input.h — hands a fuzzer's bytes to the path-based loaders as an in-memory file (memfd), so the
 // real code paths (open, gzread, stat) run without touching the disk.
-#ifndef BN_FUZZ_INPUT_H
-#define BN_FUZZ_INPUT_H
+#ifndef BNLAB_FUZZ_INPUT_H
+#define BNLAB_FUZZ_INPUT_H
 
 // memfd_create needs _GNU_SOURCE, set for the fuzz targets in meson.build.
 #include <stdint.h>

@@ -1,0 +1,122 @@
+#include "cli/bench.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "nn/model.h"
+#include "run/train.h"
+#include "base/util.h"
+
+// The paper's network, as configs/mnist-{bn,nobn}.json, built through the config parser.
+static int paper_config(config_t *c, const char *data_dir, int batch, int bn, int threads, int sparse) {
+    char text[4096], first[256], hidden[256];
+    // One hidden layer; %s: extra keys of its dense layer (the first one may skip zero inputs).
+    const char *layer = bn ? "{\"type\": \"dense\", \"units\": 100, \"bias\": false%s}, {\"type\": \"batchnorm\"}, "
+                             "{\"type\": \"sigmoid\"}"
+                           : "{\"type\": \"dense\", \"units\": 100%s}, {\"type\": \"sigmoid\"}";
+    snprintf(first, sizeof first, layer, sparse ? ", \"sparse_input\": true" : "");
+    snprintf(hidden, sizeof hidden, layer, "");
+    snprintf(text, sizeof text,
+             "{\"name\": \"bench\", \"threads\": %d, \"data\": {\"train_images\": \"train-images-idx3-ubyte.gz\", "
+             "\"train_labels\": \"train-labels-idx1-ubyte.gz\", \"test_images\": \"t10k-images-idx3-ubyte.gz\", "
+             "\"test_labels\": \"t10k-labels-idx1-ubyte.gz\"}, \"model\": {\"init\": {\"type\": \"normal\", "
+             "\"std\": 0.01}, \"layers\": [%s, %s, %s, {\"type\": \"dense\", \"units\": 10}]}, \"train\": "
+             "{\"batch_size\": %d, \"steps\": 1000000, \"optimizer\": {\"lr\": 0.5}}, \"log\": {\"stats\": false, "
+             "\"probe_size\": 0, \"ics_every\": 0, \"percentiles\": {\"every\": 0}}}",
+             threads, first, hidden, hidden, batch);
+    return config_parse(c, text, strlen(text), "bench", data_dir, NULL, 0);
+}
+
+// The dense network's matrix products alone, on the model's own buffers. A sparse-input layer's W is stored
+// (in, out): the same products with the transposes swapped, same shapes and operation counts.
+static void gemm_step(const model_t *m, const float *x, int B) {
+    const float *in = x;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer_t *l = &m->layers[i];
+        if (l->spec.kind == LAYER_DENSE) {
+            int t = l->spec.sparse_input;  // y = x W^T, or x WT
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, t ? CblasNoTrans : CblasTrans, B, l->out, l->in, 1.0f, in,
+                        l->in, l->W, t ? l->out : l->in, 0.0f, l->y, l->out);
+        }
+        in = l->y;
+    }
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        const layer_t *l = &m->layers[i];
+        if (l->spec.kind != LAYER_DENSE) continue;
+        const float *lin = i > 0 ? m->layers[i - 1].y : x;
+        if (l->spec.sparse_input)  // dWT (in, out) = x^T dy
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->in, l->out, B, 1.0f, lin, l->in, l->dy, l->out,
+                        0.0f, l->dW, l->out);
+        else  // dW (out, in) = dy^T x
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->out, l->in, B, 1.0f, l->dy, l->out, lin, l->in,
+                        0.0f, l->dW, l->in);
+        if (i > 0) {
+            int t = l->spec.sparse_input;  // dx = dy W, or dy WT^T
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, t ? CblasTrans : CblasNoTrans, B, l->in, l->out, 1.0f, l->dy,
+                        l->out, l->W, t ? l->out : l->in, 0.0f, m->layers[i - 1].dy, l->in);
+        }
+    }
+}
+
+int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat) {
+    double best = 1e30, bestz = 1e30;
+    char cmd[BNLAB_PATH_MAX + 32];
+    path_fmt(cmd, sizeof cmd, "zcat '%s' > /dev/null", images_path);
+    for (int k = 0; k < 3; k++) {
+        dataset_t ds;
+        double t0 = now_seconds();
+        if (idx_load_images(&ds, images_path) != 0) return -1;
+        double t = now_seconds() - t0;
+        dataset_free(&ds);
+        best = t < best ? t : best;
+        t0 = now_seconds();
+        if (system(cmd) != 0) return bnlab_fail("zcat failed on %s", images_path);
+        t = now_seconds() - t0;
+        bestz = t < bestz ? t : bestz;
+    }
+    *ms_bnlab = 1e3 * best;
+    *ms_zcat = 1e3 * bestz;
+    return 0;
+}
+
+int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int threads, int sparse, int steps,
+               int repeats) {
+    config_t c;
+    if (paper_config(&c, data_dir, batch, bn, threads, sparse) != 0) return -1;
+    trainer_t t;
+    if (trainer_setup(&t, &c) != 0) return -1;
+    enable_flush_to_zero();
+    openblas_set_num_threads(threads);
+    // The best of the repeats, for bnlab, the bound and PyTorch alike: on a shared machine noise only ever adds
+    // time, so the fastest repeat is the closest to what the code itself costs.
+    double ts = 1e30, tg = 1e30;
+    const double lr = t.cfg.train.optim.lr;
+    int correct;
+    for (int w = 0; w < steps / 4 + 10; w++) {  // warm-up: caches, BLAS threads, the FTZ regime
+        trainer_step_grad(&t, &correct);
+        trainer_step_update(&t, lr);
+    }
+    for (int k = 0; k < repeats; k++) {
+        double t0 = now_seconds();
+        for (int s = 0; s < steps; s++) {
+            trainer_step_grad(&t, &correct);
+            trainer_step_update(&t, lr);
+        }
+        double dt = (now_seconds() - t0) / steps;
+        ts = dt < ts ? dt : ts;
+        t0 = now_seconds();
+        for (int s = 0; s < steps; s++) gemm_step(&t.model, t.x, batch);
+        dt = (now_seconds() - t0) / steps;
+        tg = dt < tg ? dt : tg;
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *r = (bench_result_t){.batch = batch, .bn = bn, .threads = threads, .sparse = sparse, .us_step = 1e6 * ts,
+                          .us_gemm = 1e6 * tg, .examples_s = batch / ts,
+                          .peak_rss_kb = ru.ru_maxrss};
+    trainer_free(&t);
+    return 0;
+}

@@ -1,0 +1,531 @@
+// bnlab — command line. One function per command; all share the option parser below.
+#include <cblas.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <signal.h>
+
+#include "cli/bench.h"
+#include "run/checkpoint.h"
+#include "lab/compare.h"
+#include "nn/layers.h"
+#include "run/config.h"
+#include "lab/plot.h"
+#include "run/runlog.h"
+#include "lab/sweep.h"
+#include "run/train.h"
+#include "base/util.h"
+
+#define MAX_ARGS 64
+
+static const char *USAGE =
+    "usage: bnlab train CONFIG [--set PATH=VALUE]... [--seed N] [--threads N] [--out DIR] [--force] [--init CKPT]\n"
+    "       bnlab train --resume RUN_DIR|CKPT               continue a stopped run exactly where it stopped\n"
+    "       bnlab check CONFIG [--set PATH=VALUE]...        validate; print the resolved config\n"
+    "       bnlab eval CKPT [--set data.test_images=...]... loss, accuracy, confusion matrix (evaluation mode)\n"
+    "       bnlab predict CKPT INPUT [--out FILE]           class probabilities as CSV (INPUT: IDX images or CSV)\n"
+    "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
+    "       bnlab plot DIR                                  PNG plots of a run or comparison directory\n"
+    "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
+    "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
+    "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed vs the GEMM-only bound\n"
+    "\n"
+    "  --set PATH=VALUE  override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
+    "                    --set model.layers[1].rate=0.2 (VALUE is JSON, or a bare string; null removes the\n"
+    "                    key, e.g. --set train.epochs=null --set train.steps=500)\n"
+    "  --seed N          same as --set seed=N\n"
+    "  --threads N       BLAS threads, same as --set threads=N (default 1)\n"
+    "  --out DIR         output directory (default: LOG_DIR/NAME, from the config or spec)\n"
+    "  --force           reuse an existing, non-empty output directory\n"
+    "  --seeds N         compare: seeds 1..N for every variant\n"
+    "  --jobs N          compare: runs at once (default: one per core)\n"
+    "  --init CKPT       train: start from the weights (and BN statistics) of a checkpoint\n"
+    "  --resume PATH     train: continue from a checkpoint file or a run directory's newest checkpoint\n";
+
+typedef struct {
+    const char *pos[MAX_ARGS];
+    int n_pos;
+    const char *sets[MAX_ARGS];
+    char owned[MAX_ARGS][64];
+    int n_sets;
+    const char *out, *init, *resume, *emit;
+    const char *sbatch[MAX_ARGS + 1];
+    int n_sbatch;
+    int force, seeds, jobs, steps;
+} cli_t;
+
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "bnlab: error: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", USAGE);
+    return 2;
+}
+
+static int parse_count(const char *opt, const char *v, int *out) {
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 1 || n > 1000) {
+        fprintf(stderr, "bnlab: error: %s: expected a whole number 1..1000, got '%s'\n", opt, v);
+        return 2;
+    }
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_cli(cli_t *c, int argc, char **argv) {
+    memset(c, 0, sizeof *c);
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strlen(a) > BNLAB_PATH_ARG_MAX) return usage_error("an argument is longer than 1024 bytes%s", "");
+        int takes_value = !strcmp(a, "--set") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
+                          !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
+                          !strcmp(a, "--init") || !strcmp(a, "--resume") || !strcmp(a, "--steps") ||
+                          !strcmp(a, "--emit") || !strcmp(a, "--sbatch");
+        if (takes_value) {
+            if (i + 1 >= argc) return usage_error("%s needs a value", a);
+            const char *v = argv[++i];
+            if (!strcmp(a, "--out")) c->out = v;
+            else if (!strcmp(a, "--init")) c->init = v;
+            else if (!strcmp(a, "--resume")) c->resume = v;
+            else if (!strcmp(a, "--emit")) c->emit = v;
+            else if (!strcmp(a, "--sbatch")) {
+                if (c->n_sbatch == MAX_ARGS) return usage_error("more than 64 --sbatch lines%s", "");
+                c->sbatch[c->n_sbatch++] = v;
+            }
+            else if (!strcmp(a, "--seeds")) { if (parse_count(a, v, &c->seeds)) return 2; }
+            else if (!strcmp(a, "--jobs")) { if (parse_count(a, v, &c->jobs)) return 2; }
+            else if (!strcmp(a, "--steps")) { if (parse_count(a, v, &c->steps)) return 2; }
+            else {
+                if (c->n_sets == MAX_ARGS) return usage_error("more than 64 overrides%s", "");
+                if (!strcmp(a, "--set")) c->sets[c->n_sets++] = v;
+                else {
+                    snprintf(c->owned[c->n_sets], sizeof c->owned[0], "%s=%.40s", a + 2, v);
+                    c->sets[c->n_sets] = c->owned[c->n_sets];
+                    c->n_sets++;
+                }
+            }
+        } else if (!strcmp(a, "--force")) {
+            c->force = 1;
+        } else if (a[0] == '-') {
+            return usage_error("unknown option '%s'", a);
+        } else {
+            if (c->n_pos == MAX_ARGS) return usage_error("too many arguments%s", "");
+            c->pos[c->n_pos++] = a;
+        }
+    }
+    return 0;
+}
+
+static int die(void) {
+    fprintf(stderr, "bnlab: error: %s\n", bnlab_errmsg());
+    return 1;
+}
+
+static int dir_nonempty(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    closedir(d);
+    return n > 0;
+}
+
+static int refuse_existing(const char *dir, int force) {
+    if (force || !dir_nonempty(dir)) return 0;
+    fprintf(stderr, "bnlab: error: %s already exists and is not empty; pass --force to overwrite it or --out DIR "
+                    "to choose another\n", dir);
+    return 1;
+}
+
+static int cmd_check(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("check needs one CONFIG file%s", "");
+    config_t cfg;
+    if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    cJSON *j = config_to_json(&cfg);
+    char *text = cJSON_Print(j);
+    puts(text);
+    free(text);
+    cJSON_Delete(j);
+    return 0;
+}
+
+static cJSON *environment_json(const config_t *c) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "bnlab_version", BNLAB_VERSION);
+    cJSON_AddNumberToObject(e, "blas_threads", c->threads);
+    cJSON_AddStringToObject(e, "openblas_config", openblas_get_config());
+    cJSON_AddStringToObject(e, "openblas_core", openblas_get_corename());
+    cJSON_AddBoolToObject(e, "flush_to_zero", c->train.flush_denormals);
+    return e;
+}
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    train_stop_requested = 1;
+}
+
+// SIGINT/SIGTERM end the current step cleanly (checkpoint, logs); a second one kills at once (SA_RESETHAND).
+static void install_stop_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static int finish_training(trainer_t *t, const char *run_dir, int append) {
+    int status = trainer_run(t, run_dir, append);
+    trainer_free(t);
+    if (status == TRAIN_ERROR) return die();
+    return status;
+}
+
+static int cmd_resume(const cli_t *c) {
+    install_stop_handlers();  // from the start: a signal during setup stops the run after its first step
+    if (c->n_pos || c->n_sets || c->out || c->init)
+        return usage_error("--resume takes no CONFIG, --set, --seed, --threads, --out or --init: a run continues "
+                           "with its own config%s", "");
+    char file[BNLAB_PATH_MAX], run_dir[BNLAB_PATH_MAX];
+    st_file_t f;
+    config_t cfg;
+    trainer_t t;
+    if (checkpoint_find(c->resume, file, sizeof file, run_dir, sizeof run_dir) != 0 ||
+        checkpoint_open(&f, file, &cfg) != 0)
+        return die();
+    if (trainer_setup(&t, &cfg) != 0) {
+        st_free(&f);
+        return die();
+    }
+    int rc = checkpoint_load_trainer(&t, &f);
+    st_free(&f);
+    long s = t.prog.step;
+    double secs = 0.0;
+    // Drop what was logged after the checkpoint; the resumed run writes it again, identically.
+    if (rc != 0 || log_truncate(run_dir, "metrics.csv", 0, s, 0, 7, &secs) != 0 ||
+        log_truncate(run_dir, "metrics.jsonl", -1, s, 0, -1, NULL) != 0 ||
+        log_truncate(run_dir, "layer_stats.csv", 1, s, 0, -1, NULL) != 0 ||
+        log_truncate(run_dir, "percentiles.csv", 0, s, 1, -1, NULL) != 0 ||
+        log_truncate(run_dir, "ics.csv", 0, s, 1, -1, NULL) != 0) {
+        trainer_free(&t);
+        return die();
+    }
+    t.prog.seconds_before = secs;
+    printf("bnlab: resuming %s at step %ld of %ld from %s\n", cfg.name, s, t.total_steps, file);
+    fflush(stdout);
+    return finish_training(&t, run_dir, 1);
+}
+
+static int cmd_train(const cli_t *c) {
+    if (c->resume) return cmd_resume(c);
+    install_stop_handlers();  // from the start: a signal during setup stops the run after its first step
+    if (c->n_pos != 1) return usage_error("train needs one CONFIG file%s", "");
+    config_t cfg;
+    if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    char run_dir[4096];
+    if (c->out) snprintf(run_dir, sizeof run_dir, "%s", c->out);
+    else snprintf(run_dir, sizeof run_dir, "%s/%s", cfg.log.dir, cfg.name);
+    if (refuse_existing(run_dir, c->force)) return 1;
+    // Everything that can fail on input is checked before the run directory is touched.
+    trainer_t t;
+    if (trainer_setup(&t, &cfg) != 0) return die();
+    if (c->init) {  // weights and BN statistics from another run; the shapes must match this config's model
+        st_file_t f;
+        config_t other;
+        int rc = checkpoint_open(&f, c->init, &other);
+        if (rc == 0) {
+            rc = checkpoint_load_model(&t.model, &f);
+            st_free(&f);
+        }
+        if (rc != 0) {
+            trainer_free(&t);
+            return die();
+        }
+    }
+    printf("bnlab: %s: %u training / %u test examples of %u features, %zu parameters, %ld steps of batch %d "
+           "(%ld per epoch) -> %s\n",
+           cfg.name, t.train.n, t.test.n, t.train.dim, t.model.n_params, t.total_steps, cfg.train.batch_size,
+           t.steps_per_epoch, run_dir);
+    fflush(stdout);
+    cJSON *resolved = config_to_json(&cfg), *env = environment_json(&cfg);
+    int rc = make_dirs(run_dir) != 0 || write_json(run_dir, "config.json", resolved) != 0 ||
+             write_json(run_dir, "environment.json", env) != 0;
+    cJSON_Delete(resolved);
+    cJSON_Delete(env);
+    if (rc) {
+        trainer_free(&t);
+        return die();
+    }
+    return finish_training(&t, run_dir, 0);
+}
+
+// A checkpoint's model with its config (overrides allowed, e.g. other test data), ready to evaluate.
+static int load_for_inference(const cli_t *c, trainer_t *t) {
+    st_file_t f;
+    config_t cfg;
+    if (checkpoint_open(&f, c->pos[0], &cfg) != 0) return -1;
+    if (c->n_sets) {  // re-parse the stored config with the overrides
+        const char *text = st_meta_get(&f, "config");
+        if (config_parse(&cfg, text, strlen(text), c->pos[0], ".", c->sets, c->n_sets) != 0) {
+            st_free(&f);
+            return -1;
+        }
+    }
+    if (trainer_setup(t, &cfg) != 0) {
+        st_free(&f);
+        return -1;
+    }
+    int rc = checkpoint_load_model(&t->model, &f);
+    st_free(&f);
+    if (rc != 0) trainer_free(t);
+    return rc;
+}
+
+static int cmd_eval(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("eval needs one CHECKPOINT file%s", "");
+    trainer_t t;
+    if (load_for_inference(c, &t) != 0) return die();
+    const dataset_t *ds = &t.test;
+    int C = t.model.classes, eb = t.cfg.train.eval_batch_size;
+    long *conf = xcalloc((size_t)C * C, sizeof(long), "confusion matrix");
+    double total = 0.0;
+    long hits = 0;
+    for (uint32_t start = 0; start < ds->n; start += (uint32_t)eb) {
+        int B = (int)((ds->n - start) < (uint32_t)eb ? (ds->n - start) : (uint32_t)eb);
+        dataset_gather_range(ds, &t.pp, start, B, t.x, t.y);
+        const float *z = model_forward(&t.model, t.x, B, MODE_EVAL, NULL);
+        int correct;
+        total += B * softmax_xent_forward(t.model.probs, z, t.y, B, C, &correct);
+        hits += correct;
+        for (int i = 0; i < B; i++) {
+            int arg = 0;
+            for (int k = 1; k < C; k++)
+                if (z[(size_t)i * C + k] > z[(size_t)i * C + arg]) arg = k;
+            conf[(size_t)t.y[i] * C + arg]++;
+        }
+    }
+    printf("examples %u  loss %.6f  accuracy %.6f\n", ds->n, total / ds->n, (double)hits / ds->n);
+    printf("confusion matrix (rows: true class, columns: predicted)\n      ");
+    for (int k = 0; k < C; k++) printf(" %6d", k);
+    printf("\n");
+    for (int r = 0; r < C; r++) {
+        printf("%6d", r);
+        for (int k = 0; k < C; k++) printf(" %6ld", conf[(size_t)r * C + k]);
+        printf("\n");
+    }
+    free(conf);
+    trainer_free(&t);
+    return 0;
+}
+
+static int cmd_predict(const cli_t *c) {
+    if (c->n_pos != 2) return usage_error("predict needs a CHECKPOINT and an INPUT file%s", "");
+    trainer_t t;
+    if (load_for_inference(c, &t) != 0) return die();
+    dataset_t in;
+    const char *input = c->pos[1];
+    size_t len = strlen(input);
+    int is_csv = len > 4 && !strcmp(input + len - 4, ".csv");
+    if ((is_csv ? csv_load(&in, input, 0, 0) : idx_load_images(&in, input)) != 0) {
+        trainer_free(&t);
+        return die();
+    }
+    if (in.dim != t.train.dim) {
+        bnlab_fail("%s: examples have %u features, the model expects %u", input, in.dim, t.train.dim);
+        dataset_free(&in);
+        trainer_free(&t);
+        return die();
+    }
+    int C = t.model.classes, eb = t.cfg.train.eval_batch_size;
+    size_t cap = 64 + (size_t)in.n * (size_t)(16 + 14 * C), n = 0;
+    char *csv = xmalloc(cap, "predictions");
+    n += (size_t)snprintf(csv + n, cap - n, "index,predicted");
+    for (int k = 0; k < C; k++) n += (size_t)snprintf(csv + n, cap - n, ",p%d", k);
+    csv[n++] = '\n';
+    memset(t.y, 0, sizeof(int32_t) * (size_t)eb);  // softmax needs labels; the loss is not used
+    for (uint32_t start = 0; start < in.n; start += (uint32_t)eb) {
+        int B = (int)((in.n - start) < (uint32_t)eb ? (in.n - start) : (uint32_t)eb);
+        dataset_gather_range(&in, &t.pp, start, B, t.x, NULL);
+        const float *z = model_forward(&t.model, t.x, B, MODE_EVAL, NULL);
+        softmax_xent_forward(t.model.probs, z, t.y, B, C, NULL);
+        for (int i = 0; i < B; i++) {
+            const float *p = t.model.probs + (size_t)i * C;
+            int arg = 0;
+            for (int k = 1; k < C; k++)
+                if (p[k] > p[arg]) arg = k;
+            n += (size_t)snprintf(csv + n, cap - n, "%u,%d", start + (uint32_t)i, arg);
+            for (int k = 0; k < C; k++) n += (size_t)snprintf(csv + n, cap - n, ",%.6g", p[k]);
+            csv[n++] = '\n';
+        }
+    }
+    int rc = 0;
+    if (c->out) rc = write_file_atomic(c->out, csv, n);
+    else if (fwrite(csv, 1, n, stdout) != n) rc = bnlab_fail("cannot write to standard output");
+    free(csv);
+    dataset_free(&in);
+    trainer_free(&t);
+    return rc ? die() : 0;
+}
+
+// This program's path, for commands that run elsewhere (emitted job files): /proc/self/exe resolved, without the
+// " (deleted)" Linux appends when the file was rebuilt since we started.
+static void self_exe(char *exe, size_t cap, const char *argv0) {
+    ssize_t n = readlink("/proc/self/exe", exe, cap - 1);
+    if (n <= 0) {
+        snprintf(exe, cap, "%s", argv0);
+        return;
+    }
+    exe[n] = '\0';
+    const char *del = " (deleted)";
+    size_t len = (size_t)n, dl = strlen(del);
+    if (len > dl && !strcmp(exe + len - dl, del)) exe[len - dl] = '\0';
+}
+
+// What compare and sweep spawn: "/proc/self/exe", which compare.c resolves at each spawn (the path while the file is
+// unchanged, /proc/self/exe itself — the running inode — once it was replaced).
+static void spawn_exe(char *exe, size_t cap, const char *argv0) {
+    if (path_exists("/proc/self/exe")) snprintf(exe, cap, "/proc/self/exe");
+    else self_exe(exe, cap, argv0);
+}
+
+static int cmd_compare(const cli_t *c, const char *argv0) {
+    if (c->n_pos < 1) return usage_error("compare needs a SPEC file or two or more CONFIG files%s", "");
+    compare_spec_t s;
+    if (compare_spec_load(&s, c->pos, c->n_pos, c->sets, c->n_sets, c->seeds, c->jobs) != 0) return die();
+    char out[4096], exe[PATH_MAX];
+    if (c->out) snprintf(out, sizeof out, "%s", c->out);
+    else snprintf(out, sizeof out, "runs/%s", s.name);
+    spawn_exe(exe, sizeof exe, argv0);
+    if (refuse_existing(out, c->force)) {
+        compare_spec_free(&s);
+        return 1;
+    }
+    int rc = compare_run(&s, out, exe, c->force, 0);
+    compare_spec_free(&s);
+    if (rc != 0) return die();
+    return 0;
+}
+
+// Does a filter word (KEY=VALUE: batch=60, bn=on|off, threads=1, input=dense|sparse) admit this case?
+static int bench_admits(const char *const *words, int n, int batch, int bn, int threads, int sparse) {
+    char b[16], t[16];
+    snprintf(b, sizeof b, "batch=%d", batch), snprintf(t, sizeof t, "threads=%d", threads);
+    const char *keys[4] = {b, bn ? "bn=on" : "bn=off", t, sparse ? "input=sparse" : "input=dense"};
+    for (int i = 0; i < n; i++) {
+        size_t klen = strcspn(words[i], "=");
+        for (int k = 0; k < 4; k++)
+            if (!strncmp(words[i], keys[k], klen + 1) && strcmp(words[i], keys[k])) return 0;
+    }
+    return 1;
+}
+
+// One line per case: batch, BN, threads, input, bnlab us/step and examples/s, the GEMM-only bound, their ratio.
+// A positional word without '=' is the data directory (default: the shipped MNIST subset).
+static int cmd_bench(const cli_t *c) {
+    int steps = c->steps ? c->steps : 300;
+    static const char *const known[4] = {"batch=", "bn=", "threads=", "input="};
+    const char *data_dir = BNLAB_SOURCE_ROOT "/datasets/mnist-subset";
+    for (int i = 0; i < c->n_pos; i++) {
+        int ok = 0;
+        if (!strchr(c->pos[i], '=')) {
+            data_dir = c->pos[i];
+            continue;
+        }
+        for (int k = 0; k < 4; k++) ok |= !strncmp(c->pos[i], known[k], strlen(known[k]));
+        if (!ok) return usage_error("bench: unknown filter '%s' (expected batch=N, bn=on|off, threads=N, input=dense|sparse)", c->pos[i]);
+    }
+    // The kernels OpenBLAS chose decide the bound: say which, and whether the environment chose them.
+    const char *pinned = getenv("OPENBLAS_CORETYPE");
+    printf("OpenBLAS kernels: %s (%s)\n", openblas_get_corename(),
+           pinned ? "OPENBLAS_CORETYPE is set in the environment" : "chosen by OpenBLAS for this CPU");
+    printf("%6s %4s %7s %6s %12s %12s %12s %8s %10s\n", "batch", "bn", "threads", "input", "us/step", "examples/s",
+           "gemm us/step", "ratio", "peak RSS");
+    const int batches[2] = {60, 256};
+    int ran = 0;
+    for (int bi = 0; bi < 2; bi++)
+        for (int bn = 1; bn >= 0; bn--)
+            for (int th = 1; th <= 2; th++)
+                for (int sp = 0; sp <= 1; sp++) {
+                    if (!bench_admits(c->pos, c->n_pos, batches[bi], bn, th, sp)) continue;  // ignores the data dir
+                    bench_result_t r;
+                    if (bench_case(&r, data_dir, batches[bi], bn, th, sp, steps, 5) != 0) return die();
+                    printf("%6d %4s %7d %6s %12.1f %12.0f %12.1f %8.2f %7.1f MB\n", r.batch, r.bn ? "on" : "off",
+                           r.threads, r.sparse ? "sparse" : "dense", r.us_step, r.examples_s, r.us_gemm,
+                           r.us_gemm / r.us_step, r.peak_rss_kb / 1024.0);
+                    fflush(stdout);
+                    ran++;
+                }
+    if (!ran) return usage_error("bench: no case matches the filters%s", "");
+    // Loading: the largest gzip'd IDX at hand (full Fashion-MNIST when installed) against zcat.
+    const char *fashion = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+    char subset[BNLAB_PATH_MAX];
+    path_fmt(subset, sizeof subset, "%s/train-images-idx3-ubyte.gz", data_dir);
+    const char *img = path_exists(fashion) ? fashion : subset;
+    double ms, msz;
+    if (bench_load(img, &ms, &msz) != 0) return die();
+    printf("\nIDX load %s: bnlab %.1f ms, zcat %.1f ms (%.2fx)\n", img, ms, msz, ms / msz);
+    return 0;
+}
+
+// bnlab sweep SPEC: a comparison with a grid, resumable (completed runs are skipped), or written out as job
+// lists for GNU parallel / Slurm (--emit); bnlab sweep collect DIR: the table and plot over whatever finished.
+static int cmd_sweep(const cli_t *c, const char *argv0) {
+    if (c->n_pos == 2 && !strcmp(c->pos[0], "collect")) return sweep_collect(c->pos[1]) != 0 ? die() : 0;
+    if (c->n_pos != 1) return usage_error("sweep needs a SPEC file (or: sweep collect DIR)%s", "");
+    if (c->emit && strcmp(c->emit, "slurm") && strcmp(c->emit, "parallel"))
+        return usage_error("--emit takes slurm or parallel, got '%s'", c->emit);
+    compare_spec_t *s = xmalloc(sizeof *s, "sweep spec");
+    if (compare_spec_load(s, c->pos, 1, c->sets, c->n_sets, c->seeds, c->jobs) != 0) {
+        free(s);
+        return die();
+    }
+    char out[BNLAB_PATH_MAX], exe[PATH_MAX];
+    if (c->out) snprintf(out, sizeof out, "%s", c->out);
+    else snprintf(out, sizeof out, "runs/%s", s->name);
+    if (c->emit) self_exe(exe, sizeof exe, argv0);
+    else spawn_exe(exe, sizeof exe, argv0);
+    int rc = c->emit ? compare_emit(s, out, exe, !strcmp(c->emit, "slurm"), (const char *const *)c->sbatch)
+                     : compare_run(s, out, exe, 1, 1);
+    compare_spec_free(s);
+    free(s);
+    if (rc != 0) return die();
+    return c->emit ? 0 : (sweep_collect(out) != 0 ? die() : 0);
+}
+
+static int cmd_plot(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("plot needs one run or comparison DIR%s", "");
+    int rc = plot_dir(c->pos[0]);
+    if (rc < 0) return die();
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("bnlab %s\n", BNLAB_VERSION);
+        return 0;
+    }
+    cli_t c;
+    int rc = parse_cli(&c, argc, argv);
+    if (rc) return rc;
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train")) return cmd_train(&c);
+    if (!strcmp(cmd, "check")) return cmd_check(&c);
+    if (!strcmp(cmd, "compare")) return cmd_compare(&c, argv[0]);
+    if (!strcmp(cmd, "plot")) return cmd_plot(&c);
+    if (!strcmp(cmd, "sweep")) return cmd_sweep(&c, argv[0]);
+    if (!strcmp(cmd, "eval")) return cmd_eval(&c);
+    if (!strcmp(cmd, "bench")) return cmd_bench(&c);
+    if (!strcmp(cmd, "predict")) return cmd_predict(&c);
+    return usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,255 @@
+#include "lab/summary.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+
+#define CURVE_MAX_ROWS 10000000
+
+int curve_read(curve_t *c, const char *path) {
+    memset(c, 0, sizeof *c);
+    char *text;
+    size_t len;
+    if (read_whole_file(path, (size_t)1 << 30, &text, &len) != 0) return -1;
+    if (strncmp(text, "step,epoch,train_loss,train_acc,test_loss,test_acc,", 51) != 0) {
+        free(text);
+        return bnlab_fail("%s: not a bnlab metrics.csv (unexpected header)", path);
+    }
+    int cap = 0;
+    for (size_t i = 0; i < len; i++) cap += text[i] == '\n';
+    if (cap > CURVE_MAX_ROWS) {
+        free(text);
+        return bnlab_fail("%s: too many rows", path);
+    }
+    c->step = xmalloc(sizeof(long) * (size_t)(cap + 1), "curve steps");
+    c->acc = xmalloc(sizeof(double) * (size_t)(cap + 1), "curve accuracies");
+    char *line = strchr(text, '\n');
+    int lineno = 1;
+    while (line && line[1]) {
+        line++;
+        lineno++;
+        char *end;
+        errno = 0;
+        long step = strtol(line, &end, 10);
+        const char *p = end;
+        int field = 1;  // test_acc is the 6th column
+        while (field < 6 && *p && *p != '\n') field += *p++ == ',';
+        double acc = strtod(p, &end);
+        if (errno || field != 6 || end == p || *end != ',') {
+            curve_free(c);
+            free(text);
+            return bnlab_fail("%s:%d: malformed row", path, lineno);
+        }
+        c->step[c->n] = step;
+        c->acc[c->n] = acc;
+        c->n++;
+        line = strchr(line, '\n');
+    }
+    free(text);
+    return 0;
+}
+
+void curve_free(curve_t *c) {
+    free(c->step);
+    free(c->acc);
+    memset(c, 0, sizeof *c);
+}
+
+long steps_to_target(const curve_t *c, double target) {
+    for (int i = 0; i < c->n; i++)
+        if (c->acc[i] >= target) return c->step[i];
+    return -1;
+}
+
+void run_result_from_curve(run_result_t *r, const double *targets, int n_targets) {
+    const curve_t *c = &r->curve;
+    r->final_acc = c->n ? c->acc[c->n - 1] : NAN;
+    r->best_acc = c->n ? c->acc[0] : NAN;
+    for (int i = 1; i < c->n; i++)
+        if (c->acc[i] > r->best_acc) r->best_acc = c->acc[i];
+    for (int t = 0; t < n_targets; t++) r->steps_to[t] = steps_to_target(c, targets[t]);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double median(double *v, int n) {
+    if (n == 0) return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Per variant and quantity: median, min, max over completed seeds. Steps-to-target of a seed that never
+// reached the target count as +infinity, so the median is "never" when most seeds never got there.
+typedef struct {
+    double med, lo, hi;
+    int n;
+} agg_t;
+
+static agg_t aggregate(const variant_result_t *v, int what, int target) {
+    double *x = xmalloc(sizeof(double) * (size_t)(v->n_seeds + 1), "aggregate");
+    int n = 0;
+    for (int s = 0; s < v->n_seeds; s++) {
+        const run_result_t *r = &v->runs[s];
+        if (!r->ok) continue;
+        if (what == 0) x[n++] = r->final_acc;
+        else if (what == 1) x[n++] = r->best_acc;
+        else x[n++] = r->steps_to[target] < 0 ? INFINITY : (double)r->steps_to[target];
+    }
+    agg_t a = {NAN, NAN, NAN, n};
+    if (n > 0) {
+        a.med = median(x, n);
+        a.lo = x[0];
+        a.hi = x[n - 1];
+    }
+    free(x);
+    return a;
+}
+
+static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
+
+// Non-finite entries (a target never reached) are written as null.
+static cJSON *agg_json(agg_t a) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "median", num_or_null(a.med));
+    cJSON_AddItemToObject(o, "min", num_or_null(a.lo));
+    cJSON_AddItemToObject(o, "max", num_or_null(a.hi));
+    return o;
+}
+
+cJSON *summary_to_json(const variant_result_t *v, int nv, const double *targets, int nt) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *tj = cJSON_AddArrayToObject(root, "targets");
+    for (int t = 0; t < nt; t++) cJSON_AddItemToArray(tj, cJSON_CreateNumber(targets[t]));
+    cJSON_AddStringToObject(root, "reference_variant", nv ? v[0].name : "");
+    cJSON *vars = cJSON_AddArrayToObject(root, "variants");
+    for (int i = 0; i < nv; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", v[i].name);
+        cJSON_AddNumberToObject(o, "seeds", v[i].n_seeds);
+        agg_t fin = aggregate(&v[i], 0, 0);
+        cJSON_AddNumberToObject(o, "completed", fin.n);
+        cJSON_AddItemToObject(o, "final_test_acc", agg_json(fin));
+        cJSON_AddItemToObject(o, "best_test_acc", agg_json(aggregate(&v[i], 1, 0)));
+        cJSON *st = cJSON_AddArrayToObject(o, "steps_to_target");
+        for (int t = 0; t < nt; t++) {
+            agg_t a = aggregate(&v[i], 2, t), ref = aggregate(&v[0], 2, t);
+            cJSON *e = agg_json(a);
+            cJSON_AddNumberToObject(e, "target", targets[t]);
+            int reached = 0;
+            for (int s = 0; s < v[i].n_seeds; s++) reached += v[i].runs[s].ok && v[i].runs[s].steps_to[t] >= 0;
+            cJSON_AddNumberToObject(e, "seeds_reached", reached);
+            cJSON_AddItemToObject(e, "ratio_to_reference",
+                                  num_or_null(isfinite(a.med) && isfinite(ref.med) ? a.med / ref.med : NAN));
+            cJSON_AddItemToArray(st, e);
+        }
+        cJSON_AddItemToArray(vars, o);
+    }
+    return root;
+}
+
+// Appends printf-style text to a growing buffer.
+typedef struct {
+    char *s;
+    size_t len, cap;
+} sbuf_t;
+static void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf_t *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap + (size_t)n + 1) * 2;
+        char *p = xmalloc(cap, "text buffer");
+        if (b->s) memcpy(p, b->s, b->len + 1);
+        free(b->s);
+        b->s = p;
+        b->cap = cap;
+    }
+}
+
+static void fmt_steps(char *out, size_t cap, agg_t a) {
+    if (a.n == 0) snprintf(out, cap, "n/a");
+    else if (!isfinite(a.med)) snprintf(out, cap, "never");
+    else if (a.lo == a.hi) snprintf(out, cap, "%.0f", a.med);
+    else if (!isfinite(a.hi)) snprintf(out, cap, "%.0f (%.0f–never)", a.med, a.lo);
+    else snprintf(out, cap, "%.0f (%.0f–%.0f)", a.med, a.lo, a.hi);
+}
+
+char *summary_to_markdown(const variant_result_t *v, int nv, const double *targets, int nt) {
+    sbuf_t b = {0};
+    sb_printf(&b, "| variant | seeds | final test acc, median (range) | best test acc, median (range) |");
+    for (int t = 0; t < nt; t++) sb_printf(&b, " steps to %g%% |", 100 * targets[t]);
+    sb_printf(&b, "\n|---|---|---|---|");
+    for (int t = 0; t < nt; t++) sb_printf(&b, "---|");
+    sb_printf(&b, "\n");
+    for (int i = 0; i < nv; i++) {
+        agg_t f = aggregate(&v[i], 0, 0), bst = aggregate(&v[i], 1, 0);
+        sb_printf(&b, "| %s | %d/%d | %.4f (%.4f–%.4f) | %.4f (%.4f–%.4f) |", v[i].name, f.n, v[i].n_seeds, f.med,
+                  f.lo, f.hi, bst.med, bst.lo, bst.hi);
+        for (int t = 0; t < nt; t++) {
+            char s[64];
+            fmt_steps(s, sizeof s, aggregate(&v[i], 2, t));
+            sb_printf(&b, " %s |", s);
+        }
+        sb_printf(&b, "\n");
+    }
+    // Ratios against the reference (first) variant.
+    int any = 0;
+    for (int i = 1; i < nv; i++)
+        for (int t = 0; t < nt; t++) {
+            agg_t a = aggregate(&v[i], 2, t), r = aggregate(&v[0], 2, t);
+            if (!any) sb_printf(&b, "\nSteps to reach a target, median over seeds, relative to **%s**:\n\n", v[0].name);
+            any = 1;
+            if (isfinite(a.med) && isfinite(r.med))
+                sb_printf(&b, "- %g%%: %s needs %.2f× the steps of %s (%.0f vs %.0f)\n", 100 * targets[t], v[i].name,
+                          a.med / r.med, v[0].name, a.med, r.med);
+            else if (isfinite(r.med))
+                sb_printf(&b, "- %g%%: %s never got there (median seed) within its run; %s took %.0f steps\n",
+                          100 * targets[t], v[i].name, v[0].name, r.med);
+            else if (isfinite(a.med))
+                sb_printf(&b, "- %g%%: %s took %.0f steps; %s never got there (median seed)\n", 100 * targets[t],
+                          v[i].name, a.med, v[0].name);
+            else sb_printf(&b, "- %g%%: neither %s nor %s got there (median seed)\n", 100 * targets[t], v[i].name,
+                           v[0].name);
+        }
+    return b.s;
+}
+
+int summary_write_curves(const char *path, const variant_result_t *v, int nv) {
+    sbuf_t b = {0};
+    sb_printf(&b, "variant,step,n,median,min,max\n");
+    for (int i = 0; i < nv; i++) {
+        // Steps of the first completed seed; every seed of a variant logs at the same steps.
+        const curve_t *ref = NULL;
+        for (int s = 0; s < v[i].n_seeds && !ref; s++)
+            if (v[i].runs[s].ok) ref = &v[i].runs[s].curve;
+        if (!ref) continue;
+        double *x = xmalloc(sizeof(double) * (size_t)(v[i].n_seeds + 1), "curve values");
+        for (int k = 0; k < ref->n; k++) {
+            int n = 0;
+            for (int s = 0; s < v[i].n_seeds; s++) {
+                const run_result_t *r = &v[i].runs[s];
+                if (r->ok && k < r->curve.n && r->curve.step[k] == ref->step[k]) x[n++] = r->curve.acc[k];
+            }
+            double med = median(x, n);
+            sb_printf(&b, "%s,%ld,%d,%.9g,%.9g,%.9g\n", v[i].name, ref->step[k], n, med, x[0], x[n - 1]);
+        }
+        free(x);
+    }
+    int rc = write_file_atomic(path, b.s, b.len);
+    free(b.s);
+    return rc;
+}

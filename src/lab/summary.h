@@ -1,0 +1,50 @@
+// summary.h — what a comparison reports: per run, final/best test accuracy and the first step reaching each
+// target accuracy (read back from metrics.csv); per variant, median and range over seeds; between variants,
+// the ratio of median steps-to-target (the paper's "BN needs far fewer steps" as one number).
+//
+// Resolution: a target is seen only at logged evaluations, so steps-to-target is rounded up to the next
+// evaluation step (train.eval_every, and epoch ends).
+#ifndef BNLAB_SUMMARY_H
+#define BNLAB_SUMMARY_H
+
+#include <cjson/cJSON.h>
+
+#define SUMMARY_MAX_TARGETS 8
+
+typedef struct {
+    long *step;     // (n) evaluation steps
+    double *acc;    // (n) test accuracy at those steps
+    int n;
+} curve_t;
+
+typedef struct {
+    int ok;                                 // the run completed and its metrics were read
+    double final_acc, best_acc;
+    long steps_to[SUMMARY_MAX_TARGETS];     // -1: never reached
+    curve_t curve;
+} run_result_t;
+
+typedef struct {
+    const char *name;
+    run_result_t *runs;  // (n_seeds)
+    int n_seeds;
+} variant_result_t;
+
+// Reads step and test_acc columns of a run's metrics.csv. -1 + message on a missing or malformed file.
+int curve_read(curve_t *c, const char *metrics_csv);
+void curve_free(curve_t *c);
+// First logged step with accuracy >= target, or -1 if none.
+long steps_to_target(const curve_t *c, double target);
+// Fills final/best/steps_to from the curve.
+void run_result_from_curve(run_result_t *r, const double *targets, int n_targets);
+
+// Median of v[0..n) (mean of the middle two for even n); v is reordered. NAN for n == 0.
+double median(double *v, int n);
+
+// summary.json document, summary.md text (caller frees), and the accuracy curves as CSV
+// (variant,step,n,median,min,max over the seeds logged at that step).
+cJSON *summary_to_json(const variant_result_t *v, int n_variants, const double *targets, int n_targets);
+char *summary_to_markdown(const variant_result_t *v, int n_variants, const double *targets, int n_targets);
+int summary_write_curves(const char *path, const variant_result_t *v, int n_variants);
+
+#endif

@@ -1,0 +1,152 @@
+#include "nn/layers.h"
+#include "nn/sigmoid_inline.h"
+#include "base/util.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+void dense_forward(float *y, const float *x, const float *W, const float *b, int B, int in, int out) {
+    // y (B, out) = x (B, in) . W^T (in, out)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
+    if (b)
+        for (int i = 0; i < B; i++) {
+            float *yi = y + (size_t)i * out;
+            for (int j = 0; j < out; j++) yi[j] += b[j];
+        }
+}
+
+void dense_bias_backward(float *db, const float *dy, int B, int out) {
+    for (int j = 0; j < out; j++) db[j] = 0.0f;
+    for (int i = 0; i < B; i++) {
+        const float *dyi = dy + (size_t)i * out;
+        for (int j = 0; j < out; j++) db[j] += dyi[j];
+    }
+}
+
+void dense_backward(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W, int B,
+                    int in, int out) {
+    // dW (out, in) = dy^T (out, B) . x (B, in)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B, 1.0f, dy, out, x, in, 0.0f, dW, in);
+    if (db) dense_bias_backward(db, dy, B, out);
+    // dx (B, in) = dy (B, out) . W (out, in)
+    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
+}
+
+// The same loop twice: a plain copy (tests compare against it) and the dispatched one (AVX-512, AVX2 or SSE).
+SIGMOID_CALLER void sigmoid_forward_portable(float *restrict y, const float *restrict x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = sigmoid_one(x[i]);
+}
+
+SIGMOID_CALLER SIMD_CLONES void sigmoid_forward(float *restrict y, const float *restrict x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = sigmoid_one(x[i]);
+}
+
+SIGMOID_CALLER SIMD_CLONES void bias_sigmoid_forward(float *restrict s, float *restrict y, const float *restrict b, int B, int F) {
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) {
+            size_t q = (size_t)i * F + j;
+            y[q] += b[j];
+            s[q] = sigmoid_one(y[q]);
+        }
+}
+
+SIMD_CLONES void sigmoid_bias_backward(float *restrict g, float *restrict db, const float *restrict ds, const float *restrict s,
+                           int B, int F) {
+    for (int j = 0; j < F; j++) db[j] = 0.0f;
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) {
+            size_t q = (size_t)i * F + j;
+            g[q] = ds[q] * s[q] * (1.0f - s[q]);
+            db[j] += g[q];
+        }
+}
+
+SIMD_CLONES void sigmoid_backward(float *dx, const float *dy, const float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+void relu_forward(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void relu_backward(float *dx, const float *dy, const float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void tanh_forward(float *y, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+
+void tanh_backward(float *dx, const float *dy, const float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+void dropout_mask(float *mask, size_t n, float rate, rng_t *rng) {
+    const float keep_scale = 1.0f / (1.0f - rate);
+    // Compare 32 random bits against rate * 2^32: one draw per unit, exact in integer arithmetic.
+    const uint64_t cut = (uint64_t)((double)rate * 4294967296.0);
+    for (size_t i = 0; i < n; i++) mask[i] = (uint64_t)rng_u32(rng) >= cut ? keep_scale : 0.0f;
+}
+
+void dropout_forward(float *y, const float *x, const float *mask, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * mask[i];
+}
+
+void dropout_backward(float *dx, const float *dy, const float *mask, size_t n) {
+    for (size_t i = 0; i < n; i++) dx[i] = dy[i] * mask[i];
+}
+
+void noise_draw(float *s, float *m, int F, rng_t *rng) {
+    const double mu_t = rng_uniform(rng) - 0.5, sigma_t = 1.0 + 0.25 * rng_uniform(rng);
+    for (int j = 0; j < F; j++) {
+        m[j] = (float)(mu_t - 0.1 + 0.2 * rng_uniform(rng));
+        s[j] = (float)(sigma_t + 0.1 * rng_normal(rng));
+    }
+}
+
+void noise_forward(float *y, const float *x, const float *s, const float *m, int B, int F) {
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) y[(size_t)i * F + j] = s[j] * x[(size_t)i * F + j] + m[j];
+}
+
+void noise_backward(float *dx, const float *dy, const float *s, int B, int F) {
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) dx[(size_t)i * F + j] = s[j] * dy[(size_t)i * F + j];
+}
+
+double softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int B, int C,
+                            int *correct) {
+    double loss = 0.0;
+    int hits = 0;
+    for (int i = 0; i < B; i++) {
+        const float *z = logits + (size_t)i * C;
+        float *p = probs + (size_t)i * C;
+        int arg = 0;
+        float zmax = z[0];
+        for (int c = 1; c < C; c++)
+            if (z[c] > zmax) zmax = z[c], arg = c;
+        double sum = 0.0;
+        for (int c = 0; c < C; c++) {
+            p[c] = expf(z[c] - zmax);
+            sum += p[c];
+        }
+        float inv = (float)(1.0 / sum);
+        for (int c = 0; c < C; c++) p[c] *= inv;
+        // -log p_y = log(sum) - (z_y - zmax): no log of a rounded-to-zero probability.
+        loss += log(sum) - (double)(z[labels[i]] - zmax);
+        hits += arg == labels[i];
+    }
+    if (correct) *correct = hits;
+    return loss / B;
+}
+
+void softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int B, int C) {
+    const float invB = 1.0f / (float)B;
+    for (int i = 0; i < B; i++) {
+        const float *p = probs + (size_t)i * C;
+        float *d = dlogits + (size_t)i * C;
+        for (int c = 0; c < C; c++) d[c] = p[c] * invB;
+        d[labels[i]] -= invB;
+    }
+}

@@ -1,0 +1,75 @@
+// config.h — the experiment config: one strict JSON file -> config_t, and back to a resolved JSON.
+//
+// Relative data paths are taken from the config file's directory (so configs/ works from any working
+// directory) and resolved to absolute paths; the run directory is relative to the working directory.
+#ifndef BNLAB_CONFIG_H
+#define BNLAB_CONFIG_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "nn/model.h"
+#include "nn/optim.h"
+#include "run/percentiles.h"
+
+#define CFG_STR 1024
+#define CFG_MAX_LAYERS 64
+#define CFG_MAX_BYTES (1u << 20)  // a config is a few KB; refuse megabytes before parsing
+#define CFG_MAX_DEPTH 16
+
+typedef enum { DATA_IDX, DATA_CSV } data_format_t;
+typedef enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_t;
+
+typedef struct {
+    char name[128];
+    uint64_t seed;
+    int threads;
+    struct {
+        data_format_t format;
+        char train_images[CFG_STR], train_labels[CFG_STR], test_images[CFG_STR], test_labels[CFG_STR];
+        char train_csv[CFG_STR], test_csv[CFG_STR];
+        int classes;
+        double scale;  // < 0 until resolved: 1/255 for IDX, 1 for CSV
+        int binarize;
+        double threshold;
+        int standardize;
+        long train_limit, test_limit;  // 0 = all
+    } data;
+    struct {
+        layer_spec_t layers[CFG_MAX_LAYERS];
+        int n_layers;
+        init_spec_t init;  // default for dense layers without their own
+    } model;
+    struct {
+        int batch_size;
+        long steps, epochs;  // exactly one is > 0
+        optim_spec_t optim;
+        long eval_every;     // steps; 0 = only at epoch ends
+        int eval_batch_size;
+        int flush_denormals;
+        struct {
+            long every;  // steps between checkpoints; 0 = none during the run
+            int keep;    // newest checkpoints kept on disk
+            int final;   // one at the end of the run
+        } checkpoint;
+    } train;
+    struct {
+        char dir[CFG_STR];
+        int probe_size;
+        int stats;
+        progress_t progress;
+        pct_spec_t percentiles;
+        long ics_every;  // steps between ICS measurements (ics.h); 0 = off
+    } log;
+} config_t;
+
+// Parses and validates a config file, then applies overrides "path=value" (value: JSON, or a bare string).
+// Errors: "FILE: PATH: expected ..., got ..." via bnlab_errmsg().
+int config_load(config_t *cfg, const char *path, const char *const *overrides, int n_overrides);
+// Same from a string; base_dir resolves relative data paths; file names the source in messages.
+int config_parse(config_t *cfg, const char *text, size_t len, const char *file, const char *base_dir,
+                 const char *const *overrides, int n_overrides);
+// The fully resolved config (every default filled in) as JSON; re-parsing it gives the same config_t.
+cJSON *config_to_json(const config_t *cfg);
+
+#endif

@@ -1,0 +1,85 @@
+#include "run/ics.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/runlog.h"
+#include "base/util.h"
+
+void ics_init(ics_t *c, const model_t *m, long every) {
+    memset(c, 0, sizeof *c);
+    c->every = every;
+    c->dense = xmalloc(sizeof(int) * (size_t)m->n_layers, "dense layer list");
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].spec.kind == LAYER_DENSE) c->dense[c->n_dense++] = i;
+    if (every <= 0) return;
+    c->p0 = xmalloc(sizeof(float) * m->n_params, "ICS parameters");
+    c->p1 = xmalloc(sizeof(float) * m->n_params, "ICS updated parameters");
+    c->g0 = xmalloc(sizeof(float) * m->n_params, "ICS gradients");
+    c->v0 = xmalloc(sizeof(float) * m->n_params, "ICS momentum");
+}
+
+int ics_open(ics_t *c, const char *run_dir, int append) {
+    if (c->every <= 0) return 0;
+    c->out = log_open(run_dir, "ics.csv", append, "step,layer,dense,grad_norm,l2_diff,cosine\n");
+    return c->out ? 0 : -1;
+}
+
+void ics_free(ics_t *c) {
+    if (c->out) fclose(c->out);
+    free(c->dense);
+    free(c->p0), free(c->p1), free(c->g0), free(c->v0);
+    memset(c, 0, sizeof *c);
+}
+
+// Copies every parameter tensor of layer l from src to dst (flat parameter blocks of the same layout).
+static void copy_layer_params(const model_t *m, const layer_t *l, float *dst, const float *src) {
+    float *t[2];
+    size_t n[2];
+    for (int k = 0, nt = layer_params(l, t, n); k < nt; k++) {
+        size_t off = (size_t)(t[k] - m->params);
+        memcpy(dst + off, src + off, sizeof(float) * n[k]);
+    }
+}
+
+void ics_measure(ics_t *c, model_t *m, const sgd_t *opt, const float *x, const int32_t *y, int B,
+                 const train_rng_t *r_before, double lr, long step, double *l2, double *cosine) {
+    if (c->every <= 0 || step % c->every != 0) return;
+    size_t np = m->n_params, nb = sizeof(float) * np;
+    memcpy(c->p0, m->params, nb);
+    memcpy(c->g0, m->grads, nb);
+    memcpy(c->v0, opt->velocity, nb);
+    // The full update of this step, computed on copies: the optimizer's own momentum buffers stay untouched.
+    memcpy(c->p1, c->p0, nb);
+    sgd_t shadow = *opt;
+    shadow.velocity = c->v0;
+    sgd_step(&shadow, c->p1, c->g0, m->n_decay, lr);
+    if (l2) l2[0] = 0.0;
+    if (cosine) cosine[0] = 1.0;
+    for (int k = 1; k < c->n_dense; k++) {
+        const layer_t *li = &m->layers[c->dense[k]];
+        memcpy(m->params, c->p0, nb);
+        for (int j = 0; j < c->dense[k]; j++) copy_layer_params(m, &m->layers[j], m->params, c->p1);
+        train_rng_t r = *r_before;
+        model_forward(m, x, B, MODE_TRAIN_FROZEN, &r);
+        model_loss_backward_head(m, y, B, NULL);
+        model_backward(m, x, B);
+        size_t off = (size_t)(li->W - m->params), n = (size_t)li->in * li->out;
+        double dd = 0, gg = 0, hh = 0, gh = 0;
+        for (size_t q = 0; q < n; q++) {
+            double g = c->g0[off + q], h = m->grads[off + q];
+            dd += (g - h) * (g - h), gg += g * g, hh += h * h, gh += g * h;
+        }
+        double d = sqrt(dd), cs = gg > 0 && hh > 0 ? gh / sqrt(gg * hh) : 1.0;
+        if (l2) l2[k] = d;
+        if (cosine) cosine[k] = cs;
+        if (c->out)
+            fprintf(c->out, "%ld,%d,%d,%.9g,%.9g,%.9g\n", step, c->dense[k], k + 1, sqrt(gg), d, cs);
+    }
+    if (c->out) fflush(c->out);
+    // Put everything back as it was.
+    memcpy(m->params, c->p0, nb);
+    memcpy(m->grads, c->g0, nb);
+}

@@ -1,0 +1,172 @@
+#include "run/percentiles.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/runlog.h"
+#include "base/util.h"
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+void sort_floats(float *v, size_t n) { qsort(v, n, sizeof *v, cmp_float); }
+
+double percentile_sorted(const float *s, size_t n, double q) {
+    double pos = q / 100.0 * (double)(n - 1);
+    size_t lo = (size_t)floor(pos);
+    if (lo + 1 >= n) return s[n - 1];
+    double f = pos - (double)lo;
+    return (double)s[lo] + f * ((double)s[lo + 1] - (double)s[lo]);
+}
+
+static int is_nonlinearity(layer_kind_t k) { return k == LAYER_SIGMOID || k == LAYER_RELU || k == LAYER_TANH; }
+
+int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m) {
+    memset(p, 0, sizeof *p);
+    p->spec = *spec;
+    p->hidden_layer = xmalloc(sizeof(int) * (size_t)(m->n_layers + 1), "hidden layer list");
+    int widest = 1;
+    for (int i = 1; i < m->n_layers; i++)  // a nonlinearity at index 0 would measure the data itself
+        if (is_nonlinearity(m->layers[i].spec.kind)) {
+            p->hidden_layer[p->n_hidden++] = i;
+            if (m->layers[i].in > widest) widest = m->layers[i].in;
+        }
+    for (int u = 0; u < spec->n_units; u++) {
+        int h = spec->units[u].hidden;
+        if (h == -1) h = p->n_hidden;
+        if (p->n_hidden == 0 || h < 1 || h > p->n_hidden) {
+            pct_log_free(p);
+            return bnlab_fail("log.percentiles.units[%d].hidden: expected 1..%d or -1 (the model has %d nonlinearities), "
+                           "got %d", u, p->n_hidden, p->n_hidden, spec->units[u].hidden);
+        }
+        p->spec.units[u].hidden = h;
+        int width = m->layers[p->hidden_layer[h - 1]].in;
+        if (spec->units[u].unit < 0 || spec->units[u].unit >= width) {
+            pct_log_free(p);
+            return bnlab_fail("log.percentiles.units[%d].unit: expected 0..%d (hidden %d has %d units), got %d", u,
+                           width - 1, h, width, spec->units[u].unit);
+        }
+    }
+    p->scratch = xmalloc(sizeof(float) * (size_t)m->max_batch, "percentile scratch");  // one unit's column
+    p->cand = xmalloc(sizeof(float) * (size_t)m->max_batch * (size_t)widest, "percentile candidates");
+    p->hist = xmalloc(sizeof(uint32_t) * PCT_BINS, "percentile histogram");
+    return 0;
+}
+
+int pct_log_open(pct_log_t *p, const char *run_dir, int append) {
+    if (p->spec.every <= 0) return 0;
+    char header[256] = "step,hidden,layer,layer_type,unit,n";
+    for (int k = 0; k < p->spec.n_q; k++) {
+        size_t n = strlen(header);
+        snprintf(header + n, sizeof header - n, ",p%g", p->spec.q[k]);
+    }
+    strcat(header, "\n");
+    p->out = log_open(run_dir, "percentiles.csv", append, header);
+    return p->out ? 0 : -1;
+}
+
+// A float's bits as an unsigned key with the same order (negatives flipped, positives' sign bit set); -0.0 is
+// taken as +0.0 so equal values share a key. (NaN is not ordered; a run stops before logging one.)
+// Branch-free: signs are mixed at random, a branch on them would mispredict half the time.
+static inline uint32_t order_key(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    uint32_t flip = (uint32_t)-(int32_t)(u >> 31) | 0x80000000u;  // all ones for a negative, the sign bit otherwise
+    return (u ^ flip) + (u == 0x80000000u);                       // -0.0: 0x7fffffff + 1, the key of +0.0
+}
+
+// Radix selection: one pass counts the values per 16-bit key prefix, the counts locate each wanted rank's bin and
+// its rank inside it, a second pass copies those bins' values out, and each bin (a sliver of the range) is sorted.
+// Two passes without data-dependent branches in the first, instead of quickselect's mispredicted partitions.
+void percentiles_select(const float *v, size_t n, const double *q, int nq, double *out, uint32_t *hist, float *cand) {
+    size_t rank[2 * PCT_MAX_Q];  // wanted ranks, ascending, distinct
+    int m = 0;
+    for (int k = 0; k < nq; k++) {
+        size_t lo = (size_t)floor(q[k] / 100.0 * (double)(n - 1));
+        rank[m++] = lo;
+        if (lo + 1 < n) rank[m++] = lo + 1;
+    }
+    for (int a = 1; a < m; a++)  // insertion sort of at most 18 ranks
+        for (int b = a; b > 0 && rank[b - 1] > rank[b]; b--) {
+            size_t t = rank[b];
+            rank[b] = rank[b - 1], rank[b - 1] = t;
+        }
+    memset(hist, 0, sizeof(uint32_t) * PCT_BINS);
+    for (size_t i = 0; i < n; i++) hist[order_key(v[i]) >> 16]++;
+    // Each rank's bin and the number of values in lower bins.
+    uint32_t bin[2 * PCT_MAX_Q], count[2 * PCT_MAX_Q];
+    size_t below[2 * PCT_MAX_Q], cum = 0;
+    for (uint32_t b = 0, r = 0; b < PCT_BINS && r < (uint32_t)m; b++) {
+        while (r < (uint32_t)m && rank[r] < cum + hist[b]) bin[r] = b, count[r] = hist[b], below[r++] = cum;
+        cum += hist[b];
+    }
+    // hist becomes a write cursor (1-based offset into cand) for the wanted bins, 0 elsewhere.
+    size_t start[2 * PCT_MAX_Q], fill = 0;
+    memset(hist, 0, sizeof(uint32_t) * PCT_BINS);
+    for (int r = 0; r < m; r++) {
+        if (r > 0 && bin[r] == bin[r - 1]) {
+            start[r] = start[r - 1];
+            continue;
+        }
+        start[r] = fill;
+        hist[bin[r]] = (uint32_t)fill + 1;
+        fill += count[r];
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t *c = &hist[order_key(v[i]) >> 16];
+        if (*c) cand[(*c)++ - 1] = v[i];
+    }
+    for (int r = 0; r < m; r++)
+        if (r == 0 || bin[r] != bin[r - 1]) sort_floats(cand + start[r], count[r]);
+    for (int k = 0; k < nq; k++) {
+        double pos = q[k] / 100.0 * (double)(n - 1);
+        size_t lo = (size_t)floor(pos);
+        double a = 0.0, b = 0.0;
+        for (int r = 0; r < m; r++) {
+            float val = cand[start[r] + (rank[r] - below[r])];
+            if (rank[r] == lo) a = val;
+            if (rank[r] == lo + 1) b = val;
+        }
+        out[k] = lo + 1 >= n ? a : a + (pos - (double)lo) * (b - a);
+    }
+}
+
+// One CSV row for v[0..n): the input of nonlinearity `hidden`, i.e. the output of model layer `src`.
+static void write_row(pct_log_t *p, long step, int hidden, int src, const char *type, int unit, const float *v,
+                      size_t n) {
+    double val[PCT_MAX_Q];
+    percentiles_select(v, n, p->spec.q, p->spec.n_q, val, p->hist, p->cand);
+    if (unit >= 0) fprintf(p->out, "%ld,%d,%d,%s,%d,%zu", step, hidden, src, type, unit, n);
+    else fprintf(p->out, "%ld,%d,%d,%s,all,%zu", step, hidden, src, type, n);
+    for (int k = 0; k < p->spec.n_q; k++) fprintf(p->out, ",%.9g", val[k]);
+    fputc('\n', p->out);
+}
+
+void pct_log_step(pct_log_t *p, const model_t *m, int B, long step) {
+    if (!p->out || step % p->spec.every != 0) return;
+    for (int u = 0; u < p->spec.n_units; u++) {
+        int h = p->spec.units[u].hidden, li = p->hidden_layer[h - 1], j = p->spec.units[u].unit;
+        const layer_t *src = &m->layers[li - 1];  // the layer whose output the nonlinearity receives
+        for (int i = 0; i < B; i++) p->scratch[i] = src->y[(size_t)i * src->out + j];
+        write_row(p, step, h, li - 1, layer_kind_name(src->spec.kind), j, p->scratch, (size_t)B);
+    }
+    for (int h = 1; h <= p->n_hidden; h++) {
+        int li = p->hidden_layer[h - 1];
+        const layer_t *src = &m->layers[li - 1];
+        write_row(p, step, h, li - 1, layer_kind_name(src->spec.kind), -1, src->y, (size_t)B * src->out);
+    }
+    fflush(p->out);
+}
+
+void pct_log_free(pct_log_t *p) {
+    if (p->out) fclose(p->out);
+    free(p->hidden_layer);
+    free(p->scratch);
+    free(p->cand);
+    free(p->hist);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,67 @@
+// percentiles.h — the distribution of a nonlinearity's *input* over training (Ioffe & Szegedy Fig. 1(b, c)).
+//
+// Every `every` steps, the q-th percentiles (default 15, 50, 85) — over a fixed probe set (source "probe": the
+// first log.probe_size test images, at most one evaluation batch, in training mode with nothing updated — BN
+// normalizes by that batch, so for a BN network this is the BN output the sigmoid receives) or over the current
+// training batch (source "batch": exactly what the sigmoid received, but a batch of 60 is noisy) — of
+//   - chosen units' inputs (B values each), and
+//   - each hidden layer's whole input (B x units values).
+// "hidden k" is the k-th nonlinearity (sigmoid/relu/tanh) of the model, 1-based; -1 is the last one. The
+// same hidden index means the same place in a BN and a no-BN network, whatever their layer lists.
+// Percentiles interpolate linearly between order statistics (position q/100 * (n - 1), as numpy's default).
+#ifndef BNLAB_PERCENTILES_H
+#define BNLAB_PERCENTILES_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nn/model.h"
+
+#define PCT_MAX_Q 9
+#define PCT_MAX_UNITS 16
+#define PCT_BINS 65536  // percentiles_select: one bin per 16-bit prefix of a float's order key
+
+typedef struct {
+    int hidden;  // 1-based nonlinearity index, -1 = last
+    int unit;
+} pct_unit_t;
+
+typedef enum { PCT_SOURCE_PROBE, PCT_SOURCE_BATCH } pct_source_t;
+
+typedef struct {
+    long every;  // steps; 0 = off
+    pct_source_t source;
+    double q[PCT_MAX_Q];
+    int n_q;
+    pct_unit_t units[PCT_MAX_UNITS];
+    int n_units;
+} pct_spec_t;
+
+typedef struct {
+    pct_spec_t spec;
+    int n_hidden;
+    int *hidden_layer;  // (n_hidden) index of each nonlinearity in the model
+    float *scratch;     // (max_batch) one unit's values
+    float *cand;        // (max_batch * widest hidden input) percentiles_select's candidates
+    uint32_t *hist;     // (PCT_BINS) percentiles_select's counts
+    FILE *out;
+} pct_log_t;
+
+// q-th percentile of sorted[0..n), n >= 1.
+double percentile_sorted(const float *sorted, size_t n, double q);
+// Sorts v[0..n) ascending in place.
+void sort_floats(float *v, size_t n);
+// The q[0..nq)-th percentiles of v[0..n) (n >= 1, nq <= PCT_MAX_Q) into out, equal to sorting and calling
+// percentile_sorted, by radix selection: two passes over v, then sorting only the values that share a 16-bit key
+// prefix with a wanted rank. hist (PCT_BINS) and cand (n) are scratch; no allocation.
+void percentiles_select(const float *v, size_t n, const double *q, int nq, double *out, uint32_t *hist, float *cand);
+
+// Checks the spec against the model (hidden/unit indices exist). -1 + message naming log.percentiles.
+int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m);
+// Opens run_dir/percentiles.csv and writes the header (append = 1: continues a resumed run's file).
+int pct_log_open(pct_log_t *p, const char *run_dir, int append);
+// Logs the percentiles of the last forward pass (batch size B) if step % every == 0.
+void pct_log_step(pct_log_t *p, const model_t *m, int B, long step);
+void pct_log_free(pct_log_t *p);
+
+#endif

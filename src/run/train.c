@@ -1,0 +1,299 @@
+#include "run/train.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "run/checkpoint.h"
+#include "nn/layers.h"
+#include "run/runlog.h"
+#include "base/util.h"
+
+volatile sig_atomic_t train_stop_requested = 0;
+
+static int load_split(const config_t *c, dataset_t *ds, int test) {
+    if (c->data.format == DATA_IDX)
+        return idx_load(ds, test ? c->data.test_images : c->data.train_images,
+                        test ? c->data.test_labels : c->data.train_labels, c->data.classes);
+    return csv_load(ds, test ? c->data.test_csv : c->data.train_csv, c->data.classes, 1);
+}
+
+int trainer_setup(trainer_t *t, const config_t *cfg) {
+    memset(t, 0, sizeof *t);
+    t->cfg = *cfg;
+    const config_t *c = &t->cfg;
+    if (load_split(c, &t->train, 0) != 0 || load_split(c, &t->test, 1) != 0) goto fail;
+    if (t->train.dim != t->test.dim) {
+        bnlab_fail("data: training examples have %u features but test examples have %u", t->train.dim, t->test.dim);
+        goto fail;
+    }
+    dataset_truncate(&t->train, (uint32_t)c->data.train_limit);
+    dataset_truncate(&t->test, (uint32_t)c->data.test_limit);
+    if ((long)t->train.n < c->train.batch_size) {
+        bnlab_fail("train.batch_size: %d is more than the %u training examples", c->train.batch_size, t->train.n);
+        goto fail;
+    }
+    t->pp = (preprocess_t){.scale = (float)c->data.scale, .binarize = c->data.binarize,
+                           .threshold = (float)c->data.threshold, .standardize = c->data.standardize};
+    preprocess_fit(&t->pp, &t->train);
+
+    // One buffer set serves training batches, evaluation batches and the probe set.
+    int max_batch = c->train.batch_size > c->train.eval_batch_size ? c->train.batch_size : c->train.eval_batch_size;
+    if (model_build(&t->model, c->model.layers, c->model.n_layers, (int)t->train.dim, c->data.classes, max_batch) !=
+        0)
+        goto fail;
+    model_init(&t->model, c->seed);
+    sgd_init(&t->opt, &c->train.optim, t->model.n_params);
+    rng_seed(&t->shuffle_rng, c->seed, RNG_STREAM_SHUFFLE);
+    rng_seed(&t->train_rng.dropout, c->seed, RNG_STREAM_DROPOUT);
+    rng_seed(&t->train_rng.noise, c->seed, RNG_STREAM_NOISE);
+    t->order = xmalloc(sizeof(uint32_t) * t->train.n, "example order");
+    for (uint32_t i = 0; i < t->train.n; i++) t->order[i] = i;
+    t->x = xmalloc(sizeof(float) * (size_t)max_batch * t->train.dim, "input batch");
+    t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
+    if (pct_log_init(&t->pct, &c->log.percentiles, &t->model) != 0) goto fail;
+    ics_init(&t->ics, &t->model, c->log.ics_every);
+    act_stats_init(&t->epoch_stats, c->model.n_layers);
+    act_stats_init(&t->probe_stats, c->model.n_layers);
+    // The last partial batch of an epoch is dropped: every step sees exactly batch_size examples.
+    t->steps_per_epoch = (long)(t->train.n / (uint32_t)c->train.batch_size);
+    t->total_steps = c->train.steps > 0 ? c->train.steps : c->train.epochs * t->steps_per_epoch;
+    t->prog = (train_progress_t){.best_acc = -1.0, .last_acc = NAN, .best_step = -1};
+    act_stats_reset(&t->epoch_stats);
+    return 0;
+fail:
+    trainer_free(t);
+    return -1;
+}
+
+void trainer_free(trainer_t *t) {
+    dataset_free(&t->train);
+    dataset_free(&t->test);
+    preprocess_free(&t->pp);
+    model_free(&t->model);
+    sgd_free(&t->opt);
+    free(t->order);
+    free(t->x);
+    free(t->y);
+    act_stats_free(&t->epoch_stats);
+    act_stats_free(&t->probe_stats);
+    pct_log_free(&t->pct);
+    ics_free(&t->ics);
+    memset(t, 0, sizeof *t);
+}
+
+void trainer_evaluate(trainer_t *t, const dataset_t *ds, uint32_t n, double *loss, double *acc, act_stats_t *stats) {
+    trainer_forward_set(t, ds, n, MODE_EVAL, loss, acc, stats);
+}
+
+void trainer_forward_set(trainer_t *t, const dataset_t *ds, uint32_t n, forward_mode_t mode, double *loss,
+                         double *acc, act_stats_t *stats) {
+    // Training-mode looks draw from copies of the streams: they must not change the run's own draws.
+    train_rng_t r = t->train_rng;
+    double total = 0.0;
+    long hits = 0;
+    int eb = t->cfg.train.eval_batch_size;
+    for (uint32_t start = 0; start < n; start += (uint32_t)eb) {
+        int B = (int)((n - start) < (uint32_t)eb ? (n - start) : (uint32_t)eb);
+        dataset_gather_range(ds, &t->pp, start, B, t->x, t->y);
+        model_forward(&t->model, t->x, B, mode, &r);
+        int correct;
+        layer_t *last = &t->model.layers[t->model.n_layers - 1];
+        total += B * softmax_xent_forward(t->model.probs, last->y, t->y, B, t->model.classes, &correct);
+        hits += correct;
+        if (stats) act_stats_add(stats, &t->model, B);
+    }
+    *loss = total / n;
+    *acc = (double)hits / n;
+}
+
+double trainer_step_grad(trainer_t *t, int *correct) {
+    const int B = t->cfg.train.batch_size;
+    long in_epoch = t->prog.step % t->steps_per_epoch;
+    if (in_epoch == 0) rng_shuffle(&t->shuffle_rng, t->order, t->train.n);  // a new epoch: reshuffle
+    dataset_gather(&t->train, &t->pp, t->order + (size_t)in_epoch * B, B, t->x, t->y);
+    if (in_epoch + 1 < t->steps_per_epoch)  // the next batch, loading while this one computes
+        dataset_prefetch(&t->train, t->order + (size_t)(in_epoch + 1) * B, B);
+    model_forward(&t->model, t->x, B, MODE_TRAIN, &t->train_rng);
+    double loss = model_loss_backward_head(&t->model, t->y, B, correct);
+    if (isfinite(loss)) model_backward(&t->model, t->x, B);
+    return loss;
+}
+
+void trainer_step_update(trainer_t *t, double lr) {
+    sgd_step(&t->opt, t->model.params, t->model.grads, t->model.n_decay, lr);
+    t->prog.step++;
+}
+
+// After a non-finite loss: the first layer whose output or parameters hold NaN/Inf, for the message.
+static void describe_divergence(const model_t *m, int B, char *out, size_t cap) {
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer_t *l = &m->layers[i];
+        float *w[2];
+        size_t nw[2];
+        for (int k = 0, nt = layer_params(l, w, nw); k < nt; k++)
+            for (size_t j = 0; j < nw[k]; j++)
+                if (!isfinite(w[k][j])) {
+                    snprintf(out, cap, "parameters of model.layers[%d] (%s)", i, layer_kind_name(l->spec.kind));
+                    return;
+                }
+        for (size_t j = 0; j < (size_t)B * l->out; j++)
+            if (!isfinite(l->y[j])) {
+                snprintf(out, cap, "output of model.layers[%d] (%s)", i, layer_kind_name(l->spec.kind));
+                return;
+            }
+    }
+    snprintf(out, cap, "loss (logits overflowed)");
+}
+
+static void progress_bar(long step, long total, double secs) {
+    int width = 30, filled = (int)(width * step / (total ? total : 1));
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] step %ld/%ld  %.1fs ", bar, step, total, secs);
+    fflush(stderr);
+}
+
+static cJSON *summary_json(const char *status, long steps, double final_acc, double best_acc, long best_step,
+                           double secs) {
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "status", status);
+    cJSON_AddNumberToObject(s, "steps", (double)steps);
+    if (isfinite(final_acc)) cJSON_AddNumberToObject(s, "final_test_acc", final_acc);
+    else cJSON_AddNullToObject(s, "final_test_acc");
+    if (best_step >= 0) {
+        cJSON_AddNumberToObject(s, "best_test_acc", best_acc);
+        cJSON_AddNumberToObject(s, "best_step", (double)best_step);
+    }
+    cJSON_AddNumberToObject(s, "seconds", secs);
+    struct rusage ru;  // the process's peak resident memory: data + model + buffers
+    if (getrusage(RUSAGE_SELF, &ru) == 0) cJSON_AddNumberToObject(s, "peak_rss_mb", ru.ru_maxrss / 1024.0);
+    return s;
+}
+
+int trainer_run(trainer_t *t, const char *run_dir, int append) {
+    const config_t *c = &t->cfg;
+    model_t *m = &t->model;
+    train_progress_t *p = &t->prog;
+    const int B = c->train.batch_size;
+    runlog_t log;
+    if (runlog_open(&log, run_dir, append) != 0) return TRAIN_ERROR;
+    if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0) {
+        runlog_close(&log);
+        return TRAIN_ERROR;
+    }
+    if (c->train.flush_denormals) enable_flush_to_zero();
+    openblas_set_num_threads(c->threads);
+    int bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
+    uint32_t probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
+    // Percentiles over the probe set need it in one batch (BN normalizes by the batch it sees).
+    int pct_n = (int)(probe_n < (uint32_t)c->train.eval_batch_size ? probe_n : (uint32_t)c->train.eval_batch_size);
+
+    double t0 = now_seconds() - p->seconds_before, last_bar = -1.0;
+    int status = TRAIN_OK;
+    while (p->step < t->total_steps) {
+        const long step = p->step;
+        double lr = sgd_lr_at(&c->train.optim, step);
+        if (c->log.percentiles.source == PCT_SOURCE_PROBE && pct_n > 0 && c->log.percentiles.every > 0 &&
+            step % c->log.percentiles.every == 0) {
+            // A look at the probe images in training mode; copies of the streams, running statistics untouched.
+            train_rng_t r = t->train_rng;
+            dataset_gather_range(&t->test, &t->pp, 0, pct_n, t->x, t->y);
+            model_forward(m, t->x, pct_n, MODE_TRAIN_FROZEN, &r);
+            pct_log_step(&t->pct, m, pct_n, step);
+        }
+        train_rng_t r_before = t->train_rng;  // ICS replays this step's dropout and noise draws
+        int correct;
+        double loss = trainer_step_grad(t, &correct);
+        if (!isfinite(loss)) {
+            char where[128];
+            describe_divergence(m, B, where, sizeof where);
+            if (bar) fputc('\n', stderr);
+            fprintf(stderr,
+                    "bnlab: diverged at step %ld: the loss is %s; first non-finite values in the %s. "
+                    "Lower train.optimizer.lr or add batchnorm layers. Logs so far are in %s\n",
+                    step + 1, isnan(loss) ? "NaN" : "infinite", where, run_dir);
+            status = TRAIN_DIVERGED;
+            break;
+        }
+        // Statistics of the batch just trained on, before ICS re-runs the forward pass.
+        if (c->log.stats) act_stats_add(&t->epoch_stats, m, B);
+        if (c->log.percentiles.source == PCT_SOURCE_BATCH) pct_log_step(&t->pct, m, B, step);
+        ics_measure(&t->ics, m, &t->opt, t->x, t->y, B, &r_before, lr, step, NULL, NULL);
+        trainer_step_update(t, lr);
+        p->run_loss += loss;
+        p->run_hits += correct;
+        p->run_steps++;
+
+        long done = p->step, epoch = done / t->steps_per_epoch;
+        int epoch_end = done % t->steps_per_epoch == 0, last = done == t->total_steps;
+        if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0)) {
+            metrics_row_t row = {.step = done, .epoch = (double)done / t->steps_per_epoch,
+                                 .train_loss = p->run_loss / p->run_steps,
+                                 .train_acc = (double)p->run_hits / ((double)p->run_steps * B), .lr = lr};
+            trainer_evaluate(t, &t->test, t->test.n, &row.test_loss, &row.test_acc, NULL);
+            row.seconds = now_seconds() - t0;
+            runlog_metrics(&log, &row);
+            p->last_acc = row.test_acc;
+            if (row.test_acc > p->best_acc) p->best_acc = row.test_acc, p->best_step = done;
+            if (epoch_end || last) {
+                if (bar) fprintf(stderr, "\r\033[K");
+                printf("epoch %4ld  step %7ld  train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.3g | %.1fs\n",
+                       epoch_end ? epoch : epoch + 1, done, row.train_loss, row.train_acc, row.test_loss,
+                       row.test_acc, lr, row.seconds);
+                fflush(stdout);
+            }
+            p->run_loss = 0.0, p->run_hits = 0, p->run_steps = 0;
+        }
+        if ((epoch_end || last) && c->log.stats) {
+            long e = epoch_end ? epoch : epoch + 1;  // a final partial epoch is numbered as the next one
+            runlog_layer_stats(&log, e, done, "train", m, &t->epoch_stats);
+            act_stats_reset(&t->probe_stats);
+            double pl, pa;
+            if (probe_n > 0) {
+                trainer_evaluate(t, &t->test, probe_n, &pl, &pa, &t->probe_stats);
+                runlog_layer_stats(&log, e, done, "probe", m, &t->probe_stats);
+                // The same images in training mode (dropout on, BN on batch statistics, nothing updated): the
+                // train/eval mismatch of each layer's input (Li et al. 2018's variance shift) on equal data.
+                act_stats_reset(&t->probe_stats);
+                trainer_forward_set(t, &t->test, probe_n, MODE_TRAIN_FROZEN, &pl, &pa, &t->probe_stats);
+                runlog_layer_stats(&log, e, done, "probe_train", m, &t->probe_stats);
+            }
+            act_stats_reset(&t->epoch_stats);
+        }
+        int stop = train_stop_requested != 0;
+        long every = c->train.checkpoint.every;
+        if ((every > 0 && done % every == 0) || (last && c->train.checkpoint.final) || stop) {
+            p->seconds_before = now_seconds() - t0;
+            if (checkpoint_save(t, run_dir) != 0) {
+                fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
+                status = TRAIN_ERROR;
+                break;
+            }
+        }
+        if (stop && !last) {
+            if (bar) fprintf(stderr, "\r\033[K");
+            fprintf(stderr, "bnlab: interrupted after step %ld of %ld; checkpoint and logs written. Resume with: "
+                            "bnlab train --resume %s\n", done, t->total_steps, run_dir);
+            status = TRAIN_INTERRUPTED;
+            break;
+        }
+        if (bar) {
+            double now = now_seconds();
+            if (now - last_bar > 0.1) last_bar = now, progress_bar(done, t->total_steps, now - t0);
+        }
+    }
+    if (bar) fprintf(stderr, "\r\033[K");
+    const char *state = status == TRAIN_OK ? "completed" : status == TRAIN_DIVERGED ? "diverged"
+                        : status == TRAIN_INTERRUPTED ? "interrupted" : "failed";
+    cJSON *summary = summary_json(state, p->step, p->last_acc, p->best_acc, p->best_step, now_seconds() - t0);
+    int rc = write_json(run_dir, "summary.json", summary);
+    cJSON_Delete(summary);
+    runlog_close(&log);
+    if (rc != 0) return TRAIN_ERROR;
+    return status;
+}

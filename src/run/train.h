@@ -1,0 +1,71 @@
+// train.h — the trainer: config -> data + model (trainer_setup, writes nothing) -> run directory (trainer_run).
+#ifndef BNLAB_TRAIN_H
+#define BNLAB_TRAIN_H
+
+#include <signal.h>
+
+#include "run/config.h"
+#include "io/data.h"
+#include "run/ics.h"
+#include "nn/model.h"
+#include "nn/optim.h"
+#include "run/percentiles.h"
+#include "run/stats.h"
+
+enum { TRAIN_OK = 0, TRAIN_ERROR = 1, TRAIN_DIVERGED = 3, TRAIN_INTERRUPTED = 4 };
+
+// Set from a signal handler (SIGINT/SIGTERM): the trainer finishes the current step, writes a checkpoint
+// and its logs, and returns TRAIN_INTERRUPTED.
+extern volatile sig_atomic_t train_stop_requested;
+
+// Everything about a run's position that a checkpoint must carry besides the model and optimizer.
+typedef struct {
+    long step;               // optimizer steps done
+    double run_loss;         // training loss summed since the last metrics row ...
+    long run_hits, run_steps;  // ... correct predictions and steps since then
+    double best_acc, last_acc;
+    long best_step;
+    double seconds_before;   // wall clock of earlier sessions of this run (resume)
+} train_progress_t;
+
+typedef struct {
+    config_t cfg;
+    dataset_t train, test;
+    preprocess_t pp;
+    model_t model;
+    sgd_t opt;
+    rng_t shuffle_rng;
+    train_rng_t train_rng;  // dropout and noise streams
+    uint32_t *order;         // (train.n) this epoch's example order
+    float *x;                // (max_batch, dim) input batch
+    int32_t *y;              // (max_batch) labels
+    act_stats_t epoch_stats, probe_stats;
+    pct_log_t pct;
+    ics_t ics;
+    long steps_per_epoch, total_steps;
+    train_progress_t prog;
+} trainer_t;
+
+// Loads the data, checks it fits the config and builds and initializes the model. Writes no file.
+int trainer_setup(trainer_t *t, const config_t *cfg);
+// Trains from t->prog.step to the end, writing logs into run_dir (which must exist); append = 1 continues the
+// logs of a resumed run. Returns TRAIN_OK, TRAIN_ERROR, TRAIN_DIVERGED or TRAIN_INTERRUPTED.
+int trainer_run(trainer_t *t, const char *run_dir, int append);
+void trainer_free(trainer_t *t);
+
+// The training step, in two halves so that measurements can look at the gradients before the update:
+// trainer_step_grad gathers the next batch (reshuffling at an epoch start), runs the forward pass in training
+// mode, the loss and (if the loss is finite) the backward pass, and returns the loss; trainer_step_update
+// applies SGD at rate lr and advances t->prog.step. Neither allocates.
+double trainer_step_grad(trainer_t *t, int *correct);
+void trainer_step_update(trainer_t *t, double lr);
+
+// Evaluation mode over [0, n) of ds in batches of eval_batch_size: mean loss and accuracy; adds every
+// layer's output to stats if not NULL.
+void trainer_evaluate(trainer_t *t, const dataset_t *ds, uint32_t n, double *loss, double *acc, act_stats_t *stats);
+// The same in any mode; MODE_TRAIN_FROZEN normalizes each batch by its own statistics and draws dropout from a
+// copy of the run's stream, so the run itself is unaffected.
+void trainer_forward_set(trainer_t *t, const dataset_t *ds, uint32_t n, forward_mode_t mode, double *loss,
+                         double *acc, act_stats_t *stats);
+
+#endif
