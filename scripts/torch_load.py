@@ -34,24 +34,15 @@ def read_safetensors(path):
     return tensors, meta
 
 
-def build(config, in_features):
-    layers, width = [], in_features
-    for spec in config["model"]["layers"]:
-        kind = spec["type"]
-        if kind == "dense":
-            layers.append(torch.nn.Linear(width, spec["units"], bias=spec["bias"]))
-            width = spec["units"]
-        elif kind == "batchnorm":
-            momentum = None if spec["momentum"] == "cumulative" else spec["momentum"]
-            layers.append(torch.nn.BatchNorm1d(width, eps=spec["eps"], momentum=momentum))
-        elif kind == "sigmoid":
-            layers.append(torch.nn.Sigmoid())
-        elif kind == "relu":
-            layers.append(torch.nn.ReLU())
-        elif kind == "tanh":
-            layers.append(torch.nn.Tanh())
-        elif kind in ("dropout", "noise"):
-            layers.append(torch.nn.Identity() if kind == "noise" else torch.nn.Dropout(spec["rate"]))
+def build(meta):
+    """The network as bnlab's layer registry describes it in the checkpoint: one torch.nn module per layer, computing
+    the same in evaluation mode. A layer with no torch equivalent is an error, never skipped."""
+    layers = []
+    for i, m in enumerate(json.loads(meta["torch"])):
+        if m is None or not hasattr(torch.nn, m["module"]):
+            kind = json.loads(meta["config"])["model"]["layers"][i]["type"]
+            sys.exit(f"torch_load.py: layer {i} ({kind}) has no torch.nn equivalent ({m and m['module']})")
+        layers.append(getattr(torch.nn, m["module"])(**m["args"]))
     return torch.nn.Sequential(*layers)
 
 
@@ -64,7 +55,7 @@ def main():
     n, rows, cols = struct.unpack(">III", raw[4:16])
     x = torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).reshape(n, rows * cols).float()
     x = x * config["data"]["scale"]  # the checkpoint's preprocessing (no binarize/standardize in this check)
-    net = build(config, rows * cols)
+    net = build(meta)
     net.load_state_dict(state, strict=True)
     net.eval()
     with torch.no_grad():

@@ -125,11 +125,11 @@ static void test_cumulative_and_model(void) {
     float keep_m[F], keep_v[F];
     memcpy(keep_m, m.layers[0].rmean, sizeof keep_m);
     memcpy(keep_v, m.layers[0].rvar, sizeof keep_v);
-    int64_t seen = m.bn_batches;
+    int64_t seen = m.layers[0].batches;
     for (int i = 0; i < B * F; i++) x[i] += 10.0f;
     model_forward(&m, x, B, MODE_TRAIN_FROZEN, NULL);
     CHECK(memcmp(keep_m, m.layers[0].rmean, sizeof keep_m) == 0 && memcmp(keep_v, m.layers[0].rvar, sizeof keep_v) == 0 &&
-              m.bn_batches == seen, "MODE_TRAIN_FROZEN changed the running statistics");
+              m.layers[0].batches == seen, "MODE_TRAIN_FROZEN changed the running statistics");
     CHECK_NEAR(m.layers[0].y[0] + m.layers[0].y[F] + m.layers[0].y[2 * F] + m.layers[0].y[3 * F], 0.0, 1e-5,
                "MODE_TRAIN_FROZEN normalizes by the batch");
     // In evaluation mode the model's BN layer applies Algorithm 2 with those statistics.

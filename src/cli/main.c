@@ -14,6 +14,7 @@
 #include "lab/compare.h"
 #include "nn/layers.h"
 #include "run/config.h"
+#include "run/infer.h"
 #include "lab/plot.h"
 #include "run/runlog.h"
 #include "lab/sweep.h"
@@ -26,8 +27,8 @@ static const char *USAGE =
     "usage: bnlab train CONFIG [--set PATH=VALUE]... [--seed N] [--threads N] [--out DIR] [--force] [--init CKPT]\n"
     "       bnlab train --resume RUN_DIR|CKPT               continue a stopped run exactly where it stopped\n"
     "       bnlab check CONFIG [--set PATH=VALUE]...        validate; print the resolved config\n"
-    "       bnlab eval CKPT [--set data.test_images=...]... loss, accuracy, confusion matrix (evaluation mode)\n"
-    "       bnlab predict CKPT INPUT [--out FILE]           class probabilities as CSV (INPUT: IDX images or CSV)\n"
+    "       bnlab eval CKPT|RUN_DIR [--set data.test_images=...]...  loss, accuracy, confusion matrix (evaluation)\n"
+    "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
     "       bnlab plot DIR                                  PNG plots of a run or comparison directory\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
@@ -198,13 +199,13 @@ static int cmd_resume(const cli_t *c) {
     config_t cfg;
     trainer_t t;
     if (checkpoint_find(c->resume, file, sizeof file, run_dir, sizeof run_dir) != 0 ||
-        checkpoint_open(&f, file, &cfg) != 0)
+        checkpoint_open(&f, file, &cfg, NULL, 0) != 0)
         return die();
     if (trainer_setup(&t, &cfg) != 0) {
         st_free(&f);
         return die();
     }
-    int rc = checkpoint_load_trainer(&t, &f);
+    int rc = trainer_resume(&t, &f);
     st_free(&f);
     long s = t.prog.step;
     double secs = 0.0;
@@ -239,7 +240,7 @@ static int cmd_train(const cli_t *c) {
     if (c->init) {  // weights and BN statistics from another run; the shapes must match this config's model
         st_file_t f;
         config_t other;
-        int rc = checkpoint_open(&f, c->init, &other);
+        int rc = checkpoint_open(&f, c->init, &other, NULL, 0);
         if (rc == 0) {
             rc = checkpoint_load_model(&t.model, &f);
             st_free(&f);
@@ -266,111 +267,114 @@ static int cmd_train(const cli_t *c) {
     return finish_training(&t, run_dir, 0);
 }
 
-// A checkpoint's model with its config (overrides allowed, e.g. other test data), ready to evaluate.
-static int load_for_inference(const cli_t *c, trainer_t *t) {
-    st_file_t f;
-    config_t cfg;
-    if (checkpoint_open(&f, c->pos[0], &cfg) != 0) return -1;
-    if (c->n_sets) {  // re-parse the stored config with the overrides
-        const char *text = st_meta_get(&f, "config");
-        if (config_parse(&cfg, text, strlen(text), c->pos[0], ".", c->sets, c->n_sets) != 0) {
-            st_free(&f);
-            return -1;
-        }
+typedef struct {
+    long *conf;  // (C, C) counts: rows the true class, columns the predicted one
+    int C;
+} confusion_t;
+
+static void count_confusion(void *ctx, const model_t *m, uint32_t start, int B, const int32_t *labels) {
+    (void)start;
+    confusion_t *cm = ctx;
+    const float *z = m->layers[m->n_layers - 1].y;
+    for (int i = 0; i < B; i++) cm->conf[(size_t)labels[i] * cm->C + argmax(z + (size_t)i * cm->C, cm->C)]++;
+}
+
+static void print_confusion(const confusion_t *cm) {
+    printf("confusion matrix (rows: true class, columns: predicted)\n      ");
+    for (int k = 0; k < cm->C; k++) printf(" %6d", k);
+    printf("\n");
+    for (int r = 0; r < cm->C; r++) {
+        printf("%6d", r);
+        for (int k = 0; k < cm->C; k++) printf(" %6ld", cm->conf[(size_t)r * cm->C + k]);
+        printf("\n");
     }
-    if (trainer_setup(t, &cfg) != 0) {
-        st_free(&f);
-        return -1;
-    }
-    int rc = checkpoint_load_model(&t->model, &f);
-    st_free(&f);
-    if (rc != 0) trainer_free(t);
+}
+
+// The test set a checkpoint's config names (after --set), as the run loaded it.
+static int load_test_set(const config_t *c, dataset_t *ds) {
+    int rc = c->data.format == DATA_IDX ? idx_load(ds, c->data.test_images, c->data.test_labels, c->data.classes)
+                                        : csv_load(ds, c->data.test_csv, c->data.classes, 1);
+    if (rc == 0) dataset_truncate(ds, (uint32_t)c->data.test_limit);
     return rc;
 }
 
 static int cmd_eval(const cli_t *c) {
-    if (c->n_pos != 1) return usage_error("eval needs one CHECKPOINT file%s", "");
-    trainer_t t;
-    if (load_for_inference(c, &t) != 0) return die();
-    const dataset_t *ds = &t.test;
-    int C = t.model.classes, eb = t.cfg.train.eval_batch_size;
-    long *conf = xcalloc((size_t)C * C, sizeof(long), "confusion matrix");
-    double total = 0.0;
-    long hits = 0;
-    for (uint32_t start = 0; start < ds->n; start += (uint32_t)eb) {
-        int B = (int)((ds->n - start) < (uint32_t)eb ? (ds->n - start) : (uint32_t)eb);
-        dataset_gather_range(ds, &t.pp, start, B, t.x, t.y);
-        const float *z = model_forward(&t.model, t.x, B, MODE_EVAL, NULL);
-        int correct;
-        total += B * softmax_xent_forward(t.model.probs, z, t.y, B, C, &correct);
-        hits += correct;
-        for (int i = 0; i < B; i++) {
-            int arg = 0;
-            for (int k = 1; k < C; k++)
-                if (z[(size_t)i * C + k] > z[(size_t)i * C + arg]) arg = k;
-            conf[(size_t)t.y[i] * C + arg]++;
-        }
+    if (c->n_pos != 1) return usage_error("eval needs one CHECKPOINT file or run directory%s", "");
+    infer_t n;
+    dataset_t ds;
+    if (infer_load(&n, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    if (load_test_set(&n.cfg, &ds) != 0) {
+        infer_free(&n);
+        return die();
     }
-    printf("examples %u  loss %.6f  accuracy %.6f\n", ds->n, total / ds->n, (double)hits / ds->n);
-    printf("confusion matrix (rows: true class, columns: predicted)\n      ");
-    for (int k = 0; k < C; k++) printf(" %6d", k);
-    printf("\n");
-    for (int r = 0; r < C; r++) {
-        printf("%6d", r);
-        for (int k = 0; k < C; k++) printf(" %6ld", conf[(size_t)r * C + k]);
-        printf("\n");
+    if (ds.dim != (uint32_t)n.model.in_dim) {
+        bnlab_fail("%s: test examples have %u features, the model expects %d", n.file, ds.dim, n.model.in_dim);
+        dataset_free(&ds);
+        infer_free(&n);
+        return die();
     }
-    free(conf);
-    trainer_free(&t);
+    confusion_t cm = {xcalloc((size_t)n.model.classes * n.model.classes, sizeof(long), "confusion matrix"),
+                      n.model.classes};
+    forward_pass_t p = infer_pass(&n, count_confusion, &cm);
+    long hits;
+    double loss = forward_set(&n.model, &n.pp, &ds, ds.n, &p, &hits);
+    printf("examples %u  loss %.6f  accuracy %.6f\n", ds.n, loss, (double)hits / ds.n);
+    print_confusion(&cm);
+    free(cm.conf);
+    dataset_free(&ds);
+    infer_free(&n);
     return 0;
 }
 
+typedef struct {
+    char *csv;
+    size_t n, cap;
+    int C;
+} predictions_t;
+
+static void append_predictions(void *ctx, const model_t *m, uint32_t start, int B, const int32_t *labels) {
+    (void)labels;
+    predictions_t *p = ctx;
+    for (int i = 0; i < B; i++) {
+        const float *pr = m->probs + (size_t)i * p->C;
+        p->n += (size_t)snprintf(p->csv + p->n, p->cap - p->n, "%u,%d", start + (uint32_t)i, argmax(pr, p->C));
+        for (int k = 0; k < p->C; k++) p->n += (size_t)snprintf(p->csv + p->n, p->cap - p->n, ",%.6g", pr[k]);
+        p->csv[p->n++] = '\n';
+    }
+}
+
 static int cmd_predict(const cli_t *c) {
-    if (c->n_pos != 2) return usage_error("predict needs a CHECKPOINT and an INPUT file%s", "");
-    trainer_t t;
-    if (load_for_inference(c, &t) != 0) return die();
+    if (c->n_pos != 2) return usage_error("predict needs a CHECKPOINT (or run directory) and an INPUT file%s", "");
+    infer_t n;
+    if (infer_load(&n, c->pos[0], c->sets, c->n_sets) != 0) return die();
     dataset_t in;
     const char *input = c->pos[1];
     size_t len = strlen(input);
     int is_csv = len > 4 && !strcmp(input + len - 4, ".csv");
     if ((is_csv ? csv_load(&in, input, 0, 0) : idx_load_images(&in, input)) != 0) {
-        trainer_free(&t);
+        infer_free(&n);
         return die();
     }
-    if (in.dim != t.train.dim) {
-        bnlab_fail("%s: examples have %u features, the model expects %u", input, in.dim, t.train.dim);
+    if (in.dim != (uint32_t)n.model.in_dim) {
+        bnlab_fail("%s: examples have %u features, the model expects %d", input, in.dim, n.model.in_dim);
         dataset_free(&in);
-        trainer_free(&t);
+        infer_free(&n);
         return die();
     }
-    int C = t.model.classes, eb = t.cfg.train.eval_batch_size;
-    size_t cap = 64 + (size_t)in.n * (size_t)(16 + 14 * C), n = 0;
-    char *csv = xmalloc(cap, "predictions");
-    n += (size_t)snprintf(csv + n, cap - n, "index,predicted");
-    for (int k = 0; k < C; k++) n += (size_t)snprintf(csv + n, cap - n, ",p%d", k);
-    csv[n++] = '\n';
-    memset(t.y, 0, sizeof(int32_t) * (size_t)eb);  // softmax needs labels; the loss is not used
-    for (uint32_t start = 0; start < in.n; start += (uint32_t)eb) {
-        int B = (int)((in.n - start) < (uint32_t)eb ? (in.n - start) : (uint32_t)eb);
-        dataset_gather_range(&in, &t.pp, start, B, t.x, NULL);
-        const float *z = model_forward(&t.model, t.x, B, MODE_EVAL, NULL);
-        softmax_xent_forward(t.model.probs, z, t.y, B, C, NULL);
-        for (int i = 0; i < B; i++) {
-            const float *p = t.model.probs + (size_t)i * C;
-            int arg = 0;
-            for (int k = 1; k < C; k++)
-                if (p[k] > p[arg]) arg = k;
-            n += (size_t)snprintf(csv + n, cap - n, "%u,%d", start + (uint32_t)i, arg);
-            for (int k = 0; k < C; k++) n += (size_t)snprintf(csv + n, cap - n, ",%.6g", p[k]);
-            csv[n++] = '\n';
-        }
-    }
+    int C = n.model.classes;
+    predictions_t p = {.cap = 64 + (size_t)in.n * (size_t)(16 + 14 * C), .C = C};
+    p.csv = xmalloc(p.cap, "predictions");
+    p.n += (size_t)snprintf(p.csv + p.n, p.cap - p.n, "index,predicted");
+    for (int k = 0; k < C; k++) p.n += (size_t)snprintf(p.csv + p.n, p.cap - p.n, ",p%d", k);
+    p.csv[p.n++] = '\n';
+    forward_pass_t fp = infer_pass(&n, append_predictions, &p);
+    forward_set(&n.model, &n.pp, &in, in.n, &fp, NULL);
     int rc = 0;
-    if (c->out) rc = write_file_atomic(c->out, csv, n);
-    else if (fwrite(csv, 1, n, stdout) != n) rc = bnlab_fail("cannot write to standard output");
-    free(csv);
+    if (c->out) rc = write_file_atomic(c->out, p.csv, p.n);
+    else if (fwrite(p.csv, 1, p.n, stdout) != p.n) rc = bnlab_fail("cannot write to standard output");
+    free(p.csv);
     dataset_free(&in);
-    trainer_free(&t);
+    infer_free(&n);
     return rc ? die() : 0;
 }
 

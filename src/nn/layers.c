@@ -115,6 +115,13 @@ void noise_backward(float *dx, const float *dy, const float *s, int B, int F) {
         for (int j = 0; j < F; j++) dx[(size_t)i * F + j] = s[j] * dy[(size_t)i * F + j];
 }
 
+int argmax(const float *v, int n) {
+    int arg = 0;
+    for (int k = 1; k < n; k++)
+        if (v[k] > v[arg]) arg = k;
+    return arg;
+}
+
 double softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int B, int C,
                             int *correct) {
     double loss = 0.0;
@@ -122,10 +129,8 @@ double softmax_xent_forward(float *probs, const float *logits, const int32_t *la
     for (int i = 0; i < B; i++) {
         const float *z = logits + (size_t)i * C;
         float *p = probs + (size_t)i * C;
-        int arg = 0;
-        float zmax = z[0];
-        for (int c = 1; c < C; c++)
-            if (z[c] > zmax) zmax = z[c], arg = c;
+        int arg = argmax(z, C);
+        float zmax = z[arg];
         double sum = 0.0;
         for (int c = 0; c < C; c++) {
             p[c] = expf(z[c] - zmax);

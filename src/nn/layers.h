@@ -52,6 +52,9 @@ void noise_draw(float *s, float *m, int F, rng_t *rng);
 void noise_forward(float *y, const float *x, const float *s, const float *m, int B, int F);
 void noise_backward(float *dx, const float *dy, const float *s, int B, int F);
 
+// The index of the largest of v[0..n), the first one on ties.
+int argmax(const float *v, int n);
+
 // softmax cross-entropy, mean over the batch:
 //   p = softmax(z) per row,  loss = -(1/B) sum_i log p[i, y_i]   (computed stably with log-sum-exp)
 // Returns the loss; *correct (if not NULL) counts rows whose argmax equals the label.

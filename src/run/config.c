@@ -216,10 +216,11 @@ static int parse_layer(const cJSON *o, const char *path, const init_spec_t *defa
     return 0;
 }
 
-// Joins a data path with the config's directory and makes it absolute; the file must exist.
+// Joins a data path with the config's directory and makes it absolute; the file must exist. (A stored config,
+// base_dir NULL, keeps its paths as hints: they are checked when a file is read.)
 static int resolve_data_path(char *p, const char *base_dir, const char *jpath) {
     char joined[2 * CFG_STR + 2];
-    if (p[0] == '/' || !base_dir || !base_dir[0]) snprintf(joined, sizeof joined, "%s", p);
+    if (p[0] == '/' || !base_dir[0]) snprintf(joined, sizeof joined, "%s", p);
     else snprintf(joined, sizeof joined, "%s/%s", base_dir, p);
     char real[PATH_MAX];
     if (!realpath(joined, real)) return bnlab_fail("%s: cannot use file %s: %s", jpath, joined, strerror(errno));
@@ -251,7 +252,7 @@ static int parse_data(const cJSON *o, config_t *c, const char *base_dir) {
         }
         if (!v) return bnlab_fail("%s: missing (required with data.format \"%s\")", p, FORMATS[fmt]);
         if (jp_string(o, "data", files[i].key, files[i].dst, CFG_STR) != 0) return -1;
-        if (resolve_data_path(files[i].dst, base_dir, p) != 0) return -1;
+        if (base_dir && resolve_data_path(files[i].dst, base_dir, p) != 0) return -1;
     }
     long long classes = c->data.classes, tl = 0, vl = 0;
     if (jp_int(o, "data", "classes", 2, 1000, &classes) != 0) return -1;
@@ -603,4 +604,14 @@ cJSON *config_to_json(const config_t *c) {
         cJSON_AddItemToArray(units, u);
     }
     return root;
+}
+
+int config_parse_stored(config_t *cfg, const char *text, size_t len, const char *file, const char *const *overrides,
+                        int n_overrides) {
+    return config_parse(cfg, text, len, file, NULL, overrides, n_overrides);
+}
+
+preprocess_t config_preprocess(const config_t *c) {
+    return (preprocess_t){.scale = (float)c->data.scale, .binarize = c->data.binarize,
+                          .threshold = (float)c->data.threshold, .standardize = c->data.standardize};
 }

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "io/data.h"
 #include "nn/model.h"
 #include "nn/optim.h"
 #include "run/percentiles.h"
@@ -66,9 +67,15 @@ typedef struct {
 // Parses and validates a config file, then applies overrides "path=value" (value: JSON, or a bare string).
 // Errors: "FILE: PATH: expected ..., got ..." via bnlab_errmsg().
 int config_load(config_t *cfg, const char *path, const char *const *overrides, int n_overrides);
-// Same from a string; base_dir resolves relative data paths; file names the source in messages.
+// Same from a string; base_dir resolves relative data paths (NULL: keep them as they are, unchecked); file names
+// the source in messages.
 int config_parse(config_t *cfg, const char *text, size_t len, const char *file, const char *base_dir,
                  const char *const *overrides, int n_overrides);
+// A config stored in a checkpoint: overrides first, then parsing; data paths are hints, checked when a file is read.
+int config_parse_stored(config_t *cfg, const char *text, size_t len, const char *file, const char *const *overrides,
+                        int n_overrides);
+// The preprocessing the config asks for (no standardization statistics yet: fitted or loaded by the caller).
+preprocess_t config_preprocess(const config_t *c);
 // The fully resolved config (every default filled in) as JSON; re-parsing it gives the same config_t.
 cJSON *config_to_json(const config_t *cfg);
 

@@ -36,9 +36,9 @@ void ics_free(ics_t *c) {
 
 // Copies every parameter tensor of layer l from src to dst (flat parameter blocks of the same layout).
 static void copy_layer_params(const model_t *m, const layer_t *l, float *dst, const float *src) {
-    float *t[2];
-    size_t n[2];
-    for (int k = 0, nt = layer_params(l, t, n); k < nt; k++) {
+    float *t[LAYER_MAX_PARAMS];
+    size_t n[LAYER_MAX_PARAMS];
+    for (int k = 0, nt = layer_params(l, t, n, NULL); k < nt; k++) {
         size_t off = (size_t)(t[k] - m->params);
         memcpy(dst + off, src + off, sizeof(float) * n[k]);
     }

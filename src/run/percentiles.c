@@ -23,15 +23,13 @@ double percentile_sorted(const float *s, size_t n, double q) {
     return (double)s[lo] + f * ((double)s[lo + 1] - (double)s[lo]);
 }
 
-static int is_nonlinearity(layer_kind_t k) { return k == LAYER_SIGMOID || k == LAYER_RELU || k == LAYER_TANH; }
-
 int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m) {
     memset(p, 0, sizeof *p);
     p->spec = *spec;
     p->hidden_layer = xmalloc(sizeof(int) * (size_t)(m->n_layers + 1), "hidden layer list");
     int widest = 1;
     for (int i = 1; i < m->n_layers; i++)  // a nonlinearity at index 0 would measure the data itself
-        if (is_nonlinearity(m->layers[i].spec.kind)) {
+        if (layer_kind(m->layers[i].spec.kind)->nonlinearity) {
             p->hidden_layer[p->n_hidden++] = i;
             if (m->layers[i].in > widest) widest = m->layers[i].in;
         }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "run/checkpoint.h"
+#include "run/infer.h"
 #include "nn/layers.h"
 #include "run/runlog.h"
 #include "base/util.h"
@@ -36,8 +37,7 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
         bnlab_fail("train.batch_size: %d is more than the %u training examples", c->train.batch_size, t->train.n);
         goto fail;
     }
-    t->pp = (preprocess_t){.scale = (float)c->data.scale, .binarize = c->data.binarize,
-                           .threshold = (float)c->data.threshold, .standardize = c->data.standardize};
+    t->pp = config_preprocess(c);
     preprocess_fit(&t->pp, &t->train);
 
     // One buffer set serves training batches, evaluation batches and the probe set.
@@ -89,24 +89,19 @@ void trainer_evaluate(trainer_t *t, const dataset_t *ds, uint32_t n, double *los
     trainer_forward_set(t, ds, n, MODE_EVAL, loss, acc, stats);
 }
 
+static void add_batch_stats(void *ctx, const model_t *m, uint32_t start, int B, const int32_t *labels) {
+    (void)start, (void)labels;
+    act_stats_add(ctx, m, B);
+}
+
 void trainer_forward_set(trainer_t *t, const dataset_t *ds, uint32_t n, forward_mode_t mode, double *loss,
                          double *acc, act_stats_t *stats) {
     // Training-mode looks draw from copies of the streams: they must not change the run's own draws.
     train_rng_t r = t->train_rng;
-    double total = 0.0;
-    long hits = 0;
-    int eb = t->cfg.train.eval_batch_size;
-    for (uint32_t start = 0; start < n; start += (uint32_t)eb) {
-        int B = (int)((n - start) < (uint32_t)eb ? (n - start) : (uint32_t)eb);
-        dataset_gather_range(ds, &t->pp, start, B, t->x, t->y);
-        model_forward(&t->model, t->x, B, mode, &r);
-        int correct;
-        layer_t *last = &t->model.layers[t->model.n_layers - 1];
-        total += B * softmax_xent_forward(t->model.probs, last->y, t->y, B, t->model.classes, &correct);
-        hits += correct;
-        if (stats) act_stats_add(stats, &t->model, B);
-    }
-    *loss = total / n;
+    forward_pass_t p = {.mode = mode, .rng = &r, .batch = t->cfg.train.eval_batch_size, .x = t->x, .y = t->y,
+                        .fn = stats ? add_batch_stats : NULL, .ctx = stats};
+    long hits;
+    *loss = forward_set(&t->model, &t->pp, ds, n, &p, &hits);
     *acc = (double)hits / n;
 }
 
@@ -128,13 +123,137 @@ void trainer_step_update(trainer_t *t, double lr) {
     t->prog.step++;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The trainer's part of a checkpoint (run/checkpoint.h writes the model, optimizer and preprocessing):
+//   trainer.order (U32, n_train), trainer.epoch_stats (F64, layers x 6), trainer.progress (F64, 7),
+//   rng.shuffle, rng.dropout, rng.noise (U64 [4]: PCG32 state, increment, Box-Muller spare).
+// Infinities (an empty accumulator's min/max) and NaN (no evaluation yet) are stored as 0 / -1: a checkpoint holds
+// finite numbers only.
+
+#define PROGRESS_LEN 7
+#define STATS_LEN 6
+#define RNG_LEN 4
+
+static const char *const RNG_NAMES[3] = {"rng.shuffle", "rng.dropout", "rng.noise"};
+
+static rng_t *trainer_rng(trainer_t *t, int k) {
+    return k == 0 ? &t->shuffle_rng : k == 1 ? &t->train_rng.dropout : &t->train_rng.noise;
+}
+
+static void rng_pack(uint64_t out[RNG_LEN], const rng_t *r) {
+    out[0] = r->state, out[1] = r->inc, out[2] = (uint64_t)r->has_spare;
+    memcpy(&out[3], &r->spare, sizeof(double));
+}
+
+static int rng_unpack(rng_t *r, const uint64_t in[RNG_LEN], const char *path, const char *name) {
+    if ((in[1] & 1u) == 0 || in[2] > 1) return bnlab_fail("%s: tensor %s is not a PCG32 state", path, name);
+    r->state = in[0], r->inc = in[1], r->has_spare = (int)in[2];
+    memcpy(&r->spare, &in[3], sizeof(double));
+    if (!isfinite(r->spare)) return bnlab_fail("%s: tensor %s: non-finite spare normal", path, name);
+    return 0;
+}
+
+static void progress_pack(double out[PROGRESS_LEN], const train_progress_t *p) {
+    double v[PROGRESS_LEN] = {(double)p->step, p->run_loss, (double)p->run_hits, (double)p->run_steps,
+                              p->best_acc, isnan(p->last_acc) ? -1.0 : p->last_acc, (double)p->best_step};
+    memcpy(out, v, sizeof v);
+}
+
+static int progress_unpack(train_progress_t *p, const double v[PROGRESS_LEN], long total_steps, const char *path) {
+    if (v[0] < 0 || v[0] > (double)total_steps || v[0] != floor(v[0]))
+        return bnlab_fail("%s: trainer.progress: step %.0f is outside this run's 0..%ld steps", path, v[0], total_steps);
+    *p = (train_progress_t){.step = (long)v[0], .run_loss = v[1], .run_hits = (long)v[2], .run_steps = (long)v[3],
+                            .best_acc = v[4], .last_acc = v[5] < 0 ? NAN : v[5], .best_step = (long)v[6]};
+    return 0;
+}
+
+static void stats_pack(double *out, const act_stats_t *s) {
+    memset(out, 0, sizeof(double) * (size_t)s->n_layers * STATS_LEN);
+    for (int i = 0; i < s->n_layers; i++) {
+        const act_acc_t *a = &s->acc[i];
+        if (a->count == 0) continue;
+        double v[STATS_LEN] = {a->sum, a->sumsq, a->min, a->max, (double)a->count, (double)a->saturated};
+        memcpy(out + (size_t)i * STATS_LEN, v, sizeof v);
+    }
+}
+
+static void stats_unpack(act_stats_t *s, const double *in) {
+    act_stats_reset(s);
+    for (int i = 0; i < s->n_layers; i++) {
+        const double *v = in + (size_t)i * STATS_LEN;
+        if (v[4] <= 0) continue;
+        s->acc[i] = (act_acc_t){.sum = v[0], .sumsq = v[1], .min = v[2], .max = v[3], .count = (uint64_t)v[4],
+                                .saturated = (uint64_t)v[5]};
+    }
+}
+
+int trainer_checkpoint(const trainer_t *t, const char *run_dir) {
+    const model_t *m = &t->model;
+    ckpt_writer_t w;
+    checkpoint_begin(&w, m, t->opt.velocity, &t->pp, &t->cfg, t->prog.step);
+    int64_t oshape[1] = {t->train.n}, sshape[2] = {m->n_layers, STATS_LEN}, pshape[1] = {PROGRESS_LEN},
+            rshape[1] = {RNG_LEN};
+    double *stats = xmalloc(sizeof(double) * (size_t)m->n_layers * STATS_LEN, "stats copy"), prog[PROGRESS_LEN];
+    uint64_t rngs[3][RNG_LEN];
+    stats_pack(stats, &t->epoch_stats);
+    progress_pack(prog, &t->prog);
+    st_add(&w.f, "trainer.order", ST_U32, 1, oshape, t->order);
+    st_add(&w.f, "trainer.epoch_stats", ST_F64, 2, sshape, stats);
+    st_add(&w.f, "trainer.progress", ST_F64, 1, pshape, prog);
+    for (int k = 0; k < 3; k++) {
+        rng_pack(rngs[k], trainer_rng((trainer_t *)t, k));
+        st_add(&w.f, RNG_NAMES[k], ST_U64, 1, rshape, rngs[k]);
+    }
+    int rc = checkpoint_commit(&w, run_dir, t->cfg.train.checkpoint.keep);
+    free(stats);
+    return rc;
+}
+
+// The order must be a permutation of the training set, or a batch would read out of bounds.
+static int check_permutation(const uint32_t *order, uint32_t n, const char *path) {
+    unsigned char *seen = xcalloc(n, 1, "permutation check");
+    int perm = 1;
+    for (uint32_t i = 0; i < n && perm; i++) {
+        if (order[i] >= n || seen[order[i]]) perm = 0;
+        else seen[order[i]] = 1;
+    }
+    free(seen);
+    return perm ? 0 : bnlab_fail("%s: tensor trainer.order is not a permutation of the %u training examples", path, n);
+}
+
+int trainer_resume(trainer_t *t, const st_file_t *f) {
+    model_t *m = &t->model;
+    preprocess_free(&t->pp);
+    if (checkpoint_load_model(m, f) != 0 || checkpoint_load_velocity(m, f, t->opt.velocity) != 0 ||
+        checkpoint_load_preprocess(&t->pp, &t->cfg, f, t->train.dim) != 0)
+        return -1;
+    int64_t oshape[1] = {t->train.n}, sshape[2] = {m->n_layers, STATS_LEN}, pshape[1] = {PROGRESS_LEN},
+            rshape[1] = {RNG_LEN};
+    if (st_get(f, "trainer.order", ST_U32, 1, oshape, t->order) != 0 ||
+        check_permutation(t->order, t->train.n, f->path) != 0)
+        return -1;
+    for (int k = 0; k < 3; k++) {
+        uint64_t r[RNG_LEN];
+        if (st_get(f, RNG_NAMES[k], ST_U64, 1, rshape, r) != 0 || rng_unpack(trainer_rng(t, k), r, f->path,
+                                                                              RNG_NAMES[k]) != 0)
+            return -1;
+    }
+    double *stats = xmalloc(sizeof(double) * (size_t)m->n_layers * STATS_LEN, "stats copy"), prog[PROGRESS_LEN];
+    int rc = st_get(f, "trainer.epoch_stats", ST_F64, 2, sshape, stats) != 0 ||
+             st_get(f, "trainer.progress", ST_F64, 1, pshape, prog) != 0 ||
+             progress_unpack(&t->prog, prog, t->total_steps, f->path) != 0;
+    if (!rc) stats_unpack(&t->epoch_stats, stats);
+    free(stats);
+    return rc ? -1 : 0;
+}
+
 // After a non-finite loss: the first layer whose output or parameters hold NaN/Inf, for the message.
 static void describe_divergence(const model_t *m, int B, char *out, size_t cap) {
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
-        float *w[2];
-        size_t nw[2];
-        for (int k = 0, nt = layer_params(l, w, nw); k < nt; k++)
+        float *w[LAYER_MAX_PARAMS];
+        size_t nw[LAYER_MAX_PARAMS];
+        for (int k = 0, nt = layer_params(l, w, nw, NULL); k < nt; k++)
             for (size_t j = 0; j < nw[k]; j++)
                 if (!isfinite(w[k][j])) {
                     snprintf(out, cap, "parameters of model.layers[%d] (%s)", i, layer_kind_name(l->spec.kind));
@@ -269,7 +388,7 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         long every = c->train.checkpoint.every;
         if ((every > 0 && done % every == 0) || (last && c->train.checkpoint.final) || stop) {
             p->seconds_before = now_seconds() - t0;
-            if (checkpoint_save(t, run_dir) != 0) {
+            if (trainer_checkpoint(t, run_dir) != 0) {
                 fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
                 status = TRAIN_ERROR;
                 break;

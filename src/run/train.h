@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include "io/safetensors.h"
 #include "run/config.h"
 #include "io/data.h"
 #include "run/ics.h"
@@ -52,6 +53,11 @@ int trainer_setup(trainer_t *t, const config_t *cfg);
 // logs of a resumed run. Returns TRAIN_OK, TRAIN_ERROR, TRAIN_DIVERGED or TRAIN_INTERRUPTED.
 int trainer_run(trainer_t *t, const char *run_dir, int append);
 void trainer_free(trainer_t *t);
+// Writes the run's checkpoint at the current step: model, optimizer and preprocessing (run/checkpoint.h) and the
+// trainer's own state (example order, partial-epoch statistics, progress, random streams). -1 + message.
+int trainer_checkpoint(const trainer_t *t, const char *run_dir);
+// Loads all of that into a trainer set up from the checkpoint's own config. -1 + message.
+int trainer_resume(trainer_t *t, const st_file_t *f);
 
 // The training step, in two halves so that measurements can look at the gradients before the update:
 // trainer_step_grad gathers the next batch (reshuffling at an epoch start), runs the forward pass in training

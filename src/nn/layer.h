@@ -1,0 +1,83 @@
+// layer.h — one layer of the network: what the config says of it (layer_spec_t) and its tensors (layer_t).
+//
+// Which fields a kind uses, how large they are, how they start and what PyTorch calls them is said once, in the
+// kind's row of the layer registry (nn/registry.h); model.c carves, initializes and runs every layer through it.
+#ifndef BNLAB_LAYER_H
+#define BNLAB_LAYER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/rng.h"
+#include "nn/sparse.h"
+
+// Each kind is one row of the registry (nn/registry.c), indexed by this value.
+typedef enum {
+    LAYER_DENSE, LAYER_BATCHNORM, LAYER_SIGMOID, LAYER_RELU, LAYER_TANH, LAYER_DROPOUT, LAYER_NOISE,
+    LAYER_KIND_COUNT
+} layer_kind_t;
+
+typedef enum {
+    INIT_NORMAL,          // N(0, std^2)
+    INIT_UNIFORM,         // U(-a, a)
+    INIT_XAVIER_UNIFORM,  // U(-a, a), a = sqrt(6 / (fan_in + fan_out))   (Glorot & Bengio 2010)
+    INIT_XAVIER_NORMAL,   // N(0, 2 / (fan_in + fan_out))
+    INIT_HE_NORMAL,       // N(0, 2 / fan_in)                            (He et al. 2015)
+    INIT_HE_UNIFORM,      // U(-a, a), a = sqrt(6 / fan_in)
+} init_kind_t;
+
+typedef struct {
+    init_kind_t kind;
+    double std;  // INIT_NORMAL
+    double a;    // INIT_UNIFORM
+} init_spec_t;
+
+// One layer as the config describes it; the registry row of `kind` lists the keys that fill these fields.
+typedef struct {
+    layer_kind_t kind;
+    int units;            // dense: output features
+    int bias;             // dense: 1 = with bias (drop it before BN: beta replaces it)
+    int sparse_input;     // dense: 1 = skip zero inputs (sparse.h); W then stored transposed, (in, out)
+    init_spec_t init;     // dense
+    double rate;          // dropout: probability of dropping a unit, in [0, 1)
+    double eps;           // batchnorm: inside the square root
+    double momentum;      // batchnorm: weight of the new batch in the running average
+    int cumulative;       // batchnorm: running stats as a plain average over all batches instead
+} layer_spec_t;
+
+typedef struct {
+    layer_spec_t spec;
+    int in, out;                          // features in and out
+    float *W, *b, *dW, *db;               // dense: (out, in) — (in, out) if spec.sparse_input —, (out) or NULL;
+                                          // gradients alike
+    sparse_batch_t sp;                    // dense with spec.sparse_input: the batch's nonzeros
+    float *gamma, *beta, *dgamma, *dbeta; // batchnorm: (out) each
+    float *rmean, *rvar;                  // batchnorm: running statistics (out)
+    int64_t batches;                      // batchnorm: training batches seen (torch's num_batches_tracked)
+    float *mean, *var, *invstd;           // batchnorm: last training batch's statistics (out)
+    float *xhat;                          // batchnorm: (max_batch, out)
+    float *mask;                          // dropout: (max_batch, out), 0 or 1/(1-rate)
+    float *noise_s, *noise_m;             // noise: this step's per-unit scale and shift (out)
+    float *y;                             // (max_batch, out) output
+    float *dy;                            // (max_batch, out) dLoss/dy
+} layer_t;
+
+typedef enum {
+    MODE_EVAL,          // Algorithm 2, no dropout or noise (r unused, may be NULL)
+    MODE_TRAIN,         // Algorithm 1, dropout masks and shift noise drawn from r, BN running statistics updated
+    MODE_TRAIN_FROZEN,  // as MODE_TRAIN but the running statistics are left alone: a look, not a step
+} forward_mode_t;
+
+// The random streams a training forward pass draws from (dropout masks, shift noise).
+typedef struct {
+    rng_t dropout, noise;
+} train_rng_t;
+
+// What a layer's forward and backward pass may use besides its own tensors.
+typedef struct {
+    forward_mode_t mode;
+    train_rng_t *rng;  // MODE_TRAIN*: the streams to draw from
+    double *scratch;   // (2 * widest layer) per-feature accumulators, used within one call at a time
+} layer_ctx_t;
+
+#endif

@@ -1,0 +1,293 @@
+#include "nn/registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "nn/batchnorm.h"
+#include "nn/layers.h"
+#include "nn/sparse.h"
+
+#define FIELD(f) offsetof(layer_t, f)
+#define SPEC(f) offsetof(layer_spec_t, f)
+
+static size_t n_out(const layer_t *l, int B) { return (size_t)B * (size_t)l->out; }
+
+// ---------------------------------------------------------------------------------------------
+// dense: y = x W^T + b (layers.h); with spec.sparse_input the zero inputs are skipped (sparse.h).
+
+static int dense_width(const layer_spec_t *s, int in) { (void)in; return s->units; }
+static int dense_has_bias(const layer_spec_t *s) { return s->bias; }
+static int dense_transposed(const layer_spec_t *s) { return s->sparse_input; }
+
+static void dense_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    (void)c;
+    if (l->spec.sparse_input) sparse_dense_forward(l->y, &l->sp, x, l->W, l->b, B, l->in, l->out);
+    else dense_forward(l->y, x, l->W, l->b, B, l->in, l->out);
+}
+static void dense_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)c;
+    if (l->spec.sparse_input) sparse_dense_backward(dx, l->dW, l->db, &l->sp, l->dy, l->W, B, l->in, l->out);
+    else dense_backward(dx, l->dW, l->db, l->dy, x, l->W, B, l->in, l->out);
+}
+// The bias and the sigmoid in one pass after the product (the sparse layer adds its bias inside its sums).
+static int dense_fuses(const layer_t *l) { return l->b && !l->spec.sparse_input; }
+static void dense_sig_fwd(layer_t *l, layer_t *s, const float *x, int B, const layer_ctx_t *c) {
+    (void)c;
+    dense_forward(l->y, x, l->W, NULL, B, l->in, l->out);
+    bias_sigmoid_forward(s->y, l->y, l->b, B, l->out);
+}
+static void dense_sig_bwd(layer_t *l, const layer_t *s, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)c;
+    sigmoid_bias_backward(l->dy, l->db, s->dy, s->y, B, l->out);
+    dense_backward(dx, l->dW, NULL, l->dy, x, l->W, B, l->in, l->out);
+}
+static size_t dense_work_ints(const layer_spec_t *s, int max_batch, int in) {
+    return s->sparse_input ? sparse_batch_ints(max_batch, in) : 0;
+}
+static size_t dense_work_floats(const layer_spec_t *s, int max_batch, int in) {
+    return s->sparse_input ? sparse_batch_floats(max_batch, in) : 0;
+}
+static void dense_carve_work(layer_t *l, int32_t *ints, float *floats, int max_batch) {
+    sparse_batch_carve(&l->sp, ints, floats, max_batch, l->in);
+}
+static int dense_torch(const layer_t *l, char *buf, size_t cap) {
+    int n = snprintf(buf, cap, "{\"in_features\": %d, \"out_features\": %d, \"bias\": %s}", l->in, l->out,
+                     l->b ? "true" : "false");
+    return n < (int)cap ? n : -1;
+}
+
+static const key_desc_t DENSE_KEYS[] = {
+    {.name = "units", .type = KEY_INT, .field = SPEC(units), .lo = 1, .hi = 65536, .flags = KEY_REQUIRED,
+     .help = "the number of output features"},
+    {.name = "bias", .type = KEY_BOOL, .field = SPEC(bias), .def = 1},
+    {.name = "sparse_input", .type = KEY_BOOL, .field = SPEC(sparse_input), .def = 0},
+    {.name = "init", .type = KEY_INIT, .field = SPEC(init)},
+    {0}};
+static const tensor_desc_t DENSE_PARAMS[] = {
+    {"weight", FIELD(W), FIELD(dW), SHAPE_OUT_IN, FILL_DENSE_INIT, 1, NULL, dense_transposed},
+    {"bias", FIELD(b), FIELD(db), SHAPE_OUT, FILL_ZERO, 0, dense_has_bias, NULL},
+    {0}};
+
+// ---------------------------------------------------------------------------------------------
+// batchnorm: Algorithm 1 in training, Algorithm 2 (running statistics) in evaluation (batchnorm.h).
+
+// Training mode normalizes by the batch; MODE_TRAIN (a real step) also moves the running statistics.
+static void bn_running_update(layer_t *l, int B, const layer_ctx_t *c) {
+    if (c->mode != MODE_TRAIN) return;
+    l->batches++;
+    float mom = l->spec.cumulative ? 1.0f / (float)l->batches : (float)l->spec.momentum;
+    batchnorm_update_running(l->rmean, l->rvar, l->mean, l->var, B, l->out, mom);
+}
+static void bn_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    float eps = (float)l->spec.eps;
+    if (c->mode == MODE_EVAL) {
+        batchnorm_forward_eval(l->y, x, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
+        return;
+    }
+    batchnorm_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, x, l->gamma, l->beta, B, l->out, eps,
+                            c->scratch);
+    bn_running_update(l, B, c);
+}
+static void bn_sig_fwd(layer_t *l, layer_t *s, const float *x, int B, const layer_ctx_t *c) {
+    float eps = (float)l->spec.eps;
+    if (c->mode == MODE_EVAL) {
+        batchnorm_sigmoid_forward_eval(s->y, l->y, x, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
+        return;
+    }
+    batchnorm_sigmoid_forward_train(s->y, l->y, l->xhat, l->mean, l->var, l->invstd, x, l->gamma, l->beta, B,
+                                    l->out, eps, c->scratch);
+    bn_running_update(l, B, c);
+}
+// dgamma/dbeta are needed even when dx is not (BN on the raw input): xhat is dead after this call, so it serves
+// as the unused dx.
+static void bn_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)x;
+    batchnorm_backward(dx ? dx : l->xhat, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, B, l->out,
+                       c->scratch);
+}
+static void bn_sig_bwd(layer_t *l, const layer_t *s, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)x;
+    batchnorm_sigmoid_backward(dx ? dx : l->xhat, l->dgamma, l->dbeta, l->dy, s->dy, s->y, l->xhat, l->gamma,
+                               l->invstd, B, l->out, c->scratch);
+}
+static int bn_fuses(const layer_t *l) { (void)l; return 1; }
+static int bn_torch(const layer_t *l, char *buf, size_t cap) {
+    char mom[32];
+    if (l->spec.cumulative) snprintf(mom, sizeof mom, "null");  // torch: momentum=None is the cumulative average
+    else snprintf(mom, sizeof mom, "%.17g", l->spec.momentum);
+    int n = snprintf(buf, cap, "{\"num_features\": %d, \"eps\": %.17g, \"momentum\": %s}", l->out, l->spec.eps, mom);
+    return n < (int)cap ? n : -1;
+}
+
+static const key_desc_t BN_KEYS[] = {
+    {.name = "eps", .type = KEY_DOUBLE, .field = SPEC(eps), .lo = 0, .hi = 1, .flags = KEY_LO_OPEN, .def = 1e-5},
+    {.name = "momentum", .type = KEY_DOUBLE_OR_WORD, .field = SPEC(momentum), .lo = 0, .hi = 1,
+     .flags = KEY_LO_OPEN, .def = 0.1, .word = "cumulative", .word_field = SPEC(cumulative)},
+    {0}};
+static const tensor_desc_t BN_PARAMS[] = {
+    {"weight", FIELD(gamma), FIELD(dgamma), SHAPE_OUT, FILL_ONE, 0, NULL, NULL},  // gamma, as torch names it
+    {"bias", FIELD(beta), FIELD(dbeta), SHAPE_OUT, FILL_ZERO, 0, NULL, NULL},     // beta
+    {0}};
+static const tensor_desc_t BN_STATE[] = {
+    {.name = "running_mean", .field = FIELD(rmean), .shape = SHAPE_OUT, .fill = FILL_ZERO},
+    {.name = "running_var", .field = FIELD(rvar), .shape = SHAPE_OUT, .fill = FILL_ONE},  // torch starts it at 1
+    {0}};
+static const tensor_desc_t BN_BUFFERS[] = {
+    {.name = "xhat", .field = FIELD(xhat), .shape = SHAPE_BATCH_OUT},
+    {.name = "mean", .field = FIELD(mean), .shape = SHAPE_OUT},
+    {.name = "var", .field = FIELD(var), .shape = SHAPE_OUT},
+    {.name = "invstd", .field = FIELD(invstd), .shape = SHAPE_OUT},
+    {0}};
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise activations: y = f(x), dx = dy * f'(x) written through y (layers.h).
+
+static void sigmoid_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    (void)c;
+    sigmoid_forward(l->y, x, n_out(l, B));
+}
+static void sigmoid_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)x, (void)c;
+    if (dx) sigmoid_backward(dx, l->dy, l->y, n_out(l, B));
+}
+static void relu_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    (void)c;
+    relu_forward(l->y, x, n_out(l, B));
+}
+static void relu_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)x, (void)c;
+    if (dx) relu_backward(dx, l->dy, l->y, n_out(l, B));
+}
+static void tanh_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    (void)c;
+    tanh_forward(l->y, x, n_out(l, B));
+}
+static void tanh_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)x, (void)c;
+    if (dx) tanh_backward(dx, l->dy, l->y, n_out(l, B));
+}
+static int no_args(const layer_t *l, char *buf, size_t cap) {
+    (void)l;
+    int n = snprintf(buf, cap, "{}");
+    return n < (int)cap ? n : -1;
+}
+
+static const key_desc_t NO_KEYS[] = {{0}};
+
+// ---------------------------------------------------------------------------------------------
+// dropout and shift noise: random in training, the identity in evaluation (layers.h).
+
+static void dropout_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    size_t n = n_out(l, B);
+    if (c->mode == MODE_EVAL) {
+        memcpy(l->y, x, sizeof(float) * n);
+        return;
+    }
+    dropout_mask(l->mask, n, (float)l->spec.rate, &c->rng->dropout);
+    dropout_forward(l->y, x, l->mask, n);
+}
+static void dropout_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)x, (void)c;
+    if (dx) dropout_backward(dx, l->dy, l->mask, n_out(l, B));
+}
+static int dropout_torch(const layer_t *l, char *buf, size_t cap) {
+    int n = snprintf(buf, cap, "{\"p\": %.17g}", l->spec.rate);
+    return n < (int)cap ? n : -1;
+}
+static void noise_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    if (c->mode == MODE_EVAL) {
+        memcpy(l->y, x, sizeof(float) * n_out(l, B));
+        return;
+    }
+    noise_draw(l->noise_s, l->noise_m, l->out, &c->rng->noise);
+    noise_forward(l->y, x, l->noise_s, l->noise_m, B, l->out);
+}
+static void noise_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)x, (void)c;
+    if (dx) noise_backward(dx, l->dy, l->noise_s, B, l->out);
+}
+
+static const key_desc_t DROPOUT_KEYS[] = {
+    {.name = "rate", .type = KEY_DOUBLE, .field = SPEC(rate), .lo = 0, .hi = 1, .flags = KEY_REQUIRED | KEY_HI_OPEN,
+     .help = "probability of dropping a unit, in [0, 1)"},
+    {0}};
+static const tensor_desc_t DROPOUT_BUFFERS[] = {{.name = "mask", .field = FIELD(mask), .shape = SHAPE_BATCH_OUT},
+                                                {0}};
+static const tensor_desc_t NOISE_BUFFERS[] = {{.name = "s", .field = FIELD(noise_s), .shape = SHAPE_OUT},
+                                              {.name = "m", .field = FIELD(noise_m), .shape = SHAPE_OUT},
+                                              {0}};
+
+// ---------------------------------------------------------------------------------------------
+
+static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
+    [LAYER_DENSE] = {.name = "dense", .keys = DENSE_KEYS, .out_width = dense_width, .params = DENSE_PARAMS,
+                     .forward = dense_fwd, .backward = dense_bwd, .fuses_sigmoid = dense_fuses,
+                     .forward_sigmoid = dense_sig_fwd, .backward_sigmoid = dense_sig_bwd,
+                     .work_ints = dense_work_ints, .work_floats = dense_work_floats, .carve_work = dense_carve_work,
+                     .torch_module = "Linear", .torch_args = dense_torch},
+    [LAYER_BATCHNORM] = {.name = "batchnorm", .keys = BN_KEYS, .params = BN_PARAMS, .state = BN_STATE,
+                         .buffers = BN_BUFFERS, .counts_batches = 1, .forward = bn_fwd, .backward = bn_bwd,
+                         .fuses_sigmoid = bn_fuses, .forward_sigmoid = bn_sig_fwd, .backward_sigmoid = bn_sig_bwd,
+                         .torch_module = "BatchNorm1d", .torch_args = bn_torch},
+    [LAYER_SIGMOID] = {.name = "sigmoid", .keys = NO_KEYS, .nonlinearity = 1, .forward = sigmoid_fwd,
+                       .backward = sigmoid_bwd, .torch_module = "Sigmoid", .torch_args = no_args},
+    [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1, .forward = relu_fwd, .backward = relu_bwd,
+                    .torch_module = "ReLU", .torch_args = no_args},
+    [LAYER_TANH] = {.name = "tanh", .keys = NO_KEYS, .nonlinearity = 1, .forward = tanh_fwd, .backward = tanh_bwd,
+                    .torch_module = "Tanh", .torch_args = no_args},
+    [LAYER_DROPOUT] = {.name = "dropout", .keys = DROPOUT_KEYS, .buffers = DROPOUT_BUFFERS, .forward = dropout_fwd,
+                       .backward = dropout_bwd, .torch_module = "Dropout", .torch_args = dropout_torch},
+    // Santurkar et al.'s noise is the identity in evaluation, which is all torch_load.py compares.
+    [LAYER_NOISE] = {.name = "noise", .keys = NO_KEYS, .buffers = NOISE_BUFFERS, .forward = noise_fwd,
+                     .backward = noise_bwd, .torch_module = "Identity", .torch_args = no_args},
+};
+
+const layer_kind_info_t *layer_kind(layer_kind_t k) { return &KINDS[k]; }
+
+int layer_kind_find(const char *name) {
+    for (int k = 0; k < LAYER_KIND_COUNT; k++)
+        if (!strcmp(KINDS[k].name, name)) return k;
+    return -1;
+}
+
+const char *layer_kind_name(layer_kind_t k) {
+    return (int)k >= 0 && k < LAYER_KIND_COUNT ? KINDS[k].name : "?";
+}
+
+void layer_kind_list(char *out, size_t cap) {
+    size_t n = 0;
+    out[0] = '\0';
+    for (int k = 0; k < LAYER_KIND_COUNT && n < cap; k++)
+        n += (size_t)snprintf(out + n, cap - n, "%s%s", k ? ", " : "", KINDS[k].name);
+}
+
+float *layer_tensor(const layer_t *l, const tensor_desc_t *d) {
+    float *p;
+    memcpy(&p, (const char *)l + d->field, sizeof p);
+    return p;
+}
+
+int layer_has_tensor(const layer_t *l, const tensor_desc_t *d) { return !d->present || d->present(&l->spec); }
+
+size_t layer_tensor_size(const layer_t *l, const tensor_desc_t *d, int max_batch) {
+    if (!layer_has_tensor(l, d)) return 0;
+    switch (d->shape) {
+    case SHAPE_OUT_IN: return (size_t)l->out * (size_t)l->in;
+    case SHAPE_OUT: return (size_t)l->out;
+    case SHAPE_BATCH_OUT: return (size_t)max_batch * (size_t)l->out;
+    }
+    return 0;
+}
+
+int layer_params(const layer_t *l, float *t[LAYER_MAX_PARAMS], size_t n[LAYER_MAX_PARAMS],
+                 const tensor_desc_t *d[LAYER_MAX_PARAMS]) {
+    int k = 0;
+    const tensor_desc_t *p = layer_kind(l->spec.kind)->params;
+    for (; p && p->name && k < LAYER_MAX_PARAMS; p++) {
+        if (!layer_has_tensor(l, p)) continue;
+        t[k] = layer_tensor(l, p), n[k] = layer_tensor_size(l, p, 0);
+        if (d) d[k] = p;
+        k++;
+    }
+    return k;
+}

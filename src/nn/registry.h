@@ -1,0 +1,92 @@
+// registry.h — the layer registry: one row per layer kind, the only place that says what a kind is.
+//
+// A row gives the kind's config name and keys (parsed and written back by run/config.c), whether it is a
+// nonlinearity (percentiles, plots and "hidden layer k" follow its inputs), its tensors — trainable parameters, state
+// and work buffers, with their shapes, their initial values and their PyTorch state_dict names — its forward and
+// backward passes, and the torch.nn module that computes the same in evaluation mode (scripts/torch_load.py builds
+// the network from it). model.c carves, initializes and runs layers through the rows; checkpoints, ICS, the divergence
+// report and the analysis read them.
+//
+// Adding a parameter-free activation: its kernels in layers.{h,c}, a value in layer_kind_t (nn/layer.h) and one row
+// with two small adapters in registry.c.
+#ifndef BNLAB_REGISTRY_H
+#define BNLAB_REGISTRY_H
+
+#include <stddef.h>
+
+#include "base/keys.h"
+#include "nn/layer.h"
+
+typedef enum {
+    SHAPE_OUT_IN,     // (out, in): a dense weight as torch.nn.Linear stores it
+    SHAPE_OUT,        // (out): one value per feature
+    SHAPE_BATCH_OUT,  // (max_batch, out): one value per example and feature (work buffers only)
+} tensor_shape_t;
+
+typedef enum {
+    FILL_ZERO,        // 0
+    FILL_ONE,         // 1
+    FILL_DENSE_INIT,  // drawn by the layer's spec.init from the init stream (nn/model.c)
+} tensor_fill_t;
+
+typedef struct {
+    const char *name;     // PyTorch state_dict name within the layer ("weight", "running_var"); NULL ends a list
+    size_t field;         // offsetof(layer_t, ...) of the tensor's pointer
+    size_t grad;          // parameters: offsetof(layer_t, ...) of its gradient's pointer
+    tensor_shape_t shape;
+    tensor_fill_t fill;
+    int decay;            // parameters: 1 = weight decay applies (dense weights)
+    int (*present)(const layer_spec_t *s);      // NULL: always; else whether this layer has the tensor
+    int (*transposed)(const layer_spec_t *s);   // NULL: stored as its shape says; else stored (in, out) when true
+} tensor_desc_t;
+
+typedef struct {
+    const char *name;              // config "type", and in logs and messages
+    const key_desc_t *keys;        // config keys besides "type" (layer_spec_t fields), ended by a NULL name
+    int nonlinearity;              // 1: an activation function (hidden layer k is the k-th of them)
+    int (*out_width)(const layer_spec_t *s, int in);  // NULL: as many outputs as inputs
+    const tensor_desc_t *params;   // trainable tensors, in checkpoint order (NULL: none)
+    const tensor_desc_t *state;    // float state saved in checkpoints, e.g. running statistics (NULL: none)
+    const tensor_desc_t *buffers;  // per-step work buffers (NULL: none)
+    int counts_batches;            // 1: keeps layer_t.batches, saved as torch's num_batches_tracked (I64)
+    // Work buffers of irregular shape (the sparse-input layer's index lists): sizes for batches up to max_batch, and
+    // carving them from the int32 and float arenas. NULL: none.
+    size_t (*work_ints)(const layer_spec_t *s, int max_batch, int in);
+    size_t (*work_floats)(const layer_spec_t *s, int max_batch, int in);
+    void (*carve_work)(layer_t *l, int32_t *ints, float *floats, int max_batch);
+    // y = f(x) for x (B, in) into l->y (B, out).
+    void (*forward)(layer_t *l, const float *x, int B, const layer_ctx_t *c);
+    // dx (B, in) from l->dy (dx NULL: not needed, the data); parameter gradients overwritten.
+    void (*backward)(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c);
+    // Optional fusion with a sigmoid layer s after it (same bits as the two passes, one pass over the batch):
+    // fuses_sigmoid says whether this layer can; forward fills l->y and s->y, backward reads s->dy.
+    int (*fuses_sigmoid)(const layer_t *l);
+    void (*forward_sigmoid)(layer_t *l, layer_t *s, const float *x, int B, const layer_ctx_t *c);
+    void (*backward_sigmoid)(layer_t *l, const layer_t *s, float *dx, const float *x, int B, const layer_ctx_t *c);
+    // The torch.nn module computing the same in evaluation mode (NULL: none), and its constructor's arguments as a
+    // JSON object written into buf (cap bytes). Returns the length, or -1 if buf is too small.
+    const char *torch_module;
+    int (*torch_args)(const layer_t *l, char *buf, size_t cap);
+} layer_kind_info_t;
+
+// The row of kind k.
+const layer_kind_info_t *layer_kind(layer_kind_t k);
+// The kind named `name`, or -1.
+int layer_kind_find(const char *name);
+// The config name of kind k ("?" if k is out of range).
+const char *layer_kind_name(layer_kind_t k);
+// "dense, batchnorm, sigmoid, ..." into out (cap bytes): the kinds, for messages.
+void layer_kind_list(char *out, size_t cap);
+
+// The tensor of layer l that desc describes, and its element count (0 if the layer lacks it).
+float *layer_tensor(const layer_t *l, const tensor_desc_t *d);
+size_t layer_tensor_size(const layer_t *l, const tensor_desc_t *d, int max_batch);
+int layer_has_tensor(const layer_t *l, const tensor_desc_t *d);
+
+// The trainable tensors of layer l, in checkpoint order: pointers into the parameter block, their lengths and
+// their descriptions (d may be NULL). Returns how many (at most LAYER_MAX_PARAMS).
+#define LAYER_MAX_PARAMS 4
+int layer_params(const layer_t *l, float *t[LAYER_MAX_PARAMS], size_t n[LAYER_MAX_PARAMS],
+                 const tensor_desc_t *d[LAYER_MAX_PARAMS]);
+
+#endif

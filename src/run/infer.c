@@ -1,0 +1,60 @@
+#include "run/infer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "nn/layers.h"
+#include "run/checkpoint.h"
+
+double forward_set(model_t *m, const preprocess_t *pp, const dataset_t *ds, uint32_t n, const forward_pass_t *p,
+                   long *hits) {
+    double total = 0.0;
+    long h = 0;
+    for (uint32_t start = 0; start < n; start += (uint32_t)p->batch) {
+        int B = (int)((n - start) < (uint32_t)p->batch ? (n - start) : (uint32_t)p->batch);
+        dataset_gather_range(ds, pp, start, B, p->x, p->y);
+        const float *z = model_forward(m, p->x, B, p->mode, p->rng);
+        int correct;
+        total += B * softmax_xent_forward(m->probs, z, p->y, B, m->classes, &correct);
+        h += correct;
+        if (p->fn) p->fn(p->ctx, m, start, B, p->y);
+    }
+    if (hits) *hits = h;
+    return n ? total / n : 0.0;
+}
+
+int infer_load(infer_t *n, const char *path, const char *const *overrides, int n_overrides) {
+    memset(n, 0, sizeof *n);
+    char run_dir[BNLAB_PATH_MAX];
+    st_file_t f;
+    if (checkpoint_find(path, n->file, sizeof n->file, run_dir, sizeof run_dir) != 0 ||
+        checkpoint_open(&f, n->file, &n->cfg, overrides, n_overrides) != 0)
+        return -1;
+    int dim = checkpoint_input_features(&f), eb = n->cfg.train.eval_batch_size;
+    int rc = dim < 0 ||
+             model_build(&n->model, n->cfg.model.layers, n->cfg.model.n_layers, dim, n->cfg.data.classes, eb) != 0 ||
+             checkpoint_load_model(&n->model, &f) != 0 ||
+             checkpoint_load_preprocess(&n->pp, &n->cfg, &f, (uint32_t)dim) != 0;
+    st_free(&f);
+    if (rc) {
+        infer_free(n);
+        return -1;
+    }
+    n->x = xmalloc(sizeof(float) * (size_t)eb * (size_t)dim, "input batch");
+    n->y = xcalloc((size_t)eb, sizeof(int32_t), "label batch");
+    return 0;
+}
+
+void infer_free(infer_t *n) {
+    model_free(&n->model);
+    preprocess_free(&n->pp);
+    free(n->x);
+    free(n->y);
+    memset(n, 0, sizeof *n);
+}
+
+forward_pass_t infer_pass(infer_t *n, batch_fn fn, void *ctx) {
+    return (forward_pass_t){.mode = MODE_EVAL, .batch = n->cfg.train.eval_batch_size, .x = n->x, .y = n->y,
+                            .fn = fn, .ctx = ctx};
+}
