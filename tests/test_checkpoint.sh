@@ -135,4 +135,25 @@ a=$(eval_line "$ck")
 b=$(eval_line "$ck" --set 'model.layers[0].sparse_input=true')
 check 'agree "$a" "$b"' "dense checkpoint evaluated dense ($a) and sparse ($b) disagree"
 
+# 7. A checkpoint stands alone: a run directory copied elsewhere, its data moved away, evaluates with the test
+#    data named by --set (applied before any stored path is checked); the training data is never read, and a run
+#    directory stands for its newest checkpoint. Standardization statistics come from the checkpoint.
+mkdir -p "$T/moved/data" && cp -r "$T/full" "$T/moved/run"
+cp "$ROOT"/datasets/mnist-subset/t10k-*.gz "$T/moved/data/"
+want=$(eval_line "$T/full")
+MOVED=(--set "data.test_images=$T/moved/data/t10k-images-idx3-ubyte.gz" --set "data.test_labels=$T/moved/data/t10k-labels-idx1-ubyte.gz"
+       --set data.train_images=/nonexistent/train --set data.train_labels=/nonexistent/labels)
+got=$(eval_line "$T/moved/run" "${MOVED[@]}")
+check '[ -n "$want" ] && [ "$got" = "$want" ]' "moved run directory evaluates to '$got', the original to '$want'"
+"$BNLAB" eval "$T/moved/run" --set data.test_images=/nonexistent/t10k >/dev/null 2>"$T/moved.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "/nonexistent/t10k" "$T/moved.err"' "eval with a missing test file: rc $rc, $(cat "$T/moved.err")"
+"$BNLAB" train "$CFG" --set train.epochs=1 --set data.standardize=true --out "$T/std" >/dev/null 2>&1
+stdck=$(ls "$T/std"/checkpoints/*.safetensors | tail -1)
+a=$(eval_line "$T/std")
+b=$(eval_line "$stdck" --set data.train_images=/nonexistent/train --set data.train_labels=/nonexistent/labels)
+last=$(tail -1 "$T/std/metrics.csv" | cut -d, -f5,6 | tr , ' ')
+check '[ -n "$a" ] && [ "$a" = "$b" ] && [ "$(printf "%.6f %.6f" $last)" = "$a" ]' \
+  "standardized run: eval '$a', without training data '$b', last logged evaluation '$last'"
+
 finish checkpoint

@@ -258,7 +258,7 @@ void layer_kind_list(char *out, size_t cap) {
     size_t n = 0;
     out[0] = '\0';
     for (int k = 0; k < LAYER_KIND_COUNT && n < cap; k++)
-        n += (size_t)snprintf(out + n, cap - n, "%s%s", k ? ", " : "", KINDS[k].name);
+        n += (size_t)snprintf(out + n, cap - n, "%s\"%s\"", k ? ", " : "", KINDS[k].name);
 }
 
 float *layer_tensor(const layer_t *l, const tensor_desc_t *d) {

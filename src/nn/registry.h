@@ -75,7 +75,7 @@ const layer_kind_info_t *layer_kind(layer_kind_t k);
 int layer_kind_find(const char *name);
 // The config name of kind k ("?" if k is out of range).
 const char *layer_kind_name(layer_kind_t k);
-// "dense, batchnorm, sigmoid, ..." into out (cap bytes): the kinds, for messages.
+// "\"dense\", \"batchnorm\", ..." (quoted, comma-separated) into out (cap bytes): the kinds, for messages.
 void layer_kind_list(char *out, size_t cap);
 
 // The tensor of layer l that desc describes, and its element count (0 if the layer lacks it).

@@ -2,15 +2,13 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/jsonpath.h"
 #include "base/util.h"
 
-static const char *const LAYER_TYPES[] = {"dense", "batchnorm", "sigmoid", "relu", "tanh", "dropout", "noise", NULL};
-static const layer_kind_t LAYER_KINDS[] = {LAYER_DENSE, LAYER_BATCHNORM, LAYER_SIGMOID, LAYER_RELU,
-                                           LAYER_TANH,  LAYER_DROPOUT,   LAYER_NOISE};
 static const char *const INIT_TYPES[] = {"normal", "uniform", "xavier_uniform", "xavier_normal",
                                          "he_normal", "he_uniform", NULL};
 static const char *const FORMATS[] = {"idx", "csv", NULL};
@@ -138,82 +136,124 @@ static int parse_init(const cJSON *o, const char *path, init_spec_t *out) {
     return 0;
 }
 
-static int parse_layer(const cJSON *o, const char *path, const init_spec_t *default_init, layer_spec_t *l) {
-    if (jp_object(o, path) != 0) return -1;
-    int t = -1;
-    if (!cJSON_GetObjectItemCaseSensitive(o, "type")) {
-        char p[JP_PATH_MAX];
-        jp_join(p, path, "type");
-        return bnlab_fail("%s: missing (one of dense, batchnorm, sigmoid, relu, tanh, dropout, noise)", p);
-    }
-    if (jp_enum(o, path, "type", LAYER_TYPES, &t) != 0) return -1;
-    memset(l, 0, sizeof *l);
-    l->kind = LAYER_KINDS[t];
-    switch (l->kind) {
-    case LAYER_DENSE: {
-        static const char *const keys[] = {"type", "units", "bias", "sparse_input", "init", NULL};
-        if (jp_keys(o, path, keys) != 0) return -1;
-        long long units = 0;
-        if (!cJSON_GetObjectItemCaseSensitive(o, "units")) {
-            char p[JP_PATH_MAX];
-            jp_join(p, path, "units");
-            return bnlab_fail("%s: missing (the number of output features)", p);
+// ---------------------------------------------------------------------------------------------
+// Keys described by key_desc_t rows (base/keys.h): defaults, parsing and the resolved JSON from one table.
+
+static void *key_field(void *obj, size_t off) { return (char *)obj + off; }
+static const void *key_cfield(const void *obj, size_t off) { return (const char *)obj + off; }
+
+static void keys_default(const key_desc_t *keys, void *obj, const init_spec_t *default_init) {
+    for (const key_desc_t *k = keys; k->name; k++) {
+        void *f = key_field(obj, k->field);
+        switch (k->type) {
+        case KEY_BOOL:
+        case KEY_INT: *(int *)f = (int)k->def; break;
+        case KEY_DOUBLE: *(double *)f = k->def; break;
+        case KEY_DOUBLE_OR_WORD: *(double *)f = k->def, *(int *)key_field(obj, k->word_field) = 0; break;
+        case KEY_INIT: *(init_spec_t *)f = *default_init; break;
         }
-        if (jp_int(o, path, "units", 1, 65536, &units) != 0) return -1;
-        l->units = (int)units;
-        l->bias = 1;
-        if (jp_bool(o, path, "bias", &l->bias) != 0) return -1;
-        if (jp_bool(o, path, "sparse_input", &l->sparse_input) != 0) return -1;
-        l->init = *default_init;
-        const cJSON *init = cJSON_GetObjectItemCaseSensitive(o, "init");
-        if (init) {
-            char p[JP_PATH_MAX];
-            jp_join(p, path, "init");
-            if (parse_init(init, p, &l->init) != 0) return -1;
-        }
-        break;
     }
-    case LAYER_BATCHNORM: {
-        static const char *const keys[] = {"type", "eps", "momentum", NULL};
-        if (jp_keys(o, path, keys) != 0) return -1;
-        l->eps = 1e-5;
-        l->momentum = 0.1;
-        if (jp_number(o, path, "eps", 0, 1, 1, 0, &l->eps) != 0) return -1;
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "momentum");
-        if (cJSON_IsString(m)) {
-            static const char *const cum[] = {"cumulative", NULL};
-            int dummy;
-            if (jp_enum(o, path, "momentum", cum, &dummy) != 0) return -1;
-            l->cumulative = 1;
-        } else if (m) {
-            char p[JP_PATH_MAX];
-            jp_join(p, path, "momentum");
-            if (!cJSON_IsNumber(m) || !(m->valuedouble > 0 && m->valuedouble <= 1)) {
-                char d[64];
-                jp_describe(d, sizeof d, m);
-                return bnlab_fail("%s: expected a number in (0, 1] or \"cumulative\", got %s", p, d);
-            }
-            l->momentum = m->valuedouble;
-        }
-        break;
+}
+
+// "(0, 1]" for a number key's range.
+static void key_range(char *out, size_t cap, const key_desc_t *k) {
+    snprintf(out, cap, "%c%.10g, %.10g%c", k->flags & KEY_LO_OPEN ? '(' : '[', k->lo, k->hi,
+             k->flags & KEY_HI_OPEN ? ')' : ']');
+}
+
+static int parse_double_or_word(const cJSON *o, const char *path, const key_desc_t *k, void *obj) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k->name);
+    if (!v) return 0;
+    if (cJSON_IsString(v) && !strcmp(v->valuestring, k->word)) {
+        *(int *)key_field(obj, k->word_field) = 1;
+        return 0;
     }
-    case LAYER_DROPOUT: {
-        static const char *const keys[] = {"type", "rate", NULL};
-        if (jp_keys(o, path, keys) != 0) return -1;
-        if (!cJSON_GetObjectItemCaseSensitive(o, "rate")) {
-            char p[JP_PATH_MAX];
-            jp_join(p, path, "rate");
-            return bnlab_fail("%s: missing (probability of dropping a unit, in [0, 1))", p);
-        }
-        if (jp_number(o, path, "rate", 0, 0, 1, 1, &l->rate) != 0) return -1;
-        break;
+    double x = 0;
+    if (cJSON_IsNumber(v)) x = v->valuedouble;
+    int lo_ok = k->flags & KEY_LO_OPEN ? x > k->lo : x >= k->lo, hi_ok = k->flags & KEY_HI_OPEN ? x < k->hi : x <= k->hi;
+    if (!cJSON_IsNumber(v) || !isfinite(x) || !lo_ok || !hi_ok) {
+        char p[JP_PATH_MAX], d[64], range[64];
+        jp_join(p, path, k->name);
+        jp_describe(d, sizeof d, v);
+        key_range(range, sizeof range, k);
+        return bnlab_fail("%s: expected a number in %s or \"%s\", got %s", p, range, k->word, d);
     }
-    default: {
-        static const char *const keys[] = {"type", NULL};
-        if (jp_keys(o, path, keys) != 0) return -1;
+    *(double *)key_field(obj, k->field) = x;
+    return 0;
+}
+
+static int parse_key(const cJSON *o, const char *path, const key_desc_t *k, void *obj) {
+    char p[JP_PATH_MAX];
+    jp_join(p, path, k->name);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k->name);
+    if (!v && (k->flags & KEY_REQUIRED)) return bnlab_fail("%s: missing (%s)", p, k->help);
+    void *f = key_field(obj, k->field);
+    switch (k->type) {
+    case KEY_BOOL: return jp_bool(o, path, k->name, f);
+    case KEY_INT: {
+        long long x = *(int *)f;
+        if (jp_int(o, path, k->name, (long long)k->lo, (long long)k->hi, &x) != 0) return -1;
+        *(int *)f = (int)x;
+        return 0;
     }
+    case KEY_DOUBLE:
+        return jp_number(o, path, k->name, k->lo, (k->flags & KEY_LO_OPEN) != 0, k->hi, (k->flags & KEY_HI_OPEN) != 0,
+                         f);
+    case KEY_DOUBLE_OR_WORD: return parse_double_or_word(o, path, k, obj);
+    case KEY_INIT: return v ? parse_init(v, p, f) : 0;
     }
     return 0;
+}
+
+// Parses an object described by keys (plus "type", which the caller read): unknown keys are errors.
+static int parse_keys(const cJSON *o, const char *path, const key_desc_t *keys, void *obj) {
+    const char *allowed[32] = {"type"};
+    int n = 1;
+    for (const key_desc_t *k = keys; k->name && n < 31; k++) allowed[n++] = k->name;
+    allowed[n] = NULL;
+    if (jp_keys(o, path, allowed) != 0) return -1;
+    for (const key_desc_t *k = keys; k->name; k++)
+        if (parse_key(o, path, k, obj) != 0) return -1;
+    return 0;
+}
+
+static cJSON *init_to_json(const init_spec_t *s);
+
+static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
+    for (const key_desc_t *k = keys; k->name; k++) {
+        const void *f = key_cfield(obj, k->field);
+        switch (k->type) {
+        case KEY_BOOL: cJSON_AddBoolToObject(o, k->name, *(const int *)f); break;
+        case KEY_INT: cJSON_AddNumberToObject(o, k->name, *(const int *)f); break;
+        case KEY_DOUBLE: cJSON_AddNumberToObject(o, k->name, *(const double *)f); break;
+        case KEY_DOUBLE_OR_WORD:
+            if (*(const int *)key_cfield(obj, k->word_field)) cJSON_AddStringToObject(o, k->name, k->word);
+            else cJSON_AddNumberToObject(o, k->name, *(const double *)f);
+            break;
+        case KEY_INIT: cJSON_AddItemToObject(o, k->name, init_to_json(f)); break;
+        }
+    }
+}
+
+// One layer: its "type" names a registry row, whose keys say the rest.
+static int parse_layer(const cJSON *o, const char *path, const init_spec_t *default_init, layer_spec_t *l) {
+    if (jp_object(o, path) != 0) return -1;
+    char p[JP_PATH_MAX], kinds[256];
+    jp_join(p, path, "type");
+    layer_kind_list(kinds, sizeof kinds);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
+    if (!type) return bnlab_fail("%s: missing (one of %s)", p, kinds);
+    int kind = cJSON_IsString(type) ? layer_kind_find(type->valuestring) : -1;
+    if (kind < 0) {
+        char d[64];
+        jp_describe(d, sizeof d, type);
+        return bnlab_fail("%s: expected one of %s, got %s", p, kinds, d);
+    }
+    memset(l, 0, sizeof *l);
+    l->kind = (layer_kind_t)kind;
+    const key_desc_t *keys = layer_kind(l->kind)->keys;
+    keys_default(keys, l, default_init);
+    return parse_keys(o, path, keys, l);
 }
 
 // Joins a data path with the config's directory and makes it absolute; the file must exist. (A stored config,
@@ -544,18 +584,7 @@ cJSON *config_to_json(const config_t *c) {
         const layer_spec_t *l = &c->model.layers[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "type", layer_kind_name(l->kind));
-        if (l->kind == LAYER_DENSE) {
-            cJSON_AddNumberToObject(o, "units", l->units);
-            cJSON_AddBoolToObject(o, "bias", l->bias);
-            cJSON_AddBoolToObject(o, "sparse_input", l->sparse_input);
-            cJSON_AddItemToObject(o, "init", init_to_json(&l->init));
-        } else if (l->kind == LAYER_BATCHNORM) {
-            cJSON_AddNumberToObject(o, "eps", l->eps);
-            if (l->cumulative) cJSON_AddStringToObject(o, "momentum", "cumulative");
-            else cJSON_AddNumberToObject(o, "momentum", l->momentum);
-        } else if (l->kind == LAYER_DROPOUT) {
-            cJSON_AddNumberToObject(o, "rate", l->rate);
-        }
+        keys_to_json(o, layer_kind(l->kind)->keys, l);
         cJSON_AddItemToArray(layers, o);
     }
 
