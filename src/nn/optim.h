@@ -4,8 +4,8 @@
 //   g' = g + wd * w            (weight decay only on dense weights, the [0, n_decay) prefix)
 //   v  = mu * v + g'           (v starts at 0; torch's first-step v = g' is the same thing)
 //   w -= lr * (nesterov ? g' + mu * v : v)
-#ifndef BN_OPTIM_H
-#define BN_OPTIM_H
+#ifndef BNLAB_OPTIM_H
+#define BNLAB_OPTIM_H
 
 #include <stddef.h>
 

@@ -6,41 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/jsonpath.h"
 #include "base/util.h"
+#include "io/jsonpath.h"
 
 static const char *const INIT_TYPES[] = {"normal", "uniform", "xavier_uniform", "xavier_normal",
                                          "he_normal", "he_uniform", NULL};
-static const char *const FORMATS[] = {"idx", "csv", NULL};
-static const char *const PROGRESS[] = {"auto", "always", "never", NULL};
-static const char *const SCHEDULES[] = {"constant", "step", NULL};
-
-static void config_defaults(config_t *c) {
-    memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "run");
-    c->seed = 1;
-    c->threads = 1;
-    c->data.format = DATA_IDX;
-    c->data.classes = 10;
-    c->data.scale = -1.0;
-    c->data.threshold = 0.5;
-    c->model.init.kind = INIT_XAVIER_UNIFORM;
-    c->train.batch_size = 60;
-    c->train.optim = (optim_spec_t){.lr = 0.1, .momentum = 0.0, .weight_decay = 0.0, .nesterov = 0,
-                                    .schedule = LR_CONSTANT, .step_size = 1, .gamma = 1.0};
-    c->train.eval_batch_size = 1000;
-    c->train.flush_denormals = 1;
-    c->train.checkpoint.every = 0;
-    c->train.checkpoint.keep = 3;
-    c->train.checkpoint.final = 1;
-    snprintf(c->log.dir, sizeof c->log.dir, "runs");
-    c->log.probe_size = 1000;
-    c->log.stats = 1;
-    c->log.progress = PROGRESS_AUTO;
-    c->log.ics_every = 500;
-    c->log.percentiles = (pct_spec_t){.every = 100, .q = {15, 50, 85}, .n_q = 3,
-                                      .units = {{.hidden = -1, .unit = 0}}, .n_units = 1};
-}
 
 // ---------------------------------------------------------------------------------------------
 // Overrides: "a.b[2].c=value" sets that path in the tree before validation.
@@ -108,6 +78,7 @@ static int apply_override(cJSON *root, const char *assignment) {
     return bnlab_fail("--set %s: empty path", assignment);
 }
 
+
 // ---------------------------------------------------------------------------------------------
 
 static int parse_init(const cJSON *o, const char *path, init_spec_t *out) {
@@ -136,21 +107,57 @@ static int parse_init(const cJSON *o, const char *path, init_spec_t *out) {
     return 0;
 }
 
+
+static cJSON *init_to_json(const init_spec_t *s) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", INIT_TYPES[s->kind]);
+    if (s->kind == INIT_NORMAL) cJSON_AddNumberToObject(o, "std", s->std);
+    if (s->kind == INIT_UNIFORM) cJSON_AddNumberToObject(o, "a", s->a);
+    return o;
+}
+
+
+// Joins a data path with the config's directory and makes it absolute; the file must exist. (A stored config,
+// base_dir NULL, keeps its paths as hints: they are checked when a file is read.)
+static int resolve_data_path(char *p, const char *base_dir, const char *jpath) {
+    char joined[2 * CFG_STR + 2];
+    if (p[0] == '/' || !base_dir[0]) snprintf(joined, sizeof joined, "%s", p);
+    else snprintf(joined, sizeof joined, "%s/%s", base_dir, p);
+    char real[PATH_MAX];
+    if (!realpath(joined, real)) return bnlab_fail("%s: cannot use file %s: %s", jpath, joined, strerror(errno));
+    if (strlen(real) >= CFG_STR) return bnlab_fail("%s: path too long", jpath);
+    snprintf(p, CFG_STR, "%s", real);
+    return 0;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Keys described by key_desc_t rows (base/keys.h): defaults, parsing and the resolved JSON from one table.
 
+typedef struct {
+    const char *base_dir;             // relative data paths are taken from here; NULL: paths are unchecked hints
+    const init_spec_t *default_init;  // what a KEY_INIT left out takes
+} parse_ctx_t;
+
 static void *key_field(void *obj, size_t off) { return (char *)obj + off; }
 static const void *key_cfield(const void *obj, size_t off) { return (const char *)obj + off; }
+static int key_applies(const key_desc_t *k, const void *obj) { return !k->applies || k->applies(obj); }
 
 static void keys_default(const key_desc_t *keys, void *obj, const init_spec_t *default_init) {
     for (const key_desc_t *k = keys; k->name; k++) {
-        void *f = key_field(obj, k->field);
+        void *f = k->field == KEY_NO_FIELD ? NULL : key_field(obj, k->field);
         switch (k->type) {
         case KEY_BOOL:
         case KEY_INT: *(int *)f = (int)k->def; break;
+        case KEY_LONG: *(long *)f = (long)k->def; break;
+        case KEY_U64: *(uint64_t *)f = (uint64_t)k->def; break;
         case KEY_DOUBLE: *(double *)f = k->def; break;
         case KEY_DOUBLE_OR_WORD: *(double *)f = k->def, *(int *)key_field(obj, k->word_field) = 0; break;
+        case KEY_ENUM: if (f) *(int *)f = (int)k->def; break;
+        case KEY_STRING:
+        case KEY_PATH: snprintf(f, k->cap, "%s", k->sdef ? k->sdef : ""); break;
         case KEY_INIT: *(init_spec_t *)f = *default_init; break;
+        case KEY_OBJECT: keys_default(k->sub, obj, default_init); break;
+        case KEY_CUSTOM: if (k->set_default) k->set_default(obj); break;
         }
     }
 }
@@ -163,13 +170,11 @@ static void key_range(char *out, size_t cap, const key_desc_t *k) {
 
 static int parse_double_or_word(const cJSON *o, const char *path, const key_desc_t *k, void *obj) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k->name);
-    if (!v) return 0;
     if (cJSON_IsString(v) && !strcmp(v->valuestring, k->word)) {
         *(int *)key_field(obj, k->word_field) = 1;
         return 0;
     }
-    double x = 0;
-    if (cJSON_IsNumber(v)) x = v->valuedouble;
+    double x = cJSON_IsNumber(v) ? v->valuedouble : 0;
     int lo_ok = k->flags & KEY_LO_OPEN ? x > k->lo : x >= k->lo, hi_ok = k->flags & KEY_HI_OPEN ? x < k->hi : x <= k->hi;
     if (!cJSON_IsNumber(v) || !isfinite(x) || !lo_ok || !hi_ok) {
         char p[JP_PATH_MAX], d[64], range[64];
@@ -182,60 +187,99 @@ static int parse_double_or_word(const cJSON *o, const char *path, const key_desc
     return 0;
 }
 
-static int parse_key(const cJSON *o, const char *path, const key_desc_t *k, void *obj) {
+static int parse_integer(const cJSON *o, const char *path, const key_desc_t *k, long long *x) {
+    return jp_int(o, path, k->name, (long long)k->lo, (long long)k->hi, x);
+}
+
+static int parse_keys(const cJSON *o, const char *path, const key_desc_t *keys, void *obj, const parse_ctx_t *ctx,
+                      const char *also);
+
+// One present key's value into its field.
+static int parse_value(const cJSON *o, const char *path, const key_desc_t *k, void *obj, const parse_ctx_t *ctx) {
     char p[JP_PATH_MAX];
     jp_join(p, path, k->name);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k->name);
-    if (!v && (k->flags & KEY_REQUIRED)) return bnlab_fail("%s: missing (%s)", p, k->help);
-    void *f = key_field(obj, k->field);
+    void *f = k->field == KEY_NO_FIELD ? NULL : key_field(obj, k->field);
+    long long x;
+    int e = 0;
     switch (k->type) {
     case KEY_BOOL: return jp_bool(o, path, k->name, f);
-    case KEY_INT: {
-        long long x = *(int *)f;
-        if (jp_int(o, path, k->name, (long long)k->lo, (long long)k->hi, &x) != 0) return -1;
-        *(int *)f = (int)x;
-        return 0;
-    }
+    case KEY_INT: if (parse_integer(o, path, k, &x) != 0) return -1; *(int *)f = (int)x; return 0;
+    case KEY_LONG: if (parse_integer(o, path, k, &x) != 0) return -1; *(long *)f = (long)x; return 0;
+    case KEY_U64: if (parse_integer(o, path, k, &x) != 0) return -1; *(uint64_t *)f = (uint64_t)x; return 0;
     case KEY_DOUBLE:
         return jp_number(o, path, k->name, k->lo, (k->flags & KEY_LO_OPEN) != 0, k->hi, (k->flags & KEY_HI_OPEN) != 0,
                          f);
     case KEY_DOUBLE_OR_WORD: return parse_double_or_word(o, path, k, obj);
-    case KEY_INIT: return v ? parse_init(v, p, f) : 0;
+    case KEY_ENUM: if (jp_enum(o, path, k->name, k->words, &e) != 0) return -1; if (f) *(int *)f = e; return 0;
+    case KEY_STRING: return jp_string(o, path, k->name, f, k->cap);
+    case KEY_PATH:
+        if (jp_string(o, path, k->name, f, k->cap) != 0) return -1;
+        return ctx->base_dir ? resolve_data_path(f, ctx->base_dir, p) : 0;
+    case KEY_INIT: return parse_init(v, p, f);
+    case KEY_OBJECT: return parse_keys(v, p, k->sub, obj, ctx, NULL);
+    case KEY_CUSTOM: return k->parse(v, p, obj);
     }
     return 0;
 }
 
-// Parses an object described by keys (plus "type", which the caller read): unknown keys are errors.
-static int parse_keys(const cJSON *o, const char *path, const key_desc_t *keys, void *obj) {
-    const char *allowed[32] = {"type"};
-    int n = 1;
-    for (const key_desc_t *k = keys; k->name && n < 31; k++) allowed[n++] = k->name;
+// Parses an object described by keys: unknown keys, missing required keys and keys that do not apply are errors.
+// `also` (or NULL) is one more key the caller reads itself (a layer's "type").
+static int parse_keys(const cJSON *o, const char *path, const key_desc_t *keys, void *obj, const parse_ctx_t *ctx,
+                      const char *also) {
+    const char *allowed[40];
+    int n = 0;
+    if (also) allowed[n++] = also;
+    for (const key_desc_t *k = keys; k->name && n < 39; k++) allowed[n++] = k->name;
     allowed[n] = NULL;
     if (jp_keys(o, path, allowed) != 0) return -1;
-    for (const key_desc_t *k = keys; k->name; k++)
-        if (parse_key(o, path, k, obj) != 0) return -1;
+    for (const key_desc_t *k = keys; k->name; k++) {
+        char p[JP_PATH_MAX];
+        jp_join(p, path, k->name);
+        int given = cJSON_GetObjectItemCaseSensitive(o, k->name) != NULL;
+        if (!key_applies(k, obj)) {
+            if (given) return bnlab_fail("%s: only used %s", p, k->when);
+            continue;
+        }
+        if (!given && (k->flags & KEY_REQUIRED)) {
+            if (k->type == KEY_OBJECT) return bnlab_fail("%s: missing section", p);
+            if (k->when) return bnlab_fail("%s: missing (required %s)", p, k->when);
+            return bnlab_fail("%s: missing (%s)", p, k->help);
+        }
+        if (given && parse_value(o, path, k, obj, ctx) != 0) return -1;
+    }
     return 0;
 }
 
-static cJSON *init_to_json(const init_spec_t *s);
-
 static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
     for (const key_desc_t *k = keys; k->name; k++) {
-        const void *f = key_cfield(obj, k->field);
+        if (!key_applies(k, obj)) continue;
+        const void *f = k->field == KEY_NO_FIELD ? NULL : key_cfield(obj, k->field);
         switch (k->type) {
         case KEY_BOOL: cJSON_AddBoolToObject(o, k->name, *(const int *)f); break;
         case KEY_INT: cJSON_AddNumberToObject(o, k->name, *(const int *)f); break;
+        case KEY_LONG:
+            if (*(const long *)f || !(k->flags & KEY_OMIT_ZERO)) cJSON_AddNumberToObject(o, k->name, *(const long *)f);
+            break;
+        case KEY_U64: cJSON_AddNumberToObject(o, k->name, (double)*(const uint64_t *)f); break;
         case KEY_DOUBLE: cJSON_AddNumberToObject(o, k->name, *(const double *)f); break;
         case KEY_DOUBLE_OR_WORD:
             if (*(const int *)key_cfield(obj, k->word_field)) cJSON_AddStringToObject(o, k->name, k->word);
             else cJSON_AddNumberToObject(o, k->name, *(const double *)f);
             break;
+        case KEY_ENUM: cJSON_AddStringToObject(o, k->name, k->words[f ? *(const int *)f : 0]); break;
+        case KEY_STRING:
+        case KEY_PATH: cJSON_AddStringToObject(o, k->name, f); break;
         case KEY_INIT: cJSON_AddItemToObject(o, k->name, init_to_json(f)); break;
+        case KEY_OBJECT: keys_to_json(cJSON_AddObjectToObject(o, k->name), k->sub, obj); break;
+        case KEY_CUSTOM: cJSON_AddItemToObject(o, k->name, k->emit(obj)); break;
         }
     }
 }
 
-// One layer: its "type" names a registry row, whose keys say the rest.
+// ---------------------------------------------------------------------------------------------
+// model.layers: each layer's "type" names a registry row (nn/registry.h), whose keys say the rest.
+
 static int parse_layer(const cJSON *o, const char *path, const init_spec_t *default_init, layer_spec_t *l) {
     if (jp_object(o, path) != 0) return -1;
     char p[JP_PATH_MAX], kinds[256];
@@ -253,252 +297,265 @@ static int parse_layer(const cJSON *o, const char *path, const init_spec_t *defa
     l->kind = (layer_kind_t)kind;
     const key_desc_t *keys = layer_kind(l->kind)->keys;
     keys_default(keys, l, default_init);
-    return parse_keys(o, path, keys, l);
+    parse_ctx_t ctx = {NULL, default_init};
+    return parse_keys(o, path, keys, l, &ctx, "type");
 }
 
-// Joins a data path with the config's directory and makes it absolute; the file must exist. (A stored config,
-// base_dir NULL, keeps its paths as hints: they are checked when a file is read.)
-static int resolve_data_path(char *p, const char *base_dir, const char *jpath) {
-    char joined[2 * CFG_STR + 2];
-    if (p[0] == '/' || !base_dir[0]) snprintf(joined, sizeof joined, "%s", p);
-    else snprintf(joined, sizeof joined, "%s/%s", base_dir, p);
-    char real[PATH_MAX];
-    if (!realpath(joined, real)) return bnlab_fail("%s: cannot use file %s: %s", jpath, joined, strerror(errno));
-    if (strlen(real) >= CFG_STR) return bnlab_fail("%s: path too long", jpath);
-    snprintf(p, CFG_STR, "%s", real);
-    return 0;
-}
-
-static int parse_data(const cJSON *o, config_t *c, const char *base_dir) {
-    static const char *const keys[] = {"format", "train_images", "train_labels", "test_images", "test_labels",
-                                       "train_csv", "test_csv", "classes", "scale", "binarize", "threshold",
-                                       "standardize", "train_limit", "test_limit", NULL};
-    if (jp_keys(o, "data", keys) != 0) return -1;
-    int fmt = 0;
-    if (jp_enum(o, "data", "format", FORMATS, &fmt) != 0) return -1;
-    c->data.format = (data_format_t)fmt;
-    struct { const char *key; char *dst; data_format_t fmt; } files[] = {
-        {"train_images", c->data.train_images, DATA_IDX}, {"train_labels", c->data.train_labels, DATA_IDX},
-        {"test_images", c->data.test_images, DATA_IDX},   {"test_labels", c->data.test_labels, DATA_IDX},
-        {"train_csv", c->data.train_csv, DATA_CSV},       {"test_csv", c->data.test_csv, DATA_CSV},
-    };
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char p[JP_PATH_MAX];
-        jp_join(p, "data", files[i].key);
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, files[i].key);
-        if (files[i].fmt != c->data.format) {
-            if (v) return bnlab_fail("%s: not used with data.format \"%s\"", p, FORMATS[fmt]);
-            continue;
-        }
-        if (!v) return bnlab_fail("%s: missing (required with data.format \"%s\")", p, FORMATS[fmt]);
-        if (jp_string(o, "data", files[i].key, files[i].dst, CFG_STR) != 0) return -1;
-        if (base_dir && resolve_data_path(files[i].dst, base_dir, p) != 0) return -1;
-    }
-    long long classes = c->data.classes, tl = 0, vl = 0;
-    if (jp_int(o, "data", "classes", 2, 1000, &classes) != 0) return -1;
-    c->data.classes = (int)classes;
-    if (jp_number(o, "data", "scale", 0, 1, 1e6, 0, &c->data.scale) != 0) return -1;
-    if (c->data.scale < 0) c->data.scale = c->data.format == DATA_IDX ? 1.0 / 255.0 : 1.0;
-    if (jp_bool(o, "data", "binarize", &c->data.binarize) != 0) return -1;
-    if (jp_number(o, "data", "threshold", -1e30, 0, 1e30, 0, &c->data.threshold) != 0) return -1;
-    if (jp_bool(o, "data", "standardize", &c->data.standardize) != 0) return -1;
-    if (jp_int(o, "data", "train_limit", 0, 100000000, &tl) != 0) return -1;
-    if (jp_int(o, "data", "test_limit", 0, 100000000, &vl) != 0) return -1;
-    c->data.train_limit = (long)tl;
-    c->data.test_limit = (long)vl;
-    return 0;
-}
-
-static int parse_model(const cJSON *o, config_t *c) {
-    static const char *const keys[] = {"init", "layers", "loss", NULL};
-    if (jp_keys(o, "model", keys) != 0) return -1;
-    static const char *const losses[] = {"softmax_cross_entropy", NULL};
-    int loss = 0;
-    if (jp_enum(o, "model", "loss", losses, &loss) != 0) return -1;
-    const cJSON *init = cJSON_GetObjectItemCaseSensitive(o, "init");
-    if (init && parse_init(init, "model.init", &c->model.init) != 0) return -1;
-    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(o, "layers");
-    if (!layers) return bnlab_fail("model.layers: missing (a list of layers ending in one with a unit per class)");
+static int parse_layers(const void *json, const char *path, void *obj) {
+    config_t *c = obj;
+    const cJSON *layers = json;
     int n = cJSON_GetArraySize(layers);
     if (!cJSON_IsArray(layers) || n < 1 || n > CFG_MAX_LAYERS) {
         char d[64];
         jp_describe(d, sizeof d, layers);
         if (cJSON_IsArray(layers)) snprintf(d, sizeof d, "%d layers", n);
-        return bnlab_fail("model.layers: expected an array of 1..%d layers, got %s", CFG_MAX_LAYERS, d);
+        return bnlab_fail("%s: expected an array of 1..%d layers, got %s", path, CFG_MAX_LAYERS, d);
     }
     int i = 0;
     for (const cJSON *l = layers->child; l; l = l->next, i++) {
         char p[JP_PATH_MAX];
-        jp_index(p, "model.layers", i);
+        jp_index(p, path, i);
         if (parse_layer(l, p, &c->model.init, &c->model.layers[i]) != 0) return -1;
     }
     c->model.n_layers = n;
     return 0;
 }
 
-static int parse_train(const cJSON *o, config_t *c) {
-    static const char *const keys[] = {"batch_size", "steps", "epochs", "optimizer", "lr_schedule", "eval_every",
-                                       "eval_batch_size", "flush_denormals", "checkpoint", NULL};
-    if (jp_keys(o, "train", keys) != 0) return -1;
-    long long bs = c->train.batch_size, steps = 0, epochs = 0, ev = 0, ebs = c->train.eval_batch_size;
+static void *emit_layers(const void *obj) {
+    const config_t *c = obj;
+    cJSON *layers = cJSON_CreateArray();
+    for (int i = 0; i < c->model.n_layers; i++) {
+        const layer_spec_t *l = &c->model.layers[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "type", layer_kind_name(l->kind));
+        keys_to_json(o, layer_kind(l->kind)->keys, l);
+        cJSON_AddItemToArray(layers, o);
+    }
+    return layers;
+}
+
+// ---------------------------------------------------------------------------------------------
+// log.percentiles.q and .units: arrays.
+
+static void default_q(void *obj) {
+    pct_spec_t *p = &((config_t *)obj)->log.percentiles;
+    p->q[0] = 15, p->q[1] = 50, p->q[2] = 85, p->n_q = 3;
+}
+
+static int parse_q(const void *json, const char *path, void *obj) {
+    pct_spec_t *p = &((config_t *)obj)->log.percentiles;
+    const cJSON *q = json;
+    int n = cJSON_GetArraySize(q), i = 0;
+    if (!cJSON_IsArray(q) || n < 1 || n > PCT_MAX_Q)
+        return bnlab_fail("%s: expected an array of 1..%d percentiles in [0, 100]", path, PCT_MAX_Q);
+    for (const cJSON *e = q->child; e; e = e->next, i++) {
+        if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= 100)) {
+            char d[64];
+            jp_describe(d, sizeof d, e);
+            return bnlab_fail("%s[%d]: expected a number in [0, 100], got %s", path, i, d);
+        }
+        p->q[i] = e->valuedouble;
+    }
+    p->n_q = n;
+    return 0;
+}
+
+static void *emit_q(const void *obj) {
+    const pct_spec_t *p = &((const config_t *)obj)->log.percentiles;
+    cJSON *q = cJSON_CreateArray();
+    for (int i = 0; i < p->n_q; i++) cJSON_AddItemToArray(q, cJSON_CreateNumber(p->q[i]));
+    return q;
+}
+
+static void default_units(void *obj) {
+    pct_spec_t *p = &((config_t *)obj)->log.percentiles;
+    p->units[0] = (pct_unit_t){.hidden = -1, .unit = 0}, p->n_units = 1;
+}
+
+static int parse_units(const void *json, const char *path, void *obj) {
+    pct_spec_t *p = &((config_t *)obj)->log.percentiles;
+    const cJSON *units = json;
+    int n = cJSON_GetArraySize(units), i = 0;
+    if (!cJSON_IsArray(units) || n > PCT_MAX_UNITS)
+        return bnlab_fail("%s: expected an array of at most %d {\"hidden\": k, \"unit\": u}", path, PCT_MAX_UNITS);
+    for (const cJSON *e = units->child; e; e = e->next, i++) {
+        char ep[JP_PATH_MAX];
+        jp_index(ep, path, i);
+        static const char *const ukeys[] = {"hidden", "unit", NULL};
+        if (jp_keys(e, ep, ukeys) != 0) return -1;
+        long long h = -1, u = 0;
+        if (jp_int(e, ep, "hidden", -1, 1000, &h) != 0 || jp_int(e, ep, "unit", 0, 65535, &u) != 0) return -1;
+        if (h == 0) return bnlab_fail("%s.hidden: expected 1.. (1-based) or -1 (the last), got 0", ep);
+        p->units[i] = (pct_unit_t){.hidden = (int)h, .unit = (int)u};
+    }
+    p->n_units = n;
+    return 0;
+}
+
+static void *emit_units(const void *obj) {
+    const pct_spec_t *p = &((const config_t *)obj)->log.percentiles;
+    cJSON *units = cJSON_CreateArray();
+    for (int i = 0; i < p->n_units; i++) {
+        cJSON *u = cJSON_CreateObject();
+        cJSON_AddNumberToObject(u, "hidden", p->units[i].hidden);
+        cJSON_AddNumberToObject(u, "unit", p->units[i].unit);
+        cJSON_AddItemToArray(units, u);
+    }
+    return units;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The config's keys, section by section, in the order config.json lists them.
+
+#define C(f) offsetof(config_t, f)
+
+static const char *const FORMATS[] = {"idx", "csv", NULL};
+static const char *const PROGRESS[] = {"auto", "always", "never", NULL};
+static const char *const SCHEDULES[] = {"constant", "step", NULL};
+static const char *const OPTIMIZERS[] = {"sgd", NULL};
+static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
+static const char *const SOURCES[] = {"probe", "batch", NULL};
+
+static int is_idx(const void *c) { return ((const config_t *)c)->data.format == DATA_IDX; }
+static int is_csv(const void *c) { return ((const config_t *)c)->data.format == DATA_CSV; }
+static int is_step_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_STEP; }
+
+#define IDX_FILE(key) \
+    {.name = #key, .type = KEY_PATH, .field = C(data.key), .cap = CFG_STR, .flags = KEY_REQUIRED, .applies = is_idx, \
+     .when = "with data.format \"idx\""}
+#define CSV_FILE(key) \
+    {.name = #key, .type = KEY_PATH, .field = C(data.key), .cap = CFG_STR, .flags = KEY_REQUIRED, .applies = is_csv, \
+     .when = "with data.format \"csv\""}
+
+static const key_desc_t DATA_KEYS[] = {
+    {.name = "format", .type = KEY_ENUM, .field = C(data.format), .words = FORMATS, .def = DATA_IDX},
+    IDX_FILE(train_images), IDX_FILE(train_labels), IDX_FILE(test_images), IDX_FILE(test_labels),
+    CSV_FILE(train_csv), CSV_FILE(test_csv),
+    {.name = "classes", .type = KEY_INT, .field = C(data.classes), .lo = 2, .hi = 1000, .def = 10},
+    // -1 until resolved: 1/255 for IDX pixels, 1 for CSV features.
+    {.name = "scale", .type = KEY_DOUBLE, .field = C(data.scale), .lo = 0, .hi = 1e6, .flags = KEY_LO_OPEN,
+     .def = -1},
+    {.name = "binarize", .type = KEY_BOOL, .field = C(data.binarize), .def = 0},
+    {.name = "threshold", .type = KEY_DOUBLE, .field = C(data.threshold), .lo = -1e30, .hi = 1e30, .def = 0.5},
+    {.name = "standardize", .type = KEY_BOOL, .field = C(data.standardize), .def = 0},
+    {.name = "train_limit", .type = KEY_LONG, .field = C(data.train_limit), .lo = 0, .hi = 1e8, .def = 0},
+    {.name = "test_limit", .type = KEY_LONG, .field = C(data.test_limit), .lo = 0, .hi = 1e8, .def = 0},
+    {0}};
+
+static const key_desc_t MODEL_KEYS[] = {
+    {.name = "init", .type = KEY_INIT, .field = C(model.init)},
+    {.name = "loss", .type = KEY_ENUM, .field = KEY_NO_FIELD, .words = LOSSES},
+    {.name = "layers", .type = KEY_CUSTOM, .flags = KEY_REQUIRED, .parse = parse_layers, .emit = emit_layers,
+     .help = "a list of layers ending in one with a unit per class"},
+    {0}};
+
+static const key_desc_t OPTIMIZER_KEYS[] = {
+    {.name = "type", .type = KEY_ENUM, .field = KEY_NO_FIELD, .words = OPTIMIZERS},
+    {.name = "lr", .type = KEY_DOUBLE, .field = C(train.optim.lr), .lo = 0, .hi = 1e6, .flags = KEY_LO_OPEN,
+     .def = 0.1},
+    {.name = "momentum", .type = KEY_DOUBLE, .field = C(train.optim.momentum), .lo = 0, .hi = 1,
+     .flags = KEY_HI_OPEN, .def = 0},
+    {.name = "nesterov", .type = KEY_BOOL, .field = C(train.optim.nesterov), .def = 0},
+    {.name = "weight_decay", .type = KEY_DOUBLE, .field = C(train.optim.weight_decay), .lo = 0, .hi = 1e6, .def = 0},
+    {0}};
+
+static const key_desc_t SCHEDULE_KEYS[] = {
+    {.name = "type", .type = KEY_ENUM, .field = C(train.optim.schedule), .words = SCHEDULES, .def = LR_CONSTANT},
+    {.name = "step_size", .type = KEY_LONG, .field = C(train.optim.step_size), .lo = 1, .hi = 1e9, .def = 1,
+     .flags = KEY_REQUIRED, .applies = is_step_schedule, .when = "with type \"step\""},
+    {.name = "gamma", .type = KEY_DOUBLE, .field = C(train.optim.gamma), .lo = 0, .hi = 1, .flags = KEY_LO_OPEN,
+     .def = 1, .applies = is_step_schedule, .when = "with type \"step\""},
+    {0}};
+
+static const key_desc_t CHECKPOINT_KEYS[] = {
+    {.name = "every", .type = KEY_LONG, .field = C(train.checkpoint.every), .lo = 0, .hi = 1e9, .def = 0},
+    {.name = "keep", .type = KEY_INT, .field = C(train.checkpoint.keep), .lo = 1, .hi = 1e6, .def = 3},
+    {.name = "final", .type = KEY_BOOL, .field = C(train.checkpoint.final), .def = 1},
+    {0}};
+
+static const key_desc_t TRAIN_KEYS[] = {
     // A batch of one has zero batch variance: Algorithm 1 is undefined (torch refuses it too).
-    if (jp_int(o, "train", "batch_size", 2, 65536, &bs) != 0) return -1;
-    if (jp_int(o, "train", "steps", 1, 1000000000, &steps) != 0) return -1;
-    if (jp_int(o, "train", "epochs", 1, 1000000, &epochs) != 0) return -1;
-    if ((steps > 0) == (epochs > 0))
+    {.name = "batch_size", .type = KEY_INT, .field = C(train.batch_size), .lo = 2, .hi = 65536, .def = 60},
+    {.name = "steps", .type = KEY_LONG, .field = C(train.steps), .lo = 1, .hi = 1e9, .flags = KEY_OMIT_ZERO},
+    {.name = "epochs", .type = KEY_LONG, .field = C(train.epochs), .lo = 1, .hi = 1e6, .flags = KEY_OMIT_ZERO},
+    {.name = "optimizer", .type = KEY_OBJECT, .sub = OPTIMIZER_KEYS},
+    {.name = "lr_schedule", .type = KEY_OBJECT, .sub = SCHEDULE_KEYS},
+    {.name = "eval_every", .type = KEY_LONG, .field = C(train.eval_every), .lo = 0, .hi = 1e9, .def = 0},
+    {.name = "eval_batch_size", .type = KEY_INT, .field = C(train.eval_batch_size), .lo = 1, .hi = 65536,
+     .def = 1000},
+    {.name = "flush_denormals", .type = KEY_BOOL, .field = C(train.flush_denormals), .def = 1},
+    {.name = "checkpoint", .type = KEY_OBJECT, .sub = CHECKPOINT_KEYS},
+    {0}};
+
+static const key_desc_t PERCENTILE_KEYS[] = {
+    {.name = "every", .type = KEY_LONG, .field = C(log.percentiles.every), .lo = 0, .hi = 1e9, .def = 100},
+    {.name = "source", .type = KEY_ENUM, .field = C(log.percentiles.source), .words = SOURCES,
+     .def = PCT_SOURCE_PROBE},
+    {.name = "q", .type = KEY_CUSTOM, .parse = parse_q, .emit = emit_q, .set_default = default_q},
+    {.name = "units", .type = KEY_CUSTOM, .parse = parse_units, .emit = emit_units, .set_default = default_units},
+    {0}};
+
+static const key_desc_t LOG_KEYS[] = {
+    {.name = "dir", .type = KEY_STRING, .field = C(log.dir), .cap = CFG_STR, .sdef = "runs"},
+    {.name = "probe_size", .type = KEY_INT, .field = C(log.probe_size), .lo = 0, .hi = 1e6, .def = 1000},
+    {.name = "stats", .type = KEY_BOOL, .field = C(log.stats), .def = 1},
+    {.name = "progress", .type = KEY_ENUM, .field = C(log.progress), .words = PROGRESS, .def = PROGRESS_AUTO},
+    {.name = "ics_every", .type = KEY_LONG, .field = C(log.ics_every), .lo = 0, .hi = 1e9, .def = 500},
+    {.name = "percentiles", .type = KEY_OBJECT, .sub = PERCENTILE_KEYS},
+    {0}};
+
+static const key_desc_t CONFIG_KEYS[] = {
+    {.name = "name", .type = KEY_STRING, .field = C(name), .cap = sizeof(((config_t *)0)->name), .sdef = "run"},
+    // 2^53: larger integers do not survive a JSON round trip through a double.
+    {.name = "seed", .type = KEY_U64, .field = C(seed), .lo = 0, .hi = 9007199254740992.0, .def = 1},
+    {.name = "threads", .type = KEY_INT, .field = C(threads), .lo = 1, .hi = 256, .def = 1},
+    {.name = "data", .type = KEY_OBJECT, .sub = DATA_KEYS, .flags = KEY_REQUIRED},
+    {.name = "model", .type = KEY_OBJECT, .sub = MODEL_KEYS, .flags = KEY_REQUIRED},
+    {.name = "train", .type = KEY_OBJECT, .sub = TRAIN_KEYS, .flags = KEY_REQUIRED},
+    {.name = "log", .type = KEY_OBJECT, .sub = LOG_KEYS},
+    {0}};
+
+const key_desc_t *config_keys(void) { return CONFIG_KEYS; }
+
+static const init_spec_t DEFAULT_INIT = {.kind = INIT_XAVIER_UNIFORM, .std = 0.01, .a = 0.05};
+
+static void config_defaults(config_t *c) {
+    memset(c, 0, sizeof *c);
+    keys_default(CONFIG_KEYS, c, &DEFAULT_INIT);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules between keys, after every key was read.
+
+static int check_name(const char *name) {
+    for (const char *p = name; *p; p++)
+        if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= 'A' && *p <= 'Z')))
+            return bnlab_fail("name: expected letters, digits, '-', '_' or '.' (it names the run directory), got "
+                              "\"%s\"", name);
+    return 0;
+}
+
+static int check_rules(config_t *c) {
+    if (check_name(c->name) != 0) return -1;
+    if (c->data.scale < 0) c->data.scale = c->data.format == DATA_IDX ? 1.0 / 255.0 : 1.0;
+    if ((c->train.steps > 0) == (c->train.epochs > 0))
         return bnlab_fail("train: expected exactly one of \"steps\" and \"epochs\", got %s",
-                       steps > 0 ? "both" : "neither");
-    if (jp_int(o, "train", "eval_every", 0, 1000000000, &ev) != 0) return -1;
-    if (jp_int(o, "train", "eval_batch_size", 1, 65536, &ebs) != 0) return -1;
-    if (jp_bool(o, "train", "flush_denormals", &c->train.flush_denormals) != 0) return -1;
-    c->train.batch_size = (int)bs;
-    c->train.steps = (long)steps;
-    c->train.epochs = (long)epochs;
-    c->train.eval_every = (long)ev;
-    c->train.eval_batch_size = (int)ebs;
-
-    optim_spec_t *s = &c->train.optim;
-    const cJSON *opt = cJSON_GetObjectItemCaseSensitive(o, "optimizer");
-    if (opt) {
-        static const char *const okeys[] = {"type", "lr", "momentum", "nesterov", "weight_decay", NULL};
-        static const char *const types[] = {"sgd", NULL};
-        int t = 0;
-        if (jp_keys(opt, "train.optimizer", okeys) != 0) return -1;
-        if (jp_enum(opt, "train.optimizer", "type", types, &t) != 0) return -1;
-        if (jp_number(opt, "train.optimizer", "lr", 0, 1, 1e6, 0, &s->lr) != 0) return -1;
-        if (jp_number(opt, "train.optimizer", "momentum", 0, 0, 1, 1, &s->momentum) != 0) return -1;
-        if (jp_bool(opt, "train.optimizer", "nesterov", &s->nesterov) != 0) return -1;
-        if (jp_number(opt, "train.optimizer", "weight_decay", 0, 0, 1e6, 0, &s->weight_decay) != 0) return -1;
-        if (s->nesterov && s->momentum == 0)
-            return bnlab_fail("train.optimizer.nesterov: Nesterov momentum needs train.optimizer.momentum > 0");
-    }
-    const cJSON *ck = cJSON_GetObjectItemCaseSensitive(o, "checkpoint");
-    if (ck) {
-        static const char *const ckeys[] = {"every", "keep", "final", NULL};
-        long long every = c->train.checkpoint.every, keep = c->train.checkpoint.keep;
-        if (jp_keys(ck, "train.checkpoint", ckeys) != 0 ||
-            jp_int(ck, "train.checkpoint", "every", 0, 1000000000, &every) != 0 ||
-            jp_int(ck, "train.checkpoint", "keep", 1, 1000000, &keep) != 0 ||
-            jp_bool(ck, "train.checkpoint", "final", &c->train.checkpoint.final) != 0)
-            return -1;
-        c->train.checkpoint.every = (long)every;
-        c->train.checkpoint.keep = (int)keep;
-    }
-    const cJSON *sch = cJSON_GetObjectItemCaseSensitive(o, "lr_schedule");
-    if (sch) {
-        static const char *const skeys[] = {"type", "step_size", "gamma", NULL};
-        int t = 0;
-        if (jp_keys(sch, "train.lr_schedule", skeys) != 0) return -1;
-        if (jp_enum(sch, "train.lr_schedule", "type", SCHEDULES, &t) != 0) return -1;
-        s->schedule = (lr_schedule_kind_t)t;
-        long long ss = s->step_size;
-        if (jp_int(sch, "train.lr_schedule", "step_size", 1, 1000000000, &ss) != 0) return -1;
-        if (jp_number(sch, "train.lr_schedule", "gamma", 0, 1, 1, 0, &s->gamma) != 0) return -1;
-        s->step_size = (long)ss;
-        if (s->schedule == LR_CONSTANT && (cJSON_GetObjectItemCaseSensitive(sch, "step_size") ||
-                                           cJSON_GetObjectItemCaseSensitive(sch, "gamma")))
-            return bnlab_fail("train.lr_schedule: step_size and gamma are only used with type \"step\"");
-        if (s->schedule == LR_STEP && !cJSON_GetObjectItemCaseSensitive(sch, "step_size"))
-            return bnlab_fail("train.lr_schedule.step_size: missing (required with type \"step\")");
-    }
-    return 0;
-}
-
-static int parse_percentiles(const cJSON *o, pct_spec_t *p) {
-    const char *path = "log.percentiles";
-    static const char *const keys[] = {"every", "source", "q", "units", NULL};
-    static const char *const sources[] = {"probe", "batch", NULL};
-    if (jp_keys(o, path, keys) != 0) return -1;
-    int src = (int)p->source;
-    if (jp_enum(o, path, "source", sources, &src) != 0) return -1;
-    p->source = (pct_source_t)src;
-    long long every = p->every;
-    if (jp_int(o, path, "every", 0, 1000000000, &every) != 0) return -1;
-    p->every = (long)every;
-    const cJSON *q = cJSON_GetObjectItemCaseSensitive(o, "q");
-    if (q) {
-        int n = cJSON_GetArraySize(q), i = 0;
-        if (!cJSON_IsArray(q) || n < 1 || n > PCT_MAX_Q)
-            return bnlab_fail("%s.q: expected an array of 1..%d percentiles in [0, 100]", path, PCT_MAX_Q);
-        for (const cJSON *e = q->child; e; e = e->next, i++) {
-            if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= 100)) {
-                char d[64];
-                jp_describe(d, sizeof d, e);
-                return bnlab_fail("%s.q[%d]: expected a number in [0, 100], got %s", path, i, d);
-            }
-            p->q[i] = e->valuedouble;
-        }
-        p->n_q = n;
-    }
-    const cJSON *units = cJSON_GetObjectItemCaseSensitive(o, "units");
-    if (units) {
-        int n = cJSON_GetArraySize(units), i = 0;
-        if (!cJSON_IsArray(units) || n > PCT_MAX_UNITS)
-            return bnlab_fail("%s.units: expected an array of at most %d {\"hidden\": k, \"unit\": u}", path,
-                           PCT_MAX_UNITS);
-        for (const cJSON *e = units->child; e; e = e->next, i++) {
-            char ep[JP_PATH_MAX];
-            jp_index(ep, "log.percentiles.units", i);
-            static const char *const ukeys[] = {"hidden", "unit", NULL};
-            if (jp_keys(e, ep, ukeys) != 0) return -1;
-            long long h = -1, u = 0;
-            if (jp_int(e, ep, "hidden", -1, 1000, &h) != 0 || jp_int(e, ep, "unit", 0, 65535, &u) != 0) return -1;
-            if (h == 0) return bnlab_fail("%s.hidden: expected 1.. (1-based) or -1 (the last), got 0", ep);
-            p->units[i] = (pct_unit_t){.hidden = (int)h, .unit = (int)u};
-        }
-        p->n_units = n;
-    }
-    return 0;
-}
-
-static int parse_log(const cJSON *o, config_t *c) {
-    static const char *const keys[] = {"dir", "probe_size", "stats", "progress", "percentiles", "ics_every", NULL};
-    if (jp_keys(o, "log", keys) != 0) return -1;
-    if (jp_string(o, "log", "dir", c->log.dir, sizeof c->log.dir) != 0) return -1;
-    long long ps = c->log.probe_size;
-    if (jp_int(o, "log", "probe_size", 0, 1000000, &ps) != 0) return -1;
-    c->log.probe_size = (int)ps;
-    if (jp_bool(o, "log", "stats", &c->log.stats) != 0) return -1;
-    int pr = 0;
-    if (jp_enum(o, "log", "progress", PROGRESS, &pr) != 0) return -1;
-    c->log.progress = (progress_t)pr;
-    long long ics = c->log.ics_every;
-    if (jp_int(o, "log", "ics_every", 0, 1000000000, &ics) != 0) return -1;
-    c->log.ics_every = (long)ics;
-    const cJSON *pct = cJSON_GetObjectItemCaseSensitive(o, "percentiles");
-    if (pct && parse_percentiles(pct, &c->log.percentiles) != 0) return -1;
+                          c->train.steps > 0 ? "both" : "neither");
+    if (c->train.optim.nesterov && c->train.optim.momentum == 0)
+        return bnlab_fail("train.optimizer.nesterov: Nesterov momentum needs train.optimizer.momentum > 0");
+    const layer_spec_t *last = &c->model.layers[c->model.n_layers - 1];
+    if (last->kind != LAYER_DENSE || last->units != c->data.classes)
+        return bnlab_fail("model.layers[%d]: expected the last layer to be dense with %d units (one logit per class "
+                          "for the softmax head), got %s",
+                          c->model.n_layers - 1, c->data.classes, layer_kind_name(last->kind));
     return 0;
 }
 
 static int parse_tree(config_t *c, const cJSON *root, const char *base_dir) {
-    static const char *const keys[] = {"name", "seed", "threads", "data", "model", "train", "log", NULL};
-    if (jp_keys(root, "", keys) != 0) return -1;
-    if (jp_string(root, "", "name", c->name, sizeof c->name) != 0) return -1;
-    for (const char *p = c->name; *p; p++)
-        if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-              (*p >= 'A' && *p <= 'Z')))
-            return bnlab_fail("name: expected letters, digits, '-', '_' or '.' (it names the run directory), got "
-                           "\"%s\"", c->name);
-    long long seed = (long long)c->seed, threads = c->threads;
-    // 2^53: larger integers do not survive a JSON round trip through a double.
-    if (jp_int(root, "", "seed", 0, 9007199254740992LL, &seed) != 0) return -1;
-    if (jp_int(root, "", "threads", 1, 256, &threads) != 0) return -1;
-    c->seed = (uint64_t)seed;
-    c->threads = (int)threads;
-    const char *sections[] = {"data", "model", "train"};
-    for (int i = 0; i < 3; i++)
-        if (!cJSON_GetObjectItemCaseSensitive(root, sections[i])) return bnlab_fail("%s: missing section", sections[i]);
-    if (parse_data(cJSON_GetObjectItemCaseSensitive(root, "data"), c, base_dir) != 0) return -1;
-    if (parse_model(cJSON_GetObjectItemCaseSensitive(root, "model"), c) != 0) return -1;
-    if (parse_train(cJSON_GetObjectItemCaseSensitive(root, "train"), c) != 0) return -1;
-    const cJSON *log = cJSON_GetObjectItemCaseSensitive(root, "log");
-    if (log && parse_log(log, c) != 0) return -1;
-    const layer_spec_t *last = &c->model.layers[c->model.n_layers - 1];
-    if (last->kind != LAYER_DENSE || last->units != c->data.classes)
-        return bnlab_fail("model.layers[%d]: expected the last layer to be dense with %d units (one logit per class "
-                       "for the softmax head), got %s",
-                       c->model.n_layers - 1, c->data.classes, layer_kind_name(last->kind));
-    return 0;
+    parse_ctx_t ctx = {base_dir, &DEFAULT_INIT};
+    if (parse_keys(root, "", CONFIG_KEYS, c, &ctx, NULL) != 0) return -1;
+    return check_rules(c);
 }
 
 int config_parse(config_t *cfg, const char *text, size_t len, const char *file, const char *base_dir,
@@ -529,7 +586,6 @@ int config_parse(config_t *cfg, const char *text, size_t len, const char *file, 
     }
     return 0;
 }
-
 int config_load(config_t *cfg, const char *path, const char *const *overrides, int n_overrides) {
     char *text;
     size_t len;
@@ -541,97 +597,9 @@ int config_load(config_t *cfg, const char *path, const char *const *overrides, i
     return rc;
 }
 
-// ---------------------------------------------------------------------------------------------
-
-static cJSON *init_to_json(const init_spec_t *s) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "type", INIT_TYPES[s->kind]);
-    if (s->kind == INIT_NORMAL) cJSON_AddNumberToObject(o, "std", s->std);
-    if (s->kind == INIT_UNIFORM) cJSON_AddNumberToObject(o, "a", s->a);
-    return o;
-}
-
 cJSON *config_to_json(const config_t *c) {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "name", c->name);
-    cJSON_AddNumberToObject(root, "seed", (double)c->seed);
-    cJSON_AddNumberToObject(root, "threads", c->threads);
-
-    cJSON *d = cJSON_AddObjectToObject(root, "data");
-    cJSON_AddStringToObject(d, "format", FORMATS[c->data.format]);
-    if (c->data.format == DATA_IDX) {
-        cJSON_AddStringToObject(d, "train_images", c->data.train_images);
-        cJSON_AddStringToObject(d, "train_labels", c->data.train_labels);
-        cJSON_AddStringToObject(d, "test_images", c->data.test_images);
-        cJSON_AddStringToObject(d, "test_labels", c->data.test_labels);
-    } else {
-        cJSON_AddStringToObject(d, "train_csv", c->data.train_csv);
-        cJSON_AddStringToObject(d, "test_csv", c->data.test_csv);
-    }
-    cJSON_AddNumberToObject(d, "classes", c->data.classes);
-    cJSON_AddNumberToObject(d, "scale", c->data.scale);
-    cJSON_AddBoolToObject(d, "binarize", c->data.binarize);
-    cJSON_AddNumberToObject(d, "threshold", c->data.threshold);
-    cJSON_AddBoolToObject(d, "standardize", c->data.standardize);
-    cJSON_AddNumberToObject(d, "train_limit", (double)c->data.train_limit);
-    cJSON_AddNumberToObject(d, "test_limit", (double)c->data.test_limit);
-
-    cJSON *m = cJSON_AddObjectToObject(root, "model");
-    cJSON_AddItemToObject(m, "init", init_to_json(&c->model.init));
-    cJSON_AddStringToObject(m, "loss", "softmax_cross_entropy");
-    cJSON *layers = cJSON_AddArrayToObject(m, "layers");
-    for (int i = 0; i < c->model.n_layers; i++) {
-        const layer_spec_t *l = &c->model.layers[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "type", layer_kind_name(l->kind));
-        keys_to_json(o, layer_kind(l->kind)->keys, l);
-        cJSON_AddItemToArray(layers, o);
-    }
-
-    cJSON *t = cJSON_AddObjectToObject(root, "train");
-    cJSON_AddNumberToObject(t, "batch_size", c->train.batch_size);
-    if (c->train.steps > 0) cJSON_AddNumberToObject(t, "steps", (double)c->train.steps);
-    else cJSON_AddNumberToObject(t, "epochs", (double)c->train.epochs);
-    const optim_spec_t *s = &c->train.optim;
-    cJSON *o = cJSON_AddObjectToObject(t, "optimizer");
-    cJSON_AddStringToObject(o, "type", "sgd");
-    cJSON_AddNumberToObject(o, "lr", s->lr);
-    cJSON_AddNumberToObject(o, "momentum", s->momentum);
-    cJSON_AddBoolToObject(o, "nesterov", s->nesterov);
-    cJSON_AddNumberToObject(o, "weight_decay", s->weight_decay);
-    cJSON *sch = cJSON_AddObjectToObject(t, "lr_schedule");
-    cJSON_AddStringToObject(sch, "type", SCHEDULES[s->schedule]);
-    if (s->schedule == LR_STEP) {
-        cJSON_AddNumberToObject(sch, "step_size", (double)s->step_size);
-        cJSON_AddNumberToObject(sch, "gamma", s->gamma);
-    }
-    cJSON_AddNumberToObject(t, "eval_every", (double)c->train.eval_every);
-    cJSON_AddNumberToObject(t, "eval_batch_size", c->train.eval_batch_size);
-    cJSON_AddBoolToObject(t, "flush_denormals", c->train.flush_denormals);
-    cJSON *ck = cJSON_AddObjectToObject(t, "checkpoint");
-    cJSON_AddNumberToObject(ck, "every", (double)c->train.checkpoint.every);
-    cJSON_AddNumberToObject(ck, "keep", c->train.checkpoint.keep);
-    cJSON_AddBoolToObject(ck, "final", c->train.checkpoint.final);
-
-    cJSON *lg = cJSON_AddObjectToObject(root, "log");
-    cJSON_AddStringToObject(lg, "dir", c->log.dir);
-    cJSON_AddNumberToObject(lg, "probe_size", c->log.probe_size);
-    cJSON_AddBoolToObject(lg, "stats", c->log.stats);
-    cJSON_AddStringToObject(lg, "progress", PROGRESS[c->log.progress]);
-    cJSON_AddNumberToObject(lg, "ics_every", (double)c->log.ics_every);
-    const pct_spec_t *p = &c->log.percentiles;
-    cJSON *pj = cJSON_AddObjectToObject(lg, "percentiles");
-    cJSON_AddNumberToObject(pj, "every", (double)p->every);
-    cJSON_AddStringToObject(pj, "source", p->source == PCT_SOURCE_PROBE ? "probe" : "batch");
-    cJSON *q = cJSON_AddArrayToObject(pj, "q");
-    for (int i = 0; i < p->n_q; i++) cJSON_AddItemToArray(q, cJSON_CreateNumber(p->q[i]));
-    cJSON *units = cJSON_AddArrayToObject(pj, "units");
-    for (int i = 0; i < p->n_units; i++) {
-        cJSON *u = cJSON_CreateObject();
-        cJSON_AddNumberToObject(u, "hidden", p->units[i].hidden);
-        cJSON_AddNumberToObject(u, "unit", p->units[i].unit);
-        cJSON_AddItemToArray(units, u);
-    }
+    keys_to_json(root, CONFIG_KEYS, c);
     return root;
 }
 
