@@ -15,6 +15,7 @@
 #include "nn/layers.h"
 #include "run/config.h"
 #include "lab/plot.h"
+#include "run/rundir.h"
 #include "run/runlog.h"
 #include "lab/sweep.h"
 #include "run/train.h"
@@ -209,11 +210,7 @@ static int cmd_resume(const cli_t *c) {
     long s = t.prog.step;
     double secs = 0.0;
     // Drop what was logged after the checkpoint; the resumed run writes it again, identically.
-    if (rc != 0 || log_truncate(run_dir, "metrics.csv", 0, s, 0, 7, &secs) != 0 ||
-        log_truncate(run_dir, "metrics.jsonl", -1, s, 0, -1, NULL) != 0 ||
-        log_truncate(run_dir, "layer_stats.csv", 1, s, 0, -1, NULL) != 0 ||
-        log_truncate(run_dir, "percentiles.csv", 0, s, 1, -1, NULL) != 0 ||
-        log_truncate(run_dir, "ics.csv", 0, s, 1, -1, NULL) != 0) {
+    if (rc != 0 || rundir_truncate_logs(run_dir, s, &secs) != 0) {
         trainer_free(&t);
         return die();
     }
@@ -377,15 +374,7 @@ static int cmd_predict(const cli_t *c) {
 // This program's path, for commands that run elsewhere (emitted job files): /proc/self/exe resolved, without the
 // " (deleted)" Linux appends when the file was rebuilt since we started.
 static void self_exe(char *exe, size_t cap, const char *argv0) {
-    ssize_t n = readlink("/proc/self/exe", exe, cap - 1);
-    if (n <= 0) {
-        snprintf(exe, cap, "%s", argv0);
-        return;
-    }
-    exe[n] = '\0';
-    const char *del = " (deleted)";
-    size_t len = (size_t)n, dl = strlen(del);
-    if (len > dl && !strcmp(exe + len - dl, del)) exe[len - dl] = '\0';
+    if (self_exe_path(exe, cap) < 0) snprintf(exe, cap, "%s", argv0);
 }
 
 // What compare and sweep spawn: "/proc/self/exe", which compare.c resolves at each spawn (the path while the file is

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "io/jsonpath.h"
+#include "run/rundir.h"
 #include "run/runlog.h"
 #include "base/util.h"
 
@@ -37,15 +38,6 @@ static int add_sets(variant_spec_t *v, const cJSON *set, const char *path) {
         v->sets[v->n_sets++] = s;
     }
     return 0;
-}
-
-static int name_ok(const char *s) {
-    if (!*s) return 0;
-    for (; *s; s++)
-        if (!(*s == '-' || *s == '_' || *s == '.' || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-              (*s >= 'A' && *s <= 'Z')))
-            return 0;
-    return 1;
 }
 
 // "lr" from "train.optimizer.lr", and a value's JSON text with characters unfit for a directory name as '_'.
@@ -141,7 +133,7 @@ static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *roo
     char dir[CFG_STR], base[CFG_STR] = "";
     path_dirname(dir, sizeof dir, path);
     if (jp_string(root, "", "name", s->name, sizeof s->name) != 0) return -1;
-    if (!name_ok(s->name)) return bnlab_fail("name: expected letters, digits, '-', '_' or '.', got \"%s\"", s->name);
+    if (!name_valid(s->name)) return bnlab_fail("name: expected letters, digits, '-', '_' or '.', got \"%s\"", s->name);
     char b[CFG_STR] = "";
     if (jp_string(root, "", "base", b, sizeof b) != 0) return -1;
     if (b[0] && path_join(base, sizeof base, dir, b) != 0) return -1;
@@ -160,7 +152,7 @@ static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *roo
         if (!cJSON_GetObjectItemCaseSensitive(v, "name")) return bnlab_fail("%s.name: missing", p);
         if (jp_string(v, p, "name", vs->name, sizeof vs->name) != 0) return -1;
         memcpy(vs->base, vs->name, sizeof vs->base);  // equal sizes; a grid renames the variant, not its base
-        if (!name_ok(vs->name))
+        if (!name_valid(vs->name))
             return bnlab_fail("%s.name: expected letters, digits, '-', '_' or '.', got \"%s\"", p, vs->name);
         for (int k = 0; k < s->n_variants - 1; k++)
             if (!strcmp(s->variants[k].name, vs->name)) return bnlab_fail("%s.name: \"%s\" is used twice", p, vs->name);
@@ -355,13 +347,7 @@ static int job_argv(const char **argv, char *seed, size_t seed_cap, const job_t 
 // file was replaced — a rebuild during a long comparison must neither break it nor mix two versions.
 static const char *program_to_spawn(const char *exe, char *buf, size_t cap) {
     if (strcmp(exe, "/proc/self/exe") != 0) return exe;
-    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
-    if (n <= 0) return exe;
-    buf[n] = '\0';
-    const char *del = " (deleted)";
-    size_t dl = strlen(del);
-    if ((size_t)n > dl && !strcmp(buf + n - dl, del)) return exe;
-    return buf;
+    return self_exe_path(buf, cap) == 1 ? buf : exe;
 }
 
 static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe_in, int force) {
@@ -380,20 +366,6 @@ static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe_in, int 
     return 0;
 }
 
-// 1 if dir/summary.json says the run completed.
-static int run_completed(const char *dir) {
-    char path[BNLAB_PATH_MAX], *text;
-    size_t len;
-    path_fmt(path, sizeof path, "%s/summary.json", dir);
-    if (!path_exists(path) || read_whole_file(path, 1 << 20, &text, &len) != 0) return 0;
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
-    int done = cJSON_IsString(st) && !strcmp(st->valuestring, "completed");
-    cJSON_Delete(j);
-    return done;
-}
-
 // Jobs in seed-major order (with two cores, variants A and B of a seed run side by side), their directories made.
 static job_t *make_jobs(const compare_spec_t *s, const char *out_dir, int *n_jobs) {
     *n_jobs = s->n_variants * s->n_seeds;
@@ -404,13 +376,13 @@ static job_t *make_jobs(const compare_spec_t *s, const char *out_dir, int *n_job
             job_t *j = &jobs[k];
             j->variant = vi, j->seed_index = si, j->status = -1;
             char vdir[BNLAB_PATH_MAX];
-            path_fmt(vdir, sizeof vdir, "%s/%s", out_dir, s->variants[vi].name);
+            rundir_file(vdir, sizeof vdir, out_dir, s->variants[vi].name);
             if (make_dirs(vdir) != 0) {
                 free(jobs);
                 return NULL;
             }
-            path_fmt(j->dir, sizeof j->dir, "%s/seed-%ld", vdir, s->seeds[si]);
-            path_fmt(j->log, sizeof j->log, "%s/seed-%ld.log", vdir, s->seeds[si]);
+            rundir_of_seed(j->dir, sizeof j->dir, out_dir, s->variants[vi].name, s->seeds[si]);
+            rundir_seed_log(j->log, sizeof j->log, out_dir, s->variants[vi].name, s->seeds[si]);
         }
     return jobs;
 }
@@ -418,7 +390,7 @@ static job_t *make_jobs(const compare_spec_t *s, const char *out_dir, int *n_job
 static int write_spec(const compare_spec_t *s, const char *out_dir) {
     if (make_dirs(out_dir) != 0) return -1;
     cJSON *spec = compare_spec_to_json(s);
-    int rc = write_json(out_dir, "compare.json", spec);
+    int rc = write_json(out_dir, CMPDIR_SPEC, spec);
     cJSON_Delete(spec);
     return rc;
 }
@@ -484,7 +456,7 @@ int compare_emit(const compare_spec_t *s_in, const char *out_dir_in, const char 
         n += (size_t)snprintf(text + n, cap - n, " 2>&1\n");
     }
     char path[BNLAB_PATH_MAX];
-    path_fmt(path, sizeof path, "%s/jobs.txt", out_dir);
+    rundir_file(path, sizeof path, out_dir, CMPDIR_JOBS);
     int rc = write_file_atomic(path, text, n);
     if (rc == 0 && slurm) {
         // One array task per line of jobs.txt: task i runs line i + 1.
@@ -501,7 +473,7 @@ int compare_emit(const compare_spec_t *s_in, const char *out_dir_in, const char 
                               "export OPENBLAS_NUM_THREADS=1\n"
                               "line=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" '%s/jobs.txt')\n"
                               "exec bash -c \"$line\"\n", out_dir);
-        path_fmt(path, sizeof path, "%s/sweep.sbatch", out_dir);
+        rundir_file(path, sizeof path, out_dir, CMPDIR_SBATCH);
         rc = write_file_atomic(path, sb, m);
         free(sb);
     }
@@ -529,7 +501,7 @@ int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, i
     double t_start = now_seconds();
     while (done < n_jobs) {
         while (running < s->jobs && next < n_jobs) {
-            if (skip_completed && run_completed(jobs[next].dir)) {
+            if (skip_completed && rundir_completed(jobs[next].dir)) {
                 jobs[next].status = 0;
                 done++;
                 printf("[%d/%d] %s seed %ld: already completed\n", done, n_jobs, s->variants[jobs[next].variant].name,
@@ -537,7 +509,7 @@ int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, i
                 next++;
                 continue;
             }
-            if (spawn_job(&jobs[next], s, exe, force || skip_completed) != 0) {
+            if (rundir_forget_status(jobs[next].dir) != 0 || spawn_job(&jobs[next], s, exe, force || skip_completed) != 0) {
                 fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
                 jobs[next].status = -1;
                 done++, failed++, next++;
@@ -555,14 +527,14 @@ int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, i
         for (int i = 0; i < n_jobs; i++)
             if (jobs[i].pid == pid) {
                 job_t *j = &jobs[i];
-                j->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+                run_status_t rs = rundir_status(j->dir);
+                j->status = rs == RUN_COMPLETED ? 0 : -1;
                 j->seconds = now_seconds() - j->t0;
                 running--, done++;
                 if (j->status != 0) failed++;
                 printf("[%d/%d] %s seed %ld: %s (%.1f s)%s%s\n", done, n_jobs, s->variants[j->variant].name,
-                       s->seeds[j->seed_index],
-                       j->status == 0 ? "completed" : j->status == 3 ? "diverged" : "FAILED", j->seconds,
-                       j->status == 0 ? "" : "; see ", j->status == 0 ? "" : j->log);
+                       s->seeds[j->seed_index], rs == RUN_COMPLETED || rs == RUN_DIVERGED ? run_status_name(rs) : "FAILED",
+                       j->seconds, j->status == 0 ? "" : "; see ", j->status == 0 ? "" : j->log);
                 fflush(stdout);
             }
     }
@@ -578,8 +550,8 @@ int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, i
         job_t *j = &jobs[i];
         run_result_t *r = &vr[j->variant].runs[j->seed_index];
         char metrics[BNLAB_PATH_MAX];
-        path_fmt(metrics, sizeof metrics, "%s/metrics.csv", j->dir);
-        if (j->status == 0 && curve_read(&r->curve, metrics) == 0) {
+        rundir_file(metrics, sizeof metrics, j->dir, RUNDIR_METRICS_CSV);
+        if (rundir_completed(j->dir) && curve_read(&r->curve, metrics) == 0) {
             r->ok = 1;
             run_result_from_curve(r, s->targets, s->n_targets);
         }
@@ -589,9 +561,9 @@ int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, i
     cJSON_AddNumberToObject(sj, "seconds", now_seconds() - t_start);
     char *md = summary_to_markdown(vr, s->n_variants, s->targets, s->n_targets);
     char curves[BNLAB_PATH_MAX], mdpath[BNLAB_PATH_MAX];
-    path_fmt(curves, sizeof curves, "%s/curves.csv", out_dir);
-    path_fmt(mdpath, sizeof mdpath, "%s/summary.md", out_dir);
-    rc = write_json(out_dir, "summary.json", sj) != 0 || write_file_atomic(mdpath, md, strlen(md)) != 0 ||
+    rundir_file(curves, sizeof curves, out_dir, CMPDIR_CURVES);
+    rundir_file(mdpath, sizeof mdpath, out_dir, CMPDIR_SUMMARY_MD);
+    rc = write_json(out_dir, CMPDIR_SUMMARY, sj) != 0 || write_file_atomic(mdpath, md, strlen(md)) != 0 ||
          summary_write_curves(curves, vr, s->n_variants) != 0;
     if (rc == 0) printf("\n%s\nsummary: %s/summary.md, summary.json, curves.csv\n", md, out_dir);
     cJSON_Delete(sj);

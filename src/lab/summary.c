@@ -2,55 +2,39 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "io/csvtable.h"
+#include "run/rundir.h"
 
 #define CURVE_MAX_ROWS 10000000
 
 int curve_read(curve_t *c, const char *path) {
     memset(c, 0, sizeof *c);
-    char *text;
-    size_t len;
-    if (read_whole_file(path, (size_t)1 << 30, &text, &len) != 0) return -1;
-    if (strncmp(text, "step,epoch,train_loss,train_acc,test_loss,test_acc,", 51) != 0) {
-        free(text);
-        return bnlab_fail("%s: not a bnlab metrics.csv (unexpected header)", path);
+    csv_table_t t;
+    if (csv_table_read(&t, path, (size_t)1 << 30) != 0) return -1;
+    int step_col = csv_column(t.header, "step", path), acc_col = step_col < 0 ? -1 : csv_column(t.header, "test_acc", path);
+    size_t rows = 0;
+    for (size_t i = 0; i < t.len; i++) rows += t.text[i] == '\n';
+    if (acc_col < 0 || rows > CURVE_MAX_ROWS) {
+        csv_table_free(&t);
+        return acc_col < 0 ? -1 : bnlab_fail("%s: too many rows", path);
     }
-    int cap = 0;
-    for (size_t i = 0; i < len; i++) cap += text[i] == '\n';
-    if (cap > CURVE_MAX_ROWS) {
-        free(text);
-        return bnlab_fail("%s: too many rows", path);
-    }
-    c->step = xmalloc(sizeof(long) * (size_t)(cap + 1), "curve steps");
-    c->acc = xmalloc(sizeof(double) * (size_t)(cap + 1), "curve accuracies");
-    char *line = strchr(text, '\n');
-    int lineno = 1;
-    while (line && line[1]) {
-        line++;
-        lineno++;
-        char *end;
-        errno = 0;
-        long step = strtol(line, &end, 10);
-        const char *p = end;
-        int field = 1;  // test_acc is the 6th column
-        while (field < 6 && *p && *p != '\n') field += *p++ == ',';
-        double acc = strtod(p, &end);
-        if (errno || field != 6 || end == p || *end != ',') {
+    c->step = xmalloc(sizeof(long) * (rows + 1), "curve steps");
+    c->acc = xmalloc(sizeof(double) * (rows + 1), "curve accuracies");
+    while (csv_table_next(&t)) {
+        if (csv_field_long(t.row, step_col, &c->step[c->n]) != 0 || csv_field_double(t.row, acc_col, &c->acc[c->n]) != 0) {
+            int lineno = t.lineno;
             curve_free(c);
-            free(text);
+            csv_table_free(&t);
             return bnlab_fail("%s:%d: malformed row", path, lineno);
         }
-        c->step[c->n] = step;
-        c->acc[c->n] = acc;
         c->n++;
-        line = strchr(line, '\n');
     }
-    free(text);
+    csv_table_free(&t);
     return 0;
 }
 
@@ -155,31 +139,6 @@ cJSON *summary_to_json(const variant_result_t *v, int nv, const double *targets,
     return root;
 }
 
-// Appends printf-style text to a growing buffer.
-typedef struct {
-    char *s;
-    size_t len, cap;
-} sbuf_t;
-static void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf_t *b, const char *fmt, ...) {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap + (size_t)n + 1) * 2;
-        char *p = xmalloc(cap, "text buffer");
-        if (b->s) memcpy(p, b->s, b->len + 1);
-        free(b->s);
-        b->s = p;
-        b->cap = cap;
-    }
-}
-
 static void fmt_steps(char *out, size_t cap, agg_t a) {
     if (a.n == 0) snprintf(out, cap, "n/a");
     else if (!isfinite(a.med)) snprintf(out, cap, "never");
@@ -189,48 +148,48 @@ static void fmt_steps(char *out, size_t cap, agg_t a) {
 }
 
 char *summary_to_markdown(const variant_result_t *v, int nv, const double *targets, int nt) {
-    sbuf_t b = {0};
-    sb_printf(&b, "| variant | seeds | final test acc, median (range) | best test acc, median (range) |");
-    for (int t = 0; t < nt; t++) sb_printf(&b, " steps to %g%% |", 100 * targets[t]);
-    sb_printf(&b, "\n|---|---|---|---|");
-    for (int t = 0; t < nt; t++) sb_printf(&b, "---|");
-    sb_printf(&b, "\n");
+    strbuf_t b = {0};
+    strbuf_printf(&b, "| variant | seeds | final test acc, median (range) | best test acc, median (range) |");
+    for (int t = 0; t < nt; t++) strbuf_printf(&b, " steps to %g%% |", 100 * targets[t]);
+    strbuf_printf(&b, "\n|---|---|---|---|");
+    for (int t = 0; t < nt; t++) strbuf_printf(&b, "---|");
+    strbuf_printf(&b, "\n");
     for (int i = 0; i < nv; i++) {
         agg_t f = aggregate(&v[i], 0, 0), bst = aggregate(&v[i], 1, 0);
-        sb_printf(&b, "| %s | %d/%d | %.4f (%.4f–%.4f) | %.4f (%.4f–%.4f) |", v[i].name, f.n, v[i].n_seeds, f.med,
+        strbuf_printf(&b, "| %s | %d/%d | %.4f (%.4f–%.4f) | %.4f (%.4f–%.4f) |", v[i].name, f.n, v[i].n_seeds, f.med,
                   f.lo, f.hi, bst.med, bst.lo, bst.hi);
         for (int t = 0; t < nt; t++) {
             char s[64];
             fmt_steps(s, sizeof s, aggregate(&v[i], 2, t));
-            sb_printf(&b, " %s |", s);
+            strbuf_printf(&b, " %s |", s);
         }
-        sb_printf(&b, "\n");
+        strbuf_printf(&b, "\n");
     }
     // Ratios against the reference (first) variant.
     int any = 0;
     for (int i = 1; i < nv; i++)
         for (int t = 0; t < nt; t++) {
             agg_t a = aggregate(&v[i], 2, t), r = aggregate(&v[0], 2, t);
-            if (!any) sb_printf(&b, "\nSteps to reach a target, median over seeds, relative to **%s**:\n\n", v[0].name);
+            if (!any) strbuf_printf(&b, "\nSteps to reach a target, median over seeds, relative to **%s**:\n\n", v[0].name);
             any = 1;
             if (isfinite(a.med) && isfinite(r.med))
-                sb_printf(&b, "- %g%%: %s needs %.2f× the steps of %s (%.0f vs %.0f)\n", 100 * targets[t], v[i].name,
+                strbuf_printf(&b, "- %g%%: %s needs %.2f× the steps of %s (%.0f vs %.0f)\n", 100 * targets[t], v[i].name,
                           a.med / r.med, v[0].name, a.med, r.med);
             else if (isfinite(r.med))
-                sb_printf(&b, "- %g%%: %s never got there (median seed) within its run; %s took %.0f steps\n",
+                strbuf_printf(&b, "- %g%%: %s never got there (median seed) within its run; %s took %.0f steps\n",
                           100 * targets[t], v[i].name, v[0].name, r.med);
             else if (isfinite(a.med))
-                sb_printf(&b, "- %g%%: %s took %.0f steps; %s never got there (median seed)\n", 100 * targets[t],
+                strbuf_printf(&b, "- %g%%: %s took %.0f steps; %s never got there (median seed)\n", 100 * targets[t],
                           v[i].name, a.med, v[0].name);
-            else sb_printf(&b, "- %g%%: neither %s nor %s got there (median seed)\n", 100 * targets[t], v[i].name,
+            else strbuf_printf(&b, "- %g%%: neither %s nor %s got there (median seed)\n", 100 * targets[t], v[i].name,
                            v[0].name);
         }
     return b.s;
 }
 
 int summary_write_curves(const char *path, const variant_result_t *v, int nv) {
-    sbuf_t b = {0};
-    sb_printf(&b, "variant,step,n,median,min,max\n");
+    strbuf_t b = {0};
+    strbuf_printf(&b, "variant,step,n,median,min,max\n");
     for (int i = 0; i < nv; i++) {
         // Steps of the first completed seed; every seed of a variant logs at the same steps.
         const curve_t *ref = NULL;
@@ -245,7 +204,7 @@ int summary_write_curves(const char *path, const variant_result_t *v, int nv) {
                 if (r->ok && k < r->curve.n && r->curve.step[k] == ref->step[k]) x[n++] = r->curve.acc[k];
             }
             double med = median(x, n);
-            sb_printf(&b, "%s,%ld,%d,%.9g,%.9g,%.9g\n", v[i].name, ref->step[k], n, med, x[0], x[n - 1]);
+            strbuf_printf(&b, "%s,%ld,%d,%.9g,%.9g,%.9g\n", v[i].name, ref->step[k], n, med, x[0], x[n - 1]);
         }
         free(x);
     }

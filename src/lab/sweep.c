@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "lab/plot.h"
 #include "lab/summary.h"
 #include "base/util.h"
+#include "run/rundir.h"
 
 typedef struct {
     double mean, sd, med, lo, hi;
@@ -29,29 +29,10 @@ static stat5_t stat5(double *v, int n) {
     return s;
 }
 
-static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int append(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-        va_end(ap);
-        if (*len + (size_t)n < *cap) {
-            *len += (size_t)n;
-            return 0;
-        }
-        *cap = 2 * (*cap + (size_t)n);
-        char *p = xmalloc(*cap, "table");
-        memcpy(p, *buf, *len);
-        free(*buf);
-        *buf = p;
-    }
-}
-
 int sweep_collect(const char *dir) {
     char path[BNLAB_PATH_MAX], *text;
     size_t len;
-    path_fmt(path, sizeof path, "%s/compare.json", dir);
+    rundir_file(path, sizeof path, dir, CMPDIR_SPEC);
     if (read_whole_file(path, 1 << 24, &text, &len) != 0) return -1;
     cJSON *spec = cJSON_ParseWithLength(text, len);
     free(text);
@@ -70,29 +51,28 @@ int sweep_collect(const char *dir) {
     const cJSON *axes = NULL;
     for (const cJSON *v = vars->child; v && !axes; v = v->next) axes = cJSON_GetObjectItemCaseSensitive(v, "grid");
 
-    size_t clen = 0, ccap = 4096, mlen = 0, mcap = 4096;
-    char *csv = xmalloc(ccap, "csv"), *md = xmalloc(mcap, "md");
-    append(&csv, &clen, &ccap, "variant,base");
-    append(&md, &mlen, &mcap, "| run | base |");
+    strbuf_t csv = {0}, md = {0};
+    strbuf_printf(&csv, "variant,base");
+    strbuf_printf(&md, "| run | base |");
     for (const cJSON *a = axes ? axes->child : NULL; a; a = a->next) {
-        append(&csv, &clen, &ccap, ",%s", a->string);
-        append(&md, &mlen, &mcap, " %s |", a->string);
+        strbuf_printf(&csv, ",%s", a->string);
+        strbuf_printf(&md, " %s |", a->string);
     }
-    append(&csv, &clen, &ccap, ",seeds,completed");
+    strbuf_printf(&csv, ",seeds,completed");
     const char *q[2] = {"final", "best"};
     for (int k = 0; k < 2; k++)
-        append(&csv, &clen, &ccap, ",%s_mean,%s_std,%s_median,%s_min,%s_max", q[k], q[k], q[k], q[k], q[k]);
+        strbuf_printf(&csv, ",%s_mean,%s_std,%s_median,%s_min,%s_max", q[k], q[k], q[k], q[k], q[k]);
     for (int t = 0; t < nt; t++)
-        append(&csv, &clen, &ccap, ",steps_to_%g_median,steps_to_%g_min,steps_to_%g_max,reached_%g", tg[t], tg[t],
+        strbuf_printf(&csv, ",steps_to_%g_median,steps_to_%g_min,steps_to_%g_max,reached_%g", tg[t], tg[t],
                tg[t], tg[t]);
-    append(&csv, &clen, &ccap, "\n");
-    append(&md, &mlen, &mcap, " seeds | final acc, mean ± std | median (min–max) | best acc, mean ± std |");
-    for (int t = 0; t < nt; t++) append(&md, &mlen, &mcap, " steps to %g%%, median (min–max) |", 100 * tg[t]);
-    append(&md, &mlen, &mcap, "\n|---|---|");
-    for (const cJSON *a = axes ? axes->child : NULL; a; a = a->next) append(&md, &mlen, &mcap, "---|");
-    append(&md, &mlen, &mcap, "---|---|---|---|");
-    for (int t = 0; t < nt; t++) append(&md, &mlen, &mcap, "---|");
-    append(&md, &mlen, &mcap, "\n");
+    strbuf_printf(&csv, "\n");
+    strbuf_printf(&md, " seeds | final acc, mean ± std | median (min–max) | best acc, mean ± std |");
+    for (int t = 0; t < nt; t++) strbuf_printf(&md, " steps to %g%%, median (min–max) |", 100 * tg[t]);
+    strbuf_printf(&md, "\n|---|---|");
+    for (const cJSON *a = axes ? axes->child : NULL; a; a = a->next) strbuf_printf(&md, "---|");
+    strbuf_printf(&md, "---|---|---|---|");
+    for (int t = 0; t < nt; t++) strbuf_printf(&md, "---|");
+    strbuf_printf(&md, "\n");
 
     double *fin = xmalloc(sizeof(double) * (size_t)ns, "values"), *bst = xmalloc(sizeof(double) * (size_t)ns, "values");
     double *stp = xmalloc(sizeof(double) * (size_t)ns, "values");
@@ -102,19 +82,10 @@ int sweep_collect(const char *dir) {
         run_result_t *runs = xcalloc((size_t)ns, sizeof *runs, "runs");
         int done = 0;
         for (int s = 0; s < ns; s++) {
-            char mpath[BNLAB_PATH_MAX];
-            path_fmt(mpath, sizeof mpath, "%s/%s/seed-%ld/metrics.csv", dir, name,
-                     (long)cJSON_GetArrayItem(seeds, s)->valuedouble);
-            char sdir[BNLAB_PATH_MAX];
-            path_fmt(sdir, sizeof sdir, "%s/%s/seed-%ld/summary.json", dir, name,
-                     (long)cJSON_GetArrayItem(seeds, s)->valuedouble);
-            char *st;
-            size_t sl;
-            int completed = 0;
-            if (path_exists(sdir) && read_whole_file(sdir, 1 << 20, &st, &sl) == 0) {
-                completed = strstr(st, "\"completed\"") != NULL;
-                free(st);
-            }
+            char run[BNLAB_PATH_MAX], mpath[BNLAB_PATH_MAX];
+            rundir_of_seed(run, sizeof run, dir, name, (long)cJSON_GetArrayItem(seeds, s)->valuedouble);
+            rundir_file(mpath, sizeof mpath, run, RUNDIR_METRICS_CSV);
+            int completed = rundir_completed(run);
             if (completed && curve_read(&runs[s].curve, mpath) == 0) {
                 runs[s].ok = 1;
                 run_result_from_curve(&runs[s], tg, nt);
@@ -123,24 +94,24 @@ int sweep_collect(const char *dir) {
             }
         }
         stat5_t f = stat5(fin, done), b = stat5(bst, done);
-        append(&csv, &clen, &ccap, "%s,%s", name, cJSON_IsString(base) ? base->valuestring : name);
-        append(&md, &mlen, &mcap, "| %s | %s |", name, cJSON_IsString(base) ? base->valuestring : name);
+        strbuf_printf(&csv, "%s,%s", name, cJSON_IsString(base) ? base->valuestring : name);
+        strbuf_printf(&md, "| %s | %s |", name, cJSON_IsString(base) ? base->valuestring : name);
         for (const cJSON *a = axes ? axes->child : NULL; a; a = a->next) {
             const cJSON *val = cJSON_GetObjectItemCaseSensitive(grid, a->string);
             char *vt = val ? cJSON_PrintUnformatted(val) : NULL;
-            append(&csv, &clen, &ccap, ",%s", vt ? vt : "");
-            append(&md, &mlen, &mcap, " %s |", vt ? vt : "");
+            strbuf_printf(&csv, ",%s", vt ? vt : "");
+            strbuf_printf(&md, " %s |", vt ? vt : "");
             free(vt);
         }
-        append(&csv, &clen, &ccap, ",%d,%d", ns, done);
+        strbuf_printf(&csv, ",%d,%d", ns, done);
         stat5_t fs[2] = {f, b};
         for (int k = 0; k < 2; k++)
-            if (done) append(&csv, &clen, &ccap, ",%.6g,%.6g,%.6g,%.6g,%.6g", fs[k].mean, fs[k].sd, fs[k].med, fs[k].lo, fs[k].hi);
-            else append(&csv, &clen, &ccap, ",,,,,");
+            if (done) strbuf_printf(&csv, ",%.6g,%.6g,%.6g,%.6g,%.6g", fs[k].mean, fs[k].sd, fs[k].med, fs[k].lo, fs[k].hi);
+            else strbuf_printf(&csv, ",,,,,");
         if (done)
-            append(&md, &mlen, &mcap, " %d/%d | %.4f ± %.4f | %.4f (%.4f–%.4f) | %.4f ± %.4f |", done, ns, f.mean, f.sd, f.med,
+            strbuf_printf(&md, " %d/%d | %.4f ± %.4f | %.4f (%.4f–%.4f) | %.4f ± %.4f |", done, ns, f.mean, f.sd, f.med,
                    f.lo, f.hi, b.mean, b.sd);
-        else append(&md, &mlen, &mcap, " 0/%d | — | — | — |", ns);
+        else strbuf_printf(&md, " 0/%d | — | — | — |", ns);
         for (int t = 0; t < nt; t++) {
             int m = 0, reached = 0;
             for (int s = 0; s < ns; s++)
@@ -153,23 +124,23 @@ int sweep_collect(const char *dir) {
             if (m && isfinite(st.med)) snprintf(a, sizeof a, "%.0f", st.med);
             if (m && isfinite(st.lo)) snprintf(lo, sizeof lo, "%.0f", st.lo);
             if (m && isfinite(st.hi)) snprintf(hi, sizeof hi, "%.0f", st.hi);
-            append(&csv, &clen, &ccap, ",%s,%s,%s,%d", a, lo, hi, reached);
-            if (!m) append(&md, &mlen, &mcap, " — |");
-            else if (!isfinite(st.med)) append(&md, &mlen, &mcap, " never (%d/%d reached) |", reached, m);
-            else append(&md, &mlen, &mcap, " %s (%s–%s) |", a, lo, hi[0] ? hi : "never");
+            strbuf_printf(&csv, ",%s,%s,%s,%d", a, lo, hi, reached);
+            if (!m) strbuf_printf(&md, " — |");
+            else if (!isfinite(st.med)) strbuf_printf(&md, " never (%d/%d reached) |", reached, m);
+            else strbuf_printf(&md, " %s (%s–%s) |", a, lo, hi[0] ? hi : "never");
         }
-        append(&csv, &clen, &ccap, "\n");
-        append(&md, &mlen, &mcap, "\n");
+        strbuf_printf(&csv, "\n");
+        strbuf_printf(&md, "\n");
         for (int s = 0; s < ns; s++) curve_free(&runs[s].curve);
         free(runs);
     }
     free(fin), free(bst), free(stp);
     char cpath[BNLAB_PATH_MAX], mpath[BNLAB_PATH_MAX];
-    path_fmt(cpath, sizeof cpath, "%s/sweep.csv", dir);
-    path_fmt(mpath, sizeof mpath, "%s/sweep.md", dir);
-    int rc = write_file_atomic(cpath, csv, clen) != 0 || write_file_atomic(mpath, md, mlen) != 0 ? -1 : 0;
+    rundir_file(cpath, sizeof cpath, dir, CMPDIR_SWEEP_CSV);
+    rundir_file(mpath, sizeof mpath, dir, CMPDIR_SWEEP_MD);
+    int rc = write_file_atomic(cpath, csv.s, csv.len) != 0 || write_file_atomic(mpath, md.s, md.len) != 0 ? -1 : 0;
     if (rc == 0) {
-        fwrite(md, 1, mlen, stdout);
+        fwrite(md.s, 1, md.len, stdout);
         printf("\nsweep: %s, %s\n", cpath, mpath);
         // Plot when the first grid path takes numbers (a learning rate, a rate of dropout, ...).
         const cJSON *first = axes ? axes->child : NULL;
@@ -187,8 +158,8 @@ int sweep_collect(const char *dir) {
             rc = plot_sweep(dir, first->string, n_axes, bases, nb) < 0 ? -1 : 0;
         }
     }
-    free(csv);
-    free(md);
+    free(csv.s);
+    free(md.s);
     cJSON_Delete(spec);
     return rc;
 }
