@@ -1,6 +1,7 @@
 #include "io/csvtable.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,18 @@ int csv_field_is(const char *line, int col, const char *text) {
     size_t len;
     const char *f = csv_field(line, col, &len);
     return f && len == strlen(text) && !memcmp(f, text, len);
+}
+
+int csv_read_header(const char *path, char *out, size_t cap) {
+    FILE *f = fopen(path, "r");
+    if (!f) return bnlab_fail("%s: cannot open: %s", path, strerror(errno));
+    int got = fgets(out, (int)cap, f) != NULL;
+    fclose(f);
+    size_t n = got ? strlen(out) : 0;
+    if (n == 0) return bnlab_fail("%s: no header line", path);
+    if (out[n - 1] != '\n' && n + 1 == cap) return bnlab_fail("%s: header line longer than %zu bytes", path, cap - 2);
+    if (out[n - 1] == '\n') out[n - 1] = '\0';
+    return 0;
 }
 
 int csv_table_read(csv_table_t *t, const char *path, size_t max_bytes) {

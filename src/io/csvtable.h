@@ -19,6 +19,10 @@ int csv_field_long(const char *line, int col, long *out);
 // 1 if field col of line is exactly text.
 int csv_field_is(const char *line, int col, const char *text);
 
+// The first line of path (without its newline) into out (cap bytes): a log's header, without reading the rest.
+// -1 + message if the file cannot be read, is empty, or its first line does not fit cap.
+int csv_read_header(const char *path, char *out, size_t cap);
+
 typedef struct {
     char *text;          // the whole file, NUL-terminated
     size_t len;

@@ -154,8 +154,7 @@ int sweep_collect(const char *dir) {
                 for (int k = 0; k < nb && !seen; k++) seen = !strcmp(bases[k], b->valuestring);
                 if (!seen) bases[nb++] = b->valuestring;
             }
-            int n_axes = cJSON_GetArraySize(axes);
-            rc = plot_sweep(dir, first->string, n_axes, bases, nb) < 0 ? -1 : 0;
+            rc = plot_sweep(dir, first->string, bases, nb) < 0 ? -1 : 0;
         }
     }
     free(csv.s);
