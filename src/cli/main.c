@@ -387,7 +387,8 @@ static void spawn_exe(char *exe, size_t cap, const char *argv0) {
 static int cmd_compare(const cli_t *c, const char *argv0) {
     if (c->n_pos < 1) return usage_error("compare needs a SPEC file or two or more CONFIG files%s", "");
     compare_spec_t s;
-    if (compare_spec_load(&s, c->pos, c->n_pos, c->sets, c->n_sets, c->seeds, c->jobs) != 0) return die();
+    spec_overrides_t cli = {.sets = c->sets, .n_sets = c->n_sets, .seeds = c->seeds, .jobs = c->jobs};
+    if (compare_spec_load(&s, c->pos, c->n_pos, &cli) != 0) return die();
     char out[4096], exe[PATH_MAX];
     if (c->out) snprintf(out, sizeof out, "%s", c->out);
     else snprintf(out, sizeof out, "runs/%s", s.name);
@@ -396,7 +397,7 @@ static int cmd_compare(const cli_t *c, const char *argv0) {
         compare_spec_free(&s);
         return 1;
     }
-    int rc = compare_run(&s, out, exe, c->force, 0);
+    int rc = compare_run(&s, out, exe, &(jobs_options_t){.force = c->force, .skip_completed = 0});
     compare_spec_free(&s);
     if (rc != 0) return die();
     return 0;
@@ -471,7 +472,8 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     if (c->emit && strcmp(c->emit, "slurm") && strcmp(c->emit, "parallel"))
         return usage_error("--emit takes slurm or parallel, got '%s'", c->emit);
     compare_spec_t *s = xmalloc(sizeof *s, "sweep spec");
-    if (compare_spec_load(s, c->pos, 1, c->sets, c->n_sets, c->seeds, c->jobs) != 0) {
+    spec_overrides_t cli = {.sets = c->sets, .n_sets = c->n_sets, .seeds = c->seeds, .jobs = c->jobs};
+    if (compare_spec_load(s, c->pos, 1, &cli) != 0) {
         free(s);
         return die();
     }
@@ -480,8 +482,10 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     else snprintf(out, sizeof out, "runs/%s", s->name);
     if (c->emit) self_exe(exe, sizeof exe, argv0);
     else spawn_exe(exe, sizeof exe, argv0);
-    int rc = c->emit ? compare_emit(s, out, exe, !strcmp(c->emit, "slurm"), (const char *const *)c->sbatch)
-                     : compare_run(s, out, exe, 1, 1);
+    // A sweep is resumable: completed runs stay, the others are rerun over whatever they left (--force).
+    int rc = c->emit ? jobs_emit(s, out, exe, !strcmp(c->emit, "slurm") ? EMIT_SLURM : EMIT_PARALLEL,
+                                 (const char *const *)c->sbatch)
+                     : compare_run(s, out, exe, &(jobs_options_t){.force = 1, .skip_completed = 1});
     compare_spec_free(s);
     free(s);
     if (rc != 0) return die();

@@ -9,6 +9,7 @@
 #include "base/util.h"
 #include "io/csvtable.h"
 #include "run/rundir.h"
+#include "run/runlog.h"
 
 #define CURVE_MAX_ROWS 10000000
 
@@ -70,26 +71,24 @@ double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Per variant and quantity: median, min, max over completed seeds. Steps-to-target of a seed that never
-// reached the target count as +infinity, so the median is "never" when most seeds never got there.
-typedef struct {
-    double med, lo, hi;
-    int n;
-} agg_t;
-
-static agg_t aggregate(const variant_result_t *v, int what, int target) {
-    double *x = xmalloc(sizeof(double) * (size_t)(v->n_seeds + 1), "aggregate");
+seed_stats_t seed_stats(const variant_result_t *v, seed_quantity_t what, int target) {
+    double *x = xmalloc(sizeof(double) * (size_t)(v->n_seeds + 1), "seed values");
     int n = 0;
     for (int s = 0; s < v->n_seeds; s++) {
         const run_result_t *r = &v->runs[s];
         if (!r->ok) continue;
-        if (what == 0) x[n++] = r->final_acc;
-        else if (what == 1) x[n++] = r->best_acc;
+        if (what == SEED_FINAL_ACC) x[n++] = r->final_acc;
+        else if (what == SEED_BEST_ACC) x[n++] = r->best_acc;
         else x[n++] = r->steps_to[target] < 0 ? INFINITY : (double)r->steps_to[target];
     }
-    agg_t a = {NAN, NAN, NAN, n};
+    seed_stats_t a = {NAN, NAN, NAN, NAN, NAN, n};
     if (n > 0) {
-        a.med = median(x, n);
+        double sum = 0, ss = 0;
+        for (int i = 0; i < n; i++) sum += x[i];
+        a.mean = sum / n;
+        for (int i = 0; i < n; i++) ss += (x[i] - a.mean) * (x[i] - a.mean);
+        a.sd = n > 1 ? sqrt(ss / (n - 1)) : 0.0;
+        a.med = median(x, n);  // sorts x
         a.lo = x[0];
         a.hi = x[n - 1];
     }
@@ -97,10 +96,39 @@ static agg_t aggregate(const variant_result_t *v, int what, int target) {
     return a;
 }
 
+int seeds_reached(const variant_result_t *v, int target) {
+    int reached = 0;
+    for (int s = 0; s < v->n_seeds; s++) reached += v->runs[s].ok && v->runs[s].steps_to[target] >= 0;
+    return reached;
+}
+
+void variant_result_read(variant_result_t *v, const char *cmp_dir, const char *name, const long *seeds, int n_seeds,
+                         const double *targets, int n_targets) {
+    v->name = name;
+    v->n_seeds = n_seeds;
+    v->runs = xcalloc((size_t)n_seeds, sizeof(run_result_t), "run results");
+    for (int s = 0; s < n_seeds; s++) {
+        char run[BNLAB_PATH_MAX], metrics[BNLAB_PATH_MAX];
+        rundir_of_seed(run, sizeof run, cmp_dir, name, seeds[s]);
+        rundir_file(metrics, sizeof metrics, run, RUNDIR_METRICS_CSV);
+        run_result_t *r = &v->runs[s];
+        if (rundir_completed(run) && curve_read(&r->curve, metrics) == 0) {
+            r->ok = 1;
+            run_result_from_curve(r, targets, n_targets);
+        }
+    }
+}
+
+void variant_result_free(variant_result_t *v) {
+    for (int s = 0; s < v->n_seeds; s++) curve_free(&v->runs[s].curve);
+    free(v->runs);
+    v->runs = NULL;
+}
+
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
 // Non-finite entries (a target never reached) are written as null.
-static cJSON *agg_json(agg_t a) {
+static cJSON *agg_json(seed_stats_t a) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "median", num_or_null(a.med));
     cJSON_AddItemToObject(o, "min", num_or_null(a.lo));
@@ -118,18 +146,16 @@ cJSON *summary_to_json(const variant_result_t *v, int nv, const double *targets,
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", v[i].name);
         cJSON_AddNumberToObject(o, "seeds", v[i].n_seeds);
-        agg_t fin = aggregate(&v[i], 0, 0);
+        seed_stats_t fin = seed_stats(&v[i], SEED_FINAL_ACC, 0);
         cJSON_AddNumberToObject(o, "completed", fin.n);
         cJSON_AddItemToObject(o, "final_test_acc", agg_json(fin));
-        cJSON_AddItemToObject(o, "best_test_acc", agg_json(aggregate(&v[i], 1, 0)));
+        cJSON_AddItemToObject(o, "best_test_acc", agg_json(seed_stats(&v[i], SEED_BEST_ACC, 0)));
         cJSON *st = cJSON_AddArrayToObject(o, "steps_to_target");
         for (int t = 0; t < nt; t++) {
-            agg_t a = aggregate(&v[i], 2, t), ref = aggregate(&v[0], 2, t);
+            seed_stats_t a = seed_stats(&v[i], SEED_STEPS_TO, t), ref = seed_stats(&v[0], SEED_STEPS_TO, t);
             cJSON *e = agg_json(a);
             cJSON_AddNumberToObject(e, "target", targets[t]);
-            int reached = 0;
-            for (int s = 0; s < v[i].n_seeds; s++) reached += v[i].runs[s].ok && v[i].runs[s].steps_to[t] >= 0;
-            cJSON_AddNumberToObject(e, "seeds_reached", reached);
+            cJSON_AddNumberToObject(e, "seeds_reached", seeds_reached(&v[i], t));
             cJSON_AddItemToObject(e, "ratio_to_reference",
                                   num_or_null(isfinite(a.med) && isfinite(ref.med) ? a.med / ref.med : NAN));
             cJSON_AddItemToArray(st, e);
@@ -139,7 +165,7 @@ cJSON *summary_to_json(const variant_result_t *v, int nv, const double *targets,
     return root;
 }
 
-static void fmt_steps(char *out, size_t cap, agg_t a) {
+static void fmt_steps(char *out, size_t cap, seed_stats_t a) {
     if (a.n == 0) snprintf(out, cap, "n/a");
     else if (!isfinite(a.med)) snprintf(out, cap, "never");
     else if (a.lo == a.hi) snprintf(out, cap, "%.0f", a.med);
@@ -155,12 +181,12 @@ char *summary_to_markdown(const variant_result_t *v, int nv, const double *targe
     for (int t = 0; t < nt; t++) strbuf_printf(&b, "---|");
     strbuf_printf(&b, "\n");
     for (int i = 0; i < nv; i++) {
-        agg_t f = aggregate(&v[i], 0, 0), bst = aggregate(&v[i], 1, 0);
+        seed_stats_t f = seed_stats(&v[i], SEED_FINAL_ACC, 0), bst = seed_stats(&v[i], SEED_BEST_ACC, 0);
         strbuf_printf(&b, "| %s | %d/%d | %.4f (%.4f–%.4f) | %.4f (%.4f–%.4f) |", v[i].name, f.n, v[i].n_seeds, f.med,
                   f.lo, f.hi, bst.med, bst.lo, bst.hi);
         for (int t = 0; t < nt; t++) {
             char s[64];
-            fmt_steps(s, sizeof s, aggregate(&v[i], 2, t));
+            fmt_steps(s, sizeof s, seed_stats(&v[i], SEED_STEPS_TO, t));
             strbuf_printf(&b, " %s |", s);
         }
         strbuf_printf(&b, "\n");
@@ -169,7 +195,7 @@ char *summary_to_markdown(const variant_result_t *v, int nv, const double *targe
     int any = 0;
     for (int i = 1; i < nv; i++)
         for (int t = 0; t < nt; t++) {
-            agg_t a = aggregate(&v[i], 2, t), r = aggregate(&v[0], 2, t);
+            seed_stats_t a = seed_stats(&v[i], SEED_STEPS_TO, t), r = seed_stats(&v[0], SEED_STEPS_TO, t);
             if (!any) strbuf_printf(&b, "\nSteps to reach a target, median over seeds, relative to **%s**:\n\n", v[0].name);
             any = 1;
             if (isfinite(a.med) && isfinite(r.med))
@@ -189,7 +215,7 @@ char *summary_to_markdown(const variant_result_t *v, int nv, const double *targe
 
 int summary_write_curves(const char *path, const variant_result_t *v, int nv) {
     strbuf_t b = {0};
-    strbuf_printf(&b, "variant,step,n,median,min,max\n");
+    strbuf_printf(&b, CMPDIR_CURVES_HEADER);
     for (int i = 0; i < nv; i++) {
         // Steps of the first completed seed; every seed of a variant logs at the same steps.
         const curve_t *ref = NULL;
@@ -210,5 +236,22 @@ int summary_write_curves(const char *path, const variant_result_t *v, int nv) {
     }
     int rc = write_file_atomic(path, b.s, b.len);
     free(b.s);
+    return rc;
+}
+
+int summary_write_dir(const char *out_dir, const variant_result_t *v, int nv, const double *targets, int nt,
+                      int runs_failed, double seconds) {
+    cJSON *sj = summary_to_json(v, nv, targets, nt);
+    cJSON_AddNumberToObject(sj, "runs_failed", runs_failed);
+    cJSON_AddNumberToObject(sj, "seconds", seconds);
+    char *md = summary_to_markdown(v, nv, targets, nt);
+    char curves[BNLAB_PATH_MAX], mdpath[BNLAB_PATH_MAX];
+    rundir_file(curves, sizeof curves, out_dir, CMPDIR_CURVES);
+    rundir_file(mdpath, sizeof mdpath, out_dir, CMPDIR_SUMMARY_MD);
+    int rc = write_json(out_dir, CMPDIR_SUMMARY, sj) != 0 || write_file_atomic(mdpath, md, strlen(md)) != 0 ||
+             summary_write_curves(curves, v, nv) != 0 ? -1 : 0;
+    if (rc == 0) printf("\n%s\nsummary: %s/" CMPDIR_SUMMARY_MD ", " CMPDIR_SUMMARY ", " CMPDIR_CURVES "\n", md, out_dir);
+    cJSON_Delete(sj);
+    free(md);
     return rc;
 }
