@@ -332,32 +332,40 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
     return 0;
 }
 
+// The panels of a comparison (one per variant, its first seed's run) from DIR/compare.json: their number, with
+// the number of seeds in *seeds. -1 + message.
+static int compare_panels(const char *dir, const char *path, panel_t *panels, int *seeds) {
+    char *text;
+    size_t len;
+    if (read_whole_file(path, 1 << 20, &text, &len) != 0) return -1;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seeds");
+    if (!cJSON_IsArray(vars) || !cJSON_IsArray(sd) || !cJSON_IsNumber(sd->child)) {
+        cJSON_Delete(root);
+        return bnlab_fail("%s: not a bnlab comparison file", path);
+    }
+    *seeds = cJSON_GetArraySize(sd);
+    int np = 0;
+    for (const cJSON *v = vars->child; v && np < PLOT_MAX_PANELS; v = v->next) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
+        if (!cJSON_IsString(name)) continue;
+        snprintf(panels[np].name, sizeof panels[np].name, "%s", name->valuestring);
+        rundir_of_seed(panels[np].run, sizeof panels[np].run, dir, name->valuestring, (long)sd->child->valuedouble);
+        np++;
+    }
+    cJSON_Delete(root);
+    return np;
+}
+
 int plot_dir(const char *dir) {
     panel_t panels[PLOT_MAX_PANELS];
     int np = 0, is_compare = 0, seeds = 1;
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, dir, CMPDIR_SPEC);
     if (path_exists(path)) {
-        char *text;
-        size_t len;
-        if (read_whole_file(path, 1 << 20, &text, &len) != 0) return -1;
-        cJSON *root = cJSON_ParseWithLength(text, len);
-        free(text);
-        const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
-        const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seeds");
-        if (!cJSON_IsArray(vars) || !cJSON_IsArray(sd) || !cJSON_IsNumber(sd->child)) {
-            cJSON_Delete(root);
-            return bnlab_fail("%s: not a bnlab comparison file", path);
-        }
-        seeds = cJSON_GetArraySize(sd);
-        for (const cJSON *v = vars->child; v && np < PLOT_MAX_PANELS; v = v->next) {
-            const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
-            if (!cJSON_IsString(name)) continue;
-            snprintf(panels[np].name, sizeof panels[np].name, "%s", name->valuestring);
-            rundir_of_seed(panels[np].run, sizeof panels[np].run, dir, name->valuestring, (long)sd->child->valuedouble);
-            np++;
-        }
-        cJSON_Delete(root);
+        if ((np = compare_panels(dir, path, panels, &seeds)) < 0) return -1;
         is_compare = 1;
     } else {
         rundir_file(path, sizeof path, dir, RUNDIR_METRICS_CSV);
