@@ -161,6 +161,47 @@ int path_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+int name_valid(const char *s) {
+    if (!*s || !strcmp(s, ".") || !strcmp(s, "..")) return 0;
+    for (; *s; s++)
+        if (!(*s == '-' || *s == '_' || *s == '.' || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= 'A' && *s <= 'Z')))
+            return 0;
+    return 1;
+}
+
+int self_exe_path(char *out, size_t cap) {
+    char buf[BNLAB_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
+    const char *del = " (deleted)";
+    size_t len = (size_t)n, dl = strlen(del);
+    int replaced = len > dl && !strcmp(buf + len - dl, del);
+    if (replaced) buf[len - dl] = '\0';
+    snprintf(out, cap, "%s", buf);
+    return !replaced;
+}
+
+void strbuf_printf(strbuf_t *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (b->s && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap + (size_t)n + 1) * 2;
+        char *p = xmalloc(cap, "text buffer");
+        if (b->s) memcpy(p, b->s, b->len + 1);
+        free(b->s);
+        b->s = p;
+        b->cap = cap;
+    }
+}
+
 double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

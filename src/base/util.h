@@ -50,6 +50,23 @@ int make_dirs(const char *path);
 // 1 if path exists (any type), 0 otherwise.
 int path_exists(const char *path);
 
+// 1 if s is a usable name for a run, variant or comparison — it becomes a directory name: non-empty, only
+// letters, digits, '-', '_' and '.', and not "." or ".." (which would name a directory that already exists).
+int name_valid(const char *s);
+
+// The file this process runs, from /proc/self/exe, into out (cap bytes). Returns 1 if that file is still the
+// one running, 0 if it was replaced since we started (Linux appends " (deleted)"; out holds the path without
+// it), -1 if /proc/self/exe cannot be read (out untouched).
+int self_exe_path(char *out, size_t cap);
+
+// A growing text buffer: strbuf_t b = {0}; strbuf_printf(&b, ...); ... free(b.s). Never fails (xmalloc).
+typedef struct {
+    char *s;  // NUL-terminated, NULL until the first append
+    size_t len, cap;
+} strbuf_t;
+// Appends printf-style text.
+void strbuf_printf(strbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 // Monotonic seconds.
 double now_seconds(void);
 

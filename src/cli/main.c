@@ -16,6 +16,7 @@
 #include "run/config.h"
 #include "run/infer.h"
 #include "lab/plot.h"
+#include "run/rundir.h"
 #include "run/runlog.h"
 #include "lab/sweep.h"
 #include "run/train.h"
@@ -210,11 +211,7 @@ static int cmd_resume(const cli_t *c) {
     long s = t.prog.step;
     double secs = 0.0;
     // Drop what was logged after the checkpoint; the resumed run writes it again, identically.
-    if (rc != 0 || log_truncate(run_dir, "metrics.csv", 0, s, 0, 7, &secs) != 0 ||
-        log_truncate(run_dir, "metrics.jsonl", -1, s, 0, -1, NULL) != 0 ||
-        log_truncate(run_dir, "layer_stats.csv", 1, s, 0, -1, NULL) != 0 ||
-        log_truncate(run_dir, "percentiles.csv", 0, s, 1, -1, NULL) != 0 ||
-        log_truncate(run_dir, "ics.csv", 0, s, 1, -1, NULL) != 0) {
+    if (rc != 0 || rundir_truncate_logs(run_dir, s, &secs) != 0) {
         trainer_free(&t);
         return die();
     }
@@ -381,15 +378,7 @@ static int cmd_predict(const cli_t *c) {
 // This program's path, for commands that run elsewhere (emitted job files): /proc/self/exe resolved, without the
 // " (deleted)" Linux appends when the file was rebuilt since we started.
 static void self_exe(char *exe, size_t cap, const char *argv0) {
-    ssize_t n = readlink("/proc/self/exe", exe, cap - 1);
-    if (n <= 0) {
-        snprintf(exe, cap, "%s", argv0);
-        return;
-    }
-    exe[n] = '\0';
-    const char *del = " (deleted)";
-    size_t len = (size_t)n, dl = strlen(del);
-    if (len > dl && !strcmp(exe + len - dl, del)) exe[len - dl] = '\0';
+    if (self_exe_path(exe, cap) < 0) snprintf(exe, cap, "%s", argv0);
 }
 
 // What compare and sweep spawn: "/proc/self/exe", which compare.c resolves at each spawn (the path while the file is
@@ -402,7 +391,8 @@ static void spawn_exe(char *exe, size_t cap, const char *argv0) {
 static int cmd_compare(const cli_t *c, const char *argv0) {
     if (c->n_pos < 1) return usage_error("compare needs a SPEC file or two or more CONFIG files%s", "");
     compare_spec_t s;
-    if (compare_spec_load(&s, c->pos, c->n_pos, c->sets, c->n_sets, c->seeds, c->jobs) != 0) return die();
+    spec_overrides_t cli = {.sets = c->sets, .n_sets = c->n_sets, .seeds = c->seeds, .jobs = c->jobs};
+    if (compare_spec_load(&s, c->pos, c->n_pos, &cli) != 0) return die();
     char out[4096], exe[PATH_MAX];
     if (c->out) snprintf(out, sizeof out, "%s", c->out);
     else snprintf(out, sizeof out, "runs/%s", s.name);
@@ -411,7 +401,7 @@ static int cmd_compare(const cli_t *c, const char *argv0) {
         compare_spec_free(&s);
         return 1;
     }
-    int rc = compare_run(&s, out, exe, c->force, 0);
+    int rc = compare_run(&s, out, exe, &(jobs_options_t){.force = c->force, .skip_completed = 0});
     compare_spec_free(&s);
     if (rc != 0) return die();
     return 0;
@@ -486,7 +476,8 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     if (c->emit && strcmp(c->emit, "slurm") && strcmp(c->emit, "parallel"))
         return usage_error("--emit takes slurm or parallel, got '%s'", c->emit);
     compare_spec_t *s = xmalloc(sizeof *s, "sweep spec");
-    if (compare_spec_load(s, c->pos, 1, c->sets, c->n_sets, c->seeds, c->jobs) != 0) {
+    spec_overrides_t cli = {.sets = c->sets, .n_sets = c->n_sets, .seeds = c->seeds, .jobs = c->jobs};
+    if (compare_spec_load(s, c->pos, 1, &cli) != 0) {
         free(s);
         return die();
     }
@@ -495,8 +486,10 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     else snprintf(out, sizeof out, "runs/%s", s->name);
     if (c->emit) self_exe(exe, sizeof exe, argv0);
     else spawn_exe(exe, sizeof exe, argv0);
-    int rc = c->emit ? compare_emit(s, out, exe, !strcmp(c->emit, "slurm"), (const char *const *)c->sbatch)
-                     : compare_run(s, out, exe, 1, 1);
+    // A sweep is resumable: completed runs stay, the others are rerun over whatever they left (--force).
+    int rc = c->emit ? jobs_emit(s, out, exe, !strcmp(c->emit, "slurm") ? EMIT_SLURM : EMIT_PARALLEL,
+                                 (const char *const *)c->sbatch)
+                     : compare_run(s, out, exe, &(jobs_options_t){.force = 1, .skip_completed = 1});
     compare_spec_free(s);
     free(s);
     if (rc != 0) return die();

@@ -14,7 +14,8 @@
 int plot_dir(const char *dir);
 
 // DIR/plots/sweep.png from DIR/sweep.csv: final test accuracy (mean, error bars: one std over seeds) against the
-// first grid path (log scale when its values span more than a factor of 20), one line per base variant.
-int plot_sweep(const char *dir, const char *axis, int n_axes, const char *const *bases, int n_bases);
+// first grid path (log scale when its values span more than a factor of 20), one line per base variant. Columns
+// are found by name in sweep.csv's header (axis is one of them). -1 + message; 1: gnuplot missing or failed.
+int plot_sweep(const char *dir, const char *axis, const char *const *bases, int n_bases);
 
 #endif

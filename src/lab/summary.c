@@ -2,55 +2,40 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
+#include "io/csvtable.h"
+#include "run/rundir.h"
+#include "run/runlog.h"
 
 #define CURVE_MAX_ROWS 10000000
 
 int curve_read(curve_t *c, const char *path) {
     memset(c, 0, sizeof *c);
-    char *text;
-    size_t len;
-    if (read_whole_file(path, (size_t)1 << 30, &text, &len) != 0) return -1;
-    if (strncmp(text, "step,epoch,train_loss,train_acc,test_loss,test_acc,", 51) != 0) {
-        free(text);
-        return bnlab_fail("%s: not a bnlab metrics.csv (unexpected header)", path);
+    csv_table_t t;
+    if (csv_table_read(&t, path, (size_t)1 << 30) != 0) return -1;
+    int step_col = csv_column(t.header, "step", path), acc_col = step_col < 0 ? -1 : csv_column(t.header, "test_acc", path);
+    size_t rows = 0;
+    for (size_t i = 0; i < t.len; i++) rows += t.text[i] == '\n';
+    if (acc_col < 0 || rows > CURVE_MAX_ROWS) {
+        csv_table_free(&t);
+        return acc_col < 0 ? -1 : bnlab_fail("%s: too many rows", path);
     }
-    int cap = 0;
-    for (size_t i = 0; i < len; i++) cap += text[i] == '\n';
-    if (cap > CURVE_MAX_ROWS) {
-        free(text);
-        return bnlab_fail("%s: too many rows", path);
-    }
-    c->step = xmalloc(sizeof(long) * (size_t)(cap + 1), "curve steps");
-    c->acc = xmalloc(sizeof(double) * (size_t)(cap + 1), "curve accuracies");
-    char *line = strchr(text, '\n');
-    int lineno = 1;
-    while (line && line[1]) {
-        line++;
-        lineno++;
-        char *end;
-        errno = 0;
-        long step = strtol(line, &end, 10);
-        const char *p = end;
-        int field = 1;  // test_acc is the 6th column
-        while (field < 6 && *p && *p != '\n') field += *p++ == ',';
-        double acc = strtod(p, &end);
-        if (errno || field != 6 || end == p || *end != ',') {
+    c->step = xmalloc(sizeof(long) * (rows + 1), "curve steps");
+    c->acc = xmalloc(sizeof(double) * (rows + 1), "curve accuracies");
+    while (csv_table_next(&t)) {
+        if (csv_field_long(t.row, step_col, &c->step[c->n]) != 0 || csv_field_double(t.row, acc_col, &c->acc[c->n]) != 0) {
+            int lineno = t.lineno;
             curve_free(c);
-            free(text);
+            csv_table_free(&t);
             return bnlab_fail("%s:%d: malformed row", path, lineno);
         }
-        c->step[c->n] = step;
-        c->acc[c->n] = acc;
         c->n++;
-        line = strchr(line, '\n');
     }
-    free(text);
+    csv_table_free(&t);
     return 0;
 }
 
@@ -86,26 +71,24 @@ double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// Per variant and quantity: median, min, max over completed seeds. Steps-to-target of a seed that never
-// reached the target count as +infinity, so the median is "never" when most seeds never got there.
-typedef struct {
-    double med, lo, hi;
-    int n;
-} agg_t;
-
-static agg_t aggregate(const variant_result_t *v, int what, int target) {
-    double *x = xmalloc(sizeof(double) * (size_t)(v->n_seeds + 1), "aggregate");
+seed_stats_t seed_stats(const variant_result_t *v, seed_quantity_t what, int target) {
+    double *x = xmalloc(sizeof(double) * (size_t)(v->n_seeds + 1), "seed values");
     int n = 0;
     for (int s = 0; s < v->n_seeds; s++) {
         const run_result_t *r = &v->runs[s];
         if (!r->ok) continue;
-        if (what == 0) x[n++] = r->final_acc;
-        else if (what == 1) x[n++] = r->best_acc;
+        if (what == SEED_FINAL_ACC) x[n++] = r->final_acc;
+        else if (what == SEED_BEST_ACC) x[n++] = r->best_acc;
         else x[n++] = r->steps_to[target] < 0 ? INFINITY : (double)r->steps_to[target];
     }
-    agg_t a = {NAN, NAN, NAN, n};
+    seed_stats_t a = {NAN, NAN, NAN, NAN, NAN, n};
     if (n > 0) {
-        a.med = median(x, n);
+        double sum = 0, ss = 0;
+        for (int i = 0; i < n; i++) sum += x[i];
+        a.mean = sum / n;
+        for (int i = 0; i < n; i++) ss += (x[i] - a.mean) * (x[i] - a.mean);
+        a.sd = n > 1 ? sqrt(ss / (n - 1)) : 0.0;
+        a.med = median(x, n);  // sorts x
         a.lo = x[0];
         a.hi = x[n - 1];
     }
@@ -113,10 +96,39 @@ static agg_t aggregate(const variant_result_t *v, int what, int target) {
     return a;
 }
 
+int seeds_reached(const variant_result_t *v, int target) {
+    int reached = 0;
+    for (int s = 0; s < v->n_seeds; s++) reached += v->runs[s].ok && v->runs[s].steps_to[target] >= 0;
+    return reached;
+}
+
+void variant_result_read(variant_result_t *v, const char *cmp_dir, const char *name, const long *seeds, int n_seeds,
+                         const double *targets, int n_targets) {
+    v->name = name;
+    v->n_seeds = n_seeds;
+    v->runs = xcalloc((size_t)n_seeds, sizeof(run_result_t), "run results");
+    for (int s = 0; s < n_seeds; s++) {
+        char run[BNLAB_PATH_MAX], metrics[BNLAB_PATH_MAX];
+        rundir_of_seed(run, sizeof run, cmp_dir, name, seeds[s]);
+        rundir_file(metrics, sizeof metrics, run, RUNDIR_METRICS_CSV);
+        run_result_t *r = &v->runs[s];
+        if (rundir_completed(run) && curve_read(&r->curve, metrics) == 0) {
+            r->ok = 1;
+            run_result_from_curve(r, targets, n_targets);
+        }
+    }
+}
+
+void variant_result_free(variant_result_t *v) {
+    for (int s = 0; s < v->n_seeds; s++) curve_free(&v->runs[s].curve);
+    free(v->runs);
+    v->runs = NULL;
+}
+
 static cJSON *num_or_null(double v) { return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull(); }
 
 // Non-finite entries (a target never reached) are written as null.
-static cJSON *agg_json(agg_t a) {
+static cJSON *agg_json(seed_stats_t a) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "median", num_or_null(a.med));
     cJSON_AddItemToObject(o, "min", num_or_null(a.lo));
@@ -134,18 +146,16 @@ cJSON *summary_to_json(const variant_result_t *v, int nv, const double *targets,
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", v[i].name);
         cJSON_AddNumberToObject(o, "seeds", v[i].n_seeds);
-        agg_t fin = aggregate(&v[i], 0, 0);
+        seed_stats_t fin = seed_stats(&v[i], SEED_FINAL_ACC, 0);
         cJSON_AddNumberToObject(o, "completed", fin.n);
         cJSON_AddItemToObject(o, "final_test_acc", agg_json(fin));
-        cJSON_AddItemToObject(o, "best_test_acc", agg_json(aggregate(&v[i], 1, 0)));
+        cJSON_AddItemToObject(o, "best_test_acc", agg_json(seed_stats(&v[i], SEED_BEST_ACC, 0)));
         cJSON *st = cJSON_AddArrayToObject(o, "steps_to_target");
         for (int t = 0; t < nt; t++) {
-            agg_t a = aggregate(&v[i], 2, t), ref = aggregate(&v[0], 2, t);
+            seed_stats_t a = seed_stats(&v[i], SEED_STEPS_TO, t), ref = seed_stats(&v[0], SEED_STEPS_TO, t);
             cJSON *e = agg_json(a);
             cJSON_AddNumberToObject(e, "target", targets[t]);
-            int reached = 0;
-            for (int s = 0; s < v[i].n_seeds; s++) reached += v[i].runs[s].ok && v[i].runs[s].steps_to[t] >= 0;
-            cJSON_AddNumberToObject(e, "seeds_reached", reached);
+            cJSON_AddNumberToObject(e, "seeds_reached", seeds_reached(&v[i], t));
             cJSON_AddItemToObject(e, "ratio_to_reference",
                                   num_or_null(isfinite(a.med) && isfinite(ref.med) ? a.med / ref.med : NAN));
             cJSON_AddItemToArray(st, e);
@@ -155,32 +165,7 @@ cJSON *summary_to_json(const variant_result_t *v, int nv, const double *targets,
     return root;
 }
 
-// Appends printf-style text to a growing buffer.
-typedef struct {
-    char *s;
-    size_t len, cap;
-} sbuf_t;
-static void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf_t *b, const char *fmt, ...) {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (b->s && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = (b->cap + (size_t)n + 1) * 2;
-        char *p = xmalloc(cap, "text buffer");
-        if (b->s) memcpy(p, b->s, b->len + 1);
-        free(b->s);
-        b->s = p;
-        b->cap = cap;
-    }
-}
-
-static void fmt_steps(char *out, size_t cap, agg_t a) {
+static void fmt_steps(char *out, size_t cap, seed_stats_t a) {
     if (a.n == 0) snprintf(out, cap, "n/a");
     else if (!isfinite(a.med)) snprintf(out, cap, "never");
     else if (a.lo == a.hi) snprintf(out, cap, "%.0f", a.med);
@@ -189,48 +174,48 @@ static void fmt_steps(char *out, size_t cap, agg_t a) {
 }
 
 char *summary_to_markdown(const variant_result_t *v, int nv, const double *targets, int nt) {
-    sbuf_t b = {0};
-    sb_printf(&b, "| variant | seeds | final test acc, median (range) | best test acc, median (range) |");
-    for (int t = 0; t < nt; t++) sb_printf(&b, " steps to %g%% |", 100 * targets[t]);
-    sb_printf(&b, "\n|---|---|---|---|");
-    for (int t = 0; t < nt; t++) sb_printf(&b, "---|");
-    sb_printf(&b, "\n");
+    strbuf_t b = {0};
+    strbuf_printf(&b, "| variant | seeds | final test acc, median (range) | best test acc, median (range) |");
+    for (int t = 0; t < nt; t++) strbuf_printf(&b, " steps to %g%% |", 100 * targets[t]);
+    strbuf_printf(&b, "\n|---|---|---|---|");
+    for (int t = 0; t < nt; t++) strbuf_printf(&b, "---|");
+    strbuf_printf(&b, "\n");
     for (int i = 0; i < nv; i++) {
-        agg_t f = aggregate(&v[i], 0, 0), bst = aggregate(&v[i], 1, 0);
-        sb_printf(&b, "| %s | %d/%d | %.4f (%.4f–%.4f) | %.4f (%.4f–%.4f) |", v[i].name, f.n, v[i].n_seeds, f.med,
+        seed_stats_t f = seed_stats(&v[i], SEED_FINAL_ACC, 0), bst = seed_stats(&v[i], SEED_BEST_ACC, 0);
+        strbuf_printf(&b, "| %s | %d/%d | %.4f (%.4f–%.4f) | %.4f (%.4f–%.4f) |", v[i].name, f.n, v[i].n_seeds, f.med,
                   f.lo, f.hi, bst.med, bst.lo, bst.hi);
         for (int t = 0; t < nt; t++) {
             char s[64];
-            fmt_steps(s, sizeof s, aggregate(&v[i], 2, t));
-            sb_printf(&b, " %s |", s);
+            fmt_steps(s, sizeof s, seed_stats(&v[i], SEED_STEPS_TO, t));
+            strbuf_printf(&b, " %s |", s);
         }
-        sb_printf(&b, "\n");
+        strbuf_printf(&b, "\n");
     }
     // Ratios against the reference (first) variant.
     int any = 0;
     for (int i = 1; i < nv; i++)
         for (int t = 0; t < nt; t++) {
-            agg_t a = aggregate(&v[i], 2, t), r = aggregate(&v[0], 2, t);
-            if (!any) sb_printf(&b, "\nSteps to reach a target, median over seeds, relative to **%s**:\n\n", v[0].name);
+            seed_stats_t a = seed_stats(&v[i], SEED_STEPS_TO, t), r = seed_stats(&v[0], SEED_STEPS_TO, t);
+            if (!any) strbuf_printf(&b, "\nSteps to reach a target, median over seeds, relative to **%s**:\n\n", v[0].name);
             any = 1;
             if (isfinite(a.med) && isfinite(r.med))
-                sb_printf(&b, "- %g%%: %s needs %.2f× the steps of %s (%.0f vs %.0f)\n", 100 * targets[t], v[i].name,
+                strbuf_printf(&b, "- %g%%: %s needs %.2f× the steps of %s (%.0f vs %.0f)\n", 100 * targets[t], v[i].name,
                           a.med / r.med, v[0].name, a.med, r.med);
             else if (isfinite(r.med))
-                sb_printf(&b, "- %g%%: %s never got there (median seed) within its run; %s took %.0f steps\n",
+                strbuf_printf(&b, "- %g%%: %s never got there (median seed) within its run; %s took %.0f steps\n",
                           100 * targets[t], v[i].name, v[0].name, r.med);
             else if (isfinite(a.med))
-                sb_printf(&b, "- %g%%: %s took %.0f steps; %s never got there (median seed)\n", 100 * targets[t],
+                strbuf_printf(&b, "- %g%%: %s took %.0f steps; %s never got there (median seed)\n", 100 * targets[t],
                           v[i].name, a.med, v[0].name);
-            else sb_printf(&b, "- %g%%: neither %s nor %s got there (median seed)\n", 100 * targets[t], v[i].name,
+            else strbuf_printf(&b, "- %g%%: neither %s nor %s got there (median seed)\n", 100 * targets[t], v[i].name,
                            v[0].name);
         }
     return b.s;
 }
 
 int summary_write_curves(const char *path, const variant_result_t *v, int nv) {
-    sbuf_t b = {0};
-    sb_printf(&b, "variant,step,n,median,min,max\n");
+    strbuf_t b = {0};
+    strbuf_printf(&b, CMPDIR_CURVES_HEADER);
     for (int i = 0; i < nv; i++) {
         // Steps of the first completed seed; every seed of a variant logs at the same steps.
         const curve_t *ref = NULL;
@@ -245,11 +230,28 @@ int summary_write_curves(const char *path, const variant_result_t *v, int nv) {
                 if (r->ok && k < r->curve.n && r->curve.step[k] == ref->step[k]) x[n++] = r->curve.acc[k];
             }
             double med = median(x, n);
-            sb_printf(&b, "%s,%ld,%d,%.9g,%.9g,%.9g\n", v[i].name, ref->step[k], n, med, x[0], x[n - 1]);
+            strbuf_printf(&b, "%s,%ld,%d,%.9g,%.9g,%.9g\n", v[i].name, ref->step[k], n, med, x[0], x[n - 1]);
         }
         free(x);
     }
     int rc = write_file_atomic(path, b.s, b.len);
     free(b.s);
+    return rc;
+}
+
+int summary_write_dir(const char *out_dir, const variant_result_t *v, int nv, const double *targets, int nt,
+                      int runs_failed, double seconds) {
+    cJSON *sj = summary_to_json(v, nv, targets, nt);
+    cJSON_AddNumberToObject(sj, "runs_failed", runs_failed);
+    cJSON_AddNumberToObject(sj, "seconds", seconds);
+    char *md = summary_to_markdown(v, nv, targets, nt);
+    char curves[BNLAB_PATH_MAX], mdpath[BNLAB_PATH_MAX];
+    rundir_file(curves, sizeof curves, out_dir, CMPDIR_CURVES);
+    rundir_file(mdpath, sizeof mdpath, out_dir, CMPDIR_SUMMARY_MD);
+    int rc = write_json(out_dir, CMPDIR_SUMMARY, sj) != 0 || write_file_atomic(mdpath, md, strlen(md)) != 0 ||
+             summary_write_curves(curves, v, nv) != 0 ? -1 : 0;
+    if (rc == 0) printf("\n%s\nsummary: %s/" CMPDIR_SUMMARY_MD ", " CMPDIR_SUMMARY ", " CMPDIR_CURVES "\n", md, out_dir);
+    cJSON_Delete(sj);
+    free(md);
     return rc;
 }

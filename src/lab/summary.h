@@ -41,10 +41,30 @@ void run_result_from_curve(run_result_t *r, const double *targets, int n_targets
 // Median of v[0..n) (mean of the middle two for even n); v is reordered. NAN for n == 0.
 double median(double *v, int n);
 
+// One quantity over the seeds of a variant that completed (ok): mean, sample std, median, min, max. A target
+// never reached counts as +infinity, so the median is "never" when most seeds never got there.
+typedef enum { SEED_FINAL_ACC, SEED_BEST_ACC, SEED_STEPS_TO } seed_quantity_t;
+typedef struct {
+    double mean, sd, med, lo, hi;  // NAN when n == 0
+    int n;                         // seeds that completed
+} seed_stats_t;
+seed_stats_t seed_stats(const variant_result_t *v, seed_quantity_t what, int target);
+// How many completed seeds of v reached target (an index into the targets).
+int seeds_reached(const variant_result_t *v, int target);
+
+// v = the runs of variant name in a comparison directory, OUT/NAME/seed-K for each seed: a run counts (ok) when
+// it completed (rundir_completed) and its metrics.csv reads. Never fails; free with variant_result_free().
+void variant_result_read(variant_result_t *v, const char *cmp_dir, const char *name, const long *seeds, int n_seeds,
+                         const double *targets, int n_targets);
+void variant_result_free(variant_result_t *v);
+
 // summary.json document, summary.md text (caller frees), and the accuracy curves as CSV
 // (variant,step,n,median,min,max over the seeds logged at that step).
 cJSON *summary_to_json(const variant_result_t *v, int n_variants, const double *targets, int n_targets);
 char *summary_to_markdown(const variant_result_t *v, int n_variants, const double *targets, int n_targets);
 int summary_write_curves(const char *path, const variant_result_t *v, int n_variants);
+// All three into out_dir (summary.json with runs_failed and seconds), then prints the Markdown table. -1 + message.
+int summary_write_dir(const char *out_dir, const variant_result_t *v, int nv, const double *targets, int nt,
+                      int runs_failed, double seconds);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/rundir.h"
 #include "run/runlog.h"
 #include "base/util.h"
 
@@ -23,7 +24,7 @@ void ics_init(ics_t *c, const model_t *m, long every) {
 
 int ics_open(ics_t *c, const char *run_dir, int append) {
     if (c->every <= 0) return 0;
-    c->out = log_open(run_dir, "ics.csv", append, "step,layer,dense,grad_norm,l2_diff,cosine\n");
+    c->out = log_open(run_dir, RUNDIR_ICS, append, RUNDIR_ICS_HEADER);
     return c->out ? 0 : -1;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run/rundir.h"
 #include "run/runlog.h"
 #include "base/util.h"
 
@@ -57,13 +58,9 @@ int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m) {
 
 int pct_log_open(pct_log_t *p, const char *run_dir, int append) {
     if (p->spec.every <= 0) return 0;
-    char header[256] = "step,hidden,layer,layer_type,unit,n";
-    for (int k = 0; k < p->spec.n_q; k++) {
-        size_t n = strlen(header);
-        snprintf(header + n, sizeof header - n, ",p%g", p->spec.q[k]);
-    }
-    strcat(header, "\n");
-    p->out = log_open(run_dir, "percentiles.csv", append, header);
+    char header[256];
+    rundir_percentiles_header(header, sizeof header, p->spec.q, p->spec.n_q);
+    p->out = log_open(run_dir, RUNDIR_PERCENTILES, append, header);
     return p->out ? 0 : -1;
 }
 

@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "run/rundir.h"
 
 FILE *log_open(const char *dir, const char *name, int append, const char *header) {
     char path[BNLAB_PATH_MAX];
-    path_fmt(path, sizeof path, "%s/%s", dir, name);
+    rundir_file(path, sizeof path, dir, name);
     FILE *f = fopen(path, append ? "a" : "w");
     if (!f) {
         bnlab_fail("%s: cannot open for writing: %s", path, strerror(errno));
@@ -24,10 +25,9 @@ FILE *log_open(const char *dir, const char *name, int append, const char *header
 
 int runlog_open(runlog_t *r, const char *dir, int append) {
     memset(r, 0, sizeof *r);
-    if (!(r->jsonl = log_open(dir, "metrics.jsonl", append, NULL)) ||
-        !(r->csv = log_open(dir, "metrics.csv", append, "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds\n")) ||
-        !(r->stats = log_open(dir, "layer_stats.csv", append,
-                              "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"))) {
+    if (!(r->jsonl = log_open(dir, RUNDIR_METRICS_JSONL, append, NULL)) ||
+        !(r->csv = log_open(dir, RUNDIR_METRICS_CSV, append, RUNDIR_METRICS_HEADER)) ||
+        !(r->stats = log_open(dir, RUNDIR_LAYER_STATS, append, RUNDIR_LAYER_STATS_HEADER))) {
         runlog_close(r);
         return -1;
     }
@@ -86,64 +86,9 @@ void runlog_close(runlog_t *r) {
     memset(r, 0, sizeof *r);
 }
 
-// The value of CSV column col of line (up to its newline), or of "step": in a JSON line for col < 0.
-static int field_value(const char *line, int col, double *out) {
-    const char *p = line;
-    if (col < 0) {
-        p = strstr(line, "\"step\":");
-        if (!p || p > strchr(line, '\n')) return -1;
-        p += 7;
-    } else {
-        for (int k = 0; k < col; k++) {
-            p = strpbrk(p, ",\n");
-            if (!p || *p == '\n') return -1;
-            p++;
-        }
-    }
-    char *end;
-    double v = strtod(p, &end);
-    if (end == p) return -1;
-    *out = v;
-    return 0;
-}
-
-int log_truncate(const char *dir, const char *name, int col, long max_step, int strict, int seconds_col,
-                 double *seconds) {
-    char path[BNLAB_PATH_MAX];
-    path_fmt(path, sizeof path, "%s/%s", dir, name);
-    if (seconds) *seconds = 0.0;
-    if (!path_exists(path)) return 0;
-    char *text;
-    size_t len;
-    if (read_whole_file(path, (size_t)1 << 32, &text, &len) != 0) return -1;
-    char *out = xmalloc(len + 1, "log copy");
-    size_t n = 0;
-    int first = 1;
-    for (char *line = text; line < text + len;) {
-        char *nl = memchr(line, '\n', (size_t)(text + len - line));
-        if (!nl) break;  // an unfinished last line
-        double step;
-        int keep = field_value(line, col, &step) != 0 ? (first && col >= 0)  // the CSV header
-                                                      : (strict ? step < (double)max_step : step <= (double)max_step);
-        if (keep) {
-            size_t l = (size_t)(nl - line) + 1;
-            memcpy(out + n, line, l);
-            n += l;
-            double s;
-            if (seconds && seconds_col >= 0 && !first && field_value(line, seconds_col, &s) == 0) *seconds = s;
-        }
-        first = 0;
-        line = nl + 1;
-    }
-    int rc = write_file_atomic(path, out, n);
-    free(text);
-    free(out);
-    return rc;
-}
-
 int write_json(const char *dir, const char *name, const cJSON *json) {
     char path[BNLAB_PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    rundir_file(path, sizeof path, dir, name);
     char *text = cJSON_Print(json);
     if (!text) return bnlab_fail("%s: cannot serialize JSON", path);
     size_t n = strlen(text);

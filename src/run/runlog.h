@@ -1,5 +1,6 @@
 // runlog.h — the run directory's logs: metrics.jsonl + metrics.csv (one row per evaluation) and
-// layer_stats.csv (one row per layer per epoch per source). Every row is written whole and flushed, so a
+// layer_stats.csv (one row per layer per epoch per source); their names and headers are in rundir.h, and so is
+// the truncation of all of them when a run resumes. Every row is written whole and flushed, so a
 // killed run leaves complete lines; non-finite numbers are written as null (JSON) / empty (CSV).
 #ifndef BNLAB_RUNLOG_H
 #define BNLAB_RUNLOG_H
@@ -31,13 +32,6 @@ void runlog_metrics(runlog_t *r, const metrics_row_t *row);
 void runlog_layer_stats(runlog_t *r, long epoch, long step, const char *source, const model_t *m,
                         const act_stats_t *s);
 void runlog_close(runlog_t *r);
-
-// Resuming at step S: keeps the header and the rows of dir/name whose step is <= S (strict: < S, for logs
-// keyed by the 0-based step before an update), and drops a last line without its newline (a killed write).
-// The step is CSV column col, or for col < 0 the "step" of a JSON line. If seconds is not NULL it receives
-// the last kept row's CSV column seconds_col (0 if none). A missing file is fine. -1 + message.
-int log_truncate(const char *dir, const char *name, int col, long max_step, int strict, int seconds_col,
-                 double *seconds);
 
 // Writes a cJSON tree, pretty-printed, atomically to dir/name. -1 + message.
 int write_json(const char *dir, const char *name, const cJSON *json);

@@ -1,0 +1,57 @@
+// spec.h — what a comparison or sweep runs: its spec file parsed, validated and expanded over its grid.
+//
+// A comparison spec is a JSON file:
+//   {"name": "fig1", "base": "mnist-bn.json",
+//    "variants": [{"name": "bn"}, {"name": "nobn", "config": "mnist-nobn.json"},
+//                 {"name": "bn-lr2", "set": {"train.optimizer.lr": 2.0}}],
+//    "seeds": 3, "targets": [0.8, 0.9, 0.95], "jobs": 0, "set": {"train.steps": 5000}}
+// A variant is a train config (its own "config", else "base") plus overrides ("set", after the spec's common
+// "set"). Alternatively `bnlab compare A.json B.json` compares plain train configs, each named by its "name".
+// A "grid" {"train.optimizer.lr": [0.1, 0.5, 2], ...} (up to 4 paths) expands every variant into one per grid
+// point, named VARIANT-lr0.5 (the path's last part and the value): that is what `bnlab sweep` runs.
+#ifndef BNLAB_SPEC_H
+#define BNLAB_SPEC_H
+
+#include "run/config.h"
+#include "lab/summary.h"
+
+#define CMP_MAX_VARIANTS 256
+#define CMP_MAX_AXES 4
+#define CMP_MAX_AXIS_VALUES 32
+#define CMP_MAX_SEEDS 100
+#define CMP_MAX_SETS 64
+
+typedef struct {
+    char name[128];
+    char base[128];       // the declared variant this one was expanded from (= name without a grid)
+    char grid[512];       // its grid point as a JSON object {"train.optimizer.lr": 0.5}, "" without a grid
+    char config[CFG_STR];
+    char *sets[CMP_MAX_SETS];  // "path=json", owned
+    int n_sets;
+} variant_spec_t;
+
+typedef struct {
+    char name[128];
+    variant_spec_t variants[CMP_MAX_VARIANTS];
+    int n_variants;
+    long seeds[CMP_MAX_SEEDS];
+    int n_seeds;
+    double targets[SUMMARY_MAX_TARGETS];
+    int n_targets;
+    int jobs;  // 0: one per core
+} compare_spec_t;
+
+// What the command line changes in a spec: overrides for every variant, and (when > 0) seeds 1..seeds and jobs.
+typedef struct {
+    const char *const *sets;
+    int n_sets;
+    int seeds, jobs;
+} spec_overrides_t;
+
+// From one spec file, or from n >= 2 train configs. Every variant's config is validated (config_load) with its
+// overrides; -1 + message on the first problem.
+int compare_spec_load(compare_spec_t *s, const char *const *paths, int n_paths, const spec_overrides_t *cli);
+void compare_spec_free(compare_spec_t *s);
+cJSON *compare_spec_to_json(const compare_spec_t *s);
+
+#endif

@@ -1,0 +1,154 @@
+#include "run/rundir.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "io/csvtable.h"
+
+void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q) {
+    path_fmt(out, cap, "%s", RUNDIR_PERCENTILES_FIXED);
+    for (int k = 0; k < n_q; k++) {
+        size_t n = strlen(out);
+        path_fmt(out + n, cap - n, ",p%g", q[k]);
+    }
+    size_t n = strlen(out);
+    path_fmt(out + n, cap - n, "\n");
+}
+
+void rundir_file(char *out, size_t cap, const char *dir, const char *name) {
+    path_fmt(out, cap, "%s/%s", dir, name);
+}
+
+void rundir_of_seed(char *out, size_t cap, const char *cmp_dir, const char *variant, long seed) {
+    path_fmt(out, cap, "%s/%s/seed-%ld", cmp_dir, variant, seed);
+}
+
+void rundir_seed_log(char *out, size_t cap, const char *cmp_dir, const char *variant, long seed) {
+    path_fmt(out, cap, "%s/%s/seed-%ld.log", cmp_dir, variant, seed);
+}
+
+static const char *const status_names[] = {"completed", "diverged", "interrupted", "failed", "no status"};
+
+const char *run_status_name(run_status_t s) { return status_names[s]; }
+
+run_status_t rundir_status(const char *dir) {
+    char path[BNLAB_PATH_MAX], *text;
+    size_t len;
+    rundir_file(path, sizeof path, dir, RUNDIR_SUMMARY);
+    if (!path_exists(path) || read_whole_file(path, 1 << 20, &text, &len) != 0) return RUN_NO_STATUS;
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    free(text);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+    run_status_t s = RUN_NO_STATUS;
+    for (int k = RUN_COMPLETED; k < RUN_NO_STATUS && cJSON_IsString(st); k++)
+        if (!strcmp(st->valuestring, status_names[k])) s = (run_status_t)k;
+    cJSON_Delete(j);
+    return s;
+}
+
+int rundir_completed(const char *dir) { return rundir_status(dir) == RUN_COMPLETED; }
+
+int rundir_forget_status(const char *dir) {
+    char path[BNLAB_PATH_MAX];
+    rundir_file(path, sizeof path, dir, RUNDIR_SUMMARY);
+    if (unlink(path) != 0 && errno != ENOENT) return bnlab_fail("%s: cannot remove: %s", path, strerror(errno));
+    return 0;
+}
+
+// ---- resume truncation ----
+
+// How a log marks its rows' steps.
+typedef struct {
+    const char *file;
+    int jsonl;          // JSON lines with a "step" key; otherwise CSV with a "step" column
+    int before_update;  // logged with the step count before the update: keep step < S, not <= S
+} log_kind_t;
+
+static const log_kind_t run_logs[] = {
+    {RUNDIR_METRICS_CSV, 0, 0}, {RUNDIR_METRICS_JSONL, 1, 0}, {RUNDIR_LAYER_STATS, 0, 0},
+    {RUNDIR_PERCENTILES, 0, 1}, {RUNDIR_ICS, 0, 1},
+};
+
+// The value of the "step" key of a JSON line (up to its newline). -1 if none.
+static int jsonl_step(const char *line, const char *nl, double *out) {
+    const char *p = strstr(line, "\"step\":");
+    if (!p || p > nl) return -1;
+    p += 7;
+    char *end;
+    double v = strtod(p, &end);
+    if (end == p) return -1;
+    *out = v;
+    return 0;
+}
+
+// Where a CSV log keeps its step and (metrics.csv) its seconds: columns looked up in the header by name.
+typedef struct {
+    int step, seconds;  // seconds: -1 unless wanted
+} log_columns_t;
+
+static int find_columns(log_columns_t *c, const char *header, const char *path, int want_seconds) {
+    c->seconds = -1;
+    if ((c->step = csv_column(header, "step", path)) < 0) return -1;
+    if (want_seconds && (c->seconds = csv_column(header, "seconds", path)) < 0) return -1;
+    return 0;
+}
+
+// Keeps, of text, the header (CSV), and the complete rows whose step passes; the last kept row's seconds into
+// *seconds. Returns the kept length (in out), or -1 + message.
+static long keep_rows(const log_kind_t *k, const char *path, const char *text, size_t len, long max_step, char *out,
+                      double *seconds) {
+    size_t n = 0;
+    log_columns_t col = {-1, -1};
+    for (const char *line = text; line < text + len;) {
+        const char *nl = memchr(line, '\n', (size_t)(text + len - line));
+        if (!nl) break;  // an unfinished last line
+        size_t l = (size_t)(nl - line) + 1;
+        int keep;
+        double step;
+        if (!k->jsonl && line == text) {  // the CSV header: always kept, and says where the columns are
+            if (find_columns(&col, line, path, seconds != NULL) != 0) return -1;
+            keep = 1;
+        } else {
+            int ok = k->jsonl ? jsonl_step(line, nl, &step) == 0 : csv_field_double(line, col.step, &step) == 0;
+            keep = ok && (k->before_update ? step < (double)max_step : step <= (double)max_step);
+            double s;
+            if (keep && col.seconds >= 0 && csv_field_double(line, col.seconds, &s) == 0) *seconds = s;
+        }
+        if (keep) {
+            memcpy(out + n, line, l);
+            n += l;
+        }
+        line = nl + 1;
+    }
+    return (long)n;
+}
+
+// Truncates one log (see rundir_truncate_logs); seconds NULL unless this log has the run's clock.
+static int truncate_log(const char *dir, const log_kind_t *k, long max_step, double *seconds) {
+    char path[BNLAB_PATH_MAX];
+    rundir_file(path, sizeof path, dir, k->file);
+    if (!path_exists(path)) return 0;
+    char *text;
+    size_t len;
+    if (read_whole_file(path, (size_t)1 << 32, &text, &len) != 0) return -1;
+    char *out = xmalloc(len + 1, "log copy");
+    long n = keep_rows(k, path, text, len, max_step, out, seconds);
+    int rc = n < 0 ? -1 : write_file_atomic(path, out, (size_t)n);
+    free(text);
+    free(out);
+    return rc;
+}
+
+int rundir_truncate_logs(const char *dir, long step, double *seconds) {
+    *seconds = 0.0;
+    for (size_t i = 0; i < sizeof run_logs / sizeof run_logs[0]; i++) {
+        int has_clock = !strcmp(run_logs[i].file, RUNDIR_METRICS_CSV);
+        if (truncate_log(dir, &run_logs[i], step, has_clock ? seconds : NULL) != 0) return -1;
+    }
+    return 0;
+}

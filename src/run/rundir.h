@@ -1,0 +1,71 @@
+// rundir.h — the one place that knows a run directory's layout: the name of every file in it, the header of
+// every log, the statuses summary.json records, where a comparison puts each run (OUT/VARIANT/seed-K), and the
+// two questions asked of a run that stopped: did it complete, and which logged rows does a resume keep.
+// Everything else names these files through the macros below; readers find CSV columns by these header names.
+#ifndef BNLAB_RUNDIR_H
+#define BNLAB_RUNDIR_H
+
+#include <stddef.h>
+
+// A run directory (bnlab train --out DIR).
+#define RUNDIR_CONFIG "config.json"            // the resolved config
+#define RUNDIR_ENVIRONMENT "environment.json"  // version, BLAS threads, flush-to-zero
+#define RUNDIR_SUMMARY "summary.json"          // written last: "status" (below), steps, accuracies, seconds
+#define RUNDIR_METRICS_JSONL "metrics.jsonl"   // one JSON object per evaluation, keyed like metrics.csv
+#define RUNDIR_METRICS_CSV "metrics.csv"       // one row per evaluation
+#define RUNDIR_LAYER_STATS "layer_stats.csv"   // per epoch, per source, per layer
+#define RUNDIR_PERCENTILES "percentiles.csv"   // every log.percentiles.every steps
+#define RUNDIR_ICS "ics.csv"                   // every log.ics_every steps
+#define RUNDIR_CHECKPOINTS "checkpoints"       // a folder of step-NNNNNNNNN.safetensors
+#define RUNDIR_PLOTS "plots"                   // bnlab plot's PNGs and gnuplot scripts (runs and comparisons)
+
+// The logs' headers (with their newline). percentiles.csv ends with one column per configured percentile:
+// rundir_percentiles_header().
+#define RUNDIR_METRICS_HEADER "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds\n"
+#define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
+#define RUNDIR_ICS_HEADER "step,layer,dense,grad_norm,l2_diff,cosine\n"
+#define RUNDIR_PERCENTILES_FIXED "step,hidden,layer,layer_type,unit,n"
+// RUNDIR_PERCENTILES_FIXED then ",p15,p50,p85" (one "p%g" per q) and a newline, into out (cap bytes; aborts if
+// it does not fit, a bug: the config bounds the number of percentiles).
+void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q);
+
+// A comparison or sweep directory (bnlab compare/sweep --out OUT).
+#define CMPDIR_SPEC "compare.json"    // the expanded spec: variants, seeds, targets
+#define CMPDIR_SUMMARY "summary.json" // over the variants' completed seeds
+#define CMPDIR_SUMMARY_MD "summary.md"
+#define CMPDIR_CURVES "curves.csv"
+#define CMPDIR_CURVES_HEADER "variant,step,n,median,min,max\n"
+#define CMPDIR_JOBS "jobs.txt"        // --emit: one shell command per run
+#define CMPDIR_SBATCH "sweep.sbatch"  // --emit slurm: the job array
+#define CMPDIR_SWEEP_CSV "sweep.csv"
+#define CMPDIR_SWEEP_MD "sweep.md"
+// out = DIR/NAME (aborts if it does not fit cap: the CLI bounds directory arguments).
+void rundir_file(char *out, size_t cap, const char *dir, const char *name);
+// out = OUT/VARIANT/seed-K, one run of a comparison.
+void rundir_of_seed(char *out, size_t cap, const char *cmp_dir, const char *variant, long seed);
+// out = OUT/VARIANT/seed-K.log, that run's console output (beside its directory, so --force can clear the run).
+void rundir_seed_log(char *out, size_t cap, const char *cmp_dir, const char *variant, long seed);
+
+// How a run ended, as summary.json's "status" says.
+typedef enum { RUN_COMPLETED, RUN_DIVERGED, RUN_INTERRUPTED, RUN_FAILED, RUN_NO_STATUS } run_status_t;
+// "completed", "diverged", "interrupted", "failed"; "no status" for RUN_NO_STATUS.
+const char *run_status_name(run_status_t s);
+// The status in dir/summary.json; RUN_NO_STATUS if the file is missing, unreadable, not JSON or names no status
+// of the list (a run still going, or killed before it could write one).
+run_status_t rundir_status(const char *dir);
+// Did this run complete? The one test every reader uses: rundir_status(dir) == RUN_COMPLETED.
+int rundir_completed(const char *dir);
+// Removes dir/summary.json, if any, before a run is started again in dir: until the new run writes its own, the
+// old "completed" must not speak for it. -1 + message.
+int rundir_forget_status(const char *dir);
+
+// Resuming a run at step S: truncates each of its logs to what the run had logged when it had taken S steps,
+// so the resumed run writes the rest again, identically. Rows are found by their "step" column (by name, in each
+// CSV header, or the "step" key of a metrics.jsonl line): metrics and layer statistics keep step <= S,
+// percentiles and ICS (logged with the step count before an update) keep step < S. A last line without its
+// newline (a killed write) is dropped; a missing log is fine. *seconds receives the "seconds" of the last kept
+// metrics.csv row (0 if none): the resumed run's clock continues from there. -1 + message (naming the file, and
+// the column if a header lacks one).
+int rundir_truncate_logs(const char *dir, long step, double *seconds);
+
+#endif
