@@ -11,7 +11,7 @@
 #include "base/util.h"
 
 #define PROGRESS_LEN 7
-#define STATS_LEN 6
+#define STATS_LEN ACT_ACC_PACKED
 
 // Visits every parameter tensor: fn(name, data offset into the parameter block, ndim, shape).
 typedef void (*param_fn)(void *ctx, const char *name, size_t off, int ndim, const int64_t *shape);
@@ -125,12 +125,7 @@ int checkpoint_save(const trainer_t *t, const char *run_dir) {
     int64_t oshape[1] = {t->train.n}, sshape[2] = {m->n_layers, STATS_LEN}, pshape[1] = {PROGRESS_LEN};
     st_add(&f, "trainer.order", ST_U32, 1, oshape, t->order);
     double *stats = xcalloc((size_t)m->n_layers * STATS_LEN, sizeof(double), "stats copy");
-    for (int i = 0; i < m->n_layers; i++) {
-        const act_acc_t *a = &t->epoch_stats.acc[i];
-        if (a->count == 0) continue;
-        double v[STATS_LEN] = {a->sum, a->sumsq, a->min, a->max, (double)a->count, (double)a->saturated};
-        memcpy(stats + (size_t)i * STATS_LEN, v, sizeof v);
-    }
+    act_stats_pack(&t->epoch_stats, stats);
     st_add(&f, "trainer.epoch_stats", ST_F64, 2, sshape, stats);
     const train_progress_t *p = &t->prog;
     double prog[PROGRESS_LEN] = {(double)p->step, p->run_loss, (double)p->run_hits, (double)p->run_steps,
@@ -290,13 +285,7 @@ int checkpoint_load_trainer(trainer_t *t, const st_file_t *f) {
              st_get(f, "rng.dropout", ST_U64, 1, rshape, r) != 0 || rng_unpack(&t->train_rng.dropout, r, f->path, "rng.dropout") != 0 ||
              st_get(f, "rng.noise", ST_U64, 1, rshape, r) != 0 || rng_unpack(&t->train_rng.noise, r, f->path, "rng.noise") != 0;
     if (!rc) {
-        act_stats_reset(&t->epoch_stats);
-        for (int i = 0; i < m->n_layers; i++) {
-            const double *v = stats + (size_t)i * STATS_LEN;
-            if (v[4] <= 0) continue;
-            t->epoch_stats.acc[i] = (act_acc_t){.sum = v[0], .sumsq = v[1], .min = v[2], .max = v[3],
-                                                .count = (uint64_t)v[4], .saturated = (uint64_t)v[5]};
-        }
+        rc = act_stats_unpack(&t->epoch_stats, stats, f->path) != 0;
         if (prog[0] < 0 || prog[0] > (double)t->total_steps || prog[0] != floor(prog[0]))
             rc = bnlab_fail("%s: trainer.progress: step %.0f is outside this run's 0..%ld steps", f->path, prog[0],
                          t->total_steps);

@@ -6,7 +6,8 @@
 //   layers.I.running_mean, .running_var            (F), the unbiased running variance
 //   layers.I.num_batches_tracked                   I64 scalar
 //   optimizer.layers.I.weight.momentum_buffer ...  SGD momentum, one per parameter tensor
-//   trainer.order (U32, n_train), trainer.epoch_stats (F64, layers x 6), trainer.progress (F64, 7)
+//   trainer.order (U32, n_train), trainer.epoch_stats (F64, layers x 6: count, mean, m2, min, max, saturated;
+//   zeros for an empty layer), trainer.progress (F64, 7)
 //   rng.shuffle, rng.dropout, rng.noise            U64 [4]: PCG32 state, increment, Box-Muller spare
 // __metadata__: format "bnlab-checkpoint-1", step, bnlab_version, config (the resolved config as JSON).
 // No wall-clock value is stored, so equal runs write byte-identical checkpoints.
