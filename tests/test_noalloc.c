@@ -39,9 +39,12 @@ int main(void) {
     long before = allocations;
     for (int s = 0; s < 200; s++) {  // 200 steps of 60 cross epoch boundaries (10 steps per epoch): reshuffles too
         trainer_step_grad(&t, &correct);
+        act_stats_add(&t.epoch_stats, &t.model, t.cfg.train.batch_size);  // as train.c does after each step
         trainer_step_update(&t, 0.1);
     }
     CHECK(allocations == before, "%ld allocations in 200 training steps", allocations - before);
+    CHECK(t.epoch_stats.acc[0].count == 200ull * (uint64_t)t.cfg.train.batch_size * (uint64_t)t.model.layers[0].out,
+          "activation statistics counted %llu values", (unsigned long long)t.epoch_stats.acc[0].count);
     // The counter works: setup allocates.
     long a0 = allocations;
     trainer_t t2;

@@ -3,9 +3,14 @@
 // For each layer output, over every (example, unit) value seen since the last reset:
 //   mean, std (population), min, max, and for sigmoid layers the fraction saturated (y < 0.02 or y > 0.98),
 // where the sigmoid's gradient y(1-y) < 0.0196 has all but vanished.
+//
+// The moments are exact to double rounding, not sumsq/n - mean^2 (which cancels when |mean| >> std: a saturated
+// sigmoid layer came out with std 0): each batch is reduced by a two-pass in double (mean, then the sum of squared
+// deviations), and batches are merged with Chan, Golub & LeVeque's (1979) pairwise update of (count, mean, M2).
 #ifndef BNLAB_STATS_H
 #define BNLAB_STATS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nn/model.h"
@@ -13,8 +18,13 @@
 #define STATS_SAT_LO 0.02f
 #define STATS_SAT_HI 0.98f
 
+// Values per layer in act_stats_pack's layout: count, mean, m2, min, max, saturated.
+#define ACT_ACC_PACKED 6
+
 typedef struct {
-    double sum, sumsq, min, max;
+    double mean;         // mean of the count values (0 when empty)
+    double m2;           // sum of squared deviations from mean, Σ(y - mean)^2 >= 0
+    double min, max;     // +inf / -inf when empty
     uint64_t count, saturated;
 } act_acc_t;
 
@@ -26,9 +36,17 @@ typedef struct {
 void act_stats_init(act_stats_t *s, int n_layers);
 void act_stats_free(act_stats_t *s);
 void act_stats_reset(act_stats_t *s);
-// Adds every layer's output y (B, out) of the last forward pass of m.
+// Adds every layer's output y (B, out) of the last forward pass of m: act_acc_add on each. Allocation-free.
 void act_stats_add(act_stats_t *s, const model_t *m, int B);
-// mean, std = sqrt(E[y^2] - E[y]^2) (clamped at 0), fraction saturated (sigmoid layers; else -1).
+// Adds n values y as one batch: two-pass (mean_b = Σy/n, m2_b = Σd² - (Σd)²/n with d = y - mean_b) in double, merged by act_acc_merge.
+void act_acc_add(act_acc_t *a, const float *y, size_t n, int is_sigmoid);
+// a ∪= b (Chan et al. 1979): n = na+nb, δ = mean_b - mean_a, mean = mean_a + δ·nb/n, m2 = m2_a + m2_b + δ²·na·nb/n.
+void act_acc_merge(act_acc_t *a, const act_acc_t *b);
+// mean, std = sqrt(m2 / count) (0 when empty), fraction saturated = saturated / count (sigmoid layers; else -1).
 void act_acc_summary(const act_acc_t *a, int is_sigmoid, double *mean, double *std, double *frac_sat);
+// out[i*6 .. i*6+5] = (count, mean, m2, min, max, saturated) of layer i; all zeros for an empty layer (no infinities).
+void act_stats_pack(const act_stats_t *s, double *out /* (n_layers, ACT_ACC_PACKED) */);
+// Inverse of act_stats_pack into s (n_layers already set). -1 + message naming file and trainer.epoch_stats, s untouched.
+int act_stats_unpack(act_stats_t *s, const double *in /* (n_layers, ACT_ACC_PACKED) */, const char *file);
 
 #endif

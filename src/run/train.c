@@ -125,13 +125,14 @@ void trainer_step_update(trainer_t *t, double lr) {
 
 // ---------------------------------------------------------------------------------------------
 // The trainer's part of a checkpoint (run/checkpoint.h writes the model, optimizer and preprocessing):
-//   trainer.order (U32, n_train), trainer.epoch_stats (F64, layers x 6), trainer.progress (F64, 7),
+//   trainer.order (U32, n_train), trainer.epoch_stats (F64, layers x 6: count, mean, m2, min, max, saturated;
+//   zeros for an empty layer), trainer.progress (F64, 7),
 //   rng.shuffle, rng.dropout, rng.noise (U64 [4]: PCG32 state, increment, Box-Muller spare).
 // Infinities (an empty accumulator's min/max) and NaN (no evaluation yet) are stored as 0 / -1: a checkpoint holds
 // finite numbers only.
 
 #define PROGRESS_LEN 7
-#define STATS_LEN 6
+#define STATS_LEN ACT_ACC_PACKED
 #define RNG_LEN 4
 
 static const char *const RNG_NAMES[3] = {"rng.shuffle", "rng.dropout", "rng.noise"};
@@ -167,26 +168,6 @@ static int progress_unpack(train_progress_t *p, const double v[PROGRESS_LEN], lo
     return 0;
 }
 
-static void stats_pack(double *out, const act_stats_t *s) {
-    memset(out, 0, sizeof(double) * (size_t)s->n_layers * STATS_LEN);
-    for (int i = 0; i < s->n_layers; i++) {
-        const act_acc_t *a = &s->acc[i];
-        if (a->count == 0) continue;
-        double v[STATS_LEN] = {a->sum, a->sumsq, a->min, a->max, (double)a->count, (double)a->saturated};
-        memcpy(out + (size_t)i * STATS_LEN, v, sizeof v);
-    }
-}
-
-static void stats_unpack(act_stats_t *s, const double *in) {
-    act_stats_reset(s);
-    for (int i = 0; i < s->n_layers; i++) {
-        const double *v = in + (size_t)i * STATS_LEN;
-        if (v[4] <= 0) continue;
-        s->acc[i] = (act_acc_t){.sum = v[0], .sumsq = v[1], .min = v[2], .max = v[3], .count = (uint64_t)v[4],
-                                .saturated = (uint64_t)v[5]};
-    }
-}
-
 int trainer_checkpoint(const trainer_t *t, const char *run_dir) {
     const model_t *m = &t->model;
     ckpt_writer_t w;
@@ -195,7 +176,7 @@ int trainer_checkpoint(const trainer_t *t, const char *run_dir) {
             rshape[1] = {RNG_LEN};
     double *stats = xmalloc(sizeof(double) * (size_t)m->n_layers * STATS_LEN, "stats copy"), prog[PROGRESS_LEN];
     uint64_t rngs[3][RNG_LEN];
-    stats_pack(stats, &t->epoch_stats);
+    act_stats_pack(&t->epoch_stats, stats);
     progress_pack(prog, &t->prog);
     st_add(&w.f, "trainer.order", ST_U32, 1, oshape, t->order);
     st_add(&w.f, "trainer.epoch_stats", ST_F64, 2, sshape, stats);
@@ -241,8 +222,8 @@ int trainer_resume(trainer_t *t, const st_file_t *f) {
     double *stats = xmalloc(sizeof(double) * (size_t)m->n_layers * STATS_LEN, "stats copy"), prog[PROGRESS_LEN];
     int rc = st_get(f, "trainer.epoch_stats", ST_F64, 2, sshape, stats) != 0 ||
              st_get(f, "trainer.progress", ST_F64, 1, pshape, prog) != 0 ||
-             progress_unpack(&t->prog, prog, t->total_steps, f->path) != 0;
-    if (!rc) stats_unpack(&t->epoch_stats, stats);
+             progress_unpack(&t->prog, prog, t->total_steps, f->path) != 0 ||
+             act_stats_unpack(&t->epoch_stats, stats, f->path) != 0;
     free(stats);
     return rc ? -1 : 0;
 }
