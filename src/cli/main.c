@@ -253,8 +253,8 @@ static int cmd_train(const cli_t *c) {
            t.steps_per_epoch, run_dir);
     fflush(stdout);
     cJSON *resolved = config_to_json(&cfg), *env = environment_json(&cfg);
-    int rc = make_dirs(run_dir) != 0 || write_json(run_dir, "config.json", resolved) != 0 ||
-             write_json(run_dir, "environment.json", env) != 0;
+    int rc = make_dirs(run_dir) != 0 || write_json(run_dir, RUNDIR_CONFIG, resolved) != 0 ||
+             write_json(run_dir, RUNDIR_ENVIRONMENT, env) != 0;
     cJSON_Delete(resolved);
     cJSON_Delete(env);
     if (rc) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "run/rundir.h"
 
 #define NAME_LEN 96
 
@@ -157,7 +158,7 @@ static void writer_free(ckpt_writer_t *w) {
 
 int checkpoint_commit(ckpt_writer_t *w, const char *run_dir, int keep) {
     char dir[BNLAB_PATH_MAX], path[BNLAB_PATH_MAX];
-    path_fmt(dir, sizeof dir, "%s/checkpoints", run_dir);
+    path_fmt(dir, sizeof dir, "%s/" RUNDIR_CHECKPOINTS, run_dir);
     path_fmt(path, sizeof path, "%s/step-%09ld.safetensors", dir, w->step);
     int rc = make_dirs(dir) != 0 || st_write(&w->f, path) != 0 ? -1 : 0;
     writer_free(w);
@@ -184,7 +185,7 @@ int checkpoint_find(const char *path, char *file, size_t file_cap, char *run_dir
         return 0;
     }
     char dir[BNLAB_PATH_MAX];
-    path_fmt(dir, sizeof dir, "%s/checkpoints", path);
+    path_fmt(dir, sizeof dir, "%s/" RUNDIR_CHECKPOINTS, path);
     char **list;
     int n = list_checkpoints(dir, &list);
     if (n == 0) return bnlab_fail("%s: no checkpoints in %s", path, dir);

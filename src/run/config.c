@@ -527,17 +527,10 @@ static void config_defaults(config_t *c) {
 // ---------------------------------------------------------------------------------------------
 // Rules between keys, after every key was read.
 
-static int check_name(const char *name) {
-    for (const char *p = name; *p; p++)
-        if (!(*p == '-' || *p == '_' || *p == '.' || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-              (*p >= 'A' && *p <= 'Z')))
-            return bnlab_fail("name: expected letters, digits, '-', '_' or '.' (it names the run directory), got "
-                              "\"%s\"", name);
-    return 0;
-}
-
 static int check_rules(config_t *c) {
-    if (check_name(c->name) != 0) return -1;
+    if (!name_valid(c->name))
+        return bnlab_fail("name: expected letters, digits, '-', '_' or '.' and not \".\" or \"..\" (it names the run "
+                          "directory), got \"%s\"", c->name);
     if (c->data.scale < 0) c->data.scale = c->data.format == DATA_IDX ? 1.0 / 255.0 : 1.0;
     if ((c->train.steps > 0) == (c->train.epochs > 0))
         return bnlab_fail("train: expected exactly one of \"steps\" and \"epochs\", got %s",

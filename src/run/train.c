@@ -9,6 +9,7 @@
 
 #include "run/checkpoint.h"
 #include "run/infer.h"
+#include "run/rundir.h"
 #include "nn/layers.h"
 #include "run/runlog.h"
 #include "base/util.h"
@@ -388,10 +389,10 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         }
     }
     if (bar) fprintf(stderr, "\r\033[K");
-    const char *state = status == TRAIN_OK ? "completed" : status == TRAIN_DIVERGED ? "diverged"
-                        : status == TRAIN_INTERRUPTED ? "interrupted" : "failed";
+    const char *state = run_status_name(status == TRAIN_OK ? RUN_COMPLETED : status == TRAIN_DIVERGED ? RUN_DIVERGED
+                                        : status == TRAIN_INTERRUPTED ? RUN_INTERRUPTED : RUN_FAILED);
     cJSON *summary = summary_json(state, p->step, p->last_acc, p->best_acc, p->best_step, now_seconds() - t0);
-    int rc = write_json(run_dir, "summary.json", summary);
+    int rc = write_json(run_dir, RUNDIR_SUMMARY, summary);
     cJSON_Delete(summary);
     runlog_close(&log);
     if (rc != 0) return TRAIN_ERROR;
