@@ -1,6 +1,8 @@
 // The config parser: valid configs resolve to documented defaults and round-trip; every class of bad input
 // is a one-line error naming the file, the JSON path, what was expected and what was found.
+#include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "run/config.h"
@@ -129,6 +131,185 @@ static void test_overrides(void) {
     CHECK_MSG(bnlab_errmsg(), "expected PATH=VALUE");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Every key, from the tables themselves: set each to a value other than its default (two variants cover the keys
+// that exclude each other: steps/epochs, csv/idx files, a schedule's keys, a number or a word, two inits), parse,
+// and check (1) that each key's field took the value (so the key is parsed) and (2) that the resolved JSON parses
+// back to the identical struct (so the key is written). A key added to a table but missed anywhere fails here.
+
+static const char *existing_file(void) { return "train-images-idx3-ubyte.gz"; }  // relative to data_dir
+
+static int n_words(const char *const *w) {
+    int n = 0;
+    while (w[n]) n++;
+    return n;
+}
+
+// A value for key k other than its default, in variant v; NULL if the key has none to offer (a one-word enum).
+static cJSON *other_value(const key_desc_t *k, int v, int *omit_seen, config_t *scratch) {
+    double lo = k->lo, hi = k->hi;
+    switch (k->type) {
+    case KEY_BOOL: return cJSON_CreateBool(!(int)k->def);
+    case KEY_INT:
+    case KEY_LONG:
+    case KEY_U64: {
+        if (k->flags & KEY_OMIT_ZERO && (*omit_seen)++ != v) return NULL;  // steps in variant 0, epochs in 1
+        double x = lo + 1 + v;
+        if (x == k->def) x++;
+        return cJSON_CreateNumber(x > hi ? lo : x);
+    }
+    case KEY_DOUBLE: {
+        double x = lo + (hi - lo) * (0.375 + 0.25 * v);
+        return cJSON_CreateNumber(x == k->def ? x / 2 : x);
+    }
+    case KEY_DOUBLE_OR_WORD: return v == 0 ? cJSON_CreateString(k->word) : cJSON_CreateNumber(lo + (hi - lo) * 0.375);
+    case KEY_ENUM: {
+        int n = n_words(k->words), e = (v + 1) % n;
+        if (n < 2) return NULL;
+        if (k->field != KEY_NO_FIELD) *(int *)((char *)scratch + k->field) = e;
+        return cJSON_CreateString(k->words[e]);
+    }
+    case KEY_STRING: return cJSON_CreateString(v ? "rt-1" : "rt-0");
+    case KEY_PATH: return cJSON_CreateString(existing_file());
+    case KEY_INIT:
+        return cJSON_Parse(v ? "{\"type\": \"uniform\", \"a\": 0.07}" : "{\"type\": \"normal\", \"std\": 0.02}");
+    default: return NULL;  // objects and custom keys: by the caller
+    }
+}
+
+static cJSON *all_keys_object(const key_desc_t *keys, int v, int *omit_seen, config_t *scratch);
+
+static cJSON *layer_list(int v, int classes) {
+    cJSON *a = cJSON_CreateArray();
+    for (int kind = 0; kind < LAYER_KIND_COUNT; kind++) {
+        int omit = 0;
+        config_t scratch;
+        cJSON *o = all_keys_object(layer_kind(kind)->keys, v, &omit, &scratch);
+        cJSON_AddStringToObject(o, "type", layer_kind_name(kind));
+        cJSON_AddItemToArray(a, o);
+    }
+    cJSON *last = cJSON_CreateObject();
+    cJSON_AddStringToObject(last, "type", "dense");
+    cJSON_AddNumberToObject(last, "units", classes);
+    cJSON_AddItemToArray(a, last);
+    return a;
+}
+
+static cJSON *all_keys_object(const key_desc_t *keys, int v, int *omit_seen, config_t *scratch) {
+    cJSON *o = cJSON_CreateObject();
+    for (const key_desc_t *k = keys; k->name; k++) {
+        if (k->applies && !k->applies(scratch)) continue;
+        cJSON *val = NULL;
+        if (k->type == KEY_OBJECT) val = all_keys_object(k->sub, v, omit_seen, scratch);
+        else if (k->type == KEY_CUSTOM && !strcmp(k->name, "q")) val = cJSON_Parse("[10, 90]");
+        else if (k->type == KEY_CUSTOM && !strcmp(k->name, "units")) val = cJSON_Parse("[{\"hidden\": 1, \"unit\": 2}]");
+        else if (k->type == KEY_CUSTOM) continue;  // model.layers: below
+        else val = other_value(k, v, omit_seen, scratch);
+        if (val) cJSON_AddItemToObject(o, k->name, val);
+    }
+    return o;
+}
+
+// 1 if the field of k in obj differs from k's default (for the keys that have one).
+static int differs_from_default(const key_desc_t *k, const void *obj) {
+    const char *f = (const char *)obj + k->field;
+    switch (k->type) {
+    case KEY_BOOL:
+    case KEY_INT:
+    case KEY_ENUM: return *(const int *)f != (int)k->def;
+    case KEY_LONG: return *(const long *)f != (long)k->def;
+    case KEY_U64: return *(const uint64_t *)f != (uint64_t)k->def;
+    case KEY_DOUBLE: return *(const double *)f != k->def;
+    case KEY_DOUBLE_OR_WORD: return *(const double *)f != k->def || *(const int *)((const char *)obj + k->word_field);
+    case KEY_STRING:
+    case KEY_PATH: return strcmp(f, k->sdef ? k->sdef : "") != 0;
+    case KEY_INIT: return ((const init_spec_t *)f)->kind != INIT_XAVIER_UNIFORM;
+    default: return 1;
+    }
+}
+
+// Marks in seen[] (indexed by row order of a depth-first walk) the keys whose field took a non-default value.
+static void mark_set(const key_desc_t *keys, const void *obj, int *seen, int *i) {
+    for (const key_desc_t *k = keys; k->name; k++) {
+        int me = (*i)++;
+        if (k->type == KEY_OBJECT) {
+            seen[me] = 1;
+            mark_set(k->sub, obj, seen, i);
+        } else if (k->type == KEY_CUSTOM || k->field == KEY_NO_FIELD || (k->flags & KEY_REQUIRED)) {
+            seen[me] = 1;  // no default to differ from: covered by the round trip
+        } else if (differs_from_default(k, obj)) {
+            seen[me] = 1;
+        }
+    }
+}
+
+static int count_keys(const key_desc_t *keys) {
+    int n = 0;
+    for (const key_desc_t *k = keys; k->name; k++) n += 1 + (k->type == KEY_OBJECT ? count_keys(k->sub) : 0);
+    return n;
+}
+
+static const char *key_at(const key_desc_t *keys, int want, int *i) {
+    for (const key_desc_t *k = keys; k->name; k++) {
+        if ((*i)++ == want) return k->name;
+        if (k->type == KEY_OBJECT) {
+            const char *n = key_at(k->sub, want, i);
+            if (n) return n;
+        }
+    }
+    return NULL;
+}
+
+static void test_every_key_round_trips(void) {
+    const key_desc_t *keys = config_keys();
+    int n = count_keys(keys), seen[256] = {0}, layer_seen[LAYER_KIND_COUNT][16] = {{0}};
+    for (int v = 0; v < 2; v++) {
+        int omit = 0;
+        config_t scratch, c1, c2;
+        memset(&scratch, 0, sizeof scratch);
+        cJSON *root = all_keys_object(keys, v, &omit, &scratch);
+        cJSON *data = cJSON_GetObjectItem(root, "data"), *model = cJSON_GetObjectItem(root, "model");
+        cJSON_AddItemToObject(model, "layers", layer_list(v, cJSON_GetObjectItem(data, "classes")->valueint));
+        char *text = cJSON_Print(root);
+        int rc = parse(&c1, text);
+        CHECK(rc == 0, "every-key config (variant %d) rejected: %s\n%s", v, bnlab_errmsg(), text);
+        free(text);
+        cJSON_Delete(root);
+        if (rc) continue;
+        int i = 0;
+        mark_set(keys, &c1, seen, &i);
+        for (int l = 0; l < c1.model.n_layers - 1; l++) {
+            int j = 0;
+            mark_set(layer_kind(c1.model.layers[l].kind)->keys, &c1.model.layers[l], layer_seen[c1.model.layers[l].kind],
+                     &j);
+        }
+        cJSON *back = config_to_json(&c1);
+        char *btext = cJSON_Print(back);
+        rc = parse(&c2, btext);
+        CHECK(rc == 0 && memcmp(&c1, &c2, sizeof c1) == 0,
+              "variant %d: the resolved JSON does not parse back to the same config (%s)\n%s", v,
+              rc ? bnlab_errmsg() : "fields differ", btext);
+        if (rc == 0 && memcmp(&c1, &c2, sizeof c1) != 0)
+            for (size_t b = 0; b < sizeof c1; b++)
+                if (((unsigned char *)&c1)[b] != ((unsigned char *)&c2)[b]) {
+                    printf("  first differing byte at offset %zu of config_t\n", b);
+                    break;
+                }
+        free(btext);
+        cJSON_Delete(back);
+    }
+    for (int i = 0; i < n; i++) {
+        int j = 0;
+        CHECK(seen[i], "config key %s was never set to a non-default value (not parsed?)", key_at(keys, i, &j));
+    }
+    for (int kind = 0; kind < LAYER_KIND_COUNT; kind++) {
+        int j = 0;
+        for (const key_desc_t *k = layer_kind(kind)->keys; k->name; k++, j++)
+            CHECK(layer_seen[kind][j], "layer key %s.%s was never set to a non-default value", layer_kind_name(kind),
+                  k->name);
+    }
+}
+
 int main(void) {
     const char *root = getenv("BNLAB_SOURCE_ROOT");
     snprintf(data_dir, sizeof data_dir, "%s/datasets/mnist-subset", root ? root : ".");
@@ -136,5 +317,6 @@ int main(void) {
     test_errors();
     test_hostile_text();
     test_overrides();
+    test_every_key_round_trips();
     return check_summary("config");
 }

@@ -92,7 +92,9 @@ static int parse_init(const cJSON *o, const char *path, init_spec_t *out) {
                        p);
     }
     if (jp_enum(o, path, "type", INIT_TYPES, &kind) != 0) return -1;
-    init_spec_t s = {.kind = (init_kind_t)kind, .std = 0.01, .a = 0.05};
+    init_spec_t s;
+    memset(&s, 0, sizeof s);  // padding too: configs compare equal byte for byte (tests/test_config.c)
+    s.kind = (init_kind_t)kind, s.std = 0.01, s.a = 0.05;
     if (jp_number(o, path, "std", 0, 1, 100, 0, &s.std) != 0) return -1;
     if (jp_number(o, path, "a", 0, 1, 100, 0, &s.a) != 0) return -1;
     const char *only = s.kind == INIT_NORMAL ? "std" : s.kind == INIT_UNIFORM ? "a" : NULL;

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "base/keys.h"
 #include "io/data.h"
 #include "nn/model.h"
 #include "nn/optim.h"
@@ -74,6 +75,8 @@ int config_parse(config_t *cfg, const char *text, size_t len, const char *file, 
 // A config stored in a checkpoint: overrides first, then parsing; data paths are hints, checked when a file is read.
 int config_parse_stored(config_t *cfg, const char *text, size_t len, const char *file, const char *const *overrides,
                         int n_overrides);
+// The table of every config key (base/keys.h), for tests and documentation; layer keys are in the registry rows.
+const key_desc_t *config_keys(void);
 // The preprocessing the config asks for (no standardization statistics yet: fitted or loaded by the caller).
 preprocess_t config_preprocess(const config_t *c);
 // The fully resolved config (every default filled in) as JSON; re-parsing it gives the same config_t.
