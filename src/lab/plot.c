@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "nn/registry.h"
 #include "io/csvtable.h"
 #include "run/rundir.h"
 
@@ -67,8 +68,9 @@ static int read_hidden_layers(const char *run, int *idx, char types[][16]) {
         if (epoch != 1) break;
         size_t len;
         const char *type = csv_field(t.row, col[TYPE], &len);
-        int nonlinear = csv_field_is(t.row, col[TYPE], "sigmoid") || csv_field_is(t.row, col[TYPE], "relu") ||
-                        csv_field_is(t.row, col[TYPE], "tanh");
+        char kind[32];
+        snprintf(kind, sizeof kind, "%.*s", (int)len, type);
+        int k = layer_kind_find(kind), nonlinear = k >= 0 && layer_kind((layer_kind_t)k)->nonlinearity;
         if (csv_field_is(t.row, col[SOURCE], "train") && nonlinear) {
             idx[n] = (int)layer;
             snprintf(types[n], 16, "%.*s", (int)len, type);
