@@ -333,7 +333,8 @@ static int cmd_predict(const cli_t *c) {
     const char *input = c->pos[1];
     size_t len = strlen(input);
     int is_csv = len > 4 && !strcmp(input + len - 4, ".csv");
-    if ((is_csv ? csv_load(&in, input, 0, 0) : idx_load_images(&in, input)) != 0) {
+    if ((is_csv ? csv_load(&in, input, 0, 0, DATA_DEFAULT_MAX_BYTES)
+                : idx_load_images(&in, input, DATA_DEFAULT_MAX_BYTES)) != 0) {
         trainer_free(&t);
         return die();
     }
