@@ -1,11 +1,16 @@
 // Dataset loaders: IDX (raw and gzip'd) and CSV, valid and malformed, plus per-batch preprocessing.
+#include <float.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "check.h"
 #include "io/data.h"
 #include "base/util.h"
+
+#define LIMIT DATA_DEFAULT_MAX_BYTES
 
 static char dir[256];
 
@@ -42,7 +47,7 @@ static void make_valid(void) {
 
 static void expect_idx_error(const char *images, const char *labels, const char *want) {
     dataset_t ds;
-    int rc = idx_load(&ds, path_of(images), path_of(labels), 10);
+    int rc = idx_load(&ds, path_of(images), path_of(labels), 10, LIMIT);
     CHECK(rc != 0, "accepted bad IDX (%s, %s)", images, labels);
     if (rc != 0) {
         CHECK_MSG(bnlab_errmsg(), want);
@@ -61,7 +66,8 @@ static void test_idx(void) {
     const char *pairs[2][2] = {{"img", "lab"}, {"img.gz", "lab.gz"}};
     for (int p = 0; p < 2; p++) {
         dataset_t ds;
-        CHECK(idx_load(&ds, path_of(pairs[p][0]), path_of(pairs[p][1]), 10) == 0, "valid IDX: %s", bnlab_errmsg());
+        CHECK(idx_load(&ds, path_of(pairs[p][0]), path_of(pairs[p][1]), 10, LIMIT) == 0, "valid IDX: %s",
+              bnlab_errmsg());
         CHECK(ds.n == 4 && ds.dim == 6 && ds.u8 && ds.u8[2 * 6 + 5] == 25, "IDX contents");
         CHECK(ds.labels[0] == 3 && ds.labels[2] == 4, "IDX labels");
         dataset_free(&ds);
@@ -116,7 +122,7 @@ static void test_idx(void) {
 static void expect_csv_error(const char *name, const char *text, const char *want) {
     write_text(name, text);
     dataset_t ds;
-    int rc = csv_load(&ds, path_of(name), 10, 1);
+    int rc = csv_load(&ds, path_of(name), 10, 1, LIMIT);
     CHECK(rc != 0, "accepted bad CSV %s", name);
     if (rc != 0) CHECK_MSG(bnlab_errmsg(), want);
     else dataset_free(&ds);
@@ -125,14 +131,15 @@ static void expect_csv_error(const char *name, const char *text, const char *wan
 static void test_csv(void) {
     write_text("ok.csv", "label,a,b,c\n3,0.5,1,-2\n7,1e-3,0,4\r\n");
     dataset_t ds;
-    CHECK(csv_load(&ds, path_of("ok.csv"), 10, 1) == 0, "valid CSV: %s", bnlab_errmsg());
+    CHECK(csv_load(&ds, path_of("ok.csv"), 10, 1, LIMIT) == 0, "valid CSV: %s", bnlab_errmsg());
     CHECK(ds.n == 2 && ds.dim == 3 && ds.f32[2] == -2.0f && ds.f32[3] == 1e-3f && ds.labels[1] == 7, "CSV values");
     dataset_free(&ds);
     write_text("nohdr.csv", "1,2,3\n0,5,6\n");
-    CHECK(csv_load(&ds, path_of("nohdr.csv"), 10, 1) == 0 && ds.n == 2, "CSV without header");
+    CHECK(csv_load(&ds, path_of("nohdr.csv"), 10, 1, LIMIT) == 0 && ds.n == 2, "CSV without header");
     dataset_free(&ds);
     write_text("feat.csv", "0.5,1,-2\n1e-3,0,4\n");
-    CHECK(csv_load(&ds, path_of("feat.csv"), 0, 0) == 0 && ds.n == 2 && ds.dim == 3 && !ds.labels && ds.f32[5] == 4.0f,
+    CHECK(csv_load(&ds, path_of("feat.csv"), 0, 0, LIMIT) == 0 && ds.n == 2 && ds.dim == 3 && !ds.labels &&
+              ds.f32[5] == 4.0f,
           "features-only CSV: %s", bnlab_errmsg());
     dataset_free(&ds);
     expect_csv_error("ragged.csv", "l,a,b\n1,2,3\n2,3\n", "ragged.csv:3: ragged row: 1 features, expected 2");
@@ -143,13 +150,202 @@ static void test_csv(void) {
     expect_csv_error("flabel.csv", "1.5,2,3\n", "flabel.csv:1: label must be an integer");
     expect_csv_error("cr.csv", "1,2,3\n2,3,4\r5\n", "cr.csv:2: unexpected character after feature 2");
     write_text("crfeat.csv", "69\r1\n");  // found by fuzz_csv: a bare CR must not start a row nobody counted
-    CHECK(csv_load(&ds, path_of("crfeat.csv"), 0, 0) != 0, "accepted a bare CR inside a row");
+    CHECK(csv_load(&ds, path_of("crfeat.csv"), 0, 0, LIMIT) != 0, "accepted a bare CR inside a row");
     expect_csv_error("blank.csv", "1,2,3\n\n2,3,4\n", "blank.csv:2: empty line");
     expect_csv_error("empty.csv", "", "no data rows");
     const char nul[] = {'1', ',', '2', '\0', '3', '\n'};
     write_raw("nul.csv", (const unsigned char *)nul, sizeof nul);
-    CHECK(csv_load(&ds, path_of("nul.csv"), 10, 1) != 0, "accepted NUL byte");
+    CHECK(csv_load(&ds, path_of("nul.csv"), 10, 1, LIMIT) != 0, "accepted NUL byte");
     CHECK_MSG(bnlab_errmsg(), "binary data");
+}
+
+static size_t read_back(const char *name, unsigned char *b, size_t cap) {
+    FILE *f = fopen(path_of(name), "rb");
+    size_t n = fread(b, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+// Defect 1: the gzip trailer (CRC-32 and length) must be read and verified, and nothing but further gzip
+// members may follow it.
+static void test_gzip_integrity(void) {
+    make_valid();
+    write_raw("lab", LAB, sizeof LAB);
+    write_gz("img.gz", IMG, sizeof IMG);
+    unsigned char gz[512 + 16];
+    size_t n = read_back("img.gz", gz, 512);
+    write_raw("notrailer.gz", gz, n - 8);  // the deflate data is complete, its CRC and size are gone
+    expect_idx_error("notrailer.gz", "lab", "gzip stream ends before its trailer");
+    write_raw("halftrailer.gz", gz, n - 3);
+    expect_idx_error("halftrailer.gz", "lab", "gzip stream ends before its trailer");
+    unsigned char bad[sizeof gz];
+    memcpy(bad, gz, n);
+    bad[n - 8] ^= 1;  // CRC-32 off by one bit
+    write_raw("badcrc.gz", bad, n);
+    expect_idx_error("badcrc.gz", "lab", "incorrect data check");
+    memcpy(bad, gz, n);
+    bad[n - 4] ^= 1;  // ISIZE wrong
+    write_raw("badsize.gz", bad, n);
+    expect_idx_error("badsize.gz", "lab", "incorrect length check");
+    memcpy(bad, gz, n);
+    memcpy(bad + n, "junk", 4);
+    write_raw("junk.gz", bad, n + 4);
+    expect_idx_error("junk.gz", "lab", "4 bytes after the gzip stream that are not a gzip member");
+    memset(bad + n, 0, 16);  // zero padding (tar blocks) is junk too
+    write_raw("zeros.gz", bad, n + 16);
+    expect_idx_error("zeros.gz", "lab", "16 bytes after the gzip stream");
+    // Concatenated members are legal gzip (RFC 1952, 2.2; what `cat a.gz b.gz` makes and zcat reads):
+    // accepted, each member's CRC verified, the data is their concatenation.
+    write_gz("part1.gz", IMG, 20);
+    write_gz("part2.gz", IMG + 20, sizeof IMG - 20);
+    unsigned char two[1024];
+    size_t n1 = read_back("part1.gz", two, 512);
+    size_t n2 = read_back("part2.gz", two + n1, 512);
+    write_raw("members.gz", two, n1 + n2);
+    dataset_t ds;
+    CHECK(idx_load(&ds, path_of("members.gz"), path_of("lab"), 10, LIMIT) == 0, "two gzip members: %s", bnlab_errmsg());
+    if (ds.u8) CHECK(ds.n == 4 && memcmp(ds.u8, IMG + 16, 24) == 0, "two gzip members: contents");
+    dataset_free(&ds);
+    two[n1 + n2 - 8] ^= 1;  // the second member's CRC is checked too
+    write_raw("members-badcrc.gz", two, n1 + n2);
+    expect_idx_error("members-badcrc.gz", "lab", "incorrect data check");
+    write_raw("members-cut.gz", two, n1 + n2 - 8);
+    expect_idx_error("members-cut.gz", "lab", "gzip stream ends before its trailer");
+    // More decompressed bytes than the header describes, inside one valid stream.
+    unsigned char big[sizeof IMG + 3] = {0};
+    memcpy(big, IMG, sizeof IMG);
+    write_gz("extra.gz", big, sizeof big);
+    expect_idx_error("extra.gz", "lab", "extra bytes after the data");
+    write_gz("trunc.gz", IMG, sizeof IMG - 5);
+    expect_idx_error("trunc.gz", "lab", "truncated file: it ends inside the pixel data");
+}
+
+static long peak_rss_kb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+// Defect 2: a gzip'd IDX whose pixels are all zeros compresses ~1000:1. Loading it must cost what its header
+// declares (one allocation), not a doubling buffer's 1.5-2x; a header beyond the caller's limit is refused.
+static void test_idx_memory(void) {
+    const uint32_t n = 128000, dim = 784;  // 100 MB of pixels, 100 kB of gzip
+    unsigned char hdr[16] = {0, 0, 8, 3, n >> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255, 0, 0, 0, 28, 0, 0, 0, 28};
+    gzFile g = gzopen(path_of("bomb.gz"), "wb1");
+    gzwrite(g, hdr, sizeof hdr);
+    unsigned char *zeros = calloc(dim, 1000);
+    for (uint32_t i = 0; i < n; i += 1000) gzwrite(g, zeros, dim * 1000);
+    gzclose(g);
+    free(zeros);
+    long before = peak_rss_kb();
+    dataset_t ds;
+    CHECK(idx_load_images(&ds, path_of("bomb.gz"), LIMIT) == 0, "zero bomb: %s", bnlab_errmsg());
+    long grew = peak_rss_kb() - before, want = (long)((size_t)n * dim / 1024);
+    CHECK(grew < want + want / 8, "loading %ld kB of pixels raised the peak RSS by %ld kB", want, grew);
+    CHECK(ds.n == n && ds.dim == dim && ds.u8[(size_t)n * dim - 1] == 0, "zero bomb contents");
+    dataset_free(&ds);
+    // The caller's limit, checked against the header before anything is allocated.
+    CHECK(idx_load_images(&ds, path_of("bomb.gz"), 50u << 20) != 0, "zero bomb under a 50 MiB limit");
+    char msg[700];
+    snprintf(msg, sizeof msg, "%s: header declares 128000 x 784 = 100352000 bytes of pixels, more than the limit "
+             "of 52428800 bytes", path_of("bomb.gz"));
+    CHECK_MSG(bnlab_errmsg(), msg);
+    make_valid();  // labels count against the same limit: 24 bytes of pixels + 4 x 5 bytes of labels
+    write_raw("img", IMG, sizeof IMG);
+    write_raw("lab", LAB, sizeof LAB);
+    CHECK(idx_load(&ds, path_of("img"), path_of("lab"), 10, 44) == 0, "IDX at its limit: %s", bnlab_errmsg());
+    dataset_free(&ds);
+    CHECK(idx_load(&ds, path_of("img"), path_of("lab"), 10, 43) != 0, "IDX over its limit");
+    CHECK_MSG(bnlab_errmsg(), "4 labels need 20 bytes on top of 24 bytes of pixels, more than the limit of 43 bytes");
+    write_text("lim.csv", "1,2,3\n4,5,6\n");  // 12 bytes of text + 2 x 3 x 4 bytes
+    CHECK(csv_load(&ds, path_of("lim.csv"), 10, 1, 36) == 0, "CSV at its limit: %s", bnlab_errmsg());
+    dataset_free(&ds);
+    CHECK(csv_load(&ds, path_of("lim.csv"), 10, 1, 35) != 0, "CSV over its limit");
+    CHECK_MSG(bnlab_errmsg(), "lim.csv: 2 rows of 2 features need 24 bytes beside the 12 of text, more than the limit");
+    CHECK(csv_load(&ds, path_of("lim.csv"), 10, 1, 11) != 0, "CSV text over the limit");
+    CHECK_MSG(bnlab_errmsg(), "lim.csv: file is 12 bytes, more than the limit of 11 bytes");
+    // A gzip'd header claiming far more than its file can inflate to: refused before allocating.
+    const unsigned char liar[16] = {0, 0, 8, 3, 0x00, 0x10, 0x00, 0x00, 0, 0, 0x00, 0x40, 0, 0, 0x00, 0x3f};
+    write_gz("liar.gz", liar, sizeof liar);
+    expect_idx_error("liar.gz", "lab", "truncated file: the header declares 4227858432 bytes of pixel data but");
+}
+
+static void expect_csv_error_nl(const char *name, const char *text, int has_label, const char *want) {
+    write_text(name, text);
+    dataset_t ds;
+    int rc = csv_load(&ds, path_of(name), 10, has_label, LIMIT);
+    CHECK(rc != 0, "accepted bad CSV %s", name);
+    if (rc != 0) {
+        CHECK_MSG(bnlab_errmsg(), want);
+        CHECK(strstr(bnlab_errmsg(), dir) != NULL, "message does not name the file: %s", bnlab_errmsg());
+    } else {
+        dataset_free(&ds);
+    }
+}
+
+// Defects 3 and 5: subnormals are finite; a header is a first line with no numeric field, never a row that
+// failed to parse; a BOM is no part of the first field; every field parses to its end.
+static void test_csv_strict(void) {
+    dataset_t ds;
+    write_text("subnormal.csv", "1,1e-40,-2e-45\n0,1e-50,3\n");
+    CHECK(csv_load(&ds, path_of("subnormal.csv"), 10, 1, LIMIT) == 0, "subnormals: %s", bnlab_errmsg());
+    if (ds.f32) {
+        CHECK(ds.f32[0] > 0 && ds.f32[0] < FLT_MIN && ds.f32[1] < 0 && ds.f32[2] == 0.0f, "subnormal values");
+        CHECK(ds.f32[0] == strtof("1e-40", NULL), "1e-40 rounds as strtof does");
+    }
+    dataset_free(&ds);
+    expect_csv_error_nl("overflow.csv", "1,1e39,2\n", 1, "overflow.csv:1: feature 1 is out of float range");
+    expect_csv_error_nl("overflow2.csv", "1,2,-1e39\n", 1, "overflow2.csv:1: feature 2 is out of float range");
+    write_text("bom.csv", "\xEF\xBB\xBF" "1,2,3\n0,5,6\n");
+    CHECK(csv_load(&ds, path_of("bom.csv"), 10, 1, LIMIT) == 0 && ds.n == 2 && ds.labels[0] == 1,
+          "BOM then a data row: %s (n %u)", bnlab_errmsg(), ds.n);
+    dataset_free(&ds);
+    write_text("bomhdr.csv", "\xEF\xBB\xBF" "label,a,b\n4,5,6\n");
+    CHECK(csv_load(&ds, path_of("bomhdr.csv"), 10, 1, LIMIT) == 0 && ds.n == 1 && ds.labels[0] == 4,
+          "BOM then a header: %s", bnlab_errmsg());
+    dataset_free(&ds);
+    write_text("bomfeat.csv", "\xEF\xBB\xBF" "0.5,2\n");
+    CHECK(csv_load(&ds, path_of("bomfeat.csv"), 0, 0, LIMIT) == 0 && ds.n == 1 && ds.f32 && ds.f32[0] == 0.5f,
+          "BOM, features only: %s", bnlab_errmsg());
+    dataset_free(&ds);
+    expect_csv_error_nl("nanrow.csv", "nan,1,2\n3,4,5\n", 0, "nanrow.csv:1: feature 1 is not a finite number");
+    expect_csv_error_nl("nanlabel.csv", "nan,1,2\n3,4,5\n", 1, "nanlabel.csv:1: label must be an integer");
+    expect_csv_error_nl("1x.csv", "1x,2,3\n3,4,5\n", 1,
+                        "1x.csv:1: field 1 (\"1x\") is not a number but field 2 is");
+    expect_csv_error_nl("mixhdr.csv", "label,0,1\n3,4,5\n", 1, "mixhdr.csv:1: field 1 (\"label\") is not a number");
+    expect_csv_error_nl("trail.csv", "1,2,3\n2,3 4,5\n", 1,
+                        "trail.csv:2: feature 1 is not a finite number: found \"3 4\"");
+    expect_csv_error_nl("trail2.csv", "1,2,3\n2,3,5x\n", 1, "trail2.csv:2: feature 2 is not a finite number");
+    expect_csv_error_nl("lab1x.csv", "1,2,3\n2x,3,5\n", 1, "lab1x.csv:2: label must be an integer");
+    expect_csv_error_nl("emptyf.csv", "1,,3\n", 1, "emptyf.csv:1: feature 1 is empty");
+    // strtof skips leading white space, newlines included: an empty last field must not swallow the next row.
+    expect_csv_error_nl("eol.csv", "1,2,\n3,4,5\n", 1, "eol.csv:1: feature 2 is empty");
+    expect_csv_error_nl("hex.csv", "1,2,3\n1,0x10,3\n", 1, "hex.csv:2: feature 1 is not a finite number");
+    write_text("spaces.csv", "1, 2 ,\t3\n");  // blanks around a number are not junk
+    CHECK(csv_load(&ds, path_of("spaces.csv"), 10, 1, LIMIT) == 0 && ds.f32[1] == 3.0f, "blanks around numbers: %s",
+          bnlab_errmsg());
+    dataset_free(&ds);
+    expect_csv_error_nl("hdronly.csv", "label,a\n", 1, "no data rows");
+}
+
+// Defect 4: a directory or another non-regular file is named as such before any read.
+static void test_not_regular(void) {
+    dataset_t ds;
+    CHECK(idx_load_images(&ds, dir, LIMIT) != 0, "accepted a directory as IDX");
+    char want[600];
+    snprintf(want, sizeof want, "%s: is a directory", dir);
+    CHECK_MSG(bnlab_errmsg(), want);
+    CHECK(csv_load(&ds, dir, 10, 1, LIMIT) != 0, "accepted a directory as CSV");
+    CHECK_MSG(bnlab_errmsg(), want);
+    const char *fifo = path_of("fifo");
+    if (mkfifo(fifo, 0600) == 0) {  // opening a FIFO for reading blocks without a writer: must not happen
+        CHECK(idx_load_images(&ds, fifo, LIMIT) != 0, "accepted a FIFO as IDX");
+        CHECK_MSG(bnlab_errmsg(), "is a FIFO, not a regular file");
+        CHECK(csv_load(&ds, fifo, 10, 1, LIMIT) != 0, "accepted a FIFO as CSV");
+        CHECK_MSG(bnlab_errmsg(), "is a FIFO, not a regular file");
+    }
+    CHECK(idx_load_images(&ds, "/dev/null", LIMIT) != 0, "accepted /dev/null");
+    CHECK_MSG(bnlab_errmsg(), "/dev/null: is a character device, not a regular file");
 }
 
 static void test_preprocess(void) {
@@ -157,7 +353,7 @@ static void test_preprocess(void) {
     write_raw("img", IMG, sizeof IMG);
     write_raw("lab", LAB, sizeof LAB);
     dataset_t ds;
-    CHECK(idx_load(&ds, path_of("img"), path_of("lab"), 10) == 0, "load");
+    CHECK(idx_load(&ds, path_of("img"), path_of("lab"), 10, LIMIT) == 0, "load");
     float x[2 * 6];
     int32_t y[2];
     uint32_t idx[2] = {3, 0};
@@ -189,7 +385,7 @@ static void test_shipped_subset(void) {
         snprintf(a, sizeof a, "%s/datasets/mnist-subset/%s", root ? root : ".", names[s][0]);
         snprintf(b, sizeof b, "%s/datasets/mnist-subset/%s", root ? root : ".", names[s][1]);
         dataset_t ds;
-        CHECK(idx_load(&ds, a, b, 10) == 0, "shipped subset: %s", bnlab_errmsg());
+        CHECK(idx_load(&ds, a, b, 10, LIMIT) == 0, "shipped subset: %s", bnlab_errmsg());
         CHECK(ds.n == want_n[s] && ds.dim == 784, "subset shape %u x %u", ds.n, ds.dim);
         int seen[10] = {0};
         for (uint32_t i = 0; i < ds.n; i++) seen[ds.labels[i]]++;
@@ -203,6 +399,10 @@ int main(void) {
     if (!mkdtemp(dir)) return 2;
     test_idx();
     test_csv();
+    test_gzip_integrity();
+    test_idx_memory();
+    test_csv_strict();
+    test_not_regular();
     test_preprocess();
     test_shipped_subset();
     char cmd[300];

@@ -68,7 +68,7 @@ int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat) {
     for (int k = 0; k < 3; k++) {
         dataset_t ds;
         double t0 = now_seconds();
-        if (idx_load_images(&ds, images_path) != 0) return -1;
+        if (idx_load_images(&ds, images_path, DATA_DEFAULT_MAX_BYTES) != 0) return -1;
         double t = now_seconds() - t0;
         dataset_free(&ds);
         best = t < best ? t : best;

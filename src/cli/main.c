@@ -289,8 +289,9 @@ static void print_confusion(const confusion_t *cm) {
 
 // The test set a checkpoint's config names (after --set), as the run loaded it.
 static int load_test_set(const config_t *c, dataset_t *ds) {
-    int rc = c->data.format == DATA_IDX ? idx_load(ds, c->data.test_images, c->data.test_labels, c->data.classes)
-                                        : csv_load(ds, c->data.test_csv, c->data.classes, 1);
+    int rc = c->data.format == DATA_IDX
+                 ? idx_load(ds, c->data.test_images, c->data.test_labels, c->data.classes, DATA_DEFAULT_MAX_BYTES)
+                 : csv_load(ds, c->data.test_csv, c->data.classes, 1, DATA_DEFAULT_MAX_BYTES);
     if (rc == 0) dataset_truncate(ds, (uint32_t)c->data.test_limit);
     return rc;
 }
@@ -348,7 +349,8 @@ static int cmd_predict(const cli_t *c) {
     const char *input = c->pos[1];
     size_t len = strlen(input);
     int is_csv = len > 4 && !strcmp(input + len - 4, ".csv");
-    if ((is_csv ? csv_load(&in, input, 0, 0) : idx_load_images(&in, input)) != 0) {
+    if ((is_csv ? csv_load(&in, input, 0, 0, DATA_DEFAULT_MAX_BYTES)
+                : idx_load_images(&in, input, DATA_DEFAULT_MAX_BYTES)) != 0) {
         infer_free(&n);
         return die();
     }

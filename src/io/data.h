@@ -5,12 +5,17 @@
 #ifndef BNLAB_DATA_H
 #define BNLAB_DATA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define DATA_MAX_EXAMPLES 100000000u  // refuse larger headers before allocating
 #define DATA_MAX_FEATURES 1048576u    // 1024 x 1024 pixels
 #define DATA_MAX_CLASSES 1000
-#define DATA_MAX_BYTES ((size_t)16 << 30)   // pixels of one IDX file
+// The loaders' max_bytes: what one load may allocate for its data (IDX pixels + 5 bytes per label; CSV text +
+// 4 bytes per feature and label). Checked against the header (IDX) or the file size and row count (CSV) before
+// anything is allocated; a larger claim is refused with the file, the claim and the limit. Meant to be set from a
+// --max-memory option; the default leaves most of a 24 GB machine to the training itself (MNIST needs 47 MB).
+#define DATA_DEFAULT_MAX_BYTES ((size_t)4 << 30)
 
 typedef struct {
     uint32_t n, dim;   // examples, features per example
@@ -29,13 +34,21 @@ typedef struct {
     float *inv_std;       // (dim) or NULL
 } preprocess_t;
 
-// Loads an IDX image file (magic 0x803 or 0x802) and an IDX label file (magic 0x801), raw or gzip'd.
-int idx_load(dataset_t *ds, const char *images_path, const char *labels_path, int classes);
+// Data files must be regular files ("FILE: is a directory", "... is a FIFO, not a regular file" otherwise). Loaders
+// return 0, or -1 with a one-line message naming the file (bnlab_fail) and *ds zeroed.
+//
+// Loads an IDX image file (magic 0x803 or 0x802) and an IDX label file (magic 0x801), raw or gzip'd. A gzip file
+// is read to its end: every member's CRC-32 and length are verified, further members are accepted (the data is
+// their concatenation, as zcat prints it), anything else after the last trailer is refused. The data must be
+// exactly what the header declares; it is read into one buffer of that size.
+int idx_load(dataset_t *ds, const char *images_path, const char *labels_path, int classes, size_t max_bytes);
 // Loads only the images of an IDX file (ds->labels stays NULL): what `bnlab predict` reads.
-int idx_load_images(dataset_t *ds, const char *images_path);
-// Loads a CSV file: one example per line, the label first (has_label) then the features; an optional header
-// line. Without has_label every field is a feature and ds->labels stays NULL.
-int csv_load(dataset_t *ds, const char *path, int classes, int has_label);
+int idx_load_images(dataset_t *ds, const char *images_path, size_t max_bytes);
+// Loads a CSV file: one example per line, the label first (has_label) then the features, each field a decimal
+// number (blanks around it allowed; subnormals kept; nan, inf, overflow, hex and trailing junk refused). A UTF-8
+// BOM at the start is skipped. The first line is a header iff it has a non-empty field and no numeric one; a first
+// line mixing numbers and non-numbers is an error. Without has_label every field is a feature, ds->labels NULL.
+int csv_load(dataset_t *ds, const char *path, int classes, int has_label, size_t max_bytes);
 void dataset_free(dataset_t *ds);
 // Keeps only the first n examples (no-op if n == 0 or n >= ds->n).
 void dataset_truncate(dataset_t *ds, uint32_t n);

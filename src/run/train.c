@@ -19,8 +19,8 @@ volatile sig_atomic_t train_stop_requested = 0;
 static int load_split(const config_t *c, dataset_t *ds, int test) {
     if (c->data.format == DATA_IDX)
         return idx_load(ds, test ? c->data.test_images : c->data.train_images,
-                        test ? c->data.test_labels : c->data.train_labels, c->data.classes);
-    return csv_load(ds, test ? c->data.test_csv : c->data.train_csv, c->data.classes, 1);
+                        test ? c->data.test_labels : c->data.train_labels, c->data.classes, DATA_DEFAULT_MAX_BYTES);
+    return csv_load(ds, test ? c->data.test_csv : c->data.train_csv, c->data.classes, 1, DATA_DEFAULT_MAX_BYTES);
 }
 
 int trainer_setup(trainer_t *t, const config_t *cfg) {
