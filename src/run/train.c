@@ -276,125 +276,183 @@ static cJSON *summary_json(const char *status, long steps, double final_acc, dou
     return s;
 }
 
+// What one session of trainer_run holds besides the trainer: its logs, its clock and its console.
+typedef struct {
+    const char *run_dir;
+    runlog_t log;
+    int bar;            // a progress bar on stderr (a terminal, or log.progress "always")
+    double t0, last_bar;
+    uint32_t probe_n;   // probe images: the first log.probe_size test images
+    int pct_n;          // of them in one batch for percentiles (BN normalizes by the batch it sees)
+} session_t;
+
+static int session_open(session_t *s, trainer_t *t, const char *run_dir, int append) {
+    const config_t *c = &t->cfg;
+    memset(s, 0, sizeof *s);
+    s->run_dir = run_dir;
+    if (runlog_open(&s->log, run_dir, append) != 0) return -1;
+    if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0) {
+        runlog_close(&s->log);
+        return -1;
+    }
+    s->bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
+    s->probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
+    s->pct_n = (int)(s->probe_n < (uint32_t)c->train.eval_batch_size ? s->probe_n
+                                                                       : (uint32_t)c->train.eval_batch_size);
+    s->t0 = now_seconds() - t->prog.seconds_before;
+    s->last_bar = -1.0;
+    return 0;
+}
+
+static void clear_bar(const session_t *s) {
+    if (s->bar) fprintf(stderr, "\r\033[K");
+}
+
+// Percentiles of the probe images in training mode, before the step: copies of the streams, running statistics
+// untouched, so the run itself does not change.
+static void look_at_probe(trainer_t *t, const session_t *s, long step) {
+    const pct_spec_t *ps = &t->cfg.log.percentiles;
+    if (ps->source != PCT_SOURCE_PROBE || s->pct_n <= 0 || ps->every <= 0 || step % ps->every != 0) return;
+    train_rng_t r = t->train_rng;
+    dataset_gather_range(&t->test, &t->pp, 0, s->pct_n, t->x, t->y);
+    model_forward(&t->model, t->x, s->pct_n, MODE_TRAIN_FROZEN, &r);
+    pct_log_step(&t->pct, &t->model, s->pct_n, step);
+}
+
+static void report_divergence(const trainer_t *t, const session_t *s, long step, double loss) {
+    char where[128];
+    describe_divergence(&t->model, t->cfg.train.batch_size, where, sizeof where);
+    if (s->bar) fputc('\n', stderr);
+    fprintf(stderr,
+            "bnlab: diverged at step %ld: the loss is %s; first non-finite values in the %s. "
+            "Lower train.optimizer.lr or add batchnorm layers. Logs so far are in %s\n",
+            step + 1, isnan(loss) ? "NaN" : "infinite", where, s->run_dir);
+}
+
+// One optimizer step with the measurements that look at it: the batch's statistics and percentiles, then ICS (which
+// re-runs the forward pass on the same batch and draws). Returns the loss (non-finite: nothing was updated).
+static double train_step(trainer_t *t, long step, double lr) {
+    const config_t *c = &t->cfg;
+    const int B = c->train.batch_size;
+    train_rng_t r_before = t->train_rng;  // ICS replays this step's dropout and noise draws
+    int correct;
+    double loss = trainer_step_grad(t, &correct);
+    if (!isfinite(loss)) return loss;
+    if (c->log.stats) act_stats_add(&t->epoch_stats, &t->model, B);
+    if (c->log.percentiles.source == PCT_SOURCE_BATCH) pct_log_step(&t->pct, &t->model, B, step);
+    ics_measure(&t->ics, &t->model, &t->opt, t->x, t->y, B, &r_before, lr, step, NULL, NULL);
+    trainer_step_update(t, lr);
+    t->prog.run_loss += loss;
+    t->prog.run_hits += correct;
+    t->prog.run_steps++;
+    return loss;
+}
+
+// A metrics row: the training loss and accuracy since the last row, the whole test set in evaluation mode; at an
+// epoch's end (or the run's) also a console line.
+static void log_evaluation(trainer_t *t, session_t *s, double lr, int epoch_end, int last) {
+    train_progress_t *p = &t->prog;
+    const long done = p->step, epoch = done / t->steps_per_epoch;
+    metrics_row_t row = {.step = done, .epoch = (double)done / t->steps_per_epoch,
+                         .train_loss = p->run_loss / p->run_steps,
+                         .train_acc = (double)p->run_hits / ((double)p->run_steps * t->cfg.train.batch_size),
+                         .lr = lr};
+    trainer_evaluate(t, &t->test, t->test.n, &row.test_loss, &row.test_acc, NULL);
+    row.seconds = now_seconds() - s->t0;
+    runlog_metrics(&s->log, &row);
+    p->last_acc = row.test_acc;
+    if (row.test_acc > p->best_acc) p->best_acc = row.test_acc, p->best_step = done;
+    if (epoch_end || last) {
+        clear_bar(s);
+        printf("epoch %4ld  step %7ld  train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.3g | %.1fs\n",
+               epoch_end ? epoch : epoch + 1, done, row.train_loss, row.train_acc, row.test_loss, row.test_acc, lr,
+               row.seconds);
+        fflush(stdout);
+    }
+    p->run_loss = 0.0, p->run_hits = 0, p->run_steps = 0;
+}
+
+// layer_stats.csv at an epoch's end: the epoch's training batches, the probe images in evaluation mode, and the same
+// images in training mode (dropout on, BN on batch statistics, nothing updated) — the train/eval mismatch of each
+// layer's input (Li et al. 2018's variance shift) on equal data.
+static void log_epoch_stats(trainer_t *t, session_t *s, int epoch_end) {
+    const long done = t->prog.step, epoch = done / t->steps_per_epoch;
+    const long e = epoch_end ? epoch : epoch + 1;  // a final partial epoch is numbered as the next one
+    model_t *m = &t->model;
+    runlog_layer_stats(&s->log, e, done, "train", m, &t->epoch_stats);
+    if (s->probe_n > 0) {
+        double loss, acc;
+        act_stats_reset(&t->probe_stats);
+        trainer_evaluate(t, &t->test, s->probe_n, &loss, &acc, &t->probe_stats);
+        runlog_layer_stats(&s->log, e, done, "probe", m, &t->probe_stats);
+        act_stats_reset(&t->probe_stats);
+        trainer_forward_set(t, &t->test, s->probe_n, MODE_TRAIN_FROZEN, &loss, &acc, &t->probe_stats);
+        runlog_layer_stats(&s->log, e, done, "probe_train", m, &t->probe_stats);
+    }
+    act_stats_reset(&t->epoch_stats);
+}
+
+static void show_progress(const trainer_t *t, session_t *s) {
+    if (!s->bar) return;
+    double now = now_seconds();
+    if (now - s->last_bar > 0.1) s->last_bar = now, progress_bar(t->prog.step, t->total_steps, now - s->t0);
+}
+
+// summary.json, written last: the run's status and results.
+static int session_close(trainer_t *t, session_t *s, int status) {
+    const train_progress_t *p = &t->prog;
+    clear_bar(s);
+    const char *state = run_status_name(status == TRAIN_OK ? RUN_COMPLETED : status == TRAIN_DIVERGED ? RUN_DIVERGED
+                                        : status == TRAIN_INTERRUPTED ? RUN_INTERRUPTED : RUN_FAILED);
+    cJSON *summary = summary_json(state, p->step, p->last_acc, p->best_acc, p->best_step, now_seconds() - s->t0);
+    int rc = write_json(s->run_dir, RUNDIR_SUMMARY, summary);
+    cJSON_Delete(summary);
+    runlog_close(&s->log);
+    return rc != 0 ? TRAIN_ERROR : status;
+}
+
 int trainer_run(trainer_t *t, const char *run_dir, int append) {
     const config_t *c = &t->cfg;
-    model_t *m = &t->model;
-    train_progress_t *p = &t->prog;
-    const int B = c->train.batch_size;
-    runlog_t log;
-    if (runlog_open(&log, run_dir, append) != 0) return TRAIN_ERROR;
-    if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0) {
-        runlog_close(&log);
-        return TRAIN_ERROR;
-    }
+    session_t s;
+    if (session_open(&s, t, run_dir, append) != 0) return TRAIN_ERROR;
     if (c->train.flush_denormals) enable_flush_to_zero();
     openblas_set_num_threads(c->threads);
-    int bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
-    uint32_t probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
-    // Percentiles over the probe set need it in one batch (BN normalizes by the batch it sees).
-    int pct_n = (int)(probe_n < (uint32_t)c->train.eval_batch_size ? probe_n : (uint32_t)c->train.eval_batch_size);
-
-    double t0 = now_seconds() - p->seconds_before, last_bar = -1.0;
     int status = TRAIN_OK;
-    while (p->step < t->total_steps) {
-        const long step = p->step;
-        double lr = sgd_lr_at(&c->train.optim, step);
-        if (c->log.percentiles.source == PCT_SOURCE_PROBE && pct_n > 0 && c->log.percentiles.every > 0 &&
-            step % c->log.percentiles.every == 0) {
-            // A look at the probe images in training mode; copies of the streams, running statistics untouched.
-            train_rng_t r = t->train_rng;
-            dataset_gather_range(&t->test, &t->pp, 0, pct_n, t->x, t->y);
-            model_forward(m, t->x, pct_n, MODE_TRAIN_FROZEN, &r);
-            pct_log_step(&t->pct, m, pct_n, step);
-        }
-        train_rng_t r_before = t->train_rng;  // ICS replays this step's dropout and noise draws
-        int correct;
-        double loss = trainer_step_grad(t, &correct);
+    while (t->prog.step < t->total_steps) {
+        const long step = t->prog.step;
+        const double lr = sgd_lr_at(&c->train.optim, step);
+        look_at_probe(t, &s, step);
+        double loss = train_step(t, step, lr);
         if (!isfinite(loss)) {
-            char where[128];
-            describe_divergence(m, B, where, sizeof where);
-            if (bar) fputc('\n', stderr);
-            fprintf(stderr,
-                    "bnlab: diverged at step %ld: the loss is %s; first non-finite values in the %s. "
-                    "Lower train.optimizer.lr or add batchnorm layers. Logs so far are in %s\n",
-                    step + 1, isnan(loss) ? "NaN" : "infinite", where, run_dir);
+            report_divergence(t, &s, step, loss);
             status = TRAIN_DIVERGED;
             break;
         }
-        // Statistics of the batch just trained on, before ICS re-runs the forward pass.
-        if (c->log.stats) act_stats_add(&t->epoch_stats, m, B);
-        if (c->log.percentiles.source == PCT_SOURCE_BATCH) pct_log_step(&t->pct, m, B, step);
-        ics_measure(&t->ics, m, &t->opt, t->x, t->y, B, &r_before, lr, step, NULL, NULL);
-        trainer_step_update(t, lr);
-        p->run_loss += loss;
-        p->run_hits += correct;
-        p->run_steps++;
-
-        long done = p->step, epoch = done / t->steps_per_epoch;
-        int epoch_end = done % t->steps_per_epoch == 0, last = done == t->total_steps;
-        if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0)) {
-            metrics_row_t row = {.step = done, .epoch = (double)done / t->steps_per_epoch,
-                                 .train_loss = p->run_loss / p->run_steps,
-                                 .train_acc = (double)p->run_hits / ((double)p->run_steps * B), .lr = lr};
-            trainer_evaluate(t, &t->test, t->test.n, &row.test_loss, &row.test_acc, NULL);
-            row.seconds = now_seconds() - t0;
-            runlog_metrics(&log, &row);
-            p->last_acc = row.test_acc;
-            if (row.test_acc > p->best_acc) p->best_acc = row.test_acc, p->best_step = done;
-            if (epoch_end || last) {
-                if (bar) fprintf(stderr, "\r\033[K");
-                printf("epoch %4ld  step %7ld  train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.3g | %.1fs\n",
-                       epoch_end ? epoch : epoch + 1, done, row.train_loss, row.train_acc, row.test_loss,
-                       row.test_acc, lr, row.seconds);
-                fflush(stdout);
-            }
-            p->run_loss = 0.0, p->run_hits = 0, p->run_steps = 0;
-        }
-        if ((epoch_end || last) && c->log.stats) {
-            long e = epoch_end ? epoch : epoch + 1;  // a final partial epoch is numbered as the next one
-            runlog_layer_stats(&log, e, done, "train", m, &t->epoch_stats);
-            act_stats_reset(&t->probe_stats);
-            double pl, pa;
-            if (probe_n > 0) {
-                trainer_evaluate(t, &t->test, probe_n, &pl, &pa, &t->probe_stats);
-                runlog_layer_stats(&log, e, done, "probe", m, &t->probe_stats);
-                // The same images in training mode (dropout on, BN on batch statistics, nothing updated): the
-                // train/eval mismatch of each layer's input (Li et al. 2018's variance shift) on equal data.
-                act_stats_reset(&t->probe_stats);
-                trainer_forward_set(t, &t->test, probe_n, MODE_TRAIN_FROZEN, &pl, &pa, &t->probe_stats);
-                runlog_layer_stats(&log, e, done, "probe_train", m, &t->probe_stats);
-            }
-            act_stats_reset(&t->epoch_stats);
-        }
-        int stop = train_stop_requested != 0;
-        long every = c->train.checkpoint.every;
+        const long done = t->prog.step, every = c->train.checkpoint.every;
+        const int epoch_end = done % t->steps_per_epoch == 0, last = done == t->total_steps;
+        const int stop = train_stop_requested != 0;
+        if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0))
+            log_evaluation(t, &s, lr, epoch_end, last);
+        if ((epoch_end || last) && c->log.stats) log_epoch_stats(t, &s, epoch_end);
         if ((every > 0 && done % every == 0) || (last && c->train.checkpoint.final) || stop) {
-            p->seconds_before = now_seconds() - t0;
-            if (trainer_checkpoint(t, run_dir) != 0) {
-                fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
+            t->prog.seconds_before = now_seconds() - s.t0;
+            if (trainer_checkpoint(t, run_dir) != 0) {  // the caller prints the message
                 status = TRAIN_ERROR;
                 break;
             }
         }
         if (stop && !last) {
-            if (bar) fprintf(stderr, "\r\033[K");
+            clear_bar(&s);
             fprintf(stderr, "bnlab: interrupted after step %ld of %ld; checkpoint and logs written. Resume with: "
                             "bnlab train --resume %s\n", done, t->total_steps, run_dir);
             status = TRAIN_INTERRUPTED;
             break;
         }
-        if (bar) {
-            double now = now_seconds();
-            if (now - last_bar > 0.1) last_bar = now, progress_bar(done, t->total_steps, now - t0);
-        }
+        show_progress(t, &s);
     }
-    if (bar) fprintf(stderr, "\r\033[K");
-    const char *state = run_status_name(status == TRAIN_OK ? RUN_COMPLETED : status == TRAIN_DIVERGED ? RUN_DIVERGED
-                                        : status == TRAIN_INTERRUPTED ? RUN_INTERRUPTED : RUN_FAILED);
-    cJSON *summary = summary_json(state, p->step, p->last_acc, p->best_acc, p->best_step, now_seconds() - t0);
-    int rc = write_json(run_dir, RUNDIR_SUMMARY, summary);
-    cJSON_Delete(summary);
-    runlog_close(&log);
-    if (rc != 0) return TRAIN_ERROR;
-    return status;
+    char msg[BNLAB_ERRMSG_MAX];  // keep a failed checkpoint's message past the summary's write
+    snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
+    int rc = session_close(t, &s, status);
+    if (status == TRAIN_ERROR) bnlab_fail("%s", msg);
+    return rc;
 }
