@@ -109,6 +109,13 @@ static void test_hostile_text(void) {
     CHECK(parse(&c, "") != 0, "accepted an empty file");
     CHECK(parse(&c, "[1, 2]") != 0, "accepted an array at the top");
     CHECK_MSG(bnlab_errmsg(), "(top level): expected an object, got an array");
+    // One JSON value per file: a second object after the first is an error, not ignored.
+    char two[8192];
+    snprintf(two, sizeof two, "%s\n{\"name\": \"second\"}", VALID);
+    CHECK(parse(&c, two) != 0, "accepted a second JSON object after the config");
+    CHECK_MSG(bnlab_errmsg(), "cfg.json: not valid JSON");
+    snprintf(two, sizeof two, "%s \n\t", VALID);
+    CHECK(parse(&c, two) == 0, "trailing whitespace refused: %s", bnlab_errmsg());
 }
 
 static void test_overrides(void) {
@@ -126,6 +133,15 @@ static void test_overrides(void) {
     const char *idx[] = {"model.layers[9].rate=0.1"};
     CHECK(parse_sets(&c, VALID, idx, 1) != 0, "override out of the array");
     CHECK_MSG(bnlab_errmsg(), "layers has no element [9]");
+    // Values are parsed to their end: "1,5" or "10_000" are not numbers (a prefix was silently used before).
+    const char *comma[] = {"train.optimizer.lr=1,5"};
+    CHECK(parse_sets(&c, VALID, comma, 1) != 0, "lr=1,5 accepted (as %g)", c.train.optim.lr);
+    CHECK_MSG(bnlab_errmsg(), "train.optimizer.lr: expected a number in (0, 1000000], got \"1,5\"");
+    const char *under[] = {"train.steps=10_000"};
+    CHECK(parse_sets(&c, VALID, under, 1) != 0, "steps=10_000 accepted (as %ld)", c.train.steps);
+    const char *seed[] = {"seed=7x"};
+    CHECK(parse_sets(&c, VALID, seed, 1) != 0, "seed=7x accepted");
+    CHECK_MSG(bnlab_errmsg(), "seed: expected an integer");
     const char *noeq[] = {"seed"};
     CHECK(parse_sets(&c, VALID, noeq, 1) != 0, "override without =");
     CHECK_MSG(bnlab_errmsg(), "expected PATH=VALUE");

@@ -173,3 +173,17 @@ int json_depth(const char *buf, size_t len) {
     }
     return max;
 }
+
+cJSON *jp_parse_all(const char *buf, size_t len, size_t *error_at) {
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
+    size_t at = end ? (size_t)(end - buf) : 0;
+    if (v)
+        while (at < len && (buf[at] == ' ' || buf[at] == '\t' || buf[at] == '\n' || buf[at] == '\r')) at++;
+    if (v && at < len) {  // trailing text: not one JSON value
+        cJSON_Delete(v);
+        v = NULL;
+    }
+    if (!v && error_at) *error_at = at;
+    return v;
+}

@@ -32,6 +32,10 @@ int jp_string(const cJSON *obj, const char *path, const char *key, char *out, si
 // One of names (NULL-terminated): *out = its index.
 int jp_enum(const cJSON *obj, const char *path, const char *key, const char *const *names, int *out);
 
+// Parses buf[0..len) as exactly one JSON value: anything but whitespace after it (a second object, "1,5") is an
+// error. NULL on failure, with *error_at (if not NULL) the byte offset where parsing stopped.
+cJSON *jp_parse_all(const char *buf, size_t len, size_t *error_at);
+
 // 1 if buf[0..len) is valid UTF-8 (no overlongs, no surrogates); else 0 and *bad_at = first bad offset.
 int utf8_valid(const char *buf, size_t len, size_t *bad_at);
 // Depth of the deepest nesting of [ and { outside strings (a cheap pre-check before parsing).

@@ -95,7 +95,7 @@ static int parse_header(st_file_t *f, const char *hdr, size_t hlen, size_t data_
     size_t bad;
     if (!utf8_valid(hdr, hlen, &bad)) return bnlab_fail("%s: header is not valid UTF-8 (byte %zu)", path, bad);
     if (json_depth(hdr, hlen) > 3) return bnlab_fail("%s: header JSON nested deeper than 3 levels", path);
-    cJSON *h = cJSON_ParseWithLength(hdr, hlen);
+    cJSON *h = jp_parse_all(hdr, hlen, NULL);
     if (!cJSON_IsObject(h)) {
         return fail_free(h, bnlab_fail("%s: header is not a JSON object", path));
     }

@@ -24,8 +24,9 @@ static int apply_override(cJSON *root, const char *assignment) {
     memcpy(path, assignment, plen);
     path[plen] = '\0';
     const char *text = eq + 1;
-    cJSON *value = cJSON_Parse(text);
-    if (!value) value = cJSON_CreateString(text);  // bare word: a string
+    // Exactly one JSON value ("1,5" or "10_000" are not numbers), else the text is a bare string.
+    cJSON *value = jp_parse_all(text, strlen(text), NULL);
+    if (!value) value = cJSON_CreateString(text);
     cJSON *node = root;
     char *save = NULL;
     char *seg = strtok_r(path, ".", &save);
@@ -560,10 +561,10 @@ int config_parse(config_t *cfg, const char *text, size_t len, const char *file, 
     if (!utf8_valid(text, len, &bad)) return bnlab_fail("%s: not valid UTF-8 (byte %zu)", file, bad);
     if (json_depth(text, len) > CFG_MAX_DEPTH)
         return bnlab_fail("%s: JSON nested deeper than %d levels", file, CFG_MAX_DEPTH);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    size_t at = 0;
+    cJSON *root = jp_parse_all(text, len, &at);
     if (!root) {
-        size_t at = end ? (size_t)(end - text) : 0, line = 1;
+        size_t line = 1;
         for (size_t i = 0; i < at && i < len; i++) line += text[i] == '\n';
         return bnlab_fail("%s: not valid JSON (line %zu, byte %zu)", file, line, at);
     }

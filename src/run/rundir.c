@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "io/jsonpath.h"
 #include "io/csvtable.h"
 
 void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q) {
@@ -41,7 +42,7 @@ run_status_t rundir_status(const char *dir) {
     size_t len;
     rundir_file(path, sizeof path, dir, RUNDIR_SUMMARY);
     if (!path_exists(path) || read_whole_file(path, 1 << 20, &text, &len) != 0) return RUN_NO_STATUS;
-    cJSON *j = cJSON_ParseWithLength(text, len);
+    cJSON *j = jp_parse_all(text, len, NULL);
     free(text);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
     run_status_t s = RUN_NO_STATUS;
