@@ -78,6 +78,27 @@ for f in trunc flip junk; do
   check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/$f.err")" -eq 1 ] && grep -q "$f.safetensors" "$T/$f.err"' \
     "$f checkpoint: exit $rc, $(cat "$T/$f.err")"
 done
+# Integrity: a flipped bit in the data (a weight, a random stream, the stored step) or a config edited inside the
+# file does not load silently; every load verifies the stored CRC-32s.
+flip_byte() {  # FILE OFFSET: xor one byte with 1
+  local b
+  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  printf "\\$(printf %03o $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+size=$(stat -c %s "$ck")
+for off in $((size - 1)) $((size - 5000)) $((size / 2)); do
+  cp "$ck" "$T/bit.safetensors"
+  flip_byte "$T/bit.safetensors" "$off"
+  "$BNLAB" eval "$T/bit.safetensors" >/dev/null 2>"$T/bit.err"
+  rc=$?
+  check '[ $rc -eq 1 ] && grep -q "does not match its checksum" "$T/bit.err"' "bit flipped at $off: exit $rc, $(cat "$T/bit.err")"
+done
+LC_ALL=C sed 's/\\"lr\\":0\.5,/\\"lr\\":5.0,/' "$ck" >"$T/edit.safetensors"  # lr 0.5 -> 5.0 in the stored config
+check '! cmp -s "$ck" "$T/edit.safetensors"' "test bug: the config edit changed nothing"
+"$BNLAB" eval "$T/edit.safetensors" >/dev/null 2>"$T/edit.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "__metadata__ does not match its checksum" "$T/edit.err"' \
+  "config edited inside a checkpoint: exit $rc, $(cat "$T/edit.err")"
 "$BNLAB" train --resume "$T/trunc.safetensors" >/dev/null 2>"$T/rt.err"
 rc=$?
 check '[ $rc -eq 1 ] && grep -q "trunc.safetensors" "$T/rt.err"' "resume from a truncated checkpoint: $(cat "$T/rt.err")"

@@ -257,3 +257,9 @@ void st_free(st_file_t *f) {
     free(f->file);
     memset(f, 0, sizeof *f);
 }
+
+size_t st_tensor_bytes(const st_tensor_t *t) {
+    size_t n = DTYPE_SIZES[t->dtype];
+    for (int i = 0; i < t->ndim; i++) n *= (size_t)t->shape[i];
+    return n;
+}

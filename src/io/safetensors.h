@@ -50,5 +50,7 @@ const char *st_meta_get(const st_file_t *f, const char *key);  // NULL if absent
 // value is finite. -1 + message ("FILE: tensor NAME: expected F32 [100, 784], got F32 [100, 785]").
 int st_get(const st_file_t *f, const char *name, st_dtype_t dtype, int ndim, const int64_t *shape, void *out);
 void st_free(st_file_t *f);
+// The byte size of a tensor's data (dtype size x elements).
+size_t st_tensor_bytes(const st_tensor_t *t);
 
 #endif

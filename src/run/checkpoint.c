@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base/util.h"
+#include "io/jsonpath.h"
 #include "run/rundir.h"
 
 #define NAME_LEN 96
@@ -115,6 +117,74 @@ void checkpoint_begin(ckpt_writer_t *w, const model_t *m, const float *velocity,
     st_meta(&w->f, "torch", w->torch_text);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Integrity: a CRC-32 of every tensor's bytes ("checksums": {name: hex}) and of all other metadata
+// ("metadata_crc32"), written last and verified on every load, so a flipped bit in a weight, a random stream or the
+// step, or a config edited inside the file, is refused rather than used.
+
+static int str_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static char *tensor_checksums(const st_file_t *f) {
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < f->n; i++) {
+        char hex[16];
+        snprintf(hex, sizeof hex, "%08lx", crc32_z(0L, f->t[i].data, st_tensor_bytes(&f->t[i])));
+        cJSON_AddStringToObject(o, f->t[i].name, hex);
+    }
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+// Over the metadata's keys in sorted order (key NUL value NUL), all but metadata_crc32 itself.
+static void metadata_crc(const st_file_t *f, char hex[16]) {
+    int n = cJSON_GetArraySize(f->meta), k = 0;
+    const char **keys = xmalloc(sizeof(char *) * (size_t)(n ? n : 1), "metadata keys");
+    for (const cJSON *e = f->meta->child; e; e = e->next)
+        if (strcmp(e->string, "metadata_crc32") != 0) keys[k++] = e->string;
+    qsort(keys, (size_t)k, sizeof *keys, str_cmp);
+    uLong crc = crc32_z(0L, Z_NULL, 0);
+    for (int i = 0; i < k; i++) {
+        const char *v = st_meta_get(f, keys[i]);
+        crc = crc32_z(crc, (const Bytef *)keys[i], strlen(keys[i]) + 1);
+        if (v) crc = crc32_z(crc, (const Bytef *)v, strlen(v) + 1);
+    }
+    free(keys);
+    snprintf(hex, 16, "%08lx", crc);
+}
+
+static void add_checksums(ckpt_writer_t *w) {
+    w->checksum_text = tensor_checksums(&w->f);
+    st_meta(&w->f, "checksums", w->checksum_text);
+    char hex[16];
+    metadata_crc(&w->f, hex);
+    st_meta(&w->f, "metadata_crc32", hex);
+}
+
+static int verify_checksums(const st_file_t *f) {
+    const char *stored = st_meta_get(f, "checksums"), *mcrc = st_meta_get(f, "metadata_crc32");
+    if (!stored || !mcrc) return bnlab_fail("%s: no checksums in __metadata__ (not written by this bnlab)", f->path);
+    char hex[16];
+    metadata_crc(f, hex);
+    if (strcmp(hex, mcrc) != 0)
+        return bnlab_fail("%s: __metadata__ does not match its checksum (the file is corrupt or was edited)", f->path);
+    char *now = tensor_checksums(f);
+    cJSON *a = jp_parse_all(stored, strlen(stored), NULL), *b = jp_parse_all(now, strlen(now), NULL);
+    int rc = 0;
+    for (const cJSON *e = b ? b->child : NULL; e && !rc; e = e->next) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(a, e->string);
+        if (!cJSON_IsString(s) || strcmp(s->valuestring, e->valuestring) != 0)
+            rc = bnlab_fail("%s: tensor %s does not match its checksum (the file is corrupt or was edited)", f->path,
+                            e->string);
+    }
+    if (!rc && cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+        rc = bnlab_fail("%s: __metadata__.checksums lists tensors the file does not have", f->path);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    free(now);
+    return rc;
+}
+
 static int ckpt_name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 // Names of step-*.safetensors in dir, sorted (the zero-padded step makes name order step order).
@@ -151,6 +221,7 @@ static void writer_free(ckpt_writer_t *w) {
     free(w->pfile);
     free(w->vfile);
     free(w->config_text);
+    free(w->checksum_text);
     free(w->torch_text);
     st_free(&w->f);
     memset(w, 0, sizeof *w);
@@ -160,6 +231,7 @@ int checkpoint_commit(ckpt_writer_t *w, const char *run_dir, int keep) {
     char dir[BNLAB_PATH_MAX], path[BNLAB_PATH_MAX];
     path_fmt(dir, sizeof dir, "%s/" RUNDIR_CHECKPOINTS, run_dir);
     path_fmt(path, sizeof path, "%s/step-%09ld.safetensors", dir, w->step);
+    add_checksums(w);
     int rc = make_dirs(dir) != 0 || st_write(&w->f, path) != 0 ? -1 : 0;
     writer_free(w);
     if (rc != 0) return -1;
@@ -203,6 +275,10 @@ int checkpoint_open(st_file_t *f, const char *file, config_t *cfg, const char *c
         st_free(f);
         return bnlab_fail("%s: not a bnlab checkpoint of this version (__metadata__.format is not \"%s\", or no "
                           "config)", file, CKPT_FORMAT);
+    }
+    if (verify_checksums(f) != 0) {
+        st_free(f);
+        return -1;
     }
     char where[BNLAB_PATH_MAX + 32];
     snprintf(where, sizeof where, "%s: __metadata__.config", file);

@@ -12,7 +12,8 @@
 //   preprocess.mean, preprocess.inv_std            F32 (features): standardization statistics (data.standardize)
 //   trainer.*, rng.*                               the trainer's state (run/train.h)
 // __metadata__: format "bnlab-checkpoint-2", bnlab_version, step, config (the resolved config as JSON),
-//   input_features and torch (per layer: the torch.nn module computing the same in evaluation, and its arguments).
+//   input_features, torch (per layer: the torch.nn module computing the same in evaluation, and its arguments),
+//   checksums (CRC-32 of every tensor's bytes) and metadata_crc32 (of all other metadata), verified on every load.
 // No wall-clock value is stored, so equal runs write byte-identical checkpoints.
 #ifndef BNLAB_CHECKPOINT_H
 #define BNLAB_CHECKPOINT_H
@@ -30,7 +31,7 @@
 typedef struct {
     st_file_t f;
     float *pfile, *vfile;   // parameters and momentum in the file layout
-    char *config_text, *torch_text;
+    char *config_text, *torch_text, *checksum_text;
     long step;
 } ckpt_writer_t;
 
