@@ -66,6 +66,27 @@ printf '{"step":99999,"epo' >>"$T/half/metrics.jsonl"
 msg=$(same_logs "$T/full" "$T/half")
 check '[ -z "$msg" ]' "resume after a half-written line differs: $msg"
 
+# 2b. A checkpoint belongs to its run (the config in both must be the same): a loose file resumes only into a new
+#     --out, and a checkpoint copied into another run's checkpoints/ does not resume (or truncate) that run.
+mkdir -p "$T/home/Downloads"
+cp "$T/full/checkpoints/step-000003990.safetensors" "$T/home/Downloads/model.safetensors"
+"$BNLAB" train --resume "$T/home/Downloads/model.safetensors" >/dev/null 2>"$T/loose.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q -- "--out" "$T/loose.err" && [ "$(ls "$T/home")" = "Downloads" ]' \
+  "loose checkpoint without --out: exit $rc, $(ls "$T/home"), $(cat "$T/loose.err")"
+"$BNLAB" train --resume "$T/home/Downloads/model.safetensors" --out "$T/fromloose" >/dev/null 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && cmp -s "$T/full/checkpoints/step-000004000.safetensors" "$T/fromloose/checkpoints/step-000004000.safetensors" &&
+       [ "$(head -1 "$T/fromloose/metrics.csv" | cut -c1-5)" = "step," ] && [ "$(sed -n 2p "$T/fromloose/metrics.csv" | cut -d, -f1)" -gt 3990 ]' \
+  "loose checkpoint into --out: exit $rc, or its final checkpoint or logs differ"
+"$BNLAB" train "$CFG" --set train.epochs=1 --set seed=5 --out "$T/other" >/dev/null 2>&1
+before=$(md5sum "$T/other/metrics.csv")
+cp "$T/full/checkpoints/step-000003990.safetensors" "$T/other/checkpoints/step-000009999.safetensors"
+"$BNLAB" train --resume "$T/other" >/dev/null 2>"$T/other.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "belongs to another run" "$T/other.err" && [ "$(md5sum "$T/other/metrics.csv")" = "$before" ]' \
+  "a foreign checkpoint in a run's checkpoints/: exit $rc, $(cat "$T/other.err")"
+
 # 3. Corrupted or truncated checkpoints are refused with one line and exit 1.
 ck="$T/full/checkpoints/step-000004000.safetensors"
 head -c 3000 "$ck" >"$T/trunc.safetensors"

@@ -26,7 +26,7 @@
 
 static const char *USAGE =
     "usage: bnlab train CONFIG [--set PATH=VALUE]... [--seed N] [--threads N] [--out DIR] [--force] [--init CKPT]\n"
-    "       bnlab train --resume RUN_DIR|CKPT               continue a stopped run exactly where it stopped\n"
+    "       bnlab train --resume RUN_DIR|CKPT [--out NEW_DIR]  continue a stopped run exactly where it stopped\n"
     "       bnlab check CONFIG [--set PATH=VALUE]...        validate; print the resolved config\n"
     "       bnlab eval CKPT|RUN_DIR [--set data.test_images=...]...  loss, accuracy, confusion matrix (evaluation)\n"
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
@@ -46,7 +46,8 @@ static const char *USAGE =
     "  --seeds N         compare: seeds 1..N for every variant\n"
     "  --jobs N          compare: runs at once (default: one per core)\n"
     "  --init CKPT       train: start from the weights (and BN statistics) of a checkpoint\n"
-    "  --resume PATH     train: continue from a checkpoint file or a run directory's newest checkpoint\n";
+    "  --resume PATH     train: continue from a checkpoint file or a run directory's newest checkpoint (a checkpoint\n"
+    "                    outside its run directory: into a new --out DIR)\n";
 
 typedef struct {
     const char *pos[MAX_ARGS];
@@ -190,10 +191,22 @@ static int finish_training(trainer_t *t, const char *run_dir, int append) {
     return status;
 }
 
+// A new run directory: config.json and environment.json, written before any training.
+static int start_run_dir(const char *run_dir, const config_t *cfg) {
+    cJSON *resolved = config_to_json(cfg), *env = environment_json(cfg);
+    int rc = make_dirs(run_dir) != 0 || write_json(run_dir, RUNDIR_CONFIG, resolved) != 0 ||
+             write_json(run_dir, RUNDIR_ENVIRONMENT, env) != 0;
+    cJSON_Delete(resolved);
+    cJSON_Delete(env);
+    return rc ? -1 : 0;
+}
+
+// Continues a run from a checkpoint: in its own run directory (the checkpoint must be one of that run's: same
+// config), or, with --out, in a new directory whose logs start at the checkpoint's step (a loose checkpoint file).
 static int cmd_resume(const cli_t *c) {
     install_stop_handlers();  // from the start: a signal during setup stops the run after its first step
-    if (c->n_pos || c->n_sets || c->out || c->init)
-        return usage_error("--resume takes no CONFIG, --set, --seed, --threads, --out or --init: a run continues "
+    if (c->n_pos || c->n_sets || c->init)
+        return usage_error("--resume takes no CONFIG, --set, --seed, --threads or --init: a run continues "
                            "with its own config%s", "");
     char file[BNLAB_PATH_MAX], run_dir[BNLAB_PATH_MAX];
     st_file_t f;
@@ -202,6 +215,18 @@ static int cmd_resume(const cli_t *c) {
     if (checkpoint_find(c->resume, file, sizeof file, run_dir, sizeof run_dir) != 0 ||
         checkpoint_open(&f, file, &cfg, NULL, 0) != 0)
         return die();
+    if (c->out) {
+        if (refuse_existing(c->out, c->force)) {
+            st_free(&f);
+            return 1;
+        }
+        snprintf(run_dir, sizeof run_dir, "%s", c->out);
+    } else if (checkpoint_check_run(&f, file, run_dir) != 0) {
+        st_free(&f);
+        fprintf(stderr, "bnlab: error: %s; to continue from it in a new directory: bnlab train --resume %s --out DIR\n",
+                bnlab_errmsg(), file);
+        return 1;
+    }
     if (trainer_setup(&t, &cfg) != 0) {
         st_free(&f);
         return die();
@@ -210,15 +235,16 @@ static int cmd_resume(const cli_t *c) {
     st_free(&f);
     long s = t.prog.step;
     double secs = 0.0;
-    // Drop what was logged after the checkpoint; the resumed run writes it again, identically.
-    if (rc != 0 || rundir_truncate_logs(run_dir, s, &secs) != 0) {
+    // Drop what was logged after the checkpoint (the resumed run writes it again, identically), or start new logs.
+    if (rc != 0 || (c->out ? start_run_dir(run_dir, &cfg) : rundir_truncate_logs(run_dir, s, &secs)) != 0) {
         trainer_free(&t);
         return die();
     }
     t.prog.seconds_before = secs;
-    printf("bnlab: resuming %s at step %ld of %ld from %s\n", cfg.name, s, t.total_steps, file);
+    printf("bnlab: resuming %s at step %ld of %ld from %s%s%s\n", cfg.name, s, t.total_steps, file,
+           c->out ? " into " : "", c->out ? run_dir : "");
     fflush(stdout);
-    return finish_training(&t, run_dir, 1);
+    return finish_training(&t, run_dir, c->out ? 0 : 1);
 }
 
 static int cmd_train(const cli_t *c) {
@@ -252,12 +278,7 @@ static int cmd_train(const cli_t *c) {
            cfg.name, t.train.n, t.test.n, t.train.dim, t.model.n_params, t.total_steps, cfg.train.batch_size,
            t.steps_per_epoch, run_dir);
     fflush(stdout);
-    cJSON *resolved = config_to_json(&cfg), *env = environment_json(&cfg);
-    int rc = make_dirs(run_dir) != 0 || write_json(run_dir, RUNDIR_CONFIG, resolved) != 0 ||
-             write_json(run_dir, RUNDIR_ENVIRONMENT, env) != 0;
-    cJSON_Delete(resolved);
-    cJSON_Delete(env);
-    if (rc) {
+    if (start_run_dir(run_dir, &cfg) != 0) {
         trainer_free(&t);
         return die();
     }

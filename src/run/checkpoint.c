@@ -15,6 +15,14 @@
 
 #define NAME_LEN 96
 
+// The config as stored in checkpoints: the resolved JSON, unformatted.
+static char *canonical_config(const config_t *c) {
+    cJSON *j = config_to_json(c);
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    return text;
+}
+
 // Visits every tensor of a kind's list for every layer that has it: fn(ctx, layer index, layer, description).
 typedef void (*tensor_fn)(void *ctx, int i, const layer_t *l, const tensor_desc_t *d);
 
@@ -102,9 +110,7 @@ void checkpoint_begin(ckpt_writer_t *w, const model_t *m, const float *velocity,
         st_add(&w->f, "preprocess.mean", ST_F32, 1, shape, pp->mean);
         st_add(&w->f, "preprocess.inv_std", ST_F32, 1, shape, pp->inv_std);
     }
-    cJSON *cj = config_to_json(cfg);
-    w->config_text = cJSON_PrintUnformatted(cj);
-    cJSON_Delete(cj);
+    w->config_text = canonical_config(cfg);
     w->torch_text = torch_modules(m);
     char num[32];
     st_meta(&w->f, "format", CKPT_FORMAT);
@@ -289,6 +295,29 @@ int checkpoint_open(st_file_t *f, const char *file, config_t *cfg, const char *c
         return bnlab_fail("%s", msg);
     }
     return 0;
+}
+
+int checkpoint_check_run(const st_file_t *f, const char *file, const char *run_dir) {
+    char dir[BNLAB_PATH_MAX], base[BNLAB_PATH_MAX], cfg_path[BNLAB_PATH_MAX];
+    path_dirname(dir, sizeof dir, file);
+    path_fmt(base, sizeof base, "%s/" RUNDIR_CHECKPOINTS, run_dir);
+    const char *slash = strrchr(dir, '/');
+    if (strcmp(slash ? slash + 1 : dir, RUNDIR_CHECKPOINTS) != 0)
+        return bnlab_fail("%s is not inside a run's %s/ directory", file, RUNDIR_CHECKPOINTS);
+    path_fmt(cfg_path, sizeof cfg_path, "%s/" RUNDIR_CONFIG, run_dir);
+    char *text;
+    size_t len;
+    if (read_whole_file(cfg_path, CFG_MAX_BYTES, &text, &len) != 0)
+        return bnlab_fail("%s: the run directory %s has no readable %s", file, run_dir, RUNDIR_CONFIG);
+    config_t c;
+    int rc = config_parse_stored(&c, text, len, cfg_path, NULL, 0);
+    free(text);
+    if (rc != 0) return bnlab_fail("%s: %s is not a run's config", file, cfg_path);
+    char *mine = canonical_config(&c);
+    int same = strcmp(mine, st_meta_get(f, "config")) == 0;
+    free(mine);
+    return same ? 0 : bnlab_fail("%s belongs to another run than %s (its config differs from %s)", file, run_dir,
+                                 cfg_path);
 }
 
 int checkpoint_input_features(const st_file_t *f) {

@@ -44,6 +44,10 @@ int checkpoint_commit(ckpt_writer_t *w, const char *run_dir, int keep);
 // Resolves a checkpoint file or run directory to the checkpoint file to use (the newest in DIR/checkpoints)
 // and the run directory it belongs to. -1 + message.
 int checkpoint_find(const char *path, char *file, size_t file_cap, char *run_dir, size_t run_cap);
+// A run's identity is its resolved config, stored both in RUN/config.json and in each of its checkpoints. 0 if
+// `file` lies in run_dir/checkpoints and run_dir's config.json holds the checkpoint's config; else -1 + a message
+// saying why (resuming would write into another run's directory).
+int checkpoint_check_run(const st_file_t *f, const char *file, const char *run_dir);
 // Opens a checkpoint and parses the config stored in it with the overrides applied first ("data.test_images=..."):
 // data paths are hints, checked only when a file is read. -1 + message.
 int checkpoint_open(st_file_t *f, const char *file, config_t *cfg, const char *const *overrides, int n_overrides);
