@@ -79,6 +79,13 @@ expect_error() {  # NAME EXPECTED-SUBSTRING ARGS...
   check '[ ! -e "$T/err-$name" ]' "$name: a run directory was written"
 }
 expect_error unknown-key "quick-bn.json: train.optimizer.lrr: unknown key" "$QUICK" --set train.optimizer.lrr=1
+# Memory: a run that cannot fit is refused before it allocates, with its estimate; --max-memory sets the budget.
+expect_error memory "4302517010 parameters" "$QUICK" --set 'model.layers[3].units=65536' --set 'model.layers[6].units=65536'
+expect_error budget "but 21 MB are available" "$QUICK" --max-memory 20M
+expect_error data-budget "more than the limit of 3145728 bytes" "$QUICK" --max-memory 3M
+"$BNLAB" train "$QUICK" --max-memory 3x --out "$T/err-mm" >/dev/null 2>"$T/mm.err"
+rc=$?
+check '[ $rc -eq 2 ] && grep -q "expected a size like 8G" "$T/mm.err" && [ ! -e "$T/err-mm" ]' "--max-memory 3x: exit $rc, $(cat "$T/mm.err")"
 expect_error range "model.layers[2].type: expected one of" "$QUICK" --set 'model.layers[2].type="softplus"'
 expect_error labels "bad-labels.gz: bad IDX magic" "$QUICK" --set "data.train_labels=$T/bad-labels.gz"
 expect_error truncated "trunc-images.gz: truncated file" "$QUICK" --set "data.train_images=$T/trunc-images.gz"

@@ -214,3 +214,24 @@ void enable_flush_to_zero(void) {
     _mm_setcsr(_mm_getcsr() | 0x8040);
 #endif
 }
+
+static size_t budget_override;  // 0: none
+
+void memory_set_budget(size_t bytes) { budget_override = bytes; }
+
+size_t memory_budget(void) {
+    if (budget_override) return budget_override;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return SIZE_MAX;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+    fclose(f);
+    return kb ? (size_t)kb * 1024 : SIZE_MAX;
+}
+
+void format_bytes(char *out, size_t cap, double bytes) {
+    if (bytes >= 1e9) snprintf(out, cap, "%.1f GB", bytes / 1e9);
+    else snprintf(out, cap, "%.0f MB", bytes / 1e6 < 1 ? 1 : bytes / 1e6);
+}

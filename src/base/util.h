@@ -67,6 +67,13 @@ typedef struct {
 // Appends printf-style text.
 void strbuf_printf(strbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+// The memory a run may use: the --max-memory budget if one was set, else the machine's available memory
+// (MemAvailable in /proc/meminfo), else SIZE_MAX (unknown).
+void memory_set_budget(size_t bytes);
+size_t memory_budget(void);
+// Bytes as "812 MB" / "47.9 GB" for messages.
+void format_bytes(char *out, size_t cap, double bytes);
+
 // Monotonic seconds.
 double now_seconds(void);
 

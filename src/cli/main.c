@@ -1,6 +1,8 @@
 // bnlab — command line. One function per command; all share the option parser below.
 #include <cblas.h>
 #include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +48,8 @@ static const char *USAGE =
     "  --seeds N         compare: seeds 1..N for every variant\n"
     "  --jobs N          compare: runs at once (default: one per core)\n"
     "  --init CKPT       train: start from the weights (and BN statistics) of a checkpoint\n"
+    "  --max-memory SIZE train: the memory a run may take (e.g. 8G; default: what the machine has available). A run\n"
+    "                    that needs more is refused before it allocates, with its estimate\n"
     "  --resume PATH     train: continue from a checkpoint file or a run directory's newest checkpoint (a checkpoint\n"
     "                    outside its run directory: into a new --out DIR)\n";
 
@@ -59,6 +63,7 @@ typedef struct {
     const char *sbatch[MAX_ARGS + 1];
     int n_sbatch;
     int force, seeds, jobs, steps;
+    size_t max_memory;  // bytes; 0 = the machine's available memory
 } cli_t;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -79,6 +84,21 @@ static int parse_count(const char *opt, const char *v, int *out) {
     return 0;
 }
 
+// "8G", "512M", "100000K" or plain bytes.
+static int parse_bytes(const char *opt, const char *v, size_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : *end == 'T' ? 40 : 0;
+    if (shift) end++;
+    if (end == v || *end || errno || v[0] == '-' || n == 0 || n > (SIZE_MAX >> shift)) {
+        fprintf(stderr, "bnlab: error: %s: expected a size like 8G, 512M or a number of bytes, got '%s'\n", opt, v);
+        return 2;
+    }
+    *out = (size_t)n << shift;
+    return 0;
+}
+
 static int parse_cli(cli_t *c, int argc, char **argv) {
     memset(c, 0, sizeof *c);
     for (int i = 2; i < argc; i++) {
@@ -87,7 +107,7 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
         int takes_value = !strcmp(a, "--set") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
                           !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
                           !strcmp(a, "--init") || !strcmp(a, "--resume") || !strcmp(a, "--steps") ||
-                          !strcmp(a, "--emit") || !strcmp(a, "--sbatch");
+                          !strcmp(a, "--emit") || !strcmp(a, "--sbatch") || !strcmp(a, "--max-memory");
         if (takes_value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -99,6 +119,7 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
                 if (c->n_sbatch == MAX_ARGS) return usage_error("more than 64 --sbatch lines%s", "");
                 c->sbatch[c->n_sbatch++] = v;
             }
+            else if (!strcmp(a, "--max-memory")) { if (parse_bytes(a, v, &c->max_memory)) return 2; }
             else if (!strcmp(a, "--seeds")) { if (parse_count(a, v, &c->seeds)) return 2; }
             else if (!strcmp(a, "--jobs")) { if (parse_count(a, v, &c->jobs)) return 2; }
             else if (!strcmp(a, "--steps")) { if (parse_count(a, v, &c->steps)) return 2; }
@@ -538,6 +559,7 @@ int main(int argc, char **argv) {
     cli_t c;
     int rc = parse_cli(&c, argc, argv);
     if (rc) return rc;
+    if (c.max_memory) memory_set_budget(c.max_memory);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train")) return cmd_train(&c);
     if (!strcmp(cmd, "check")) return cmd_check(&c);

@@ -57,26 +57,53 @@ static void carve_layer(model_t *m, layer_t *l, carve_pos_t *p) {
     l->dy = CARVE(m->arena, p->a, BF);
 }
 
-int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim, int classes, int max_batch) {
-    memset(m, 0, sizeof *m);
-    if (n_layers < 1) return bnlab_fail("model.layers: expected at least one layer");
-    if (max_batch < 1) return bnlab_fail("model: batch size must be positive");
-    layer_t *L = xcalloc((size_t)n_layers, sizeof(layer_t), "layers");
-    model_sizes_t z = {0};
+// Pass 1: every layer's shape and the sizes of all blocks. -1 + message on a bad architecture (L is left filled).
+static int plan_layers(layer_t *L, model_sizes_t *z, const layer_spec_t *specs, int n_layers, int in_dim,
+                       int max_batch) {
+    memset(z, 0, sizeof *z);
     int width = in_dim;
     for (int i = 0; i < n_layers; i++) {
         const layer_kind_info_t *k = layer_kind(specs[i].kind);
         L[i].spec = specs[i];
         L[i].in = width;
         L[i].out = k->out_width ? k->out_width(&specs[i], width) : width;
-        if (L[i].out < 1 || L[i].out > MODEL_MAX_UNITS) {
-            free(L);
+        if (L[i].out < 1 || L[i].out > MODEL_MAX_UNITS)
             return bnlab_fail("model.layers[%d] (%s): expected 1..%d outputs, got %d", i, k->name, MODEL_MAX_UNITS,
                               L[i].out);
-        }
         width = L[i].out;
-        add_layer_sizes(&z, &L[i], max_batch);
+        add_layer_sizes(z, &L[i], max_batch);
     }
+    return 0;
+}
+
+int model_plan(model_plan_t *p, const layer_spec_t *specs, int n_layers, int in_dim, int max_batch) {
+    if (n_layers < 1 || max_batch < 1) return bnlab_fail("model: expected at least one layer and a positive batch");
+    layer_t *L = xcalloc((size_t)n_layers, sizeof(layer_t), "layers");
+    model_sizes_t z;
+    int rc = plan_layers(L, &z, specs, n_layers, in_dim, max_batch);
+    int widest = in_dim;
+    for (int i = 0; i < n_layers && !rc; i++) widest = L[i].out > widest ? L[i].out : widest;
+    free(L);
+    if (rc) return -1;
+    p->n_params = z.decay + z.rest;
+    p->widest = widest;
+    // parameters and gradients, state, activations, indices, accumulators (the probs are in z.act's terms below)
+    p->bytes = (double)p->n_params * 2 * sizeof(float) + (double)z.state * sizeof(float) +
+               (double)z.act * sizeof(float) + (double)z.idx * sizeof(int32_t) + 2.0 * widest * sizeof(double);
+    return 0;
+}
+
+int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim, int classes, int max_batch) {
+    memset(m, 0, sizeof *m);
+    if (n_layers < 1) return bnlab_fail("model.layers: expected at least one layer");
+    if (max_batch < 1) return bnlab_fail("model: batch size must be positive");
+    layer_t *L = xcalloc((size_t)n_layers, sizeof(layer_t), "layers");
+    model_sizes_t z;
+    if (plan_layers(L, &z, specs, n_layers, in_dim, max_batch) != 0) {
+        free(L);
+        return -1;
+    }
+    int width = L[n_layers - 1].out;
     if (width != classes) {
         free(L);
         return bnlab_fail("model.layers[%d]: the last layer has %d outputs, but the data has %d classes "

@@ -27,6 +27,14 @@ typedef struct {
     int32_t *iarena;        // backing store of index buffers (sparse-input layers), or NULL
 } model_t;
 
+// What model_build would allocate, without allocating it: parameter count, widest layer and bytes in all.
+typedef struct {
+    size_t n_params;
+    int widest;
+    double bytes;
+} model_plan_t;
+int model_plan(model_plan_t *p, const layer_spec_t *specs, int n_layers, int in_dim, int max_batch);
+
 // Checks shapes and allocates everything. -1 + message naming model.layers[i] on a bad architecture.
 int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim, int classes, int max_batch);
 void model_free(model_t *m);

@@ -16,18 +16,48 @@
 
 volatile sig_atomic_t train_stop_requested = 0;
 
-static int load_split(const config_t *c, dataset_t *ds, int test) {
+// Each split may take at most what the run's memory budget leaves (a file's header is checked before allocating).
+static int load_split(const config_t *c, dataset_t *ds, int test, size_t max_bytes) {
     if (c->data.format == DATA_IDX)
         return idx_load(ds, test ? c->data.test_images : c->data.train_images,
-                        test ? c->data.test_labels : c->data.train_labels, c->data.classes, DATA_DEFAULT_MAX_BYTES);
-    return csv_load(ds, test ? c->data.test_csv : c->data.train_csv, c->data.classes, 1, DATA_DEFAULT_MAX_BYTES);
+                        test ? c->data.test_labels : c->data.train_labels, c->data.classes, max_bytes);
+    return csv_load(ds, test ? c->data.test_csv : c->data.train_csv, c->data.classes, 1, max_bytes);
+}
+
+static double dataset_bytes(const dataset_t *d) {
+    return (double)d->n * d->dim * (d->u8 ? 1 : sizeof(float)) + (double)d->n * sizeof(int32_t);
+}
+
+// Everything a run allocates besides the data: the model, SGD momentum, ICS's four parameter-sized copies, a
+// checkpoint's three (parameters and momentum in file layout, the file), the example order, the input batch and the
+// percentile candidates — refused before allocating if it does not fit.
+static int check_memory(const trainer_t *t, int max_batch) {
+    const config_t *c = &t->cfg;
+    model_plan_t plan;
+    if (model_plan(&plan, c->model.layers, c->model.n_layers, (int)t->train.dim, max_batch) != 0) return -1;
+    double data = dataset_bytes(&t->train) + dataset_bytes(&t->test), p = (double)plan.n_params * sizeof(float);
+    double model = plan.bytes + p * (1 + (c->log.ics_every > 0 ? 4 : 0) + 3);  // + 3: a checkpoint's copies
+    double buffers = (double)t->train.n * sizeof(uint32_t) + (double)max_batch * t->train.dim * sizeof(float) +
+                     (double)max_batch * plan.widest * sizeof(float);
+    double need = data + model + buffers;
+    size_t budget = memory_budget();
+    if (budget == SIZE_MAX || need <= (double)budget) return 0;
+    char n[32], b[32], d[32], m[32];
+    format_bytes(n, sizeof n, need), format_bytes(b, sizeof b, (double)budget);
+    format_bytes(d, sizeof d, data), format_bytes(m, sizeof m, model);
+    return bnlab_fail("model: this run needs about %s (data %s, %zu parameters: model, gradients, momentum, ICS "
+                      "and checkpoint copies %s) but %s are available; make the layers narrower or turn off log.ics_every, or "
+                      "raise the limit with --max-memory", n, d, plan.n_params, m, b);
 }
 
 int trainer_setup(trainer_t *t, const config_t *cfg) {
     memset(t, 0, sizeof *t);
     t->cfg = *cfg;
     const config_t *c = &t->cfg;
-    if (load_split(c, &t->train, 0) != 0 || load_split(c, &t->test, 1) != 0) goto fail;
+    size_t budget = memory_budget();
+    if (load_split(c, &t->train, 0, budget) != 0) goto fail;
+    size_t used = (size_t)dataset_bytes(&t->train);
+    if (load_split(c, &t->test, 1, budget > used ? budget - used : 1) != 0) goto fail;
     if (t->train.dim != t->test.dim) {
         bnlab_fail("data: training examples have %u features but test examples have %u", t->train.dim, t->test.dim);
         goto fail;
@@ -43,6 +73,7 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
 
     // One buffer set serves training batches, evaluation batches and the probe set.
     int max_batch = c->train.batch_size > c->train.eval_batch_size ? c->train.batch_size : c->train.eval_batch_size;
+    if (check_memory(t, max_batch) != 0) goto fail;
     if (model_build(&t->model, c->model.layers, c->model.n_layers, (int)t->train.dim, c->data.classes, max_batch) !=
         0)
         goto fail;
