@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +33,13 @@ static int open_regular(const char *path, uint64_t *size) {
         if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) return bnlab_fail("%s: %s", path, file_kind(st.st_mode));
         return bnlab_fail("%s: cannot open: %s", path, strerror(e));
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        if (e) return bnlab_fail("%s: cannot stat: %s", path, strerror(e));
+        return bnlab_fail("%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
         return bnlab_fail("%s: %s", path, file_kind(st.st_mode));
     }
     *size = (uint64_t)st.st_size;
@@ -58,7 +60,7 @@ static int open_regular(const char *path, uint64_t *size) {
 typedef struct {
     const char *path;
     int fd, gz, eof;
-    uint64_t size, offset;  // file size; file bytes read so far (into buf)
+    uint64_t size, offset;  // file size; file bytes read so far
     z_stream zs;            // next_in/avail_in: the unconsumed part of buf, in both modes
     unsigned char *buf;
 } reader_t;
@@ -106,8 +108,11 @@ static void reader_close(reader_t *r) {
     r->fd = -1;
 }
 
-// Bytes of the file not yet consumed (what follows the current position).
-static uint64_t reader_left(const reader_t *r) { return r->size - (r->offset - r->zs.avail_in); }
+// Bytes of the file not yet consumed (0 if it grew since it was opened).
+static uint64_t reader_left(const reader_t *r) {
+    uint64_t consumed = r->offset - r->zs.avail_in;
+    return consumed < r->size ? r->size - consumed : 0;
+}
 
 // After a member's trailer: 1 if another member starts (inflate reset for it), 0 at the end of the file, -1 on junk.
 static int reader_next_member(reader_t *r) {
@@ -506,7 +511,7 @@ static int csv_parse(dataset_t *ds, const char *path, const char *text, int clas
     if (rows == 0 || fields == 0) return bnlab_fail("%s: no data rows (expected: label,feature,...)", path);
     if (fields > DATA_MAX_FEATURES || rows > DATA_MAX_EXAMPLES)
         return bnlab_fail("%s: %u rows of %u features exceed the limits", path, rows, fields);
-    size_t need = ((size_t)rows * fields + rows) * sizeof(float);  // features and labels, beside the text
+    size_t need = ((size_t)rows * fields + (has_label ? rows : 0)) * sizeof(float);  // beside the text
     if (need > max_bytes - len)
         return bnlab_fail("%s: %u rows of %u features need %zu bytes beside the %zu of text, more than the limit of "
                           "%zu bytes", path, rows, fields, need, len, max_bytes);
