@@ -80,7 +80,9 @@ double now_seconds(void);
 // SIMD_CLONES on a hot loop's function: GCC/clang compile AVX-512 and AVX2 copies beside the portable one and pick
 // at load time. Under -std=c11 nothing is contracted into FMA and nothing reassociated, so every copy performs the
 // same IEEE operations in the same order: the same bits on every x86-64 CPU (results stay bit-identical for a seed).
-#if defined(__x86_64__) && defined(__GNUC__)
+// clang before 16 names a clone's dispatcher "f.ifunc" and other translation units cannot link to f: there (the fuzz
+// build) only the portable copy is compiled, which gives the same bits.
+#if defined(__x86_64__) && defined(__GNUC__) && !(defined(__clang__) && __clang_major__ < 16)
 #define SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SIMD_CLONES

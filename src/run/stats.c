@@ -37,15 +37,13 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 typedef double v4d __attribute__((vector_size(32)));
 #pragma GCC diagnostic ignored "-Wpsabi"  // vectors by value only inside this file's inlined helpers
 
-static inline __attribute__((always_inline)) v8f select_if(v8i m, v8f a, v8f b) {  // m ? a : b, lane by lane
-    return (v8f)(((v8i)a & m) | ((v8i)b & ~m));
-}
+// m ? a : b, lane by lane. (Macros, not inline functions: clang refuses 32-byte vector arguments and returns in the
+// clones compiled without AVX, even when always inlined.)
+#define select_if(m, a, b) ((v8f)((((v8i)(a)) & (m)) | (((v8i)(b)) & ~(m))))
 
 // y[0..3], converted exactly. Spelled as an initializer: GCC 12 turns it into one vcvtps2pd, but
 // __builtin_convertvector on a v4f into two half-width conversions and a shuffle (2.5x slower here).
-static inline __attribute__((always_inline)) v4d load4d(const float *y) {
-    return (v4d){y[0], y[1], y[2], y[3]};
-}
+#define load4d(y) ((v4d){(y)[0], (y)[1], (y)[2], (y)[3]})
 
 // Pass 1 over y[0, n16) (n16 a multiple of 16), by lane: sums in double, minima, maxima, saturated counts.
 SIMD_CLONES static void lanes_pass1(const float *y, size_t n16, int sigmoid, double sum[LANES], float lo[LANES],
