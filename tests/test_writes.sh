@@ -38,6 +38,11 @@ check '[ -z "$(awk -F, "NR == 1 {n = NF} NR > 1 && NF != n" "$T/fsize/metrics.cs
 "$BNLAB" train --resume "$T/fsize" >/dev/null 2>"$T/fsize-resume.err"
 rc=$?
 check '[ $rc -eq 0 ] && status_is "$T/fsize" completed' "fsize: resume after the failure: exit $rc, $(cat "$T/fsize-resume.err")"
+# ... and its logs are those of a run that never failed (the wall clock aside).
+"$BNLAB" train "$CFG" "${TINY[@]}" --out "$T/whole" >/dev/null 2>&1
+check 'cmp -s "$T/whole/percentiles.csv" "$T/fsize/percentiles.csv" && cmp -s "$T/whole/layer_stats.csv" "$T/fsize/layer_stats.csv" &&
+       cmp -s <(cut -d, -f1-7 "$T/whole/metrics.csv") <(cut -d, -f1-7 "$T/fsize/metrics.csv")' \
+  "fsize: the resumed run's logs differ from an uninterrupted run's"
 
 # 2. A checkpoint larger than the file-size limit: the write fails, its temporary file is removed.
 prlimit --fsize=40000 "$BNLAB" train "$CFG" "${TINY[@]}" --set log.percentiles.every=0 --out "$T/ckbig" \
