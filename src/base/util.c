@@ -1,7 +1,10 @@
 #include "base/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,39 +80,117 @@ int read_whole_file(const char *path, size_t max_bytes, char **out, size_t *len)
     return 0;
 }
 
+int write_all(int fd, const void *data, size_t len) {
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return errno;
+        if (w == 0) return EIO;  // no progress and no error: do not spin
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+#define TEMP_SUFFIX ".tmp"  // write_file_atomic's temporary files: PATH.tmpPID
+
 int write_file_atomic(const char *path, const void *data, size_t len) {
     size_t plen = strlen(path);
-    char *tmp = xmalloc(plen + 16, "temp path");
-    snprintf(tmp, plen + 16, "%s.tmp%ld", path, (long)getpid());
+    char *tmp = xmalloc(plen + 32, "temp path");
+    snprintf(tmp, plen + 32, "%s" TEMP_SUFFIX "%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
         int e = errno;
         free(tmp);
         return bnlab_fail("%s: cannot create: %s", path, strerror(e));
     }
-    const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            free(tmp);
-            return bnlab_fail("%s: write failed: %s", path, strerror(e));
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        return bnlab_fail("%s: cannot finish writing: %s", path, strerror(e));
-    }
+    int e = write_all(fd, data, len);
+    const char *what = "write failed";
+    if (!e && fsync(fd) != 0) e = errno;
+    if (close(fd) != 0 && !e) e = errno;
+    if (!e && rename(tmp, path) != 0) e = errno, what = "cannot rename its temporary file into place";
+    if (e) unlink(tmp);  // path itself is untouched: the previous version stays whole
     free(tmp);
+    return e ? bnlab_fail("%s: %s: %s", path, what, strerror(e)) : 0;
+}
+
+// The PID of a NAME.tmpPID file name, or 0 if name is not of that form.
+static long temp_file_pid(const char *name) {
+    const char *t = NULL;
+    for (const char *p = strstr(name, TEMP_SUFFIX); p; p = strstr(p + 1, TEMP_SUFFIX)) t = p;
+    if (!t || t == name) return 0;
+    const char *d = t + strlen(TEMP_SUFFIX);
+    long pid = 0;
+    for (; *d >= '0' && *d <= '9' && pid < 1L << 40; d++) pid = 10 * pid + (*d - '0');
+    return *d == '\0' && d > t + strlen(TEMP_SUFFIX) ? pid : 0;
+}
+
+int remove_stale_temps(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        long pid = temp_file_pid(e->d_name);
+        // kill(pid, 0) fails with ESRCH only if no such process exists; EPERM means someone else's, alive.
+        if (pid <= 0 || pid > INT32_MAX || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char path[BNLAB_PATH_MAX];
+        struct stat st;
+        path_fmt(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (unlink(path) != 0 && errno != ENOENT)
+            rc = bnlab_fail("%s: cannot remove this leftover temporary file: %s", path, strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+int wfile_open(wfile_t *w, const char *path, int append) {
+    memset(w, 0, offsetof(wfile_t, buf));
+    path_fmt(w->path, sizeof w->path, "%s", path);
+    w->fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+    if (w->fd < 0) return bnlab_fail("%s: cannot open for writing: %s", path, strerror(errno));
+    struct stat st;
+    w->open = 1;
+    w->was_empty = fstat(w->fd, &st) != 0 || st.st_size == 0;
     return 0;
+}
+
+void wfile_printf(wfile_t *w, const char *fmt, ...) {
+    for (int attempt = 0; w->open && !w->err; attempt++) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(w->buf + w->len, sizeof w->buf - w->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < sizeof w->buf - w->len) {
+            w->len += (size_t)n;
+            return;
+        }
+        if (n < 0 || attempt > 0) {  // longer than the whole buffer: a bug (rows are short), reported as an error
+            w->err = n < 0 ? EINVAL : EOVERFLOW;
+            return;
+        }
+        wfile_flush(w);  // make room, then format again
+    }
+}
+
+void wfile_flush(wfile_t *w) {
+    if (!w->open || w->err || w->len == 0) return;
+    w->err = write_all(w->fd, w->buf, w->len);
+    w->len = 0;  // written, or dropped after a failure: never written later, after a gap
+}
+
+int wfile_check(const wfile_t *w) {
+    return w->err ? bnlab_fail("%s: write failed: %s", w->path, strerror(w->err)) : 0;
+}
+
+int wfile_close(wfile_t *w) {
+    if (!w->open) return 0;
+    wfile_flush(w);
+    if (close(w->fd) != 0 && !w->err) w->err = errno;
+    w->open = 0;
+    return wfile_check(w);
 }
 
 void bnlab_path_fmt(char *out, size_t cap, const char *file, int line, const char *fmt, ...) {

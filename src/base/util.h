@@ -29,8 +29,15 @@ int mul_size(size_t a, size_t b, size_t limit, size_t *out);
 // Reads a whole (regular) file, at most max_bytes, into a NUL-terminated buffer. -1 + message on error.
 int read_whole_file(const char *path, size_t max_bytes, char **out, size_t *len);
 
-// Writes data to path atomically: temp file in the same directory, fsync, rename. -1 + message.
+// Writes all len bytes to fd, retrying short writes and EINTR. 0, or the errno of the failure (no message).
+int write_all(int fd, const void *data, size_t len);
+
+// Writes data to path atomically: a temporary file PATH.tmpPID in the same directory, fsync, rename. On any failure
+// the temporary file is removed and path is left as it was. -1 + message ("PATH: write failed: OS ERROR").
 int write_file_atomic(const char *path, const void *data, size_t len);
+// Removes the temporary files write_file_atomic() leaves in dir when its process is killed mid-write (NAME.tmpPID,
+// PID no longer running). A missing dir is fine. -1 + message if one cannot be removed.
+int remove_stale_temps(const char *dir);
 
 // snprintf for paths: the CLI bounds every directory argument (BNLAB_PATH_ARG_MAX), so a path that does not fit
 // its buffer is a bug, reported with its location and aborted on rather than silently truncated.
@@ -49,6 +56,31 @@ int path_join(char *out, size_t cap, const char *dir, const char *p);
 int make_dirs(const char *path);
 // 1 if path exists (any type), 0 otherwise.
 int path_exists(const char *path);
+
+// A log file written row by row, every write checked: rows are formatted into the writer's own buffer and written
+// whole with one write() by wfile_flush(). The first failure is kept (its errno, with the file's name) and every later
+// write is skipped, so a file never gets a row spliced in after a gap; the writer's owner asks wfile_check() and ends
+// the run with its message. No allocation after wfile_open().
+#define WFILE_BUF 8192
+typedef struct {
+    int fd;
+    int open;       // fd is valid
+    int was_empty;  // the file had no bytes when opened (new, truncated or empty): it needs its header
+    int err;        // errno of the first failed write; 0 while none has failed
+    size_t len;     // bytes waiting in buf
+    char buf[WFILE_BUF];
+    char path[BNLAB_PATH_MAX];
+} wfile_t;
+// Opens path for writing from empty (append = 0) or for appending. -1 + message.
+int wfile_open(wfile_t *w, const char *path, int append);
+// Adds printf-style text to the pending rows; written by wfile_flush(), or earlier if the buffer fills.
+void wfile_printf(wfile_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+// Writes the pending rows (call after each whole row or group of rows).
+void wfile_flush(wfile_t *w);
+// -1 + message naming the file and the OS error if a write of w failed; 0 otherwise.
+int wfile_check(const wfile_t *w);
+// Flushes and closes w (nothing if it is not open). -1 + message if a write or the close failed.
+int wfile_close(wfile_t *w);
 
 // 1 if s is a usable name for a run, variant or comparison — it becomes a directory name: non-empty, only
 // letters, digits, '-', '_' and '.', and not "." or ".." (which would name a directory that already exists).

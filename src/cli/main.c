@@ -205,6 +205,18 @@ static void install_stop_handlers(void) {
     sigaction(SIGTERM, &sa, NULL);
 }
 
+// A run's output errors are reported, not fatal: with SIGPIPE ignored a closed stdout (| head) is EPIPE, which ends
+// the console lines and not the run; with SIGXFSZ ignored a file-size limit is EFBIG, a failed write that ends the run
+// with a message and its last good checkpoint. (Ignored signals stay ignored in programs we exec: train runs none.)
+static void ignore_output_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGXFSZ, &sa, NULL);
+}
+
 static int finish_training(trainer_t *t, const char *run_dir, int append) {
     int status = trainer_run(t, run_dir, append);
     trainer_free(t);
@@ -226,6 +238,7 @@ static int start_run_dir(const char *run_dir, const config_t *cfg) {
 // config), or, with --out, in a new directory whose logs start at the checkpoint's step (a loose checkpoint file).
 static int cmd_resume(const cli_t *c) {
     install_stop_handlers();  // from the start: a signal during setup stops the run after its first step
+    ignore_output_signals();
     if (c->n_pos || c->n_sets || c->init)
         return usage_error("--resume takes no CONFIG, --set, --seed, --threads or --init: a run continues "
                            "with its own config%s", "");
@@ -271,6 +284,7 @@ static int cmd_resume(const cli_t *c) {
 static int cmd_train(const cli_t *c) {
     if (c->resume) return cmd_resume(c);
     install_stop_handlers();  // from the start: a signal during setup stops the run after its first step
+    ignore_output_signals();
     if (c->n_pos != 1) return usage_error("train needs one CONFIG file%s", "");
     config_t cfg;
     if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();

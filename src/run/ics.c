@@ -24,12 +24,13 @@ void ics_init(ics_t *c, const model_t *m, long every) {
 
 int ics_open(ics_t *c, const char *run_dir, int append) {
     if (c->every <= 0) return 0;
-    c->out = log_open(run_dir, RUNDIR_ICS, append, RUNDIR_ICS_HEADER);
-    return c->out ? 0 : -1;
+    return log_open(&c->out, run_dir, RUNDIR_ICS, append, RUNDIR_ICS_HEADER);
 }
 
+int ics_close(ics_t *c) { return wfile_close(&c->out); }
+
 void ics_free(ics_t *c) {
-    if (c->out) fclose(c->out);
+    wfile_close(&c->out);  // a failure was reported by the session, or the run is being abandoned anyway
     free(c->dense);
     free(c->p0), free(c->p1), free(c->g0), free(c->v0);
     memset(c, 0, sizeof *c);
@@ -76,10 +77,9 @@ void ics_measure(ics_t *c, model_t *m, const sgd_t *opt, const float *x, const i
         double d = sqrt(dd), cs = gg > 0 && hh > 0 ? gh / sqrt(gg * hh) : 1.0;
         if (l2) l2[k] = d;
         if (cosine) cosine[k] = cs;
-        if (c->out)
-            fprintf(c->out, "%ld,%d,%d,%.9g,%.9g,%.9g\n", step, c->dense[k], k + 1, sqrt(gg), d, cs);
+        wfile_printf(&c->out, "%ld,%d,%d,%.9g,%.9g,%.9g\n", step, c->dense[k], k + 1, sqrt(gg), d, cs);
     }
-    if (c->out) fflush(c->out);
+    wfile_flush(&c->out);
     // Put everything back as it was.
     memcpy(m->params, c->p0, nb);
     memcpy(m->grads, c->g0, nb);

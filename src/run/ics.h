@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "base/util.h"
 #include "nn/model.h"
 #include "nn/optim.h"
 
@@ -23,11 +24,14 @@ typedef struct {
     float *p0, *p1;    // (n_params) parameters before / after the full update
     float *g0;         // (n_params) gradients before the step
     float *v0;         // (n_params) scratch momentum buffers for the shadow update
-    FILE *out;
+    wfile_t out;       // ics.csv, open between ics_open and ics_close; wfile_check() for errors
 } ics_t;
 
 void ics_init(ics_t *c, const model_t *m, long every);
+// Opens run_dir/ics.csv (append = 1: continues a resumed run's file; the header only if it is missing or empty).
 int ics_open(ics_t *c, const char *run_dir, int append);
+// Closes ics.csv. -1 + message if a write to it failed.
+int ics_close(ics_t *c);
 void ics_free(ics_t *c);
 
 // Measures ICS for dense layers 2..n at step `step` (if due). Precondition: m holds the gradients of a

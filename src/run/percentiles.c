@@ -60,9 +60,10 @@ int pct_log_open(pct_log_t *p, const char *run_dir, int append) {
     if (p->spec.every <= 0) return 0;
     char header[256];
     rundir_percentiles_header(header, sizeof header, p->spec.q, p->spec.n_q);
-    p->out = log_open(run_dir, RUNDIR_PERCENTILES, append, header);
-    return p->out ? 0 : -1;
+    return log_open(&p->out, run_dir, RUNDIR_PERCENTILES, append, header);
 }
+
+int pct_log_close(pct_log_t *p) { return wfile_close(&p->out); }
 
 // A float's bits as an unsigned key with the same order (negatives flipped, positives' sign bit set); -0.0 is
 // taken as +0.0 so equal values share a key. (NaN is not ordered; a run stops before logging one.)
@@ -135,14 +136,14 @@ static void write_row(pct_log_t *p, long step, int hidden, int src, const char *
                       size_t n) {
     double val[PCT_MAX_Q];
     percentiles_select(v, n, p->spec.q, p->spec.n_q, val, p->hist, p->cand);
-    if (unit >= 0) fprintf(p->out, "%ld,%d,%d,%s,%d,%zu", step, hidden, src, type, unit, n);
-    else fprintf(p->out, "%ld,%d,%d,%s,all,%zu", step, hidden, src, type, n);
-    for (int k = 0; k < p->spec.n_q; k++) fprintf(p->out, ",%.9g", val[k]);
-    fputc('\n', p->out);
+    if (unit >= 0) wfile_printf(&p->out, "%ld,%d,%d,%s,%d,%zu", step, hidden, src, type, unit, n);
+    else wfile_printf(&p->out, "%ld,%d,%d,%s,all,%zu", step, hidden, src, type, n);
+    for (int k = 0; k < p->spec.n_q; k++) wfile_printf(&p->out, ",%.9g", val[k]);
+    wfile_printf(&p->out, "\n");
 }
 
 void pct_log_step(pct_log_t *p, const model_t *m, int B, long step) {
-    if (!p->out || step % p->spec.every != 0) return;
+    if (!p->out.open || step % p->spec.every != 0) return;
     for (int u = 0; u < p->spec.n_units; u++) {
         int h = p->spec.units[u].hidden, li = p->hidden_layer[h - 1], j = p->spec.units[u].unit;
         const layer_t *src = &m->layers[li - 1];  // the layer whose output the nonlinearity receives
@@ -154,11 +155,11 @@ void pct_log_step(pct_log_t *p, const model_t *m, int B, long step) {
         const layer_t *src = &m->layers[li - 1];
         write_row(p, step, h, li - 1, layer_kind_name(src->spec.kind), -1, src->y, (size_t)B * src->out);
     }
-    fflush(p->out);
+    wfile_flush(&p->out);
 }
 
 void pct_log_free(pct_log_t *p) {
-    if (p->out) fclose(p->out);
+    wfile_close(&p->out);  // a failure was reported by the session, or the run is being abandoned anyway
     free(p->hidden_layer);
     free(p->scratch);
     free(p->cand);

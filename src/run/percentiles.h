@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/util.h"
 #include "nn/model.h"
 
 #define PCT_MAX_Q 9
@@ -44,7 +45,7 @@ typedef struct {
     float *scratch;     // (max_batch) one unit's values
     float *cand;        // (max_batch * widest hidden input) percentiles_select's candidates
     uint32_t *hist;     // (PCT_BINS) percentiles_select's counts
-    FILE *out;
+    wfile_t out;        // percentiles.csv, open between pct_log_open and pct_log_close; wfile_check() for errors
 } pct_log_t;
 
 // q-th percentile of sorted[0..n), n >= 1.
@@ -58,9 +59,12 @@ void percentiles_select(const float *v, size_t n, const double *q, int nq, doubl
 
 // Checks the spec against the model (hidden/unit indices exist). -1 + message naming log.percentiles.
 int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m);
-// Opens run_dir/percentiles.csv and writes the header (append = 1: continues a resumed run's file).
+// Opens run_dir/percentiles.csv and writes the header (append = 1: continues a resumed run's file, and writes the
+// header only if the file is missing or empty).
 int pct_log_open(pct_log_t *p, const char *run_dir, int append);
-// Logs the percentiles of the last forward pass (batch size B) if step % every == 0.
+// Closes percentiles.csv. -1 + message if a write to it failed.
+int pct_log_close(pct_log_t *p);
+// Logs the percentiles of the last forward pass (batch size B) if step % every == 0. A failed write is kept in out.
 void pct_log_step(pct_log_t *p, const model_t *m, int B, long step);
 void pct_log_free(pct_log_t *p);
 

@@ -8,28 +8,26 @@
 #include "base/util.h"
 #include "run/rundir.h"
 
-FILE *log_open(const char *dir, const char *name, int append, const char *header) {
+int log_open(wfile_t *w, const char *dir, const char *name, int append, const char *header) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, dir, name);
-    FILE *f = fopen(path, append ? "a" : "w");
-    if (!f) {
-        bnlab_fail("%s: cannot open for writing: %s", path, strerror(errno));
-        return NULL;
+    if (wfile_open(w, path, append) != 0) return -1;
+    if (header && w->was_empty) {
+        wfile_printf(w, "%s", header);
+        wfile_flush(w);
     }
-    if (!append && header) {
-        fputs(header, f);
-        fflush(f);
-    }
-    return f;
+    return wfile_check(w);
 }
 
 int runlog_open(runlog_t *r, const char *dir, int append) {
     memset(r, 0, sizeof *r);
-    if (!(r->jsonl = log_open(dir, RUNDIR_METRICS_JSONL, append, NULL)) ||
-        !(r->csv = log_open(dir, RUNDIR_METRICS_CSV, append, RUNDIR_METRICS_HEADER)) ||
-        !(r->stats = log_open(dir, RUNDIR_LAYER_STATS, append, RUNDIR_LAYER_STATS_HEADER))) {
+    if (log_open(&r->jsonl, dir, RUNDIR_METRICS_JSONL, append, NULL) != 0 ||
+        log_open(&r->csv, dir, RUNDIR_METRICS_CSV, append, RUNDIR_METRICS_HEADER) != 0 ||
+        log_open(&r->stats, dir, RUNDIR_LAYER_STATS, append, RUNDIR_LAYER_STATS_HEADER) != 0) {
+        char msg[BNLAB_ERRMSG_MAX];  // the open's message, not a close's
+        snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
         runlog_close(r);
-        return -1;
+        return bnlab_fail("%s", msg);
     }
     return 0;
 }
@@ -51,13 +49,13 @@ void runlog_metrics(runlog_t *r, const metrics_row_t *m) {
         num_json(s[i], sizeof s[i], v[i]);
         num_csv(c[i], sizeof c[i], v[i]);
     }
-    fprintf(r->jsonl,
-            "{\"step\":%ld,\"epoch\":%s,\"train_loss\":%s,\"train_acc\":%s,\"test_loss\":%s,\"test_acc\":%s,"
-            "\"lr\":%s,\"seconds\":%s}\n",
-            m->step, s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
-    fprintf(r->csv, "%ld,%s,%s,%s,%s,%s,%s,%s\n", m->step, c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
-    fflush(r->jsonl);
-    fflush(r->csv);
+    wfile_printf(&r->jsonl,
+                 "{\"step\":%ld,\"epoch\":%s,\"train_loss\":%s,\"train_acc\":%s,\"test_loss\":%s,\"test_acc\":%s,"
+                 "\"lr\":%s,\"seconds\":%s}\n",
+                 m->step, s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
+    wfile_printf(&r->csv, "%ld,%s,%s,%s,%s,%s,%s,%s\n", m->step, c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+    wfile_flush(&r->jsonl);
+    wfile_flush(&r->csv);
 }
 
 void runlog_layer_stats(runlog_t *r, long epoch, long step, const char *source, const model_t *m,
@@ -73,17 +71,22 @@ void runlog_layer_stats(runlog_t *r, long epoch, long step, const char *source, 
         num_csv(b[3], 32, s->acc[i].max);
         if (sat >= 0) num_csv(b[4], 32, sat);
         else b[4][0] = '\0';
-        fprintf(r->stats, "%ld,%ld,%s,%d,%s,%d,%s,%s,%s,%s,%s\n", epoch, step, source, i,
-                layer_kind_name(l->spec.kind), l->out, b[0], b[1], b[2], b[3], b[4]);
+        wfile_printf(&r->stats, "%ld,%ld,%s,%d,%s,%d,%s,%s,%s,%s,%s\n", epoch, step, source, i,
+                     layer_kind_name(l->spec.kind), l->out, b[0], b[1], b[2], b[3], b[4]);
     }
-    fflush(r->stats);
+    wfile_flush(&r->stats);
 }
 
-void runlog_close(runlog_t *r) {
-    if (r->jsonl) fclose(r->jsonl);
-    if (r->csv) fclose(r->csv);
-    if (r->stats) fclose(r->stats);
-    memset(r, 0, sizeof *r);
+int runlog_check(const runlog_t *r) {
+    return wfile_check(&r->jsonl) != 0 || wfile_check(&r->csv) != 0 || wfile_check(&r->stats) != 0 ? -1 : 0;
+}
+
+int runlog_close(runlog_t *r) {
+    wfile_t *w[3] = {&r->jsonl, &r->csv, &r->stats};
+    char first[BNLAB_ERRMSG_MAX] = "";  // every file is closed; the message is the first failure's
+    for (int i = 0; i < 3; i++)
+        if (wfile_close(w[i]) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    return first[0] ? bnlab_fail("%s", first) : 0;
 }
 
 int write_json(const char *dir, const char *name, const cJSON *json) {

@@ -312,19 +312,30 @@ typedef struct {
     const char *run_dir;
     runlog_t log;
     int bar;            // a progress bar on stderr (a terminal, or log.progress "always")
+    int quiet;          // stdout failed (closed pipe, full disk): no more console lines, the run goes on
     double t0, last_bar;
     uint32_t probe_n;   // probe images: the first log.probe_size test images
     int pct_n;          // of them in one batch for percentiles (BN normalizes by the batch it sees)
 } session_t;
 
+// Removes what killed writes left in the run directory: temporary files of processes that no longer run.
+static int remove_leftovers(const char *run_dir) {
+    char ckpt[BNLAB_PATH_MAX];
+    rundir_file(ckpt, sizeof ckpt, run_dir, RUNDIR_CHECKPOINTS);
+    return remove_stale_temps(run_dir) != 0 || remove_stale_temps(ckpt) != 0 ? -1 : 0;
+}
+
 static int session_open(session_t *s, trainer_t *t, const char *run_dir, int append) {
     const config_t *c = &t->cfg;
     memset(s, 0, sizeof *s);
     s->run_dir = run_dir;
-    if (runlog_open(&s->log, run_dir, append) != 0) return -1;
+    if (remove_leftovers(run_dir) != 0 || runlog_open(&s->log, run_dir, append) != 0) return -1;
     if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0) {
+        char msg[BNLAB_ERRMSG_MAX];  // the open's message, not a close's
+        snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
         runlog_close(&s->log);
-        return -1;
+        pct_log_close(&t->pct);
+        return bnlab_fail("%s", msg);
     }
     s->bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
     s->probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
@@ -393,12 +404,14 @@ static void log_evaluation(trainer_t *t, session_t *s, double lr, int epoch_end,
     runlog_metrics(&s->log, &row);
     p->last_acc = row.test_acc;
     if (row.test_acc > p->best_acc) p->best_acc = row.test_acc, p->best_step = done;
-    if (epoch_end || last) {
+    if ((epoch_end || last) && !s->quiet) {
         clear_bar(s);
         printf("epoch %4ld  step %7ld  train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.3g | %.1fs\n",
                epoch_end ? epoch : epoch + 1, done, row.train_loss, row.train_acc, row.test_loss, row.test_acc, lr,
                row.seconds);
-        fflush(stdout);
+        // The console is a courtesy, the logs are the record: a stdout that fails (| head, EPIPE; SIGPIPE is
+        // ignored by the CLI) ends the printing, never the run.
+        if (fflush(stdout) != 0 || ferror(stdout)) s->quiet = 1;
     }
     p->run_loss = 0.0, p->run_hits = 0, p->run_steps = 0;
 }
@@ -429,16 +442,44 @@ static void show_progress(const trainer_t *t, session_t *s) {
     if (now - s->last_bar > 0.1) s->last_bar = now, progress_bar(t->prog.step, t->total_steps, now - s->t0);
 }
 
-// summary.json, written last: the run's status and results.
+// Did every log write so far succeed? -1 + message naming the first log whose write failed and the OS error.
+static int session_check_writes(const trainer_t *t, const session_t *s) {
+    return runlog_check(&s->log) != 0 || wfile_check(&t->pct.out) != 0 || wfile_check(&t->ics.out) != 0 ? -1 : 0;
+}
+
+// Closes every log; -1 + the first failure's message.
+static int session_close_logs(trainer_t *t, session_t *s) {
+    char first[BNLAB_ERRMSG_MAX] = "";
+    if (runlog_close(&s->log) != 0) snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    if (pct_log_close(&t->pct) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    if (ics_close(&t->ics) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    return first[0] ? bnlab_fail("%s", first) : 0;
+}
+
+// Ends the session: the logs are closed (a failure there fails the run), then summary.json, written last, records
+// the status. Returns the final status; for TRAIN_ERROR one message: the failure (the caller's, in bnlab_errmsg(),
+// or the logs'), and whether summary.json could record it.
 static int session_close(trainer_t *t, session_t *s, int status) {
     const train_progress_t *p = &t->prog;
+    char first[BNLAB_ERRMSG_MAX] = "";
+    if (status == TRAIN_ERROR) snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    if (session_close_logs(t, s) != 0 && status != TRAIN_ERROR) {
+        status = TRAIN_ERROR;
+        snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    }
     clear_bar(s);
     const char *state = run_status_name(status == TRAIN_OK ? RUN_COMPLETED : status == TRAIN_DIVERGED ? RUN_DIVERGED
                                         : status == TRAIN_INTERRUPTED ? RUN_INTERRUPTED : RUN_FAILED);
     cJSON *summary = summary_json(state, p->step, p->last_acc, p->best_acc, p->best_step, now_seconds() - s->t0);
     int rc = write_json(s->run_dir, RUNDIR_SUMMARY, summary);
     cJSON_Delete(summary);
-    runlog_close(&s->log);
+    if (rc != 0 && status == TRAIN_ERROR) {
+        char second[BNLAB_ERRMSG_MAX];
+        snprintf(second, sizeof second, "%s", bnlab_errmsg());
+        bnlab_fail("%s; the failed status could not be recorded either: %s", first, second);
+    } else if (status == TRAIN_ERROR) {
+        bnlab_fail("%s", first);
+    }
     return rc != 0 ? TRAIN_ERROR : status;
 }
 
@@ -465,6 +506,12 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0))
             log_evaluation(t, &s, lr, epoch_end, last);
         if ((epoch_end || last) && c->log.stats) log_epoch_stats(t, &s, epoch_end);
+        // A log that lost a row ends the run before the checkpoint: the last good one stays the newest, and a
+        // resume from it rewrites the logs whole.
+        if (session_check_writes(t, &s) != 0) {
+            status = TRAIN_ERROR;
+            break;
+        }
         if ((every > 0 && done % every == 0) || (last && c->train.checkpoint.final) || stop) {
             t->prog.seconds_before = now_seconds() - s.t0;
             if (trainer_checkpoint(t, run_dir) != 0) {  // the caller prints the message
@@ -481,9 +528,6 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         }
         show_progress(t, &s);
     }
-    char msg[BNLAB_ERRMSG_MAX];  // keep a failed checkpoint's message past the summary's write
-    snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
-    int rc = session_close(t, &s, status);
-    if (status == TRAIN_ERROR) bnlab_fail("%s", msg);
-    return rc;
+    if (status == TRAIN_DIVERGED && session_check_writes(t, &s) != 0) status = TRAIN_ERROR;  // logs lost rows
+    return session_close(t, &s, status);
 }
