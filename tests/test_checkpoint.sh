@@ -151,6 +151,9 @@ gzip -dc "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" | od -An -v -tu
 "$BNLAB" predict "$ck" "$T/three.csv" >"$T/three.out" 2>&1
 check 'paste -d, <(tail -n +2 "$T/three.out") <(sed -n 2,4p "$T/pred.csv") | awk -F, "{ if (\$2 != \$14) bad = 1; for (k = 3; k <= 12; k++) { d = \$k - \$(k + 12); if (d > 1e-5 || d < -1e-5) bad = 1 } } END { exit bad || NR != 3 }"' \
   "CSV input predicts differently from the IDX input: $(head -2 "$T/three.out")"
+cp "$T/three.csv" "$T/THREE.CSV"  # the suffix decides CSV vs IDX whatever its case
+"$BNLAB" predict "$ck" "$T/THREE.CSV" >"$T/THREE.out" 2>&1
+check 'cmp -s "$T/three.out" "$T/THREE.out"' "an upper-case .CSV is not read as CSV: $(head -2 "$T/THREE.out")"
 
 # 6. Sparse input (the first layer skips zero pixels and stores W transposed, (in, out)): momentum buffers and
 #    weights survive a resume exactly, and files keep torch's (out, in) layout, so the same checkpoint evaluated

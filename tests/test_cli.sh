@@ -86,6 +86,15 @@ expect_error data-budget "more than the limit of 3145728 bytes" "$QUICK" --max-m
 "$BNLAB" train "$QUICK" --max-memory 3x --out "$T/err-mm" >/dev/null 2>"$T/mm.err"
 rc=$?
 check '[ $rc -eq 2 ] && grep -q "expected a size like 8G" "$T/mm.err" && [ ! -e "$T/err-mm" ]' "--max-memory 3x: exit $rc, $(cat "$T/mm.err")"
+# Errors found after parsing name the config file and what was found.
+expect_error last-layer "quick-bn.json: model.layers[9]: expected the last layer to be dense with 10 units (one logit per class for the softmax head), got dense with 5 units" "$QUICK" --set 'model.layers[9].units=5'
+expect_error no-nonlinearity "quick-bn.json: log.percentiles.units[0]: the model has no nonlinearity (sigmoid, relu, tanh) after its first layer" \
+  "$QUICK" --set 'model.layers=[{"type":"dense","units":10}]'
+# check runs every validation train runs (here: a percentile unit beyond the model), and says nothing else on error.
+"$BNLAB" check "$QUICK" --set 'log.percentiles.units=[{"hidden":9,"unit":0}]' >"$T/check-pct.out" 2>"$T/check-pct.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "quick-bn.json: log.percentiles.units\[0\].hidden: expected 1..3" "$T/check-pct.err" && [ ! -s "$T/check-pct.out" ]' \
+  "check accepted what train refuses: exit $rc, $(cat "$T/check-pct.err")"
 expect_error range "model.layers[2].type: expected one of" "$QUICK" --set 'model.layers[2].type="softplus"'
 expect_error labels "bad-labels.gz: bad IDX magic" "$QUICK" --set "data.train_labels=$T/bad-labels.gz"
 expect_error truncated "trunc-images.gz: truncated file" "$QUICK" --set "data.train_images=$T/trunc-images.gz"

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdint.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <signal.h>
@@ -149,6 +151,21 @@ static int die(void) {
     return 1;
 }
 
+// An error found after parsing that names a config path ("log.percentiles...", "train.batch_size: ...") is the
+// config file's: say which file. Errors that name a data file already start with it.
+static int die_config(const char *config_file) {
+    const char *m = bnlab_errmsg();
+    static const char *const sections[] = {"data", "model", "train", "log"};
+    for (int i = 0; i < 4; i++) {
+        size_t n = strlen(sections[i]);
+        if (!strncmp(m, sections[i], n) && (m[n] == '.' || m[n] == ':' || m[n] == '[')) {
+            fprintf(stderr, "bnlab: error: %s: %s\n", config_file, m);
+            return 1;
+        }
+    }
+    return die();
+}
+
 static int dir_nonempty(const char *path) {
     DIR *d = opendir(path);
     if (!d) return 0;
@@ -171,6 +188,11 @@ static int cmd_check(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("check needs one CONFIG file%s", "");
     config_t cfg;
     if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    // Every check train makes before it writes anything: the data, the model against it, the memory, the logs'
+    // references into the model.
+    trainer_t t;
+    if (trainer_setup(&t, &cfg) != 0) return die_config(c->pos[0]);
+    trainer_free(&t);
     cJSON *j = config_to_json(&cfg);
     char *text = cJSON_Print(j);
     puts(text);
@@ -294,7 +316,7 @@ static int cmd_train(const cli_t *c) {
     if (refuse_existing(run_dir, c->force)) return 1;
     // Everything that can fail on input is checked before the run directory is touched.
     trainer_t t;
-    if (trainer_setup(&t, &cfg) != 0) return die();
+    if (trainer_setup(&t, &cfg) != 0) return die_config(c->pos[0]);
     if (c->init) {  // weights and BN statistics from another run; the shapes must match this config's model
         st_file_t f;
         config_t other;
@@ -372,6 +394,14 @@ static int cmd_eval(const cli_t *c) {
     forward_pass_t p = infer_pass(&n, count_confusion, &cm);
     long hits;
     double loss = forward_set(&n.model, &n.pp, &ds, ds.n, &p, &hits);
+    if (!isfinite(loss)) {  // finite weights can still overflow: a run on its way to diverging
+        fprintf(stderr, "bnlab: %s: the loss on %u test examples is %s: the model's outputs overflow (a run that was "
+                        "diverging?)\n", n.file, ds.n, isnan(loss) ? "NaN" : "infinite");
+        free(cm.conf);
+        dataset_free(&ds);
+        infer_free(&n);
+        return 3;
+    }
     printf("examples %u  loss %.6f  accuracy %.6f\n", ds.n, loss, (double)hits / ds.n);
     print_confusion(&cm);
     free(cm.conf);
@@ -404,7 +434,7 @@ static int cmd_predict(const cli_t *c) {
     dataset_t in;
     const char *input = c->pos[1];
     size_t len = strlen(input);
-    int is_csv = len > 4 && !strcmp(input + len - 4, ".csv");
+    int is_csv = len > 4 && !strcasecmp(input + len - 4, ".csv");
     if ((is_csv ? csv_load(&in, input, 0, 0, DATA_DEFAULT_MAX_BYTES)
                 : idx_load_images(&in, input, DATA_DEFAULT_MAX_BYTES)) != 0) {
         infer_free(&n);

@@ -541,10 +541,13 @@ static int check_rules(config_t *c) {
     if (c->train.optim.nesterov && c->train.optim.momentum == 0)
         return bnlab_fail("train.optimizer.nesterov: Nesterov momentum needs train.optimizer.momentum > 0");
     const layer_spec_t *last = &c->model.layers[c->model.n_layers - 1];
-    if (last->kind != LAYER_DENSE || last->units != c->data.classes)
+    if (last->kind != LAYER_DENSE || last->units != c->data.classes) {
+        char got[64];
+        if (last->kind == LAYER_DENSE) snprintf(got, sizeof got, "dense with %d units", last->units);
+        else snprintf(got, sizeof got, "%s", layer_kind_name(last->kind));
         return bnlab_fail("model.layers[%d]: expected the last layer to be dense with %d units (one logit per class "
-                          "for the softmax head), got %s",
-                          c->model.n_layers - 1, c->data.classes, layer_kind_name(last->kind));
+                          "for the softmax head), got %s", c->model.n_layers - 1, c->data.classes, got);
+    }
     return 0;
 }
 

@@ -37,10 +37,20 @@ int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m) {
     for (int u = 0; u < spec->n_units; u++) {
         int h = spec->units[u].hidden;
         if (h == -1) h = p->n_hidden;
-        if (p->n_hidden == 0 || h < 1 || h > p->n_hidden) {
+        if (p->n_hidden == 0) {
             pct_log_free(p);
-            return bnlab_fail("log.percentiles.units[%d].hidden: expected 1..%d or -1 (the model has %d nonlinearities), "
-                           "got %d", u, p->n_hidden, p->n_hidden, spec->units[u].hidden);
+            char kinds[128] = "";
+            for (int k = 0, n = 0; k < LAYER_KIND_COUNT; k++)
+                if (layer_kind((layer_kind_t)k)->nonlinearity)
+                    n += snprintf(kinds + n, sizeof kinds - (size_t)n, "%s%s", n ? ", " : "", layer_kind_name(k));
+            return bnlab_fail("log.percentiles.units[%d]: the model has no nonlinearity (%s) after its first layer to "
+                              "follow; set log.percentiles.every to 0", u, kinds);
+        }
+        if (h < 1 || h > p->n_hidden) {
+            int n = p->n_hidden;  // before pct_log_free clears it
+            pct_log_free(p);
+            return bnlab_fail("log.percentiles.units[%d].hidden: expected 1..%d or -1 (the model has %d "
+                              "nonlinearities), got %d", u, n, n, spec->units[u].hidden);
         }
         p->spec.units[u].hidden = h;
         int width = m->layers[p->hidden_layer[h - 1]].in;
