@@ -10,6 +10,7 @@
 
 #include "nn/batchnorm.h"
 #include "check.h"
+#include "nn/layernorm.h"
 #include "nn/layers.h"
 #include "nn/model.h"
 #include "base/rng.h"
@@ -324,6 +325,55 @@ static void test_softmax(void) {
     free(c.z), free(c.p), free(c.y), free(dz);
 }
 
+// ---------------------------------------------------------------------------------- layernorm, rmsnorm
+typedef struct { int B, F, rms; float eps; float *x, *gamma, *beta, *y, *xhat, *inv, *r; } ln_ctx;
+static double ln_loss(void *p, double *abs_sum) {
+    ln_ctx *c = p;
+    if (c->rms) rmsnorm_forward(c->y, c->xhat, c->inv, c->x, c->gamma, c->B, c->F, c->eps);
+    else layernorm_forward(c->y, c->xhat, c->inv, c->x, c->gamma, c->beta, c->B, c->F, c->eps);
+    return dot_r(c->r, c->y, (size_t)c->B * c->F, abs_sum);
+}
+static void test_rownorm(int rms, int B, int F, float eps) {
+    char name[64];
+    const char *kind = rms ? "rmsnorm" : "layernorm";
+    size_t n = (size_t)B * F;
+    ln_ctx c = {.B = B, .F = F, .rms = rms, .eps = eps};
+    c.x = malloc(4 * n), c.y = malloc(4 * n), c.xhat = malloc(4 * n), c.r = malloc(4 * n), c.inv = malloc(4 * (size_t)B);
+    c.gamma = malloc(4 * (size_t)F), c.beta = malloc(4 * (size_t)F);
+    fill_normal(c.x, n, 2.0);
+    for (size_t i = 0; i < n; i++) c.x[i] += 1.5f;  // a non-zero mean, as after a dense layer
+    fill_normal(c.r, n, 1);
+    for (int j = 0; j < F; j++) c.gamma[j] = (float)(0.5 + rng_uniform(&R)), c.beta[j] = (float)rng_normal(&R);
+    float *dx = malloc(4 * n), *dg = malloc(4 * (size_t)F), *db = malloc(4 * (size_t)F);
+    double unused;
+    ln_loss(&c, &unused);
+    if (rms) rmsnorm_backward(dx, dg, c.r, c.xhat, c.gamma, c.inv, B, F);
+    else layernorm_backward(dx, dg, db, c.r, c.xhat, c.gamma, c.inv, B, F);
+    snprintf(name, sizeof name, "%s B=%d F=%d dx", kind, B, F);
+    GRADCHECK(name, ln_loss, &c, c.x, dx, n, 1e-2);
+    snprintf(name, sizeof name, "%s B=%d F=%d dgamma", kind, B, F);
+    GRADCHECK(name, ln_loss, &c, c.gamma, dg, (size_t)F, 1e-2);
+    if (!rms) {
+        snprintf(name, sizeof name, "%s B=%d F=%d dbeta", kind, B, F);
+        GRADCHECK(name, ln_loss, &c, c.beta, db, (size_t)F, 1e-2);
+    }
+    // The normalized rows: layernorm's have mean 0 and variance var/(var + eps), rmsnorm's mean square ms/(ms + eps),
+    // with var (ms) recovered from the stored 1/sqrt(var + eps).
+    int off = 0;
+    for (int i = 0; i < B; i++) {
+        double m = 0, q = 0, inv2 = (double)c.inv[i] * c.inv[i];
+        for (int j = 0; j < F; j++) {
+            double v = c.xhat[(size_t)i * F + j];
+            m += v, q += v * v;
+        }
+        m /= F, q /= F;
+        double want = (1.0 / inv2 - eps) * inv2;
+        off += (!rms && fabs(m) > 1e-5) || fabs((rms ? q : q - m * m) - want) > 1e-5;
+    }
+    CHECK(off == 0, "%s: %d of %d rows not normalized", kind, off, B);
+    free(c.x), free(c.y), free(c.xhat), free(c.r), free(c.inv), free(c.gamma), free(c.beta), free(dx), free(dg), free(db);
+}
+
 // ------------------------------------------------------------------------------------ whole model
 typedef struct { model_t *m; float *x; int32_t *y; int B; } net_ctx;
 static double net_loss(void *p, double *abs_sum) {
@@ -359,6 +409,16 @@ static const layer_spec_t NET_ALL_KINDS[] = {
     {.kind = LAYER_DROPOUT, .rate = 0.25},
     {.kind = LAYER_DENSE, .units = 6, .bias = 1, .init = {.kind = INIT_NORMAL, .std = 0.5}},
     {.kind = LAYER_RELU},
+    {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
+};
+// The per-example normalizations in a network of their own (the one above is already deep enough for float noise).
+static const layer_spec_t NET_ROWNORM[] = {
+    {.kind = LAYER_DENSE, .units = 8, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}},
+    {.kind = LAYER_LAYERNORM, .eps = 1e-5},
+    {.kind = LAYER_RELU},
+    {.kind = LAYER_DENSE, .units = 6, .bias = 0, .init = {.kind = INIT_XAVIER_NORMAL}},
+    {.kind = LAYER_RMSNORM, .eps = 1e-5},
+    {.kind = LAYER_SIGMOID},
     {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
 };
 static const layer_spec_t NET_FUSED[] = {
@@ -456,8 +516,13 @@ int main(void) {
     test_batchnorm(3, 0.1f);
     test_batchnorm(3, 1e-5f);
     test_batchnorm(64, 1e-5f);
+    test_rownorm(0, 5, 7, 1e-5f);
+    test_rownorm(0, 3, 2, 0.1f);  // F = 2: as BN at batch 2, a larger eps keeps every term in play
+    test_rownorm(1, 5, 7, 1e-5f);
+    test_rownorm(1, 1, 4, 1e-5f);  // a batch of one is fine: no statistic crosses examples
     test_softmax();
     test_network(NET_ALL_KINDS, (int)(sizeof NET_ALL_KINDS / sizeof *NET_ALL_KINDS), "network of every kind");
+    test_network(NET_ROWNORM, (int)(sizeof NET_ROWNORM / sizeof *NET_ROWNORM), "network of layernorm and rmsnorm");
     test_network(NET_FUSED, (int)(sizeof NET_FUSED / sizeof *NET_FUSED), "network of fused pairs");
     test_controls();
     return check_summary("gradcheck");

@@ -14,6 +14,7 @@
 // Each kind is one row of the registry (nn/registry.c), indexed by this value.
 typedef enum {
     LAYER_DENSE, LAYER_BATCHNORM, LAYER_SIGMOID, LAYER_RELU, LAYER_TANH, LAYER_DROPOUT, LAYER_NOISE,
+    LAYER_LAYERNORM, LAYER_RMSNORM,
     LAYER_KIND_COUNT
 } layer_kind_t;
 
@@ -40,7 +41,7 @@ typedef struct {
     int sparse_input;     // dense: 1 = skip zero inputs (sparse.h); W then stored transposed, (in, out)
     init_spec_t init;     // dense
     double rate;          // dropout: probability of dropping a unit, in [0, 1)
-    double eps;           // batchnorm: inside the square root
+    double eps;           // batchnorm, layernorm, rmsnorm: inside the square root
     double momentum;      // batchnorm: weight of the new batch in the running average
     int cumulative;       // batchnorm: running stats as a plain average over all batches instead
 } layer_spec_t;
@@ -51,11 +52,12 @@ typedef struct {
     float *W, *b, *dW, *db;               // dense: (out, in) — (in, out) if spec.sparse_input —, (out) or NULL;
                                           // gradients alike
     sparse_batch_t sp;                    // dense with spec.sparse_input: the batch's nonzeros
-    float *gamma, *beta, *dgamma, *dbeta; // batchnorm: (out) each
+    float *gamma, *beta, *dgamma, *dbeta; // batchnorm, layernorm (rmsnorm: gamma only): (out) each
     float *rmean, *rvar;                  // batchnorm: running statistics (out)
     int64_t batches;                      // batchnorm: training batches seen (torch's num_batches_tracked)
     float *mean, *var, *invstd;           // batchnorm: last training batch's statistics (out)
     float *xhat;                          // batchnorm: (max_batch, out)
+    float *row_xhat, *row_invstd;         // layernorm, rmsnorm: (max_batch, out), (max_batch) per-example statistics
     float *mask;                          // dropout: (max_batch, out), 0 or 1/(1-rate)
     float *noise_s, *noise_m;             // noise: this step's per-unit scale and shift (out)
     float *y;                             // (max_batch, out) output

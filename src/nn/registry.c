@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn/batchnorm.h"
+#include "nn/layernorm.h"
 #include "nn/layers.h"
 #include "nn/sparse.h"
 
@@ -218,6 +219,44 @@ static const tensor_desc_t NOISE_BUFFERS[] = {{.name = "s", .field = FIELD(noise
                                               {0}};
 
 // ---------------------------------------------------------------------------------------------
+// layernorm and rmsnorm: per-example statistics, the same in training and evaluation (layernorm.h).
+
+static void ln_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    (void)c;
+    layernorm_forward(l->y, l->row_xhat, l->row_invstd, x, l->gamma, l->beta, B, l->out, (float)l->spec.eps);
+}
+static void ln_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)x, (void)c;
+    layernorm_backward(dx, l->dgamma, l->dbeta, l->dy, l->row_xhat, l->gamma, l->row_invstd, B, l->out);
+}
+static void rms_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    (void)c;
+    rmsnorm_forward(l->y, l->row_xhat, l->row_invstd, x, l->gamma, B, l->out, (float)l->spec.eps);
+}
+static void rms_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
+    (void)x, (void)c;
+    rmsnorm_backward(dx, l->dgamma, l->dy, l->row_xhat, l->gamma, l->row_invstd, B, l->out);
+}
+static int norm_torch(const layer_t *l, char *buf, size_t cap) {
+    int n = snprintf(buf, cap, "{\"normalized_shape\": %d, \"eps\": %.17g}", l->out, l->spec.eps);
+    return n < (int)cap ? n : -1;
+}
+
+static const key_desc_t NORM_KEYS[] = {
+    {.name = "eps", .type = KEY_DOUBLE, .field = SPEC(eps), .lo = 0, .hi = 1, .flags = KEY_LO_OPEN, .def = 1e-5},
+    {0}};
+static const tensor_desc_t LN_PARAMS[] = {
+    {"weight", FIELD(gamma), FIELD(dgamma), SHAPE_OUT, FILL_ONE, 0, NULL, NULL},
+    {"bias", FIELD(beta), FIELD(dbeta), SHAPE_OUT, FILL_ZERO, 0, NULL, NULL},
+    {0}};
+static const tensor_desc_t RMS_PARAMS[] = {{"weight", FIELD(gamma), FIELD(dgamma), SHAPE_OUT, FILL_ONE, 0, NULL, NULL},
+                                           {0}};
+static const tensor_desc_t NORM_BUFFERS[] = {
+    {.name = "xhat", .field = FIELD(row_xhat), .shape = SHAPE_BATCH_OUT},
+    {.name = "invstd", .field = FIELD(row_invstd), .shape = SHAPE_BATCH},
+    {0}};
+
+// ---------------------------------------------------------------------------------------------
 
 static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
     [LAYER_DENSE] = {.name = "dense", .keys = DENSE_KEYS, .out_width = dense_width, .params = DENSE_PARAMS,
@@ -238,6 +277,10 @@ static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
     [LAYER_DROPOUT] = {.name = "dropout", .keys = DROPOUT_KEYS, .buffers = DROPOUT_BUFFERS, .forward = dropout_fwd,
                        .backward = dropout_bwd, .torch_module = "Dropout", .torch_args = dropout_torch},
     // Santurkar et al.'s noise is the identity in evaluation, which is all torch_load.py compares.
+    [LAYER_LAYERNORM] = {.name = "layernorm", .keys = NORM_KEYS, .params = LN_PARAMS, .buffers = NORM_BUFFERS,
+                         .forward = ln_fwd, .backward = ln_bwd, .torch_module = "LayerNorm", .torch_args = norm_torch},
+    [LAYER_RMSNORM] = {.name = "rmsnorm", .keys = NORM_KEYS, .params = RMS_PARAMS, .buffers = NORM_BUFFERS,
+                       .forward = rms_fwd, .backward = rms_bwd, .torch_module = "RMSNorm", .torch_args = norm_torch},
     [LAYER_NOISE] = {.name = "noise", .keys = NO_KEYS, .buffers = NOISE_BUFFERS, .forward = noise_fwd,
                      .backward = noise_bwd, .torch_module = "Identity", .torch_args = no_args},
 };
@@ -275,6 +318,7 @@ size_t layer_tensor_size(const layer_t *l, const tensor_desc_t *d, int max_batch
     case SHAPE_OUT_IN: return (size_t)l->out * (size_t)l->in;
     case SHAPE_OUT: return (size_t)l->out;
     case SHAPE_BATCH_OUT: return (size_t)max_batch * (size_t)l->out;
+    case SHAPE_BATCH: return (size_t)max_batch;
     }
     return 0;
 }

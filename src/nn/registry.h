@@ -21,6 +21,7 @@ typedef enum {
     SHAPE_OUT_IN,     // (out, in): a dense weight as torch.nn.Linear stores it
     SHAPE_OUT,        // (out): one value per feature
     SHAPE_BATCH_OUT,  // (max_batch, out): one value per example and feature (work buffers only)
+    SHAPE_BATCH,      // (max_batch): one value per example (work buffers only)
 } tensor_shape_t;
 
 typedef enum {
