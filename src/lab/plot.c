@@ -713,8 +713,8 @@ int plot_dir(const char *dir) {
         int r = figure_render(p->plots, names[i]);
         if (r == 0) printf("plot: %s/%s.png\n", p->plots, names[i]);
         else fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
-        if (r > 0) break;  // gnuplot missing: once is enough
         failed |= r != 0;
+        if (r > 0) break;  // gnuplot missing: once is enough
     }
     free(p);
     return rc < 0 ? -1 : failed;
