@@ -132,11 +132,11 @@ int figure_series(figure_t *f, const series_t *s) {
 
 // A tick's label: exact for the tick step (0.05 -> two decimals), "10k" when the step is a multiple of 1,000.
 static void tick_label(char *out, size_t cap, double v, double step) {
-    if (step >= 1000 && fmod(step, 1000) == 0) snprintf(out, cap, "%.15gk", v / 1000);
+    if (v == 0) snprintf(out, cap, "0");
+    else if (step >= 1000 && fmod(step, 1000) == 0) snprintf(out, cap, "%.15gk", v / 1000);
     else {
         int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
         snprintf(out, cap, "%.*f", dec, v);
-        if (!strcmp(out, "-0")) snprintf(out, cap, "0");
     }
 }
 
