@@ -553,7 +553,7 @@ static int read_sweep_points(const char *dir, const char *axis, const char *base
             if (isfinite(r[0]) && isfinite(r[1])) series_add(s, r);
         }
     csv_table_free(&t);
-    qsort(s->v, (size_t)s->n, 3 * sizeof *s->v, cmp_double);  // rows sort by their first value, x
+    if (s->n > 1) qsort(s->v, (size_t)s->n, 3 * sizeof *s->v, cmp_double);  // rows sort by their first value, x
     return 0;
 }
 
@@ -562,7 +562,7 @@ static int distinct_x(const series_t *s, int n, double *xs, int cap) {
     int m = 0;
     for (int i = 0; i < n; i++)
         for (int k = 0; k < s[i].n && m < cap; k++) xs[m++] = s[i].v[(size_t)k * 3];
-    qsort(xs, (size_t)m, sizeof *xs, cmp_double);
+    if (m > 1) qsort(xs, (size_t)m, sizeof *xs, cmp_double);
     int u = 0;
     for (int k = 0; k < m; k++)
         if (u == 0 || xs[k] != xs[u - 1]) xs[u++] = xs[k];
