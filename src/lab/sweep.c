@@ -23,6 +23,32 @@ typedef struct {
     double tg[SUMMARY_MAX_TARGETS];
 } collect_spec_t;
 
+// The values a collect reads of each variant, seed and target, checked once here (a hand-edited or older
+// compare.json must give a message, not a crash): targets and seeds into c. -1 + message.
+static int check_collect_spec(collect_spec_t *c, const cJSON *seeds, const cJSON *targets, const char *path) {
+    for (int t = 0; t < c->nt; t++) {
+        const cJSON *v = cJSON_GetArrayItem(targets, t);
+        if (!cJSON_IsNumber(v)) return bnlab_fail("%s: targets[%d]: expected a number", path, t);
+        c->tg[t] = v->valuedouble;
+    }
+    for (int s = 0; s < c->ns; s++) {
+        const cJSON *v = cJSON_GetArrayItem(seeds, s);
+        if (!cJSON_IsNumber(v)) return bnlab_fail("%s: seeds[%d]: expected a number", path, s);
+        c->seeds[s] = (long)v->valuedouble;
+    }
+    int k = 0;
+    for (const cJSON *v = c->vars->child; v; v = v->next, k++) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name"), *base = cJSON_GetObjectItemCaseSensitive(v, "base");
+        if (!cJSON_IsString(name) || !name_valid(name->valuestring))
+            return bnlab_fail("%s: variants[%d]: expected a \"name\" (letters, digits, -_.), found %s", path, k,
+                              cJSON_IsString(name) ? name->valuestring : name ? "another type" : "none");
+        if (base && !cJSON_IsString(base))
+            return bnlab_fail("%s: variants[%d].base: expected a string", path, k);
+    }
+    if (k == 0) return bnlab_fail("%s: variants: expected at least one", path);
+    return 0;
+}
+
 static int read_collect_spec(collect_spec_t *c, const char *dir) {
     char path[BNLAB_PATH_MAX], *text;
     size_t len;
@@ -39,8 +65,10 @@ static int read_collect_spec(collect_spec_t *c, const char *dir) {
         cJSON_Delete(c->root);
         return bnlab_fail("%s: not a bnlab comparison file", path);
     }
-    for (int t = 0; t < c->nt; t++) c->tg[t] = cJSON_GetArrayItem(targets, t)->valuedouble;
-    for (int s = 0; s < c->ns; s++) c->seeds[s] = (long)cJSON_GetArrayItem(seeds, s)->valuedouble;
+    if (check_collect_spec(c, seeds, targets, path) != 0) {
+        cJSON_Delete(c->root);
+        return -1;
+    }
     c->axes = NULL;
     for (const cJSON *v = c->vars->child; v && !c->axes; v = v->next) c->axes = cJSON_GetObjectItemCaseSensitive(v, "grid");
     return 0;
@@ -126,10 +154,11 @@ static int plot_if_numeric(const char *dir, const collect_spec_t *c) {
     const char *bases[64];
     int nb = 0;
     for (const cJSON *v = c->vars->child; v && nb < 64; v = v->next) {
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(v, "base");
-        int seen = !cJSON_IsString(b);
-        for (int k = 0; k < nb && !seen; k++) seen = !strcmp(bases[k], b->valuestring);
-        if (!seen) bases[nb++] = b->valuestring;
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(v, "base");  // as in sweep.csv: the variant's own name
+        const char *base = cJSON_IsString(b) ? b->valuestring : cJSON_GetObjectItemCaseSensitive(v, "name")->valuestring;
+        int seen = 0;
+        for (int k = 0; k < nb && !seen; k++) seen = !strcmp(bases[k], base);
+        if (!seen) bases[nb++] = base;
     }
     return plot_sweep(dir, first->string, bases, nb) < 0 ? -1 : 0;
 }

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# bnlab plot and sweep collect on the runs a class makes: a 3-epoch run, a 2,000-step comparison with 2 seeds and
+# a diverged variant, a diverged run, custom percentiles, a sweep over batch sizes (log x axis), imperfect sweep
+# directories, directory names with shell and gnuplot metacharacters, and gnuplot failing or missing. Every plot
+# must exit 0 with nothing from gnuplot on stderr, every promised PNG must be complete, and each single-panel
+# figure's SVG must have distinct tick labels.
+# usage: test_plot.sh BNLAB SOURCE_ROOT
+set -u
+BNLAB=$1
+ROOT=$2
+T=$(mktemp -d /tmp/bnlab-plot-XXXXXX)
+trap '[ -n "${BNLAB_KEEP_TEST_DIR-}" ] && echo "kept $T" || rm -rf "$T"' EXIT  # BNLAB_KEEP_TEST_DIR=1: keep the figures to look at
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+cd "$T" || exit 1  # an injected relative "touch" would land here
+SMALL=(--set data.train_limit=1200 --set data.test_limit=300 --set log.probe_size=100)
+DIVERGE='"train.optimizer.lr": 1e4, "train.optimizer.momentum": 0.9, "model.init": {"type": "he_normal"},
+  "model.layers[1].type": "relu", "model.layers[3].type": "relu", "model.layers[5].type": "relu"'
+
+is_png() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = "211PNG" ]; }
+# Tick labels of an SVG from gnuplot, one "AXIS@COORD LABEL" line each: x labels keyed by their row, y labels by
+# their column (a label follows its tick mark's path on gnuplot's output line).
+tick_labels() {
+  awk '/d=.M.*translate\(/ { match($0, /translate\([0-9.]+,[0-9.]+\)/); split(substr($0, RSTART + 10, RLENGTH - 11), c, ",");
+         key = ($0 ~ /text-anchor="middle"/) ? "x@" c[2] : "y@" c[1]; getline;
+         if (match($0, /<text>[^<]*<\/text>/)) { l = substr($0, RSTART + 6, RLENGTH - 13); gsub(/^ +| +$/, "", l); print key, l } }' "$1"
+}
+x_labels() { tick_labels "$1" | awk '$1 ~ /^x@/ {printf "%s%s", sep, $2; sep = " "}'; }
+# plot_ok NAME DIR FIGURES...: bnlab plot DIR exits 0, says nothing on stderr, and writes each figure as a PNG
+# and an SVG, leaving no temporary file.
+plot_ok() {
+  local name=$1 dir=$2
+  shift 2
+  "$BNLAB" plot "$dir" >"$T/$name.out" 2>"$T/$name.err"
+  local rc=$?
+  check '[ $rc -eq 0 ]' "$name: plot exit $rc: $(head -3 "$T/$name.err")"
+  check '[ ! -s "$T/$name.err" ]' "$name: plot wrote to stderr: $(head -3 "$T/$name.err")"
+  for f in "$@"; do
+    check 'is_png "$dir/plots/$f.png" && [ -s "$dir/plots/$f.svg" ]' "$name: $f.png/svg missing or not a PNG"
+  done
+  check '[ -z "$(find "$dir/plots" -name "*.part")" ]' "$name: a temporary figure was left behind"
+}
+# ticks_ok NAME SVG [EXPECTED-X-LABELS]: no axis repeats a tick label (and the x labels are these).
+ticks_ok() {
+  local name=$1 svg=$2 want=${3-} dups
+  dups=$(tick_labels "$svg" | sort | uniq -d)
+  check '[ -z "$dups" ] && [ "$(tick_labels "$svg" | grep -c "^x@")" -ge 1 ]' "$name: repeated or no tick labels: $dups"
+  [ -z "$want" ] || check '[ "$(x_labels "$svg")" = "$want" ]' "$name: x tick labels '$(x_labels "$svg")', expected '$want'"
+}
+
+# 1. A 3-epoch run with its own percentiles: epoch ticks 1 2 3, the legend from percentiles.csv's header.
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --set 'log.percentiles.q=[2.5, 50, 97.5]' \
+  --set log.ics_every=100 --out "$T/run3" >/dev/null 2>&1
+plot_ok run3 "$T/run3" accuracy percentiles layer_stats ics
+ticks_ok "run3 layer_stats" "$T/run3/plots/layer_stats.svg" "1 2 3"
+ticks_ok "run3 accuracy" "$T/run3/plots/accuracy.svg"
+ticks_ok "run3 percentiles" "$T/run3/plots/percentiles.svg"
+check 'grep -q ">2.5th<" "$T/run3/plots/percentiles.svg" && grep -q ">97.5th<" "$T/run3/plots/percentiles.svg" && ! grep -q ">15th<" "$T/run3/plots/percentiles.svg"' \
+  "percentile legend does not follow log.percentiles.q"
+check 'grep -q "2.5th, 50th, 97.5th percentiles" "$T/run3/plots/percentiles.svg"' "percentile title"
+
+# 2. Directory names that a shell or gnuplot would parse: plotted, and nothing executed.
+for odd in "my run" "bob's run" 'r;touch INJECTED;x' 'r$(touch INJECTED2)' 'r`touch INJECTED3`' "q\"uo'te\\"; do
+  cp -r "$T/run3" "$T/$odd"
+  rm -rf "$T/$odd/plots"
+  plot_ok "odd name [$odd]" "$T/$odd" accuracy percentiles layer_stats ics
+  check 'grep -qF -- "$odd" "$T/$odd/plots/accuracy.svg"' "odd name [$odd]: not in the accuracy title"
+done
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --set train.epochs=1 --out "$T/t;touch INJECTED4;'x" >/dev/null 2>&1
+plot_ok "trained into an odd name" "$T/t;touch INJECTED4;'x" accuracy layer_stats
+check '[ -z "$(find "$T" / -maxdepth 1 -name "INJECTED*")" ]' "a directory name was executed as a command"
+
+# 3. A diverged run: plotted up to its divergence and marked there.
+cat >"$T/div.json" <<JSON
+{"name": "div", "variants": [{"name": "div", "config": "$ROOT/configs/quick-nobn.json", "set": {$DIVERGE}}], "seeds": 1}
+JSON
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" "${SMALL[@]}" --set train.optimizer.lr=1e4 --set train.optimizer.momentum=0.9 \
+  --set 'model.init={"type": "he_normal"}' --set 'model.layers[1].type="relu"' --set 'model.layers[3].type="relu"' \
+  --set 'model.layers[5].type="relu"' --out "$T/div" >/dev/null 2>&1
+rc=$?
+check '[ $rc -eq 3 ]' "the diverging run exited $rc, expected 3"
+plot_ok diverged "$T/div" accuracy percentiles layer_stats ics
+check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/accuracy.svg"' "diverged run not marked in accuracy"
+check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/percentiles.svg"' "diverged run not marked in percentiles"
+
+# 4. A 2,000-step comparison, 2 seeds, with a variant that diverges: step ticks 0 500 1000 1500 2000.
+cat >"$T/cmp.json" <<JSON
+{"name": "cmp", "variants": [{"name": "bn", "config": "$ROOT/configs/quick-bn.json"},
+                             {"name": "div", "config": "$ROOT/configs/quick-nobn.json", "set": {$DIVERGE}}],
+ "seeds": 2, "targets": [0.8],
+ "set": {"train.epochs": null, "train.steps": 2000, "train.eval_every": 100, "log.ics_every": 500,
+         "data.train_limit": 1200, "data.test_limit": 300, "log.probe_size": 100}}
+JSON
+"$BNLAB" compare "$T/cmp.json" --jobs 2 --out "$T/cmp" >"$T/cmp.out" 2>&1
+check '[ -s "$T/cmp/curves.csv" ]' "compare: $(tail -3 "$T/cmp.out")"
+plot_ok compare "$T/cmp" accuracy percentiles layer_stats ics
+ticks_ok "compare accuracy" "$T/cmp/plots/accuracy.svg" "0 500 1000 1500 2000"
+check 'grep -q ">div: 2 of 2 seeds diverged (at step" "$T/cmp/plots/accuracy.svg"' "diverged variant not marked in the legend"
+check 'grep -q "diverged at step" "$T/cmp/plots/percentiles.svg"' "diverged variant not marked in its percentile panel"
+cp -r "$T/cmp" "$T/cmp \$(touch INJECTED5) 'q'"
+plot_ok "compare, odd name" "$T/cmp \$(touch INJECTED5) 'q'" accuracy percentiles layer_stats ics
+check '[ -z "$(find "$T" -maxdepth 1 -name "INJECTED*")" ]' "a comparison's name was executed"
+
+# 5. A sweep over batch sizes (all > 1, spanning 30x): a log x axis with ticks at the grid's values.
+cat >"$T/sweep.json" <<JSON
+{"name": "swb", "variants": [{"name": "bn", "config": "$ROOT/configs/quick-bn.json"},
+                             {"name": "nobn", "config": "$ROOT/configs/quick-nobn.json"}],
+ "grid": {"train.batch_size": [2, 4, 8, 60]}, "seeds": 1, "targets": [0.5],
+ "set": {"train.epochs": null, "train.steps": 40, "data.train_limit": 1200, "data.test_limit": 300,
+         "log.probe_size": 100, "log.ics_every": 0, "log.stats": false}}
+JSON
+"$BNLAB" sweep "$T/sweep.json" --jobs 2 --out "$T/sw" >"$T/sw.out" 2>"$T/sw.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ ! -s "$T/sw.err" ]' "sweep over batch sizes: exit $rc: $(head -3 "$T/sw.err")"
+check 'is_png "$T/sw/plots/sweep.png"' "sweep.png missing or not a PNG"
+check 'grep -q "^set logscale x" "$T/sw/plots/sweep.gp"' "batch sizes 2..60: no log x axis"
+ticks_ok "sweep" "$T/sw/plots/sweep.svg" "2 4 8 60"
+
+# 6. sweep collect on imperfect directories.
+# A base variant without any completed run is left out, with a note; the table is still written.
+cp -r "$T/sw" "$T/sw-half"
+rm -f "$T/sw-half"/nobn-*/seed-1/summary.json "$T/sw-half/plots/sweep.png"
+"$BNLAB" sweep collect "$T/sw-half" >"$T/half.out" 2>"$T/half.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ ! -s "$T/half.err" ] && grep -q "nobn has no completed run" "$T/half.out"' \
+  "collect with an empty series: exit $rc: $(head -3 "$T/half.err")"
+check 'is_png "$T/sw-half/plots/sweep.png" && [ -s "$T/sw-half/sweep.csv" ]' "collect with an empty series: no figure or table"
+# No completed run at all: the table, a note, and no figure (not a stale one either).
+rm -f "$T/sw-half"/bn-*/seed-1/summary.json
+"$BNLAB" sweep collect "$T/sw-half" >"$T/none.out" 2>"$T/none.err"
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "no run completed" "$T/none.out" && [ ! -e "$T/sw-half/plots/sweep.png" ]' \
+  "collect without completed runs: exit $rc: $(head -3 "$T/none.err")"
+# A variant without a name: a one-line message naming it, exit 1, no crash.
+cp -r "$T/sw" "$T/sw-noname"
+sed -i 's/"name":[[:space:]]*"bn-batch_size2"/"nom": "bn-batch_size2"/' "$T/sw-noname/compare.json"
+check 'grep -q "\"nom\"" "$T/sw-noname/compare.json"' "test setup: could not remove a variant's name"
+"$BNLAB" sweep collect "$T/sw-noname" >/dev/null 2>"$T/noname.err"
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/noname.err")" -eq 1 ] && grep -q "compare.json: variants\[0\]: expected a \"name\"" "$T/noname.err"' \
+  "variant without a name: exit $rc: $(cat "$T/noname.err")"
+"$BNLAB" plot "$T/sw-noname" >/dev/null 2>"$T/noname-plot.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "variants\[0\]: expected a \"name\"" "$T/noname-plot.err"' "plot, variant without a name: exit $rc"
+
+# 7. gnuplot failing or missing: exit 1 with its first error line and the script's path; no PNG, no partial file.
+mkdir -p "$T/fakebin"
+cat >"$T/fakebin/gnuplot" <<'SH'
+#!/bin/sh
+# A gnuplot that starts its figure, then fails as gnuplot does: a blank line, the error naming the script.
+for script; do :; done
+: >".${script%.gp}.png.part"
+printf '\n\n"%s" line 3: invalid command\n' "$script" >&2
+exit 1
+SH
+chmod +x "$T/fakebin/gnuplot"
+rm -rf "$T/run3/plots"
+PATH="$T/fakebin:$PATH" "$BNLAB" plot "$T/run3" >/dev/null 2>"$T/fail.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "run3/plots/accuracy.gp: gnuplot failed (exit 1): \"accuracy.gp\" line 3: invalid command" "$T/fail.err"' \
+  "gnuplot failure: exit $rc: $(head -2 "$T/fail.err")"
+check '[ -z "$(find "$T/run3/plots" -name "*.png" -o -name "*.part")" ]' "gnuplot failure left a PNG or a partial file"
+PATH="$T/fakebin-none" "$BNLAB" plot "$T/run3" >/dev/null 2>"$T/missing.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "gnuplot is not installed" "$T/missing.err" && [ -s "$T/run3/plots/accuracy.gp" ]' \
+  "gnuplot missing: exit $rc: $(cat "$T/missing.err")"
+
+finish plot
