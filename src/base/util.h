@@ -67,6 +67,10 @@ typedef struct {
 // Appends printf-style text.
 void strbuf_printf(strbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+// FNV-1a, 64 bits, of len bytes: a fingerprint that tells texts apart (has a config changed?), not a defence
+// against anyone who crafts a collision on purpose.
+uint64_t fnv1a64(const void *data, size_t len);
+
 // Monotonic seconds.
 double now_seconds(void);
 
