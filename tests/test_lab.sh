@@ -62,13 +62,13 @@ check '[ $rc -eq 0 ]' "first compare disturbed: exit $rc: $(tail -2 "$T/c1.out")
 # 3. SIGTERM to a sweep: forwarded to every run, nothing left running, exit 4 with how to resume; a rerun finishes.
 cat >"$T/sig.json" <<JSON
 {"name": "sig", "base": "$QUICK", "variants": [{"name": "a"}], "grid": {"train.optimizer.lr": [0.2, 0.4, 0.6]},
- "seeds": 1, "set": {"train.epochs": null, "train.steps": 4000, "data.train_limit": 2000, "data.test_limit": 500,
+ "seeds": 1, "set": {"train.epochs": null, "train.steps": 2000, "data.train_limit": 2000, "data.test_limit": 500,
  "log.ics_every": 0, "log.percentiles.every": 0}}
 JSON
 "$BNLAB" sweep "$T/sig.json" --jobs 2 --out "$T/sigout" >"$T/sig.out" 2>&1 &
 p3=$!
 wait_for "$T/sigout/a-lr0.4/seed-1/config.json"
-sleep 0.5
+sleep 0.3
 kill -TERM $p3
 wait $p3
 rc=$?
@@ -86,7 +86,7 @@ done
 check 'grep -q "a-lr0.2 seed 1: resumed" "$T/sig2.out" || grep -q "a-lr0.2 seed 1: completed" "$T/sig2.out"' \
   "rerun: $(grep "^\[" "$T/sig2.out")"
 # The resumed run equals an uninterrupted one (same config, same seed).
-"$BNLAB" train "$QUICK" --set train.epochs=null --set train.steps=4000 --set data.train_limit=2000 \
+"$BNLAB" train "$QUICK" --set train.epochs=null --set train.steps=2000 --set data.train_limit=2000 \
   --set data.test_limit=500 --set log.ics_every=0 --set log.percentiles.every=0 --set train.optimizer.lr=0.2 \
   --set log.progress=never --out "$T/straight" >/dev/null 2>&1
 check 'cmp -s <(cut -d, -f1-7 "$T/straight/metrics.csv") <(cut -d, -f1-7 "$T/sigout/a-lr0.2/seed-1/metrics.csv")' \
@@ -96,7 +96,7 @@ check 'cmp -s <(cut -d, -f1-7 "$T/straight/metrics.csv") <(cut -d, -f1-7 "$T/sig
 "$BNLAB" compare "$T/sig.json" --jobs 2 --out "$T/csig" >"$T/csig.out" 2>&1 &
 p4=$!
 wait_for "$T/csig/a-lr0.4/seed-1/config.json"
-sleep 0.5
+sleep 0.3
 kill -INT $p4
 wait $p4
 rc=$?
