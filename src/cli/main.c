@@ -401,6 +401,7 @@ static void spawn_exe(char *exe, size_t cap, const char *argv0) {
 // 4 (interrupted: how to resume).
 static int comparison_status(int rc) {
     if (rc < 0) return die();
+    fflush(stdout);  // the table first, the verdict last, also when both go to one file
     if (rc == COMPARE_INTERRUPTED) fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
     else if (rc != 0) fprintf(stderr, "bnlab: error: %s\n", bnlab_errmsg());
     return rc;
