@@ -1,7 +1,9 @@
 // The run directory module and the CSV column lookup: resume truncation finds "step" and "seconds" by name (a
 // log whose columns are reordered truncates the same), the one completed-status test on every kind of
 // summary.json, and readers' errors when a column is missing.
+#include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -157,8 +159,66 @@ static void test_names(void) {
     free(b.s);
 }
 
+// FNV-1a 64 against the published test vectors.
+static void test_fnv(void) {
+    CHECK(fnv1a64("", 0) == 0xcbf29ce484222325u, "fnv1a64 of nothing");
+    CHECK(fnv1a64("a", 1) == 0xaf63dc4c8601ec8cu, "fnv1a64 of a");
+    CHECK(fnv1a64("foobar", 6) == 0x85944171f73967e8u, "fnv1a64 of foobar");
+}
+
+// The exit status of a child that tries to lock d: 0 locked, 1 refused (its message must name d and pid).
+static int lock_in_child(const char *d, long pid) {
+    pid_t c = fork();
+    if (c == 0) {
+        int fd = rundir_lock(d);
+        char want[64];
+        snprintf(want, sizeof want, "PID %ld", pid);
+        _exit(fd >= 0 ? 0 : strstr(bnlab_errmsg(), d) && strstr(bnlab_errmsg(), want) ? 1 : 2);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+// One writer: a second process is refused while the first holds the lock, and may lock once it closed it (as
+// when it exits, however it exits).
+static void test_lock(void) {
+    char d[BNLAB_PATH_MAX];
+    rundir_file(d, sizeof d, dir, "locked/run");
+    int fd = rundir_lock(d);  // makes the directory too
+    CHECK(fd >= 0, "lock: %s", bnlab_errmsg());
+    char *pid = get("locked/run/" RUNDIR_LOCK);
+    CHECK(strtol(pid, NULL, 10) == (long)getpid(), "the lock file holds %s", pid);
+    free(pid);
+    CHECK(lock_in_child(d, (long)getpid()) == 1, "a second writer was not refused with the directory and PID");
+    close(fd);
+    CHECK(lock_in_child(d, 0) == 0, "the lock outlived its holder");
+    CHECK(rundir_remove(d) == 0 && !path_exists(d), "remove a run directory: %s", bnlab_errmsg());
+    rundir_file(d, sizeof d, dir, "locked");
+    rmdir(d);
+}
+
+// The digest tells configs apart, and only a run started with the same one matches it.
+static void test_digest(void) {
+    cJSON *a = cJSON_Parse("{\"seed\": 1, \"train\": {\"steps\": 4000}}");
+    cJSON *b = cJSON_Parse("{\"seed\": 1, \"train\": {\"steps\": 500}}");
+    char da[RUNDIR_DIGEST_CHARS], db[RUNDIR_DIGEST_CHARS];
+    rundir_config_digest(a, da), rundir_config_digest(b, db);
+    CHECK(strlen(da) == 24 && !strncmp(da, "fnv1a64:", 8) && strcmp(da, db), "digests %s %s", da, db);
+    CHECK(!rundir_same_config(dir, a), "a directory without a digest matched");
+    CHECK(rundir_write_digest(dir, a) == 0, "write digest: %s", bnlab_errmsg());
+    CHECK(rundir_same_config(dir, a) && !rundir_same_config(dir, b), "digest comparison");
+    char path[BNLAB_PATH_MAX];
+    rundir_file(path, sizeof path, dir, RUNDIR_DIGEST);
+    unlink(path);
+    cJSON_Delete(a), cJSON_Delete(b);
+}
+
 int main(void) {
     if (!mkdtemp(dir)) return 1;
+    test_fnv();
+    test_lock();
+    test_digest();
     test_truncate();
     test_status();
     test_csv_columns();

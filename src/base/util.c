@@ -251,6 +251,13 @@ int name_valid(const char *s) {
     return 1;
 }
 
+uint64_t fnv1a64(const void *data, size_t len) {
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325u;  // the offset basis and prime of the FNV specification
+    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3u;
+    return h;
+}
+
 int self_exe_path(char *out, size_t cap) {
     char buf[BNLAB_PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);

@@ -105,6 +105,9 @@ void memory_set_budget(size_t bytes);
 size_t memory_budget(void);
 // Bytes as "812 MB" / "47.9 GB" for messages.
 void format_bytes(char *out, size_t cap, double bytes);
+// FNV-1a, 64 bits, of len bytes: a fingerprint that tells texts apart (has a config changed?), not a defence
+// against anyone who crafts a collision on purpose.
+uint64_t fnv1a64(const void *data, size_t len);
 
 // Monotonic seconds.
 double now_seconds(void);

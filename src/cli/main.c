@@ -171,8 +171,8 @@ static int dir_nonempty(const char *path) {
     if (!d) return 0;
     struct dirent *e;
     int n = 0;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+    while ((e = readdir(d)))  // a lock alone is no content: it may be our own (rundir_lock)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, RUNDIR_LOCK)) n++;
     closedir(d);
     return n > 0;
 }
@@ -250,7 +250,7 @@ static int finish_training(trainer_t *t, const char *run_dir, int append) {
 static int start_run_dir(const char *run_dir, const config_t *cfg) {
     cJSON *resolved = config_to_json(cfg), *env = environment_json(cfg);
     int rc = make_dirs(run_dir) != 0 || write_json(run_dir, RUNDIR_CONFIG, resolved) != 0 ||
-             write_json(run_dir, RUNDIR_ENVIRONMENT, env) != 0;
+             write_json(run_dir, RUNDIR_ENVIRONMENT, env) != 0 || rundir_write_digest(run_dir, resolved) != 0;
     cJSON_Delete(resolved);
     cJSON_Delete(env);
     return rc ? -1 : 0;
@@ -282,6 +282,11 @@ static int cmd_resume(const cli_t *c) {
         fprintf(stderr, "bnlab: error: %s; to continue from it in a new directory: bnlab train --resume %s --out DIR\n",
                 bnlab_errmsg(), file);
         return 1;
+    }
+    // The run directory is known to be this checkpoint's (or new): one writer, held until this process ends.
+    if (rundir_lock(run_dir) < 0) {
+        st_free(&f);
+        return die();
     }
     if (trainer_setup(&t, &cfg) != 0) {
         st_free(&f);
@@ -329,6 +334,13 @@ static int cmd_train(const cli_t *c) {
             trainer_free(&t);
             return die();
         }
+    }
+    // One writer per run directory, refused before it writes a byte; the lock is held until this process ends.
+    // Then the emptiness test again: another writer may have filled the directory and ended while we set up.
+    int locked = rundir_lock(run_dir) >= 0;
+    if (!locked || refuse_existing(run_dir, c->force)) {
+        trainer_free(&t);
+        return locked ? 1 : die();
     }
     printf("bnlab: %s: %u training / %u test examples of %u features, %zu parameters, %ld steps of batch %d "
            "(%ld per epoch) -> %s\n",
@@ -476,6 +488,16 @@ static void spawn_exe(char *exe, size_t cap, const char *argv0) {
     else self_exe(exe, cap, argv0);
 }
 
+// The exit status of compare or sweep from compare_run's, its message printed: 0, 1 (an error: a run failed),
+// 4 (interrupted: how to resume).
+static int comparison_status(int rc) {
+    if (rc < 0) return die();
+    fflush(stdout);  // the table first, the verdict last, also when both go to one file
+    if (rc == COMPARE_INTERRUPTED) fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
+    else if (rc != 0) fprintf(stderr, "bnlab: error: %s\n", bnlab_errmsg());
+    return rc;
+}
+
 static int cmd_compare(const cli_t *c, const char *argv0) {
     if (c->n_pos < 1) return usage_error("compare needs a SPEC file or two or more CONFIG files%s", "");
     compare_spec_t s;
@@ -489,10 +511,9 @@ static int cmd_compare(const cli_t *c, const char *argv0) {
         compare_spec_free(&s);
         return 1;
     }
-    int rc = compare_run(&s, out, exe, &(jobs_options_t){.force = c->force, .skip_completed = 0});
+    int rc = compare_run(&s, out, exe, &(jobs_options_t){.command = "compare"});
     compare_spec_free(&s);
-    if (rc != 0) return die();
-    return 0;
+    return comparison_status(rc);
 }
 
 // Does a filter word (KEY=VALUE: batch=60, bn=on|off, threads=1, input=dense|sparse) admit this case?
@@ -574,14 +595,21 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     else snprintf(out, sizeof out, "runs/%s", s->name);
     if (c->emit) self_exe(exe, sizeof exe, argv0);
     else spawn_exe(exe, sizeof exe, argv0);
-    // A sweep is resumable: completed runs stay, the others are rerun over whatever they left (--force).
+    // A sweep is resumable: runs that ended with the same config stay, interrupted ones continue, the rest rerun.
     int rc = c->emit ? jobs_emit(s, out, exe, !strcmp(c->emit, "slurm") ? EMIT_SLURM : EMIT_PARALLEL,
                                  (const char *const *)c->sbatch)
-                     : compare_run(s, out, exe, &(jobs_options_t){.force = 1, .skip_completed = 1});
+                     : compare_run(s, out, exe, &(jobs_options_t){.command = "sweep"});
     compare_spec_free(s);
     free(s);
-    if (rc != 0) return die();
-    return c->emit ? 0 : (sweep_collect(out) != 0 ? die() : 0);
+    if (rc < 0) return die();
+    if (c->emit) return 0;
+    // The table over whatever ended, then the comparison's status and message (after it, where they are seen).
+    // Not after a stop: the table waits for the runs' end (sweep collect makes it at any time).
+    char msg[BNLAB_ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
+    if (rc != COMPARE_INTERRUPTED && sweep_collect(out) != 0) return die();
+    bnlab_fail("%s", msg);
+    return comparison_status(rc);
 }
 
 static int cmd_plot(const cli_t *c) {

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/util.h"
 
@@ -16,10 +17,31 @@ static int summarize(const compare_spec_t *s, const char *out_dir, int failed, d
     return rc;
 }
 
+// The exit status of a comparison and its message. A stop signal decides first: every run not completed is then
+// resumed by a rerun, a failed one included.
+static int outcome(const jobs_result_t *r, const jobs_options_t *opt) {
+    const char *again = !strcmp(opt->command, "sweep") ? "rerun the same command"
+                                                       : "rerun the same command with --force";
+    if (r->signal || (r->interrupted && !r->failed))
+        return bnlab_fail("%s%s: %d runs interrupted (each with a checkpoint), %d not started; to resume, %s "
+                          "(completed runs are kept, interrupted ones continue from their checkpoints)",
+                          r->signal ? "stopped by " : "interrupted", r->signal ? strsignal(r->signal) : "",
+                          r->interrupted, r->not_started, again),
+               COMPARE_INTERRUPTED;
+    if (r->failed || r->not_started)
+        return bnlab_fail("%d of %d runs failed; their logs say why (%s to run them again)", r->failed + r->not_started,
+                          r->runs, again),
+               COMPARE_FAILED;
+    return 0;
+}
+
 int compare_run(const compare_spec_t *s, const char *out_dir, const char *exe, const jobs_options_t *opt) {
     double t_start = now_seconds();
-    int failed = jobs_run(s, out_dir, exe, opt);
-    if (failed < 0 || summarize(s, out_dir, failed, now_seconds() - t_start) != 0) return -1;
-    if (failed) return bnlab_fail("%d of %d runs did not complete; their logs say why", failed, s->n_variants * s->n_seeds), 1;
-    return 0;
+    jobs_result_t r;
+    if (jobs_run(s, out_dir, exe, opt, &r) != 0) return -1;
+    // summary.json's runs_failed counts every run its statistics leave out, diverged ones included.
+    if (summarize(s, out_dir, r.runs - r.completed, now_seconds() - t_start) != 0) return -1;
+    if (r.diverged)
+        printf("\n%d of %d runs diverged: a result, reported above and left out of the statistics\n", r.diverged, r.runs);
+    return outcome(&r, opt);
 }

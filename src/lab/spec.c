@@ -107,6 +107,8 @@ static int grid_point(variant_spec_t *o, const variant_spec_t *d, const grid_t *
     }
     if (rc == 0 && nlen >= sizeof o->name)
         rc = bnlab_fail("grid: run name for variant %s is longer than %zu bytes", d->name, sizeof o->name - 1);
+    if (rc == 0 && !name_valid(o->name))  // it names a directory: a bug in short_label if this ever fails
+        rc = bnlab_fail("grid: expected a directory name for a run of variant %s, got \"%s\"", d->name, o->name);
     char *pt = cJSON_PrintUnformatted(point);
     snprintf(o->grid, sizeof o->grid, "%s", pt);
     free(pt);

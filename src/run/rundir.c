@@ -2,9 +2,14 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -59,6 +64,93 @@ int rundir_forget_status(const char *dir) {
     rundir_file(path, sizeof path, dir, RUNDIR_SUMMARY);
     if (unlink(path) != 0 && errno != ENOENT) return bnlab_fail("%s: cannot remove: %s", path, strerror(errno));
     return 0;
+}
+
+// ---- one writer ----
+
+// The PID its holder wrote into a lock file (0 if unknown). The holder writes it just after taking the lock, so an
+// empty file is given a moment.
+static long lock_holder(int fd) {
+    for (int tries = 0; tries < 20; tries++) {
+        char text[32] = "";
+        ssize_t n = pread(fd, text, sizeof text - 1, 0);
+        if (n > 0 && text[n - 1] == '\n') return strtol(text, NULL, 10);
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    return 0;
+}
+
+// A kernel lock (flock) rather than a PID file checked by hand: the kernel releases it when its process ends,
+// however it ends, so a writer killed with SIGKILL leaves no lock behind (the file stays, with a stale PID, and is
+// simply locked again). flock belongs to the open file, not to the process as fcntl's record locks do: opening and
+// closing the file elsewhere in the process cannot drop it; and the descriptor is close-on-exec, so the runs a
+// comparison starts do not hold the comparison's lock.
+int rundir_lock(const char *dir) {
+    char path[BNLAB_PATH_MAX];
+    if (make_dirs(dir) != 0) return -1;
+    rundir_file(path, sizeof path, dir, RUNDIR_LOCK);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return bnlab_fail("%s: cannot open: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        long pid = e == EWOULDBLOCK ? lock_holder(fd) : 0;
+        close(fd);
+        if (e != EWOULDBLOCK) return bnlab_fail("%s: cannot lock: %s", path, strerror(e));
+        return bnlab_fail("%s: expected no other writer, found bnlab PID %ld writing it (it holds %s); wait for it "
+                          "to end, or stop it", dir, pid, path);
+    }
+    char text[32];
+    int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
+        int e = errno;
+        close(fd);
+        return bnlab_fail("%s: cannot write: %s", path, strerror(e));
+    }
+    return fd;
+}
+
+// ---- the resolved config's fingerprint ----
+
+void rundir_config_digest(const struct cJSON *resolved, char *out) {
+    char *text = cJSON_PrintUnformatted(resolved);
+    if (!text) abort();  // cJSON fails only for want of memory
+    snprintf(out, RUNDIR_DIGEST_CHARS, "fnv1a64:%016" PRIx64, fnv1a64(text, strlen(text)));
+    free(text);
+}
+
+int rundir_write_digest(const char *dir, const struct cJSON *resolved) {
+    char path[BNLAB_PATH_MAX], d[RUNDIR_DIGEST_CHARS + 1];
+    rundir_config_digest(resolved, d);
+    size_t n = strlen(d);
+    d[n++] = '\n';
+    rundir_file(path, sizeof path, dir, RUNDIR_DIGEST);
+    return write_file_atomic(path, d, n);
+}
+
+int rundir_same_config(const char *dir, const struct cJSON *resolved) {
+    char path[BNLAB_PATH_MAX], want[RUNDIR_DIGEST_CHARS], *text;
+    size_t len;
+    rundir_file(path, sizeof path, dir, RUNDIR_DIGEST);
+    if (!path_exists(path) || read_whole_file(path, 256, &text, &len) != 0) return 0;
+    rundir_config_digest(resolved, want);
+    size_t n = strlen(want);
+    int same = len == n + 1 && !memcmp(text, want, n) && text[n] == '\n';
+    free(text);
+    return same;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    if (remove(path) == 0 || errno == ENOENT) return 0;
+    bnlab_fail("%s: cannot remove: %s", path, strerror(errno));
+    return 1;  // stops the walk; nftw returns it (its own failures are -1)
+}
+
+int rundir_remove(const char *dir) {
+    if (!path_exists(dir)) return 0;
+    int rc = nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (rc < 0) return bnlab_fail("%s: cannot remove: %s", dir, strerror(errno));
+    return rc == 0 ? 0 : -1;
 }
 
 // ---- resume truncation ----

@@ -18,6 +18,8 @@
 #define RUNDIR_ICS "ics.csv"                   // every log.ics_every steps
 #define RUNDIR_CHECKPOINTS "checkpoints"       // a folder of step-NNNNNNNNN.safetensors
 #define RUNDIR_PLOTS "plots"                   // bnlab plot's PNGs and gnuplot scripts (runs and comparisons)
+#define RUNDIR_LOCK ".lock"                    // locked by the one process writing the directory; holds its PID
+#define RUNDIR_DIGEST "config.digest"          // the fingerprint of the resolved config the run started with
 
 // The logs' headers (with their newline). percentiles.csv ends with one column per configured percentile:
 // rundir_percentiles_header().
@@ -45,6 +47,27 @@ void rundir_file(char *out, size_t cap, const char *dir, const char *name);
 void rundir_of_seed(char *out, size_t cap, const char *cmp_dir, const char *variant, long seed);
 // out = OUT/VARIANT/seed-K.log, that run's console output (beside its directory, so --force can clear the run).
 void rundir_seed_log(char *out, size_t cap, const char *cmp_dir, const char *variant, long seed);
+
+// One writer per directory (a run's, or a comparison's): takes an exclusive flock on DIR/.lock (making DIR
+// if needed) without waiting, and writes this process's PID into the file. Returns the lock's file descriptor,
+// which the caller keeps open for as long as it writes (a CLI command: its whole life; it is close-on-exec, and
+// children do not inherit it). -1 + message naming the directory and the PID of the process that holds it.
+// A lock left by a process that died, even by SIGKILL, is no obstacle: the kernel drops it with the process.
+int rundir_lock(const char *dir);
+
+// The fingerprint of a resolved config (config_to_json): "fnv1a64:" and 16 hex digits of FNV-1a over its compact
+// JSON text, into out (at least RUNDIR_DIGEST_CHARS bytes).
+#define RUNDIR_DIGEST_CHARS 32
+struct cJSON;
+void rundir_config_digest(const struct cJSON *resolved, char *out);
+// Writes dir/config.digest for this resolved config. -1 + message.
+int rundir_write_digest(const char *dir, const struct cJSON *resolved);
+// 1 if dir/config.digest is this resolved config's fingerprint: the run in dir was started with this very config.
+// 0 otherwise (a different config, or no digest: a run from before digests, or one never started).
+int rundir_same_config(const char *dir, const struct cJSON *resolved);
+// Removes a run directory and everything in it (not following symbolic links); a missing one is fine. For a run
+// that must start afresh: old checkpoints and logs must not mix with the new run's. -1 + message.
+int rundir_remove(const char *dir);
 
 // How a run ended, as summary.json's "status" says.
 typedef enum { RUN_COMPLETED, RUN_DIVERGED, RUN_INTERRUPTED, RUN_FAILED, RUN_NO_STATUS } run_status_t;
