@@ -74,7 +74,7 @@ static void test_errors(void) {
     expect_error("\"rate\": 0.2", "\"rate\": 1.5", "model.layers[3].rate: expected a number in [0, 1), got 1.5");
     expect_error("\"rate\": 0.2", "\"rate\": \"high\"", "model.layers[3].rate: expected a number in [0, 1), got \"high\"");
     expect_error("{\"type\": \"batchnorm\"}", "{\"type\": \"batchnorm\", \"momentun\": 0.1}",
-                 "model.layers[1].momentun: unknown key (allowed here: type, eps, momentum)");
+                 "model.layers[1].momentun: unknown key (allowed here: type, eps, momentum, variant, r_max");
     expect_error("{\"type\": \"batchnorm\"}", "{\"type\": \"batchnorm\", \"momentum\": 0}",
                  "model.layers[1].momentum: expected a number in (0, 1] or \"cumulative\", got 0");
     expect_error("{\"type\": \"sigmoid\"}", "{\"type\": \"sigmod\"}", "model.layers[2].type: expected one of \"dense\"");

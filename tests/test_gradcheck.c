@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "nn/batchnorm.h"
+#include "nn/bnvariants.h"
 #include "check.h"
 #include "nn/layernorm.h"
 #include "nn/layers.h"
@@ -325,6 +326,46 @@ static void test_softmax(void) {
     free(c.z), free(c.p), free(c.y), free(dz);
 }
 
+// ---------------------------------------------------------------------------------- batch renormalization
+// r and d are constants in backprop (Ioffe 2017): checked where they sit at their clamps, so that the finite
+// differences of the real forward pass hold them constant too (sigma tiny: r = r_max; mu far: d = -d_max).
+typedef struct { int B, F; float *x, *gamma, *beta, *y, *xbn, *mean, *var, *invstd, *r, *d, *rm, *rs, *w; } brn_ctx;
+static double brn_loss(void *p, double *abs_sum) {
+    brn_ctx *c = p;
+    double acc[2 * 64];
+    batchrenorm_forward_train(c->y, c->xbn, c->mean, c->var, c->invstd, c->r, c->d, c->x, c->gamma, c->beta, c->rm,
+                              c->rs, c->B, c->F, 1e-5f, 2.0f, 0.5f, acc);
+    return dot_r(c->w, c->y, (size_t)c->B * c->F, abs_sum);
+}
+static void test_batchrenorm(int B) {
+    enum { F = 4 };
+    size_t n = (size_t)B * F;
+    brn_ctx c = {.B = B, .F = F};
+    float gamma[F], beta[F], mean[F], var[F], invstd[F], r[F], d[F], rm[F], rs[F], gr[F], dg[F], db[F];
+    c.gamma = gamma, c.beta = beta, c.mean = mean, c.var = var, c.invstd = invstd, c.r = r, c.d = d, c.rm = rm, c.rs = rs;
+    c.x = malloc(4 * n), c.y = malloc(4 * n), c.xbn = malloc(4 * n), c.w = malloc(4 * n);
+    fill_normal(c.x, n, 2.0);
+    fill_normal(c.w, n, 1.0);
+    for (int j = 0; j < F; j++)
+        gamma[j] = (float)(0.5 + rng_uniform(&R)), beta[j] = (float)rng_normal(&R), rm[j] = 100.0f, rs[j] = 1e-3f;
+    float *dx = malloc(4 * n);
+    double unused, acc[2 * 64];
+    brn_loss(&c, &unused);
+    int clamped = 1;
+    for (int j = 0; j < F; j++) clamped &= r[j] == 2.0f && d[j] == -0.5f;
+    CHECK(clamped, "batch renorm: r and d not at their clamps (test setup)");
+    batchrenorm_backward(dx, dg, db, c.w, c.xbn, gamma, invstd, r, d, gr, B, F, acc);
+    GRADCHECK("batch renorm dx (r, d constant)", brn_loss, &c, c.x, dx, n, 1e-2);
+    GRADCHECK("batch renorm dgamma", brn_loss, &c, gamma, dg, (size_t)F, 1e-2);
+    GRADCHECK("batch renorm dbeta", brn_loss, &c, beta, db, (size_t)F, 1e-2);
+    // With r = 1 and d = 0 (limits 1 and 0) the training pass is BN's, bit for bit.
+    float y_bn[64 * F];
+    batchnorm_forward_train(y_bn, c.xbn, mean, var, invstd, c.x, gamma, beta, B, F, 1e-5f, acc);
+    batchrenorm_forward_train(c.y, c.xbn, mean, var, invstd, r, d, c.x, gamma, beta, rm, rs, B, F, 1e-5f, 1.0f, 0.0f, acc);
+    CHECK(memcmp(y_bn, c.y, 4 * n) == 0, "batch renorm with r_max 1, d_max 0 differs from BN");
+    free(c.x), free(c.y), free(c.xbn), free(c.w), free(dx);
+}
+
 // ---------------------------------------------------------------------------------- layernorm, rmsnorm
 typedef struct { int B, F, rms; float eps; float *x, *gamma, *beta, *y, *xhat, *inv, *r; } ln_ctx;
 static double ln_loss(void *p, double *abs_sum) {
@@ -409,6 +450,18 @@ static const layer_spec_t NET_ALL_KINDS[] = {
     {.kind = LAYER_DROPOUT, .rate = 0.25},
     {.kind = LAYER_DENSE, .units = 6, .bias = 1, .init = {.kind = INIT_NORMAL, .std = 0.5}},
     {.kind = LAYER_RELU},
+    {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
+};
+// Ghost BN: statistics over blocks of 4 of the 16 examples, then blocks of 5 (5 + 5 + 6: a last block takes the
+// rest). eps = 0.1 as for BN at batch 2 and 3 above: blocks this small normalize so sharply that with eps = 1e-5
+// a step of h = 1e-2 in a weight leaves the region where central differences are accurate.
+static const layer_spec_t NET_GHOST[] = {
+    {.kind = LAYER_DENSE, .units = 8, .bias = 0, .init = {.kind = INIT_XAVIER_UNIFORM}},
+    {.kind = LAYER_BATCHNORM, .eps = 0.1, .momentum = 0.1, .variant = BN_GHOST, .ghost_batch = 4},
+    {.kind = LAYER_SIGMOID},
+    {.kind = LAYER_DENSE, .units = 6, .bias = 0, .init = {.kind = INIT_HE_NORMAL}},
+    {.kind = LAYER_BATCHNORM, .eps = 0.1, .momentum = 0.1, .variant = BN_GHOST, .ghost_batch = 5},
+    {.kind = LAYER_TANH},
     {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
 };
 // The per-example normalizations in a network of their own (the one above is already deep enough for float noise).
@@ -525,5 +578,9 @@ int main(void) {
     test_network(NET_ROWNORM, (int)(sizeof NET_ROWNORM / sizeof *NET_ROWNORM), "network of layernorm and rmsnorm");
     test_network(NET_FUSED, (int)(sizeof NET_FUSED / sizeof *NET_FUSED), "network of fused pairs");
     test_controls();
+    // Later additions draw their random numbers after the cases above, which keeps those cases' data unchanged.
+    test_batchrenorm(6);
+    test_batchrenorm(2);
+    test_network(NET_GHOST, (int)(sizeof NET_GHOST / sizeof *NET_GHOST), "network of ghost BN");
     return check_summary("gradcheck");
 }

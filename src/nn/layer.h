@@ -27,6 +27,13 @@ typedef enum {
     INIT_HE_UNIFORM,      // U(-a, a), a = sqrt(6 / fan_in)
 } init_kind_t;
 
+typedef enum {
+    BN_STANDARD,        // Ioffe & Szegedy (2015)
+    BN_RENORM,          // Batch Renormalization (Ioffe 2017)
+    BN_GHOST,           // ghost batches: statistics over blocks of ghost_batch examples (Hoffer et al. 2017)
+    BN_CONSTANT_STATS,  // the batch statistics held constant in backprop: the paper's §2 warning, a teaching variant
+} bn_variant_t;
+
 typedef struct {
     init_kind_t kind;
     double std;  // INIT_NORMAL
@@ -44,6 +51,10 @@ typedef struct {
     double eps;           // batchnorm, layernorm, rmsnorm: inside the square root
     double momentum;      // batchnorm: weight of the new batch in the running average
     int cumulative;       // batchnorm: running stats as a plain average over all batches instead
+    bn_variant_t variant; // batchnorm: which (nn/bnvariants.h)
+    double r_max, d_max;  // BN_RENORM: the limits of r and d, ...
+    long renorm_start, r_max_step, d_max_step;  // ... r 1 and d 0 until renorm_start, then relaxed to the limits
+    int ghost_batch;      // BN_GHOST: normalize over blocks of this many examples
 } layer_spec_t;
 
 typedef struct {
@@ -54,6 +65,10 @@ typedef struct {
     sparse_batch_t sp;                    // dense with spec.sparse_input: the batch's nonzeros
     float *gamma, *beta, *dgamma, *dbeta; // batchnorm, layernorm (rmsnorm: gamma only): (out) each
     float *rmean, *rvar;                  // batchnorm: running statistics (out)
+    float *rstd;                          // batchnorm with renorm: the moving sigma (out), in place of rvar
+    float *rn_r, *rn_d, *rn_gr;           // batchnorm with renorm: this step's r, d, and gamma r (out)
+    float *g_mean, *g_var, *g_invstd;     // batchnorm with ghost_batch: statistics per block (max_batch, out)
+    float *g_dgamma, *g_dbeta;            // batchnorm with ghost_batch: one block's parameter gradients (out)
     int64_t batches;                      // batchnorm: training batches seen (torch's num_batches_tracked)
     float *mean, *var, *invstd;           // batchnorm: last training batch's statistics (out)
     float *xhat;                          // batchnorm: (max_batch, out)
@@ -66,9 +81,15 @@ typedef struct {
 
 typedef enum {
     MODE_EVAL,          // Algorithm 2, no dropout or noise (r unused, may be NULL)
+    MODE_EVAL_BATCH,    // no dropout or noise, but BN normalizes by each batch's own statistics (nothing updated)
     MODE_TRAIN,         // Algorithm 1, dropout masks and shift noise drawn from r, BN running statistics updated
     MODE_TRAIN_FROZEN,  // as MODE_TRAIN but the running statistics are left alone: a look, not a step
 } forward_mode_t;
+
+// BN layers normalize by the batch's own statistics (all modes but MODE_EVAL); dropout and noise draw at random only
+// in the training modes.
+static inline int mode_batch_stats(forward_mode_t m) { return m != MODE_EVAL; }
+static inline int mode_random(forward_mode_t m) { return m == MODE_TRAIN || m == MODE_TRAIN_FROZEN; }
 
 // The random streams a training forward pass draws from (dropout masks, shift noise).
 typedef struct {

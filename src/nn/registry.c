@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn/batchnorm.h"
+#include "nn/bnvariants.h"
 #include "nn/layernorm.h"
 #include "nn/layers.h"
 #include "nn/sparse.h"
@@ -70,28 +71,86 @@ static const tensor_desc_t DENSE_PARAMS[] = {
     {0}};
 
 // ---------------------------------------------------------------------------------------------
-// batchnorm: Algorithm 1 in training, Algorithm 2 (running statistics) in evaluation (batchnorm.h).
+// batchnorm: Algorithm 1 in training, Algorithm 2 (running statistics) in evaluation (batchnorm.h); its variants
+// (bnvariants.h): Batch Renormalization, ghost batches, statistics held constant in backprop.
 
-// Training mode normalizes by the batch; MODE_TRAIN (a real step) also moves the running statistics.
+static int bn_plain(const layer_spec_t *s) { return s->variant == BN_STANDARD; }
+static int bn_has_rvar(const layer_spec_t *s) { return s->variant != BN_RENORM; }
+static int bn_has_rstd(const layer_spec_t *s) { return s->variant == BN_RENORM; }
+static int bn_has_ghost(const layer_spec_t *s) { return s->variant == BN_GHOST; }
+static int bn_is_renorm(const void *s) { return bn_has_rstd(s); }
+static int bn_is_ghost(const void *s) { return bn_has_ghost(s); }
+
+static float bn_momentum(const layer_t *l) {
+    return l->spec.cumulative ? 1.0f / (float)l->batches : (float)l->spec.momentum;
+}
+
+// A real step (MODE_TRAIN) moves the running statistics by this batch's; a look (MODE_TRAIN_FROZEN) does not.
 static void bn_running_update(layer_t *l, int B, const layer_ctx_t *c) {
     if (c->mode != MODE_TRAIN) return;
     l->batches++;
-    float mom = l->spec.cumulative ? 1.0f / (float)l->batches : (float)l->spec.momentum;
-    batchnorm_update_running(l->rmean, l->rvar, l->mean, l->var, B, l->out, mom);
+    if (l->spec.variant == BN_RENORM)
+        batchrenorm_update_running(l->rmean, l->rstd, l->mean, l->var, l->out, (float)l->spec.eps, bn_momentum(l));
+    else
+        batchnorm_update_running(l->rmean, l->rvar, l->mean, l->var, B, l->out, bn_momentum(l));
 }
+
+// Ghost BN: blocks of ghost_batch rows, each normalized by its own statistics (a last block of one row joins the
+// one before: a single example has no variance). Each block is a BN call, and moves the running statistics.
+static int ghost_blocks(int B, int k) { return B % k == 1 && B > k ? B / k : (B + k - 1) / k; }
+static int ghost_rows(int g, int n_blocks, int B, int k) { return g == n_blocks - 1 ? B - g * k : k; }
+
+static void bn_ghost_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    const int F = l->out, k = l->spec.ghost_batch, nb = ghost_blocks(B, k);
+    for (int g = 0; g < nb; g++) {
+        size_t off = (size_t)g * k * F, so = (size_t)g * F;
+        int rows = ghost_rows(g, nb, B, k);
+        batchnorm_forward_train(l->y + off, l->xhat + off, l->g_mean + so, l->g_var + so, l->g_invstd + so, x + off,
+                                l->gamma, l->beta, rows, F, (float)l->spec.eps, c->scratch);
+        if (c->mode != MODE_TRAIN) continue;
+        l->batches++;
+        batchnorm_update_running(l->rmean, l->rvar, l->g_mean + so, l->g_var + so, rows, F, bn_momentum(l));
+    }
+}
+
+static void bn_ghost_bwd(layer_t *l, float *dx, int B, const layer_ctx_t *c) {
+    const int F = l->out, k = l->spec.ghost_batch, nb = ghost_blocks(B, k);
+    for (int j = 0; j < F; j++) l->dgamma[j] = 0.0f, l->dbeta[j] = 0.0f;
+    for (int g = 0; g < nb; g++) {
+        size_t off = (size_t)g * k * F;
+        batchnorm_backward((dx ? dx : l->xhat) + off, l->g_dgamma, l->g_dbeta, l->dy + off, l->xhat + off, l->gamma,
+                           l->g_invstd + (size_t)g * F, ghost_rows(g, nb, B, k), F, c->scratch);
+        for (int j = 0; j < F; j++) l->dgamma[j] += l->g_dgamma[j], l->dbeta[j] += l->g_dbeta[j];
+    }
+}
+
 static void bn_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
-    float eps = (float)l->spec.eps;
-    if (c->mode == MODE_EVAL) {
-        batchnorm_forward_eval(l->y, x, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
+    const layer_spec_t *s = &l->spec;
+    float eps = (float)s->eps;
+    if (!mode_batch_stats(c->mode)) {
+        if (s->variant == BN_RENORM) batchrenorm_forward_eval(l->y, x, l->gamma, l->beta, l->rmean, l->rstd, B, l->out);
+        else batchnorm_forward_eval(l->y, x, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
         return;
     }
-    batchnorm_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, x, l->gamma, l->beta, B, l->out, eps,
-                            c->scratch);
+    if (s->variant == BN_GHOST) {
+        bn_ghost_fwd(l, x, B, c);
+        return;
+    }
+    if (s->variant == BN_RENORM) {
+        float r_max, d_max;
+        batchrenorm_limits(l->batches, s->r_max, s->d_max, s->renorm_start, s->r_max_step, s->d_max_step, &r_max,
+                           &d_max);
+        batchrenorm_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, l->rn_r, l->rn_d, x, l->gamma, l->beta,
+                                  l->rmean, l->rstd, B, l->out, eps, r_max, d_max, c->scratch);
+    } else {
+        batchnorm_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, x, l->gamma, l->beta, B, l->out, eps,
+                                c->scratch);
+    }
     bn_running_update(l, B, c);
 }
 static void bn_sig_fwd(layer_t *l, layer_t *s, const float *x, int B, const layer_ctx_t *c) {
     float eps = (float)l->spec.eps;
-    if (c->mode == MODE_EVAL) {
+    if (!mode_batch_stats(c->mode)) {
         batchnorm_sigmoid_forward_eval(s->y, l->y, x, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
         return;
     }
@@ -103,16 +162,26 @@ static void bn_sig_fwd(layer_t *l, layer_t *s, const float *x, int B, const laye
 // as the unused dx.
 static void bn_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx_t *c) {
     (void)x;
-    batchnorm_backward(dx ? dx : l->xhat, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, B, l->out,
-                       c->scratch);
+    const layer_spec_t *s = &l->spec;
+    float *out = dx ? dx : l->xhat;
+    if (s->variant == BN_GHOST) bn_ghost_bwd(l, dx, B, c);
+    else if (s->variant == BN_RENORM)
+        batchrenorm_backward(out, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, l->rn_r, l->rn_d,
+                             l->rn_gr, B, l->out, c->scratch);
+    else if (s->variant == BN_CONSTANT_STATS)
+        batchnorm_backward_frozen_stats(out, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, B, l->out);
+    else batchnorm_backward(out, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, B, l->out, c->scratch);
 }
 static void bn_sig_bwd(layer_t *l, const layer_t *s, float *dx, const float *x, int B, const layer_ctx_t *c) {
     (void)x;
     batchnorm_sigmoid_backward(dx ? dx : l->xhat, l->dgamma, l->dbeta, l->dy, s->dy, s->y, l->xhat, l->gamma,
                                l->invstd, B, l->out, c->scratch);
 }
-static int bn_fuses(const layer_t *l) { (void)l; return 1; }
+// The fused BN + sigmoid pass is plain BN's.
+static int bn_fuses(const layer_t *l) { return bn_plain(&l->spec); }
+// Renorm's inference divides by its moving sigma, not torch's sqrt(running_var + eps): no torch equivalent.
 static int bn_torch(const layer_t *l, char *buf, size_t cap) {
+    if (l->spec.variant == BN_RENORM) return -1;
     char mom[32];
     if (l->spec.cumulative) snprintf(mom, sizeof mom, "null");  // torch: momentum=None is the cumulative average
     else snprintf(mom, sizeof mom, "%.17g", l->spec.momentum);
@@ -120,10 +189,25 @@ static int bn_torch(const layer_t *l, char *buf, size_t cap) {
     return n < (int)cap ? n : -1;
 }
 
+static const char *const BN_VARIANTS[] = {"standard", "renorm", "ghost", "constant_stats", NULL};
 static const key_desc_t BN_KEYS[] = {
     {.name = "eps", .type = KEY_DOUBLE, .field = SPEC(eps), .lo = 0, .hi = 1, .flags = KEY_LO_OPEN, .def = 1e-5},
     {.name = "momentum", .type = KEY_DOUBLE_OR_WORD, .field = SPEC(momentum), .lo = 0, .hi = 1,
      .flags = KEY_LO_OPEN, .def = 0.1, .word = "cumulative", .word_field = SPEC(cumulative)},
+    {.name = "variant", .type = KEY_ENUM, .field = SPEC(variant), .words = BN_VARIANTS, .def = BN_STANDARD},
+    // Ioffe (2017), §4: r_max 1 -> 3 by step 40k, d_max 0 -> 5 by 25k, relaxed after the first 5k steps.
+    {.name = "r_max", .type = KEY_DOUBLE, .field = SPEC(r_max), .lo = 1, .hi = 1e6, .def = 3, .applies = bn_is_renorm,
+     .when = "with variant \"renorm\""},
+    {.name = "d_max", .type = KEY_DOUBLE, .field = SPEC(d_max), .lo = 0, .hi = 1e6, .def = 5, .applies = bn_is_renorm,
+     .when = "with variant \"renorm\""},
+    {.name = "renorm_start", .type = KEY_LONG, .field = SPEC(renorm_start), .lo = 0, .hi = 1e9, .def = 5000,
+     .applies = bn_is_renorm, .when = "with variant \"renorm\""},
+    {.name = "r_max_step", .type = KEY_LONG, .field = SPEC(r_max_step), .lo = 0, .hi = 1e9, .def = 40000,
+     .applies = bn_is_renorm, .when = "with variant \"renorm\""},
+    {.name = "d_max_step", .type = KEY_LONG, .field = SPEC(d_max_step), .lo = 0, .hi = 1e9, .def = 25000,
+     .applies = bn_is_renorm, .when = "with variant \"renorm\""},
+    {.name = "ghost_batch", .type = KEY_INT, .field = SPEC(ghost_batch), .lo = 2, .hi = 65536, .def = 4,
+     .applies = bn_is_ghost, .when = "with variant \"ghost\""},
     {0}};
 static const tensor_desc_t BN_PARAMS[] = {
     {"weight", FIELD(gamma), FIELD(dgamma), SHAPE_OUT, FILL_ONE, 0, NULL, NULL},  // gamma, as torch names it
@@ -131,13 +215,22 @@ static const tensor_desc_t BN_PARAMS[] = {
     {0}};
 static const tensor_desc_t BN_STATE[] = {
     {.name = "running_mean", .field = FIELD(rmean), .shape = SHAPE_OUT, .fill = FILL_ZERO},
-    {.name = "running_var", .field = FIELD(rvar), .shape = SHAPE_OUT, .fill = FILL_ONE},  // torch starts it at 1
+    {.name = "running_var", .field = FIELD(rvar), .shape = SHAPE_OUT, .fill = FILL_ONE, .present = bn_has_rvar},
+    {.name = "running_std", .field = FIELD(rstd), .shape = SHAPE_OUT, .fill = FILL_ONE, .present = bn_has_rstd},
     {0}};
 static const tensor_desc_t BN_BUFFERS[] = {
     {.name = "xhat", .field = FIELD(xhat), .shape = SHAPE_BATCH_OUT},
     {.name = "mean", .field = FIELD(mean), .shape = SHAPE_OUT},
     {.name = "var", .field = FIELD(var), .shape = SHAPE_OUT},
     {.name = "invstd", .field = FIELD(invstd), .shape = SHAPE_OUT},
+    {.name = "r", .field = FIELD(rn_r), .shape = SHAPE_OUT, .present = bn_has_rstd},
+    {.name = "d", .field = FIELD(rn_d), .shape = SHAPE_OUT, .present = bn_has_rstd},
+    {.name = "gr", .field = FIELD(rn_gr), .shape = SHAPE_OUT, .present = bn_has_rstd},
+    {.name = "ghost_mean", .field = FIELD(g_mean), .shape = SHAPE_BATCH_OUT, .present = bn_has_ghost},
+    {.name = "ghost_var", .field = FIELD(g_var), .shape = SHAPE_BATCH_OUT, .present = bn_has_ghost},
+    {.name = "ghost_invstd", .field = FIELD(g_invstd), .shape = SHAPE_BATCH_OUT, .present = bn_has_ghost},
+    {.name = "ghost_dgamma", .field = FIELD(g_dgamma), .shape = SHAPE_OUT, .present = bn_has_ghost},
+    {.name = "ghost_dbeta", .field = FIELD(g_dbeta), .shape = SHAPE_OUT, .present = bn_has_ghost},
     {0}};
 
 // ---------------------------------------------------------------------------------------------
@@ -180,7 +273,7 @@ static const key_desc_t NO_KEYS[] = {{0}};
 
 static void dropout_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
     size_t n = n_out(l, B);
-    if (c->mode == MODE_EVAL) {
+    if (!mode_random(c->mode)) {
         memcpy(l->y, x, sizeof(float) * n);
         return;
     }
@@ -196,7 +289,7 @@ static int dropout_torch(const layer_t *l, char *buf, size_t cap) {
     return n < (int)cap ? n : -1;
 }
 static void noise_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
-    if (c->mode == MODE_EVAL) {
+    if (!mode_random(c->mode)) {
         memcpy(l->y, x, sizeof(float) * n_out(l, B));
         return;
     }

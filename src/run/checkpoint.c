@@ -62,21 +62,17 @@ static void add_tensor(void *p, int i, const layer_t *l, const tensor_desc_t *d)
 // Per layer, the torch.nn module computing the same in evaluation mode and its arguments (null: none), so that
 // torch_load.py builds the network from the registry's word rather than its own copy of it.
 static char *torch_modules(const model_t *m) {
-    size_t cap = 256 * (size_t)m->n_layers + 16, n = 0;
+    size_t cap = 640 * (size_t)m->n_layers + 16, n = 0;  // an entry is the module name and < 512 of arguments
     char *s = xmalloc(cap, "torch module list");
     n += (size_t)snprintf(s + n, cap - n, "[");
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
         const layer_kind_info_t *k = layer_kind(l->spec.kind);
         if (i) n += (size_t)snprintf(s + n, cap - n, ", ");
-        if (!k->torch_module) {
-            n += (size_t)snprintf(s + n, cap - n, "null");
-            continue;
-        }
-        n += (size_t)snprintf(s + n, cap - n, "{\"module\": \"%s\", \"args\": ", k->torch_module);
-        int a = k->torch_args(l, s + n, cap - n);
-        n += a > 0 ? (size_t)a : 0;
-        n += (size_t)snprintf(s + n, cap - n, "}");
+        char args[512];
+        int a = k->torch_module ? k->torch_args(l, args, sizeof args) : -1;
+        if (a < 0) n += (size_t)snprintf(s + n, cap - n, "null");  // no torch.nn module computes the same
+        else n += (size_t)snprintf(s + n, cap - n, "{\"module\": \"%s\", \"args\": %s}", k->torch_module, args);
     }
     snprintf(s + n, cap - n, "]");
     return s;

@@ -1,0 +1,39 @@
+// bnvariants.h — batch normalization's variants, for showing where BN fails and what was built to fix it.
+//
+// Batch Renormalization (Ioffe 2017, arXiv:1702.03275, Algorithm 1), in training, per feature:
+//   sigma_B = sqrt(var_B + eps), sigma = the moving average of sigma_B,
+//   r = clip(sigma_B / sigma, 1/r_max, r_max),  d = clip((mu_B - mu) / sigma, -d_max, d_max)   (constants in backprop)
+//   xhat = (x - mu_B) / sigma_B * r + d,  y = gamma xhat + beta;
+//   moving averages: mu += momentum (mu_B - mu), sigma += momentum (sigma_B - sigma); inference y = gamma (x - mu)/sigma
+//   + beta. With r = 1 and d = 0 it is BN (Algorithm 1) in training.
+// BN with the statistics as constants in backprop (the paper's §2 warning: ignoring that mu and var depend on x
+// lets the parameters grow without bound): dx = gamma invstd dy. A teaching variant, not a method.
+// Ghost BN (Hoffer et al. 2017) needs no kernel of its own: BN over row blocks of the batch (nn/registry.c).
+#ifndef BNLAB_BNVARIANTS_H
+#define BNLAB_BNVARIANTS_H
+
+// Training pass. Writes y (B, F), xbn (B, F) = (x - mu_B) / sigma_B (the plain BN normalization, for backward),
+// mean, var (biased), invstd = 1/sigma_B, r and d (F each). acc is (2F) double scratch.
+void batchrenorm_forward_train(float *y, float *xbn, float *mean, float *var, float *invstd, float *r, float *d,
+                               const float *x, const float *gamma, const float *beta, const float *rmean,
+                               const float *rstd, int B, int F, float eps, float r_max, float d_max, double *acc);
+// Backward with r, d constant: dx as BN's with gamma r in place of gamma; dgamma = sum dy (r xbn + d), dbeta = sum dy.
+// dx may be xbn itself (not needed: its values are read before written). gr is (F) float scratch.
+void batchrenorm_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xbn, const float *gamma,
+                          const float *invstd, const float *r, const float *d, float *gr, int B, int F, double *acc);
+// mu += momentum (mean - mu); sigma += momentum (sqrt(var + eps) - sigma).
+void batchrenorm_update_running(float *rmean, float *rstd, const float *mean, const float *var, int F, float eps,
+                                float momentum);
+// Inference: y = gamma (x - mu) / sigma + beta.
+void batchrenorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta, const float *rmean,
+                              const float *rstd, int B, int F);
+// r_max and d_max at training step t (Ioffe 2017, §4: 1 and 0 for the first `start` steps, then relaxed linearly to
+// their limits at steps r_full and d_full).
+void batchrenorm_limits(long t, double r_lim, double d_lim, long start, long r_full, long d_full, float *r_max,
+                        float *d_max);
+
+// Backward with mu and var taken as constants: dx = gamma invstd dy; dgamma = sum dy xhat, dbeta = sum dy.
+void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
+                                     const float *gamma, const float *invstd, int B, int F);
+
+#endif
