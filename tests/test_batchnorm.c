@@ -6,6 +6,8 @@
 #include "nn/layers.h"
 #include "nn/model.h"
 #include "base/rng.h"
+#include "base/util.h"
+#include "run/recalibrate.h"
 
 // The seed document's example, done right: two examples, three features, gamma = beta = 1, eps = 1e-5.
 // mu = (x1 + x2) / 2; biased var = ((x1 - x2) / 2)^2; xhat1 = (x1 - mu) / sqrt(var + eps); y1 = xhat1 + 1.
@@ -193,6 +195,51 @@ static void test_fused_equals_separate(int B, int F) {
         free(g2), free(dx1), free(dx2);
 }
 
+// Algorithm 2 (run/recalibrate.h): after recalibration a BN layer on the raw input holds the mean of the batch
+// means and m/(m-1) times the mean of the biased batch variances, over the batches the shuffled order gives —
+// recomputed here from the data by the same order, independently of the model.
+static void test_algorithm2(void) {
+    enum { N = 48, D = 3, M = 6, NB = 5 };
+    static uint8_t pix[N * D];
+    static int32_t labels[N];
+    rng_t r;
+    rng_seed(&r, 4, 0);
+    for (int i = 0; i < N * D; i++) pix[i] = (uint8_t)rng_below(&r, 256);
+    for (int i = 0; i < N; i++) labels[i] = (int32_t)rng_below(&r, 2);
+    dataset_t ds = {.n = N, .dim = D, .u8 = pix, .labels = labels, .classes = 2};
+    preprocess_t pp = {.scale = 1.0f / 255};
+    layer_spec_t specs[2] = {{.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+                             {.kind = LAYER_DENSE, .units = 2, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}}};
+    model_t m;
+    CHECK(model_build(&m, specs, 2, D, 2, M) == 0, "model_build: %s", bnlab_errmsg());
+    model_init(&m, 1);
+    float x[M * D];
+    int32_t y[M];
+    CHECK(recalibrate_bn(&m, &pp, &ds, NB, M, 77, x, y) == 0, "recalibrate: %s", bnlab_errmsg());
+    uint32_t order[N];
+    for (uint32_t i = 0; i < N; i++) order[i] = i;
+    rng_seed(&r, 77, RNG_STREAM_RECALIBRATE);
+    rng_shuffle(&r, order, N);
+    for (int j = 0; j < D; j++) {
+        double sm = 0, sv = 0;
+        for (int b = 0; b < NB; b++) {
+            double mu = 0, v = 0;
+            for (int i = 0; i < M; i++) mu += pix[order[b * M + i] * D + j] / 255.0;
+            mu /= M;
+            for (int i = 0; i < M; i++) {
+                double d = pix[order[b * M + i] * D + j] / 255.0 - mu;
+                v += d * d;
+            }
+            sm += mu, sv += v / M;
+        }
+        CHECK_NEAR(m.layers[0].rmean[j], sm / NB, 1e-6, "Algorithm 2 mean");
+        CHECK_NEAR(m.layers[0].rvar[j], (double)M / (M - 1) * sv / NB, 1e-6, "Algorithm 2 variance (m/(m-1))");
+    }
+    CHECK(recalibrate_bn(&m, &pp, &ds, N / M + 1, M, 77, x, y) != 0, "more batches than the data holds accepted");
+    CHECK_MSG(bnlab_errmsg(), "need 54 training examples, the data has 48");
+    model_free(&m);
+}
+
 int main(void) {
     test_worked_example();
     test_backward_identities();
@@ -200,5 +247,6 @@ int main(void) {
     test_cumulative_and_model();
     test_fused_equals_separate(60, 100);
     test_fused_equals_separate(7, 13);
+    test_algorithm2();
     return check_summary("batchnorm");
 }

@@ -201,4 +201,21 @@ last=$(tail -1 "$T/std/metrics.csv" | cut -d, -f5,6 | tr , ' ')
 check '[ -n "$a" ] && [ "$a" = "$b" ] && [ "$(printf "%.6f %.6f" $last)" = "$a" ]' \
   "standardized run: eval '$a', without training data '$b', last logged evaluation '$last'"
 
+# 8. BN's statistics in evaluation, three ways: the running average (as trained), each test batch's own, and the
+#    paper's Algorithm 2 (recomputed from training batches after training; also written as a checkpoint).
+"$BNLAB" eval "$T/full" --bn-stats all >"$T/bnstats.out" 2>&1
+rc=$?
+run_acc=$("$BNLAB" eval "$T/full" | awk '/^examples/ {print $6}')
+check '[ $rc -eq 0 ] && [ "$(grep -c "^running\|^batch\|^algorithm2" "$T/bnstats.out")" -eq 3 ] &&
+       [ "$(awk "/^running/ {print \$NF}" "$T/bnstats.out")" = "$run_acc" ]' "eval --bn-stats all: exit $rc, $(cat "$T/bnstats.out")"
+"$BNLAB" eval "$T/full" --bn-stats average >/dev/null 2>"$T/bnbad.err"
+rc=$?
+check '[ $rc -eq 2 ] && grep -q "running, batch, algorithm2 or all" "$T/bnbad.err"' "--bn-stats with a bad word: $(cat "$T/bnbad.err")"
+"$BNLAB" recalibrate "$T/full" --batches 20 --out "$T/a2.safetensors" >/dev/null 2>"$T/a2.err"
+rc=$?
+a2=$(eval_line "$T/a2.safetensors")
+want=$("$BNLAB" eval "$T/full" --bn-stats algorithm2 --batches 20 | awk '/^algorithm2/ {printf "%s %s", $(NF-1), $NF}')
+check '[ $rc -eq 0 ] && [ -n "$a2" ] && [ "$a2" = "$want" ] && [ "$a2" != "$(eval_line "$T/full")" ]' \
+  "recalibrate: exit $rc ($(cat "$T/a2.err")), its checkpoint evaluates to '$a2', eval --bn-stats algorithm2 to '$want'"
+
 finish checkpoint

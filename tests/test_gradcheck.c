@@ -563,7 +563,7 @@ int main(void) {
     test_elementwise(2, "tanh dx");
     test_elementwise(3, "dropout dx (fixed mask)");
     test_noise();
-    // eps = 0.1 at B = 2 and 3: with eps = 1e-5 a batch of two normalizes to exactly +-1 and dx ~ eps/var
+    // eps = 0.1 at B = 2 and 3: with eps = 1e-5 a batch of two normalizes to exactly +-1 and dx ~ eps/(2 sigma^3)
     // vanishes, which would check nothing; a larger eps keeps every term of the formula in play.
     test_batchnorm(2, 0.1f);
     test_batchnorm(3, 0.1f);

@@ -19,6 +19,7 @@
 #include "nn/layers.h"
 #include "run/config.h"
 #include "run/infer.h"
+#include "run/recalibrate.h"
 #include "lab/plot.h"
 #include "run/rundir.h"
 #include "run/runlog.h"
@@ -33,6 +34,8 @@ static const char *USAGE =
     "       bnlab train --resume RUN_DIR|CKPT [--out NEW_DIR]  continue a stopped run exactly where it stopped\n"
     "       bnlab check CONFIG [--set PATH=VALUE]...        validate; print the resolved config\n"
     "       bnlab eval CKPT|RUN_DIR [--set data.test_images=...]...  loss, accuracy, confusion matrix (evaluation)\n"
+    "       bnlab eval CKPT|RUN_DIR --bn-stats running|batch|algorithm2|all [--batches N]   BN's train/eval gap\n"
+    "       bnlab recalibrate CKPT|RUN_DIR --out FILE [--batches N]   BN statistics by the paper's Algorithm 2\n"
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
     "       bnlab plot DIR                                  PNG plots of a run or comparison directory\n"
@@ -66,6 +69,8 @@ typedef struct {
     int n_sbatch;
     int force, seeds, jobs, steps;
     size_t max_memory;  // bytes; 0 = the machine's available memory
+    const char *bn_stats;  // eval: running | batch | algorithm2 | all
+    int batches;           // eval, recalibrate: training batches for Algorithm 2 (0: all full batches, at most 1000)
 } cli_t;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -109,7 +114,8 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
         int takes_value = !strcmp(a, "--set") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
                           !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
                           !strcmp(a, "--init") || !strcmp(a, "--resume") || !strcmp(a, "--steps") ||
-                          !strcmp(a, "--emit") || !strcmp(a, "--sbatch") || !strcmp(a, "--max-memory");
+                          !strcmp(a, "--emit") || !strcmp(a, "--sbatch") || !strcmp(a, "--max-memory") ||
+                          !strcmp(a, "--bn-stats") || !strcmp(a, "--batches");
         if (takes_value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -122,6 +128,8 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
                 c->sbatch[c->n_sbatch++] = v;
             }
             else if (!strcmp(a, "--max-memory")) { if (parse_bytes(a, v, &c->max_memory)) return 2; }
+            else if (!strcmp(a, "--bn-stats")) c->bn_stats = v;
+            else if (!strcmp(a, "--batches")) { if (parse_count(a, v, &c->batches)) return 2; }
             else if (!strcmp(a, "--seeds")) { if (parse_count(a, v, &c->seeds)) return 2; }
             else if (!strcmp(a, "--jobs")) { if (parse_count(a, v, &c->jobs)) return 2; }
             else if (!strcmp(a, "--steps")) { if (parse_count(a, v, &c->steps)) return 2; }
@@ -377,13 +385,100 @@ static void print_confusion(const confusion_t *cm) {
     }
 }
 
-// The test set a checkpoint's config names (after --set), as the run loaded it.
-static int load_test_set(const config_t *c, dataset_t *ds) {
+// The test (or training) set a checkpoint's config names (after --set), as the run loaded it.
+static int load_split(const config_t *c, dataset_t *ds, int train) {
+    size_t limit = memory_budget();
     int rc = c->data.format == DATA_IDX
-                 ? idx_load(ds, c->data.test_images, c->data.test_labels, c->data.classes, DATA_DEFAULT_MAX_BYTES)
-                 : csv_load(ds, c->data.test_csv, c->data.classes, 1, DATA_DEFAULT_MAX_BYTES);
-    if (rc == 0) dataset_truncate(ds, (uint32_t)c->data.test_limit);
+                 ? idx_load(ds, train ? c->data.train_images : c->data.test_images,
+                            train ? c->data.train_labels : c->data.test_labels, c->data.classes, limit)
+                 : csv_load(ds, train ? c->data.train_csv : c->data.test_csv, c->data.classes, 1, limit);
+    if (rc == 0) dataset_truncate(ds, (uint32_t)(train ? c->data.train_limit : c->data.test_limit));
     return rc;
+}
+static int load_test_set(const config_t *c, dataset_t *ds) { return load_split(c, ds, 0); }
+
+// The paper's Algorithm 2 on n's model: BN statistics averaged over training batches after training
+// (run/recalibrate.h). *batches: requested (0: every full batch, at most 1000), then used.
+static int recalibrate_model(infer_t *n, int *batches) {
+    dataset_t train;
+    if (load_split(&n->cfg, &train, 1) != 0) return -1;
+    int m = n->cfg.train.batch_size, most = (int)(train.n / (uint32_t)m);
+    if (*batches == 0) *batches = most < 1000 ? most : 1000;
+    int rc = train.dim != (uint32_t)n->model.in_dim
+                 ? bnlab_fail("%s: training examples have %u features, the model expects %d", n->file, train.dim,
+                              n->model.in_dim)
+                 : recalibrate_bn(&n->model, &n->pp, &train, *batches, m, n->cfg.seed, n->x, n->y);
+    dataset_free(&train);
+    return rc;
+}
+
+// Loss and accuracy over the test set with BN's statistics taken as `mode` says.
+static double eval_in_mode(infer_t *n, const dataset_t *ds, forward_mode_t mode, double *acc) {
+    forward_pass_t p = infer_pass(n, NULL, NULL);
+    p.mode = mode;
+    long hits;
+    double loss = forward_set(&n->model, &n->pp, ds, ds->n, &p, &hits);
+    *acc = (double)hits / ds->n;
+    return loss;
+}
+
+// eval --bn-stats: one line per way of taking BN's statistics in evaluation, so a class sees the train/eval gap.
+static int eval_bn_stats(infer_t *n, const dataset_t *ds, const char *which, int batches) {
+    int all = !strcmp(which, "all");
+    if (!all && strcmp(which, "running") && strcmp(which, "batch") && strcmp(which, "algorithm2"))
+        return usage_error("--bn-stats takes running, batch, algorithm2 or all, got '%s'", which);
+    printf("%-60s %10s %10s\n", "BN statistics in evaluation", "loss", "accuracy");
+    double acc, loss;
+    if (all || !strcmp(which, "running")) {
+        loss = eval_in_mode(n, ds, MODE_EVAL, &acc);
+        printf("%-60s %10.6f %10.6f\n", "running: moving average during training (as torch)", loss, acc);
+    }
+    if (all || !strcmp(which, "batch")) {
+        char what[96];
+        snprintf(what, sizeof what, "batch: each test batch of %d its own statistics", n->cfg.train.eval_batch_size);
+        loss = eval_in_mode(n, ds, MODE_EVAL_BATCH, &acc);
+        printf("%-60s %10.6f %10.6f\n", what, loss, acc);
+    }
+    if (all || !strcmp(which, "algorithm2")) {
+        if (recalibrate_model(n, &batches) != 0) return die();
+        char what[96];
+        snprintf(what, sizeof what, "algorithm2: averaged over %d training batches of %d", batches,
+                 n->cfg.train.batch_size);
+        loss = eval_in_mode(n, ds, MODE_EVAL, &acc);
+        printf("%-60s %10.6f %10.6f\n", what, loss, acc);
+    }
+    return 0;
+}
+
+// bnlab recalibrate CKPT --out FILE: a checkpoint whose BN statistics are the paper's Algorithm 2 (for eval and
+// predict; it has no trainer state, so it does not resume).
+static int cmd_recalibrate(const cli_t *c) {
+    if (c->n_pos != 1 || !c->out) return usage_error("recalibrate needs a CHECKPOINT (or run directory) and --out FILE%s", "");
+    infer_t n;
+    int batches = c->batches;
+    if (infer_load(&n, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    if (recalibrate_model(&n, &batches) != 0) {
+        infer_free(&n);
+        return die();
+    }
+    st_file_t f;  // the step, from the source checkpoint
+    config_t cfg;
+    long step = 0;
+    if (checkpoint_open(&f, n.file, &cfg, NULL, 0) == 0) {
+        const char *st = st_meta_get(&f, "step");
+        step = st ? strtol(st, NULL, 10) : 0;
+        st_free(&f);
+    }
+    ckpt_writer_t w;
+    checkpoint_begin(&w, &n.model, NULL, &n.pp, &n.cfg, step);
+    char how[128];
+    snprintf(how, sizeof how, "algorithm2: %d training batches of %d", batches, n.cfg.train.batch_size);
+    st_meta(&w.f, "bn_statistics", how);
+    int rc = checkpoint_write_file(&w, c->out);
+    if (rc == 0) printf("bnlab: %s: BN statistics by Algorithm 2 (%d training batches of %d) -> %s\n", n.file, batches,
+                        n.cfg.train.batch_size, c->out);
+    infer_free(&n);
+    return rc ? die() : 0;
 }
 
 static int cmd_eval(const cli_t *c) {
@@ -400,6 +495,12 @@ static int cmd_eval(const cli_t *c) {
         dataset_free(&ds);
         infer_free(&n);
         return die();
+    }
+    if (c->bn_stats) {
+        int rc = eval_bn_stats(&n, &ds, c->bn_stats, c->batches);
+        dataset_free(&ds);
+        infer_free(&n);
+        return rc;
     }
     confusion_t cm = {xcalloc((size_t)n.model.classes * n.model.classes, sizeof(long), "confusion matrix"),
                       n.model.classes};
@@ -641,5 +742,6 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "eval")) return cmd_eval(&c);
     if (!strcmp(cmd, "bench")) return cmd_bench(&c);
     if (!strcmp(cmd, "predict")) return cmd_predict(&c);
+    if (!strcmp(cmd, "recalibrate")) return cmd_recalibrate(&c);
     return usage_error("unknown command '%s'", cmd);
 }

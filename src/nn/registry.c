@@ -71,7 +71,8 @@ static const tensor_desc_t DENSE_PARAMS[] = {
     {0}};
 
 // ---------------------------------------------------------------------------------------------
-// batchnorm: Algorithm 1 in training, Algorithm 2 (running statistics) in evaluation (batchnorm.h); its variants
+// batchnorm: Algorithm 1 in training; in evaluation the running statistics, a moving average as torch keeps them
+// (the paper's Algorithm 2 averages after training instead: run/recalibrate.h) (batchnorm.h); its variants
 // (bnvariants.h): Batch Renormalization, ghost batches, statistics held constant in backprop.
 
 static int bn_plain(const layer_spec_t *s) { return s->variant == BN_STANDARD; }

@@ -248,6 +248,13 @@ int checkpoint_commit(ckpt_writer_t *w, const char *run_dir, int keep) {
     return 0;
 }
 
+int checkpoint_write_file(ckpt_writer_t *w, const char *path) {
+    add_checksums(w);
+    int rc = st_write(&w->f, path);
+    writer_free(w);
+    return rc;
+}
+
 int checkpoint_find(const char *path, char *file, size_t file_cap, char *run_dir, size_t run_cap) {
     struct stat st;
     if (stat(path, &st) != 0) return bnlab_fail("%s: no such checkpoint file or run directory", path);

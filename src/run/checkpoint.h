@@ -41,6 +41,9 @@ void checkpoint_begin(ckpt_writer_t *w, const model_t *m, const float *velocity,
 // Writes run_dir/checkpoints/step-NNNNNNNNN.safetensors atomically, keeps the newest `keep`, frees the writer.
 int checkpoint_commit(ckpt_writer_t *w, const char *run_dir, int keep);
 
+// Writes the checkpoint to `path` atomically instead (a file outside any run, e.g. recalibrated statistics) and
+// frees the writer. -1 + message.
+int checkpoint_write_file(ckpt_writer_t *w, const char *path);
 // Resolves a checkpoint file or run directory to the checkpoint file to use (the newest in DIR/checkpoints)
 // and the run directory it belongs to. -1 + message.
 int checkpoint_find(const char *path, char *file, size_t file_cap, char *run_dir, size_t run_cap);

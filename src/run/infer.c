@@ -32,8 +32,10 @@ int infer_load(infer_t *n, const char *path, const char *const *overrides, int n
         checkpoint_open(&f, n->file, &n->cfg, overrides, n_overrides) != 0)
         return -1;
     int dim = checkpoint_input_features(&f), eb = n->cfg.train.eval_batch_size;
+    // Room for a training batch too: recalibration (Algorithm 2) runs training-sized batches.
+    int mb = eb > n->cfg.train.batch_size ? eb : n->cfg.train.batch_size;
     int rc = dim < 0 ||
-             model_build(&n->model, n->cfg.model.layers, n->cfg.model.n_layers, dim, n->cfg.data.classes, eb) != 0 ||
+             model_build(&n->model, n->cfg.model.layers, n->cfg.model.n_layers, dim, n->cfg.data.classes, mb) != 0 ||
              checkpoint_load_model(&n->model, &f) != 0 ||
              checkpoint_load_preprocess(&n->pp, &n->cfg, &f, (uint32_t)dim) != 0;
     st_free(&f);
@@ -41,8 +43,8 @@ int infer_load(infer_t *n, const char *path, const char *const *overrides, int n
         infer_free(n);
         return -1;
     }
-    n->x = xmalloc(sizeof(float) * (size_t)eb * (size_t)dim, "input batch");
-    n->y = xcalloc((size_t)eb, sizeof(int32_t), "label batch");
+    n->x = xmalloc(sizeof(float) * (size_t)mb * (size_t)dim, "input batch");
+    n->y = xcalloc((size_t)mb, sizeof(int32_t), "label batch");
     return 0;
 }
 

@@ -30,10 +30,10 @@ double forward_set(model_t *m, const preprocess_t *pp, const dataset_t *ds, uint
 
 typedef struct {
     config_t cfg;     // the checkpoint's config with the caller's overrides
-    model_t model;    // evaluation-sized: max_batch = train.eval_batch_size
+    model_t model;    // max_batch = the larger of train.eval_batch_size and train.batch_size
     preprocess_t pp;  // with the stored standardization statistics
-    float *x;         // (eval_batch_size, features)
-    int32_t *y;       // (eval_batch_size)
+    float *x;         // (max_batch, features)
+    int32_t *y;       // (max_batch)
     char file[4096];  // the checkpoint file used
 } infer_t;
 

@@ -1,0 +1,70 @@
+#include "run/recalibrate.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rng.h"
+#include "base/util.h"
+
+// Per BN layer: the sums of mu_B and sigma_B^2 (biased) over the batches, in double, and how many were added.
+typedef struct {
+    double *mu, *var;  // (n_layers, widest)
+    long *count;       // (n_layers)
+    int *m;            // (n_layers) the mini-batch size each layer normalized over
+} sums_t;
+
+static int is_bn(const layer_t *l) { return l->spec.kind == LAYER_BATCHNORM; }
+
+static void add_layer_stats(sums_t *s, int i, size_t w, const layer_t *l, int B) {
+    const int ghost = l->spec.variant == BN_GHOST, k = ghost ? l->spec.ghost_batch : B;
+    // Blocks of exactly k only: a last block of another size (smaller, or k + 1 when one row joined it) is left out.
+    const int blocks = ghost ? (B % k == 1 ? B / k - 1 : B / k) : 1;
+    for (int g = 0; g < blocks; g++) {
+        const float *mu = ghost ? l->g_mean + (size_t)g * l->out : l->mean;
+        const float *var = ghost ? l->g_var + (size_t)g * l->out : l->var;
+        for (int j = 0; j < l->out; j++) s->mu[i * w + j] += mu[j], s->var[i * w + j] += var[j];
+        s->count[i]++;
+    }
+    s->m[i] = k;
+}
+
+static void set_running(layer_t *l, const double *mu, const double *var, long count, int m) {
+    for (int j = 0; j < l->out; j++) {
+        double mean = mu[j] / count, unbiased = (double)m / (m - 1) * (var[j] / count);
+        l->rmean[j] = (float)mean;
+        if (l->spec.variant == BN_RENORM) l->rstd[j] = (float)sqrt(unbiased + l->spec.eps);
+        else l->rvar[j] = (float)unbiased;
+    }
+}
+
+int recalibrate_bn(model_t *m, const preprocess_t *pp, const dataset_t *ds, int n_batches, int batch, uint64_t seed,
+                   float *x, int32_t *y) {
+    if (batch < 2 || batch > m->max_batch) return bnlab_fail("recalibrate: batch of %d examples (2..%d)", batch,
+                                                            m->max_batch);
+    if ((uint64_t)n_batches * (uint64_t)batch > ds->n)
+        return bnlab_fail("recalibrate: %d batches of %d examples need %lld training examples, the data has %u",
+                          n_batches, batch, (long long)n_batches * batch, ds->n);
+    size_t w = 0;
+    for (int i = 0; i < m->n_layers; i++) w = (size_t)m->layers[i].out > w ? (size_t)m->layers[i].out : w;
+    sums_t s = {xcalloc((size_t)m->n_layers * w, sizeof(double), "mean sums"),
+                xcalloc((size_t)m->n_layers * w, sizeof(double), "variance sums"),
+                xcalloc((size_t)m->n_layers, sizeof(long), "counts"), xcalloc((size_t)m->n_layers, sizeof(int), "m")};
+    uint32_t *order = xmalloc(sizeof(uint32_t) * ds->n, "example order");
+    for (uint32_t i = 0; i < ds->n; i++) order[i] = i;
+    rng_t r;
+    rng_seed(&r, seed, RNG_STREAM_RECALIBRATE);
+    rng_shuffle(&r, order, ds->n);
+    for (int b = 0; b < n_batches; b++) {
+        dataset_gather(ds, pp, order + (size_t)b * batch, batch, x, y);
+        model_forward(m, x, batch, MODE_EVAL_BATCH, NULL);
+        for (int i = 0; i < m->n_layers; i++)
+            if (is_bn(&m->layers[i])) add_layer_stats(&s, i, w, &m->layers[i], batch);
+    }
+    for (int i = 0; i < m->n_layers; i++)
+        if (is_bn(&m->layers[i]) && s.count[i] > 0)
+            set_running(&m->layers[i], s.mu + i * w, s.var + i * w, s.count[i], s.m[i]);
+    free(order);
+    free(s.mu), free(s.var), free(s.count), free(s.m);
+    return 0;
+}
