@@ -276,6 +276,26 @@ static const char *key_at(const key_desc_t *keys, int want, int *i) {
     return NULL;
 }
 
+// model.stack expands into the layers a hand-written list would give (BN before the activation drops the bias).
+static void test_stack(void) {
+    config_t a, b;
+    const char *stacked = "{\"name\": \"t\", " DATA ", \"model\": {\"stack\": {\"hidden\": [100, 7], \"norm\": "
+                          "{\"type\": \"batchnorm\"}, \"activation\": \"relu\", \"dropout\": 0.2}}, \"train\": {\"steps\": 10}}";
+    const char *listed = "{\"name\": \"t\", " DATA ", \"model\": {\"layers\": [{\"type\": \"dense\", \"units\": 100, "
+                         "\"bias\": false}, {\"type\": \"batchnorm\"}, {\"type\": \"relu\"}, {\"type\": \"dropout\", \"rate\": 0.2}, "
+                         "{\"type\": \"dense\", \"units\": 7, \"bias\": false}, {\"type\": \"batchnorm\"}, {\"type\": \"relu\"}, "
+                         "{\"type\": \"dropout\", \"rate\": 0.2}, {\"type\": \"dense\", \"units\": 10}]}, \"train\": {\"steps\": 10}}";
+    CHECK(parse(&a, stacked) == 0, "stack rejected: %s", bnlab_errmsg());
+    CHECK(parse(&b, listed) == 0, "list rejected: %s", bnlab_errmsg());
+    CHECK(memcmp(&a, &b, sizeof a) == 0, "model.stack does not expand into the listed layers");
+    const char *after[] = {"model.stack.position=after"};
+    CHECK(parse_sets(&a, stacked, after, 1) == 0 && a.model.layers[0].bias == 1 && a.model.layers[1].kind == LAYER_RELU &&
+              a.model.layers[2].kind == LAYER_BATCHNORM, "norm after the activation: %s", bnlab_errmsg());
+    const char *both[] = {"model.layers=[{\"type\": \"dense\", \"units\": 10}]"};
+    CHECK(parse_sets(&a, stacked, both, 1) != 0, "layers and stack both accepted");
+    CHECK_MSG(bnlab_errmsg(), "model: expected one of \"layers\" and \"stack\", got both");
+}
+
 static void test_every_key_round_trips(void) {
     const key_desc_t *keys = config_keys();
     int n = count_keys(keys), seen[256] = {0}, layer_seen[LAYER_KIND_COUNT][16] = {{0}};
@@ -334,5 +354,6 @@ int main(void) {
     test_hostile_text();
     test_overrides();
     test_every_key_round_trips();
+    test_stack();
     return check_summary("config");
 }

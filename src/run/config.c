@@ -275,7 +275,9 @@ static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
         case KEY_PATH: cJSON_AddStringToObject(o, k->name, f); break;
         case KEY_INIT: cJSON_AddItemToObject(o, k->name, init_to_json(f)); break;
         case KEY_OBJECT: keys_to_json(cJSON_AddObjectToObject(o, k->name), k->sub, obj); break;
-        case KEY_CUSTOM: cJSON_AddItemToObject(o, k->name, k->emit(obj)); break;
+        case KEY_CUSTOM:
+            if (k->emit) cJSON_AddItemToObject(o, k->name, k->emit(obj));
+            break;
         }
     }
 }
@@ -322,6 +324,62 @@ static int parse_layers(const void *json, const char *path, void *obj) {
     }
     c->model.n_layers = n;
     return 0;
+}
+
+// model.stack: a shorthand that expands into model.layers, so one setting (--set model.stack.activation=relu, or
+// the normalization and its position) changes every hidden layer of every variant alike. Per hidden width h:
+//   dense(h) [norm] activation [norm] [dropout], then dense(classes); with the norm before the activation the dense
+// layer has no bias (the norm's beta replaces it, as in the paper). The resolved config lists the expanded layers.
+static int stack_add(config_t *c, const char *path, layer_spec_t l) {
+    if (c->model.n_layers == CFG_MAX_LAYERS)
+        return bnlab_fail("%s: expands to more than %d layers", path, CFG_MAX_LAYERS);
+    c->model.layers[c->model.n_layers++] = l;
+    return 0;
+}
+
+static layer_spec_t stack_dense(const config_t *c, int units, int bias) {
+    return (layer_spec_t){.kind = LAYER_DENSE, .units = units, .bias = bias, .init = c->model.init};
+}
+
+static int parse_stack(const void *json, const char *path, void *obj) {
+    config_t *c = obj;
+    const cJSON *o = json;
+    static const char *const keys[] = {"hidden", "activation", "norm", "position", "dropout", NULL};
+    static const char *const positions[] = {"before", "after", NULL};
+    if (jp_keys(o, path, keys) != 0) return -1;
+    const cJSON *hidden = cJSON_GetObjectItemCaseSensitive(o, "hidden"), *norm = cJSON_GetObjectItemCaseSensitive(o, "norm");
+    char p[JP_PATH_MAX];
+    jp_join(p, path, "hidden");
+    if (!cJSON_IsArray(hidden) || cJSON_GetArraySize(hidden) < 1)
+        return bnlab_fail("%s: expected an array of hidden layer widths, e.g. [100, 100, 100]", p);
+    char act_name[32] = "sigmoid";
+    int position = 0, act;
+    double rate = 0;
+    if (jp_string(o, path, "activation", act_name, sizeof act_name) != 0 ||
+        jp_enum(o, path, "position", positions, &position) != 0 ||
+        jp_number(o, path, "dropout", 0, 0, 1, 1, &rate) != 0)
+        return -1;
+    jp_join(p, path, "activation");
+    if ((act = layer_kind_find(act_name)) < 0 || !layer_kind((layer_kind_t)act)->nonlinearity)
+        return bnlab_fail("%s: expected a nonlinearity (sigmoid, relu, tanh), got \"%s\"", p, act_name);
+    layer_spec_t nl = {0}, drop = {.kind = LAYER_DROPOUT, .rate = rate}, act_l = {.kind = (layer_kind_t)act};
+    jp_join(p, path, "norm");
+    if (norm && !cJSON_IsNull(norm) && parse_layer(norm, p, &c->model.init, &nl) != 0) return -1;
+    int has_norm = norm && !cJSON_IsNull(norm);
+    c->model.n_layers = 0;
+    int i = 0;
+    for (const cJSON *h = hidden->child; h; h = h->next, i++) {
+        char hp[JP_PATH_MAX];
+        jp_index(hp, path, i);
+        if (!cJSON_IsNumber(h) || h->valuedouble < 1 || h->valuedouble > 65536 || h->valuedouble != (int)h->valuedouble)
+            return bnlab_fail("%s.hidden[%d]: expected a width 1..65536", path, i);
+        int before = has_norm && position == 0, after = has_norm && position == 1;
+        if (stack_add(c, path, stack_dense(c, (int)h->valuedouble, !before)) != 0 ||
+            (before && stack_add(c, path, nl) != 0) || stack_add(c, path, act_l) != 0 ||
+            (after && stack_add(c, path, nl) != 0) || (rate > 0 && stack_add(c, path, drop) != 0))
+            return -1;
+    }
+    return stack_add(c, path, stack_dense(c, c->data.classes, 1));
 }
 
 static void *emit_layers(const void *obj) {
@@ -448,8 +506,9 @@ static const key_desc_t DATA_KEYS[] = {
 static const key_desc_t MODEL_KEYS[] = {
     {.name = "init", .type = KEY_INIT, .field = C(model.init)},
     {.name = "loss", .type = KEY_ENUM, .field = KEY_NO_FIELD, .words = LOSSES},
-    {.name = "layers", .type = KEY_CUSTOM, .flags = KEY_REQUIRED, .parse = parse_layers, .emit = emit_layers,
-     .help = "a list of layers ending in one with a unit per class"},
+    {.name = "layers", .type = KEY_CUSTOM, .parse = parse_layers, .emit = emit_layers},
+    // Parsed, never written: the resolved config lists the layers it expands into.
+    {.name = "stack", .type = KEY_CUSTOM, .parse = parse_stack, .emit = NULL},
     {0}};
 
 static const key_desc_t OPTIMIZER_KEYS[] = {
@@ -551,8 +610,19 @@ static int check_rules(config_t *c) {
     return 0;
 }
 
+// model.layers and model.stack say the same thing two ways: exactly one of them.
+static int check_layers_or_stack(const cJSON *root) {
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "model");
+    int layers = cJSON_GetObjectItemCaseSensitive(m, "layers") != NULL, stack = cJSON_GetObjectItemCaseSensitive(m, "stack") != NULL;
+    if (!cJSON_IsObject(m) || layers != stack) return 0;
+    return bnlab_fail(layers ? "model: expected one of \"layers\" and \"stack\", got both"
+                             : "model.layers: missing (a list of layers ending in one with a unit per class, or "
+                               "model.stack: {\"hidden\": [100, 100, 100], \"activation\": \"sigmoid\", ...})");
+}
+
 static int parse_tree(config_t *c, const cJSON *root, const char *base_dir) {
     parse_ctx_t ctx = {base_dir, &DEFAULT_INIT};
+    if (check_layers_or_stack(root) != 0) return -1;
     if (parse_keys(root, "", CONFIG_KEYS, c, &ctx, NULL) != 0) return -1;
     return check_rules(c);
 }
