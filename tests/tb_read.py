@@ -161,7 +161,7 @@ def check_run(descriptor_set, run, probe_n):
                     f"{what}: min/max {h.min!r}/{h.max!r} = probe rows' {r['min']}/{r['max']}")
             mean = h.sum / h.num
             std = math.sqrt(max(0.0, h.sum_squares / h.num - mean * mean))
-            c.check(abs(mean - float(r["mean"])) <= 1e-9 * max(1.0, abs(mean)), f"{what}: sum/num {mean!r} = mean {r['mean']}")
+            c.check(abs(mean - float(r["mean"])) <= 1e-8 * max(1.0, abs(mean)), f"{what}: sum/num {mean!r} = mean {r['mean']}")
             c.check(abs(std - float(r["std"])) <= 1e-6 * max(1.0, abs(mean)), f"{what}: std {std!r} = std {r['std']}")
     c.check(n_hist > 0 or probe_n == 0, "histograms were logged")
     extra = set(by_key) - used
