@@ -451,7 +451,7 @@ static void show_progress(const trainer_t *t, session_t *s) {
 // Did every log write so far succeed? -1 + message naming the first log whose write failed and the OS error.
 static int session_check_writes(const trainer_t *t, const session_t *s) {
     return runlog_check(&s->log) != 0 || wfile_check(&t->pct.out) != 0 || wfile_check(&t->ics.out) != 0 ||
-                   tblog_check(&s->tb) != 0 ? -1 : 0;
+           tblog_check(&s->tb) != 0 ? -1 : 0;
 }
 
 // Closes every log; -1 + the first failure's message.
