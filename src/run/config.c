@@ -259,7 +259,9 @@ static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
         if (!key_applies(k, obj)) continue;
         const void *f = k->field == KEY_NO_FIELD ? NULL : key_cfield(obj, k->field);
         switch (k->type) {
-        case KEY_BOOL: cJSON_AddBoolToObject(o, k->name, *(const int *)f); break;
+        case KEY_BOOL:
+            if (*(const int *)f || !(k->flags & KEY_OMIT_ZERO)) cJSON_AddBoolToObject(o, k->name, *(const int *)f);
+            break;
         case KEY_INT: cJSON_AddNumberToObject(o, k->name, *(const int *)f); break;
         case KEY_LONG:
             if (*(const long *)f || !(k->flags & KEY_OMIT_ZERO)) cJSON_AddNumberToObject(o, k->name, *(const long *)f);
@@ -564,6 +566,8 @@ static const key_desc_t LOG_KEYS[] = {
     {.name = "progress", .type = KEY_ENUM, .field = C(log.progress), .words = PROGRESS, .def = PROGRESS_AUTO},
     {.name = "ics_every", .type = KEY_LONG, .field = C(log.ics_every), .lo = 0, .hi = 1e9, .def = 500},
     {.name = "percentiles", .type = KEY_OBJECT, .sub = PERCENTILE_KEYS},
+    // Left out of config.json while false: runs without it keep the resolved config (and digest) they had.
+    {.name = "tensorboard", .type = KEY_BOOL, .field = C(log.tensorboard), .def = 0, .flags = KEY_OMIT_ZERO},
     {0}};
 
 static const key_desc_t CONFIG_KEYS[] = {

@@ -62,6 +62,7 @@ typedef struct {
         progress_t progress;
         pct_spec_t percentiles;
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
+        int tensorboard;  // RUN/tb/ event file (run/tblog.h)
     } log;
 } config_t;
 

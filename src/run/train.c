@@ -12,6 +12,7 @@
 #include "run/rundir.h"
 #include "nn/layers.h"
 #include "run/runlog.h"
+#include "run/tblog.h"
 #include "base/util.h"
 
 volatile sig_atomic_t train_stop_requested = 0;
@@ -311,6 +312,7 @@ static cJSON *summary_json(const char *status, long steps, double final_acc, dou
 typedef struct {
     const char *run_dir;
     runlog_t log;
+    tblog_t tb;         // log.tensorboard
     int bar;            // a progress bar on stderr (a terminal, or log.progress "always")
     int quiet;          // stdout failed (closed pipe, full disk): no more console lines, the run goes on
     double t0, last_bar;
@@ -330,11 +332,13 @@ static int session_open(session_t *s, trainer_t *t, const char *run_dir, int app
     memset(s, 0, sizeof *s);
     s->run_dir = run_dir;
     if (remove_leftovers(run_dir) != 0 || runlog_open(&s->log, run_dir, append) != 0) return -1;
-    if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0) {
+    if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0 ||
+        tblog_open(&s->tb, t, run_dir, append) != 0) {
         char msg[BNLAB_ERRMSG_MAX];  // the open's message, not a close's
         snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
         runlog_close(&s->log);
         pct_log_close(&t->pct);
+        ics_close(&t->ics), tblog_close(&s->tb);
         return bnlab_fail("%s", msg);
     }
     s->bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
@@ -402,6 +406,7 @@ static void log_evaluation(trainer_t *t, session_t *s, double lr, int epoch_end,
     trainer_evaluate(t, &t->test, t->test.n, &row.test_loss, &row.test_acc, NULL);
     row.seconds = now_seconds() - s->t0;
     runlog_metrics(&s->log, &row);
+    tblog_metrics(&s->tb, &row);
     p->last_acc = row.test_acc;
     if (row.test_acc > p->best_acc) p->best_acc = row.test_acc, p->best_step = done;
     if ((epoch_end || last) && !s->quiet) {
@@ -433,6 +438,7 @@ static void log_epoch_stats(trainer_t *t, session_t *s, int epoch_end) {
         trainer_forward_set(t, &t->test, s->probe_n, MODE_TRAIN_FROZEN, &loss, &acc, &t->probe_stats);
         runlog_layer_stats(&s->log, e, done, "probe_train", m, &t->probe_stats);
     }
+    tblog_epoch(&s->tb, t, done, s->probe_n);
     act_stats_reset(&t->epoch_stats);
 }
 
@@ -444,7 +450,8 @@ static void show_progress(const trainer_t *t, session_t *s) {
 
 // Did every log write so far succeed? -1 + message naming the first log whose write failed and the OS error.
 static int session_check_writes(const trainer_t *t, const session_t *s) {
-    return runlog_check(&s->log) != 0 || wfile_check(&t->pct.out) != 0 || wfile_check(&t->ics.out) != 0 ? -1 : 0;
+    return runlog_check(&s->log) != 0 || wfile_check(&t->pct.out) != 0 || wfile_check(&t->ics.out) != 0 ||
+           tblog_check(&s->tb) != 0 ? -1 : 0;
 }
 
 // Closes every log; -1 + the first failure's message.
@@ -453,6 +460,7 @@ static int session_close_logs(trainer_t *t, session_t *s) {
     if (runlog_close(&s->log) != 0) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     if (pct_log_close(&t->pct) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     if (ics_close(&t->ics) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    if (tblog_close(&s->tb) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     return first[0] ? bnlab_fail("%s", first) : 0;
 }
 

@@ -1,0 +1,239 @@
+#include "run/tblog.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/crc32c.h"
+#include "io/tfrecord.h"
+#include "run/infer.h"
+#include "run/rundir.h"
+
+// TensorBoard's wall_time: seconds since 1970 (its "relative" and "wall" axes), not the run's monotonic clock.
+static double wall_time(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// An Event too large for tb->rec is a bug (tags and bucket counts are bounded): reported as a failed write, like a
+// row too long for a CSV log's buffer.
+static void emit(tblog_t *tb, const pb_buf_t *b) {
+    if (b->overflow) {
+        if (!tb->out.err) tb->out.err = EOVERFLOW;
+        return;
+    }
+    tfrecord_write(&tb->out, b->p, b->len);
+}
+
+static void scalar(tblog_t *tb, long step, const char *tag, double v) {
+    pb_buf_t b;
+    pb_init(&b, tb->rec, sizeof tb->rec);
+    tf_event_scalar(&b, wall_time(), step, tag, (float)v);
+    emit(tb, &b);
+}
+
+// ---- resume: the records a resumed run keeps
+
+static uint64_t le_bytes(const uint8_t *p, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+// A varint at *p (< end) into *v, advancing *p; -1 if it runs past end or over 10 bytes.
+static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+    *v = 0;
+    for (int shift = 0; *p < end && shift < 70; shift += 7) {
+        uint8_t c = *(*p)++;
+        *v |= (uint64_t)(c & 0x7F) << shift;
+        if (!(c & 0x80)) return 0;
+    }
+    return -1;
+}
+
+// The step of an encoded Event (0 when absent, as in proto3); -1 if it does not parse.
+static long event_step(const uint8_t *p, size_t n) {
+    const uint8_t *end = p + n;
+    long step = 0;
+    while (p < end) {
+        uint64_t key, v;
+        if (read_varint(&p, end, &key) != 0) return -1;
+        int wire = (int)(key & 7);
+        if (wire == PB_VARINT) {
+            if (read_varint(&p, end, &v) != 0) return -1;
+            if (key >> 3 == 2) step = (long)v;
+        } else if (wire == PB_LEN) {
+            if (read_varint(&p, end, &v) != 0 || v > (uint64_t)(end - p)) return -1;
+            p += v;
+        } else if ((wire == PB_FIXED64 || wire == PB_FIXED32) && (size_t)(end - p) >= (wire == PB_FIXED64 ? 8u : 4u)) {
+            p += wire == PB_FIXED64 ? 8 : 4;
+        } else {
+            return -1;
+        }
+    }
+    return step;
+}
+
+// Bytes of the whole, intact records at the start of data whose step is <= max_step. Events are written in step
+// order, so the first one past max_step (or cut short, or corrupt) ends what is kept.
+static size_t records_to_keep(const uint8_t *data, size_t len, long max_step) {
+    size_t off = 0;
+    while (len - off >= TFRECORD_HEADER + TFRECORD_FOOTER) {
+        const uint8_t *r = data + off;
+        uint64_t n = le_bytes(r, 8);
+        if (le_bytes(r + 8, 4) != tfrecord_mask(crc32c(r, 8)) ||
+            n > len - off - TFRECORD_HEADER - TFRECORD_FOOTER ||
+            le_bytes(r + TFRECORD_HEADER + n, 4) != tfrecord_mask(crc32c(r + TFRECORD_HEADER, n)))
+            break;
+        long s = event_step(r + TFRECORD_HEADER, n);
+        if (s < 0 || s > max_step) break;
+        off += TFRECORD_HEADER + n + TFRECORD_FOOTER;
+    }
+    return off;
+}
+
+static int truncate_events(const char *path, long max_step) {
+    if (!path_exists(path)) return 0;
+    char *data;
+    size_t len;
+    if (read_whole_file(path, (size_t)1 << 34, &data, &len) != 0) return -1;
+    size_t keep = records_to_keep((const uint8_t *)data, len, max_step);
+    free(data);
+    if (keep < len && truncate(path, (off_t)keep) != 0)
+        return bnlab_fail("%s: cannot truncate to the resumed step: %s", path, strerror(errno));
+    return 0;
+}
+
+// ---- the hooks
+
+int tblog_open(tblog_t *tb, const trainer_t *t, const char *run_dir, int append) {
+    memset(tb, 0, offsetof(tblog_t, rec));
+    if (!t->cfg.log.tensorboard) return 0;
+    char dir[BNLAB_PATH_MAX], path[BNLAB_PATH_MAX];
+    rundir_file(dir, sizeof dir, run_dir, TBLOG_DIR);
+    rundir_file(path, sizeof path, dir, TBLOG_FILE);
+    if (make_dirs(dir) != 0 || (append && truncate_events(path, t->prog.step) != 0)) return -1;
+    if (wfile_open(&tb->out, path, append) != 0) return -1;
+    tb->on = 1;
+    tb->n_layers = t->model.n_layers;
+    tb->hist = xcalloc((size_t)tb->n_layers, sizeof *tb->hist, "tensorboard histograms");
+    if (tb->out.was_empty) {
+        pb_buf_t b;
+        pb_init(&b, tb->rec, sizeof tb->rec);
+        tf_event_version(&b, wall_time(), TBLOG_VERSION);
+        emit(tb, &b);
+    }
+    return wfile_check(&tb->out);
+}
+
+void tblog_metrics(tblog_t *tb, const metrics_row_t *row) {
+    if (!tb->on) return;
+    scalar(tb, row->step, "loss/train", row->train_loss);
+    scalar(tb, row->step, "loss/test", row->test_loss);
+    scalar(tb, row->step, "accuracy/train", row->train_acc);
+    scalar(tb, row->step, "accuracy/test", row->test_acc);
+    scalar(tb, row->step, "lr", row->lr);
+}
+
+// Pass 1 over a batch: each layer's range, count and sums.
+static void hist_range(void *ctx, const model_t *m, uint32_t start, int B, const int32_t *labels) {
+    (void)start, (void)labels;
+    tblog_hist_t *h = ctx;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer_t *l = &m->layers[i];
+        size_t n = (size_t)B * (size_t)l->out;
+        double sum = 0, sq = 0;
+        for (size_t k = 0; k < n; k++) {
+            double y = l->y[k];
+            sum += y, sq += y * y;
+            if (y < h[i].min) h[i].min = y;
+            if (y > h[i].max) h[i].max = y;
+        }
+        h[i].num += (double)n, h[i].sum += sum, h[i].sum_squares += sq;
+    }
+}
+
+// Pass 2: the same values into the buckets of the range pass 1 found.
+static void hist_count(void *ctx, const model_t *m, uint32_t start, int B, const int32_t *labels) {
+    (void)start, (void)labels;
+    tblog_hist_t *h = ctx;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer_t *l = &m->layers[i];
+        const double w = (h[i].max - h[i].min) / TBLOG_BUCKETS;
+        size_t n = (size_t)B * (size_t)l->out;
+        for (size_t k = 0; k < n; k++) {
+            double j = w > 0 ? floor((l->y[k] - h[i].min) / w) : 0;
+            h[i].count[j < 0 ? 0 : j >= TBLOG_BUCKETS ? TBLOG_BUCKETS - 1 : (int)j]++;
+        }
+    }
+}
+
+static void probe_pass(trainer_t *t, uint32_t probe_n, batch_fn fn, tblog_hist_t *h) {
+    train_rng_t r = t->train_rng;  // evaluation mode draws nothing; a copy all the same
+    forward_pass_t p = {.mode = MODE_EVAL, .rng = &r, .batch = t->cfg.train.eval_batch_size, .x = t->x, .y = t->y,
+                        .fn = fn, .ctx = h};
+    long hits;
+    forward_set(&t->model, &t->pp, &t->test, probe_n, &p, &hits);
+}
+
+static void write_histogram(tblog_t *tb, long step, const char *tag, const tblog_hist_t *h) {
+    double limit[TBLOG_BUCKETS];
+    const int n = h->max > h->min ? TBLOG_BUCKETS : 1;
+    const double w = (h->max - h->min) / TBLOG_BUCKETS;
+    for (int j = 0; j < n; j++) limit[j] = j == n - 1 ? h->max : h->min + (j + 1) * w;
+    tf_histo_t th = {.min = h->min, .max = h->max, .num = h->num, .sum = h->sum, .sum_squares = h->sum_squares,
+                     .n = n, .limit = limit, .count = h->count};
+    pb_buf_t b;
+    pb_init(&b, tb->rec, sizeof tb->rec);
+    tf_event_histo(&b, wall_time(), step, tag, &th);
+    emit(tb, &b);
+}
+
+static void probe_histograms(tblog_t *tb, trainer_t *t, long step, uint32_t probe_n) {
+    for (int i = 0; i < tb->n_layers; i++) {
+        memset(&tb->hist[i], 0, sizeof tb->hist[i]);
+        tb->hist[i].min = INFINITY, tb->hist[i].max = -INFINITY;
+    }
+    probe_pass(t, probe_n, hist_range, tb->hist);
+    probe_pass(t, probe_n, hist_count, tb->hist);
+    for (int i = 0; i < tb->n_layers; i++) {
+        const tblog_hist_t *h = &tb->hist[i];
+        if (!isfinite(h->min) || !isfinite(h->max) || !isfinite(h->sum_squares)) continue;
+        char tag[64];
+        snprintf(tag, sizeof tag, "layer%d_%s/outputs", i, layer_kind_name(t->model.layers[i].spec.kind));
+        write_histogram(tb, step, tag, h);
+    }
+}
+
+void tblog_epoch(tblog_t *tb, trainer_t *t, long step, uint32_t probe_n) {
+    if (!tb->on) return;
+    for (int i = 0; i < tb->n_layers; i++) {
+        const layer_t *l = &t->model.layers[i];
+        double mean, std, sat;
+        act_acc_summary(&t->epoch_stats.acc[i], l->spec.kind == LAYER_SIGMOID, &mean, &std, &sat);
+        char tag[64];
+        int k = snprintf(tag, sizeof tag, "layer%d_%s/", i, layer_kind_name(l->spec.kind));
+        snprintf(tag + k, sizeof tag - (size_t)k, "mean");
+        scalar(tb, step, tag, mean);
+        snprintf(tag + k, sizeof tag - (size_t)k, "std");
+        scalar(tb, step, tag, std);
+        snprintf(tag + k, sizeof tag - (size_t)k, "saturation");
+        if (sat >= 0) scalar(tb, step, tag, sat);
+    }
+    if (probe_n > 0) probe_histograms(tb, t, step, probe_n);
+}
+
+int tblog_check(const tblog_t *tb) { return tb->on ? wfile_check(&tb->out) : 0; }
+
+int tblog_close(tblog_t *tb) {
+    if (!tb->on) return 0;
+    free(tb->hist);
+    tb->hist = NULL;
+    tb->on = 0;
+    return wfile_close(&tb->out);
+}

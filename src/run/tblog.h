@@ -1,0 +1,60 @@
+// tblog.h — log.tensorboard: the run's numbers as a TensorBoard event file, RUN/tb/TBLOG_FILE (io/tfrecord.h
+// encodes it; `tensorboard --logdir runs` reads it). The first record is Event{file_version "brain.Event:2"}; then,
+// each an Event{wall_time (seconds since 1970, the wall clock), step, summary with one value}:
+//   every metrics row (step = its step): loss/train, loss/test, accuracy/train, accuracy/test, lr — metrics.csv's
+//     numbers as floats;
+//   every layer_stats epoch (step = its step), per layer i of kind K: layerI_K/mean, layerI_K/std and, sigmoid layers
+//     only, layerI_K/saturation — the "train" rows of layer_stats.csv as floats;
+//   and, with log.probe_size > 0, layerI_K/outputs: a histogram of that layer's outputs over the probe images in
+//     evaluation mode (layer_stats.csv's "probe" set): min, max, num (values), sum and sum of squares in double, and
+//     TBLOG_BUCKETS equal-width buckets over [min, max] (TensorBoard's own default): bucket j counts the values y with
+//     floor((y - min) / w) = j, w = (max - min) / TBLOG_BUCKETS, the maximum in the last; bucket_limit[j] =
+//     min + (j + 1) w and the last limit is max. All values equal: one bucket, limit max. Non-finite values: no
+//     histogram.
+// The file name has no timestamp (TensorBoard needs only "tfevents" in it): a run has one event file, and a resumed
+// run truncates it to the records with step <= its checkpoint's step before appending, like the CSV logs. Only
+// wall_time differs between equal runs. Writes go through the checked writer (base/util.h wfile_t); nothing is
+// allocated after tblog_open.
+#ifndef BNLAB_TBLOG_H
+#define BNLAB_TBLOG_H
+
+#include <stdint.h>
+
+#include "base/util.h"
+#include "run/runlog.h"
+#include "run/train.h"
+
+#define TBLOG_DIR "tb"
+#define TBLOG_FILE "events.out.tfevents.0000000000.bnlab"
+#define TBLOG_VERSION "brain.Event:2"
+#define TBLOG_BUCKETS 30
+
+// One layer's histogram as it is being counted.
+typedef struct {
+    double min, max, num, sum, sum_squares;
+    double count[TBLOG_BUCKETS];
+} tblog_hist_t;
+
+typedef struct {
+    int on;               // log.tensorboard: every other call does nothing while 0
+    wfile_t out;
+    int n_layers;
+    tblog_hist_t *hist;   // (n_layers)
+    uint8_t rec[2048];    // one encoded Event (the largest, a histogram, is under 800 bytes)
+} tblog_t;
+
+// With log.tensorboard: makes RUN/tb and creates the event file with its version record, or (append = 1, a resumed
+// run at t->prog.step) truncates it to the records with step <= t->prog.step (and drops a record cut short or failing
+// its CRCs) and appends; a missing or empty file gets its version record. Without: sets tb->on = 0. -1 + message.
+int tblog_open(tblog_t *tb, const trainer_t *t, const char *run_dir, int append);
+// The five scalars of one metrics row.
+void tblog_metrics(tblog_t *tb, const metrics_row_t *row);
+// At an epoch's layer statistics (step: the steps done): the scalars from t->epoch_stats and, for probe_n > 0, the
+// histograms of two extra evaluation-mode passes over the first probe_n test images (the first finds the range).
+void tblog_epoch(tblog_t *tb, trainer_t *t, long step, uint32_t probe_n);
+// -1 + message (the file, the OS error) if a write failed.
+int tblog_check(const tblog_t *tb);
+// Closes the file and frees the histograms. -1 + message if a write or the close failed.
+int tblog_close(tblog_t *tb);
+
+#endif
