@@ -12,6 +12,7 @@
 #include "io/data.h"
 #include "nn/model.h"
 #include "nn/optim.h"
+#include "run/landscape.h"
 #include "run/percentiles.h"
 
 #define CFG_STR 1024
@@ -62,6 +63,7 @@ typedef struct {
         progress_t progress;
         pct_spec_t percentiles;
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
+        ls_spec_t landscape;  // loss-landscape probes (landscape.h); every 0 = off
     } log;
 } config_t;
 
