@@ -3,14 +3,19 @@
 # variant of a comparison over all its seeds' probes, the median over probe steps of the loss band width
 # (max - min over eta of L(theta - eta g)), the gradient-predictiveness band (max - min of ||grad L(theta - eta g) - g||),
 # its maximum, the effective beta-smoothness (max over eta of that difference / ||eta g||), and ||g||.
-#   usage: scripts/landscape-summary.sh RUN_OR_COMPARISON_DIR [FIRST_STEP]   (probes before FIRST_STEP are skipped)
+#   usage: scripts/landscape-summary.sh RUN_OR_COMPARISON_DIR [FIRST_STEP [END_STEP [LOSS_LO LOSS_HI]]]
+#   only probes at steps in [FIRST_STEP, END_STEP) and, if given, with the step's batch loss in [LOSS_LO, LOSS_HI):
+#   networks compared at equal loss rather than at equal step
 set -euo pipefail
-dir=${1:?usage: scripts/landscape-summary.sh RUN_OR_COMPARISON_DIR [FIRST_STEP]}
+dir=${1:?usage: scripts/landscape-summary.sh RUN_OR_COMPARISON_DIR [FIRST_STEP [END_STEP [LOSS_LO LOSS_HI]]]}
 dir=${dir%/}
 first=${2:-0}
+end=${3:-1e18}
+loss_lo=${4:--1e18}
+loss_hi=${5:-1e18}
 median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-# rows: the band rows of one or more files (header dropped, probes before FIRST_STEP skipped)
-rows() { awk -F, -v s="$first" 'FNR > 1 && $1 >= s' "$@"; }
+# rows: the band rows of one or more files (header dropped), the selected probes only
+rows() { awk -F, -v s="$first" -v e="$end" -v a="$loss_lo" -v b="$loss_hi" 'FNR > 1 && $1 >= s && $1 < e && $4 >= a && $4 < b' "$@"; }
 line() {  # NAME FILES...
   local name=$1 r n
   shift
