@@ -443,17 +443,21 @@ static int parse_ls_params(const void *json, const char *path, void *obj) {
     const cJSON *a = json;
     if (cJSON_IsString(a) && !strcmp(a->valuestring, "all")) {
         s->n_layers = 0;
+        memset(s->layers, 0, sizeof s->layers);  // configs compare equal byte for byte (tests/test_config.c)
         return 0;
     }
     int n = cJSON_GetArraySize(a), i = 0;
-    if (!cJSON_IsArray(a) || n < 1 || n > LS_MAX_LAYERS)
-        return bnlab_fail("%s: expected \"all\" or a list of 1..%d indices of dense layers in model.layers", path,
-                          LS_MAX_LAYERS);
+    if (!cJSON_IsArray(a) || n < 1 || n > LS_MAX_LAYERS) {
+        char d[64];
+        jp_describe(d, sizeof d, a);
+        return bnlab_fail("%s: expected \"all\" or a list of 1..%d indices of dense layers in model.layers, got %s",
+                          path, LS_MAX_LAYERS, d);
+    }
     for (const cJSON *e = a->child; e; e = e->next, i++) {
         double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
-        int dup = 0;
-        for (int j = 0; j < i; j++) dup |= s->layers[j] == (int)v;
-        if (!(v >= 0 && v < CFG_MAX_LAYERS && v == floor(v)) || dup) {
+        int ok = v >= 0 && v < CFG_MAX_LAYERS && v == floor(v);
+        for (int j = 0; j < i && ok; j++) ok = s->layers[j] != (int)v;
+        if (!ok) {
             char d[64];
             jp_describe(d, sizeof d, e);
             return bnlab_fail("%s[%d]: expected a model.layers index (0..%d, each once), got %s", path, i,
