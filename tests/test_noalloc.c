@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "run/config.h"
+#include "run/landscape.h"
 #include "run/train.h"
 #include "base/util.h"
 
@@ -45,6 +46,19 @@ int main(void) {
     CHECK(allocations == before, "%ld allocations in 200 training steps", allocations - before);
     CHECK(t.epoch_stats.acc[0].count == 200ull * (uint64_t)t.cfg.train.batch_size * (uint64_t)t.model.layers[0].out,
           "activation statistics counted %llu values", (unsigned long long)t.epoch_stats.acc[0].count);
+    // The landscape probes allocate their buffers once, at init: probing allocates nothing.
+    ls_spec_t ls = {.every = 1, .lo = 0.5, .hi = 4, .points = 8, .spacing = LS_LOG};
+    landscape_t land;
+    landscape_init(&land, &ls, &t.model);
+    before = allocations;
+    for (int s = 0; s < 20; s++) {
+        train_rng_t r = t.train_rng;
+        double loss = trainer_step_grad(&t, &correct);
+        landscape_probe(&land, &t.model, t.x, t.y, t.cfg.train.batch_size, &r, 0.1, loss, s);
+        trainer_step_update(&t, 0.1);
+    }
+    CHECK(allocations == before, "%ld allocations in 20 probed training steps", allocations - before);
+    landscape_free(&land);
     // The counter works: setup allocates.
     long a0 = allocations;
     trainer_t t2;

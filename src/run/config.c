@@ -468,6 +468,76 @@ static void *emit_units(const void *obj) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// log.landscape.lr_factors ([lo, hi]) and .params ("all" or model.layers indices; dense, checked in check_rules).
+
+static void default_lr_factors(void *obj) {
+    ls_spec_t *s = &((config_t *)obj)->log.landscape;
+    s->lo = 0.5, s->hi = 4;  // Santurkar et al.'s VGG grid (Appendix A.2.2): [1/2, 4] x the learning rate
+}
+
+static int parse_lr_factors(const void *json, const char *path, void *obj) {
+    ls_spec_t *s = &((config_t *)obj)->log.landscape;
+    const cJSON *a = json;
+    const cJSON *lo = cJSON_GetArrayItem(a, 0), *hi = cJSON_GetArrayItem(a, 1);
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 2 || !cJSON_IsNumber(lo) || !cJSON_IsNumber(hi) ||
+        !(lo->valuedouble > 0 && lo->valuedouble <= hi->valuedouble && hi->valuedouble <= 1e6)) {
+        char d[64];
+        jp_describe(d, sizeof d, a);
+        return bnlab_fail("%s: expected [lo, hi], factors of the learning rate with 0 < lo <= hi <= 1e6, got %s", path,
+                          d);
+    }
+    s->lo = lo->valuedouble, s->hi = hi->valuedouble;
+    return 0;
+}
+
+static void *emit_lr_factors(const void *obj) {
+    const ls_spec_t *s = &((const config_t *)obj)->log.landscape;
+    cJSON *a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(s->lo));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(s->hi));
+    return a;
+}
+
+static int parse_ls_params(const void *json, const char *path, void *obj) {
+    ls_spec_t *s = &((config_t *)obj)->log.landscape;
+    const cJSON *a = json;
+    if (cJSON_IsString(a) && !strcmp(a->valuestring, "all")) {
+        s->n_layers = 0;
+        memset(s->layers, 0, sizeof s->layers);  // configs compare equal byte for byte (tests/test_config.c)
+        return 0;
+    }
+    int n = cJSON_GetArraySize(a), i = 0;
+    if (!cJSON_IsArray(a) || n < 1 || n > LS_MAX_LAYERS) {
+        char d[64];
+        jp_describe(d, sizeof d, a);
+        return bnlab_fail("%s: expected \"all\" or a list of 1..%d indices of dense layers in model.layers, got %s",
+                          path, LS_MAX_LAYERS, d);
+    }
+    for (const cJSON *e = a->child; e; e = e->next, i++) {
+        double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
+        int ok = v >= 0 && v < CFG_MAX_LAYERS && v == floor(v);
+        for (int j = 0; j < i && ok; j++) ok = s->layers[j] != (int)v;
+        if (!ok) {
+            char d[64];
+            jp_describe(d, sizeof d, e);
+            return bnlab_fail("%s[%d]: expected a model.layers index (0..%d, each once), got %s", path, i,
+                              CFG_MAX_LAYERS - 1, d);
+        }
+        s->layers[i] = (int)v;
+    }
+    s->n_layers = n;
+    return 0;
+}
+
+static void *emit_ls_params(const void *obj) {
+    const ls_spec_t *s = &((const config_t *)obj)->log.landscape;
+    if (s->n_layers == 0) return cJSON_CreateString("all");
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < s->n_layers; i++) cJSON_AddItemToArray(a, cJSON_CreateNumber(s->layers[i]));
+    return a;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The config's keys, section by section, in the order config.json lists them.
 
 #define C(f) offsetof(config_t, f)
@@ -478,6 +548,7 @@ static const char *const SCHEDULES[] = {"constant", "step", NULL};
 static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
 static const char *const SOURCES[] = {"probe", "batch", NULL};
+static const char *const SPACINGS[] = {"linear", "log", NULL};
 
 static int is_idx(const void *c) { return ((const config_t *)c)->data.format == DATA_IDX; }
 static int is_csv(const void *c) { return ((const config_t *)c)->data.format == DATA_CSV; }
@@ -559,6 +630,15 @@ static const key_desc_t PERCENTILE_KEYS[] = {
     {.name = "units", .type = KEY_CUSTOM, .parse = parse_units, .emit = emit_units, .set_default = default_units},
     {0}};
 
+static const key_desc_t LANDSCAPE_KEYS[] = {
+    {.name = "every", .type = KEY_LONG, .field = C(log.landscape.every), .lo = 0, .hi = 1e9, .def = 0},
+    {.name = "lr_factors", .type = KEY_CUSTOM, .parse = parse_lr_factors, .emit = emit_lr_factors,
+     .set_default = default_lr_factors},
+    {.name = "points", .type = KEY_INT, .field = C(log.landscape.points), .lo = 1, .hi = LS_MAX_POINTS, .def = 8},
+    {.name = "spacing", .type = KEY_ENUM, .field = C(log.landscape.spacing), .words = SPACINGS, .def = LS_LINEAR},
+    {.name = "params", .type = KEY_CUSTOM, .parse = parse_ls_params, .emit = emit_ls_params},
+    {0}};
+
 static const key_desc_t LOG_KEYS[] = {
     {.name = "dir", .type = KEY_STRING, .field = C(log.dir), .cap = CFG_STR, .sdef = "runs"},
     {.name = "probe_size", .type = KEY_INT, .field = C(log.probe_size), .lo = 0, .hi = 1e6, .def = 1000},
@@ -568,6 +648,7 @@ static const key_desc_t LOG_KEYS[] = {
     {.name = "percentiles", .type = KEY_OBJECT, .sub = PERCENTILE_KEYS},
     // Left out of config.json while false: runs without it keep the resolved config (and digest) they had.
     {.name = "tensorboard", .type = KEY_BOOL, .field = C(log.tensorboard), .def = 0, .flags = KEY_OMIT_ZERO},
+    {.name = "landscape", .type = KEY_OBJECT, .sub = LANDSCAPE_KEYS},
     {0}};
 
 static const key_desc_t CONFIG_KEYS[] = {
@@ -603,6 +684,12 @@ static int check_rules(config_t *c) {
                           c->train.steps > 0 ? "both" : "neither");
     if (c->train.optim.nesterov && c->train.optim.momentum == 0)
         return bnlab_fail("train.optimizer.nesterov: Nesterov momentum needs train.optimizer.momentum > 0");
+    const ls_spec_t *ls = &c->log.landscape;
+    for (int i = 0; i < ls->n_layers; i++)
+        if (ls->layers[i] >= c->model.n_layers || c->model.layers[ls->layers[i]].kind != LAYER_DENSE)
+            return bnlab_fail("log.landscape.params[%d]: expected the index of a dense layer in model.layers, got %d "
+                              "(%s)", i, ls->layers[i], ls->layers[i] >= c->model.n_layers ? "no such layer"
+                              : layer_kind_name(c->model.layers[ls->layers[i]].kind));
     const layer_spec_t *last = &c->model.layers[c->model.n_layers - 1];
     if (last->kind != LAYER_DENSE || last->units != c->data.classes) {
         char got[64];

@@ -12,6 +12,7 @@
 #include "io/data.h"
 #include "nn/model.h"
 #include "nn/optim.h"
+#include "run/landscape.h"
 #include "run/percentiles.h"
 
 #define CFG_STR 1024
@@ -63,6 +64,7 @@ typedef struct {
         pct_spec_t percentiles;
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)
+        ls_spec_t landscape;  // loss-landscape probes (landscape.h); every 0 = off
     } log;
 } config_t;
 

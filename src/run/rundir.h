@@ -16,6 +16,8 @@
 #define RUNDIR_LAYER_STATS "layer_stats.csv"   // per epoch, per source, per layer
 #define RUNDIR_PERCENTILES "percentiles.csv"   // every log.percentiles.every steps
 #define RUNDIR_ICS "ics.csv"                   // every log.ics_every steps
+#define RUNDIR_LANDSCAPE "landscape.csv"       // every log.landscape.every steps: one row per step size (landscape.h)
+#define RUNDIR_LANDSCAPE_BAND "landscape_band.csv"  // the same probes: one row each, bands over η and β_eff
 #define RUNDIR_CHECKPOINTS "checkpoints"       // a folder of step-NNNNNNNNN.safetensors
 #define RUNDIR_PLOTS "plots"                   // bnlab plot's PNGs and gnuplot scripts (runs and comparisons)
 #define RUNDIR_LOCK ".lock"                    // locked by the one process writing the directory; holds its PID
@@ -26,6 +28,9 @@
 #define RUNDIR_METRICS_HEADER "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds\n"
 #define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
 #define RUNDIR_ICS_HEADER "step,layer,dense,grad_norm,l2_diff,cosine\n"
+#define RUNDIR_LANDSCAPE_HEADER "step,eta,lr,loss,grad_diff,grad_norm,beta\n"
+#define RUNDIR_LANDSCAPE_BAND_HEADER \
+    "step,lr,grad_norm,batch_loss,loss_min,loss_max,grad_diff_min,grad_diff_max,beta_eff\n"
 #define RUNDIR_PERCENTILES_FIXED "step,hidden,layer,layer_type,unit,n"
 // RUNDIR_PERCENTILES_FIXED then ",p15,p50,p85" (one "p%g" per q) and a newline, into out (cap bytes; aborts if
 // it does not fit, a bug: the config bounds the number of percentiles).
@@ -85,7 +90,7 @@ int rundir_forget_status(const char *dir);
 // Resuming a run at step S: truncates each of its logs to what the run had logged when it had taken S steps,
 // so the resumed run writes the rest again, identically. Rows are found by their "step" column (by name, in each
 // CSV header, or the "step" key of a metrics.jsonl line): metrics and layer statistics keep step <= S,
-// percentiles and ICS (logged with the step count before an update) keep step < S. A last line without its
+// percentiles, ICS and the landscape probes (logged with the step count before an update) keep step < S. A last line without its
 // newline (a killed write) is dropped; a missing log is fine. *seconds receives the "seconds" of the last kept
 // metrics.csv row (0 if none): the resumed run's clock continues from there. -1 + message (naming the file, and
 // the column if a header lacks one).

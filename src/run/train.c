@@ -37,7 +37,8 @@ static int check_memory(const trainer_t *t, int max_batch) {
     model_plan_t plan;
     if (model_plan(&plan, c->model.layers, c->model.n_layers, (int)t->train.dim, max_batch) != 0) return -1;
     double data = dataset_bytes(&t->train) + dataset_bytes(&t->test), p = (double)plan.n_params * sizeof(float);
-    double model = plan.bytes + p * (1 + (c->log.ics_every > 0 ? 4 : 0) + 3);  // + 3: a checkpoint's copies
+    double model = plan.bytes + p * (1 + (c->log.ics_every > 0 ? 4 : 0) + (c->log.landscape.every > 0 ? 2 : 0) +
+                                     3);  // + 3: a checkpoint's copies
     double buffers = (double)t->train.n * sizeof(uint32_t) + (double)max_batch * t->train.dim * sizeof(float) +
                      (double)max_batch * plan.widest * sizeof(float);
     double need = data + model + buffers;
@@ -89,6 +90,7 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
     t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
     if (pct_log_init(&t->pct, &c->log.percentiles, &t->model) != 0) goto fail;
     ics_init(&t->ics, &t->model, c->log.ics_every);
+    landscape_init(&t->land, &c->log.landscape, &t->model);
     act_stats_init(&t->epoch_stats, c->model.n_layers);
     act_stats_init(&t->probe_stats, c->model.n_layers);
     // The last partial batch of an epoch is dropped: every step sees exactly batch_size examples.
@@ -115,6 +117,7 @@ void trainer_free(trainer_t *t) {
     act_stats_free(&t->probe_stats);
     pct_log_free(&t->pct);
     ics_free(&t->ics);
+    landscape_free(&t->land);
     memset(t, 0, sizeof *t);
 }
 
@@ -333,7 +336,7 @@ static int session_open(session_t *s, trainer_t *t, const char *run_dir, int app
     s->run_dir = run_dir;
     if (remove_leftovers(run_dir) != 0 || runlog_open(&s->log, run_dir, append) != 0) return -1;
     if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0 ||
-        tblog_open(&s->tb, t, run_dir, append) != 0) {
+        tblog_open(&s->tb, t, run_dir, append) != 0 || landscape_open(&t->land, run_dir, append) != 0) {
         char msg[BNLAB_ERRMSG_MAX];  // the open's message, not a close's
         snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
         runlog_close(&s->log);
@@ -387,6 +390,7 @@ static double train_step(trainer_t *t, long step, double lr) {
     if (c->log.stats) act_stats_add(&t->epoch_stats, &t->model, B);
     if (c->log.percentiles.source == PCT_SOURCE_BATCH) pct_log_step(&t->pct, &t->model, B, step);
     ics_measure(&t->ics, &t->model, &t->opt, t->x, t->y, B, &r_before, lr, step, NULL, NULL);
+    landscape_probe(&t->land, &t->model, t->x, t->y, B, &r_before, lr, loss, step);
     trainer_step_update(t, lr);
     t->prog.run_loss += loss;
     t->prog.run_hits += correct;
@@ -451,7 +455,7 @@ static void show_progress(const trainer_t *t, session_t *s) {
 // Did every log write so far succeed? -1 + message naming the first log whose write failed and the OS error.
 static int session_check_writes(const trainer_t *t, const session_t *s) {
     return runlog_check(&s->log) != 0 || wfile_check(&t->pct.out) != 0 || wfile_check(&t->ics.out) != 0 ||
-           tblog_check(&s->tb) != 0 ? -1 : 0;
+           tblog_check(&s->tb) != 0 || landscape_check(&t->land) != 0 ? -1 : 0;
 }
 
 // Closes every log; -1 + the first failure's message.
@@ -461,6 +465,7 @@ static int session_close_logs(trainer_t *t, session_t *s) {
     if (pct_log_close(&t->pct) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     if (ics_close(&t->ics) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     if (tblog_close(&s->tb) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    if (landscape_close(&t->land) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     return first[0] ? bnlab_fail("%s", first) : 0;
 }
 

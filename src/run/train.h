@@ -8,6 +8,7 @@
 #include "run/config.h"
 #include "io/data.h"
 #include "run/ics.h"
+#include "run/landscape.h"
 #include "nn/model.h"
 #include "nn/optim.h"
 #include "run/percentiles.h"
@@ -43,6 +44,7 @@ typedef struct {
     act_stats_t epoch_stats, probe_stats;
     pct_log_t pct;
     ics_t ics;
+    landscape_t land;        // loss-landscape probes (log.landscape)
     long steps_per_epoch, total_steps;
     train_progress_t prog;
 } trainer_t;
