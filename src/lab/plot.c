@@ -154,11 +154,13 @@ static void y_extent(const series_t *s, int c0, int c1, double *lo, double *hi) 
         }
 }
 
-// "set title" for a panel: its name, the seed drawn when asked, and its divergence.
-static void panel_title(figure_t *f, const panel_t *pl, const char *what) {
+// "set title" for a panel: its name, what it shows, and its divergence. In a grid wider than 2 panels, what it
+// shows goes on a second line (titles side by side would run into each other).
+static void panel_title(figure_t *f, const panel_t *pl, const char *what, int cols) {
     char div[64] = "";
     if (pl->diverged_at >= 0) snprintf(div, sizeof div, " (diverged at step %ld)", pl->diverged_at);
-    figure_cmd(f, "set title", "", "%s%s%s%s", pl->name, what[0] ? ": " : "", what, div);
+    const char *sep = !what[0] ? "" : cols > 2 ? "\n" : ": ";
+    figure_cmd(f, "set title", "", "%s%s%s%s", pl->name, sep, what, div);
 }
 
 // "set multiplot title" over a rows x cols grid, in page-title type.
@@ -166,6 +168,20 @@ static void page_title(figure_t *f, int rows, int cols, const char *text) {
     char layout[96];
     snprintf(layout, sizeof layout, "font bnlab_font(24) layout %d,%d", rows, cols);
     figure_cmd(f, "set multiplot title", layout, "%s", text);
+}
+
+// Figures with a row of panels per quantity (a hidden layer, an ICS measure) wrap more than 4 variants onto
+// further rows: *cols panels a row, *bands rows per quantity.
+#define PLOT_WRAP 4
+static void wrap(int np, int *cols, int *bands) {
+    *cols = np < PLOT_WRAP ? np : PLOT_WRAP;
+    *bands = (np + *cols - 1) / *cols;
+}
+
+// After panel i of a quantity's row(s): skips the grid's empty cells after its last panel.
+static void wrap_pad(figure_t *f, int i, int np, int cols) {
+    if (i == np - 1)
+        for (int k = np % cols ? cols - np % cols : 0; k > 0; k--) fprintf(f->gp, "set multiplot next\n");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -465,11 +481,11 @@ static void free_pct_row(const plot_t *p, pct_row_t *r) {
 
 // Panel i of a percentile row: every percentile as a line (fan = 0), or (fan = 1) the outer percentiles as a band,
 // the next ones in as a darker band and the middle one as a line. Axes shared by the row (r's extent).
-static void pct_panel(const plot_t *p, int i, const pct_row_t *r, int fan, const char *what, figure_t *f) {
+static void pct_panel(const plot_t *p, int i, const pct_row_t *r, int fan, const char *what, int cols, figure_t *f) {
     const panel_t *pl = &p->panels[i];
     const series_t *s = &r->s[i];
     const pct_names_t *pn = &r->pn[i];
-    panel_title(f, pl, what);
+    panel_title(f, pl, what, cols);
     strbuf_t b = {0};
     int block = r->rc[i] == 0 ? figure_series(f, s) : -1, n = pn->n_pct;
     char spec[96], title[96];
@@ -541,7 +557,7 @@ static int fig_percentiles(const plot_t *p) {
     for (int i = 0; i < p->np; i++) {
         char what[64];
         snprintf(what, sizeof what, "%s input", nonlin_name(&p->panels[i], hidden));
-        pct_panel(p, i, r, 0, nl ? "" : what, &f);
+        pct_panel(p, i, r, 0, nl ? "" : what, cols, &f);
     }
     fprintf(f.gp, "unset multiplot\n");
     free_pct_row(p, r), free(r);
@@ -559,7 +575,9 @@ static int fig_layers(const plot_t *p) {
     if (rows == 0) return 1;
     if (rows > PLOT_MAX_ROWS) rows = PLOT_MAX_ROWS;
     figure_t f;
-    if (figure_open(&f, p->plots, "layers", rows, p->np) != 0) return -1;
+    int cols, bands;
+    wrap(p->np, &cols, &bands);
+    if (figure_open(&f, p->plots, "layers", rows * bands, cols) != 0) return -1;
     pct_row_t *r = xcalloc(1, sizeof *r, "plot layers");
     figure_cmd(&f, "set xlabel", "", "%s", xlabel(p));
     fprintf(f.gp, "set ylabel 'input value'\n");
@@ -571,12 +589,13 @@ static int fig_layers(const plot_t *p) {
             pct_list(row_names(p, r), which, sizeof which);
             snprintf(title, sizeof title, "Every hidden layer's input during training (all its units), seed %ld: %s "
                      "percentiles;\neach row shares its y axis", p->seed, which);
-            page_title(&f, rows, p->np, title);
+            page_title(&f, rows * bands, cols, title);
         }
         for (int i = 0; i < p->np; i++) {
             char what[96];
-            snprintf(what, sizeof what, "hidden %d (%s input)", h, nonlin_name(&p->panels[i], h));
-            pct_panel(p, i, r, 1, what, &f);
+            snprintf(what, sizeof what, "hidden %d, %s input", h, nonlin_name(&p->panels[i], h));
+            pct_panel(p, i, r, 1, what, cols, &f);
+            wrap_pad(&f, i, p->np, cols);
         }
         free_pct_row(p, r);
     }
@@ -655,7 +674,7 @@ static void layer_extent(const plot_t *p, const layer_data_t *d, int i, double *
 }
 
 static void layer_panel(const panel_t *pl, layer_data_t *d, int i, double emax, double ylo, double yhi, figure_t *f) {
-    panel_title(f, pl, "");
+    panel_title(f, pl, "", 1);
     strbuf_t b = {0};
     for (int k = 0; k < d->n[i]; k++) {
         int block = figure_series(f, &d->s[i][k]);
@@ -751,10 +770,10 @@ typedef struct {
     double xmax, lo[2], hi[2];
 } ics_data_t;
 
-static void ics_panel(const plot_t *p, int i, int w, const ics_data_t *d, figure_t *f) {
+static void ics_panel(const plot_t *p, int i, int w, int cols, const ics_data_t *d, figure_t *f) {
     static const char *const what[2] = {"||G - G'|| / ||G||", "cos(G, G')"};
     const panel_t *pl = &p->panels[i];
-    panel_title(f, pl, what[w]);
+    panel_title(f, pl, what[w], cols);
     figure_cmd(f, "set ylabel", "", "%s", what[w]);
     strbuf_t b = {0};
     double ylast = NAN;
@@ -792,7 +811,7 @@ static const char ICS_TITLE[] = "Internal covariate shift (Santurkar et al. 2018
 
 static int fig_ics(const plot_t *p) {
     ics_data_t *d = xcalloc(1, sizeof *d, "plot ics");
-    int any_file = 0, any_rows = 0, rc = 0;
+    int any_file = 0, any_rows = 0, rc = 0, cols, bands;
     d->lo[0] = d->lo[1] = INFINITY, d->hi[0] = d->hi[1] = -INFINITY;
     for (int i = 0; i < p->np && rc == 0; i++) {
         const panel_t *pl = &p->panels[i];
@@ -819,13 +838,16 @@ static int fig_ics(const plot_t *p) {
             figure_plot(&f, &b, "No ICS step was logged: the run stopped before the first of log.ics_every steps.");
             rc = figure_close(&f);
         }
-    } else if (rc == 0 && (rc = figure_open(&f, p->plots, "ics", 2, p->np)) == 0) {
+    } else if (rc == 0 && (wrap(p->np, &cols, &bands), rc = figure_open(&f, p->plots, "ics", 2 * bands, cols)) == 0) {
         figure_cmd(&f, "set xlabel", "", "%s", xlabel(p));
         char title[512];
         snprintf(title, sizeof title, ICS_TITLE, p->seed);
-        page_title(&f, 2, p->np, title);
+        page_title(&f, 2 * bands, cols, title);
         for (int w = 0; w < 2; w++)
-            for (int i = 0; i < p->np; i++) ics_panel(p, i, w, d, &f);
+            for (int i = 0; i < p->np; i++) {
+                ics_panel(p, i, w, cols, d, &f);
+                wrap_pad(&f, i, p->np, cols);
+            }
         fprintf(f.gp, "unset multiplot\n");
         rc = figure_close(&f);
     }

@@ -14,7 +14,7 @@
 // the title. A comparison of exactly one network with batchnorm layers and one without is drawn without BN first,
 // as in the paper; otherwise in the spec's order. Titles name the nonlinearity from the runs' config.json. A run
 // that diverged is drawn up to its divergence and marked there; a panel with nothing logged says so. More than 3
-// panels go in a 2-row grid (up to 8).
+// panels go in a 2-row grid (up to 8); layers and ics wrap their rows after 4 variants.
 //
 // Each figure is DIR/plots/NAME.gp with its data in DIR/plots/data/NAME.dat, written by C from the logs; gnuplot
 // runs in DIR/plots without a shell, so the directory may have any name (figure.h). Tick labels are chosen from
