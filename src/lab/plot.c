@@ -29,6 +29,7 @@ typedef struct {
     char run[BNLAB_PATH_MAX];    // the run drawn in per-run panels: the chosen seed's
     long diverged_at;            // that run diverged at this step; -1 if it did not
     int bn;                      // its config has a batchnorm layer
+    int fig1;                    // only dense, batchnorm and sigmoid layers: a network of the paper's Fig. 1
     double batch;                // train.batch_size (examples per step)
     long seed;                   // the config's seed
     char nonlin[PLOT_MAX_LAYERS][32];  // the k-th nonlinearity's type (hidden layer k + 1)
@@ -91,7 +92,7 @@ static long diverged_at(const char *run) {
 // nonlinearities' names (percentiles.csv's layer_type is the layer feeding one, not its name). A run without a
 // readable config (not expected) is drawn as no-BN, one example per step, nonlinearities unnamed.
 static void read_run_config(const char *run, panel_t *pl) {
-    pl->bn = 0, pl->batch = 1, pl->seed = 1, pl->n_nonlin = 0;
+    pl->bn = 0, pl->fig1 = 1, pl->batch = 1, pl->seed = 1, pl->n_nonlin = 0;
     cJSON *root = read_json(run, RUNDIR_CONFIG);
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(model, "layers");
@@ -100,6 +101,7 @@ static void read_run_config(const char *run, panel_t *pl) {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(l, "type");
         if (!cJSON_IsString(type)) continue;
         if (!strcmp(type->valuestring, "batchnorm")) pl->bn = 1;
+        else if (strcmp(type->valuestring, "dense") && strcmp(type->valuestring, "sigmoid")) pl->fig1 = 0;
         int k = layer_kind_find(type->valuestring);
         if (k >= 0 && layer_kind((layer_kind_t)k)->nonlinearity && pl->n_nonlin < PLOT_MAX_LAYERS)
             snprintf(pl->nonlin[pl->n_nonlin++], sizeof pl->nonlin[0], "%s", type->valuestring);
@@ -547,10 +549,13 @@ static int fig_percentiles(const plot_t *p) {
     char which[PLOT_MAX_PCT * 40], title[1024];
     pct_list(row_names(p, r), which, sizeof which);
     const char *nl = common_nonlin(p, hidden);
-    // The paper's Fig. 1(b, c) is a sigmoid network: cite it only for one.
+    // The paper's Fig. 1(b, c) is a sigmoid network with or without BN: cite it only for such networks (not for
+    // ReLU, noise or dropout variants).
+    int fig1 = 1;
+    for (int i = 0; i < p->np; i++) fig1 &= p->panels[i].fig1;
     snprintf(title, sizeof title, "Input to unit %s of hidden layer %ld's %s, seed %ld: %s percentiles%s", unit,
              hidden, nl ? nl : "nonlinearity", p->seed, which,
-             nl && !strcmp(nl, "sigmoid") ? "\n(compare Ioffe & Szegedy 2015, Fig. 1(b) without BN, (c) with BN)" : "");
+             fig1 ? "\n(compare Ioffe & Szegedy 2015, Fig. 1(b) without BN, (c) with BN)" : "");
     figure_cmd(&f, "set xlabel", "", "%s", xlabel(p));
     fprintf(f.gp, "set ylabel 'input value'\n");
     page_title(&f, rows, cols, title);
