@@ -491,9 +491,15 @@ static void pct_panel(const plot_t *p, int i, const pct_row_t *r, int fan, const
     strbuf_t b = {0};
     int block = r->rc[i] == 0 ? figure_series(f, s) : -1, n = pn->n_pct;
     char spec[96], title[96];
+    // A band needs two steps; one logged step (a short run) shows its percentiles as an error bar instead.
+    int one = block >= 0 && s->n < 2;
     for (int k = 0; block >= 0 && fan && k < n / 2; k++) {
-        snprintf(spec, sizeof spec, "1:%d:%d with filledcurves lc rgb '#%s%s'", k + 2, n + 1 - k, k ? "90" : "C0",
-                 figure_color(i + 1) + 1);
+        if (one)
+            snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1.5 lw %d lc %d", 2 + n / 2, k + 2,
+                     n + 1 - k, 3 - k, i + 1);
+        else
+            snprintf(spec, sizeof spec, "1:%d:%d with filledcurves lc rgb '#%s%s'", k + 2, n + 1 - k,
+                     k ? "90" : "C0", figure_color(i + 1) + 1);
         snprintf(title, sizeof title, "%s-%s", pn->titles[k], pn->titles[n - 1 - k]);
         figure_curve(f, &b, block, spec, title);
     }
@@ -593,7 +599,7 @@ static int fig_layers(const plot_t *p) {
             char which[PLOT_MAX_PCT * 40], title[1024];
             pct_list(row_names(p, r), which, sizeof which);
             snprintf(title, sizeof title, "Every hidden layer's input during training (all its units), seed %ld: %s "
-                     "percentiles;\neach row shares its y axis", p->seed, which);
+                     "percentiles%s", p->seed, which, p->np > 1 ? ";\neach row shares its y axis" : "");
             page_title(&f, rows * bands, cols, title);
         }
         for (int i = 0; i < p->np; i++) {
