@@ -2,8 +2,10 @@
 # bnlab plot and sweep collect on the runs a class makes: a 3-epoch run, a 2,000-step comparison with 2 seeds and
 # a diverged variant, a diverged run, custom percentiles, a sweep over batch sizes (log x axis), imperfect sweep
 # directories, directory names with shell and gnuplot metacharacters, and gnuplot failing or missing. Every plot
-# must exit 0 with nothing from gnuplot on stderr, every promised PNG must be complete, and each single-panel
-# figure's SVG must have distinct tick labels.
+# must exit 0 with nothing from gnuplot on stderr, every promised PNG must be complete (and its SVG and, when this
+# gnuplot has pdfcairo, its PDF), each single-panel figure's SVG must have distinct tick labels, every panel's
+# tick list in the scripts must be distinct, every legend entry a script asks for must be drawn, compared panels
+# must share their y axis (BN vs no-BN: no-BN first), and the scripts must rerun from their folder.
 # usage: test_plot.sh BNLAB SOURCE_ROOT
 set -u
 BNLAB=$1
@@ -16,6 +18,8 @@ SMALL=(--set data.train_limit=1200 --set data.test_limit=300 --set log.probe_siz
 DIVERGE='"train.optimizer.lr": 1e4, "train.optimizer.momentum": 0.9, "model.init": {"type": "he_normal"},
   "model.layers[1].type": "relu", "model.layers[3].type": "relu", "model.layers[5].type": "relu"'
 
+HAVE_PDF=0
+gnuplot -e "set terminal pdfcairo" >/dev/null 2>&1 && HAVE_PDF=1
 is_png() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = "211PNG" ]; }
 # Tick labels of an SVG from gnuplot, one "AXIS@COORD LABEL" line each: x labels keyed by their row, y labels by
 # their column (a label follows its tick mark's path on gnuplot's output line).
@@ -36,8 +40,32 @@ plot_ok() {
   check '[ ! -s "$T/$name.err" ]' "$name: plot wrote to stderr: $(head -3 "$T/$name.err")"
   for f in "$@"; do
     check 'is_png "$dir/plots/$f.png" && [ -s "$dir/plots/$f.svg" ]' "$name: $f.png/svg missing or not a PNG"
+    [ $HAVE_PDF = 0 ] || check '[ "$(head -c 5 "$dir/plots/$f.pdf" 2>/dev/null)" = "%PDF-" ]' "$name: $f.pdf missing"
+    gp_ticks_ok "$name $f" "$dir/plots/$f.gp"
+    legend_ok "$name $f" "$dir/plots/$f"
   done
   check '[ -z "$(find "$dir/plots" -name "*.part")" ]' "$name: a temporary figure was left behind"
+}
+# gp_ticks_ok NAME GP: each tick list the script sets (one per panel and axis) has distinct labels.
+gp_ticks_ok() {
+  local bad
+  bad=$(grep -E '^set [xy]tics \(' "$2" | while IFS= read -r line; do
+          printf '%s\n' "$line" | grep -o '"[^"]*"' | sort | uniq -d; done)
+  check '[ -z "$bad" ]' "$1: a panel repeats a tick label: $bad"
+}
+# legend_ok NAME BASE: every curve title in BASE.gp is drawn as text in BASE.svg.
+legend_ok() {
+  local t missing=""
+  while IFS= read -r t; do
+    grep -qF ">$t<" "$2.svg" || missing="$missing [$t]"
+  done < <(grep -o "index [0-9]* using [^,]* title '[^']*'" "$2.gp" | sed "s/.* title '//; s/'\$//" | grep -v '&' | sort -u)
+  check '[ -z "$missing" ]' "$1: legend entries not drawn:$missing"
+}
+# same_yrange NAME GP: every panel of the script has one y range.
+same_yrange() {
+  local gp=$2
+  check '[ "$(grep -c "^set yrange" "$gp")" -ge 2 ] && [ "$(grep "^set yrange" "$gp" | sort -u | wc -l)" -eq 1 ]' \
+    "$1: compared panels do not share their y range: $(grep "^set yrange" "$gp" | sort -u | tr '\n' ' ')"
 }
 # ticks_ok NAME SVG [EXPECTED-X-LABELS]: no axis repeats a tick label (and the x labels are these).
 ticks_ok() {
@@ -50,7 +78,20 @@ ticks_ok() {
 # 1. A 3-epoch run with its own percentiles: epoch ticks 1 2 3, the legend from percentiles.csv's header.
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --set 'log.percentiles.q=[2.5, 50, 97.5]' \
   --set log.ics_every=100 --out "$T/run3" >/dev/null 2>&1
-plot_ok run3 "$T/run3" accuracy percentiles layer_stats ics
+plot_ok run3 "$T/run3" accuracy loss percentiles layers layer_stats ics
+check '(cd "$T/run3/plots" && rm -f accuracy.png && gnuplot accuracy.gp 2>"$T/rerun.err" && is_png accuracy.png && [ ! -s "$T/rerun.err" ])' \
+  "cd plots && gnuplot accuracy.gp does not rerun cleanly: $(head -2 "$T/rerun.err" 2>/dev/null)"
+check 'grep -q "hidden 1, sigmoid input" "$T/run3/plots/layers.svg" && grep -q "hidden 3, sigmoid input" "$T/run3/plots/layers.svg"' \
+  "layers: no panel per hidden layer"
+check 'grep -q "min, max" "$T/run3/plots/layer_stats.gp" && ! grep -q "std" "$T/run3/plots/layer_stats.gp"' \
+  "layer_stats: an activation's band must be min-max, not a std"
+check 'grep -q ">||G - G.||&#47; ||G||<\|>||G - G.|| / ||G||<" "$T/run3/plots/ics.svg" || grep -q "||G - G.|| / ||G||" "$T/run3/plots/ics.gp"' \
+  "ics: not the relative ||G - G'|| / ||G||"
+check 'grep -q "Fig. 1" "$T/run3/plots/percentiles.gp"' "a sigmoid network's percentiles should cite Fig. 1"
+# No ICS row (a run stopped before its first ICS step): a note panel, not an empty plot.
+cp -r "$T/run3" "$T/noics" && rm -rf "$T/noics/plots" && head -1 "$T/run3/ics.csv" >"$T/noics/ics.csv"
+plot_ok "no ICS rows" "$T/noics" accuracy loss ics
+check 'grep -q "No ICS step was logged" "$T/noics/plots/ics.svg"' "no ICS rows: no note panel"
 ticks_ok "run3 layer_stats" "$T/run3/plots/layer_stats.svg" "1 2 3"
 ticks_ok "run3 accuracy" "$T/run3/plots/accuracy.svg"
 ticks_ok "run3 percentiles" "$T/run3/plots/percentiles.svg"
@@ -78,7 +119,9 @@ JSON
   --set 'model.layers[5].type="relu"' --out "$T/div" >/dev/null 2>&1
 rc=$?
 check '[ $rc -eq 3 ]' "the diverging run exited $rc, expected 3"
-plot_ok diverged "$T/div" accuracy percentiles layer_stats ics
+plot_ok diverged "$T/div" accuracy loss percentiles layers layer_stats ics
+check '! grep -qi "sigmoid\|Fig. 1" "$T/div/plots/percentiles.gp" && grep -q "relu" "$T/div/plots/percentiles.gp"' \
+  "a ReLU network's titles say sigmoid or cite Fig. 1"
 check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/accuracy.svg"' "diverged run not marked in accuracy"
 check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/percentiles.svg"' "diverged run not marked in percentiles"
 
@@ -92,10 +135,25 @@ cat >"$T/cmp.json" <<JSON
 JSON
 "$BNLAB" compare "$T/cmp.json" --jobs 2 --out "$T/cmp" >"$T/cmp.out" 2>&1
 check '[ -s "$T/cmp/curves.csv" ]' "compare: $(tail -3 "$T/cmp.out")"
-plot_ok compare "$T/cmp" accuracy percentiles layer_stats ics
+plot_ok compare "$T/cmp" accuracy loss percentiles layers layer_stats ics
+same_yrange "compare percentiles" "$T/cmp/plots/percentiles.gp"
+same_yrange "compare layer_stats" "$T/cmp/plots/layer_stats.gp"
+check '[ "$(grep "^set yrange" "$T/cmp/plots/layers.gp" | sort -u | wc -l)" -le 3 ]' "layers: a row's panels do not share y"
+first=$(grep -m1 "^set title '" "$T/cmp/plots/percentiles.gp")
+check '[ "${first:11:3}" = "div" ]' "BN vs no-BN: the no-BN panel (div) is not first: $first"
+check 'grep -q "seed 1" "$T/cmp/plots/percentiles.gp" && ! grep -q "over 1 seed" "$T/cmp/plots/accuracy.gp"' "seed not named"
 ticks_ok "compare accuracy" "$T/cmp/plots/accuracy.svg" "0 500 1000 1500 2000"
 check 'grep -q ">div: 2 of 2 seeds diverged (at step" "$T/cmp/plots/accuracy.svg"' "diverged variant not marked in the legend"
 check 'grep -q "diverged at step" "$T/cmp/plots/percentiles.svg"' "diverged variant not marked in its percentile panel"
+# Another seed, an examples axis (the odd-named copy below is plotted afresh).
+"$BNLAB" plot "$T/cmp" --seed 2 >/dev/null 2>"$T/seed2.err"
+check '[ ! -s "$T/seed2.err" ] && grep -q "seed 2" "$T/cmp/plots/layers.gp" && grep -q "cmp/div/seed-2\|seed 2" "$T/cmp/plots/percentiles.gp"' \
+  "plot --seed 2: $(head -2 "$T/seed2.err")"
+"$BNLAB" plot "$T/cmp" --seed 7 >/dev/null 2>"$T/seed7.err"
+rc=$?
+check '[ $rc -ne 0 ] && grep -q "no seed 7" "$T/seed7.err"' "plot --seed 7 of seeds 1..2 was not refused"
+"$BNLAB" plot "$T/cmp" --x examples >/dev/null 2>"$T/xex.err"
+check '[ ! -s "$T/xex.err" ] && grep -q "examples seen" "$T/cmp/plots/accuracy.gp"' "plot --x examples"
 cp -r "$T/cmp" "$T/cmp \$(touch INJECTED5) 'q'"
 plot_ok "compare, odd name" "$T/cmp \$(touch INJECTED5) 'q'" accuracy percentiles layer_stats ics
 check '[ -z "$(find "$T" -maxdepth 1 -name "INJECTED*")" ]' "a comparison's name was executed"
@@ -114,6 +172,11 @@ check '[ $rc -eq 0 ] && [ ! -s "$T/sw.err" ]' "sweep over batch sizes: exit $rc:
 check 'is_png "$T/sw/plots/sweep.png"' "sweep.png missing or not a PNG"
 check 'grep -q "^set logscale x" "$T/sw/plots/sweep.gp"' "batch sizes 2..60: no log x axis"
 ticks_ok "sweep" "$T/sw/plots/sweep.svg" "2 4 8 60"
+# The sweep's 8 runs as a comparison: a 2 x 4 grid, and an x axis in examples seen (the batch sizes differ).
+plot_ok "sweep as a comparison" "$T/sw" accuracy loss percentiles layers
+check 'grep -q "layout 2,4" "$T/sw/plots/percentiles.gp" && grep -q "examples seen" "$T/sw/plots/accuracy.gp"' \
+  "8 variants: no 2 x 4 grid or no examples axis"
+same_yrange "sweep percentiles" "$T/sw/plots/percentiles.gp"
 
 # 6. sweep collect on imperfect directories.
 # A base variant without any completed run is left out, with a note; the table is still written.

@@ -38,7 +38,7 @@ static const char *USAGE =
     "       bnlab recalibrate CKPT|RUN_DIR --out FILE [--batches N]   BN statistics by the paper's Algorithm 2\n"
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
-    "       bnlab plot DIR                                  PNG plots of a run or comparison directory\n"
+    "       bnlab plot DIR [--seed K] [--x steps|examples]  figures (PNG, SVG, PDF) of a run or comparison\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
     "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed vs the GEMM-only bound\n"
@@ -115,7 +115,7 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
                           !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
                           !strcmp(a, "--init") || !strcmp(a, "--resume") || !strcmp(a, "--steps") ||
                           !strcmp(a, "--emit") || !strcmp(a, "--sbatch") || !strcmp(a, "--max-memory") ||
-                          !strcmp(a, "--bn-stats") || !strcmp(a, "--batches");
+                          !strcmp(a, "--bn-stats") || !strcmp(a, "--batches") || !strcmp(a, "--x");
         if (takes_value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -713,9 +713,18 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     return comparison_status(rc);
 }
 
+// --seed K and --x arrive as "seed=K" and "x=..." in c->sets (parse_cli's generic options); nothing else may.
 static int cmd_plot(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("plot needs one run or comparison DIR%s", "");
-    int rc = plot_dir(c->pos[0]);
+    plot_opts_t o = {0, PLOT_X_AUTO};
+    for (int i = 0; i < c->n_sets; i++) {
+        const char *s = c->sets[i];
+        char *end;
+        if (!strncmp(s, "seed=", 5) && (o.seed = strtol(s + 5, &end, 10)) > 0 && *end == '\0') continue;
+        if (!strcmp(s, "x=steps") || !strcmp(s, "x=examples")) o.x = s[2] == 's' ? PLOT_X_STEPS : PLOT_X_EXAMPLES;
+        else return usage_error("plot takes --seed K (K >= 1) and --x steps|examples, not '%s'", s);
+    }
+    int rc = plot_dir(c->pos[0], &o);
     if (rc < 0) return die();
     return rc;
 }

@@ -9,7 +9,21 @@
 
 #include "base/spawn.h"
 
-#define FIGURE_SIZE "size 1280,720 font 'Sans,13' linewidth 1.5"
+// Slide type: 18 pt ticks and labels, 16 pt legends, 22 pt panel titles, 24 pt page titles, on a canvas of at
+// least 1600 x 900 (figure_open sizes it by the panel grid). PDF pages are the same size at 96 px per inch.
+#define FIGURE_FONT "font 'Sans,18' linewidth 2"
+
+// Okabe & Ito's colour-blind-safe palette, darkest first; yellow and sky blue last (they fade on a projector).
+static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#000000", "#56B4E9",
+                                      "#F0E442"};
+#define PALETTE_N ((int)(sizeof palette / sizeof palette[0]))
+
+const char *figure_color(int k) { return palette[((k - 1) % PALETTE_N + PALETTE_N) % PALETTE_N]; }
+
+void figure_grid(int n, int *rows, int *cols) {
+    if (n <= 3) *rows = 1, *cols = n < 1 ? 1 : n;
+    else *rows = 2, *cols = (n + 1) / 2;
+}
 
 void series_init(series_t *s, int cols) { *s = (series_t){.cols = cols}; }
 
@@ -42,7 +56,7 @@ void series_free(series_t *s) {
     *s = (series_t){0};
 }
 
-int figure_open(figure_t *f, const char *plots, const char *name) {
+int figure_open(figure_t *f, const char *plots, const char *name, int rows, int cols) {
     char data[BNLAB_PATH_MAX];
     snprintf(f->name, sizeof f->name, "%s", name);
     f->blocks = 0;
@@ -56,16 +70,26 @@ int figure_open(figure_t *f, const char *plots, const char *name) {
         return bnlab_fail("%s: cannot create: %s", f->gp_path, strerror(errno));
     }
     fprintf(f->dat, "# bnlab plot: the data of %s.gp, one block per curve (gnuplot's index 0, 1, ...)\n", name);
+    int w = cols <= 2 ? 1600 : 560 * cols, h = rows <= 1 ? 900 : 200 + 470 * rows;
     // noenhanced: titles are plain text ("p_15", "Ioffe & Szegedy"), never gnuplot markup.
     fprintf(f->gp,
-            "# bnlab plot. Run in this directory: gnuplot %s.gp (writes %s.png; -e 'bnlab_svg=1' for %s.svg).\n"
-            "# Every file name here is relative to this directory; the data are in data/%s.dat.\n"
-            "if (!exists('bnlab_svg')) bnlab_svg = 0\n"
-            "if (!exists('bnlab_out')) bnlab_out = bnlab_svg ? '%s.svg' : '%s.png'\n"
-            "if (bnlab_svg) {\n    set terminal svg noenhanced " FIGURE_SIZE "\n} else {\n"
-            "    set terminal pngcairo noenhanced " FIGURE_SIZE "\n}\n"
-            "set output bnlab_out\nset key opaque box\nset grid\n",
-            name, name, name, name, name, name);
+            "# bnlab plot. Run in this directory: gnuplot %s.gp writes %s.png; gnuplot -e \"bnlab_fmt='svg'\" %s.gp\n"
+            "# writes %s.svg (or 'pdf'). Every file name here is relative to this directory; the data are in\n"
+            "# data/%s.dat.\n"
+            "if (!exists('bnlab_fmt')) bnlab_fmt = 'png'\n"
+            "if (!exists('bnlab_out')) bnlab_out = '%s.'.bnlab_fmt\n"
+            "if (bnlab_fmt eq 'svg') {\n    set terminal svg noenhanced size %d,%d " FIGURE_FONT "\n"
+            "} else { if (bnlab_fmt eq 'pdf') {\n"
+            "    set terminal pdfcairo noenhanced size %.4gin,%.4gin font 'Sans,13.5' linewidth 2\n"
+            "} else {\n    set terminal pngcairo noenhanced size %d,%d " FIGURE_FONT "\n} }\n"
+            "set output bnlab_out\nbnlab_pt = bnlab_fmt eq 'pdf' ? 0.75 : 1\nbnlab_font(pt) = sprintf(',%%g', pt * bnlab_pt)\n",
+            name, name, name, name, name, name, w, h, w / 96.0, h / 96.0, w, h);
+    for (int k = 1; k <= PALETTE_N; k++) fprintf(f->gp, "set linetype %d lc rgb '%s' lw 2 pt 7\n", k, palette[k - 1]);
+    fprintf(f->gp, "set linetype cycle %d\n"
+                   "bnlab_key_font = bnlab_font(16)\nset key outside below center horizontal reverse Left noopaque nobox font bnlab_key_font spacing 1.2 samplen 3 width 2\n"
+                   "set title font bnlab_font(22)\nset grid lc rgb '#d0d0d0' lw 1\nset border lw 1.5\n",
+            PALETTE_N);
+    f->w = w, f->h = h;
     return 0;
 }
 
@@ -92,7 +116,7 @@ void figure_plot(figure_t *f, strbuf_t *b, const char *note) {
     else {
         strbuf_t q = {0};
         figure_quote(&q, note);
-        fprintf(f->gp, "set label 99 %s at graph 0.5, graph 0.5 center\nunset xtics\nunset ytics\nset key off\n"
+        fprintf(f->gp, "set label 99 %s at graph 0.5, graph 0.5 center font bnlab_font(20)\nunset xtics\nunset ytics\nset key off\n"
                        "plot [0:1] [0:1] NaN notitle\nunset label 99\nset xtics\nset ytics\nset key on\n", q.s);
         free(q.s);
     }
@@ -148,20 +172,39 @@ static double nice_step(double span, int integer) {
     return integer && step < 1 ? 1 : step;
 }
 
-void figure_xaxis(figure_t *f, double lo, double hi, int integer) {
+void figure_axis(figure_t *f, char axis, double lo, double hi, int integer) {
     if (!(hi > lo)) {  // one value (a single epoch, one evaluation): a window around it
         double w = integer ? 0.5 : (lo != 0 ? fabs(lo) * 0.1 : 1);
         lo -= w, hi += w;
     }
-    double step = nice_step(hi - lo, integer), pad = 0.015 * (hi - lo);  // points at the ends stay whole
-    fprintf(f->gp, "unset logscale x\nset xrange [%.10g:%.10g]\nset xtics (", lo - pad, hi + pad);
+    double step = nice_step(hi - lo, integer), pad = (axis == 'x' ? 0.015 : 0.04) * (hi - lo);  // ends stay whole
+    fprintf(f->gp, "unset logscale %c\nset %crange [%.10g:%.10g]\nset %ctics (", axis, axis, lo - pad, hi + pad, axis);
     int n = 0;
     for (double k = ceil(lo / step - 1e-9); k * step <= hi + 1e-9 * step && n < 100; k++, n++) {
         char label[48];
         tick_label(label, sizeof label, k * step, step);
         fprintf(f->gp, "%s\"%s\" %.10g", n ? ", " : "", label, k * step + 0.0);
     }
-    fprintf(f->gp, ")\nset mxtics default\n");
+    fprintf(f->gp, ")\nset m%ctics default\n", axis);
+}
+
+void figure_xaxis(figure_t *f, double lo, double hi, int integer) { figure_axis(f, 'x', lo, hi, integer); }
+
+void figure_yaxis_log(figure_t *f, double lo, double hi) {
+    double a = floor(log10(lo)), b = ceil(log10(hi));
+    if (b - a < 1) b = a + 1;
+    fprintf(f->gp, "set logscale y\nset yrange [%.10g:%.10g]\nset ytics (", pow(10, a), pow(10, b));
+    // Decades, and 2 and 5 between them when there are few decades: exact labels, each different, all in one
+    // format (1e-6 ... 1e0 when the axis reaches below 0.001 or above 10,000, else 0.01 ... 100).
+    int n = 0, sci = a < -3 || b > 4;
+    for (double e = a; e <= b + 1e-9; e++)
+        for (int m = 1; m <= 5; m += (m == 1 ? 1 : 3)) {
+            double v = m * pow(10, e);
+            if ((m > 1 && b - a > 2) || v > pow(10, b) * 1.0001) continue;
+            if (sci) fprintf(f->gp, "%s\"%de%.0f\" %.10g", n++ ? ", " : "", m, e, v);
+            else fprintf(f->gp, "%s\"%.*f\" %.10g", n++ ? ", " : "", e < 0 ? (int)-e : 0, v, v);
+        }
+    fprintf(f->gp, ")\nunset mytics\n");
 }
 
 void figure_xaxis_at(figure_t *f, const double *v, int n, int log) {
@@ -214,8 +257,8 @@ static void pass_on(const char *text, const char *gp_path) {
 
 // One output (png or svg) of DIR/plots/NAME.gp: gnuplot run in DIR/plots on a temporary name, renamed on success.
 static int render_one(const char *plots, const char *name, const char *ext) {
-    char expr[128], script[64], tmp[BNLAB_PATH_MAX], final[BNLAB_PATH_MAX], errpath[BNLAB_PATH_MAX], gp[BNLAB_PATH_MAX];
-    snprintf(expr, sizeof expr, "bnlab_svg=%d; bnlab_out='.%s.%s.part'", !strcmp(ext, "svg"), name, ext);
+    char expr[160], script[64], tmp[BNLAB_PATH_MAX], final[BNLAB_PATH_MAX], errpath[BNLAB_PATH_MAX], gp[BNLAB_PATH_MAX];
+    snprintf(expr, sizeof expr, "bnlab_fmt='%s'; bnlab_out='.%s.%s.part'", ext, name, ext);
     snprintf(script, sizeof script, "%s.gp", name);
     path_fmt(tmp, sizeof tmp, "%s/.%s.%s.part", plots, name, ext);
     path_fmt(final, sizeof final, "%s/%s.%s", plots, name, ext);
@@ -259,5 +302,7 @@ int figure_render(const char *plots, const char *name) {
                    "does it); the gnuplot scripts are in %s", plots);
         return 1;
     }
-    return rc != 0 ? rc : render_one(plots, name, "svg");
+    if (rc == 0) rc = render_one(plots, name, "svg");
+    if (rc == 0) rc = render_one(plots, name, "pdf");
+    return rc;
 }

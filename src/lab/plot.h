@@ -1,11 +1,20 @@
-// plot.h — bnlab plot DIR: figures through gnuplot, PNG (pngcairo, 1280 x 720, for a slide) and SVG of each.
+// plot.h — bnlab plot DIR: figures through gnuplot for a slide (1600 x 900 or larger by the panel grid, 18 pt
+// type, Okabe-Ito colours, legends below the data), each as PNG, SVG and PDF.
 //
-// For a comparison directory (has compare.json): accuracy (test accuracy vs steps, median line and min-max band
-// over seeds per variant), percentiles (Fig. 1(b, c): the configured percentiles of the chosen unit's sigmoid
-// input, one panel per variant, its first seed; the legend comes from percentiles.csv's header), layer_stats (per
-// hidden layer, the nonlinearity input's mean +- std over epochs, one panel per variant) and ics when ICS was
-// logged. For a run directory: the same figures for that one run. A run that diverged is drawn up to its
-// divergence and marked there (a cross, "diverged at step N" in the legend); a panel with nothing logged says so.
+// For a comparison directory (has compare.json) or a run directory:
+//   accuracy     test accuracy vs steps: every seed faint, their median thick, one colour per variant
+//   loss         training (dashed) and test (solid) loss, the same way
+//   percentiles  Fig. 1(b, c): the configured percentiles of the chosen unit's input, one panel per variant
+//   layers       every hidden layer's input, whole layer, as a percentile fan: a row per hidden layer, a column
+//                per variant
+//   layer_stats  each nonlinearity's output per epoch: mean and min-max (an activation is bounded; a std is not)
+//   ics          ||G - G'|| / ||G|| and cos(G, G') per dense layer (a note panel if the run stopped before the
+//                first ICS step; no figure if ICS was not logged)
+// Panels that are compared share their axes. Per-run figures show one seed (plot_opts_t.seed, default 1), named in
+// the title. A comparison of exactly one network with batchnorm layers and one without is drawn without BN first,
+// as in the paper; otherwise in the spec's order. Titles name the nonlinearity from the runs' config.json. A run
+// that diverged is drawn up to its divergence and marked there; a panel with nothing logged says so. More than 3
+// panels go in a 2-row grid (up to 8); layers and ics wrap their rows after 4 variants.
 //
 // Each figure is DIR/plots/NAME.gp with its data in DIR/plots/data/NAME.dat, written by C from the logs; gnuplot
 // runs in DIR/plots without a shell, so the directory may have any name (figure.h). Tick labels are chosen from
@@ -14,9 +23,17 @@
 #ifndef BNLAB_PLOT_H
 #define BNLAB_PLOT_H
 
+typedef enum { PLOT_X_AUTO, PLOT_X_STEPS, PLOT_X_EXAMPLES } plot_x_t;
+
+typedef struct {
+    long seed;   // the seed drawn in per-run figures; 0: seed 1 if the comparison has it, else its first
+    plot_x_t x;  // AUTO: examples seen (step x batch size) when the variants' batch sizes differ, else steps
+} plot_opts_t;
+
 // 0: all figures written; 1: gnuplot missing or failed on some figure (each message printed, naming the script and
-// gnuplot's first error line); -1 + message: not a bnlab directory, an unreadable log or compare.json.
-int plot_dir(const char *dir);
+// gnuplot's first error line); -1 + message: not a bnlab directory, an unreadable log or compare.json, a seed the
+// comparison does not have.
+int plot_dir(const char *dir, const plot_opts_t *o);
 
 // DIR/plots/sweep.png from DIR/sweep.csv: final test accuracy (mean, error bars: one std over seeds) against the
 // first grid path, one line per base variant, over the runs with a completed seed. The x axis is logarithmic when
