@@ -15,6 +15,57 @@ static const char *const INIT_TYPES[] = {"normal", "uniform", "xavier_uniform", 
 // ---------------------------------------------------------------------------------------------
 // Overrides: "a.b[2].c=value" sets that path in the tree before validation.
 
+// Sets key `seg` of object node (or element [index] of its array `seg`, index >= 0) to value, which it takes over;
+// a null value removes the key, so its default applies again.
+static void override_leaf(cJSON *node, const char *seg, long index, cJSON *value) {
+    cJSON *child = cJSON_GetObjectItemCaseSensitive(node, seg);
+    if (index >= 0) cJSON_ReplaceItemInArray(child, (int)index, value);
+    else if (cJSON_IsNull(value)) cJSON_DeleteItemFromObjectCaseSensitive(node, seg), cJSON_Delete(value);
+    else if (child) cJSON_ReplaceItemInObjectCaseSensitive(node, seg, value);
+    else cJSON_AddItemToObject(node, seg, value);
+}
+
+// One path segment "name" or "name[i]": splits off the index (-1 if none). -1 + message on a malformed index.
+static int override_segment(char *seg, long *index, const char *assignment) {
+    char *br = strchr(seg, '[');
+    *index = -1;
+    if (!br) return 0;
+    char *end;
+    *index = strtol(br + 1, &end, 10);
+    if (end == br + 1 || *end != ']' || end[1] != '\0' || *index < 0)
+        return bnlab_fail("--set %s: bad index in '%s'", assignment, seg);
+    *br = '\0';
+    return 0;
+}
+
+// Walks "a.b[2].c" from root, creating missing objects on the way, and sets the last segment to value (taken over
+// in every case). -1 + message naming the assignment.
+static int override_path(cJSON *root, char *path, cJSON *value, const char *assignment) {
+    cJSON *node = root;
+    char *save = NULL, *seg = strtok_r(path, ".", &save);
+    while (seg) {
+        char *next = strtok_r(NULL, ".", &save);
+        long index;
+        int rc = override_segment(seg, &index, assignment);
+        if (!rc && !cJSON_IsObject(node)) rc = bnlab_fail("--set %s: '%s' is not inside an object", assignment, seg);
+        cJSON *child = rc ? NULL : cJSON_GetObjectItemCaseSensitive(node, seg);
+        if (!rc && index >= 0 && (!cJSON_IsArray(child) || index >= cJSON_GetArraySize(child)))
+            rc = bnlab_fail("--set %s: %s has no element [%ld]", assignment, seg, index);
+        if (rc) {
+            cJSON_Delete(value);
+            return -1;
+        }
+        if (!next) {
+            override_leaf(node, seg, index, value);
+            return 0;
+        }
+        node = index >= 0 ? cJSON_GetArrayItem(child, (int)index) : child ? child : cJSON_AddObjectToObject(node, seg);
+        seg = next;
+    }
+    cJSON_Delete(value);
+    return bnlab_fail("--set %s: empty path", assignment);
+}
+
 static int apply_override(cJSON *root, const char *assignment) {
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment) return bnlab_fail("--set %s: expected PATH=VALUE", assignment);
@@ -27,56 +78,7 @@ static int apply_override(cJSON *root, const char *assignment) {
     // Exactly one JSON value ("1,5" or "10_000" are not numbers), else the text is a bare string.
     cJSON *value = jp_parse_all(text, strlen(text), NULL);
     if (!value) value = cJSON_CreateString(text);
-    cJSON *node = root;
-    char *save = NULL;
-    char *seg = strtok_r(path, ".", &save);
-    while (seg) {
-        char *next = strtok_r(NULL, ".", &save);
-        char *br = strchr(seg, '[');
-        long index = -1;
-        if (br) {
-            char *end;
-            index = strtol(br + 1, &end, 10);
-            if (end == br + 1 || *end != ']' || end[1] != '\0' || index < 0) {
-                cJSON_Delete(value);
-                return bnlab_fail("--set %s: bad index in '%s'", assignment, seg);
-            }
-            *br = '\0';
-        }
-        if (!cJSON_IsObject(node)) {
-            cJSON_Delete(value);
-            return bnlab_fail("--set %s: '%s' is not inside an object", assignment, seg);
-        }
-        cJSON *child = cJSON_GetObjectItemCaseSensitive(node, seg);
-        if (index >= 0) {
-            if (!cJSON_IsArray(child) || index >= cJSON_GetArraySize(child)) {
-                cJSON_Delete(value);
-                return bnlab_fail("--set %s: %s has no element [%ld]", assignment, seg, index);
-            }
-            cJSON *elem = cJSON_GetArrayItem(child, (int)index);
-            if (!next) {
-                cJSON_ReplaceItemInArray(child, (int)index, value);
-                return 0;
-            }
-            node = elem;
-        } else if (!next) {
-            if (cJSON_IsNull(value)) {  // PATH=null removes the key: its default applies again
-                cJSON_DeleteItemFromObjectCaseSensitive(node, seg);
-                cJSON_Delete(value);
-            } else if (child) {
-                cJSON_ReplaceItemInObjectCaseSensitive(node, seg, value);
-            } else {
-                cJSON_AddItemToObject(node, seg, value);
-            }
-            return 0;
-        } else {
-            if (!child) child = cJSON_AddObjectToObject(node, seg);
-            node = child;
-        }
-        seg = next;
-    }
-    cJSON_Delete(value);
-    return bnlab_fail("--set %s: empty path", assignment);
+    return override_path(root, path, value, assignment);
 }
 
 
