@@ -90,93 +90,103 @@ static int fail_free(cJSON *h, int rc) {
     return rc;
 }
 
-static int parse_header(st_file_t *f, const char *hdr, size_t hlen, size_t data_len) {
-    const char *path = f->path;
-    size_t bad;
-    if (!utf8_valid(hdr, hlen, &bad)) return bnlab_fail("%s: header is not valid UTF-8 (byte %zu)", path, bad);
-    if (json_depth(hdr, hlen) > 3) return bnlab_fail("%s: header JSON nested deeper than 3 levels", path);
-    cJSON *h = jp_parse_all(hdr, hlen, NULL);
-    if (!cJSON_IsObject(h)) {
-        return fail_free(h, bnlab_fail("%s: header is not a JSON object", path));
+// __metadata__: an object of strings, kept as f->meta. -1 + message otherwise.
+static int parse_metadata(st_file_t *f, const cJSON *c) {
+    int ok = cJSON_IsObject(c);
+    for (const cJSON *m = ok ? c->child : NULL; m; m = m->next) ok &= cJSON_IsString(m);
+    if (!ok) return bnlab_fail("%s: __metadata__ must map strings to strings", f->path);
+    cJSON_Delete(f->meta);
+    f->meta = cJSON_Duplicate(c, 1);
+    return 0;
+}
+
+// A tensor's shape, each dimension and the byte count checked against the data (below 2^53, within data_len);
+// *elements receives the element count. -1 + message.
+static int parse_shape(st_tensor_t *t, const cJSON *sh, size_t data_len, const char *path, double *elements) {
+    double n = 1;
+    for (const cJSON *e = sh->child; e; e = e->next) {
+        if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble != floor(e->valuedouble) || e->valuedouble > 9e15)
+            return bnlab_fail("%s: tensor %s: shape entries must be non-negative integers", path, t->name);
+        t->shape[t->ndim++] = (int64_t)e->valuedouble;
+        n *= e->valuedouble;
+        if (n * (double)DTYPE_SIZES[t->dtype] > (double)data_len)
+            return bnlab_fail("%s: tensor %s: shape needs more bytes than the file holds", path, t->name);
     }
-    int count = 0;
-    for (cJSON *c = h->child; c; c = c->next) count++;
-    f->t = xcalloc((size_t)(count ? count : 1), sizeof(st_tensor_t), "tensor list");
-    f->cap = count;
-    for (cJSON *c = h->child; c; c = c->next) {
-        if (!strcmp(c->string, "__metadata__")) {
-            if (!cJSON_IsObject(c)) goto bad_meta;
-            for (cJSON *m = c->child; m; m = m->next)
-                if (!cJSON_IsString(m)) goto bad_meta;
-            cJSON_Delete(f->meta);
-            f->meta = cJSON_Duplicate(c, 1);
-            continue;
-        }
-        for (int i = 0; i < f->n; i++)
-            if (!strcmp(f->t[i].name, c->string)) {
-                return fail_free(h, bnlab_fail("%s: tensor %s appears twice", path, c->string));
-            }
-        if (strlen(c->string) >= ST_MAX_NAME || !cJSON_IsObject(c)) {
-            return fail_free(h, bnlab_fail("%s: bad header entry \"%.40s\"", path, c->string));
-        }
-        st_tensor_t *t = &f->t[f->n++];
-        snprintf(t->name, sizeof t->name, "%s", c->string);
-        const cJSON *dt = cJSON_GetObjectItemCaseSensitive(c, "dtype");
-        const cJSON *sh = cJSON_GetObjectItemCaseSensitive(c, "shape");
-        const cJSON *of = cJSON_GetObjectItemCaseSensitive(c, "data_offsets");
-        int d = -1;
-        for (int k = 0; k < N_DTYPES && cJSON_IsString(dt); k++)
-            if (!strcmp(dt->valuestring, DTYPE_NAMES[k])) d = k;
-        if (d < 0) {
-            return fail_free(h, bnlab_fail("%s: tensor %s: unsupported dtype (bnlab reads F32, F64, I64, U32, U64)", path, t->name));
-        }
-        t->dtype = (st_dtype_t)d;
-        if (!cJSON_IsArray(sh) || cJSON_GetArraySize(sh) > ST_MAX_NDIM || !cJSON_IsArray(of) ||
-            cJSON_GetArraySize(of) != 2) {
-            return fail_free(h, bnlab_fail("%s: tensor %s: expected \"shape\" (at most %d dimensions) and two \"data_offsets\"", path,
-                           t->name, ST_MAX_NDIM));
-        }
-        // Element count with overflow checks: each dimension and the product stay below 2^53 bytes.
-        double n = 1;
-        for (const cJSON *e = sh->child; e; e = e->next) {
-            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble != floor(e->valuedouble) ||
-                e->valuedouble > 9e15) {
-                return fail_free(h, bnlab_fail("%s: tensor %s: shape entries must be non-negative integers", path, t->name));
-            }
-            t->shape[t->ndim++] = (int64_t)e->valuedouble;
-            n *= e->valuedouble;
-            if (n * (double)DTYPE_SIZES[d] > (double)data_len) {
-                return fail_free(h, bnlab_fail("%s: tensor %s: shape needs more bytes than the file holds", path, t->name));
-            }
-        }
-        double b = of->child->valuedouble, e = of->child->next->valuedouble;
-        if (!cJSON_IsNumber(of->child) || !cJSON_IsNumber(of->child->next) || b < 0 || e < b || b != floor(b) ||
-            e != floor(e) || e > (double)data_len) {
-            return fail_free(h, bnlab_fail("%s: tensor %s: data_offsets outside the %zu data bytes", path, t->name, data_len));
-        }
-        t->begin = (size_t)b, t->end = (size_t)e;
-        if ((double)(t->end - t->begin) != n * (double)DTYPE_SIZES[d]) {
-            return fail_free(h, bnlab_fail("%s: tensor %s: %zu data bytes, but dtype and shape need %.0f", path, t->name,
-                           t->end - t->begin, n * (double)DTYPE_SIZES[d]));
-        }
-    }
-    cJSON_Delete(h);
-    // Ranges must tile the data buffer exactly: no overlaps, no holes.
+    *elements = n;
+    return 0;
+}
+
+// One tensor entry {"dtype", "shape", "data_offsets"} into t (its name already set). -1 + message.
+static int parse_tensor(st_tensor_t *t, const cJSON *c, size_t data_len, const char *path) {
+    const cJSON *dt = cJSON_GetObjectItemCaseSensitive(c, "dtype");
+    const cJSON *sh = cJSON_GetObjectItemCaseSensitive(c, "shape");
+    const cJSON *of = cJSON_GetObjectItemCaseSensitive(c, "data_offsets");
+    int d = -1;
+    for (int k = 0; k < N_DTYPES && cJSON_IsString(dt); k++)
+        if (!strcmp(dt->valuestring, DTYPE_NAMES[k])) d = k;
+    if (d < 0) return bnlab_fail("%s: tensor %s: unsupported dtype (bnlab reads F32, F64, I64, U32, U64)", path, t->name);
+    t->dtype = (st_dtype_t)d;
+    if (!cJSON_IsArray(sh) || cJSON_GetArraySize(sh) > ST_MAX_NDIM || !cJSON_IsArray(of) || cJSON_GetArraySize(of) != 2)
+        return bnlab_fail("%s: tensor %s: expected \"shape\" (at most %d dimensions) and two \"data_offsets\"", path,
+                          t->name, ST_MAX_NDIM);
+    double n = 0;
+    if (parse_shape(t, sh, data_len, path, &n) != 0) return -1;
+    double b = of->child->valuedouble, e = of->child->next->valuedouble;
+    if (!cJSON_IsNumber(of->child) || !cJSON_IsNumber(of->child->next) || b < 0 || e < b || b != floor(b) ||
+        e != floor(e) || e > (double)data_len)
+        return bnlab_fail("%s: tensor %s: data_offsets outside the %zu data bytes", path, t->name, data_len);
+    t->begin = (size_t)b, t->end = (size_t)e;
+    if ((double)(t->end - t->begin) != n * (double)DTYPE_SIZES[d])
+        return bnlab_fail("%s: tensor %s: %zu data bytes, but dtype and shape need %.0f", path, t->name,
+                          t->end - t->begin, n * (double)DTYPE_SIZES[d]);
+    return 0;
+}
+
+// Ranges must tile the data buffer exactly: no overlaps, no holes.
+static int check_tiling(const st_file_t *f, size_t data_len) {
     st_tensor_t *sorted = xmalloc(sizeof *sorted * (size_t)(f->n ? f->n : 1), "sorted tensors");
     memcpy(sorted, f->t, sizeof *sorted * (size_t)f->n);
     qsort(sorted, (size_t)f->n, sizeof *sorted, cmp_begin);
     size_t at = 0;
     int rc = 0;
     for (int i = 0; i < f->n && rc == 0; i++) {
-        if (sorted[i].begin < at) rc = bnlab_fail("%s: tensor %s overlaps another tensor", path, sorted[i].name);
-        else if (sorted[i].begin > at) rc = bnlab_fail("%s: %zu unindexed bytes before tensor %s", path, sorted[i].begin - at, sorted[i].name);
+        if (sorted[i].begin < at) rc = bnlab_fail("%s: tensor %s overlaps another tensor", f->path, sorted[i].name);
+        else if (sorted[i].begin > at)
+            rc = bnlab_fail("%s: %zu unindexed bytes before tensor %s", f->path, sorted[i].begin - at, sorted[i].name);
         at = sorted[i].end > at ? sorted[i].end : at;
     }
-    if (rc == 0 && at != data_len) rc = bnlab_fail("%s: %zu bytes after the last tensor", path, data_len - at);
+    if (rc == 0 && at != data_len) rc = bnlab_fail("%s: %zu bytes after the last tensor", f->path, data_len - at);
     free(sorted);
     return rc;
-bad_meta:
-    return fail_free(h, bnlab_fail("%s: __metadata__ must map strings to strings", path));
+}
+
+static int parse_header(st_file_t *f, const char *hdr, size_t hlen, size_t data_len) {
+    const char *path = f->path;
+    size_t bad;
+    if (!utf8_valid(hdr, hlen, &bad)) return bnlab_fail("%s: header is not valid UTF-8 (byte %zu)", path, bad);
+    if (json_depth(hdr, hlen) > 3) return bnlab_fail("%s: header JSON nested deeper than 3 levels", path);
+    cJSON *h = jp_parse_all(hdr, hlen, NULL);
+    if (!cJSON_IsObject(h)) return fail_free(h, bnlab_fail("%s: header is not a JSON object", path));
+    int count = 0;
+    for (cJSON *c = h->child; c; c = c->next) count++;
+    f->t = xcalloc((size_t)(count ? count : 1), sizeof(st_tensor_t), "tensor list");
+    f->cap = count;
+    for (cJSON *c = h->child; c; c = c->next) {
+        if (!strcmp(c->string, "__metadata__")) {
+            if (parse_metadata(f, c) != 0) return fail_free(h, -1);
+            continue;
+        }
+        for (int i = 0; i < f->n; i++)
+            if (!strcmp(f->t[i].name, c->string))
+                return fail_free(h, bnlab_fail("%s: tensor %s appears twice", path, c->string));
+        if (strlen(c->string) >= ST_MAX_NAME || !cJSON_IsObject(c))
+            return fail_free(h, bnlab_fail("%s: bad header entry \"%.40s\"", path, c->string));
+        st_tensor_t *t = &f->t[f->n++];
+        snprintf(t->name, sizeof t->name, "%s", c->string);
+        if (parse_tensor(t, c, data_len, path) != 0) return fail_free(h, -1);
+    }
+    cJSON_Delete(h);
+    return check_tiling(f, data_len);
 }
 
 int st_read(st_file_t *f, const char *path, size_t max_bytes) {
