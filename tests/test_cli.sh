@@ -86,6 +86,19 @@ expect_error data-budget "more than the limit of 3145728 bytes" "$QUICK" --max-m
 "$BNLAB" train "$QUICK" --max-memory 3x --out "$T/err-mm" >/dev/null 2>"$T/mm.err"
 rc=$?
 check '[ $rc -eq 2 ] && grep -q "expected a size like 8G" "$T/mm.err" && [ ! -e "$T/err-mm" ]' "--max-memory 3x: exit $rc, $(cat "$T/mm.err")"
+# Per-command help, and check as a dry run of a spec.
+out=$("$BNLAB" eval --help)
+rc=$?
+check '[ $rc -eq 0 ] && echo "$out" | grep -q "bn-stats" && ! echo "$out" | grep -q "bnlab sweep"' "eval --help: exit $rc, $out"
+out=$("$BNLAB" check "$ROOT/configs/fig1.json" --seeds 2 2>&1)
+rc=$?
+check '[ $rc -eq 0 ] && echo "$out" | grep -q "fig1.json: 4 runs (2 variants x 2 seeds); nothing was run"' "check SPEC: exit $rc, $(echo "$out" | tail -2)"
+# Batch 1: refused with batchnorm layers (no variance), plain SGD on one example without them.
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" --set train.batch_size=1 --set train.epochs=null --set train.steps=50 \
+  --out "$T/batch1" >/dev/null 2>"$T/batch1.err"
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "^50," "$T/batch1/metrics.csv"' "batch 1 without BN: exit $rc, $(cat "$T/batch1.err")"
+expect_error batch1-bn "train.batch_size: 1 is too small for model.layers[1] (batchnorm)" "$QUICK" --set train.batch_size=1
 # Errors found after parsing name the config file and what was found.
 expect_error last-layer "quick-bn.json: model.layers[9]: expected the last layer to be dense with 10 units (one logit per class for the softmax head), got dense with 5 units" "$QUICK" --set 'model.layers[9].units=5'
 expect_error no-nonlinearity "quick-bn.json: log.percentiles.units[0]: the model has no nonlinearity (sigmoid, relu, tanh) after its first layer" \

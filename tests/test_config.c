@@ -79,7 +79,7 @@ static void test_errors(void) {
                  "model.layers[1].momentum: expected a number in (0, 1] or \"cumulative\", got 0");
     expect_error("{\"type\": \"sigmoid\"}", "{\"type\": \"sigmod\"}", "model.layers[2].type: expected one of \"dense\"");
     expect_error("{\"type\": \"sigmoid\"}", "{\"type\": \"sigmoid\", \"units\": 3}", "model.layers[2].units: unknown key");
-    expect_error("\"steps\": 10", "\"steps\": 10, \"batch_size\": 1", "train.batch_size: expected an integer in [2, 65536], got 1");
+    expect_error("\"steps\": 10", "\"steps\": 10, \"batch_size\": 1", "train.batch_size: 1 is too small for model.layers[1] (batchnorm)");
     expect_error("\"steps\": 10", "\"steps\": 10.5", "train.steps: expected an integer in [1, 1000000000], got 10.5");
     expect_error("\"steps\": 10", "\"steps\": 10, \"epochs\": 2", "train: expected exactly one of \"steps\" and \"epochs\", got both");
     expect_error("\"steps\": 10", "\"batch_size\": 8", "got neither");

@@ -15,6 +15,7 @@
 
 #include "cli/bench.h"
 #include "run/checkpoint.h"
+#include "io/jsonpath.h"
 #include "lab/compare.h"
 #include "nn/layers.h"
 #include "run/config.h"
@@ -32,7 +33,7 @@
 static const char *USAGE =
     "usage: bnlab train CONFIG [--set PATH=VALUE]... [--seed N] [--threads N] [--out DIR] [--force] [--init CKPT]\n"
     "       bnlab train --resume RUN_DIR|CKPT [--out NEW_DIR]  continue a stopped run exactly where it stopped\n"
-    "       bnlab check CONFIG [--set PATH=VALUE]...        validate; print the resolved config\n"
+    "       bnlab check CONFIG|SPEC [--set PATH=VALUE]...   validate; print the resolved config (or a spec's runs)\n"
     "       bnlab eval CKPT|RUN_DIR [--set data.test_images=...]...  loss, accuracy, confusion matrix (evaluation)\n"
     "       bnlab eval CKPT|RUN_DIR --bn-stats running|batch|algorithm2|all [--batches N]   BN's train/eval gap\n"
     "       bnlab recalibrate CKPT|RUN_DIR --out FILE [--batches N]   BN statistics by the paper's Algorithm 2\n"
@@ -44,7 +45,7 @@ static const char *USAGE =
     "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed vs the GEMM-only bound\n"
     "\n"
     "  --set PATH=VALUE  override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
-    "                    --set model.layers[1].rate=0.2 (VALUE is JSON, or a bare string; null removes the\n"
+    "                    --set 'model.layers[0].units=200' (VALUE is JSON, or a bare string; null removes the\n"
     "                    key, e.g. --set train.epochs=null --set train.steps=500)\n"
     "  --seed N          same as --set seed=N\n"
     "  --threads N       BLAS threads, same as --set threads=N (default 1)\n"
@@ -192,8 +193,42 @@ static int refuse_existing(const char *dir, int force) {
     return 1;
 }
 
+// 1 if the JSON file at path is a compare/sweep spec (it has "variants"), 0 if not or unreadable (the config parser
+// then says why).
+static int is_spec_file(const char *path) {
+    char *text;
+    size_t len;
+    if (read_whole_file(path, CFG_MAX_BYTES, &text, &len) != 0) return 0;
+    cJSON *j = jp_parse_all(text, len, NULL);
+    free(text);
+    int spec = cJSON_GetObjectItemCaseSensitive(j, "variants") != NULL;
+    cJSON_Delete(j);
+    return spec;
+}
+
+// check SPEC: a dry run of compare/sweep — every variant's config validated, the expanded runs printed, nothing run.
+static int check_spec(const cli_t *c) {
+    compare_spec_t *s = xmalloc(sizeof *s, "spec");
+    spec_overrides_t cli = {.sets = c->sets, .n_sets = c->n_sets, .seeds = c->seeds, .jobs = c->jobs};
+    if (compare_spec_load(s, c->pos, 1, &cli) != 0) {
+        free(s);
+        return die();
+    }
+    cJSON *j = compare_spec_to_json(s);
+    char *text = cJSON_Print(j);
+    puts(text);
+    printf("%s: %d runs (%d variant%s x %d seed%s); nothing was run\n", c->pos[0], s->n_variants * s->n_seeds,
+           s->n_variants, s->n_variants == 1 ? "" : "s", s->n_seeds, s->n_seeds == 1 ? "" : "s");
+    free(text);
+    cJSON_Delete(j);
+    compare_spec_free(s);
+    free(s);
+    return 0;
+}
+
 static int cmd_check(const cli_t *c) {
-    if (c->n_pos != 1) return usage_error("check needs one CONFIG file%s", "");
+    if (c->n_pos != 1) return usage_error("check needs one CONFIG or SPEC file%s", "");
+    if (is_spec_file(c->pos[0])) return check_spec(c);
     config_t cfg;
     if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
     // Every check train makes before it writes anything: the data, the model against it, the memory, the logs'
@@ -729,6 +764,25 @@ static int cmd_plot(const cli_t *c) {
     return rc;
 }
 
+// bnlab CMD --help: the usage lines of CMD, then the options.
+static int command_help(const char *cmd) {
+    char key[64];
+    snprintf(key, sizeof key, "bnlab %s ", cmd);
+    const char *line = USAGE, *options = strstr(USAGE, "\n\n");
+    int found = 0;
+    while (line && line < options) {
+        const char *end = strchr(line, '\n');
+        size_t n = (size_t)(end - line);
+        char buf[512];
+        snprintf(buf, sizeof buf, "%.*s", (int)(n < sizeof buf - 1 ? n : sizeof buf - 1), line);
+        if (strstr(buf, key)) puts(buf), found = 1;
+        line = end + 1;
+    }
+    if (!found) return usage_error("unknown command '%s'", cmd);
+    fputs(options + 1, stdout);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
@@ -738,6 +792,8 @@ int main(int argc, char **argv) {
         printf("bnlab %s\n", BNLAB_VERSION);
         return 0;
     }
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return command_help(argv[1]);
     cli_t c;
     int rc = parse_cli(&c, argc, argv);
     if (rc) return rc;

@@ -611,8 +611,9 @@ static const key_desc_t CHECKPOINT_KEYS[] = {
     {0}};
 
 static const key_desc_t TRAIN_KEYS[] = {
-    // A batch of one has zero batch variance: Algorithm 1 is undefined (torch refuses it too).
-    {.name = "batch_size", .type = KEY_INT, .field = C(train.batch_size), .lo = 2, .hi = 65536, .def = 60},
+    // 1 only without batch statistics (check_rules): a batch of one has zero batch variance, and Algorithm 1 is
+    // undefined (torch refuses it too).
+    {.name = "batch_size", .type = KEY_INT, .field = C(train.batch_size), .lo = 1, .hi = 65536, .def = 60},
     {.name = "steps", .type = KEY_LONG, .field = C(train.steps), .lo = 1, .hi = 1e9, .flags = KEY_OMIT_ZERO},
     {.name = "epochs", .type = KEY_LONG, .field = C(train.epochs), .lo = 1, .hi = 1e6, .flags = KEY_OMIT_ZERO},
     {.name = "optimizer", .type = KEY_OBJECT, .sub = OPTIMIZER_KEYS},
@@ -676,7 +677,14 @@ static void config_defaults(config_t *c) {
 // ---------------------------------------------------------------------------------------------
 // Rules between keys, after every key was read.
 
+// A layer that normalizes by the training batch's statistics (batchnorm, in every variant).
+static int uses_batch_statistics(const layer_spec_t *l) { return l->kind == LAYER_BATCHNORM; }
+
 static int check_rules(config_t *c) {
+    for (int i = 0; i < c->model.n_layers && c->train.batch_size == 1; i++)
+        if (uses_batch_statistics(&c->model.layers[i]))
+            return bnlab_fail("train.batch_size: 1 is too small for model.layers[%d] (batchnorm): a batch of one has "
+                              "no variance to normalize by; use 2 or more, or a layernorm/rmsnorm layer", i);
     if (!name_valid(c->name))
         return bnlab_fail("name: expected letters, digits, '-', '_' or '.' and not \".\" or \"..\" (it names the run "
                           "directory), got \"%s\"", c->name);
