@@ -8,6 +8,7 @@
 
 #include "base/util.h"
 #include "io/csvtable.h"
+#include "io/jsonpath.h"
 #include "lab/figure.h"
 #include "nn/registry.h"
 #include "run/rundir.h"
@@ -73,7 +74,7 @@ static cJSON *read_json(const char *dir, const char *file) {
     size_t len;
     rundir_file(path, sizeof path, dir, file);
     if (read_whole_file(path, 1 << 24, &text, &len) != 0) return NULL;
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    cJSON *root = jp_parse_all(text, len, NULL);
     free(text);
     return root;
 }
@@ -977,7 +978,7 @@ static int compare_panels(plot_t *p, const char *path, long want_seed) {
     char *text;
     size_t len;
     if (read_whole_file(path, 1 << 24, &text, &len) != 0) return -1;
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    cJSON *root = jp_parse_all(text, len, NULL);
     free(text);
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
     const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seeds");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "io/jsonpath.h"
 #include "lab/plot.h"
 #include "lab/summary.h"
 #include "run/rundir.h"
@@ -54,7 +55,7 @@ static int read_collect_spec(collect_spec_t *c, const char *dir) {
     size_t len;
     rundir_file(path, sizeof path, dir, CMPDIR_SPEC);
     if (read_whole_file(path, 1 << 24, &text, &len) != 0) return -1;
-    c->root = cJSON_ParseWithLength(text, len);
+    c->root = jp_parse_all(text, len, NULL);
     free(text);
     c->vars = cJSON_GetObjectItemCaseSensitive(c->root, "variants");
     const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(c->root, "seeds");
