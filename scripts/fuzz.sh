@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config idx csv safetensors)
+[ ${#targets[@]} -gt 0 ] || targets=(config idx csv safetensors spec)
 bash scripts/setup.sh >/dev/null || exit 1
 bash scripts/ensure-packages.sh clang libclang-rt-14-dev || exit 1
 if [ ! -f build-fuzz/build.ninja ]; then

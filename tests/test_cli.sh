@@ -93,6 +93,13 @@ check '[ $rc -eq 0 ] && echo "$out" | grep -q "bn-stats" && ! echo "$out" | grep
 out=$("$BNLAB" check "$ROOT/configs/fig1.json" --seeds 2 2>&1)
 rc=$?
 check '[ $rc -eq 0 ] && echo "$out" | grep -q "fig1.json: 4 runs (2 variants x 2 seeds); nothing was run"' "check SPEC: exit $rc, $(echo "$out" | tail -2)"
+# A grid path longer than a run name (found by fuzz_spec: the shortened label lost its terminator): one clear error.
+long=$(printf 'M%.0s' $(seq 1 200))
+printf '{"name": "g", "variants": [{"name": "a", "config": "%s"}], "grid": {"train.x%s.lr": [0.1, 1]}, "seeds": 1}' \
+  "$QUICK" "$long" >"$T/longgrid.json"
+"$BNLAB" check "$T/longgrid.json" >/dev/null 2>"$T/longgrid.err"
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/longgrid.err")" -eq 1 ]' "a long grid path: exit $rc, $(cat "$T/longgrid.err")"
 # Batch 1: refused with batchnorm layers (no variance), plain SGD on one example without them.
 "$BNLAB" train "$ROOT/configs/quick-nobn.json" --set train.batch_size=1 --set train.epochs=null --set train.steps=50 \
   --out "$T/batch1" >/dev/null 2>"$T/batch1.err"

@@ -50,8 +50,9 @@ static int add_sets(variant_spec_t *v, const cJSON *set, const char *path) {
 static void short_label(char *out, size_t cap, const char *path, const char *value) {
     const char *dot = strrchr(path, '.');
     const char *last = dot ? dot + 1 : path;
-    size_t n = (size_t)snprintf(out, cap, "%s%s", last, value);
-    for (size_t i = 0; i < n && i < cap; i++)
+    snprintf(out, cap, "%s%s", last, value);
+    // Up to the terminator, which a truncated label still has (found by fuzz_spec: overwriting it read past out).
+    for (size_t i = 0, n = strlen(out); i < n; i++)
         if (!(out[i] == '-' || out[i] == '.' || (out[i] >= '0' && out[i] <= '9') || (out[i] >= 'a' && out[i] <= 'z') ||
               (out[i] >= 'A' && out[i] <= 'Z')))
             out[i] = '_';
