@@ -19,7 +19,8 @@ run() {  # NAME EXPECTED-EXIT CMD...
     fail=$((fail + 1)); echo "FAIL: $name: exit $rc (expected $want)"; grep -m 20 "==" "$T/$name.err"; fi
 }
 export BNLAB_SOURCE_ROOT=$PWD
-for t in gradcheck batchnorm config data optim analysis safetensors; do run "unit-$t" 0 "build/tests/test_$t"; done
+export BNLAB_MEMCHECK=1  # tests that measure the process's own memory skip that check under valgrind
+for t in gradcheck batchnorm config data optim analysis safetensors rundir stats writer tfrecord landscape; do run "unit-$t" 0 "build/tests/test_$t"; done
 B=build/bnlab
 Q=configs/quick-bn.json
 S=(--set train.epochs=null --set train.steps=120 --set data.train_limit=1200 --set data.test_limit=300
