@@ -12,7 +12,7 @@
 #
 # Sourced (`source scripts/datasets.sh`), it only defines the functions below: tests/test_datasets.sh checks the
 # verification on fake files, with no network. Paths are only ever arguments, never part of a command's text.
-set -euo pipefail
+# Strict mode (set -euo pipefail) is set only when run, never imposed on a script that sources this one.
 
 # sha256_of FILE: prints FILE's SHA-256 (hex). The file is read on stdin, so no name (spaces, backslashes,
 # newlines) changes sha256sum's output.
@@ -112,4 +112,7 @@ datasets_main() {
   fi
 }
 
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then datasets_main "$@"; fi
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -euo pipefail
+  datasets_main "$@"
+fi

@@ -9,7 +9,7 @@ T=$(mktemp -d "/tmp/bnlab-datasets-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 source "$ROOT/scripts/datasets.sh"
-set +e  # the script's strict mode is for running it; the checks below look at statuses themselves
+check '[[ $- != *e* ]]' "sourcing datasets.sh turned on set -e in the sourcing shell"
 
 # A source directory whose name a shell would misread, two fake files, and their sums.
 src="$T/src dir; \$(touch $T/pwned)"
