@@ -203,8 +203,20 @@ static int parse_targets(compare_spec_t *s, const cJSON *root) {
     return 0;
 }
 
+// "claim" and "expect", checked against the variants as the grid expanded them and the targets.
+static int parse_expectations(compare_spec_t *s, const cJSON *root) {
+    if (jp_string(root, "", "claim", s->expect.claim, sizeof s->expect.claim) != 0) return -1;
+    const char **names = xmalloc(sizeof *names * (size_t)s->n_variants, "variant names");
+    for (int i = 0; i < s->n_variants; i++) names[i] = s->variants[i].name;
+    int rc = expect_parse(&s->expect, cJSON_GetObjectItemCaseSensitive(root, "expect"), names, s->n_variants,
+                          s->targets, s->n_targets);
+    free(names);
+    return rc;
+}
+
 static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *root) {
-    static const char *const keys[] = {"name", "base", "variants", "seeds", "targets", "jobs", "set", "grid", NULL};
+    static const char *const keys[] = {"name", "base", "variants", "seeds", "targets", "jobs", "set", "grid",
+                                       "claim", "expect", NULL};
     if (jp_keys(root, "", keys) != 0) return -1;
     char dir[CFG_STR], base[CFG_STR] = "", b[CFG_STR] = "";
     path_dirname(dir, sizeof dir, path);
@@ -220,7 +232,9 @@ static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *roo
     for (const cJSON *v = vars->child; v; v = v->next, i++)
         if (parse_variant(s, v, i, dir, base, common) != 0) return -1;
     const cJSON *grid = cJSON_GetObjectItemCaseSensitive(root, "grid");
-    if ((grid && expand_grid(s, grid) != 0) || parse_seeds(s, root) != 0 || parse_targets(s, root) != 0) return -1;
+    if ((grid && expand_grid(s, grid) != 0) || parse_seeds(s, root) != 0 || parse_targets(s, root) != 0 ||
+        parse_expectations(s, root) != 0)
+        return -1;
     long long jobs = 0;
     if (jp_int(root, "", "jobs", 0, 256, &jobs) != 0) return -1;
     s->jobs = (int)jobs;
@@ -236,7 +250,7 @@ static cJSON *read_spec_json(const char *path) {
     cJSON *root = NULL;
     if (!utf8_valid(text, len, &bad)) bnlab_fail("not valid UTF-8 (byte %zu)", bad);
     else if (json_depth(text, len) > CFG_MAX_DEPTH) bnlab_fail("JSON nested deeper than %d levels", CFG_MAX_DEPTH);
-    else if (!(root = cJSON_ParseWithLength(text, len))) bnlab_fail("not valid JSON");
+    else if (!(root = jp_parse_all(text, len, NULL))) bnlab_fail("not valid JSON (or text after it)");
     free(text);
     if (!root) {
         fail_within(path);
@@ -351,5 +365,6 @@ cJSON *compare_spec_to_json(const compare_spec_t *s) {
     cJSON *t = cJSON_AddArrayToObject(root, "targets");
     for (int k = 0; k < s->n_targets; k++) cJSON_AddItemToArray(t, cJSON_CreateNumber(s->targets[k]));
     cJSON_AddNumberToObject(root, "jobs", s->jobs);
+    expect_add_json(root, &s->expect, NULL);
     return root;
 }

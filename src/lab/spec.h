@@ -9,10 +9,14 @@
 // "set"). Alternatively `bnlab compare A.json B.json` compares plain train configs, each named by its "name".
 // A "grid" {"train.optimizer.lr": [0.1, 0.5, 2], ...} (up to 4 paths) expands every variant into one per grid
 // point, named VARIANT-lr0.5 (the path's last part and the value): that is what `bnlab sweep` runs.
+// A spec may also say what it tests and what it expects, chosen before it runs (expect.h): "claim" (text: the
+// paper and section) and "expect" (a list of expectations over the variants' results, names after the grid's
+// expansion), which the comparison checks and reports after its runs.
 #ifndef BNLAB_SPEC_H
 #define BNLAB_SPEC_H
 
 #include "run/config.h"
+#include "lab/expect.h"
 #include "lab/summary.h"
 
 #define CMP_MAX_VARIANTS 256
@@ -39,6 +43,7 @@ typedef struct {
     double targets[SUMMARY_MAX_TARGETS];
     int n_targets;
     int jobs;  // 0: one per core
+    expect_list_t expect;  // the spec's "claim" and "expect" (none for plain configs)
 } compare_spec_t;
 
 // What the command line changes in a spec: overrides for every variant, and (when > 0) seeds 1..seeds and jobs.

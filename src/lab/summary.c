@@ -115,7 +115,7 @@ void variant_result_read(variant_result_t *v, const char *cmp_dir, const char *n
         if (rundir_completed(run) && curve_read(&r->curve, metrics) == 0) {
             r->ok = 1;
             run_result_from_curve(r, targets, n_targets);
-        }
+        } else r->diverged = rundir_status(run) == RUN_DIVERGED;
     }
 }
 
@@ -240,17 +240,29 @@ int summary_write_curves(const char *path, const variant_result_t *v, int nv) {
 }
 
 int summary_write_dir(const char *out_dir, const variant_result_t *v, int nv, const double *targets, int nt,
-                      int runs_failed, double seconds) {
+                      int runs_failed, double seconds, cJSON *extra, const char *extra_md) {
     cJSON *sj = summary_to_json(v, nv, targets, nt);
     cJSON_AddNumberToObject(sj, "runs_failed", runs_failed);
     cJSON_AddNumberToObject(sj, "seconds", seconds);
+    while (extra && extra->child) {
+        cJSON *item = cJSON_DetachItemViaPointer(extra, extra->child);
+        cJSON_AddItemToObject(sj, item->string, item);
+    }
+    cJSON_Delete(extra);
     char *md = summary_to_markdown(v, nv, targets, nt);
+    size_t table_len = strlen(md);
+    if (extra_md) {
+        strbuf_t b = {0};
+        strbuf_printf(&b, "%s%s", md, extra_md);
+        free(md);
+        md = b.s;
+    }
     char curves[BNLAB_PATH_MAX], mdpath[BNLAB_PATH_MAX];
     rundir_file(curves, sizeof curves, out_dir, CMPDIR_CURVES);
     rundir_file(mdpath, sizeof mdpath, out_dir, CMPDIR_SUMMARY_MD);
     int rc = write_json(out_dir, CMPDIR_SUMMARY, sj) != 0 || write_file_atomic(mdpath, md, strlen(md)) != 0 ||
              summary_write_curves(curves, v, nv) != 0 ? -1 : 0;
-    if (rc == 0) printf("\n%s\nsummary: %s/" CMPDIR_SUMMARY_MD ", " CMPDIR_SUMMARY ", " CMPDIR_CURVES "\n", md, out_dir);
+    if (rc == 0) printf("\n%.*s\nsummary: %s/" CMPDIR_SUMMARY_MD ", " CMPDIR_SUMMARY ", " CMPDIR_CURVES "\n", (int)table_len, md, out_dir);
     cJSON_Delete(sj);
     free(md);
     return rc;

@@ -19,6 +19,7 @@ typedef struct {
 
 typedef struct {
     int ok;                                 // the run completed and its metrics were read
+    int diverged;                           // its summary.json says it diverged (then ok is 0)
     double final_acc, best_acc;
     long steps_to[SUMMARY_MAX_TARGETS];     // -1: never reached
     curve_t curve;
@@ -63,8 +64,10 @@ void variant_result_free(variant_result_t *v);
 cJSON *summary_to_json(const variant_result_t *v, int n_variants, const double *targets, int n_targets);
 char *summary_to_markdown(const variant_result_t *v, int n_variants, const double *targets, int n_targets);
 int summary_write_curves(const char *path, const variant_result_t *v, int n_variants);
-// All three into out_dir (summary.json with runs_failed and seconds), then prints the Markdown table. -1 + message.
+// All three into out_dir (summary.json with runs_failed and seconds), then prints the Markdown table. extra (NULL
+// for none): more keys for summary.json, moved into it (the caller no longer owns it); extra_md (NULL for none):
+// a section appended to summary.md (it is not printed: the caller prints its own lines). -1 + message.
 int summary_write_dir(const char *out_dir, const variant_result_t *v, int nv, const double *targets, int nt,
-                      int runs_failed, double seconds);
+                      int runs_failed, double seconds, cJSON *extra, const char *extra_md);
 
 #endif
