@@ -188,11 +188,17 @@ static int metrics_read(metrics_t *m, const char *run) {
 }
 
 #define SW 560
-#define SH 300
+#define SH 330
 #define ML 60
-#define MR 16
+#define MR 24
 #define MT 30
-#define MB 44
+#define MB 74  // tick labels, the axis label and a legend row below the data
+
+// A round step (1, 2 or 5 x 10^k) giving about 4 intervals over [lo, hi].
+static double nice_step(double lo, double hi) {
+    double raw = (hi - lo) / 4, p = pow(10, floor(log10(raw))), f = raw / p;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+}
 
 static double sx(double x, double x0, double x1) { return ML + (x - x0) / (x1 - x0) * (SW - ML - MR); }
 static double sy(double y, double y0, double y1) { return SH - MB - (y - y0) / (y1 - y0) * (SH - MT - MB); }
@@ -202,17 +208,18 @@ static void axes(strbuf_t *b, const char *title, const char *ylabel, double x0, 
     strbuf_printf(b, "<text x=\"%d\" y=\"18\" class=\"title\">%s</text>\n", ML, title);
     strbuf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ML, MT, SW - ML - MR,
                   SH - MT - MB);
-    for (int k = 0; k <= 4; k++) {
-        double xv = x0 + (x1 - x0) * k / 4, yv = y0 + (y1 - y0) * k / 4;
-        strbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%.4g</text>\n",
-                      sx(xv, x0, x1), SH - MB + 16, xv);
-        strbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%.3g</text>\n", ML - 4,
-                      sy(yv, y0, y1) + 4, yv);
+    double xs = nice_step(x0, x1), ys = nice_step(y0, y1);
+    for (double xv = ceil(x0 / xs - 1e-9) * xs; xv <= x1 + xs * 1e-9; xv += xs)
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%.6g</text>\n",
+                      sx(xv, x0, x1), SH - MB + 16, fabs(xv) < xs * 1e-9 ? 0 : xv);
+    for (double yv = ceil(y0 / ys - 1e-9) * ys; yv <= y1 + ys * 1e-9; yv += ys) {
+        strbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%.6g</text>\n", ML - 4,
+                      sy(yv, y0, y1) + 4, fabs(yv) < ys * 1e-9 ? 0 : yv);
         strbuf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n", ML, SW - MR,
                       sy(yv, y0, y1), sy(yv, y0, y1));
     }
     strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">steps</text>\n",
-                  (ML + SW - MR) / 2, SH - 8);
+                  (ML + SW - MR) / 2, SH - MB + 34);
     strbuf_printf(b, "<text transform=\"translate(14,%d) rotate(-90)\" class=\"tick\" text-anchor=\"middle\">%s"
                      "</text>\n", (MT + SH - MB) / 2, ylabel);
 }
@@ -229,13 +236,16 @@ static void polyline(strbuf_t *b, const double *x, const double *y, int n, doubl
     strbuf_printf(b, "\"/>\n");
 }
 
+// Below the data: a line sample and the name of each variant (and, for the loss, which line is which).
 static void legend(strbuf_t *b, const report_t *r, int loss) {
-    int y = MT + 14;
-    for (int p = 0; p < r->np; p++, y += 16)
-        strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"legend\" fill=\"%s\" text-anchor=\"end\">%s</text>\n",
-                      SW - MR - 6, y, COLORS[p % 8], r->panels[p].name);
-    if (loss) strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"legend\" text-anchor=\"end\">dashed: train, solid: "
-                               "test</text>\n", SW - MR - 6, y);
+    int x = ML, y = SH - 12;
+    for (int p = 0; p < r->np; p++) {
+        strbuf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/>", x, x + 18,
+                      y - 4, y - 4, COLORS[p % 8]);
+        strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"legend\">%s</text>\n", x + 22, y, r->panels[p].name);
+        x += 40 + 8 * (int)strlen(r->panels[p].name);
+    }
+    if (loss) strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\">dashed: training, solid: test</text>\n", x, y);
 }
 
 static int curves_section(strbuf_t *b, const report_t *r) {
@@ -363,61 +373,58 @@ static const char *const SCRIPT =
     "var D=JSON.parse(document.getElementById('hdata').textContent);\n"
     "var box=document.getElementById('hists'),NS='http://www.w3.org/2000/svg';\n"
     "var steps=[],seen={},nh=0;\n"
-    "D.panels.forEach(function(p){nh=Math.max(nh,p.hidden.length);p.hidden.forEach(function(h){"
-    "(h.frames||[]).forEach(function(f){if(!seen[f[0]]){seen[f[0]]=1;steps.push(f[0]);}});});});\n"
+    "D.panels.forEach(function(p){nh=Math.max(nh,p.hidden.length);p.hidden.forEach(function(h){(h.frames||[]).forEach(function(f){if(!seen[f[0]]){seen[f[0]]=1;steps.push(f[0]);}});});});\n"
     "steps.sort(function(a,b){return a-b;});\n"
-    "if(!steps.length){box.textContent='No histograms logged (set log.histograms.every in the config).';"
-    "document.getElementById('controls').style.display='none';return;}\n"
-    "var W=360,H=210,L=40,R=10,T=10,B=34,rows=[];\n"
+    "if(!steps.length){box.textContent='No histograms logged yet (set log.histograms.every in the config).';document.getElementById('controls').style.display='none';return;}\n"
+    "var W=380,H=220,L=44,R=18,T=24,B=34,rows=[];\n"
     "function dens(h,f,j){var w=(h.hi-h.lo)/(f.length-2);return f[1]>0?f[j+2]/(f[1]*w):0;}\n"
+    "function ticks(lo,hi){var raw=(hi-lo)/4,p=Math.pow(10,Math.floor(Math.log10(raw))),f=raw/p;\n"
+    " var s=(f<1.5?1:f<3.5?2:f<7.5?5:10)*p,out=[];for(var v=Math.ceil(lo/s-1e-9)*s;v<=hi+s*1e-9;v+=s)out.push(Math.abs(v)<s*1e-9?0:+v.toPrecision(6));return out;}\n"
+    "function peak(h){var m=0;if(h&&h.frames)h.frames.forEach(function(f){for(var j=0;j<f.length-2;j++)m=Math.max(m,dens(h,f,j));});return m;}\n"
     "for(var k=0;k<nh;k++){\n"
-    " var lo=Infinity,hi=-Infinity,ym=0,desc='';\n"
-    " D.panels.forEach(function(p){var h=p.hidden[k];if(!h||!h.frames)return;lo=Math.min(lo,h.lo);hi=Math.max(hi,h.hi);"
-    "desc=' \\u2014 input of its nonlinearity: model.layers['+h.layer+'] ('+h.type+', '+h.units+' units)';"
-    "h.frames.forEach(function(f){for(var j=0;j<f.length-2;j++)ym=Math.max(ym,dens(h,f,j));});});\n"
-    " var t=document.createElement('div');t.className='hname';t.textContent='hidden layer '+(k+1)+desc;box.appendChild(t);\n"
+    " var lo=Infinity,hi=-Infinity,ym=0,units='';\n"
+    " D.panels.forEach(function(p){var h=p.hidden[k];if(!h||!h.frames)return;lo=Math.min(lo,h.lo);hi=Math.max(hi,h.hi);ym=Math.max(ym,peak(h));units=h.units+' units';});\n"
+    " var t=document.createElement('div');t.className='hname';t.textContent='hidden layer '+(k+1)+(units?' ('+units+')':'');box.appendChild(t);\n"
     " var row=document.createElement('div');row.className='row';box.appendChild(row);\n"
     " var cells=[];\n"
     " D.panels.forEach(function(p,pi){var h=p.hidden[k];\n"
-    "  var s=document.createElementNS(NS,'svg');s.setAttribute('width',W);s.setAttribute('height',H);"
-    "s.setAttribute('class','hist');s.setAttribute('data-panel',p.name);s.setAttribute('data-hidden',k+1);\n"
-    "  function tx(x,y,str,a,c){var e=document.createElementNS(NS,'text');e.setAttribute('x',x);e.setAttribute('y',y);"
-    "e.setAttribute('text-anchor',a||'middle');if(c)e.setAttribute('class',c);e.textContent=str;s.appendChild(e);return e;}\n"
-    "  var fr=document.createElementNS(NS,'rect');fr.setAttribute('x',L);fr.setAttribute('y',T);"
-    "fr.setAttribute('width',W-L-R);fr.setAttribute('height',H-T-B);fr.setAttribute('class','frame');s.appendChild(fr);\n"
-    "  for(var q=0;q<=4;q++)tx(L+(W-L-R)*q/4,H-B+14,(+(lo+(hi-lo)*q/4).toPrecision(3)).toString());\n"
-    "  tx(L-4,T+10,(+ym.toPrecision(2)).toString(),'end');tx(L-4,H-B,'0','end');\n"
-    "  tx(L+6,T+16,p.name,'start','legend').setAttribute('fill',COLORS[pi%COLORS.length]);\n"
-    "  var lab=tx(W-R-6,T+16,'','end');\n"
+    "  var s=document.createElementNS(NS,'svg');s.setAttribute('width',W);s.setAttribute('height',H);s.setAttribute('class','hist');s.setAttribute('data-panel',p.name);s.setAttribute('data-hidden',k+1);\n"
+    "  function tx(x,y,str,a,c){var e=document.createElementNS(NS,'text');e.setAttribute('x',x);e.setAttribute('y',y);e.setAttribute('text-anchor',a||'middle');if(c)e.setAttribute('class',c);e.textContent=str;s.appendChild(e);return e;}\n"
+    "  var fr=document.createElementNS(NS,'rect');fr.setAttribute('x',L);fr.setAttribute('y',T);fr.setAttribute('width',W-L-R);fr.setAttribute('height',H-T-B);fr.setAttribute('class','frame');s.appendChild(fr);\n"
+    "  ticks(lo,hi).forEach(function(v){tx(L+(v-lo)/(hi-lo)*(W-L-R),H-B+14,String(v));});\n"
+    "  tx(L+(W-L-R)/2,H-4,h?'output of model.layers['+h.layer+'] ('+h.type+')':'','middle','tick');\n"
+    "  tx(L,T-8,p.name,'start','legend').setAttribute('fill',COLORS[pi%COLORS.length]);\n"
+    "  var top=tx(L-4,T+10,'','end','tick');tx(L-4,H-B,'0','end','tick');\n"
+    "  var lab=tx(W-R-4,T-8,'','end');\n"
     "  var g=document.createElementNS(NS,'g');g.setAttribute('fill',COLORS[pi%COLORS.length]);s.appendChild(g);\n"
-    "  row.appendChild(s);cells.push({h:h,svg:s,g:g,lab:lab});});\n"
+    "  row.appendChild(s);cells.push({h:h,svg:s,g:g,lab:lab,top:top,own:peak(h)});});\n"
     " rows.push({lo:lo,hi:hi,ym:ym,cells:cells});}\n"
-    "var slider=document.getElementById('slider'),out=document.getElementById('hstep');\n"
+    "var slider=document.getElementById('slider'),out=document.getElementById('hstep'),ysel=document.getElementById('yscale');\n"
     "slider.max=steps.length-1;\n"
-    "function draw(i){var st=steps[i];slider.value=i;out.textContent=st;document.body.setAttribute('data-step',st);\n"
+    "function draw(i){var st=steps[i],mode=ysel.value,tf=mode==='sqrt'?Math.sqrt:function(x){return x;};\n"
+    " slider.value=i;out.textContent=st;document.body.setAttribute('data-step',st);\n"
     " rows.forEach(function(r){var sc=(W-L-R)/(r.hi-r.lo);r.cells.forEach(function(c){\n"
+    "  var ym=mode==='own'?c.own:r.ym;c.top.textContent=ym>0?String(+ym.toPrecision(2)):'';\n"
     "  while(c.g.firstChild)c.g.removeChild(c.g.firstChild);var hs=[];\n"
     "  var f=null;if(c.h&&c.h.frames)c.h.frames.forEach(function(x){if(x[0]<=st)f=x;});\n"
     "  if(!f){c.lab.textContent='no frame yet';c.svg.setAttribute('data-heights','');return;}\n"
     "  c.lab.textContent='step '+f[0];var nb=f.length-2,w=(c.h.hi-c.h.lo)/nb;\n"
-    "  for(var j=0;j<nb;j++){var hp=r.ym>0?dens(c.h,f,j)/r.ym*(H-T-B):0;hs.push(Math.round(hp*10)/10);\n"
+    "  for(var j=0;j<nb;j++){var hp=ym>0?tf(dens(c.h,f,j))/tf(ym)*(H-T-B):0;hs.push(Math.round(hp*10)/10);\n"
     "   if(hp<=0)continue;var e=document.createElementNS(NS,'rect');var x0=L+(c.h.lo+j*w-r.lo)*sc;\n"
     "   e.setAttribute('x',x0.toFixed(1));e.setAttribute('width',Math.max(w*sc-0.5,0.5).toFixed(1));\n"
     "   e.setAttribute('y',(H-B-hp).toFixed(1));e.setAttribute('height',hp.toFixed(1));c.g.appendChild(e);}\n"
     "  c.svg.setAttribute('data-heights',hs.join(','));});});}\n"
     "slider.addEventListener('input',function(){draw(+slider.value);});\n"
+    "ysel.addEventListener('change',function(){draw(+slider.value);});\n"
     "var timer=null,btn=document.getElementById('play');\n"
-    "btn.addEventListener('click',function(){if(timer){clearInterval(timer);timer=null;btn.textContent='\\u25B6 play';return;}\n"
+    "function stop(){clearInterval(timer);timer=null;btn.textContent='\\u25B6 play';}\n"
+    "btn.addEventListener('click',function(){if(timer){stop();return;}\n"
     " btn.textContent='\\u275A\\u275A pause';if(+slider.value>=steps.length-1)draw(0);\n"
-    " timer=setInterval(function(){var i=+slider.value+1;if(i>=steps.length){clearInterval(timer);timer=null;"
-    "btn.textContent='\\u25B6 play';return;}draw(i);},200);});\n"
-    "function heights(){return Array.prototype.map.call(box.querySelectorAll('svg.hist'),function(s){"
-    "return s.getAttribute('data-heights');}).join('|');}\n"
+    " timer=setInterval(function(){var i=+slider.value+1;if(i>=steps.length){stop();return;}draw(i);},Math.max(60,Math.min(400,8000/steps.length)));});\n"
+    "function heights(){return Array.prototype.map.call(box.querySelectorAll('svg.hist'),function(s){return s.getAttribute('data-heights');}).join('|');}\n"
     "draw(steps.length-1);\n"
     "if(location.hash==='#selftest'){draw(0);var a=heights();draw(steps.length-1);var b=heights();\n"
-    " var d=document.createElement('div');d.id='selftest';d.setAttribute('data-frames',steps.length);"
-    "d.setAttribute('data-first',a);d.setAttribute('data-last',b);d.setAttribute('data-changed',a!==b?'yes':'no');"
-    "d.setAttribute('data-panels',box.querySelectorAll('svg.hist').length);document.body.appendChild(d);}\n"
+    " var d=document.createElement('div');d.id='selftest';d.setAttribute('data-frames',steps.length);d.setAttribute('data-first',a);d.setAttribute('data-last',b);d.setAttribute('data-changed',a!==b?'yes':'no');d.setAttribute('data-panels',box.querySelectorAll('svg.hist').length);document.body.appendChild(d);}\n"
     "})();\n";
 
 int report_dir(const char *dir) {
@@ -439,12 +446,16 @@ int report_dir(const char *dir) {
     if (rc == 0) {
         strbuf_printf(&b, "<h2>Inside the network: each hidden layer's input to its nonlinearity</h2>\n<p class=\"note\">"
                           "Histograms over the probe images in training mode (log.histograms)%s; the variants share "
-                          "each row's axes (bar height: density). Move the slider or press play to watch the "
+                          "each row's axes (bar height: density, on a square-root scale by default so that a tall "
+                          "narrow peak does not flatten the other panel). Move the slider or press play to watch the "
                           "distributions shift.</p>\n",
                       r->is_compare ? ", of each variant's first seed" : "");
         strbuf_printf(&b, "<div class=\"controls\" id=\"controls\"><button id=\"play\" type=\"button\">\u25B6 play</button>"
                           "<input type=\"range\" id=\"slider\" min=\"0\" max=\"0\" step=\"1\" value=\"0\">"
-                          "<span>step <b id=\"hstep\"></b></span></div>\n<div id=\"hists\"></div>\n");
+                          "<span>step <b id=\"hstep\"></b></span><label>y axis <select id=\"yscale\">"
+                          "<option value=\"sqrt\" selected>shared, square root</option><option value=\"linear\">"
+                          "shared, linear</option><option value=\"own\">each panel its own, linear</option></select>"
+                          "</label></div>\n<div id=\"hists\"></div>\n");
         strbuf_printf(&b, "<script type=\"application/json\" id=\"hdata\">{\"panels\":[");
         for (int p = 0; p < r->np && rc == 0; p++) {
             if (p) strbuf_printf(&b, ",");
