@@ -77,9 +77,14 @@ check '[ -s "$T/cmp.png" ] && [ "$(head -c 8 "$T/cmp.png" | od -An -tx1 | tr -d 
 cp -r "$T/cmp/quick-nobn/seed-1" "$T/going"
 rm "$T/going/summary.json" "$T/going/report.html" 2>/dev/null
 head -c -200 "$T/cmp/quick-nobn/seed-1/histograms.csv" >"$T/going/histograms.csv"
+# and a row that is not bnlab's, which must not reach the page's script (fields are copied only if they are counts)
+sed -i '2a 60,1,1,dense,100,30000,-1,1,</script><script>alert(1)</script>' "$T/going/histograms.csv"
+sed -i '2a 70,1,1,x</script>,100,30000,-1,1,1,2' "$T/going/histograms.csv"
 out=$("$BNLAB" report "$T/going" 2>&1)
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "still going" "$T/going/report.html"' "report of a run still going: exit $rc, $out"
+check '! grep -q "alert(1)" "$T/going/report.html" && ! grep -q "x</script>" "$T/going/report.html"' \
+  "a row that is not counts reached the page"
 browse "$T/going.dom" "$T/going.err" --dump-dom "file://$T/going/report.html#selftest"
 errs=$(console_errors "$T/going.err")
 st=$(grep -o '<div id="selftest"[^>]*>' "$T/going.dom")

@@ -151,6 +151,11 @@ static void metrics_free(metrics_t *m) {
     memset(m, 0, sizeof *m);
 }
 
+// Whether the current row ends with its newline: the last line of a log being written may be cut anywhere.
+static int complete_row(const csv_table_t *t) {
+    return memchr(t->row, '\n', (size_t)(t->text + t->len - t->row)) != NULL;
+}
+
 // A missing metrics.csv (a run not started yet) is an empty curve; a malformed one an error.
 static int metrics_read(metrics_t *m, const char *run) {
     memset(m, 0, sizeof *m);
@@ -168,7 +173,8 @@ static int metrics_read(metrics_t *m, const char *run) {
     int cap = 0;
     while (csv_table_next(&t)) {
         double s, a, l1, l2;
-        if (csv_field_double(t.row, cs, &s) != 0 || csv_field_double(t.row, ca, &a) != 0) continue;  // a cut row
+        if (!complete_row(&t) || csv_field_double(t.row, cs, &s) != 0 || csv_field_double(t.row, ca, &a) != 0)
+            continue;  // a row cut short
         if (csv_field_double(t.row, ctr, &l1) != 0) l1 = NAN;
         if (csv_field_double(t.row, cte, &l2) != 0) l2 = NAN;
         if (m->n == cap) {
@@ -330,8 +336,9 @@ static int hist_json(strbuf_t *b, const char *name, const char *run) {
             continue;
         size_t flen;
         const char *f0 = csv_field(t.row, c0, &flen), *last = csv_field(t.row, ncols - 1, &flen);
-        if (!f0 || !last) continue;  // a row cut short (a run being written)
+        if (!f0 || !last || !complete_row(&t)) continue;  // a row cut short (a run being written)
         const char *end = last + flen;
+        if (strspn(f0, "0123456789,") < (size_t)(end - f0)) continue;  // counts only: they are copied into the page
         int k = (int)h - 1;
         while (nh <= k) head[nh++][0] = '\0';
         if (!head[k][0]) {
@@ -339,8 +346,9 @@ static int hist_json(strbuf_t *b, const char *name, const char *run) {
             long layer, units;
             size_t tl;
             const char *type = csv_field(t.row, ct, &tl);
-            if (csv_field_double(t.row, clo, &lo) != 0 || csv_field_double(t.row, chi, &hi) != 0 ||
-                csv_field_long(t.row, cl, &layer) != 0 || csv_field_long(t.row, cu, &units) != 0 || !type || tl > 64)
+            if (csv_field_double(t.row, clo, &lo) != 0 || csv_field_double(t.row, chi, &hi) != 0 || !(lo < hi) ||
+                csv_field_long(t.row, cl, &layer) != 0 || csv_field_long(t.row, cu, &units) != 0 || !type || tl > 64 ||
+                strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") < tl)
                 continue;
             snprintf(head[k], sizeof head[k], "\"h\":%ld,\"layer\":%ld,\"type\":\"%.*s\",\"units\":%ld,\"lo\":%.9g,"
                      "\"hi\":%.9g", h, layer, (int)tl, type, units, lo, hi);
@@ -383,7 +391,8 @@ static const char *const SCRIPT =
     "function peak(h){var m=0;if(h&&h.frames)h.frames.forEach(function(f){for(var j=0;j<f.length-2;j++)m=Math.max(m,dens(h,f,j));});return m;}\n"
     "for(var k=0;k<nh;k++){\n"
     " var lo=Infinity,hi=-Infinity,ym=0,units='';\n"
-    " D.panels.forEach(function(p){var h=p.hidden[k];if(!h||!h.frames)return;lo=Math.min(lo,h.lo);hi=Math.max(hi,h.hi);ym=Math.max(ym,peak(h));units=h.units+' units';});\n"
+    " D.panels.forEach(function(p){var h=p.hidden[k];if(!h||!h.frames||!h.frames.length)return;lo=Math.min(lo,h.lo);hi=Math.max(hi,h.hi);ym=Math.max(ym,peak(h));units=h.units+' units';});\n"
+    " if(!(lo<hi)){lo=0;hi=1;}\n"
     " var t=document.createElement('div');t.className='hname';t.textContent='hidden layer '+(k+1)+(units?' ('+units+')':'');box.appendChild(t);\n"
     " var row=document.createElement('div');row.className='row';box.appendChild(row);\n"
     " var cells=[];\n"
