@@ -4,7 +4,8 @@
 # self-contained (no external script, style, image or URL), no console error (a page with a deliberate error proves
 # the check sees them), every hidden layer of both variants is drawn, moving the slider from the first frame to the
 # last changes the bars drawn (the page's #selftest hook records their heights), a screenshot is taken; a run still
-# going (no summary.json, a histogram row cut short) still gets a report; a directory that is neither fails.
+# going (no summary.json, a histogram row cut short, rows that are not bnlab's) still gets a report; the play button
+# advances the frames; a sweep's report shows its grid points side by side; a directory that is neither fails.
 # Needs Debian's chromium (installed here if missing); skipped (exit 77) if it cannot be.
 # usage: test_report.sh BNLAB SOURCE_ROOT
 set -u
@@ -68,6 +69,12 @@ check '[ "$(echo "$first" | tr , "\n" | wc -l)" -eq 40 ] && echo "$first" | tr ,
   "the first panel's first frame: 40 bars, several of them drawn: $first"
 check 'grep -q "data-step=\"399\"" "$T/cmp.dom"' "after the self-test the page shows the last step (data-step=399)"
 
+# The play button: pressed at the first frame, a second later (virtual time) the page shows a later step.
+browse "$T/play.dom" "$T/play.err" --dump-dom "file://$R#playtest"
+pt=$(grep -o '<div id="playtest"[^>]*>' "$T/play.dom")
+check 'echo "$pt" | grep -q "data-playing=\"yes\"" && ! echo "$pt" | grep -q "data-step=\"0\""' \
+  "play: after a second the page is still playing at a step past 0: $pt"
+
 browse "$T/shot.out" "$T/shot.err" --hide-scrollbars --window-size=1300,1700 --screenshot="$T/cmp.png" "file://$R"
 check '[ -s "$T/cmp.png" ] && [ "$(head -c 8 "$T/cmp.png" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ]' \
   "screenshot: $(ls -la "$T/cmp.png" 2>&1)"
@@ -90,6 +97,20 @@ errs=$(console_errors "$T/going.err")
 st=$(grep -o '<div id="selftest"[^>]*>' "$T/going.dom")
 check '[ -z "$errs" ] && [ "$(attr data-panels)" = 3 ] && [ "$(attr data-changed)" = yes ]' \
   "a run's report in chromium: console: $errs; self-test: $st"
+
+# A sweep (a grid over the learning rate, one seed): its variants side by side, sweep.md after summary.md.
+printf '{"name": "sw", "variants": [{"name": "bn", "config": "%s/configs/quick-bn.json"}], "grid": {"train.optimizer.lr": [0.1, 0.5]}, "seeds": 1, "targets": [0.8], "set": {"log.progress": "never", "log.probe_size": 200, "log.histograms.every": 100}}\n' "$ROOT" >"$T/sw.json"
+"$BNLAB" sweep "$T/sw.json" --jobs 2 --out "$T/sw" >"$T/sw.out" 2>&1
+rc=$?
+out=$("$BNLAB" report "$T/sw" 2>&1)
+rc2=$?
+check '[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q "bn-lr0.1" "$T/sw/report.html" && grep -q "train.optimizer.lr" "$T/sw/report.html"' \
+  "report of a sweep: sweep exit $rc, report exit $rc2: $out"
+browse "$T/sw.dom" "$T/sw.err" --dump-dom "file://$T/sw/report.html#selftest"
+errs=$(console_errors "$T/sw.err")
+st=$(grep -o '<div id="selftest"[^>]*>' "$T/sw.dom")
+check '[ -z "$errs" ] && [ "$(attr data-panels)" = 6 ] && [ "$(attr data-changed)" = yes ]' \
+  "a sweep's report in chromium: console: $errs; self-test: $st"
 
 out=$("$BNLAB" report "$T/profile" 2>&1)
 rc=$?

@@ -10,7 +10,7 @@
 #include "io/jsonpath.h"
 #include "run/rundir.h"
 
-#define REPORT_MAX_PANELS 8
+#define REPORT_MAX_PANELS 16
 #define REPORT_MAX_SEEDS 16
 #define REPORT_MAX_HIDDEN 32
 
@@ -28,7 +28,7 @@ typedef struct {
     const char *dir;
     int is_compare;
     panel_t panels[REPORT_MAX_PANELS];
-    int np;
+    int np, n_variants;  // panels shown, variants in compare.json
 } report_t;
 
 // ---- which runs
@@ -44,6 +44,7 @@ static int load_compare(report_t *r, const char *path) {
     int rc = 0;
     if (!cJSON_IsArray(vars) || !cJSON_IsArray(sd) || cJSON_GetArraySize(sd) < 1)
         rc = bnlab_fail("%s: not a bnlab comparison file (expected \"variants\" and \"seeds\" arrays)", path);
+    r->n_variants = rc ? 0 : cJSON_GetArraySize(vars);
     for (const cJSON *v = rc ? NULL : vars->child; v && r->np < REPORT_MAX_PANELS; v = v->next) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
         if (!cJSON_IsString(name) || !name_valid(name->valuestring)) {
@@ -99,16 +100,23 @@ static void summary_section(strbuf_t *b, const report_t *r) {
     char path[BNLAB_PATH_MAX], *text;
     size_t len;
     strbuf_printf(b, "<h2>Summary</h2>\n");
-    if (r->is_compare) {
-        rundir_file(path, sizeof path, r->dir, CMPDIR_SUMMARY_MD);
-        if (path_exists(path) && read_whole_file(path, 1 << 22, &text, &len) == 0) {
+    if (r->is_compare) {  // a sweep has both: the summary over variants, then its table over the grid
+        const char *const mds[2] = {CMPDIR_SUMMARY_MD, CMPDIR_SWEEP_MD};
+        int shown = 0;
+        for (int k = 0; k < 2; k++) {
+            rundir_file(path, sizeof path, r->dir, mds[k]);
+            if (!path_exists(path) || read_whole_file(path, 1 << 22, &text, &len) != 0) continue;
             strbuf_printf(b, "<pre class=\"summary\">");
             html_text(b, text);
             strbuf_printf(b, "</pre>\n");
             free(text);
-        } else {
-            strbuf_printf(b, "<p>No summary.md yet: the comparison is still going (its curves so far are below).</p>\n");
+            shown = 1;
         }
+        if (!shown)
+            strbuf_printf(b, "<p>No summary.md yet: the comparison is still going (its curves so far are below).</p>\n");
+        if (r->n_variants > r->np)
+            strbuf_printf(b, "<p class=\"note\">%d variants: the curves and histograms show the first %d.</p>\n",
+                          r->n_variants, r->np);
         return;
     }
     rundir_file(path, sizeof path, r->dir, RUNDIR_SUMMARY);
@@ -432,6 +440,8 @@ static const char *const SCRIPT =
     " timer=setInterval(function(){var i=+slider.value+1;if(i>=steps.length){stop();return;}draw(i);},Math.max(60,Math.min(400,8000/steps.length)));});\n"
     "function heights(){return Array.prototype.map.call(box.querySelectorAll('svg.hist'),function(s){return s.getAttribute('data-heights');}).join('|');}\n"
     "draw(steps.length-1);\n"
+    "if(location.hash==='#playtest'){draw(0);btn.click();setTimeout(function(){var d=document.createElement('div');d.id='playtest';"
+    "d.setAttribute('data-step',document.body.getAttribute('data-step'));d.setAttribute('data-playing',timer?'yes':'no');document.body.appendChild(d);},1000);}\n"
     "if(location.hash==='#selftest'){draw(0);var a=heights();draw(steps.length-1);var b=heights();\n"
     " var d=document.createElement('div');d.id='selftest';d.setAttribute('data-frames',steps.length);d.setAttribute('data-first',a);d.setAttribute('data-last',b);d.setAttribute('data-changed',a!==b?'yes':'no');d.setAttribute('data-panels',box.querySelectorAll('svg.hist').length);document.body.appendChild(d);}\n"
     "})();\n";

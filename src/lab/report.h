@@ -11,7 +11,9 @@
 //               at or before the chosen step. Bars are densities (count / (n x bin width)), so panels with different
 //               edges compare. The page keeps, for tests, each panel's bar heights (pixels, comma-separated) in its
 //               svg's data-heights, and the chosen step in body's data-step; opened with #selftest it moves the
-//               slider from the first frame to the last and records both in <div id="selftest">.
+//               slider from the first frame to the last and records both in <div id="selftest">; with #playtest it presses play
+//               at the first frame and, a second later, records the step shown in <div id="playtest" data-step>.
+// A comparison or a sweep (both have compare.json) shows up to 16 variants; a sweep's sweep.md follows summary.md.
 // Works on a run still going (the logs so far; run it again to refresh). Written with write_file_atomic.
 #ifndef BNLAB_REPORT_H
 #define BNLAB_REPORT_H
