@@ -3,7 +3,8 @@
 # steps, the last), bin counts summing to n = probe images x units, adaptive edges fixed from the first frame, fixed
 # edges with values outside counted at the edges; the run's other logs byte-identical with it on and off (metrics.csv
 # but for its wall-clock seconds); a run resumed from a middle checkpoint writes the same file as an uninterrupted run;
-# a network without BN (dense layers feed the nonlinearities) too; off by default (no file).
+# a network without BN (dense layers feed the nonlinearities) too; a failed write ends the run like any log's and the
+# run resumes to the same file; off by default (no file).
 # usage: test_histograms.sh BNLAB SOURCE_ROOT
 set -u
 BNLAB=$1
@@ -60,6 +61,24 @@ bad=$(awk -F, 'NR > 1 { s = 0; for (i = 9; i <= NF; i++) s += $i; if (NF != 16 |
 check '[ -z "$bad" ]' "fixed [-1, 1], 8 bins: edges and sums on every row (bad rows: $bad)"
 types=$(awk -F, 'NR > 1 { print $4 }' "$H" | sort -u | tr '\n' ' ')
 check '[ "$types" = "dense " ]' "without BN the nonlinearities' inputs are dense layers: $types"
+
+# A file-size limit reached by histograms.csv (1000 bins every step: it grows fastest): exit 1, one line naming it,
+# summary.json says failed; the run resumes from its last checkpoint and histograms.csv then equals an uninterrupted
+# run's (adaptive edges read back from the kept rows).
+SMALL=(--set log.progress=never --set data.train_limit=600 --set data.test_limit=500 --set train.epochs=null
+       --set train.steps=200 --set train.checkpoint.every=20 --set log.probe_size=100 --set log.ics_every=0
+       --set log.percentiles.every=0 --set log.histograms.every=1 --set log.histograms.bins=1000
+       --set 'model.layers=[{"type":"dense","units":10},{"type":"sigmoid"},{"type":"dense","units":10}]')
+prlimit --fsize=100000 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --out "$T/fsize" >/dev/null 2>"$T/fsize.err"
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/fsize.err")" -eq 1 ] && grep -q "histograms.csv.*File too large" "$T/fsize.err"' \
+  "histograms.csv over the size limit: exit $rc, $(cat "$T/fsize.err")"
+check 'grep -q "\"status\":[[:space:]]*\"failed\"" "$T/fsize/summary.json"' "fsize: summary.json does not say failed"
+"$BNLAB" train --resume "$T/fsize" >/dev/null 2>"$T/fsize-resume.err"
+rc=$?
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --out "$T/whole" >/dev/null 2>&1
+check '[ $rc -eq 0 ] && cmp -s "$T/fsize/histograms.csv" "$T/whole/histograms.csv"' \
+  "resume after the size limit: exit $rc, $(cat "$T/fsize-resume.err"); histograms.csv differs from an uninterrupted run's"
 
 # Bad values are one-line config errors.
 out=$("$BNLAB" train "$ROOT/configs/quick-bn.json" --set 'log.histograms.range=[1, -1]' --out "$T/bad" 2>&1)
