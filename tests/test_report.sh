@@ -98,6 +98,15 @@ st=$(grep -o '<div id="selftest"[^>]*>' "$T/going.dom")
 check '[ -z "$errs" ] && [ "$(attr data-panels)" = 3 ] && [ "$(attr data-changed)" = yes ]' \
   "a run's report in chromium: console: $errs; self-test: $st"
 
+# A run without log.histograms: the page says how to turn them on, without an error.
+cp -r "$T/going" "$T/nohist"
+rm -f "$T/nohist/histograms.csv"
+"$BNLAB" report "$T/nohist" >/dev/null 2>&1
+browse "$T/nohist.dom" "$T/nohist.err" --dump-dom "file://$T/nohist/report.html"
+errs=$(console_errors "$T/nohist.err")
+check '[ -z "$errs" ] && grep -q "No histograms logged yet (set log.histograms.every" "$T/nohist.dom"' \
+  "a run without histograms: console: $errs"
+
 # A sweep (a grid over the learning rate, one seed): its variants side by side, sweep.md after summary.md.
 printf '{"name": "sw", "variants": [{"name": "bn", "config": "%s/configs/quick-bn.json"}], "grid": {"train.optimizer.lr": [0.1, 0.5]}, "seeds": 1, "targets": [0.8], "set": {"log.progress": "never", "log.probe_size": 200, "log.histograms.every": 100}}\n' "$ROOT" >"$T/sw.json"
 "$BNLAB" sweep "$T/sw.json" --jobs 2 --out "$T/sw" >"$T/sw.out" 2>&1
