@@ -221,6 +221,7 @@ static cJSON *all_keys_object(const key_desc_t *keys, int v, int *omit_seen, con
         else if (k->type == KEY_CUSTOM && !strcmp(k->name, "units")) val = cJSON_Parse("[{\"hidden\": 1, \"unit\": 2}]");
         else if (k->type == KEY_CUSTOM && !strcmp(k->name, "lr_factors")) val = cJSON_Parse(v ? "[1, 1]" : "[0.25, 2]");
         else if (k->type == KEY_CUSTOM && !strcmp(k->name, "params")) val = cJSON_Parse(v ? "[0]" : "\"all\"");
+        else if (k->type == KEY_CUSTOM && !strcmp(k->name, "range")) val = cJSON_Parse(v ? "[-2, 3]" : "\"adaptive\"");
         else if (k->type == KEY_CUSTOM) continue;  // model.layers: below
         else val = other_value(k, v, omit_seen, scratch);
         if (val) cJSON_AddItemToObject(o, k->name, val);

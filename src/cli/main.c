@@ -22,6 +22,7 @@
 #include "run/infer.h"
 #include "run/recalibrate.h"
 #include "lab/plot.h"
+#include "lab/report.h"
 #include "run/rundir.h"
 #include "run/runlog.h"
 #include "lab/sweep.h"
@@ -40,6 +41,7 @@ static const char *USAGE =
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
     "       bnlab plot DIR [--seed K] [--x steps|examples]  figures (PNG, SVG, PDF) of a run or comparison\n"
+    "       bnlab report DIR  one self-contained page, DIR/report.html: summary, curves, histograms over time\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
     "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed vs the GEMM-only bound\n"
@@ -783,6 +785,11 @@ static int command_help(const char *cmd) {
     return 0;
 }
 
+static int cmd_report(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("report needs one run or comparison DIR%s", "");
+    return report_dir(c->pos[0]) != 0 ? die() : 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
@@ -803,6 +810,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "check")) return cmd_check(&c);
     if (!strcmp(cmd, "compare")) return cmd_compare(&c, argv[0]);
     if (!strcmp(cmd, "plot")) return cmd_plot(&c);
+    if (!strcmp(cmd, "report")) return cmd_report(&c);
     if (!strcmp(cmd, "sweep")) return cmd_sweep(&c, argv[0]);
     if (!strcmp(cmd, "eval")) return cmd_eval(&c);
     if (!strcmp(cmd, "bench")) return cmd_bench(&c);

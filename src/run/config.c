@@ -540,6 +540,41 @@ static void *emit_ls_params(const void *obj) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// log.histograms.range: [lo, hi] (fixed edges) or "adaptive" (run/histlog.h).
+
+static void default_hist_range(void *obj) {
+    config_t *c = obj;
+    c->log.histograms.adaptive = 1, c->log.histograms.lo = 0, c->log.histograms.hi = 0;
+}
+
+static int parse_hist_range(const void *json, const char *path, void *obj) {
+    config_t *c = obj;
+    const cJSON *a = json;
+    if (cJSON_IsString(a) && !strcmp(a->valuestring, "adaptive")) {
+        default_hist_range(obj);
+        return 0;
+    }
+    const cJSON *lo = cJSON_GetArrayItem(a, 0), *hi = cJSON_GetArrayItem(a, 1);
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != 2 || !cJSON_IsNumber(lo) || !cJSON_IsNumber(hi) ||
+        !(lo->valuedouble < hi->valuedouble && lo->valuedouble >= -1e30 && hi->valuedouble <= 1e30)) {
+        char d[64];
+        jp_describe(d, sizeof d, a);
+        return bnlab_fail("%s: expected \"adaptive\" or [lo, hi] with lo < hi, got %s", path, d);
+    }
+    c->log.histograms.adaptive = 0, c->log.histograms.lo = lo->valuedouble, c->log.histograms.hi = hi->valuedouble;
+    return 0;
+}
+
+static void *emit_hist_range(const void *obj) {
+    const config_t *c = obj;
+    if (c->log.histograms.adaptive) return cJSON_CreateString("adaptive");
+    cJSON *a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(c->log.histograms.lo));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber(c->log.histograms.hi));
+    return a;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The config's keys, section by section, in the order config.json lists them.
 
 #define C(f) offsetof(config_t, f)
@@ -642,6 +677,13 @@ static const key_desc_t LANDSCAPE_KEYS[] = {
     {.name = "params", .type = KEY_CUSTOM, .parse = parse_ls_params, .emit = emit_ls_params},
     {0}};
 
+static const key_desc_t HISTOGRAM_KEYS[] = {
+    {.name = "every", .type = KEY_LONG, .field = C(log.histograms.every), .lo = 0, .hi = 1e9, .def = 0},
+    {.name = "bins", .type = KEY_INT, .field = C(log.histograms.bins), .lo = 2, .hi = 1000, .def = 40},
+    {.name = "range", .type = KEY_CUSTOM, .parse = parse_hist_range, .emit = emit_hist_range,
+     .set_default = default_hist_range},
+    {0}};
+
 static const key_desc_t LOG_KEYS[] = {
     {.name = "dir", .type = KEY_STRING, .field = C(log.dir), .cap = CFG_STR, .sdef = "runs"},
     {.name = "probe_size", .type = KEY_INT, .field = C(log.probe_size), .lo = 0, .hi = 1e6, .def = 1000},
@@ -652,6 +694,7 @@ static const key_desc_t LOG_KEYS[] = {
     // Left out of config.json while false: runs without it keep the resolved config (and digest) they had.
     {.name = "tensorboard", .type = KEY_BOOL, .field = C(log.tensorboard), .def = 0, .flags = KEY_OMIT_ZERO},
     {.name = "landscape", .type = KEY_OBJECT, .sub = LANDSCAPE_KEYS},
+    {.name = "histograms", .type = KEY_OBJECT, .sub = HISTOGRAM_KEYS},
     {0}};
 
 static const key_desc_t CONFIG_KEYS[] = {

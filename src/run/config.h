@@ -65,6 +65,12 @@ typedef struct {
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)
         ls_spec_t landscape;  // loss-landscape probes (landscape.h); every 0 = off
+        struct {
+            long every;     // steps between histograms (run/histlog.h); 0 = off
+            int bins;
+            int adaptive;   // 1: "range": "adaptive" (each layer's edges from its first histogram), else [lo, hi]
+            double lo, hi;
+        } histograms;
     } log;
 } config_t;
 

@@ -26,6 +26,16 @@ void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q) 
     path_fmt(out + n, cap - n, "\n");
 }
 
+void rundir_histograms_header(char *out, size_t cap, int bins) {
+    path_fmt(out, cap, "%s", RUNDIR_HISTOGRAMS_FIXED);
+    for (int j = 0; j < bins; j++) {
+        size_t n = strlen(out);
+        path_fmt(out + n, cap - n, ",c%d", j);
+    }
+    size_t n = strlen(out);
+    path_fmt(out + n, cap - n, "\n");
+}
+
 void rundir_file(char *out, size_t cap, const char *dir, const char *name) {
     path_fmt(out, cap, "%s/%s", dir, name);
 }
@@ -165,7 +175,7 @@ typedef struct {
 static const log_kind_t run_logs[] = {
     {RUNDIR_METRICS_CSV, 0, 0}, {RUNDIR_METRICS_JSONL, 1, 0}, {RUNDIR_LAYER_STATS, 0, 0},
     {RUNDIR_PERCENTILES, 0, 1}, {RUNDIR_ICS, 0, 1},
-    {RUNDIR_LANDSCAPE, 0, 1}, {RUNDIR_LANDSCAPE_BAND, 0, 1},
+    {RUNDIR_LANDSCAPE, 0, 1}, {RUNDIR_LANDSCAPE_BAND, 0, 1}, {RUNDIR_HISTOGRAMS, 0, 0},
 };
 
 // The value of the "step" key of a JSON line (up to its newline). -1 if none.

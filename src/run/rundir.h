@@ -18,6 +18,8 @@
 #define RUNDIR_ICS "ics.csv"                   // every log.ics_every steps
 #define RUNDIR_LANDSCAPE "landscape.csv"       // every log.landscape.every steps: one row per step size (landscape.h)
 #define RUNDIR_LANDSCAPE_BAND "landscape_band.csv"  // the same probes: one row each, bands over η and β_eff
+#define RUNDIR_HISTOGRAMS "histograms.csv"     // every log.histograms.every steps: one row per hidden layer (histlog.h)
+#define RUNDIR_REPORT "report.html"           // bnlab report: one self-contained page (lab/report.h)
 #define RUNDIR_CHECKPOINTS "checkpoints"       // a folder of step-NNNNNNNNN.safetensors
 #define RUNDIR_PLOTS "plots"                   // bnlab plot's PNGs and gnuplot scripts (runs and comparisons)
 #define RUNDIR_LOCK ".lock"                    // locked by the one process writing the directory; holds its PID
@@ -35,6 +37,11 @@
 // RUNDIR_PERCENTILES_FIXED then ",p15,p50,p85" (one "p%g" per q) and a newline, into out (cap bytes; aborts if
 // it does not fit, a bug: the config bounds the number of percentiles).
 void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q);
+
+#define RUNDIR_HISTOGRAMS_FIXED "step,hidden,layer,layer_type,units,n,lo,hi"
+// RUNDIR_HISTOGRAMS_FIXED then ",c0,...,c{bins-1}" (bin counts) and a newline, into out (aborts if it does not fit
+// cap, a bug: the config bounds bins).
+void rundir_histograms_header(char *out, size_t cap, int bins);
 
 // A comparison or sweep directory (bnlab compare/sweep --out OUT).
 #define CMPDIR_SPEC "compare.json"    // the expanded spec: variants, seeds, targets
@@ -90,7 +97,8 @@ int rundir_forget_status(const char *dir);
 // Resuming a run at step S: truncates each of its logs to what the run had logged when it had taken S steps,
 // so the resumed run writes the rest again, identically. Rows are found by their "step" column (by name, in each
 // CSV header, or the "step" key of a metrics.jsonl line): metrics and layer statistics keep step <= S,
-// percentiles, ICS and the landscape probes (logged with the step count before an update) keep step < S. A last line without its
+// percentiles, ICS and the landscape probes (logged with the step count before an update) keep step < S,
+// histograms (logged after an update) keep step <= S. A last line without its
 // newline (a killed write) is dropped; a missing log is fine. *seconds receives the "seconds" of the last kept
 // metrics.csv row (0 if none): the resumed run's clock continues from there. -1 + message (naming the file, and
 // the column if a header lacks one).

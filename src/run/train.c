@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "run/checkpoint.h"
+#include "run/histlog.h"
 #include "run/infer.h"
 #include "run/rundir.h"
 #include "nn/layers.h"
@@ -316,6 +317,7 @@ typedef struct {
     const char *run_dir;
     runlog_t log;
     tblog_t tb;         // log.tensorboard
+    histlog_t hist;     // log.histograms
     int bar;            // a progress bar on stderr (a terminal, or log.progress "always")
     int quiet;          // stdout failed (closed pipe, full disk): no more console lines, the run goes on
     double t0, last_bar;
@@ -336,12 +338,13 @@ static int session_open(session_t *s, trainer_t *t, const char *run_dir, int app
     s->run_dir = run_dir;
     if (remove_leftovers(run_dir) != 0 || runlog_open(&s->log, run_dir, append) != 0) return -1;
     if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0 ||
-        tblog_open(&s->tb, t, run_dir, append) != 0 || landscape_open(&t->land, run_dir, append) != 0) {
+        tblog_open(&s->tb, t, run_dir, append) != 0 || landscape_open(&t->land, run_dir, append) != 0 ||
+        histlog_open(&s->hist, t, run_dir, append) != 0) {
         char msg[BNLAB_ERRMSG_MAX];  // the open's message, not a close's
         snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
         runlog_close(&s->log);
         pct_log_close(&t->pct);
-        ics_close(&t->ics), tblog_close(&s->tb);
+        ics_close(&t->ics), tblog_close(&s->tb), landscape_close(&t->land);
         return bnlab_fail("%s", msg);
     }
     s->bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
@@ -455,7 +458,7 @@ static void show_progress(const trainer_t *t, session_t *s) {
 // Did every log write so far succeed? -1 + message naming the first log whose write failed and the OS error.
 static int session_check_writes(const trainer_t *t, const session_t *s) {
     return runlog_check(&s->log) != 0 || wfile_check(&t->pct.out) != 0 || wfile_check(&t->ics.out) != 0 ||
-           tblog_check(&s->tb) != 0 || landscape_check(&t->land) != 0 ? -1 : 0;
+           tblog_check(&s->tb) != 0 || landscape_check(&t->land) != 0 || histlog_check(&s->hist) != 0 ? -1 : 0;
 }
 
 // Closes every log; -1 + the first failure's message.
@@ -466,6 +469,7 @@ static int session_close_logs(trainer_t *t, session_t *s) {
     if (ics_close(&t->ics) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     if (tblog_close(&s->tb) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     if (landscape_close(&t->land) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    if (histlog_close(&s->hist) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     return first[0] ? bnlab_fail("%s", first) : 0;
 }
 
@@ -519,6 +523,7 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0))
             log_evaluation(t, &s, lr, epoch_end, last);
         if ((epoch_end || last) && c->log.stats) log_epoch_stats(t, &s, epoch_end);
+        histlog_step(&s.hist, t, last);
         // A log that lost a row ends the run before the checkpoint: the last good one stays the newest, and a
         // resume from it rewrites the logs whole.
         if (session_check_writes(t, &s) != 0) {

@@ -1,0 +1,148 @@
+#include "run/histlog.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/csvtable.h"
+#include "nn/registry.h"
+#include "run/infer.h"
+#include "run/rundir.h"
+#include "run/runlog.h"
+
+// The first row of each hidden layer in a kept histograms.csv gives its adaptive edges back.
+static int read_edges(histlog_t *h, const char *run_dir) {
+    char path[BNLAB_PATH_MAX], *text;
+    size_t len;
+    rundir_file(path, sizeof path, run_dir, RUNDIR_HISTOGRAMS);
+    if (!path_exists(path)) return 0;
+    if (read_whole_file(path, (size_t)1 << 32, &text, &len) != 0) return -1;
+    const char *nl = memchr(text, '\n', len);
+    int ch = -1, cl = -1, chi = -1, rc = 0;
+    if (nl && ((ch = csv_column(text, "hidden", path)) < 0 || (cl = csv_column(text, "lo", path)) < 0 ||
+               (chi = csv_column(text, "hi", path)) < 0))
+        rc = -1;
+    for (const char *line = nl ? nl + 1 : text + len; rc == 0 && line < text + len;) {
+        const char *end = memchr(line, '\n', (size_t)(text + len - line));
+        if (!end) break;
+        double hid, lo, hi;
+        if (csv_field_double(line, ch, &hid) == 0 && csv_field_double(line, cl, &lo) == 0 &&
+            csv_field_double(line, chi, &hi) == 0 && hid >= 1 && hid <= h->n_hidden) {
+            int k = (int)hid - 1;
+            if (!(h->lo[k] < h->hi[k]) && lo < hi) h->lo[k] = lo, h->hi[k] = hi;
+        }
+        line = end + 1;
+    }
+    free(text);
+    return rc;
+}
+
+int histlog_open(histlog_t *h, trainer_t *t, const char *run_dir, int append) {
+    const config_t *c = &t->cfg;
+    memset(h, 0, sizeof *h);
+    h->probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
+    if (c->log.histograms.every <= 0 || h->probe_n == 0) return 0;
+    const model_t *m = &t->model;
+    h->every = c->log.histograms.every, h->bins = c->log.histograms.bins;
+    h->src = xmalloc(sizeof(int) * (size_t)(m->n_layers + 1), "histogram layers");
+    for (int i = 1; i < m->n_layers; i++)  // a nonlinearity at index 0 would measure the data itself
+        if (layer_kind(m->layers[i].spec.kind)->nonlinearity) h->src[h->n_hidden++] = i - 1;
+    size_t nh = (size_t)h->n_hidden + 1;
+    h->lo = xcalloc(nh, sizeof(double), "histogram edges"), h->hi = xcalloc(nh, sizeof(double), "histogram edges");
+    h->min = xcalloc(nh, sizeof(double), "histogram range"), h->max = xcalloc(nh, sizeof(double), "histogram range");
+    h->count = xcalloc(nh * (size_t)h->bins, sizeof(uint64_t), "histogram counts");
+    h->n = xcalloc(nh, sizeof(uint64_t), "histogram counts");
+    for (int k = 0; k < h->n_hidden; k++)
+        if (!c->log.histograms.adaptive) h->lo[k] = c->log.histograms.lo, h->hi[k] = c->log.histograms.hi;
+    h->on = 1;
+    char header[8192];
+    rundir_histograms_header(header, sizeof header, h->bins);
+    if ((append && c->log.histograms.adaptive && read_edges(h, run_dir) != 0) ||
+        log_open(&h->out, run_dir, RUNDIR_HISTOGRAMS, append, header) != 0) {
+        char msg[BNLAB_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
+        histlog_close(h);
+        return bnlab_fail("%s", msg);
+    }
+    if (t->prog.step == 0) histlog_step(h, t, 1);
+    return 0;
+}
+
+static void range_pass(void *ctx, const model_t *m, uint32_t start, int B, const int32_t *labels) {
+    (void)start, (void)labels;
+    histlog_t *h = ctx;
+    for (int k = 0; k < h->n_hidden; k++) {
+        if (h->lo[k] < h->hi[k]) continue;
+        const layer_t *l = &m->layers[h->src[k]];
+        for (size_t i = 0, n = (size_t)B * (size_t)l->out; i < n; i++) {
+            double y = l->y[i];
+            if (!isfinite(y)) continue;
+            if (y < h->min[k]) h->min[k] = y;
+            if (y > h->max[k]) h->max[k] = y;
+        }
+    }
+}
+
+static void count_pass(void *ctx, const model_t *m, uint32_t start, int B, const int32_t *labels) {
+    (void)start, (void)labels;
+    histlog_t *h = ctx;
+    for (int k = 0; k < h->n_hidden; k++) {
+        const layer_t *l = &m->layers[h->src[k]];
+        const double lo = h->lo[k], w = (h->hi[k] - lo) / h->bins;
+        uint64_t *cnt = h->count + (size_t)k * (size_t)h->bins;
+        for (size_t i = 0, n = (size_t)B * (size_t)l->out; i < n; i++) {
+            double y = l->y[i];
+            if (!isfinite(y)) continue;
+            double j = floor((y - lo) / w);
+            cnt[j < 0 ? 0 : j >= h->bins ? h->bins - 1 : (int)j]++;
+            h->n[k]++;
+        }
+    }
+}
+
+static void probe_pass(histlog_t *h, trainer_t *t, batch_fn fn) {
+    train_rng_t r = t->train_rng;  // a copy: the run's own draws are untouched (and each pass draws the same)
+    forward_pass_t p = {.mode = MODE_TRAIN_FROZEN, .rng = &r, .batch = t->cfg.train.eval_batch_size, .x = t->x,
+                        .y = t->y, .fn = fn, .ctx = h};
+    long hits;
+    forward_set(&t->model, &t->pp, &t->test, h->probe_n, &p, &hits);
+}
+
+void histlog_step(histlog_t *h, trainer_t *t, int last) {
+    const long step = t->prog.step;
+    if (!h->on || (step % h->every != 0 && !last)) return;
+    int unfixed = 0;
+    for (int k = 0; k < h->n_hidden; k++)
+        if (!(h->lo[k] < h->hi[k])) unfixed = 1, h->min[k] = INFINITY, h->max[k] = -INFINITY;
+    if (unfixed) {
+        probe_pass(h, t, range_pass);
+        for (int k = 0; k < h->n_hidden; k++) {
+            if (h->lo[k] < h->hi[k]) continue;
+            if (!(h->min[k] <= h->max[k])) h->min[k] = h->max[k] = 0;  // no finite value at all
+            double mid = 0.5 * (h->min[k] + h->max[k]), half = h->max[k] - h->min[k];
+            if (!(half > 0)) half = mid != 0 ? fabs(mid) : 1;
+            h->lo[k] = mid - half, h->hi[k] = mid + half;
+        }
+    }
+    memset(h->count, 0, sizeof(uint64_t) * (size_t)h->n_hidden * (size_t)h->bins);
+    memset(h->n, 0, sizeof(uint64_t) * (size_t)h->n_hidden);
+    probe_pass(h, t, count_pass);
+    for (int k = 0; k < h->n_hidden; k++) {
+        const layer_t *l = &t->model.layers[h->src[k]];
+        wfile_printf(&h->out, "%ld,%d,%d,%s,%d,%llu,%.17g,%.17g", step, k + 1, h->src[k],
+                     layer_kind_name(l->spec.kind), l->out, (unsigned long long)h->n[k], h->lo[k], h->hi[k]);
+        const uint64_t *cnt = h->count + (size_t)k * (size_t)h->bins;
+        for (int j = 0; j < h->bins; j++) wfile_printf(&h->out, ",%llu", (unsigned long long)cnt[j]);
+        wfile_printf(&h->out, "\n");
+    }
+    wfile_flush(&h->out);
+}
+
+int histlog_check(const histlog_t *h) { return h->on ? wfile_check(&h->out) : 0; }
+
+int histlog_close(histlog_t *h) {
+    int rc = h->on ? wfile_close(&h->out) : 0;
+    free(h->src), free(h->lo), free(h->hi), free(h->min), free(h->max), free(h->count), free(h->n);
+    memset(h, 0, sizeof *h);
+    return rc;
+}

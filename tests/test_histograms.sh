@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# log.histograms (run/histlog.h): histograms.csv read back — one row per hidden layer per logged step (step 0, every N
+# steps, the last), bin counts summing to n = probe images x units, adaptive edges fixed from the first frame, fixed
+# edges with values outside counted at the edges; the run's other logs byte-identical with it on and off (metrics.csv
+# but for its wall-clock seconds); a run resumed from a middle checkpoint writes the same file as an uninterrupted run;
+# a network without BN (dense layers feed the nonlinearities) too; a failed write ends the run like any log's and the
+# run resumes to the same file; off by default (no file).
+# usage: test_histograms.sh BNLAB SOURCE_ROOT
+set -u
+BNLAB=$1
+ROOT=$2
+T=$(mktemp -d /tmp/bnlab-hist-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+RUN=(--set log.progress=never --set train.eval_every=50 --set train.checkpoint.every=133 --set log.probe_size=300)
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.histograms.every=50 --out "$T/on" >/dev/null 2>"$T/on.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/on/histograms.csv" ]' "train with log.histograms: exit $rc, $(cat "$T/on.err")"
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --out "$T/off" >/dev/null 2>"$T/off.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ ! -e "$T/off/histograms.csv" ]' "off by default: exit $rc, no histograms.csv"
+
+H="$T/on/histograms.csv"
+check '[ "$(head -1 "$H" | cut -d, -f1-9)" = "step,hidden,layer,layer_type,units,n,lo,hi,c0" ] && [ "$(head -1 "$H" | tr , "\n" | wc -l)" -eq 48 ]' \
+  "header: 8 fixed columns and 40 bins (the default): $(head -1 "$H" | cut -c1-80)"
+# Every row: the counts sum to n, and n = 300 probe images x units.
+bad=$(awk -F, 'NR > 1 { s = 0; for (i = 9; i <= NF; i++) s += $i; if (s != $6 || $6 != 300 * $5) print NR ": sum " s ", n " $6 ", units " $5 }' "$H")
+check '[ -z "$bad" ]' "counts sum to probe size x units: $bad"
+steps=$(awk -F, 'NR > 1 && $2 == 1 { printf "%s ", $1 }' "$H")
+check '[ "$steps" = "0 50 100 150 200 250 300 350 399 " ]' "frames at step 0, every 50 steps and the last (399): $steps"
+rows=$(awk -F, 'NR > 1 { printf "%s/%s/%s ", $2, $3, $4 }' "$H" | tr ' ' '\n' | sort -u | tr '\n' ' ')
+check '[ "$rows" = "1/1/batchnorm 2/4/batchnorm 3/7/batchnorm " ]' "hidden layers fed by the BN layers 1, 4, 7: $rows"
+edges=$(awk -F, 'NR > 1 { print $2, $7, $8 }' "$H" | sort -u | wc -l)
+check '[ "$edges" -eq 3 ]' "adaptive: each hidden layer keeps its first frame's edges ($edges distinct)"
+check 'awk -F, "NR > 1 && !(\$7 < \$8) { exit 1 }" "$H"' "adaptive edges: lo < hi"
+check 'grep -q "\"histograms\"" "$T/on/config.json"' "config.json records log.histograms"
+
+# The run itself is unchanged: every other log byte for byte (metrics.csv without its seconds column).
+for f in layer_stats.csv percentiles.csv ics.csv; do
+  check 'cmp -s "$T/on/$f" "$T/off/$f"' "$f differs with log.histograms on"
+done
+check 'cmp -s <(cut -d, -f1-7 "$T/on/metrics.csv") <(cut -d, -f1-7 "$T/off/metrics.csv")' \
+  "metrics.csv (but seconds) differs with log.histograms on"
+
+# Resume from step 266 of the finished run: histograms.csv is truncated to step <= 266, the adaptive edges are read
+# back, and the rest is written again exactly.
+cp -r "$T/on" "$T/res"
+"$BNLAB" train --resume "$T/res/checkpoints/step-000000266.safetensors" >/dev/null 2>"$T/res.err"
+rc=$?
+check '[ $rc -eq 0 ] && cmp -s "$T/on/histograms.csv" "$T/res/histograms.csv"' \
+  "resumed run's histograms.csv equals the uninterrupted run's: exit $rc, $(cat "$T/res.err")"
+
+# Fixed edges and a few bins: values outside [-1, 1] count in the edge bins, so sums still hold.
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" "${RUN[@]}" --set log.histograms.every=100 --set log.histograms.bins=8 \
+  --set 'log.histograms.range=[-1, 1]' --out "$T/fixed" >/dev/null 2>"$T/fixed.err"
+rc=$?
+H="$T/fixed/histograms.csv"
+check '[ $rc -eq 0 ] && [ -s "$H" ]' "no-BN run with fixed edges: exit $rc, $(cat "$T/fixed.err")"
+bad=$(awk -F, 'NR > 1 { s = 0; for (i = 9; i <= NF; i++) s += $i; if (NF != 16 || s != $6 || $6 != 300 * $5 || $7 != -1 || $8 != 1) print NR }' "$H")
+check '[ -z "$bad" ]' "fixed [-1, 1], 8 bins: edges and sums on every row (bad rows: $bad)"
+types=$(awk -F, 'NR > 1 { print $4 }' "$H" | sort -u | tr '\n' ' ')
+check '[ "$types" = "dense " ]' "without BN the nonlinearities' inputs are dense layers: $types"
+
+# A file-size limit reached by histograms.csv (1000 bins every step: it grows fastest): exit 1, one line naming it,
+# summary.json says failed; the run resumes from its last checkpoint and histograms.csv then equals an uninterrupted
+# run's (adaptive edges read back from the kept rows).
+SMALL=(--set log.progress=never --set data.train_limit=600 --set data.test_limit=500 --set train.epochs=null
+       --set train.steps=200 --set train.checkpoint.every=20 --set log.probe_size=100 --set log.ics_every=0
+       --set log.percentiles.every=0 --set log.histograms.every=1 --set log.histograms.bins=1000
+       --set 'model.layers=[{"type":"dense","units":10},{"type":"sigmoid"},{"type":"dense","units":10}]')
+prlimit --fsize=100000 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --out "$T/fsize" >/dev/null 2>"$T/fsize.err"
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/fsize.err")" -eq 1 ] && grep -q "histograms.csv.*File too large" "$T/fsize.err"' \
+  "histograms.csv over the size limit: exit $rc, $(cat "$T/fsize.err")"
+check 'grep -q "\"status\":[[:space:]]*\"failed\"" "$T/fsize/summary.json"' "fsize: summary.json does not say failed"
+"$BNLAB" train --resume "$T/fsize" >/dev/null 2>"$T/fsize-resume.err"
+rc=$?
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --out "$T/whole" >/dev/null 2>&1
+check '[ $rc -eq 0 ] && cmp -s "$T/fsize/histograms.csv" "$T/whole/histograms.csv"' \
+  "resume after the size limit: exit $rc, $(cat "$T/fsize-resume.err"); histograms.csv differs from an uninterrupted run's"
+
+# Bad values are one-line config errors.
+out=$("$BNLAB" train "$ROOT/configs/quick-bn.json" --set 'log.histograms.range=[1, -1]' --out "$T/bad" 2>&1)
+check 'echo "$out" | grep -q "log.histograms.range: expected \"adaptive\" or \[lo, hi\] with lo < hi"' "bad range: $out"
+out=$("$BNLAB" train "$ROOT/configs/quick-bn.json" --set log.histograms.bins=1 --out "$T/bad" 2>&1)
+check 'echo "$out" | grep -q "log.histograms.bins"' "bad bins: $out"
+
+finish histograms

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# bnlab report (lab/report.h) in a real browser: a comparison of the BN and no-BN networks (2 seeds, histograms every
+# 50 steps) and one run, each made into DIR/report.html, opened by headless Chromium from file://. Checks: the page is
+# self-contained (no external script, style, image or URL), no console error (a page with a deliberate error proves
+# the check sees them), every hidden layer of both variants is drawn, moving the slider from the first frame to the
+# last changes the bars drawn (the page's #selftest hook records their heights), a screenshot is taken; a run still
+# going (no summary.json, a histogram row cut short, rows that are not bnlab's) still gets a report; the play button
+# advances the frames; a sweep's report shows its grid points side by side; a directory that is neither fails.
+# Needs Debian's chromium (installed here if missing); skipped (exit 77) if it cannot be.
+# usage: test_report.sh BNLAB SOURCE_ROOT
+set -u
+BNLAB=$1
+ROOT=$2
+bash "$ROOT/scripts/ensure-packages.sh" chromium >/dev/null 2>&1
+CHROMIUM=$(command -v chromium || true)
+if [ -z "$CHROMIUM" ]; then
+  echo "chromium missing and not installable (scripts/ensure-packages.sh chromium): skipped"
+  exit 77
+fi
+T=$(mktemp -d /tmp/bnlab-report-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+# Headless, its own profile in $T, stderr logging (console messages appear as "CONSOLE" lines).
+browse() {  # browse OUT ERR ARGS... URL
+  local out=$1 err=$2
+  shift 2
+  timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$T/profile" \
+    --enable-logging=stderr --v=0 --virtual-time-budget=5000 "$@" >"$out" 2>"$err"
+}
+console_errors() { grep -E "Uncaught|ERROR:CONSOLE|CONSOLE\([0-9]+\)" "$1" | grep -vi "favicon" || true; }
+
+# The check for console errors sees one.
+printf '<!DOCTYPE html><html><body><script>null.x();</script></body></html>\n' >"$T/broken.html"
+browse "$T/broken.dom" "$T/broken.err" --dump-dom "file://$T/broken.html"
+check '[ -n "$(console_errors "$T/broken.err")" ]' "a page that throws: no console error seen in chromium's log"
+
+# A comparison: quick-bn and quick-nobn, 2 seeds, histograms every 50 steps of 300 probe images.
+"$BNLAB" compare "$ROOT/configs/quick-bn.json" "$ROOT/configs/quick-nobn.json" --seeds 2 --jobs 2 \
+  --set log.progress=never --set train.eval_every=50 --set log.probe_size=300 --set log.histograms.every=50 \
+  --out "$T/cmp" >"$T/cmp.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "compare: exit $rc, $(tail -3 "$T/cmp.out")"
+out=$("$BNLAB" report "$T/cmp" 2>&1)
+rc=$?
+R="$T/cmp/report.html"
+check '[ $rc -eq 0 ] && [ -s "$R" ]' "report of a comparison: exit $rc, $out"
+check '! grep -Eqi "<(link|img|iframe)|<script[^>]*src=|url\(" "$R"' "the page loads nothing: $(grep -Eoi "<(link|img|iframe)[^>]*|<script[^>]*src=[^>]*|url\([^)]*" "$R" | head -2)"
+check '[ -z "$(grep -Eo "https?://[^\"'"'"' ]*" "$R" | grep -v "^http://www.w3.org/2000/svg$")" ]' \
+  "no URL but the SVG namespace: $(grep -Eo "https?://[^\"' ]*" "$R" | sort -u | head -3)"
+check '[ $(stat -c %s "$R") -lt 1000000 ]' "report.html is $(stat -c %s "$R") bytes"
+check 'grep -q "<polyline" "$R" && grep -q "quick-nobn" "$R" && grep -q "steps to" "$R"' \
+  "curves (SVG polylines) and summary.md (steps to target) are in the page"
+[ -e "$T/cmp/report.html.tmp"* ] 2>/dev/null
+check '[ -z "$(ls "$T/cmp" | grep -F .tmp)" ]' "no temporary file left (written atomically)"
+
+browse "$T/cmp.dom" "$T/cmp.err" --dump-dom "file://$R#selftest"
+rc=$?
+errs=$(console_errors "$T/cmp.err")
+check '[ $rc -eq 0 ] && [ -z "$errs" ]' "chromium on the comparison's report: exit $rc, console: $errs"
+st=$(grep -o '<div id="selftest"[^>]*>' "$T/cmp.dom")
+check '[ -n "$st" ]' "the page's self-test ran (no <div id=\"selftest\"> in the DOM: the script failed)"
+attr() { echo "$st" | sed -n "s/.* $1=\"\([^\"]*\)\".*/\1/p"; }
+check '[ "$(attr data-panels)" = 6 ]' "2 variants x 3 hidden layers drawn, got $(attr data-panels)"
+check '[ "$(attr data-frames)" = 9 ]' "9 frames (steps 0, 50, ..., 350, 399), got $(attr data-frames)"
+check '[ "$(attr data-changed)" = yes ] && [ "$(attr data-first)" != "$(attr data-last)" ]' \
+  "moving the slider from the first frame to the last changed no bar"
+first=$(attr data-first | cut -d'|' -f1)
+check '[ "$(echo "$first" | tr , "\n" | wc -l)" -eq 40 ] && echo "$first" | tr , "\n" | awk "\$1 > 0 { n++ } END { exit !(n > 3) }"' \
+  "the first panel's first frame: 40 bars, several of them drawn: $first"
+check 'grep -q "data-step=\"399\"" "$T/cmp.dom"' "after the self-test the page shows the last step (data-step=399)"
+
+# The play button: pressed at the first frame, a second later (virtual time) the page shows a later step.
+browse "$T/play.dom" "$T/play.err" --dump-dom "file://$R#playtest"
+pt=$(grep -o '<div id="playtest"[^>]*>' "$T/play.dom")
+check 'echo "$pt" | grep -q "data-playing=\"yes\"" && ! echo "$pt" | grep -q "data-step=\"0\""' \
+  "play: after a second the page is still playing at a step past 0: $pt"
+
+browse "$T/shot.out" "$T/shot.err" --hide-scrollbars --window-size=1300,1700 --screenshot="$T/cmp.png" "file://$R"
+check '[ -s "$T/cmp.png" ] && [ "$(head -c 8 "$T/cmp.png" | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ]' \
+  "screenshot: $(ls -la "$T/cmp.png" 2>&1)"
+[ -n "${BNLAB_KEEP_SCREENSHOT:-}" ] && cp "$T/cmp.png" "$BNLAB_KEEP_SCREENSHOT"
+
+# One run, caught while still going: no summary.json and a last histogram row cut in the middle.
+cp -r "$T/cmp/quick-nobn/seed-1" "$T/going"
+rm "$T/going/summary.json" "$T/going/report.html" 2>/dev/null
+head -c -200 "$T/cmp/quick-nobn/seed-1/histograms.csv" >"$T/going/histograms.csv"
+# and a row that is not bnlab's, which must not reach the page's script (fields are copied only if they are counts)
+sed -i '2a 60,1,1,dense,100,30000,-1,1,</script><script>alert(1)</script>' "$T/going/histograms.csv"
+sed -i '2a 70,1,1,x</script>,100,30000,-1,1,1,2' "$T/going/histograms.csv"
+out=$("$BNLAB" report "$T/going" 2>&1)
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "still going" "$T/going/report.html"' "report of a run still going: exit $rc, $out"
+check '! grep -q "alert(1)" "$T/going/report.html" && ! grep -q "x</script>" "$T/going/report.html"' \
+  "a row that is not counts reached the page"
+browse "$T/going.dom" "$T/going.err" --dump-dom "file://$T/going/report.html#selftest"
+errs=$(console_errors "$T/going.err")
+st=$(grep -o '<div id="selftest"[^>]*>' "$T/going.dom")
+check '[ -z "$errs" ] && [ "$(attr data-panels)" = 3 ] && [ "$(attr data-changed)" = yes ]' \
+  "a run's report in chromium: console: $errs; self-test: $st"
+
+# A run without log.histograms: the page says how to turn them on, without an error.
+cp -r "$T/going" "$T/nohist"
+rm -f "$T/nohist/histograms.csv"
+"$BNLAB" report "$T/nohist" >/dev/null 2>&1
+browse "$T/nohist.dom" "$T/nohist.err" --dump-dom "file://$T/nohist/report.html"
+errs=$(console_errors "$T/nohist.err")
+check '[ -z "$errs" ] && grep -q "No histograms logged yet (set log.histograms.every" "$T/nohist.dom"' \
+  "a run without histograms: console: $errs"
+
+# A sweep (a grid over the learning rate, one seed): its variants side by side, sweep.md after summary.md.
+printf '{"name": "sw", "variants": [{"name": "bn", "config": "%s/configs/quick-bn.json"}], "grid": {"train.optimizer.lr": [0.1, 0.5]}, "seeds": 1, "targets": [0.8], "set": {"log.progress": "never", "log.probe_size": 200, "log.histograms.every": 100}}\n' "$ROOT" >"$T/sw.json"
+"$BNLAB" sweep "$T/sw.json" --jobs 2 --out "$T/sw" >"$T/sw.out" 2>&1
+rc=$?
+out=$("$BNLAB" report "$T/sw" 2>&1)
+rc2=$?
+check '[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q "bn-lr0.1" "$T/sw/report.html" && grep -q "train.optimizer.lr" "$T/sw/report.html"' \
+  "report of a sweep: sweep exit $rc, report exit $rc2: $out"
+browse "$T/sw.dom" "$T/sw.err" --dump-dom "file://$T/sw/report.html#selftest"
+errs=$(console_errors "$T/sw.err")
+st=$(grep -o '<div id="selftest"[^>]*>' "$T/sw.dom")
+check '[ -z "$errs" ] && [ "$(attr data-panels)" = 6 ] && [ "$(attr data-changed)" = yes ]' \
+  "a sweep's report in chromium: console: $errs; self-test: $st"
+
+out=$("$BNLAB" report "$T/profile" 2>&1)
+rc=$?
+check '[ $rc -ne 0 ] && echo "$out" | grep -q "neither a run directory"' "a directory that is neither: exit $rc, $out"
+
+finish report
