@@ -14,7 +14,8 @@ trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 RUN=(--set log.progress=never --set train.eval_every=50 --set train.checkpoint.every=133 --set log.probe_size=300)
-"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.histograms.every=50 --out "$T/on" >/dev/null 2>"$T/on.err"
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.histograms.every=50 --set 'log.histograms.range="adaptive"' \
+  --out "$T/on" >/dev/null 2>"$T/on.err"
 rc=$?
 check '[ $rc -eq 0 ] && [ -s "$T/on/histograms.csv" ]' "train with log.histograms: exit $rc, $(cat "$T/on.err")"
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --out "$T/off" >/dev/null 2>"$T/off.err"

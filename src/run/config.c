@@ -542,9 +542,12 @@ static void *emit_ls_params(const void *obj) {
 // ---------------------------------------------------------------------------------------------
 // log.histograms.range: [lo, hi] (fixed edges) or "adaptive" (run/histlog.h).
 
+// Fixed [-8, 8] by default: sigmoid inputs that matter lie there (BN's near ±3, Fig. 1's drift without BN to about
+// −6), and every frame and variant shares it. Adaptive edges fixed at step 0 are too narrow for a network whose
+// inputs start near 0 (N(0, 0.01²) weights) and then spread: their values would pile up in the edge bins.
 static void default_hist_range(void *obj) {
     config_t *c = obj;
-    c->log.histograms.adaptive = 1, c->log.histograms.lo = 0, c->log.histograms.hi = 0;
+    c->log.histograms.adaptive = 0, c->log.histograms.lo = -8, c->log.histograms.hi = 8;
 }
 
 static int parse_hist_range(const void *json, const char *path, void *obj) {
