@@ -323,3 +323,12 @@ void format_bytes(char *out, size_t cap, double bytes) {
     if (bytes >= 1e9) snprintf(out, cap, "%.1f GB", bytes / 1e9);
     else snprintf(out, cap, "%.0f MB", bytes / 1e6 < 1 ? 1 : bytes / 1e6);
 }
+
+void path_basename(char *out, size_t cap, const char *path) {
+    char name[BNLAB_PATH_MAX];
+    snprintf(name, sizeof name, "%s", path);
+    size_t n = strlen(name);
+    while (n > 1 && name[n - 1] == '/') name[--n] = '\0';
+    const char *base = strrchr(name, '/');
+    snprintf(out, cap, "%s", base && base[1] ? base + 1 : name);
+}

@@ -47,6 +47,8 @@ void bnlab_path_fmt(char *out, size_t cap, const char *file, int line, const cha
     __attribute__((format(printf, 5, 6)));
 #define path_fmt(out, cap, ...) bnlab_path_fmt((out), (cap), __FILE__, __LINE__, __VA_ARGS__)
 
+// The last component of path, trailing slashes ignored ("runs/fig1/" -> "fig1"; "/" stays "/"), into out.
+void path_basename(char *out, size_t cap, const char *path);
 // The directory part of path ("." if none), into out (cap bytes).
 void path_dirname(char *out, size_t cap, const char *path);
 // out = p if absolute, else dir/p. -1 + message if it does not fit cap.

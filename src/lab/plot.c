@@ -1022,12 +1022,7 @@ static int run_panel(plot_t *p, long want_seed) {
     rundir_file(path, sizeof path, p->dir, RUNDIR_METRICS_CSV);
     if (!path_exists(path))
         return bnlab_fail("%s: neither a run directory (metrics.csv) nor a comparison (compare.json)", p->dir);
-    char name[BNLAB_PATH_MAX];
-    snprintf(name, sizeof name, "%s", p->dir);
-    size_t n = strlen(name);
-    while (n > 1 && name[n - 1] == '/') name[--n] = '\0';
-    const char *base = strrchr(name, '/');
-    snprintf(p->panels[0].name, sizeof p->panels[0].name, "%s", base && base[1] ? base + 1 : name);
+    path_basename(p->panels[0].name, sizeof p->panels[0].name, p->dir);
     path_fmt(p->panels[0].run, sizeof p->panels[0].run, "%s", p->dir);
     read_run_config(p->dir, &p->panels[0]);
     p->np = 1, p->ns = 1, p->seed = p->seeds[0] = p->panels[0].seed;

@@ -74,12 +74,7 @@ static int load_dirs(report_t *r) {
     rundir_file(path, sizeof path, r->dir, RUNDIR_METRICS_CSV);
     if (!path_exists(path))
         return bnlab_fail("%s: neither a run directory (metrics.csv) nor a comparison (compare.json)", r->dir);
-    char name[BNLAB_PATH_MAX];
-    snprintf(name, sizeof name, "%s", r->dir);
-    size_t n = strlen(name);
-    while (n > 1 && name[n - 1] == '/') name[--n] = '\0';
-    const char *base = strrchr(name, '/');
-    snprintf(r->panels[0].name, sizeof r->panels[0].name, "%s", base && base[1] ? base + 1 : name);
+    path_basename(r->panels[0].name, sizeof r->panels[0].name, r->dir);
     path_fmt(r->panels[0].runs[0], BNLAB_PATH_MAX, "%s", r->dir);
     r->panels[0].n_runs = 1, r->np = 1;
     return 0;
