@@ -33,6 +33,10 @@ ck=$(ls "$T"/run/checkpoints/*.safetensors | tail -1)
 run eval 0 $B eval "$ck"
 run predict 0 $B predict "$ck" datasets/mnist-subset/t10k-images-idx3-ubyte.gz --out "$T/pred.csv"
 run plot 0 $B plot "$T/run"
+run report 0 $B report "$T/run"
+run eval-bn-stats 0 $B eval "$ck" --bn-stats all --batches 5
+run recalibrate 0 $B recalibrate "$T/run" --batches 5 --out "$T/a2.safetensors"
+run check-spec 0 $B check configs/fig1.json
 run bad-config 1 $B train $Q --set 'model.layers[3].rate=2' --out "$T/bad"
 run bad-data 1 $B train $Q --set data.train_labels=$PWD/datasets/mnist-subset/t10k-labels-idx1-ubyte.gz --out "$T/bad"
 head -c 2000 "$ck" >"$T/trunc.safetensors"
