@@ -9,4 +9,4 @@ bash scripts/setup.sh
 out=runs/fig1-$(date +%Y%m%d-%H%M%S)
 build/bnlab compare configs/fig1.json --out "$out" "$@"
 build/bnlab plot "$out"
-echo "figures: $out/plots/{accuracy,percentiles,layer_stats,ics}.png — docs/batchnorm.md explains them"
+echo "figures: $out/plots/{accuracy,loss,percentiles,layers,layer_stats,ics}.png (and .svg, .pdf) — docs/batchnorm.md explains them"
