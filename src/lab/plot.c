@@ -10,6 +10,7 @@
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
 #include "lab/figure.h"
+#include "lab/spec.h"
 #include "nn/registry.h"
 #include "run/rundir.h"
 
@@ -975,16 +976,11 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
 // The panels of a comparison (one per variant, the chosen seed's run) and its seeds, from DIR/compare.json. -1 +
 // message naming what is missing.
 static int compare_panels(plot_t *p, const char *path, long want_seed) {
-    char *text;
-    size_t len;
-    if (read_whole_file(path, 1 << 24, &text, &len) != 0) return -1;
-    cJSON *root = jp_parse_all(text, len, NULL);
-    free(text);
+    cJSON *root = compare_json_read(path);
+    if (!root) return -1;
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
     const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seeds");
     int rc = 0;
-    if (!cJSON_IsArray(vars) || !cJSON_IsArray(sd) || cJSON_GetArraySize(sd) < 1)
-        rc = bnlab_fail("%s: not a bnlab comparison file (expected \"variants\" and \"seeds\" arrays)", path);
     p->ns = 0;
     for (const cJSON *s = rc ? NULL : sd->child; s && p->ns < PLOT_MAX_SEEDS; s = s->next) {
         if (!cJSON_IsNumber(s)) rc = bnlab_fail("%s: seeds[%d]: expected a number", path, p->ns);

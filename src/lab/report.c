@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "lab/spec.h"
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
 #include "run/rundir.h"
@@ -34,17 +35,12 @@ typedef struct {
 // ---- which runs
 
 static int load_compare(report_t *r, const char *path) {
-    char *text;
-    size_t len;
-    if (read_whole_file(path, 1 << 24, &text, &len) != 0) return -1;
-    cJSON *root = cJSON_ParseWithLength(text, len);
-    free(text);
+    cJSON *root = compare_json_read(path);
+    if (!root) return -1;
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
     const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seeds");
     int rc = 0;
-    if (!cJSON_IsArray(vars) || !cJSON_IsArray(sd) || cJSON_GetArraySize(sd) < 1)
-        rc = bnlab_fail("%s: not a bnlab comparison file (expected \"variants\" and \"seeds\" arrays)", path);
-    r->n_variants = rc ? 0 : cJSON_GetArraySize(vars);
+    r->n_variants = cJSON_GetArraySize(vars);
     for (const cJSON *v = rc ? NULL : vars->child; v && r->np < REPORT_MAX_PANELS; v = v->next) {
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
         if (!cJSON_IsString(name) || !name_valid(name->valuestring)) {

@@ -368,3 +368,17 @@ cJSON *compare_spec_to_json(const compare_spec_t *s) {
     expect_add_json(root, &s->expect, NULL);
     return root;
 }
+
+cJSON *compare_json_read(const char *path) {
+    char *text;
+    size_t len;
+    if (read_whole_file(path, 1 << 24, &text, &len) != 0) return NULL;
+    cJSON *root = jp_parse_all(text, len, NULL);
+    free(text);
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
+    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seeds");
+    if (cJSON_IsArray(vars) && cJSON_IsArray(sd) && cJSON_GetArraySize(sd) >= 1) return root;
+    cJSON_Delete(root);
+    bnlab_fail("%s: not a bnlab comparison file (expected \"variants\" and \"seeds\" arrays)", path);
+    return NULL;
+}

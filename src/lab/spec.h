@@ -58,5 +58,8 @@ typedef struct {
 int compare_spec_load(compare_spec_t *s, const char *const *paths, int n_paths, const spec_overrides_t *cli);
 void compare_spec_free(compare_spec_t *s);
 cJSON *compare_spec_to_json(const compare_spec_t *s);
+// Reads a comparison's compare.json (what compare_spec_to_json wrote) strictly: a JSON object with a "variants"
+// array and a non-empty "seeds" array. The tree (the caller deletes it), or NULL + message naming the file.
+cJSON *compare_json_read(const char *path);
 
 #endif

@@ -9,6 +9,7 @@
 #include "base/util.h"
 #include "io/jsonpath.h"
 #include "lab/plot.h"
+#include "lab/spec.h"
 #include "lab/summary.h"
 #include "run/rundir.h"
 
@@ -51,12 +52,9 @@ static int check_collect_spec(collect_spec_t *c, const cJSON *seeds, const cJSON
 }
 
 static int read_collect_spec(collect_spec_t *c, const char *dir) {
-    char path[BNLAB_PATH_MAX], *text;
-    size_t len;
+    char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, dir, CMPDIR_SPEC);
-    if (read_whole_file(path, 1 << 24, &text, &len) != 0) return -1;
-    c->root = jp_parse_all(text, len, NULL);
-    free(text);
+    if (!(c->root = compare_json_read(path))) return -1;
     c->vars = cJSON_GetObjectItemCaseSensitive(c->root, "variants");
     const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(c->root, "seeds");
     const cJSON *targets = cJSON_GetObjectItemCaseSensitive(c->root, "targets");
