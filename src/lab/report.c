@@ -9,30 +9,55 @@
 #include "lab/spec.h"
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
+#include "lab/report_panels.h"
+#include "lab/svg.h"
 #include "run/rundir.h"
 
-#define REPORT_MAX_PANELS 16
-#define REPORT_MAX_SEEDS 16
-#define REPORT_MAX_HIDDEN 32
-
-static const char *const COLORS[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-                                     "#F0E442"};
-
-typedef struct {
-    char name[128];
-    char runs[REPORT_MAX_SEEDS][BNLAB_PATH_MAX];  // runs[0]: the first seed, whose histograms are shown
-    long seeds[REPORT_MAX_SEEDS];
-    int n_runs;
-} panel_t;
+typedef report_panel_t panel_t;  // runs[0]: the first seed, whose histograms are shown
 
 typedef struct {
     const char *dir;
     int is_compare;
     panel_t panels[REPORT_MAX_PANELS];
     int np, n_variants;  // panels shown, variants in compare.json
+    char kind[1024];     // what the page is: "One run.", "A comparison of ...", "A sweep over ..."
 } report_t;
 
 // ---- which runs
+
+static const char *plural(long n) { return n == 1 ? "" : "s"; }
+
+// What a comparison directory is, into r->kind: a sweep (its variants carry "grid") says over which keys and how
+// many grid points x variants x seeds; a comparison, variants x seeds.
+static void describe_compare(report_t *r, const cJSON *vars, int n_seeds) {
+    strbuf_t keys = {0}, bases = {0};
+    int n_keys = 0, n_bases = 0;
+    for (const cJSON *v = vars->child; v; v = v->next) {
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(v, "grid"), *base = cJSON_GetObjectItemCaseSensitive(v, "base");
+        for (const cJSON *k = cJSON_IsObject(g) ? g->child : NULL; k; k = k->next)
+            if (k->string && (!keys.s || !strstr(keys.s, k->string))) {
+                strbuf_printf(&keys, "%s%s", n_keys ? ", " : "", k->string);
+                n_keys++;
+            }
+        if (cJSON_IsString(base)) {
+            strbuf_t tag = {0};
+            strbuf_printf(&tag, "|%s|", base->valuestring);
+            if (!bases.s || !strstr(bases.s, tag.s)) strbuf_printf(&bases, "%s", tag.s), n_bases++;
+            free(tag.s);
+        }
+    }
+    int nv = r->n_variants, runs = nv * n_seeds;
+    if (n_keys && n_bases > 0 && nv % n_bases == 0)
+        snprintf(r->kind, sizeof r->kind, "A sweep over %s: %d grid point%s x %d variant%s x %d seed%s = %d runs",
+                 keys.s, nv / n_bases, plural(nv / n_bases), n_bases, plural(n_bases), n_seeds, plural(n_seeds), runs);
+    else if (n_keys)
+        snprintf(r->kind, sizeof r->kind, "A sweep over %s: %d grid variants x %d seed%s = %d runs", keys.s, nv,
+                 n_seeds, plural(n_seeds), runs);
+    else
+        snprintf(r->kind, sizeof r->kind, "A comparison of %d variant%s x %d seed%s = %d runs", nv, plural(nv),
+                 n_seeds, plural(n_seeds), runs);
+    free(keys.s), free(bases.s);
+}
 
 static int load_compare(report_t *r, const char *path) {
     cJSON *root = compare_json_read(path);
@@ -55,7 +80,9 @@ static int load_compare(report_t *r, const char *path) {
                 rundir_of_seed(p->runs[p->n_runs], BNLAB_PATH_MAX, r->dir, p->name, (long)s->valuedouble);
                 p->n_runs++;
             }
+        p->normalized = report_normalized(p->runs[0]);
     }
+    if (rc == 0) describe_compare(r, vars, cJSON_GetArraySize(sd));
     cJSON_Delete(root);
     return rc;
 }
@@ -73,19 +100,13 @@ static int load_dirs(report_t *r) {
     path_basename(r->panels[0].name, sizeof r->panels[0].name, r->dir);
     path_fmt(r->panels[0].runs[0], BNLAB_PATH_MAX, "%s", r->dir);
     r->panels[0].n_runs = 1, r->np = 1;
+    r->panels[0].seeds[0] = -1;  // report_seeds_text: "this run"
+    r->panels[0].normalized = report_normalized(r->dir);
+    snprintf(r->kind, sizeof r->kind, "One run");
     return 0;
 }
 
 // ---- text
-
-static void html_text(strbuf_t *b, const char *s) {
-    for (; *s; s++) {
-        if (*s == '<') strbuf_printf(b, "&lt;");
-        else if (*s == '>') strbuf_printf(b, "&gt;");
-        else if (*s == '&') strbuf_printf(b, "&amp;");
-        else strbuf_printf(b, "%c", *s);
-    }
-}
 
 static void summary_section(strbuf_t *b, const report_t *r) {
     char path[BNLAB_PATH_MAX], *text;
@@ -192,64 +213,12 @@ static int metrics_read(metrics_t *m, const char *run) {
     return 0;
 }
 
-#define SW 560
-#define SH 330
-#define ML 60
-#define MR 24
-#define MT 30
-#define MB 74  // tick labels, the axis label and a legend row below the data
-
-// A round step (1, 2 or 5 x 10^k) giving about 4 intervals over [lo, hi].
-static double nice_step(double lo, double hi) {
-    double raw = (hi - lo) / 4, p = pow(10, floor(log10(raw))), f = raw / p;
-    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
-}
-
-static double sx(double x, double x0, double x1) { return ML + (x - x0) / (x1 - x0) * (SW - ML - MR); }
-static double sy(double y, double y0, double y1) { return SH - MB - (y - y0) / (y1 - y0) * (SH - MT - MB); }
-
-static void axes(strbuf_t *b, const char *title, const char *ylabel, double x0, double x1, double y0, double y1) {
-    strbuf_printf(b, "<svg class=\"curve\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n", SW, SH, SW, SH);
-    strbuf_printf(b, "<text x=\"%d\" y=\"18\" class=\"title\">%s</text>\n", ML, title);
-    strbuf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ML, MT, SW - ML - MR,
-                  SH - MT - MB);
-    double xs = nice_step(x0, x1), ys = nice_step(y0, y1);
-    for (double xv = ceil(x0 / xs - 1e-9) * xs; xv <= x1 + xs * 1e-9; xv += xs)
-        strbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%.6g</text>\n",
-                      sx(xv, x0, x1), SH - MB + 16, fabs(xv) < xs * 1e-9 ? 0 : xv);
-    for (double yv = ceil(y0 / ys - 1e-9) * ys; yv <= y1 + ys * 1e-9; yv += ys) {
-        strbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%.6g</text>\n", ML - 4,
-                      sy(yv, y0, y1) + 4, fabs(yv) < ys * 1e-9 ? 0 : yv);
-        strbuf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n", ML, SW - MR,
-                      sy(yv, y0, y1), sy(yv, y0, y1));
-    }
-    strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">steps</text>\n",
-                  (ML + SW - MR) / 2, SH - MB + 34);
-    strbuf_printf(b, "<text transform=\"translate(14,%d) rotate(-90)\" class=\"tick\" text-anchor=\"middle\">%s"
-                     "</text>\n", (MT + SH - MB) / 2, ylabel);
-}
-
-static void polyline(strbuf_t *b, const double *x, const double *y, int n, double x0, double x1, double y0,
-                     double y1, const char *color, double width, double opacity, int dashed) {
-    strbuf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%g\" stroke-opacity=\"%g\"%s points=\"",
-                  color, width, opacity, dashed ? " stroke-dasharray=\"6 4\"" : "");
-    for (int i = 0; i < n; i++)
-        if (isfinite(y[i])) {
-            double v = y[i] < y0 ? y0 : y[i] > y1 ? y1 : y[i];
-            strbuf_printf(b, "%.1f,%.1f ", sx(x[i], x0, x1), sy(v, y0, y1));
-        }
-    strbuf_printf(b, "\"/>\n");
-}
+static const svg_frame_t CURVE = {.w = 560, .h = 330};
 
 // Below the data: a line sample and the name of each variant (and, for the loss, which line is which).
 static void legend(strbuf_t *b, const report_t *r, int loss) {
-    int x = ML, y = SH - 12;
-    for (int p = 0; p < r->np; p++) {
-        strbuf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/>", x, x + 18,
-                      y - 4, y - 4, COLORS[p % 8]);
-        strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"legend\">%s</text>\n", x + 22, y, r->panels[p].name);
-        x += 40 + 8 * (int)strlen(r->panels[p].name);
-    }
+    int x = 60, y = CURVE.h - 12;
+    for (int p = 0; p < r->np; p++) x = svg_key(b, x, y, report_color(p), r->panels[p].name);
     if (loss) strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\">dashed: training, solid: test</text>\n", x, y);
 }
 
@@ -277,19 +246,21 @@ static int curves_section(strbuf_t *b, const report_t *r) {
         if (!(lmax > 0)) lmax = 1;
         lmax = ceil(lmax * 10) / 10;
         strbuf_printf(b, "<div class=\"row\">\n");
-        axes(b, "test accuracy", "accuracy", 0, x1, a0, 1);
+        svg_frame_t fa = CURVE, fl = CURVE;
+        fa.x1 = fl.x1 = x1, fa.y0 = a0, fa.y1 = 1, fl.y1 = lmax;
+        svg_open(b, &fa, "curve", "", "test accuracy", "accuracy");
         for (int p = 0; p < r->np; p++)
             for (int s = r->panels[p].n_runs - 1; s >= 0; s--)
-                polyline(b, m[p][s].x, m[p][s].acc, m[p][s].n, 0, x1, a0, 1, COLORS[p % 8], s ? 1 : 2.5,
+                svg_line(b, &fa, m[p][s].x, 1, m[p][s].acc, 1, m[p][s].n, report_color(p), s ? 1 : 2.5,
                          s ? 0.35 : 1, 0);
         legend(b, r, 0);
         strbuf_printf(b, "</svg>\n");
-        axes(b, "loss", "cross-entropy", 0, x1, 0, lmax);
+        svg_open(b, &fl, "curve", "", "loss", "cross-entropy");
         for (int p = 0; p < r->np; p++)
             for (int s = r->panels[p].n_runs - 1; s >= 0; s--) {
-                polyline(b, m[p][s].x, m[p][s].train_loss, m[p][s].n, 0, x1, 0, lmax, COLORS[p % 8], s ? 1 : 2,
+                svg_line(b, &fl, m[p][s].x, 1, m[p][s].train_loss, 1, m[p][s].n, report_color(p), s ? 1 : 2,
                          s ? 0.3 : 1, 1);
-                polyline(b, m[p][s].x, m[p][s].test_loss, m[p][s].n, 0, x1, 0, lmax, COLORS[p % 8], s ? 1 : 2.5,
+                svg_line(b, &fl, m[p][s].x, 1, m[p][s].test_loss, 1, m[p][s].n, report_color(p), s ? 1 : 2.5,
                          s ? 0.35 : 1, 0);
             }
         legend(b, r, 1);
@@ -374,6 +345,17 @@ static const char *const STYLE =
     "overflow-x:auto}.note{color:#555;font-size:13px}.controls{display:flex;gap:12px;align-items:center;margin:8px 0}"
     "#slider{width:480px}.hname{font-weight:600;margin:14px 0 2px}";
 
+// For tests, opened with #selftest: what the panels of report_panels.h draw, read back from the DOM into
+// <div id="panels">: per class (fan, ics, landscape) the number of panels and, per panel, its lines and bands with
+// at least one point; and the first fan's variant (the paper's order puts the one without BN first).
+static const char *const PANEL_TEST =
+    "(function(){if(location.hash!=='#selftest')return;var d=document.createElement('div');d.id='panels';\n"
+    "['fan','ics','landscape'].forEach(function(c){var s=document.querySelectorAll('svg.'+c);d.setAttribute('data-'+c,s.length);\n"
+    " d.setAttribute('data-'+c+'-series',Array.prototype.map.call(s,function(e){return Array.prototype.filter.call(\n"
+    "  e.querySelectorAll('.series'),function(x){return x.getAttribute('points').trim()!=='';}).length;}).join(','));});\n"
+    "var f=document.querySelector('svg.fan');d.setAttribute('data-fan-first',f?f.getAttribute('data-variant'):'');\n"
+    "document.body.appendChild(d);})();\n";
+
 // The page's own script: no library, no network.
 static const char *const SCRIPT =
     "(function(){\n"
@@ -447,12 +429,16 @@ int report_dir(const char *dir) {
         html_text(&b, dir);
         strbuf_printf(&b, "</title>\n<style>%s</style></head>\n<body>\n<h1>bnlab report: ", STYLE);
         html_text(&b, dir);
-        strbuf_printf(&b, "</h1>\n<p class=\"note\">%s. Made by <code>bnlab report</code> from the logs as they "
-                          "were; run it again to refresh.</p>\n",
-                      r->is_compare ? "A comparison" : "One run");
+        strbuf_printf(&b, "</h1>\n<p class=\"note\" id=\"kind\">");
+        html_text(&b, r->kind);
+        strbuf_printf(&b, ". Made by <code>bnlab report</code> from the logs as they were; run it again to "
+                          "refresh.</p>\n");
         summary_section(&b, r);
         rc = curves_section(&b, r);
     }
+    if (rc == 0) rc = report_fans(&b, r->panels, r->np);
+    if (rc == 0) rc = report_ics(&b, r->panels, r->np);
+    if (rc == 0) rc = report_landscape(&b, r->panels, r->np);
     if (rc == 0) {
         strbuf_printf(&b, "<h2>Inside the network: each hidden layer's input to its nonlinearity</h2>\n<p class=\"note\">"
                           "Histograms over the probe images in training mode (log.histograms)%s; the variants share "
@@ -472,8 +458,8 @@ int report_dir(const char *dir) {
             rc = hist_json(&b, r->panels[p].name, r->panels[p].runs[0]);
         }
         strbuf_printf(&b, "]}</script>\n<script>\nvar COLORS=[");
-        for (int k = 0; k < 8; k++) strbuf_printf(&b, "%s'%s'", k ? "," : "", COLORS[k]);
-        strbuf_printf(&b, "];\n%s</script>\n</body></html>\n", SCRIPT);
+        for (int k = 0; k < 8; k++) strbuf_printf(&b, "%s'%s'", k ? "," : "", report_color(k));
+        strbuf_printf(&b, "];\n%s</script>\n<script>\n%s</script>\n</body></html>\n", SCRIPT, PANEL_TEST);
     }
     if (rc == 0) {
         char path[BNLAB_PATH_MAX];

@@ -1,0 +1,227 @@
+// The ICS and landscape panels of report_panels.h (Santurkar et al. 2018, Def. 2.1 and Fig. 4): ics.csv and
+// landscape_band.csv of every seed, the median over seeds at each step.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lab/logread.h"
+#include "lab/report_panels.h"
+#include "lab/svg.h"
+#include "run/rundir.h"
+
+// Rows of a run's log by key (a dense layer; 0 for a log with one row per step) into s[key], each row the named
+// columns as numbers, the first (the step) an integer. The ICS rows become (step, l2_diff / grad_norm, cosine).
+typedef struct {
+    const char *file;
+    const char *key;  // column of the key, or NULL
+    const char *cols[6];
+    int ncols;
+} log_spec_t;
+
+static const log_spec_t ICS = {RUNDIR_ICS, "dense", {"step", "grad_norm", "l2_diff", "cosine"}, 4};
+static const log_spec_t BAND = {RUNDIR_LANDSCAPE_BAND, NULL,
+                                {"step", "loss_min", "loss_max", "grad_diff_min", "grad_diff_max", "beta_eff"}, 6};
+
+typedef struct {
+    series_t s[REPORT_MAX_HIDDEN];
+    int nk, logged;  // keys seen (s[0..nk)), seeds with the log
+} keyed_t;
+
+static int read_row(const csv_table_t *t, const char *path, const log_spec_t *sp, const int *col, double *row) {
+    long step;
+    if (logread_integer(t, path, col[0], 0, 1L << 50, &step) != 0) return -1;
+    row[0] = (double)step;
+    for (int c = 1; c < sp->ncols; c++)
+        if (logread_number(t, path, col[c], &row[c]) != 0) return -1;
+    if (sp == &ICS) row[1] = row[2] / row[1], row[2] = row[3];  // ||G - G'|| / ||G||, cos(G, G')
+    return 0;
+}
+
+static int keyed_read_run(keyed_t *v, const log_spec_t *sp, const char *run) {
+    char path[BNLAB_PATH_MAX];
+    rundir_file(path, sizeof path, run, sp->file);
+    csv_table_t t;
+    int rc = logread_open(&t, path), col[6], ck = -1;
+    if (rc != 0) return rc < 0 ? -1 : 0;
+    v->logged++;
+    for (int c = 0; c < sp->ncols && rc == 0; c++) rc = (col[c] = logread_column(&t, path, sp->cols[c])) < 0 ? -1 : 0;
+    if (rc == 0 && sp->key) rc = (ck = logread_column(&t, path, sp->key)) < 0 ? -1 : 0;
+    int out_cols = sp == &ICS ? 3 : sp->ncols;
+    double row[6];
+    long key = 1;
+    while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
+        rc = read_row(&t, path, sp, col, row) || (ck >= 0 && logread_integer(&t, path, ck, 1, 1 << 20, &key)) ? -1 : 0;
+        if (rc != 0 || key > REPORT_MAX_HIDDEN) continue;
+        for (; v->nk < key; v->nk++) series_init(&v->s[v->nk], out_cols);
+        series_add(&v->s[key - 1], row);
+    }
+    csv_table_free(&t);
+    return rc < 0 ? -1 : 0;
+}
+
+static int keyed_read(keyed_t *v, const log_spec_t *sp, const report_panel_t *p) {
+    memset(v, 0, sizeof *v);
+    for (int s = 0; s < p->n_runs; s++)
+        if (keyed_read_run(v, sp, p->runs[s]) != 0) return -1;
+    for (int k = 0; k < v->nk; k++) {
+        series_t m;
+        series_median_by_step(&v->s[k], &m);
+        series_free(&v->s[k]);
+        series_thin(&m, REPORT_MAX_POINTS);
+        v->s[k] = m;
+    }
+    return 0;
+}
+
+static void keyed_free(keyed_t *v, int np) {
+    for (int i = 0; i < np; i++)
+        for (int k = 0; k < v[i].nk; k++) series_free(&v[i].s[k]);
+    free(v);
+}
+
+// Reads every panel's log; the x end over all of them; the number of panels with the log.
+static int keyed_all(keyed_t *v, const log_spec_t *sp, const report_panel_t *p, int np, double *x1, int *logged) {
+    *x1 = 1, *logged = 0;
+    for (int i = 0; i < np; i++) {
+        if (keyed_read(&v[i], sp, &p[i]) != 0) return -1;
+        *logged += v[i].logged > 0;
+        for (int k = 0; k < v[i].nk; k++)
+            if (v[i].s[k].n && v[i].s[k].v[(size_t)(v[i].s[k].n - 1) * v[i].s[k].cols] > *x1)
+                *x1 = v[i].s[k].v[(size_t)(v[i].s[k].n - 1) * v[i].s[k].cols];
+    }
+    return 0;
+}
+
+static void absent_note(strbuf_t *b, const char *text, const keyed_t *v, int np) {
+    int logged = 0;
+    for (int i = 0; i < np; i++) logged += v[i].logged > 0;
+    if (logged && logged < np) strbuf_printf(b, "<p class=\"note\">%s: logged by %d of the %d variants.</p>\n", text,
+                                             logged, np);
+}
+
+// ---- ICS: per variant, the relative size (w = 0) or the cosine (w = 1), one line per dense layer 2..
+
+static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const report_panel_t *p, int w) {
+    static const char *const what[2] = {"\u2016G \u2212 G\u2032\u2016 / \u2016G\u2016", "cos(G, G\u2032)"};
+    char title[192], seeds[64];
+    int n = 0;
+    for (int k = 1; k < v->nk; k++) n += v->s[k].n > 0;
+    strbuf_t attrs = {0};
+    report_attrs(&attrs, p->name, n);
+    strbuf_printf(&attrs, " data-quantity=\"%s\"", w ? "cosine" : "relative");
+    snprintf(title, sizeof title, "%s: %s", p->name, what[w]);
+    svg_open(b, f, "ics", attrs.s, title, what[w]);
+    free(attrs.s);
+    int x = 60;
+    for (int k = 1; k < v->nk; k++) {
+        if (!v->s[k].n) continue;
+        const series_t *s = &v->s[k];
+        svg_line(b, f, s->v, s->cols, s->v + 1 + w, s->cols, s->n, report_color(k - 1), 2, 1, 0);
+        char name[32];
+        snprintf(name, sizeof name, "dense %d", k + 1);
+        x = svg_key(b, x, f->h - 22, report_color(k - 1), name);
+    }
+    report_seeds_text(seeds, sizeof seeds, p);
+    strbuf_printf(b, "<text x=\"60\" y=\"%d\" class=\"tick\">%s</text>\n", f->h - 4,
+                  n ? seeds : v->logged ? "no ICS step logged yet" : "ics.csv absent");
+    strbuf_printf(b, "</svg>\n");
+}
+
+static int ics_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) {
+    double x1;
+    int logged, order[REPORT_MAX_PANELS];
+    if (keyed_all(v, &ICS, p, np, &x1, &logged) != 0) return -1;
+    strbuf_printf(b, "<h2 id=\"ics\">Internal covariate shift (Santurkar et al. 2018, Def. 2.1)</h2>\n");
+    if (!logged) {
+        strbuf_printf(b, "<p class=\"note\" id=\"ics-absent\">No ICS panels: no ics.csv (log.ics_every).</p>\n");
+        return 0;
+    }
+    strbuf_printf(b, "<p class=\"note\">From ics.csv: G is the gradient of dense layer i's weights before a step, "
+                     "G\u2032 the same after updating only the layers below i, on the same batch; plotted as logged "
+                     "(l2_diff / grad_norm, and cosine), one line per dense layer from the second; each row shares "
+                     "its y axis.</p>\n");
+    absent_note(b, "ics.csv", v, np);
+    report_order(p, np, order);
+    for (int w = 0; w < 2; w++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < np; i++)
+            for (int k = 1; k < v[i].nk; k++) series_extent(&v[i].s[k], 1 + w, 1 + w, &lo, &hi);
+        svg_frame_t f = {.w = 460, .h = 310, .x0 = 0, .x1 = x1};
+        report_yrange(lo, hi, !w, &f.y0, &f.y1, &f.ylog);
+        strbuf_printf(b, "<div class=\"row\">\n");
+        for (int j = 0; j < np; j++) ics_panel(b, &f, &v[order[j]], &p[order[j]], w);
+        strbuf_printf(b, "</div>\n");
+    }
+    return 0;
+}
+
+int report_ics(strbuf_t *b, const report_panel_t *p, int np) {
+    keyed_t *v = xcalloc((size_t)np, sizeof *v, "report ics");
+    int rc = ics_section(b, p, np, v);
+    keyed_free(v, np);
+    return rc;
+}
+
+// ---- landscape: three panels (loss band, gradient-predictiveness band, beta_eff), the variants overlaid
+
+static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t *v, const int *order, double x1,
+                     int q) {
+    static const char *const title[3] = {"loss landscape: [min, max] of L(x \u2212 \u03b7g) over \u03b7",
+                                         "gradient predictiveness: [min, max] of \u2016\u2207L(x \u2212 \u03b7g) "
+                                         "\u2212 g\u2016",
+                                         "\u03b2_eff: max over \u03b7 of that / \u2016\u03b7g\u2016"};
+    static const char *const ylabel[3] = {"loss", "\u2016\u2207L(x \u2212 \u03b7g) \u2212 g\u2016", "\u03b2_eff"};
+    static const char *const quantity[3] = {"loss", "grad_diff", "beta_eff"};
+    double lo = INFINITY, hi = -INFINITY;
+    int n = 0;
+    for (int i = 0; i < np; i++)
+        if (v[i].nk) series_extent(&v[i].s[0], 1 + 2 * q, q == 2 ? 5 : 2 + 2 * q, &lo, &hi), n += v[i].s[0].n > 0;
+    svg_frame_t f = {.w = 460, .h = 320, .x0 = 0, .x1 = x1};
+    report_yrange(lo, hi, 1, &f.y0, &f.y1, &f.ylog);
+    char attrs[96];
+    snprintf(attrs, sizeof attrs, "data-quantity=\"%s\" data-series=\"%d\"", quantity[q], n);
+    svg_open(b, &f, "landscape", attrs, title[q], ylabel[q]);
+    int x = 60;
+    for (int j = 0; j < np; j++) {
+        const series_t *s = v[order[j]].nk ? &v[order[j]].s[0] : NULL;
+        if (!s || !s->n) continue;
+        const char *c = report_color(order[j]);
+        if (q < 2) svg_band(b, &f, s->v, s->v + 1 + 2 * q, s->v + 2 + 2 * q, s->cols, s->n, c, 0.3, "series");
+        else svg_line(b, &f, s->v, s->cols, s->v + 5, s->cols, s->n, c, 2, 1, 0);
+        x = svg_key(b, x, f.h - 14, c, p[order[j]].name);
+    }
+    strbuf_printf(b, "</svg>\n");
+}
+
+static int ls_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) {
+    double x1;
+    int logged, order[REPORT_MAX_PANELS];
+    if (keyed_all(v, &BAND, p, np, &x1, &logged) != 0) return -1;
+    strbuf_printf(b, "<h2 id=\"landscape\">Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)</h2>\n");
+    if (!logged) {
+        strbuf_printf(b, "<p class=\"note\" id=\"landscape-absent\">No landscape panels: no landscape_band.csv "
+                         "(log.landscape.every).</p>\n");
+        return 0;
+    }
+    strbuf_printf(b, "<p class=\"note\">From landscape_band.csv: at a probe step, with g the step's own gradient, "
+                     "the loss and the gradient are measured at x \u2212 \u03b7g for each step size \u03b7 of "
+                     "log.landscape (the points are in landscape.csv); bands are their [min, max] over \u03b7, "
+                     "\u03b2_eff the largest gradient change per unit of distance. The variants share each "
+                     "panel's axes; a step whose values are not finite (a diverged point) is left out.</p>\n");
+    absent_note(b, "landscape_band.csv", v, np);
+    report_order(p, np, order);
+    strbuf_printf(b, "<div class=\"row\">\n");
+    for (int q = 0; q < 3; q++) ls_panel(b, p, np, v, order, x1, q);
+    strbuf_printf(b, "</div>\n");
+    char seeds[64];
+    report_seeds_text(seeds, sizeof seeds, &p[0]);
+    strbuf_printf(b, "<p class=\"note\">Each variant: %s.</p>\n", seeds);
+    return 0;
+}
+
+int report_landscape(strbuf_t *b, const report_panel_t *p, int np) {
+    keyed_t *v = xcalloc((size_t)np, sizeof *v, "report landscape");
+    int rc = ls_section(b, p, np, v);
+    keyed_free(v, np);
+    return rc;
+}
