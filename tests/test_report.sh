@@ -6,6 +6,12 @@
 # last changes the bars drawn (the page's #selftest hook records their heights), a screenshot is taken; a run still
 # going (no summary.json, a histogram row cut short, rows that are not bnlab's) still gets a report; the play button
 # advances the frames; a sweep's report shows its grid points side by side; a directory that is neither fails.
+# The panels of lab/report_panels.h, counted through the DOM (the page's #selftest hook, <div id="panels">): a
+# percentile fan per hidden layer and variant with one line per logged percentile (5 asked for, not 15/50/85), the
+# variant without BN first; ICS panels (2 quantities x 2 variants, a line per dense layer 2..4); 3 landscape panels
+# with a band or line per variant; a run without those logs says so; a malformed percentiles.csv or ics.csv fails
+# with one line (file, line, column) and writes no page; one logged step, a diverged run, a path with a space and
+# quotes all give a page without console errors; a sweep's header says what it sweeps.
 # Needs Debian's chromium (installed here if missing); skipped (exit 77) if it cannot be.
 # usage: test_report.sh BNLAB SOURCE_ROOT
 set -u
@@ -37,7 +43,8 @@ check '[ -n "$(console_errors "$T/broken.err")" ]' "a page that throws: no conso
 # A comparison: quick-bn and quick-nobn, 2 seeds, histograms every 50 steps of 300 probe images.
 "$BNLAB" compare "$ROOT/configs/quick-bn.json" "$ROOT/configs/quick-nobn.json" --seeds 2 --jobs 2 \
   --set log.progress=never --set train.eval_every=50 --set log.probe_size=300 --set log.histograms.every=50 \
-  --out "$T/cmp" >"$T/cmp.out" 2>&1
+  --set 'log.percentiles.q=[10,25,50,75,90]' --set log.percentiles.every=50 --set log.ics_every=100 \
+  --set log.landscape.every=100 --set log.landscape.points=4 --out "$T/cmp" >"$T/cmp.out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "compare: exit $rc, $(tail -3 "$T/cmp.out")"
 out=$("$BNLAB" report "$T/cmp" 2>&1)
@@ -69,6 +76,19 @@ check '[ "$(echo "$first" | tr , "\n" | wc -l)" -eq 40 ] && echo "$first" | tr ,
   "the first panel's first frame: 40 bars, several of them drawn: $first"
 check 'grep -q "data-step=\"399\"" "$T/cmp.dom"' "after the self-test the page shows the last step (data-step=399)"
 
+pn=$(grep -o '<div id="panels"[^>]*>' "$T/cmp.dom")
+pattr() { echo "$pn" | sed -n "s/.* $1=\"\([^\"]*\)\".*/\1/p"; }
+check '[ "$(pattr data-fan)" = 6 ] && [ "$(pattr data-fan-series)" = 5,5,5,5,5,5 ]' \
+  "fans: 3 hidden layers x 2 variants, 5 percentile lines each: $pn"
+check '[ "$(pattr data-fan-first)" = quick-nobn ]' "the paper's order: the fans without BN first: $pn"
+check '[ "$(pattr data-ics)" = 4 ] && [ "$(pattr data-ics-series)" = 3,3,3,3 ]' \
+  "ICS: relative size and cosine x 2 variants, dense layers 2..4: $pn"
+check '[ "$(pattr data-landscape)" = 3 ] && [ "$(pattr data-landscape-series)" = 2,2,2 ]' \
+  "landscape: loss, gradient predictiveness, beta_eff, each with both variants: $pn"
+check 'grep -q "median over 2 seeds" "$R" && grep -q "A comparison of 2 variants x 2 seeds = 4 runs" "$R"' \
+  "the page says what it is and that its fans are medians over the seeds"
+check 'grep -q "&gt;p10, p25, p50, p75, p90\|>p10, p25, p50, p75, p90" "$R"' "the fans' legend names the logged percentiles"
+
 # The play button: pressed at the first frame, a second later (virtual time) the page shows a later step.
 browse "$T/play.dom" "$T/play.err" --dump-dom "file://$R#playtest"
 pt=$(grep -o '<div id="playtest"[^>]*>' "$T/play.dom")
@@ -98,14 +118,67 @@ st=$(grep -o '<div id="selftest"[^>]*>' "$T/going.dom")
 check '[ -z "$errs" ] && [ "$(attr data-panels)" = 3 ] && [ "$(attr data-changed)" = yes ]' \
   "a run's report in chromium: console: $errs; self-test: $st"
 
-# A run without log.histograms: the page says how to turn them on, without an error.
+# Its percentiles.csv and landscape_band.csv cut in a row: the complete rows are drawn, the partial one skipped.
+head -c -30 "$T/cmp/quick-nobn/seed-1/percentiles.csv" >"$T/going/percentiles.csv"
+head -c -10 "$T/cmp/quick-nobn/seed-1/landscape_band.csv" >"$T/going/landscape_band.csv"
+out=$("$BNLAB" report "$T/going" 2>&1)
+rc=$?
+browse "$T/going2.dom" "$T/going2.err" --dump-dom "file://$T/going/report.html#selftest"
+pn=$(grep -o '<div id="panels"[^>]*>' "$T/going2.dom")
+check '[ $rc -eq 0 ] && [ "$(pattr data-fan-series)" = 5,5,5 ] && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
+  "a run with logs cut mid-row: exit $rc, $out; panels: $pn"
+check 'grep -q "this run" "$T/going/report.html" && grep -q "One run" "$T/going/report.html"' "a run's page says it is one run"
+
+# A malformed percentiles.csv (a complete row with a word for a number), or a row with a field missing in ics.csv:
+# one line naming file, line and column, exit 1, no page written.
+for bad in pct ics; do
+  cp -r "$T/going" "$T/bad-$bad"
+  rm -f "$T/bad-$bad/report.html"
+  if [ $bad = pct ]; then sed -i '3s/,[^,]*$/,oops/' "$T/bad-$bad/percentiles.csv"; want='percentiles.csv: line 3, column "p90": expected a number, found "oops"'
+  else sed -i '2s/,[^,]*$//' "$T/bad-$bad/ics.csv"; want='ics.csv: line 2: 5 fields, expected 6'; fi
+  out=$("$BNLAB" report "$T/bad-$bad" 2>&1)
+  rc=$?
+  check '[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "$want"' \
+    "a malformed $bad log: exit $rc, \"$out\", expected one line with: $want"
+  check '[ ! -e "$T/bad-$bad/report.html" ] && [ -z "$(ls "$T/bad-$bad" | grep -F .tmp)" ]' "a malformed $bad log left a page"
+done
+
+# A short run (one logged step of each), in a directory with a space and quotes in its name.
+Q="$T/one step 'quoted\" dir"
+cp -r "$T/going" "$Q"
+for f in percentiles ics landscape_band; do awk -F, 'NR == 1 || $1 == 0' "$T/going/$f.csv" >"$Q/$f.csv"; done
+out=$("$BNLAB" report "$Q" 2>&1)
+rc=$?
+browse "$T/one.dom" "$T/one.err" --dump-dom "file://$(printf %s "$Q" | sed 's/ /%20/g; s/"/%22/g; s/'"'"'/%27/g')/report.html#selftest"
+errs=$(console_errors "$T/one.err")
+pn=$(grep -o '<div id="panels"[^>]*>' "$T/one.dom")
+check '[ $rc -eq 0 ] && [ -z "$errs" ] && [ "$(pattr data-fan-series)" = 5,5,5 ] && [ "$(pattr data-ics-series)" = 3,3 ] && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
+  "one logged step, a path with a space and quotes: exit $rc, $out, console: $errs, panels: $pn"
+
+# A diverged run (non-finite values in its logs): a page without console errors, its logged steps drawn.
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" --set log.progress=never --set train.optimizer.lr=1e4 \
+  --set train.optimizer.momentum=0.9 --set 'model.init={"type": "he_normal"}' --set 'model.layers[1].type="relu"' \
+  --set 'model.layers[3].type="relu"' --set 'model.layers[5].type="relu"' --set log.percentiles.every=1 \
+  --set log.ics_every=1 --set log.landscape.every=1 --set log.probe_size=200 --out "$T/div" >/dev/null 2>&1
+rc=$?
+out=$("$BNLAB" report "$T/div" 2>&1)
+rc2=$?
+browse "$T/div.dom" "$T/div.err" --dump-dom "file://$T/div/report.html#selftest"
+errs=$(console_errors "$T/div.err")
+pn=$(grep -o '<div id="panels"[^>]*>' "$T/div.dom")
+check '[ $rc -eq 3 ] && [ $rc2 -eq 0 ] && [ -z "$errs" ] && [ "$(pattr data-fan)" = 3 ] && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
+  "a diverged run: train exit $rc (expected 3), report exit $rc2, $out, console: $errs, panels: $pn"
+
+# A run without log.histograms (nor percentiles, ICS or landscape): the page says what is absent, without an error.
 cp -r "$T/going" "$T/nohist"
-rm -f "$T/nohist/histograms.csv"
+rm -f "$T/nohist/histograms.csv" "$T/nohist/percentiles.csv" "$T/nohist/ics.csv" "$T/nohist/landscape_band.csv"
 "$BNLAB" report "$T/nohist" >/dev/null 2>&1
 browse "$T/nohist.dom" "$T/nohist.err" --dump-dom "file://$T/nohist/report.html"
 errs=$(console_errors "$T/nohist.err")
 check '[ -z "$errs" ] && grep -q "No histograms logged yet (set log.histograms.every" "$T/nohist.dom"' \
   "a run without histograms: console: $errs"
+check 'grep -q "id=\"fans-absent\">No percentiles: no percentiles.csv" "$T/nohist.dom" && grep -q "id=\"ics-absent\"" "$T/nohist.dom" && grep -q "id=\"landscape-absent\"" "$T/nohist.dom"' \
+  "a run without percentiles, ICS or landscape logs: the page says which are absent"
 
 # A sweep (a grid over the learning rate, one seed): its variants side by side, sweep.md after summary.md.
 printf '{"name": "sw", "variants": [{"name": "bn", "config": "%s/configs/quick-bn.json"}], "grid": {"train.optimizer.lr": [0.1, 0.5]}, "seeds": 1, "targets": [0.8], "set": {"log.progress": "never", "log.probe_size": 200, "log.histograms.every": 100}}\n' "$ROOT" >"$T/sw.json"
@@ -114,12 +187,14 @@ rc=$?
 out=$("$BNLAB" report "$T/sw" 2>&1)
 rc2=$?
 check '[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q "bn-lr0.1" "$T/sw/report.html" && grep -q "train.optimizer.lr" "$T/sw/report.html"' \
-  "report of a sweep: sweep exit $rc, report exit $rc2: $out"
+  "report of a sweep: sweep exit $rc ($(tail -3 "$T/sw.out")), report exit $rc2: $out"
 browse "$T/sw.dom" "$T/sw.err" --dump-dom "file://$T/sw/report.html#selftest"
 errs=$(console_errors "$T/sw.err")
 st=$(grep -o '<div id="selftest"[^>]*>' "$T/sw.dom")
 check '[ -z "$errs" ] && [ "$(attr data-panels)" = 6 ] && [ "$(attr data-changed)" = yes ]' \
   "a sweep's report in chromium: console: $errs; self-test: $st"
+check 'grep -q "A sweep over train.optimizer.lr: 2 grid points x 1 variant x 1 seed = 2 runs" "$T/sw/report.html"' \
+  "a sweep's header: $(grep -o "id=\"kind\">[^<]*" "$T/sw/report.html")"
 
 out=$("$BNLAB" report "$T/profile" 2>&1)
 rc=$?

@@ -273,13 +273,26 @@ static int curves_section(strbuf_t *b, const report_t *r) {
     return rc;
 }
 
+// A JSON string's characters for a page's <script> element: quotes and backslashes escaped, '<' as \u003c so
+// no "</script>" can end the element, control characters as \u00XX (a run's directory may be named anything).
+static void json_text(strbuf_t *b, const char *s) {
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') strbuf_printf(b, "\\%c", c);
+        else if (c < 0x20 || c == '<' || c == '>' || c == '&') strbuf_printf(b, "\\u%04x", c);
+        else strbuf_printf(b, "%c", c);
+    }
+}
+
 // ---- histograms: {"panels": [{"name": N, "hidden": [{"h", "layer", "type", "units", "lo", "hi", "frames":
 // [[step, n, c0, c1, ...], ...]}, ...]}, ...]} — the counts copied from histograms.csv as they are.
 
 static int hist_json(strbuf_t *b, const char *name, const char *run) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, run, RUNDIR_HISTOGRAMS);
-    strbuf_printf(b, "{\"name\":\"%s\",\"hidden\":[", name);
+    strbuf_printf(b, "{\"name\":\"");
+    json_text(b, name);
+    strbuf_printf(b, "\",\"hidden\":[");
     if (!path_exists(path)) {
         strbuf_printf(b, "]}");
         return 0;

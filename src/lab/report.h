@@ -1,10 +1,13 @@
-// report.h — bnlab report DIR: one self-contained page, DIR/report.html, for a run or a comparison. It opens from
+// report.h — bnlab report DIR: one self-contained page, DIR/report.html, for a run, a comparison or a sweep; its header
+// says which (a sweep: over which keys, grid points x variants x seeds). It opens from
 // file:// with no network: the curves are inline SVG written here from metrics.csv, the histograms are a compact JSON
 // array drawn by a small inline script of our own.
 //   summary     a run: status, steps, final and best test accuracy (summary.json; "still running" without one);
 //               a comparison: summary.md as it is (final/best accuracy, steps to each target, over seeds)
 //   curves      test accuracy, and training (dashed) and test (solid) loss against steps: a run's own, or every
 //               seed of every variant (the first seed thick, the others faint; one colour per variant)
+//   fans, ics, landscape   percentiles.csv, ics.csv, landscape_band.csv of every seed (report_panels.h); with
+//               #selftest the page records what they draw in <div id="panels"> (panels and lines per class)
 //   histograms  histograms.csv (log.histograms, run/histlog.h) of a run, or of each variant's first seed side by
 //               side: one row per hidden layer, the variants on shared axes (x: the union of their edges, y: the
 //               largest density of any frame), a step slider and a play button. Each panel shows its latest frame
@@ -14,7 +17,8 @@
 //               slider from the first frame to the last and records both in <div id="selftest">; with #playtest it presses play
 //               at the first frame and, a second later, records the step shown in <div id="playtest" data-step>.
 // A comparison or a sweep (both have compare.json) shows up to 16 variants; a sweep's sweep.md follows summary.md.
-// Works on a run still going (the logs so far; run it again to refresh). Written with write_file_atomic.
+// Works on a run still going (the logs so far; run it again to refresh). Written with write_file_atomic, only if
+// every log read: a malformed one leaves no page.
 #ifndef BNLAB_REPORT_H
 #define BNLAB_REPORT_H
 

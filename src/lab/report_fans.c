@@ -13,6 +13,7 @@
 typedef struct {
     series_t s[REPORT_MAX_HIDDEN];  // per hidden layer: rows (step, q_1 .. q_nq)
     int nh, nq, logged;             // hidden layers seen, percentiles per row, seeds with a percentiles.csv
+    report_progress_t prog;         // how far each seed's percentiles.csv goes
     char qname[FAN_MAX_Q][24];      // the header's names of the percentile columns (p15, ...)
 } fan_t;
 
@@ -50,7 +51,7 @@ static int fan_read_run(fan_t *v, const char *run) {
     int cs = logread_column(&t, path, "step"), ch = cs < 0 ? -1 : logread_column(&t, path, "hidden"),
         cu = ch < 0 ? -1 : logread_column(&t, path, "unit"), cn = cu < 0 ? -1 : logread_column(&t, path, "n");
     rc = cn < 0 ? -1 : fan_columns(v, &t, path, cn);
-    double row[1 + FAN_MAX_Q];
+    double row[1 + FAN_MAX_Q], last = 0;
     long step, h, u, n;
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         rc = logread_integer(&t, path, cs, 0, 1L << 50, &step) || logread_integer(&t, path, ch, 1, 1 << 20, &h) ||
@@ -67,8 +68,10 @@ static int fan_read_run(fan_t *v, const char *run) {
         }
         row[0] = (double)step;
         series_add(&v->s[h - 1], row);
+        if (row[0] > last) last = row[0];
     }
     csv_table_free(&t);
+    report_progress_add(&v->prog, last);
     return rc < 0 ? -1 : 0;
 }
 
@@ -93,7 +96,7 @@ static void fan_free(fan_t *v) {
 
 // One panel: hidden layer k of variant i, in frame f.
 static void fan_panel(strbuf_t *b, const svg_frame_t *f, const fan_t *v, const report_panel_t *p, int i, int k) {
-    char title[192], seeds[64];
+    char title[192], seeds[96];
     snprintf(title, sizeof title, "%s: hidden layer %d", p->name, k + 1);
     const series_t *s = k < v->nh ? &v->s[k] : NULL;
     int nq = s && s->n ? v->nq : 0;
@@ -113,7 +116,8 @@ static void fan_panel(strbuf_t *b, const svg_frame_t *f, const fan_t *v, const r
     } else {
         strbuf_t key = {0};
         for (int q = 0; q < nq; q++) strbuf_printf(&key, "%s%s", q ? ", " : "", v->qname[q]);
-        report_seeds_text(seeds, sizeof seeds, p);
+        report_seeds_text(seeds, sizeof seeds, p, v->logged);
+        report_progress_mark(b, f, &v->prog);
         strbuf_printf(b, "<text x=\"60\" y=\"%d\" class=\"tick\">", f->h - 14);
         html_text(b, key.s);
         strbuf_printf(b, "; %s</text>\n", seeds);

@@ -20,6 +20,7 @@
 #define BNLAB_REPORT_PANELS_H
 
 #include "base/util.h"
+#include "lab/svg.h"
 
 #define REPORT_MAX_PANELS 16
 #define REPORT_MAX_SEEDS 16
@@ -40,8 +41,19 @@ const char *report_color(int k);
 int report_normalized(const char *run);
 // order[0..np): the panels without normalization first, each group in its given order.
 void report_order(const report_panel_t *p, int np, int *order);
-// "the median over N seeds" or "seed K" (one seed), into out: which runs a panel's lines come from.
-void report_seeds_text(char *out, size_t cap, const report_panel_t *p);
+// Which runs a panel's lines come from, into out: "this run", "seed K", "the median over N seeds", or "the median
+// over the L of N seeds logged so far" (logged: the seeds with this log).
+void report_seeds_text(char *out, size_t cap, const report_panel_t *p, int logged);
+// The seeds' logs so far: the smallest and largest of their last logged steps.
+typedef struct {
+    int logged;
+    double last_min, last_max;
+} report_progress_t;
+// Adds a seed whose log ends at step last.
+void report_progress_add(report_progress_t *g, double last);
+// Where seeds still going leave fewer seeds in the median (last_min < last_max): a dashed line at last_min,
+// labelled, in frame f. Nothing otherwise.
+void report_progress_mark(strbuf_t *b, const svg_frame_t *f, const report_progress_t *g);
 // data-variant="NAME" (escaped) data-series="N": a panel's attributes for tests, into b.
 void report_attrs(strbuf_t *b, const char *name, int n_series);
 // A y axis over the finite [lo, hi] (nothing finite: [0, 1]); logarithmic (ylog) if allowed, lo > 0 and hi / lo

@@ -25,6 +25,7 @@ static const log_spec_t BAND = {RUNDIR_LANDSCAPE_BAND, NULL,
 typedef struct {
     series_t s[REPORT_MAX_HIDDEN];
     int nk, logged;  // keys seen (s[0..nk)), seeds with the log
+    report_progress_t prog;
 } keyed_t;
 
 static int read_row(const csv_table_t *t, const char *path, const log_spec_t *sp, const int *col, double *row) {
@@ -47,15 +48,17 @@ static int keyed_read_run(keyed_t *v, const log_spec_t *sp, const char *run) {
     for (int c = 0; c < sp->ncols && rc == 0; c++) rc = (col[c] = logread_column(&t, path, sp->cols[c])) < 0 ? -1 : 0;
     if (rc == 0 && sp->key) rc = (ck = logread_column(&t, path, sp->key)) < 0 ? -1 : 0;
     int out_cols = sp == &ICS ? 3 : sp->ncols;
-    double row[6];
+    double row[6], last = 0;
     long key = 1;
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         rc = read_row(&t, path, sp, col, row) || (ck >= 0 && logread_integer(&t, path, ck, 1, 1 << 20, &key)) ? -1 : 0;
         if (rc != 0 || key > REPORT_MAX_HIDDEN) continue;
         for (; v->nk < key; v->nk++) series_init(&v->s[v->nk], out_cols);
         series_add(&v->s[key - 1], row);
+        if (row[0] > last) last = row[0];
     }
     csv_table_free(&t);
+    report_progress_add(&v->prog, last);
     return rc < 0 ? -1 : 0;
 }
 
@@ -103,7 +106,7 @@ static void absent_note(strbuf_t *b, const char *text, const keyed_t *v, int np)
 
 static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const report_panel_t *p, int w) {
     static const char *const what[2] = {"\u2016G \u2212 G\u2032\u2016 / \u2016G\u2016", "cos(G, G\u2032)"};
-    char title[192], seeds[64];
+    char title[192], seeds[96];
     int n = 0;
     for (int k = 1; k < v->nk; k++) n += v->s[k].n > 0;
     strbuf_t attrs = {0};
@@ -121,7 +124,8 @@ static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const
         snprintf(name, sizeof name, "dense %d", k + 1);
         x = svg_key(b, x, f->h - 22, report_color(k - 1), name);
     }
-    report_seeds_text(seeds, sizeof seeds, p);
+    report_seeds_text(seeds, sizeof seeds, p, v->logged);
+    report_progress_mark(b, f, &v->prog);
     strbuf_printf(b, "<text x=\"60\" y=\"%d\" class=\"tick\">%s</text>\n", f->h - 4,
                   n ? seeds : v->logged ? "no ICS step logged yet" : "ics.csv absent");
     strbuf_printf(b, "</svg>\n");
@@ -212,10 +216,17 @@ static int ls_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) 
     report_order(p, np, order);
     strbuf_printf(b, "<div class=\"row\">\n");
     for (int q = 0; q < 3; q++) ls_panel(b, p, np, v, order, x1, q);
-    strbuf_printf(b, "</div>\n");
-    char seeds[64];
-    report_seeds_text(seeds, sizeof seeds, &p[0]);
-    strbuf_printf(b, "<p class=\"note\">Each variant: %s.</p>\n", seeds);
+    strbuf_printf(b, "</div>\n<p class=\"note\">");
+    for (int j = 0; j < np; j++) {
+        char seeds[96];
+        report_seeds_text(seeds, sizeof seeds, &p[order[j]], v[order[j]].logged);
+        strbuf_printf(b, "%s", j ? "; " : "");
+        html_text(b, p[order[j]].name);
+        strbuf_printf(b, ": %s", seeds);
+        if (v[order[j]].prog.last_min < v[order[j]].prog.last_max)
+            strbuf_printf(b, " (fewer after step %.0f: seeds still going)", v[order[j]].prog.last_min);
+    }
+    strbuf_printf(b, ".</p>\n");
     return 0;
 }
 
