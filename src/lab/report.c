@@ -215,11 +215,9 @@ static int metrics_read(metrics_t *m, const char *run) {
 
 static const svg_frame_t CURVE = {.w = 560, .h = 330};
 
-// Below the data: a line sample and the name of each variant (and, for the loss, which line is which).
-static void legend(strbuf_t *b, const report_t *r, int loss) {
-    int x = 60, y = CURVE.h - 12;
-    for (int p = 0; p < r->np; p++) x = svg_key(b, x, y, report_color(p), r->panels[p].name);
-    if (loss) strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\">dashed: training, solid: test</text>\n", x, y);
+// Below the data: a line sample and the name of each variant.
+static void legend(strbuf_t *b, const report_t *r) {
+    for (int p = 0, x = 60; p < r->np; p++) x = svg_key(b, x, CURVE.h - 12, report_color(p), r->panels[p].name);
 }
 
 static int curves_section(strbuf_t *b, const report_t *r) {
@@ -253,9 +251,9 @@ static int curves_section(strbuf_t *b, const report_t *r) {
             for (int s = r->panels[p].n_runs - 1; s >= 0; s--)
                 svg_line(b, &fa, m[p][s].x, 1, m[p][s].acc, 1, m[p][s].n, report_color(p), s ? 1 : 2.5,
                          s ? 0.35 : 1, 0);
-        legend(b, r, 0);
+        legend(b, r);
         strbuf_printf(b, "</svg>\n");
-        svg_open(b, &fl, "curve", "", "loss", "cross-entropy");
+        svg_open(b, &fl, "curve", "", "loss (dashed: training, solid: test)", "cross-entropy");
         for (int p = 0; p < r->np; p++)
             for (int s = r->panels[p].n_runs - 1; s >= 0; s--) {
                 svg_line(b, &fl, m[p][s].x, 1, m[p][s].train_loss, 1, m[p][s].n, report_color(p), s ? 1 : 2,
@@ -263,7 +261,7 @@ static int curves_section(strbuf_t *b, const report_t *r) {
                 svg_line(b, &fl, m[p][s].x, 1, m[p][s].test_loss, 1, m[p][s].n, report_color(p), s ? 1 : 2.5,
                          s ? 0.35 : 1, 0);
             }
-        legend(b, r, 1);
+        legend(b, r);
         strbuf_printf(b, "</svg>\n</div>\n");
         if (r->is_compare && r->panels[0].n_runs > 1)
             strbuf_printf(b, "<p class=\"note\">Thick: seed %ld; faint: the other seeds.</p>\n", r->panels[0].seeds[0]);

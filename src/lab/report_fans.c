@@ -151,7 +151,7 @@ static int fan_section(strbuf_t *b, const report_panel_t *p, int np, fan_t *v) {
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < np; i++)
             if (k < v[i].nh) series_extent(&v[i].s[k], 1, v[i].nq, &lo, &hi);
-        svg_frame_t f = {.w = 460, .h = 300, .x0 = 0, .x1 = x1};
+        svg_frame_t f = {.w = report_panel_width(np), .h = 300, .x0 = 0, .x1 = x1};
         report_yrange(lo, hi, 0, &f.y0, &f.y1, &f.ylog);
         strbuf_printf(b, "<div class=\"row\">\n");
         for (int j = 0; j < np; j++) fan_panel(b, &f, &v[order[j]], &p[order[j]], order[j], k);

@@ -78,3 +78,5 @@ void report_attrs(strbuf_t *b, const char *name, int n_series) {
     html_text(b, name);
     strbuf_printf(b, "\" data-series=\"%d\"", n_series);
 }
+
+int report_panel_width(int np) { return np > 3 ? 360 : 460; }

@@ -56,6 +56,8 @@ void report_progress_add(report_progress_t *g, double last);
 void report_progress_mark(strbuf_t *b, const svg_frame_t *f, const report_progress_t *g);
 // data-variant="NAME" (escaped) data-series="N": a panel's attributes for tests, into b.
 void report_attrs(strbuf_t *b, const char *name, int n_series);
+// A panel's width in pixels: 460, or 360 for more than 3 variants in a row.
+int report_panel_width(int np);
 // A y axis over the finite [lo, hi] (nothing finite: [0, 1]); logarithmic (ylog) if allowed, lo > 0 and hi / lo
 // >= 100; a linear one padded by 5 % (and widened around a single value).
 void report_yrange(double lo, double hi, int allow_log, double *y0, double *y1, int *ylog);

@@ -150,8 +150,9 @@ static int ics_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v)
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < np; i++)
             for (int k = 1; k < v[i].nk; k++) series_extent(&v[i].s[k], 1 + w, 1 + w, &lo, &hi);
-        svg_frame_t f = {.w = 460, .h = 310, .x0 = 0, .x1 = x1};
+        svg_frame_t f = {.w = report_panel_width(np), .h = 310, .x0 = 0, .x1 = x1};
         report_yrange(lo, hi, !w, &f.y0, &f.y1, &f.ylog);
+        if (w) f.y0 = fmin(f.y0, 0), f.y1 = 1;  // a cosine: from 0 (or below) to 1, so "close to 1" looks it
         strbuf_printf(b, "<div class=\"row\">\n");
         for (int j = 0; j < np; j++) ics_panel(b, &f, &v[order[j]], &p[order[j]], w);
         strbuf_printf(b, "</div>\n");
@@ -180,7 +181,7 @@ static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t
     int n = 0;
     for (int i = 0; i < np; i++)
         if (v[i].nk) series_extent(&v[i].s[0], 1 + 2 * q, q == 2 ? 5 : 2 + 2 * q, &lo, &hi), n += v[i].s[0].n > 0;
-    svg_frame_t f = {.w = 460, .h = 320, .x0 = 0, .x1 = x1};
+    svg_frame_t f = {.w = report_panel_width(np), .h = 320, .x0 = 0, .x1 = x1};
     report_yrange(lo, hi, 1, &f.y0, &f.y1, &f.ylog);
     char attrs[96];
     snprintf(attrs, sizeof attrs, "data-quantity=\"%s\" data-series=\"%d\"", quantity[q], n);
