@@ -85,12 +85,11 @@ void series_median_by_step(series_t *s, series_t *out) {
 
 void series_thin(series_t *s, int max) {
     if (s->n <= max) return;
-    int k = (s->n - 1 + max - 2) / (max - 1), m = 0;  // rows 0, k, 2k, ... and the last: at most max
-    for (int i = 0; i < s->n; i += k) memmove(&s->v[(size_t)m++ * s->cols], &s->v[(size_t)i * s->cols],
-                                              sizeof(double) * (size_t)s->cols);
-    if ((s->n - 1) % k) memmove(&s->v[(size_t)m++ * s->cols], &s->v[(size_t)(s->n - 1) * s->cols],
-                                sizeof(double) * (size_t)s->cols);
-    s->n = m;
+    for (int j = 0; j < max; j++) {  // row j * (n - 1) / (max - 1): distinct, increasing, from the first to the last
+        long i = (long)j * (s->n - 1) / (max - 1);
+        memmove(&s->v[(size_t)j * s->cols], &s->v[(size_t)i * s->cols], sizeof(double) * (size_t)s->cols);
+    }
+    s->n = max;
 }
 
 void series_extent(const series_t *s, int c0, int c1, double *lo, double *hi) {

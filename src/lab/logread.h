@@ -26,8 +26,8 @@ int logread_integer(const csv_table_t *t, const char *path, int col, long lo, lo
 // each column the median of the finite values at that step (mean of the middle two for an even count; NaN if none
 // is finite). s is sorted in place.
 void series_median_by_step(series_t *s, series_t *out);
-// Keeps at most max rows of s (max >= 2): the first, every k-th after it (k the smallest that keeps at most max) and the
-// last. Steps are shown at the pixels' resolution: a panel is about 500 pixels wide.
+// Keeps max rows of s if it has more (max >= 2): rows j (n - 1) / (max - 1), j = 0 .. max - 1, evenly spread from
+// the first to the last. Steps are shown at the pixels' resolution: a panel is about 400 pixels wide.
 void series_thin(series_t *s, int max);
 // The smallest and largest finite value of columns [c0, c1] of s, widening [*lo, *hi].
 void series_extent(const series_t *s, int c0, int c1, double *lo, double *hi);

@@ -12,7 +12,7 @@
 // Seeds: each value is the median over the seeds that logged that step (bnlab's choice: a typical seed, robust to
 // one diverged seed; for percentiles, the median of each percentile, not a percentile of the seeds pooled);
 // values that are not finite (a diverged step) are left out of the median. Steps are thinned to at most
-// REPORT_MAX_POINTS per line (the first, every k-th, the last: logread.h), the pixel resolution of a panel.
+// REPORT_MAX_POINTS per line (evenly spread from the first to the last: logread.h), about a panel's pixel width.
 // A y axis is logarithmic when its finite values are all > 0 and span at least a factor of 100 (ICS, landscape).
 // Every log is read strictly (logread.h): a malformed one fails the report with one line naming file, line, column.
 // Each drawn line or band has class "series", each panel's svg data-series (their number), for tests.
