@@ -30,9 +30,10 @@ static void ytick(strbuf_t *b, const svg_frame_t *f, double yv, double label) {
 }
 
 static void yticks(strbuf_t *b, const svg_frame_t *f) {
-    if (f->ylog) {  // 1, 2, 5 x 10^k over up to 2 decades; decades only over more
-        int step = log10(f->y1 / f->y0) > 2.5 ? 10 : 1;
-        for (double d = pow(10, floor(log10(f->y0))); d <= f->y1; d *= 10)
+    if (f->ylog) {  // 1, 2, 5 x 10^k over up to 2 decades; over more, every e-th decade (at most 7 labels)
+        double decades = log10(f->y1 / f->y0);
+        int step = decades > 2.5 ? 10 : 1, e = decades > 7 ? (int)ceil(decades / 7) : 1;
+        for (double d = pow(10, floor(log10(f->y0))); d <= f->y1; d *= pow(10, e))
             for (int m = 1; m <= 5; m += m == 1 ? step : 3)
                 if (m * d >= f->y0 * (1 - 1e-9) && m * d <= f->y1 * (1 + 1e-9)) ytick(b, f, m * d, m * d);
         return;
