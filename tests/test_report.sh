@@ -89,6 +89,19 @@ check 'grep -q "median over 2 seeds" "$R" && grep -q "A comparison of 2 variants
   "the page says what it is and that its fans are medians over the seeds"
 check 'grep -q "&gt;p10, p25, p50, p75, p90\|>p10, p25, p50, p75, p90" "$R"' "the fans' legend names the logged percentiles"
 
+# The comparison caught while going: seed 2 of quick-bn has logged half its percentiles, seed 2 of quick-nobn none
+# yet. The median's lines say over which seeds, and a dashed line marks where fewer seeds count.
+cp -r "$T/cmp" "$T/cmpgoing"
+f="$T/cmpgoing/quick-bn/seed-2/percentiles.csv"
+head -n $(( $(wc -l <"$f") / 2 )) "$f" >"$f.half" && mv "$f.half" "$f"
+rm "$T/cmpgoing/quick-nobn/seed-2/percentiles.csv"
+out=$("$BNLAB" report "$T/cmpgoing" 2>&1)
+rc=$?
+G="$T/cmpgoing/report.html"
+check '[ $rc -eq 0 ] && [ "$(grep -c "<line class=\"progress\"" "$G")" -eq 3 ] && grep -q ">fewer seeds after step [0-9]*<" "$G"' \
+  "a comparison going: exit $rc, $out; $(grep -c "class=\"progress\"" "$G") progress marks, expected 3 (quick-bn's fans)"
+check 'grep -q "the median over the 1 of 2 seeds logged so far" "$G"' "a seed without percentiles.csv yet is not counted"
+
 # The play button: pressed at the first frame, a second later (virtual time) the page shows a later step.
 browse "$T/play.dom" "$T/play.err" --dump-dom "file://$R#playtest"
 pt=$(grep -o '<div id="playtest"[^>]*>' "$T/play.dom")
