@@ -285,12 +285,12 @@ static void json_text(strbuf_t *b, const char *s) {
 // ---- histograms: {"panels": [{"name": N, "hidden": [{"h", "layer", "type", "units", "lo", "hi", "frames":
 // [[step, n, c0, c1, ...], ...]}, ...]}, ...]} — the counts copied from histograms.csv as they are.
 
-static int hist_json(strbuf_t *b, const char *name, const char *run) {
+static int hist_json(strbuf_t *b, const char *name, int color, const char *run) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, run, RUNDIR_HISTOGRAMS);
     strbuf_printf(b, "{\"name\":\"");
     json_text(b, name);
-    strbuf_printf(b, "\",\"hidden\":[");
+    strbuf_printf(b, "\",\"color\":%d,\"hidden\":[", color);
     if (!path_exists(path)) {
         strbuf_printf(b, "]}");
         return 0;
@@ -394,10 +394,10 @@ static const char *const SCRIPT =
     "  var fr=document.createElementNS(NS,'rect');fr.setAttribute('x',L);fr.setAttribute('y',T);fr.setAttribute('width',W-L-R);fr.setAttribute('height',H-T-B);fr.setAttribute('class','frame');s.appendChild(fr);\n"
     "  ticks(lo,hi).forEach(function(v){tx(L+(v-lo)/(hi-lo)*(W-L-R),H-B+14,String(v));});\n"
     "  tx(L+(W-L-R)/2,H-4,h?'output of model.layers['+h.layer+'] ('+h.type+')':'','middle','tick');\n"
-    "  tx(L,T-8,p.name,'start','legend').setAttribute('fill',COLORS[pi%COLORS.length]);\n"
+    "  tx(L,T-8,p.name,'start','legend').setAttribute('fill',COLORS[p.color%COLORS.length]);\n"
     "  var top=tx(L-4,T+10,'','end','tick');tx(L-4,H-B,'0','end','tick');\n"
     "  var lab=tx(W-R-4,T-8,'','end');\n"
-    "  var g=document.createElementNS(NS,'g');g.setAttribute('fill',COLORS[pi%COLORS.length]);s.appendChild(g);\n"
+    "  var g=document.createElementNS(NS,'g');g.setAttribute('fill',COLORS[p.color%COLORS.length]);s.appendChild(g);\n"
     "  row.appendChild(s);cells.push({h:h,svg:s,g:g,lab:lab,top:top,own:peak(h)});});\n"
     " rows.push({lo:lo,hi:hi,ym:ym,cells:cells});}\n"
     "var slider=document.getElementById('slider'),out=document.getElementById('hstep'),ysel=document.getElementById('yscale');\n"
@@ -464,9 +464,11 @@ int report_dir(const char *dir) {
                           "shared, linear</option><option value=\"own\">each panel its own, linear</option></select>"
                           "</label></div>\n<div id=\"hists\"></div>\n");
         strbuf_printf(&b, "<script type=\"application/json\" id=\"hdata\">{\"panels\":[");
-        for (int p = 0; p < r->np && rc == 0; p++) {
-            if (p) strbuf_printf(&b, ",");
-            rc = hist_json(&b, r->panels[p].name, r->panels[p].runs[0]);
+        int order[REPORT_MAX_PANELS];  // as the fans: the variants without normalization first
+        report_order(r->panels, r->np, order);
+        for (int k = 0; k < r->np && rc == 0; k++) {
+            if (k) strbuf_printf(&b, ",");
+            rc = hist_json(&b, r->panels[order[k]].name, order[k], r->panels[order[k]].runs[0]);
         }
         strbuf_printf(&b, "]}</script>\n<script>\nvar COLORS=[");
         for (int k = 0; k < 8; k++) strbuf_printf(&b, "%s'%s'", k ? "," : "", report_color(k));
