@@ -71,9 +71,16 @@ check '[ "$(attr data-panels)" = 6 ]' "2 variants x 3 hidden layers drawn, got $
 check '[ "$(attr data-frames)" = 9 ]' "9 frames (steps 0, 50, ..., 350, 399), got $(attr data-frames)"
 check '[ "$(attr data-changed)" = yes ] && [ "$(attr data-first)" != "$(attr data-last)" ]' \
   "moving the slider from the first frame to the last changed no bar"
-first=$(attr data-first | cut -d'|' -f1)
-check '[ "$(echo "$first" | tr , "\n" | wc -l)" -eq 40 ] && echo "$first" | tr , "\n" | awk "\$1 > 0 { n++ } END { exit !(n > 3) }"' \
-  "the first panel's first frame: 40 bars, several of them drawn: $first"
+# Panels in the paper's order: no-BN's first hidden layer, then BN's. At step 0 no-BN's inputs are all near 0 (a
+# few bars), BN's are normalized (spread over several).
+firstpanel=$(grep -o '<svg[^>]*class="hist"[^>]*>' "$T/cmp.dom" | head -n 1 | sed -n 's/.*data-panel="\([^"]*\)".*/\1/p')
+check '[ "$firstpanel" = quick-nobn ]' "the histograms start with the variant without BN, found '$firstpanel'"
+nobn0=$(attr data-first | cut -d'|' -f1)
+bn0=$(attr data-first | cut -d'|' -f2)
+check '[ "$(echo "$nobn0" | tr , "\n" | wc -l)" -eq 40 ] && echo "$nobn0" | tr , "\n" | awk "\$1 > 0 { n++ } END { exit !(n >= 1) }"' \
+  "no-BN's first panel, first frame: 40 bars, some drawn: $nobn0"
+check '[ "$(echo "$bn0" | tr , "\n" | wc -l)" -eq 40 ] && echo "$bn0" | tr , "\n" | awk "\$1 > 0 { n++ } END { exit !(n > 3) }"' \
+  "BN's first panel, first frame: 40 bars, several of them drawn: $bn0"
 check 'grep -q "data-step=\"399\"" "$T/cmp.dom"' "after the self-test the page shows the last step (data-step=399)"
 
 pn=$(grep -o '<div id="panels"[^>]*>' "$T/cmp.dom")
