@@ -228,5 +228,10 @@ check '[ $rc -eq 0 ] && grep -q "test batches of 2," "$T/xhat2.out" &&
 "$BNLAB" eval "$T/full" --bn-stats xhat >"$T/xhat.out" 2>&1
 check 'awk "/^ +[0-9]/ {n++; if (\$4 <= 1 || \$5 < 0.999 || \$5 > 1) bad++} END {exit !(n > 0 && !bad)}" "$T/xhat.out"' \
   "eval --bn-stats xhat at batch 1000: $(cat "$T/xhat.out")"
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" --set train.epochs=null --set train.steps=5 --out "$T/nobn" >/dev/null 2>&1
+"$BNLAB" eval "$T/nobn" --bn-stats xhat >"$T/xhat-nobn.out" 2>&1
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/xhat-nobn.out")" -eq 1 ] && grep -q "no batchnorm layer" "$T/xhat-nobn.out"' \
+  "eval --bn-stats xhat without BN: exit $rc, $(cat "$T/xhat-nobn.out")"
 
 finish checkpoint

@@ -463,6 +463,12 @@ static double eval_in_mode(infer_t *n, const dataset_t *ds, forward_mode_t mode,
 // eval --bn-stats xhat: BN's normalized values over the test set in batches of train.eval_batch_size, each batch
 // normalized by its own statistics (run/xhatstats.h): one line per BN layer.
 static int eval_xhat(infer_t *n, const dataset_t *ds) {
+    int any = 0;
+    for (int i = 0; i < n->model.n_layers; i++) any |= n->model.layers[i].spec.kind == LAYER_BATCHNORM;
+    if (!any) {
+        bnlab_fail("%s: the model has no batchnorm layer: --bn-stats xhat has nothing to show", n->file);
+        return die();
+    }
     xhat_stats_t *s = xcalloc((size_t)n->model.n_layers, sizeof *s, "xhat statistics");
     for (int i = 0; i < n->model.n_layers; i++) xhat_stats_reset(&s[i]);
     forward_pass_t p = infer_pass(n, xhat_stats_batch, s);
@@ -473,16 +479,12 @@ static int eval_xhat(infer_t *n, const dataset_t *ds) {
            n->cfg.train.eval_batch_size);
     printf("%5s %9s %10s %10s %10s %14s %16s\n", "layer", "values", "min |xhat|", "max |xhat|", "mean xhat^2",
            "|xhat| >= 0.999", "max |batch mean|");
-    int any = 0;
-    for (int i = 0; i < n->model.n_layers; i++) {
-        if (n->model.layers[i].spec.kind != LAYER_BATCHNORM) continue;
-        any = 1;
-        printf("%5d %9ld %10.6f %10.6f %10.6f %13.2f%% %16.2e\n", i, s[i].n, s[i].min_abs, s[i].max_abs,
-               s[i].sum_sq / s[i].n, 100.0 * s[i].near_one / s[i].n, s[i].max_abs_mean);
-    }
+    for (int i = 0; i < n->model.n_layers; i++)
+        if (n->model.layers[i].spec.kind == LAYER_BATCHNORM)
+            printf("%5d %9ld %10.6f %10.6f %10.6f %13.2f%% %16.2e\n", i, s[i].n, s[i].min_abs, s[i].max_abs,
+                   s[i].sum_sq / s[i].n, 100.0 * s[i].near_one / s[i].n, s[i].max_abs_mean);
     free(s);
-    if (!any) bnlab_fail("%s: the model has no batchnorm layer: --bn-stats xhat has nothing to show", n->file);
-    return any ? 0 : die();
+    return 0;
 }
 
 // eval --bn-stats: one line per way of taking BN's statistics in evaluation, so a class sees the train/eval gap.
