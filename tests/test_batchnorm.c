@@ -8,6 +8,7 @@
 #include "base/rng.h"
 #include "base/util.h"
 #include "run/recalibrate.h"
+#include "run/xhatstats.h"
 
 // The seed document's example, done right: two examples, three features, gamma = beta = 1, eps = 1e-5.
 // mu = (x1 + x2) / 2; biased var = ((x1 - x2) / 2)^2; xhat1 = (x1 - mu) / sqrt(var + eps); y1 = xhat1 + 1.
@@ -240,7 +241,48 @@ static void test_algorithm2(void) {
     model_free(&m);
 }
 
+// At batch 2 every xhat is +-d / sqrt(d^2 + eps), d = (x1 - x2) / 2, whatever the inputs (docs §3, §11): features
+// whose half-differences d run from 1e-4 (below sqrt(eps) = 3.2e-3, where |xhat| is far from 1) to 100; the
+// statistics of run/xhatstats.h then see the two rows opposite and count which are within 1e-3 of 1.
+static void test_batch_of_two(void) {
+    enum { F = 13 };
+    const float eps = 1e-5f;
+    float x[2 * F], y[2 * F], xhat[2 * F], mean[F], var[F], invstd[F], gamma[F], beta[F];
+    double acc[2 * F];
+    rng_t r;
+    rng_seed(&r, 7, 0);
+    long want_near = 0;
+    for (int j = 0; j < F; j++) {
+        double d = 1e-4 * pow(10.0, j / 2.0);  // 1e-4 .. 1e2
+        x[j] = (float)(rng_normal(&r) * 3.0);
+        x[F + j] = x[j] - (float)(2.0 * d);
+        gamma[j] = 2.0f, beta[j] = -1.0f;  // xhat is before them
+    }
+    batchnorm_forward_train(y, xhat, mean, var, invstd, x, gamma, beta, 2, F, eps, acc);
+    for (int j = 0; j < F; j++) {
+        double d = ((double)x[j] - (double)x[F + j]) / 2.0, want = d / sqrt(d * d + eps);
+        CHECK_NEAR(xhat[j], want, 2e-6, "batch of 2: xhat of row 1 is d / sqrt(d^2 + eps)");
+        CHECK(xhat[F + j] == -xhat[j], "batch of 2: the rows are opposite (%g, %g)", xhat[j], xhat[F + j]);
+        want_near += 2 * (fabs(want) >= 1.0 - XHAT_NEAR_ONE);
+    }
+    xhat_stats_t s;
+    xhat_stats_reset(&s);
+    xhat_stats_add(&s, xhat, 2, F);
+    CHECK(s.n == 2 * F && s.near_one == want_near && want_near > 0 && want_near < 2 * F,
+          "xhat stats: n %ld, near one %ld (want %ld)", s.n, s.near_one, want_near);
+    CHECK(s.max_abs_mean == 0.0 && s.max_abs <= 1.0 && s.min_abs < 0.1, "xhat stats: mean %g, max %g, min %g",
+          s.max_abs_mean, s.max_abs, s.min_abs);
+    // Hand values: rows (1, 0), (-1, 2), (0, 4): |xhat| min 0, max 4, sum of squares 22, largest |column mean| 2.
+    const float h[6] = {1, 0, -1, 2, 0, 4};
+    xhat_stats_reset(&s);
+    xhat_stats_add(&s, h, 3, 2);
+    CHECK(s.n == 6 && s.min_abs == 0.0 && s.max_abs == 4.0 && s.sum_sq == 22.0 && s.max_abs_mean == 2.0 &&
+          s.near_one == 4, "xhat stats by hand: n %ld min %g max %g sq %g mean %g near %ld", s.n, s.min_abs,
+          s.max_abs, s.sum_sq, s.max_abs_mean, s.near_one);
+}
+
 int main(void) {
+    test_batch_of_two();
     test_worked_example();
     test_backward_identities();
     test_eval_folded();

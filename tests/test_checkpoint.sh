@@ -210,12 +210,28 @@ check '[ $rc -eq 0 ] && [ "$(grep -c "^running\|^batch\|^algorithm2" "$T/bnstats
        [ "$(awk "/^running/ {print \$NF}" "$T/bnstats.out")" = "$run_acc" ]' "eval --bn-stats all: exit $rc, $(cat "$T/bnstats.out")"
 "$BNLAB" eval "$T/full" --bn-stats average >/dev/null 2>"$T/bnbad.err"
 rc=$?
-check '[ $rc -eq 2 ] && grep -q "running, batch, algorithm2 or all" "$T/bnbad.err"' "--bn-stats with a bad word: $(cat "$T/bnbad.err")"
+check '[ $rc -eq 2 ] && grep -q "running, batch, algorithm2, all or xhat" "$T/bnbad.err"' "--bn-stats with a bad word: $(cat "$T/bnbad.err")"
 "$BNLAB" recalibrate "$T/full" --batches 20 --out "$T/a2.safetensors" >/dev/null 2>"$T/a2.err"
 rc=$?
 a2=$(eval_line "$T/a2.safetensors")
 want=$("$BNLAB" eval "$T/full" --bn-stats algorithm2 --batches 20 | awk '/^algorithm2/ {printf "%s %s", $(NF-1), $NF}')
 check '[ $rc -eq 0 ] && [ -n "$a2" ] && [ "$a2" = "$want" ] && [ "$a2" != "$(eval_line "$T/full")" ]' \
   "recalibrate: exit $rc ($(cat "$T/a2.err")), its checkpoint evaluates to '$a2', eval --bn-stats algorithm2 to '$want'"
+# 9. --bn-stats xhat: in test batches of 2 every BN layer's xhat is +-d/sqrt(d^2 + eps): |xhat| <= 1, the two rows
+#    opposite (batch mean 0 exactly), most within 1e-3 of 1; in batches of 1000 mean xhat^2 is var/(var + eps),
+#    within 1e-3 of 1, and |xhat| exceeds 1.
+"$BNLAB" eval "$T/full" --bn-stats xhat --set train.eval_batch_size=2 >"$T/xhat2.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "test batches of 2," "$T/xhat2.out" &&
+       awk "/^ +[0-9]/ {n++; if (\$4 > 1 || \$7 != \"0.00e+00\" || \$6+0 < 50) bad++} END {exit !(n > 0 && !bad)}" "$T/xhat2.out"' \
+  "eval --bn-stats xhat at batch 2: exit $rc, $(cat "$T/xhat2.out")"
+"$BNLAB" eval "$T/full" --bn-stats xhat >"$T/xhat.out" 2>&1
+check 'awk "/^ +[0-9]/ {n++; if (\$4 <= 1 || \$5 < 0.999 || \$5 > 1) bad++} END {exit !(n > 0 && !bad)}" "$T/xhat.out"' \
+  "eval --bn-stats xhat at batch 1000: $(cat "$T/xhat.out")"
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" --set train.epochs=null --set train.steps=5 --out "$T/nobn" >/dev/null 2>&1
+"$BNLAB" eval "$T/nobn" --bn-stats xhat >"$T/xhat-nobn.out" 2>&1
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/xhat-nobn.out")" -eq 1 ] && grep -q "no batchnorm layer" "$T/xhat-nobn.out"' \
+  "eval --bn-stats xhat without BN: exit $rc, $(cat "$T/xhat-nobn.out")"
 
 finish checkpoint

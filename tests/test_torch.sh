@@ -36,4 +36,33 @@ for net in LN RMS; do
     check '[ $rc -eq 0 ]' "$net: $out"
   fi
 done
+# Training in lockstep (scripts/torch_lockstep.py): PyTorch repeats 201 steps of each normalization from the run's
+# first checkpoint with the same batches, and every parameter and running statistic agrees at every 10th step within
+# 10x the drift of PyTorch's own float32 run from float64. lr 0.02 (and BN at 0.5): at lr 0.1 the LayerNorm, RMSNorm
+# and ghost networks amplify rounding (float32 alone moves them by > 1e-3 within 100 steps), and agreement would
+# prove nothing.
+# Ghost BN at batch 9 in blocks of 4: the last block is 5 rows (a block of one joins the one before).
+H='"hidden":[100,100,100]'
+declare -A NORM=(
+  [bn]='{"type":"batchnorm"}' [layernorm]='{"type":"layernorm"}' [rmsnorm]='{"type":"rmsnorm","eps":0.001}'
+  [renorm]='{"type":"batchnorm","variant":"renorm","renorm_start":20,"r_max_step":150,"d_max_step":100}'
+  [ghost]='{"type":"batchnorm","variant":"ghost","ghost_batch":4}' [constant]='{"type":"batchnorm","variant":"constant_stats"}'
+  [cumulative]='{"type":"batchnorm","momentum":"cumulative"}' [bn-lr0.5]='{"type":"batchnorm"}')
+for n in bn layernorm rmsnorm renorm ghost constant cumulative bn-lr0.5; do
+  batch=8; [ $n = ghost ] && batch=9
+  lr=0.02; [ $n = bn-lr0.5 ] && lr=0.5  # BN at the Fig. 1 lr stays well within float32's drift: 5e-6 by step 201
+  "$BNLAB" train "$ROOT/configs/mnist-bn.json" --set model.layers=null --set "model.stack={$H,\"norm\":${NORM[$n]}}" \
+    --set train.steps=201 --set train.batch_size=$batch --set train.optimizer.lr=$lr --set train.checkpoint.every=10 \
+    --set train.checkpoint.keep=100 --set train.eval_every=0 --set log.ics_every=0 --set log.percentiles.every=0 \
+    --set log.stats=false --set log.progress=never --out "$T/lockstep $n" >/dev/null 2>&1
+  out=$(/usr/bin/python3 "$ROOT/scripts/torch_lockstep.py" "$T/lockstep $n" 2>&1)
+  rc=$?
+  check '[ $rc -eq 0 ] && echo "$out" | grep -q "steps 10..201 in lockstep, 20 checkpoints compared"' "lockstep $n: $out"
+done
+# A run it cannot repeat is refused by name, not passed: dropout draws random numbers.
+"$BNLAB" train "$ROOT/configs/mnist-bn.json" --set 'model.layers=[{"type":"dense","units":20},{"type":"sigmoid"},{"type":"dropout","rate":0.5},{"type":"dense","units":10}]' \
+  --set train.steps=4 --set train.checkpoint.every=2 --set log.percentiles.every=0 --set log.progress=never --out "$T/dropout" >/dev/null 2>&1
+out=$(/usr/bin/python3 "$ROOT/scripts/torch_lockstep.py" "$T/dropout" 2>&1)
+rc=$?
+check '[ $rc -eq 2 ] && echo "$out" | grep -q "model.layers\[2\]: a dropout layer draws random numbers"' "lockstep dropout: $out"
 finish torch

@@ -27,6 +27,7 @@
 #include "run/runlog.h"
 #include "lab/sweep.h"
 #include "run/train.h"
+#include "run/xhatstats.h"
 #include "base/util.h"
 
 #define MAX_ARGS 64
@@ -36,7 +37,7 @@ static const char *USAGE =
     "       bnlab train --resume RUN_DIR|CKPT [--out NEW_DIR]  continue a stopped run exactly where it stopped\n"
     "       bnlab check CONFIG|SPEC [--set PATH=VALUE]...   validate; print the resolved config (or a spec's runs)\n"
     "       bnlab eval CKPT|RUN_DIR [--set data.test_images=...]...  loss, accuracy, confusion matrix (evaluation)\n"
-    "       bnlab eval CKPT|RUN_DIR --bn-stats running|batch|algorithm2|all [--batches N]   BN's train/eval gap\n"
+    "       bnlab eval CKPT|RUN_DIR --bn-stats running|batch|algorithm2|all|xhat [--batches N]   BN's train/eval gap; xhat: BN's normalized values by layer\n"
     "       bnlab recalibrate CKPT|RUN_DIR --out FILE [--batches N]   BN statistics by the paper's Algorithm 2\n"
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
@@ -459,11 +460,39 @@ static double eval_in_mode(infer_t *n, const dataset_t *ds, forward_mode_t mode,
     return loss;
 }
 
+// eval --bn-stats xhat: BN's normalized values over the test set in batches of train.eval_batch_size, each batch
+// normalized by its own statistics (run/xhatstats.h): one line per BN layer.
+static int eval_xhat(infer_t *n, const dataset_t *ds) {
+    int any = 0;
+    for (int i = 0; i < n->model.n_layers; i++) any |= n->model.layers[i].spec.kind == LAYER_BATCHNORM;
+    if (!any) {
+        bnlab_fail("%s: the model has no batchnorm layer: --bn-stats xhat has nothing to show", n->file);
+        return die();
+    }
+    xhat_stats_t *s = xcalloc((size_t)n->model.n_layers, sizeof *s, "xhat statistics");
+    for (int i = 0; i < n->model.n_layers; i++) xhat_stats_reset(&s[i]);
+    forward_pass_t p = infer_pass(n, xhat_stats_batch, s);
+    p.mode = MODE_EVAL_BATCH;
+    long hits;
+    forward_set(&n->model, &n->pp, ds, ds->n, &p, &hits);
+    printf("BN's xhat = (x - mu_B) / sqrt(var_B + eps), test batches of %d, before gamma and beta:\n",
+           n->cfg.train.eval_batch_size);
+    printf("%5s %9s %10s %10s %10s %14s %16s\n", "layer", "values", "min |xhat|", "max |xhat|", "mean xhat^2",
+           "|xhat| >= 0.999", "max |batch mean|");
+    for (int i = 0; i < n->model.n_layers; i++)
+        if (n->model.layers[i].spec.kind == LAYER_BATCHNORM)
+            printf("%5d %9ld %10.6f %10.6f %10.6f %13.2f%% %16.2e\n", i, s[i].n, s[i].min_abs, s[i].max_abs,
+                   s[i].sum_sq / s[i].n, 100.0 * s[i].near_one / s[i].n, s[i].max_abs_mean);
+    free(s);
+    return 0;
+}
+
 // eval --bn-stats: one line per way of taking BN's statistics in evaluation, so a class sees the train/eval gap.
 static int eval_bn_stats(infer_t *n, const dataset_t *ds, const char *which, int batches) {
+    if (!strcmp(which, "xhat")) return eval_xhat(n, ds);
     int all = !strcmp(which, "all");
     if (!all && strcmp(which, "running") && strcmp(which, "batch") && strcmp(which, "algorithm2"))
-        return usage_error("--bn-stats takes running, batch, algorithm2 or all, got '%s'", which);
+        return usage_error("--bn-stats takes running, batch, algorithm2, all or xhat, got '%s'", which);
     printf("%-60s %10s %10s\n", "BN statistics in evaluation", "loss", "accuracy");
     double acc, loss;
     if (all || !strcmp(which, "running")) {
