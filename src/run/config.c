@@ -696,6 +696,9 @@ static const key_desc_t LOG_KEYS[] = {
     {.name = "percentiles", .type = KEY_OBJECT, .sub = PERCENTILE_KEYS},
     // Left out of config.json while false: runs without it keep the resolved config (and digest) they had.
     {.name = "tensorboard", .type = KEY_BOOL, .field = C(log.tensorboard), .def = 0, .flags = KEY_OMIT_ZERO},
+    // Off by default and left out while off, like tensorboard: existing configs and logs stay as they were.
+    {.name = "eval_batch_stats", .type = KEY_BOOL, .field = C(log.eval_batch_stats), .def = 0,
+     .flags = KEY_OMIT_ZERO},
     {.name = "landscape", .type = KEY_OBJECT, .sub = LANDSCAPE_KEYS},
     {.name = "histograms", .type = KEY_OBJECT, .sub = HISTOGRAM_KEYS},
     {0}};
