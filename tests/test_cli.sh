@@ -78,7 +78,12 @@ expect_error() {  # NAME EXPECTED-SUBSTRING ARGS...
   check 'grep -qF -- "$want" "$T/$name.err"' "$name: expected '$want' in: $(cat "$T/$name.err")"
   check '[ ! -e "$T/err-$name" ]' "$name: a run directory was written"
 }
-expect_error unknown-key "quick-bn.json: train.optimizer.lrr: unknown key" "$QUICK" --set train.optimizer.lrr=1
+# A value from --set is the option's fault, not the file's; an error in the file names the file.
+expect_error unknown-key "--set train.optimizer.lrr (over $QUICK): unknown key" "$QUICK" --set train.optimizer.lrr=1
+expect_error set-value '--set train.batch_size (over '"$QUICK"'): expected an integer in [1, 65536], got "abc"' \
+  "$QUICK" --set train.batch_size=abc
+sed -e 's/"batch_size": 60/"batch_size": "abc"/' -e "s#\.\./datasets#$ROOT/datasets#" "$QUICK" >"$T/bad-batch.json"
+expect_error file-value 'bad-batch.json: train.batch_size: expected an integer' "$T/bad-batch.json" --set seed=3
 # Memory: a run that cannot fit is refused before it allocates, with its estimate; --max-memory sets the budget.
 expect_error memory "4302517010 parameters" "$QUICK" --set 'model.layers[3].units=65536' --set 'model.layers[6].units=65536'
 expect_error budget "but 21 MB are available" "$QUICK" --max-memory 20M
@@ -106,14 +111,14 @@ check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/longgrid.err")" -eq 1 ]' "a long grid pa
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "^50," "$T/batch1/metrics.csv"' "batch 1 without BN: exit $rc, $(cat "$T/batch1.err")"
 expect_error batch1-bn "train.batch_size: 1 is too small for model.layers[1] (batchnorm)" "$QUICK" --set train.batch_size=1
-# Errors found after parsing name the config file and what was found.
-expect_error last-layer "quick-bn.json: model.layers[9]: expected the last layer to be dense with 10 units (one logit per class for the softmax head), got dense with 5 units" "$QUICK" --set 'model.layers[9].units=5'
+# Errors found after parsing name the --set (or the config file) and what was found.
+expect_error last-layer "--set model.layers[9].units (over $QUICK): model.layers[9]: expected the last layer to be dense with 10 units (one logit per class for the softmax head), got dense with 5 units" "$QUICK" --set 'model.layers[9].units=5'
 expect_error no-nonlinearity "quick-bn.json: log.percentiles.units[0]: the model has no nonlinearity (sigmoid, relu, tanh) after its first layer" \
   "$QUICK" --set 'model.layers=[{"type":"dense","units":10}]'
 # check runs every validation train runs (here: a percentile unit beyond the model), and says nothing else on error.
 "$BNLAB" check "$QUICK" --set 'log.percentiles.units=[{"hidden":9,"unit":0}]' >"$T/check-pct.out" 2>"$T/check-pct.err"
 rc=$?
-check '[ $rc -eq 1 ] && grep -q "quick-bn.json: log.percentiles.units\[0\].hidden: expected 1..3" "$T/check-pct.err" && [ ! -s "$T/check-pct.out" ]' \
+check '[ $rc -eq 1 ] && grep -qF "log.percentiles.units (over $QUICK): log.percentiles.units[0].hidden: expected 1..3" "$T/check-pct.err" && [ ! -s "$T/check-pct.out" ]' \
   "check accepted what train refuses: exit $rc, $(cat "$T/check-pct.err")"
 expect_error range "model.layers[2].type: expected one of" "$QUICK" --set 'model.layers[2].type="softplus"'
 expect_error labels "bad-labels.gz: bad IDX magic" "$QUICK" --set "data.train_labels=$T/bad-labels.gz"
