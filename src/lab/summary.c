@@ -199,12 +199,16 @@ static void ratio_lines(strbuf_t *b, const variant_result_t *v, int nv, const do
                           v[0].name);
         else strbuf_printf(&never, "%s%s", n_never++ ? ", " : "", v[i].name);
     }
-    if (n_never && isfinite(r.med))
-        strbuf_printf(b, "- %g%%: never got there (median seed) within %s run%s: %s; %s took %.0f steps\n", pct,
-                      n_never == 1 ? "its" : "their", n_never == 1 ? "" : "s", never.s, v[0].name, r.med);
+    if (n_never == 1 && isfinite(r.med))
+        strbuf_printf(b, "- %g%%: %s never got there (median seed) within its run; %s took %.0f steps\n", pct,
+                      never.s, v[0].name, r.med);
+    else if (n_never && isfinite(r.med))
+        strbuf_printf(b, "- %g%%: never got there (median seed) within their runs: %s; %s took %.0f steps\n", pct,
+                      never.s, v[0].name, r.med);
+    else if (n_never == 1)
+        strbuf_printf(b, "- %g%%: neither %s nor %s got there (median seed)\n", pct, never.s, v[0].name);
     else if (n_never)
-        strbuf_printf(b, "- %g%%: %s got there (median seed): %s, %s\n", pct, n_never == 1 ? "neither" : "none",
-                      v[0].name, never.s);
+        strbuf_printf(b, "- %g%%: none got there (median seed): %s, %s\n", pct, v[0].name, never.s);
     free(never.s);
 }
 
