@@ -1070,7 +1070,7 @@ static int fig_modes(const plot_t *p) {
                                 .bn = p->panels[i].bn, .xscale = xscale(p, i), .diverged_at = p->panels[i].diverged_at};
     }
     char seeds[48];
-    if (p->ns > 1) snprintf(seeds, sizeof seeds, "%d seeds", p->ns);
+    if (p->ns > 1) snprintf(seeds, sizeof seeds, "median of %d seeds", p->ns);
     else snprintf(seeds, sizeof seeds, "seed %ld", p->seeds[0]);
     int rc = plot_modes(p->plots, mp, p->np, xlabel(p), seeds);
     free(runs), free(ptr);

@@ -106,7 +106,7 @@ static int modes_panel(figure_t *f, const modes_panel_t *pl, double xmax_all) {
                                   : !has_batch ? "\nbatch statistics not logged (log.eval_batch_stats)" : "";
     figure_cmd(f, "set title", "", "%s%s%s", pl->name, div, why);
     strbuf_t b = {0};
-    double xmax = xmax_all;
+    double xmax = pl->diverged_at >= 0 ? fmax(xmax_all, (double)pl->diverged_at * pl->xscale) : xmax_all;
     if (n > 0) {
         add_curve(f, &b, runs, n, C_EVAL, 1, "lw 4", pl->bn ? "test, running statistics" : "test",
                   &xmax);
@@ -153,7 +153,7 @@ int plot_modes(const char *plots, const modes_panel_t *panels, int np, const cha
     char layout[96];
     snprintf(layout, sizeof layout, "font bnlab_font(24) layout %d,%d", rows, cols);
     figure_cmd(&f, "set multiplot title", layout,
-               "BN's train/eval gap: accuracy with BN's running statistics vs each batch's own (median of %s)",
+               "BN's train/eval gap: accuracy with BN's running statistics vs each batch's own (%s)",
                title_seeds);
     int rc = 0;
     for (int i = 0; i < np && rc == 0; i++) rc = modes_panel(&f, &panels[i], xmax);

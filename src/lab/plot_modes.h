@@ -17,8 +17,8 @@ typedef struct {
     long diverged_at;         // the drawn seed's run diverged at this step; -1 if not
 } modes_panel_t;
 
-// Writes DIR/plots/modes.gp and its data (lab/figure.h; the caller renders it). title_seeds: the text after
-// "median of" in the title ("3 seeds", or "seed 1"). 0: written; 1: no run logged the batch-statistics column (no
+// Writes DIR/plots/modes.gp and its data (lab/figure.h; the caller renders it). title_seeds: what the curves are
+// over, for the title ("median of 3 seeds", or "seed 1"). 0: written; 1: no run logged the batch-statistics column (no
 // figure); -1 + message: an unreadable metrics.csv.
 int plot_modes(const char *plots, const modes_panel_t *panels, int np, const char *xlabel, const char *title_seeds);
 
