@@ -204,6 +204,15 @@ done
 "$BNLAB" plot "$T/cmp/quick-bn/seed-1" >/dev/null 2>&1
 check '[ -s "$T/cmp/quick-bn/seed-1/plots/accuracy.png" ]' "plot of a single run"
 # A bad spec is reported before anything runs.
+# A bad value in a spec's "set" is the spec's; the same value from --set is the option's.
+printf '{"name": "x", "variants": [{"name": "a", "config": "%s", "set": {"train.batch_size": "abc"}}]}' "$QUICK" >"$T/setspec.json"
+"$BNLAB" check "$T/setspec.json" >/dev/null 2>"$T/setspec.err"
+check 'grep -qF "setspec.json: variant a: set train.batch_size (over $QUICK): expected an integer" "$T/setspec.err"' \
+  "spec set blamed on: $(cat "$T/setspec.err")"
+printf '{"name": "x", "variants": [{"name": "a", "config": "%s"}]}' "$QUICK" >"$T/okspec.json"
+"$BNLAB" check "$T/okspec.json" --set train.batch_size=abc >/dev/null 2>"$T/setspec.err"
+check 'grep -qF "variant a: --set train.batch_size (over $QUICK): expected an integer" "$T/setspec.err"' \
+  "command-line set blamed on: $(cat "$T/setspec.err")"
 printf '{"name": "x", "variants": [{"name": "a", "config": "%s", "sett": {}}]}' "$ROOT/configs/quick-bn.json" >"$T/spec.json"
 "$BNLAB" compare "$T/spec.json" --out "$T/badcmp" >/dev/null 2>"$T/spec.err"
 rc=$?
