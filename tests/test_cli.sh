@@ -54,6 +54,8 @@ check 'awk -F, "\$3==\"train\" && \$5==\"batchnorm\" && \$1==1 {if (\$7 > 0.1 ||
   "BN output statistics off"
 check 'grep -q "\"status\":[[:space:]]*\"completed\"" "$T/e2e/summary.json"' "summary status"
 check 'grep -q "^epoch    3  step     399" "$T/e2e.out"' "console line per epoch"
+check 'grep -q "^epoch    0  step       0  (before any update)  *| test loss 2\.[0-9]* acc 0\.[01]" "$T/e2e.out"' \
+  "no console line for step 0: $(sed -n 2p "$T/e2e.out")"
 check '! grep -q "step 1/" "$T/e2e.err"' "progress bar written although stderr is not a terminal"
 
 # 2. Determinism: same seed -> identical logs (wall-clock column aside); another seed -> different.

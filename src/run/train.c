@@ -423,6 +423,11 @@ static void log_initial_evaluation(trainer_t *t, session_t *s) {
     metrics_row_t row = {.step = 0, .epoch = 0, .train_loss = NAN, .train_acc = NAN,
                          .lr = sgd_lr_at(&t->cfg.train.optim, 0)};
     evaluate_and_log(t, s, &row);
+    if (s->quiet) return;
+    clear_bar(s);  // the epoch lines' columns, so the start sits above them
+    printf("epoch %4d  step %7d  %-28s | test loss %.4f acc %.4f | lr %.3g | %.1fs\n", 0, 0, "(before any update)",
+           row.test_loss, row.test_acc, row.lr, row.seconds);
+    if (fflush(stdout) != 0 || ferror(stdout)) s->quiet = 1;
 }
 
 // A metrics row: the training loss and accuracy since the last row and the test columns (evaluate_and_log); at an
