@@ -25,6 +25,25 @@ check '[ "$(head -1 "$T/e2e/layer_stats.csv")" = "epoch,step,source,layer,layer_
 for k in step epoch train_loss train_acc test_loss test_acc lr seconds; do
   check 'grep -q "\"$k\":" "$T/e2e/metrics.jsonl"' "metrics.jsonl lacks $k"
 done
+# Step 0: the initial network's test loss and accuracy (near chance), train columns empty / null (no batch trained).
+check 'sed -n 2p "$T/e2e/metrics.csv" | grep -Eq "^0,0,,,[0-9.]+,0\.[01][0-9]*,0\.5,"' "no step-0 row: $(sed -n 2p "$T/e2e/metrics.csv")"
+check 'head -1 "$T/e2e/metrics.jsonl" | grep -q "^{\"step\":0,\"epoch\":0,\"train_loss\":null,\"train_acc\":null,\"test_loss\":[0-9]"' \
+  "no step-0 line in metrics.jsonl: $(head -1 "$T/e2e/metrics.jsonl")"
+check '[ "$(grep -c "^0," "$T/e2e/metrics.csv")" -eq 1 ]' "not exactly one step-0 row"
+# log.eval_batch_stats: two more columns, the run itself unchanged (every other column but seconds byte for byte).
+"$BNLAB" train "$QUICK" --set log.eval_batch_stats=true --set train.checkpoint.every=200 --out "$T/bs" >/dev/null 2>"$T/bs.err"
+check '[ "$(head -1 "$T/bs/metrics.csv")" = "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,test_loss_batchstats,test_acc_batchstats" ]' \
+  "eval_batch_stats header: $(head -1 "$T/bs/metrics.csv") $(cat "$T/bs.err")"
+check 'cmp -s <(cut -d, -f1-7 "$T/e2e/metrics.csv") <(cut -d, -f1-7 "$T/bs/metrics.csv")' "eval_batch_stats changed the run"
+check 'awk -F, "NR > 1 && (\$10 == \"\" || \$10 < 0 || \$10 > 1) {bad = 1} END {exit bad}" "$T/bs/metrics.csv" &&
+       awk -F, "NR > 1 && \$10 != \$6 {d = 1} END {exit !d}" "$T/bs/metrics.csv"' \
+  "test_acc_batchstats missing, out of [0, 1] or identical to test_acc everywhere"
+check 'grep -q "\"test_acc_batchstats\":0\." "$T/bs/metrics.jsonl"' "metrics.jsonl lacks test_acc_batchstats"
+# Resumed from step 200: the same rows (but seconds), the batch-statistics columns too, and one step-0 row.
+cp -r "$T/bs" "$T/bs2"
+"$BNLAB" train --resume "$T/bs2/checkpoints/step-000000200.safetensors" >/dev/null 2>&1
+check 'cmp -s <(cut -d, -f1-7,9,10 "$T/bs/metrics.csv") <(cut -d, -f1-7,9,10 "$T/bs2/metrics.csv") &&
+       [ "$(grep -c "^0," "$T/bs2/metrics.csv")" -eq 1 ]' "resumed run with eval_batch_stats differs from the whole run"
 final=$(tail -1 "$T/e2e/metrics.csv" | cut -d, -f6)
 check 'awk -v a="$final" "BEGIN{exit !(a > 0.80)}"' "quick BN run reached test accuracy $final (chance is 0.10)"
 # 3 epochs x 10 layers x {train, probe, probe_train}
@@ -35,6 +54,8 @@ check 'awk -F, "\$3==\"train\" && \$5==\"batchnorm\" && \$1==1 {if (\$7 > 0.1 ||
   "BN output statistics off"
 check 'grep -q "\"status\":[[:space:]]*\"completed\"" "$T/e2e/summary.json"' "summary status"
 check 'grep -q "^epoch    3  step     399" "$T/e2e.out"' "console line per epoch"
+check 'grep -q "^epoch    0  step       0  (before any update)  *| test loss 2\.[0-9]* acc 0\.[01]" "$T/e2e.out"' \
+  "no console line for step 0: $(sed -n 2p "$T/e2e.out")"
 check '! grep -q "step 1/" "$T/e2e.err"' "progress bar written although stderr is not a terminal"
 
 # 2. Determinism: same seed -> identical logs (wall-clock column aside); another seed -> different.
@@ -78,7 +99,12 @@ expect_error() {  # NAME EXPECTED-SUBSTRING ARGS...
   check 'grep -qF -- "$want" "$T/$name.err"' "$name: expected '$want' in: $(cat "$T/$name.err")"
   check '[ ! -e "$T/err-$name" ]' "$name: a run directory was written"
 }
-expect_error unknown-key "quick-bn.json: train.optimizer.lrr: unknown key" "$QUICK" --set train.optimizer.lrr=1
+# A value from --set is the option's fault, not the file's; an error in the file names the file.
+expect_error unknown-key "--set train.optimizer.lrr (over $QUICK): unknown key" "$QUICK" --set train.optimizer.lrr=1
+expect_error set-value '--set train.batch_size (over '"$QUICK"'): expected an integer in [1, 65536], got "abc"' \
+  "$QUICK" --set train.batch_size=abc
+sed -e 's/"batch_size": 60/"batch_size": "abc"/' -e "s#\.\./datasets#$ROOT/datasets#" "$QUICK" >"$T/bad-batch.json"
+expect_error file-value 'bad-batch.json: train.batch_size: expected an integer' "$T/bad-batch.json" --set seed=3
 # Memory: a run that cannot fit is refused before it allocates, with its estimate; --max-memory sets the budget.
 expect_error memory "4302517010 parameters" "$QUICK" --set 'model.layers[3].units=65536' --set 'model.layers[6].units=65536'
 expect_error budget "but 21 MB are available" "$QUICK" --max-memory 20M
@@ -90,6 +116,21 @@ check '[ $rc -eq 2 ] && grep -q "expected a size like 8G" "$T/mm.err" && [ ! -e 
 out=$("$BNLAB" eval --help)
 rc=$?
 check '[ $rc -eq 0 ] && echo "$out" | grep -q "bn-stats" && ! echo "$out" | grep -q "bnlab sweep"' "eval --help: exit $rc, $out"
+# Every command's help lists exactly the options it takes: each listed option is accepted (not refused as another
+# command's), and each option of any command that is not listed is refused with a line naming the command.
+all_opts=$("$BNLAB" --help | grep -o "^  --[a-z-]*" | tr -d ' ' | sort -u)
+check '[ "$(echo "$all_opts" | wc -l)" -ge 15 ]' "bnlab --help lists too few options: $all_opts"
+for cmd in train check eval recalibrate predict compare plot report sweep bench; do
+  listed=$("$BNLAB" $cmd --help | sed -n '/^options:/,$p' | grep -o "^  --[a-z-]*" | tr -d ' ' | sort -u)
+  for o in $all_opts; do  # "1 bogus=1": whatever parses, the command then stops on its arguments, running nothing
+    "$BNLAB" $cmd $o 1 bogus=1 >/dev/null 2>"$T/opt.err"
+    if echo "$listed" | grep -qx -- "$o"; then
+      check '! grep -q "does not take\|unknown option" "$T/opt.err"' "$cmd --help lists $o but $cmd refuses it: $(cat "$T/opt.err")"
+    else
+      check 'grep -q "^bnlab: error: $cmd does not take $o" "$T/opt.err"' "$cmd accepts $o without listing it: $(head -1 "$T/opt.err")"
+    fi
+  done
+done
 out=$("$BNLAB" check "$ROOT/configs/fig1.json" --seeds 2 2>&1)
 rc=$?
 check '[ $rc -eq 0 ] && echo "$out" | grep -q "fig1.json: 4 runs (2 variants x 2 seeds); nothing was run"' "check SPEC: exit $rc, $(echo "$out" | tail -2)"
@@ -105,9 +146,9 @@ check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/longgrid.err")" -eq 1 ]' "a long grid pa
   --out "$T/batch1" >/dev/null 2>"$T/batch1.err"
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "^50," "$T/batch1/metrics.csv"' "batch 1 without BN: exit $rc, $(cat "$T/batch1.err")"
-expect_error batch1-bn "train.batch_size: 1 is too small for model.layers[1] (batchnorm)" "$QUICK" --set train.batch_size=1
-# Errors found after parsing name the config file and what was found.
-expect_error last-layer "quick-bn.json: model.layers[9]: expected the last layer to be dense with 10 units (one logit per class for the softmax head), got dense with 5 units" "$QUICK" --set 'model.layers[9].units=5'
+expect_error batch1-bn "train.batch_size (over $QUICK): 1 is too small for model.layers[1] (batchnorm)" "$QUICK" --set train.batch_size=1
+# Errors found after parsing name the --set (or the config file) and what was found.
+expect_error last-layer "--set model.layers[9].units (over $QUICK): model.layers[9]: expected the last layer to be dense with 10 units (one logit per class for the softmax head), got dense with 5 units" "$QUICK" --set 'model.layers[9].units=5'
 expect_error no-nonlinearity "quick-bn.json: log.percentiles.units[0]: the model has no nonlinearity (sigmoid, relu, tanh) after its first layer" \
   "$QUICK" --set 'model.layers=[{"type":"dense","units":10}]'
 # check runs every validation train runs (here: a percentile unit beyond the model), and says nothing else on error.
@@ -115,7 +156,7 @@ expect_error no-nonlinearity "quick-bn.json: log.percentiles.units[0]: the model
 rc=$?
 check '[ $rc -eq 1 ] && grep -q "quick-bn.json: log.percentiles.units\[0\].hidden: expected 1..3" "$T/check-pct.err" && [ ! -s "$T/check-pct.out" ]' \
   "check accepted what train refuses: exit $rc, $(cat "$T/check-pct.err")"
-expect_error range "model.layers[2].type: expected one of" "$QUICK" --set 'model.layers[2].type="softplus"'
+expect_error range "--set model.layers[2].type (over $QUICK): expected one of" "$QUICK" --set 'model.layers[2].type="softplus"'
 expect_error labels "bad-labels.gz: bad IDX magic" "$QUICK" --set "data.train_labels=$T/bad-labels.gz"
 expect_error truncated "trunc-images.gz: truncated file" "$QUICK" --set "data.train_images=$T/trunc-images.gz"
 expect_error batch "train.batch_size: 5000 is more than the 3000 training examples" "$QUICK" \
@@ -165,6 +206,15 @@ done
 "$BNLAB" plot "$T/cmp/quick-bn/seed-1" >/dev/null 2>&1
 check '[ -s "$T/cmp/quick-bn/seed-1/plots/accuracy.png" ]' "plot of a single run"
 # A bad spec is reported before anything runs.
+# A bad value in a spec's "set" is the spec's; the same value from --set is the option's.
+printf '{"name": "x", "variants": [{"name": "a", "config": "%s", "set": {"train.batch_size": "abc"}}]}' "$QUICK" >"$T/setspec.json"
+"$BNLAB" check "$T/setspec.json" >/dev/null 2>"$T/setspec.err"
+check 'grep -qF "setspec.json: variant a: set train.batch_size (over $QUICK): expected an integer" "$T/setspec.err"' \
+  "spec set blamed on: $(cat "$T/setspec.err")"
+printf '{"name": "x", "variants": [{"name": "a", "config": "%s"}]}' "$QUICK" >"$T/okspec.json"
+"$BNLAB" check "$T/okspec.json" --set train.batch_size=abc >/dev/null 2>"$T/setspec.err"
+check 'grep -qF "variant a: --set train.batch_size (over $QUICK): expected an integer" "$T/setspec.err"' \
+  "command-line set blamed on: $(cat "$T/setspec.err")"
 printf '{"name": "x", "variants": [{"name": "a", "config": "%s", "sett": {}}]}' "$ROOT/configs/quick-bn.json" >"$T/spec.json"
 "$BNLAB" compare "$T/spec.json" --out "$T/badcmp" >/dev/null 2>"$T/spec.err"
 rc=$?

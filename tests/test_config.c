@@ -126,22 +126,22 @@ static void test_overrides(void) {
     CHECK(strcmp(c.log.dir, "out/x") == 0, "bare-word string override");
     const char *typo[] = {"train.optimizer.lrr=0.5"};
     CHECK(parse_sets(&c, VALID, typo, 1) != 0, "accepted an override of an unknown key");
-    CHECK_MSG(bnlab_errmsg(), "train.optimizer.lrr: unknown key");
+    CHECK_MSG(bnlab_errmsg(), "--set train.optimizer.lrr (over cfg.json): unknown key");
     const char *range[] = {"model.layers[3].rate=1.5"};
     CHECK(parse_sets(&c, VALID, range, 1) != 0, "override validated");
-    CHECK_MSG(bnlab_errmsg(), "model.layers[3].rate: expected a number in [0, 1), got 1.5");
+    CHECK_MSG(bnlab_errmsg(), "--set model.layers[3].rate (over cfg.json): expected a number in [0, 1), got 1.5");
     const char *idx[] = {"model.layers[9].rate=0.1"};
     CHECK(parse_sets(&c, VALID, idx, 1) != 0, "override out of the array");
     CHECK_MSG(bnlab_errmsg(), "layers has no element [9]");
     // Values are parsed to their end: "1,5" or "10_000" are not numbers (a prefix was silently used before).
     const char *comma[] = {"train.optimizer.lr=1,5"};
     CHECK(parse_sets(&c, VALID, comma, 1) != 0, "lr=1,5 accepted (as %g)", c.train.optim.lr);
-    CHECK_MSG(bnlab_errmsg(), "train.optimizer.lr: expected a number in (0, 1000000], got \"1,5\"");
+    CHECK_MSG(bnlab_errmsg(), "--set train.optimizer.lr (over cfg.json): expected a number in (0, 1000000], got \"1,5\"");
     const char *under[] = {"train.steps=10_000"};
     CHECK(parse_sets(&c, VALID, under, 1) != 0, "steps=10_000 accepted (as %ld)", c.train.steps);
     const char *seed[] = {"seed=7x"};
     CHECK(parse_sets(&c, VALID, seed, 1) != 0, "seed=7x accepted");
-    CHECK_MSG(bnlab_errmsg(), "seed: expected an integer");
+    CHECK_MSG(bnlab_errmsg(), "--set seed (over cfg.json): expected an integer");
     const char *noeq[] = {"seed"};
     CHECK(parse_sets(&c, VALID, noeq, 1) != 0, "override without =");
     CHECK_MSG(bnlab_errmsg(), "expected PATH=VALUE");

@@ -83,7 +83,7 @@ check '[ $rc -eq 0 ] && cmp -s "$T/fsize/histograms.csv" "$T/whole/histograms.cs
 
 # Bad values are one-line config errors.
 out=$("$BNLAB" train "$ROOT/configs/quick-bn.json" --set 'log.histograms.range=[1, -1]' --out "$T/bad" 2>&1)
-check 'echo "$out" | grep -q "log.histograms.range: expected \"adaptive\" or \[lo, hi\] with lo < hi"' "bad range: $out"
+check 'echo "$out" | grep -q "^bnlab: error: --set log.histograms.range (over .*): expected \"adaptive\" or \[lo, hi\] with lo < hi"' "bad range: $out"
 out=$("$BNLAB" train "$ROOT/configs/quick-bn.json" --set log.histograms.bins=1 --out "$T/bad" 2>&1)
 check 'echo "$out" | grep -q "log.histograms.bins"' "bad bins: $out"
 

@@ -126,15 +126,17 @@ check '[ ! -e "$T/st/a-lr0.2/seed-1/checkpoints/step-000000300.safetensors" ]' "
 "$BNLAB" sweep "$T/st.json" --jobs 2 --out "$T/st" >"$T/st3.out" 2>&1
 check '[ "$(grep -c "already completed" "$T/st3.out")" -eq 2 ]' "an unchanged spec reran: $(grep "^\[" "$T/st3.out")"
 
-# sweep --out into a single run (not a comparison) is refused, with or without --force; the run is untouched.
+# sweep --out into a single run (not a comparison) is refused; the run is untouched. sweep takes no --force (it
+# resumes what is there): a command-line error.
 "$BNLAB" train "$QUICK" "${TINY[@]}" --out "$T/single" >/dev/null 2>&1
 cp "$T/single/summary.json" "$T/single.before"
-for f in "" --force; do
-  "$BNLAB" sweep "$T/st.json" --out "$T/single" $f >/dev/null 2>"$T/single.err"
-  rc=$?
-  check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/single.err")" -eq 1 ] && grep -qF "$T/single" "$T/single.err"' \
-    "sweep --out RUN $f: exit $rc: $(cat "$T/single.err")"
-done
+"$BNLAB" sweep "$T/st.json" --out "$T/single" >/dev/null 2>"$T/single.err"
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/single.err")" -eq 1 ] && grep -qF "$T/single" "$T/single.err"' \
+  "sweep --out RUN: exit $rc: $(cat "$T/single.err")"
+"$BNLAB" sweep "$T/st.json" --out "$T/single" --force >/dev/null 2>"$T/single.err"
+rc=$?
+check '[ $rc -eq 2 ] && grep -q "sweep does not take --force" "$T/single.err"' "sweep --force: exit $rc: $(cat "$T/single.err")"
 "$BNLAB" compare "$T/st.json" --out "$T/single" --force >/dev/null 2>&1
 check 'cmp -s "$T/single/summary.json" "$T/single.before" && [ ! -e "$T/single/compare.json" ]' \
   "a single run's directory was written into"

@@ -89,7 +89,7 @@ check '[ -z "$msg" ]' "resumed probed run differs: $msg"
 "$BNLAB" check "$CFG" --set 'log.landscape.params=[1]' >/dev/null 2>"$T/e1"
 check 'grep -q "log.landscape.params\[0\]: expected the index of a dense layer in model.layers, got 1 (batchnorm)" "$T/e1"' "$(cat "$T/e1")"
 "$BNLAB" check "$CFG" --set 'log.landscape.lr_factors=[4,0.5]' >/dev/null 2>"$T/e2"
-check 'grep -q "log.landscape.lr_factors: expected \[lo, hi\]" "$T/e2"' "$(cat "$T/e2")"
+check 'grep -q "^bnlab: error: --set log.landscape.lr_factors (over .*): expected \[lo, hi\]" "$T/e2"' "$(cat "$T/e2")"
 "$BNLAB" check "$CFG" --set 'log.landscape.spacing=cubic' >/dev/null 2>"$T/e3"
 check 'grep -q "log.landscape.spacing" "$T/e3"' "$(cat "$T/e3")"
 finish landscape-run

@@ -77,8 +77,12 @@ ticks_ok() {
 
 # 1. A 3-epoch run with its own percentiles: epoch ticks 1 2 3, the legend from percentiles.csv's header.
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --set 'log.percentiles.q=[2.5, 50, 97.5]' \
-  --set log.ics_every=100 --out "$T/run3" >/dev/null 2>&1
-plot_ok run3 "$T/run3" accuracy loss percentiles layers layer_stats ics
+  --set log.ics_every=100 --set log.eval_batch_stats=true --out "$T/run3" >/dev/null 2>&1
+plot_ok run3 "$T/run3" accuracy loss percentiles layers layer_stats ics modes
+check 'grep -q "test, batch statistics" "$T/run3/plots/modes.gp" && grep -q "training batches" "$T/run3/plots/modes.gp"' \
+  "modes: a BN run lacks the batch-statistics or training-batch curve"
+# Step 0 is drawn: the first test point of the accuracy and loss curves is at x = 0.
+check '[ "$(awk "NF && !/^#/ {print \$1; exit}" "$T/run3/plots/data/accuracy.dat")" = 0 ]' "accuracy: no point at step 0"
 check '(cd "$T/run3/plots" && rm -f accuracy.png && gnuplot accuracy.gp 2>"$T/rerun.err" && is_png accuracy.png && [ ! -s "$T/rerun.err" ])' \
   "cd plots && gnuplot accuracy.gp does not rerun cleanly: $(head -2 "$T/rerun.err" 2>/dev/null)"
 check 'grep -q "hidden 1, sigmoid input" "$T/run3/plots/layers.svg" && grep -q "hidden 3, sigmoid input" "$T/run3/plots/layers.svg"' \
@@ -120,6 +124,7 @@ JSON
 rc=$?
 check '[ $rc -eq 3 ]' "the diverging run exited $rc, expected 3"
 plot_ok diverged "$T/div" accuracy loss percentiles layers layer_stats ics
+check '[ ! -e "$T/div/plots/modes.png" ]' "modes drawn for a run without log.eval_batch_stats"
 check '! grep -qi "sigmoid\|Fig. 1" "$T/div/plots/percentiles.gp" && grep -q "relu" "$T/div/plots/percentiles.gp"' \
   "a ReLU network's titles say sigmoid or cite Fig. 1"
 check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/accuracy.svg"' "diverged run not marked in accuracy"
@@ -131,11 +136,13 @@ cat >"$T/cmp.json" <<JSON
                              {"name": "div", "config": "$ROOT/configs/quick-nobn.json", "set": {$DIVERGE}}],
  "seeds": 2, "targets": [0.8],
  "set": {"train.epochs": null, "train.steps": 2000, "train.eval_every": 100, "log.ics_every": 500,
-         "data.train_limit": 1200, "data.test_limit": 300, "log.probe_size": 100}}
+         "data.train_limit": 1200, "data.test_limit": 300, "log.probe_size": 100, "log.eval_batch_stats": true}}
 JSON
 "$BNLAB" compare "$T/cmp.json" --jobs 2 --out "$T/cmp" >"$T/cmp.out" 2>&1
 check '[ -s "$T/cmp/curves.csv" ]' "compare: $(tail -3 "$T/cmp.out")"
-plot_ok compare "$T/cmp" accuracy loss percentiles layers layer_stats ics
+plot_ok compare "$T/cmp" accuracy loss percentiles layers layer_stats ics modes
+check 'grep -q "no BN: one way to evaluate" "$T/cmp/plots/modes.gp" && [ "$(grep -c "test, batch statistics" "$T/cmp/plots/modes.gp")" -eq 1 ]' \
+  "modes: the no-BN panel should say so and draw no batch-statistics curve"
 same_yrange "compare percentiles" "$T/cmp/plots/percentiles.gp"
 same_yrange "compare layer_stats" "$T/cmp/plots/layer_stats.gp"
 check '[ "$(grep "^set yrange" "$T/cmp/plots/layers.gp" | sort -u | wc -l)" -le 3 ]' "layers: a row's panels do not share y"

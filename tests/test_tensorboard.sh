@@ -85,10 +85,11 @@ out=$(read_tb "$T/flip" 300 2>&1)
 rc=$?
 check '[ $rc -eq 1 ] && [[ $out == *"CRC mismatch"* ]]' "reader accepted a flipped byte: $out"
 cp -r "$T/on" "$T/num"
+# Row 2 is step 0 (the initial network).
 sed -i '2s/,0\.5,\([^,]*\)$/,0.6,\1/' "$T/num/metrics.csv"
 out=$(read_tb "$T/num" 300 2>&1)
 rc=$?
-check '[ $rc -eq 1 ] && [[ $out == *"FAIL: lr at step 50"* ]]' "reader accepted a changed lr: $out"
+check '[ $rc -eq 1 ] && [[ $out == *"FAIL: lr at step 0"* ]]' "reader accepted a changed lr: $out"
 cp -r "$T/on" "$T/extra"
 head -n -1 "$T/on/metrics.csv" >"$T/extra/metrics.csv"
 out=$(read_tb "$T/extra" 300 2>&1)

@@ -85,11 +85,12 @@ else
   check 'no_temps "$T/disk/ck"' "full disk (checkpoint): temporary files left: $(find "$T/disk/ck" -name '*.tmp*')"
 fi
 
-# 4. A closed stdout (| head -1): the run goes on to the end, logs and summary complete.
+# 4. A closed stdout (| head -1): the run goes on to the end, logs and summary complete (metrics.csv: the header,
+# step 0 and six evaluations).
 "$BNLAB" train "$CFG" --set train.checkpoint.every=100 --out "$T/pipe" 2>"$T/pipe.err" | head -1 >/dev/null
 rc=${PIPESTATUS[0]}
 check '[ $rc -eq 0 ] && status_is "$T/pipe" completed' "closed stdout: exit $rc, $(cat "$T/pipe.err")"
-check '[ "$(wc -l <"$T/pipe/metrics.csv")" -eq 7 ] && [ -f "$T/pipe/checkpoints/step-000000399.safetensors" ]' \
+check '[ "$(wc -l <"$T/pipe/metrics.csv")" -eq 8 ] && [ -f "$T/pipe/checkpoints/step-000000399.safetensors" ]' \
   "closed stdout: logs or final checkpoint incomplete"
 
 # 5. Leftovers of killed writes: temporary files of dead processes go when a run resumes there; a live one stays.

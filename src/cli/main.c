@@ -47,20 +47,78 @@ static const char *USAGE =
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
     "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed vs the GEMM-only bound\n"
     "\n"
-    "  --set PATH=VALUE  override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
-    "                    --set 'model.layers[0].units=200' (VALUE is JSON, or a bare string; null removes the\n"
-    "                    key, e.g. --set train.epochs=null --set train.steps=500)\n"
-    "  --seed N          same as --set seed=N\n"
-    "  --threads N       BLAS threads, same as --set threads=N (default 1)\n"
-    "  --out DIR         output directory (default: LOG_DIR/NAME, from the config or spec)\n"
-    "  --force           reuse an existing, non-empty output directory\n"
-    "  --seeds N         compare: seeds 1..N for every variant\n"
-    "  --jobs N          compare: runs at once (default: one per core)\n"
-    "  --init CKPT       train: start from the weights (and BN statistics) of a checkpoint\n"
-    "  --max-memory SIZE train: the memory a run may take (e.g. 8G; default: what the machine has available). A run\n"
-    "                    that needs more is refused before it allocates, with its estimate\n"
-    "  --resume PATH     train: continue from a checkpoint file or a run directory's newest checkpoint (a checkpoint\n"
-    "                    outside its run directory: into a new --out DIR)\n";
+    "bnlab CMD --help lists the options CMD takes.\n";
+
+// Every option: the commands that take it (" cmd cmd "), its value (NULL: a flag) and its help for them. One option
+// may have a row per meaning (--out is a directory for train, a file for predict). parse_cli refuses an option the
+// command does not take, and `bnlab CMD --help` prints exactly the rows of CMD: one table for both.
+typedef struct {
+    const char *name, *commands, *value, *help;
+} cli_option_t;
+
+static const cli_option_t OPTIONS[] = {
+    {"--set", " train check eval recalibrate predict compare sweep ", "PATH=VALUE",
+     "override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
+     "--set 'model.layers[0].units=200' (VALUE is JSON, or a bare string; null removes the\n"
+     "key, e.g. --set train.epochs=null --set train.steps=500)"},
+    {"--seed", " train check ", "N", "same as --set seed=N"},
+    {"--seed", " plot ", "K", "the seed whose run the per-run figures show (default 1)"},
+    {"--threads", " train check ", "N", "BLAS threads, same as --set threads=N (default 1)"},
+    {"--out", " train compare sweep ", "DIR", "output directory (default: LOG_DIR/NAME, from the config or spec)"},
+    {"--out", " recalibrate ", "FILE", "the checkpoint to write"},
+    {"--out", " predict ", "FILE", "write the CSV there (default: standard output)"},
+    {"--force", " train compare ", NULL, "reuse an existing, non-empty output directory"},
+    {"--seeds", " compare sweep check ", "N", "seeds 1..N for every variant"},
+    {"--jobs", " compare sweep check ", "N", "runs at once (default: one per core)"},
+    {"--init", " train ", "CKPT", "start from the weights (and BN statistics) of a checkpoint"},
+    {"--label", " train ", "TEXT", "the run's name in its console lines (compare and sweep pass VARIANT/seed-K)"},
+    {"--resume", " train ", "PATH",
+     "continue from a checkpoint file or a run directory's newest checkpoint (a checkpoint\n"
+     "outside its run directory: into a new --out DIR)"},
+    {"--max-memory", " train check eval recalibrate predict ", "SIZE",
+     "the memory a run may take (e.g. 8G; default: what the machine has available). A run\n"
+     "that needs more is refused before it allocates, with its estimate"},
+    {"--bn-stats", " eval ", "WHICH", "running | batch | algorithm2 | all: BN's statistics in evaluation"},
+    {"--batches", " eval recalibrate ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
+    {"--x", " plot ", "AXIS", "steps | examples (default: examples when the batch sizes differ)"},
+    {"--emit", " sweep ", "KIND", "parallel | slurm: write job files instead of running"},
+    {"--sbatch", " sweep ", "LINE", "with --emit slurm: an #SBATCH line (repeatable)"},
+    {"--steps", " bench ", "N", "steps per case (default 300)"},
+    {NULL, NULL, NULL, NULL}};
+
+// The row of option a for command cmd, or NULL; *known: a is an option of some command.
+static const cli_option_t *find_option(const char *cmd, const char *a, int *known) {
+    char key[64];
+    snprintf(key, sizeof key, " %s ", cmd);
+    *known = 0;
+    for (const cli_option_t *o = OPTIONS; o->name; o++) {
+        if (strcmp(o->name, a)) continue;
+        *known = 1;
+        if (strstr(o->commands, key)) return o;
+    }
+    return NULL;
+}
+
+// Prints the options of cmd (all of them for NULL), the help's continuation lines indented under the first.
+static void print_options(FILE *out, const char *cmd) {
+    char key[64];
+    snprintf(key, sizeof key, " %s ", cmd ? cmd : "");
+    int n_printed = 0;
+    for (const cli_option_t *o = OPTIONS; o->name; o++) {
+        if (cmd && !strstr(o->commands, key)) continue;
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
+        fprintf(out, "  %-19s", head);
+        for (const char *h = o->help; *h;) {
+            size_t n = strcspn(h, "\n");
+            fprintf(out, "%*s%.*s\n", h == o->help ? 0 : 21, "", (int)n, h);
+            h += n + (h[n] == '\n');
+        }
+        if (!cmd) fprintf(out, "%21s(%.*s)\n", "", (int)strlen(o->commands + 1) - 1, o->commands + 1);
+        n_printed++;
+    }
+    if (!n_printed) fprintf(out, "  none\n");
+}
 
 typedef struct {
     const char *pos[MAX_ARGS];
@@ -68,7 +126,7 @@ typedef struct {
     const char *sets[MAX_ARGS];
     char owned[MAX_ARGS][64];
     int n_sets;
-    const char *out, *init, *resume, *emit;
+    const char *out, *init, *resume, *emit, *label;
     const char *sbatch[MAX_ARGS + 1];
     int n_sbatch;
     int force, seeds, jobs, steps;
@@ -81,6 +139,12 @@ static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "bnlab: error: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n%s", USAGE);
+    return 2;
+}
+
+// An option some command takes, but not this one: the line names both and where to see what it takes.
+static int option_not_taken(const char *cmd, const char *a) {
+    fprintf(stderr, "bnlab: error: %s does not take %s (its options: bnlab %s --help)\n", cmd, a, cmd);
     return 2;
 }
 
@@ -115,16 +179,15 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strlen(a) > BNLAB_PATH_ARG_MAX) return usage_error("an argument is longer than 1024 bytes%s", "");
-        int takes_value = !strcmp(a, "--set") || !strcmp(a, "--seed") || !strcmp(a, "--threads") ||
-                          !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
-                          !strcmp(a, "--init") || !strcmp(a, "--resume") || !strcmp(a, "--steps") ||
-                          !strcmp(a, "--emit") || !strcmp(a, "--sbatch") || !strcmp(a, "--max-memory") ||
-                          !strcmp(a, "--bn-stats") || !strcmp(a, "--batches") || !strcmp(a, "--x");
-        if (takes_value) {
+        int known = 0;
+        const cli_option_t *opt = a[0] == '-' ? find_option(argv[1], a, &known) : NULL;
+        if (a[0] == '-' && !opt) return known ? option_not_taken(argv[1], a) : usage_error("unknown option '%s'", a);
+        if (opt && opt->value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) c->out = v;
             else if (!strcmp(a, "--init")) c->init = v;
+            else if (!strcmp(a, "--label")) c->label = v;
             else if (!strcmp(a, "--resume")) c->resume = v;
             else if (!strcmp(a, "--emit")) c->emit = v;
             else if (!strcmp(a, "--sbatch")) {
@@ -146,10 +209,8 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
                     c->n_sets++;
                 }
             }
-        } else if (!strcmp(a, "--force")) {
+        } else if (opt) {  // the one flag
             c->force = 1;
-        } else if (a[0] == '-') {
-            return usage_error("unknown option '%s'", a);
         } else {
             if (c->n_pos == MAX_ARGS) return usage_error("too many arguments%s", "");
             c->pos[c->n_pos++] = a;
@@ -348,7 +409,8 @@ static int cmd_resume(const cli_t *c) {
         return die();
     }
     t.prog.seconds_before = secs;
-    printf("bnlab: resuming %s at step %ld of %ld from %s%s%s\n", cfg.name, s, t.total_steps, file,
+    printf("bnlab: resuming %s%s%s%s at step %ld of %ld from %s%s%s\n", c->label ? c->label : cfg.name,
+           c->label ? " (" : "", c->label ? cfg.name : "", c->label ? ")" : "", s, t.total_steps, file,
            c->out ? " into " : "", c->out ? run_dir : "");
     fflush(stdout);
     return finish_training(&t, run_dir, c->out ? 0 : 1);
@@ -388,9 +450,9 @@ static int cmd_train(const cli_t *c) {
         trainer_free(&t);
         return locked ? 1 : die();
     }
-    printf("bnlab: %s: %u training / %u test examples of %u features, %zu parameters, %ld steps of batch %d "
+    printf("bnlab: %s%s%s%s: %u training / %u test examples of %u features, %zu parameters, %ld steps of batch %d "
            "(%ld per epoch) -> %s\n",
-           cfg.name, t.train.n, t.test.n, t.train.dim, t.model.n_params, t.total_steps, cfg.train.batch_size,
+           c->label ? c->label : cfg.name, c->label ? " (" : "", c->label ? cfg.name : "", c->label ? ")" : "", t.train.n, t.test.n, t.train.dim, t.model.n_params, t.total_steps, cfg.train.batch_size,
            t.steps_per_epoch, run_dir);
     fflush(stdout);
     if (start_run_dir(run_dir, &cfg) != 0) {
@@ -810,7 +872,8 @@ static int command_help(const char *cmd) {
         line = end + 1;
     }
     if (!found) return usage_error("unknown command '%s'", cmd);
-    fputs(options + 1, stdout);
+    printf("\noptions:\n");
+    print_options(stdout, cmd);
     return 0;
 }
 
@@ -822,6 +885,7 @@ static int cmd_report(const cli_t *c) {
 int main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
+        if (argc >= 2) printf("\noptions (the commands that take each):\n"), print_options(stdout, NULL);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {

@@ -97,7 +97,7 @@ void tf_event_version(pb_buf_t *b, double wall_time, const char *version) {
 // Event{wall_time, step, summary{value{...}}} up to the value's own fields, whose bytes number value_len.
 static void event_summary_head(pb_buf_t *b, double wall_time, int64_t step, size_t value_len) {
     pb_double(b, EVENT_WALL_TIME, wall_time);
-    pb_uint64(b, EVENT_STEP, (uint64_t)step);
+    if (step != 0) pb_uint64(b, EVENT_STEP, (uint64_t)step);  // proto3 leaves a default out (metrics of step 0)
     pb_key(b, EVENT_SUMMARY, PB_LEN);
     put_varint(b, len_field(value_len));
     pb_key(b, SUMMARY_VALUE, PB_LEN);

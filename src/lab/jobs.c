@@ -30,14 +30,22 @@ typedef struct {
     char dir[BNLAB_PATH_MAX], log[BNLAB_PATH_MAX];
 } job_t;
 
-// The `bnlab train` command line of a job; seed is caller storage for the seed's text. Returns argc.
-static int job_argv(const char **argv, char *seed, size_t seed_cap, const job_t *j, const compare_spec_t *s,
-                    const char *exe, int force) {
+// Caller storage for the texts a job's command line points into.
+typedef struct {
+    char seed[32];
+    char label[sizeof(((variant_spec_t *)0)->name) + 32];  // VARIANT/seed-K: how the run's console lines name it (train --label)
+} job_text_t;
+
+// The `bnlab train` command line of a job; txt is caller storage for its texts. Returns argc.
+static int job_argv(const char **argv, job_text_t *txt, const job_t *j, const compare_spec_t *s, const char *exe,
+                    int force) {
     const variant_spec_t *v = &s->variants[j->variant];
-    snprintf(seed, seed_cap, "%ld", s->seeds[j->seed_index]);
+    snprintf(txt->seed, sizeof txt->seed, "%ld", s->seeds[j->seed_index]);
+    snprintf(txt->label, sizeof txt->label, "%s/seed-%ld", v->name, s->seeds[j->seed_index]);
     int a = 0;
     argv[a++] = exe;
     argv[a++] = "train";
+    argv[a++] = "--label", argv[a++] = txt->label;
     if (j->resume) {  // the run continues with its own config, stored in its checkpoint
         argv[a++] = "--resume", argv[a++] = j->dir;
         argv[a] = NULL;
@@ -45,7 +53,7 @@ static int job_argv(const char **argv, char *seed, size_t seed_cap, const job_t 
     }
     argv[a++] = v->config;
     for (int k = 0; k < v->n_sets; k++) argv[a++] = "--set", argv[a++] = v->sets[k];
-    argv[a++] = "--seed", argv[a++] = seed;
+    argv[a++] = "--seed", argv[a++] = txt->seed;
     argv[a++] = "--set", argv[a++] = "log.progress=never";
     argv[a++] = "--out", argv[a++] = j->dir;
     if (force) argv[a++] = "--force";
@@ -88,9 +96,10 @@ static cJSON *job_config(const job_t *j, const compare_spec_t *s) {
 // and in a process group of its own (jobs_run: a terminal's ^C must reach it once, forwarded, not twice).
 static int spawn_job(job_t *j, const compare_spec_t *s, const char *exe_in, const sigset_t *mask) {
     const char *argv[2 * CMP_MAX_SETS + 16];
-    char seed[32], buf[PATH_MAX];
+    char buf[PATH_MAX];
+    job_text_t txt;
     const char *exe = program_to_spawn(exe_in, buf, sizeof buf);
-    job_argv(argv, seed, sizeof seed, j, s, exe, 0);
+    job_argv(argv, &txt, j, s, exe, 0);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     // A resumed run adds to the log of its first part.
@@ -216,8 +225,8 @@ static int write_job_lines(const compare_spec_t *s, const job_t *jobs, int n_job
     char *text = xmalloc(cap, "job list");
     for (int i = 0; i < n_jobs; i++) {
         const char *argv[2 * CMP_MAX_SETS + 16];
-        char seed[32];
-        int argc = job_argv(argv, seed, sizeof seed, &jobs[i], s, exe, 1);
+        job_text_t txt;
+        int argc = job_argv(argv, &txt, &jobs[i], s, exe, 1);
         for (int a = 0; a < argc; a++) {
             n = shell_quote(text, n, cap, argv[a]);
             if (n < cap) text[n++] = ' ';
@@ -451,8 +460,9 @@ int jobs_run(const compare_spec_t *s, const char *out_dir, const char *exe, cons
     pool_t p = {.r = r, .command = opt->command};
     if (!(p.jobs = make_jobs(s, out_dir, &p.n))) return -1;
     r->runs = p.n;
-    printf("bnlab %s: %d variants x %d seeds = %d runs, %d at a time -> %s\n", opt->command, s->n_variants,
-           s->n_seeds, p.n, s->jobs, out_dir);
+    printf("bnlab %s: %d variant%s x %d seed%s = %d run%s, %d at a time -> %s\n", opt->command, s->n_variants,
+           s->n_variants == 1 ? "" : "s", s->n_seeds, s->n_seeds == 1 ? "" : "s", p.n, p.n == 1 ? "" : "s", s->jobs,
+           out_dir);
     fflush(stdout);
     saved_signals_t saved;
     take_signals(&p, &saved);

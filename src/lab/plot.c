@@ -10,6 +10,7 @@
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
 #include "lab/figure.h"
+#include "lab/plot_modes.h"
 #include "lab/spec.h"
 #include "nn/registry.h"
 #include "run/rundir.h"
@@ -277,6 +278,17 @@ static void mark_diverged(const plot_t *p, int i, const series_t *runs, int col,
     series_free(&cross);
 }
 
+// Column col of s as a block of (x, value) rows: a row is left out only where this column is not finite (step 0 has
+// no training loss, but its test values are the curves' start). Its index, or -1 if nothing is finite.
+static int column_block(figure_t *f, const series_t *s, int col) {
+    series_t c;
+    series_init(&c, 2);
+    for (int r = 0; r < s->n; r++) series_add(&c, (double[2]){at(s, r, 0), at(s, r, col)});
+    int block = figure_series(f, &c);
+    series_free(&c);
+    return block;
+}
+
 // Panel i's curves in the accuracy (loss = 0) or loss figure; widens *xmax and the y extent.
 static int metric_curves(const plot_t *p, int i, int loss, figure_t *f, strbuf_t *b, double *xmax, double *ylo,
                          double *yhi, double *first) {
@@ -292,21 +304,22 @@ static int metric_curves(const plot_t *p, int i, int loss, figure_t *f, strbuf_t
     char spec[96], title[192];
     const char *name = p->is_compare ? p->panels[i].name : (loss ? "test" : "test accuracy");
     for (int k = 0; rc == 0 && p->ns > 1 && k < p->ns; k++) {  // each seed, faint, behind
-        int block = figure_series(f, &runs[k]);
-        snprintf(spec, sizeof spec, "1:%d with lines lw 1.5 lc rgb '#" PLOT_FAINT "%s'", col + 1, figure_color(i + 1) + 1);
+        int block = column_block(f, &runs[k], col);
+        snprintf(spec, sizeof spec, "1:2 with lines lw 1.5 lc rgb '#" PLOT_FAINT "%s'", figure_color(i + 1) + 1);
         if (block >= 0) figure_curve(f, b, block, spec, NULL);
     }
     series_t med;
     if (rc == 0) {
         median_series(runs, p->ns, &med);
-        int block = figure_series(f, &med);
+        int block = column_block(f, &med, col);
         if (block >= 0) {
-            if (loss) {
-                snprintf(spec, sizeof spec, "1:%d %s lw 2.5 dt 2 lc %d", M_TRAIN_LOSS + 1, style(&med), i + 1);
+            int train = loss ? column_block(f, &med, M_TRAIN_LOSS) : -1;
+            if (train >= 0) {
+                snprintf(spec, sizeof spec, "1:2 %s lw 2.5 dt 2 lc %d", style(&med), i + 1);
                 snprintf(title, sizeof title, "%s%s", p->is_compare ? p->panels[i].name : "", p->is_compare ? " train" : "train");
-                figure_curve(f, b, block, spec, title);
+                figure_curve(f, b, train, spec, title);
             }
-            snprintf(spec, sizeof spec, "1:%d %s lw 3.5 lc %d", col + 1, style(&med), i + 1);
+            snprintf(spec, sizeof spec, "1:2 %s lw 3.5 lc %d", style(&med), i + 1);
             snprintf(title, sizeof title, "%s%s", name, loss && p->is_compare ? " test" : "");
             figure_curve(f, b, block, spec, title);
             *xmax = fmax(*xmax, last_x(&med));
@@ -1043,7 +1056,28 @@ static void finish_panels(plot_t *p, plot_x_t x) {
     p->examples = x == PLOT_X_EXAMPLES || (x == PLOT_X_AUTO && differ);
 }
 
-#define N_FIGURES 6
+// The modes figure (lab/plot_modes.h): each panel's runs, one per seed.
+static int fig_modes(const plot_t *p) {
+    modes_panel_t mp[PLOT_MAX_PANELS];
+    char (*runs)[BNLAB_PATH_MAX] = xcalloc((size_t)p->np * (size_t)p->ns, BNLAB_PATH_MAX, "plot modes");
+    const char **ptr = xcalloc((size_t)p->np * (size_t)p->ns, sizeof *ptr, "plot modes");
+    for (int i = 0; i < p->np; i++) {
+        for (int k = 0; k < p->ns; k++) {
+            run_of(p, i, k, runs[i * p->ns + k], BNLAB_PATH_MAX);
+            ptr[i * p->ns + k] = runs[i * p->ns + k];
+        }
+        mp[i] = (modes_panel_t){.name = p->panels[i].name, .runs = ptr + i * p->ns, .n_runs = p->ns,
+                                .bn = p->panels[i].bn, .xscale = xscale(p, i), .diverged_at = p->panels[i].diverged_at};
+    }
+    char seeds[48];
+    if (p->ns > 1) snprintf(seeds, sizeof seeds, "median of %d seeds", p->ns);
+    else snprintf(seeds, sizeof seeds, "seed %ld", p->seeds[0]);
+    int rc = plot_modes(p->plots, mp, p->np, xlabel(p), seeds);
+    free(runs), free(ptr);
+    return rc;
+}
+
+#define N_FIGURES 7
 
 int plot_dir(const char *dir, const plot_opts_t *o) {
     plot_t *p = xcalloc(1, sizeof *p, "plot");
@@ -1056,11 +1090,12 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
     if (rc == 0 && p->np == 0) rc = bnlab_fail("%s: no variants", path);
     if (rc == 0) finish_panels(p, o->x);
     if (rc == 0) rc = make_dirs(p->plots);
-    static const char *const names[N_FIGURES] = {"accuracy", "loss", "percentiles", "layers", "layer_stats", "ics"};
+    static const char *const names[N_FIGURES] = {"accuracy", "loss", "percentiles", "layers", "layer_stats", "ics",
+                                                 "modes"};
     int made[N_FIGURES] = {0};
     for (int i = 0; i < N_FIGURES && rc == 0; i++) {
         int m = i == 0 ? fig_metric(p, 0) : i == 1 ? fig_metric(p, 1) : i == 2 ? fig_percentiles(p)
-              : i == 3 ? fig_layers(p) : i == 4 ? fig_layer_stats(p) : fig_ics(p);
+              : i == 3 ? fig_layers(p) : i == 4 ? fig_layer_stats(p) : i == 5 ? fig_ics(p) : fig_modes(p);
         if (m < 0) rc = -1;
         made[i] = m == 0;
     }

@@ -10,6 +10,9 @@
 //   layer_stats  each nonlinearity's output per epoch: mean and min-max (an activation is bounded; a std is not)
 //   ics          ||G - G'|| / ||G|| and cos(G, G') per dense layer (a note panel if the run stopped before the
 //                first ICS step; no figure if ICS was not logged)
+//   modes        test accuracy with BN's running vs each batch's own statistics, and training-batch accuracy
+//                (lab/plot_modes.h; only for runs with log.eval_batch_stats)
+// accuracy and loss start at step 0 (the initial network); its empty training loss leaves out that point only.
 // Panels that are compared share their axes. Per-run figures show one seed (plot_opts_t.seed, default 1), named in
 // the title. A comparison of exactly one network with batchnorm layers and one without is drawn without BN first,
 // as in the paper; otherwise in the spec's order. Titles name the nonlinearity from the runs' config.json. A run

@@ -312,13 +312,28 @@ static int apply_cli(compare_spec_t *s, const spec_overrides_t *cli) {
     return 0;
 }
 
-// Every variant's config with its overrides: a bad one is reported before anything runs or is written.
-static int validate_variants(const compare_spec_t *s) {
+// Did the command line set path p (its first n bytes)?
+static int cli_sets_path(const spec_overrides_t *cli, const char *p, size_t n) {
+    for (int k = 0; k < cli->n_sets; k++)
+        if (strcspn(cli->sets[k], "=") == n && !strncmp(cli->sets[k], p, n)) return 1;
+    return 0;
+}
+
+// Every variant's config with its overrides: a bad one is reported before anything runs or is written. An override
+// config_load blames ("--set P (over FILE): ...") that the command line did not give is the spec's ("set", "grid"):
+// "SPEC: variant V: set P (over FILE): ..." (spec: the spec file, NULL for plain configs).
+static int validate_variants(const compare_spec_t *s, const char *spec, const spec_overrides_t *cli) {
     for (int i = 0; i < s->n_variants; i++) {
         const variant_spec_t *v = &s->variants[i];
         config_t c;
         if (config_load(&c, v->config, (const char *const *)v->sets, v->n_sets) != 0) {
-            char prefix[160];
+            char prefix[BNLAB_PATH_MAX + 160];
+            const char *m = bnlab_errmsg();
+            if (spec && !strncmp(m, "--set ", 6) && !cli_sets_path(cli, m + 6, strcspn(m + 6, " "))) {
+                char msg[BNLAB_ERRMSG_MAX];
+                snprintf(msg, sizeof msg, "%s", m + 2);
+                return bnlab_fail("%s: variant %s: %s", spec, v->name, msg);
+            }
             snprintf(prefix, sizeof prefix, "variant %s", v->name);
             return fail_within(prefix);
         }
@@ -334,7 +349,7 @@ int compare_spec_load(compare_spec_t *s, const char *const *paths, int n_paths, 
     s->targets[0] = 0.8, s->targets[1] = 0.9, s->targets[2] = 0.95;
     int rc = n_paths == 1 ? load_spec_file(s, paths[0]) : load_plain_configs(s, paths, n_paths, cli);
     if (rc == 0) rc = apply_cli(s, cli);
-    if (rc == 0) rc = validate_variants(s);
+    if (rc == 0) rc = validate_variants(s, n_paths == 1 ? paths[0] : NULL, cli);
     if (rc != 0) compare_spec_free(s);
     return rc;
 }

@@ -173,6 +173,45 @@ static void fmt_steps(char *out, size_t cap, seed_stats_t a) {
     else snprintf(out, cap, "%.0f (%.0f–%.0f)", a.med, a.lo, a.hi);
 }
 
+// "0.9815 (0.9789–0.9819)" over several seeds; over one, the value alone (a range of one value says nothing).
+static void fmt_acc(char *out, size_t cap, seed_stats_t a) {
+    if (a.n == 1) snprintf(out, cap, "%.4f", a.med);
+    else snprintf(out, cap, "%.4f (%.4f–%.4f)", a.med, a.lo, a.hi);
+}
+
+// The ratio lines of one target: a line per variant that got there (and the reference did), and the variants that
+// did not (median seed) folded into one line, so a sweep of many grid points gives a line each, not a page.
+static void ratio_lines(strbuf_t *b, const variant_result_t *v, int nv, const double *targets, int t) {
+    const double pct = 100 * targets[t];
+    seed_stats_t r = seed_stats(&v[0], SEED_STEPS_TO, t);
+    strbuf_t never = {0};
+    int n_never = 0;
+    for (int i = 1; i < nv; i++) {
+        seed_stats_t a = seed_stats(&v[i], SEED_STEPS_TO, t);
+        if (isfinite(a.med) && r.med == 0)  // no ratio to a start that was already there
+            strbuf_printf(b, "- %g%%: %s took %.0f steps; %s was there at step 0 (median seed)\n", pct, v[i].name,
+                          a.med, v[0].name);
+        else if (isfinite(a.med) && isfinite(r.med))
+            strbuf_printf(b, "- %g%%: %s needs %.2f× the steps of %s (%.0f vs %.0f)\n", pct, v[i].name,
+                          a.med / r.med, v[0].name, a.med, r.med);
+        else if (isfinite(a.med))
+            strbuf_printf(b, "- %g%%: %s took %.0f steps; %s never got there (median seed)\n", pct, v[i].name, a.med,
+                          v[0].name);
+        else strbuf_printf(&never, "%s%s", n_never++ ? ", " : "", v[i].name);
+    }
+    if (n_never == 1 && isfinite(r.med))
+        strbuf_printf(b, "- %g%%: %s never got there (median seed) within its run; %s took %.0f steps\n", pct,
+                      never.s, v[0].name, r.med);
+    else if (n_never && isfinite(r.med))
+        strbuf_printf(b, "- %g%%: never got there (median seed) within their runs: %s; %s took %.0f steps\n", pct,
+                      never.s, v[0].name, r.med);
+    else if (n_never == 1)
+        strbuf_printf(b, "- %g%%: neither %s nor %s got there (median seed)\n", pct, never.s, v[0].name);
+    else if (n_never)
+        strbuf_printf(b, "- %g%%: none got there (median seed): %s, %s\n", pct, v[0].name, never.s);
+    free(never.s);
+}
+
 char *summary_to_markdown(const variant_result_t *v, int nv, const double *targets, int nt) {
     strbuf_t b = {0};
     strbuf_printf(&b, "| variant | seeds | final test acc, median (range) | best test acc, median (range) |");
@@ -182,8 +221,9 @@ char *summary_to_markdown(const variant_result_t *v, int nv, const double *targe
     strbuf_printf(&b, "\n");
     for (int i = 0; i < nv; i++) {
         seed_stats_t f = seed_stats(&v[i], SEED_FINAL_ACC, 0), bst = seed_stats(&v[i], SEED_BEST_ACC, 0);
-        strbuf_printf(&b, "| %s | %d/%d | %.4f (%.4f–%.4f) | %.4f (%.4f–%.4f) |", v[i].name, f.n, v[i].n_seeds, f.med,
-                  f.lo, f.hi, bst.med, bst.lo, bst.hi);
+        char fs[64], bs[64];
+        fmt_acc(fs, sizeof fs, f), fmt_acc(bs, sizeof bs, bst);
+        strbuf_printf(&b, "| %s | %d/%d | %s | %s |", v[i].name, f.n, v[i].n_seeds, fs, bs);
         for (int t = 0; t < nt; t++) {
             char s[64];
             fmt_steps(s, sizeof s, seed_stats(&v[i], SEED_STEPS_TO, t));
@@ -191,25 +231,9 @@ char *summary_to_markdown(const variant_result_t *v, int nv, const double *targe
         }
         strbuf_printf(&b, "\n");
     }
-    // Ratios against the reference (first) variant.
-    int any = 0;
-    for (int i = 1; i < nv; i++)
-        for (int t = 0; t < nt; t++) {
-            seed_stats_t a = seed_stats(&v[i], SEED_STEPS_TO, t), r = seed_stats(&v[0], SEED_STEPS_TO, t);
-            if (!any) strbuf_printf(&b, "\nSteps to reach a target, median over seeds, relative to **%s**:\n\n", v[0].name);
-            any = 1;
-            if (isfinite(a.med) && isfinite(r.med))
-                strbuf_printf(&b, "- %g%%: %s needs %.2f× the steps of %s (%.0f vs %.0f)\n", 100 * targets[t], v[i].name,
-                          a.med / r.med, v[0].name, a.med, r.med);
-            else if (isfinite(r.med))
-                strbuf_printf(&b, "- %g%%: %s never got there (median seed) within its run; %s took %.0f steps\n",
-                          100 * targets[t], v[i].name, v[0].name, r.med);
-            else if (isfinite(a.med))
-                strbuf_printf(&b, "- %g%%: %s took %.0f steps; %s never got there (median seed)\n", 100 * targets[t],
-                          v[i].name, a.med, v[0].name);
-            else strbuf_printf(&b, "- %g%%: neither %s nor %s got there (median seed)\n", 100 * targets[t], v[i].name,
-                           v[0].name);
-        }
+    // Ratios against the reference (first) variant, target by target.
+    if (nv > 1 && nt > 0) strbuf_printf(&b, "\nSteps to reach a target, median over seeds, relative to **%s**:\n\n", v[0].name);
+    for (int t = 0; nv > 1 && t < nt; t++) ratio_lines(&b, v, nv, targets, t);
     return b.s;
 }
 

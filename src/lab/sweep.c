@@ -109,6 +109,7 @@ static void write_steps_cells(strbuf_t *csv, strbuf_t *md, const variant_result_
         strbuf_printf(csv, ",%s,%s,%s,%d", a, lo, hi, reached);
         if (!m) strbuf_printf(md, " — |");
         else if (!isfinite(st.med)) strbuf_printf(md, " never (%d/%d reached) |", reached, m);
+        else if (st.lo == st.hi) strbuf_printf(md, " %s |", a);  // one seed, or all alike: no range to show
         else strbuf_printf(md, " %s (%s–%s) |", a, lo, hi[0] ? hi : "never");
     }
 }
@@ -135,7 +136,9 @@ static void write_row(strbuf_t *csv, strbuf_t *md, const cJSON *v, const char *d
     for (int k = 0; k < 2; k++)
         if (done) strbuf_printf(csv, ",%.6g,%.6g,%.6g,%.6g,%.6g", fs[k].mean, fs[k].sd, fs[k].med, fs[k].lo, fs[k].hi);
         else strbuf_printf(csv, ",,,,,");
-    if (done)
+    if (done == 1)  // one seed: its values, no spread (a std of one value is not 0, it is undefined)
+        strbuf_printf(md, " 1/%d | %.4f | %.4f | %.4f |", ns, f.mean, f.med, b.mean);
+    else if (done)
         strbuf_printf(md, " %d/%d | %.4f ± %.4f | %.4f (%.4f–%.4f) | %.4f ± %.4f |", done, ns, f.mean, f.sd, f.med, f.lo,
                       f.hi, b.mean, b.sd);
     else strbuf_printf(md, " 0/%d | — | — | — |", ns);

@@ -696,6 +696,9 @@ static const key_desc_t LOG_KEYS[] = {
     {.name = "percentiles", .type = KEY_OBJECT, .sub = PERCENTILE_KEYS},
     // Left out of config.json while false: runs without it keep the resolved config (and digest) they had.
     {.name = "tensorboard", .type = KEY_BOOL, .field = C(log.tensorboard), .def = 0, .flags = KEY_OMIT_ZERO},
+    // Off by default and left out while off, like tensorboard: existing configs and logs stay as they were.
+    {.name = "eval_batch_stats", .type = KEY_BOOL, .field = C(log.eval_batch_stats), .def = 0,
+     .flags = KEY_OMIT_ZERO},
     {.name = "landscape", .type = KEY_OBJECT, .sub = LANDSCAPE_KEYS},
     {.name = "histograms", .type = KEY_OBJECT, .sub = HISTOGRAM_KEYS},
     {0}};
@@ -774,6 +777,24 @@ static int parse_tree(config_t *c, const cJSON *root, const char *base_dir) {
     return check_rules(c);
 }
 
+// Is a the JSON path b, or a part of it ("model.layers" of "model.layers[2].units")? (a, b: lengths la <= lb.)
+static int path_within(const char *a, size_t la, const char *b, size_t lb) {
+    return la <= lb && !strncmp(a, b, la) && (la == lb || b[la] == '.' || b[la] == '[');
+}
+
+// Which override, if any, a validation message is about: the last one whose path is the message's JSON path (its
+// text up to ": "), contains it ("model.layers" for "model.layers[2].units: ...") or lies in it
+// ("model.layers[9].units" for "model.layers[9]: ..."). -1: none, the file's.
+static int blamed_override(const char *msg, const char *const *overrides, int n_overrides) {
+    size_t mlen = strcspn(msg, ": ");
+    for (int i = n_overrides - 1; i >= 0; i--) {
+        const char *o = overrides[i];
+        size_t plen = strcspn(o, "=");
+        if (mlen > 0 && (path_within(o, plen, msg, mlen) || path_within(msg, mlen, o, plen))) return i;
+    }
+    return -1;
+}
+
 int config_parse(config_t *cfg, const char *text, size_t len, const char *file, const char *base_dir,
                  const char *const *overrides, int n_overrides) {
     config_defaults(cfg);
@@ -795,9 +816,14 @@ int config_parse(config_t *cfg, const char *text, size_t len, const char *file, 
         }
     int rc = parse_tree(cfg, root, base_dir);
     cJSON_Delete(root);
-    if (rc != 0) {
+    if (rc != 0) {  // a value given with --set is the option's fault, not the file's
         char msg[BNLAB_ERRMSG_MAX];
         snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
+        int k = blamed_override(msg, overrides, n_overrides);
+        size_t plen = k < 0 ? 0 : strcspn(overrides[k], "=");
+        if (k >= 0 && !strncmp(msg + plen, ": ", 2))
+            return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg + plen + 2);
+        if (k >= 0) return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg);
         return bnlab_fail("%s: %s", file, msg);
     }
     return 0;

@@ -28,6 +28,9 @@
 // The logs' headers (with their newline). percentiles.csv ends with one column per configured percentile:
 // rundir_percentiles_header().
 #define RUNDIR_METRICS_HEADER "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds\n"
+// With log.eval_batch_stats: the same, then the test set once more with each batch's own BN statistics.
+#define RUNDIR_METRICS_HEADER_BATCHSTATS \
+    "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,test_loss_batchstats,test_acc_batchstats\n"
 #define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
 #define RUNDIR_ICS_HEADER "step,layer,dense,grad_norm,l2_diff,cosine\n"
 #define RUNDIR_LANDSCAPE_HEADER "step,eta,lr,loss,grad_diff,grad_norm,beta\n"

@@ -19,10 +19,12 @@ int log_open(wfile_t *w, const char *dir, const char *name, int append, const ch
     return wfile_check(w);
 }
 
-int runlog_open(runlog_t *r, const char *dir, int append) {
+int runlog_open(runlog_t *r, const char *dir, int append, int batch_stats) {
     memset(r, 0, sizeof *r);
+    r->batch_stats = batch_stats;
+    const char *header = batch_stats ? RUNDIR_METRICS_HEADER_BATCHSTATS : RUNDIR_METRICS_HEADER;
     if (log_open(&r->jsonl, dir, RUNDIR_METRICS_JSONL, append, NULL) != 0 ||
-        log_open(&r->csv, dir, RUNDIR_METRICS_CSV, append, RUNDIR_METRICS_HEADER) != 0 ||
+        log_open(&r->csv, dir, RUNDIR_METRICS_CSV, append, header) != 0 ||
         log_open(&r->stats, dir, RUNDIR_LAYER_STATS, append, RUNDIR_LAYER_STATS_HEADER) != 0) {
         char msg[BNLAB_ERRMSG_MAX];  // the open's message, not a close's
         snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
@@ -43,17 +45,24 @@ static void num_csv(char *b, size_t cap, double v) {
 }
 
 void runlog_metrics(runlog_t *r, const metrics_row_t *m) {
-    double v[] = {m->epoch, m->train_loss, m->train_acc, m->test_loss, m->test_acc, m->lr, m->seconds};
-    char s[7][32], c[7][32];
-    for (int i = 0; i < 7; i++) {
+    double v[] = {m->epoch, m->train_loss, m->train_acc, m->test_loss, m->test_acc, m->lr, m->seconds,
+                  m->test_loss_bs, m->test_acc_bs};
+    char s[9][32], c[9][32];
+    for (int i = 0; i < 9; i++) {
         num_json(s[i], sizeof s[i], v[i]);
         num_csv(c[i], sizeof c[i], v[i]);
     }
+    // One write per row each: the optional columns go into the same line before it is written.
+    char js[128] = "", cs[72] = "";
+    if (r->batch_stats) {
+        snprintf(js, sizeof js, ",\"test_loss_batchstats\":%s,\"test_acc_batchstats\":%s", s[7], s[8]);
+        snprintf(cs, sizeof cs, ",%s,%s", c[7], c[8]);
+    }
     wfile_printf(&r->jsonl,
                  "{\"step\":%ld,\"epoch\":%s,\"train_loss\":%s,\"train_acc\":%s,\"test_loss\":%s,\"test_acc\":%s,"
-                 "\"lr\":%s,\"seconds\":%s}\n",
-                 m->step, s[0], s[1], s[2], s[3], s[4], s[5], s[6]);
-    wfile_printf(&r->csv, "%ld,%s,%s,%s,%s,%s,%s,%s\n", m->step, c[0], c[1], c[2], c[3], c[4], c[5], c[6]);
+                 "\"lr\":%s,\"seconds\":%s%s}\n",
+                 m->step, s[0], s[1], s[2], s[3], s[4], s[5], s[6], js);
+    wfile_printf(&r->csv, "%ld,%s,%s,%s,%s,%s,%s,%s%s\n", m->step, c[0], c[1], c[2], c[3], c[4], c[5], c[6], cs);
     wfile_flush(&r->jsonl);
     wfile_flush(&r->csv);
 }

@@ -14,19 +14,22 @@
 #include "run/stats.h"
 
 typedef struct {
-    long step;
+    long step;     // 0: the initial network, before any update (its train columns are NaN: no batch was trained)
     double epoch;  // fractional: steps / steps_per_epoch
     double train_loss, train_acc;  // mean over the training batches since the previous row
     double test_loss, test_acc;    // whole test set, evaluation mode
     double lr, seconds;            // seconds: wall clock since training started (not deterministic)
+    double test_loss_bs, test_acc_bs;  // log.eval_batch_stats: the test set with each batch's own BN statistics
 } metrics_row_t;
 
 typedef struct {
     wfile_t jsonl, csv, stats;
+    int batch_stats;  // metrics rows carry test_loss_batchstats, test_acc_batchstats (log.eval_batch_stats)
 } runlog_t;
 
-// Creates the log files with their headers, or (append = 1, a resumed run) opens them for appending.
-int runlog_open(runlog_t *r, const char *dir, int append);
+// Creates the log files with their headers, or (append = 1, a resumed run) opens them for appending; batch_stats
+// adds the two batch-statistics columns to metrics.csv / metrics.jsonl.
+int runlog_open(runlog_t *r, const char *dir, int append, int batch_stats);
 // Opens dir/name for writing, or for appending; writes header (if any) to a file that is new or empty — also when
 // appending, so a log deleted before a resume comes back with its header. -1 + message.
 int log_open(wfile_t *w, const char *dir, const char *name, int append, const char *header);

@@ -131,13 +131,20 @@ int tblog_open(tblog_t *tb, const trainer_t *t, const char *run_dir, int append)
     return wfile_check(&tb->out);
 }
 
+// A value metrics.csv leaves empty (not measured: the train columns of step 0) gets no event either.
+static void scalar_if_finite(tblog_t *tb, long step, const char *tag, double v) {
+    if (isfinite(v)) scalar(tb, step, tag, v);
+}
+
 void tblog_metrics(tblog_t *tb, const metrics_row_t *row) {
     if (!tb->on) return;
-    scalar(tb, row->step, "loss/train", row->train_loss);
-    scalar(tb, row->step, "loss/test", row->test_loss);
-    scalar(tb, row->step, "accuracy/train", row->train_acc);
-    scalar(tb, row->step, "accuracy/test", row->test_acc);
-    scalar(tb, row->step, "lr", row->lr);
+    scalar_if_finite(tb, row->step, "loss/train", row->train_loss);
+    scalar_if_finite(tb, row->step, "loss/test", row->test_loss);
+    scalar_if_finite(tb, row->step, "accuracy/train", row->train_acc);
+    scalar_if_finite(tb, row->step, "accuracy/test", row->test_acc);
+    scalar_if_finite(tb, row->step, "lr", row->lr);
+    scalar_if_finite(tb, row->step, "loss/test_batchstats", row->test_loss_bs);  // log.eval_batch_stats only
+    scalar_if_finite(tb, row->step, "accuracy/test_batchstats", row->test_acc_bs);
 }
 
 // Pass 1 over a batch: each layer's range, count and sums.

@@ -336,7 +336,7 @@ static int session_open(session_t *s, trainer_t *t, const char *run_dir, int app
     const config_t *c = &t->cfg;
     memset(s, 0, sizeof *s);
     s->run_dir = run_dir;
-    if (remove_leftovers(run_dir) != 0 || runlog_open(&s->log, run_dir, append) != 0) return -1;
+    if (remove_leftovers(run_dir) != 0 || runlog_open(&s->log, run_dir, append, c->log.eval_batch_stats) != 0) return -1;
     if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0 ||
         tblog_open(&s->tb, t, run_dir, append) != 0 || landscape_open(&t->land, run_dir, append) != 0 ||
         histlog_open(&s->hist, t, run_dir, append) != 0) {
@@ -401,7 +401,36 @@ static double train_step(trainer_t *t, long step, double lr) {
     return loss;
 }
 
-// A metrics row: the training loss and accuracy since the last row, the whole test set in evaluation mode; at an
+// The test columns of a metrics row: the whole test set in evaluation mode, and with log.eval_batch_stats once
+// more with each test batch normalized by its own statistics (MODE_EVAL_BATCH: nothing updated, no random draw).
+// Writes the row and keeps the run's last and best test accuracy.
+static void evaluate_and_log(trainer_t *t, session_t *s, metrics_row_t *row) {
+    train_progress_t *p = &t->prog;
+    trainer_evaluate(t, &t->test, t->test.n, &row->test_loss, &row->test_acc, NULL);
+    row->test_loss_bs = row->test_acc_bs = NAN;
+    if (t->cfg.log.eval_batch_stats)
+        trainer_forward_set(t, &t->test, t->test.n, MODE_EVAL_BATCH, &row->test_loss_bs, &row->test_acc_bs, NULL);
+    row->seconds = now_seconds() - s->t0;
+    runlog_metrics(&s->log, row);
+    tblog_metrics(&s->tb, row);
+    p->last_acc = row->test_acc;
+    if (row->test_acc > p->best_acc) p->best_acc = row->test_acc, p->best_step = row->step;
+}
+
+// The row of step 0, before any update: where every curve starts. No training batch has been seen, so its train
+// columns are NaN (empty in metrics.csv, null in metrics.jsonl) rather than a number measured some other way.
+static void log_initial_evaluation(trainer_t *t, session_t *s) {
+    metrics_row_t row = {.step = 0, .epoch = 0, .train_loss = NAN, .train_acc = NAN,
+                         .lr = sgd_lr_at(&t->cfg.train.optim, 0)};
+    evaluate_and_log(t, s, &row);
+    if (s->quiet) return;
+    clear_bar(s);  // the epoch lines' columns, so the start sits above them
+    printf("epoch %4d  step %7d  %-28s | test loss %.4f acc %.4f | lr %.3g | %.1fs\n", 0, 0, "(before any update)",
+           row.test_loss, row.test_acc, row.lr, row.seconds);
+    if (fflush(stdout) != 0 || ferror(stdout)) s->quiet = 1;
+}
+
+// A metrics row: the training loss and accuracy since the last row and the test columns (evaluate_and_log); at an
 // epoch's end (or the run's) also a console line.
 static void log_evaluation(trainer_t *t, session_t *s, double lr, int epoch_end, int last) {
     train_progress_t *p = &t->prog;
@@ -410,12 +439,7 @@ static void log_evaluation(trainer_t *t, session_t *s, double lr, int epoch_end,
                          .train_loss = p->run_loss / p->run_steps,
                          .train_acc = (double)p->run_hits / ((double)p->run_steps * t->cfg.train.batch_size),
                          .lr = lr};
-    trainer_evaluate(t, &t->test, t->test.n, &row.test_loss, &row.test_acc, NULL);
-    row.seconds = now_seconds() - s->t0;
-    runlog_metrics(&s->log, &row);
-    tblog_metrics(&s->tb, &row);
-    p->last_acc = row.test_acc;
-    if (row.test_acc > p->best_acc) p->best_acc = row.test_acc, p->best_step = done;
+    evaluate_and_log(t, s, &row);
     if ((epoch_end || last) && !s->quiet) {
         clear_bar(s);
         printf("epoch %4ld  step %7ld  train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.3g | %.1fs\n",
@@ -507,7 +531,12 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
     if (c->train.flush_denormals) enable_flush_to_zero();
     openblas_set_num_threads(c->threads);
     int status = TRAIN_OK;
-    while (t->prog.step < t->total_steps) {
+    // A fresh run starts its curves at step 0; a resumed one (step > 0, logs appended) already has that row.
+    if (t->prog.step == 0 && !append) {
+        log_initial_evaluation(t, &s);
+        if (session_check_writes(t, &s) != 0) status = TRAIN_ERROR;
+    }
+    while (status == TRAIN_OK && t->prog.step < t->total_steps) {
         const long step = t->prog.step;
         const double lr = sgd_lr_at(&c->train.optim, step);
         look_at_probe(t, &s, step);
