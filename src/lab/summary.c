@@ -112,6 +112,7 @@ void variant_result_read(variant_result_t *v, const char *cmp_dir, const char *n
         rundir_of_seed(run, sizeof run, cmp_dir, name, seeds[s]);
         rundir_file(metrics, sizeof metrics, run, RUNDIR_METRICS_CSV);
         run_result_t *r = &v->runs[s];
+        snprintf(r->dir, sizeof r->dir, "%s", run);
         if (rundir_completed(run) && curve_read(&r->curve, metrics) == 0) {
             r->ok = 1;
             run_result_from_curve(r, targets, n_targets);

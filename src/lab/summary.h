@@ -23,6 +23,7 @@ typedef struct {
     double final_acc, best_acc;
     long steps_to[SUMMARY_MAX_TARGETS];     // -1: never reached
     curve_t curve;
+    char dir[4096];                         // its run directory (OUT/VARIANT/seed-K): expectations read its logs
 } run_result_t;
 
 typedef struct {
