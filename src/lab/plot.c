@@ -10,6 +10,7 @@
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
 #include "lab/figure.h"
+#include "lab/plot_params.h"
 #include "lab/spec.h"
 #include "nn/registry.h"
 #include "run/rundir.h"
@@ -1043,7 +1044,14 @@ static void finish_panels(plot_t *p, plot_x_t x) {
     p->examples = x == PLOT_X_EXAMPLES || (x == PLOT_X_AUTO && differ);
 }
 
-#define N_FIGURES 6
+// The "params" figure (lab/plot_params.h) from the panels.
+static int fig_params(const plot_t *p) {
+    params_panel_t pp[PLOT_MAX_PANELS];
+    for (int i = 0; i < p->np; i++) pp[i] = (params_panel_t){p->panels[i].name, p->panels[i].run, xscale(p, i)};
+    return plot_params(p->plots, pp, p->np, p->seed, xlabel(p));
+}
+
+#define N_FIGURES 7
 
 int plot_dir(const char *dir, const plot_opts_t *o) {
     plot_t *p = xcalloc(1, sizeof *p, "plot");
@@ -1056,11 +1064,13 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
     if (rc == 0 && p->np == 0) rc = bnlab_fail("%s: no variants", path);
     if (rc == 0) finish_panels(p, o->x);
     if (rc == 0) rc = make_dirs(p->plots);
-    static const char *const names[N_FIGURES] = {"accuracy", "loss", "percentiles", "layers", "layer_stats", "ics"};
+    static const char *const names[N_FIGURES] = {"accuracy", "loss", "percentiles", "layers", "layer_stats", "ics",
+                                                 "params"};
     int made[N_FIGURES] = {0};
     for (int i = 0; i < N_FIGURES && rc == 0; i++) {
         int m = i == 0 ? fig_metric(p, 0) : i == 1 ? fig_metric(p, 1) : i == 2 ? fig_percentiles(p)
-              : i == 3 ? fig_layers(p) : i == 4 ? fig_layer_stats(p) : fig_ics(p);
+              : i == 3 ? fig_layers(p) : i == 4 ? fig_layer_stats(p) : i == 5 ? fig_ics(p)
+              : fig_params(p);
         if (m < 0) rc = -1;
         made[i] = m == 0;
     }
