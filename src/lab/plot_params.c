@@ -20,6 +20,7 @@ typedef struct {
     series_t w[PP_MAX_PANELS][PP_MAX_COLS];            // k-th dense weight
     series_t g[PP_MAX_PANELS][PP_MAX_COLS], b[PP_MAX_PANELS][PP_MAX_COLS];  // k-th BN layer's γ, β
     int nw[PP_MAX_PANELS], nb[PP_MAX_PANELS], logged[PP_MAX_PANELS];
+    int total_w, total_b;  // the most dense / BN layers of any run (more than PP_MAX_COLS: the first are drawn)
 } pp_data_t;
 
 static double num(const char *row, int col) {
@@ -69,6 +70,7 @@ static int read_run(const params_panel_t *p, pp_data_t *d, int i) {
     }
     csv_table_free(&t);
     d->nw[i] = nd < PP_MAX_COLS ? nd : PP_MAX_COLS, d->nb[i] = nbn < PP_MAX_COLS ? nbn : PP_MAX_COLS;
+    d->total_w = nd > d->total_w ? nd : d->total_w, d->total_b = nbn > d->total_b ? nbn : d->total_b;
     return 0;
 }
 
@@ -150,9 +152,12 @@ static int draw(const char *plots, const params_panel_t *p, int np, long seed, c
     figure_cmd(&f, "set xlabel", "", "%s", xlabel);
     char layout[96];
     snprintf(layout, sizeof layout, "font bnlab_font(24) layout %d,%d", rows, cols);
+    char dense[48] = "each dense layer", bns[48] = "each BN layer";
+    if (d->total_w > cols) snprintf(dense, sizeof dense, "the first %d of %d dense layers", cols, d->total_w);
+    if (d->total_b > max_bn) snprintf(bns, sizeof bns, "the first %d of %d BN layers", max_bn, d->total_b);
     figure_cmd(&f, "set multiplot title", layout,
-               "Parameters over training (param_stats.csv), seed %ld: ||W|| of each dense layer%s", seed,
-               has_bn ? ";\nγ and β of each BN layer (mean over units, band ± 1 std)" : "");
+               "Parameters over training (param_stats.csv), seed %ld: ||W|| of %s%s%s%s", seed, dense,
+               has_bn ? ";\nγ and β of " : "", has_bn ? bns : "", has_bn ? " (mean over units, band ± 1 std)" : "");
     for (int k = 0; k < cols; k++) weight_panel(&f, p, np, d, k, wlo, whi, xmax);
     for (int k = 0; has_bn && k < max_bn; k++) bn_panel(&f, p, np, d, k, blo, bhi, xmax);
     fprintf(f.gp, "unset multiplot\n");

@@ -1,5 +1,6 @@
 // plot_params.h — bnlab plot's "params" figure, from each run's param_stats.csv (log.param_stats, run/paramlog.h).
-//   top row     ‖W‖₂ of the k-th dense layer's weight over training, one panel per dense layer (up to 4), a curve
+//   top row     ‖W‖₂ of the k-th dense layer's weight over training, one panel per dense layer (the first 4, the title
+//               saying so when there are more), a curve
 //               per variant: BN and no BN on shared, logarithmic axes (§3.3: behind BN, W's scale is free to grow)
 //   bottom row  γ (solid) and β (dashed) of the k-th BN layer, one panel per BN layer (up to 4), a curve per variant
 //               with BN: the mean over the layer's units with a band of ± one std over them (the log has mean and
