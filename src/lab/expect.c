@@ -202,7 +202,7 @@ static void measure_number(const expectation_t *e, const variant_result_t *v, in
         char v_txt[64];
         if (isnan(r->value)) snprintf(v_txt, sizeof v_txt, "n/a");
         else if (isinf(r->value)) snprintf(v_txt, sizeof v_txt, "∞");
-        else snprintf(v_txt, sizeof v_txt, is_ratio(e) ? "%.3g" : "%+.4g", r->value);
+        else snprintf(v_txt, sizeof v_txt, e->metric == EXP_STEPS_TO ? "%.2f" : e->metric == EXP_LOG ? (is_ratio(e) ? "%.3g" : "%+.4g") : "%+.4f", r->value);
         snprintf(r->measured, sizeof r->measured, "%s (%s %s %s)", v_txt, as, is_ratio(e) ? "/" : "−", bs);
     }
     if (err[0]) snprintf(r->measured + strlen(r->measured), sizeof r->measured - strlen(r->measured), "; %s", err);
