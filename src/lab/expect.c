@@ -184,6 +184,14 @@ static double value_of(const expectation_t *e, const variant_result_t *v, char *
     return e->metric == EXP_LOG ? log_median(e, v, err, cap) : median_of(e, v);
 }
 
+// How a ratio or difference is printed: steps as 13.27, accuracies as +0.0330, log numbers (any scale) in 3 or 4
+// significant digits.
+static const char *relative_format(const expectation_t *e) {
+    if (e->metric == EXP_STEPS_TO) return "%.2f";
+    if (e->metric == EXP_LOG) return is_ratio(e) ? "%.3g" : "%+.4g";
+    return "%+.4f";
+}
+
 static void measure_number(const expectation_t *e, const variant_result_t *v, int nv, expect_result_t *r) {
     char err[512] = "";
     double a = value_of(e, find(v, nv, e->variant), err, sizeof err);
@@ -202,7 +210,7 @@ static void measure_number(const expectation_t *e, const variant_result_t *v, in
         char v_txt[64];
         if (isnan(r->value)) snprintf(v_txt, sizeof v_txt, "n/a");
         else if (isinf(r->value)) snprintf(v_txt, sizeof v_txt, "∞");
-        else snprintf(v_txt, sizeof v_txt, e->metric == EXP_STEPS_TO ? "%.2f" : e->metric == EXP_LOG ? (is_ratio(e) ? "%.3g" : "%+.4g") : "%+.4f", r->value);
+        else snprintf(v_txt, sizeof v_txt, relative_format(e), r->value);
         snprintf(r->measured, sizeof r->measured, "%s (%s %s %s)", v_txt, as, is_ratio(e) ? "/" : "−", bs);
     }
     if (err[0]) snprintf(r->measured + strlen(r->measured), sizeof r->measured - strlen(r->measured), "; %s", err);
