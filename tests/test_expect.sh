@@ -99,7 +99,8 @@ check 'grep -q "^  ✔ metrics.csv train_acc−test_acc, final: a − slow = " "
 # summary.json says which.
 spec fail '[{"metric": "final_acc", "variant": "a", "at_least": 0.5},
             {"metric": "final_acc", "variant": "slow", "at_least": 0.99},
-            {"metric": "status", "variant": "slow", "equals": "diverged_or_chance"}]'
+            {"metric": "status", "variant": "slow", "equals": "diverged_or_chance"},
+            {"metric": "log", "variant": "a", "file": "param_stats.csv", "column": "norm", "at_least": 0}]'
 "$BNLAB" compare "$T/fail.json" --jobs 2 --out "$T/fail" >"$T/fail.out" 2>"$T/fail.err"
 rc=$?
 check '[ $rc -eq 5 ]' "an unmet expectation: exit $rc, expected 5"
@@ -107,13 +108,15 @@ check 'grep -q "^  ✘ final_acc: slow = 0\.[0-9]\{4\}; expected at least 0.99$"
   "✘ and ✔ lines: $(grep -E "✔|✘" "$T/fail.out")"
 check 'grep -q "^  ✘ status: slow = 1/1 completed (0 of them at chance" "$T/fail.out"' \
   "status measured: $(grep status "$T/fail.out")"
-check 'grep -q "^expectations: 1 of 3 met$" "$T/fail.out" && grep -q "2 of 3 expectations not met" "$T/fail.err" && [ "$(wc -l <"$T/fail.err")" -eq 1 ]' \
+check 'grep -q "^  ✘ param_stats.csv norm, final: a = n/a; .*/a/seed-1/param_stats.csv: cannot" "$T/fail.out"' \
+  "a log that was not written: not met, its message shown: $(grep param_stats "$T/fail.out")"
+check 'grep -q "^expectations: 1 of 4 met$" "$T/fail.out" && grep -q "3 of 4 expectations not met" "$T/fail.err" && [ "$(wc -l <"$T/fail.err")" -eq 1 ]' \
   "closing lines: $(tail -1 "$T/fail.out") / $(cat "$T/fail.err")"
 j="$T/fail/summary.json"
-check 'grep -q "\"expectations_failed\":[[:space:]]*2" "$j" && [ "$(grep -c "\"passed\":[[:space:]]*false" "$j")" -eq 2 ]' \
-  "summary.json: expectations_failed 2"
+check 'grep -q "\"expectations_failed\":[[:space:]]*3" "$j" && [ "$(grep -c "\"passed\":[[:space:]]*false" "$j")" -eq 3 ]' \
+  "summary.json: expectations_failed 3"
 check 'grep -q "\"runs_failed\":[[:space:]]*0" "$j"' "the runs themselves all completed"
-check '[ "$(grep -c "^| ✘ |" "$T/fail/summary.md")" -eq 2 ]' "summary.md's ✘ rows"
+check '[ "$(grep -c "^| ✘ |" "$T/fail/summary.md")" -eq 3 ]' "summary.md's ✘ rows"
 
 # 4. A diverged variant (a ReLU net at lr 1e4 overflows, as in test_lab.sh): "diverged" and "diverged_or_chance"
 # hold, a number of it is n/a and not met.

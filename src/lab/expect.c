@@ -197,12 +197,14 @@ static void measure_number(const expectation_t *e, const variant_result_t *v, in
     double a = value_of(e, find(v, nv, e->variant), err, sizeof err);
     char as[64], bs[64];
     fmt_value(as, sizeof as, e, a);
+    if (err[0]) snprintf(as, sizeof as, "n/a");  // a seed's log could not be read: its message follows
     if (!e->relative[0]) {
         r->value = a;
         snprintf(r->measured, sizeof r->measured, "%s", as);
     } else {
         double b = value_of(e, find(v, nv, e->relative), err, sizeof err);
         fmt_value(bs, sizeof bs, e, b);
+        if (isnan(b) && err[0]) snprintf(bs, sizeof bs, "n/a");
         if (e->metric == EXP_STEPS_TO)  // never/never is no ratio; never/N is more than any bound, N/never less
             r->value = isinf(a) && isinf(b) ? NAN : isinf(b) ? (isinf(a) ? NAN : 0.0) : a / b;
         else if (e->metric == EXP_LOG && is_ratio(e)) r->value = a / b;
