@@ -164,7 +164,7 @@ static double log_median(const expectation_t *e, const variant_result_t *v, char
     double *x = xcalloc((size_t)v->n_seeds + 1, sizeof *x, "log values");
     int n = 0, bad = 0;
     for (int s = 0; s < v->n_seeds && !bad; s++) {
-        if (!v->runs[s].ok) continue;
+        if (!v->runs[s].ok || !v->runs[s].dir) continue;
         if (logmetric_measure(&e->log, v->runs[s].dir, &x[n]) == 0) n++;
         else if ((bad = 1) && !err[0]) snprintf(err, cap, "%s", bnlab_errmsg());
     }
