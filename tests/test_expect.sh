@@ -43,7 +43,11 @@ bad '[{"metric": "steps_to", "target": 0.9, "variant": "a", "at_most": 100}]' "e
 bad '[{"metric": "final_acc", "target": 0.5, "variant": "a", "at_most": 1}]' 'expect[0].target: only for steps_to'
 bad '[{"metric": "final_acc", "variant": "a", "ratio_to": "slow", "at_least": 1}]' 'expect[0].ratio_to: only for steps_to'
 bad '[{"metric": "steps_to", "target": 0.5, "variant": "a", "difference_to": "slow", "at_least": 1}]' \
-  'expect[0].difference_to: only for final_acc and best_acc'
+  'expect[0].difference_to: only for final_acc, best_acc and log'
+bad '[{"metric": "final_acc", "variant": "a", "column": "p50", "at_least": 1}]' 'expect[0].column: only for metric "log"'
+bad '[{"metric": "log", "variant": "a", "column": "p50", "at_least": 1}]' 'expect[0].file: missing'
+bad '[{"metric": "log", "variant": "a", "file": "metrics.csv", "column": "test_acc", "over": "median", "at_least": 1}]' \
+  'expect[0].over: expected one of'
 bad '[{"metric": "steps_to", "target": 0.5, "variant": "a", "ratio_to": "zz", "at_least": 1}]' 'expect[0].ratio_to: no variant "zz"'
 bad '[{"metric": "final_acc", "variant": "a", "difference_to": "a", "at_least": 0}]' "expect[0].difference_to: \"a\" is the expectation's own variant"
 bad '[{"metric": "status", "variant": "a", "at_least": 1}]' 'expect[0].at_least: a status is compared with "equals"'
@@ -67,29 +71,37 @@ spec pass '[{"metric": "final_acc", "variant": "a", "at_least": 0.5, "why": "a l
             {"metric": "final_acc", "variant": "a", "difference_to": "slow", "at_least": 0.1},
             {"metric": "steps_to", "target": 0.5, "variant": "slow", "ratio_to": "a", "at_least": 2},
             {"metric": "best_acc", "variant": "slow", "at_most": 0.5},
-            {"metric": "status", "variant": "slow", "equals": "completed"}]'
+            {"metric": "status", "variant": "slow", "equals": "completed"},
+            {"metric": "log", "variant": "a", "file": "metrics.csv", "column": "train_acc", "minus": "test_acc",
+             "difference_to": "slow", "at_least": -1},
+            {"metric": "log", "variant": "a", "file": "layer_stats.csv", "column": "std", "where": {"source": "probe_train",
+             "layer_type": "dense"}, "ratio_to_where": {"source": "probe", "layer_type": "dense"}, "rows": "max",
+             "ratio_to": "slow", "at_least": 0.5}]'
 "$BNLAB" compare "$T/pass.json" --jobs 2 --out "$T/pass" >"$T/pass.out" 2>"$T/pass.err"
 rc=$?
 check '[ $rc -eq 0 ] && [ ! -s "$T/pass.err" ]' "expectations met: exit $rc, expected 0: $(cat "$T/pass.err")"
-check '[ "$(grep -c "^  ✔ " "$T/pass.out")" -eq 5 ] && ! grep -q "✘" "$T/pass.out"' "five ✔ lines: $(grep -E "✔|✘" "$T/pass.out")"
+check '[ "$(grep -c "^  ✔ " "$T/pass.out")" -eq 7 ] && ! grep -q "✘" "$T/pass.out"' "seven ✔ lines: $(grep -E "✔|✘" "$T/pass.out")"
 check 'grep -q "^  ✔ steps_to 50%: slow / a = ∞ (never / [0-9]*); expected at least 2$" "$T/pass.out"' \
   "the ratio line (a target never reached is infinitely many steps): $(grep "steps_to" "$T/pass.out")"
-check 'grep -q "^expectations: 5 of 5 met ✔$" "$T/pass.out" && grep -q "^expectations — a test of the claims lab:$" "$T/pass.out"' \
+check 'grep -q "^expectations: 7 of 7 met ✔$" "$T/pass.out" && grep -q "^expectations — a test of the claims lab:$" "$T/pass.out"' \
   "closing line and claim: $(tail -3 "$T/pass.out")"
 j="$T/pass/summary.json"
 check 'grep -q "\"expectations_failed\":[[:space:]]*0" "$j" && grep -q "\"claim\":[[:space:]]*\"a test of the claims lab\"" "$j"' \
   "summary.json expectations_failed 0 and the claim"
-check '[ "$(grep -c "\"passed\":[[:space:]]*true" "$j")" -eq 5 ] && grep -q "\"measured_text\":" "$j" && grep -q "\"why\":[[:space:]]*\"a learns\"" "$j"' \
+check '[ "$(grep -c "\"passed\":[[:space:]]*true" "$j")" -eq 7 ] && grep -q "\"measured_text\":" "$j" && grep -q "\"why\":[[:space:]]*\"a learns\"" "$j"' \
   "summary.json: each expectation passed, with its measured text and why"
-check 'grep -q "^## Expectations" "$T/pass/summary.md" && [ "$(grep -c "^| ✔ |" "$T/pass/summary.md")" -eq 5 ]' \
+check 'grep -q "^## Expectations" "$T/pass/summary.md" && [ "$(grep -c "^| ✔ |" "$T/pass/summary.md")" -eq 7 ]' \
   "summary.md's expectations table"
-check 'grep -q "\"expect\":" "$T/pass/compare.json"' "compare.json records the expectations"
+check 'grep -q "\"expect\":" "$T/pass/compare.json" && grep -q "\"ratio_to_where\":" "$T/pass/compare.json"' "compare.json records the expectations"
+check 'grep -q "^  ✔ metrics.csv train_acc−test_acc, final: a − slow = " "$T/pass.out" && grep -q "^  ✔ layer_stats.csv std \[source=probe_train layer_type=dense\] / \[source=probe layer_type=dense\] max of rows, final: a / slow = " "$T/pass.out"' \
+  "log expectations' lines: $(grep -E "csv" "$T/pass.out")"
 
 # 3. One expectation not met: exit 5 after every run completed, its ✘ line with the measured value, the others ✔;
 # summary.json says which.
 spec fail '[{"metric": "final_acc", "variant": "a", "at_least": 0.5},
             {"metric": "final_acc", "variant": "slow", "at_least": 0.99},
-            {"metric": "status", "variant": "slow", "equals": "diverged_or_chance"}]'
+            {"metric": "status", "variant": "slow", "equals": "diverged_or_chance"},
+            {"metric": "log", "variant": "a", "file": "param_stats.csv", "column": "norm", "at_least": 0}]'
 "$BNLAB" compare "$T/fail.json" --jobs 2 --out "$T/fail" >"$T/fail.out" 2>"$T/fail.err"
 rc=$?
 check '[ $rc -eq 5 ]' "an unmet expectation: exit $rc, expected 5"
@@ -97,13 +109,15 @@ check 'grep -q "^  ✘ final_acc: slow = 0\.[0-9]\{4\}; expected at least 0.99$"
   "✘ and ✔ lines: $(grep -E "✔|✘" "$T/fail.out")"
 check 'grep -q "^  ✘ status: slow = 1/1 completed (0 of them at chance" "$T/fail.out"' \
   "status measured: $(grep status "$T/fail.out")"
-check 'grep -q "^expectations: 1 of 3 met$" "$T/fail.out" && grep -q "2 of 3 expectations not met" "$T/fail.err" && [ "$(wc -l <"$T/fail.err")" -eq 1 ]' \
+check 'grep -q "^  ✘ param_stats.csv norm, final: a = n/a; .*/a/seed-1/param_stats.csv: cannot" "$T/fail.out"' \
+  "a log that was not written: not met, its message shown: $(grep param_stats "$T/fail.out")"
+check 'grep -q "^expectations: 1 of 4 met$" "$T/fail.out" && grep -q "3 of 4 expectations not met" "$T/fail.err" && [ "$(wc -l <"$T/fail.err")" -eq 1 ]' \
   "closing lines: $(tail -1 "$T/fail.out") / $(cat "$T/fail.err")"
 j="$T/fail/summary.json"
-check 'grep -q "\"expectations_failed\":[[:space:]]*2" "$j" && [ "$(grep -c "\"passed\":[[:space:]]*false" "$j")" -eq 2 ]' \
-  "summary.json: expectations_failed 2"
+check 'grep -q "\"expectations_failed\":[[:space:]]*3" "$j" && [ "$(grep -c "\"passed\":[[:space:]]*false" "$j")" -eq 3 ]' \
+  "summary.json: expectations_failed 3"
 check 'grep -q "\"runs_failed\":[[:space:]]*0" "$j"' "the runs themselves all completed"
-check '[ "$(grep -c "^| ✘ |" "$T/fail/summary.md")" -eq 2 ]' "summary.md's ✘ rows"
+check '[ "$(grep -c "^| ✘ |" "$T/fail/summary.md")" -eq 3 ]' "summary.md's ✘ rows"
 
 # 4. A diverged variant (a ReLU net at lr 1e4 overflows, as in test_lab.sh): "diverged" and "diverged_or_chance"
 # hold, a number of it is n/a and not met.

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "run/config.h"
 #include "run/landscape.h"
+#include "run/paramlog.h"
 #include "run/train.h"
 #include "base/util.h"
 
@@ -59,6 +60,23 @@ int main(void) {
     }
     CHECK(allocations == before, "%ld allocations in 20 probed training steps", allocations - before);
     landscape_free(&land);
+    // log.param_stats opens its file (and buffer) once: its rows allocate nothing.
+    char tmp[] = "/tmp/bnlab-noalloc-XXXXXX";
+    CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
+    t.cfg.log.param_stats = 1;
+    paramlog_t pl;
+    CHECK(paramlog_open(&pl, &t, tmp, 0) == 0, "paramlog_open: %s", bnlab_errmsg());
+    before = allocations;
+    for (int s = 0; s < 20; s++) {
+        trainer_step_grad(&t, &correct);
+        trainer_step_update(&t, 0.1);
+        paramlog_rows(&pl, &t, 0.1);
+    }
+    CHECK(allocations == before, "%ld allocations in 20 steps with param_stats rows", allocations - before);
+    CHECK(paramlog_close(&pl) == 0, "paramlog_close: %s", bnlab_errmsg());
+    char f[64];
+    snprintf(f, sizeof f, "%s/param_stats.csv", tmp);
+    remove(f), remove(tmp);
     // The counter works: setup allocates.
     long a0 = allocations;
     trainer_t t2;

@@ -83,6 +83,7 @@ check 'grep -q "test, batch statistics" "$T/run3/plots/modes.gp" && grep -q "tra
   "modes: a BN run lacks the batch-statistics or training-batch curve"
 # Step 0 is drawn: the first test point of the accuracy and loss curves is at x = 0.
 check '[ "$(awk "NF && !/^#/ {print \$1; exit}" "$T/run3/plots/data/accuracy.dat")" = 0 ]' "accuracy: no point at step 0"
+check '[ ! -e "$T/run3/plots/params.png" ]' "params: a figure without log.param_stats"
 check '(cd "$T/run3/plots" && rm -f accuracy.png && gnuplot accuracy.gp 2>"$T/rerun.err" && is_png accuracy.png && [ ! -s "$T/rerun.err" ])' \
   "cd plots && gnuplot accuracy.gp does not rerun cleanly: $(head -2 "$T/rerun.err" 2>/dev/null)"
 check 'grep -q "hidden 1, sigmoid input" "$T/run3/plots/layers.svg" && grep -q "hidden 3, sigmoid input" "$T/run3/plots/layers.svg"' \
@@ -136,13 +137,18 @@ cat >"$T/cmp.json" <<JSON
                              {"name": "div", "config": "$ROOT/configs/quick-nobn.json", "set": {$DIVERGE}}],
  "seeds": 2, "targets": [0.8],
  "set": {"train.epochs": null, "train.steps": 2000, "train.eval_every": 100, "log.ics_every": 500,
-         "data.train_limit": 1200, "data.test_limit": 300, "log.probe_size": 100, "log.eval_batch_stats": true}}
+         "data.train_limit": 1200, "data.test_limit": 300, "log.probe_size": 100, "log.eval_batch_stats": true,
+         "log.param_stats": true}}
 JSON
 "$BNLAB" compare "$T/cmp.json" --jobs 2 --out "$T/cmp" >"$T/cmp.out" 2>&1
 check '[ -s "$T/cmp/curves.csv" ]' "compare: $(tail -3 "$T/cmp.out")"
-plot_ok compare "$T/cmp" accuracy loss percentiles layers layer_stats ics modes
+plot_ok compare "$T/cmp" accuracy loss percentiles layers layer_stats ics modes params
 check 'grep -q "no BN: one way to evaluate" "$T/cmp/plots/modes.gp" && [ "$(grep -c "test, batch statistics" "$T/cmp/plots/modes.gp")" -eq 1 ]' \
   "modes: the no-BN panel should say so and draw no batch-statistics curve"
+check '[ "$(grep -c "^set title .dense layer" "$T/cmp/plots/params.gp")" -eq 4 ] && [ "$(grep -c "^set title .BN layer" "$T/cmp/plots/params.gp")" -eq 3 ]' \
+  "params: a panel per dense layer (4) and per BN layer (3)"
+check '[ "$(grep -A1 "^set logscale y" "$T/cmp/plots/params.gp" | grep "^set yrange" | sort -u | wc -l)" -eq 1 ] && grep -q "title .div." "$T/cmp/plots/params.gp" && grep -q "title .bn γ." "$T/cmp/plots/params.gp"' \
+  "params: both variants' ||W|| on shared log axes, BN's γ on the BN panels"
 same_yrange "compare percentiles" "$T/cmp/plots/percentiles.gp"
 same_yrange "compare layer_stats" "$T/cmp/plots/layer_stats.gp"
 check '[ "$(grep "^set yrange" "$T/cmp/plots/layers.gp" | sort -u | wc -l)" -le 3 ]' "layers: a row's panels do not share y"

@@ -8,7 +8,7 @@
 #include "base/util.h"
 #include "io/jsonpath.h"
 
-static const char *const metric_names[] = {"final_acc", "best_acc", "steps_to", "status", NULL};
+static const char *const metric_names[] = {"final_acc", "best_acc", "steps_to", "status", "log", NULL};
 static const char *const status_names[] = {"completed", "diverged", "diverged_or_chance", NULL};
 
 // ---- parsing ----
@@ -80,11 +80,12 @@ static int read_relative(expectation_t *e, const cJSON *o, const char *path, con
     char p[JP_PATH_MAX];
     jp_join(p, path, ratio ? "ratio_to" : "difference_to");
     if (ratio && diff) return bnlab_fail("%s: expected one of \"ratio_to\" and \"difference_to\", not both", path);
-    if (ratio && e->metric != EXP_STEPS_TO)
-        return bnlab_fail("%s: only for steps_to (accuracies are compared with \"difference_to\")", p);
-    if (diff && e->metric != EXP_FINAL_ACC && e->metric != EXP_BEST_ACC)
-        return bnlab_fail("%s: only for final_acc and best_acc (steps are compared with \"ratio_to\")", p);
+    if (ratio && e->metric != EXP_STEPS_TO && e->metric != EXP_LOG)
+        return bnlab_fail("%s: only for steps_to and log (accuracies are compared with \"difference_to\")", p);
+    if (diff && e->metric != EXP_FINAL_ACC && e->metric != EXP_BEST_ACC && e->metric != EXP_LOG)
+        return bnlab_fail("%s: only for final_acc, best_acc and log (steps are compared with \"ratio_to\")", p);
     if (read_variant(o, path, ratio ? "ratio_to" : "difference_to", e->relative, variants, nv) != 0) return -1;
+    e->ratio = ratio != NULL;
     if (e->relative[0] && !strcmp(e->relative, e->variant))
         return bnlab_fail("%s: \"%s\" is the expectation's own variant", p, e->relative);
     return 0;
@@ -93,7 +94,8 @@ static int read_relative(expectation_t *e, const cJSON *o, const char *path, con
 static int parse_one(expectation_t *e, const cJSON *o, const char *path, const char *const *variants, int nv,
                      const double *targets, int nt) {
     static const char *const keys[] = {"metric", "variant", "target", "ratio_to", "difference_to", "at_least",
-                                       "at_most", "equals", "why", NULL};
+                                       "at_most", "equals", "why", "file", "column", "minus", "where",
+                                       "ratio_to_where", "rows", "over", "from_step", NULL};
     if (jp_keys(o, path, keys) != 0) return -1;
     memset(e, 0, sizeof *e);
     char p[JP_PATH_MAX];
@@ -102,6 +104,12 @@ static int parse_one(expectation_t *e, const cJSON *o, const char *path, const c
     if (!cJSON_GetObjectItemCaseSensitive(o, "metric")) return bnlab_fail("%s: missing", p);
     if (jp_enum(o, path, "metric", metric_names, &m) != 0) return -1;
     e->metric = (expect_metric_t)m;
+    if (e->metric == EXP_LOG && logmetric_parse(&e->log, o, path) != 0) return -1;
+    for (int k = 0; e->metric != EXP_LOG && LOGMETRIC_KEYS[k]; k++)
+        if (cJSON_GetObjectItemCaseSensitive(o, LOGMETRIC_KEYS[k])) {
+            jp_join(p, path, LOGMETRIC_KEYS[k]);
+            return bnlab_fail("%s: only for metric \"log\"", p);
+        }
     jp_join(p, path, "variant");
     if (!cJSON_GetObjectItemCaseSensitive(o, "variant")) return bnlab_fail("%s: missing", p);
     if (read_variant(o, path, "variant", e->variant, variants, nv) != 0) return -1;
@@ -134,6 +142,8 @@ int expect_parse(expect_list_t *x, const cJSON *expect, const char *const *varia
 
 // ---- measuring ----
 
+static int is_ratio(const expectation_t *e) { return e->relative[0] && e->ratio; }
+
 static const variant_result_t *find(const variant_result_t *v, int nv, const char *name) {
     for (int i = 0; i < nv; i++)
         if (!strcmp(v[i].name, name)) return &v[i];
@@ -147,31 +157,65 @@ static double median_of(const expectation_t *e, const variant_result_t *v) {
     return v ? seed_stats(v, q, e->target).med : NAN;
 }
 
+// A log metric's median over v's completed seeds; NAN when none completed or a seed's log could not be measured
+// (its message then in err, if err is still empty).
+static double log_median(const expectation_t *e, const variant_result_t *v, char *err, size_t cap) {
+    if (!v) return NAN;
+    double *x = xcalloc((size_t)v->n_seeds + 1, sizeof *x, "log values");
+    int n = 0, bad = 0;
+    for (int s = 0; s < v->n_seeds && !bad; s++) {
+        if (!v->runs[s].ok || !v->runs[s].dir) continue;
+        if (logmetric_measure(&e->log, v->runs[s].dir, &x[n]) == 0) n++;
+        else if ((bad = 1) && !err[0]) snprintf(err, cap, "%s", bnlab_errmsg());
+    }
+    double med = bad ? NAN : median(x, n);
+    free(x);
+    return med;
+}
+
 static void fmt_value(char *out, size_t cap, const expectation_t *e, double x) {
     if (isnan(x)) snprintf(out, cap, "n/a (no completed seed)");
     else if (e->metric == EXP_STEPS_TO) snprintf(out, cap, isinf(x) ? "never" : "%.0f", x);
+    else if (e->metric == EXP_LOG) snprintf(out, cap, "%.4g", x);
     else snprintf(out, cap, "%.4f", x);
 }
 
+static double value_of(const expectation_t *e, const variant_result_t *v, char *err, size_t cap) {
+    return e->metric == EXP_LOG ? log_median(e, v, err, cap) : median_of(e, v);
+}
+
+// How a ratio or difference is printed: steps as 13.27, accuracies as +0.0330, log numbers (any scale) in 3 or 4
+// significant digits.
+static const char *relative_format(const expectation_t *e) {
+    if (e->metric == EXP_STEPS_TO) return "%.2f";
+    if (e->metric == EXP_LOG) return is_ratio(e) ? "%.3g" : "%+.4g";
+    return "%+.4f";
+}
+
 static void measure_number(const expectation_t *e, const variant_result_t *v, int nv, expect_result_t *r) {
-    double a = median_of(e, find(v, nv, e->variant));
+    char err[512] = "";
+    double a = value_of(e, find(v, nv, e->variant), err, sizeof err);
     char as[64], bs[64];
     fmt_value(as, sizeof as, e, a);
+    if (err[0]) snprintf(as, sizeof as, "n/a");  // a seed's log could not be read: its message follows
     if (!e->relative[0]) {
         r->value = a;
         snprintf(r->measured, sizeof r->measured, "%s", as);
     } else {
-        double b = median_of(e, find(v, nv, e->relative));
+        double b = value_of(e, find(v, nv, e->relative), err, sizeof err);
         fmt_value(bs, sizeof bs, e, b);
+        if (isnan(b) && err[0]) snprintf(bs, sizeof bs, "n/a");
         if (e->metric == EXP_STEPS_TO)  // never/never is no ratio; never/N is more than any bound, N/never less
             r->value = isinf(a) && isinf(b) ? NAN : isinf(b) ? (isinf(a) ? NAN : 0.0) : a / b;
+        else if (e->metric == EXP_LOG && is_ratio(e)) r->value = a / b;
         else r->value = a - b;
         char v_txt[64];
         if (isnan(r->value)) snprintf(v_txt, sizeof v_txt, "n/a");
         else if (isinf(r->value)) snprintf(v_txt, sizeof v_txt, "∞");
-        else snprintf(v_txt, sizeof v_txt, e->metric == EXP_STEPS_TO ? "%.2f" : "%+.4f", r->value);
-        snprintf(r->measured, sizeof r->measured, "%s (%s %s %s)", v_txt, as, e->metric == EXP_STEPS_TO ? "/" : "−", bs);
+        else snprintf(v_txt, sizeof v_txt, relative_format(e), r->value);
+        snprintf(r->measured, sizeof r->measured, "%s (%s %s %s)", v_txt, as, is_ratio(e) ? "/" : "−", bs);
     }
+    if (err[0]) snprintf(r->measured + strlen(r->measured), sizeof r->measured - strlen(r->measured), "; %s", err);
     r->passed = !isnan(r->value) && (e->op == EXP_AT_LEAST ? r->value >= e->bound : r->value <= e->bound);
     snprintf(r->expected, sizeof r->expected, "%s %g", e->op == EXP_AT_LEAST ? "at least" : "at most", e->bound);
 }
@@ -211,11 +255,12 @@ int expect_check(const expect_list_t *x, const variant_result_t *v, int nv, expe
 // ---- reporting ----
 
 void expect_describe(char *out, size_t cap, const expectation_t *e) {
-    char what[64];
+    char what[256];
     if (e->metric == EXP_STEPS_TO) snprintf(what, sizeof what, "steps_to %g%%", 100 * e->target_acc);
+    else if (e->metric == EXP_LOG) logmetric_describe(what, sizeof what, &e->log);
     else snprintf(what, sizeof what, "%s", metric_names[e->metric]);
     if (!e->relative[0]) snprintf(out, cap, "%s: %s", what, e->variant);
-    else snprintf(out, cap, "%s: %s %s %s", what, e->variant, e->metric == EXP_STEPS_TO ? "/" : "−", e->relative);
+    else snprintf(out, cap, "%s: %s %s %s", what, e->variant, is_ratio(e) ? "/" : "−", e->relative);
 }
 
 static int count_failed(const expect_list_t *x, const expect_result_t *r) {
@@ -228,7 +273,7 @@ void expect_print(const expect_list_t *x, const expect_result_t *r) {
     if (x->n == 0) return;
     printf("\nexpectations%s%s:\n", x->claim[0] ? " — " : "", x->claim);
     for (int i = 0; i < x->n; i++) {
-        char d[2 * EXPECT_NAME + 64];
+        char d[2 * EXPECT_NAME + 300];
         expect_describe(d, sizeof d, &x->e[i]);
         printf("  %s %s = %s; expected %s\n", r[i].passed ? "✔" : "✘", d, r[i].measured, r[i].expected);
     }
@@ -242,7 +287,8 @@ cJSON *expect_entry_json(const expectation_t *e) {
     cJSON_AddStringToObject(o, "metric", metric_names[e->metric]);
     cJSON_AddStringToObject(o, "variant", e->variant);
     if (e->metric == EXP_STEPS_TO) cJSON_AddNumberToObject(o, "target", e->target_acc);
-    if (e->relative[0]) cJSON_AddStringToObject(o, e->metric == EXP_STEPS_TO ? "ratio_to" : "difference_to", e->relative);
+    if (e->metric == EXP_LOG) logmetric_add_json(o, &e->log);
+    if (e->relative[0]) cJSON_AddStringToObject(o, is_ratio(e) ? "ratio_to" : "difference_to", e->relative);
     if (e->op == EXP_EQUALS) cJSON_AddStringToObject(o, "equals", status_names[e->status]);
     else cJSON_AddNumberToObject(o, e->op == EXP_AT_LEAST ? "at_least" : "at_most", e->bound);
     if (e->why[0]) cJSON_AddStringToObject(o, "why", e->why);
@@ -272,7 +318,7 @@ char *expect_markdown(const expect_list_t *x, const expect_result_t *r) {
     if (x->claim[0]) strbuf_printf(&b, "Claim: %s\n\n", x->claim);
     strbuf_printf(&b, "| | expectation | measured (median over seeds) | expected |\n|---|---|---|---|\n");
     for (int i = 0; i < x->n; i++) {
-        char d[2 * EXPECT_NAME + 64];
+        char d[2 * EXPECT_NAME + 300];
         expect_describe(d, sizeof d, &x->e[i]);
         strbuf_printf(&b, "| %s | %s | %s | %s |\n", r[i].passed ? "✔" : "✘", d, r[i].measured, r[i].expected);
     }

@@ -4,7 +4,9 @@
 //   {"metric": "steps_to", "target": 0.9, "variant": "nobn", "ratio_to": "bn", "at_least": 5}
 //   {"metric": "final_acc", "variant": "bn", "difference_to": "nobn", "at_least": 0}
 //   {"metric": "status", "variant": "nobn-lr16", "equals": "diverged_or_chance"}
-// metric: "final_acc" / "best_acc" (test accuracy, median over the seeds that completed), "steps_to" (median first
+// metric: "final_acc" / "best_acc" (test accuracy, median over the seeds that completed), "log" (a number read from
+// each completed seed's logs as lab/logmetric.h says, median over them; compared alone, "ratio_to" or
+// "difference_to" another variant's), "steps_to" (median first
 // step reaching "target", which must be one of the spec's targets; a target never reached counts as infinitely
 // many steps) or "status" (how every seed of the variant ended). A number is compared as it is, or as its ratio
 // to another variant's ("ratio_to", steps_to only) or its difference from it ("difference_to", accuracies only),
@@ -19,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "lab/logmetric.h"
 #include "lab/summary.h"
 
 #define EXPECT_MAX 32
@@ -27,7 +30,7 @@
 // Final test accuracy below this is "chance" for a status: twice the 10% of guessing one of MNIST's 10 classes.
 #define EXPECT_CHANCE_ACC 0.2
 
-typedef enum { EXP_FINAL_ACC, EXP_BEST_ACC, EXP_STEPS_TO, EXP_STATUS } expect_metric_t;
+typedef enum { EXP_FINAL_ACC, EXP_BEST_ACC, EXP_STEPS_TO, EXP_STATUS, EXP_LOG } expect_metric_t;
 typedef enum { EXP_AT_LEAST, EXP_AT_MOST, EXP_EQUALS } expect_op_t;
 typedef enum { EXP_COMPLETED, EXP_DIVERGED, EXP_DIVERGED_OR_CHANCE } expect_status_t;
 
@@ -35,11 +38,13 @@ typedef struct {
     expect_metric_t metric;
     char variant[EXPECT_NAME];
     char relative[EXPECT_NAME];  // the ratio_to / difference_to variant; "" when the number stands alone
+    int ratio;                   // 1: relative is "ratio_to" (value / relative's), 0: "difference_to" (value − it)
     int target;                  // steps_to: index into the spec's targets
     double target_acc;           // steps_to: that target
     expect_op_t op;
     double bound;                // at_least / at_most
     expect_status_t status;      // equals
+    logmetric_t log;             // metric "log": which number of which log (lab/logmetric.h)
     char why[EXPECT_TEXT];
 } expectation_t;
 

@@ -11,6 +11,7 @@
 #include "io/jsonpath.h"
 #include "lab/figure.h"
 #include "lab/plot_modes.h"
+#include "lab/plot_params.h"
 #include "lab/spec.h"
 #include "nn/registry.h"
 #include "run/rundir.h"
@@ -1077,7 +1078,14 @@ static int fig_modes(const plot_t *p) {
     return rc;
 }
 
-#define N_FIGURES 7
+// The "params" figure (lab/plot_params.h) from the panels.
+static int fig_params(const plot_t *p) {
+    params_panel_t pp[PLOT_MAX_PANELS];
+    for (int i = 0; i < p->np; i++) pp[i] = (params_panel_t){p->panels[i].name, p->panels[i].run, xscale(p, i)};
+    return plot_params(p->plots, pp, p->np, p->seed, xlabel(p));
+}
+
+#define N_FIGURES 8
 
 int plot_dir(const char *dir, const plot_opts_t *o) {
     plot_t *p = xcalloc(1, sizeof *p, "plot");
@@ -1091,11 +1099,12 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
     if (rc == 0) finish_panels(p, o->x);
     if (rc == 0) rc = make_dirs(p->plots);
     static const char *const names[N_FIGURES] = {"accuracy", "loss", "percentiles", "layers", "layer_stats", "ics",
-                                                 "modes"};
+                                                 "modes", "params"};
     int made[N_FIGURES] = {0};
     for (int i = 0; i < N_FIGURES && rc == 0; i++) {
         int m = i == 0 ? fig_metric(p, 0) : i == 1 ? fig_metric(p, 1) : i == 2 ? fig_percentiles(p)
-              : i == 3 ? fig_layers(p) : i == 4 ? fig_layer_stats(p) : i == 5 ? fig_ics(p) : fig_modes(p);
+              : i == 3 ? fig_layers(p) : i == 4 ? fig_layer_stats(p) : i == 5 ? fig_ics(p)
+              : i == 6 ? fig_modes(p) : fig_params(p);
         if (m < 0) rc = -1;
         made[i] = m == 0;
     }

@@ -112,6 +112,8 @@ void variant_result_read(variant_result_t *v, const char *cmp_dir, const char *n
         rundir_of_seed(run, sizeof run, cmp_dir, name, seeds[s]);
         rundir_file(metrics, sizeof metrics, run, RUNDIR_METRICS_CSV);
         run_result_t *r = &v->runs[s];
+        size_t len = strlen(run) + 1;
+        r->dir = memcpy(xmalloc(len, "run directory"), run, len);
         if (rundir_completed(run) && curve_read(&r->curve, metrics) == 0) {
             r->ok = 1;
             run_result_from_curve(r, targets, n_targets);
@@ -120,7 +122,7 @@ void variant_result_read(variant_result_t *v, const char *cmp_dir, const char *n
 }
 
 void variant_result_free(variant_result_t *v) {
-    for (int s = 0; s < v->n_seeds; s++) curve_free(&v->runs[s].curve);
+    for (int s = 0; s < v->n_seeds; s++) curve_free(&v->runs[s].curve), free(v->runs[s].dir);
     free(v->runs);
     v->runs = NULL;
 }

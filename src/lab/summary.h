@@ -23,6 +23,8 @@ typedef struct {
     double final_acc, best_acc;
     long steps_to[SUMMARY_MAX_TARGETS];     // -1: never reached
     curve_t curve;
+    char *dir;                              // its run directory (OUT/VARIANT/seed-K), owned; expectations read its
+                                            // logs (NULL: not read from a directory)
 } run_result_t;
 
 typedef struct {

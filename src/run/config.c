@@ -701,6 +701,8 @@ static const key_desc_t LOG_KEYS[] = {
      .flags = KEY_OMIT_ZERO},
     {.name = "landscape", .type = KEY_OBJECT, .sub = LANDSCAPE_KEYS},
     {.name = "histograms", .type = KEY_OBJECT, .sub = HISTOGRAM_KEYS},
+    // Left out of config.json while false, as tensorboard.
+    {.name = "param_stats", .type = KEY_BOOL, .field = C(log.param_stats), .def = 0, .flags = KEY_OMIT_ZERO},
     {0}};
 
 static const key_desc_t CONFIG_KEYS[] = {

@@ -63,6 +63,7 @@ typedef struct {
         progress_t progress;
         pct_spec_t percentiles;
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
+        int param_stats;  // param_stats.csv (run/paramlog.h)
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)
         int eval_batch_stats;  // each evaluation also measures the test set with each batch's own BN statistics
         ls_spec_t landscape;  // loss-landscape probes (landscape.h); every 0 = off

@@ -176,6 +176,7 @@ static const log_kind_t run_logs[] = {
     {RUNDIR_METRICS_CSV, 0, 0}, {RUNDIR_METRICS_JSONL, 1, 0}, {RUNDIR_LAYER_STATS, 0, 0},
     {RUNDIR_PERCENTILES, 0, 1}, {RUNDIR_ICS, 0, 1},
     {RUNDIR_LANDSCAPE, 0, 1}, {RUNDIR_LANDSCAPE_BAND, 0, 1}, {RUNDIR_HISTOGRAMS, 0, 0},
+    {RUNDIR_PARAM_STATS, 0, 0},
 };
 
 // The value of the "step" key of a JSON line (up to its newline). -1 if none.

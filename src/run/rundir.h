@@ -18,6 +18,7 @@
 #define RUNDIR_ICS "ics.csv"                   // every log.ics_every steps
 #define RUNDIR_LANDSCAPE "landscape.csv"       // every log.landscape.every steps: one row per step size (landscape.h)
 #define RUNDIR_LANDSCAPE_BAND "landscape_band.csv"  // the same probes: one row each, bands over η and β_eff
+#define RUNDIR_PARAM_STATS "param_stats.csv" // log.param_stats: per evaluation, one row per parameter tensor (paramlog.h)
 #define RUNDIR_HISTOGRAMS "histograms.csv"     // every log.histograms.every steps: one row per hidden layer (histlog.h)
 #define RUNDIR_REPORT "report.html"           // bnlab report: one self-contained page (lab/report.h)
 #define RUNDIR_CHECKPOINTS "checkpoints"       // a folder of step-NNNNNNNNN.safetensors
@@ -32,6 +33,7 @@
 #define RUNDIR_METRICS_HEADER_BATCHSTATS \
     "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,test_loss_batchstats,test_acc_batchstats\n"
 #define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
+#define RUNDIR_PARAM_STATS_HEADER "step,epoch,layer,layer_type,tensor,n,norm,grad_norm,mean,std,eff_step\n"
 #define RUNDIR_ICS_HEADER "step,layer,dense,grad_norm,l2_diff,cosine\n"
 #define RUNDIR_LANDSCAPE_HEADER "step,eta,lr,loss,grad_diff,grad_norm,beta\n"
 #define RUNDIR_LANDSCAPE_BAND_HEADER \
@@ -101,7 +103,7 @@ int rundir_forget_status(const char *dir);
 // so the resumed run writes the rest again, identically. Rows are found by their "step" column (by name, in each
 // CSV header, or the "step" key of a metrics.jsonl line): metrics and layer statistics keep step <= S,
 // percentiles, ICS and the landscape probes (logged with the step count before an update) keep step < S,
-// histograms (logged after an update) keep step <= S. A last line without its
+// histograms and parameter statistics (logged after an update) keep step <= S. A last line without its
 // newline (a killed write) is dropped; a missing log is fine. *seconds receives the "seconds" of the last kept
 // metrics.csv row (0 if none): the resumed run's clock continues from there. -1 + message (naming the file, and
 // the column if a header lacks one).

@@ -10,6 +10,7 @@
 #include "run/checkpoint.h"
 #include "run/histlog.h"
 #include "run/infer.h"
+#include "run/paramlog.h"
 #include "run/rundir.h"
 #include "nn/layers.h"
 #include "run/runlog.h"
@@ -318,6 +319,7 @@ typedef struct {
     runlog_t log;
     tblog_t tb;         // log.tensorboard
     histlog_t hist;     // log.histograms
+    paramlog_t params;  // log.param_stats
     int bar;            // a progress bar on stderr (a terminal, or log.progress "always")
     int quiet;          // stdout failed (closed pipe, full disk): no more console lines, the run goes on
     double t0, last_bar;
@@ -339,12 +341,12 @@ static int session_open(session_t *s, trainer_t *t, const char *run_dir, int app
     if (remove_leftovers(run_dir) != 0 || runlog_open(&s->log, run_dir, append, c->log.eval_batch_stats) != 0) return -1;
     if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0 ||
         tblog_open(&s->tb, t, run_dir, append) != 0 || landscape_open(&t->land, run_dir, append) != 0 ||
-        histlog_open(&s->hist, t, run_dir, append) != 0) {
+        histlog_open(&s->hist, t, run_dir, append) != 0 || paramlog_open(&s->params, t, run_dir, append) != 0) {
         char msg[BNLAB_ERRMSG_MAX];  // the open's message, not a close's
         snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
         runlog_close(&s->log);
         pct_log_close(&t->pct);
-        ics_close(&t->ics), tblog_close(&s->tb), landscape_close(&t->land);
+        ics_close(&t->ics), tblog_close(&s->tb), landscape_close(&t->land), histlog_close(&s->hist);
         return bnlab_fail("%s", msg);
     }
     s->bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
@@ -482,7 +484,10 @@ static void show_progress(const trainer_t *t, session_t *s) {
 // Did every log write so far succeed? -1 + message naming the first log whose write failed and the OS error.
 static int session_check_writes(const trainer_t *t, const session_t *s) {
     return runlog_check(&s->log) != 0 || wfile_check(&t->pct.out) != 0 || wfile_check(&t->ics.out) != 0 ||
-           tblog_check(&s->tb) != 0 || landscape_check(&t->land) != 0 || histlog_check(&s->hist) != 0 ? -1 : 0;
+           tblog_check(&s->tb) != 0 || landscape_check(&t->land) != 0 || histlog_check(&s->hist) != 0 ||
+                   paramlog_check(&s->params) != 0
+               ? -1
+               : 0;
 }
 
 // Closes every log; -1 + the first failure's message.
@@ -494,6 +499,7 @@ static int session_close_logs(trainer_t *t, session_t *s) {
     if (tblog_close(&s->tb) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     if (landscape_close(&t->land) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     if (histlog_close(&s->hist) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    if (paramlog_close(&s->params) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
     return first[0] ? bnlab_fail("%s", first) : 0;
 }
 
@@ -549,8 +555,10 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         const long done = t->prog.step, every = c->train.checkpoint.every;
         const int epoch_end = done % t->steps_per_epoch == 0, last = done == t->total_steps;
         const int stop = train_stop_requested != 0;
-        if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0))
+        if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0)) {
             log_evaluation(t, &s, lr, epoch_end, last);
+            paramlog_rows(&s.params, t, lr);
+        }
         if ((epoch_end || last) && c->log.stats) log_epoch_stats(t, &s, epoch_end);
         histlog_step(&s.hist, t, last);
         // A log that lost a row ends the run before the checkpoint: the last good one stays the newest, and a
