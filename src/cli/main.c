@@ -22,6 +22,7 @@
 #include "run/infer.h"
 #include "run/recalibrate.h"
 #include "lab/plot.h"
+#include "lab/plot_landscape.h"
 #include "lab/report.h"
 #include "run/rundir.h"
 #include "run/runlog.h"
@@ -40,7 +41,7 @@ static const char *USAGE =
     "       bnlab recalibrate CKPT|RUN_DIR --out FILE [--batches N]   BN statistics by the paper's Algorithm 2\n"
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
-    "       bnlab plot DIR [--seed K] [--x steps|examples]  figures (PNG, SVG, PDF) of a run or comparison\n"
+    "       bnlab plot DIR [--seed K] [--x steps|examples] [--landscape-steps S1,S2,..]  figures (PNG, SVG, PDF)\n"
     "       bnlab report DIR  one self-contained page, DIR/report.html: summary, curves, histograms over time\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
@@ -118,7 +119,8 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
                           !strcmp(a, "--out") || !strcmp(a, "--seeds") || !strcmp(a, "--jobs") ||
                           !strcmp(a, "--init") || !strcmp(a, "--resume") || !strcmp(a, "--steps") ||
                           !strcmp(a, "--emit") || !strcmp(a, "--sbatch") || !strcmp(a, "--max-memory") ||
-                          !strcmp(a, "--bn-stats") || !strcmp(a, "--batches") || !strcmp(a, "--x");
+                          !strcmp(a, "--bn-stats") || !strcmp(a, "--batches") || !strcmp(a, "--x") ||
+                          !strcmp(a, "--landscape-steps");
         if (takes_value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -750,16 +752,33 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     return comparison_status(rc);
 }
 
-// --seed K and --x arrive as "seed=K" and "x=..." in c->sets (parse_cli's generic options); nothing else may.
+// --landscape-steps S1,S2,..: up to LSPLOT_MAX_STEPS probe steps (>= 0) for landscape_eta. 0, or -1 (usage error).
+static int parse_landscape_steps(const char *v, plot_opts_t *o) {
+    o->n_ls_steps = 0;
+    for (const char *p = v;; p++) {
+        char *end;
+        long s = strtol(p, &end, 10);
+        if (end == p || s < 0 || o->n_ls_steps == LSPLOT_MAX_STEPS || (*end != ',' && *end != '\0')) return -1;
+        o->ls_steps[o->n_ls_steps++] = s;
+        if (*end == '\0') return 0;
+        p = end;
+    }
+}
+
+// --seed K, --x and --landscape-steps arrive as "seed=K", "x=..." and "landscape-steps=..." in c->sets
+// (parse_cli's generic options); nothing else may.
 static int cmd_plot(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("plot needs one run or comparison DIR%s", "");
-    plot_opts_t o = {0, PLOT_X_AUTO};
+    plot_opts_t o = {.seed = 0, .x = PLOT_X_AUTO};
     for (int i = 0; i < c->n_sets; i++) {
         const char *s = c->sets[i];
         char *end;
         if (!strncmp(s, "seed=", 5) && (o.seed = strtol(s + 5, &end, 10)) > 0 && *end == '\0') continue;
-        if (!strcmp(s, "x=steps") || !strcmp(s, "x=examples")) o.x = s[2] == 's' ? PLOT_X_STEPS : PLOT_X_EXAMPLES;
-        else return usage_error("plot takes --seed K (K >= 1) and --x steps|examples, not '%s'", s);
+        if (!strncmp(s, "landscape-steps=", 16)) {
+            if (parse_landscape_steps(s + 16, &o) != 0)
+                return usage_error("plot --landscape-steps takes 1 to 4 steps >= 0 separated by commas, not '%s'", s + 16);
+        } else if (!strcmp(s, "x=steps") || !strcmp(s, "x=examples")) o.x = s[2] == 's' ? PLOT_X_STEPS : PLOT_X_EXAMPLES;
+        else return usage_error("plot takes --seed K (K >= 1), --x steps|examples and --landscape-steps S1,S2,.., not '%s'", s);
     }
     int rc = plot_dir(c->pos[0], &o);
     if (rc < 0) return die();
