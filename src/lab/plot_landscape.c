@@ -130,12 +130,11 @@ static void quantity_curves(figure_t *f, strbuf_t *b, const series_t *a, int blo
                             const char *name) {
     const char *c = figure_color(color) + 1;
     int m = 2 + 4 * q, one = a->n < 2;  // gnuplot column of the median of the lower end
-    char spec[160], title[192];
+    char spec[160];
     if (seeds > 1) {
         if (one) snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1 lw 1.5 lc rgb '#80%s'", m, m + 2, m + 3, c);
         else snprintf(spec, sizeof spec, "1:%d:%d with filledcurves lc rgb '#C8%s'", m + 2, m + 3, c);
-        snprintf(title, sizeof title, "%s: range over seeds", name);
-        figure_curve(f, b, block, spec, title);
+        figure_curve(f, b, block, spec, NULL);  // the page title says what the light band is
     }
     if (q < 2) {
         if (one) snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1.5 lw 3 lc %d", m, m, m + 1, color);
@@ -166,8 +165,8 @@ static void mark_diverged(figure_t *f, strbuf_t *b, const lsplot_variant_t *v, c
     if (nd) {
         char title[192], spec[64];
         if (v->n_runs == 1) snprintf(title, sizeof title, "%s: diverged at step %ld", v->name, lo);
-        else if (lo == hi) snprintf(title, sizeof title, "%s: %d of %d runs diverged at step %ld", v->name, nd, v->n_runs, lo);
-        else snprintf(title, sizeof title, "%s: %d of %d runs diverged at steps %ld-%ld", v->name, nd, v->n_runs, lo, hi);
+        else if (lo == hi) snprintf(title, sizeof title, "%s: %d of %d diverged (step %ld)", v->name, nd, v->n_runs, lo);
+        else snprintf(title, sizeof title, "%s: %d of %d diverged (steps %ld-%ld)", v->name, nd, v->n_runs, lo, hi);
         snprintf(spec, sizeof spec, "1:2 with points pt 2 ps 4 lw 4 lc %d", v->color);
         figure_curve(f, b, figure_series(f, &c), spec, title);
     }
@@ -180,7 +179,7 @@ static void mark_diverged(figure_t *f, strbuf_t *b, const lsplot_variant_t *v, c
 static const char *const PANEL_TITLE[3] = {
     "(a) loss landscape\nL(w - eta g): min to max",
     "(b) gradient predictiveness\n||grad L(w - eta g) - g||: min to max",
-    "(c) effective beta-smoothness\nmax ||grad L(w - eta g) - g|| / ||eta g||"};
+    "(c) effective beta-smoothness\nmax over eta of (b) / ||eta g||"};
 static const char *const PANEL_Y[3] = {"training loss on the step's batch", "l2 distance to the step's gradient",
                                        "beta_eff"};
 
@@ -188,9 +187,10 @@ static int fig_fig4(const char *plots, const lsplot_variant_t *v, int nv, const 
     figure_t f;
     if (figure_open(&f, plots, "landscape", 1, 3) != 0) return -1;
     figure_cmd(&f, "set multiplot title", "font bnlab_font(24) layout 1,3",
-               "Along the step's gradient g, as in Santurkar et al. 2018, Fig. 4 (%s)\n%s", o->seeds, o->n_seeds > 1
-               ? "dark: median over seeds of the band's ends (of beta_eff in (c)); light: their range over seeds" : "");
+               "Along the step's gradient g, as in Santurkar et al. 2018, Fig. 4 (%s)%s", o->seeds, o->n_seeds > 1
+               ? "\ndark: median over seeds of the band's ends (of beta_eff in (c)); light: their range over seeds" : "");
     figure_cmd(&f, "set xlabel", "", "%s", o->xlabel);
+    fprintf(f.gp, "set key width 0\n");  // three panels a row: the shared key's padding would not fit a divergence's entry
     int block[8];
     double xmax = 0;
     for (int i = 0; i < nv; i++) {
@@ -258,8 +258,8 @@ static void aggregate_eta(const series_t *runs, int n, series_t *out) {
     free(v), free(pos);
 }
 
-// The default steps: the probes of the first variant's first run nearest to 1/10, 1/2 and all of its last probe
-// step, distinct. Their number (0: no probe).
+// The default steps: the probes of the run probed furthest nearest to 1/10, 1/2 and all of its last probe step,
+// distinct. Their number (0: no probe).
 static int default_steps(const series_t *first, double xk, long *steps) {
     if (first->n == 0) return 0;
     double last = at(first, first->n - 1, 0);
@@ -298,8 +298,8 @@ static int fig_eta(const char *plots, const lsplot_variant_t *v, int nv, const l
         char layout[64];
         snprintf(layout, sizeof layout, "font bnlab_font(24) layout 1,%d", ns);
         figure_cmd(&f, "set multiplot title", layout, "Gradient predictiveness against the step size eta, as in "
-                   "Santurkar et al. 2018, Fig. 11 (%s)\n||grad L(w - eta g) - g||%s", o->seeds, o->n_seeds > 1 ?
-                   ": median over seeds (line), their range (band)" : "");
+                   "Santurkar et al. 2018, Fig. 11 (%s)%s", o->seeds, o->n_seeds > 1 ?
+                   "\n||grad L(w - eta g) - g||: median over seeds (line), their range (band)" : "");
         fprintf(f.gp, "set xlabel 'step size eta'\nset ylabel 'l2 distance to the step''s gradient'\n");
         strbuf_t b = {0};
         for (int p = 0; p < ns; p++) {
@@ -310,13 +310,12 @@ static int fig_eta(const char *plots, const lsplot_variant_t *v, int nv, const l
             for (int i = 0; i < nv; i++) {
                 int block = figure_series(&f, &agg[p][i]);
                 if (block < 0) continue;
-                char spec[128], title[192];
+                char spec[128];
                 if (v[i].n_runs > 1) {
                     const char *c = figure_color(v[i].color) + 1;
                     if (agg[p][i].n < 2) snprintf(spec, sizeof spec, "1:2:3:4 with yerrorbars pt 7 ps 1 lw 1.5 lc rgb '#80%s'", c);
                     else snprintf(spec, sizeof spec, "1:3:4 with filledcurves lc rgb '#B0%s'", c);
-                    snprintf(title, sizeof title, "%s: range over seeds", v[i].name);
-                    figure_curve(&f, &b, block, spec, title);
+                    figure_curve(&f, &b, block, spec, NULL);  // the page title says what the band is
                 }
                 snprintf(spec, sizeof spec, "1:2 with linespoints pt 7 ps 1.5 lw 3 lc %d", v[i].color);
                 figure_curve(&f, &b, block, spec, v[i].name);
@@ -353,6 +352,7 @@ static int render(const char *plots, const char *name) {
 int plot_landscape(const char *plots, const lsplot_variant_t *v, int nv, const lsplot_opts_t *o) {
     if (nv > 8) nv = 8;
     series_t agg[8], first = {0};
+    double first_xk = 1;
     int rc = 0, any = 0;
     for (int i = 0; i < nv; i++) {
         series_t *runs = xcalloc((size_t)v[i].n_runs, sizeof *runs, "landscape runs");
@@ -363,7 +363,9 @@ int plot_landscape(const char *plots, const lsplot_variant_t *v, int nv, const l
             any |= r == 0;
         }
         aggregate(runs, v[i].n_runs, &agg[i]);
-        if (i == 0 && v[i].n_runs > 0) first = runs[0], runs[0] = (series_t){0};
+        for (int k = 0; k < v[i].n_runs; k++)  // the run probed furthest, for the default steps
+            if (runs[k].n && (!first.n || at(&runs[k], runs[k].n - 1, 0) / v[i].xk > at(&first, first.n - 1, 0) / first_xk))
+                series_free(&first), first = runs[k], first_xk = v[i].xk, runs[k] = (series_t){0};
         for (int k = 0; k < v[i].n_runs; k++) series_free(&runs[k]);
         free(runs);
     }
@@ -374,7 +376,7 @@ int plot_landscape(const char *plots, const lsplot_variant_t *v, int nv, const l
     long steps[LSPLOT_MAX_STEPS];
     int ns = o->n_steps;
     if (ns > 0) memcpy(steps, o->steps, (size_t)ns * sizeof *steps);
-    else ns = nv > 0 ? default_steps(&first, v[0].xk, steps) : 0;
+    else ns = default_steps(&first, first_xk, steps);
     if (rc == 0) rc = fig_fig4(plots, v, nv, agg, o);
     if (rc == 0 && ns > 0) rc = fig_eta(plots, v, nv, steps, ns, o);
     if (rc == 0) rc = render(plots, "landscape") != 0 ? 1 : 0;

@@ -33,7 +33,7 @@ typedef struct {
     const char *seeds;          // how the seeds are named in titles, e.g. "3 seeds" or "seed 1"
     int n_seeds;                // their number
     long steps[LSPLOT_MAX_STEPS];  // landscape_eta's probe steps; n_steps = 0: the probes nearest to 1/10, 1/2 and
-    int n_steps;                   // all of the last probe step of the first variant's first run
+    int n_steps;                   // all of the last probe step of the run probed furthest
 } lsplot_opts_t;
 
 // Writes DIR/plots/landscape.gp and landscape_eta.gp with their data and renders them (printing "plot: PATH.png"
