@@ -13,6 +13,10 @@
 #define LS_MAX_LOG ((size_t)1 << 30)
 // Curves with more points than this are plain lines; fewer get their points (as in plot.c).
 #define LS_MARK_POINTS 40
+// β_eff of more probes than this (a noisy line each) gets a running median over this many probes on top.
+#define LS_SMOOTH_ABOVE 200
+#define LS_SMOOTH_WINDOW 21
+#define LS_SMOOTH_WINDOW_TEXT "21"
 
 // The per-probe columns of landscape_band.csv drawn here, in series column order after x.
 enum { B_X, B_LMIN, B_LMAX, B_DMIN, B_DMAX, B_BETA, B_COLS };
@@ -124,6 +128,19 @@ static void y_axis(figure_t *f, double lo, double hi, int nonpos) {
     else figure_axis(f, 'y', nonpos || lo <= 0 ? fmin(lo, 0) : lo, hi, 0);
 }
 
+// Rows (x, median of column col over the finite values among the window rows centred on each row) of a.
+static void running_median(const series_t *a, int col, int window, series_t *out) {
+    series_init(out, 2);
+    double v[LS_SMOOTH_WINDOW];
+    for (int i = 0; i < a->n; i++) {
+        int m = 0;
+        for (int j = i - window / 2; j <= i + window / 2; j++)
+            if (j >= 0 && j < a->n && m < LS_SMOOTH_WINDOW && isfinite(at(a, j, col))) v[m++] = at(a, j, col);
+        double row[2] = {at(a, i, 0), median(v, m)};
+        series_add(out, row);
+    }
+}
+
 // The curves of quantity q (0 loss, 1 gradient difference, 2 β_eff) of one variant: the light band over seeds,
 // the dark band (or line) of the medians. With one x, error bars instead of bands.
 static void quantity_curves(figure_t *f, strbuf_t *b, const series_t *a, int block, int q, int color, int seeds,
@@ -139,6 +156,15 @@ static void quantity_curves(figure_t *f, strbuf_t *b, const series_t *a, int blo
     if (q < 2) {
         if (one) snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1.5 lw 3 lc %d", m, m, m + 1, color);
         else snprintf(spec, sizeof spec, "1:%d:%d with filledcurves lc rgb '#60%s'", m, m + 1, c);
+    } else if (a->n > LS_SMOOTH_ABOVE) {  // many probes: a thin line each, and their running median on top
+        snprintf(spec, sizeof spec, "1:%d with lines lw 1 lc rgb '#90%s'", m, c);
+        figure_curve(f, b, block, spec, NULL);
+        series_t r;
+        running_median(a, m - 1, LS_SMOOTH_WINDOW, &r);
+        snprintf(spec, sizeof spec, "1:2 with lines lw 4 lc %d", color);
+        figure_curve(f, b, figure_series(f, &r), spec, name);  // the panel title says what the thick line is
+        series_free(&r);
+        return;
     } else
         snprintf(spec, sizeof spec, "1:%d %s lw 3 lc %d", m, a->n > LS_MARK_POINTS ? "with lines" : "with linespoints pt 7 ps 1.5",
                  color);
@@ -204,7 +230,10 @@ static int fig_fig4(const char *plots, const lsplot_variant_t *v, int nv, const 
         double lo = INFINITY, hi = -INFINITY;
         int nonpos = 0;
         for (int i = 0; i < nv; i++) extent(&agg[i], 1 + 4 * q, 4 + 4 * q, &lo, &hi, &nonpos);
-        figure_cmd(&f, "set title", "", "%s", PANEL_TITLE[q]);
+        int smooth = 0;
+        for (int i = 0; i < nv; i++) smooth |= q == 2 && agg[i].n > LS_SMOOTH_ABOVE;
+        figure_cmd(&f, "set title", "", "%s%s", PANEL_TITLE[q], smooth ? "\nthick: running median, "
+                   LS_SMOOTH_WINDOW_TEXT " probes" : "");
         figure_cmd(&f, "set ylabel", "", "%s", PANEL_Y[q]);
         figure_xaxis(&f, 0, xmax, 1);
         y_axis(&f, lo, hi, nonpos);

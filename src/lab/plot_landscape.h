@@ -8,6 +8,8 @@
 //                  Over seeds (bnlab's choice): in (a, b) the dark band runs from the median over seeds of the η-band's
 //                  lower end to the median of its upper end, the light band from the lowest lower end to the
 //                  highest upper end; in (c) the line is the median over seeds and the light band their range.
+//                  Over more than 200 probes (bnlab's choice, for legibility) (c)'s median is a thin line under its
+//                  running median over 21 probes (centred; fewer at the ends).
 //   landscape_eta  Fig. 11's view: ‖∇L(θ_t − η g_t) − g_t‖ against η at a few probe steps t (a panel each, shared
 //                  axes), median over seeds with their range as a band.
 // A y axis is logarithmic when every value drawn is > 0 and they span a factor of 10 or more (bnlab's choice),
