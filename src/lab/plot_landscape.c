@@ -232,7 +232,7 @@ static int fig_fig4(const char *plots, const lsplot_variant_t *v, int nv, const 
         for (int i = 0; i < nv; i++) extent(&agg[i], 1 + 4 * q, 4 + 4 * q, &lo, &hi, &nonpos);
         int smooth = 0;
         for (int i = 0; i < nv; i++) smooth |= q == 2 && agg[i].n > LS_SMOOTH_ABOVE;
-        figure_cmd(&f, "set title", "", "%s%s", PANEL_TITLE[q], smooth ? "\nthick: running median, "
+        figure_cmd(&f, "set title", "", "%s%s", PANEL_TITLE[q], smooth ? "\nthick: median of "
                    LS_SMOOTH_WINDOW_TEXT " probes" : "");
         figure_cmd(&f, "set ylabel", "", "%s", PANEL_Y[q]);
         figure_xaxis(&f, 0, xmax, 1);
