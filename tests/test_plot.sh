@@ -162,7 +162,7 @@ check '[ "$(grep "^set yrange" "$T/cmp/plots/landscape_eta.gp" | sort -u | wc -l
 "$BNLAB" plot "$T/cmp" --landscape-steps 0,100,1900 >/dev/null 2>"$T/lsteps.err"
 check '[ ! -s "$T/lsteps.err" ] && [ "$(grep -c "^set title .at step \(0\|100\|1900\)." "$T/cmp/plots/landscape_eta.gp")" -eq 3 ]' \
   "plot --landscape-steps 0,100,1900: $(head -2 "$T/lsteps.err")"
-for bad in "1,x" "-5" "1,2,3,4,5" ""; do
+for bad in "1,x" "-5" "1,2,3,4,5" "" "1000000000,1000000000,1000000000,10000000000"; do
   "$BNLAB" plot "$T/cmp" --landscape-steps "$bad" >/dev/null 2>"$T/lsbad.err"
   rc=$?
   check '[ $rc -eq 2 ] && head -1 "$T/lsbad.err" | grep -q "landscape-steps takes 1 to 4 steps"' \

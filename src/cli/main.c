@@ -124,6 +124,8 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
         if (takes_value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
+            if (!strcmp(a, "--landscape-steps") && strlen(v) > 40)  // kept below as "landscape-steps=%.40s"
+                return usage_error("plot --landscape-steps takes 1 to 4 steps >= 0 separated by commas, not '%s'", v);
             if (!strcmp(a, "--out")) c->out = v;
             else if (!strcmp(a, "--init")) c->init = v;
             else if (!strcmp(a, "--resume")) c->resume = v;

@@ -25,12 +25,14 @@
 #ifndef BNLAB_PLOT_H
 #define BNLAB_PLOT_H
 
+#include "lab/plot_landscape.h"
+
 typedef enum { PLOT_X_AUTO, PLOT_X_STEPS, PLOT_X_EXAMPLES } plot_x_t;
 
 typedef struct {
     long seed;   // the seed drawn in per-run figures; 0: seed 1 if the comparison has it, else its first
     plot_x_t x;  // AUTO: examples seen (step x batch size) when the variants' batch sizes differ, else steps
-    long ls_steps[4];  // landscape_eta's probe steps (plot_landscape.h); n_ls_steps = 0: its defaults
+    long ls_steps[LSPLOT_MAX_STEPS];  // landscape_eta's probe steps (plot_landscape.h); n_ls_steps = 0: its defaults
     int n_ls_steps;
 } plot_opts_t;
 
