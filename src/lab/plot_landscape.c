@@ -408,6 +408,7 @@ int plot_landscape(const char *plots, const lsplot_variant_t *v, int nv, const l
     else ns = default_steps(&first, first_xk, steps);
     if (rc == 0) rc = fig_fig4(plots, v, nv, agg, o);
     if (rc == 0 && ns > 0) rc = fig_eta(plots, v, nv, steps, ns, o);
+    if (rc == 0 && ns == 0) remove_outputs(plots, "landscape_eta");  // band files without a probe: no stale figure
     if (rc == 0) rc = render(plots, "landscape") != 0 ? 1 : 0;
     if (rc == 0 && ns > 0) rc = render(plots, "landscape_eta") != 0 ? 1 : 0;
     for (int i = 0; i < nv; i++) series_free(&agg[i]);
