@@ -77,13 +77,15 @@ ticks_ok() {
 
 # 1. A 3-epoch run with its own percentiles: epoch ticks 1 2 3, the legend from percentiles.csv's header.
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --set 'log.percentiles.q=[2.5, 50, 97.5]' \
-  --set log.ics_every=100 --set log.eval_batch_stats=true --out "$T/run3" >/dev/null 2>&1
-plot_ok run3 "$T/run3" accuracy loss percentiles layers layer_stats ics modes
+  --set log.ics_every=100 --set log.eval_batch_stats=true --set log.landscape.every=1000000 --out "$T/run3" >/dev/null 2>&1
+plot_ok run3 "$T/run3" accuracy loss percentiles layers layer_stats ics modes landscape landscape_eta
 check 'grep -q "test, batch statistics" "$T/run3/plots/modes.gp" && grep -q "training batches" "$T/run3/plots/modes.gp"' \
   "modes: a BN run lacks the batch-statistics or training-batch curve"
 # Step 0 is drawn: the first test point of the accuracy and loss curves is at x = 0.
 check '[ "$(awk "NF && !/^#/ {print \$1; exit}" "$T/run3/plots/data/accuracy.dat")" = 0 ]' "accuracy: no point at step 0"
 check '[ ! -e "$T/run3/plots/params.png" ]' "params: a figure without log.param_stats"
+check 'grep -q "yerrorbars" "$T/run3/plots/landscape.gp" && grep -q "at step 0" "$T/run3/plots/landscape_eta.gp" &&
+       [ "$(grep -c "^set title .at step" "$T/run3/plots/landscape_eta.gp")" -eq 1 ]' "landscape, one probe: not drawn as error bars at step 0"
 check '(cd "$T/run3/plots" && rm -f accuracy.png && gnuplot accuracy.gp 2>"$T/rerun.err" && is_png accuracy.png && [ ! -s "$T/rerun.err" ])' \
   "cd plots && gnuplot accuracy.gp does not rerun cleanly: $(head -2 "$T/rerun.err" 2>/dev/null)"
 check 'grep -q "hidden 1, sigmoid input" "$T/run3/plots/layers.svg" && grep -q "hidden 3, sigmoid input" "$T/run3/plots/layers.svg"' \
@@ -121,11 +123,12 @@ cat >"$T/div.json" <<JSON
 JSON
 "$BNLAB" train "$ROOT/configs/quick-nobn.json" "${SMALL[@]}" --set train.optimizer.lr=1e4 --set train.optimizer.momentum=0.9 \
   --set 'model.init={"type": "he_normal"}' --set 'model.layers[1].type="relu"' --set 'model.layers[3].type="relu"' \
-  --set 'model.layers[5].type="relu"' --out "$T/div" >/dev/null 2>&1
+  --set 'model.layers[5].type="relu"' --set log.landscape.every=1 --out "$T/div" >/dev/null 2>&1
 rc=$?
 check '[ $rc -eq 3 ]' "the diverging run exited $rc, expected 3"
-plot_ok diverged "$T/div" accuracy loss percentiles layers layer_stats ics
+plot_ok diverged "$T/div" accuracy loss percentiles layers layer_stats ics landscape landscape_eta
 check '[ ! -e "$T/div/plots/modes.png" ]' "modes drawn for a run without log.eval_batch_stats"
+check 'grep -q ">div: diverged at step [0-9]*<" "$T/div/plots/landscape.svg"' "diverged run not marked in landscape"
 check '! grep -qi "sigmoid\|Fig. 1" "$T/div/plots/percentiles.gp" && grep -q "relu" "$T/div/plots/percentiles.gp"' \
   "a ReLU network's titles say sigmoid or cite Fig. 1"
 check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/accuracy.svg"' "diverged run not marked in accuracy"
@@ -138,17 +141,46 @@ cat >"$T/cmp.json" <<JSON
  "seeds": 2, "targets": [0.8],
  "set": {"train.epochs": null, "train.steps": 2000, "train.eval_every": 100, "log.ics_every": 500,
          "data.train_limit": 1200, "data.test_limit": 300, "log.probe_size": 100, "log.eval_batch_stats": true,
-         "log.param_stats": true}}
+         "log.param_stats": true, "log.landscape.every": 100}}
 JSON
 "$BNLAB" compare "$T/cmp.json" --jobs 2 --out "$T/cmp" >"$T/cmp.out" 2>&1
 check '[ -s "$T/cmp/curves.csv" ]' "compare: $(tail -3 "$T/cmp.out")"
-plot_ok compare "$T/cmp" accuracy loss percentiles layers layer_stats ics modes params
+plot_ok compare "$T/cmp" accuracy loss percentiles layers layer_stats ics modes params landscape landscape_eta
 check 'grep -q "no BN: one way to evaluate" "$T/cmp/plots/modes.gp" && [ "$(grep -c "test, batch statistics" "$T/cmp/plots/modes.gp")" -eq 1 ]' \
   "modes: the no-BN panel should say so and draw no batch-statistics curve"
 check '[ "$(grep -c "^set title .dense layer" "$T/cmp/plots/params.gp")" -eq 4 ] && [ "$(grep -c "^set title .BN layer" "$T/cmp/plots/params.gp")" -eq 3 ]' \
   "params: a panel per dense layer (4) and per BN layer (3)"
 check '[ "$(grep -A1 "^set logscale y" "$T/cmp/plots/params.gp" | grep "^set yrange" | sort -u | wc -l)" -eq 1 ] && grep -q "title .div." "$T/cmp/plots/params.gp" && grep -q "title .bn γ." "$T/cmp/plots/params.gp"' \
   "params: both variants' ||W|| on shared log axes, BN's γ on the BN panels"
+# Fig. 4 over seeds: at step 1000, bn's row is (median, median, min, max) of the seeds' loss_min/loss_max, and
+# its beta_eff median, min and max (landscape_band.csv columns 5, 6, 9).
+want=$(awk -F, '$1 == 1000 { n++; a[n] = $5; b[n] = $6; c[n] = $9 }
+  END { lo = a[1] < a[2] ? a[1] : a[2]; hi = b[1] > b[2] ? b[1] : b[2]; blo = c[1] < c[2] ? c[1] : c[2]; bhi = c[1] > c[2] ? c[1] : c[2];
+        printf "%.9g %.9g %.9g %.9g %.9g %.9g %.9g", (a[1] + a[2]) / 2, (b[1] + b[2]) / 2, lo, hi, (c[1] + c[2]) / 2, blo, bhi }' \
+  "$T/cmp/bn/seed-1/landscape_band.csv" "$T/cmp/bn/seed-2/landscape_band.csv")
+near_row() {  # the landscape.dat row of step 1000 with these seven aggregates
+  awk -v w="$want" 'BEGIN { split(w, e, " ") } function near(x, y) { return (x - y) ^ 2 <= (1e-7 * y) ^ 2 }
+    $1 == 1000 && near($2, e[1]) && near($3, e[2]) && near($4, e[3]) && near($5, e[4]) && near($10, e[5]) &&
+    near($12, e[6]) && near($13, e[7]) { ok = 1 } END { exit !ok }' "$T/cmp/plots/data/landscape.dat"
+}
+check 'near_row' "landscape: bn at step 1000 is not the median/range over seeds of $want"
+check 'grep -q "light: their range over seeds" "$T/cmp/plots/landscape.gp" && grep -q "filledcurves lc rgb .#C8D55E00" "$T/cmp/plots/landscape.gp" &&
+       grep -q ">div: 2 of 2 diverged (step [0-9]*)<" "$T/cmp/plots/landscape.svg"' "landscape: no seed range or no divergence drawn"
+first=$(grep -m1 -o "index [0-9]* using .* title '[^']*'" "$T/cmp/plots/landscape.gp" | sed "s/.* title //")
+check '[ "$first" = "'"'div'"'" ]' "landscape: the no-BN variant (div) is not first: $first"
+# Default steps: the probes nearest to 1/10, 1/2 and all of the last probe (1900): 200, 900 (950 is a tie), 1900.
+check '[ "$(grep "^set yrange" "$T/cmp/plots/landscape_eta.gp" | sort -u | wc -l)" -eq 1 ] &&
+       [ "$(grep "^set title .at step" "$T/cmp/plots/landscape_eta.gp" | tr -dc "0-9\n" | paste -sd " ")" = "200 900 1900" ]' \
+  "landscape_eta: panels do not share y, or not the default steps: $(grep "^set title .at step" "$T/cmp/plots/landscape_eta.gp")"
+"$BNLAB" plot "$T/cmp" --landscape-steps 0,100,1900 >/dev/null 2>"$T/lsteps.err"
+check '[ ! -s "$T/lsteps.err" ] && [ "$(grep -c "^set title .at step \(0\|100\|1900\)." "$T/cmp/plots/landscape_eta.gp")" -eq 3 ]' \
+  "plot --landscape-steps 0,100,1900: $(head -2 "$T/lsteps.err")"
+for bad in "1,x" "-5" "1,2,3,4,5" "" "1000000000,1000000000,1000000000,10000000000"; do
+  "$BNLAB" plot "$T/cmp" --landscape-steps "$bad" >/dev/null 2>"$T/lsbad.err"
+  rc=$?
+  check '[ $rc -eq 2 ] && head -1 "$T/lsbad.err" | grep -q "landscape-steps takes 1 to 4 steps"' \
+    "plot --landscape-steps '$bad' was not refused (exit $rc): $(head -1 "$T/lsbad.err")"
+done
 same_yrange "compare percentiles" "$T/cmp/plots/percentiles.gp"
 same_yrange "compare layer_stats" "$T/cmp/plots/layer_stats.gp"
 check '[ "$(grep "^set yrange" "$T/cmp/plots/layers.gp" | sort -u | wc -l)" -le 3 ]' "layers: a row's panels do not share y"
@@ -189,6 +221,7 @@ ticks_ok "sweep" "$T/sw/plots/sweep.svg" "2 4 8 60"
 plot_ok "sweep as a comparison" "$T/sw" accuracy loss percentiles layers
 check 'grep -q "layout 2,4" "$T/sw/plots/percentiles.gp" && grep -q "examples seen" "$T/sw/plots/accuracy.gp"' \
   "8 variants: no 2 x 4 grid or no examples axis"
+check '[ ! -e "$T/sw/plots/landscape.png" ] && [ ! -e "$T/sw/plots/landscape_eta.png" ]' "landscape figures without log.landscape"
 same_yrange "sweep percentiles" "$T/sw/plots/percentiles.gp"
 
 # 6. sweep collect on imperfect directories.

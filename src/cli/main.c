@@ -22,6 +22,7 @@
 #include "run/infer.h"
 #include "run/recalibrate.h"
 #include "lab/plot.h"
+#include "lab/plot_landscape.h"
 #include "lab/report.h"
 #include "run/rundir.h"
 #include "run/runlog.h"
@@ -41,7 +42,7 @@ static const char *USAGE =
     "       bnlab recalibrate CKPT|RUN_DIR --out FILE [--batches N]   BN statistics by the paper's Algorithm 2\n"
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
-    "       bnlab plot DIR [--seed K] [--x steps|examples]  figures (PNG, SVG, PDF) of a run or comparison\n"
+    "       bnlab plot DIR [--seed K] [--x steps|examples] [--landscape-steps S1,S2,..]  figures (PNG, SVG, PDF)\n"
     "       bnlab report DIR  one self-contained page, DIR/report.html: summary, curves, histograms over time\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
@@ -78,9 +79,10 @@ static const cli_option_t OPTIONS[] = {
     {"--max-memory", " train check eval recalibrate predict ", "SIZE",
      "the memory a run may take (e.g. 8G; default: what the machine has available). A run\n"
      "that needs more is refused before it allocates, with its estimate"},
-    {"--bn-stats", " eval ", "WHICH", "running | batch | algorithm2 | all: BN's statistics in evaluation"},
+    {"--bn-stats", " eval ", "WHICH", "running | batch | algorithm2 | all | xhat: BN's statistics in evaluation"},
     {"--batches", " eval recalibrate ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
     {"--x", " plot ", "AXIS", "steps | examples (default: examples when the batch sizes differ)"},
+    {"--landscape-steps", " plot ", "S1,S2,..", "up to 4 probe steps for landscape_eta (default: near 1/10, 1/2, the end)"},
     {"--emit", " sweep ", "KIND", "parallel | slurm: write job files instead of running"},
     {"--sbatch", " sweep ", "LINE", "with --emit slurm: an #SBATCH line (repeatable)"},
     {"--steps", " bench ", "N", "steps per case (default 300)"},
@@ -185,6 +187,8 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
         if (opt && opt->value) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
+            if (!strcmp(a, "--landscape-steps") && strlen(v) > 40)  // kept below as "landscape-steps=%.40s"
+                return usage_error("plot --landscape-steps takes 1 to 4 steps >= 0 separated by commas, not '%s'", v);
             if (!strcmp(a, "--out")) c->out = v;
             else if (!strcmp(a, "--init")) c->init = v;
             else if (!strcmp(a, "--label")) c->label = v;
@@ -841,16 +845,33 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     return comparison_status(rc);
 }
 
-// --seed K and --x arrive as "seed=K" and "x=..." in c->sets (parse_cli's generic options); nothing else may.
+// --landscape-steps S1,S2,..: up to LSPLOT_MAX_STEPS probe steps (>= 0) for landscape_eta. 0, or -1 (usage error).
+static int parse_landscape_steps(const char *v, plot_opts_t *o) {
+    o->n_ls_steps = 0;
+    for (const char *p = v;; p++) {
+        char *end;
+        long s = strtol(p, &end, 10);
+        if (end == p || s < 0 || o->n_ls_steps == LSPLOT_MAX_STEPS || (*end != ',' && *end != '\0')) return -1;
+        o->ls_steps[o->n_ls_steps++] = s;
+        if (*end == '\0') return 0;
+        p = end;
+    }
+}
+
+// --seed K, --x and --landscape-steps arrive as "seed=K", "x=..." and "landscape-steps=..." in c->sets
+// (parse_cli's generic options); nothing else may.
 static int cmd_plot(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("plot needs one run or comparison DIR%s", "");
-    plot_opts_t o = {0, PLOT_X_AUTO};
+    plot_opts_t o = {.seed = 0, .x = PLOT_X_AUTO};
     for (int i = 0; i < c->n_sets; i++) {
         const char *s = c->sets[i];
         char *end;
         if (!strncmp(s, "seed=", 5) && (o.seed = strtol(s + 5, &end, 10)) > 0 && *end == '\0') continue;
-        if (!strcmp(s, "x=steps") || !strcmp(s, "x=examples")) o.x = s[2] == 's' ? PLOT_X_STEPS : PLOT_X_EXAMPLES;
-        else return usage_error("plot takes --seed K (K >= 1) and --x steps|examples, not '%s'", s);
+        if (!strncmp(s, "landscape-steps=", 16)) {
+            if (parse_landscape_steps(s + 16, &o) != 0)
+                return usage_error("plot --landscape-steps takes 1 to 4 steps >= 0 separated by commas, not '%s'", s + 16);
+        } else if (!strcmp(s, "x=steps") || !strcmp(s, "x=examples")) o.x = s[2] == 's' ? PLOT_X_STEPS : PLOT_X_EXAMPLES;
+        else return usage_error("plot takes --seed K (K >= 1), --x steps|examples and --landscape-steps S1,S2,.., not '%s'", s);
     }
     int rc = plot_dir(c->pos[0], &o);
     if (rc < 0) return die();

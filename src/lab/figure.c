@@ -116,7 +116,9 @@ void figure_plot(figure_t *f, strbuf_t *b, const char *note) {
     else {
         strbuf_t q = {0};
         figure_quote(&q, note);
+        // The note's frame is [0:1] x [0:1]: linear, whatever axes an earlier panel set.
         fprintf(f->gp, "set label 99 %s at graph 0.5, graph 0.5 center font bnlab_font(20)\nunset xtics\nunset ytics\nset key off\n"
+                       "unset logscale x\nunset logscale y\n"
                        "plot [0:1] [0:1] NaN notitle\nunset label 99\nset xtics\nset ytics\nset key on\n", q.s);
         free(q.s);
     }

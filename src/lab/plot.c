@@ -12,6 +12,7 @@
 #include "lab/figure.h"
 #include "lab/plot_modes.h"
 #include "lab/plot_params.h"
+#include "lab/plot_landscape.h"
 #include "lab/spec.h"
 #include "nn/registry.h"
 #include "run/rundir.h"
@@ -1087,6 +1088,33 @@ static int fig_params(const plot_t *p) {
 
 #define N_FIGURES 8
 
+// The landscape views (plot_landscape.c) over every seed of every panel: 0, 2 not logged, 1 gnuplot failed, -1.
+static int fig_landscape(const plot_t *p, const plot_opts_t *o) {
+    size_t n = (size_t)p->np * (size_t)p->ns;
+    char (*runs)[BNLAB_PATH_MAX] = xmalloc(n * sizeof *runs, "plot landscape");
+    const char **rp = xmalloc(n * sizeof *rp, "plot landscape");
+    long *div = xmalloc(n * sizeof *div, "plot landscape");
+    lsplot_variant_t v[PLOT_MAX_PANELS];
+    for (int i = 0; i < p->np; i++) {
+        for (int k = 0; k < p->ns; k++) {
+            size_t j = (size_t)i * (size_t)p->ns + (size_t)k;
+            run_of(p, i, k, runs[j], sizeof runs[j]);
+            rp[j] = runs[j], div[j] = diverged_at(runs[j]);
+        }
+        v[i] = (lsplot_variant_t){p->panels[i].name, i + 1, xscale(p, i), p->ns, rp + (size_t)i * (size_t)p->ns,
+                                  div + (size_t)i * (size_t)p->ns};
+    }
+    char seeds[64];
+    if (p->ns > 1) snprintf(seeds, sizeof seeds, "%d seeds", p->ns);
+    else snprintf(seeds, sizeof seeds, "seed %ld", p->seeds[0]);
+    lsplot_opts_t lo = {.xlabel = xlabel(p), .seeds = seeds, .n_seeds = p->ns, .n_steps = o->n_ls_steps};
+    memcpy(lo.steps, o->ls_steps, sizeof lo.steps);
+    int rc = plot_landscape(p->plots, v, p->np, &lo);
+    free(runs), free(rp), free(div);
+    return rc;
+}
+
+
 int plot_dir(const char *dir, const plot_opts_t *o) {
     plot_t *p = xcalloc(1, sizeof *p, "plot");
     p->dir = dir;
@@ -1119,6 +1147,11 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
         else fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
         failed |= r != 0;
         if (r > 0) break;  // gnuplot missing: once is enough
+    }
+    if (rc == 0 && !failed) {
+        int r = fig_landscape(p, o);
+        if (r < 0) rc = -1;
+        failed |= r == 1;
     }
     free(p);
     return rc < 0 ? -1 : failed;

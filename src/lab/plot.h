@@ -13,6 +13,8 @@
 //   modes        test accuracy with BN's running vs each batch's own statistics, and training-batch accuracy
 //                (lab/plot_modes.h; only for runs with log.eval_batch_stats)
 // accuracy and loss start at step 0 (the initial network); its empty training loss leaves out that point only.
+//   landscape, landscape_eta  Santurkar et al.'s Fig. 4 and Fig. 11 views over all seeds (plot_landscape.h; no
+//                figure if log.landscape was off)
 // Panels that are compared share their axes. Per-run figures show one seed (plot_opts_t.seed, default 1), named in
 // the title. A comparison of exactly one network with batchnorm layers and one without is drawn without BN first,
 // as in the paper; otherwise in the spec's order. Titles name the nonlinearity from the runs' config.json. A run
@@ -26,11 +28,15 @@
 #ifndef BNLAB_PLOT_H
 #define BNLAB_PLOT_H
 
+#include "lab/plot_landscape.h"
+
 typedef enum { PLOT_X_AUTO, PLOT_X_STEPS, PLOT_X_EXAMPLES } plot_x_t;
 
 typedef struct {
     long seed;   // the seed drawn in per-run figures; 0: seed 1 if the comparison has it, else its first
     plot_x_t x;  // AUTO: examples seen (step x batch size) when the variants' batch sizes differ, else steps
+    long ls_steps[LSPLOT_MAX_STEPS];  // landscape_eta's probe steps (plot_landscape.h); n_ls_steps = 0: its defaults
+    int n_ls_steps;
 } plot_opts_t;
 
 // 0: all figures written; 1: gnuplot missing or failed on some figure (each message printed, naming the script and
