@@ -102,21 +102,29 @@ static const cli_option_t *find_option(const char *cmd, const char *a, int *know
 }
 
 // Prints the options of cmd (all of them for NULL), the help's continuation lines indented under the first.
+static void option_head(char *head, size_t cap, const cli_option_t *o) {
+    snprintf(head, cap, "%s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
+}
+
 static void print_options(FILE *out, const char *cmd) {
-    char key[64];
+    char key[64], head[64];
     snprintf(key, sizeof key, " %s ", cmd ? cmd : "");
+    int w = 0;  // one column for every command's help: the widest "--option VALUE" plus a space
+    for (const cli_option_t *o = OPTIONS; o->name; o++) {
+        option_head(head, sizeof head, o);
+        w = (int)strlen(head) + 1 > w ? (int)strlen(head) + 1 : w;
+    }
     int n_printed = 0;
     for (const cli_option_t *o = OPTIONS; o->name; o++) {
         if (cmd && !strstr(o->commands, key)) continue;
-        char head[64];
-        snprintf(head, sizeof head, "%s%s%s", o->name, o->value ? " " : "", o->value ? o->value : "");
-        fprintf(out, "  %-19s", head);
+        option_head(head, sizeof head, o);
+        fprintf(out, "  %-*s", w, head);
         for (const char *h = o->help; *h;) {
             size_t n = strcspn(h, "\n");
-            fprintf(out, "%*s%.*s\n", h == o->help ? 0 : 21, "", (int)n, h);
+            fprintf(out, "%*s%.*s\n", h == o->help ? 0 : w + 2, "", (int)n, h);
             h += n + (h[n] == '\n');
         }
-        if (!cmd) fprintf(out, "%21s(%.*s)\n", "", (int)strlen(o->commands + 1) - 1, o->commands + 1);
+        if (!cmd) fprintf(out, "%*s(%.*s)\n", w + 2, "", (int)strlen(o->commands + 1) - 1, o->commands + 1);
         n_printed++;
     }
     if (!n_printed) fprintf(out, "  none\n");
