@@ -10,8 +10,16 @@
 #     parallel with one BLAS thread each), dense and sparse input, against the same two runs one after the other
 #     in PyTorch (one thread, the test set evaluated every 50 steps as the config does; PyTorch does none of
 #     bnlab's other logging).
+#  6. with --full (about 15 minutes): Fig. 1 at the paper's scale, `bnlab compare configs/fig1-full.json --seeds 3
+#     --set train.eval_every=50` (full MNIST, BN and no-BN, 3 seeds, 50,000 steps, all 10,000 test images every 50
+#     steps; two runs at a time, one BLAS thread each), dense and sparse input, against the same six runs one after
+#     the other in PyTorch with the thread count that is faster for it (1 or 2, chosen by a short trial in the same
+#     run); the targets are <= 180 s and <= 0.3x PyTorch. Fetches the full MNIST first if it is missing.
+#  7. with --threads: the step with 1 and 2 BLAS threads (bnlab bench) beside build/bench-threads, which times the
+#     step's GEMMs back to back, with pauses between them, with the step's writes between them, and with both.
 # Extra arguments (batch=60, bn=on, threads=1, input=sparse) restrict the cases, as for bnlab bench.
-#   usage: scripts/bench.sh [--torch] [--steps=N] [--compare] [FILTER...]
+#   usage: scripts/bench.sh [--torch] [--steps=N] [--compare] [--full] [--threads] [--no-cases] [FILTER...]
+#   --no-cases skips 1-4 (the case table, PyTorch beside it, IDX loading, RSS).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 steps=300
@@ -21,6 +29,9 @@ for a in "$@"; do
     --torch) want_torch=1 ;;
     --steps=*) steps=${a#--steps=} ;;
     --compare) want_compare=1 ;;
+    --full) want_full=1 ;;
+    --threads) want_threads=1 ;;
+    --no-cases) no_cases=1 ;;
     *=*) filters+=("$a") ;;
     *) echo "bench.sh: unknown argument '$a'" >&2; exit 2 ;;
   esac
@@ -29,35 +40,37 @@ bash scripts/setup.sh >/dev/null || exit 1
 PY=/usr/bin/python3
 if [ "${want_torch:-0}" = 1 ]; then bash scripts/ensure-packages.sh python3-torch || exit 1; fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(build/bnlab --version)"
-out=$(mktemp)
-build/bnlab bench --steps "$steps" "${filters[@]}" | tee "$out"
-if $PY -c 'import torch' 2>/dev/null; then
-  echo
-  echo "PyTorch $($PY -c 'import torch; print(torch.__version__)') on the same cases:"
-  printf '%6s %4s %7s %6s %14s %14s %18s\n' batch bn threads input "torch us/step" "torch ex/s" "bnlab/torch ex/s"
-  declare -A torch_us  # PyTorch has one (dense) network: measured once per batch/BN/threads, beside both inputs
-  awk 'NF == 10 && $1 ~ /^[0-9]+$/ {print $1, $2, $3, $4, $6}' "$out" | while read -r batch bn threads input ex; do
-    b=$([ "$bn" = on ] && echo 1 || echo 0)
-    key="$batch/$bn/$threads"
-    [ -n "${torch_us[$key]:-}" ] ||
-      torch_us[$key]=$(OMP_NUM_THREADS=$threads $PY scripts/bench_torch.py datasets/mnist-subset "$batch" "$b" "$threads" "$steps")
-    us=${torch_us[$key]}
-    awk -v B="$batch" -v bn="$bn" -v t="$threads" -v inp="$input" -v us="$us" -v ex="$ex" \
-      'BEGIN {tex = B / (us * 1e-6); printf "%6d %4s %7d %6s %14.1f %14.0f %17.2fx\n", B, bn, t, inp, us, tex, ex / tex}'
-  done
-else
-  echo
-  echo "PyTorch: not installed (python3-torch); run scripts/bench.sh --torch for the side-by-side column"
-fi
-rm -f "$out"
-if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
-  T=$(mktemp -d)
-  build/bnlab train configs/fashion-bn.json --set train.steps=2000 --set log.progress=never --out "$T/r" >/dev/null
-  rss=$(grep -o '"peak_rss_mb":[^,}]*' "$T/r/summary.json" | cut -d: -f2 | tr -d '\t ')
-  data=$(awk 'BEGIN {printf "%.1f", (60000 + 10000) * 785 / 1048576}')
-  echo
-  echo "Fashion-MNIST run (60k + 10k images): peak RSS ${rss} MB; the images and labels as uint8 are ${data} MB"
-  rm -rf "$T"
+if [ "${no_cases:-0}" != 1 ]; then
+  out=$(mktemp)
+  build/bnlab bench --steps "$steps" "${filters[@]}" | tee "$out"
+  if $PY -c 'import torch' 2>/dev/null; then
+    echo
+    echo "PyTorch $($PY -c 'import torch; print(torch.__version__)') on the same cases:"
+    printf '%6s %4s %7s %6s %14s %14s %18s\n' batch bn threads input "torch us/step" "torch ex/s" "bnlab/torch ex/s"
+    declare -A torch_us  # PyTorch has one (dense) network: measured once per batch/BN/threads, beside both inputs
+    awk 'NF == 10 && $1 ~ /^[0-9]+$/ {print $1, $2, $3, $4, $6}' "$out" | while read -r batch bn threads input ex; do
+      b=$([ "$bn" = on ] && echo 1 || echo 0)
+      key="$batch/$bn/$threads"
+      [ -n "${torch_us[$key]:-}" ] ||
+        torch_us[$key]=$(OMP_NUM_THREADS=$threads $PY scripts/bench_torch.py datasets/mnist-subset "$batch" "$b" "$threads" "$steps")
+      us=${torch_us[$key]}
+      awk -v B="$batch" -v bn="$bn" -v t="$threads" -v inp="$input" -v us="$us" -v ex="$ex" \
+        'BEGIN {tex = B / (us * 1e-6); printf "%6d %4s %7d %6s %14.1f %14.0f %17.2fx\n", B, bn, t, inp, us, tex, ex / tex}'
+    done
+  else
+    echo
+    echo "PyTorch: not installed (python3-torch); run scripts/bench.sh --torch for the side-by-side column"
+  fi
+  rm -f "$out"
+  if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    T=$(mktemp -d)
+    build/bnlab train configs/fashion-bn.json --set train.steps=2000 --set log.progress=never --out "$T/r" >/dev/null
+    rss=$(grep -o '"peak_rss_mb":[^,}]*' "$T/r/summary.json" | cut -d: -f2 | tr -d '\t ')
+    data=$(awk 'BEGIN {printf "%.1f", (60000 + 10000) * 785 / 1048576}')
+    echo
+    echo "Fashion-MNIST run (60k + 10k images): peak RSS ${rss} MB; the images and labels as uint8 are ${data} MB"
+    rm -rf "$T"
+  fi
 fi
 if [ "${want_compare:-0}" = 1 ]; then
   declare -A secs
@@ -78,6 +91,51 @@ if [ "${want_compare:-0}" = 1 ]; then
     awk -v tb="$tb" -v tn="$tn" -v d="${secs[dense]}" -v s="${secs[sparse]}" 'BEGIN {
       printf "  PyTorch, the same two runs one after the other: %.1f s (BN %.1f s + no-BN %.1f s)\n", tb + tn, tb, tn;
       printf "  bnlab / PyTorch time: dense input %.2fx, sparse input %.2fx\n", d / (tb + tn), s / (tb + tn) }'
+  fi
+  rm -rf "$T"
+fi
+if [ "${want_threads:-0}" = 1 ]; then
+  echo
+  echo "One training step with 1 and 2 BLAS threads (batch 60, BN on, dense input), then its GEMMs alone:"
+  build/bnlab bench --steps "$steps" batch=60 bn=on input=dense
+  build/bench-threads --steps "$((steps * 4))"
+fi
+seconds_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}'; }
+if [ "${want_full:-0}" = 1 ]; then
+  [ -f datasets/mnist/t10k-labels-idx1-ubyte.gz ] || bash scripts/datasets.sh --mnist || exit 1
+  declare -A full
+  T=$(mktemp -d)
+  echo
+  echo "Fig. 1 at the paper's scale: configs/fig1-full.json, 3 seeds x (BN, no-BN), 50,000 steps, the 10,000 test"
+  echo "images every 50 steps, $(nproc) runs at a time:"
+  for input in dense sparse; do
+    set_sparse=()
+    [ "$input" = sparse ] && set_sparse=(--set 'model.layers[0].sparse_input=true')
+    t0=$(date +%s.%N)
+    build/bnlab compare configs/fig1-full.json --seeds 3 --set train.eval_every=50 "${set_sparse[@]}" \
+      --out "$T/$input" >/dev/null 2>&1 || { echo "bench.sh: bnlab compare failed ($input input)" >&2; exit 1; }
+    full[$input]=$(seconds_since "$t0")
+    echo "  bnlab compare, $input input: ${full[$input]} s"
+  done
+  if $PY -c 'import torch' 2>/dev/null; then
+    # PyTorch's faster thread count for this run shape, from a 2,000-step trial of each (same evaluations).
+    t1=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 1 1)
+    t2=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 2 1)
+    th=$(awk -v a="$t1" -v b="$t2" 'BEGIN {print (b < a) ? 2 : 1}')
+    echo "  PyTorch trial, 2,000 steps of the BN run: ${t1} s with 1 thread, ${t2} s with 2; the six runs use $th"
+    total=0
+    for bn in 1 0; do
+      for seed in 1 2 3; do
+        t=$($PY scripts/bench_torch.py run datasets/mnist "$bn" 50000 50 "$th" "$seed") || exit 1
+        total=$(awk -v a="$total" -v b="$t" 'BEGIN {printf "%.2f", a + b}')
+      done
+    done
+    awk -v tt="$total" -v d="${full[dense]}" -v s="${full[sparse]}" 'BEGIN {
+      printf "  PyTorch, the same six runs one after the other: %.1f s\n", tt;
+      printf "  bnlab / PyTorch time: dense input %.2fx, sparse input %.2fx (target <= 0.3x)\n", d / tt, s / tt;
+      printf "  bnlab within 180 s: dense %s, sparse %s\n", d <= 180 ? "yes" : "no", s <= 180 ? "yes" : "no" }'
+  else
+    echo "  PyTorch: not installed (python3-torch); run with --torch for the reference"
   fi
   rm -rf "$T"
 fi

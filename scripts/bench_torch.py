@@ -5,10 +5,11 @@ MNIST subset's pixels, timed like `bnlab bench` (warm-up, then the best of 5 rep
 usage: python3 bench_torch.py DATA_DIR BATCH BN(0|1) THREADS STEPS [REPEATS]
 prints: microseconds per training step
 
-usage: python3 bench_torch.py run DATA_DIR BN(0|1) STEPS EVAL_EVERY
-a whole Fig. 1 run as `bnlab compare configs/fig1.json` does it (batch 60, one thread), with the test set evaluated
-every EVAL_EVERY steps in batches of 1000 (model.eval(), no_grad) — but none of bnlab's other logging (layer
-statistics, percentiles, ICS). prints: seconds
+usage: python3 bench_torch.py run DATA_DIR BN(0|1) STEPS EVAL_EVERY [THREADS [SEED]]
+a whole Fig. 1 run as `bnlab compare configs/fig1.json` does it (batch 60, THREADS threads, default one), with the
+whole test set of DATA_DIR evaluated every EVAL_EVERY steps in batches of 1000 (model.eval(), no_grad: the mean
+cross-entropy and the accuracy, as bnlab's metrics rows) — but none of bnlab's other logging (layer statistics,
+percentiles, ICS). prints: seconds
 """
 import gzip
 import sys
@@ -22,9 +23,9 @@ def load(path, offset):
         return f.read()[offset:]
 
 
-def build(data_dir, bn, threads):
+def build(data_dir, bn, threads, seed=1):
     torch.set_num_threads(threads)
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
     pixels = torch.frombuffer(bytearray(load(f"{data_dir}/train-images-idx3-ubyte.gz", 16)), dtype=torch.uint8)
     labels = torch.frombuffer(bytearray(load(f"{data_dir}/train-labels-idx1-ubyte.gz", 8)), dtype=torch.uint8)
     x_all = pixels.view(-1, 784).float() / 255.0
@@ -69,9 +70,9 @@ def stepper(net, x_all, y_all, batch):
     return step
 
 
-def run(data_dir, bn, steps, eval_every):
+def run(data_dir, bn, steps, eval_every, threads, seed):
     t0 = time.perf_counter()
-    net, x_all, y_all = build(data_dir, bn, 1)
+    net, x_all, y_all = build(data_dir, bn, threads, seed)
     tx = torch.frombuffer(bytearray(load(f"{data_dir}/t10k-images-idx3-ubyte.gz", 16)), dtype=torch.uint8)
     ty = torch.frombuffer(bytearray(load(f"{data_dir}/t10k-labels-idx1-ubyte.gz", 8)), dtype=torch.uint8).long()
     tx = tx.view(-1, 784).float() / 255.0
@@ -80,15 +81,21 @@ def run(data_dir, bn, steps, eval_every):
         step()
         if s % eval_every == 0:
             net.eval()
+            loss, hits = 0.0, 0
             with torch.no_grad():
-                hits = sum((net(tx[i:i + 1000]).argmax(1) == ty[i:i + 1000]).sum().item() for i in range(0, len(ty), 1000))
+                for i in range(0, len(ty), 1000):
+                    z = net(tx[i:i + 1000])
+                    loss += torch.nn.functional.cross_entropy(z, ty[i:i + 1000], reduction="sum").item()
+                    hits += (z.argmax(1) == ty[i:i + 1000]).sum().item()
             net.train()
     print(f"{time.perf_counter() - t0:.2f}")
 
 
 def main():
     if sys.argv[1] == "run":
-        run(sys.argv[2], sys.argv[3] == "1", int(sys.argv[4]), int(sys.argv[5]))
+        threads = int(sys.argv[6]) if len(sys.argv) > 6 else 1
+        seed = int(sys.argv[7]) if len(sys.argv) > 7 else 1
+        run(sys.argv[2], sys.argv[3] == "1", int(sys.argv[4]), int(sys.argv[5]), threads, seed)
         return
     data_dir, batch, bn, threads, steps = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(sys.argv[4]), int(sys.argv[5])
     repeats = int(sys.argv[6]) if len(sys.argv) > 6 else 5
