@@ -18,7 +18,7 @@ import torch
 DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64}
 
 
-def read_safetensors(path):
+def read_safetensors(path, dtypes=DTYPES):
     with open(path, "rb") as f:
         data = f.read()
     (n,) = struct.unpack("<Q", data[:8])
@@ -27,10 +27,10 @@ def read_safetensors(path):
     body = data[8 + n:]
     tensors = {}
     for name, t in header.items():
-        if t["dtype"] not in DTYPES:
-            continue  # U32/U64 trainer state
+        if t["dtype"] not in dtypes:
+            continue  # U32/U64 trainer state (unless the caller asks for them)
         b, e = t["data_offsets"]
-        tensors[name] = torch.frombuffer(bytearray(body[b:e]), dtype=DTYPES[t["dtype"]]).reshape(t["shape"])
+        tensors[name] = torch.frombuffer(bytearray(body[b:e]), dtype=dtypes[t["dtype"]]).reshape(t["shape"])
     return tensors, meta
 
 

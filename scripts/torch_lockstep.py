@@ -28,6 +28,9 @@ import sys
 
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_load  # noqa: E402  (the safetensors reader, shared)
+
 FACTOR = 10.0  # bnlab may drift from float64 up to 10x as far as PyTorch's own float32 run does
 FLOOR = 1e-5  # ... or by 1e-5 relative (84 float32 ulps): a few steps in, before the drift is measurable
 CHAOS = 1e-3  # float32 alone moved the run this far: past here agreement says nothing, the run amplifies rounding
@@ -35,19 +38,7 @@ DTYPES = {"F32": torch.float32, "F64": torch.float64, "I64": torch.int64, "U32":
 
 
 def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    meta = header.pop("__metadata__", {})
-    body = data[8 + n:]
-    tensors = {}
-    for name, t in header.items():
-        if t["dtype"] not in DTYPES:
-            continue  # U64 generator states
-        b, e = t["data_offsets"]
-        tensors[name] = torch.frombuffer(bytearray(body[b:e]), dtype=DTYPES[t["dtype"]]).reshape(t["shape"])
-    return tensors, meta
+    return torch_load.read_safetensors(path, DTYPES)  # with trainer.order (U32): the batches of each step
 
 
 def refuse(msg):

@@ -83,6 +83,16 @@ void series_median_by_step(series_t *s, series_t *out) {
     free(vals), free(row);
 }
 
+void series_median_thin_all(series_t *s, int n, int max) {
+    for (int k = 0; k < n; k++) {
+        series_t m;
+        series_median_by_step(&s[k], &m);
+        series_free(&s[k]);
+        series_thin(&m, max);
+        s[k] = m;
+    }
+}
+
 void series_thin(series_t *s, int max) {
     if (s->n <= max) return;
     for (int j = 0; j < max; j++) {  // row j * (n - 1) / (max - 1): distinct, increasing, from the first to the last

@@ -29,6 +29,8 @@ void series_median_by_step(series_t *s, series_t *out);
 // Keeps max rows of s if it has more (max >= 2): rows j (n - 1) / (max - 1), j = 0 .. max - 1, evenly spread from
 // the first to the last. Steps are shown at the pixels' resolution: a panel is about 400 pixels wide.
 void series_thin(series_t *s, int max);
+// Each of s[0..n) (every seed's rows of one line) replaced by its median by step, thinned to max rows.
+void series_median_thin_all(series_t *s, int n, int max);
 // The smallest and largest finite value of columns [c0, c1] of s, widening [*lo, *hi].
 void series_extent(const series_t *s, int c0, int c1, double *lo, double *hi);
 

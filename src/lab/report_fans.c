@@ -80,13 +80,7 @@ static int fan_read(fan_t *v, const report_panel_t *p) {
     memset(v, 0, sizeof *v);
     for (int s = 0; s < p->n_runs; s++)
         if (fan_read_run(v, p->runs[s]) != 0) return -1;
-    for (int k = 0; k < v->nh; k++) {
-        series_t m;
-        series_median_by_step(&v->s[k], &m);
-        series_free(&v->s[k]);
-        series_thin(&m, REPORT_MAX_POINTS);
-        v->s[k] = m;
-    }
+    series_median_thin_all(v->s, v->nh, REPORT_MAX_POINTS);
     return 0;
 }
 
