@@ -430,11 +430,23 @@ static const char *const SCRIPT =
     " var d=document.createElement('div');d.id='selftest';d.setAttribute('data-frames',steps.length);d.setAttribute('data-first',a);d.setAttribute('data-last',b);d.setAttribute('data-changed',a!==b?'yes':'no');d.setAttribute('data-panels',box.querySelectorAll('svg.hist').length);document.body.appendChild(d);}\n"
     "})();\n";
 
+// The variants without normalization first (the paper's (b) before (c)), as bnlab plot orders them, so that every
+// section and the figures give a variant the same place and colour.
+static void order_panels(report_t *r) {
+    int order[REPORT_MAX_PANELS];
+    report_order(r->panels, r->np, order);
+    panel_t *copy = xmalloc(sizeof *copy * (size_t)r->np, "report panels");
+    memcpy(copy, r->panels, sizeof *copy * (size_t)r->np);
+    for (int k = 0; k < r->np; k++) r->panels[k] = copy[order[k]];
+    free(copy);
+}
+
 int report_dir(const char *dir) {
     report_t *r = xcalloc(1, sizeof *r, "report");
     r->dir = dir;
     strbuf_t b = {0};
     int rc = load_dirs(r);
+    if (rc == 0) order_panels(r);
     if (rc == 0) {
         strbuf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>bnlab report: ");
         html_text(&b, dir);
