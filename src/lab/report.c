@@ -476,11 +476,9 @@ int report_dir(const char *dir) {
                           "shared, linear</option><option value=\"own\">each panel its own, linear</option></select>"
                           "</label></div>\n<div id=\"hists\"></div>\n");
         strbuf_printf(&b, "<script type=\"application/json\" id=\"hdata\">{\"panels\":[");
-        int order[REPORT_MAX_PANELS];  // as the fans: the variants without normalization first
-        report_order(r->panels, r->np, order);
         for (int k = 0; k < r->np && rc == 0; k++) {
             if (k) strbuf_printf(&b, ",");
-            rc = hist_json(&b, r->panels[order[k]].name, order[k], r->panels[order[k]].runs[0]);
+            rc = hist_json(&b, r->panels[k].name, k, r->panels[k].runs[0]);
         }
         strbuf_printf(&b, "]}</script>\n<script>\nvar COLORS=[");
         for (int k = 0; k < 8; k++) strbuf_printf(&b, "%s'%s'", k ? "," : "", report_color(k));

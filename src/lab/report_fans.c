@@ -121,7 +121,7 @@ static void fan_panel(strbuf_t *b, const svg_frame_t *f, const fan_t *v, const r
 }
 
 static int fan_section(strbuf_t *b, const report_panel_t *p, int np, fan_t *v) {
-    int order[REPORT_MAX_PANELS], nh = 0, logged = 0;
+    int nh = 0, logged = 0;
     double x1 = 1;
     for (int i = 0; i < np; i++) {
         if (fan_read(&v[i], &p[i]) != 0) return -1;
@@ -140,7 +140,6 @@ static int fan_section(strbuf_t *b, const report_panel_t *p, int np, fan_t *v) {
     strbuf_printf(b, "<p class=\"note\">From percentiles.csv (whole-layer rows): every logged percentile as a line, "
                      "the pairs around the middle as bands; the variants without normalization first; each row "
                      "shares its y axis. A comparison's lines are the median over its seeds at each step.</p>\n");
-    report_order(p, np, order);
     for (int k = 0; k < nh; k++) {
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < np; i++)
@@ -148,7 +147,7 @@ static int fan_section(strbuf_t *b, const report_panel_t *p, int np, fan_t *v) {
         svg_frame_t f = {.w = report_panel_width(np), .h = 300, .x0 = 0, .x1 = x1};
         report_yrange(lo, hi, 0, &f.y0, &f.y1, &f.ylog);
         strbuf_printf(b, "<div class=\"row\">\n");
-        for (int j = 0; j < np; j++) fan_panel(b, &f, &v[order[j]], &p[order[j]], order[j], k);
+        for (int j = 0; j < np; j++) fan_panel(b, &f, &v[j], &p[j], j, k);
         strbuf_printf(b, "</div>\n");
     }
     return 0;

@@ -3,7 +3,8 @@
 //   fans       percentiles.csv, unit "all" rows (log.percentiles): each hidden layer's input to its nonlinearity
 //              over steps as a fan (Ioffe & Szegedy Fig. 1(b, c)): every logged percentile as a line, the pairs
 //              around the middle (first and last, second and second-to-last, ...) as nested bands; one row per
-//              hidden layer sharing its y axis, the variants without normalization first (the paper's order)
+//              hidden layer sharing its y axis, the variants in the order given (report.c passes them without
+//              normalization first, the paper's order: report_order)
 //   ics        ics.csv (log.ics_every): Santurkar et al. Def. 2.1 as logged, ||G - G'|| / ||G|| (l2_diff / grad_norm)
 //              and cos(G, G'), one line per dense layer 2.., one panel per variant, each quantity on a shared y axis
 //   landscape  landscape_band.csv (log.landscape, run/landscape.h; landscape.csv holds the points it summarizes):

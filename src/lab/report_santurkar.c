@@ -127,7 +127,7 @@ static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const
 
 static int ics_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) {
     double x1;
-    int logged, order[REPORT_MAX_PANELS];
+    int logged;
     if (keyed_all(v, &ICS, p, np, &x1, &logged) != 0) return -1;
     strbuf_printf(b, "<h2 id=\"ics\">Internal covariate shift (Santurkar et al. 2018, Def. 2.1)</h2>\n");
     if (!logged) {
@@ -139,7 +139,6 @@ static int ics_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v)
                      "(l2_diff / grad_norm, and cosine), one line per dense layer from the second; each row shares "
                      "its y axis.</p>\n");
     absent_note(b, "ics.csv", v, np);
-    report_order(p, np, order);
     for (int w = 0; w < 2; w++) {
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < np; i++)
@@ -148,7 +147,7 @@ static int ics_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v)
         report_yrange(lo, hi, !w, &f.y0, &f.y1, &f.ylog);
         if (w) f.y0 = fmin(f.y0, 0), f.y1 = 1;  // a cosine: from 0 (or below) to 1, so "close to 1" looks it
         strbuf_printf(b, "<div class=\"row\">\n");
-        for (int j = 0; j < np; j++) ics_panel(b, &f, &v[order[j]], &p[order[j]], w);
+        for (int j = 0; j < np; j++) ics_panel(b, &f, &v[j], &p[j], w);
         strbuf_printf(b, "</div>\n");
     }
     return 0;
@@ -163,7 +162,7 @@ int report_ics(strbuf_t *b, const report_panel_t *p, int np) {
 
 // ---- landscape: three panels (loss band, gradient-predictiveness band, beta_eff), the variants overlaid
 
-static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t *v, const int *order, double x1,
+static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t *v, double x1,
                      int q) {
     static const char *const title[3] = {"loss landscape: [min, max] of L(x \u2212 \u03b7g) over \u03b7",
                                          "gradient predictiveness: [min, max] of \u2016\u2207L(x \u2212 \u03b7g) "
@@ -182,19 +181,19 @@ static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t
     svg_open(b, &f, "landscape", attrs, title[q], ylabel[q]);
     int x = 60;
     for (int j = 0; j < np; j++) {
-        const series_t *s = v[order[j]].nk ? &v[order[j]].s[0] : NULL;
+        const series_t *s = v[j].nk ? &v[j].s[0] : NULL;
         if (!s || !s->n) continue;
-        const char *c = report_color(order[j]);
+        const char *c = report_color(j);
         if (q < 2) svg_band(b, &f, s->v, s->v + 1 + 2 * q, s->v + 2 + 2 * q, s->cols, s->n, c, 0.3, "series");
         else svg_line(b, &f, s->v, s->cols, s->v + 5, s->cols, s->n, c, 2, 1, 0);
-        x = svg_key(b, x, f.h - 14, c, p[order[j]].name);
+        x = svg_key(b, x, f.h - 14, c, p[j].name);
     }
     strbuf_printf(b, "</svg>\n");
 }
 
 static int ls_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) {
     double x1;
-    int logged, order[REPORT_MAX_PANELS];
+    int logged;
     if (keyed_all(v, &BAND, p, np, &x1, &logged) != 0) return -1;
     strbuf_printf(b, "<h2 id=\"landscape\">Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)</h2>\n");
     if (!logged) {
@@ -208,18 +207,17 @@ static int ls_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) 
                      "\u03b2_eff the largest gradient change per unit of distance. The variants share each "
                      "panel's axes; a step whose values are not finite (a diverged point) is left out.</p>\n");
     absent_note(b, "landscape_band.csv", v, np);
-    report_order(p, np, order);
     strbuf_printf(b, "<div class=\"row\">\n");
-    for (int q = 0; q < 3; q++) ls_panel(b, p, np, v, order, x1, q);
+    for (int q = 0; q < 3; q++) ls_panel(b, p, np, v, x1, q);
     strbuf_printf(b, "</div>\n<p class=\"note\">");
     for (int j = 0; j < np; j++) {
         char seeds[96];
-        report_seeds_text(seeds, sizeof seeds, &p[order[j]], v[order[j]].logged);
+        report_seeds_text(seeds, sizeof seeds, &p[j], v[j].logged);
         strbuf_printf(b, "%s", j ? "; " : "");
-        html_text(b, p[order[j]].name);
+        html_text(b, p[j].name);
         strbuf_printf(b, ": %s", seeds);
-        if (v[order[j]].prog.last_min < v[order[j]].prog.last_max)
-            strbuf_printf(b, " (fewer after step %.0f: seeds still going)", v[order[j]].prog.last_min);
+        if (v[j].prog.last_min < v[j].prog.last_max)
+            strbuf_printf(b, " (fewer after step %.0f: seeds still going)", v[j].prog.last_min);
     }
     strbuf_printf(b, ".</p>\n");
     return 0;
