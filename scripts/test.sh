@@ -4,6 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
+# What the tests need beyond the build (PyTorch reference, headless Chromium, protobuf reader): installed here, before
+# any test's timeout starts, so that no test skips on a fresh machine.
+bash scripts/ensure-packages.sh python3-torch python3-numpy chromium python3-protobuf protobuf-compiler || exit 1
 meson test -C build --print-errorlogs
 rc=$?
 log=build/meson-logs/testlog.txt

@@ -12,7 +12,7 @@
 # with a band or line per variant; a run without those logs says so; a malformed percentiles.csv or ics.csv fails
 # with one line (file, line, column) and writes no page; one logged step, a diverged run, a path with a space and
 # quotes all give a page without console errors; a sweep's header says what it sweeps.
-# Needs Debian's chromium (installed here if missing); skipped (exit 77) if it cannot be.
+# Needs Debian's chromium (installed here if missing); fails if it cannot be (a skip would hide a missing install step).
 # usage: test_report.sh BNLAB SOURCE_ROOT
 set -u
 BNLAB=$1
@@ -20,8 +20,9 @@ ROOT=$2
 bash "$ROOT/scripts/ensure-packages.sh" chromium >/dev/null 2>&1
 CHROMIUM=$(command -v chromium || true)
 if [ -z "$CHROMIUM" ]; then
-  echo "chromium missing and not installable (scripts/ensure-packages.sh chromium): skipped"
-  exit 77
+  echo "chromium missing and not installable (scripts/ensure-packages.sh chromium)"
+  echo "0 passed, 1 failed"
+  exit 1
 fi
 T=$(mktemp -d /tmp/bnlab-report-XXXXXX)
 trap 'rm -rf "$T"' EXIT

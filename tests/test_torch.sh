@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # PyTorch as the numerical reference: a bnlab checkpoint loads into the equivalent nn.Sequential with
 # load_state_dict(strict=True), and PyTorch's evaluation-mode probabilities (BatchNorm1d on the running
-# statistics) equal bnlab predict's. Skipped (exit 77) when Debian's python3-torch is not installed.
+# statistics) equal bnlab predict's. Installs Debian's python3-torch through scripts/ensure-packages.sh; fails
+# (never skips) when it cannot be installed.
 # usage: test_torch.sh BNLAB SOURCE_ROOT
 set -u
 BNLAB=$1
 ROOT=$2
-/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "python3-torch not installed: skipped"; exit 77; }
+bash "$ROOT/scripts/ensure-packages.sh" python3-torch python3-numpy >/dev/null 2>&1
+/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "python3-torch not installable (scripts/ensure-packages.sh python3-torch)"; echo "0 passed, 1 failed"; exit 1; }
 T=$(mktemp -d /tmp/bnlab-torch-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
