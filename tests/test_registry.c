@@ -1,5 +1,5 @@
 // The layer registry's facts (nn/registry.h): which kinds normalize, use batch statistics, have γ/β and saturate,
-// as the agreed definitions say; the facts are consistent with the rest of each row (an affine kind has a "weight"
+// are linear maps and saturate, as the agreed definitions say; the facts are consistent with the rest of each row (an affine kind has a "weight"
 // that starts at 1, a saturating kind is a nonlinearity with sat_low < sat_high); and layer_tensor_grad returns
 // each parameter's own gradient tensor (checked against the layer_t fields by name, so a descriptor pointing at the
 // wrong field, or an accessor reading .field instead of .grad, fails) and NULL for state and work buffers.
@@ -23,6 +23,10 @@ static void test_flags(void) {
         if (r->has_affine)
             CHECK(r->params && !strcmp(r->params[0].name, "weight") && r->params[0].fill == FILL_ONE,
                   "%s: affine but its first parameter is not a gamma starting at 1", r->name);
+        CHECK(r->linear == !strcmp(r->name, "dense"), "%s: linear %d", r->name, r->linear);
+        if (r->linear)
+            CHECK(r->params && r->params[0].shape == SHAPE_OUT_IN && r->out_width, "%s: linear without W (out, in)",
+                  r->name);
         CHECK(r->saturates == !strcmp(r->name, "sigmoid"), "%s: saturates %d", r->name, r->saturates);
         if (r->saturates)
             CHECK(r->nonlinearity && r->sat_low < r->sat_high, "%s: saturates but [%g, %g]", r->name, r->sat_low,

@@ -52,6 +52,8 @@ typedef struct {
                                    //    (its running statistics are what recalibrate re-estimates and eval compares)
     int has_affine;                // 1: per-feature gamma ("weight") and beta ("bias") after the normalization
                                    //    (rmsnorm: gamma only — its params list says which tensors exist)
+    int linear;                    // 1: a learned linear map y = x W^T (+ b), W (out, in) with spec.units outputs:
+                                   //    the softmax head, ICS's and the landscape's layers are of these
     int saturates;                 // 1: a nonlinearity whose output counts as saturated below sat_low or above
     float sat_low, sat_high;       //    sat_high (run/stats.h counts the fraction; its gradient has all but vanished)
     int (*out_width)(const layer_spec_t *s, int in);  // NULL: as many outputs as inputs
