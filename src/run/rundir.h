@@ -99,14 +99,14 @@ int rundir_completed(const char *dir);
 // old "completed" must not speak for it. -1 + message.
 int rundir_forget_status(const char *dir);
 
-// Resuming a run at step S: truncates each of its logs to what the run had logged when it had taken S steps,
-// so the resumed run writes the rest again, identically. Rows are found by their "step" column (by name, in each
-// CSV header, or the "step" key of a metrics.jsonl line): metrics and layer statistics keep step <= S,
-// percentiles, ICS and the landscape probes (logged with the step count before an update) keep step < S,
-// histograms and parameter statistics (logged after an update) keep step <= S. A last line without its
-// newline (a killed write) is dropped; a missing log is fine. *seconds receives the "seconds" of the last kept
-// metrics.csv row (0 if none): the resumed run's clock continues from there. -1 + message (naming the file, and
-// the column if a header lacks one).
-int rundir_truncate_logs(const char *dir, long step, double *seconds);
+// Resuming a run at step S: truncates the log dir/file to what the run had logged when it had taken S steps, so
+// the resumed run writes the rest again, identically (run/recorders.h walks every log's file with its rule). Rows
+// are found by their "step" column (by name, in the CSV header) or, jsonl, the "step" key of a JSON line: rows
+// logged after their step's update keep step <= S; before_update (logged with the step count before an update:
+// percentiles, ICS, the landscape probes) keep step < S. A last line without its newline (a killed write) is
+// dropped; a missing log is fine. seconds (NULL: not this log) receives the "seconds" column of the last kept row:
+// the resumed run's clock continues from there. -1 + message (naming the file, and the column if a header lacks
+// one).
+int rundir_truncate_log(const char *dir, const char *file, int jsonl, int before_update, long step, double *seconds);
 
 #endif
