@@ -4,9 +4,13 @@
 // The training loop (run/train.c) walks it at each point of a step, resume truncation walks its files, and
 // expectations (lab/logmetric.h) read the names of the CSV files they may use from it. A row lives in its log's own
 // file (run/histlog.c defines HISTOGRAMS_RECORDER ...); this table lists them, in the order every walk takes:
-//   metrics, layer_stats, percentiles, param_stats, ics, landscape, tensorboard, histograms.
-// Adding a log: one file with its state, hooks and row, and one line in the list in recorders.c (and its README row);
-// tests/test_recorders.sh then checks that a resumed run writes its files byte for byte as an uninterrupted one.
+//   metrics, layer_stats, percentiles, param_stats, ics, landscape, tensorboard, histograms, update_ratios.
+// Adding a log (run/updatelog.c is an example): its module run/NAME.{h,c} with its state, hooks and row (with a
+// turn_on setting); one line in the list in recorders.c; its file name and header in rundir.h; its config key (a
+// config_t field and a key_desc_t row in config.c, left out of config.json while off); the module in meson.build and
+// in tests/test_layering.sh's run_order; a README row. Without new code, tests/test_recorders.sh then checks that a
+// resumed run writes its files byte for byte as an uninterrupted one, test_noalloc that its hooks allocate nothing,
+// and expectations (lab/logmetric) may read it if its row says expect.
 #ifndef BNLAB_RECORDERS_H
 #define BNLAB_RECORDERS_H
 
