@@ -554,7 +554,7 @@ static int parse_hist_range(const void *json, const char *path, void *obj) {
     config_t *c = obj;
     const cJSON *a = json;
     if (cJSON_IsString(a) && !strcmp(a->valuestring, "adaptive")) {
-        default_hist_range(obj);
+        c->log.histograms.adaptive = 1, c->log.histograms.lo = c->log.histograms.hi = 0;  // lo, hi unused
         return 0;
     }
     const cJSON *lo = cJSON_GetArrayItem(a, 0), *hi = cJSON_GetArrayItem(a, 1);
