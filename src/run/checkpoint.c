@@ -389,6 +389,15 @@ int checkpoint_load_model(model_t *m, const st_file_t *f) {
     return load_batch_counts(m, f);
 }
 
+int checkpoint_check_resumable(const st_file_t *f) {
+    const char *how = st_meta_get(f, CKPT_META_BN_STATISTICS);
+    if (how)
+        return bnlab_fail("%s: a recalibrated checkpoint (bnlab recalibrate, BN statistics by %s): inference only, "
+                          "with no optimizer or trainer state, so it cannot be resumed; use it with eval or predict, "
+                          "or resume from the run's own checkpoint", f->path, how);
+    return 0;
+}
+
 int checkpoint_load_velocity(const model_t *m, const st_file_t *f, float *velocity) {
     return load_param_block(m, f, velocity, "optimizer.", ".momentum_buffer");
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Hostile use of the commands that write (issue 22): one line and a non-zero exit, nothing written.
+#  - the output guard (run/rundir.h rundir_check_output) of every writer: recalibrate, predict, train, train --resume
+#    --out, compare: never onto an input (found by device and inode: another spelling, a hard link), never into a
+#    run's checkpoints/ or onto a run's own files, never into a live (locked) run;
+#  - a refused train --resume leaves nothing behind (no .lock), and a recalibrated checkpoint is named as one.
+# usage: test_hostile.sh BNLAB SOURCE_ROOT
+set -u
+BNLAB=$1
+ROOT=$(cd "$2" && pwd)
+T=$(mktemp -d /tmp/bnlab-hostile-XXXXXX)
+LIVE=
+trap '[ -n "$LIVE" ] && kill "$LIVE" 2>/dev/null; rm -rf "$T"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+one_line() { [ "$(wc -l <"$1")" -eq 1 ]; }
+
+CFG="$ROOT/configs/quick-bn.json"
+SMALL=(--set log.progress=never --set train.epochs=null --set train.steps=20 --set train.checkpoint.every=10
+       --set data.train_limit=600 --set data.test_limit=200 --set train.eval_every=10)
+"$BNLAB" train "$CFG" "${SMALL[@]}" --out "$T/run" >/dev/null 2>"$T/run.err"
+rc=$?
+check '[ $rc -eq 0 ]' "setup run: exit $rc, $(cat "$T/run.err")"
+NEW="$T/run/checkpoints/step-000000020.safetensors"
+cp "$NEW" "$T/newest.copy"
+(cd "$T/run/checkpoints" && md5sum *) >"$T/ckpts.before"
+
+# --- the output guard ---
+# refused: exit 1, one line with the word "refused", the target unchanged (or not created), nothing else written.
+refused() {  # NAME TARGET COMMAND...: runs the command, checks the refusal
+  local name=$1 target=$2
+  shift 2
+  "$@" >/dev/null 2>"$T/$name.err"
+  local rc=$?
+  check '[ $rc -eq 1 ] && one_line "$T/$name.err" && grep -q "refused" "$T/$name.err"' \
+    "$name: expected one line 'refused' and exit 1, got exit $rc: $(cat "$T/$name.err")"
+}
+refused onto-newest "$NEW" "$BNLAB" recalibrate "$T/run" --out "$NEW"
+check 'cmp -s "$NEW" "$T/newest.copy"' "recalibrate --out the run's newest checkpoint replaced it"
+refused respelled "$NEW" "$BNLAB" recalibrate "$T/run" --out "$T/run/./checkpoints/../checkpoints/step-000000020.safetensors"
+ln "$NEW" "$T/hardlink.safetensors"
+refused hardlink "$NEW" "$BNLAB" recalibrate "$T/run" --out "$T/hardlink.safetensors"
+check 'grep -q "an input of this command" "$T/hardlink.err"' "hard link: $(cat "$T/hardlink.err")"
+refused into-checkpoints "" "$BNLAB" recalibrate "$T/run" --out "$T/run/checkpoints/step-000000030.safetensors"
+check 'grep -q "checkpoints of run" "$T/into-checkpoints.err"' "into checkpoints/: $(cat "$T/into-checkpoints.err")"
+refused onto-log "" "$BNLAB" recalibrate "$T/run" --out "$T/run/metrics.csv"
+check '(cd "$T/run/checkpoints" && md5sum *) | cmp -s - "$T/ckpts.before"' "the run's checkpoints changed under refused writes"
+"$BNLAB" train --resume "$T/run" >/dev/null 2>"$T/resume-after.err"
+rc=$?
+check '[ $rc -eq 0 ]' "the run no longer resumes after refused writes: exit $rc, $(cat "$T/resume-after.err")"
+# predict: onto its own input, or onto the data the checkpoint's config reads
+cp "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" "$T/in.gz"
+cp "$T/in.gz" "$T/in.copy"
+refused predict-onto-input "$T/in.gz" "$BNLAB" predict "$T/run" "$T/in.gz" --out "$T/in.gz"
+check 'cmp -s "$T/in.gz" "$T/in.copy"' "predict --out its INPUT overwrote it"
+# train: into a run's checkpoints/ (even with --force), or into the directory that holds its config
+refused train-into-checkpoints "" "$BNLAB" train "$CFG" "${SMALL[@]}" --out "$T/run/checkpoints/x" --force
+mkdir -p "$T/cfgdir" && cp "$CFG" "$T/cfgdir/c.json"
+sed -i 's|"\.\./datasets|"'"$ROOT"'/datasets|' "$T/cfgdir/c.json"
+refused train-over-config "" "$BNLAB" train "$T/cfgdir/c.json" "${SMALL[@]}" --out "$T/cfgdir" --force
+check '[ "$(ls "$T/cfgdir")" = "c.json" ]' "train --out the config's directory wrote into it: $(ls "$T/cfgdir")"
+# train --resume --out the directory that holds the checkpoint
+refused resume-into-source "" "$BNLAB" train --resume "$NEW" --out "$T/run/checkpoints" --force
+# compare --out the directory holding its configs
+mkdir -p "$T/cmpcfg" && cp "$T/cfgdir/c.json" "$T/cmpcfg/a.json" && sed 's/"quick-bn"/"quick-b"/' "$T/cfgdir/c.json" >"$T/cmpcfg/b.json"
+refused compare-over-configs "" "$BNLAB" compare "$T/cmpcfg/a.json" "$T/cmpcfg/b.json" --seeds 1 --out "$T/cmpcfg" --force
+check '[ "$(ls "$T/cmpcfg" | tr "\n" " ")" = "a.json b.json " ]' "compare wrote into its configs' directory"
+# a live run: a training run holding its lock; recalibrate --out into it is refused, naming its PID
+"$BNLAB" train "$CFG" --set log.progress=never --set train.epochs=null --set train.steps=1000000 \
+  --set train.checkpoint.every=0 --out "$T/live" >/dev/null 2>&1 &
+LIVE=$!
+for _ in $(seq 100); do [ -s "$T/live/.lock" ] && break; sleep 0.1; done
+refused into-live "" "$BNLAB" recalibrate "$T/run" --out "$T/live/a2.safetensors"
+check 'grep -q "PID $LIVE" "$T/into-live.err" && [ ! -e "$T/live/a2.safetensors" ]' "into a live run: $(cat "$T/into-live.err")"
+refused predict-into-live "" "$BNLAB" predict "$T/run" "$T/in.gz" --out "$T/live/sub/p.csv"
+kill "$LIVE"; wait "$LIVE" 2>/dev/null; LIVE=
+# the positive control: the same commands to a fresh place are allowed
+mkdir -p "$T/out"
+"$BNLAB" recalibrate "$T/run" --out "$T/out/a2.safetensors" >/dev/null 2>"$T/ok.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/out/a2.safetensors" ]' "recalibrate to a new file: exit $rc, $(cat "$T/ok.err")"
+"$BNLAB" recalibrate "$T/run" --out "$T/run/a2.safetensors" >/dev/null 2>"$T/ok2.err"
+rc=$?
+check '[ $rc -eq 0 ]' "recalibrate beside a finished run's checkpoints/ (not in it): exit $rc, $(cat "$T/ok2.err")"
+
+# --- a refused resume writes nothing ---
+# A recalibrated checkpoint: it says so, and --out leaves no directory (no .lock) behind.
+"$BNLAB" train --resume "$T/out/a2.safetensors" --out "$T/res-recal" >/dev/null 2>"$T/res-recal.err"
+rc=$?
+check '[ $rc -eq 1 ] && one_line "$T/res-recal.err" && grep -q "recalibrated checkpoint" "$T/res-recal.err" && grep -q "eval or predict" "$T/res-recal.err"' \
+  "resume of a recalibrated checkpoint: exit $rc, $(cat "$T/res-recal.err")"
+check '[ ! -e "$T/res-recal" ]' "a refused resume left $(ls -A "$T/res-recal" 2>/dev/null | tr '\n' ' ') in its --out"
+# A checkpoint that fails in the trainer (its training set is no longer the one it was trained on: the stored example
+# order does not fit): refused after the checkpoint was read, still with nothing written.
+mkdir -p "$T/data"
+cp "$ROOT"/datasets/mnist-subset/*.gz "$T/data/"
+D=(--set "data.train_images=$T/data/train-images-idx3-ubyte.gz" --set "data.train_labels=$T/data/train-labels-idx1-ubyte.gz")
+"$BNLAB" train "$CFG" "${SMALL[@]}" "${D[@]}" --set data.train_limit=0 --out "$T/swap" >/dev/null 2>"$T/swap.err"
+rc=$?
+check '[ $rc -eq 0 ]' "setup: exit $rc, $(cat "$T/swap.err")"
+cp "$T/data/t10k-images-idx3-ubyte.gz" "$T/data/train-images-idx3-ubyte.gz"
+cp "$T/data/t10k-labels-idx1-ubyte.gz" "$T/data/train-labels-idx1-ubyte.gz"
+"$BNLAB" train --resume "$T/swap" --out "$T/res-swap" >/dev/null 2>"$T/res-swap.err"
+rc=$?
+check '[ $rc -eq 1 ] && one_line "$T/res-swap.err" && [ ! -e "$T/res-swap" ]' \
+  "resume after the training set changed: exit $rc ($(cat "$T/res-swap.err")), left $(ls -A "$T/res-swap" 2>/dev/null | tr '\n' ' ')"
+
+finish hostile
