@@ -104,4 +104,39 @@ rc=$?
 check '[ $rc -eq 1 ] && one_line "$T/res-swap.err" && [ ! -e "$T/res-swap" ]' \
   "resume after the training set changed: exit $rc ($(cat "$T/res-swap.err")), left $(ls -A "$T/res-swap" 2>/dev/null | tr '\n' ' ')"
 
+# --- Algorithm 2 with nothing to average: one line, exit 1, no checkpoint and no table ---
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" "${SMALL[@]}" --out "$T/nobn" >/dev/null 2>&1
+a2_refused() {  # NAME WORDS RUN [--set ...]: recalibrate and eval --bn-stats algorithm2 both refuse, saying WORDS
+  local name=$1 words=$2 run=$3
+  shift 3
+  "$BNLAB" recalibrate "$run" "$@" --out "$T/$name.safetensors" >"$T/$name.out" 2>"$T/$name.err"
+  local rc=$?
+  check '[ $rc -eq 1 ] && one_line "$T/$name.err" && grep -q "$words" "$T/$name.err" && [ ! -e "$T/$name.safetensors" ]' \
+    "recalibrate, $name: exit $rc, $(cat "$T/$name.err")"
+  "$BNLAB" eval "$run" "$@" --bn-stats algorithm2 >"$T/$name.eout" 2>"$T/$name.eerr"
+  rc=$?
+  check '[ $rc -eq 1 ] && one_line "$T/$name.eerr" && grep -q "$words" "$T/$name.eerr" && [ ! -s "$T/$name.eout" ]' \
+    "eval --bn-stats algorithm2, $name: exit $rc, $(cat "$T/$name.eerr") / $(cat "$T/$name.eout")"
+}
+a2_refused no-bn "no batchnorm layer" "$T/nobn"
+a2_refused no-batch "30 training examples make no full batch of 60" "$T/run" --set data.train_limit=30
+# a ghost block that can never form is refused by the config (check, train): larger than the batch, or the batch
+# is one more than the block (its last row joins the block: one block of all 60 rows)
+for k in 100 59; do
+  "$BNLAB" check "$CFG" --set "model.layers[1]={\"type\":\"batchnorm\",\"variant\":\"ghost\",\"ghost_batch\":$k}" \
+    >/dev/null 2>"$T/ghost$k.err"
+  rc=$?
+  check '[ $rc -eq 1 ] && one_line "$T/ghost$k.err" && grep -q "model.layers\[1\].ghost_batch: a block of $k examples never forms in a batch of 60" "$T/ghost$k.err"' \
+    "ghost_batch $k in batches of 60: exit $rc, $(cat "$T/ghost$k.err")"
+done
+"$BNLAB" check "$CFG" --set 'model.layers[1]={"type":"batchnorm","variant":"ghost","ghost_batch":58}' >/dev/null 2>"$T/ghost58.err"
+rc=$?
+check '[ $rc -eq 0 ]' "ghost_batch 58 in batches of 60 (a block of 58 and one of 2) refused: $(cat "$T/ghost58.err")"
+# a ghost layer recalibrates over its blocks: batch 60, blocks of 20, so 3 blocks a batch, m = 20 in the correction
+"$BNLAB" train "$CFG" "${SMALL[@]}" --set 'model.layers[1]={"type":"batchnorm","variant":"ghost","ghost_batch":20}' \
+  --out "$T/ghost" >/dev/null 2>&1
+"$BNLAB" recalibrate "$T/ghost" --out "$T/ghost-a2.safetensors" >"$T/ghost-a2.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "Algorithm 2 (10 training batches of 60)" "$T/ghost-a2.out"' "ghost recalibrate: exit $rc, $(cat "$T/ghost-a2.out")"
+
 finish hostile

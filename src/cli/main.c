@@ -556,6 +556,11 @@ static int recalibrate_model(infer_t *n, int *batches) {
                  ? bnlab_fail("%s: training examples have %u features, the model expects %d", n->file, train.dim,
                               n->model.in_dim)
                  : recalibrate_bn(&n->model, &n->pp, &train, *batches, m, n->cfg.seed, n->x, n->y);
+    if (rc != 0 && !strncmp(bnlab_errmsg(), "Algorithm 2:", 12)) {  // say which checkpoint
+        char msg[BNLAB_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
+        bnlab_fail("%s: %s", n->file, msg);
+    }
     dataset_free(&train);
     return rc;
 }
@@ -598,31 +603,32 @@ static int eval_xhat(infer_t *n, const dataset_t *ds) {
 }
 
 // eval --bn-stats: one line per way of taking BN's statistics in evaluation, so a class sees the train/eval gap.
+// The table is printed once every row is known: a refusal (Algorithm 2 with nothing to average) is one line alone.
 static int eval_bn_stats(infer_t *n, const dataset_t *ds, const char *which, int batches) {
     if (!strcmp(which, "xhat")) return eval_xhat(n, ds);
     int all = !strcmp(which, "all");
     if (!all && strcmp(which, "running") && strcmp(which, "batch") && strcmp(which, "algorithm2"))
         return usage_error("--bn-stats takes running, batch, algorithm2, all or xhat, got '%s'", which);
-    printf("%-60s %10s %10s\n", "BN statistics in evaluation", "loss", "accuracy");
+    char rows[3][160] = {"", "", ""}, what[96];
     double acc, loss;
     if (all || !strcmp(which, "running")) {
         loss = eval_in_mode(n, ds, MODE_EVAL, &acc);
-        printf("%-60s %10.6f %10.6f\n", "running: moving average during training (as torch)", loss, acc);
+        snprintf(rows[0], sizeof rows[0], "%-60s %10.6f %10.6f\n", "running: moving average during training (as torch)",
+                 loss, acc);
     }
     if (all || !strcmp(which, "batch")) {
-        char what[96];
         snprintf(what, sizeof what, "batch: each test batch of %d its own statistics", n->cfg.train.eval_batch_size);
         loss = eval_in_mode(n, ds, MODE_EVAL_BATCH, &acc);
-        printf("%-60s %10.6f %10.6f\n", what, loss, acc);
+        snprintf(rows[1], sizeof rows[1], "%-60s %10.6f %10.6f\n", what, loss, acc);
     }
-    if (all || !strcmp(which, "algorithm2")) {
+    if (all || !strcmp(which, "algorithm2")) {  // last: it replaces the running statistics
         if (recalibrate_model(n, &batches) != 0) return die();
-        char what[96];
         snprintf(what, sizeof what, "algorithm2: averaged over %d training batches of %d", batches,
                  n->cfg.train.batch_size);
         loss = eval_in_mode(n, ds, MODE_EVAL, &acc);
-        printf("%-60s %10.6f %10.6f\n", what, loss, acc);
+        snprintf(rows[2], sizeof rows[2], "%-60s %10.6f %10.6f\n", what, loss, acc);
     }
+    printf("%-60s %10s %10s\n%s%s%s", "BN statistics in evaluation", "loss", "accuracy", rows[0], rows[1], rows[2]);
     return 0;
 }
 

@@ -736,6 +736,18 @@ static int check_rules(config_t *c) {
         if (uses_batch_statistics(&c->model.layers[i]))
             return bnlab_fail("train.batch_size: 1 is too small for model.layers[%d] (batchnorm): a batch of one has "
                               "no variance to normalize by; use 2 or more, or a layernorm/rmsnorm layer", i);
+    // A ghost layer normalizes over blocks of ghost_batch rows of each training batch (nn/registry.c: the rows
+    // left over form a smaller last block, and a last block of one row joins the one before). A block of
+    // ghost_batch rows then never forms when the batch is smaller, or is ghost_batch + 1 (one block of all rows).
+    for (int i = 0; i < c->model.n_layers; i++) {
+        const layer_spec_t *l = &c->model.layers[i];
+        const int B = c->train.batch_size, k = l->ghost_batch;
+        if (l->kind == LAYER_BATCHNORM && l->variant == BN_GHOST && (k > B || B == k + 1))
+            return bnlab_fail("model.layers[%d].ghost_batch: a block of %d examples never forms in a batch of %d "
+                              "(train.batch_size: %s); expected 2..%d%s", i, k, B,
+                              k > B ? "smaller than the block" : "one block of all its rows, its last row joining it",
+                              B, B > 3 ? ", not train.batch_size - 1" : "");
+    }
     if (!name_valid(c->name))
         return bnlab_fail("name: expected letters, digits, '-', '_' or '.' and not \".\" or \"..\" (it names the run "
                           "directory), got \"%s\"", c->name);
