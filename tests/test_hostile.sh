@@ -139,4 +139,30 @@ check '[ $rc -eq 0 ]' "ghost_batch 58 in batches of 60 (a block of 58 and one of
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "Algorithm 2 (10 training batches of 60)" "$T/ghost-a2.out"' "ghost recalibrate: exit $rc, $(cat "$T/ghost-a2.out")"
 
+# --- Batch Renorm's schedule after train --init: the layers' batch counts (num_batches_tracked, the schedule's
+# clock: test_batchnorm's renorm test) continue from the checkpoint's — 30 batches, then 10 more = 40 ---
+RN=(--set 'model.layers[1]={"type":"batchnorm","variant":"renorm","renorm_start":20,"r_max_step":60,"d_max_step":50}'
+    --set 'model.layers[4]={"type":"batchnorm","variant":"renorm","renorm_start":20,"r_max_step":60,"d_max_step":50}'
+    --set 'model.layers[7]={"type":"batchnorm","variant":"renorm","renorm_start":20,"r_max_step":60,"d_max_step":50}')
+"$BNLAB" train "$CFG" "${SMALL[@]}" "${RN[@]}" --set train.steps=30 --out "$T/rn-a" >/dev/null 2>&1
+"$BNLAB" train "$CFG" "${SMALL[@]}" "${RN[@]}" --set train.steps=10 --init "$T/rn-a/checkpoints/step-000000030.safetensors" \
+  --out "$T/rn-b" >/dev/null 2>"$T/rn-b.err"
+rc=$?
+tracked() {  # CHECKPOINT: every layers.I.num_batches_tracked, "I:N" space-separated
+  python3 - "$1" <<'PY'
+import json, struct, sys
+b = open(sys.argv[1], 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+h = json.loads(b[8:8 + n])
+out = []
+for k, v in sorted(h.items()):
+    if k.endswith('.num_batches_tracked'):
+        s, e = v['data_offsets']
+        out.append('%s:%d' % (k.split('.')[1], struct.unpack('<q', b[8 + n + s:8 + n + e])[0]))
+print(' '.join(out))
+PY
+}
+got=$(tracked "$T/rn-b/checkpoints/step-000000010.safetensors")
+check '[ $rc -eq 0 ] && [ "$got" = "1:40 4:40 7:40" ]' "train --init after 30 batches, 10 steps: batch counts $got (exit $rc, $(cat "$T/rn-b.err"))"
+
 finish hostile
