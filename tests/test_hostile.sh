@@ -165,4 +165,29 @@ PY
 got=$(tracked "$T/rn-b/checkpoints/step-000000010.safetensors")
 check '[ $rc -eq 0 ] && [ "$got" = "1:40 4:40 7:40" ]' "train --init after 30 batches, 10 steps: batch counts $got (exit $rc, $(cat "$T/rn-b.err"))"
 
+# --- the memory budget under an address-space limit (ulimit -v, common on clusters): a gzip bomb (an IDX header
+# declaring 400,000 images, 313.6 MB of pixels, in 1.4 MB of gzip) is refused with one line and exit 1, not an abort
+# (134) at the allocation; --max-memory cannot raise the budget past the limit; predict's INPUT too ---
+python3 - "$T/bomb.gz" <<'PY'
+import gzip, struct, sys
+n = 400000
+with gzip.open(sys.argv[1], 'wb', compresslevel=1) as g:
+    g.write(struct.pack('>IIII', 0x803, n, 28, 28))
+    z = bytes(784 * 1000)
+    for _ in range(n // 1000):
+        g.write(z)
+PY
+bomb() {  # NAME COMMAND...: under ulimit -v 262144 (256 MiB)
+  local name=$1
+  shift
+  (ulimit -v 262144; "$@") >/dev/null 2>"$T/$name.err"
+  local rc=$?
+  check '[ $rc -eq 1 ] && one_line "$T/$name.err" && grep -q "bomb.gz: header declares 400000 x 784 = 313600000 bytes of pixels, more than the limit" "$T/$name.err"' \
+    "gzip bomb under ulimit -v, $name: exit $rc, $(cat "$T/$name.err")"
+}
+bomb train "$BNLAB" train "$CFG" --set log.progress=never --set "data.train_images=$T/bomb.gz" --out "$T/bomb-run"
+bomb train-max-memory "$BNLAB" train "$CFG" --set log.progress=never --set "data.train_images=$T/bomb.gz" \
+  --max-memory 10G --out "$T/bomb-run2"
+bomb predict "$BNLAB" predict "$T/run" "$T/bomb.gz"
+
 finish hostile

@@ -77,8 +77,9 @@ static const cli_option_t OPTIONS[] = {
      "continue from a checkpoint file or a run directory's newest checkpoint (a checkpoint\n"
      "outside its run directory: into a new --out DIR)"},
     {"--max-memory", " train check eval recalibrate predict ", "SIZE",
-     "the memory a run may take (e.g. 8G; default: what the machine has available). A run\n"
-     "that needs more is refused before it allocates, with its estimate"},
+     "the memory a run may take (e.g. 8G; default: what the machine has available), never\n"
+     "more than the address-space limit (ulimit -v) or the memory cgroup leave. A run that\n"
+     "needs more is refused before it allocates, with its estimate"},
     {"--bn-stats", " eval ", "WHICH", "running | batch | algorithm2 | all | xhat: BN's statistics in evaluation"},
     {"--batches", " eval recalibrate ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
     {"--x", " plot ", "AXIS", "steps | examples (default: examples when the batch sizes differ)"},
@@ -740,8 +741,8 @@ static int cmd_predict(const cli_t *c) {
     }
     size_t len = strlen(input);
     int is_csv = len > 4 && !strcasecmp(input + len - 4, ".csv");
-    if ((is_csv ? csv_load(&in, input, 0, 0, DATA_DEFAULT_MAX_BYTES)
-                : idx_load_images(&in, input, DATA_DEFAULT_MAX_BYTES)) != 0) {
+    size_t limit = memory_budget() < DATA_DEFAULT_MAX_BYTES ? memory_budget() : DATA_DEFAULT_MAX_BYTES;
+    if ((is_csv ? csv_load(&in, input, 0, 0, limit) : idx_load_images(&in, input, limit)) != 0) {
         infer_free(&n);
         return die();
     }
