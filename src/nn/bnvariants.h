@@ -12,6 +12,8 @@
 #ifndef BNLAB_BNVARIANTS_H
 #define BNLAB_BNVARIANTS_H
 
+#include "nn/layer.h"
+
 // Training pass. Writes y (B, F), xbn (B, F) = (x - mu_B) / sigma_B (the plain BN normalization, for backward),
 // mean, var (biased), invstd = 1/sigma_B, r and d (F each). acc is (2F) double scratch.
 void batchrenorm_forward_train(float *y, float *xbn, float *mean, float *var, float *invstd, float *r, float *d,
@@ -35,6 +37,11 @@ void batchrenorm_forward_eval(float *y, const float *x, const float *gamma, cons
 // is at step k of the schedule at its first step. In a run from scratch it is the training step.
 void batchrenorm_limits(long t, double r_lim, double d_lim, long start, long r_full, long d_full, float *r_max,
                         float *d_max);
+
+// The block of rows a layer normalizes over in training when it is smaller than the batch: ghost BN's ghost_batch;
+// 0 for every other layer (the whole batch). Blocks of it form only in batches of at least that many rows and not of
+// one more (nn/registry.c: a last block of one row joins the one before).
+int layer_ghost_block(const layer_spec_t *s);
 
 // Backward with mu and var taken as constants: dx = gamma invstd dy; dgamma = sum dy xhat, dbeta = sum dy.
 void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,

@@ -8,6 +8,7 @@
 
 #include "base/util.h"
 #include "io/jsonpath.h"
+#include "nn/bnvariants.h"
 
 static const char *const INIT_TYPES[] = {"normal", "uniform", "xavier_uniform", "xavier_normal",
                                          "he_normal", "he_uniform", NULL};
@@ -741,9 +742,8 @@ static int check_rules(config_t *c) {
     // left over form a smaller last block, and a last block of one row joins the one before). A block of
     // ghost_batch rows then never forms when the batch is smaller, or is ghost_batch + 1 (one block of all rows).
     for (int i = 0; i < c->model.n_layers; i++) {
-        const layer_spec_t *l = &c->model.layers[i];
-        const int B = c->train.batch_size, k = l->ghost_batch;
-        if (l->kind == LAYER_BATCHNORM && l->variant == BN_GHOST && (k > B || B == k + 1))
+        const int B = c->train.batch_size, k = layer_ghost_block(&c->model.layers[i]);
+        if (k > 0 && (k > B || B == k + 1))
             return bnlab_fail("model.layers[%d].ghost_batch: a block of %d examples never forms in a batch of %d "
                               "(train.batch_size: %s); expected 2..%d%s", i, k, B,
                               k > B ? "smaller than the block" : "one block of all its rows, its last row joining it",
