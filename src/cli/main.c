@@ -238,15 +238,16 @@ static int die(void) {
 }
 
 // An error found after parsing that names a config path ("log.percentiles...", "train.batch_size: ...") is the
-// config file's: say which file. Errors that name a data file already start with it.
-static int die_config(const char *config_file) {
+// config's: the --set that gave the value, or the config file (run/config.h config_blame). Errors that name a data
+// file already start with it.
+static int die_config(const cli_t *c) {
     const char *m = bnlab_errmsg();
     static const char *const sections[] = {"data", "model", "train", "log"};
     for (int i = 0; i < 4; i++) {
         size_t n = strlen(sections[i]);
         if (!strncmp(m, sections[i], n) && (m[n] == '.' || m[n] == ':' || m[n] == '[')) {
-            fprintf(stderr, "bnlab: error: %s: %s\n", config_file, m);
-            return 1;
+            config_blame(c->pos[0], c->sets, c->n_sets);
+            break;
         }
     }
     return die();
@@ -340,7 +341,7 @@ static int cmd_check(const cli_t *c) {
     // Every check train makes before it writes anything: the data, the model against it, the memory, the logs'
     // references into the model.
     trainer_t t;
-    if (trainer_setup(&t, &cfg) != 0) return die_config(c->pos[0]);
+    if (trainer_setup(&t, &cfg) != 0) return die_config(c);
     trainer_free(&t);
     cJSON *j = config_to_json(&cfg);
     char *text = cJSON_Print(j);
@@ -478,7 +479,7 @@ static int cmd_train(const cli_t *c) {
     if (refuse_output(run_dir, 1, in, config_inputs(&cfg, in, 2)) || refuse_existing(run_dir, c->force)) return 1;
     // Everything that can fail on input is checked before the run directory is touched.
     trainer_t t;
-    if (trainer_setup(&t, &cfg) != 0) return die_config(c->pos[0]);
+    if (trainer_setup(&t, &cfg) != 0) return die_config(c);
     if (c->init) {  // weights and BN statistics from another run; the shapes must match this config's model
         st_file_t f;
         config_t other;

@@ -831,17 +831,18 @@ int config_parse(config_t *cfg, const char *text, size_t len, const char *file, 
         }
     int rc = parse_tree(cfg, root, base_dir);
     cJSON_Delete(root);
-    if (rc != 0) {  // a value given with --set is the option's fault, not the file's
-        char msg[BNLAB_ERRMSG_MAX];
-        snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
-        int k = blamed_override(msg, overrides, n_overrides);
-        size_t plen = k < 0 ? 0 : strcspn(overrides[k], "=");
-        if (k >= 0 && !strncmp(msg + plen, ": ", 2))
-            return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg + plen + 2);
-        if (k >= 0) return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg);
-        return bnlab_fail("%s: %s", file, msg);
-    }
-    return 0;
+    return rc != 0 ? config_blame(file, overrides, n_overrides) : 0;
+}
+
+int config_blame(const char *file, const char *const *overrides, int n_overrides) {
+    char msg[BNLAB_ERRMSG_MAX];  // a value given with --set is the option's fault, not the file's
+    snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
+    int k = blamed_override(msg, overrides, n_overrides);
+    size_t plen = k < 0 ? 0 : strcspn(overrides[k], "=");
+    if (k >= 0 && !strncmp(msg + plen, ": ", 2))
+        return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg + plen + 2);
+    if (k >= 0) return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg);
+    return bnlab_fail("%s: %s", file, msg);
 }
 int config_load(config_t *cfg, const char *path, const char *const *overrides, int n_overrides) {
     char *text;
