@@ -190,4 +190,18 @@ bomb train-max-memory "$BNLAB" train "$CFG" --set log.progress=never --set "data
   --max-memory 10G --out "$T/bomb-run2"
 bomb predict "$BNLAB" predict "$T/run" "$T/bomb.gz"
 
+# --- messages: eval pointed at a comparison's variant directory (or the comparison's) names the runs in it ---
+"$BNLAB" compare "$T/cmpcfg/a.json" "$T/cmpcfg/b.json" --seeds 2 --set train.epochs=null --set train.steps=5 \
+  --set data.train_limit=600 --set data.test_limit=200 --out "$T/cmp" >/dev/null 2>"$T/cmp.err"
+rc=$?
+check '[ $rc -eq 0 ]' "setup compare: exit $rc, $(cat "$T/cmp.err")"
+"$BNLAB" eval "$T/cmp/quick-bn" >/dev/null 2>"$T/ev-variant.err"
+rc=$?
+check '[ $rc -eq 1 ] && one_line "$T/ev-variant.err" && grep -q "it holds 2 runs: seed-1, seed-2; name one, e.g. $T/cmp/quick-bn/seed-1" "$T/ev-variant.err"' \
+  "eval on a variant directory: exit $rc, $(cat "$T/ev-variant.err")"
+"$BNLAB" eval "$T/cmp" >/dev/null 2>"$T/ev-cmp.err"
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "it holds 4 runs: quick-b/seed-1, quick-b/seed-2, quick-bn/seed-1, quick-bn/seed-2" "$T/ev-cmp.err"' \
+  "eval on a comparison directory: exit $rc, $(cat "$T/ev-cmp.err")"
+
 finish hostile
