@@ -413,7 +413,8 @@ static void test_memory_budget(void) {
     write_at("cg/v2/a/b/memory.max", "max\n");  // no limit of its own; its parent's holds
     write_at("cg/v2/a/b/memory.current", "100\n");
     write_at("cg/v2/a/memory.max", "1000000\n");
-    write_at("cg/v2/a/memory.current", "400000\n");
+    write_at("cg/v2/a/memory.current", "450000\n");
+    write_at("cg/v2/a/memory.stat", "anon 400000\nfile 50000\nactive_file 0\ninactive_file 50000\n");  // cache back
     write_at("cg/v1/x/memory.limit_in_bytes", "5000000\n");
     write_at("cg/v1/x/memory.usage_in_bytes", "1000000\n");
     write_at("cg/v1/memory.limit_in_bytes", "9223372036854771712\n");  // v1's "no limit"

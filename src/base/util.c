@@ -345,6 +345,22 @@ static int read_cgroup_number(const char *path, unsigned long long *v) {
     return ok && *v < (1ull << 62);  // v1 writes "no limit" as 2^63 rounded to pages
 }
 
+// The value of one key of a cgroup memory.stat file ("inactive_file 123" lines); 0 if absent.
+static unsigned long long cgroup_stat(const char *path, const char *key) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long v = 0;
+    size_t n = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n) && line[n] == ' ') {
+            v = strtoull(line + n + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
 size_t memory_cgroup_headroom(const char *cgroup_file, const char *v2_root, const char *v1_root) {
     FILE *f = fopen(cgroup_file, "r");
     if (!f) return SIZE_MAX;
@@ -372,6 +388,10 @@ size_t memory_cgroup_headroom(const char *cgroup_file, const char *v2_root, cons
                 read_cgroup_number(path, &lim)) {
                 snprintf(path, sizeof path, "%s/%s", dir, use_name);
                 if (!read_cgroup_number(path, &use)) use = 0;
+                // the usage counts the page cache; its inactive part is reclaimed before the limit bites
+                snprintf(path, sizeof path, "%s/memory.stat", dir);
+                unsigned long long cache = cgroup_stat(path, v2 ? "inactive_file" : "total_inactive_file");
+                use = use > cache ? use - cache : 0;
                 size_t h = lim > use ? (size_t)(lim - use) : 0;
                 if (h < least) least = h;
             }

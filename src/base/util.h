@@ -111,8 +111,9 @@ void memory_set_budget(size_t bytes);
 size_t memory_budget(void);
 // What a memory cgroup leaves, from a /proc/PID/cgroup file and the cgroup file systems' mount points (v2: its
 // "0::PATH" line, v2_root/PATH/memory.max less memory.current; v1: the "memory" controller's line,
-// v1_root/PATH/memory.limit_in_bytes less memory.usage_in_bytes): the least over the cgroup and each above it up
-// to the root; "max" or a missing file is no limit. SIZE_MAX without a limit.
+// v1_root/PATH/memory.limit_in_bytes less memory.usage_in_bytes), the usage less the page cache the kernel reclaims
+// first (memory.stat's inactive_file, v1 total_inactive_file): the least over the cgroup and each above it up to the
+// root; "max" or a missing file is no limit. SIZE_MAX without a limit.
 size_t memory_cgroup_headroom(const char *cgroup_file, const char *v2_root, const char *v1_root);
 // Bytes as "812 MB" / "47.9 GB" for messages.
 void format_bytes(char *out, size_t cap, double bytes);
