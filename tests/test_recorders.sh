@@ -31,6 +31,9 @@ rc=$?
 check '[ $rc -eq 0 ]' "resume from step 120: exit $rc, $(cat "$T/crash.err")"
 
 "$REC_FILES" >"$T/table" || { echo "FAIL: $REC_FILES"; exit 1; }
+# Every log file is one an output (predict --out, recalibrate --out ...) may not overwrite (run/rundir.h).
+unguarded=$("$REC_FILES" --unguarded)
+check '[ -z "$unguarded" ]' "log files rundir_check_output does not refuse (add them to run_files in rundir.c): $unguarded"
 rows=$(cut -d' ' -f1 "$T/table" | sort -u | wc -l)
 check '[ "$rows" -ge 8 ]' "the table lists $rows recorders: $(cut -d' ' -f1 "$T/table" | sort -u | tr '\n' ' ')"
 while read -r name file format wall; do

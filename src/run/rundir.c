@@ -191,7 +191,13 @@ static int has_file(const char *dir, const char *name) {
 static const char *const run_files[] = {
     RUNDIR_CONFIG, RUNDIR_ENVIRONMENT, RUNDIR_SUMMARY, RUNDIR_METRICS_JSONL, RUNDIR_METRICS_CSV,
     RUNDIR_LAYER_STATS, RUNDIR_PERCENTILES, RUNDIR_ICS, RUNDIR_LANDSCAPE, RUNDIR_LANDSCAPE_BAND,
-    RUNDIR_PARAM_STATS, RUNDIR_HISTOGRAMS, RUNDIR_CHECKPOINTS, RUNDIR_LOCK, RUNDIR_DIGEST};
+    RUNDIR_PARAM_STATS, RUNDIR_HISTOGRAMS, RUNDIR_UPDATE_RATIOS, RUNDIR_CHECKPOINTS, RUNDIR_LOCK, RUNDIR_DIGEST};
+
+int rundir_own_file(const char *name) {
+    for (size_t k = 0; k < sizeof run_files / sizeof *run_files; k++)
+        if (!strcmp(name, run_files[k])) return 1;
+    return 0;
+}
 
 int rundir_check_output(const char *out, int is_dir, const char *const *inputs, int n_inputs) {
     struct stat so;

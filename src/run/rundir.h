@@ -86,6 +86,9 @@ int rundir_lock(const char *dir);
 //    lock of this process's parent is no obstacle: the runs of a comparison write inside its directory).
 // 0 if allowed; -1 + one line naming out and why. Reads only: stat, realpath and a shared flock tried and dropped.
 int rundir_check_output(const char *out, int is_dir, const char *const *inputs, int n_inputs);
+// 1 if name (a path relative to a run directory) is one of the files a run writes there, as rundir_check_output
+// refuses them; every file of every recorder (run/recorders.h) must be one (tests/test_recorders.sh checks it).
+int rundir_own_file(const char *name);
 
 // The fingerprint of a resolved config (config_to_json): "fnv1a64:" and 16 hex digits of FNV-1a over its compact
 // JSON text, into out (at least RUNDIR_DIGEST_CHARS bytes).
