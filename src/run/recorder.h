@@ -90,9 +90,9 @@ typedef struct recorder {
     const char *name;                       // the recorder, in messages ("param_stats")
     rec_file_t files[REC_MAX_FILES];        // what it writes (a {NULL} entry ends the list)
     int (*enabled)(const config_t *c);      // NULL: always; else whether the config turns the log on
-    const char *turn_on;                    // a --set PATH=VALUE that turns it on (NULL: always on):
-                                            // tests/test_recorders.sh and test_noalloc.c run with every row's, so a
-                                            // new row is covered without new test code
+    const char *turn_on;                    // a --set PATH=VALUE that turns it on (NULL: always on), with a period
+                                            // dividing 120: tests/test_recorders.sh (resuming at step 360) and
+                                            // test_noalloc.c run with every row's, so a new row needs no test code
     size_t state_size;                      // its state, zeroed before init, freed after free
     // At setup (writes nothing): checks the config against the model and allocates. NULL: nothing. -1 + message.
     int (*init)(void *st, const rec_view_t *v);
