@@ -28,9 +28,9 @@ for dir in "${!allowed[@]}"; do
     fi
   done
 done
-run_order=(rundir stats config checkpoint infer recalibrate xhatstats   # what a run is made of
+run_order=(rundir stats config checkpoint infer recalibrate xhatstats evaluate  # what a run is made of; evaluated
            recorder runlog percentiles ics landscape tblog histlog paramlog updatelog  # the contract, each log
-           recorders train)                                                 # the table, the loop that walks it
+           recorders train launch)                                   # the table, the loop that walks it, a run started
 declare -A rank=()
 for i in "${!run_order[@]}"; do rank[${run_order[$i]}]=$i; done
 for f in run/*.[ch]; do

@@ -397,3 +397,22 @@ cJSON *compare_json_read(const char *path) {
     bnlab_fail("%s: not a bnlab comparison file (expected \"variants\" and \"seeds\" arrays)", path);
     return NULL;
 }
+
+int spec_file_is_spec(const char *path) {
+    char *text;
+    size_t len;
+    if (read_whole_file(path, CFG_MAX_BYTES, &text, &len) != 0) return 0;
+    cJSON *j = jp_parse_all(text, len, NULL);
+    free(text);
+    int spec = cJSON_GetObjectItemCaseSensitive(j, "variants") != NULL;
+    cJSON_Delete(j);
+    return spec;
+}
+
+int compare_spec_inputs(const compare_spec_t *s, const char *const *files, int n, const char ***in) {
+    *in = xmalloc(sizeof **in * (size_t)(n + s->n_variants), "input list");
+    int k = 0;
+    for (int i = 0; i < n; i++) (*in)[k++] = files[i];
+    for (int v = 0; v < s->n_variants; v++) (*in)[k++] = s->variants[v].config;
+    return k;
+}

@@ -72,3 +72,21 @@ void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, con
 int layer_ghost_block(const layer_spec_t *s) {
     return s->kind == LAYER_BATCHNORM && s->variant == BN_GHOST ? s->ghost_batch : 0;
 }
+
+int layer_norm_blocks(const layer_t *l, int B, int *m) {
+    const int k = layer_ghost_block(&l->spec);
+    *m = k ? k : B;
+    return k ? (B % k == 1 ? B / k - 1 : B / k) : 1;
+}
+
+void layer_block_stats(const layer_t *l, int g, const float **mean, const float **var) {
+    const int ghost = layer_ghost_block(&l->spec) != 0;
+    *mean = ghost ? l->g_mean + (size_t)g * l->out : l->mean;
+    *var = ghost ? l->g_var + (size_t)g * l->out : l->var;
+}
+
+void layer_set_inference_stats(layer_t *l, int j, double mean, double var) {
+    l->rmean[j] = (float)mean;
+    if (l->spec.variant == BN_RENORM) l->rstd[j] = (float)sqrt(var + l->spec.eps);
+    else l->rvar[j] = (float)var;
+}

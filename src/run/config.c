@@ -873,3 +873,13 @@ preprocess_t config_preprocess(const config_t *c) {
     return (preprocess_t){.scale = (float)c->data.scale, .binarize = c->data.binarize,
                           .threshold = (float)c->data.threshold, .standardize = c->data.standardize};
 }
+
+int config_data_files(const config_t *c, const char **in, int at) {
+    if (c->data.format == DATA_IDX) {
+        in[at++] = c->data.train_images, in[at++] = c->data.train_labels;
+        in[at++] = c->data.test_images, in[at++] = c->data.test_labels;
+    } else {
+        in[at++] = c->data.train_csv, in[at++] = c->data.test_csv;
+    }
+    return at;
+}

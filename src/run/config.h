@@ -130,5 +130,8 @@ const key_desc_t *config_keys(void);
 preprocess_t config_preprocess(const config_t *c);
 // The fully resolved config (every default filled in) as JSON; re-parsing it gives the same config_t.
 cJSON *config_to_json(const config_t *cfg);
+// The files cfg reads (its data: four IDX files or two CSV files) into in[at..]; returns the new count. The inputs
+// an output must never be (run/rundir.h rundir_check_output).
+int config_data_files(const config_t *c, const char **in, int at);
 
 #endif

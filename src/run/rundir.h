@@ -86,6 +86,9 @@ int rundir_lock(const char *dir);
 //    lock of this process's parent is no obstacle: the runs of a comparison write inside its directory).
 // 0 if allowed; -1 + one line naming out and why. Reads only: stat, realpath and a shared flock tried and dropped.
 int rundir_check_output(const char *out, int is_dir, const char *const *inputs, int n_inputs);
+// 0 if dir is missing or empty (a lock alone is no content: it may be our own, rundir_lock) or force is set; else -1 +
+// "DIR already exists and is not empty; pass --force to overwrite it or --out DIR to choose another".
+int rundir_check_empty(const char *dir, int force);
 // 1 if name (a path relative to a run directory) is one of the files a run writes there, as rundir_check_output
 // refuses them; every file of every recorder (run/recorders.h) must be one (tests/test_recorders.sh checks it).
 int rundir_own_file(const char *name);
