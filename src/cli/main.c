@@ -535,7 +535,7 @@ static double eval_in_mode(infer_t *n, const dataset_t *ds, forward_mode_t mode,
 }
 
 // The layers whose x̂ --bn-stats xhat shows: those normalizing by the batch's statistics (the registry's flag).
-static int uses_batch_stats(const layer_t *l) { return layer_kind(l->spec.kind)->uses_batch_statistics; }
+static int uses_batch_stats(const layer_t *l) { return layer_uses_batch_statistics(&l->spec); }
 
 // eval --bn-stats xhat: BN's normalized values over the test set in batches of train.eval_batch_size, each batch
 // normalized by its own statistics (run/xhatstats.h): one line per BN layer.

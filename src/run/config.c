@@ -274,7 +274,10 @@ static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
             if (*(const int *)key_cfield(obj, k->word_field)) cJSON_AddStringToObject(o, k->name, k->word);
             else cJSON_AddNumberToObject(o, k->name, *(const double *)f);
             break;
-        case KEY_ENUM: cJSON_AddStringToObject(o, k->name, k->words[f ? *(const int *)f : 0]); break;
+        case KEY_ENUM:
+            if ((f && *(const int *)f) || !(k->flags & KEY_OMIT_ZERO))
+                cJSON_AddStringToObject(o, k->name, k->words[f ? *(const int *)f : 0]);
+            break;
         case KEY_STRING:
         case KEY_PATH: cJSON_AddStringToObject(o, k->name, f); break;
         case KEY_INIT: cJSON_AddItemToObject(o, k->name, init_to_json(f)); break;
