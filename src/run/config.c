@@ -621,6 +621,9 @@ static const key_desc_t DATA_KEYS[] = {
 
 static const key_desc_t MODEL_KEYS[] = {
     {.name = "init", .type = KEY_INIT, .field = C(model.init)},
+    // Data-dependent, so run/train.c applies it (model_lsuv on one training batch) after model.init's draw; written
+    // back only when set.
+    {.name = "lsuv", .type = KEY_BOOL, .field = C(model.lsuv), .def = 0, .flags = KEY_OMIT_ZERO},
     {.name = "loss", .type = KEY_ENUM, .field = KEY_NO_FIELD, .words = LOSSES},
     {.name = "layers", .type = KEY_CUSTOM, .parse = parse_layers, .emit = emit_layers},
     // Parsed, never written: the resolved config lists the layers it expands into.
