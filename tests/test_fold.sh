@@ -76,7 +76,7 @@ ln -s "$CK" "$T/link.safetensors"
 refuse() {  # refuse MESSAGE ARGS...: exit status 1, MESSAGE in the one line, no output file
   local msg=$1; shift
   out=$("$BNLAB" fold "$@" 2>&1); rc=$?
-  check '[ $rc -eq 1 ] && echo "$out" | grep -qF "$msg" && [ $(echo "$out" | wc -l) -eq 1 ] && [ ! -e "$T/x.safetensors" ]' \
+  check '[ $rc -eq 1 ] && echo "$out" | grep -qF "$msg" && [ $(echo "$out" | wc -l) -eq 1 ] && [ ! -e "$T/x.safetensors" ] && [ ! -e "$T/bn/checkpoints/x.safetensors" ]' \
     "fold $*: rc $rc: $out"
 }
 refuse "model.layers[2] (batchnorm): not directly after a dense layer (sigmoid): nothing to fold it into" "$T/after" --out "$T/x.safetensors"
@@ -84,8 +84,9 @@ refuse "model.layers[1] (layernorm): normalizes each example by its own statisti
 refuse "the model has no batchnorm layer: nothing to fold" "$T/nobn" --out "$T/x.safetensors"
 cp "$CK" "$T/copy.safetensors"
 before=$(cksum <"$CK")
-refuse "is the checkpoint being folded" "$CK" --out "$T/link.safetensors"
-refuse "is the checkpoint being folded" "$T/link.safetensors" --out "$CK"
+refuse "an input of this command" "$CK" --out "$T/link.safetensors"
+refuse "an input of this command" "$T/link.safetensors" --out "$CK"
+refuse "the checkpoints of run $T/bn" "$CK" --out "$T/bn/checkpoints/x.safetensors"
 check '[ "$(cksum <"$CK")" = "$before" ]' "fold wrote onto its input"
 out=$("$BNLAB" fold "$CK" --bn-stats batch --out "$T/x.safetensors" 2>&1); rc=$?
 check '[ $rc -eq 2 ] && echo "$out" | grep -q "fold --bn-stats takes running or algorithm2, got .batch."' "--bn-stats batch: $out"

@@ -131,3 +131,7 @@ void affine_forward(float *y, const float *x, const float *scale, const float *s
     for (int i = 0; i < B; i++)
         for (int j = 0; j < F; j++) y[(size_t)i * F + j] = scale[j] * x[(size_t)i * F + j] + shift[j];
 }
+
+int layer_ghost_block(const layer_spec_t *s) {
+    return s->kind == LAYER_BATCHNORM && s->variant == BN_GHOST ? s->ghost_batch : 0;
+}

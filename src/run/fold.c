@@ -2,10 +2,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/util.h"
 #include "run/checkpoint.h"
+#include "run/rundir.h"
 
 // Whether layer i of m is folded into layer i - 1: an evaluation affine map right after a dense layer with W (out,
 // in). -1 + message if layer i normalizes but cannot be folded.
@@ -88,14 +88,9 @@ int fold_model(model_t *out, config_t *out_cfg, int *n_folded, const model_t *m,
     return 0;
 }
 
-// The same file by device and inode (another spelling, a hard or a symbolic link of the input).
-static int same_file(const char *a, const char *b) {
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 int fold_checkpoint(const infer_t *n, const char *out, const char *bn_statistics, int *n_folded) {
-    if (same_file(out, n->file)) return bnlab_fail("%s: is the checkpoint being folded; write the folded one elsewhere", out);
+    const char *inputs[1] = {n->file};  // never onto the input, into a run's checkpoints/ or a live run
+    if (rundir_check_output(out, 0, inputs, 1) != 0) return -1;
     model_t folded;
     config_t *cfg = xmalloc(sizeof *cfg, "folded config");
     if (fold_model(&folded, cfg, n_folded, &n->model, &n->cfg) != 0) {
