@@ -180,6 +180,28 @@ static const layer_spec_t NET_VARIANTS[] = {
     {.kind = LAYER_DENSE, .units = C, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}},
 };
 
+// The folded config: BN layers gone, the dense layer before each with a bias, log.landscape's dense-layer indices
+// following their layers (model.layers[6] of the ladder network is [4] once two BN layers before it are folded).
+static void test_folded_config(void) {
+    int n = (int)(sizeof NET_LADDER / sizeof *NET_LADDER), nf;
+    config_t *cfg = config_of(NET_LADDER, n), *fc = calloc(1, sizeof *fc);
+    cfg->log.landscape.n_layers = 3;
+    cfg->log.landscape.layers[0] = 0, cfg->log.landscape.layers[1] = 6, cfg->log.landscape.layers[2] = 12;
+    model_t m, f;
+    CHECK(model_build(&m, NET_LADDER, n, D, C, B) == 0, "build");
+    CHECK(fold_model(&f, fc, &nf, &m, cfg) == 0, "fold: %s", bnlab_errmsg());
+    int dense_biased = 1;
+    for (int i = 0; i < fc->model.n_layers; i++)
+        if (layer_kind(fc->model.layers[i].kind)->linear) dense_biased &= fc->model.layers[i].bias;
+    CHECK(fc->model.n_layers == 9 && dense_biased, "folded config: %d layers, every dense biased %d",
+          fc->model.n_layers, dense_biased);
+    CHECK(fc->log.landscape.layers[0] == 0 && fc->log.landscape.layers[1] == 4 && fc->log.landscape.layers[2] == 8,
+          "log.landscape layers %d %d %d, want 0 4 8", fc->log.landscape.layers[0], fc->log.landscape.layers[1],
+          fc->log.landscape.layers[2]);
+    model_free(&m), model_free(&f);
+    free(cfg), free(fc);
+}
+
 static void test_refusals(void) {
     const layer_spec_t ln[] = {{.kind = LAYER_DENSE, .units = 5, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}},
                                {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
@@ -217,6 +239,7 @@ int main(void) {
     for (int k = 0; k < B * D; k++) X[k] = rng_uniform(&R) < 0.4 ? 0.0f : (float)(2 * rng_uniform(&R));
     test_net(NET_LADDER, (int)(sizeof NET_LADDER / sizeof *NET_LADDER), "ladder network");
     test_net(NET_VARIANTS, (int)(sizeof NET_VARIANTS / sizeof *NET_VARIANTS), "variants network");
+    test_folded_config();
     test_refusals();
     return check_summary("fold");
 }
