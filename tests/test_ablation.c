@@ -10,6 +10,7 @@
 #include "nn/optim.h"
 #include "nn/registry.h"
 #include "run/config.h"
+#include "run/recalibrate.h"
 
 enum { B = 32, D = 6, H = 5, C = 3 };
 static rng_t R;
@@ -160,6 +161,36 @@ static void test_statistics(void) {
     model_free(&m);
 }
 
+// Algorithm 2 (recalibrate_bn) re-estimates the layers that train on the batch's statistics and leaves those that
+// train on fixed ones — population statistics, or frozen past freeze_stats_after — as they are (their inference
+// already uses what training used); before its freeze a freeze_stats_after layer is re-estimated like BN.
+static void test_recalibrate(void) {
+    const layer_spec_t opts[] = {{0}, {.bn_stats = BN_STATS_POPULATION}, {.freeze_stats_after = 3},
+                                 {.freeze_stats_after = 30}};
+    const int replaced[] = {1, 0, 0, 1};
+    uint8_t pix[B * D];
+    for (int k = 0; k < B * D; k++) pix[k] = (uint8_t)(X[k] * 100);
+    dataset_t ds = {.n = B, .dim = D, .u8 = pix, .labels = Y, .classes = C};
+    preprocess_t pp = {.scale = 1.0f / 100};
+    float x[B * D];
+    int32_t y[B];
+    for (size_t o = 0; o < sizeof opts / sizeof *opts; o++) {
+        model_t m;
+        build(&m, opts[o]);
+        layer_t *l = &m.layers[1];
+        for (int s = 0; s < 5; s++) model_forward(&m, X, B, MODE_TRAIN, NULL);  // 5 batches: past a freeze at 3
+        CHECK(layer_trains_on_batch_statistics(l) == replaced[o], "option %zu: trains on batch statistics %d", o,
+              layer_trains_on_batch_statistics(l));
+        float rm[H], rv[H];
+        memcpy(rm, l->rmean, sizeof rm), memcpy(rv, l->rvar, sizeof rv);
+        int rc = recalibrate_bn(&m, &pp, &ds, 2, B / 2, 1, x, y);
+        int same = !memcmp(rm, l->rmean, sizeof rm) && !memcmp(rv, l->rvar, sizeof rv);
+        CHECK(replaced[o] ? rc == 0 && !same : rc != 0 && same, "option %zu: recalibrate rc %d, statistics %s", o, rc,
+              same ? "kept" : "replaced");
+        model_free(&m);
+    }
+}
+
 // Evaluation of every option is the affine map eval_affine reports (what bnlab fold folds), to float rounding.
 static void test_eval_affine(void) {
     const layer_spec_t opts[] = {{0}, {.bn_normalize = BN_NORM_MEAN}, {.bn_normalize = BN_NORM_VARIANCE},
@@ -254,6 +285,7 @@ int main(void) {
     test_affine();
     test_statistics();
     test_eval_affine();
+    test_recalibrate();
     test_lsuv();
     test_config();
     return check_summary("ablation");

@@ -589,7 +589,8 @@ static int eval_xhat(infer_t *n, const dataset_t *ds) {
     int any = 0;
     for (int i = 0; i < n->model.n_layers; i++) any |= uses_batch_stats(&n->model.layers[i]);
     if (!any) {
-        bnlab_fail("%s: the model has no batchnorm layer: --bn-stats xhat has nothing to show", n->file);
+        bnlab_fail("%s: the model has no batchnorm layer on the batch's statistics: --bn-stats xhat has nothing to show",
+                   n->file);
         return die();
     }
     xhat_stats_t *s = xcalloc((size_t)n->model.n_layers, sizeof *s, "xhat statistics");

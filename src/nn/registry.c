@@ -441,6 +441,7 @@ static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
                          .buffers = BN_BUFFERS, .counts_batches = 1,
                          .normalizes = 1, .uses_batch_statistics = 1, .has_affine = 1, .linear = 0, .saturates = 0,
                          .layer_uses_batch_statistics = bn_uses_batch_statistics, .layer_has_affine = bn_has_affine,
+                         .statistics_frozen = bn_frozen_now,
                          .eval_affine = bn_eval_affine,
                          .forward = bn_fwd, .backward = bn_bwd,
                          .fuses_sigmoid = bn_fuses, .forward_sigmoid = bn_sig_fwd, .backward_sigmoid = bn_sig_bwd,
@@ -508,6 +509,11 @@ float *layer_tensor_grad(const layer_t *l, const tensor_desc_t *d) {
 int layer_uses_batch_statistics(const layer_spec_t *s) {
     const layer_kind_info_t *k = layer_kind(s->kind);
     return k->uses_batch_statistics && (!k->layer_uses_batch_statistics || k->layer_uses_batch_statistics(s));
+}
+
+int layer_trains_on_batch_statistics(const layer_t *l) {
+    const layer_kind_info_t *k = layer_kind(l->spec.kind);
+    return layer_uses_batch_statistics(&l->spec) && !(k->statistics_frozen && k->statistics_frozen(l));
 }
 
 int layer_has_affine(const layer_spec_t *s) {

@@ -61,6 +61,7 @@ typedef struct {
     // kind's flag holds for every layer). Ask layer_uses_batch_statistics() / layer_has_affine(), not the hooks.
     int (*layer_uses_batch_statistics)(const layer_spec_t *s);
     int (*layer_has_affine)(const layer_spec_t *s);
+    int (*statistics_frozen)(const layer_t *l);  // NULL: never; 1 when the layer's statistics stopped moving
     // Evaluation mode as an affine map per feature, y = scale x + shift (scale, shift: out floats); NULL: the
     // layer's evaluation is no such map (layernorm: per-example statistics). bnlab fold (run/fold.h) folds it into
     // the dense layer before it.
@@ -103,6 +104,10 @@ void layer_kind_list(char *out, size_t cap);
 // "population" normalizes by no batch's statistics in training; one with affine "none" has no gamma or beta).
 int layer_uses_batch_statistics(const layer_spec_t *s);
 int layer_has_affine(const layer_spec_t *s);
+// Whether layer l's next training step normalizes by the batch's statistics: layer_uses_batch_statistics, and for a
+// batchnorm layer with freeze_stats_after K not past its K-th training batch. A layer that trains on fixed statistics
+// is evaluated with those same statistics: Algorithm 2 (run/recalibrate.h) leaves it alone.
+int layer_trains_on_batch_statistics(const layer_t *l);
 
 // The tensor of layer l that desc describes, and its element count (0 if the layer lacks it).
 float *layer_tensor(const layer_t *l, const tensor_desc_t *d);
