@@ -28,7 +28,7 @@ for dir in "${!allowed[@]}"; do
     fi
   done
 done
-run_order=(rundir stats config checkpoint infer recalibrate xhatstats evaluate  # what a run is made of; evaluated
+run_order=(rundir stats config checkpoint infer recalibrate fold xhatstats evaluate  # what a run is made of; evaluated
            recorder runlog percentiles ics landscape tblog histlog paramlog updatelog  # the contract, each log
            recorders train launch)                                   # the table, the loop that walks it, a run started
 declare -A rank=()

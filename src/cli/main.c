@@ -1,6 +1,5 @@
 // bnlab — command line: one function per command, each parsing nothing more than cli/options.c did, calling the
 // library (run/, lab/) and printing what it returns. The options, usage text and parser: cli/options.h.
-#include <cblas.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "lab/sweep.h"
 #include "run/config.h"
 #include "run/evaluate.h"
+#include "run/fold.h"
 #include "run/launch.h"
 #include "run/rundir.h"
 
@@ -222,6 +222,31 @@ static int cmd_recalibrate(const cli_t *c) {
     return rc ? die() : 0;
 }
 
+// bnlab fold CKPT --out FILE: each BN folded into the dense layer before it (run/fold.h), with the running
+// statistics or Algorithm 2's; a checkpoint of plain dense layers for eval, predict and torch's nn.Linear.
+static int cmd_fold(const cli_t *c) {
+    if (c->n_pos != 1 || !c->out) return usage_error("fold needs a CHECKPOINT (or run directory) and --out FILE%s", "");
+    const char *which = c->bn_stats ? c->bn_stats : "running";
+    if (strcmp(which, "running") && strcmp(which, "algorithm2"))
+        return usage_error("fold --bn-stats takes running or algorithm2, got '%s'", which);
+    infer_t n;
+    int batches = c->batches, folded = 0;
+    if (infer_load(&n, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    char how[128] = "running: moving average during training";
+    if (!strcmp(which, "algorithm2")) {
+        if (evaluate_recalibrate(&n, &batches) != 0) {
+            infer_free(&n);
+            return die();
+        }
+        evaluate_algorithm2_text(how, sizeof how, &n, batches);
+    }
+    int rc = fold_checkpoint(&n, c->out, how, &folded);
+    if (rc == 0) printf("bnlab: %s: %d BN layer%s folded (statistics %s) -> %s\n", n.file, folded, folded == 1 ? "" : "s",
+                        how, c->out);
+    infer_free(&n);
+    return rc ? die() : 0;
+}
+
 static int cmd_eval(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("eval needs one CHECKPOINT file or run directory%s", "");
     infer_t n;
@@ -312,65 +337,9 @@ static int cmd_compare(const cli_t *c, const char *argv0) {
     return comparison_status(rc);
 }
 
-// Does a filter word (KEY=VALUE: batch=60, bn=on|off, threads=1, input=dense|sparse) admit this case?
-static int bench_admits(const char *const *words, int n, int batch, int bn, int threads, int sparse) {
-    char b[16], t[16];
-    snprintf(b, sizeof b, "batch=%d", batch), snprintf(t, sizeof t, "threads=%d", threads);
-    const char *keys[4] = {b, bn ? "bn=on" : "bn=off", t, sparse ? "input=sparse" : "input=dense"};
-    for (int i = 0; i < n; i++) {
-        size_t klen = strcspn(words[i], "=");
-        for (int k = 0; k < 4; k++)
-            if (!strncmp(words[i], keys[k], klen + 1) && strcmp(words[i], keys[k])) return 0;
-    }
-    return 1;
-}
-
-// One line per case: batch, BN, threads, input, bnlab us/step and examples/s, the GEMM-only bound, their ratio.
-// A positional word without '=' is the data directory (default: the shipped MNIST subset).
 static int cmd_bench(const cli_t *c) {
-    int steps = c->steps ? c->steps : 300;
-    static const char *const known[4] = {"batch=", "bn=", "threads=", "input="};
-    const char *data_dir = BNLAB_SOURCE_ROOT "/datasets/mnist-subset";
-    for (int i = 0; i < c->n_pos; i++) {
-        int ok = 0;
-        if (!strchr(c->pos[i], '=')) {
-            data_dir = c->pos[i];
-            continue;
-        }
-        for (int k = 0; k < 4; k++) ok |= !strncmp(c->pos[i], known[k], strlen(known[k]));
-        if (!ok) return usage_error("bench: unknown filter '%s' (expected batch=N, bn=on|off, threads=N, input=dense|sparse)", c->pos[i]);
-    }
-    // The kernels OpenBLAS chose decide the bound: say which, and whether the environment chose them.
-    const char *pinned = getenv("OPENBLAS_CORETYPE");
-    printf("OpenBLAS kernels: %s (%s)\n", openblas_get_corename(),
-           pinned ? "OPENBLAS_CORETYPE is set in the environment" : "chosen by OpenBLAS for this CPU");
-    printf("%6s %4s %7s %6s %12s %12s %12s %8s %10s\n", "batch", "bn", "threads", "input", "us/step", "examples/s",
-           "gemm us/step", "ratio", "peak RSS");
-    const int batches[2] = {60, 256};
-    int ran = 0;
-    for (int bi = 0; bi < 2; bi++)
-        for (int bn = 1; bn >= 0; bn--)
-            for (int th = 1; th <= 2; th++)
-                for (int sp = 0; sp <= 1; sp++) {
-                    if (!bench_admits(c->pos, c->n_pos, batches[bi], bn, th, sp)) continue;  // ignores the data dir
-                    bench_result_t r;
-                    if (bench_case(&r, data_dir, batches[bi], bn, th, sp, steps, 5) != 0) return die();
-                    printf("%6d %4s %7d %6s %12.1f %12.0f %12.1f %8.2f %7.1f MB\n", r.batch, r.bn ? "on" : "off",
-                           r.threads, r.sparse ? "sparse" : "dense", r.us_step, r.examples_s, r.us_gemm,
-                           r.us_gemm / r.us_step, r.peak_rss_kb / 1024.0);
-                    fflush(stdout);
-                    ran++;
-                }
-    if (!ran) return usage_error("bench: no case matches the filters%s", "");
-    // Loading: the largest gzip'd IDX at hand (full Fashion-MNIST when installed) against zcat.
-    const char *fashion = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
-    char subset[BNLAB_PATH_MAX];
-    path_fmt(subset, sizeof subset, "%s/train-images-idx3-ubyte.gz", data_dir);
-    const char *img = path_exists(fashion) ? fashion : subset;
-    double ms, msz;
-    if (bench_load(img, &ms, &msz) != 0) return die();
-    printf("\nIDX load %s: bnlab %.1f ms, zcat %.1f ms (%.2fx)\n", img, ms, msz, ms / msz);
-    return 0;
+    int rc = bench_command(c->pos, c->n_pos, c->steps ? c->steps : 300);
+    return rc < 0 ? die() : rc;
 }
 
 // bnlab sweep SPEC: a comparison with a grid, resumable (completed runs are skipped), or written out as job
@@ -479,5 +448,6 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(&c);
     if (!strcmp(cmd, "predict")) return cmd_predict(&c);
     if (!strcmp(cmd, "recalibrate")) return cmd_recalibrate(&c);
+    if (!strcmp(cmd, "fold")) return cmd_fold(&c);
     return usage_error("unknown command '%s'", cmd);
 }

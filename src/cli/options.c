@@ -14,6 +14,7 @@ const char *const USAGE =
     "       bnlab eval CKPT|RUN_DIR [--set data.test_images=...]...  loss, accuracy, confusion matrix (evaluation)\n"
     "       bnlab eval CKPT|RUN_DIR --bn-stats running|batch|algorithm2|all|xhat [--batches N]   BN's train/eval gap; xhat: BN's normalized values by layer\n"
     "       bnlab recalibrate CKPT|RUN_DIR --out FILE [--batches N]   BN statistics by the paper's Algorithm 2\n"
+    "       bnlab fold CKPT|RUN_DIR --out FILE [--bn-stats running|algorithm2]   BN folded into the dense layers\n"
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
     "       bnlab plot DIR [--seed K] [--x steps|examples] [--landscape-steps S1,S2,..]  figures (PNG, SVG, PDF)\n"
@@ -32,7 +33,7 @@ typedef struct {
 } cli_option_t;
 
 static const cli_option_t OPTIONS[] = {
-    {"--set", " train check eval recalibrate predict compare sweep ", "PATH=VALUE",
+    {"--set", " train check eval recalibrate fold predict compare sweep ", "PATH=VALUE",
      "override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
      "--set 'model.layers[0].units=200' (VALUE is JSON, or a bare string; null removes the\n"
      "key, e.g. --set train.epochs=null --set train.steps=500)"},
@@ -40,7 +41,7 @@ static const cli_option_t OPTIONS[] = {
     {"--seed", " plot ", "K", "the seed whose run the per-run figures show (default 1)"},
     {"--threads", " train check ", "N", "BLAS threads, same as --set threads=N (default 1)"},
     {"--out", " train compare sweep ", "DIR", "output directory (default: LOG_DIR/NAME, from the config or spec)"},
-    {"--out", " recalibrate ", "FILE", "the checkpoint to write"},
+    {"--out", " recalibrate fold ", "FILE", "the checkpoint to write"},
     {"--out", " predict ", "FILE", "write the CSV there (default: standard output)"},
     {"--force", " train compare ", NULL, "reuse an existing, non-empty output directory"},
     {"--seeds", " compare sweep check ", "N", "seeds 1..N for every variant"},
@@ -50,12 +51,13 @@ static const cli_option_t OPTIONS[] = {
     {"--resume", " train ", "PATH",
      "continue from a checkpoint file or a run directory's newest checkpoint (a checkpoint\n"
      "outside its run directory: into a new --out DIR)"},
-    {"--max-memory", " train check eval recalibrate predict ", "SIZE",
+    {"--max-memory", " train check eval recalibrate fold predict ", "SIZE",
      "the memory a run may take (e.g. 8G; default: what the machine has available), never\n"
      "more than the address-space limit (ulimit -v) or the memory cgroup leave. A run that\n"
      "needs more is refused before it allocates, with its estimate"},
     {"--bn-stats", " eval ", "WHICH", "running | batch | algorithm2 | all | xhat: BN's statistics in evaluation"},
-    {"--batches", " eval recalibrate ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
+    {"--bn-stats", " fold ", "WHICH", "running (default) | algorithm2: the statistics folded into the weights"},
+    {"--batches", " eval recalibrate fold ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
     {"--x", " plot ", "AXIS", "steps | examples (default: examples when the batch sizes differ)"},
     {"--landscape-steps", " plot ", "S1,S2,..", "up to 4 probe steps for landscape_eta (default: near 1/10, 1/2, the end)"},
     {"--emit", " sweep ", "KIND", "parallel | slurm: write job files instead of running"},

@@ -99,13 +99,15 @@ int evaluate_bn_stats(bn_stats_row_t rows[3], infer_t *n, const dataset_t *ds, i
     return 0;
 }
 
-int evaluate_shows_xhat(const layer_t *l) { return layer_kind(l->spec.kind)->uses_batch_statistics; }
+int evaluate_shows_xhat(const layer_t *l) { return layer_uses_batch_statistics(&l->spec); }
 
 int evaluate_xhat(xhat_stats_t **s, infer_t *n, const dataset_t *ds) {
     int any = 0;
     for (int i = 0; i < n->model.n_layers; i++) any |= evaluate_shows_xhat(&n->model.layers[i]);
     *s = NULL;
-    if (!any) return bnlab_fail("%s: the model has no batchnorm layer: --bn-stats xhat has nothing to show", n->file);
+    if (!any)
+        return bnlab_fail("%s: the model has no batchnorm layer on the batch's statistics: --bn-stats xhat has nothing "
+                          "to show", n->file);
     *s = xcalloc((size_t)n->model.n_layers, sizeof **s, "xhat statistics");
     for (int i = 0; i < n->model.n_layers; i++) xhat_stats_reset(&(*s)[i]);
     forward_pass_t p = infer_pass(n, xhat_stats_batch, *s);
@@ -115,11 +117,15 @@ int evaluate_xhat(xhat_stats_t **s, infer_t *n, const dataset_t *ds) {
     return 0;
 }
 
+void evaluate_algorithm2_text(char *how, size_t cap, const infer_t *n, int batches) {
+    snprintf(how, cap, "algorithm2: %d training batches of %d", batches, n->cfg.train.batch_size);
+}
+
 int evaluate_write_recalibrated(const infer_t *n, int batches, const char *out) {
     ckpt_writer_t w;
     checkpoint_begin(&w, &n->model, NULL, &n->pp, &n->cfg, n->step);
     char how[128];
-    snprintf(how, sizeof how, "algorithm2: %d training batches of %d", batches, n->cfg.train.batch_size);
+    evaluate_algorithm2_text(how, sizeof how, n, batches);
     st_meta(&w.f, CKPT_META_BN_STATISTICS, how);
     return checkpoint_write_file(&w, out);
 }

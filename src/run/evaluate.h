@@ -53,12 +53,15 @@ typedef struct {
 // Algorithm 2 refuses.
 int evaluate_bn_stats(bn_stats_row_t rows[3], infer_t *n, const dataset_t *ds, int which, int batches);
 
-// 1 if evaluate_xhat looks at layer l: it normalizes by the batch's statistics (the registry's flag).
+// 1 if evaluate_xhat looks at layer l: it normalizes by the batch's statistics (layer_uses_batch_statistics).
 int evaluate_shows_xhat(const layer_t *l);
 // BN's x̂ over ds in batches of train.eval_batch_size, each batch normalized by its own statistics: *s (n_layers
 // entries, freed by the caller) holds an entry for every layer evaluate_shows_xhat (the others are left empty). -1 + message when the model has no such layer.
 int evaluate_xhat(xhat_stats_t **s, infer_t *n, const dataset_t *ds);
 
+// "algorithm2: B training batches of M" into how (cap bytes): how n's statistics were taken, as a checkpoint's
+// bn_statistics metadata says it (recalibrate, fold).
+void evaluate_algorithm2_text(char *how, size_t cap, const infer_t *n, int batches);
 // Writes n's model (its statistics after evaluate_recalibrate over `batches` batches) as a checkpoint to out: the
 // source checkpoint's step, no trainer state (it does not resume), bn_statistics metadata saying how they were taken.
 int evaluate_write_recalibrated(const infer_t *n, int batches, const char *out);
