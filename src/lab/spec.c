@@ -71,8 +71,11 @@ static int read_grid(grid_t *g, const cJSON *grid, int n_variants) {
         jp_join(p, "grid", a->string);
         int n = cJSON_GetArraySize(a);
         if (g->n_axes == CMP_MAX_AXES) return bnlab_fail("grid: more than %d paths", CMP_MAX_AXES);
-        if (!cJSON_IsArray(a) || n < 1 || n > CMP_MAX_AXIS_VALUES)
-            return bnlab_fail("%s: expected an array of 1..%d values", p, CMP_MAX_AXIS_VALUES);
+        if (!cJSON_IsArray(a) || n < 1 || n > CMP_MAX_AXIS_VALUES) {
+            char what[64];
+            snprintf(what, sizeof what, "an array of 1..%d values", CMP_MAX_AXIS_VALUES);
+            return jp_fail_expected(p, what, a);
+        }
         g->axis[g->n_axes++] = a;
         g->points *= n;
     }
@@ -173,11 +176,14 @@ static int parse_seeds(compare_spec_t *s, const cJSON *root) {
         int k = 0;
         for (const cJSON *e = seeds->child; e; e = e->next, k++) {
             if (k >= CMP_MAX_SEEDS) return bnlab_fail("seeds: more than %d", CMP_MAX_SEEDS);
-            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble != (double)(long)e->valuedouble)
-                return bnlab_fail("seeds[%d]: expected a non-negative integer", k);
+            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble != (double)(long)e->valuedouble) {
+                char p[JP_PATH_MAX];
+                jp_index(p, "seeds", k);
+                return jp_fail_expected(p, "a non-negative integer", e);
+            }
             s->seeds[k] = (long)e->valuedouble;
         }
-        if (k == 0) return bnlab_fail("seeds: expected a number of seeds or a non-empty list");
+        if (k == 0) return jp_fail_expected("seeds", "a number of seeds or a non-empty list", seeds);
         s->n_seeds = k;
     } else if (seeds) {
         long long n = 0;
@@ -191,13 +197,19 @@ static int parse_seeds(compare_spec_t *s, const cJSON *root) {
 static int parse_targets(compare_spec_t *s, const cJSON *root) {
     const cJSON *targets = cJSON_GetObjectItemCaseSensitive(root, "targets");
     if (!targets) return 0;
-    if (!cJSON_IsArray(targets) || cJSON_GetArraySize(targets) < 1 || cJSON_GetArraySize(targets) > SUMMARY_MAX_TARGETS)
-        return bnlab_fail("targets: expected an array of 1..%d accuracies in (0, 1]", SUMMARY_MAX_TARGETS);
+    if (!cJSON_IsArray(targets) || cJSON_GetArraySize(targets) < 1 || cJSON_GetArraySize(targets) > SUMMARY_MAX_TARGETS) {
+        char what[64];
+        snprintf(what, sizeof what, "an array of 1..%d accuracies in (0, 1]", SUMMARY_MAX_TARGETS);
+        return jp_fail_expected("targets", what, targets);
+    }
     s->n_targets = 0;
     int k = 0;
     for (const cJSON *e = targets->child; e; e = e->next, k++) {
-        if (!cJSON_IsNumber(e) || !(e->valuedouble > 0 && e->valuedouble <= 1))
-            return bnlab_fail("targets[%d]: expected an accuracy in (0, 1]", k);
+        if (!cJSON_IsNumber(e) || !(e->valuedouble > 0 && e->valuedouble <= 1)) {
+            char p[JP_PATH_MAX];
+            jp_index(p, "targets", k);
+            return jp_fail_expected(p, "an accuracy in (0, 1]", e);
+        }
         s->targets[s->n_targets++] = e->valuedouble;
     }
     return 0;
@@ -226,8 +238,11 @@ static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *roo
     if (b[0] && path_join(base, sizeof base, dir, b) != 0) return -1;
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
     int nv = cJSON_GetArraySize(vars), i = 0;
-    if (!cJSON_IsArray(vars) || nv < 1 || nv > CMP_MAX_VARIANTS)
-        return bnlab_fail("variants: expected an array of 1..%d variants", CMP_MAX_VARIANTS);
+    if (!cJSON_IsArray(vars) || nv < 1 || nv > CMP_MAX_VARIANTS) {
+        char what[64];
+        snprintf(what, sizeof what, "an array of 1..%d variants", CMP_MAX_VARIANTS);
+        return jp_fail_expected("variants", what, vars);
+    }
     const cJSON *common = cJSON_GetObjectItemCaseSensitive(root, "set");
     for (const cJSON *v = vars->child; v; v = v->next, i++)
         if (parse_variant(s, v, i, dir, base, common) != 0) return -1;

@@ -359,7 +359,7 @@ static int parse_stack(const void *json, const char *path, void *obj) {
     char p[JP_PATH_MAX];
     jp_join(p, path, "hidden");
     if (!cJSON_IsArray(hidden) || cJSON_GetArraySize(hidden) < 1)
-        return bnlab_fail("%s: expected an array of hidden layer widths, e.g. [100, 100, 100]", p);
+        return jp_fail_expected(p, "an array of hidden layer widths, e.g. [100, 100, 100]", hidden);
     char act_name[32] = "sigmoid";
     int position = 0, act;
     double rate = 0;
@@ -378,9 +378,10 @@ static int parse_stack(const void *json, const char *path, void *obj) {
     int i = 0;
     for (const cJSON *h = hidden->child; h; h = h->next, i++) {
         char hp[JP_PATH_MAX];
-        jp_index(hp, path, i);
+        jp_join(p, path, "hidden");
+        jp_index(hp, p, i);
         if (!cJSON_IsNumber(h) || h->valuedouble < 1 || h->valuedouble > 65536 || h->valuedouble != (int)h->valuedouble)
-            return bnlab_fail("%s.hidden[%d]: expected a width 1..65536", path, i);
+            return jp_fail_expected(hp, "a width 1..65536", h);
         int before = has_norm && position == 0, after = has_norm && position == 1;
         if (stack_add(c, path, stack_dense(c, (int)h->valuedouble, !before)) != 0 ||
             (before && stack_add(c, path, nl) != 0) || stack_add(c, path, act_l) != 0 ||
