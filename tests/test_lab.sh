@@ -210,6 +210,11 @@ spec_bad '"variants": [{"name": "a"}], "grid": {"train.optimizer.lr": 0.5}' \
   'grid.train.optimizer.lr: expected an array of 1..32 values, got 0.5'
 spec_bad '"variants": [{"name": "a"}], "jobs": -1' 'jobs: expected an integer in [0, 256], got -1'
 spec_bad '"variants": [{"name": 7}]' 'variants[0].name: expected a string, got 7'
+# The keys of a spec and of a variant are key tables (run/config.h keys_parse_object), as a config's sections.
+spec_bad '"variants": [{"name": "a", "colour": 1}]' 'variants[0].colour: unknown key (allowed here: name, config, set)'
+spec_bad '"variants": [{"config": "x.json"}]' 'variants[0].name: missing (the variant'"'"'s name, e.g. "bn")'
+spec_bad '"variants": [{"name": "a"}], "extra": 1' 'extra: unknown key (allowed here: name, base, variants, seeds'
+spec_bad '"variants": [{"name": "a"}], "claim": 3' 'claim: expected a string, got 3'
 # model.stack inside a variant's set: the variant and the --set named, then the stack's path.
 spec_bad '"variants": [{"name": "a", "set": {"model.layers": null, "model.stack": {"hidden": [100, 0]}}}]' \
   'model.stack.hidden[1]: expected a width 1..65536, got 0'

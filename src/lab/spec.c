@@ -1,5 +1,6 @@
 #include "lab/spec.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,22 +144,56 @@ static int expand_grid(compare_spec_t *s, const cJSON *grid) {
 
 // ---- the spec file ----
 
+// Keys the key table checks for presence only: the code below reads them, in the order their meaning needs (a
+// variant's "set" after its config; the grid after the variants; the expectations after the grid and targets).
+static int read_later(const void *json, const char *path, void *obj) {
+    (void)json, (void)path, (void)obj;
+    return 0;
+}
+
+#define LATER(key) {.name = key, .type = KEY_CUSTOM, .parse = read_later}
+
+// A variant's keys (into variant_spec_t: its name, its "config" as written; "set" read by parse_variant).
+static const key_desc_t VARIANT_KEYS[] = {
+    {.name = "name", .type = KEY_STRING, .field = offsetof(variant_spec_t, name),
+     .cap = sizeof(((variant_spec_t *)0)->name), .flags = KEY_REQUIRED, .help = "the variant's name, e.g. \"bn\""},
+    {.name = "config", .type = KEY_STRING, .field = offsetof(variant_spec_t, config),
+     .cap = sizeof(((variant_spec_t *)0)->config)},
+    LATER("set"),
+    {0}};
+
+// A spec file's keys: name, base (as written), jobs and claim into spec_head_t; the rest read by parse_spec_file.
+typedef struct {
+    char name[sizeof(((compare_spec_t *)0)->name)];
+    char base[CFG_STR];
+    int jobs;
+    char claim[EXPECT_TEXT];
+} spec_head_t;
+
+static const key_desc_t SPEC_KEYS[] = {
+    {.name = "name", .type = KEY_STRING, .field = offsetof(spec_head_t, name), .cap = sizeof(((spec_head_t *)0)->name)},
+    {.name = "base", .type = KEY_STRING, .field = offsetof(spec_head_t, base), .cap = CFG_STR},
+    LATER("variants"), LATER("seeds"), LATER("targets"),
+    {.name = "jobs", .type = KEY_INT, .field = offsetof(spec_head_t, jobs), .lo = 0, .hi = 256},
+    LATER("set"), LATER("grid"),
+    {.name = "claim", .type = KEY_STRING, .field = offsetof(spec_head_t, claim), .cap = EXPECT_TEXT},
+    LATER("expect"),
+    {0}};
+
 static int parse_variant(compare_spec_t *s, const cJSON *v, int i, const char *dir, const char *base,
                          const cJSON *common) {
     char p[JP_PATH_MAX];
     jp_index(p, "variants", i);
-    static const char *const vkeys[] = {"name", "config", "set", NULL};
-    if (jp_keys(v, p, vkeys) != 0) return -1;
     variant_spec_t *vs = &s->variants[s->n_variants++];
-    if (!cJSON_GetObjectItemCaseSensitive(v, "name")) return bnlab_fail("%s.name: missing", p);
-    if (jp_string(v, p, "name", vs->name, sizeof vs->name) != 0) return -1;
+    char c[CFG_STR];
+    keys_parse_defaults(VARIANT_KEYS, vs);
+    if (keys_parse_object(v, p, VARIANT_KEYS, vs) != 0) return -1;
+    snprintf(c, sizeof c, "%s", vs->config);
     memcpy(vs->base, vs->name, sizeof vs->base);  // equal sizes; a grid renames the variant, not its base
     if (!name_valid(vs->name))
         return bnlab_fail("%s.name: expected letters, digits, '-', '_' or '.', got \"%s\"", p, vs->name);
     for (int k = 0; k < s->n_variants - 1; k++)
         if (!strcmp(s->variants[k].name, vs->name)) return bnlab_fail("%s.name: \"%s\" is used twice", p, vs->name);
-    char c[CFG_STR] = "";
-    if (jp_string(v, p, "config", c, sizeof c) != 0) return -1;
     if (c[0]) {
         if (path_join(vs->config, sizeof vs->config, dir, c) != 0) return -1;
     } else if (base[0]) snprintf(vs->config, sizeof vs->config, "%s", base);
@@ -217,7 +252,6 @@ static int parse_targets(compare_spec_t *s, const cJSON *root) {
 
 // "claim" and "expect", checked against the variants as the grid expanded them and the targets.
 static int parse_expectations(compare_spec_t *s, const cJSON *root) {
-    if (jp_string(root, "", "claim", s->expect.claim, sizeof s->expect.claim) != 0) return -1;
     const char **names = xmalloc(sizeof *names * (size_t)s->n_variants, "variant names");
     for (int i = 0; i < s->n_variants; i++) names[i] = s->variants[i].name;
     int rc = expect_parse(&s->expect, cJSON_GetObjectItemCaseSensitive(root, "expect"), names, s->n_variants,
@@ -227,15 +261,20 @@ static int parse_expectations(compare_spec_t *s, const cJSON *root) {
 }
 
 static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *root) {
-    static const char *const keys[] = {"name", "base", "variants", "seeds", "targets", "jobs", "set", "grid",
-                                       "claim", "expect", NULL};
-    if (jp_keys(root, "", keys) != 0) return -1;
-    char dir[CFG_STR], base[CFG_STR] = "", b[CFG_STR] = "";
+    spec_head_t *h = xcalloc(1, sizeof *h, "spec keys");
+    keys_parse_defaults(SPEC_KEYS, h);
+    char dir[CFG_STR], base[CFG_STR] = "";
     path_dirname(dir, sizeof dir, path);
-    if (jp_string(root, "", "name", s->name, sizeof s->name) != 0) return -1;
-    if (!name_valid(s->name)) return bnlab_fail("name: expected letters, digits, '-', '_' or '.', got \"%s\"", s->name);
-    if (jp_string(root, "", "base", b, sizeof b) != 0) return -1;
-    if (b[0] && path_join(base, sizeof base, dir, b) != 0) return -1;
+    int rc = keys_parse_object(root, "", SPEC_KEYS, h);
+    if (rc == 0) {
+        snprintf(s->name, sizeof s->name, "%s", h->name);
+        snprintf(s->expect.claim, sizeof s->expect.claim, "%s", h->claim);
+        s->jobs = h->jobs;
+        if (!name_valid(s->name)) rc = bnlab_fail("name: expected letters, digits, '-', '_' or '.', got \"%s\"", s->name);
+        else if (h->base[0]) rc = path_join(base, sizeof base, dir, h->base);
+    }
+    free(h);
+    if (rc != 0) return -1;
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
     int nv = cJSON_GetArraySize(vars), i = 0;
     if (!cJSON_IsArray(vars) || nv < 1 || nv > CMP_MAX_VARIANTS) {
@@ -250,9 +289,6 @@ static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *roo
     if ((grid && expand_grid(s, grid) != 0) || parse_seeds(s, root) != 0 || parse_targets(s, root) != 0 ||
         parse_expectations(s, root) != 0)
         return -1;
-    long long jobs = 0;
-    if (jp_int(root, "", "jobs", 0, 256, &jobs) != 0) return -1;
-    s->jobs = (int)jobs;
     return 0;
 }
 

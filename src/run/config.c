@@ -731,6 +731,13 @@ const key_desc_t *config_keys(void) { return CONFIG_KEYS; }
 
 static const init_spec_t DEFAULT_INIT = {.kind = INIT_XAVIER_UNIFORM, .std = 0.01, .a = 0.05};
 
+void keys_parse_defaults(const key_desc_t *keys, void *obj) { keys_default(keys, obj, &DEFAULT_INIT); }
+
+int keys_parse_object(const cJSON *o, const char *path, const key_desc_t *keys, void *obj) {
+    parse_ctx_t ctx = {NULL, &DEFAULT_INIT};
+    return parse_keys(o, path, keys, obj, &ctx, NULL);
+}
+
 static void config_defaults(config_t *c) {
     memset(c, 0, sizeof *c);
     keys_default(CONFIG_KEYS, c, &DEFAULT_INIT);

@@ -135,4 +135,11 @@ cJSON *config_to_json(const config_t *cfg);
 // an output must never be (run/rundir.h rundir_check_output).
 int config_data_files(const config_t *c, const char **in, int at);
 
+// The key table (base/keys.h) for the other JSON objects bnlab reads (a comparison spec, its variants): the defaults
+// of keys, then a strict parse of object o at JSON path `path` — unknown keys, missing required keys, keys that do
+// not apply and values of the wrong type or range are one line naming their path, what was expected and what was
+// found, exactly as in a config. KEY_PATH values are kept as written (the caller resolves them). -1 + message.
+void keys_parse_defaults(const key_desc_t *keys, void *obj);
+int keys_parse_object(const cJSON *o, const char *path, const key_desc_t *keys, void *obj);
+
 #endif
