@@ -16,8 +16,8 @@
 //   landscape, landscape_eta  Santurkar et al.'s Fig. 4 and Fig. 11 views over all seeds (plot_landscape.h; no
 //                figure if log.landscape was off)
 // Panels that are compared share their axes. Per-run figures show one seed (plot_opts_t.seed, default 1), named in
-// the title. A comparison of exactly one network with batchnorm layers and one without is drawn without BN first,
-// as in the paper; otherwise in the spec's order. Titles name the nonlinearity from the runs' config.json. A run
+// the title. Variants come in the one order of view/variant.h (no normalization first, as in the paper), each in
+// its class's colour, in plot and report alike; variants of one class differ by line style. Titles name the nonlinearity from the runs' config.json. A run
 // that diverged is drawn up to its divergence and marked there; a panel with nothing logged says so. More than 3
 // panels go in a 2-row grid (up to 8); layers and ics wrap their rows after 4 variants.
 //
@@ -30,13 +30,19 @@
 
 #include "lab/plot_landscape.h"
 
-typedef enum { PLOT_X_AUTO, PLOT_X_STEPS, PLOT_X_EXAMPLES } plot_x_t;
+#include "view/figure.h"
+
+typedef enum { PLOT_X_AUTO, PLOT_X_STEPS, PLOT_X_EXAMPLES, PLOT_X_EPOCHS } plot_x_t;
 
 typedef struct {
     long seed;   // the seed drawn in per-run figures; 0: seed 1 if the comparison has it, else its first
     plot_x_t x;  // AUTO: examples seen (step x batch size) when the variants' batch sizes differ, else steps
     long ls_steps[LSPLOT_MAX_STEPS];  // landscape_eta's probe steps (plot_landscape.h); n_ls_steps = 0: its defaults
     int n_ls_steps;
+    const char *const *labels;  // --label VARIANT=TEXT (legend text), n_labels of them
+    int n_labels;
+    const char *only;           // --only KIND,KIND..: only these figures (NULL: all); the others are left as they are
+    figure_overrides_t ov;      // --xrange, --yrange, --xscale, --yscale (view/figure.h)
 } plot_opts_t;
 
 // 0: all figures written; 1: gnuplot missing or failed on some figure (each message printed, naming the script and

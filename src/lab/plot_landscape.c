@@ -7,7 +7,7 @@
 
 #include "base/util.h"
 #include "io/csvtable.h"
-#include "lab/figure.h"
+#include "view/figure.h"
 #include "run/rundir.h"
 
 #define LS_MAX_LOG ((size_t)1 << 30)
@@ -143,9 +143,9 @@ static void running_median(const series_t *a, int col, int window, series_t *out
 
 // The curves of quantity q (0 loss, 1 gradient difference, 2 β_eff) of one variant: the light band over seeds,
 // the dark band (or line) of the medians. With one x, error bars instead of bands.
-static void quantity_curves(figure_t *f, strbuf_t *b, const series_t *a, int block, int q, int color, int seeds,
+static void quantity_curves(figure_t *f, strbuf_t *b, const series_t *a, int block, int q, const char *color, int seeds,
                             const char *name) {
-    const char *c = figure_color(color) + 1;
+    const char *c = color + 1;
     int m = 2 + 4 * q, one = a->n < 2;  // gnuplot column of the median of the lower end
     char spec[160];
     if (seeds > 1) {
@@ -154,19 +154,19 @@ static void quantity_curves(figure_t *f, strbuf_t *b, const series_t *a, int blo
         figure_curve(f, b, block, spec, NULL);  // the page title says what the light band is
     }
     if (q < 2) {
-        if (one) snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1.5 lw 3 lc %d", m, m, m + 1, color);
+        if (one) snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1.5 lw 3 lc rgb '%s'", m, m, m + 1, color);
         else snprintf(spec, sizeof spec, "1:%d:%d with filledcurves lc rgb '#60%s'", m, m + 1, c);
     } else if (a->n > LS_SMOOTH_ABOVE) {  // many probes: a thin line each, and their running median on top
         snprintf(spec, sizeof spec, "1:%d with lines lw 1 lc rgb '#90%s'", m, c);
         figure_curve(f, b, block, spec, NULL);
         series_t r;
         running_median(a, m - 1, LS_SMOOTH_WINDOW, &r);
-        snprintf(spec, sizeof spec, "1:2 with lines lw 4 lc %d", color);
+        snprintf(spec, sizeof spec, "1:2 with lines lw 4 lc rgb '%s'", color);
         figure_curve(f, b, figure_series(f, &r), spec, name);  // the panel title says what the thick line is
         series_free(&r);
         return;
     } else
-        snprintf(spec, sizeof spec, "1:%d %s lw 3 lc %d", m, a->n > LS_MARK_POINTS ? "with lines" : "with linespoints pt 7 ps 1.5",
+        snprintf(spec, sizeof spec, "1:%d %s lw 3 lc rgb '%s'", m, a->n > LS_MARK_POINTS ? "with lines" : "with linespoints pt 7 ps 1.5",
                  color);
     figure_curve(f, b, block, spec, name);
 }
@@ -193,7 +193,7 @@ static void mark_diverged(figure_t *f, strbuf_t *b, const lsplot_variant_t *v, c
         if (v->n_runs == 1) snprintf(title, sizeof title, "%s: diverged at step %ld", v->name, lo);
         else if (lo == hi) snprintf(title, sizeof title, "%s: %d of %d diverged (step %ld)", v->name, nd, v->n_runs, lo);
         else snprintf(title, sizeof title, "%s: %d of %d diverged (steps %ld-%ld)", v->name, nd, v->n_runs, lo, hi);
-        snprintf(spec, sizeof spec, "1:2 with points pt 2 ps 4 lw 4 lc %d", v->color);
+        snprintf(spec, sizeof spec, "1:2 with points pt 2 ps 4 lw 4 lc rgb '%s'", v->color);
         figure_curve(f, b, figure_series(f, &c), spec, title);
     }
     series_free(&c);
@@ -341,12 +341,12 @@ static int fig_eta(const char *plots, const lsplot_variant_t *v, int nv, const l
                 if (block < 0) continue;
                 char spec[128];
                 if (v[i].n_runs > 1) {
-                    const char *c = figure_color(v[i].color) + 1;
+                    const char *c = v[i].color + 1;
                     if (agg[p][i].n < 2) snprintf(spec, sizeof spec, "1:2:3:4 with yerrorbars pt 7 ps 1 lw 1.5 lc rgb '#80%s'", c);
                     else snprintf(spec, sizeof spec, "1:3:4 with filledcurves lc rgb '#B0%s'", c);
                     figure_curve(&f, &b, block, spec, NULL);  // the page title says what the band is
                 }
-                snprintf(spec, sizeof spec, "1:2 with linespoints pt 7 ps 1.5 lw 3 lc %d", v[i].color);
+                snprintf(spec, sizeof spec, "1:2 with linespoints pt 7 ps 1.5 lw 3 lc rgb '%s'", v[i].color);
                 figure_curve(&f, &b, block, spec, v[i].name);
             }
             figure_plot(&f, &b, "not probed at this step");

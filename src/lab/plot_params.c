@@ -7,7 +7,8 @@
 
 #include "base/util.h"
 #include "io/csvtable.h"
-#include "lab/figure.h"
+#include "view/figure.h"
+#include "view/variant.h"
 #include "run/rundir.h"
 
 #define PP_MAX_PANELS 8
@@ -98,7 +99,7 @@ static void weight_panel(figure_t *f, const params_panel_t *p, int np, pp_data_t
         if (k >= d->nw[i]) continue;
         int block = figure_series(f, &d->w[i][k]);
         char spec[64];
-        snprintf(spec, sizeof spec, "1:2 %s lw 3 lc %d", style(&d->w[i][k]), i + 1);
+        snprintf(spec, sizeof spec, "1:2 %s lw 3 dt %s lc rgb '%s'", style(&d->w[i][k]), view_dash_gnuplot(p[i].style), p[i].color);
         if (block >= 0) figure_curve(f, &b, block, spec, p[i].name);
     }
     figure_xaxis(f, 0, xmax, 1);
@@ -120,9 +121,9 @@ static void bn_panel(figure_t *f, const params_panel_t *p, int np, pp_data_t *d,
             int block = figure_series(f, s);
             if (block < 0) continue;
             char spec[96], title[160];
-            snprintf(spec, sizeof spec, "1:4:5 with filledcurves lc rgb '#C0%s'", figure_color(i + 1) + 1);
+            snprintf(spec, sizeof spec, "1:4:5 with filledcurves lc rgb '#C0%s'", p[i].color + 1);
             figure_curve(f, &b, block, spec, NULL);
-            snprintf(spec, sizeof spec, "1:3 %s lw 3 dt %d lc %d", style(s), which ? 2 : 1, i + 1);
+            snprintf(spec, sizeof spec, "1:3 %s lw 3 dt %d lc rgb '%s'", style(s), which ? 2 : 1, p[i].color);
             snprintf(title, sizeof title, "%s %s", p[i].name, which ? "β" : "γ");
             figure_curve(f, &b, block, spec, title);
         }

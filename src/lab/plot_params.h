@@ -13,6 +13,8 @@ typedef struct {
     const char *name;  // the variant (legend)
     const char *run;   // the run directory drawn (one seed)
     double xscale;     // x per step (1, or the batch size when plotting examples)
+    const char *color; // the variant's colour and line style (view/variant.h)
+    int style;
 } params_panel_t;
 
 // Writes plots/params.gp and its data. 0: written; 1: nothing logged (no figure); -1 + message.

@@ -4,9 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lab/logread.h"
+#include "view/logread.h"
 #include "lab/report_panels.h"
-#include "lab/svg.h"
+#include "view/svg.h"
+#include "view/variant.h"
 #include "run/rundir.h"
 
 // Rows of a run's log by key (a dense layer; 0 for a log with one row per step) into s[key], each row the named
@@ -96,58 +97,68 @@ static void absent_note(strbuf_t *b, const char *text, const keyed_t *v, int np)
                                              logged, np);
 }
 
-// ---- ICS: per variant, the relative size (w = 0) or the cosine (w = 1), one line per dense layer 2..
+// ---- ICS: per dense layer k >= 2, the relative size (w = 0) or the cosine (w = 1), one line per variant
 
-static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const report_panel_t *p, int w) {
+static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const report_panel_t *p, int np, int k,
+                      int w) {
     static const char *const what[2] = {"\u2016G \u2212 G\u2032\u2016 / \u2016G\u2016", "cos(G, G\u2032)"};
-    char title[192], seeds[96];
+    char title[192];
     int n = 0;
-    for (int k = 1; k < v->nk; k++) n += v->s[k].n > 0;
-    strbuf_t attrs = {0};
-    report_attrs(&attrs, p->name, n);
-    strbuf_printf(&attrs, " data-quantity=\"%s\"", w ? "cosine" : "relative");
-    snprintf(title, sizeof title, "%s: %s", p->name, what[w]);
-    svg_open(b, f, "ics", attrs.s, title, what[w]);
-    free(attrs.s);
+    for (int i = 0; i < np; i++) n += k < v[i].nk && v[i].s[k].n > 0;
+    char attrs[96];
+    snprintf(attrs, sizeof attrs, "data-dense=\"%d\" data-series=\"%d\" data-quantity=\"%s\"", k + 1, n,
+             w ? "cosine" : "relative");
+    snprintf(title, sizeof title, "dense layer %d: %s", k + 1, what[w]);
+    svg_open(b, f, "ics", attrs, title, what[w]);
     int x = 60;
-    for (int k = 1; k < v->nk; k++) {
-        if (!v->s[k].n) continue;
-        const series_t *s = &v->s[k];
-        svg_line(b, f, s->v, s->cols, s->v + 1 + w, s->cols, s->n, report_color(k - 1), 2, 1, 0);
-        char name[32];
-        snprintf(name, sizeof name, "dense %d", k + 1);
-        x = svg_key(b, x, f->h - 22, report_color(k - 1), name);
+    for (int i = 0; i < np; i++) {
+        if (k >= v[i].nk || !v[i].s[k].n) continue;
+        const series_t *s = &v[i].s[k];
+        const char *dash = view_dash_svg(p[i].style);
+        svg_line(b, f, s->v, s->cols, s->v + 1 + w, s->cols, s->n, p[i].color, 2.5, 1, dash);
+        x = svg_key(b, x, f->h - 22, p[i].color, dash, p[i].name);
+        report_progress_mark(b, f, &v[i].prog);
     }
-    report_seeds_text(seeds, sizeof seeds, p, v->logged);
-    report_progress_mark(b, f, &v->prog);
-    strbuf_printf(b, "<text x=\"60\" y=\"%d\" class=\"tick\">%s</text>\n", f->h - 4,
-                  n ? seeds : v->logged ? "no ICS step logged yet" : "ics.csv absent");
     strbuf_printf(b, "</svg>\n");
 }
 
 static int ics_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) {
     double x1;
-    int logged;
+    int logged, nk = 0, points = 0;
     if (keyed_all(v, &ICS, p, np, &x1, &logged) != 0) return -1;
+    for (int i = 0; i < np; i++) {
+        if (v[i].nk > nk) nk = v[i].nk;
+        for (int k = 1; k < v[i].nk; k++) points = v[i].s[k].n > points ? v[i].s[k].n : points;
+    }
     strbuf_printf(b, "<h2 id=\"ics\">Internal covariate shift (Santurkar et al. 2018, Def. 2.1)</h2>\n");
     if (!logged) {
-        strbuf_printf(b, "<p class=\"note\" id=\"ics-absent\">No ICS panels: no ics.csv (log.ics_every).</p>\n");
+        strbuf_printf(b, "<p class=\"note absent\" id=\"ics-absent\">ICS: not logged in this run (turn it on with "
+                         "<code>log.ics_every</code>, e.g. <code>--set log.ics_every=500</code>).</p>\n");
+        return 0;
+    }
+    if (points < 2) {
+        strbuf_printf(b, "<p class=\"note absent\" id=\"ics-absent\">ICS: %s, and a line needs two (a smaller "
+                         "<code>log.ics_every</code>, or a longer run).</p>\n",
+                      points ? "one ICS step was logged" : "no ICS step was logged yet");
         return 0;
     }
     strbuf_printf(b, "<p class=\"note\">From ics.csv: G is the gradient of dense layer i's weights before a step, "
                      "G\u2032 the same after updating only the layers below i, on the same batch; plotted as logged "
-                     "(l2_diff / grad_norm, and cosine), one line per dense layer from the second; each row shares "
-                     "its y axis.</p>\n");
+                     "(l2_diff / grad_norm, and cosine); one panel per dense layer from the second, the variants on "
+                     "its axes; each row shares its y axis. ");
+    char seeds[96];
+    report_seeds_text(seeds, sizeof seeds, &p[0], v[0].logged);
+    strbuf_printf(b, "Lines: %s.</p>\n", seeds);
     absent_note(b, "ics.csv", v, np);
     for (int w = 0; w < 2; w++) {
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < np; i++)
             for (int k = 1; k < v[i].nk; k++) series_extent(&v[i].s[k], 1 + w, 1 + w, &lo, &hi);
-        svg_frame_t f = {.w = report_panel_width(np), .h = 310, .x0 = 0, .x1 = x1};
+        svg_frame_t f = {.w = report_panel_width(nk - 1), .h = 310, .x0 = 0, .x1 = x1};
         report_yrange(lo, hi, !w, &f.y0, &f.y1, &f.ylog);
         if (w) f.y0 = fmin(f.y0, 0), f.y1 = 1;  // a cosine: from 0 (or below) to 1, so "close to 1" looks it
         strbuf_printf(b, "<div class=\"row\">\n");
-        for (int j = 0; j < np; j++) ics_panel(b, &f, &v[j], &p[j], w);
+        for (int k = 1; k < nk; k++) ics_panel(b, &f, v, p, np, k, w);
         strbuf_printf(b, "</div>\n");
     }
     return 0;
@@ -183,10 +194,10 @@ static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t
     for (int j = 0; j < np; j++) {
         const series_t *s = v[j].nk ? &v[j].s[0] : NULL;
         if (!s || !s->n) continue;
-        const char *c = report_color(j);
+        const char *c = p[j].color, *dash = view_dash_svg(p[j].style);
         if (q < 2) svg_band(b, &f, s->v, s->v + 1 + 2 * q, s->v + 2 + 2 * q, s->cols, s->n, c, 0.3, "series");
-        else svg_line(b, &f, s->v, s->cols, s->v + 5, s->cols, s->n, c, 2, 1, 0);
-        x = svg_key(b, x, f.h - 14, c, p[j].name);
+        else svg_line(b, &f, s->v, s->cols, s->v + 5, s->cols, s->n, c, 2, 1, dash);
+        x = svg_key(b, x, f.h - 14, c, dash, p[j].name);
     }
     strbuf_printf(b, "</svg>\n");
 }
