@@ -130,4 +130,14 @@ for bad in "--yrange 1:0" "--yrange a:b" "--xscale cubic"; do
   rc=$?
   check '[ $rc -eq 2 ] && head -1 "$T/bad.out" | grep -q "^bnlab: error: plot --[xy]"' "plot $bad: exit $rc, $(head -1 "$T/bad.out")"
 done
+# plot reads the logs by report's rule (view/logread.h): "abc" as a test loss, or an ICS value of 1e999, is one line
+# naming file, line and column, exit 1.
+for bad in metrics ics; do
+  cp -r "$T/pair/none/seed-1" "$T/bad-$bad" && rm -rf "$T/bad-$bad/plots"
+  if [ $bad = metrics ]; then awk -F, -v OFS=, 'NR == 3 { $5 = "abc" } 1' "$T/pair/none/seed-1/metrics.csv" >"$T/bad-$bad/metrics.csv"; want='metrics.csv: line 3, column "test_loss": expected a number, found "abc"'
+  else awk -F, -v OFS=, 'NR == 2 { $6 = "1e999" } 1' "$T/pair/none/seed-1/ics.csv" >"$T/bad-$bad/ics.csv"; want='ics.csv: line 2, column "cosine": expected a number, found "1e999"'; fi
+  "$BNLAB" plot "$T/bad-$bad" >/dev/null 2>"$T/bad.err"
+  rc=$?
+  check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/bad.err")" -eq 1 ] && grep -qF "$want" "$T/bad.err"' "plot, malformed $bad: exit $rc, $(cat "$T/bad.err")"
+done
 finish view

@@ -58,19 +58,19 @@ typedef struct {
     view_source_t *src;          // what the panels come from
 } plot_t;
 
-// Opens DIR/FILE as a table and looks up names[0..n) (0-based, for csv_field). 0: open; 1: no such file (nothing
-// logged); -1 + message.
-static int open_log(csv_table_t *t, const char *dir, const char *file, const char *const *names, int n, int *cols) {
+// Opens DIR/FILE as a table, looks up names[0..n) (0-based, for csv_field) and checks every row strictly
+// (view/logread.h: kinds[k] says what column names[k] holds; rest >= 0: every column from the one after names[rest]
+// on is a number). 0: open; 1: no such file (nothing logged); -1 + message.
+static int open_log(csv_table_t *t, const char *dir, const char *file, const char *const *names, int n, int *cols,
+                    const char *kinds, int rest) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, dir, file);
-    if (!path_exists(path)) return 1;
-    if (csv_table_read(t, path, PLOT_MAX_LOG) != 0) return -1;
-    for (int i = 0; i < n; i++)
-        if ((cols[i] = csv_column(t->header, names[i], path)) < 0) {
-            csv_table_free(t);
-            return -1;
-        }
-    return 0;
+    int rc = logread_open(t, path);
+    if (rc != 0) return rc;
+    for (int i = 0; i < n && rc == 0; i++) rc = (cols[i] = logread_column(t, path, names[i])) < 0 ? -1 : 0;
+    if (rc == 0) rc = logread_check_all(t, path, cols, kinds, n, rest >= 0 ? cols[rest] + 1 : -1);
+    if (rc != 0) csv_table_free(t);
+    return rc;
 }
 
 // Field col as a number; NaN when it is empty or not one ("nan", "inf" are numbers: a diverged run logs them).
@@ -396,7 +396,7 @@ static int read_pct_unit(const char *run, long *hidden, char *unit, size_t cap) 
     static const char *const names[] = {"hidden", "unit"};
     int col[2], rc;
     csv_table_t t;
-    if ((rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 2, col)) != 0) return rc;
+    if ((rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 2, col, "iu", -1)) != 0) return rc;
     rc = 1;
     long u;
     while (rc == 1 && csv_table_next(&t))
@@ -413,7 +413,7 @@ static int read_pct_layers(const char *run) {
     static const char *const names[] = {"hidden", "unit"};
     int col[2], max = 0;
     csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 2, col);
+    int rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 2, col, "iu", -1);
     if (rc != 0) return rc < 0 ? -1 : 0;
     long h;
     while (csv_table_next(&t))
@@ -436,7 +436,7 @@ static int read_percentiles(const char *run, long hidden, const char *unit, doub
     enum { STEP, HIDDEN, UNIT, N };
     int col[4];
     csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 4, col);
+    int rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 4, col, "iiui", 3);
     if (rc != 0) return rc;
     size_t len;
     const char *name;
@@ -649,7 +649,7 @@ static int ics_max_dense(const char *run) {
     static const char *const names[] = {"dense"};
     int col, max = 0;
     csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_ICS, names, 1, &col);
+    int rc = open_log(&t, run, RUNDIR_ICS, names, 1, &col, "i", -1);
     if (rc != 0) return rc < 0 ? -1 : -2;
     long d;
     while (csv_table_next(&t))
@@ -664,7 +664,7 @@ static int read_ics(const char *run, int dense, double xk, series_t *s) {
     static const char *const names[] = {"step", "dense", "grad_norm", "l2_diff", "cosine"};
     int col[5];
     csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_ICS, names, 5, col);
+    int rc = open_log(&t, run, RUNDIR_ICS, names, 5, col, "iinnn", -1);
     if (rc != 0) return rc;
     long d;
     while (csv_table_next(&t))

@@ -8,6 +8,7 @@
 #include "base/util.h"
 #include "io/csvtable.h"
 #include "view/figure.h"
+#include "view/logread.h"
 #include "run/rundir.h"
 
 #define LS_MAX_LOG ((size_t)1 << 30)
@@ -31,18 +32,18 @@ static double field(const char *row, int col) {
     return csv_field_double(row, col, &v) == 0 ? v : NAN;
 }
 
-// Opens RUN/FILE and finds names[0..n). 0; 1 if the file does not exist; -1 + message.
-static int open_csv(csv_table_t *t, const char *run, const char *file, const char *const *names, int n, int *col) {
+// Opens RUN/FILE, finds names[0..n) and checks every row strictly (kinds: view/logread.h). 0; 1 if the file does
+// not exist; -1 + message.
+static int open_csv(csv_table_t *t, const char *run, const char *file, const char *const *names, int n, int *col,
+                    const char *kinds) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, run, file);
-    if (!path_exists(path)) return 1;
-    if (csv_table_read(t, path, LS_MAX_LOG) != 0) return -1;
-    for (int i = 0; i < n; i++)
-        if ((col[i] = csv_column(t->header, names[i], path)) < 0) {
-            csv_table_free(t);
-            return -1;
-        }
-    return 0;
+    int rc = logread_open(t, path);
+    if (rc != 0) return rc;
+    for (int i = 0; i < n && rc == 0; i++) rc = (col[i] = logread_column(t, path, names[i])) < 0 ? -1 : 0;
+    if (rc == 0) rc = logread_check_all(t, path, col, kinds, n, -1);  // strictly, by view/logread.h's rule
+    if (rc != 0) csv_table_free(t);
+    return rc;
 }
 
 // One run's probes: rows (x, loss_min, loss_max, grad_diff_min, grad_diff_max, beta_eff). 0, 1 not logged, -1.
@@ -50,7 +51,7 @@ static int read_band(const char *run, double xk, series_t *s) {
     static const char *const names[] = {"step", "loss_min", "loss_max", "grad_diff_min", "grad_diff_max", "beta_eff"};
     int col[B_COLS];
     csv_table_t t;
-    int rc = open_csv(&t, run, RUNDIR_LANDSCAPE_BAND, names, B_COLS, col);
+    int rc = open_csv(&t, run, RUNDIR_LANDSCAPE_BAND, names, B_COLS, col, "innnnn");
     if (rc != 0) return rc;
     while (csv_table_next(&t)) {
         double r[B_COLS];
@@ -257,7 +258,7 @@ static int read_eta(const char *run, long step, series_t *s) {
     static const char *const names[] = {"step", "eta", "grad_diff"};
     int col[3];
     csv_table_t t;
-    int rc = open_csv(&t, run, RUNDIR_LANDSCAPE, names, 3, col);
+    int rc = open_csv(&t, run, RUNDIR_LANDSCAPE, names, 3, col, "inn");
     if (rc != 0) return rc;
     long k;
     while (csv_table_next(&t))

@@ -7,7 +7,9 @@
 
 #include "base/util.h"
 #include "io/csvtable.h"
+#include "nn/registry.h"
 #include "view/figure.h"
+#include "view/logread.h"
 #include "view/variant.h"
 #include "run/rundir.h"
 
@@ -24,10 +26,6 @@ typedef struct {
     int total_w, total_b;  // the most dense / BN layers of any run (more than PP_MAX_COLS: the first are drawn)
 } pp_data_t;
 
-static double num(const char *row, int col) {
-    double v;
-    return csv_field_double(row, col, &v) == 0 ? v : NAN;
-}
 
 // Ordinal of layer index l among the layers of its kind seen so far (rows come in layer order at each step).
 static int ordinal(int *seen, int *n, int l) {
@@ -38,33 +36,40 @@ static int ordinal(int *seen, int *n, int l) {
     return (*n)++;
 }
 
-// One run's param_stats.csv into d's panel i. 0, 1 if not logged, -1 + message.
+// One run's param_stats.csv, read strictly (view/logread.h), into d's panel i: the weights of the layers that are
+// linear maps and the γ, β of the layers that normalize by batch statistics with an affine map (the registry's facts,
+// nn/registry.h). 0, 1 if not logged, -1 + message.
 static int read_run(const params_panel_t *p, pp_data_t *d, int i) {
     static const char *const names[] = {"step", "layer", "layer_type", "tensor", "norm", "mean", "std"};
     enum { STEP, LAYER, TYPE, TENSOR, NORM, MEAN, STD };
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, p->run, RUNDIR_PARAM_STATS);
-    if (!path_exists(path)) return 1;
     csv_table_t t;
-    int col[7], dense[64], bn[64], nd = 0, nbn = 0;
-    if (csv_table_read(&t, path, (size_t)1 << 30) != 0) return -1;
-    for (int c = 0; c < 7; c++)
-        if ((col[c] = csv_column(t.header, names[c], path)) < 0) return csv_table_free(&t), -1;
+    int col[7], dense[64], bn[64], nd = 0, nbn = 0, rc = logread_open(&t, path);
+    if (rc != 0) return rc;
+    for (int c = 0; c < 7 && rc == 0; c++) rc = (col[c] = logread_column(&t, path, names[c])) < 0 ? -1 : 0;
     for (int k = 0; k < PP_MAX_COLS; k++)
         series_init(&d->w[i][k], C_COLS), series_init(&d->g[i][k], C_COLS), series_init(&d->b[i][k], C_COLS);
     d->logged[i] = 1;
-    while (csv_table_next(&t)) {
-        long l;
-        size_t len;
-        const char *name = csv_field(t.row, col[TENSOR], &len);
-        if (!name || csv_field_long(t.row, col[LAYER], &l) != 0 || l < 0) continue;
+    while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
+        long l, step;
+        double m, sd, norm;
+        rc = logread_integer(&t, path, col[STEP], 0, 1L << 50, &step) || logread_integer(&t, path, col[LAYER], 0, 1 << 20, &l) ||
+             logread_number(&t, path, col[NORM], &norm) || logread_number(&t, path, col[MEAN], &m) ||
+             logread_number(&t, path, col[STD], &sd) ? -1 : 0;
+        size_t len, tl;
+        const char *name = csv_field(t.row, col[TENSOR], &len), *type = csv_field(t.row, col[TYPE], &tl);
+        char kind[32];
+        snprintf(kind, sizeof kind, "%.*s", (int)(tl < 31 ? tl : 31), type ? type : "");
+        int kk = layer_kind_find(kind);
+        if (rc != 0 || !name || kk < 0) continue;
+        const layer_kind_info_t *info = layer_kind((layer_kind_t)kk);
         int is_weight = len >= 7 && !strncmp(name + len - 7, ".weight", 7);
-        double m = num(t.row, col[MEAN]), s = num(t.row, col[STD]);
-        double r[C_COLS] = {num(t.row, col[STEP]) * p->xscale, num(t.row, col[NORM]), m, m - s, m + s};
-        if (csv_field_is(t.row, col[TYPE], "dense") && is_weight) {
+        double r[C_COLS] = {(double)step * p->xscale, norm, m, m - sd, m + sd};
+        if (info->linear && is_weight) {
             int k = ordinal(dense, &nd, (int)l);
             if (k < PP_MAX_COLS) series_add(&d->w[i][k], r);
-        } else if (csv_field_is(t.row, col[TYPE], "batchnorm")) {
+        } else if (info->uses_batch_statistics && info->has_affine) {
             int k = ordinal(bn, &nbn, (int)l);
             if (k < PP_MAX_COLS) series_add(is_weight ? &d->g[i][k] : &d->b[i][k], r);
         }
@@ -72,7 +77,7 @@ static int read_run(const params_panel_t *p, pp_data_t *d, int i) {
     csv_table_free(&t);
     d->nw[i] = nd < PP_MAX_COLS ? nd : PP_MAX_COLS, d->nb[i] = nbn < PP_MAX_COLS ? nbn : PP_MAX_COLS;
     d->total_w = nd > d->total_w ? nd : d->total_w, d->total_b = nbn > d->total_b ? nbn : d->total_b;
-    return 0;
+    return rc < 0 ? -1 : 0;
 }
 
 static const char *style(const series_t *s) {

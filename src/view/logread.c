@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,13 @@ int logread_parse_integer(const char *f, size_t len, long *out) {
     return 0;
 }
 
+// The last '\n' of text[0..len), or NULL.
+static char *memrchr_nl(char *text, size_t len) {
+    for (size_t i = len; i > 0; i--)
+        if (text[i - 1] == '\n') return text + i - 1;
+    return NULL;
+}
+
 int logread_number(const csv_table_t *t, const char *path, int col, double *out) {
     size_t len;
     const char *f = csv_field(t->row, col, &len);
@@ -105,3 +113,33 @@ int logread_integer(const csv_table_t *t, const char *path, int col, long lo, lo
     return 0;
 }
 
+
+int logread_check_all(csv_table_t *t, const char *path, const int *cols, const char *kinds, int n, int rest) {
+    int rc, ncols = 1;
+    for (const char *q = t->header; *q && *q != '\n'; q++) ncols += *q == ',';
+    while ((rc = logread_next(t, path)) == 1) {
+        double v;
+        long l;
+        for (int k = 0; k < n && rc == 1; k++) {
+            int c = cols[k];
+            switch (kinds[k]) {
+            case 'i': rc = logread_integer(t, path, c, 0, LONG_MAX, &l) ? -1 : 1; break;
+            case 'n': rc = logread_number(t, path, c, &v) ? -1 : 1; break;
+            case 'o': rc = logread_optional(t, path, c, &v) ? -1 : 1; break;
+            case 'f': rc = logread_finite(t, path, c, &v) ? -1 : 1; break;
+            case 'u': rc = csv_field_is(t->row, c, "all") || logread_integer(t, path, c, 0, LONG_MAX, &l) == 0 ? 1 : -1; break;
+            default: break;
+            }
+        }
+        for (int c = rest; rest >= 0 && c < ncols && rc == 1; c++) rc = logread_number(t, path, c, &v) ? -1 : 1;
+        if (rc != 1) break;
+    }
+    if (rc < 0) return -1;
+    char *last = memrchr_nl(t->text, t->len);
+    if (last && (size_t)(last - t->text) + 1 < t->len) {  // a last line without its newline: being written
+        last[1] = '\0';
+        t->len = (size_t)(last - t->text) + 1;
+    }
+    t->row = NULL, t->lineno = 1;
+    return 0;
+}

@@ -29,5 +29,11 @@ int logread_optional(const csv_table_t *t, const char *path, int col, double *ou
 int logread_finite(const csv_table_t *t, const char *path, int col, double *out);
 // An integer (a step, a count, a layer's index) in [lo, hi].
 int logread_integer(const csv_table_t *t, const char *path, int col, long lo, long hi, long *out);
+// Every complete row of t checked at once, by the rule above: cols[k] (k < n) holds what kinds[k] says — 'i' an
+// integer >= 0, 'n' a number, 'o' a number or nothing, 'f' a finite number, 'u' an integer >= 0 or the word "all",
+// 's' any text — and, when rest >= 0, every column from rest to the row's end a number. Then the last line, if cut
+// short (a log being written), is dropped from t and t is rewound: a reader may then walk it with csv_table_next
+// and csv_field_* knowing each field is well-formed. 0, or -1 + the message of the first bad field.
+int logread_check_all(csv_table_t *t, const char *path, const int *cols, const char *kinds, int n, int rest);
 
 #endif

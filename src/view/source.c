@@ -106,15 +106,14 @@ static int read_config(const char *run, view_variant_t *v, long *seed) {
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "model"), "layers");
     v->cls = view_classify(layers);
     v->fig1 = 1, v->n_nonlin = 0;
+    // Fig. 1's network: linear maps, sigmoid-like saturating nonlinearities and plain BN, nothing else.
+    int plain_bn = v->cls == VC_NONE || v->cls == VC_BN;
     for (const cJSON *l = cJSON_IsArray(layers) ? layers->child : NULL; l; l = l->next) {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(l, "type");
         int k = cJSON_IsString(type) ? layer_kind_find(type->valuestring) : -1;
-        if (k != LAYER_DENSE && k != LAYER_BATCHNORM && k != LAYER_SIGMOID) v->fig1 = 0;
-        if (k == LAYER_BATCHNORM) {
-            const cJSON *var = cJSON_GetObjectItemCaseSensitive(l, "variant");
-            if (cJSON_IsString(var) && strcmp(var->valuestring, "standard")) v->fig1 = 0;
-        }
-        if (k >= 0 && layer_kind((layer_kind_t)k)->nonlinearity && v->n_nonlin < VIEW_MAX_NONLIN)
+        const layer_kind_info_t *info = k >= 0 ? layer_kind((layer_kind_t)k) : NULL;
+        if (!info || !(info->linear || (info->nonlinearity && info->saturates) || (info->normalizes && plain_bn))) v->fig1 = 0;
+        if (info && info->nonlinearity && v->n_nonlin < VIEW_MAX_NONLIN)
             snprintf(v->nonlin[v->n_nonlin++], sizeof v->nonlin[0], "%s", type->valuestring);
     }
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "train"), "batch_size");

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/keys.h"
 #include "nn/registry.h"
 
 // Okabe & Ito's colour-blind-safe colours (and one of Tol's, wine, for an eighth), one per class. None of them is
@@ -13,7 +14,7 @@ static const view_class_info_t CLASSES[VC_COUNT] = {
     [VC_BN_RENORM] = {"bn-renorm", "Batch Renormalization", "#CC79A7"},
     [VC_BN_GHOST] = {"bn-ghost", "ghost batch normalization", "#009E73"},
     [VC_BN_CONSTANT] = {"bn-constant", "BN, statistics constant in backprop", "#E69F00"},
-    [VC_BN_NOISY] = {"bn-noisy", "BN followed by noise", "#56B4E9"},
+    [VC_BN_NOISY] = {"bn-noisy", "BN with noise or dropout", "#56B4E9"},
     [VC_LAYERNORM] = {"layernorm", "layer normalization", "#D55E00"},
     [VC_RMSNORM] = {"rmsnorm", "RMS normalization", "#882255"},
     [VC_OTHER] = {"mixed", "more than one kind of normalization", "#777777"},
@@ -24,29 +25,46 @@ const view_class_info_t *view_class_info(view_class_t c) { return &CLASSES[c >= 
 
 int view_class_batch_stats(view_class_t c) { return c >= VC_BN && c <= VC_BN_NOISY; }
 
-// Whether layer kind k normalizes, and whether by the batch's statistics.
-// TODO(registry flags): layer_kind(k)->normalizes and ->uses_batch_statistics once src/nn/registry.h has them.
-static int kind_normalizes(int k) { return k == LAYER_BATCHNORM || k == LAYER_LAYERNORM || k == LAYER_RMSNORM; }
-static int kind_batch_stats(int k) { return k == LAYER_BATCHNORM; }
+// The index of the layer's KEY_ENUM value of key "variant" among the kind's words (0: the default, or no such key).
+static int variant_index(const layer_kind_info_t *info, const cJSON *layer) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(layer, "variant");
+    if (!cJSON_IsString(v)) return 0;
+    for (const key_desc_t *k = info->keys; k && k->name; k++)
+        if (k->type == KEY_ENUM && !strcmp(k->name, "variant"))
+            for (int w = 0; k->words && k->words[w]; w++)
+                if (!strcmp(k->words[w], v->valuestring)) return w;
+    return 0;
+}
 
+// The class, from the registry's facts about each layer (nn/registry.h), never a kind's name: a kind that normalizes
+// by batch statistics is BN, its "variant" word choosing among BN's classes in the order of its words (standard,
+// renorm, ghost, constant_stats); one with a layer that has no parameters and is neither a nonlinearity nor a
+// normalization (noise, dropout) after it is noisy BN; the other normalizing kinds take the next classes in the
+// registry's order (layernorm, rmsnorm); kinds of two normalization classes make VC_OTHER.
 view_class_t view_classify(const cJSON *layers) {
     view_class_t c = VC_NONE;
-    int noise = 0;
+    int extra = 0;
     for (const cJSON *l = cJSON_IsArray(layers) ? layers->child : NULL; l; l = l->next) {
         const cJSON *type = cJSON_GetObjectItemCaseSensitive(l, "type");
         int k = cJSON_IsString(type) ? layer_kind_find(type->valuestring) : -1;
-        if (k == LAYER_NOISE) noise = 1;
-        if (k < 0 || !kind_normalizes(k)) continue;
-        view_class_t this = k == LAYER_LAYERNORM ? VC_LAYERNORM : k == LAYER_RMSNORM ? VC_RMSNORM : VC_BN;
-        if (kind_batch_stats(k)) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(l, "variant");
-            const char *name = cJSON_IsString(v) ? v->valuestring : "standard";
-            this = !strcmp(name, "renorm") ? VC_BN_RENORM : !strcmp(name, "ghost") ? VC_BN_GHOST
-                 : !strcmp(name, "constant_stats") ? VC_BN_CONSTANT : VC_BN;
+        if (k < 0) continue;
+        const layer_kind_info_t *info = layer_kind((layer_kind_t)k);
+        if (!info->normalizes) {
+            extra |= !info->params && !info->nonlinearity && !info->linear;
+            continue;
+        }
+        view_class_t this = VC_OTHER;
+        if (info->uses_batch_statistics) {
+            int vi = variant_index(info, l);
+            this = vi <= VC_BN_CONSTANT - VC_BN ? (view_class_t)(VC_BN + vi) : VC_OTHER;
+        } else {  // the rank of this kind among the normalizing kinds without batch statistics
+            int rank = 0;
+            for (int j = 0; j < k; j++) rank += layer_kind((layer_kind_t)j)->normalizes && !layer_kind((layer_kind_t)j)->uses_batch_statistics;
+            this = rank <= VC_RMSNORM - VC_LAYERNORM ? (view_class_t)(VC_LAYERNORM + rank) : VC_OTHER;
         }
         c = c == VC_NONE || c == this ? this : VC_OTHER;
     }
-    return c == VC_BN && noise ? VC_BN_NOISY : c;
+    return c == VC_BN && extra ? VC_BN_NOISY : c;
 }
 
 static const char *const DASH_GP[VIEW_STYLES] = {"1", "2", "3", "4", "5"};

@@ -22,7 +22,7 @@ typedef enum {
     VC_BN_RENORM,   // Batch Renormalization (Ioffe 2017)
     VC_BN_GHOST,    // ghost batch normalization
     VC_BN_CONSTANT, // batchnorm with its statistics held constant in backprop
-    VC_BN_NOISY,    // batchnorm followed by a noise layer
+    VC_BN_NOISY,    // batchnorm with a noise (or dropout) layer
     VC_LAYERNORM,   // layer normalization
     VC_RMSNORM,     // RMS normalization
     VC_OTHER,       // normalization layers of more than one kind
