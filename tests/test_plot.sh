@@ -94,8 +94,10 @@ check 'grep -q "mean output over units and examples" "$T/run3/plots/layer_stats.
   "layer_stats: not the mean output over steps"
 check 'grep -q "fraction saturated" "$T/run3/plots/saturation.gp" && [ "$(grep -c "^set title .hidden layer" "$T/run3/plots/saturation.gp")" -eq 3 ]' \
   "saturation: not one panel per hidden layer"
-check 'grep -q ">||G - G.||&#47; ||G||<\|>||G - G.|| / ||G||<" "$T/run3/plots/ics.svg" || grep -q "||G - G.|| / ||G||" "$T/run3/plots/ics.gp"' \
-  "ics: not the relative ||G - G'|| / ||G||"
+check 'grep -q "‖G − G′‖ / ‖G‖" "$T/run3/plots/ics.gp" && grep -q "‖G − G′‖ / ‖G‖" "$T/run3/plots/ics.svg"' \
+  "ics: not the relative ‖G − G′‖ / ‖G‖ in Greek/math letters"
+check 'grep -q "β_eff" "$T/run3/plots/landscape.gp" && grep -q "η" "$T/run3/plots/landscape_eta.gp" && ! grep -q "beta_eff\|eta g" "$T/run3/plots/landscape.gp"' \
+  "landscape: η and β spelled out instead of written as the paper does"
 check 'grep -q "Fig. 1" "$T/run3/plots/percentiles.gp"' "a sigmoid network's percentiles should cite Fig. 1"
 # No ICS row (a run stopped before its first ICS step): a note panel, not an empty plot.
 cp -r "$T/run3" "$T/noics" && rm -rf "$T/noics/plots" && head -1 "$T/run3/ics.csv" >"$T/noics/ics.csv"

@@ -13,7 +13,7 @@ const figure_kind_t FIGURE_KINDS[] = {
     {"layer_stats", "Each nonlinearity's output: mean over units and examples", fig_layer_stats},
     {"ics", "Internal covariate shift (Santurkar et al. 2018, Def. 2.1)", NULL},
     {"modes", "BN's train/eval gap: running vs batch statistics", fig_modes},
-    {"params", "Parameters: ‖W‖ of each dense layer, γ and β of each BN layer", NULL},
+    {"params", "Parameters: ‖W‖ of each dense layer, γ and β of each BN layer", fig_params},
     {"landscape", "Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)", NULL},
 };
 const int N_FIGURE_KINDS = (int)(sizeof FIGURE_KINDS / sizeof FIGURE_KINDS[0]);

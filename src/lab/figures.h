@@ -15,6 +15,7 @@ typedef struct {
     const view_source_t *src;
     double xk[VIEW_MAX_VARIANTS];  // x of a logged step of variant i: step x xk[i] (1, the batch size, 1/steps per epoch)
     const char *xlabel;            // "training step", ...
+    int seed_index;                // the seed drawn by figures of one seed per variant: src->seeds[seed_index]
 } figure_input_t;
 
 // 0: built; 1: not logged in any run (m has no panel and m->note says so, naming the key that turns the log on);
@@ -39,5 +40,6 @@ int figure_only_has(const char *only, const char *name);
 int fig_saturation(figmodel_t *m, const figure_input_t *in);
 int fig_layer_stats(figmodel_t *m, const figure_input_t *in);
 int fig_modes(figmodel_t *m, const figure_input_t *in);
+int fig_params(figmodel_t *m, const figure_input_t *in);
 
 #endif

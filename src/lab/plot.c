@@ -686,7 +686,7 @@ typedef struct {
 // Panel (w, k): quantity w of dense layer k, every variant's line on the same axes (BN and no BN compared where
 // the text compares them, not across panels).
 static void ics_panel(const plot_t *p, int w, int k, const ics_data_t *d, figure_t *f) {
-    static const char *const what[2] = {"||G - G'|| / ||G||", "cos(G, G')"};
+    static const char *const what[2] = {"‖G − G′‖ / ‖G‖", "cos(G, G′)"};
     figure_cmd(f, "set title", "", "dense layer %d: %s", k, what[w]);
     figure_cmd(f, "set ylabel", "", "%s", what[w]);
     strbuf_t b = {0};
@@ -904,9 +904,17 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
         figure_axis(&f, 'y', fmin(lo, 1), fmax(hi, lo + 0.01), 0);
         sweep_axis(&f, xs, nx);
         strbuf_t b = {0};
-        for (int i = 0; i < nb; i++) {
+        int order[PLOT_MAX_BASES];  // the bases in the one order of their variants (view/variant.h)
+        for (int i = 0; i < nb; i++) order[i] = i;
+        for (int i = 1; i < nb; i++)
+            for (int j = i; j > 0 && look[order[j]] < look[order[j - 1]]; j--) {
+                int t = order[j];
+                order[j] = order[j - 1], order[j - 1] = t;
+            }
+        for (int oi = 0; oi < nb; oi++) {
+            int i = order[oi];
             // Offsets: a factor on a log axis, a fraction of the span on a linear one.
-            double off = nb > 1 ? ((double)i - (nb - 1) / 2.0) / nb : 0;
+            double off = nb > 1 ? ((double)oi - (nb - 1) / 2.0) / nb : 0;
             for (int r = 0; r < s[i].n; r++) {
                 double *x = &s[i].v[(size_t)r * 5];
                 *x = log ? *x * pow(1.12, off) : *x + off * 0.03 * (xs[nx - 1] - xs[0]);
@@ -915,7 +923,7 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
             char spec[128], lc[24];
             figure_lc(lc, look[i]->color, NULL);
             snprintf(spec, sizeof spec, "1:2:3:4 with yerrorlines lw 3 dt %s pt %d ps 1.8 %s",
-                     view_dash_gnuplot(look[i]->style), view_point_gnuplot(i), lc);
+                     view_dash_gnuplot(look[i]->style), view_point_gnuplot(oi), lc);
             if (block >= 0) figure_curve(&f, &b, block, spec, bases[i]);
         }
         figure_plot(&f, &b, "no completed run");
@@ -1005,13 +1013,6 @@ static int load_panels(plot_t *p, const plot_opts_t *o) {
     return rc;
 }
 
-// The "params" figure (lab/plot_params.h) from the panels.
-static int fig_params(const plot_t *p) {
-    params_panel_t pp[PLOT_MAX_PANELS];
-    for (int i = 0; i < p->np; i++) pp[i] = (params_panel_t){p->panels[i].name, p->panels[i].run, xscale(p, i), p->panels[i].color,
-                                                        p->panels[i].style};
-    return plot_params(p->plots, pp, p->np, p->seed, xlabel(p));
-}
 
 
 // The landscape views (plot_landscape.c) over every seed of every panel: 0, 2 not logged, 1 gnuplot failed, -1.
@@ -1048,7 +1049,6 @@ static int legacy(const plot_t *p, const char *name) {
     if (!strcmp(name, "percentiles")) return fig_percentiles(p);
     if (!strcmp(name, "layers")) return fig_layers(p);
     if (!strcmp(name, "ics")) return fig_ics(p);
-    if (!strcmp(name, "params")) return fig_params(p);
     return bnlab_fail("plot: figure kind %s has no drawing code", name);
 }
 
@@ -1060,6 +1060,7 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
     int rc = load_panels(p, o);
     if (rc == 0) rc = make_dirs(p->plots);
     figure_input_t in = {.src = p->src, .xlabel = xlabel(p)};
+    while (in.seed_index < p->ns - 1 && p->seeds[in.seed_index] != p->seed) in.seed_index++;
     for (int i = 0; i < VIEW_MAX_VARIANTS; i++) in.xk[i] = i < p->np ? p->panels[i].xk : 1;
     figure_set_overrides(&o->ov);
     int failed = 0;

@@ -204,18 +204,18 @@ static void mark_diverged(figure_t *f, strbuf_t *b, const lsplot_variant_t *v, c
 // landscape: Fig. 4 (a, b, c)
 
 static const char *const PANEL_TITLE[3] = {
-    "(a) loss landscape\nL(w - eta g): min to max",
-    "(b) gradient predictiveness\n||grad L(w - eta g) - g||: min to max",
-    "(c) effective beta-smoothness\nmax over eta of (b) / ||eta g||"};
+    "(a) loss landscape\nL(w − η g): min to max over η",
+    "(b) gradient predictiveness\n‖∇L(w − η g) − g‖: min to max over η",
+    "(c) effective β-smoothness\nmax over η of (b) / ‖η g‖"};
 static const char *const PANEL_Y[3] = {"training loss on the step's batch", "l2 distance to the step's gradient",
-                                       "beta_eff"};
+                                       "β_eff"};
 
 static int fig_fig4(const char *plots, const lsplot_variant_t *v, int nv, const series_t *agg, const lsplot_opts_t *o) {
     figure_t f;
     if (figure_open(&f, plots, "landscape", 1, 3) != 0) return -1;
     figure_cmd(&f, "set multiplot title", "font bnlab_font(24) layout 1,3",
                "Along the step's gradient g, as in Santurkar et al. 2018, Fig. 4 (%s)%s", o->seeds, o->n_seeds > 1
-               ? "\ndark: median over seeds of the band's ends (of beta_eff in (c)); light: their range over seeds" : "");
+               ? "\ndark: median over seeds of the band's ends (of β_eff in (c)); light: their range over seeds" : "");
     figure_cmd(&f, "set xlabel", "", "%s", o->xlabel);
     fprintf(f.gp, "set key width 0\n");  // three panels a row: the shared key's padding would not fit a divergence's entry
     int block[8];
@@ -327,10 +327,10 @@ static int fig_eta(const char *plots, const lsplot_variant_t *v, int nv, const l
     if (rc == 0 && (rc = figure_open(&f, plots, "landscape_eta", 1, ns)) == 0) {
         char layout[64];
         snprintf(layout, sizeof layout, "font bnlab_font(24) layout 1,%d", ns);
-        figure_cmd(&f, "set multiplot title", layout, "Gradient predictiveness against the step size eta, as in "
+        figure_cmd(&f, "set multiplot title", layout, "Gradient predictiveness against the step size η, as in "
                    "Santurkar et al. 2018, Fig. 11 (%s)%s", o->seeds, o->n_seeds > 1 ?
-                   "\n||grad L(w - eta g) - g||: median over seeds (line), their range (band)" : "");
-        fprintf(f.gp, "set xlabel 'step size eta'\nset ylabel 'l2 distance to the step''s gradient'\n");
+                   "\n‖∇L(w − η g) − g‖: median over seeds (line), their range (band)" : "");
+        fprintf(f.gp, "set xlabel 'step size η'\nset ylabel 'l2 distance to the step''s gradient'\n");
         strbuf_t b = {0};
         for (int p = 0; p < ns; p++) {
             figure_cmd(&f, "set title", "", "at step %ld", steps[p]);

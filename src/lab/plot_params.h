@@ -1,4 +1,4 @@
-// plot_params.h — bnlab plot's "params" figure, from each run's param_stats.csv (log.param_stats, run/paramlog.h).
+// plot_params.h — the "params" figure of bnlab plot and bnlab report, from each run's param_stats.csv (log.param_stats, run/paramlog.h).
 //   top row     ‖W‖₂ of the k-th dense layer's weight over training, one panel per dense layer (the first 4, the title
 //               saying so when there are more), a curve
 //               per variant: BN and no BN on shared, logarithmic axes (§3.3: behind BN, W's scale is free to grow)
@@ -17,7 +17,6 @@ typedef struct {
     int style;
 } params_panel_t;
 
-// Writes plots/params.gp and its data. 0: written; 1: nothing logged (no figure); -1 + message.
-int plot_params(const char *plots, const params_panel_t *p, int np, long seed, const char *xlabel);
+// The figure is built on view/figmodel.h: fig_params in lab/figures.h (the seed drawn: figure_input_t.seed_index).
 
 #endif

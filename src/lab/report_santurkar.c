@@ -97,6 +97,13 @@ static void absent_note(strbuf_t *b, const char *text, const keyed_t *v, int np)
                                              logged, np);
 }
 
+// Every variant's colour and line style, once above a section's panels.
+static void variant_legend(strbuf_t *b, const report_panel_t *p, int np) {
+    svg_entry_t e[REPORT_MAX_PANELS];
+    for (int i = 0; i < np; i++) e[i] = (svg_entry_t){p[i].color, view_dash_svg(p[i].style), p[i].name};
+    svg_legend(b, e, np);
+}
+
 // ---- ICS: per dense layer k >= 2, the relative size (w = 0) or the cosine (w = 1), one line per variant
 
 static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const report_panel_t *p, int np, int k,
@@ -110,13 +117,10 @@ static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const
              w ? "cosine" : "relative");
     snprintf(title, sizeof title, "dense layer %d: %s", k + 1, what[w]);
     svg_open(b, f, "ics", attrs, title, what[w]);
-    int x = 60;
     for (int i = 0; i < np; i++) {
         if (k >= v[i].nk || !v[i].s[k].n) continue;
         const series_t *s = &v[i].s[k];
-        const char *dash = view_dash_svg(p[i].style);
-        svg_line(b, f, s->v, s->cols, s->v + 1 + w, s->cols, s->n, p[i].color, 2.5, 1, dash);
-        x = svg_key(b, x, f->h - 22, p[i].color, dash, p[i].name);
+        svg_line(b, f, s->v, s->cols, s->v + 1 + w, s->cols, s->n, p[i].color, 2.5, 1, view_dash_svg(p[i].style));
         report_progress_mark(b, f, &v[i].prog);
     }
     strbuf_printf(b, "</svg>\n");
@@ -150,6 +154,7 @@ static int ics_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v)
     report_seeds_text(seeds, sizeof seeds, &p[0], v[0].logged);
     strbuf_printf(b, "Lines: %s.</p>\n", seeds);
     absent_note(b, "ics.csv", v, np);
+    variant_legend(b, p, np);
     for (int w = 0; w < 2; w++) {
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < np; i++)
@@ -175,10 +180,9 @@ int report_ics(strbuf_t *b, const report_panel_t *p, int np) {
 
 static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t *v, double x1,
                      int q) {
-    static const char *const title[3] = {"loss landscape: [min, max] of L(x \u2212 \u03b7g) over \u03b7",
-                                         "gradient predictiveness: [min, max] of \u2016\u2207L(x \u2212 \u03b7g) "
-                                         "\u2212 g\u2016",
-                                         "\u03b2_eff: max over \u03b7 of that / \u2016\u03b7g\u2016"};
+    static const char *const title[3] = {"(a) loss: L(x \u2212 \u03b7g), min to max",
+                                         "(b) \u2016\u2207L(x \u2212 \u03b7g) \u2212 g\u2016, min to max",
+                                         "(c) \u03b2_eff: max of (b) / \u2016\u03b7g\u2016"};
     static const char *const ylabel[3] = {"loss", "\u2016\u2207L(x \u2212 \u03b7g) \u2212 g\u2016", "\u03b2_eff"};
     static const char *const quantity[3] = {"loss", "grad_diff", "beta_eff"};
     double lo = INFINITY, hi = -INFINITY;
@@ -190,14 +194,12 @@ static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t
     char attrs[96];
     snprintf(attrs, sizeof attrs, "data-quantity=\"%s\" data-series=\"%d\"", quantity[q], n);
     svg_open(b, &f, "landscape", attrs, title[q], ylabel[q]);
-    int x = 60;
     for (int j = 0; j < np; j++) {
         const series_t *s = v[j].nk ? &v[j].s[0] : NULL;
         if (!s || !s->n) continue;
         const char *c = p[j].color, *dash = view_dash_svg(p[j].style);
         if (q < 2) svg_band(b, &f, s->v, s->v + 1 + 2 * q, s->v + 2 + 2 * q, s->cols, s->n, c, 0.3, "series");
         else svg_line(b, &f, s->v, s->cols, s->v + 5, s->cols, s->n, c, 2, 1, dash);
-        x = svg_key(b, x, f.h - 14, c, dash, p[j].name);
     }
     strbuf_printf(b, "</svg>\n");
 }
@@ -218,6 +220,7 @@ static int ls_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) 
                      "\u03b2_eff the largest gradient change per unit of distance. The variants share each "
                      "panel's axes; a step whose values are not finite (a diverged point) is left out.</p>\n");
     absent_note(b, "landscape_band.csv", v, np);
+    variant_legend(b, p, np);
     strbuf_printf(b, "<div class=\"row\">\n");
     for (int q = 0; q < 3; q++) ls_panel(b, p, np, v, x1, q);
     strbuf_printf(b, "</div>\n<p class=\"note\">");

@@ -16,25 +16,25 @@ static void points(strbuf_t *b, const svg_frame_t *f, const figcurve_t *c) {
     strbuf_printf(b, "</g>\n");
 }
 
-// One legend for the whole figure: each labelled curve's colour, style and text once, in a strip of its own.
+// One legend for the whole figure: each labelled curve's text and style once; in its colour when every curve of
+// that text has the same colour (a variant), else in grey (a line style that means the same in every panel).
 static void legend(strbuf_t *b, const figmodel_t *m) {
-    strbuf_t keys = {0};
-    int x = 8, n = 0;
+    svg_entry_t e[96];
+    int n = 0;
     for (int i = 0; i < m->np; i++)
         for (int k = 0; k < m->p[i].nc; k++) {
             const figcurve_t *c = &m->p[i].c[k];
             if (!c->label[0] || c->kind == CURVE_BAND) continue;
-            int seen = 0;
-            for (int j = 0; j <= i && !seen; j++)
-                for (int q = 0; q < (j < i ? m->p[j].nc : k) && !seen; q++)
-                    seen = !strcmp(m->p[j].c[q].label, c->label) && m->p[j].c[q].kind != CURVE_BAND &&
-                           m->p[j].c[q].color == c->color && m->p[j].c[q].style == c->style;
-            if (seen) continue;
-            x = svg_key(&keys, x, 16, c->color, view_dash_svg(c->style), c->label);
-            n++;
+            int j = 0;
+            while (j < n && strcmp(e[j].text, c->label)) j++;
+            if (j < n) {
+                if (strcmp(e[j].color, c->color)) e[j].color = "#555555";
+                continue;
+            }
+            if (n == 96) continue;
+            e[n++] = (svg_entry_t){c->color, view_dash_svg(c->style), c->label};
         }
-    if (n) strbuf_printf(b, "<svg class=\"legend-strip\" viewBox=\"0 0 %d 24\" style=\"max-width:%dpx\">\n%s</svg>\n", x, x, keys.s);
-    free(keys.s);
+    if (n) svg_legend(b, e, n);
 }
 
 void figmodel_svg(strbuf_t *b, const figmodel_t *m) {

@@ -1,6 +1,7 @@
 #include "view/svg.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "view/axis.h"
@@ -29,7 +30,17 @@ void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *at
               const char *ylabel) {
     strbuf_printf(b, "<svg class=\"%s\" %s viewBox=\"0 0 %d %d\" data-w=\"%d\">\n", cls, attrs, f->w, f->h, f->w);
     strbuf_printf(b, "<text x=\"%d\" y=\"18\" class=\"title\">", ML);
-    html_text(b, title);
+    for (const char *p = title; *p;) {  // one line: a "\n" of a gnuplot title becomes "; "
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *part = xmalloc(len + 1, "svg title");
+        memcpy(part, p, len), part[len] = '\0';
+        html_text(b, part);
+        free(part);
+        if (!nl) break;
+        strbuf_printf(b, "; ");
+        p = nl + 1;
+    }
     strbuf_printf(b, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ML, MT,
                   f->w - ML - MR, f->h - MT - MB);
     axis_t ax, ay;
@@ -98,6 +109,17 @@ int svg_key(strbuf_t *b, int x, int y, const char *color, const char *dash, cons
     html_text(b, text);
     strbuf_printf(b, "</text>\n");
     return x + 40 + 8 * (int)strlen(text);
+}
+
+void svg_legend(strbuf_t *b, const svg_entry_t *e, int n) {
+    for (int i = 0; i < n;) {
+        strbuf_t keys = {0};
+        int x = 8;
+        for (; i < n && (x < 700 || x == 8); i++) x = svg_key(&keys, x, 16, e[i].color, e[i].dash, e[i].text);
+        strbuf_printf(b, "<svg class=\"legend-strip\" viewBox=\"0 0 %d 24\" style=\"max-width:%dpx\">\n%s</svg>\n", x, x,
+                      keys.s ? keys.s : "");
+        free(keys.s);
+    }
 }
 
 void html_text(strbuf_t *b, const char *s) {

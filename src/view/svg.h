@@ -29,6 +29,11 @@ void svg_band(strbuf_t *b, const svg_frame_t *f, const double *x, const double *
               const char *color, double opacity, const char *cls);
 // A legend entry at (x, y): a line sample in color and dash, then text (escaped). Returns the x after it.
 int svg_key(strbuf_t *b, int x, int y, const char *color, const char *dash, const char *text);
+// A legend of its own above a row of panels: entries (colour, dash, text) in strips of at most about 900 pixels.
+typedef struct {
+    const char *color, *dash, *text;
+} svg_entry_t;
+void svg_legend(strbuf_t *b, const svg_entry_t *e, int n);
 // Appends s with <, > and & escaped (HTML text and attribute values in double quotes: also ").
 void html_text(strbuf_t *b, const char *s);
 
