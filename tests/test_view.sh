@@ -93,17 +93,13 @@ col() { awk -v v="$2" '$1 == v { print $2 }' "$T/$1.colours"; }
 check '[ -n "$(col pair ln)" ] && [ "$(col pair ln)" = "$(col six layernorm)" ] && [ "$(col pair none)" = "$(col six none)" ]' \
   "a colour follows what the variant is: ln $(col pair ln) vs layernorm $(col six layernorm), none $(col pair none) vs $(col six none)"
 
-# Every figure kind in both outputs. A known exception (percentiles, one unit: the page has the whole-layer fans),
-# said on the page itself ("not on this page yet"): none may be left unsaid.
+# Every figure kind in both outputs.
 for k in accuracy loss percentiles layers saturation layer_stats ics modes params landscape; do
   check '[ -s "$T/six/plots/$k.png" ]' "kind $k: no plots/$k.png"
   case $k in
     loss) check 'grep -q "data-quantity=\"loss\"" "$T/six/report.html"' "kind loss: not in report.html";;
     accuracy) check 'grep -q "data-quantity=\"accuracy\"" "$T/six/report.html"' "kind accuracy: not in report.html";;
     layers) check 'grep -q "<h2 id=\"fans\"" "$T/six/report.html"' "kind layers: not in report.html";;
-    # Not converted to view/figmodel.h yet: the page must say so, naming plots/KIND.png.
-    percentiles) check 'grep -q "id=\"$k-plot-only\">Drawn by <code>bnlab plot</code> (plots/$k.png)" "$T/six/report.html"' \
-         "kind $k: neither drawn nor said to be plot-only";;
     *) check 'grep -q "<h2 id=\"$k\"" "$T/six/report.html" && ! grep -q "id=\"$k-plot-only\"" "$T/six/report.html"' \
          "kind $k: not drawn in report.html";;
   esac

@@ -7,7 +7,7 @@
 const figure_kind_t FIGURE_KINDS[] = {
     {"accuracy", "Test accuracy", NULL},
     {"loss", "Loss", NULL},
-    {"percentiles", "One unit's input to its nonlinearity (Ioffe & Szegedy Fig. 1(b, c))", NULL},
+    {"percentiles", "One unit's input to its nonlinearity (Ioffe & Szegedy Fig. 1(b, c))", fig_percentiles},
     {"layers", "Each hidden layer's input to its nonlinearity: percentiles over steps", NULL},
     {"saturation", "Saturated units per hidden layer", fig_saturation},
     {"layer_stats", "Each nonlinearity's output: mean over units and examples", fig_layer_stats},

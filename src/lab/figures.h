@@ -41,5 +41,6 @@ int fig_saturation(figmodel_t *m, const figure_input_t *in);
 int fig_layer_stats(figmodel_t *m, const figure_input_t *in);
 int fig_modes(figmodel_t *m, const figure_input_t *in);
 int fig_params(figmodel_t *m, const figure_input_t *in);
+int fig_percentiles(figmodel_t *m, const figure_input_t *in);  // lab/plot.c
 
 #endif

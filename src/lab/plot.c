@@ -557,46 +557,93 @@ static const pct_names_t *row_names(const plot_t *p, const pct_row_t *r) {
     return &r->pn[0];
 }
 
-static int fig_percentiles(const plot_t *p) {
+// The panels of a figure input (lab/figures.h) as this file's panels: the run of the chosen seed, its x scale,
+// nonlinearities and divergence.
+static void panels_of_input(plot_t *p, const figure_input_t *in) {
+    const view_source_t *src = in->src;
+    p->src = (view_source_t *)src, p->is_compare = src->is_compare, p->ns = src->ns;
+    memcpy(p->seeds, src->seeds, sizeof p->seeds[0] * (size_t)src->ns);
+    p->seed = src->seeds[in->seed_index];
+    p->np = src->nv < PLOT_MAX_PANELS ? src->nv : PLOT_MAX_PANELS;
+    for (int i = 0; i < p->np; i++) {
+        const view_variant_t *v = &src->v[i];
+        panel_t *pl = &p->panels[i];
+        snprintf(pl->name, sizeof pl->name, "%s", v->label);
+        pl->color = v->color, pl->style = v->style, pl->fig1 = v->fig1, pl->xk = in->xk[i], pl->seed = p->seed;
+        pl->n_nonlin = v->n_nonlin;
+        memcpy(pl->nonlin, v->nonlin, sizeof pl->nonlin);
+        view_run_dir(src, i, in->seed_index, pl->run, sizeof pl->run);
+        pl->diverged_at = diverged_at(pl->run);
+    }
+}
+
+// percentiles (Fig. 1(b, c)): the percentiles of one unit's input, one panel per variant on a shared y axis, each
+// percentile a shade of the variant's colour, the run of one seed; a cross where a run diverged. Built on
+// view/figmodel.h, so bnlab plot and bnlab report draw the same figure.
+int fig_percentiles(figmodel_t *m, const figure_input_t *in) {
+    plot_t *p = xcalloc(1, sizeof *p, "percentiles");
+    panels_of_input(p, in);
     long hidden = 0;
     char unit[32];
     int rc = 1;
-    for (int i = 0; i < p->np && rc == 1; i++)
-        if ((rc = read_pct_unit(p->panels[i].run, &hidden, unit, sizeof unit)) < 0) return -1;
-    if (rc == 1) return 1;  // nothing logged anywhere: no figure
-    pct_row_t *r = xcalloc(1, sizeof *r, "plot percentiles");
-    if (read_pct_row(p, hidden, unit, r) != 0) {
-        free_pct_row(p, r), free(r);
-        return -1;
+    for (int i = 0; i < p->np && rc == 1; i++) rc = read_pct_unit(p->panels[i].run, &hidden, unit, sizeof unit);
+    pct_row_t *r = rc == 0 ? xcalloc(1, sizeof *r, "plot percentiles") : NULL;
+    if (rc == 1) {
+        figmodel_init(m, "percentiles", 0, 1);
+        snprintf(m->note, sizeof m->note, "One unit's percentiles: not logged in this run (percentiles.csv; turn them "
+                 "on with log.percentiles.every, e.g. --set log.percentiles.every=100).");
+    } else if (rc == 0 && read_pct_row(p, hidden, unit, r) != 0) rc = -1;
+    else if (rc == 0) {
+        int rows, cols;
+        figure_grid(p->np, &rows, &cols);
+        figmodel_init(m, "percentiles", p->np, cols);
+        snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
+        char which[PLOT_MAX_PCT * 40];
+        pct_list(row_names(p, r), which, sizeof which);
+        const char *nl = common_nonlin(p, hidden);
+        // The paper's Fig. 1(b, c) is a sigmoid network with or without BN: cite it only for such networks (not for
+        // ReLU, noise or dropout variants).
+        int fig1 = 1;
+        for (int i = 0; i < p->np; i++) fig1 &= p->panels[i].fig1;
+        snprintf(m->title, sizeof m->title, "Input to unit %s of hidden layer %ld's %s, seed %ld: %s percentiles%s",
+                 unit, hidden, nl ? nl : "nonlinearity", p->seed, which,
+                 fig1 ? "\n(compare Ioffe & Szegedy 2015, Fig. 1(b) without BN, (c) with BN)" : "");
+        for (int i = 0; i < p->np; i++) {
+            const panel_t *pl = &p->panels[i];
+            figpanel_t *fp = &m->p[i];
+            const pct_names_t *pn = &r->pn[i];
+            char div[64] = "";
+            if (pl->diverged_at >= 0) snprintf(div, sizeof div, " (diverged at step %ld)", pl->diverged_at);
+            snprintf(fp->title, sizeof fp->title, "%s%s%s%s input%s", pl->name, nl ? "" : cols > 2 ? "\n" : ": ",
+                     nl ? "" : nonlin_name(pl, hidden), nl ? "" : "", div);
+            if (nl) snprintf(fp->title, sizeof fp->title, "%s%s", pl->name, div);
+            snprintf(fp->ylabel, sizeof fp->ylabel, "input value");
+            snprintf(fp->note, sizeof fp->note, "%s", r->rc[i] == 0 ? "no finite percentiles" : "percentiles not logged");
+            const series_t *sr = &r->s[i];
+            for (int k = 0; r->rc[i] == 0 && k < pn->n_pct; k++) {
+                figcurve_t *c = figmodel_add(fp, CURVE_LINE, sr, 0, 1 + k, 0, pl->color, pl->style, 3, 1, pn->titles[k]);
+                if (c) {  // a shade of the variant's colour per percentile, darkest first
+                    static char shades[PLOT_MAX_PANELS][PLOT_MAX_PCT][8];
+                    view_shade(shades[i][k], pl->color, k, pn->n_pct);
+                    c->color = shades[i][k];
+                }
+            }
+            int last = r->rc[i] == 0 ? series_last_finite(sr) : -1;
+            if (pl->diverged_at >= 0 && last >= 0) {
+                series_t x;
+                series_init(&x, 2);
+                series_add(&x, (double[2]){(double)pl->diverged_at * pl->xk, at(sr, last, 1 + pn->n_pct / 2)});
+                char t[64];
+                snprintf(t, sizeof t, "diverged at step %ld", pl->diverged_at);
+                figmodel_add(fp, CURVE_POINTS, &x, 0, 1, 0, pl->color, 0, 4, 1, t);
+                series_free(&x);
+            }
+        }
+        figmodel_finish(m, 1, 0, 1);
     }
-    int rows, cols;
-    figure_grid(p->np, &rows, &cols);
-    figure_t f;
-    if (figure_open(&f, p->plots, "percentiles", rows, cols) != 0) {
-        free_pct_row(p, r), free(r);
-        return -1;
-    }
-    char which[PLOT_MAX_PCT * 40], title[1024];
-    pct_list(row_names(p, r), which, sizeof which);
-    const char *nl = common_nonlin(p, hidden);
-    // The paper's Fig. 1(b, c) is a sigmoid network with or without BN: cite it only for such networks (not for
-    // ReLU, noise or dropout variants).
-    int fig1 = 1;
-    for (int i = 0; i < p->np; i++) fig1 &= p->panels[i].fig1;
-    snprintf(title, sizeof title, "Input to unit %s of hidden layer %ld's %s, seed %ld: %s percentiles%s", unit,
-             hidden, nl ? nl : "nonlinearity", p->seed, which,
-             fig1 ? "\n(compare Ioffe & Szegedy 2015, Fig. 1(b) without BN, (c) with BN)" : "");
-    figure_cmd(&f, "set xlabel", "", "%s", xlabel(p));
-    fprintf(f.gp, "set ylabel 'input value'\n");
-    page_title(&f, rows, cols, title);
-    for (int i = 0; i < p->np; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "%s input", nonlin_name(&p->panels[i], hidden));
-        pct_panel(p, i, r, 0, nl ? "" : what, cols, &f);
-    }
-    fprintf(f.gp, "unset multiplot\n");
-    free_pct_row(p, r), free(r);
-    return figure_close(&f);
+    if (r) free_pct_row(p, r), free(r);
+    free(p);
+    return rc;
 }
 
 // Every hidden layer's input, whole layer: one row per hidden layer, one column per panel, each row on shared axes.
@@ -1046,7 +1093,6 @@ static int fig_landscape(const plot_t *p, const plot_opts_t *o) {
 static int legacy(const plot_t *p, const char *name) {
     if (!strcmp(name, "accuracy")) return fig_metric(p, 0);
     if (!strcmp(name, "loss")) return fig_metric(p, 1);
-    if (!strcmp(name, "percentiles")) return fig_percentiles(p);
     if (!strcmp(name, "layers")) return fig_layers(p);
     if (!strcmp(name, "ics")) return fig_ics(p);
     return bnlab_fail("plot: figure kind %s has no drawing code", name);
