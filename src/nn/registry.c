@@ -196,7 +196,8 @@ static const key_desc_t BN_KEYS[] = {
     {.name = "momentum", .type = KEY_DOUBLE_OR_WORD, .field = SPEC(momentum), .lo = 0, .hi = 1,
      .flags = KEY_LO_OPEN, .def = 0.1, .word = "cumulative", .word_field = SPEC(cumulative)},
     {.name = "variant", .type = KEY_ENUM, .field = SPEC(variant), .words = BN_VARIANTS, .def = BN_STANDARD},
-    // Ioffe (2017), §4: r_max 1 -> 3 by step 40k, d_max 0 -> 5 by 25k, relaxed after the first 5k steps.
+    // Ioffe (2017), §4: r_max 1 -> 3 by step 40k, d_max 0 -> 5 by 25k, relaxed after the first 5k steps; steps
+    // counted by the layer's num_batches_tracked (bnvariants.h batchrenorm_limits), which train --init carries over.
     {.name = "r_max", .type = KEY_DOUBLE, .field = SPEC(r_max), .lo = 1, .hi = 1e6, .def = 3, .applies = bn_is_renorm,
      .when = "with variant \"renorm\""},
     {.name = "d_max", .type = KEY_DOUBLE, .field = SPEC(d_max), .lo = 0, .hi = 1e6, .def = 5, .applies = bn_is_renorm,
@@ -370,7 +371,8 @@ static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
     [LAYER_SIGMOID] = {.name = "sigmoid", .keys = NO_KEYS, .nonlinearity = 1,
                        .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0,
                        .saturates = 1, .sat_low = 0.02f, .sat_high = 0.98f,
-                       .forward = sigmoid_fwd, .backward = sigmoid_bwd, .torch_module = "Sigmoid", .torch_args = no_args},
+                       .forward = sigmoid_fwd, .backward = sigmoid_bwd, .torch_module = "Sigmoid",
+                       .torch_args = no_args},
     [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1,
                     .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
                     .forward = relu_fwd, .backward = relu_bwd, .torch_module = "ReLU", .torch_args = no_args},
