@@ -134,8 +134,9 @@ static int fan_section(strbuf_t *b, const report_panel_t *p, int np, fan_t *v) {
     strbuf_printf(b, "<h2 id=\"fans\">Each hidden layer's input to its nonlinearity: percentiles over steps "
                      "(Ioffe &amp; Szegedy Fig. 1(b, c))</h2>\n");
     if (!logged || !nh) {
-        strbuf_printf(b, "<p class=\"note\" id=\"fans-absent\">No percentiles: %s (log.percentiles.every).</p>\n",
-                      logged ? "percentiles.csv has no whole-layer (unit \"all\") row yet" : "no percentiles.csv");
+        strbuf_printf(b, "<p class=\"note absent\" id=\"fans-absent\">No percentiles: %s (turn them on with "
+                         "<code>log.percentiles.every</code>, e.g. <code>--set log.percentiles.every=100</code>).</p>\n",
+                      logged ? "percentiles.csv has no whole-layer (unit \"all\") row yet" : "no percentiles.csv, not logged in this run");
         return 0;
     }
     strbuf_printf(b, "<p class=\"note\">From percentiles.csv (whole-layer rows): every logged percentile as a line, "

@@ -210,8 +210,9 @@ static int ls_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) 
     if (keyed_all(v, &BAND, p, np, &x1, &logged) != 0) return -1;
     strbuf_printf(b, "<h2 id=\"landscape\">Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)</h2>\n");
     if (!logged) {
-        strbuf_printf(b, "<p class=\"note\" id=\"landscape-absent\">No landscape panels: no landscape_band.csv "
-                         "(log.landscape.every).</p>\n");
+        strbuf_printf(b, "<p class=\"note absent\" id=\"landscape-absent\">Landscape: not logged in this run "
+                         "(landscape_band.csv; turn it on with <code>log.landscape.every</code>, e.g. "
+                         "<code>--set log.landscape.every=1000</code>).</p>\n");
         return 0;
     }
     strbuf_printf(b, "<p class=\"note\">From landscape_band.csv: at a probe step, with g the step's own gradient, "
