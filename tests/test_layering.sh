@@ -29,7 +29,7 @@ for dir in "${!allowed[@]}"; do
     fi
   done
 done
-run_order=(rundir stats config checkpoint infer recalibrate xhatstats   # what a run is made of
+run_order=(rundir stats config checkpoint infer recalibrate fold xhatstats   # what a run is made of
            recorder runlog percentiles ics landscape tblog histlog paramlog updatelog  # the contract, each log
            recorders train)                                                 # the table, the loop that walks it
 declare -A rank=()
