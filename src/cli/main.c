@@ -382,39 +382,14 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     return comparison_status(rc);
 }
 
-// --landscape-steps S1,S2,..: up to LSPLOT_MAX_STEPS probe steps (>= 0) for landscape_eta. 0, or -1 (usage error).
-static int parse_landscape_steps(const char *v, plot_opts_t *o) {
-    o->n_ls_steps = 0;
-    for (const char *p = v;; p++) {
-        char *end;
-        long s = strtol(p, &end, 10);
-        if (end == p || s < 0 || o->n_ls_steps == LSPLOT_MAX_STEPS || (*end != ',' && *end != '\0')) return -1;
-        o->ls_steps[o->n_ls_steps++] = s;
-        if (*end == '\0') return 0;
-        p = end;
-    }
-}
-
-// --seed K, --x and --landscape-steps arrive as "seed=K", "x=..." and "landscape-steps=..." in c->sets
-// (parse_cli's generic options); nothing else may.
 static int cmd_plot(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("plot needs one run or comparison DIR%s", "");
-    plot_opts_t o = {.seed = 0, .x = PLOT_X_AUTO};
-    for (int i = 0; i < c->n_sets; i++) {
-        const char *s = c->sets[i];
-        char *end;
-        if (!strncmp(s, "seed=", 5) && (o.seed = strtol(s + 5, &end, 10)) > 0 && *end == '\0') continue;
-        if (!strncmp(s, "landscape-steps=", 16)) {
-            if (parse_landscape_steps(s + 16, &o) != 0)
-                return usage_error("plot --landscape-steps takes 1 to 4 steps >= 0 separated by commas, not '%s'", s + 16);
-        } else if (!strcmp(s, "x=steps") || !strcmp(s, "x=examples")) o.x = s[2] == 's' ? PLOT_X_STEPS : PLOT_X_EXAMPLES;
-        else return usage_error("plot takes --seed K (K >= 1), --x steps|examples and --landscape-steps S1,S2,.., not '%s'", s);
-    }
+    plot_opts_t o;
+    if (parse_plot_options(&o, c) != 0) return 2;
     int rc = plot_dir(c->pos[0], &o);
     if (rc < 0) return die();
     return rc;
 }
-
 
 static int cmd_report(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("report needs one run or comparison DIR%s", "");

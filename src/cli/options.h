@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "lab/plot.h"
+
 #define MAX_ARGS 64
 
 extern const char *const USAGE;
@@ -17,6 +19,8 @@ typedef struct {
     char owned[MAX_ARGS][64];
     int n_sets;
     const char *out, *init, *resume, *emit, *label;
+    const char *plot_labels[MAX_ARGS];  // plot --label VARIANT=TEXT
+    int n_plot_labels;
     const char *sbatch[MAX_ARGS + 1];
     int n_sbatch;
     int force, seeds, jobs, steps;
@@ -33,5 +37,8 @@ int usage_error(const char *fmt, const char *arg);
 void print_options(FILE *out, const char *cmd);
 // bnlab CMD --help: the usage lines of CMD, then its options. 0, or 2 for an unknown command.
 int command_help(const char *cmd);
+// bnlab plot's options (c->sets: "seed=K", "x=...", "only=...", ranges, scales, "landscape-steps=...") into *o. 0,
+// or 2 after a usage error was printed.
+int parse_plot_options(plot_opts_t *o, const cli_t *c);
 
 #endif
