@@ -86,11 +86,11 @@ run_command() {
   esac
 }
 
-# Shortened runs for --quick: one seed, 200 steps (whatever the spec says, epochs included), and the shipped subset
-# in place of a dataset that is not shipped. Every option here is a config override; the commands stay the same.
+# Shortened runs for --quick: one seed, 200 steps (whatever the spec says, epochs included), 500 test images, and the
+# shipped subset in place of a dataset that is not shipped. Every option here is a config override; the commands stay the same.
 sub="$PWD/datasets/mnist-subset"
 QUICK=(--seeds 1 --set train.epochs=null --set train.steps=200 --set train.eval_every=50
-       --set log.percentiles.every=50 --set log.ics_every=100)
+       --set log.percentiles.every=50 --set log.ics_every=100 --set data.test_limit=500 --set log.probe_size=200)
 QUICK_DATA=(--set "data.train_images=$sub/train-images-idx3-ubyte.gz" --set "data.train_labels=$sub/train-labels-idx1-ubyte.gz"
             --set "data.test_images=$sub/t10k-images-idx3-ubyte.gz" --set "data.test_labels=$sub/t10k-labels-idx1-ubyte.gz")
 
@@ -118,8 +118,8 @@ for n in "${names[@]}"; do
 done
 needed=$(for f in "${selected[@]}"; do set -- $f; echo "$2"; done | awk '!seen[$0]++')
 
-bnlab=build/bnlab
-[ -x $bnlab ] || bash scripts/setup.sh
+bnlab=${BNLAB:-build/bnlab}  # BNLAB: the binary to use (the tests give theirs)
+[ -x "$bnlab" ] || bash scripts/setup.sh
 for r in $needed; do
   read -r -a cmd <<< "$(run_command "$r")"
   extra=()
@@ -131,9 +131,9 @@ for r in $needed; do
   start=$(date +%s)
   # A comparison is re-run with --force (it keeps completed runs of the same config); a sweep resumes by itself.
   force=(); [ "${cmd[0]}" = compare ] && force=(--force)
-  $bnlab "${cmd[@]}" "${extra[@]}" --out "$runs/$r" "${force[@]}" > "$runs/$r.log" 2>&1 ||
+  "$bnlab" "${cmd[@]}" "${extra[@]}" --out "$runs/$r" "${force[@]}" > "$runs/$r.log" 2>&1 ||
     { echo "figures.sh: the run $r failed; its output: $runs/$r.log" >&2; tail -n 5 "$runs/$r.log" >&2; exit 1; }
-  [ "${cmd[0]}" = sweep ] || $bnlab plot "$runs/$r" >> "$runs/$r.log" 2>&1 ||
+  [ "${cmd[0]}" = sweep ] || "$bnlab" plot "$runs/$r" >> "$runs/$r.log" 2>&1 ||
     { echo "figures.sh: bnlab plot $runs/$r failed; its output: $runs/$r.log" >&2; tail -n 5 "$runs/$r.log" >&2; exit 1; }
   echo "figures.sh: $r done in $(( $(date +%s) - start )) s" >&2
 done
