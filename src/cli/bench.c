@@ -37,7 +37,7 @@ static void gemm_step(const model_t *m, const float *x, int B) {
     const float *in = x;
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
-        if (l->spec.kind == LAYER_DENSE) {
+        if (layer_kind(l->spec.kind)->linear) {
             int t = l->spec.sparse_input;  // y = x W^T, or x WT
             cblas_sgemm(CblasRowMajor, CblasNoTrans, t ? CblasNoTrans : CblasTrans, B, l->out, l->in, 1.0f, in,
                         l->in, l->W, t ? l->out : l->in, 0.0f, l->y, l->out);
@@ -46,7 +46,7 @@ static void gemm_step(const model_t *m, const float *x, int B) {
     }
     for (int i = m->n_layers - 1; i >= 0; i--) {
         const layer_t *l = &m->layers[i];
-        if (l->spec.kind != LAYER_DENSE) continue;
+        if (!layer_kind(l->spec.kind)->linear) continue;
         const float *lin = i > 0 ? m->layers[i - 1].y : x;
         if (l->spec.sparse_input)  // dWT (in, out) = x^T dy
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->in, l->out, B, 1.0f, lin, l->in, l->dy, l->out,
