@@ -3,8 +3,8 @@
 # network (784-100-100-100-10 sigmoid, batch 60, 50,000 steps) with and without batch normalization, 3 seeds
 # each, two runs at a time — print the comparison and draw the figures. How long it takes depends on the cores and
 # on what else runs: six 50,000-step runs, as many at once as there are cores, took about 2 minutes on an idle
-# 2-core machine and 199 s (histograms logged too) on the same machine shared with other jobs (load average 5); a fresh machine first
-# installs packages and builds bnlab (scripts/setup.sh).
+# 2-core machine and 199 s (histograms logged too) on the same machine shared with other jobs (load average 5);
+# a fresh machine first installs packages and builds bnlab (scripts/setup.sh).
 # Extra arguments go to `bnlab compare` (e.g. --seeds 1 --set train.steps=5000 for a quick look).
 set -euo pipefail
 cd "$(dirname "$0")/.."
