@@ -14,8 +14,9 @@
 #   bash scripts/figures.sh --list          the figure names, one per line
 #
 # The full set needs the official MNIST and Fashion-MNIST (bash scripts/datasets.sh --mnist --fashion) and takes
-# hours on 2 cores: fig1-full-* is a 5-seed, 50,000-step comparison on 60,000 images (about 7 minutes on the idle
-# machine), landscape-* probe every 50 steps, sweep-lr is 50 runs. Which runs a figure needs is the table below.
+# about an hour on 2 shared cores (the runs, measured one by one on the shared machine, add up to 63 minutes: 26 for
+# fig1-full's 5 seeds on 60,000 images, 13 for landscape's probed 3 seeds, 6 for sweep-lr's 50 runs). Which runs a
+# figure needs is the table below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
