@@ -16,7 +16,7 @@
 #include "run/percentiles.h"
 
 #define CFG_STR 1024
-#define CFG_MAX_LAYERS 64
+#define CFG_MAX_LAYERS 512  // after repeat blocks are expanded: a 64-block dense-BN-ReLU-dropout net fits
 #define CFG_MAX_BYTES (1u << 20)  // a config is a few KB; refuse megabytes before parsing
 #define CFG_MAX_DEPTH 16
 
