@@ -11,6 +11,7 @@
 #include "base/rng.h"
 #include "base/util.h"
 #include "run/binning.h"
+#include "run/gradinit.h"
 #include "run/gradstats.h"
 
 enum { IN = 7, B = 6, C = 3, W_MAX = 8 };
@@ -209,8 +210,20 @@ static void test_binning(void) {
           (unsigned long long)c[1], (unsigned long long)c[2], (unsigned long long)c[3]);
 }
 
+// gradinit's fit: the least-squares slope recovers a geometric growth exactly, and a planted outlier moves it.
+static void test_slope(void) {
+    double y[10];
+    for (int i = 0; i < 10; i++) y[i] = log(5.0) - i * log(1.4669);  // |dW|^2 shrinking 1.4669x per layer forward
+    CHECK_NEAR(exp(-gradinit_slope(y, 10)), 1.4669, 1e-12, "growth of an exact geometric sequence");
+    y[9] += 1;
+    CHECK(fabs(exp(-gradinit_slope(y, 10)) - 1.4669) > 1e-3, "a planted outlier did not move the fit");
+    double two[2] = {1, 3};
+    CHECK_NEAR(gradinit_slope(two, 2), 2, 1e-15, "slope through two points");
+}
+
 int main(void) {
     test_sites();
+    test_slope();
     test_binning();
     return check_summary("gradstats");
 }
