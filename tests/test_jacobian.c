@@ -245,6 +245,13 @@ static void test_summary_and_refusals(void) {
     jac_free(&j);
     CHECK(jac_init(&j, &m, JAC_MAX_FULL_BATCH + 1) != 0, "a too-large full batch accepted");
     model_free(&m);
+    sp[1] = (layer_spec_t){.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .variant = BN_GHOST, .ghost_batch = 2};
+    CHECK(model_build(&m, sp, 4, 5, 3, 4) == 0, "build: %s", bnlab_errmsg());
+    model_init(&m, 1);
+    CHECK(jac_init(&j, &m, 4) == 0 && j.blocks[0].unsupported && strstr(j.blocks[0].unsupported, "variant"),
+          "a ghost-batch block is not marked unsupported");
+    jac_free(&j);
+    model_free(&m);
 }
 
 int main(void) {

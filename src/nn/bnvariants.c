@@ -69,6 +69,8 @@ void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, con
         }
 }
 
+int layer_bn_standard(const layer_spec_t *s) { return s->kind == LAYER_BATCHNORM && s->variant == BN_STANDARD; }
+
 int layer_ghost_block(const layer_spec_t *s) {
     return s->kind == LAYER_BATCHNORM && s->variant == BN_GHOST ? s->ghost_batch : 0;
 }

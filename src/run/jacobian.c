@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "nn/bnvariants.h"
 #include "run/percentiles.h"
 
 // LAPACK's Fortran entry point (OpenBLAS exports it; Debian ships no lapacke.h). The trailing size_t is the hidden
@@ -43,7 +44,7 @@ static void find_block(jac_block_t *b, const model_t *m, int first) {
     if (b->norm >= 0 && !b->unsupported) {
         const layer_t *n = &m->layers[b->norm];
         if (!layer_kind(n->spec.kind)->uses_batch_statistics) b->unsupported = "a per-example normalization";
-        else if (n->spec.variant != BN_STANDARD) b->unsupported = "a batchnorm variant other than \"standard\"";
+        else if (!layer_bn_standard(&n->spec)) b->unsupported = "a batchnorm variant other than \"standard\"";
     }
 }
 
