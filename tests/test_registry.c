@@ -1,8 +1,8 @@
-// The layer registry's facts (nn/registry.h): which kinds normalize, use batch statistics, have γ/β and saturate,
-// are linear maps and saturate, as the agreed definitions say; the facts are consistent with the rest of each row (an affine kind has a "weight"
-// that starts at 1, a saturating kind is a nonlinearity with sat_low < sat_high); and layer_tensor_grad returns
-// each parameter's own gradient tensor (checked against the layer_t fields by name, so a descriptor pointing at the
-// wrong field, or an accessor reading .field instead of .grad, fails) and NULL for state and work buffers.
+// The layer registry's facts (nn/registry.h): which kinds normalize, use batch statistics, have γ/β, are linear maps
+// and saturate, as the agreed definitions say; the facts are consistent with the rest of each row (an affine kind has a
+// "weight" that starts at 1, a saturating kind is a nonlinearity with sat_low < sat_high); and layer_tensor_grad
+// returns each parameter's own gradient tensor (checked against the layer_t fields by name, so a descriptor pointing
+// at the wrong field, or an accessor reading .field instead of .grad, fails) and NULL for state and work buffers.
 #include <string.h>
 
 #include "check.h"

@@ -26,7 +26,7 @@
 #include "lab/plot_landscape.h"
 #include "lab/report.h"
 #include "run/rundir.h"
-#include "run/runlog.h"
+#include "io/jsonfile.h"
 #include "lab/sweep.h"
 #include "run/train.h"
 #include "run/xhatstats.h"
@@ -460,7 +460,7 @@ static int cmd_resume(const cli_t *c) {
     long s = t.prog.step;
     double secs = 0.0;
     // Drop what was logged after the checkpoint (the resumed run writes it again, identically), or start new logs.
-    if ((c->out ? start_run_dir(run_dir, &cfg) : rundir_truncate_logs(run_dir, s, &secs)) != 0) {
+    if ((c->out ? start_run_dir(run_dir, &cfg) : recorders_truncate(run_dir, s, &secs)) != 0) {
         trainer_free(&t);
         return die();
     }

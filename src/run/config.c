@@ -753,6 +753,14 @@ static const key_desc_t LOG_KEYS[] = {
     {.name = "histograms", .type = KEY_OBJECT, .sub = HISTOGRAM_KEYS},
     // Left out of config.json while false, as tensorboard.
     {.name = "param_stats", .type = KEY_BOOL, .field = C(log.param_stats), .def = 0, .flags = KEY_OMIT_ZERO},
+    // Left out of config.json while 0, as param_stats.
+    {.name = "update_ratios_every", .type = KEY_LONG, .field = C(log.update_ratios_every), .lo = 0, .hi = 1e9,
+     .def = 0, .flags = KEY_OMIT_ZERO},
+    // Left out of config.json while 0, as update_ratios_every.
+    {.name = "gradients_every", .type = KEY_LONG, .field = C(log.gradients_every), .lo = 0, .hi = 1e9, .def = 0,
+     .flags = KEY_OMIT_ZERO},
+    {.name = "jacobian_every", .type = KEY_LONG, .field = C(log.jacobian_every), .lo = 0, .hi = 1e9, .def = 0,
+     .flags = KEY_OMIT_ZERO},
     {0}};
 
 static const key_desc_t CONFIG_KEYS[] = {

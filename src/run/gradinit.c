@@ -153,6 +153,11 @@ static int spectra(FILE *out, trainer_t *t, const measure_t *m, int full, const 
             continue;
         }
         for (int which = 0; which < 2 && rc == 0; which++) {
+            if (which && !jac_batch_fits(&j, k)) {
+                fprintf(out, "  %-6d %-4s not measured: %d x %d inputs is more than %d columns\n", b->first, "(b)", full,
+                        b->in, JAC_MAX_FULL_SIDE);
+                continue;
+            }
             jac_forward(&j, &t->model, t->x, which ? full : B);
             long n = which ? jac_batch_sv(&j, &t->model, k, full) : jac_example_sv(&j, &t->model, k, B);
             if (n < 0) {

@@ -48,6 +48,20 @@ static void find_block(jac_block_t *b, const model_t *m, int first) {
     }
 }
 
+// sgesdd's workspace for an m x n problem (singular values only).
+static int lwork_for(int m, int n, int *iwork) {
+    int info = 0, one = 1, lw = -1;
+    float q = 0, dummy = 0, a = 0, s = 0;
+    sgesdd_("N", &m, &n, &a, &m, &s, &dummy, &one, &dummy, &one, &q, &lw, iwork, &info, 1);
+    return info == 0 ? (int)q + 1 : -1;
+}
+
+int jac_batch_fits(const jac_t *j, int k) {
+    const jac_block_t *b = &j->blocks[k];
+    return j->full_batch >= 2 && (long)j->full_batch * b->in <= JAC_MAX_FULL_SIDE &&
+           (long)j->full_batch * b->out <= JAC_MAX_FULL_SIDE;
+}
+
 int jac_init(jac_t *j, const model_t *m, int full_batch) {
     memset(j, 0, sizeof *j);
     if (full_batch < 0 || full_batch > JAC_MAX_FULL_BATCH)
@@ -56,26 +70,32 @@ int jac_init(jac_t *j, const model_t *m, int full_batch) {
     for (int i = 0; i + 1 < m->n_layers; i++)
         if (layer_kind(m->layers[i].spec.kind)->linear) n++;
     j->blocks = xcalloc(n ? (size_t)n : 1, sizeof *j->blocks, "jacobian blocks");
-    for (int i = 0; i + 1 < m->n_layers; i++)
-        if (layer_kind(m->layers[i].spec.kind)->linear) {
-            find_block(&j->blocks[j->n_blocks], m, i);
-            jac_block_t *b = &j->blocks[j->n_blocks++];
-            if (b->in > widest) widest = b->in;
-            if (b->out > widest) widest = b->out;
-        }
     j->max_batch = m->max_batch, j->full_batch = full_batch;
-    size_t side = (size_t)(full_batch > 1 ? full_batch : 1) * (size_t)widest;
-    j->J = xcalloc(side * side, sizeof(float), "jacobian matrix");
-    j->sv = xcalloc((size_t)m->max_batch * (size_t)widest + side, sizeof(float), "singular values");
+    for (int i = 0; i + 1 < m->n_layers; i++)
+        if (layer_kind(m->layers[i].spec.kind)->linear) find_block(&j->blocks[j->n_blocks++], m, i);
+    // The largest matrix and workspace over the blocks: (a) out x in, (b) (full out) x (full in) where it fits.
+    size_t cells = 1, mn_max = 1;
+    int lwork = 1, iw[1];
+    for (int k = 0; k < j->n_blocks; k++) {
+        const jac_block_t *b = &j->blocks[k];
+        if (b->in > widest) widest = b->in;
+        if (b->out > widest) widest = b->out;
+        int shapes[2][2] = {{b->out, b->in}, {full_batch * b->in, full_batch * b->out}};
+        for (int w = 0; w < 1 + jac_batch_fits(j, k); w++) {
+            size_t c = (size_t)shapes[w][0] * (size_t)shapes[w][1];
+            size_t mn = (size_t)(shapes[w][0] < shapes[w][1] ? shapes[w][0] : shapes[w][1]);
+            cells = c > cells ? c : cells, mn_max = mn > mn_max ? mn : mn_max;
+            int lw = lwork_for(shapes[w][0], shapes[w][1], iw);
+            if (lw < 0) return jac_free(j), bnlab_fail("jacobian: LAPACK sgesdd workspace query failed");
+            lwork = lw > lwork ? lw : lwork;
+        }
+    }
+    j->J = xcalloc(cells, sizeof(float), "jacobian matrix");
+    j->sv = xcalloc((size_t)m->max_batch * (size_t)widest + mn_max, sizeof(float), "singular values");
     j->fprime = xcalloc((size_t)m->max_batch * (size_t)widest, sizeof(float), "f'");
     j->scale = xcalloc((size_t)widest, sizeof(float), "gamma invstd");
-    j->iwork = xcalloc(8 * side, sizeof(int), "LAPACK iwork");
-    // Workspace query for the largest square problem (sgesdd's need grows with both sides).
-    int info = 0, one = 1, sd = (int)side, lw = -1;
-    float q = 0, dummy = 0;
-    sgesdd_("N", &sd, &sd, j->J, &sd, j->sv, &dummy, &one, &dummy, &one, &q, &lw, j->iwork, &info, 1);
-    if (info != 0) return jac_free(j), bnlab_fail("jacobian: LAPACK sgesdd workspace query failed (info %d)", info);
-    j->lwork = (int)q + 1;
+    j->iwork = xcalloc(8 * mn_max, sizeof(int), "LAPACK iwork");
+    j->lwork = lwork;
     j->work = xcalloc((size_t)j->lwork, sizeof(float), "LAPACK work");
     return 0;
 }
@@ -128,6 +148,9 @@ int jac_batch_matrix(jac_t *j, model_t *m, int k, int B, float *J) {
                                           b->unsupported);
     if (B > j->full_batch || B < 2) return bnlab_fail("jacobian: full-batch probe of %d examples; expected 2..%d", B,
                                                       j->full_batch);
+    if (J == j->J && !jac_batch_fits(j, k))
+        return bnlab_fail("jacobian: block %d (model.layers[%d]): the whole-batch Jacobian of %d examples is larger "
+                          "than %d x %d", k, b->first, j->full_batch, JAC_MAX_FULL_SIDE, JAC_MAX_FULL_SIDE);
     block_factors(j, m, b, B);
     const layer_t *d = &m->layers[b->first];
     const float *xhat = b->norm >= 0 ? m->layers[b->norm].xhat : NULL;

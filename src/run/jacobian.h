@@ -13,7 +13,8 @@
 //       of its singular values are 0 by construction: the summary leaves out the 2 out smallest. Without a
 //       normalization (b) is block-diagonal and has the singular values of (a). Its size is (B out) x (B in): for the
 //       paper's batch 60 and 100 units 6000 x 6000 (144 MB, an SVD of minutes), so (b) takes a small probe batch
-//       (JAC_MAX_FULL_BATCH; 8 examples: 800 x 800).
+//       (JAC_MAX_FULL_BATCH; 8 examples: 800 x 800), and only for blocks where both sides are at most
+//       JAC_MAX_FULL_SIDE (the first block of an MNIST net, 784 inputs, has 8 x 784 = 6272 columns: not measured).
 // Supported: plain batchnorm (variant "standard") or no normalization, one nonlinearity. Other blocks (ghost, renorm,
 // constant statistics, layernorm, dropout inside) are listed with the reason and not measured.
 // SVD: LAPACK sgesdd (singular values only) from OpenBLAS, which Debian builds with LAPACK's Fortran symbols (no
@@ -26,6 +27,7 @@
 #include "nn/model.h"
 
 #define JAC_MAX_FULL_BATCH 16
+#define JAC_MAX_FULL_SIDE 2048  // (b) only where (full out) and (full in) are at most this: not the 784-input block
 
 typedef struct {
     int first, last;          // model.layers indices: the linear layer and the block's last layer
@@ -44,11 +46,11 @@ typedef struct {
     int n_blocks;
     jac_block_t *blocks;       // (n_blocks)
     int max_batch, full_batch; // examples for (a) at most the model's max_batch; for (b) at most full_batch
-    float *J;                  // (full_batch * widest)^2 the matrix handed to LAPACK (destroyed by it)
+    float *J;                  // the largest matrix of a measured block, handed to LAPACK (destroyed by it)
     float *sv;                 // (max_batch * widest) singular values of one block
     float *fprime, *scale;     // (max_batch * widest), (widest) f'(z) and gamma * invstd
     float *work;               // (lwork) LAPACK workspace
-    int lwork, *iwork;         // (8 * full_batch * widest)
+    int lwork, *iwork;         // LAPACK's workspace sizes for the largest problem
     const float *x;            // the probe batch of the last jac_forward (its first block's input)
 } jac_t;
 
@@ -62,6 +64,8 @@ void jac_forward(jac_t *j, model_t *m, const float *x, int B);
 // (a): the singular values of J_b for b < B, block k, after jac_forward with B examples, into j->sv (B min(in, out)
 // values, each example's descending). Returns the count, -1 + message (unsupported block, LAPACK error).
 long jac_example_sv(jac_t *j, model_t *m, int k, int B);
+// Whether (b) is measured for block k (full_batch >= 2 and both sides at most JAC_MAX_FULL_SIDE).
+int jac_batch_fits(const jac_t *j, int k);
 // (b): the singular values of block k's (B out) x (B in) batch Jacobian (B <= full_batch), descending, into j->sv.
 // Returns the count min(B out, B in), -1 + message.
 long jac_batch_sv(jac_t *j, model_t *m, int k, int B);
