@@ -37,7 +37,7 @@
     "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,test_loss_batchstats,test_acc_batchstats\n"
 #define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
 #define RUNDIR_PARAM_STATS_HEADER "step,epoch,layer,layer_type,tensor,n,norm,grad_norm,mean,std,eff_step\n"
-#define RUNDIR_UPDATE_RATIOS_HEADER "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio\n"
+#define RUNDIR_UPDATE_RATIOS_HEADER "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio,grad_std_ratio\n"
 #define RUNDIR_GRADIENTS_FIXED "step,hidden,layer,layer_type,where,n,mean,std,absmax"
 // RUNDIR_GRADIENTS_FIXED, ",p%g" per log.percentiles.q, then ",dead_units,frac_saturated\n" (gradlog.c builds it).
 #define RUNDIR_JACOBIAN_HEADER "step,block,layer,norm,which,n,median,p10,p90,max,frac_near1\n"
