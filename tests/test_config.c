@@ -226,6 +226,11 @@ static cJSON *layer_list(int v, int classes) {
         cJSON_AddStringToObject(o, "type", layer_kind_name(kind));
         cJSON_AddItemToArray(a, o);
     }
+    // The ladder's keys apply to the standard variant only, which the loop above never picks: one more BN layer.
+    cJSON_AddItemToArray(a, cJSON_Parse(v ? "{\"type\": \"batchnorm\", \"normalize\": \"variance\", \"affine\": \"none\", "
+                                            "\"freeze_stats_after\": 5}"
+                                          : "{\"type\": \"batchnorm\", \"normalize\": \"mean\", \"affine\": \"frozen\", "
+                                            "\"statistics\": \"population\", \"freeze_stats_after\": 3}"));
     cJSON *last = cJSON_CreateObject();
     cJSON_AddStringToObject(last, "type", "dense");
     cJSON_AddNumberToObject(last, "units", classes);

@@ -241,15 +241,22 @@ static void test_summary_and_refusals(void) {
     float x[20] = {0};
     jac_forward(&j, &m, x, 4);
     CHECK(jac_example_sv(&j, &m, 0, 4) < 0, "an unsupported block was measured");
-    CHECK_MSG(bnlab_errmsg(), "not measured: a per-example normalization");
+    CHECK_MSG(bnlab_errmsg(), "not measured: a normalization other than plain batchnorm");
     jac_free(&j);
     CHECK(jac_init(&j, &m, JAC_MAX_FULL_BATCH + 1) != 0, "a too-large full batch accepted");
     model_free(&m);
     sp[1] = (layer_spec_t){.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .variant = BN_GHOST, .ghost_batch = 2};
     CHECK(model_build(&m, sp, 4, 5, 3, 4) == 0, "build: %s", bnlab_errmsg());
     model_init(&m, 1);
-    CHECK(jac_init(&j, &m, 4) == 0 && j.blocks[0].unsupported && strstr(j.blocks[0].unsupported, "variant"),
+    CHECK(jac_init(&j, &m, 4) == 0 && j.blocks[0].unsupported && strstr(j.blocks[0].unsupported, "plain batchnorm"),
           "a ghost-batch block is not marked unsupported");
+    jac_free(&j);
+    model_free(&m);
+    // Anatomy's ablation options change the Jacobian: centring only is not measured either.
+    sp[1] = (layer_spec_t){.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .bn_normalize = BN_NORM_MEAN};
+    CHECK(model_build(&m, sp, 4, 5, 3, 4) == 0, "build: %s", bnlab_errmsg());
+    model_init(&m, 1);
+    CHECK(jac_init(&j, &m, 4) == 0 && j.blocks[0].unsupported, "a mean-only BN block is not marked unsupported");
     jac_free(&j);
     model_free(&m);
 }

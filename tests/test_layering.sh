@@ -28,10 +28,10 @@ for dir in "${!allowed[@]}"; do
     fi
   done
 done
-run_order=(rundir stats config checkpoint infer recalibrate xhatstats   # what a run is made of
+run_order=(rundir stats config checkpoint infer recalibrate fold xhatstats   # what a run is made of
            recorder runlog percentiles binning ics landscape tblog histlog paramlog updatelog  # the contract, each log
            gradstats jacobian gradlog jaclog                                # the backward pass's measurements
-           recorders train gradinit)                                                 # the table, the loop that walks it
+           recorders train gradinit)                                        # the table, the loop that walks it; gradinit runs it
 declare -A rank=()
 for i in "${!run_order[@]}"; do rank[${run_order[$i]}]=$i; done
 for f in run/*.[ch]; do

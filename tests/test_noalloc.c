@@ -25,14 +25,17 @@ int main(void) {
     const char *root = getenv("BNLAB_SOURCE_ROOT");
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/datasets/mnist-subset", root ? root : ".");
-    // BN, dropout and shift noise, and a sparse-input first layer, so every layer kind's step runs.
+    // BN, dropout and shift noise, and a sparse-input first layer, so every layer kind's step runs; BN's ablation
+    // options (a freeze at step 50 of the 200 counted), and LSUV at setup.
     const char *text =
         "{\"name\": \"t\", \"data\": {\"train_images\": \"train-images-idx3-ubyte.gz\", \"train_labels\": "
         "\"train-labels-idx1-ubyte.gz\", \"test_images\": \"t10k-images-idx3-ubyte.gz\", \"test_labels\": "
         "\"t10k-labels-idx1-ubyte.gz\", \"train_limit\": 600}, \"model\": {\"layers\": [{\"type\": \"dense\", \"units\": "
         "32, \"bias\": false, \"sparse_input\": true}, {\"type\": \"batchnorm\"}, {\"type\": \"noise\"}, {\"type\": \"sigmoid\"}, {\"type\": "
-        "\"dropout\", \"rate\": 0.3}, {\"type\": \"dense\", \"units\": 16}, {\"type\": \"relu\"}, {\"type\": \"dense\", "
-        "\"units\": 10}]}, \"train\": {\"steps\": 100000, \"optimizer\": {\"lr\": 0.1, \"momentum\": 0.9, "
+        "\"dropout\", \"rate\": 0.3}, {\"type\": \"dense\", \"units\": 16}, {\"type\": \"batchnorm\", \"normalize\": "
+        "\"variance\", \"affine\": \"none\", \"freeze_stats_after\": 50}, {\"type\": \"relu\"}, {\"type\": \"dense\", "
+        "\"units\": 12}, {\"type\": \"batchnorm\", \"normalize\": \"mean\", \"affine\": \"frozen\", \"statistics\": "
+        "\"population\"}, {\"type\": \"relu\"}, {\"type\": \"dense\", \"units\": 10}], \"lsuv\": true}, \"train\": {\"steps\": 100000, \"optimizer\": {\"lr\": 0.1, \"momentum\": 0.9, "
         "\"weight_decay\": 1e-4}}}";
     config_t cfg;
     CHECK(config_parse(&cfg, text, strlen(text), "t", dir, NULL, 0) == 0, "config: %s", bnlab_errmsg());

@@ -275,7 +275,10 @@ static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
             if (*(const int *)key_cfield(obj, k->word_field)) cJSON_AddStringToObject(o, k->name, k->word);
             else cJSON_AddNumberToObject(o, k->name, *(const double *)f);
             break;
-        case KEY_ENUM: cJSON_AddStringToObject(o, k->name, k->words[f ? *(const int *)f : 0]); break;
+        case KEY_ENUM:
+            if ((f && *(const int *)f) || !(k->flags & KEY_OMIT_ZERO))
+                cJSON_AddStringToObject(o, k->name, k->words[f ? *(const int *)f : 0]);
+            break;
         case KEY_STRING:
         case KEY_PATH: cJSON_AddStringToObject(o, k->name, f); break;
         case KEY_INIT: cJSON_AddItemToObject(o, k->name, init_to_json(f)); break;
@@ -668,6 +671,9 @@ static const key_desc_t DATA_KEYS[] = {
 
 static const key_desc_t MODEL_KEYS[] = {
     {.name = "init", .type = KEY_INIT, .field = C(model.init)},
+    // Data-dependent, so run/train.c applies it (model_lsuv on one training batch) after model.init's draw; written
+    // back only when set.
+    {.name = "lsuv", .type = KEY_BOOL, .field = C(model.lsuv), .def = 0, .flags = KEY_OMIT_ZERO},
     {.name = "loss", .type = KEY_ENUM, .field = KEY_NO_FIELD, .words = LOSSES},
     {.name = "layers", .type = KEY_CUSTOM, .parse = parse_layers, .emit = emit_layers},
     // Parsed, never written: the resolved config lists the layers it expands into.

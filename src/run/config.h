@@ -75,6 +75,7 @@ typedef struct {
         layer_spec_t layers[CFG_MAX_LAYERS];
         int n_layers;
         init_spec_t init;  // default for dense layers without their own
+        int lsuv;          // 1: then scale each dense layer to unit output variance on a training batch (model.h)
     } model;
     struct {
         int batch_size;

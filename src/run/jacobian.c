@@ -41,11 +41,8 @@ static void find_block(jac_block_t *b, const model_t *m, int first) {
     }
     if (b->act < 0 && !b->unsupported) b->unsupported = "no nonlinearity";
     if (m->layers[first].spec.sparse_input) b->unsupported = "a sparse-input dense layer";
-    if (b->norm >= 0 && !b->unsupported) {
-        const layer_t *n = &m->layers[b->norm];
-        if (!layer_kind(n->spec.kind)->uses_batch_statistics) b->unsupported = "a per-example normalization";
-        else if (!layer_bn_standard(&n->spec)) b->unsupported = "a batchnorm variant other than \"standard\"";
-    }
+    if (b->norm >= 0 && !b->unsupported && !layer_bn_standard(&m->layers[b->norm].spec))
+        b->unsupported = "a normalization other than plain batchnorm (variant \"standard\", default options, a gamma)";
 }
 
 // sgesdd's workspace for an m x n problem (singular values only).

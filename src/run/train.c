@@ -51,6 +51,20 @@ static int check_memory(const trainer_t *t, int max_batch) {
                       "raise the limit with --max-memory", n, d, plan.n_params, m, b);
 }
 
+// model.lsuv: one batch of train.batch_size examples, drawn without replacement by its own stream (the run's
+// shuffle, dropout and noise streams are left as they were), and model_lsuv on it.
+static void lsuv_init(trainer_t *t) {
+    const int B = t->cfg.train.batch_size;
+    uint32_t *idx = xmalloc(sizeof(uint32_t) * t->train.n, "LSUV order");
+    for (uint32_t i = 0; i < t->train.n; i++) idx[i] = i;
+    rng_t r;
+    rng_seed(&r, t->cfg.seed, RNG_STREAM_LSUV);
+    rng_shuffle(&r, idx, t->train.n);
+    dataset_gather(&t->train, &t->pp, idx, B, t->x, t->y);
+    model_lsuv(&t->model, t->x, B, 1e-3, 10);
+    free(idx);
+}
+
 int trainer_setup(trainer_t *t, const config_t *cfg) {
     memset(t, 0, sizeof *t);
     t->cfg = *cfg;
@@ -79,14 +93,15 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
         0)
         goto fail;
     model_init(&t->model, c->seed);
+    t->x = xmalloc(sizeof(float) * (size_t)max_batch * t->train.dim, "input batch");
+    t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
+    if (c->model.lsuv) lsuv_init(t);
     sgd_init(&t->opt, &c->train.optim, t->model.n_params);
     rng_seed(&t->shuffle_rng, c->seed, RNG_STREAM_SHUFFLE);
     rng_seed(&t->train_rng.dropout, c->seed, RNG_STREAM_DROPOUT);
     rng_seed(&t->train_rng.noise, c->seed, RNG_STREAM_NOISE);
     t->order = xmalloc(sizeof(uint32_t) * t->train.n, "example order");
     for (uint32_t i = 0; i < t->train.n; i++) t->order[i] = i;
-    t->x = xmalloc(sizeof(float) * (size_t)max_batch * t->train.dim, "input batch");
-    t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
     act_stats_init(&t->epoch_stats, c->model.n_layers);
     // The last partial batch of an epoch is dropped: every step sees exactly batch_size examples.
     t->steps_per_epoch = (long)(t->train.n / (uint32_t)c->train.batch_size);
