@@ -18,6 +18,7 @@
 #include "run/config.h"
 #include "run/evaluate.h"
 #include "run/fold.h"
+#include "run/gradinit.h"
 #include "run/launch.h"
 #include "run/rundir.h"
 
@@ -391,6 +392,15 @@ static int cmd_plot(const cli_t *c) {
     return rc;
 }
 
+static int cmd_gradinit(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("gradinit needs one CONFIG%s", "");
+    config_t cfg;
+    if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    gradinit_opts_t o = {.batches = c->batches ? c->batches : 20, .inits = c->seeds ? c->seeds : 1, .steps = c->steps,
+                         .jacobian = c->jacobian};
+    return gradinit_run(&cfg, &o, stdout) != 0 ? die_config(c) : 0;
+}
+
 static int cmd_report(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("report needs one run or comparison DIR%s", "");
     return report_dir(c->pos[0]) != 0 ? die() : 0;
@@ -423,6 +433,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(&c);
     if (!strcmp(cmd, "predict")) return cmd_predict(&c);
     if (!strcmp(cmd, "recalibrate")) return cmd_recalibrate(&c);
+    if (!strcmp(cmd, "gradinit")) return cmd_gradinit(&c);
     if (!strcmp(cmd, "fold")) return cmd_fold(&c);
     return usage_error("unknown command '%s'", cmd);
 }

@@ -24,6 +24,7 @@ const char *const USAGE =
     "       bnlab report DIR  one self-contained page, DIR/report.html: summary, curves, histograms over time\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
+    "       bnlab gradinit CONFIG [--batches N] [--seeds K] [--steps S] [--jacobian E]   gradients (and Jacobians) at init vs Yang et al. 2019\n"
     "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed vs the GEMM-only bound\n"
     "\n"
     "bnlab CMD --help lists the options CMD takes.\n";
@@ -36,7 +37,7 @@ typedef struct {
 } cli_option_t;
 
 static const cli_option_t OPTIONS[] = {
-    {"--set", " train check eval recalibrate fold predict compare sweep ", "PATH=VALUE",
+    {"--set", " train check eval recalibrate fold predict compare sweep gradinit ", "PATH=VALUE",
      "override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
      "--set 'model.layers[0].units=200' (VALUE is JSON, or a bare string; null removes the\n"
      "key, e.g. --set train.epochs=null --set train.steps=500)"},
@@ -73,6 +74,10 @@ static const cli_option_t OPTIONS[] = {
     {"--emit", " sweep ", "KIND", "parallel | slurm: write job files instead of running"},
     {"--sbatch", " sweep ", "LINE", "with --emit slurm: an #SBATCH line (repeatable)"},
     {"--steps", " bench ", "N", "steps per case (default 300)"},
+    {"--batches", " gradinit ", "N", "training batches per initialization (default 20)"},
+    {"--seeds", " gradinit ", "K", "initializations: seeds seed .. seed+K-1 (default 1)"},
+    {"--steps", " gradinit ", "S", "measure again after S SGD steps (default: only at step 0)"},
+    {"--jacobian", " gradinit ", "E", "also each hidden block's Jacobian spectrum; E (2..16) examples for the whole-batch one"},
     {NULL, NULL, NULL, NULL}};
 
 // The row of option a for command cmd, or NULL; *known: a is an option of some command.
@@ -190,6 +195,7 @@ int parse_cli(cli_t *c, int argc, char **argv) {
             else if (!strcmp(a, "--seeds")) { if (parse_count(a, v, &c->seeds)) return 2; }
             else if (!strcmp(a, "--jobs")) { if (parse_count(a, v, &c->jobs)) return 2; }
             else if (!strcmp(a, "--steps")) { if (parse_count(a, v, &c->steps)) return 2; }
+            else if (!strcmp(a, "--jacobian")) { if (parse_count(a, v, &c->jacobian)) return 2; }
             else {
                 if (c->n_sets == MAX_ARGS) return usage_error("more than 64 overrides%s", "");
                 if (!strcmp(a, "--set")) c->sets[c->n_sets++] = v;

@@ -23,7 +23,7 @@ typedef struct {
     int n_plot_labels;
     const char *sbatch[MAX_ARGS + 1];
     int n_sbatch;
-    int force, seeds, jobs, steps;
+    int force, seeds, jobs, steps, jacobian;
     size_t max_memory;  // bytes; 0 = the machine's available memory
     const char *bn_stats;  // eval: running | batch | algorithm2 | all
     int batches;           // eval, recalibrate: training batches for Algorithm 2 (0: all full batches, at most 1000)
