@@ -1,5 +1,7 @@
-// No allocation inside the training step: malloc/calloc/realloc are wrapped at link time (-Wl,--wrap), so
-// every allocation made by bnlab's own code is counted, and a span of training steps must add none.
+// No allocation inside the training step: malloc/calloc/realloc are defined here (calling glibc's allocator), so they
+// take the place of libc's for the whole process — bnlab, libxsmm (linked statically, whose own weak __real_malloc
+// rules out -Wl,--wrap) and the shared libraries alike: every allocation is counted, and a span of training steps
+// must add none.
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,13 +12,13 @@
 #include "run/train.h"
 #include "base/util.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t c, size_t n);
-void *__real_realloc(void *p, size_t n);
+void *__libc_malloc(size_t n);
+void *__libc_calloc(size_t c, size_t n);
+void *__libc_realloc(void *p, size_t n);
 static long allocations;
-void *__wrap_malloc(size_t n) { allocations++; return __real_malloc(n); }
-void *__wrap_calloc(size_t c, size_t n) { allocations++; return __real_calloc(c, n); }
-void *__wrap_realloc(void *p, size_t n) { allocations++; return __real_realloc(p, n); }
+void *malloc(size_t n) { allocations++; return __libc_malloc(n); }
+void *calloc(size_t c, size_t n) { allocations++; return __libc_calloc(c, n); }
+void *realloc(void *p, size_t n) { allocations++; return __libc_realloc(p, n); }
 
 int main(void) {
     const char *root = getenv("BNLAB_SOURCE_ROOT");

@@ -17,6 +17,7 @@
 #include "run/checkpoint.h"
 #include "io/jsonpath.h"
 #include "lab/compare.h"
+#include "nn/gemm.h"
 #include "nn/layers.h"
 #include "run/config.h"
 #include "run/infer.h"
@@ -327,6 +328,10 @@ static cJSON *environment_json(const config_t *c) {
     cJSON_AddStringToObject(e, "openblas_config", openblas_get_config());
     cJSON_AddStringToObject(e, "openblas_core", openblas_get_corename());
     cJSON_AddBoolToObject(e, "flush_to_zero", c->train.flush_denormals);
+    // The matrix products' backend (nn/gemm.h) and why: runs are reproducible per backend and target.
+    cJSON_AddStringToObject(e, "gemm_backend", gemm_backend_name(gemm_backend()));
+    cJSON_AddStringToObject(e, "gemm_target", gemm_target());
+    cJSON_AddStringToObject(e, "gemm_reason", gemm_reason());
     return e;
 }
 

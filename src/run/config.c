@@ -8,6 +8,7 @@
 
 #include "base/util.h"
 #include "io/jsonpath.h"
+#include "nn/gemm.h"
 
 static const char *const INIT_TYPES[] = {"normal", "uniform", "xavier_uniform", "xavier_normal",
                                          "he_normal", "he_uniform", NULL};
@@ -274,7 +275,10 @@ static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
             if (*(const int *)key_cfield(obj, k->word_field)) cJSON_AddStringToObject(o, k->name, k->word);
             else cJSON_AddNumberToObject(o, k->name, *(const double *)f);
             break;
-        case KEY_ENUM: cJSON_AddStringToObject(o, k->name, k->words[f ? *(const int *)f : 0]); break;
+        case KEY_ENUM:
+            if (!f || *(const int *)f || !(k->flags & KEY_OMIT_ZERO))
+                cJSON_AddStringToObject(o, k->name, k->words[f ? *(const int *)f : 0]);
+            break;
         case KEY_STRING:
         case KEY_PATH: cJSON_AddStringToObject(o, k->name, f); break;
         case KEY_INIT: cJSON_AddItemToObject(o, k->name, init_to_json(f)); break;
@@ -584,6 +588,7 @@ static void *emit_hist_range(const void *obj) {
 
 static const char *const FORMATS[] = {"idx", "csv", NULL};
 static const char *const PROGRESS[] = {"auto", "always", "never", NULL};
+static const char *const GEMMS[] = {"auto", "openblas", "libxsmm", NULL};  // gemm_backend_t order
 static const char *const SCHEDULES[] = {"constant", "step", NULL};
 static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
@@ -660,6 +665,9 @@ static const key_desc_t TRAIN_KEYS[] = {
     {.name = "eval_batch_size", .type = KEY_INT, .field = C(train.eval_batch_size), .lo = 1, .hi = 65536,
      .def = 1000},
     {.name = "flush_denormals", .type = KEY_BOOL, .field = C(train.flush_denormals), .def = 1},
+    // The matrix products' backend (nn/gemm.h); left out of config.json while "auto", so that existing configs keep
+    // their digest. The backend that ran is in environment.json.
+    {.name = "gemm", .type = KEY_ENUM, .field = C(train.gemm), .words = GEMMS, .def = GEMM_AUTO, .flags = KEY_OMIT_ZERO},
     {.name = "checkpoint", .type = KEY_OBJECT, .sub = CHECKPOINT_KEYS},
     {0}};
 

@@ -1,5 +1,7 @@
 #include "run/train.h"
 
+#include "nn/gemm.h"
+
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "run/infer.h"
 #include "run/paramlog.h"
 #include "run/rundir.h"
+#include "nn/gemm.h"
 #include "nn/layers.h"
 #include "run/runlog.h"
 #include "run/tblog.h"
@@ -78,10 +81,19 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
     // One buffer set serves training batches, evaluation batches and the probe set.
     int max_batch = c->train.batch_size > c->train.eval_batch_size ? c->train.batch_size : c->train.eval_batch_size;
     if (check_memory(t, max_batch) != 0) goto fail;
+    if (gemm_select(c->train.gemm) != 0) goto fail;  // before the model is built: its products are prepared for it
     if (model_build(&t->model, c->model.layers, c->model.n_layers, (int)t->train.dim, c->data.classes, max_batch) !=
         0)
         goto fail;
     model_init(&t->model, c->seed);
+    // The batch sizes a run uses (model_build prepared max_batch): training batches, evaluation batches, the last
+    // (short) ones of the test set and of the probe set, and the percentile batch (the probe set's first batch).
+    const uint32_t ebs = (uint32_t)c->train.eval_batch_size;
+    const uint32_t probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
+    model_prepare_gemm(&t->model, c->train.batch_size);
+    model_prepare_gemm(&t->model, (int)(t->test.n % ebs));
+    model_prepare_gemm(&t->model, (int)(probe_n % ebs));
+    model_prepare_gemm(&t->model, (int)(probe_n < ebs ? probe_n : ebs));
     sgd_init(&t->opt, &c->train.optim, t->model.n_params);
     rng_seed(&t->shuffle_rng, c->seed, RNG_STREAM_SHUFFLE);
     rng_seed(&t->train_rng.dropout, c->seed, RNG_STREAM_DROPOUT);
