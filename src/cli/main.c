@@ -790,12 +790,22 @@ static int cmd_bench(const cli_t *c) {
         for (int k = 0; k < 4; k++) ok |= !strncmp(c->pos[i], known[k], strlen(known[k]));
         if (!ok) return usage_error("bench: unknown filter '%s' (expected batch=N, bn=on|off, threads=N, input=dense|sparse)", c->pos[i]);
     }
-    // The kernels OpenBLAS chose decide the bound: say which, and whether the environment chose them.
+    // The kernels OpenBLAS chose decide its bound: say which, and whether the environment chose them.
     const char *pinned = getenv("OPENBLAS_CORETYPE");
     printf("OpenBLAS kernels: %s (%s)\n", openblas_get_corename(),
            pinned ? "OPENBLAS_CORETYPE is set in the environment" : "chosen by OpenBLAS for this CPU");
-    printf("%6s %4s %7s %6s %12s %12s %12s %8s %10s\n", "batch", "bn", "threads", "input", "us/step", "examples/s",
-           "gemm us/step", "ratio", "peak RSS");
+    printf("libxsmm JIT target: %s (%s AVX-512 kernels)\n", gemm_libxsmm_target(),
+           gemm_libxsmm_avx512() ? "with" : "no");
+    if (gemm_select(GEMM_AUTO) != 0) return die();
+    printf("GEMM backend for runs (auto): %s — %s\n", gemm_backend_name(gemm_backend()), gemm_reason());
+    // The machine's limit: one core's FMA peak, per vector width.
+    double peak2 = bench_fma_peak(0), peak5 = bench_fma_peak(1), peak = peak5 > peak2 ? peak5 : peak2;
+    printf("FMA peak, one core, FP32: AVX2 %.1f GFLOP/s", peak2);
+    if (peak5 > 0) printf(", AVX-512 %.1f GFLOP/s", peak5);
+    else printf(", AVX-512 not on this CPU");
+    printf("; %% peak below = step GFLOP/s / (%.1f x threads)\n", peak);
+    printf("%6s %4s %7s %6s %8s %10s %11s %12s %6s %7s %6s %10s\n", "batch", "bn", "threads", "input", "gemm",
+           "us/step", "examples/s", "gemm us/step", "ratio", "GFLOP/s", "%peak", "peak RSS");
     const int batches[2] = {60, 256};
     int ran = 0;
     for (int bi = 0; bi < 2; bi++)
@@ -803,12 +813,21 @@ static int cmd_bench(const cli_t *c) {
             for (int th = 1; th <= 2; th++)
                 for (int sp = 0; sp <= 1; sp++) {
                     if (!bench_admits(c->pos, c->n_pos, batches[bi], bn, th, sp)) continue;  // ignores the data dir
-                    bench_result_t r;
-                    if (bench_case(&r, data_dir, batches[bi], bn, th, sp, steps, 5) != 0) return die();
-                    printf("%6d %4s %7d %6s %12.1f %12.0f %12.1f %8.2f %7.1f MB\n", r.batch, r.bn ? "on" : "off",
-                           r.threads, r.sparse ? "sparse" : "dense", r.us_step, r.examples_s, r.us_gemm,
-                           r.us_gemm / r.us_step, r.peak_rss_kb / 1024.0);
-                    fflush(stdout);
+                    bench_result_t r[2];
+                    for (int b = 0; b < 2; b++) {  // both backends, one after the other, in this process
+                        bench_result_t *q = &r[b];
+                        if (bench_case(q, data_dir, batches[bi], bn, th, sp, b ? GEMM_LIBXSMM : GEMM_OPENBLAS, steps,
+                                       5) != 0)
+                            return die();
+                        printf("%6d %4s %7d %6s %8s %10.1f %11.0f %12.1f %6.2f %7.1f %5.1f%% %7.1f MB\n", q->batch,
+                               q->bn ? "on" : "off", q->threads, q->sparse ? "sparse" : "dense",
+                               gemm_backend_name(q->backend), q->us_step, q->examples_s, q->us_gemm,
+                               q->us_gemm / q->us_step, q->gflops_step, 100.0 * q->gflops_step / (peak * th),
+                               q->peak_rss_kb / 1024.0);
+                        fflush(stdout);
+                    }
+                    printf("%6s %4s %7s %6s %8s %9.2fx faster step with libxsmm, GEMMs alone %.2fx\n", "", "", "", "",
+                           "", r[0].us_step / r[1].us_step, r[0].us_gemm / r[1].us_gemm);
                     ran++;
                 }
     if (!ran) return usage_error("bench: no case matches the filters%s", "");

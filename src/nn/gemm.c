@@ -111,15 +111,63 @@ int gemm_uses_jit(gemm_op_t op, int M, int N, int K) {
     return k && k->f;
 }
 
-// dst (cols, rows) = src (rows, cols)^T, in 16 x 16 tiles (a tile's rows and columns stay in L1).
-static void transpose(float *restrict dst, const float *restrict src, int rows, int cols) {
+// dst (cols, rows) = src (rows, cols)^T: a copy, the same bits whichever way it is done. Portable: 16 x 16 tiles (a
+// tile's rows and columns stay in L1).
+static void transpose_portable(float *restrict dst, const float *restrict src, int rows, int cols) {
     enum { T = 16 };
-    for (int i0 = 0; i0 < rows; i0 += T)
-        for (int j0 = 0; j0 < cols; j0 += T) {
-            int i1 = i0 + T < rows ? i0 + T : rows, j1 = j0 + T < cols ? j0 + T : cols;
-            for (int i = i0; i < i1; i++)
-                for (int j = j0; j < j1; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+    for (int ib = 0; ib < rows; ib += T)
+        for (int jb = 0; jb < cols; jb += T) {
+            int i1 = ib + T < rows ? ib + T : rows, j1 = jb + T < cols ? jb + T : cols;
+            for (int i = ib; i < i1; i++)
+                for (int j = jb; j < j1; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
         }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+// AVX2: 8 x 8 blocks transposed in registers (unpack, shuffle, lane permute); the edges by the portable loop.
+__attribute__((target("avx2"))) static void transpose_avx2(float *restrict dst, const float *restrict src, int rows,
+                                                            int cols) {
+    const int r8 = rows & ~7, c8 = cols & ~7;
+    for (int i = 0; i < r8; i += 8)
+        for (int j = 0; j < c8; j += 8) {
+            const float *p = src + (size_t)i * cols + j;
+            __m256 r0 = _mm256_loadu_ps(p), r1 = _mm256_loadu_ps(p + cols), r2 = _mm256_loadu_ps(p + 2 * (size_t)cols),
+                   r3 = _mm256_loadu_ps(p + 3 * (size_t)cols), r4 = _mm256_loadu_ps(p + 4 * (size_t)cols),
+                   r5 = _mm256_loadu_ps(p + 5 * (size_t)cols), r6 = _mm256_loadu_ps(p + 6 * (size_t)cols),
+                   r7 = _mm256_loadu_ps(p + 7 * (size_t)cols);
+            __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+                   t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+                   t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xee),
+                   u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xee),
+                   u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xee),
+                   u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xee);
+            float *q = dst + (size_t)j * rows + i;
+            _mm256_storeu_ps(q, _mm256_permute2f128_ps(u0, u4, 0x20));
+            _mm256_storeu_ps(q + rows, _mm256_permute2f128_ps(u1, u5, 0x20));
+            _mm256_storeu_ps(q + 2 * (size_t)rows, _mm256_permute2f128_ps(u2, u6, 0x20));
+            _mm256_storeu_ps(q + 3 * (size_t)rows, _mm256_permute2f128_ps(u3, u7, 0x20));
+            _mm256_storeu_ps(q + 4 * (size_t)rows, _mm256_permute2f128_ps(u0, u4, 0x31));
+            _mm256_storeu_ps(q + 5 * (size_t)rows, _mm256_permute2f128_ps(u1, u5, 0x31));
+            _mm256_storeu_ps(q + 6 * (size_t)rows, _mm256_permute2f128_ps(u2, u6, 0x31));
+            _mm256_storeu_ps(q + 7 * (size_t)rows, _mm256_permute2f128_ps(u3, u7, 0x31));
+        }
+    for (int i = 0; i < rows; i++)  // the edges: columns past c8 of every row, rows past r8 of the first c8 columns
+        for (int j = i < r8 ? c8 : 0; j < cols; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+}
+#endif
+
+static void transpose(float *restrict dst, const float *restrict src, int rows, int cols) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    static int avx2 = -1;  // decided once; the answer never changes
+    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2");
+    if (avx2) {
+        transpose_avx2(dst, src, rows, cols);
+        return;
+    }
+#endif
+    transpose_portable(dst, src, rows, cols);
 }
 
 void gemm(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, int K) {
