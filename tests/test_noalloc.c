@@ -1,7 +1,7 @@
 // No allocation inside the training step: malloc/calloc/realloc are defined here (calling glibc's allocator), so they
 // take the place of libc's for the whole process — bnlab, libxsmm (linked statically, whose own weak __real_malloc
 // rules out -Wl,--wrap) and the shared libraries alike: every allocation is counted, and a span of training steps
-// must add none.
+// must add none. Under AddressSanitizer (scripts/sanitize.sh) its allocation hook counts instead.
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,18 +14,30 @@
 #include "run/train.h"
 #include "base/util.h"
 
+static long allocations;
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer its allocator serves the process: count through its hook instead.
+#include <sanitizer/allocator_interface.h>
+static void count_allocation(const volatile void *p, size_t n) {
+    (void)p, (void)n;
+    allocations++;
+}
+static void counter_init(void) { __sanitizer_install_malloc_and_free_hooks(count_allocation, NULL); }
+#else
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t c, size_t n);
 void *__libc_realloc(void *p, size_t n);
-static long allocations;
 void *malloc(size_t n) { allocations++; return __libc_malloc(n); }
 void *calloc(size_t c, size_t n) { allocations++; return __libc_calloc(c, n); }
 void *realloc(void *p, size_t n) { allocations++; return __libc_realloc(p, n); }
+static void counter_init(void) {}
+#endif
 
 int main(void) {
     // One BLAS thread, as trainer_run sets for threads: 1. (Multithreaded OpenBLAS 0.3.21 mallocs once per product it
     // splits — its own bookkeeping, counted here since every allocation in the process is; libxsmm's kernels do not.)
     openblas_set_num_threads(1);
+    counter_init();
     const char *root = getenv("BNLAB_SOURCE_ROOT");
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/datasets/mnist-subset", root ? root : ".");

@@ -34,6 +34,10 @@ int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int t
 // measured by independent FMA chains in registers (best of 7 runs of ~10-50 ms); 0 if the CPU lacks the extension.
 double bench_fma_peak(int avx512);
 
+// The evaluation of 10,000 test images (the test set of data_dir, in evaluation batches, as a run's metrics rows do it)
+// by the BN network with a dense first layer: milliseconds, the best of 3.
+int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t backend);
+
 // Loads an IDX image file with bnlab's loader and decompresses it with `zcat > /dev/null`, best of 3 each.
 int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat);
 

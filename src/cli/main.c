@@ -831,6 +831,17 @@ static int cmd_bench(const cli_t *c) {
                     ran++;
                 }
     if (!ran) return usage_error("bench: no case matches the filters%s", "");
+    // The large products: evaluating the test set (batches of 1000), per backend and thread count.
+    printf("\nEvaluation of 10,000 test images (BN, dense input, batches of 1000):");
+    for (int th = 1; th <= 2; th++)
+        for (int b = 0; b < 2; b++) {
+            double ms;
+            if (bench_eval(&ms, data_dir, th, b ? GEMM_LIBXSMM : GEMM_OPENBLAS) != 0) return die();
+            printf("%s %s %d thread%s %.1f ms", th + b > 1 ? "," : "", b ? "libxsmm" : "openblas", th, th > 1 ? "s" : "",
+                   ms);
+            fflush(stdout);
+        }
+    printf("\n");
     // Loading: the largest gzip'd IDX at hand (full Fashion-MNIST when installed) against zcat.
     const char *fashion = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
     char subset[BNLAB_PATH_MAX];
