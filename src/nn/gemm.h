@@ -23,7 +23,8 @@ typedef enum { GEMM_NN, GEMM_TN, GEMM_NT } gemm_op_t;
 // Config words train.gemm: "auto", "openblas", "libxsmm" (same order).
 typedef enum { GEMM_AUTO, GEMM_OPENBLAS, GEMM_LIBXSMM } gemm_backend_t;
 
-// C (M, N) = op(A) op(B), as above. No allocation.
+// C (M, N) = op(A) op(B), as above. No allocation. One thread at a time (the NT products share one buffer; a bnlab
+// run computes on one thread and leaves the threading to OpenBLAS).
 void gemm(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, int K);
 
 // Chooses the process's backend. want = GEMM_OPENBLAS or GEMM_LIBXSMM forces it (reason: the config key); GEMM_AUTO
