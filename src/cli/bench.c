@@ -39,7 +39,7 @@ static void gemm_step(const model_t *m, const float *x, int B) {
     const float *in = x;
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
-        if (l->spec.kind == LAYER_DENSE) {
+        if (layer_kind(l->spec.kind)->linear) {
             if (l->spec.sparse_input) gemm(GEMM_NN, l->y, in, l->W, B, l->out, l->in);  // y = x WT
             else gemm(GEMM_NT, l->y, in, l->W, B, l->out, l->in);                       // y = x W^T
         }
@@ -47,7 +47,7 @@ static void gemm_step(const model_t *m, const float *x, int B) {
     }
     for (int i = m->n_layers - 1; i >= 0; i--) {
         const layer_t *l = &m->layers[i];
-        if (l->spec.kind != LAYER_DENSE) continue;
+        if (!layer_kind(l->spec.kind)->linear) continue;
         const float *lin = i > 0 ? m->layers[i - 1].y : x;
         if (l->spec.sparse_input) gemm(GEMM_TN, l->dW, lin, l->dy, l->in, l->out, B);  // dWT (in, out) = x^T dy
         else gemm(GEMM_TN, l->dW, l->dy, lin, l->out, l->in, B);                      // dW (out, in) = dy^T x
@@ -60,7 +60,7 @@ static void gemm_step(const model_t *m, const float *x, int B) {
 static void gemm_step_prepare(const model_t *m, int B) {
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
-        if (l->spec.kind != LAYER_DENSE || !l->spec.sparse_input) continue;
+        if (!layer_kind(l->spec.kind)->linear || !l->spec.sparse_input) continue;
         gemm_prepare(GEMM_NN, B, l->out, l->in);
         gemm_prepare(GEMM_TN, l->in, l->out, B);
         if (i > 0) gemm_prepare(GEMM_NT, B, l->in, l->out);
@@ -72,7 +72,7 @@ static double gemm_step_flops(const model_t *m, int B) {
     double f = 0.0;
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
-        if (l->spec.kind == LAYER_DENSE) f += 2.0 * B * l->in * l->out * (i > 0 ? 3 : 2);
+        if (layer_kind(l->spec.kind)->linear) f += 2.0 * B * l->in * l->out * (i > 0 ? 3 : 2);
     }
     return f;
 }

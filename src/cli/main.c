@@ -539,11 +539,14 @@ static double eval_in_mode(infer_t *n, const dataset_t *ds, forward_mode_t mode,
     return loss;
 }
 
+// The layers whose x̂ --bn-stats xhat shows: those normalizing by the batch's statistics (the registry's flag).
+static int uses_batch_stats(const layer_t *l) { return layer_kind(l->spec.kind)->uses_batch_statistics; }
+
 // eval --bn-stats xhat: BN's normalized values over the test set in batches of train.eval_batch_size, each batch
 // normalized by its own statistics (run/xhatstats.h): one line per BN layer.
 static int eval_xhat(infer_t *n, const dataset_t *ds) {
     int any = 0;
-    for (int i = 0; i < n->model.n_layers; i++) any |= n->model.layers[i].spec.kind == LAYER_BATCHNORM;
+    for (int i = 0; i < n->model.n_layers; i++) any |= uses_batch_stats(&n->model.layers[i]);
     if (!any) {
         bnlab_fail("%s: the model has no batchnorm layer: --bn-stats xhat has nothing to show", n->file);
         return die();
@@ -559,7 +562,7 @@ static int eval_xhat(infer_t *n, const dataset_t *ds) {
     printf("%5s %9s %10s %10s %10s %14s %16s\n", "layer", "values", "min |xhat|", "max |xhat|", "mean xhat^2",
            "|xhat| >= 0.999", "max |batch mean|");
     for (int i = 0; i < n->model.n_layers; i++)
-        if (n->model.layers[i].spec.kind == LAYER_BATCHNORM)
+        if (uses_batch_stats(&n->model.layers[i]))
             printf("%5d %9ld %10.6f %10.6f %10.6f %13.2f%% %16.2e\n", i, s[i].n, s[i].min_abs, s[i].max_abs,
                    s[i].sum_sq / s[i].n, 100.0 * s[i].near_one / s[i].n, s[i].max_abs_mean);
     free(s);

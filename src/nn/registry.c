@@ -356,31 +356,46 @@ static const tensor_desc_t NORM_BUFFERS[] = {
 
 // ---------------------------------------------------------------------------------------------
 
+// Each row's facts (normalizes ... saturates) are spelled out, zeros included: every kind states them.
 static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
     [LAYER_DENSE] = {.name = "dense", .keys = DENSE_KEYS, .out_width = dense_width, .params = DENSE_PARAMS,
+                     .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 1, .saturates = 0,
                      .forward = dense_fwd, .backward = dense_bwd, .fuses_sigmoid = dense_fuses,
                      .forward_sigmoid = dense_sig_fwd, .backward_sigmoid = dense_sig_bwd, .prepare_gemm = dense_prep,
                      .work_ints = dense_work_ints, .work_floats = dense_work_floats, .carve_work = dense_carve_work,
                      .torch_module = "Linear", .torch_args = dense_torch},
     [LAYER_BATCHNORM] = {.name = "batchnorm", .keys = BN_KEYS, .params = BN_PARAMS, .state = BN_STATE,
-                         .buffers = BN_BUFFERS, .counts_batches = 1, .forward = bn_fwd, .backward = bn_bwd,
+                         .buffers = BN_BUFFERS, .counts_batches = 1,
+                         .normalizes = 1, .uses_batch_statistics = 1, .has_affine = 1, .linear = 0, .saturates = 0,
+                         .forward = bn_fwd, .backward = bn_bwd,
                          .fuses_sigmoid = bn_fuses, .forward_sigmoid = bn_sig_fwd, .backward_sigmoid = bn_sig_bwd,
                          .torch_module = "BatchNorm1d", .torch_args = bn_torch},
-    [LAYER_SIGMOID] = {.name = "sigmoid", .keys = NO_KEYS, .nonlinearity = 1, .forward = sigmoid_fwd,
-                       .backward = sigmoid_bwd, .torch_module = "Sigmoid", .torch_args = no_args},
-    [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1, .forward = relu_fwd, .backward = relu_bwd,
-                    .torch_module = "ReLU", .torch_args = no_args},
-    [LAYER_TANH] = {.name = "tanh", .keys = NO_KEYS, .nonlinearity = 1, .forward = tanh_fwd, .backward = tanh_bwd,
-                    .torch_module = "Tanh", .torch_args = no_args},
-    [LAYER_DROPOUT] = {.name = "dropout", .keys = DROPOUT_KEYS, .buffers = DROPOUT_BUFFERS, .forward = dropout_fwd,
-                       .backward = dropout_bwd, .torch_module = "Dropout", .torch_args = dropout_torch},
-    // Santurkar et al.'s noise is the identity in evaluation, which is all torch_load.py compares.
+    // Saturated where the gradient y(1-y) < 0.0196 has all but vanished.
+    [LAYER_SIGMOID] = {.name = "sigmoid", .keys = NO_KEYS, .nonlinearity = 1,
+                       .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0,
+                       .saturates = 1, .sat_low = 0.02f, .sat_high = 0.98f,
+                       .forward = sigmoid_fwd, .backward = sigmoid_bwd, .torch_module = "Sigmoid", .torch_args = no_args},
+    [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1,
+                    .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                    .forward = relu_fwd, .backward = relu_bwd, .torch_module = "ReLU", .torch_args = no_args},
+    // tanh is not counted as saturating (yet): its layer_stats column stays -1 as before.
+    [LAYER_TANH] = {.name = "tanh", .keys = NO_KEYS, .nonlinearity = 1,
+                    .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                    .forward = tanh_fwd, .backward = tanh_bwd, .torch_module = "Tanh", .torch_args = no_args},
+    [LAYER_DROPOUT] = {.name = "dropout", .keys = DROPOUT_KEYS, .buffers = DROPOUT_BUFFERS,
+                       .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                       .forward = dropout_fwd, .backward = dropout_bwd, .torch_module = "Dropout",
+                       .torch_args = dropout_torch},
     [LAYER_LAYERNORM] = {.name = "layernorm", .keys = NORM_KEYS, .params = LN_PARAMS, .buffers = NORM_BUFFERS,
+                         .normalizes = 1, .uses_batch_statistics = 0, .has_affine = 1, .linear = 0, .saturates = 0,
                          .forward = ln_fwd, .backward = ln_bwd, .torch_module = "LayerNorm", .torch_args = norm_torch},
     [LAYER_RMSNORM] = {.name = "rmsnorm", .keys = NORM_KEYS, .params = RMS_PARAMS, .buffers = NORM_BUFFERS,
+                       .normalizes = 1, .uses_batch_statistics = 0, .has_affine = 1, .linear = 0, .saturates = 0,
                        .forward = rms_fwd, .backward = rms_bwd, .torch_module = "RMSNorm", .torch_args = norm_torch},
-    [LAYER_NOISE] = {.name = "noise", .keys = NO_KEYS, .buffers = NOISE_BUFFERS, .forward = noise_fwd,
-                     .backward = noise_bwd, .torch_module = "Identity", .torch_args = no_args},
+    // Santurkar et al.'s noise is the identity in evaluation, which is all torch_load.py compares.
+    [LAYER_NOISE] = {.name = "noise", .keys = NO_KEYS, .buffers = NOISE_BUFFERS,
+                     .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                     .forward = noise_fwd, .backward = noise_bwd, .torch_module = "Identity", .torch_args = no_args},
 };
 
 const layer_kind_info_t *layer_kind(layer_kind_t k) { return &KINDS[k]; }
@@ -405,6 +420,13 @@ void layer_kind_list(char *out, size_t cap) {
 float *layer_tensor(const layer_t *l, const tensor_desc_t *d) {
     float *p;
     memcpy(&p, (const char *)l + d->field, sizeof p);
+    return p;
+}
+
+float *layer_tensor_grad(const layer_t *l, const tensor_desc_t *d) {
+    if (!d->grad) return NULL;  // offset 0 is layer_t.spec: no tensor pointer lives there
+    float *p;
+    memcpy(&p, (const char *)l + d->grad, sizeof p);
     return p;
 }
 

@@ -45,6 +45,17 @@ typedef struct {
     const char *name;              // config "type", and in logs and messages
     const key_desc_t *keys;        // config keys besides "type" (layer_spec_t fields), ended by a NULL name
     int nonlinearity;              // 1: an activation function (hidden layer k is the k-th of them)
+    // Facts the rest of the program asks instead of comparing kind names (a new kind sets them and is ordered,
+    // labelled, plotted and recalibrated like the others of its sort):
+    int normalizes;                // 1: a normalization layer (batchnorm and its variants, layernorm, rmsnorm)
+    int uses_batch_statistics;     // 1: training-mode output of one example depends on the others in the batch
+                                   //    (its running statistics are what recalibrate re-estimates and eval compares)
+    int has_affine;                // 1: per-feature gamma ("weight") and beta ("bias") after the normalization
+                                   //    (rmsnorm: gamma only — its params list says which tensors exist)
+    int linear;                    // 1: a learned linear map y = x W^T (+ b), W (out, in) with spec.units outputs:
+                                   //    the softmax head, ICS's and the landscape's layers are of these
+    int saturates;                 // 1: a nonlinearity whose output counts as saturated below sat_low or above
+    float sat_low, sat_high;       //    sat_high (run/stats.h counts the fraction; its gradient has all but vanished)
     int (*out_width)(const layer_spec_t *s, int in);  // NULL: as many outputs as inputs
     const tensor_desc_t *params;   // trainable tensors, in checkpoint order (NULL: none)
     const tensor_desc_t *state;    // float state saved in checkpoints, e.g. running statistics (NULL: none)
@@ -84,6 +95,9 @@ void layer_kind_list(char *out, size_t cap);
 
 // The tensor of layer l that desc describes, and its element count (0 if the layer lacks it).
 float *layer_tensor(const layer_t *l, const tensor_desc_t *d);
+// The gradient of the parameter tensor d of layer l (same shape and layout as layer_tensor), or NULL if d has none
+// (state and work buffers).
+float *layer_tensor_grad(const layer_t *l, const tensor_desc_t *d);
 size_t layer_tensor_size(const layer_t *l, const tensor_desc_t *d, int max_batch);
 int layer_has_tensor(const layer_t *l, const tensor_desc_t *d);
 

@@ -736,14 +736,15 @@ static void config_defaults(config_t *c) {
 // ---------------------------------------------------------------------------------------------
 // Rules between keys, after every key was read.
 
-// A layer that normalizes by the training batch's statistics (batchnorm, in every variant).
-static int uses_batch_statistics(const layer_spec_t *l) { return l->kind == LAYER_BATCHNORM; }
+// A layer that normalizes by the training batch's statistics (the registry's flag: batchnorm, in every variant).
+static int uses_batch_statistics(const layer_spec_t *l) { return layer_kind(l->kind)->uses_batch_statistics; }
 
 static int check_rules(config_t *c) {
     for (int i = 0; i < c->model.n_layers && c->train.batch_size == 1; i++)
         if (uses_batch_statistics(&c->model.layers[i]))
-            return bnlab_fail("train.batch_size: 1 is too small for model.layers[%d] (batchnorm): a batch of one has "
-                              "no variance to normalize by; use 2 or more, or a layernorm/rmsnorm layer", i);
+            return bnlab_fail("train.batch_size: 1 is too small for model.layers[%d] (%s): a batch of one has "
+                              "no variance to normalize by; use 2 or more, or a layernorm/rmsnorm layer", i,
+                              layer_kind_name(c->model.layers[i].kind));
     if (!name_valid(c->name))
         return bnlab_fail("name: expected letters, digits, '-', '_' or '.' and not \".\" or \"..\" (it names the run "
                           "directory), got \"%s\"", c->name);
@@ -755,14 +756,14 @@ static int check_rules(config_t *c) {
         return bnlab_fail("train.optimizer.nesterov: Nesterov momentum needs train.optimizer.momentum > 0");
     const ls_spec_t *ls = &c->log.landscape;
     for (int i = 0; i < ls->n_layers; i++)
-        if (ls->layers[i] >= c->model.n_layers || c->model.layers[ls->layers[i]].kind != LAYER_DENSE)
+        if (ls->layers[i] >= c->model.n_layers || !layer_kind(c->model.layers[ls->layers[i]].kind)->linear)
             return bnlab_fail("log.landscape.params[%d]: expected the index of a dense layer in model.layers, got %d "
                               "(%s)", i, ls->layers[i], ls->layers[i] >= c->model.n_layers ? "no such layer"
                               : layer_kind_name(c->model.layers[ls->layers[i]].kind));
     const layer_spec_t *last = &c->model.layers[c->model.n_layers - 1];
-    if (last->kind != LAYER_DENSE || last->units != c->data.classes) {
+    if (!layer_kind(last->kind)->linear || last->units != c->data.classes) {
         char got[64];
-        if (last->kind == LAYER_DENSE) snprintf(got, sizeof got, "dense with %d units", last->units);
+        if (layer_kind(last->kind)->linear) snprintf(got, sizeof got, "dense with %d units", last->units);
         else snprintf(got, sizeof got, "%s", layer_kind_name(last->kind));
         return bnlab_fail("model.layers[%d]: expected the last layer to be dense with %d units (one logit per class "
                           "for the softmax head), got %s", c->model.n_layers - 1, c->data.classes, got);

@@ -8,13 +8,14 @@
 #include "run/rundir.h"
 #include "run/runlog.h"
 #include "base/util.h"
+#include "nn/registry.h"
 
 void ics_init(ics_t *c, const model_t *m, long every) {
     memset(c, 0, sizeof *c);
     c->every = every;
     c->dense = xmalloc(sizeof(int) * (size_t)m->n_layers, "dense layer list");
     for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].spec.kind == LAYER_DENSE) c->dense[c->n_dense++] = i;
+        if (layer_kind(m->layers[i].spec.kind)->linear) c->dense[c->n_dense++] = i;
     if (every <= 0) return;
     c->p0 = xmalloc(sizeof(float) * m->n_params, "ICS parameters");
     c->p1 = xmalloc(sizeof(float) * m->n_params, "ICS updated parameters");

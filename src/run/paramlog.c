@@ -39,9 +39,9 @@ void paramlog_rows(paramlog_t *p, const trainer_t *t, double lr) {
         for (int k = 0, nt = layer_params(l, w, nw, d); k < nt; k++) {
             double norm, mean, std;
             param_moments(w[k], nw[k], &norm, &mean, &std);
-            const float *g = *(float *const *)((const char *)l + d[k]->grad);
+            const float *g = layer_tensor_grad(l, d[k]);
             double gn = isnan(lr) ? NAN : norm_of(g, nw[k]);
-            double eff = l->spec.kind == LAYER_DENSE && d[k]->decay ? lr / (norm * norm) : NAN;
+            double eff = d[k]->decay ? lr / (norm * norm) : NAN;  // the weight matrices (registry: decay)
             char gs[32], es[32];
             num(gs, sizeof gs, gn), num(es, sizeof es, eff);
             wfile_printf(&p->out, "%ld,%.9g,%d,%s,layers.%d.%s,%zu,%.9g,%s,%.9g,%.9g,%s\n", step,

@@ -6,6 +6,7 @@
 
 #include "base/rng.h"
 #include "base/util.h"
+#include "nn/registry.h"
 
 // Per BN layer: the sums of mu_B and sigma_B^2 (biased) over the batches, in double, and how many were added.
 typedef struct {
@@ -14,7 +15,7 @@ typedef struct {
     int *m;            // (n_layers) the mini-batch size each layer normalized over
 } sums_t;
 
-static int is_bn(const layer_t *l) { return l->spec.kind == LAYER_BATCHNORM; }
+static int is_bn(const layer_t *l) { return layer_kind(l->spec.kind)->uses_batch_statistics; }
 
 static void add_layer_stats(sums_t *s, int i, size_t w, const layer_t *l, int B) {
     const int ghost = l->spec.variant == BN_GHOST, k = ghost ? l->spec.ghost_batch : B;

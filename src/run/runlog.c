@@ -72,7 +72,7 @@ void runlog_layer_stats(runlog_t *r, long epoch, long step, const char *source, 
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
         double mean, std, sat;
-        act_acc_summary(&s->acc[i], l->spec.kind == LAYER_SIGMOID, &mean, &std, &sat);
+        act_acc_summary(&s->acc[i], layer_kind(l->spec.kind)->saturates, &mean, &std, &sat);
         char b[5][32];
         num_csv(b[0], 32, mean);
         num_csv(b[1], 32, std);

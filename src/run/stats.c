@@ -46,20 +46,20 @@ typedef double v4d __attribute__((vector_size(32)));
 #define load4d(y) ((v4d){(y)[0], (y)[1], (y)[2], (y)[3]})
 
 // Pass 1 over y[0, n16) (n16 a multiple of 16), by lane: sums in double, minima, maxima, saturated counts.
-SIMD_CLONES static void lanes_pass1(const float *y, size_t n16, int sigmoid, double sum[LANES], float lo[LANES],
-                                    float hi[LANES], int32_t sat[LANES]) {
+SIMD_CLONES static void lanes_pass1(const float *y, size_t n16, int saturates, float sat_lo, float sat_hi,
+                                    double sum[LANES], float lo[LANES], float hi[LANES], int32_t sat[LANES]) {
     v4d s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     v8f l0, l1, h0, h1;
     v8i c0 = {0}, c1 = {0};
     memcpy(&l0, lo, sizeof l0), memcpy(&l1, lo + 8, sizeof l1), memcpy(&h0, hi, sizeof h0), memcpy(&h1, hi + 8, sizeof h1);
-    const v8f slo = (v8f){0} + STATS_SAT_LO, shi = (v8f){0} + STATS_SAT_HI;
+    const v8f slo = (v8f){0} + sat_lo, shi = (v8f){0} + sat_hi;
     for (size_t k = 0; k < n16; k += LANES) {
         v8f v0, v1;
         memcpy(&v0, y + k, sizeof v0), memcpy(&v1, y + k + 8, sizeof v1);
         s0 += load4d(y + k), s1 += load4d(y + k + 4), s2 += load4d(y + k + 8), s3 += load4d(y + k + 12);
         l0 = select_if(v0 < l0, v0, l0), l1 = select_if(v1 < l1, v1, l1);  // as v < lo ? v : lo
         h0 = select_if(v0 > h0, v0, h0), h1 = select_if(v1 > h1, v1, h1);
-        if (sigmoid) c0 -= (v0 < slo) | (v0 > shi), c1 -= (v1 < slo) | (v1 > shi);  // true is -1: subtracting counts
+        if (saturates) c0 -= (v0 < slo) | (v0 > shi), c1 -= (v1 < slo) | (v1 > shi);  // true is -1: subtracting counts
     }
     memcpy(sum, &s0, sizeof s0), memcpy(sum + 4, &s1, sizeof s1), memcpy(sum + 8, &s2, sizeof s2);
     memcpy(sum + 12, &s3, sizeof s3);
@@ -83,21 +83,22 @@ SIMD_CLONES static void lanes_pass2(const float *y, size_t n16, double mean, dou
     memcpy(dev + 12, &e3, sizeof e3);
 }
 
-void act_acc_add(act_acc_t *a, const float *y, size_t n, int is_sigmoid) {
+void act_acc_add(act_acc_t *a, const float *y, size_t n, const layer_kind_info_t *kind) {
     if (n == 0) return;
     const size_t n16 = n / LANES * LANES;
-    const int sigmoid = is_sigmoid != 0;
+    const int saturates = kind && kind->saturates;
+    const float sat_lo = saturates ? kind->sat_low : 0.0f, sat_hi = saturates ? kind->sat_high : 0.0f;
     double sum[LANES], sq[LANES], dev[LANES];
     float lo[LANES], hi[LANES];
     int32_t sat[LANES];
     for (int u = 0; u < LANES; u++) lo[u] = INFINITY, hi[u] = -INFINITY;
-    lanes_pass1(y, n16, sigmoid, sum, lo, hi, sat);
+    lanes_pass1(y, n16, saturates, sat_lo, sat_hi, sum, lo, hi, sat);
     for (size_t k = n16, u = 0; k < n; k++, u++) {
         float v = y[k];
         sum[u] += v;
         lo[u] = v < lo[u] ? v : lo[u];
         hi[u] = v > hi[u] ? v : hi[u];
-        sat[u] += sigmoid & ((v < STATS_SAT_LO) | (v > STATS_SAT_HI));
+        sat[u] += saturates & ((v < sat_lo) | (v > sat_hi));
     }
     act_acc_t b = ACC_EMPTY;
     double total = 0;
@@ -144,15 +145,15 @@ void act_acc_merge(act_acc_t *a, const act_acc_t *b) {
 void act_stats_add(act_stats_t *s, const model_t *m, int B) {
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
-        act_acc_add(&s->acc[i], l->y, (size_t)B * (size_t)l->out, l->spec.kind == LAYER_SIGMOID);
+        act_acc_add(&s->acc[i], l->y, (size_t)B * (size_t)l->out, layer_kind(l->spec.kind));
     }
 }
 
-void act_acc_summary(const act_acc_t *a, int is_sigmoid, double *mean, double *std, double *frac_sat) {
+void act_acc_summary(const act_acc_t *a, int saturates, double *mean, double *std, double *frac_sat) {
     double n = a->count ? (double)a->count : 1.0;
     *mean = a->count ? a->mean : 0.0;
     *std = a->count ? sqrt(a->m2 / n) : 0.0;
-    *frac_sat = is_sigmoid ? (double)a->saturated / n : -1.0;
+    *frac_sat = saturates ? (double)a->saturated / n : -1.0;
 }
 
 void act_stats_pack(const act_stats_t *s, double *out) {

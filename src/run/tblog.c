@@ -222,7 +222,7 @@ void tblog_epoch(tblog_t *tb, trainer_t *t, long step, uint32_t probe_n) {
     for (int i = 0; i < tb->n_layers; i++) {
         const layer_t *l = &t->model.layers[i];
         double mean, std, sat;
-        act_acc_summary(&t->epoch_stats.acc[i], l->spec.kind == LAYER_SIGMOID, &mean, &std, &sat);
+        act_acc_summary(&t->epoch_stats.acc[i], layer_kind(l->spec.kind)->saturates, &mean, &std, &sat);
         char tag[64];
         int k = snprintf(tag, sizeof tag, "layer%d_%s/", i, layer_kind_name(l->spec.kind));
         snprintf(tag + k, sizeof tag - (size_t)k, "mean");

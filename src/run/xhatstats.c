@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "nn/registry.h"
+
 void xhat_stats_reset(xhat_stats_t *s) {
     *s = (xhat_stats_t){.min_abs = INFINITY};
 }
@@ -26,5 +28,5 @@ void xhat_stats_batch(void *ctx, const model_t *m, uint32_t start, int B, const 
     (void)start, (void)labels;
     xhat_stats_t *s = ctx;
     for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].spec.kind == LAYER_BATCHNORM) xhat_stats_add(&s[i], m->layers[i].xhat, B, m->layers[i].out);
+        if (layer_kind(m->layers[i].spec.kind)->uses_batch_statistics) xhat_stats_add(&s[i], m->layers[i].xhat, B, m->layers[i].out);
 }
