@@ -11,17 +11,19 @@
 #     parallel with one BLAS thread each), dense and sparse input, against the same two runs one after the other
 #     in PyTorch (one thread, the test set evaluated every 50 steps as the config does; PyTorch does none of
 #     bnlab's other logging).
-#  6. with --full (about 15 minutes): Fig. 1 at the paper's scale, `bnlab compare configs/fig1-full.json --seeds 3
+#  6. with --full (about 25 minutes on the idle machine): Fig. 1 at the paper's scale, `bnlab compare configs/fig1-full.json --seeds 3
 #     --set train.eval_every=50` (full MNIST, BN and no-BN, 3 seeds, 50,000 steps, all 10,000 test images every 50
 #     steps; two runs at a time, one BLAS thread each), dense and sparse input, each with both GEMM backends
 #     (--set train.gemm=openblas|libxsmm), against the same six runs one after the other in PyTorch with the thread
 #     count that is faster for it (1 or 2, chosen by a short trial in the same run); the targets (issue 27) are
 #     <= 120 s and <= 0.2x PyTorch. Fetches the full MNIST first if it is missing. --full-steps=N and --full-seeds=N
-#     shrink it (bnlab and PyTorch alike) for a quick look at the ratios on a busy machine.
+#     shrink it (bnlab and PyTorch alike) for a quick look at the ratios on a busy machine; --torch-threads=N skips
+#     PyTorch's thread trial (on a loaded machine its 2-thread half can take 15 minutes).
 #  7. with --threads: the step with 1 and 2 BLAS threads (bnlab bench) beside build/bench-threads, which times the
 #     step's GEMMs back to back, with pauses between them, with the step's writes between them, and with both.
 # Extra arguments (batch=60, bn=on, threads=1, input=sparse) restrict the cases, as for bnlab bench.
-#   usage: scripts/bench.sh [--torch] [--steps=N] [--compare] [--full [--full-steps=N] [--full-seeds=N]] [--threads]
+#   usage: scripts/bench.sh [--torch] [--steps=N] [--compare] [--full [--full-steps=N] [--full-seeds=N]
+#                           [--torch-threads=N]] [--threads]
 #                           [--no-cases] [FILTER...]
 #   --no-cases skips 1-4 (the case table, PyTorch beside it, IDX loading, RSS).
 set -uo pipefail
@@ -38,6 +40,7 @@ for a in "$@"; do
     --full) want_full=1 ;;
     --full-steps=*) full_steps=${a#--full-steps=} ;;
     --full-seeds=*) full_seeds=${a#--full-seeds=} ;;
+    --torch-threads=*) torch_threads=${a#--torch-threads=} ;;
     --threads) want_threads=1 ;;
     --no-cases) no_cases=1 ;;
     *=*) filters+=("$a") ;;
@@ -133,11 +136,16 @@ if [ "${want_full:-0}" = 1 ]; then
     -v d="${full[sparse-libxsmm]}" 'BEGIN {
     printf "  libxsmm / openblas time: dense input %.2fx, sparse input %.2fx\n", b / a, d / c }'
   if $PY -c 'import torch' 2>/dev/null; then
-    # PyTorch's faster thread count for this run shape, from a 2,000-step trial of each (same evaluations).
-    t1=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 1 1)
-    t2=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 2 1)
-    th=$(awk -v a="$t1" -v b="$t2" 'BEGIN {print (b < a) ? 2 : 1}')
-    echo "  PyTorch trial, 2,000 steps of the BN run: ${t1} s with 1 thread, ${t2} s with 2; the runs use $th"
+    if [ -n "${torch_threads:-}" ]; then
+      th=$torch_threads
+      echo "  PyTorch with $th thread(s) (--torch-threads, no trial)"
+    else
+      # PyTorch's faster thread count for this run shape, from a 2,000-step trial of each (same evaluations).
+      t1=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 1 1)
+      t2=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 2 1)
+      th=$(awk -v a="$t1" -v b="$t2" 'BEGIN {print (b < a) ? 2 : 1}')
+      echo "  PyTorch trial, 2,000 steps of the BN run: ${t1} s with 1 thread, ${t2} s with 2; the runs use $th"
+    fi
     total=0
     for bn in 1 0; do
       for seed in $(seq 1 "$full_seeds"); do
@@ -147,8 +155,10 @@ if [ "${want_full:-0}" = 1 ]; then
     done
     echo "  PyTorch, the same $((2 * full_seeds)) runs one after the other: $total s"
     for k in dense-openblas dense-libxsmm sparse-openblas sparse-libxsmm; do
-      awk -v k="$k" -v tt="$total" -v d="${full[$k]}" 'BEGIN {
-        printf "  bnlab / PyTorch time, %s: %.2fx (target <= 0.2x); within 120 s: %s\n", k, d / tt, d <= 120 ? "yes" : "no" }'
+      awk -v k="$k" -v tt="$total" -v d="${full[$k]}" -v paper=$([ "$full_steps" = 50000 ] && [ "$full_seeds" = 3 ] && echo 1 || echo 0) 'BEGIN {
+        printf "  bnlab / PyTorch time, %s: %.2fx (target <= 0.2x)", k, d / tt
+        if (paper) printf "; within 120 s: %s", d <= 120 ? "yes" : "no"
+        printf "\n" }'
     done
   else
     echo "  PyTorch: not installed (python3-torch); run with --torch for the reference"
