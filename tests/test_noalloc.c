@@ -3,6 +3,7 @@
 // rules out -Wl,--wrap) and the shared libraries alike: every allocation is counted, and a span of training steps
 // must add none. Under AddressSanitizer (scripts/sanitize.sh) its allocation hook counts instead.
 #include <cblas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,13 +17,21 @@
 
 static long allocations;
 #if defined(__SANITIZE_ADDRESS__)
-// Under AddressSanitizer its allocator serves the process: count through its hook instead.
-#include <sanitizer/allocator_interface.h>
+// Under AddressSanitizer its allocator serves the process: count through its hook instead (declared here: GCC ships
+// the runtime but not clang's sanitizer/allocator_interface.h).
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+                                              void (*free_hook)(const volatile void *));
 static void count_allocation(const volatile void *p, size_t n) {
     (void)p, (void)n;
     allocations++;
 }
-static void counter_init(void) { __sanitizer_install_malloc_and_free_hooks(count_allocation, NULL); }
+static void count_free(const volatile void *p) { (void)p; }  // the runtime refuses a NULL hook
+static void counter_init(void) {
+    if (!__sanitizer_install_malloc_and_free_hooks(count_allocation, count_free)) {
+        fprintf(stderr, "noalloc: the sanitizer refused the allocation hook\n");
+        exit(1);
+    }
+}
 #else
 void *__libc_malloc(size_t n);
 void *__libc_calloc(size_t c, size_t n);
