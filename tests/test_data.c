@@ -396,6 +396,60 @@ static void test_shipped_subset(void) {
     }
 }
 
+// The memory budget is the least of MemAvailable (or --max-memory), what RLIMIT_AS leaves and what the memory cgroup
+// leaves. The cgroup files are read from a fake tree here (v2, v1, both, and neither).
+static void write_at(const char *rel, const char *text) {
+    char d[600];
+    snprintf(d, sizeof d, "%s", path_of(rel));
+    *strrchr(d, '/') = '\0';
+    CHECK(make_dirs(d) == 0, "mkdir %s", d);
+    write_text(rel, text);
+}
+
+static void test_memory_budget(void) {
+    char v2[512], v1[512];
+    snprintf(v2, sizeof v2, "%s", path_of("cg/v2"));
+    snprintf(v1, sizeof v1, "%s", path_of("cg/v1"));
+    write_at("cg/v2/a/b/memory.max", "max\n");  // no limit of its own; its parent's holds
+    write_at("cg/v2/a/b/memory.current", "100\n");
+    write_at("cg/v2/a/memory.max", "1000000\n");
+    write_at("cg/v2/a/memory.current", "450000\n");
+    write_at("cg/v2/a/memory.stat", "anon 400000\nfile 50000\nactive_file 0\ninactive_file 50000\n");  // cache back
+    write_at("cg/v1/x/memory.limit_in_bytes", "5000000\n");
+    write_at("cg/v1/x/memory.usage_in_bytes", "1000000\n");
+    write_at("cg/v1/memory.limit_in_bytes", "9223372036854771712\n");  // v1's "no limit"
+    write_text("cg/self-v2", "0::/a/b\n");
+    write_text("cg/self-v1", "5:cpu,cpuacct:/x\n4:memory:/x\n0::/\n");
+    write_text("cg/self-both", "4:memory:/x\n0::/a/b\n");
+    write_text("cg/self-none", "4:pids:/x\n0::/\n");
+    CHECK(memory_cgroup_headroom(path_of("cg/self-v2"), v2, v1) == 600000, "cgroup v2: %zu, want 600000",
+          memory_cgroup_headroom(path_of("cg/self-v2"), v2, v1));
+    CHECK(memory_cgroup_headroom(path_of("cg/self-v1"), v2, v1) == 4000000, "cgroup v1: %zu, want 4000000",
+          memory_cgroup_headroom(path_of("cg/self-v1"), v2, v1));
+    CHECK(memory_cgroup_headroom(path_of("cg/self-both"), v2, v1) == 600000, "both: the least");
+    CHECK(memory_cgroup_headroom(path_of("cg/self-none"), v2, v1) == SIZE_MAX, "no memory limit anywhere");
+    CHECK(memory_cgroup_headroom(path_of("cg/missing"), v2, v1) == SIZE_MAX, "no /proc/self/cgroup");
+    // RLIMIT_AS: a soft limit 64 MiB above what is mapped now caps the budget, also one --max-memory set higher.
+    struct rlimit keep, r;
+    getrlimit(RLIMIT_AS, &keep);
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long pages = 0;
+    CHECK(f && fscanf(f, "%llu", &pages) == 1, "statm");
+    if (f) fclose(f);
+    size_t mapped = (size_t)pages * (size_t)sysconf(_SC_PAGESIZE), room = (size_t)64 << 20;
+    r = keep;
+    r.rlim_cur = mapped + room;
+    CHECK(setrlimit(RLIMIT_AS, &r) == 0, "setrlimit");
+    size_t b = memory_budget();
+    memory_set_budget((size_t)1 << 40);
+    size_t bo = memory_budget();
+    memory_set_budget(0);
+    setrlimit(RLIMIT_AS, &keep);
+    CHECK(b <= room && b > room / 2, "budget under RLIMIT_AS 64 MiB above the mapped size: %zu", b);
+    CHECK(bo <= room, "--max-memory 1 TiB under that RLIMIT_AS: %zu", bo);
+    CHECK(memory_budget() > room, "the budget without the limit: %zu", memory_budget());
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/bnlab-test-data-XXXXXX");
     if (!mkdtemp(dir)) return 2;
@@ -407,6 +461,7 @@ int main(void) {
     test_not_regular();
     test_preprocess();
     test_shipped_subset();
+    test_memory_budget();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);

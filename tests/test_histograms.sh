@@ -35,6 +35,17 @@ check '[ "$rows" = "1/1/batchnorm 2/4/batchnorm 3/7/batchnorm " ]' "hidden layer
 edges=$(awk -F, 'NR > 1 { print $2, $7, $8 }' "$H" | sort -u | wc -l)
 check '[ "$edges" -eq 3 ]' "adaptive: each hidden layer keeps its first frame's edges ($edges distinct)"
 check 'awk -F, "NR > 1 && !(\$7 < \$8) { exit 1 }" "$H"' "adaptive edges: lo < hi"
+# Adaptive means edges from the data, not the fixed default [-8, 8]: none of the rows has the default's edges, and at
+# step 0 (the frame that fixed them: [min - (max-min)/2, max + (max-min)/2]) each layer's smallest and largest value
+# fall in the 10th and 30th of the 40 bins.
+fixed=$(awk -F, 'NR > 1 && $7 == -8 && $8 == 8' "$H" | wc -l)
+check '[ "$fixed" -eq 0 ]' "adaptive: $fixed rows have the fixed default edges [-8, 8]"
+span=$(awk -F, 'NR > 1 && $1 == 0 { f = -1; l = -1; for (i = 9; i <= NF; i++) if ($i > 0) { if (f < 0) f = i - 9; l = i - 9 }
+  printf "%s:%s-%s ", $2, f, l }' "$H")
+check '[ "$span" = "1:10-30 2:10-30 3:10-30 " ] || [ "$(echo "$span" | grep -cE "^(.:(9|10)-(29|30) ){3}$")" -eq 1 ]' \
+  "adaptive: step 0 values span the middle half of the bins (hidden:first-last nonzero bin): $span"
+check '"$BNLAB" check "$ROOT/configs/quick-bn.json" --set '"'"'log.histograms.range="adaptive"'"'"' | grep -q "\"range\":[[:space:]]*\"adaptive\""' \
+  "bnlab check with range \"adaptive\" prints \"adaptive\""
 check 'grep -q "\"histograms\"" "$T/on/config.json"' "config.json records log.histograms"
 
 # The run itself is unchanged: every other log byte for byte (metrics.csv without its seconds column).

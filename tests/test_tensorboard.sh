@@ -96,4 +96,24 @@ out=$(read_tb "$T/extra" 300 2>&1)
 rc=$?
 check '[ $rc -eq 1 ] && [[ $out == *"events no CSV row accounts for"* ]]' "reader accepted events without a row: $out"
 
+# 6. With log.eval_batch_stats the metrics rows add loss/test_batchstats and accuracy/test_batchstats (checked
+#    against metrics.csv's columns by the reader), and the tags a run writes are exactly those src/run/tblog.h lists.
+"$BNLAB" train "$CFG" "${RUN[@]}" --set log.tensorboard=true --set log.eval_batch_stats=true --out "$T/bs" \
+  >/dev/null 2>"$T/bs.err"
+rc=$?
+out=$(TB_TAGS_OUT="$T/bs.tags" read_tb "$T/bs" 300 2>&1)
+rc2=$?
+check '[ $rc -eq 0 ] && [ $rc2 -eq 0 ]' "reader on a run with log.eval_batch_stats: exit $rc ($(cat "$T/bs.err")), $out"
+check 'grep -qx "loss/test_batchstats" "$T/bs.tags" && grep -qx "accuracy/test_batchstats" "$T/bs.tags"' \
+  "batch-statistics tags missing: $(tr '\n' ' ' <"$T/bs.tags")"
+sed -n '/^\/\/ tblog.h/,/^\/\/ The file name/p' "$ROOT/src/run/tblog.h" |
+  grep -oE '\b(loss|accuracy)/[a-z_]+|layerI_K/[a-z]+|\blr\b' | sort -u >"$T/doc.tags"
+check 'cmp -s "$T/doc.tags" "$T/bs.tags"' \
+  "tags written ($(tr '\n' ' ' <"$T/bs.tags")) differ from tblog.h's list ($(tr '\n' ' ' <"$T/doc.tags"))"
+cp -r "$T/bs" "$T/bs-num"
+awk -F, -v OFS=, 'NR == 3 { $9 = $9 + 0.25 } { print }' "$T/bs/metrics.csv" >"$T/bs-num/metrics.csv"
+out=$(read_tb "$T/bs-num" 300 2>&1)
+rc=$?
+check '[ $rc -eq 1 ] && [[ $out == *"FAIL: loss/test_batchstats at step"* ]]' "reader accepted a changed test_loss_batchstats: $out"
+
 finish tensorboard

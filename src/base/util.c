@@ -6,8 +6,10 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -307,8 +309,8 @@ static size_t budget_override;  // 0: none
 
 void memory_set_budget(size_t bytes) { budget_override = bytes; }
 
-size_t memory_budget(void) {
-    if (budget_override) return budget_override;
+// MemAvailable in /proc/meminfo; SIZE_MAX if unknown.
+static size_t mem_available(void) {
     FILE *f = fopen("/proc/meminfo", "r");
     if (!f) return SIZE_MAX;
     char line[256];
@@ -317,6 +319,96 @@ size_t memory_budget(void) {
         if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
     fclose(f);
     return kb ? (size_t)kb * 1024 : SIZE_MAX;
+}
+
+// What RLIMIT_AS (ulimit -v) leaves: the limit less the address space already mapped (/proc/self/statm's size,
+// which counts the libraries and OpenBLAS's buffers); SIZE_MAX without a limit.
+static size_t rlimit_headroom(void) {
+    struct rlimit r;
+    if (getrlimit(RLIMIT_AS, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    unsigned long long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%llu", &pages) != 1) pages = 0;
+        fclose(f);
+    }
+    unsigned long long used = pages * (unsigned long long)sysconf(_SC_PAGESIZE);
+    return (unsigned long long)r.rlim_cur > used ? (size_t)((unsigned long long)r.rlim_cur - used) : 0;
+}
+
+// One number from a cgroup file: 1, or 0 if missing or "max" (no limit).
+static int read_cgroup_number(const char *path, unsigned long long *v) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int ok = fscanf(f, "%llu", v) == 1;
+    fclose(f);
+    return ok && *v < (1ull << 62);  // v1 writes "no limit" as 2^63 rounded to pages
+}
+
+// The value of one key of a cgroup memory.stat file ("inactive_file 123" lines); 0 if absent.
+static unsigned long long cgroup_stat(const char *path, const char *key) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long v = 0;
+    size_t n = strlen(key);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n) && line[n] == ' ') {
+            v = strtoull(line + n + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+size_t memory_cgroup_headroom(const char *cgroup_file, const char *v2_root, const char *v1_root) {
+    FILE *f = fopen(cgroup_file, "r");
+    if (!f) return SIZE_MAX;
+    char line[4096], path[BNLAB_PATH_MAX + 64];
+    size_t least = SIZE_MAX;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2) continue;
+        *c1 = '\0', *c2 = '\0';
+        char *controllers = c1 + 1, *save = NULL;
+        const char *rel = c2 + 1;
+        int v2 = !strcmp(line, "0") && controllers[0] == '\0', v1 = 0;
+        for (char *t = strtok_r(controllers, ",", &save); t && !v2; t = strtok_r(NULL, ",", &save))
+            v1 |= !strcmp(t, "memory");
+        if (!v2 && !v1) continue;
+        const char *root = v2 ? v2_root : v1_root;
+        const char *lim_name = v2 ? "memory.max" : "memory.limit_in_bytes";
+        const char *use_name = v2 ? "memory.current" : "memory.usage_in_bytes";
+        char dir[BNLAB_PATH_MAX];
+        if (snprintf(dir, sizeof dir, "%s%s", root, rel) >= (int)sizeof dir) continue;
+        for (int more = 1; more;) {  // this cgroup, then each parent up to the root
+            unsigned long long lim, use = 0;
+            if (snprintf(path, sizeof path, "%s/%s", dir, lim_name) < (int)sizeof path &&
+                read_cgroup_number(path, &lim)) {
+                snprintf(path, sizeof path, "%s/%s", dir, use_name);
+                if (!read_cgroup_number(path, &use)) use = 0;
+                // the usage counts the page cache; its inactive part is reclaimed before the limit bites
+                snprintf(path, sizeof path, "%s/memory.stat", dir);
+                unsigned long long cache = cgroup_stat(path, v2 ? "inactive_file" : "total_inactive_file");
+                use = use > cache ? use - cache : 0;
+                size_t h = lim > use ? (size_t)(lim - use) : 0;
+                if (h < least) least = h;
+            }
+            char *slash = strrchr(dir, '/');
+            more = slash && (size_t)(slash - dir) >= strlen(root);
+            if (more) *slash = '\0';
+        }
+    }
+    fclose(f);
+    return least;
+}
+
+size_t memory_budget(void) {
+    size_t b = budget_override ? budget_override : mem_available(), r = rlimit_headroom(), g = memory_cgroup_headroom("/proc/self/cgroup", "/sys/fs/cgroup", "/sys/fs/cgroup/memory");
+    if (r < b) b = r;
+    if (g < b) b = g;
+    return b;
 }
 
 void format_bytes(char *out, size_t cap, double bytes) {

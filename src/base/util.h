@@ -101,10 +101,20 @@ typedef struct {
 // Appends printf-style text.
 void strbuf_printf(strbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-// The memory a run may use: the --max-memory budget if one was set, else the machine's available memory
-// (MemAvailable in /proc/meminfo), else SIZE_MAX (unknown).
+// The memory a run may use: the least of the --max-memory budget if one was set, else the machine's available
+// memory (MemAvailable in /proc/meminfo); what the address-space limit leaves (RLIMIT_AS, `ulimit -v`, less what is
+// mapped already); and what the memory cgroup leaves (cgroup v2 memory.max - memory.current, v1
+// memory.limit_in_bytes - memory.usage_in_bytes, of this process's cgroup and each above it). SIZE_MAX if none is
+// known. --max-memory can raise the budget above MemAvailable, never above the two hard limits: an allocation past
+// them fails (or the kernel kills the process), where the budget's refusal is one line.
 void memory_set_budget(size_t bytes);
 size_t memory_budget(void);
+// What a memory cgroup leaves, from a /proc/PID/cgroup file and the cgroup file systems' mount points (v2: its
+// "0::PATH" line, v2_root/PATH/memory.max less memory.current; v1: the "memory" controller's line,
+// v1_root/PATH/memory.limit_in_bytes less memory.usage_in_bytes), the usage less the page cache the kernel reclaims
+// first (memory.stat's inactive_file, v1 total_inactive_file): the least over the cgroup and each above it up to the
+// root; "max" or a missing file is no limit. SIZE_MAX without a limit.
+size_t memory_cgroup_headroom(const char *cgroup_file, const char *v2_root, const char *v1_root);
 // Bytes as "812 MB" / "47.9 GB" for messages.
 void format_bytes(char *out, size_t cap, double bytes);
 // FNV-1a, 64 bits, of len bytes: a fingerprint that tells texts apart (has a config changed?), not a defence

@@ -78,8 +78,9 @@ static const cli_option_t OPTIONS[] = {
      "continue from a checkpoint file or a run directory's newest checkpoint (a checkpoint\n"
      "outside its run directory: into a new --out DIR)"},
     {"--max-memory", " train check eval recalibrate predict ", "SIZE",
-     "the memory a run may take (e.g. 8G; default: what the machine has available). A run\n"
-     "that needs more is refused before it allocates, with its estimate"},
+     "the memory a run may take (e.g. 8G; default: what the machine has available), never\n"
+     "more than the address-space limit (ulimit -v) or the memory cgroup leave. A run that\n"
+     "needs more is refused before it allocates, with its estimate"},
     {"--bn-stats", " eval ", "WHICH", "running | batch | algorithm2 | all | xhat: BN's statistics in evaluation"},
     {"--batches", " eval recalibrate ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
     {"--x", " plot ", "AXIS", "steps | examples (default: examples when the batch sizes differ)"},
@@ -238,15 +239,16 @@ static int die(void) {
 }
 
 // An error found after parsing that names a config path ("log.percentiles...", "train.batch_size: ...") is the
-// config file's: say which file. Errors that name a data file already start with it.
-static int die_config(const char *config_file) {
+// config's: the --set that gave the value, or the config file (run/config.h config_blame). Errors that name a data
+// file already start with it.
+static int die_config(const cli_t *c) {
     const char *m = bnlab_errmsg();
     static const char *const sections[] = {"data", "model", "train", "log"};
     for (int i = 0; i < 4; i++) {
         size_t n = strlen(sections[i]);
         if (!strncmp(m, sections[i], n) && (m[n] == '.' || m[n] == ':' || m[n] == '[')) {
-            fprintf(stderr, "bnlab: error: %s: %s\n", config_file, m);
-            return 1;
+            config_blame(c->pos[0], c->sets, c->n_sets);
+            break;
         }
     }
     return die();
@@ -268,6 +270,35 @@ static int refuse_existing(const char *dir, int force) {
     fprintf(stderr, "bnlab: error: %s already exists and is not empty; pass --force to overwrite it or --out DIR "
                     "to choose another\n", dir);
     return 1;
+}
+
+// Every command that writes a checkpoint, a run or comparison directory or a CSV asks first (run/rundir.h): never
+// onto one of its inputs, never into a run's checkpoints/ or a live run. 1 (after one line) if refused.
+static int refuse_output(const char *out, int is_dir, const char *const *inputs, int n_inputs) {
+    return rundir_check_output(out, is_dir, inputs, n_inputs) != 0 ? die() : 0;
+}
+
+// The files a config reads (its data), into in[at..]; returns the new count.
+static int config_inputs(const config_t *c, const char **in, int at) {
+    if (c->data.format == DATA_IDX) {
+        in[at++] = c->data.train_images, in[at++] = c->data.train_labels;
+        in[at++] = c->data.test_images, in[at++] = c->data.test_labels;
+    } else {
+        in[at++] = c->data.train_csv, in[at++] = c->data.test_csv;
+    }
+    return at;
+}
+
+// A comparison's output directory: refused as refuse_output says, its inputs the spec (or config) files named on
+// the command line and every variant's config.
+static int refuse_comparison_output(const char *out, const cli_t *c, const compare_spec_t *s) {
+    const char **in = xmalloc(sizeof *in * (size_t)(c->n_pos + s->n_variants), "input list");
+    int n = 0;
+    for (int i = 0; i < c->n_pos; i++) in[n++] = c->pos[i];
+    for (int v = 0; v < s->n_variants; v++) in[n++] = s->variants[v].config;
+    int rc = refuse_output(out, 1, in, n);
+    free(in);
+    return rc;
 }
 
 // 1 if the JSON file at path is a compare/sweep spec (it has "variants"), 0 if not or unreadable (the config parser
@@ -311,7 +342,7 @@ static int cmd_check(const cli_t *c) {
     // Every check train makes before it writes anything: the data, the model against it, the memory, the logs'
     // references into the model.
     trainer_t t;
-    if (trainer_setup(&t, &cfg) != 0) return die_config(c->pos[0]);
+    if (trainer_setup(&t, &cfg) != 0) return die_config(c);
     trainer_free(&t);
     cJSON *j = config_to_json(&cfg);
     char *text = cJSON_Print(j);
@@ -395,8 +426,13 @@ static int cmd_resume(const cli_t *c) {
     if (checkpoint_find(c->resume, file, sizeof file, run_dir, sizeof run_dir) != 0 ||
         checkpoint_open(&f, file, &cfg, NULL, 0) != 0)
         return die();
+    if (checkpoint_check_resumable(&f) != 0) {
+        st_free(&f);
+        return die();
+    }
     if (c->out) {
-        if (refuse_existing(c->out, c->force)) {
+        const char *in[8] = {file};
+        if (refuse_output(c->out, 1, in, config_inputs(&cfg, in, 1)) || refuse_existing(c->out, c->force)) {
             st_free(&f);
             return 1;
         }
@@ -407,21 +443,22 @@ static int cmd_resume(const cli_t *c) {
                 bnlab_errmsg(), file);
         return 1;
     }
-    // The run directory is known to be this checkpoint's (or new): one writer, held until this process ends.
-    if (rundir_lock(run_dir) < 0) {
-        st_free(&f);
-        return die();
-    }
     if (trainer_setup(&t, &cfg) != 0) {
         st_free(&f);
         return die();
     }
     int rc = trainer_resume(&t, &f);
     st_free(&f);
+    // The run directory is known to be this checkpoint's (or new), and the checkpoint resumes: one writer, held
+    // until this process ends. Nothing before this point writes, so a refused resume leaves nothing (no .lock).
+    if (rc != 0 || rundir_lock(run_dir) < 0) {
+        trainer_free(&t);
+        return die();
+    }
     long s = t.prog.step;
     double secs = 0.0;
     // Drop what was logged after the checkpoint (the resumed run writes it again, identically), or start new logs.
-    if (rc != 0 || (c->out ? start_run_dir(run_dir, &cfg) : rundir_truncate_logs(run_dir, s, &secs)) != 0) {
+    if ((c->out ? start_run_dir(run_dir, &cfg) : rundir_truncate_logs(run_dir, s, &secs)) != 0) {
         trainer_free(&t);
         return die();
     }
@@ -443,10 +480,11 @@ static int cmd_train(const cli_t *c) {
     char run_dir[4096];
     if (c->out) snprintf(run_dir, sizeof run_dir, "%s", c->out);
     else snprintf(run_dir, sizeof run_dir, "%s/%s", cfg.log.dir, cfg.name);
-    if (refuse_existing(run_dir, c->force)) return 1;
+    const char *in[8] = {c->pos[0], c->init};
+    if (refuse_output(run_dir, 1, in, config_inputs(&cfg, in, 2)) || refuse_existing(run_dir, c->force)) return 1;
     // Everything that can fail on input is checked before the run directory is touched.
     trainer_t t;
-    if (trainer_setup(&t, &cfg) != 0) return die_config(c->pos[0]);
+    if (trainer_setup(&t, &cfg) != 0) return die_config(c);
     if (c->init) {  // weights and BN statistics from another run; the shapes must match this config's model
         st_file_t f;
         config_t other;
@@ -525,6 +563,11 @@ static int recalibrate_model(infer_t *n, int *batches) {
                  ? bnlab_fail("%s: training examples have %u features, the model expects %d", n->file, train.dim,
                               n->model.in_dim)
                  : recalibrate_bn(&n->model, &n->pp, &train, *batches, m, n->cfg.seed, n->x, n->y);
+    if (rc != 0 && !strncmp(bnlab_errmsg(), "Algorithm 2:", 12)) {  // say which checkpoint
+        char msg[BNLAB_ERRMSG_MAX];
+        snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
+        bnlab_fail("%s: %s", n->file, msg);
+    }
     dataset_free(&train);
     return rc;
 }
@@ -570,31 +613,32 @@ static int eval_xhat(infer_t *n, const dataset_t *ds) {
 }
 
 // eval --bn-stats: one line per way of taking BN's statistics in evaluation, so a class sees the train/eval gap.
+// The table is printed once every row is known: a refusal (Algorithm 2 with nothing to average) is one line alone.
 static int eval_bn_stats(infer_t *n, const dataset_t *ds, const char *which, int batches) {
     if (!strcmp(which, "xhat")) return eval_xhat(n, ds);
     int all = !strcmp(which, "all");
     if (!all && strcmp(which, "running") && strcmp(which, "batch") && strcmp(which, "algorithm2"))
         return usage_error("--bn-stats takes running, batch, algorithm2, all or xhat, got '%s'", which);
-    printf("%-60s %10s %10s\n", "BN statistics in evaluation", "loss", "accuracy");
+    char rows[3][160] = {"", "", ""}, what[96];
     double acc, loss;
     if (all || !strcmp(which, "running")) {
         loss = eval_in_mode(n, ds, MODE_EVAL, &acc);
-        printf("%-60s %10.6f %10.6f\n", "running: moving average during training (as torch)", loss, acc);
+        snprintf(rows[0], sizeof rows[0], "%-60s %10.6f %10.6f\n", "running: moving average during training (as torch)",
+                 loss, acc);
     }
     if (all || !strcmp(which, "batch")) {
-        char what[96];
         snprintf(what, sizeof what, "batch: each test batch of %d its own statistics", n->cfg.train.eval_batch_size);
         loss = eval_in_mode(n, ds, MODE_EVAL_BATCH, &acc);
-        printf("%-60s %10.6f %10.6f\n", what, loss, acc);
+        snprintf(rows[1], sizeof rows[1], "%-60s %10.6f %10.6f\n", what, loss, acc);
     }
-    if (all || !strcmp(which, "algorithm2")) {
+    if (all || !strcmp(which, "algorithm2")) {  // last: it replaces the running statistics
         if (recalibrate_model(n, &batches) != 0) return die();
-        char what[96];
         snprintf(what, sizeof what, "algorithm2: averaged over %d training batches of %d", batches,
                  n->cfg.train.batch_size);
         loss = eval_in_mode(n, ds, MODE_EVAL, &acc);
-        printf("%-60s %10.6f %10.6f\n", what, loss, acc);
+        snprintf(rows[2], sizeof rows[2], "%-60s %10.6f %10.6f\n", what, loss, acc);
     }
+    printf("%-60s %10s %10s\n%s%s%s", "BN statistics in evaluation", "loss", "accuracy", rows[0], rows[1], rows[2]);
     return 0;
 }
 
@@ -605,6 +649,11 @@ static int cmd_recalibrate(const cli_t *c) {
     infer_t n;
     int batches = c->batches;
     if (infer_load(&n, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    const char *in[8] = {n.file, c->pos[0]};
+    if (refuse_output(c->out, 0, in, config_inputs(&n.cfg, in, 2))) {
+        infer_free(&n);
+        return 1;
+    }
     if (recalibrate_model(&n, &batches) != 0) {
         infer_free(&n);
         return die();
@@ -621,7 +670,7 @@ static int cmd_recalibrate(const cli_t *c) {
     checkpoint_begin(&w, &n.model, NULL, &n.pp, &n.cfg, step);
     char how[128];
     snprintf(how, sizeof how, "algorithm2: %d training batches of %d", batches, n.cfg.train.batch_size);
-    st_meta(&w.f, "bn_statistics", how);
+    st_meta(&w.f, CKPT_META_BN_STATISTICS, how);
     int rc = checkpoint_write_file(&w, c->out);
     if (rc == 0) printf("bnlab: %s: BN statistics by Algorithm 2 (%d training batches of %d) -> %s\n", n.file, batches,
                         n.cfg.train.batch_size, c->out);
@@ -694,10 +743,15 @@ static int cmd_predict(const cli_t *c) {
     if (infer_load(&n, c->pos[0], c->sets, c->n_sets) != 0) return die();
     dataset_t in;
     const char *input = c->pos[1];
+    const char *inputs[2] = {n.file, input};
+    if (c->out && refuse_output(c->out, 0, inputs, 2)) {
+        infer_free(&n);
+        return 1;
+    }
     size_t len = strlen(input);
     int is_csv = len > 4 && !strcasecmp(input + len - 4, ".csv");
-    if ((is_csv ? csv_load(&in, input, 0, 0, DATA_DEFAULT_MAX_BYTES)
-                : idx_load_images(&in, input, DATA_DEFAULT_MAX_BYTES)) != 0) {
+    size_t limit = memory_budget() < DATA_DEFAULT_MAX_BYTES ? memory_budget() : DATA_DEFAULT_MAX_BYTES;
+    if ((is_csv ? csv_load(&in, input, 0, 0, limit) : idx_load_images(&in, input, limit)) != 0) {
         infer_free(&n);
         return die();
     }
@@ -756,7 +810,7 @@ static int cmd_compare(const cli_t *c, const char *argv0) {
     if (c->out) snprintf(out, sizeof out, "%s", c->out);
     else snprintf(out, sizeof out, "runs/%s", s.name);
     spawn_exe(exe, sizeof exe, argv0);
-    if (refuse_existing(out, c->force)) {
+    if (refuse_comparison_output(out, c, &s) || refuse_existing(out, c->force)) {
         compare_spec_free(&s);
         return 1;
     }
@@ -874,6 +928,11 @@ static int cmd_sweep(const cli_t *c, const char *argv0) {
     else snprintf(out, sizeof out, "runs/%s", s->name);
     if (c->emit) self_exe(exe, sizeof exe, argv0);
     else spawn_exe(exe, sizeof exe, argv0);
+    if (refuse_comparison_output(out, c, s)) {
+        compare_spec_free(s);
+        free(s);
+        return 1;
+    }
     // A sweep is resumable: runs that ended with the same config stay, interrupted ones continue, the rest rerun.
     int rc = c->emit ? jobs_emit(s, out, exe, !strcmp(c->emit, "slurm") ? EMIT_SLURM : EMIT_PARALLEL,
                                  (const char *const *)c->sbatch)

@@ -13,6 +13,36 @@ void jp_join(char *out, const char *base, const char *key) {
 
 void jp_index(char *out, const char *base, int i) { snprintf(out, JP_PATH_MAX, "%s[%d]", base, i); }
 
+// An array or object as its compact JSON with a space after each ',' and ':' outside strings ("[1, 1]",
+// {"hidden": 9}), cut to 40 characters with "..." when longer (and to cap).
+static void describe_compound(char *out, size_t cap, const cJSON *v) {
+    char *text = cJSON_PrintUnformatted(v);
+    if (!text) {
+        snprintf(out, cap, cJSON_IsArray(v) ? "an array" : "an object");
+        return;
+    }
+    char buf[48];
+    size_t n = 0, limit = sizeof buf - 1;
+    int in_str = 0, esc = 0, cut = 0;
+    for (const char *p = text; *p && !cut; p++) {
+        int space = !in_str && (*p == ',' || *p == ':');
+        if (!in_str) {
+            in_str = *p == '"';
+        } else {
+            if (!esc && *p == '"') in_str = 0;
+            esc = !esc && *p == '\\';
+        }
+        if (n + 1 + (size_t)space > limit - 3 && p[1]) cut = 1;
+        else {
+            buf[n++] = *p;
+            if (space) buf[n++] = ' ';
+        }
+    }
+    buf[n] = '\0';
+    snprintf(out, cap, "%s%s", buf, cut ? "..." : "");
+    cJSON_free(text);
+}
+
 void jp_describe(char *out, size_t cap, const cJSON *v) {
     if (!v) snprintf(out, cap, "nothing");
     else if (cJSON_IsNumber(v)) snprintf(out, cap, "%.17g", v->valuedouble);
@@ -23,8 +53,7 @@ void jp_describe(char *out, size_t cap, const cJSON *v) {
     } else if (cJSON_IsTrue(v)) snprintf(out, cap, "true");
     else if (cJSON_IsFalse(v)) snprintf(out, cap, "false");
     else if (cJSON_IsNull(v)) snprintf(out, cap, "null");
-    else if (cJSON_IsArray(v)) snprintf(out, cap, "an array");
-    else if (cJSON_IsObject(v)) snprintf(out, cap, "an object");
+    else if (cJSON_IsArray(v) || cJSON_IsObject(v)) describe_compound(out, cap, v);
     else snprintf(out, cap, "an unreadable value");
 }
 

@@ -68,3 +68,7 @@ void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, con
             dx[k] = gamma[j] * invstd[j] * dy[k];  // after xhat[k] was read: dx may be xhat
         }
 }
+
+int layer_ghost_block(const layer_spec_t *s) {
+    return s->kind == LAYER_BATCHNORM && s->variant == BN_GHOST ? s->ghost_batch : 0;
+}

@@ -12,6 +12,8 @@
 #ifndef BNLAB_BNVARIANTS_H
 #define BNLAB_BNVARIANTS_H
 
+#include "nn/layer.h"
+
 // Training pass. Writes y (B, F), xbn (B, F) = (x - mu_B) / sigma_B (the plain BN normalization, for backward),
 // mean, var (biased), invstd = 1/sigma_B, r and d (F each). acc is (2F) double scratch.
 void batchrenorm_forward_train(float *y, float *xbn, float *mean, float *var, float *invstd, float *r, float *d,
@@ -27,10 +29,19 @@ void batchrenorm_update_running(float *rmean, float *rstd, const float *mean, co
 // Inference: y = gamma (x - mu) / sigma + beta.
 void batchrenorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta, const float *rmean,
                               const float *rstd, int B, int F);
-// r_max and d_max at training step t (Ioffe 2017, §4: 1 and 0 for the first `start` steps, then relaxed linearly to
-// their limits at steps r_full and d_full).
+// r_max and d_max after t training batches of the layer (Ioffe 2017, §4: 1 and 0 for the first `start` steps, then
+// relaxed linearly to their limits at steps r_full and d_full). t is the layer's own count, layer_t.batches (torch's
+// num_batches_tracked, as PyTorch Batch Renorm modules count): the schedule is there for the moving mu and sigma to
+// settle before r and d use them, and the count says how many batches they have averaged. A checkpoint stores it and
+// train --init and --resume carry it over, so a run started with --init from a checkpoint that had counted k batches
+// is at step k of the schedule at its first step. In a run from scratch it is the training step.
 void batchrenorm_limits(long t, double r_lim, double d_lim, long start, long r_full, long d_full, float *r_max,
                         float *d_max);
+
+// The block of rows a layer normalizes over in training when it is smaller than the batch: ghost BN's ghost_batch;
+// 0 for every other layer (the whole batch). Blocks of it form only in batches of at least that many rows and not of
+// one more (nn/registry.c: a last block of one row joins the one before).
+int layer_ghost_block(const layer_spec_t *s);
 
 // Backward with mu and var taken as constants: dx = gamma invstd dy; dgamma = sum dy xhat, dbeta = sum dy.
 void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,

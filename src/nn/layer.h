@@ -53,7 +53,8 @@ typedef struct {
     int cumulative;       // batchnorm: running stats as a plain average over all batches instead
     bn_variant_t variant; // batchnorm: which (nn/bnvariants.h)
     double r_max, d_max;  // BN_RENORM: the limits of r and d, ...
-    long renorm_start, r_max_step, d_max_step;  // ... r 1 and d 0 until renorm_start, then relaxed to the limits
+    long renorm_start, r_max_step, d_max_step;  // ... r 1 and d 0 until the layer has trained on renorm_start
+                                                // batches (its num_batches_tracked), then relaxed to the limits
     int ghost_batch;      // BN_GHOST: normalize over blocks of this many examples
 } layer_spec_t;
 

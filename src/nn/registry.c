@@ -200,7 +200,8 @@ static const key_desc_t BN_KEYS[] = {
     {.name = "momentum", .type = KEY_DOUBLE_OR_WORD, .field = SPEC(momentum), .lo = 0, .hi = 1,
      .flags = KEY_LO_OPEN, .def = 0.1, .word = "cumulative", .word_field = SPEC(cumulative)},
     {.name = "variant", .type = KEY_ENUM, .field = SPEC(variant), .words = BN_VARIANTS, .def = BN_STANDARD},
-    // Ioffe (2017), §4: r_max 1 -> 3 by step 40k, d_max 0 -> 5 by 25k, relaxed after the first 5k steps.
+    // Ioffe (2017), §4: r_max 1 -> 3 by step 40k, d_max 0 -> 5 by 25k, relaxed after the first 5k steps; steps
+    // counted by the layer's num_batches_tracked (bnvariants.h batchrenorm_limits), which train --init carries over.
     {.name = "r_max", .type = KEY_DOUBLE, .field = SPEC(r_max), .lo = 1, .hi = 1e6, .def = 3, .applies = bn_is_renorm,
      .when = "with variant \"renorm\""},
     {.name = "d_max", .type = KEY_DOUBLE, .field = SPEC(d_max), .lo = 0, .hi = 1e6, .def = 5, .applies = bn_is_renorm,

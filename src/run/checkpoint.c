@@ -255,6 +255,61 @@ int checkpoint_write_file(ckpt_writer_t *w, const char *path) {
     return rc;
 }
 
+// The run directories (with a checkpoints/ holding checkpoints) one or two levels inside path — a comparison's
+// VARIANT/seed-K or a variant's seed-K — as "seed-1, seed-2, seed-3" (sorted, at most 6, then how many more) into
+// out; the number found (0: out is "").
+static int runs_inside(const char *path, char *out, size_t cap) {
+    char **names = NULL;
+    int n = 0, ncap = 0;
+    for (int depth = 1; depth <= 2 && n == 0; depth++) {
+        DIR *d = opendir(path);
+        if (!d) break;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (e->d_name[0] == '.') continue;
+            char sub[BNLAB_PATH_MAX];
+            if (snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= (int)sizeof sub) continue;
+            DIR *d2 = depth == 2 ? opendir(sub) : NULL;
+            struct dirent *e2 = NULL;
+            do {
+                if (depth == 2 && !(e2 = d2 ? readdir(d2) : NULL)) break;
+                if (e2 && e2->d_name[0] == '.') continue;
+                char run[BNLAB_PATH_MAX], ck[BNLAB_PATH_MAX + 16], name[BNLAB_PATH_MAX];
+                if (snprintf(run, sizeof run, "%s%s%s", sub, e2 ? "/" : "", e2 ? e2->d_name : "") >= (int)sizeof run)
+                    continue;
+                snprintf(ck, sizeof ck, "%s/" RUNDIR_CHECKPOINTS, run);
+                char **l;
+                int k = list_checkpoints(ck, &l);
+                free_list(l, k);
+                if (k == 0) continue;
+                snprintf(name, sizeof name, "%s%s%s", e->d_name, e2 ? "/" : "", e2 ? e2->d_name : "");
+                if (n == ncap) {
+                    ncap = ncap ? 2 * ncap : 16;
+                    char **p = xmalloc(sizeof(char *) * (size_t)ncap, "run list");
+                    if (names) memcpy(p, names, sizeof(char *) * (size_t)n);
+                    free(names);
+                    names = p;
+                }
+                size_t len = strlen(name) + 1;
+                names[n] = xmalloc(len, "run name");
+                memcpy(names[n++], name, len);
+            } while (depth == 2);
+            if (d2) closedir(d2);
+        }
+        closedir(d);
+    }
+    out[0] = '\0';
+    if (n) qsort(names, (size_t)n, sizeof(char *), str_cmp);
+    for (int i = 0, len = 0; i < n && i < 6; i++)
+        len += snprintf(out + len, cap > (size_t)len ? cap - (size_t)len : 0, "%s%s", i ? ", " : "", names[i]);
+    if (n > 6) {
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, " and %d more", n - 6);
+    }
+    free_list(names, n);
+    return n;
+}
+
 int checkpoint_find(const char *path, char *file, size_t file_cap, char *run_dir, size_t run_cap) {
     struct stat st;
     if (stat(path, &st) != 0) return bnlab_fail("%s: no such checkpoint file or run directory", path);
@@ -269,7 +324,14 @@ int checkpoint_find(const char *path, char *file, size_t file_cap, char *run_dir
     path_fmt(dir, sizeof dir, "%s/" RUNDIR_CHECKPOINTS, path);
     char **list;
     int n = list_checkpoints(dir, &list);
-    if (n == 0) return bnlab_fail("%s: no checkpoints in %s", path, dir);
+    if (n == 0) {  // a comparison's or variant's directory: name the runs in it
+        char runs[512];
+        int k = runs_inside(path, runs, sizeof runs);
+        if (k > 0)
+            return bnlab_fail("%s: not a run directory (no %s/); it holds %d run%s: %s; name one, e.g. %s/%.*s", path,
+                              RUNDIR_CHECKPOINTS, k, k == 1 ? "" : "s", runs, path, (int)strcspn(runs, ", "), runs);
+        return bnlab_fail("%s: no checkpoints in %s", path, dir);
+    }
     int rc = snprintf(file, file_cap, "%s/%s", dir, list[n - 1]) >= (int)file_cap ? -1 : 0;
     free_list(list, n);
     if (rc) return bnlab_fail("%s: path too long", path);
@@ -387,6 +449,15 @@ int checkpoint_load_model(model_t *m, const st_file_t *f) {
                 if (m->layers[i].rvar[j] < 0)
                     return bnlab_fail("%s: tensor layers.%d.running_var: negative variance", f->path, i);
     return load_batch_counts(m, f);
+}
+
+int checkpoint_check_resumable(const st_file_t *f) {
+    const char *how = st_meta_get(f, CKPT_META_BN_STATISTICS);
+    if (how)
+        return bnlab_fail("%s: a recalibrated checkpoint (bnlab recalibrate, BN statistics by %s): inference only, "
+                          "with no optimizer or trainer state, so it cannot be resumed; use it with eval or predict, "
+                          "or resume from the run's own checkpoint", f->path, how);
+    return 0;
 }
 
 int checkpoint_load_velocity(const model_t *m, const st_file_t *f, float *velocity) {

@@ -58,6 +58,13 @@ int checkpoint_open(st_file_t *f, const char *file, config_t *cfg, const char *c
 int checkpoint_input_features(const st_file_t *f);
 // Loads the model's parameters, state tensors and batch counts (shapes must match m). -1 + message.
 int checkpoint_load_model(model_t *m, const st_file_t *f);
+// bnlab recalibrate's checkpoints carry this metadata key ("algorithm2: N training batches of B"): BN statistics
+// averaged after training, and no optimizer or trainer state.
+#define CKPT_META_BN_STATISTICS "bn_statistics"
+// 0 unless f is a recalibrated (inference-only) checkpoint, which cannot continue a run: -1 + one line saying so
+// and what it is for (eval, predict). A checkpoint that lacks trainer state otherwise is damaged: trainer_resume
+// names the missing tensor.
+int checkpoint_check_resumable(const st_file_t *f);
 // Loads SGD momentum buffers (n_params, the model's layout). -1 + message.
 int checkpoint_load_velocity(const model_t *m, const st_file_t *f, float *velocity);
 // Sets pp from the config's preprocessing and the stored standardization statistics (dim features). -1 + message.

@@ -8,6 +8,7 @@
 
 #include "base/util.h"
 #include "io/jsonpath.h"
+#include "nn/bnvariants.h"
 #include "nn/gemm.h"
 
 static const char *const INIT_TYPES[] = {"normal", "uniform", "xavier_uniform", "xavier_normal",
@@ -558,7 +559,7 @@ static int parse_hist_range(const void *json, const char *path, void *obj) {
     config_t *c = obj;
     const cJSON *a = json;
     if (cJSON_IsString(a) && !strcmp(a->valuestring, "adaptive")) {
-        default_hist_range(obj);
+        c->log.histograms.adaptive = 1, c->log.histograms.lo = c->log.histograms.hi = 0;  // lo, hi unused
         return 0;
     }
     const cJSON *lo = cJSON_GetArrayItem(a, 0), *hi = cJSON_GetArrayItem(a, 1);
@@ -745,6 +746,17 @@ static int check_rules(config_t *c) {
             return bnlab_fail("train.batch_size: 1 is too small for model.layers[%d] (%s): a batch of one has "
                               "no variance to normalize by; use 2 or more, or a layernorm/rmsnorm layer", i,
                               layer_kind_name(c->model.layers[i].kind));
+    // A ghost layer normalizes over blocks of ghost_batch rows of each training batch (nn/registry.c: the rows
+    // left over form a smaller last block, and a last block of one row joins the one before). A block of
+    // ghost_batch rows then never forms when the batch is smaller, or is ghost_batch + 1 (one block of all rows).
+    for (int i = 0; i < c->model.n_layers; i++) {
+        const int B = c->train.batch_size, k = layer_ghost_block(&c->model.layers[i]);
+        if (k > 0 && (k > B || B == k + 1))
+            return bnlab_fail("model.layers[%d].ghost_batch: a block of %d examples never forms in a batch of %d "
+                              "(train.batch_size: %s); expected 2..%d%s", i, k, B,
+                              k > B ? "smaller than the block" : "one block of all its rows, its last row joining it",
+                              B, B > 3 ? ", not train.batch_size - 1" : "");
+    }
     if (!name_valid(c->name))
         return bnlab_fail("name: expected letters, digits, '-', '_' or '.' and not \".\" or \"..\" (it names the run "
                           "directory), got \"%s\"", c->name);
@@ -827,17 +839,18 @@ int config_parse(config_t *cfg, const char *text, size_t len, const char *file, 
         }
     int rc = parse_tree(cfg, root, base_dir);
     cJSON_Delete(root);
-    if (rc != 0) {  // a value given with --set is the option's fault, not the file's
-        char msg[BNLAB_ERRMSG_MAX];
-        snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
-        int k = blamed_override(msg, overrides, n_overrides);
-        size_t plen = k < 0 ? 0 : strcspn(overrides[k], "=");
-        if (k >= 0 && !strncmp(msg + plen, ": ", 2))
-            return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg + plen + 2);
-        if (k >= 0) return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg);
-        return bnlab_fail("%s: %s", file, msg);
-    }
-    return 0;
+    return rc != 0 ? config_blame(file, overrides, n_overrides) : 0;
+}
+
+int config_blame(const char *file, const char *const *overrides, int n_overrides) {
+    char msg[BNLAB_ERRMSG_MAX];  // a value given with --set is the option's fault, not the file's
+    snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
+    int k = blamed_override(msg, overrides, n_overrides);
+    size_t plen = k < 0 ? 0 : strcspn(overrides[k], "=");
+    if (k >= 0 && !strncmp(msg + plen, ": ", 2))
+        return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg + plen + 2);
+    if (k >= 0) return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg);
+    return bnlab_fail("%s: %s", file, msg);
 }
 int config_load(config_t *cfg, const char *path, const char *const *overrides, int n_overrides) {
     char *text;

@@ -80,6 +80,10 @@ typedef struct {
 // Parses and validates a config file, then applies overrides "path=value" (value: JSON, or a bare string).
 // Errors: "FILE: PATH: expected ..., got ..." via bnlab_errmsg().
 int config_load(config_t *cfg, const char *path, const char *const *overrides, int n_overrides);
+// The current error (bnlab_errmsg(), a message about a config path, "log.percentiles.units[0].hidden: ...") blamed
+// on whoever gave that value: "--set PATH (over FILE): ..." when one of the overrides set it (or a part of it),
+// else "FILE: ...". For checks made after parsing (against the model or the data). Returns -1.
+int config_blame(const char *file, const char *const *overrides, int n_overrides);
 // Same from a string; base_dir resolves relative data paths (NULL: keep them as they are, unchecked); file names
 // the source in messages.
 int config_parse(config_t *cfg, const char *text, size_t len, const char *file, const char *base_dir,

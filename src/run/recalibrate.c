@@ -43,6 +43,12 @@ int recalibrate_bn(model_t *m, const preprocess_t *pp, const dataset_t *ds, int 
                    float *x, int32_t *y) {
     if (batch < 2 || batch > m->max_batch) return bnlab_fail("recalibrate: batch of %d examples (2..%d)", batch,
                                                             m->max_batch);
+    int n_bn = 0;
+    for (int i = 0; i < m->n_layers; i++) n_bn += is_bn(&m->layers[i]);
+    if (n_bn == 0) return bnlab_fail("Algorithm 2: the model has no batchnorm layer: no statistics to average");
+    if (n_batches < 1)
+        return bnlab_fail("Algorithm 2: %u training examples make no full batch of %d: nothing to average", ds->n,
+                          batch);
     if ((uint64_t)n_batches * (uint64_t)batch > ds->n)
         return bnlab_fail("recalibrate: %d batches of %d examples need %lld training examples, the data has %u",
                           n_batches, batch, (long long)n_batches * batch, ds->n);
@@ -62,10 +68,15 @@ int recalibrate_bn(model_t *m, const preprocess_t *pp, const dataset_t *ds, int 
         for (int i = 0; i < m->n_layers; i++)
             if (is_bn(&m->layers[i])) add_layer_stats(&s, i, w, &m->layers[i], batch);
     }
-    for (int i = 0; i < m->n_layers; i++)
-        if (is_bn(&m->layers[i]) && s.count[i] > 0)
-            set_running(&m->layers[i], s.mu + i * w, s.var + i * w, s.count[i], s.m[i]);
+    int rc = 0;
+    for (int i = 0; i < m->n_layers && rc == 0; i++)  // a layer with nothing averaged: refused, nothing replaced
+        if (is_bn(&m->layers[i]) && s.count[i] == 0)
+            rc = bnlab_fail("Algorithm 2: model.layers[%d] (ghost_batch %d) formed no block of %d examples in "
+                            "batches of %d: nothing to average", i, m->layers[i].spec.ghost_batch,
+                            m->layers[i].spec.ghost_batch, batch);
+    for (int i = 0; i < m->n_layers && rc == 0; i++)
+        if (is_bn(&m->layers[i])) set_running(&m->layers[i], s.mu + i * w, s.var + i * w, s.count[i], s.m[i]);
     free(order);
     free(s.mu), free(s.var), free(s.count), free(s.m);
-    return 0;
+    return rc;
 }

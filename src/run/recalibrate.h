@@ -16,7 +16,9 @@
 
 // Replaces the running statistics of every BN layer of m by Algorithm 2's over n_batches mini-batches of `batch`
 // examples of ds, drawn without replacement in an order shuffled by seed (stream RNG_STREAM_RECALIBRATE);
-// x (batch, dim) and y (batch) are buffers, batch <= m->max_batch. -1 + message if ds has too few examples.
+// x (batch, dim) and y (batch) are buffers, batch <= m->max_batch. -1 + one line, the statistics untouched, when
+// nothing can be averaged: no BN layer, n_batches < 1 (fewer examples than one batch), a ghost layer that formed no
+// block of ghost_batch examples; or when ds has fewer than n_batches * batch examples.
 int recalibrate_bn(model_t *m, const preprocess_t *pp, const dataset_t *ds, int n_batches, int batch, uint64_t seed,
                    float *x, int32_t *y);
 

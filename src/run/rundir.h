@@ -72,6 +72,19 @@ void rundir_seed_log(char *out, size_t cap, const char *cmp_dir, const char *var
 // A lock left by a process that died, even by SIGKILL, is no obstacle: the kernel drops it with the process.
 int rundir_lock(const char *dir);
 
+// Where a command may write (every CLI writer of a checkpoint, a run or comparison directory, a page or a CSV asks
+// this before it writes a byte). out: the file (is_dir 0) or directory (is_dir 1) about to be written, existing
+// or not; inputs: the n_inputs files the command reads (NULL entries are skipped). Refused, in this order:
+//  - out is one of the inputs: the same file by device and inode (another spelling, a hard link or a symbolic
+//    link is found too), or, for a directory, an input lies inside it;
+//  - out lies inside a run directory's checkpoints/ (a directory with config.json around it): a file there is
+//    taken for a checkpoint the run can resume from; or out is one of the files a run writes, in a run directory
+//    (its logs, config.json, summary.json, ...; not report.html or plots/, which report and plot write there);
+//  - out lies inside a live run or comparison: a directory on the way up whose .lock another process holds (the
+//    lock of this process's parent is no obstacle: the runs of a comparison write inside its directory).
+// 0 if allowed; -1 + one line naming out and why. Reads only: stat, realpath and a shared flock tried and dropped.
+int rundir_check_output(const char *out, int is_dir, const char *const *inputs, int n_inputs);
+
 // The fingerprint of a resolved config (config_to_json): "fnv1a64:" and 16 hex digits of FNV-1a over its compact
 // JSON text, into out (at least RUNDIR_DIGEST_CHARS bytes).
 #define RUNDIR_DIGEST_CHARS 32

@@ -1,10 +1,14 @@
 // tblog.h — log.tensorboard: the run's numbers as a TensorBoard event file, RUN/tb/TBLOG_FILE (io/tfrecord.h
 // encodes it; `tensorboard --logdir runs` reads it). The first record is Event{file_version "brain.Event:2"}; then,
 // each an Event{wall_time (seconds since 1970, the wall clock), step, summary with one value}:
-//   every metrics row (step = its step): loss/train, loss/test, accuracy/train, accuracy/test, lr — metrics.csv's
-//     numbers as floats;
-//   every layer_stats epoch (step = its step), per layer i of kind K: layerI_K/mean, layerI_K/std and, sigmoid layers
-//     only, layerI_K/saturation — the "train" rows of layer_stats.csv as floats;
+//   every metrics row (step = its step): loss/train, loss/test, accuracy/train, accuracy/test, lr and, with
+//     log.eval_batch_stats, loss/test_batchstats and accuracy/test_batchstats (the test set again, each batch
+//     normalized by its own BN statistics) — metrics.csv's numbers (columns train_loss, test_loss, train_acc,
+//     test_acc, lr, test_loss_batchstats, test_acc_batchstats) as floats; an empty cell (the train columns at step 0)
+//     gives no event;
+//   every layer_stats epoch (step = its step), per layer i of kind K: layerI_K/mean, layerI_K/std and, for kinds
+//     that saturate (the registry's flag: sigmoid), layerI_K/saturation — the "train" rows of layer_stats.csv as
+//     floats;
 //   and, with log.probe_size > 0, layerI_K/outputs: a histogram of that layer's outputs over the probe images in
 //     evaluation mode (layer_stats.csv's "probe" set): min, max, num (values), sum and sum of squares in double, and
 //     TBLOG_BUCKETS equal-width buckets over [min, max] (TensorBoard's own default): bucket j counts the values y with
