@@ -40,8 +40,12 @@ def build(meta):
     layers = []
     for i, m in enumerate(json.loads(meta["torch"])):
         if m is None or not hasattr(torch.nn, m["module"]):
-            kind = json.loads(meta["config"])["model"]["layers"][i]["type"]
-            sys.exit(f"torch_load.py: layer {i} ({kind}) has no torch.nn equivalent ({m and m['module']})")
+            spec = json.loads(meta["config"])["model"]["layers"][i]
+            why = m and m["module"]
+            if spec["type"] == "batchnorm" and spec.get("normalize", "mean_variance") != "mean_variance":
+                why = (f"normalize \"{spec['normalize']}\" is no torch.nn module; `bnlab fold` turns it into "
+                       "nn.Linear layers")
+            sys.exit(f"torch_load.py: layer {i} ({spec['type']}) has no torch.nn equivalent ({why})")
         layers.append(getattr(torch.nn, m["module"])(**m["args"]))
     return torch.nn.Sequential(*layers)
 

@@ -11,9 +11,12 @@ step); bnlab passes when its own distance to float64 is within FACTOR times that
 The normalizations: BatchNorm1d and LayerNorm are torch.nn's; the others follow their papers' formulas (RMSNorm:
 x / sqrt(mean(x^2) + eps) * g; Batch Renorm: r and d clipped, held constant in backprop, r_max/d_max on the schedule
 of nn/bnvariants.h counted in num_batches_tracked; ghost BN: BatchNorm1d over blocks of k rows, a last block of one
-row joining the one before; constant_stats: BN with the batch mean and variance detached).
+row joining the one before; constant_stats: BN with the batch mean and variance detached; the ablation ladder's
+options of a standard BN layer as nn/bnvariants.h states them: AblationBatchNorm below).
 
-usage: python3 torch_lockstep.py RUN_DIR [--csv OUT.csv]
+usage: python3 torch_lockstep.py RUN_DIR [--csv OUT.csv] [--ignore-options]
+  --ignore-options: a negative control. Repeat the run with plain BatchNorm1d wherever the run had ablation options
+  (normalize, affine, statistics, freeze_stats_after): the check must then fail.
   OUT.csv: step,tensor,bnlab_vs_f64,torch32_vs_f64,bnlab_vs_torch32 (relative: max|a - b| / max|b|)
 exit 0 when every tensor agrees at every checkpoint, 1 otherwise (also when float32's own drift exceeds CHAOS: the
 run is chaotic by then and nothing can be concluded), 2 for a run this check does not cover.
@@ -98,6 +101,49 @@ class ConstantStatsBatchNorm(torch.nn.BatchNorm1d):
         return (x - mu) / torch.sqrt(var + self.eps) * self.weight + self.bias
 
 
+class AblationBatchNorm(torch.nn.Module):
+    """BN's ablation ladder (nn/bnvariants.h), from its formulas: normalize by (m, s), the batch's mean and
+    1/sqrt(var + eps) or, for statistics "population" and after freeze_stats_after batches, the running ones (as
+    constants: no gradient flows into them); xhat = (x - m) s ("mean_variance"), x - m ("mean"), x s ("variance");
+    y = weight xhat + bias, weight and bias trained ("learned"), kept ("frozen": requires_grad False) or absent
+    ("none"). Running statistics as BatchNorm1d's, not moved once frozen; inference from the running statistics."""
+
+    def __init__(self, f, spec):
+        super().__init__()
+        self.eps, self.momentum = spec["eps"], momentum_of(spec)
+        self.norm = spec.get("normalize", "mean_variance")
+        self.affine = spec.get("affine", "learned")
+        self.population = spec.get("statistics", "batch") == "population"
+        self.freeze = spec.get("freeze_stats_after", 0)
+        if self.affine != "none":
+            self.weight = torch.nn.Parameter(torch.ones(f), requires_grad=self.affine == "learned")
+            self.bias = torch.nn.Parameter(torch.zeros(f), requires_grad=self.affine == "learned")
+        self.register_buffer("running_mean", torch.zeros(f))
+        self.register_buffer("running_var", torch.ones(f))
+        self.register_buffer("num_batches_tracked", torch.tensor(0, dtype=torch.long))
+
+    def forward(self, x):
+        frozen = self.freeze > 0 and self.num_batches_tracked.item() >= self.freeze
+        if not self.training or self.population or frozen:
+            m, s = self.running_mean.clone(), torch.rsqrt(self.running_var + self.eps)
+        else:
+            m, s = x.mean(0), torch.rsqrt(x.var(0, unbiased=False) + self.eps)
+        if self.training:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                if not frozen:
+                    mu, var, n = x.mean(0), x.var(0, unbiased=False), x.shape[0]
+                    mom = update_momentum(self.momentum, self.num_batches_tracked.item())
+                    self.running_mean += mom * (mu - self.running_mean)
+                    self.running_var += mom * (var * n / (n - 1) - self.running_var)
+        xhat = (x - m) * s if self.norm == "mean_variance" else x - m if self.norm == "mean" else x * s
+        return xhat if self.affine == "none" else xhat * self.weight + self.bias
+
+
+ABLATION_KEYS = ("normalize", "affine", "statistics", "freeze_stats_after")
+IGNORE_OPTIONS = False  # --ignore-options
+
+
 class BatchRenorm(torch.nn.Module):
     """Ioffe (2017), Algorithm 1: xhat = (x - mu_B) / sigma_B * r + d with r, d clipped and constant in backprop."""
 
@@ -149,6 +195,8 @@ def norm_module(spec, f):
         return GhostBatchNorm(f, spec["eps"], momentum_of(spec), spec["ghost_batch"])
     if variant == "constant_stats":
         return ConstantStatsBatchNorm(f, eps=spec["eps"], momentum=momentum_of(spec))
+    if any(k in spec for k in ABLATION_KEYS) and not IGNORE_OPTIONS:
+        return AblationBatchNorm(f, spec)
     return torch.nn.BatchNorm1d(f, eps=spec["eps"], momentum=momentum_of(spec))
 
 
@@ -196,6 +244,10 @@ def rel(a, ref):
 
 
 def main():
+    global IGNORE_OPTIONS
+    if "--ignore-options" in sys.argv:
+        IGNORE_OPTIONS = True
+        sys.argv.remove("--ignore-options")
     if len(sys.argv) not in (2, 4) or (len(sys.argv) == 4 and sys.argv[2] != "--csv"):
         sys.exit(__doc__)
     paths = sorted(glob.glob(os.path.join(glob.escape(sys.argv[1]), "checkpoints", "step-*.safetensors")))
@@ -217,7 +269,9 @@ def main():
     nets = {}
     for name, dtype in (("torch32", torch.float32), ("f64", torch.float64)):
         net = build(config, int(meta["input_features"]))
-        net.load_state_dict(state, strict=True)
+        # --ignore-options on affine "none": BatchNorm1d's weight and bias, absent from the run, start at 1 and 0 (the
+        # fixed values of "none") and then learn.
+        net.load_state_dict(state, strict=not IGNORE_OPTIONS)
         nets[name] = net.to(dtype).train()
 
     def order_for(step):  # the order of step's epoch: any later checkpoint of the same epoch holds it
@@ -237,12 +291,15 @@ def main():
                 loss.backward()
                 with torch.no_grad():
                     for p in net.parameters():
-                        p -= lr * p.grad
+                        if p.requires_grad:  # frozen gamma/beta (affine "frozen") stay
+                            p -= lr * p.grad
                 last_loss[dtype] = loss.item()
         done = c
         ref = nets["f64"].state_dict()
         t32 = nets["torch32"].state_dict()
         for k in ref:
+            if IGNORE_OPTIONS and "layers." + k not in bn_tensors:
+                continue  # a plain layer's weight or bias where the run had none
             ours = bn_tensors["layers." + k]
             if k.endswith("num_batches_tracked"):
                 if ours.item() != ref[k].item():

@@ -151,6 +151,12 @@ expect_error batch1-bn "train.batch_size (over $QUICK): 1 is too small for model
 expect_error last-layer "--set model.layers[9].units (over $QUICK): model.layers[9]: expected the last layer to be dense with 10 units (one logit per class for the softmax head), got dense with 5 units" "$QUICK" --set 'model.layers[9].units=5'
 expect_error no-nonlinearity "quick-bn.json: log.percentiles.units[0]: the model has no nonlinearity (sigmoid, relu, tanh) after its first layer" \
   "$QUICK" --set 'model.layers=[{"type":"dense","units":10}]'
+# ... and its advice works: with log.percentiles.every 0 the percentiles are not set up, and the model trains.
+"$BNLAB" train "$QUICK" --set 'model.layers=[{"type":"dense","units":10}]' --set log.percentiles.every=0 \
+  --set train.epochs=null --set train.steps=3 --out "$T/nopct" >/dev/null 2>"$T/nopct.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/nopct/metrics.csv" ] && [ ! -e "$T/nopct/percentiles.csv" ]' \
+  "no nonlinearity with log.percentiles.every 0: exit $rc, $(cat "$T/nopct.err")"
 # check runs every validation train runs (here: a percentile unit beyond the model), and says nothing else on error;
 # the value came from --set, so the option is blamed, not the file.
 "$BNLAB" check "$QUICK" --set 'log.percentiles.units=[{"hidden":9,"unit":0}]' >"$T/check-pct.out" 2>"$T/check-pct.err"

@@ -180,6 +180,10 @@ static int n_words(const char *const *w) {
 }
 
 // A value for key k other than its default, in variant v; NULL if the key has none to offer (a one-word enum).
+// train.steps and train.epochs are alternatives (exactly one is given): one in each variant. Other keys left out
+// while 0 (log.update_ratios_every) are set in both.
+static int alternative(const key_desc_t *k) { return !strcmp(k->name, "steps") || !strcmp(k->name, "epochs"); }
+
 static cJSON *other_value(const key_desc_t *k, int v, int *omit_seen, config_t *scratch) {
     double lo = k->lo, hi = k->hi;
     switch (k->type) {
@@ -187,7 +191,7 @@ static cJSON *other_value(const key_desc_t *k, int v, int *omit_seen, config_t *
     case KEY_INT:
     case KEY_LONG:
     case KEY_U64: {
-        if (k->flags & KEY_OMIT_ZERO && (*omit_seen)++ != v) return NULL;  // steps in variant 0, epochs in 1
+        if (k->flags & KEY_OMIT_ZERO && alternative(k) && (*omit_seen)++ != v) return NULL;  // steps, then epochs
         double x = lo + 1 + v;
         if (x == k->def) x++;
         return cJSON_CreateNumber(x > hi ? lo : x);
@@ -222,6 +226,11 @@ static cJSON *layer_list(int v, int classes) {
         cJSON_AddStringToObject(o, "type", layer_kind_name(kind));
         cJSON_AddItemToArray(a, o);
     }
+    // The ladder's keys apply to the standard variant only, which the loop above never picks: one more BN layer.
+    cJSON_AddItemToArray(a, cJSON_Parse(v ? "{\"type\": \"batchnorm\", \"normalize\": \"variance\", \"affine\": \"none\", "
+                                            "\"freeze_stats_after\": 5}"
+                                          : "{\"type\": \"batchnorm\", \"normalize\": \"mean\", \"affine\": \"frozen\", "
+                                            "\"statistics\": \"population\", \"freeze_stats_after\": 3}"));
     cJSON *last = cJSON_CreateObject();
     cJSON_AddStringToObject(last, "type", "dense");
     cJSON_AddNumberToObject(last, "units", classes);

@@ -366,6 +366,67 @@ static void test_batchrenorm(int B) {
     free(c.x), free(c.y), free(c.xbn), free(c.w), free(dx);
 }
 
+// ---------------------------------------------------------------------------------- BN's ablation ladder
+// Each normalization (mean and variance, mean only, variance only) by the batch's statistics and by fixed running
+// statistics (constants: the finite differences of the real forward pass hold them constant too), with gamma and
+// beta and without (affine "none": NULL).
+typedef struct {
+    int B, F, running, affine;
+    bn_normalize_t norm;
+    float *x, *gamma, *beta, *y, *xhat, *mean, *var, *invstd, *nmu, *ninv, *rm, *rv, *r;
+} abl_ctx;
+static double abl_loss(void *p, double *abs_sum) {
+    abl_ctx *c = p;
+    double acc[2 * 64];
+    batchnorm_ablation_forward_train(c->y, c->xhat, c->mean, c->var, c->invstd, c->nmu, c->ninv, c->x,
+                                     c->affine ? c->gamma : NULL, c->affine ? c->beta : NULL, c->rm, c->rv,
+                                     c->running, c->norm, c->B, c->F, 1e-5f, acc);
+    return dot_r(c->r, c->y, (size_t)c->B * c->F, abs_sum);
+}
+static void test_bn_ablation(bn_normalize_t norm, int running, int affine, int B) {
+    static const char *const NORMS[] = {"mean_variance", "mean", "variance"};
+    enum { F = 4 };
+    char name[128];
+    size_t n = (size_t)B * F;
+    float gamma[F], beta[F], mean[F], var[F], invstd[F], nmu[F], ninv[F], rm[F], rv[F], dg[F], db[F];
+    abl_ctx c = {.B = B, .F = F, .running = running, .affine = affine, .norm = norm, .gamma = gamma, .beta = beta,
+                 .mean = mean, .var = var, .invstd = invstd, .nmu = nmu, .ninv = ninv, .rm = rm, .rv = rv};
+    c.x = malloc(4 * n), c.y = malloc(4 * n), c.xhat = malloc(4 * n), c.r = malloc(4 * n);
+    float *dx = malloc(4 * n);
+    fill_normal(c.x, n, 2.0);
+    for (size_t i = 0; i < n; i++) c.x[i] += 1.5f;  // a non-zero mean: "variance" must not centre it away
+    fill_normal(c.r, n, 1);
+    for (int j = 0; j < F; j++) {
+        gamma[j] = (float)(0.5 + rng_uniform(&R)), beta[j] = (float)rng_normal(&R);
+        rm[j] = (float)rng_normal(&R), rv[j] = (float)(0.5 + 2 * rng_uniform(&R));
+    }
+    double unused, acc[2 * 64];
+    abl_loss(&c, &unused);
+    batchnorm_ablation_backward(dx, affine ? dg : NULL, affine ? db : NULL, c.r, c.xhat, affine ? gamma : NULL, mean,
+                                ninv, !running, norm, B, F, acc);
+    const char *how = running ? "running stats" : "batch stats";
+    snprintf(name, sizeof name, "BN %s, %s, %s B=%d dx", NORMS[norm], how, affine ? "affine" : "no affine", B);
+    GRADCHECK(name, abl_loss, &c, c.x, dx, n, 1e-2);
+    if (affine) {
+        snprintf(name, sizeof name, "BN %s, %s dgamma", NORMS[norm], how);
+        GRADCHECK(name, abl_loss, &c, gamma, dg, (size_t)F, 1e-2);
+        snprintf(name, sizeof name, "BN %s, %s dbeta", NORMS[norm], how);
+        GRADCHECK(name, abl_loss, &c, beta, db, (size_t)F, 1e-2);
+    }
+    // Negative control: the same check rejects the backward of another rung (the formula of plain BN for "mean" and
+    // "variance", the constant-statistics one for batch statistics).
+    if (!running) {
+        bn_normalize_t other = norm == BN_NORM_MEAN_VARIANCE ? BN_NORM_VARIANCE : BN_NORM_MEAN_VARIANCE;
+        batchnorm_ablation_backward(dx, NULL, NULL, c.r, c.xhat, affine ? gamma : NULL, mean, ninv, 1, other, B, F, acc);
+        int bad = gradcheck("wrong rung", abl_loss, &c, c.x, dx, n, 1e-2, 400, 0);
+        CHECK(bad > (int)n / 4, "%s: the check accepted the %s backward (%d of %zu flagged)", name, NORMS[other], bad, n);
+        batchnorm_ablation_backward(dx, NULL, NULL, c.r, c.xhat, affine ? gamma : NULL, mean, ninv, 0, norm, B, F, acc);
+        bad = gradcheck("statistics as constants", abl_loss, &c, c.x, dx, n, 1e-2, 400, 0);
+        CHECK(bad > (int)n / 4, "%s: the check accepted constant statistics (%d of %zu flagged)", name, bad, n);
+    }
+    free(c.x), free(c.y), free(c.xhat), free(c.r), free(dx);
+}
+
 // ---------------------------------------------------------------------------------- layernorm, rmsnorm
 typedef struct { int B, F, rms; float eps; float *x, *gamma, *beta, *y, *xhat, *inv, *r; } ln_ctx;
 static double ln_loss(void *p, double *abs_sum) {
@@ -417,12 +478,14 @@ static void test_rownorm(int rms, int B, int F, float eps) {
 
 // ------------------------------------------------------------------------------------ whole model
 typedef struct { model_t *m; float *x; int32_t *y; int B; } net_ctx;
+// MODE_TRAIN, or MODE_TRAIN_FROZEN for layers whose training output depends on running statistics a real step moves.
+static forward_mode_t net_mode = MODE_TRAIN;
 static double net_loss(void *p, double *abs_sum) {
     net_ctx *c = p;
     train_rng_t r;  // the same dropout mask and shift noise in every call
     rng_seed(&r.dropout, 99, RNG_STREAM_DROPOUT);
     rng_seed(&r.noise, 99, RNG_STREAM_NOISE);
-    const float *z = model_forward(c->m, c->x, c->B, MODE_TRAIN, &r);
+    const float *z = model_forward(c->m, c->x, c->B, net_mode, &r);
     double l = softmax_xent_forward(c->m->probs, z, c->y, c->B, c->m->classes, NULL);
     *abs_sum = fabs(l);
     return l;
@@ -486,12 +549,35 @@ static const layer_spec_t NET_FUSED[] = {
     {.kind = LAYER_SIGMOID},
     {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
 };
+// The ablation options in one network (a look, MODE_TRAIN_FROZEN: population and frozen statistics must not move
+// between the finite differences). Layer 4 is past its freeze (batches set to 5 > 3 below), layer 7 before it.
+static const layer_spec_t NET_ABLATION[] = {
+    {.kind = LAYER_DENSE, .units = 8, .bias = 0, .init = {.kind = INIT_XAVIER_UNIFORM}},
+    {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .bn_normalize = BN_NORM_MEAN, .bn_affine = BN_AFFINE_NONE},
+    {.kind = LAYER_SIGMOID},
+    {.kind = LAYER_DENSE, .units = 7, .bias = 0, .init = {.kind = INIT_HE_NORMAL}},
+    {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .bn_normalize = BN_NORM_VARIANCE, .freeze_stats_after = 3},
+    {.kind = LAYER_TANH},
+    {.kind = LAYER_DENSE, .units = 6, .bias = 0, .init = {.kind = INIT_XAVIER_NORMAL}},
+    {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .bn_normalize = BN_NORM_VARIANCE, .freeze_stats_after = 1000},
+    {.kind = LAYER_SIGMOID},
+    {.kind = LAYER_DENSE, .units = 6, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}},
+    {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .bn_stats = BN_STATS_POPULATION},
+    {.kind = LAYER_SIGMOID},
+    {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_UNIFORM, .a = 0.5}},
+};
 static void test_network(const layer_spec_t *s, int n_layers, const char *name) {
     kinks_skipped = 0;
     model_t m;
     int B = 16, D = 5;
     CHECK(model_build(&m, s, n_layers, D, 3, B) == 0, "%s: model_build failed", name);
     model_init(&m, 7);
+    for (int i = 0; i < n_layers && net_mode == MODE_TRAIN_FROZEN; i++)  // the ablation network: running statistics
+        if (m.layers[i].spec.kind == LAYER_BATCHNORM) {                   // away from 0 and 1, past a freeze at 3
+            for (int j = 0; j < m.layers[i].out; j++)
+                m.layers[i].rmean[j] = (float)(0.3 * rng_normal(&R)), m.layers[i].rvar[j] = (float)(0.5 + rng_uniform(&R));
+            m.layers[i].batches = 5;
+        }
     float *x = malloc(4 * (size_t)B * D);
     int32_t *y = malloc(4 * (size_t)B);
     fill_normal(x, (size_t)B * D, 1);
@@ -582,5 +668,13 @@ int main(void) {
     test_batchrenorm(6);
     test_batchrenorm(2);
     test_network(NET_GHOST, (int)(sizeof NET_GHOST / sizeof *NET_GHOST), "network of ghost BN");
+    for (int norm = 0; norm < 3; norm++)
+        for (int running = 0; running < 2; running++) {
+            test_bn_ablation((bn_normalize_t)norm, running, 1, 8);
+            test_bn_ablation((bn_normalize_t)norm, running, 0, 5);
+        }
+    net_mode = MODE_TRAIN_FROZEN;
+    test_network(NET_ABLATION, (int)(sizeof NET_ABLATION / sizeof *NET_ABLATION), "network of BN ablation options");
+    net_mode = MODE_TRAIN;
     return check_summary("gradcheck");
 }

@@ -18,9 +18,11 @@ variants=$(sed -n '/^typedef enum {/,/} bn_variant_t;/s/^ *\(BN_[A-Z_]*\).*/\1/p
 [ -n "$variants" ] || { echo "FAIL: could not read the BN variants from nn/layer.h"; exit 1; }
 lits=$( (echo "$names"; echo norm) | paste -sd'|')
 pat_name="(str(n|case|ncase)?cmp|csv_field_is|layer_kind_find)[[:space:]]*\(.*\"($lits)\""
-pat_enum="([=!]=[[:space:]]*(LAYER_($kinds)|$variants)\b)|(\b(LAYER_($kinds)|$variants)[[:space:]]*[=!]=)|(case[[:space:]]+(LAYER_($kinds)|$variants)\b)"
+vals="(LAYER_($kinds)|$variants)"
+pat_enum="([=!]=[[:space:]]*$vals\b)|(\b$vals[[:space:]]*[=!]=)|(case[[:space:]]+$vals\b)"
 fail=0 pass=0
-for f in $(find . -path ./nn -prune -o \( -name '*.c' -o -name '*.h' -o -name '*.inc' \) -print | sed 's|^\./||' | sort); do
+files=$(find . -path ./nn -prune -o \( -name '*.c' -o -name '*.h' -o -name '*.inc' \) -print | sed 's|^\./||' | sort)
+for f in $files; do
   hits=$(grep -nE "$pat_name|$pat_enum" "$f")
   is_known=0
   for k in "${known[@]}"; do [ "$f" = "$k" ] && is_known=1; done

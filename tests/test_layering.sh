@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The folders of src/ form layers (README "Layout"): each may include only itself and the folders below it.
 # Fails on any include that points upward or sideways, and on an nn/ or base/ file that includes cJSON or zlib.
+# Inside run/ the modules (a module: its .h and .c) are ordered too, below: each may include only the modules before
+# it, so the include graph inside run/ has no edge back up (a recorder never includes the trainer that walks it).
 set -u
 root=${1:-.}
 cd "$root/src" || exit 1
@@ -25,6 +27,27 @@ for dir in "${!allowed[@]}"; do
       echo "FAIL: $f includes cJSON or zlib (the nn library needs neither)"; fail=$((fail + 1))
     fi
   done
+done
+run_order=(rundir stats config checkpoint infer recalibrate fold xhatstats   # what a run is made of
+           recorder runlog percentiles ics landscape tblog histlog paramlog updatelog  # the contract, each log
+           recorders train)                                                 # the table, the loop that walks it
+declare -A rank=()
+for i in "${!run_order[@]}"; do rank[${run_order[$i]}]=$i; done
+for f in run/*.[ch]; do
+  m=$(basename "${f%.*}")
+  if [ -z "${rank[$m]+x}" ]; then
+    echo "FAIL: $f: module $m is not in run_order (tests/test_layering.sh)"
+    fail=$((fail + 1))
+    continue
+  fi
+  while IFS= read -r t; do
+    if [ "$t" = "$m" ]; then continue; fi
+    if [ -z "${rank[$t]+x}" ] || [ "${rank[$t]}" -ge "${rank[$m]}" ]; then
+      echo "FAIL: $f includes \"run/$t.h\": in run/, $m may include only the modules before it:" \
+           "${run_order[*]:0:${rank[$m]}}"
+      fail=$((fail + 1))
+    else pass=$((pass + 1)); fi
+  done < <(sed -n -E 's|^#include "run/([^"]+)\.h".*|\1|p' "$f")
 done
 for f in *.[ch]; do [ -e "$f" ] && { echo "FAIL: src/$f is outside the layer folders"; fail=$((fail + 1)); }; done
 echo "$pass passed, $fail failed"

@@ -11,7 +11,8 @@
 #include "nn/gemm.h"
 #include "run/config.h"
 #include "run/landscape.h"
-#include "run/paramlog.h"
+#include "run/recorders.h"
+#include "run/rundir.h"
 #include "run/train.h"
 #include "base/util.h"
 
@@ -50,14 +51,17 @@ int main(void) {
     const char *root = getenv("BNLAB_SOURCE_ROOT");
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/datasets/mnist-subset", root ? root : ".");
-    // BN, dropout and shift noise, and a sparse-input first layer, so every layer kind's step runs.
+    // BN, dropout and shift noise, and a sparse-input first layer, so every layer kind's step runs; BN's ablation
+    // options (a freeze at step 50 of the 200 counted), and LSUV at setup.
     const char *text =
         "{\"name\": \"t\", \"data\": {\"train_images\": \"train-images-idx3-ubyte.gz\", \"train_labels\": "
         "\"train-labels-idx1-ubyte.gz\", \"test_images\": \"t10k-images-idx3-ubyte.gz\", \"test_labels\": "
         "\"t10k-labels-idx1-ubyte.gz\", \"train_limit\": 600}, \"model\": {\"layers\": [{\"type\": \"dense\", \"units\": "
         "32, \"bias\": false, \"sparse_input\": true}, {\"type\": \"batchnorm\"}, {\"type\": \"noise\"}, {\"type\": \"sigmoid\"}, {\"type\": "
-        "\"dropout\", \"rate\": 0.3}, {\"type\": \"dense\", \"units\": 16}, {\"type\": \"relu\"}, {\"type\": \"dense\", "
-        "\"units\": 10}]}, \"train\": {\"steps\": 100000, \"optimizer\": {\"lr\": 0.1, \"momentum\": 0.9, "
+        "\"dropout\", \"rate\": 0.3}, {\"type\": \"dense\", \"units\": 16}, {\"type\": \"batchnorm\", \"normalize\": "
+        "\"variance\", \"affine\": \"none\", \"freeze_stats_after\": 50}, {\"type\": \"relu\"}, {\"type\": \"dense\", "
+        "\"units\": 12}, {\"type\": \"batchnorm\", \"normalize\": \"mean\", \"affine\": \"frozen\", \"statistics\": "
+        "\"population\"}, {\"type\": \"relu\"}, {\"type\": \"dense\", \"units\": 10}], \"lsuv\": true}, \"train\": {\"steps\": 100000, \"optimizer\": {\"lr\": 0.1, \"momentum\": 0.9, "
         "\"weight_decay\": 1e-4}}}";
     config_t cfg;
     CHECK(config_parse(&cfg, text, strlen(text), "t", dir, NULL, 0) == 0, "config: %s", bnlab_errmsg());
@@ -93,23 +97,48 @@ int main(void) {
     }
     CHECK(allocations == before, "%ld allocations in 20 probed training steps", allocations - before);
     landscape_free(&land);
-    // log.param_stats opens its file (and buffer) once: its rows allocate nothing.
+    // Every recorder on (run/recorders.h): init and open allocate, their hooks never — a run's steps, evaluations
+    // and epochs with every log written.
     char tmp[] = "/tmp/bnlab-noalloc-XXXXXX";
     CHECK(mkdtemp(tmp) != NULL, "mkdtemp");
-    t.cfg.log.param_stats = 1;
-    paramlog_t pl;
-    CHECK(paramlog_open(&pl, &t, tmp, 0) == 0, "paramlog_open: %s", bnlab_errmsg());
+    const char *on[REC_MAX + 2] = {"log.probe_size=100"};
+    int n_on = 1;
+    for (int i = 0; i < recorders_count(); i++)
+        if (recorders_row(i)->turn_on) on[n_on++] = recorders_row(i)->turn_on;  // each row's own switch
+    on[n_on] = NULL;
+    config_t all;
+    CHECK(config_parse(&all, text, strlen(text), "t", dir, on, n_on) == 0, "config: %s", bnlab_errmsg());
+    trainer_t t3;
+    CHECK(trainer_setup(&t3, &all) == 0, "setup: %s", bnlab_errmsg());
+    rec_view_t v = trainer_view(&t3);
+    CHECK(recorders_open(&t3.rec, &v, tmp, 0) == 0, "open: %s", bnlab_errmsg());
+    int enabled = 0;
+    for (int i = 0; i < recorders_count(); i++) enabled += t3.rec.state[i] != NULL;
+    CHECK(enabled == recorders_count(), "%d of %d recorders enabled: does a row's turn_on turn it on?", enabled,
+          recorders_count());
     before = allocations;
-    for (int s = 0; s < 20; s++) {
-        trainer_step_grad(&t, &correct);
-        trainer_step_update(&t, 0.1);
-        paramlog_rows(&pl, &t, 0.1);
+    for (int s = 0; s < 120; s++) {  // turn_on's periods are 20 to 60 steps: every hook writes
+        v = trainer_view(&t3);
+        recorders_before_step(&t3.rec, &v);
+        train_rng_t r = t3.train_rng;
+        v.loss = trainer_step_grad(&t3, &correct), v.rng = &r, v.batch = t3.cfg.train.batch_size, v.lr = 0.1;
+        recorders_on_step(&t3.rec, &v);
+        trainer_step_update(&t3, 0.1);
+        metrics_row_t row = {.step = t3.prog.step, .lr = 0.1};
+        v = trainer_view(&t3);
+        v.row = &row, v.lr = 0.1;
+        recorders_on_eval(&t3.rec, &v);
+        v = trainer_view(&t3);
+        v.epoch_stats = &t3.epoch_stats, v.epoch = 1;
+        recorders_on_epoch(&t3.rec, &v);
+        v = trainer_view(&t3);
+        v.last = s == 119;
+        recorders_after_step(&t3.rec, &v);
     }
-    CHECK(allocations == before, "%ld allocations in 20 steps with param_stats rows", allocations - before);
-    CHECK(paramlog_close(&pl) == 0, "paramlog_close: %s", bnlab_errmsg());
-    char f[64];
-    snprintf(f, sizeof f, "%s/param_stats.csv", tmp);
-    remove(f), remove(tmp);
+    CHECK(allocations == before, "%ld allocations in 120 steps with every recorder", allocations - before);
+    CHECK(recorders_check(&t3.rec) == 0 && recorders_close(&t3.rec) == 0, "close: %s", bnlab_errmsg());
+    trainer_free(&t3);
+    CHECK(rundir_remove(tmp) == 0, "remove %s: %s", tmp, bnlab_errmsg());
     // The paper's network with its dense first layer (the NT product's transposition buffer under libxsmm), with the
     // evaluation of the test set between steps as a run does it.
     const char *paper =

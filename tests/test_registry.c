@@ -1,8 +1,8 @@
-// The layer registry's facts (nn/registry.h): which kinds normalize, use batch statistics, have γ/β and saturate,
-// are linear maps and saturate, as the agreed definitions say; the facts are consistent with the rest of each row (an affine kind has a "weight"
-// that starts at 1, a saturating kind is a nonlinearity with sat_low < sat_high); and layer_tensor_grad returns
-// each parameter's own gradient tensor (checked against the layer_t fields by name, so a descriptor pointing at the
-// wrong field, or an accessor reading .field instead of .grad, fails) and NULL for state and work buffers.
+// The layer registry's facts (nn/registry.h): which kinds normalize, use batch statistics, have γ/β, are linear maps
+// and saturate, as the agreed definitions say; the facts are consistent with the rest of each row (an affine kind has a
+// "weight" that starts at 1, a saturating kind is a nonlinearity with sat_low < sat_high); and layer_tensor_grad
+// returns each parameter's own gradient tensor (checked against the layer_t fields by name, so a descriptor pointing
+// at the wrong field, or an accessor reading .field instead of .grad, fails) and NULL for state and work buffers.
 #include <string.h>
 
 #include "check.h"
@@ -32,6 +32,23 @@ static void test_flags(void) {
             CHECK(r->nonlinearity && r->sat_low < r->sat_high, "%s: saturates but [%g, %g]", r->name, r->sat_low,
                   r->sat_high);
     }
+    // Per layer: a layer with default options has its kind's facts; batchnorm's ablation options take two away.
+    for (int k = 0; k < LAYER_KIND_COUNT; k++) {
+        const layer_kind_info_t *r = layer_kind(k);
+        layer_spec_t d = {.kind = k};
+        CHECK(layer_uses_batch_statistics(&d) == r->uses_batch_statistics && layer_has_affine(&d) == r->has_affine,
+              "%s: a default layer's flags differ from its kind's", r->name);
+        // Evaluation as a fixed affine map per feature (what bnlab fold folds): batchnorm, not the per-example norms.
+        CHECK((r->eval_affine != NULL) == (strcmp(r->name, "batchnorm") == 0), "%s: eval_affine %s", r->name,
+              r->eval_affine ? "set" : "unset");
+    }
+    layer_spec_t pop = {.kind = LAYER_BATCHNORM, .bn_stats = BN_STATS_POPULATION};
+    layer_spec_t none = {.kind = LAYER_BATCHNORM, .bn_affine = BN_AFFINE_NONE};
+    layer_spec_t frozen = {.kind = LAYER_BATCHNORM, .bn_affine = BN_AFFINE_FROZEN, .freeze_stats_after = 10};
+    CHECK(!layer_uses_batch_statistics(&pop) && layer_has_affine(&pop), "statistics population: flags");
+    CHECK(layer_uses_batch_statistics(&none) && !layer_has_affine(&none), "affine none: flags");
+    CHECK(layer_uses_batch_statistics(&frozen) && layer_has_affine(&frozen),
+          "affine frozen, statistics frozen after 10 (batch statistics until then): flags");
     const layer_kind_info_t *s = layer_kind(LAYER_SIGMOID);
     CHECK(s->sat_low == 0.02f && s->sat_high == 0.98f, "sigmoid thresholds %g %g (stats.h documents 0.02, 0.98)",
           s->sat_low, s->sat_high);

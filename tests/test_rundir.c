@@ -1,4 +1,5 @@
-// The run directory module and the CSV column lookup: resume truncation finds "step" and "seconds" by name (a
+// The run directory module and the CSV column lookup: resume truncation (the table of recorders walking each log
+// file with its rule, run/recorders.h) finds "step" and "seconds" by name (a
 // log whose columns are reordered truncates the same), the one completed-status test on every kind of
 // summary.json, and readers' errors when a column is missing.
 #include <cjson/cJSON.h>
@@ -10,6 +11,7 @@
 #include "check.h"
 #include "io/csvtable.h"
 #include "lab/summary.h"
+#include "run/recorders.h"
 #include "run/rundir.h"
 
 static char dir[] = "/tmp/bnlab-rundir-XXXXXX";
@@ -59,7 +61,7 @@ static void test_truncate(void) {
     // ics.csv with its columns in another order: "step" is the last column, not the first.
     put(RUNDIR_ICS, "layer,dense,grad_norm,l2_diff,cosine,step\n2,2,1,0.1,0.9,100\n2,2,1,0.1,0.9,200\n");
     double secs = -1;
-    CHECK(rundir_truncate_logs(dir, 200, &secs) == 0, "truncate: %s", bnlab_errmsg());
+    CHECK(recorders_truncate(dir, 200, &secs) == 0, "truncate: %s", bnlab_errmsg());
     CHECK_NEAR(secs, 3.25, 0, "seconds of the last kept metrics row");
     check_file(RUNDIR_METRICS_CSV, RUNDIR_METRICS_HEADER "100,1,2,0.5,2,0.5,0.1,1.5\n200,2,1,0.7,1,0.7,0.1,3.25\n");
     check_file(RUNDIR_METRICS_JSONL, "{\"step\":100,\"seconds\":1.5}\n{\"step\":200,\"seconds\":3.25}\n");
@@ -70,17 +72,17 @@ static void test_truncate(void) {
     // metrics.csv reordered: seconds first, step third. The same rows go, the same clock comes back.
     remove_logs();
     put(RUNDIR_METRICS_CSV, "seconds,epoch,step,test_acc\n1.5,1,100,0.5\n3.25,2,200,0.7\n4.75,3,300,0.8\n");
-    CHECK(rundir_truncate_logs(dir, 200, &secs) == 0, "truncate reordered: %s", bnlab_errmsg());
+    CHECK(recorders_truncate(dir, 200, &secs) == 0, "truncate reordered: %s", bnlab_errmsg());
     CHECK_NEAR(secs, 3.25, 0, "seconds found by name in a reordered metrics.csv");
     check_file(RUNDIR_METRICS_CSV, "seconds,epoch,step,test_acc\n1.5,1,100,0.5\n3.25,2,200,0.7\n");
 
     // A header without "step": an error naming the file and the column, and the log left as it was.
     put(RUNDIR_LAYER_STATS, "epoch,source,layer\n1,train,0\n");
-    CHECK(rundir_truncate_logs(dir, 200, &secs) != 0, "a log without a step column was truncated");
+    CHECK(recorders_truncate(dir, 200, &secs) != 0, "a log without a step column was truncated");
     CHECK_MSG(bnlab_errmsg(), RUNDIR_LAYER_STATS ": no column \"step\" in its header");
     check_file(RUNDIR_LAYER_STATS, "epoch,source,layer\n1,train,0\n");
     remove_logs();
-    CHECK(rundir_truncate_logs(dir, 5, &secs) == 0 && secs == 0.0, "no logs at all is fine");
+    CHECK(recorders_truncate(dir, 5, &secs) == 0 && secs == 0.0, "no logs at all is fine");
 }
 
 static void test_status(void) {

@@ -61,6 +61,45 @@ for n in bn layernorm rmsnorm renorm ghost constant cumulative bn-lr0.5; do
   rc=$?
   check '[ $rc -eq 0 ] && echo "$out" | grep -q "steps 10..201 in lockstep, 20 checkpoints compared"' "lockstep $n: $out"
 done
+# BN's ablation ladder (nn/bnvariants.h) against its formulas in PyTorch (torch_lockstep.py's AblationBatchNorm), each
+# option in a run of its own at lr 0.02; and a negative control for each: repeated with plain BatchNorm1d
+# (--ignore-options), the same run must fail the check. Networks where float32's own drift stays below 1e-3 over
+# the 201 steps: "mean" with ReLU (with sigmoids a second BN's beta gets gradients of ~1e-12, rounding noise),
+# "variance" with two hidden layers (with three, float32 alone moves the last beta by 2e-3). freeze_stats_after 50:
+# the control fails only from step 60 on, after the freeze.
+declare -A LADDER=(
+  [mean]='"hidden":[100,100,100],"activation":"relu","norm":{"type":"batchnorm","normalize":"mean"}'
+  [variance]='"hidden":[100,100],"norm":{"type":"batchnorm","normalize":"variance"}'
+  [affine-none]='"hidden":[100,100,100],"norm":{"type":"batchnorm","affine":"none"}'
+  [affine-frozen]='"hidden":[100,100,100],"norm":{"type":"batchnorm","affine":"frozen"}'
+  [population]='"hidden":[100,100,100],"norm":{"type":"batchnorm","statistics":"population"}'
+  [freeze]='"hidden":[100,100,100],"norm":{"type":"batchnorm","freeze_stats_after":50}')
+for n in mean variance affine-none affine-frozen population freeze; do
+  "$BNLAB" train "$ROOT/configs/mnist-bn.json" --set model.layers=null --set "model.stack={${LADDER[$n]}}" \
+    --set train.steps=201 --set train.batch_size=8 --set train.optimizer.lr=0.02 --set train.checkpoint.every=10 \
+    --set train.checkpoint.keep=100 --set train.eval_every=0 --set log.ics_every=0 --set log.percentiles.every=0 \
+    --set log.stats=false --set log.progress=never --out "$T/ladder $n" >/dev/null 2>&1
+  out=$(/usr/bin/python3 "$ROOT/scripts/torch_lockstep.py" "$T/ladder $n" 2>&1)
+  rc=$?
+  check '[ $rc -eq 0 ] && echo "$out" | grep -q "steps 10..201 in lockstep, 20 checkpoints compared"' "ladder $n: $out"
+  out=$(/usr/bin/python3 "$ROOT/scripts/torch_lockstep.py" "$T/ladder $n" --ignore-options 2>&1)
+  rc=$?
+  check '[ $rc -eq 1 ] && echo "$out" | grep -q "^FAILED"' "ladder $n with its option ignored passed the check: $out"
+done
+# The ladder's checkpoints in PyTorch's evaluation mode (torch_load.py): the options whose inference is
+# BatchNorm1d's load (affine "none" as BatchNorm1d(affine=False), no weight or bias); "mean" and "variance" have no
+# torch.nn module and are refused by name.
+for n in affine-none population mean; do
+  ck="$T/ladder $n/checkpoints/step-000000201.safetensors"
+  "$BNLAB" predict "$ck" "$IMG" --out "$T/ladder-$n.csv"
+  out=$(/usr/bin/python3 "$ROOT/scripts/torch_load.py" "$ck" "$IMG" "$T/ladder-$n.csv" 2>&1)
+  rc=$?
+  if [ $n = mean ]; then
+    check '[ $rc -ne 0 ] && echo "$out" | grep -q "layer 1 (batchnorm) has no torch.nn equivalent"' "ladder mean in torch_load: $out"
+  else
+    check '[ $rc -eq 0 ]' "ladder $n in torch_load: $out"
+  fi
+done
 # A run it cannot repeat is refused by name, not passed: dropout draws random numbers.
 "$BNLAB" train "$ROOT/configs/mnist-bn.json" --set 'model.layers=[{"type":"dense","units":20},{"type":"sigmoid"},{"type":"dropout","rate":0.5},{"type":"dense","units":10}]' \
   --set train.steps=4 --set train.checkpoint.every=2 --set log.percentiles.every=0 --set log.progress=never --out "$T/dropout" >/dev/null 2>&1

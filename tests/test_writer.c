@@ -1,6 +1,6 @@
-// The checked writes of base/util and run/runlog: a failed write is kept with the file's name and the OS error and
-// nothing is written after it (no row spliced in after a gap); write_file_atomic leaves the old file and no temporary
-// one when a write fails; remove_stale_temps removes dead processes' temporary files only; a log opened for appending
+// The checked writes of base/util and run/recorder (log_open): a failed write is kept with the file's name and the OS
+// error and nothing is written after it (no row spliced in after a gap); write_file_atomic leaves the old file and no
+// temporary one when a write fails; remove_stale_temps removes dead processes' temporary files only; a log opened for appending
 // gets its header when it is missing or empty, and only then.
 #include <errno.h>
 #include <signal.h>
@@ -13,7 +13,7 @@
 #include "base/util.h"
 #include "check.h"
 #include "run/rundir.h"
-#include "run/runlog.h"
+#include "run/recorder.h"
 
 static char dir[] = "/tmp/bnlab-writer-XXXXXX";
 

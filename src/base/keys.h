@@ -28,7 +28,8 @@ enum {
     KEY_REQUIRED = 1,   // no default: missing is an error that prints `help` (or the `when` condition)
     KEY_LO_OPEN = 2,    // lo itself is out of range
     KEY_HI_OPEN = 4,    // hi itself is out of range
-    KEY_OMIT_ZERO = 8,  // not written back while 0 (one of two alternative keys; a bool added after runs exist)
+    KEY_OMIT_ZERO = 8,  // not written back while 0 (one of two alternative keys; a key added after runs exist:
+                        // KEY_BOOL, KEY_LONG, KEY_ENUM)
 };
 
 #define KEY_NO_FIELD ((size_t)-1)  // KEY_ENUM checked but not stored (a choice with one value so far)

@@ -7,7 +7,8 @@
 
 #include <stdint.h>
 
-enum rng_stream { RNG_STREAM_INIT = 1, RNG_STREAM_SHUFFLE = 2, RNG_STREAM_DROPOUT = 3, RNG_STREAM_NOISE = 4, RNG_STREAM_RECALIBRATE = 5 };
+enum rng_stream { RNG_STREAM_INIT = 1, RNG_STREAM_SHUFFLE = 2, RNG_STREAM_DROPOUT = 3, RNG_STREAM_NOISE = 4, RNG_STREAM_RECALIBRATE = 5,
+                  RNG_STREAM_LSUV = 6 };
 
 typedef struct {
     uint64_t state;

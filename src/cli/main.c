@@ -22,11 +22,12 @@
 #include "run/config.h"
 #include "run/infer.h"
 #include "run/recalibrate.h"
+#include "run/fold.h"
 #include "lab/plot.h"
 #include "lab/plot_landscape.h"
 #include "lab/report.h"
 #include "run/rundir.h"
-#include "run/runlog.h"
+#include "io/jsonfile.h"
 #include "lab/sweep.h"
 #include "run/train.h"
 #include "run/xhatstats.h"
@@ -41,6 +42,7 @@ static const char *USAGE =
     "       bnlab eval CKPT|RUN_DIR [--set data.test_images=...]...  loss, accuracy, confusion matrix (evaluation)\n"
     "       bnlab eval CKPT|RUN_DIR --bn-stats running|batch|algorithm2|all|xhat [--batches N]   BN's train/eval gap; xhat: BN's normalized values by layer\n"
     "       bnlab recalibrate CKPT|RUN_DIR --out FILE [--batches N]   BN statistics by the paper's Algorithm 2\n"
+    "       bnlab fold CKPT|RUN_DIR --out FILE [--bn-stats running|algorithm2]   BN folded into the dense layers\n"
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
     "       bnlab plot DIR [--seed K] [--x steps|examples] [--landscape-steps S1,S2,..]  figures (PNG, SVG, PDF)\n"
@@ -59,7 +61,7 @@ typedef struct {
 } cli_option_t;
 
 static const cli_option_t OPTIONS[] = {
-    {"--set", " train check eval recalibrate predict compare sweep ", "PATH=VALUE",
+    {"--set", " train check eval recalibrate fold predict compare sweep ", "PATH=VALUE",
      "override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
      "--set 'model.layers[0].units=200' (VALUE is JSON, or a bare string; null removes the\n"
      "key, e.g. --set train.epochs=null --set train.steps=500)"},
@@ -67,7 +69,7 @@ static const cli_option_t OPTIONS[] = {
     {"--seed", " plot ", "K", "the seed whose run the per-run figures show (default 1)"},
     {"--threads", " train check ", "N", "BLAS threads, same as --set threads=N (default 1)"},
     {"--out", " train compare sweep ", "DIR", "output directory (default: LOG_DIR/NAME, from the config or spec)"},
-    {"--out", " recalibrate ", "FILE", "the checkpoint to write"},
+    {"--out", " recalibrate fold ", "FILE", "the checkpoint to write"},
     {"--out", " predict ", "FILE", "write the CSV there (default: standard output)"},
     {"--force", " train compare ", NULL, "reuse an existing, non-empty output directory"},
     {"--seeds", " compare sweep check ", "N", "seeds 1..N for every variant"},
@@ -77,12 +79,13 @@ static const cli_option_t OPTIONS[] = {
     {"--resume", " train ", "PATH",
      "continue from a checkpoint file or a run directory's newest checkpoint (a checkpoint\n"
      "outside its run directory: into a new --out DIR)"},
-    {"--max-memory", " train check eval recalibrate predict ", "SIZE",
+    {"--max-memory", " train check eval recalibrate fold predict ", "SIZE",
      "the memory a run may take (e.g. 8G; default: what the machine has available), never\n"
      "more than the address-space limit (ulimit -v) or the memory cgroup leave. A run that\n"
      "needs more is refused before it allocates, with its estimate"},
     {"--bn-stats", " eval ", "WHICH", "running | batch | algorithm2 | all | xhat: BN's statistics in evaluation"},
-    {"--batches", " eval recalibrate ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
+    {"--bn-stats", " fold ", "WHICH", "running (default) | algorithm2: the statistics folded into the weights"},
+    {"--batches", " eval recalibrate fold ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
     {"--x", " plot ", "AXIS", "steps | examples (default: examples when the batch sizes differ)"},
     {"--landscape-steps", " plot ", "S1,S2,..", "up to 4 probe steps for landscape_eta (default: near 1/10, 1/2, the end)"},
     {"--emit", " sweep ", "KIND", "parallel | slurm: write job files instead of running"},
@@ -458,7 +461,7 @@ static int cmd_resume(const cli_t *c) {
     long s = t.prog.step;
     double secs = 0.0;
     // Drop what was logged after the checkpoint (the resumed run writes it again, identically), or start new logs.
-    if ((c->out ? start_run_dir(run_dir, &cfg) : rundir_truncate_logs(run_dir, s, &secs)) != 0) {
+    if ((c->out ? start_run_dir(run_dir, &cfg) : recorders_truncate(run_dir, s, &secs)) != 0) {
         trainer_free(&t);
         return die();
     }
@@ -583,7 +586,7 @@ static double eval_in_mode(infer_t *n, const dataset_t *ds, forward_mode_t mode,
 }
 
 // The layers whose x̂ --bn-stats xhat shows: those normalizing by the batch's statistics (the registry's flag).
-static int uses_batch_stats(const layer_t *l) { return layer_kind(l->spec.kind)->uses_batch_statistics; }
+static int uses_batch_stats(const layer_t *l) { return layer_uses_batch_statistics(&l->spec); }
 
 // eval --bn-stats xhat: BN's normalized values over the test set in batches of train.eval_batch_size, each batch
 // normalized by its own statistics (run/xhatstats.h): one line per BN layer.
@@ -591,7 +594,8 @@ static int eval_xhat(infer_t *n, const dataset_t *ds) {
     int any = 0;
     for (int i = 0; i < n->model.n_layers; i++) any |= uses_batch_stats(&n->model.layers[i]);
     if (!any) {
-        bnlab_fail("%s: the model has no batchnorm layer: --bn-stats xhat has nothing to show", n->file);
+        bnlab_fail("%s: the model has no batchnorm layer on the batch's statistics: --bn-stats xhat has nothing to show",
+                   n->file);
         return die();
     }
     xhat_stats_t *s = xcalloc((size_t)n->model.n_layers, sizeof *s, "xhat statistics");
@@ -674,6 +678,31 @@ static int cmd_recalibrate(const cli_t *c) {
     int rc = checkpoint_write_file(&w, c->out);
     if (rc == 0) printf("bnlab: %s: BN statistics by Algorithm 2 (%d training batches of %d) -> %s\n", n.file, batches,
                         n.cfg.train.batch_size, c->out);
+    infer_free(&n);
+    return rc ? die() : 0;
+}
+
+// bnlab fold CKPT --out FILE: each BN folded into the dense layer before it (run/fold.h), with the running
+// statistics or Algorithm 2's; a checkpoint of plain dense layers for eval, predict and torch's nn.Linear.
+static int cmd_fold(const cli_t *c) {
+    if (c->n_pos != 1 || !c->out) return usage_error("fold needs a CHECKPOINT (or run directory) and --out FILE%s", "");
+    const char *which = c->bn_stats ? c->bn_stats : "running";
+    if (strcmp(which, "running") && strcmp(which, "algorithm2"))
+        return usage_error("fold --bn-stats takes running or algorithm2, got '%s'", which);
+    infer_t n;
+    int batches = c->batches, folded = 0;
+    if (infer_load(&n, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    char how[128] = "running: moving average during training";
+    if (!strcmp(which, "algorithm2")) {
+        if (recalibrate_model(&n, &batches) != 0) {
+            infer_free(&n);
+            return die();
+        }
+        snprintf(how, sizeof how, "algorithm2: %d training batches of %d", batches, n.cfg.train.batch_size);
+    }
+    int rc = fold_checkpoint(&n, c->out, how, &folded);
+    if (rc == 0) printf("bnlab: %s: %d BN layer%s folded (statistics %s) -> %s\n", n.file, folded, folded == 1 ? "" : "s",
+                        how, c->out);
     infer_free(&n);
     return rc ? die() : 0;
 }
@@ -1035,5 +1064,6 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(&c);
     if (!strcmp(cmd, "predict")) return cmd_predict(&c);
     if (!strcmp(cmd, "recalibrate")) return cmd_recalibrate(&c);
+    if (!strcmp(cmd, "fold")) return cmd_fold(&c);
     return usage_error("unknown command '%s'", cmd);
 }

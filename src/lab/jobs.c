@@ -16,7 +16,7 @@
 #include "run/checkpoint.h"
 #include "run/config.h"
 #include "run/rundir.h"
-#include "run/runlog.h"
+#include "io/jsonfile.h"
 
 extern char **environ;
 

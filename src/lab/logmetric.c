@@ -8,12 +8,11 @@
 #include "base/util.h"
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
+#include "run/recorders.h"
 #include "run/rundir.h"
 
 const char *const LOGMETRIC_KEYS[] = {"file", "column", "minus", "where", "ratio_to_where", "rows", "over",
                                       "from_step", NULL};
-static const char *const FILES[] = {RUNDIR_METRICS_CSV, RUNDIR_LAYER_STATS, RUNDIR_PERCENTILES, RUNDIR_PARAM_STATS,
-                                    RUNDIR_ICS, NULL};
 static const char *const OVER[] = {"final", "max", "min", "mean", "range", "drift", NULL};
 static const char *const ROWS[] = {"one", "max", "min", "mean", NULL};
 
@@ -64,8 +63,10 @@ int logmetric_parse(logmetric_t *m, const cJSON *o, const char *path) {
     char p[JP_PATH_MAX];
     jp_join(p, path, "file");
     if (!cJSON_GetObjectItemCaseSensitive(o, "file")) return bnlab_fail("%s: missing (a log expectation needs it)", p);
-    if (jp_enum(o, path, "file", FILES, &f) != 0) return -1;
-    snprintf(m->file, sizeof m->file, "%s", FILES[f]);
+    const char *files[REC_MAX * REC_MAX_FILES + 1];  // the logs' CSV files an expectation may read
+    recorders_expect_files(files, (int)(sizeof files / sizeof files[0]));
+    if (jp_enum(o, path, "file", files, &f) != 0) return -1;
+    snprintf(m->file, sizeof m->file, "%s", files[f]);
     if (required_string(o, path, "column", m->column) != 0 || jp_string(o, path, "minus", m->minus, LM_NAME) != 0 ||
         read_filter(&m->where, o, path, "where") != 0 || read_filter(&m->ratio, o, path, "ratio_to_where") != 0 ||
         jp_enum(o, path, "rows", ROWS, &rows) != 0 || jp_enum(o, path, "over", OVER, &over) != 0 ||

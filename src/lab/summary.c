@@ -9,7 +9,7 @@
 #include "base/util.h"
 #include "io/csvtable.h"
 #include "run/rundir.h"
-#include "run/runlog.h"
+#include "io/jsonfile.h"
 
 #define CURVE_MAX_ROWS 10000000
 

@@ -69,6 +69,69 @@ void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, con
         }
 }
 
+void batchnorm_ablation_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, float *nmu,
+                                      float *ninv, const float *x, const float *gamma, const float *beta,
+                                      const float *rmean, const float *rvar, int use_running, bn_normalize_t norm,
+                                      int B, int F, float eps, double *acc) {
+    // The batch's statistics as BN computes them (its y and xhat are overwritten below; with no gamma, beta any
+    // F values will do for the pass: x's first row).
+    batchnorm_forward_train(y, xhat, mean, var, invstd, x, gamma ? gamma : x, beta ? beta : x, B, F, eps, acc);
+    for (int j = 0; j < F; j++) {
+        float m = use_running ? rmean[j] : mean[j];
+        float s = use_running ? (float)(1.0 / sqrt((double)rvar[j] + (double)eps)) : invstd[j];
+        nmu[j] = norm == BN_NORM_VARIANCE ? 0.0f : m;
+        ninv[j] = norm == BN_NORM_MEAN ? 1.0f : s;
+    }
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) {
+            size_t k = (size_t)i * F + j;
+            float h = (x[k] - nmu[j]) * ninv[j];
+            xhat[k] = h;
+            y[k] = gamma ? gamma[j] * h + beta[j] : h;
+        }
+}
+
+void batchnorm_ablation_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
+                                 const float *gamma, const float *mean, const float *ninv, int batch_stats,
+                                 bn_normalize_t norm, int B, int F, double *acc) {
+    double *sg = acc, *sgx = acc + F;  // sum g, sum g xhat (g = gamma dy)
+    for (int j = 0; j < F; j++) sg[j] = 0.0, sgx[j] = 0.0;
+    if (dgamma)
+        for (int j = 0; j < F; j++) dgamma[j] = 0.0f, dbeta[j] = 0.0f;
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) {
+            size_t k = (size_t)i * F + j;
+            if (dgamma) dgamma[j] += dy[k] * xhat[k], dbeta[j] += dy[k];
+            double g = gamma ? (double)gamma[j] * dy[k] : (double)dy[k];
+            sg[j] += g, sgx[j] += g * xhat[k];
+        }
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) {
+            size_t k = (size_t)i * F + j;
+            double g = gamma ? (double)gamma[j] * dy[k] : (double)dy[k], h = xhat[k], s = ninv[j], d;
+            if (!batch_stats) d = s * g;
+            else if (norm == BN_NORM_MEAN) d = g - sg[j] / B;
+            else if (norm == BN_NORM_VARIANCE) d = s * (g - (h - (double)mean[j] * s) * sgx[j] / B);
+            else d = s * (g - sg[j] / B - h * sgx[j] / B);
+            dx[k] = (float)d;  // after xhat[k] was read: dx may be xhat
+        }
+}
+
+void batchnorm_ablation_fold(float *scale, float *shift, const float *gamma, const float *beta, const float *rmean,
+                             const float *rvar, bn_normalize_t norm, int F, float eps) {
+    for (int j = 0; j < F; j++) {
+        double s = norm == BN_NORM_MEAN ? 1.0 : 1.0 / sqrt((double)rvar[j] + (double)eps);
+        double m = norm == BN_NORM_VARIANCE ? 0.0 : rmean[j], g = gamma ? gamma[j] : 1.0, b = beta ? beta[j] : 0.0;
+        scale[j] = (float)(g * s);
+        shift[j] = (float)(b - g * s * m);
+    }
+}
+
+void affine_forward(float *y, const float *x, const float *scale, const float *shift, int B, int F) {
+    for (int i = 0; i < B; i++)
+        for (int j = 0; j < F; j++) y[(size_t)i * F + j] = scale[j] * x[(size_t)i * F + j] + shift[j];
+}
+
 int layer_ghost_block(const layer_spec_t *s) {
     return s->kind == LAYER_BATCHNORM && s->variant == BN_GHOST ? s->ghost_batch : 0;
 }

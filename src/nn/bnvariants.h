@@ -9,6 +9,22 @@
 // BN with the statistics as constants in backprop (the paper's §2 warning: ignoring that mu and var depend on x
 // lets the parameters grow without bound): dx = gamma invstd dy. A teaching variant, not a method.
 // Ghost BN (Hoffer et al. 2017) needs no kernel of its own: BN over row blocks of the batch (nn/registry.c).
+//
+// The ablation ladder (options of a standard BN layer, nn/layer.h; "which part of BN does the work?"), per feature:
+//   normalize by (m, s): m, s the batch's mean and 1/sqrt(var_B + eps) (statistics "batch"), or the running ones,
+//                        rmean and 1/sqrt(rvar + eps), as constants in backprop (statistics "population", or after
+//                        freeze_stats_after training batches)
+//   xhat = (x - m) s   (normalize "mean_variance": BN)
+//        = x - m       ("mean": centre only, s = 1)
+//        = x s         ("variance": scale only; var_B is still the variance about the batch mean)
+//   y = gamma xhat + beta (affine "learned" or "frozen": gradient 0), or y = xhat (affine "none": gamma, beta NULL)
+// Inference (Algorithm 2's form, running statistics): the same with (m, s) = (rmean, 1/sqrt(rvar + eps)) — an
+// affine map per feature, y = scale x + shift, for every option.
+// Batch-statistics backward, with g = gamma dy (dy if gamma is NULL), sums over the batch:
+//   mean_variance:  dx = s (g - mean(g) - xhat mean(g xhat))        (BN's)
+//   mean:           dx = g - mean(g)
+//   variance:       dx = s (g - z mean(g xhat)),  z = (x - mu_B) s = xhat - mu_B s
+// Running-statistics backward: dx = s g (s = 1 for "mean"). Always dgamma = sum dy xhat, dbeta = sum dy.
 #ifndef BNLAB_BNVARIANTS_H
 #define BNLAB_BNVARIANTS_H
 
@@ -46,5 +62,25 @@ int layer_ghost_block(const layer_spec_t *s);
 // Backward with mu and var taken as constants: dx = gamma invstd dy; dgamma = sum dy xhat, dbeta = sum dy.
 void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
                                      const float *gamma, const float *invstd, int B, int F);
+
+// Training pass with ablation options. Writes the batch's own mean, var (biased) and invstd (F each: the running
+// averages and recalibration read them, whatever normalized), what normalized — nmu (F, 0 for "variance") and ninv
+// (F, 1 for "mean") — and xhat, y (B, F). use_running: normalize by rmean, rvar instead of the batch's. gamma, beta
+// NULL: 1 and 0. acc is (2F) double scratch.
+void batchnorm_ablation_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, float *nmu,
+                                      float *ninv, const float *x, const float *gamma, const float *beta,
+                                      const float *rmean, const float *rvar, int use_running, bn_normalize_t norm,
+                                      int B, int F, float eps, double *acc);
+// Backward of that pass: batch_stats says whether the pass normalized by the batch's statistics (else constants).
+// mean is the batch mean (the "variance" formula's mu_B). dgamma, dbeta NULL: not computed. dx may be xhat.
+void batchnorm_ablation_backward(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,
+                                 const float *gamma, const float *mean, const float *ninv, int batch_stats,
+                                 bn_normalize_t norm, int B, int F, double *acc);
+// Inference as the affine map per feature: scale = gamma s, shift = beta - gamma s m with (m, s) as above from the
+// running statistics (gamma, beta NULL: 1 and 0). batchnorm_fold is this for BN.
+void batchnorm_ablation_fold(float *scale, float *shift, const float *gamma, const float *beta, const float *rmean,
+                             const float *rvar, bn_normalize_t norm, int F, float eps);
+// y (B, F) = scale x + shift per feature.
+void affine_forward(float *y, const float *x, const float *scale, const float *shift, int B, int F);
 
 #endif

@@ -34,6 +34,23 @@ typedef enum {
     BN_CONSTANT_STATS,  // the batch statistics held constant in backprop: the paper's §2 warning, a teaching variant
 } bn_variant_t;
 
+// The ablation ladder: options of a standard BN layer, each taking one ingredient out (nn/bnvariants.h). Every
+// default is 0, so a layer_spec_t written without them is plain BN.
+typedef enum {
+    BN_NORM_MEAN_VARIANCE,  // xhat = (x - mu) / sqrt(var + eps)    (BN)
+    BN_NORM_MEAN,           // xhat = x - mu                         (centre only)
+    BN_NORM_VARIANCE,       // xhat = x / sqrt(var + eps)            (scale only; var still about the mean)
+} bn_normalize_t;
+typedef enum {
+    BN_AFFINE_LEARNED,  // gamma, beta trained (BN)
+    BN_AFFINE_FROZEN,   // gamma, beta kept at their values at the start (gradient 0): tensors exist, never move
+    BN_AFFINE_NONE,     // no gamma, beta: y = xhat (torch's BatchNorm1d(affine=False): no weight, no bias)
+} bn_affine_t;
+typedef enum {
+    BN_STATS_BATCH,       // training normalizes by the batch's statistics (BN)
+    BN_STATS_POPULATION,  // training normalizes by the running statistics (before this batch's update), constants
+} bn_stats_t;
+
 typedef struct {
     init_kind_t kind;
     double std;  // INIT_NORMAL
@@ -56,6 +73,11 @@ typedef struct {
     long renorm_start, r_max_step, d_max_step;  // ... r 1 and d 0 until the layer has trained on renorm_start
                                                 // batches (its num_batches_tracked), then relaxed to the limits
     int ghost_batch;      // BN_GHOST: normalize over blocks of this many examples
+    bn_normalize_t bn_normalize;  // BN_STANDARD: the ablation ladder (all 0: plain BN) ...
+    bn_affine_t bn_affine;
+    bn_stats_t bn_stats;
+    long freeze_stats_after;      // ... > 0: after this many training batches the running statistics stop moving
+                                  //     and training normalizes by them (constants in backprop)
 } layer_spec_t;
 
 typedef struct {
@@ -72,6 +94,10 @@ typedef struct {
     float *g_dgamma, *g_dbeta;            // batchnorm with ghost_batch: one block's parameter gradients (out)
     int64_t batches;                      // batchnorm: training batches seen (torch's num_batches_tracked)
     float *mean, *var, *invstd;           // batchnorm: last training batch's statistics (out)
+    float *nmu, *ninv;                    // batchnorm with ablation options: what training normalized by (out); in
+                                          // evaluation the folded scale and shift
+    int nbatch;                           // batchnorm with ablation options: 1 if the last training-mode pass
+                                          // normalized by the batch's statistics (backward follows it)
     float *xhat;                          // batchnorm: (max_batch, out)
     float *row_xhat, *row_invstd;         // layernorm, rmsnorm: (max_batch, out), (max_batch) per-example statistics
     float *mask;                          // dropout: (max_batch, out), 0 or 1/(1-rate)

@@ -228,6 +228,33 @@ void model_init(model_t *m, uint64_t seed) {
     }
 }
 
+// The variance of a layer's B x out outputs about their mean (double sums).
+static double output_variance(const layer_t *l, int B) {
+    size_t n = (size_t)B * (size_t)l->out;
+    double s = 0.0, q = 0.0;
+    for (size_t k = 0; k < n; k++) s += l->y[k];
+    const double mu = s / (double)n;
+    for (size_t k = 0; k < n; k++) q += ((double)l->y[k] - mu) * ((double)l->y[k] - mu);
+    return q / (double)n;
+}
+
+int model_lsuv(model_t *m, const float *x, int B, double tol, int max_iter) {
+    int passes = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        layer_t *l = &m->layers[i];
+        if (!layer_kind(l->spec.kind)->linear) continue;
+        for (int it = 0; it < max_iter; it++) {
+            model_forward(m, x, B, MODE_EVAL_BATCH, NULL);
+            passes++;
+            double v = output_variance(l, B);
+            if (!(v > 0.0) || fabs(v - 1.0) < tol) break;  // a constant output cannot be scaled to variance 1
+            const float s = (float)(1.0 / sqrt(v));
+            for (size_t k = 0; k < (size_t)l->out * (size_t)l->in; k++) l->W[k] *= s;
+        }
+    }
+    return passes;
+}
+
 // A layer whose registry row fuses it with the sigmoid after it (BN, a biased dense layer) runs both in one pass,
 // forward and backward; every value is the same as with separate passes.
 static int fuses_with(const layer_t *l, const layer_t *next) {

@@ -54,6 +54,14 @@ void model_params_from_file(const model_t *m, float *dst, const float *src);
 // layers draw in order, so a BN and a no-BN model with the same dense shapes start from the same weights.
 void model_init(model_t *m, uint64_t seed);
 
+// LSUV-style data-dependent initialization (Mishkin & Matas 2016, "All you need is a good init", Algorithm 1,
+// without its orthonormal pre-initialization: the weights keep model.init's draw): for each dense layer in order,
+// the batch x (B, in_dim) is passed forward (MODE_EVAL_BATCH: BN on the batch's statistics, no dropout, nothing
+// updated) and W is divided by the standard deviation of the layer's output (one value over all B x out entries),
+// until that variance is within tol of 1 or after max_iter passes. With b = 0 (every bias at init) the output is
+// linear in W and one pass suffices. Returns the passes made in all. Allocates nothing.
+int model_lsuv(model_t *m, const float *x, int B, double tol, int max_iter);
+
 // Forward pass on x (B, in_dim), B <= max_batch, in the given mode. Returns logits (B, C).
 const float *model_forward(model_t *m, const float *x, int B, forward_mode_t mode, train_rng_t *r);
 // Loss and its gradient for the logits of the last forward pass: fills probs, the last layer's dy.

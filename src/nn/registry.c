@@ -79,7 +79,17 @@ static const tensor_desc_t DENSE_PARAMS[] = {
 // (the paper's Algorithm 2 averages after training instead: run/recalibrate.h) (batchnorm.h); its variants
 // (bnvariants.h): Batch Renormalization, ghost batches, statistics held constant in backprop.
 
-static int bn_plain(const layer_spec_t *s) { return s->variant == BN_STANDARD; }
+// Any option of the ablation ladder set (nn/bnvariants.h): the layer runs the ablation kernels.
+static int bn_ablated(const layer_spec_t *s) {
+    return s->bn_normalize != BN_NORM_MEAN_VARIANCE || s->bn_affine != BN_AFFINE_LEARNED ||
+           s->bn_stats != BN_STATS_BATCH || s->freeze_stats_after > 0;
+}
+static int bn_plain(const layer_spec_t *s) { return s->variant == BN_STANDARD && !bn_ablated(s); }
+static int bn_is_standard(const void *s) { return ((const layer_spec_t *)s)->variant == BN_STANDARD; }
+static int bn_has_affine(const layer_spec_t *s) { return s->bn_affine != BN_AFFINE_NONE; }
+static int bn_has_ablation(const layer_spec_t *s) { return s->variant == BN_STANDARD && bn_ablated(s); }
+// Training normalizes by the batch's statistics at some step (population: never; frozen after k: the first k).
+static int bn_uses_batch_statistics(const layer_spec_t *s) { return s->bn_stats == BN_STATS_BATCH; }
 static int bn_has_rvar(const layer_spec_t *s) { return s->variant != BN_RENORM; }
 static int bn_has_rstd(const layer_spec_t *s) { return s->variant == BN_RENORM; }
 static int bn_has_ghost(const layer_spec_t *s) { return s->variant == BN_GHOST; }
@@ -129,9 +139,44 @@ static void bn_ghost_bwd(layer_t *l, float *dx, int B, const layer_ctx_t *c) {
     }
 }
 
+// The ablation ladder: the training rule in every mode that uses batch statistics (a population layer normalizes
+// by its running statistics there too); in evaluation the running statistics, as the folded affine map.
+static int bn_frozen_now(const layer_t *l) {
+    return l->spec.freeze_stats_after > 0 && l->batches >= l->spec.freeze_stats_after;
+}
+static void bn_ablation_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
+    const layer_spec_t *s = &l->spec;
+    const float eps = (float)s->eps;
+    if (!mode_batch_stats(c->mode)) {
+        batchnorm_ablation_fold(l->nmu, l->ninv, l->gamma, l->beta, l->rmean, l->rvar, s->bn_normalize, l->out, eps);
+        affine_forward(l->y, x, l->nmu, l->ninv, B, l->out);
+        return;
+    }
+    const int frozen = bn_frozen_now(l);
+    l->nbatch = !frozen && s->bn_stats == BN_STATS_BATCH;
+    batchnorm_ablation_forward_train(l->y, l->xhat, l->mean, l->var, l->invstd, l->nmu, l->ninv, x, l->gamma,
+                                     l->beta, l->rmean, l->rvar, !l->nbatch, s->bn_normalize, B, l->out, eps,
+                                     c->scratch);
+    if (c->mode != MODE_TRAIN) return;
+    l->batches++;  // torch's num_batches_tracked counts every training batch; frozen statistics stay as they are
+    if (!frozen) batchnorm_update_running(l->rmean, l->rvar, l->mean, l->var, B, l->out, bn_momentum(l));
+}
+static void bn_ablation_bwd(layer_t *l, float *dx, int B, const layer_ctx_t *c) {
+    const layer_spec_t *s = &l->spec;
+    const int learn = s->bn_affine == BN_AFFINE_LEARNED;
+    batchnorm_ablation_backward(dx ? dx : l->xhat, learn ? l->dgamma : NULL, learn ? l->dbeta : NULL, l->dy, l->xhat,
+                                l->gamma, l->mean, l->ninv, l->nbatch, s->bn_normalize, B, l->out, c->scratch);
+    if (s->bn_affine == BN_AFFINE_FROZEN)
+        for (int j = 0; j < l->out; j++) l->dgamma[j] = 0.0f, l->dbeta[j] = 0.0f;
+}
+
 static void bn_fwd(layer_t *l, const float *x, int B, const layer_ctx_t *c) {
     const layer_spec_t *s = &l->spec;
     float eps = (float)s->eps;
+    if (bn_has_ablation(s)) {
+        bn_ablation_fwd(l, x, B, c);
+        return;
+    }
     if (!mode_batch_stats(c->mode)) {
         if (s->variant == BN_RENORM) batchrenorm_forward_eval(l->y, x, l->gamma, l->beta, l->rmean, l->rstd, B, l->out);
         else batchnorm_forward_eval(l->y, x, l->gamma, l->beta, l->rmean, l->rvar, B, l->out, eps);
@@ -169,7 +214,8 @@ static void bn_bwd(layer_t *l, float *dx, const float *x, int B, const layer_ctx
     (void)x;
     const layer_spec_t *s = &l->spec;
     float *out = dx ? dx : l->xhat;
-    if (s->variant == BN_GHOST) bn_ghost_bwd(l, dx, B, c);
+    if (bn_has_ablation(s)) bn_ablation_bwd(l, dx, B, c);
+    else if (s->variant == BN_GHOST) bn_ghost_bwd(l, dx, B, c);
     else if (s->variant == BN_RENORM)
         batchrenorm_backward(out, l->dgamma, l->dbeta, l->dy, l->xhat, l->gamma, l->invstd, l->rn_r, l->rn_d,
                              l->rn_gr, B, l->out, c->scratch);
@@ -185,16 +231,37 @@ static void bn_sig_bwd(layer_t *l, const layer_t *s, float *dx, const float *x, 
 // The fused BN + sigmoid pass is plain BN's.
 static int bn_fuses(const layer_t *l) { return bn_plain(&l->spec); }
 // Renorm's inference divides by its moving sigma, not torch's sqrt(running_var + eps): no torch equivalent.
+// Of the ablation options, "mean" and "variance" normalize by another formula: no torch.nn module computes them; the
+// others compute BatchNorm1d's in evaluation (affine "none": BatchNorm1d(affine=False), no weight and bias).
 static int bn_torch(const layer_t *l, char *buf, size_t cap) {
-    if (l->spec.variant == BN_RENORM) return -1;
+    if (l->spec.variant == BN_RENORM || l->spec.bn_normalize != BN_NORM_MEAN_VARIANCE) return -1;
     char mom[32];
     if (l->spec.cumulative) snprintf(mom, sizeof mom, "null");  // torch: momentum=None is the cumulative average
     else snprintf(mom, sizeof mom, "%.17g", l->spec.momentum);
-    int n = snprintf(buf, cap, "{\"num_features\": %d, \"eps\": %.17g, \"momentum\": %s}", l->out, l->spec.eps, mom);
+    int n = snprintf(buf, cap, "{\"num_features\": %d, \"eps\": %.17g, \"momentum\": %s%s}", l->out, l->spec.eps, mom,
+                     l->spec.bn_affine == BN_AFFINE_NONE ? ", \"affine\": false" : "");
     return n < (int)cap ? n : -1;
 }
 
+// Evaluation as y = scale x + shift per feature, every variant and option (renorm divides by its moving sigma).
+static int bn_eval_affine(const layer_t *l, float *scale, float *shift) {
+    const layer_spec_t *s = &l->spec;
+    if (s->variant == BN_RENORM) {
+        for (int j = 0; j < l->out; j++) scale[j] = l->gamma[j] / l->rstd[j], shift[j] = l->beta[j] - scale[j] * l->rmean[j];
+    } else if (bn_has_ablation(s)) {
+        batchnorm_ablation_fold(scale, shift, l->gamma, l->beta, l->rmean, l->rvar, s->bn_normalize, l->out,
+                                (float)s->eps);
+    } else {
+        batchnorm_fold(scale, shift, l->gamma, l->beta, l->rmean, l->rvar, l->out, (float)s->eps);
+    }
+    return 0;
+}
+
 static const char *const BN_VARIANTS[] = {"standard", "renorm", "ghost", "constant_stats", NULL};
+static const char *const BN_NORMALIZE[] = {"mean_variance", "mean", "variance", NULL};
+static const char *const BN_AFFINE[] = {"learned", "frozen", "none", NULL};
+static const char *const BN_STATS[] = {"batch", "population", NULL};
+#define BN_STD_ONLY .applies = bn_is_standard, .when = "with variant \"standard\"", .flags = KEY_OMIT_ZERO
 static const key_desc_t BN_KEYS[] = {
     {.name = "eps", .type = KEY_DOUBLE, .field = SPEC(eps), .lo = 0, .hi = 1, .flags = KEY_LO_OPEN, .def = 1e-5},
     {.name = "momentum", .type = KEY_DOUBLE_OR_WORD, .field = SPEC(momentum), .lo = 0, .hi = 1,
@@ -214,10 +281,17 @@ static const key_desc_t BN_KEYS[] = {
      .applies = bn_is_renorm, .when = "with variant \"renorm\""},
     {.name = "ghost_batch", .type = KEY_INT, .field = SPEC(ghost_batch), .lo = 2, .hi = 65536, .def = 4,
      .applies = bn_is_ghost, .when = "with variant \"ghost\""},
+    // The ablation ladder (nn/bnvariants.h), options of the standard variant; written back only when set, so the
+    // configs (and digests) of earlier runs stay as they were.
+    {.name = "normalize", .type = KEY_ENUM, .field = SPEC(bn_normalize), .words = BN_NORMALIZE, BN_STD_ONLY},
+    {.name = "affine", .type = KEY_ENUM, .field = SPEC(bn_affine), .words = BN_AFFINE, BN_STD_ONLY},
+    {.name = "statistics", .type = KEY_ENUM, .field = SPEC(bn_stats), .words = BN_STATS, BN_STD_ONLY},
+    {.name = "freeze_stats_after", .type = KEY_LONG, .field = SPEC(freeze_stats_after), .lo = 0, .hi = 1e9,
+     BN_STD_ONLY},
     {0}};
 static const tensor_desc_t BN_PARAMS[] = {
-    {"weight", FIELD(gamma), FIELD(dgamma), SHAPE_OUT, FILL_ONE, 0, NULL, NULL},  // gamma, as torch names it
-    {"bias", FIELD(beta), FIELD(dbeta), SHAPE_OUT, FILL_ZERO, 0, NULL, NULL},     // beta
+    {"weight", FIELD(gamma), FIELD(dgamma), SHAPE_OUT, FILL_ONE, 0, bn_has_affine, NULL},  // gamma, as torch names it
+    {"bias", FIELD(beta), FIELD(dbeta), SHAPE_OUT, FILL_ZERO, 0, bn_has_affine, NULL},     // beta
     {0}};
 static const tensor_desc_t BN_STATE[] = {
     {.name = "running_mean", .field = FIELD(rmean), .shape = SHAPE_OUT, .fill = FILL_ZERO},
@@ -237,6 +311,8 @@ static const tensor_desc_t BN_BUFFERS[] = {
     {.name = "ghost_invstd", .field = FIELD(g_invstd), .shape = SHAPE_BATCH_OUT, .present = bn_has_ghost},
     {.name = "ghost_dgamma", .field = FIELD(g_dgamma), .shape = SHAPE_OUT, .present = bn_has_ghost},
     {.name = "ghost_dbeta", .field = FIELD(g_dbeta), .shape = SHAPE_OUT, .present = bn_has_ghost},
+    {.name = "norm_mean", .field = FIELD(nmu), .shape = SHAPE_OUT, .present = bn_has_ablation},
+    {.name = "norm_invstd", .field = FIELD(ninv), .shape = SHAPE_OUT, .present = bn_has_ablation},
     {0}};
 
 // ---------------------------------------------------------------------------------------------
@@ -368,6 +444,9 @@ static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
     [LAYER_BATCHNORM] = {.name = "batchnorm", .keys = BN_KEYS, .params = BN_PARAMS, .state = BN_STATE,
                          .buffers = BN_BUFFERS, .counts_batches = 1,
                          .normalizes = 1, .uses_batch_statistics = 1, .has_affine = 1, .linear = 0, .saturates = 0,
+                         .layer_uses_batch_statistics = bn_uses_batch_statistics, .layer_has_affine = bn_has_affine,
+                         .statistics_frozen = bn_frozen_now,
+                         .eval_affine = bn_eval_affine,
                          .forward = bn_fwd, .backward = bn_bwd,
                          .fuses_sigmoid = bn_fuses, .forward_sigmoid = bn_sig_fwd, .backward_sigmoid = bn_sig_bwd,
                          .torch_module = "BatchNorm1d", .torch_args = bn_torch},
@@ -375,7 +454,8 @@ static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
     [LAYER_SIGMOID] = {.name = "sigmoid", .keys = NO_KEYS, .nonlinearity = 1,
                        .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0,
                        .saturates = 1, .sat_low = 0.02f, .sat_high = 0.98f,
-                       .forward = sigmoid_fwd, .backward = sigmoid_bwd, .torch_module = "Sigmoid", .torch_args = no_args},
+                       .forward = sigmoid_fwd, .backward = sigmoid_bwd, .torch_module = "Sigmoid",
+                       .torch_args = no_args},
     [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1,
                     .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
                     .forward = relu_fwd, .backward = relu_bwd, .torch_module = "ReLU", .torch_args = no_args},
@@ -429,6 +509,21 @@ float *layer_tensor_grad(const layer_t *l, const tensor_desc_t *d) {
     float *p;
     memcpy(&p, (const char *)l + d->grad, sizeof p);
     return p;
+}
+
+int layer_uses_batch_statistics(const layer_spec_t *s) {
+    const layer_kind_info_t *k = layer_kind(s->kind);
+    return k->uses_batch_statistics && (!k->layer_uses_batch_statistics || k->layer_uses_batch_statistics(s));
+}
+
+int layer_trains_on_batch_statistics(const layer_t *l) {
+    const layer_kind_info_t *k = layer_kind(l->spec.kind);
+    return layer_uses_batch_statistics(&l->spec) && !(k->statistics_frozen && k->statistics_frozen(l));
+}
+
+int layer_has_affine(const layer_spec_t *s) {
+    const layer_kind_info_t *k = layer_kind(s->kind);
+    return k->has_affine && (!k->layer_has_affine || k->layer_has_affine(s));
 }
 
 int layer_has_tensor(const layer_t *l, const tensor_desc_t *d) { return !d->present || d->present(&l->spec); }

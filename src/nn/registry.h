@@ -56,6 +56,16 @@ typedef struct {
                                    //    the softmax head, ICS's and the landscape's layers are of these
     int saturates;                 // 1: a nonlinearity whose output counts as saturated below sat_low or above
     float sat_low, sat_high;       //    sat_high (run/stats.h counts the fraction; its gradient has all but vanished)
+    // The kind's flags are for its layers as configured by default; where a layer's options take the fact away
+    // (batchnorm's ablation ladder: statistics "population", affine "none") these say so for one layer (NULL: the
+    // kind's flag holds for every layer). Ask layer_uses_batch_statistics() / layer_has_affine(), not the hooks.
+    int (*layer_uses_batch_statistics)(const layer_spec_t *s);
+    int (*layer_has_affine)(const layer_spec_t *s);
+    int (*statistics_frozen)(const layer_t *l);  // NULL: never; 1 when the layer's statistics stopped moving
+    // Evaluation mode as an affine map per feature, y = scale x + shift (scale, shift: out floats); NULL: the
+    // layer's evaluation is no such map (layernorm: per-example statistics). bnlab fold (run/fold.h) folds it into
+    // the dense layer before it.
+    int (*eval_affine)(const layer_t *l, float *scale, float *shift);
     int (*out_width)(const layer_spec_t *s, int in);  // NULL: as many outputs as inputs
     const tensor_desc_t *params;   // trainable tensors, in checkpoint order (NULL: none)
     const tensor_desc_t *state;    // float state saved in checkpoints, e.g. running statistics (NULL: none)
@@ -92,6 +102,15 @@ int layer_kind_find(const char *name);
 const char *layer_kind_name(layer_kind_t k);
 // "\"dense\", \"batchnorm\", ..." (quoted, comma-separated) into out (cap bytes): the kinds, for messages.
 void layer_kind_list(char *out, size_t cap);
+
+// The registry's flags for one layer, its options taken into account (a batchnorm layer with statistics
+// "population" normalizes by no batch's statistics in training; one with affine "none" has no gamma or beta).
+int layer_uses_batch_statistics(const layer_spec_t *s);
+int layer_has_affine(const layer_spec_t *s);
+// Whether layer l's next training step normalizes by the batch's statistics: layer_uses_batch_statistics, and for a
+// batchnorm layer with freeze_stats_after K not past its K-th training batch. A layer that trains on fixed statistics
+// is evaluated with those same statistics: Algorithm 2 (run/recalibrate.h) leaves it alone.
+int layer_trains_on_batch_statistics(const layer_t *l);
 
 // The tensor of layer l that desc describes, and its element count (0 if the layer lacks it).
 float *layer_tensor(const layer_t *l, const tensor_desc_t *d);

@@ -277,7 +277,7 @@ static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
             else cJSON_AddNumberToObject(o, k->name, *(const double *)f);
             break;
         case KEY_ENUM:
-            if (!f || *(const int *)f || !(k->flags & KEY_OMIT_ZERO))
+            if ((f && *(const int *)f) || !(k->flags & KEY_OMIT_ZERO))
                 cJSON_AddStringToObject(o, k->name, k->words[f ? *(const int *)f : 0]);
             break;
         case KEY_STRING:
@@ -624,6 +624,9 @@ static const key_desc_t DATA_KEYS[] = {
 
 static const key_desc_t MODEL_KEYS[] = {
     {.name = "init", .type = KEY_INIT, .field = C(model.init)},
+    // Data-dependent, so run/train.c applies it (model_lsuv on one training batch) after model.init's draw; written
+    // back only when set.
+    {.name = "lsuv", .type = KEY_BOOL, .field = C(model.lsuv), .def = 0, .flags = KEY_OMIT_ZERO},
     {.name = "loss", .type = KEY_ENUM, .field = KEY_NO_FIELD, .words = LOSSES},
     {.name = "layers", .type = KEY_CUSTOM, .parse = parse_layers, .emit = emit_layers},
     // Parsed, never written: the resolved config lists the layers it expands into.
@@ -712,6 +715,9 @@ static const key_desc_t LOG_KEYS[] = {
     {.name = "histograms", .type = KEY_OBJECT, .sub = HISTOGRAM_KEYS},
     // Left out of config.json while false, as tensorboard.
     {.name = "param_stats", .type = KEY_BOOL, .field = C(log.param_stats), .def = 0, .flags = KEY_OMIT_ZERO},
+    // Left out of config.json while 0, as param_stats.
+    {.name = "update_ratios_every", .type = KEY_LONG, .field = C(log.update_ratios_every), .lo = 0, .hi = 1e9,
+     .def = 0, .flags = KEY_OMIT_ZERO},
     {0}};
 
 static const key_desc_t CONFIG_KEYS[] = {

@@ -12,13 +12,46 @@
 #include "io/data.h"
 #include "nn/model.h"
 #include "nn/optim.h"
-#include "run/landscape.h"
-#include "run/percentiles.h"
 
 #define CFG_STR 1024
 #define CFG_MAX_LAYERS 64
 #define CFG_MAX_BYTES (1u << 20)  // a config is a few KB; refuse megabytes before parsing
 #define CFG_MAX_DEPTH 16
+
+// log.percentiles (run/percentiles.h says what is measured).
+#define PCT_MAX_Q 9
+#define PCT_MAX_UNITS 16
+
+typedef struct {
+    int hidden;  // 1-based nonlinearity index, -1 = last
+    int unit;
+} pct_unit_t;
+
+typedef enum { PCT_SOURCE_PROBE, PCT_SOURCE_BATCH } pct_source_t;
+
+typedef struct {
+    long every;  // steps; 0 = off
+    pct_source_t source;
+    double q[PCT_MAX_Q];
+    int n_q;
+    pct_unit_t units[PCT_MAX_UNITS];
+    int n_units;
+} pct_spec_t;
+
+// log.landscape (run/landscape.h says what is measured).
+#define LS_MAX_POINTS 64
+#define LS_MAX_LAYERS 64
+
+typedef enum { LS_LINEAR, LS_LOG } ls_spacing_t;
+
+typedef struct {
+    long every;               // steps between probes; 0 = off
+    double lo, hi;            // lr_factors: η from lo·lr to hi·lr (0 <= lo <= hi; lo > 0 for log spacing)
+    int points;               // step sizes per probe, 1 .. LS_MAX_POINTS
+    ls_spacing_t spacing;
+    int n_layers;             // params: 0 = "all" parameters (BN's γ, β included); else these model.layers
+    int layers[LS_MAX_LAYERS];  // indices, each a dense layer (its W and b)
+} ls_spec_t;
 
 typedef enum { DATA_IDX, DATA_CSV } data_format_t;
 typedef enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_t;
@@ -42,6 +75,7 @@ typedef struct {
         layer_spec_t layers[CFG_MAX_LAYERS];
         int n_layers;
         init_spec_t init;  // default for dense layers without their own
+        int lsuv;          // 1: then scale each dense layer to unit output variance on a training batch (model.h)
     } model;
     struct {
         int batch_size;
@@ -65,6 +99,7 @@ typedef struct {
         pct_spec_t percentiles;
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
         int param_stats;  // param_stats.csv (run/paramlog.h)
+        long update_ratios_every;  // update_ratios.csv every this many steps (run/updatelog.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)
         int eval_batch_stats;  // each evaluation also measures the test set with each batch's own BN statistics
         ls_spec_t landscape;  // loss-landscape probes (landscape.h); every 0 = off

@@ -8,7 +8,6 @@
 #include "nn/registry.h"
 #include "run/infer.h"
 #include "run/rundir.h"
-#include "run/runlog.h"
 
 // The first row of each hidden layer in a kept histograms.csv gives its adaptive edges back.
 static int read_edges(histlog_t *h, const char *run_dir) {
@@ -37,12 +36,16 @@ static int read_edges(histlog_t *h, const char *run_dir) {
     return rc;
 }
 
-int histlog_open(histlog_t *h, trainer_t *t, const char *run_dir, int append) {
-    const config_t *c = &t->cfg;
+static void histlog_step(void *st, const rec_view_t *v);
+static int histlog_close(void *st);
+
+static int histlog_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
+    histlog_t *h = st;
+    const config_t *c = v->cfg;
     memset(h, 0, sizeof *h);
-    h->probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
+    h->probe_n = v->probe_n;
     if (c->log.histograms.every <= 0 || h->probe_n == 0) return 0;
-    const model_t *m = &t->model;
+    const model_t *m = v->model;
     h->every = c->log.histograms.every, h->bins = c->log.histograms.bins;
     h->src = xmalloc(sizeof(int) * (size_t)(m->n_layers + 1), "histogram layers");
     for (int i = 1; i < m->n_layers; i++)  // a nonlinearity at index 0 would measure the data itself
@@ -64,7 +67,11 @@ int histlog_open(histlog_t *h, trainer_t *t, const char *run_dir, int append) {
         histlog_close(h);
         return bnlab_fail("%s", msg);
     }
-    if (t->prog.step == 0) histlog_step(h, t, 1);
+    if (v->step == 0) {
+        rec_view_t first = *v;
+        first.last = 1;  // the initialization's histograms, whatever every is
+        histlog_step(h, &first);
+    }
     return 0;
 }
 
@@ -100,22 +107,16 @@ static void count_pass(void *ctx, const model_t *m, uint32_t start, int B, const
     }
 }
 
-static void probe_pass(histlog_t *h, trainer_t *t, batch_fn fn) {
-    train_rng_t r = t->train_rng;  // a copy: the run's own draws are untouched (and each pass draws the same)
-    forward_pass_t p = {.mode = MODE_TRAIN_FROZEN, .rng = &r, .batch = t->cfg.train.eval_batch_size, .x = t->x,
-                        .y = t->y, .fn = fn, .ctx = h};
-    long hits;
-    forward_set(&t->model, &t->pp, &t->test, h->probe_n, &p, &hits);
-}
-
-void histlog_step(histlog_t *h, trainer_t *t, int last) {
-    const long step = t->prog.step;
-    if (!h->on || (step % h->every != 0 && !last)) return;
+// After an update: the histograms, if the step is a multiple of every or the run's last.
+static void histlog_step(void *st, const rec_view_t *v) {
+    histlog_t *h = st;
+    const long step = v->step;
+    if (!h->on || (step % h->every != 0 && !v->last)) return;
     int unfixed = 0;
     for (int k = 0; k < h->n_hidden; k++)
         if (!(h->lo[k] < h->hi[k])) unfixed = 1, h->min[k] = INFINITY, h->max[k] = -INFINITY;
     if (unfixed) {
-        probe_pass(h, t, range_pass);
+        rec_probe_pass(v, h->probe_n, MODE_TRAIN_FROZEN, range_pass, h, NULL);
         for (int k = 0; k < h->n_hidden; k++) {
             if (h->lo[k] < h->hi[k]) continue;
             if (!(h->min[k] <= h->max[k])) h->min[k] = h->max[k] = 0;  // no finite value at all
@@ -126,9 +127,9 @@ void histlog_step(histlog_t *h, trainer_t *t, int last) {
     }
     memset(h->count, 0, sizeof(uint64_t) * (size_t)h->n_hidden * (size_t)h->bins);
     memset(h->n, 0, sizeof(uint64_t) * (size_t)h->n_hidden);
-    probe_pass(h, t, count_pass);
+    rec_probe_pass(v, h->probe_n, MODE_TRAIN_FROZEN, count_pass, h, NULL);
     for (int k = 0; k < h->n_hidden; k++) {
-        const layer_t *l = &t->model.layers[h->src[k]];
+        const layer_t *l = &v->model->layers[h->src[k]];
         wfile_printf(&h->out, "%ld,%d,%d,%s,%d,%llu,%.17g,%.17g", step, k + 1, h->src[k],
                      layer_kind_name(l->spec.kind), l->out, (unsigned long long)h->n[k], h->lo[k], h->hi[k]);
         const uint64_t *cnt = h->count + (size_t)k * (size_t)h->bins;
@@ -138,11 +139,25 @@ void histlog_step(histlog_t *h, trainer_t *t, int last) {
     wfile_flush(&h->out);
 }
 
-int histlog_check(const histlog_t *h) { return h->on ? wfile_check(&h->out) : 0; }
+static int histlog_check(const void *st) {
+    const histlog_t *h = st;
+    return h->on ? wfile_check(&h->out) : 0;
+}
 
-int histlog_close(histlog_t *h) {
+static int histlog_close(void *st) {
+    histlog_t *h = st;
     int rc = h->on ? wfile_close(&h->out) : 0;
     free(h->src), free(h->lo), free(h->hi), free(h->min), free(h->max), free(h->count), free(h->n);
     memset(h, 0, sizeof *h);
     return rc;
 }
+
+static int histlog_enabled(const config_t *c) { return c->log.histograms.every > 0 && c->log.probe_size > 0; }
+
+const recorder_t HISTOGRAMS_RECORDER = {
+    .name = "histograms",
+    .files = {{RUNDIR_HISTOGRAMS, NULL, REC_RESUME_AFTER_UPDATE, REC_CSV}},
+    .enabled = histlog_enabled, .turn_on = "log.histograms.every=30",
+    .state_size = sizeof(histlog_t),
+    .open = histlog_open, .after_step = histlog_step, .check = histlog_check, .close = histlog_close,
+};

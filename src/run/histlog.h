@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "base/util.h"
-#include "run/train.h"
+#include "run/recorder.h"
 
 typedef struct {
     int on;            // every other call does nothing while 0
@@ -34,15 +34,11 @@ typedef struct {
     uint64_t *n;       // (n_hidden) finite values
 } histlog_t;
 
-// With log.histograms.every > 0 and probe images: opens histograms.csv (append = 1: a resumed run, whose kept rows
-// give back adaptive edges) and, at step 0, writes the initialization's histograms. Otherwise sets h->on = 0.
-// -1 + message.
-int histlog_open(histlog_t *h, trainer_t *t, const char *run_dir, int append);
-// After an update: the histograms, if t->prog.step is a multiple of every or last is set.
-void histlog_step(histlog_t *h, trainer_t *t, int last);
-// -1 + message (the file, the OS error) if a write failed.
-int histlog_check(const histlog_t *h);
-// Closes the file and frees everything. -1 + message if a write or the close failed.
-int histlog_close(histlog_t *h);
+// The recorder (a row of run/recorders.c), with log.histograms.every > 0 and probe images:
+//   open        opens histograms.csv (append = 1: a resumed run, whose kept rows give back adaptive edges) and, at
+//               step 0, writes the initialization's histograms;
+//   after_step  the histograms, if the step is a multiple of every or the run's last;
+//   check, close as every recorder (close also frees).
+extern const recorder_t HISTOGRAMS_RECORDER;
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "run/rundir.h"
-#include "run/runlog.h"
+#include "run/recorder.h"
 #include "base/util.h"
 #include "nn/registry.h"
 
@@ -85,3 +85,30 @@ void ics_measure(ics_t *c, model_t *m, const sgd_t *opt, const float *x, const i
     memcpy(m->params, c->p0, nb);
     memcpy(m->grads, c->g0, nb);
 }
+
+// ---- the recorder
+
+static int ics_enabled(const config_t *c) { return c->log.ics_every > 0; }
+static int ics_rec_init(void *st, const rec_view_t *v) {
+    ics_init(st, v->model, v->cfg->log.ics_every);
+    return 0;
+}
+static int ics_rec_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
+    (void)v;
+    return ics_open(st, run_dir, append);
+}
+static void ics_rec_step(void *st, const rec_view_t *v) {
+    ics_measure(st, v->model, v->opt, v->x, v->y, v->batch, v->rng, v->lr, v->step, NULL, NULL);
+}
+static int ics_rec_check(const void *st) { return wfile_check(&((const ics_t *)st)->out); }
+static int ics_rec_close(void *st) { return ics_close(st); }
+static void ics_rec_free(void *st) { ics_free(st); }
+
+const recorder_t ICS_RECORDER = {
+    .name = "ics",
+    .files = {{RUNDIR_ICS, RUNDIR_ICS_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV, .expect = 1}},
+    .enabled = ics_enabled, .turn_on = "log.ics_every=40",
+    .state_size = sizeof(ics_t),
+    .init = ics_rec_init, .open = ics_rec_open, .on_step = ics_rec_step, .check = ics_rec_check,
+    .close = ics_rec_close, .free = ics_rec_free,
+};

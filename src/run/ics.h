@@ -16,6 +16,7 @@
 #include "base/util.h"
 #include "nn/model.h"
 #include "nn/optim.h"
+#include "run/recorder.h"
 
 typedef struct {
     long every;        // steps; 0 = off
@@ -26,6 +27,9 @@ typedef struct {
     float *v0;         // (n_params) scratch momentum buffers for the shadow update
     wfile_t out;       // ics.csv, open between ics_open and ics_close; wfile_check() for errors
 } ics_t;
+
+// The recorder (a row of run/recorders.c), with log.ics_every > 0: init is ics_init, on_step ics_measure.
+extern const recorder_t ICS_RECORDER;
 
 void ics_init(ics_t *c, const model_t *m, long every);
 // Opens run_dir/ics.csv (append = 1: continues a resumed run's file; the header only if it is missing or empty).

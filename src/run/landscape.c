@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "run/rundir.h"
-#include "run/runlog.h"
+#include "run/recorder.h"
 
 double landscape_factor(const ls_spec_t *s, int k) {
     if (s->points <= 1) return s->lo;
@@ -140,3 +140,30 @@ int landscape_probe(landscape_t *l, model_t *m, const float *x, const int32_t *y
     memcpy(m->grads, l->g0, nb);
     return 1;
 }
+
+// ---- the recorder
+
+static int ls_enabled(const config_t *c) { return c->log.landscape.every > 0; }
+static int ls_init(void *st, const rec_view_t *v) {
+    landscape_init(st, &v->cfg->log.landscape, v->model);
+    return 0;
+}
+static int ls_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
+    (void)v;
+    return landscape_open(st, run_dir, append);
+}
+static void ls_step(void *st, const rec_view_t *v) {
+    landscape_probe(st, v->model, v->x, v->y, v->batch, v->rng, v->lr, v->loss, v->step);
+}
+static int ls_check(const void *st) { return landscape_check(st); }
+static int ls_close(void *st) { return landscape_close(st); }
+static void ls_free(void *st) { landscape_free(st); }
+
+const recorder_t LANDSCAPE_RECORDER = {
+    .name = "landscape",
+    .files = {{RUNDIR_LANDSCAPE, RUNDIR_LANDSCAPE_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV},
+              {RUNDIR_LANDSCAPE_BAND, RUNDIR_LANDSCAPE_BAND_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV}},
+    .enabled = ls_enabled, .turn_on = "log.landscape.every=60",
+    .state_size = sizeof(landscape_t),
+    .init = ls_init, .open = ls_open, .on_step = ls_step, .check = ls_check, .close = ls_close, .free = ls_free,
+};

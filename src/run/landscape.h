@@ -25,21 +25,8 @@
 
 #include "base/util.h"
 #include "nn/model.h"
+#include "run/recorder.h"
 
-#define LS_MAX_POINTS 64
-#define LS_MAX_LAYERS 64
-
-typedef enum { LS_LINEAR, LS_LOG } ls_spacing_t;
-
-// log.landscape in the config.
-typedef struct {
-    long every;               // steps between probes; 0 = off
-    double lo, hi;            // lr_factors: η from lo·lr to hi·lr (0 <= lo <= hi; lo > 0 for log spacing)
-    int points;               // step sizes per probe, 1 .. LS_MAX_POINTS
-    ls_spacing_t spacing;
-    int n_layers;             // params: 0 = "all" parameters (BN's γ, β included); else these model.layers
-    int layers[LS_MAX_LAYERS];  // indices, each a dense layer (its W and b)
-} ls_spec_t;
 
 typedef struct {
     ls_spec_t spec;
@@ -52,6 +39,10 @@ typedef struct {
     double loss_min, loss_max, diff_min, diff_max, beta_eff;
     wfile_t out, band;        // landscape.csv and landscape_band.csv, open between landscape_open and _close
 } landscape_t;
+
+// The recorder (a row of run/recorders.c; run/recorder.h), with log.landscape.every > 0: init is landscape_init,
+// on_step landscape_probe.
+extern const recorder_t LANDSCAPE_RECORDER;
 
 // The factor f_k of point k (0 <= k < points): lo + (hi − lo)·k/(points − 1), or lo·(hi/lo)^(k/(points − 1)); lo
 // when points = 1.

@@ -8,14 +8,14 @@
 //   eff_step = lr/‖W‖² for dense weights (the learning rate that step used; empty for other tensors): by §3.3
 //   BN(aWu) = BN(Wu) and ∂/∂(aW) = ∂/∂W / a, so a step η on W behind BN moves its direction like η/‖W‖².
 // A BN layer's γ and β are its "weight" and "bias" rows. Off by default (the other logs are the same either way);
-// nothing is allocated after paramlog_open. A resumed run keeps the rows with step <= S (rundir_truncate_logs).
+// nothing is allocated after open. A resumed run keeps the rows with step <= S (its row's resume rule).
 #ifndef BNLAB_PARAMLOG_H
 #define BNLAB_PARAMLOG_H
 
 #include <stddef.h>
 
 #include "base/util.h"
-#include "run/train.h"
+#include "run/recorder.h"
 
 typedef struct {
     int on;  // every other call does nothing while 0
@@ -25,14 +25,10 @@ typedef struct {
 // The moments of v[0..n) in double: norm = sqrt(Σv²), mean = Σv/n, std = sqrt(Σ(v - mean)²/n) (two passes; all 0
 // for n == 0).
 void param_moments(const float *v, size_t n, double *norm, double *mean, double *std);
-// With log.param_stats: opens param_stats.csv (append = 1: a resumed run's) and, at step 0, writes the
-// initialization's rows. Otherwise p->on = 0. -1 + message.
-int paramlog_open(paramlog_t *p, const trainer_t *t, const char *run_dir, int append);
-// One row per trainable tensor at step t->prog.step; lr: the learning rate of the step just taken (NAN: none yet).
-void paramlog_rows(paramlog_t *p, const trainer_t *t, double lr);
-// -1 + message (the file, the OS error) if a write failed.
-int paramlog_check(const paramlog_t *p);
-// Closes the file. -1 + message if a write or the close failed.
-int paramlog_close(paramlog_t *p);
+// The recorder (a row of run/recorders.c), with log.param_stats:
+//   open     opens param_stats.csv (append = 1: a resumed run's) and, at step 0, writes the initialization's rows;
+//   on_eval  one row per trainable tensor at every later metrics row (lr: the step's);
+//   check, close as every recorder.
+extern const recorder_t PARAM_STATS_RECORDER;
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "run/rundir.h"
-#include "run/runlog.h"
+#include "run/recorder.h"
 #include "base/util.h"
 
 static int cmp_float(const void *a, const void *b) {
@@ -176,3 +176,44 @@ void pct_log_free(pct_log_t *p) {
     free(p->hist);
     memset(p, 0, sizeof *p);
 }
+
+// ---- the recorder
+
+static int pct_enabled(const config_t *c) { return c->log.percentiles.every > 0; }
+static int pct_init(void *st, const rec_view_t *v) { return pct_log_init(st, &v->cfg->log.percentiles, v->model); }
+static int pct_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
+    (void)v;
+    return pct_log_open(st, run_dir, append);
+}
+
+// Source "probe": the probe images (at most one evaluation batch) in training mode before the step, on copies of the
+// streams, running statistics untouched, so the run itself does not change.
+static void pct_before_step(void *st, const rec_view_t *v) {
+    pct_log_t *p = st;
+    const uint32_t eb = (uint32_t)v->cfg->train.eval_batch_size;
+    const int n = (int)(v->probe_n < eb ? v->probe_n : eb);
+    if (p->spec.source != PCT_SOURCE_PROBE || n <= 0 || v->step % p->spec.every != 0) return;
+    train_rng_t r = *v->rng;
+    dataset_gather_range(v->test, v->pp, 0, n, v->x, v->y);
+    model_forward(v->model, v->x, n, MODE_TRAIN_FROZEN, &r);
+    pct_log_step(p, v->model, n, v->step);
+}
+
+// Source "batch": the step's own training batch.
+static void pct_on_step(void *st, const rec_view_t *v) {
+    pct_log_t *p = st;
+    if (p->spec.source == PCT_SOURCE_BATCH) pct_log_step(p, v->model, v->batch, v->step);
+}
+
+static int pct_check(const void *st) { return wfile_check(&((const pct_log_t *)st)->out); }
+static int pct_close(void *st) { return pct_log_close(st); }
+static void pct_free(void *st) { pct_log_free(st); }
+
+const recorder_t PERCENTILES_RECORDER = {
+    .name = "percentiles",
+    .files = {{RUNDIR_PERCENTILES, NULL, REC_RESUME_BEFORE_UPDATE, REC_CSV, .expect = 1}},
+    .enabled = pct_enabled, .turn_on = "log.percentiles.every=20",
+    .state_size = sizeof(pct_log_t),
+    .init = pct_init, .open = pct_open, .before_step = pct_before_step, .on_step = pct_on_step, .check = pct_check,
+    .close = pct_close, .free = pct_free,
+};

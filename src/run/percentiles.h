@@ -17,26 +17,9 @@
 
 #include "base/util.h"
 #include "nn/model.h"
+#include "run/recorder.h"
 
-#define PCT_MAX_Q 9
-#define PCT_MAX_UNITS 16
 #define PCT_BINS 65536  // percentiles_select: one bin per 16-bit prefix of a float's order key
-
-typedef struct {
-    int hidden;  // 1-based nonlinearity index, -1 = last
-    int unit;
-} pct_unit_t;
-
-typedef enum { PCT_SOURCE_PROBE, PCT_SOURCE_BATCH } pct_source_t;
-
-typedef struct {
-    long every;  // steps; 0 = off
-    pct_source_t source;
-    double q[PCT_MAX_Q];
-    int n_q;
-    pct_unit_t units[PCT_MAX_UNITS];
-    int n_units;
-} pct_spec_t;
 
 typedef struct {
     pct_spec_t spec;
@@ -56,6 +39,11 @@ void sort_floats(float *v, size_t n);
 // percentile_sorted, by radix selection: two passes over v, then sorting only the values that share a 16-bit key
 // prefix with a wanted rank. hist (PCT_BINS) and cand (n) are scratch; no allocation.
 void percentiles_select(const float *v, size_t n, const double *q, int nq, double *out, uint32_t *hist, float *cand);
+
+// The recorder (a row of run/recorders.c; run/recorder.h), with log.percentiles.every > 0: init is pct_log_init;
+// before_step (source "probe") looks at the probe images in training mode, nothing updated; on_step (source
+// "batch") at the step's batch; every `every` steps.
+extern const recorder_t PERCENTILES_RECORDER;
 
 // Checks the spec against the model (hidden/unit indices exist). -1 + message naming log.percentiles.
 int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m);

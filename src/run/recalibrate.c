@@ -15,7 +15,9 @@ typedef struct {
     int *m;            // (n_layers) the mini-batch size each layer normalized over
 } sums_t;
 
-static int is_bn(const layer_t *l) { return layer_kind(l->spec.kind)->uses_batch_statistics; }
+// The layers Algorithm 2 re-estimates: those that train on the batch's statistics (a BN layer with population
+// statistics, or frozen ones, is evaluated with the statistics it trains on).
+static int is_bn(const layer_t *l) { return layer_trains_on_batch_statistics(l); }
 
 static void add_layer_stats(sums_t *s, int i, size_t w, const layer_t *l, int B) {
     const int ghost = l->spec.variant == BN_GHOST, k = ghost ? l->spec.ghost_batch : B;
@@ -45,7 +47,10 @@ int recalibrate_bn(model_t *m, const preprocess_t *pp, const dataset_t *ds, int 
                                                             m->max_batch);
     int n_bn = 0;
     for (int i = 0; i < m->n_layers; i++) n_bn += is_bn(&m->layers[i]);
-    if (n_bn == 0) return bnlab_fail("Algorithm 2: the model has no batchnorm layer: no statistics to average");
+    if (n_bn == 0)
+        return bnlab_fail("Algorithm 2: the model has no batchnorm layer that trains on the batch's statistics (one "
+                          "with population or frozen statistics is evaluated with them as they are): no statistics "
+                          "to average");
     if (n_batches < 1)
         return bnlab_fail("Algorithm 2: %u training examples make no full batch of %d: nothing to average", ds->n,
                           batch);

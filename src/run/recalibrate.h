@@ -5,7 +5,8 @@
 // each batch passed through the network with BN on its own statistics (the training network), dropout off.
 // bnlab's running statistics are instead a moving average during training (as torch keeps them); this computes
 // the paper's and writes them over the running statistics (renorm layers: sigma = sqrt(Var[x] + eps); ghost layers:
-// the blocks are the mini-batches, m = ghost_batch).
+// the blocks are the mini-batches, m = ghost_batch). BN layers that train on fixed statistics (statistics
+// "population", past freeze_stats_after) keep theirs: inference already uses what training used.
 #ifndef BNLAB_RECALIBRATE_H
 #define BNLAB_RECALIBRATE_H
 

@@ -191,7 +191,13 @@ static int has_file(const char *dir, const char *name) {
 static const char *const run_files[] = {
     RUNDIR_CONFIG, RUNDIR_ENVIRONMENT, RUNDIR_SUMMARY, RUNDIR_METRICS_JSONL, RUNDIR_METRICS_CSV,
     RUNDIR_LAYER_STATS, RUNDIR_PERCENTILES, RUNDIR_ICS, RUNDIR_LANDSCAPE, RUNDIR_LANDSCAPE_BAND,
-    RUNDIR_PARAM_STATS, RUNDIR_HISTOGRAMS, RUNDIR_CHECKPOINTS, RUNDIR_LOCK, RUNDIR_DIGEST};
+    RUNDIR_PARAM_STATS, RUNDIR_HISTOGRAMS, RUNDIR_UPDATE_RATIOS, RUNDIR_CHECKPOINTS, RUNDIR_LOCK, RUNDIR_DIGEST};
+
+int rundir_own_file(const char *name) {
+    for (size_t k = 0; k < sizeof run_files / sizeof *run_files; k++)
+        if (!strcmp(name, run_files[k])) return 1;
+    return 0;
+}
 
 int rundir_check_output(const char *out, int is_dir, const char *const *inputs, int n_inputs) {
     struct stat so;
@@ -294,13 +300,6 @@ typedef struct {
     int before_update;  // logged with the step count before the update: keep step < S, not <= S
 } log_kind_t;
 
-static const log_kind_t run_logs[] = {
-    {RUNDIR_METRICS_CSV, 0, 0}, {RUNDIR_METRICS_JSONL, 1, 0}, {RUNDIR_LAYER_STATS, 0, 0},
-    {RUNDIR_PERCENTILES, 0, 1}, {RUNDIR_ICS, 0, 1},
-    {RUNDIR_LANDSCAPE, 0, 1}, {RUNDIR_LANDSCAPE_BAND, 0, 1}, {RUNDIR_HISTOGRAMS, 0, 0},
-    {RUNDIR_PARAM_STATS, 0, 0},
-};
-
 // The value of the "step" key of a JSON line (up to its newline). -1 if none.
 static int jsonl_step(const char *line, const char *nl, double *out) {
     const char *p = strstr(line, "\"step\":");
@@ -355,7 +354,7 @@ static long keep_rows(const log_kind_t *k, const char *path, const char *text, s
     return (long)n;
 }
 
-// Truncates one log (see rundir_truncate_logs); seconds NULL unless this log has the run's clock.
+// Truncates one log (see rundir_truncate_log); seconds NULL unless this log has the run's clock.
 static int truncate_log(const char *dir, const log_kind_t *k, long max_step, double *seconds) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, dir, k->file);
@@ -371,11 +370,8 @@ static int truncate_log(const char *dir, const log_kind_t *k, long max_step, dou
     return rc;
 }
 
-int rundir_truncate_logs(const char *dir, long step, double *seconds) {
-    *seconds = 0.0;
-    for (size_t i = 0; i < sizeof run_logs / sizeof run_logs[0]; i++) {
-        int has_clock = !strcmp(run_logs[i].file, RUNDIR_METRICS_CSV);
-        if (truncate_log(dir, &run_logs[i], step, has_clock ? seconds : NULL) != 0) return -1;
-    }
-    return 0;
+int rundir_truncate_log(const char *dir, const char *file, int jsonl, int before_update, long step,
+                        double *seconds) {
+    const log_kind_t k = {file, jsonl, before_update};
+    return truncate_log(dir, &k, step, seconds);
 }

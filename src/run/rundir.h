@@ -20,6 +20,7 @@
 #define RUNDIR_LANDSCAPE_BAND "landscape_band.csv"  // the same probes: one row each, bands over η and β_eff
 #define RUNDIR_PARAM_STATS "param_stats.csv" // log.param_stats: per evaluation, one row per parameter tensor (paramlog.h)
 #define RUNDIR_HISTOGRAMS "histograms.csv"     // every log.histograms.every steps: one row per hidden layer (histlog.h)
+#define RUNDIR_UPDATE_RATIOS "update_ratios.csv"  // every log.update_ratios_every steps: per tensor (updatelog.h)
 #define RUNDIR_REPORT "report.html"           // bnlab report: one self-contained page (lab/report.h)
 #define RUNDIR_CHECKPOINTS "checkpoints"       // a folder of step-NNNNNNNNN.safetensors
 #define RUNDIR_PLOTS "plots"                   // bnlab plot's PNGs and gnuplot scripts (runs and comparisons)
@@ -34,6 +35,7 @@
     "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,test_loss_batchstats,test_acc_batchstats\n"
 #define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
 #define RUNDIR_PARAM_STATS_HEADER "step,epoch,layer,layer_type,tensor,n,norm,grad_norm,mean,std,eff_step\n"
+#define RUNDIR_UPDATE_RATIOS_HEADER "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio\n"
 #define RUNDIR_ICS_HEADER "step,layer,dense,grad_norm,l2_diff,cosine\n"
 #define RUNDIR_LANDSCAPE_HEADER "step,eta,lr,loss,grad_diff,grad_norm,beta\n"
 #define RUNDIR_LANDSCAPE_BAND_HEADER \
@@ -84,6 +86,9 @@ int rundir_lock(const char *dir);
 //    lock of this process's parent is no obstacle: the runs of a comparison write inside its directory).
 // 0 if allowed; -1 + one line naming out and why. Reads only: stat, realpath and a shared flock tried and dropped.
 int rundir_check_output(const char *out, int is_dir, const char *const *inputs, int n_inputs);
+// 1 if name (a path relative to a run directory) is one of the files a run writes there, as rundir_check_output
+// refuses them; every file of every recorder (run/recorders.h) must be one (tests/test_recorders.sh checks it).
+int rundir_own_file(const char *name);
 
 // The fingerprint of a resolved config (config_to_json): "fnv1a64:" and 16 hex digits of FNV-1a over its compact
 // JSON text, into out (at least RUNDIR_DIGEST_CHARS bytes).
@@ -112,14 +117,14 @@ int rundir_completed(const char *dir);
 // old "completed" must not speak for it. -1 + message.
 int rundir_forget_status(const char *dir);
 
-// Resuming a run at step S: truncates each of its logs to what the run had logged when it had taken S steps,
-// so the resumed run writes the rest again, identically. Rows are found by their "step" column (by name, in each
-// CSV header, or the "step" key of a metrics.jsonl line): metrics and layer statistics keep step <= S,
-// percentiles, ICS and the landscape probes (logged with the step count before an update) keep step < S,
-// histograms and parameter statistics (logged after an update) keep step <= S. A last line without its
-// newline (a killed write) is dropped; a missing log is fine. *seconds receives the "seconds" of the last kept
-// metrics.csv row (0 if none): the resumed run's clock continues from there. -1 + message (naming the file, and
-// the column if a header lacks one).
-int rundir_truncate_logs(const char *dir, long step, double *seconds);
+// Resuming a run at step S: truncates the log dir/file to what the run had logged when it had taken S steps, so
+// the resumed run writes the rest again, identically (run/recorders.h walks every log's file with its rule). Rows
+// are found by their "step" column (by name, in the CSV header) or, jsonl, the "step" key of a JSON line: rows
+// logged after their step's update keep step <= S; before_update (logged with the step count before an update:
+// percentiles, ICS, the landscape probes) keep step < S. A last line without its newline (a killed write) is
+// dropped; a missing log is fine. seconds (NULL: not this log) receives the "seconds" column of the last kept row:
+// the resumed run's clock continues from there. -1 + message (naming the file, and the column if a header lacks
+// one).
+int rundir_truncate_log(const char *dir, const char *file, int jsonl, int before_update, long step, double *seconds);
 
 #endif

@@ -111,16 +111,16 @@ static int truncate_events(const char *path, long max_step) {
 
 // ---- the hooks
 
-int tblog_open(tblog_t *tb, const trainer_t *t, const char *run_dir, int append) {
+static int tblog_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
+    tblog_t *tb = st;
     memset(tb, 0, offsetof(tblog_t, rec));
-    if (!t->cfg.log.tensorboard) return 0;
     char dir[BNLAB_PATH_MAX], path[BNLAB_PATH_MAX];
     rundir_file(dir, sizeof dir, run_dir, TBLOG_DIR);
     rundir_file(path, sizeof path, dir, TBLOG_FILE);
-    if (make_dirs(dir) != 0 || (append && truncate_events(path, t->prog.step) != 0)) return -1;
+    if (make_dirs(dir) != 0 || (append && truncate_events(path, v->step) != 0)) return -1;
     if (wfile_open(&tb->out, path, append) != 0) return -1;
     tb->on = 1;
-    tb->n_layers = t->model.n_layers;
+    tb->n_layers = v->model->n_layers;
     tb->hist = xcalloc((size_t)tb->n_layers, sizeof *tb->hist, "tensorboard histograms");
     if (tb->out.was_empty) {
         pb_buf_t b;
@@ -136,7 +136,9 @@ static void scalar_if_finite(tblog_t *tb, long step, const char *tag, double v) 
     if (isfinite(v)) scalar(tb, step, tag, v);
 }
 
-void tblog_metrics(tblog_t *tb, const metrics_row_t *row) {
+static void tblog_metrics(void *st, const rec_view_t *v) {
+    tblog_t *tb = st;
+    const metrics_row_t *row = v->row;
     if (!tb->on) return;
     scalar_if_finite(tb, row->step, "loss/train", row->train_loss);
     scalar_if_finite(tb, row->step, "loss/test", row->test_loss);
@@ -180,14 +182,6 @@ static void hist_count(void *ctx, const model_t *m, uint32_t start, int B, const
     }
 }
 
-static void probe_pass(trainer_t *t, uint32_t probe_n, batch_fn fn, tblog_hist_t *h) {
-    train_rng_t r = t->train_rng;  // evaluation mode draws nothing; a copy all the same
-    forward_pass_t p = {.mode = MODE_EVAL, .rng = &r, .batch = t->cfg.train.eval_batch_size, .x = t->x, .y = t->y,
-                        .fn = fn, .ctx = h};
-    long hits;
-    forward_set(&t->model, &t->pp, &t->test, probe_n, &p, &hits);
-}
-
 static void write_histogram(tblog_t *tb, long step, const char *tag, const tblog_hist_t *h) {
     double limit[TBLOG_BUCKETS];
     const int n = h->max > h->min ? TBLOG_BUCKETS : 1;
@@ -201,28 +195,30 @@ static void write_histogram(tblog_t *tb, long step, const char *tag, const tblog
     emit(tb, &b);
 }
 
-static void probe_histograms(tblog_t *tb, trainer_t *t, long step, uint32_t probe_n) {
+static void probe_histograms(tblog_t *tb, const rec_view_t *v) {
     for (int i = 0; i < tb->n_layers; i++) {
         memset(&tb->hist[i], 0, sizeof tb->hist[i]);
         tb->hist[i].min = INFINITY, tb->hist[i].max = -INFINITY;
     }
-    probe_pass(t, probe_n, hist_range, tb->hist);
-    probe_pass(t, probe_n, hist_count, tb->hist);
+    rec_probe_pass(v, v->probe_n, MODE_EVAL, hist_range, tb->hist, NULL);
+    rec_probe_pass(v, v->probe_n, MODE_EVAL, hist_count, tb->hist, NULL);
     for (int i = 0; i < tb->n_layers; i++) {
         const tblog_hist_t *h = &tb->hist[i];
         if (!isfinite(h->min) || !isfinite(h->max) || !isfinite(h->sum_squares)) continue;
         char tag[64];
-        snprintf(tag, sizeof tag, "layer%d_%s/outputs", i, layer_kind_name(t->model.layers[i].spec.kind));
-        write_histogram(tb, step, tag, h);
+        snprintf(tag, sizeof tag, "layer%d_%s/outputs", i, layer_kind_name(v->model->layers[i].spec.kind));
+        write_histogram(tb, v->step, tag, h);
     }
 }
 
-void tblog_epoch(tblog_t *tb, trainer_t *t, long step, uint32_t probe_n) {
+static void tblog_epoch(void *st, const rec_view_t *v) {
+    tblog_t *tb = st;
+    const long step = v->step;
     if (!tb->on) return;
     for (int i = 0; i < tb->n_layers; i++) {
-        const layer_t *l = &t->model.layers[i];
+        const layer_t *l = &v->model->layers[i];
         double mean, std, sat;
-        act_acc_summary(&t->epoch_stats.acc[i], layer_kind(l->spec.kind)->saturates, &mean, &std, &sat);
+        act_acc_summary(&v->epoch_stats->acc[i], layer_kind(l->spec.kind)->saturates, &mean, &std, &sat);
         char tag[64];
         int k = snprintf(tag, sizeof tag, "layer%d_%s/", i, layer_kind_name(l->spec.kind));
         snprintf(tag + k, sizeof tag - (size_t)k, "mean");
@@ -232,15 +228,30 @@ void tblog_epoch(tblog_t *tb, trainer_t *t, long step, uint32_t probe_n) {
         snprintf(tag + k, sizeof tag - (size_t)k, "saturation");
         if (sat >= 0) scalar(tb, step, tag, sat);
     }
-    if (probe_n > 0) probe_histograms(tb, t, step, probe_n);
+    if (v->probe_n > 0) probe_histograms(tb, v);
 }
 
-int tblog_check(const tblog_t *tb) { return tb->on ? wfile_check(&tb->out) : 0; }
+static int tblog_check(const void *st) {
+    const tblog_t *tb = st;
+    return tb->on ? wfile_check(&tb->out) : 0;
+}
 
-int tblog_close(tblog_t *tb) {
+static int tblog_close(void *st) {
+    tblog_t *tb = st;
     if (!tb->on) return 0;
     free(tb->hist);
     tb->hist = NULL;
     tb->on = 0;
     return wfile_close(&tb->out);
 }
+
+static int tblog_enabled(const config_t *c) { return c->log.tensorboard; }
+
+const recorder_t TENSORBOARD_RECORDER = {
+    .name = "tensorboard",
+    .files = {{TBLOG_DIR "/" TBLOG_FILE, NULL, REC_RESUME_BY_OPEN, REC_TFEVENTS, .wall_time = 1}},
+    .enabled = tblog_enabled, .turn_on = "log.tensorboard=true",
+    .state_size = sizeof(tblog_t),
+    .open = tblog_open, .on_eval = tblog_metrics, .on_epoch = tblog_epoch, .check = tblog_check,
+    .close = tblog_close,
+};

@@ -25,8 +25,7 @@
 #include <stdint.h>
 
 #include "base/util.h"
-#include "run/runlog.h"
-#include "run/train.h"
+#include "run/recorder.h"
 
 #define TBLOG_DIR "tb"
 #define TBLOG_FILE "events.out.tfevents.0000000000.bnlab"
@@ -47,18 +46,14 @@ typedef struct {
     uint8_t rec[2048];    // one encoded Event (the largest, a histogram, is under 800 bytes)
 } tblog_t;
 
-// With log.tensorboard: makes RUN/tb and creates the event file with its version record, or (append = 1, a resumed
-// run at t->prog.step) truncates it to the records with step <= t->prog.step (and drops a record cut short or failing
-// its CRCs) and appends; a missing or empty file gets its version record. Without: sets tb->on = 0. -1 + message.
-int tblog_open(tblog_t *tb, const trainer_t *t, const char *run_dir, int append);
-// The five scalars of one metrics row.
-void tblog_metrics(tblog_t *tb, const metrics_row_t *row);
-// At an epoch's layer statistics (step: the steps done): the scalars from t->epoch_stats and, for probe_n > 0, the
-// histograms of two extra evaluation-mode passes over the first probe_n test images (the first finds the range).
-void tblog_epoch(tblog_t *tb, trainer_t *t, long step, uint32_t probe_n);
-// -1 + message (the file, the OS error) if a write failed.
-int tblog_check(const tblog_t *tb);
-// Closes the file and frees the histograms. -1 + message if a write or the close failed.
-int tblog_close(tblog_t *tb);
+// The recorder (a row of run/recorders.c), with log.tensorboard:
+//   open      makes RUN/tb and creates the event file with its version record, or (append = 1, a resumed run at
+//             v->step) truncates it to the records with step <= v->step (and drops a record cut short or failing its
+//             CRCs) and appends; a missing or empty file gets its version record;
+//   on_eval   the scalars of the metrics row;
+//   on_epoch  the scalars from v->epoch_stats and, with probe images, the histograms of two extra evaluation-mode
+//             passes over them (the first finds the range);
+//   check, close as every recorder.
+extern const recorder_t TENSORBOARD_RECORDER;
 
 #endif

@@ -1,7 +1,5 @@
 #include "run/train.h"
 
-#include "nn/gemm.h"
-
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -9,16 +7,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "run/checkpoint.h"
-#include "run/histlog.h"
-#include "run/infer.h"
-#include "run/paramlog.h"
-#include "run/rundir.h"
+#include "base/util.h"
+#include "io/jsonfile.h"
 #include "nn/gemm.h"
 #include "nn/layers.h"
-#include "run/runlog.h"
-#include "run/tblog.h"
-#include "base/util.h"
+#include "run/checkpoint.h"
+#include "run/infer.h"
+#include "run/rundir.h"
 
 volatile sig_atomic_t train_stop_requested = 0;
 
@@ -55,6 +50,20 @@ static int check_memory(const trainer_t *t, int max_batch) {
     return bnlab_fail("model: this run needs about %s (data %s, %zu parameters: model, gradients, momentum, ICS "
                       "and checkpoint copies %s) but %s are available; make the layers narrower or turn off log.ics_every, or "
                       "raise the limit with --max-memory", n, d, plan.n_params, m, b);
+}
+
+// model.lsuv: one batch of train.batch_size examples, drawn without replacement by its own stream (the run's
+// shuffle, dropout and noise streams are left as they were), and model_lsuv on it.
+static void lsuv_init(trainer_t *t) {
+    const int B = t->cfg.train.batch_size;
+    uint32_t *idx = xmalloc(sizeof(uint32_t) * t->train.n, "LSUV order");
+    for (uint32_t i = 0; i < t->train.n; i++) idx[i] = i;
+    rng_t r;
+    rng_seed(&r, t->cfg.seed, RNG_STREAM_LSUV);
+    rng_shuffle(&r, idx, t->train.n);
+    dataset_gather(&t->train, &t->pp, idx, B, t->x, t->y);
+    model_lsuv(&t->model, t->x, B, 1e-3, 10);
+    free(idx);
 }
 
 int trainer_setup(trainer_t *t, const config_t *cfg) {
@@ -94,24 +103,23 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
     model_prepare_gemm(&t->model, (int)(t->test.n % ebs));
     model_prepare_gemm(&t->model, (int)(probe_n % ebs));
     model_prepare_gemm(&t->model, (int)(probe_n < ebs ? probe_n : ebs));
+    t->x = xmalloc(sizeof(float) * (size_t)max_batch * t->train.dim, "input batch");
+    t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
+    if (c->model.lsuv) lsuv_init(t);
     sgd_init(&t->opt, &c->train.optim, t->model.n_params);
     rng_seed(&t->shuffle_rng, c->seed, RNG_STREAM_SHUFFLE);
     rng_seed(&t->train_rng.dropout, c->seed, RNG_STREAM_DROPOUT);
     rng_seed(&t->train_rng.noise, c->seed, RNG_STREAM_NOISE);
     t->order = xmalloc(sizeof(uint32_t) * t->train.n, "example order");
     for (uint32_t i = 0; i < t->train.n; i++) t->order[i] = i;
-    t->x = xmalloc(sizeof(float) * (size_t)max_batch * t->train.dim, "input batch");
-    t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
-    if (pct_log_init(&t->pct, &c->log.percentiles, &t->model) != 0) goto fail;
-    ics_init(&t->ics, &t->model, c->log.ics_every);
-    landscape_init(&t->land, &c->log.landscape, &t->model);
     act_stats_init(&t->epoch_stats, c->model.n_layers);
-    act_stats_init(&t->probe_stats, c->model.n_layers);
     // The last partial batch of an epoch is dropped: every step sees exactly batch_size examples.
     t->steps_per_epoch = (long)(t->train.n / (uint32_t)c->train.batch_size);
     t->total_steps = c->train.steps > 0 ? c->train.steps : c->train.epochs * t->steps_per_epoch;
     t->prog = (train_progress_t){.best_acc = -1.0, .last_acc = NAN, .best_step = -1};
     act_stats_reset(&t->epoch_stats);
+    rec_view_t v = trainer_view(t);
+    if (recorders_init(&t->rec, &v) != 0) goto fail;
     return 0;
 fail:
     trainer_free(t);
@@ -128,11 +136,16 @@ void trainer_free(trainer_t *t) {
     free(t->x);
     free(t->y);
     act_stats_free(&t->epoch_stats);
-    act_stats_free(&t->probe_stats);
-    pct_log_free(&t->pct);
-    ics_free(&t->ics);
-    landscape_free(&t->land);
+    recorders_free(&t->rec);
     memset(t, 0, sizeof *t);
+}
+
+rec_view_t trainer_view(trainer_t *t) {
+    const config_t *c = &t->cfg;
+    uint32_t probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
+    return (rec_view_t){.cfg = c, .model = &t->model, .opt = &t->opt, .test = &t->test, .pp = &t->pp,
+                        .probe_n = probe_n, .x = t->x, .y = t->y, .rng = &t->train_rng, .step = t->prog.step,
+                        .steps_per_epoch = t->steps_per_epoch, .lr = NAN};
 }
 
 void trainer_evaluate(trainer_t *t, const dataset_t *ds, uint32_t n, double *loss, double *acc, act_stats_t *stats) {
@@ -325,18 +338,12 @@ static cJSON *summary_json(const char *status, long steps, double final_acc, dou
     return s;
 }
 
-// What one session of trainer_run holds besides the trainer: its logs, its clock and its console.
+// What one session of trainer_run holds besides the trainer (whose recorders write the logs): its clock and console.
 typedef struct {
     const char *run_dir;
-    runlog_t log;
-    tblog_t tb;         // log.tensorboard
-    histlog_t hist;     // log.histograms
-    paramlog_t params;  // log.param_stats
     int bar;            // a progress bar on stderr (a terminal, or log.progress "always")
     int quiet;          // stdout failed (closed pipe, full disk): no more console lines, the run goes on
     double t0, last_bar;
-    uint32_t probe_n;   // probe images: the first log.probe_size test images
-    int pct_n;          // of them in one batch for percentiles (BN normalizes by the batch it sees)
 } session_t;
 
 // Removes what killed writes left in the run directory: temporary files of processes that no longer run.
@@ -350,21 +357,9 @@ static int session_open(session_t *s, trainer_t *t, const char *run_dir, int app
     const config_t *c = &t->cfg;
     memset(s, 0, sizeof *s);
     s->run_dir = run_dir;
-    if (remove_leftovers(run_dir) != 0 || runlog_open(&s->log, run_dir, append, c->log.eval_batch_stats) != 0) return -1;
-    if (pct_log_open(&t->pct, run_dir, append) != 0 || ics_open(&t->ics, run_dir, append) != 0 ||
-        tblog_open(&s->tb, t, run_dir, append) != 0 || landscape_open(&t->land, run_dir, append) != 0 ||
-        histlog_open(&s->hist, t, run_dir, append) != 0 || paramlog_open(&s->params, t, run_dir, append) != 0) {
-        char msg[BNLAB_ERRMSG_MAX];  // the open's message, not a close's
-        snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
-        runlog_close(&s->log);
-        pct_log_close(&t->pct);
-        ics_close(&t->ics), tblog_close(&s->tb), landscape_close(&t->land), histlog_close(&s->hist);
-        return bnlab_fail("%s", msg);
-    }
+    rec_view_t v = trainer_view(t);
+    if (remove_leftovers(run_dir) != 0 || recorders_open(&t->rec, &v, run_dir, append) != 0) return -1;
     s->bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
-    s->probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
-    s->pct_n = (int)(s->probe_n < (uint32_t)c->train.eval_batch_size ? s->probe_n
-                                                                       : (uint32_t)c->train.eval_batch_size);
     s->t0 = now_seconds() - t->prog.seconds_before;
     s->last_bar = -1.0;
     return 0;
@@ -372,17 +367,6 @@ static int session_open(session_t *s, trainer_t *t, const char *run_dir, int app
 
 static void clear_bar(const session_t *s) {
     if (s->bar) fprintf(stderr, "\r\033[K");
-}
-
-// Percentiles of the probe images in training mode, before the step: copies of the streams, running statistics
-// untouched, so the run itself does not change.
-static void look_at_probe(trainer_t *t, const session_t *s, long step) {
-    const pct_spec_t *ps = &t->cfg.log.percentiles;
-    if (ps->source != PCT_SOURCE_PROBE || s->pct_n <= 0 || ps->every <= 0 || step % ps->every != 0) return;
-    train_rng_t r = t->train_rng;
-    dataset_gather_range(&t->test, &t->pp, 0, s->pct_n, t->x, t->y);
-    model_forward(&t->model, t->x, s->pct_n, MODE_TRAIN_FROZEN, &r);
-    pct_log_step(&t->pct, &t->model, s->pct_n, step);
 }
 
 static void report_divergence(const trainer_t *t, const session_t *s, long step, double loss) {
@@ -395,8 +379,9 @@ static void report_divergence(const trainer_t *t, const session_t *s, long step,
             step + 1, isnan(loss) ? "NaN" : "infinite", where, s->run_dir);
 }
 
-// One optimizer step with the measurements that look at it: the batch's statistics and percentiles, then ICS (which
-// re-runs the forward pass on the same batch and draws). Returns the loss (non-finite: nothing was updated).
+// One optimizer step with the measurements that look at it: the batch's statistics, then the recorders' on_step
+// (percentiles of the batch, ICS and the landscape re-run the pass on the same batch and draws). Returns the loss
+// (non-finite: nothing was updated).
 static double train_step(trainer_t *t, long step, double lr) {
     const config_t *c = &t->cfg;
     const int B = c->train.batch_size;
@@ -405,9 +390,9 @@ static double train_step(trainer_t *t, long step, double lr) {
     double loss = trainer_step_grad(t, &correct);
     if (!isfinite(loss)) return loss;
     if (c->log.stats) act_stats_add(&t->epoch_stats, &t->model, B);
-    if (c->log.percentiles.source == PCT_SOURCE_BATCH) pct_log_step(&t->pct, &t->model, B, step);
-    ics_measure(&t->ics, &t->model, &t->opt, t->x, t->y, B, &r_before, lr, step, NULL, NULL);
-    landscape_probe(&t->land, &t->model, t->x, t->y, B, &r_before, lr, loss, step);
+    rec_view_t v = trainer_view(t);
+    v.step = step, v.rng = &r_before, v.batch = B, v.lr = lr, v.loss = loss;
+    recorders_on_step(&t->rec, &v);
     trainer_step_update(t, lr);
     t->prog.run_loss += loss;
     t->prog.run_hits += correct;
@@ -425,8 +410,9 @@ static void evaluate_and_log(trainer_t *t, session_t *s, metrics_row_t *row) {
     if (t->cfg.log.eval_batch_stats)
         trainer_forward_set(t, &t->test, t->test.n, MODE_EVAL_BATCH, &row->test_loss_bs, &row->test_acc_bs, NULL);
     row->seconds = now_seconds() - s->t0;
-    runlog_metrics(&s->log, row);
-    tblog_metrics(&s->tb, row);
+    rec_view_t v = trainer_view(t);
+    v.row = row, v.lr = row->lr;
+    recorders_on_eval(&t->rec, &v);
     p->last_acc = row->test_acc;
     if (row->test_acc > p->best_acc) p->best_acc = row->test_acc, p->best_step = row->step;
 }
@@ -466,24 +452,14 @@ static void log_evaluation(trainer_t *t, session_t *s, double lr, int epoch_end,
     p->run_loss = 0.0, p->run_hits = 0, p->run_steps = 0;
 }
 
-// layer_stats.csv at an epoch's end: the epoch's training batches, the probe images in evaluation mode, and the same
-// images in training mode (dropout on, BN on batch statistics, nothing updated) — the train/eval mismatch of each
-// layer's input (Li et al. 2018's variance shift) on equal data.
-static void log_epoch_stats(trainer_t *t, session_t *s, int epoch_end) {
+// At an epoch's end (or the run's): the recorders' on_epoch over the epoch's statistics (layer_stats.csv, tensorboard),
+// then a fresh epoch.
+static void log_epoch_stats(trainer_t *t, int epoch_end) {
     const long done = t->prog.step, epoch = done / t->steps_per_epoch;
-    const long e = epoch_end ? epoch : epoch + 1;  // a final partial epoch is numbered as the next one
-    model_t *m = &t->model;
-    runlog_layer_stats(&s->log, e, done, "train", m, &t->epoch_stats);
-    if (s->probe_n > 0) {
-        double loss, acc;
-        act_stats_reset(&t->probe_stats);
-        trainer_evaluate(t, &t->test, s->probe_n, &loss, &acc, &t->probe_stats);
-        runlog_layer_stats(&s->log, e, done, "probe", m, &t->probe_stats);
-        act_stats_reset(&t->probe_stats);
-        trainer_forward_set(t, &t->test, s->probe_n, MODE_TRAIN_FROZEN, &loss, &acc, &t->probe_stats);
-        runlog_layer_stats(&s->log, e, done, "probe_train", m, &t->probe_stats);
-    }
-    tblog_epoch(&s->tb, t, done, s->probe_n);
+    rec_view_t v = trainer_view(t);
+    v.epoch = epoch_end ? epoch : epoch + 1;  // a final partial epoch is numbered as the next one
+    v.epoch_stats = &t->epoch_stats;
+    recorders_on_epoch(&t->rec, &v);
     act_stats_reset(&t->epoch_stats);
 }
 
@@ -493,27 +469,6 @@ static void show_progress(const trainer_t *t, session_t *s) {
     if (now - s->last_bar > 0.1) s->last_bar = now, progress_bar(t->prog.step, t->total_steps, now - s->t0);
 }
 
-// Did every log write so far succeed? -1 + message naming the first log whose write failed and the OS error.
-static int session_check_writes(const trainer_t *t, const session_t *s) {
-    return runlog_check(&s->log) != 0 || wfile_check(&t->pct.out) != 0 || wfile_check(&t->ics.out) != 0 ||
-           tblog_check(&s->tb) != 0 || landscape_check(&t->land) != 0 || histlog_check(&s->hist) != 0 ||
-                   paramlog_check(&s->params) != 0
-               ? -1
-               : 0;
-}
-
-// Closes every log; -1 + the first failure's message.
-static int session_close_logs(trainer_t *t, session_t *s) {
-    char first[BNLAB_ERRMSG_MAX] = "";
-    if (runlog_close(&s->log) != 0) snprintf(first, sizeof first, "%s", bnlab_errmsg());
-    if (pct_log_close(&t->pct) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
-    if (ics_close(&t->ics) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
-    if (tblog_close(&s->tb) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
-    if (landscape_close(&t->land) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
-    if (histlog_close(&s->hist) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
-    if (paramlog_close(&s->params) != 0 && !first[0]) snprintf(first, sizeof first, "%s", bnlab_errmsg());
-    return first[0] ? bnlab_fail("%s", first) : 0;
-}
 
 // Ends the session: the logs are closed (a failure there fails the run), then summary.json, written last, records
 // the status. Returns the final status; for TRAIN_ERROR one message: the failure (the caller's, in bnlab_errmsg(),
@@ -522,7 +477,7 @@ static int session_close(trainer_t *t, session_t *s, int status) {
     const train_progress_t *p = &t->prog;
     char first[BNLAB_ERRMSG_MAX] = "";
     if (status == TRAIN_ERROR) snprintf(first, sizeof first, "%s", bnlab_errmsg());
-    if (session_close_logs(t, s) != 0 && status != TRAIN_ERROR) {
+    if (recorders_close(&t->rec) != 0 && status != TRAIN_ERROR) {
         status = TRAIN_ERROR;
         snprintf(first, sizeof first, "%s", bnlab_errmsg());
     }
@@ -552,12 +507,13 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
     // A fresh run starts its curves at step 0; a resumed one (step > 0, logs appended) already has that row.
     if (t->prog.step == 0 && !append) {
         log_initial_evaluation(t, &s);
-        if (session_check_writes(t, &s) != 0) status = TRAIN_ERROR;
+        if (recorders_check(&t->rec) != 0) status = TRAIN_ERROR;
     }
     while (status == TRAIN_OK && t->prog.step < t->total_steps) {
         const long step = t->prog.step;
         const double lr = sgd_lr_at(&c->train.optim, step);
-        look_at_probe(t, &s, step);
+        rec_view_t v = trainer_view(t);
+        recorders_before_step(&t->rec, &v);
         double loss = train_step(t, step, lr);
         if (!isfinite(loss)) {
             report_divergence(t, &s, step, loss);
@@ -567,15 +523,15 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         const long done = t->prog.step, every = c->train.checkpoint.every;
         const int epoch_end = done % t->steps_per_epoch == 0, last = done == t->total_steps;
         const int stop = train_stop_requested != 0;
-        if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0)) {
+        if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0))
             log_evaluation(t, &s, lr, epoch_end, last);
-            paramlog_rows(&s.params, t, lr);
-        }
-        if ((epoch_end || last) && c->log.stats) log_epoch_stats(t, &s, epoch_end);
-        histlog_step(&s.hist, t, last);
+        if ((epoch_end || last) && c->log.stats) log_epoch_stats(t, epoch_end);
+        v = trainer_view(t);
+        v.last = last;
+        recorders_after_step(&t->rec, &v);
         // A log that lost a row ends the run before the checkpoint: the last good one stays the newest, and a
         // resume from it rewrites the logs whole.
-        if (session_check_writes(t, &s) != 0) {
+        if (recorders_check(&t->rec) != 0) {
             status = TRAIN_ERROR;
             break;
         }
@@ -595,6 +551,6 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
         }
         show_progress(t, &s);
     }
-    if (status == TRAIN_DIVERGED && session_check_writes(t, &s) != 0) status = TRAIN_ERROR;  // logs lost rows
+    if (status == TRAIN_DIVERGED && recorders_check(&t->rec) != 0) status = TRAIN_ERROR;  // logs lost rows
     return session_close(t, &s, status);
 }

@@ -7,11 +7,9 @@
 #include "io/safetensors.h"
 #include "run/config.h"
 #include "io/data.h"
-#include "run/ics.h"
-#include "run/landscape.h"
 #include "nn/model.h"
 #include "nn/optim.h"
-#include "run/percentiles.h"
+#include "run/recorders.h"
 #include "run/stats.h"
 
 enum { TRAIN_OK = 0, TRAIN_ERROR = 1, TRAIN_DIVERGED = 3, TRAIN_INTERRUPTED = 4 };
@@ -41,20 +39,22 @@ typedef struct {
     uint32_t *order;         // (train.n) this epoch's example order
     float *x;                // (max_batch, dim) input batch
     int32_t *y;              // (max_batch) labels
-    act_stats_t epoch_stats, probe_stats;
-    pct_log_t pct;
-    ics_t ics;
-    landscape_t land;        // loss-landscape probes (log.landscape)
+    act_stats_t epoch_stats;  // every layer's output over this epoch's training batches (log.stats)
+    recorders_t rec;         // the logs' states (run/recorders.h), set up with the trainer
     long steps_per_epoch, total_steps;
     train_progress_t prog;
 } trainer_t;
 
-// Loads the data, checks it fits the config and builds and initializes the model. Writes no file.
+// Loads the data, checks it fits the config, builds and initializes the model and sets up the recorders the config
+// turns on (recorders_init). Writes no file.
 int trainer_setup(trainer_t *t, const config_t *cfg);
 // Trains from t->prog.step to the end, writing logs into run_dir (which must exist); append = 1 continues the
 // logs of a resumed run. Returns TRAIN_OK, TRAIN_ERROR, TRAIN_DIVERGED or TRAIN_INTERRUPTED.
 int trainer_run(trainer_t *t, const char *run_dir, int append);
 void trainer_free(trainer_t *t);
+// What the recorders may look at now (run/recorder.h): the model, optimizer, probe images, buffers, streams and the
+// steps done; the hook-specific fields are left empty (lr NaN).
+rec_view_t trainer_view(trainer_t *t);
 // Writes the run's checkpoint at the current step: model, optimizer and preprocessing (run/checkpoint.h) and the
 // trainer's own state (example order, partial-epoch statistics, progress, random streams). -1 + message.
 int trainer_checkpoint(const trainer_t *t, const char *run_dir);

@@ -28,5 +28,6 @@ void xhat_stats_batch(void *ctx, const model_t *m, uint32_t start, int B, const 
     (void)start, (void)labels;
     xhat_stats_t *s = ctx;
     for (int i = 0; i < m->n_layers; i++)
-        if (layer_kind(m->layers[i].spec.kind)->uses_batch_statistics) xhat_stats_add(&s[i], m->layers[i].xhat, B, m->layers[i].out);
+        if (layer_uses_batch_statistics(&m->layers[i].spec))
+            xhat_stats_add(&s[i], m->layers[i].xhat, B, m->layers[i].out);
 }
