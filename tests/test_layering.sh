@@ -30,8 +30,9 @@ for dir in "${!allowed[@]}"; do
   done
 done
 run_order=(rundir stats config checkpoint infer recalibrate fold xhatstats   # what a run is made of
-           recorder runlog percentiles ics landscape tblog histlog paramlog updatelog  # the contract, each log
-           recorders train)                                                 # the table, the loop that walks it
+           recorder runlog percentiles binning ics landscape tblog histlog paramlog updatelog  # the contract, each log
+           gradstats jacobian gradlog jaclog                                # the backward pass's measurements
+           recorders train gradinit)                                        # the table, the loop that walks it; gradinit runs it
 declare -A rank=()
 for i in "${!run_order[@]}"; do rank[${run_order[$i]}]=$i; done
 for f in run/*.[ch]; do

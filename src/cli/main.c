@@ -20,6 +20,7 @@
 #include "nn/gemm.h"
 #include "nn/layers.h"
 #include "run/config.h"
+#include "run/gradinit.h"
 #include "run/infer.h"
 #include "run/recalibrate.h"
 #include "run/fold.h"
@@ -51,6 +52,7 @@ static const char *USAGE =
     "       bnlab report DIR  one self-contained page, DIR/report.html: summary, curves, histograms over time\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
+    "       bnlab gradinit CONFIG [--batches N] [--seeds K] [--steps S] [--jacobian E]   gradients (and Jacobians) at init vs Yang et al. 2019\n"
     "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed of both GEMM backends vs the GEMM-only bound and the FMA peak\n"
     "\n"
     "bnlab CMD --help lists the options CMD takes.\n";
@@ -63,7 +65,7 @@ typedef struct {
 } cli_option_t;
 
 static const cli_option_t OPTIONS[] = {
-    {"--set", " train check eval recalibrate fold predict compare sweep ", "PATH=VALUE",
+    {"--set", " train check eval recalibrate fold predict compare sweep gradinit ", "PATH=VALUE",
      "override a config value, e.g. --set train.optimizer.lr=0.5 or\n"
      "--set 'model.layers[0].units=200' (VALUE is JSON, or a bare string; null removes the\n"
      "key, e.g. --set train.epochs=null --set train.steps=500)"},
@@ -100,6 +102,10 @@ static const cli_option_t OPTIONS[] = {
     {"--emit", " sweep ", "KIND", "parallel | slurm: write job files instead of running"},
     {"--sbatch", " sweep ", "LINE", "with --emit slurm: an #SBATCH line (repeatable)"},
     {"--steps", " bench ", "N", "steps per case (default 300)"},
+    {"--batches", " gradinit ", "N", "training batches per initialization (default 20)"},
+    {"--seeds", " gradinit ", "K", "initializations: seeds seed .. seed+K-1 (default 1)"},
+    {"--steps", " gradinit ", "S", "measure again after S SGD steps (default: only at step 0)"},
+    {"--jacobian", " gradinit ", "E", "also each hidden block's Jacobian spectrum; E (2..16) examples for the whole-batch one"},
     {NULL, NULL, NULL, NULL}};
 
 // The row of option a for command cmd, or NULL; *known: a is an option of some command.
@@ -155,7 +161,7 @@ typedef struct {
     int n_plot_labels;
     const char *sbatch[MAX_ARGS + 1];
     int n_sbatch;
-    int force, seeds, jobs, steps;
+    int force, seeds, jobs, steps, jacobian;
     size_t max_memory;  // bytes; 0 = the machine's available memory
     const char *bn_stats;  // eval: running | batch | algorithm2 | all
     int batches;           // eval, recalibrate: training batches for Algorithm 2 (0: all full batches, at most 1000)
@@ -231,6 +237,7 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
             else if (!strcmp(a, "--seeds")) { if (parse_count(a, v, &c->seeds)) return 2; }
             else if (!strcmp(a, "--jobs")) { if (parse_count(a, v, &c->jobs)) return 2; }
             else if (!strcmp(a, "--steps")) { if (parse_count(a, v, &c->steps)) return 2; }
+            else if (!strcmp(a, "--jacobian")) { if (parse_count(a, v, &c->jacobian)) return 2; }
             else {
                 if (c->n_sets == MAX_ARGS) return usage_error("more than 64 overrides%s", "");
                 if (!strcmp(a, "--set")) c->sets[c->n_sets++] = v;
@@ -1070,6 +1077,15 @@ static int command_help(const char *cmd) {
     return 0;
 }
 
+static int cmd_gradinit(const cli_t *c) {
+    if (c->n_pos != 1) return usage_error("gradinit needs one CONFIG%s", "");
+    config_t cfg;
+    if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
+    gradinit_opts_t o = {.batches = c->batches ? c->batches : 20, .inits = c->seeds ? c->seeds : 1, .steps = c->steps,
+                         .jacobian = c->jacobian};
+    return gradinit_run(&cfg, &o, stdout) != 0 ? die_config(c) : 0;
+}
+
 static int cmd_report(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("report needs one run or comparison DIR%s", "");
     return report_dir(c->pos[0]) != 0 ? die() : 0;
@@ -1102,6 +1118,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(&c);
     if (!strcmp(cmd, "predict")) return cmd_predict(&c);
     if (!strcmp(cmd, "recalibrate")) return cmd_recalibrate(&c);
+    if (!strcmp(cmd, "gradinit")) return cmd_gradinit(&c);
     if (!strcmp(cmd, "fold")) return cmd_fold(&c);
     return usage_error("unknown command '%s'", cmd);
 }

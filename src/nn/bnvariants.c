@@ -69,6 +69,11 @@ void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, con
         }
 }
 
+int layer_bn_standard(const layer_spec_t *s) {
+    return s->kind == LAYER_BATCHNORM && s->variant == BN_STANDARD && s->bn_normalize == BN_NORM_MEAN_VARIANCE &&
+           s->bn_stats == BN_STATS_BATCH && s->bn_affine != BN_AFFINE_NONE && s->freeze_stats_after == 0;
+}
+
 void batchnorm_ablation_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, float *nmu,
                                       float *ninv, const float *x, const float *gamma, const float *beta,
                                       const float *rmean, const float *rvar, int use_running, bn_normalize_t norm,

@@ -58,6 +58,11 @@ void batchrenorm_limits(long t, double r_lim, double d_lim, long start, long r_f
 // 0 for every other layer (the whole batch). Blocks of it form only in batches of at least that many rows and not of
 // one more (nn/registry.c: a last block of one row joins the one before).
 int layer_ghost_block(const layer_spec_t *s);
+// 1: a batchnorm layer computing the paper's Algorithm 1 and its exact backward over the whole batch, with a gamma
+// (the "standard" variant with its default ablation options — mean and variance, batch statistics, never frozen —
+// and gamma learned or frozen: no ghost blocks, renorm corrections or constant-statistics backward) — whose batch
+// Jacobian run/jacobian.h writes down.
+int layer_bn_standard(const layer_spec_t *s);
 
 // Backward with mu and var taken as constants: dx = gamma invstd dy; dgamma = sum dy xhat, dbeta = sum dy.
 void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,

@@ -14,7 +14,7 @@
 #include "nn/optim.h"
 
 #define CFG_STR 1024
-#define CFG_MAX_LAYERS 64
+#define CFG_MAX_LAYERS 512  // after repeat blocks are expanded: a 64-block dense-BN-ReLU-dropout net fits
 #define CFG_MAX_BYTES (1u << 20)  // a config is a few KB; refuse megabytes before parsing
 #define CFG_MAX_DEPTH 16
 
@@ -100,6 +100,8 @@ typedef struct {
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
         int param_stats;  // param_stats.csv (run/paramlog.h)
         long update_ratios_every;  // update_ratios.csv every this many steps (run/updatelog.h); 0 = off
+        long gradients_every;      // gradients.csv every this many steps (run/gradlog.h); 0 = off
+        long jacobian_every;       // jacobian.csv every this many steps (run/jaclog.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)
         int eval_batch_stats;  // each evaluation also measures the test set with each batch's own BN statistics
         ls_spec_t landscape;  // loss-landscape probes (landscape.h); every 0 = off
