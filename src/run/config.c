@@ -588,7 +588,7 @@ static void *emit_hist_range(const void *obj) {
 
 static const char *const FORMATS[] = {"idx", "csv", NULL};
 static const char *const PROGRESS[] = {"auto", "always", "never", NULL};
-static const char *const SCHEDULES[] = {"constant", "step", NULL};
+static const char *const SCHEDULES[] = {"constant", "step", "exponential", NULL};
 static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
 static const char *const SOURCES[] = {"probe", "batch", NULL};
@@ -597,6 +597,7 @@ static const char *const SPACINGS[] = {"linear", "log", NULL};
 static int is_idx(const void *c) { return ((const config_t *)c)->data.format == DATA_IDX; }
 static int is_csv(const void *c) { return ((const config_t *)c)->data.format == DATA_CSV; }
 static int is_step_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_STEP; }
+static int is_exp_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_EXPONENTIAL; }
 
 #define IDX_FILE(key) \
     {.name = #key, .type = KEY_PATH, .field = C(data.key), .cap = CFG_STR, .flags = KEY_REQUIRED, .applies = is_idx, \
@@ -647,6 +648,9 @@ static const key_desc_t SCHEDULE_KEYS[] = {
      .flags = KEY_REQUIRED, .applies = is_step_schedule, .when = "with type \"step\""},
     {.name = "gamma", .type = KEY_DOUBLE, .field = C(train.optim.gamma), .lo = 0, .hi = 1, .flags = KEY_LO_OPEN,
      .def = 1, .applies = is_step_schedule, .when = "with type \"step\""},
+    // lr · per_step^t: above 1 it grows (run/optim.h: Li & Arora 2020's weight-decay-free equivalent rate).
+    {.name = "per_step", .type = KEY_DOUBLE, .field = C(train.optim.per_step), .lo = 0.5, .hi = 2,
+     .flags = KEY_REQUIRED, .def = 1, .applies = is_exp_schedule, .when = "with type \"exponential\""},
     {0}};
 
 static const key_desc_t CHECKPOINT_KEYS[] = {
