@@ -10,6 +10,7 @@
 #include "run/rundir.h"
 #include "run/runlog.h"
 #include "run/tblog.h"
+#include "run/unitlog.h"
 #include "run/updatelog.h"
 
 // The table: one line per log, in walking order (on_step: percentiles before ICS before the landscape, each leaving
@@ -24,6 +25,7 @@ static const recorder_t *const ROWS[] = {
     &TENSORBOARD_RECORDER, // tb/events.out.tfevents... (log.tensorboard)
     &HISTOGRAMS_RECORDER,  // histograms.csv (log.histograms)
     &UPDATE_RATIOS_RECORDER,  // update_ratios.csv (log.update_ratios_every)
+    &UNIT_UPDATES_RECORDER,   // unit_updates.csv (log.unit_updates_every)
 };
 #define N_ROWS ((int)(sizeof ROWS / sizeof ROWS[0]))
 _Static_assert(sizeof ROWS / sizeof ROWS[0] <= REC_MAX, "raise REC_MAX");
