@@ -29,7 +29,7 @@ for dir in "${!allowed[@]}"; do
   done
 done
 run_order=(rundir stats config checkpoint infer recalibrate fold xhatstats   # what a run is made of
-           recorder runlog percentiles ics landscape tblog histlog paramlog updatelog unitlog  # the contract, each log
+           recorder runlog percentiles ics landscape tblog histlog paramlog updatelog unitlog curvature  # the contract, each log
            recorders train)                                                 # the table, the loop that walks it
 declare -A rank=()
 for i in "${!run_order[@]}"; do rank[${run_order[$i]}]=$i; done

@@ -719,6 +719,8 @@ static const key_desc_t LOG_KEYS[] = {
      .def = 0, .flags = KEY_OMIT_ZERO},
     {.name = "unit_updates_every", .type = KEY_LONG, .field = C(log.unit_updates_every), .lo = 0, .hi = 1e9,
      .def = 0, .flags = KEY_OMIT_ZERO},
+    {.name = "curvature_every", .type = KEY_LONG, .field = C(log.curvature_every), .lo = 0, .hi = 1e9,
+     .def = 0, .flags = KEY_OMIT_ZERO},
     {0}};
 
 static const key_desc_t CONFIG_KEYS[] = {

@@ -100,6 +100,7 @@ typedef struct {
         int param_stats;  // param_stats.csv (run/paramlog.h)
         long update_ratios_every;  // update_ratios.csv every this many steps (run/updatelog.h); 0 = off
         long unit_updates_every;   // unit_updates.csv every this many steps (run/unitlog.h); 0 = off
+        long curvature_every;      // curvature.csv every this many steps (run/curvature.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)
         int eval_batch_stats;  // each evaluation also measures the test set with each batch's own BN statistics
         ls_spec_t landscape;  // loss-landscape probes (landscape.h); every 0 = off

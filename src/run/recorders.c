@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "run/curvature.h"
 #include "run/histlog.h"
 #include "run/ics.h"
 #include "run/landscape.h"
@@ -26,6 +27,7 @@ static const recorder_t *const ROWS[] = {
     &HISTOGRAMS_RECORDER,  // histograms.csv (log.histograms)
     &UPDATE_RATIOS_RECORDER,  // update_ratios.csv (log.update_ratios_every)
     &UNIT_UPDATES_RECORDER,   // unit_updates.csv (log.unit_updates_every)
+    &CURVATURE_RECORDER,      // curvature.csv (log.curvature_every)
 };
 #define N_ROWS ((int)(sizeof ROWS / sizeof ROWS[0]))
 _Static_assert(sizeof ROWS / sizeof ROWS[0] <= REC_MAX, "raise REC_MAX");

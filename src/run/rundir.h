@@ -21,6 +21,7 @@
 #define RUNDIR_PARAM_STATS "param_stats.csv" // log.param_stats: per evaluation, one row per parameter tensor (paramlog.h)
 #define RUNDIR_HISTOGRAMS "histograms.csv"     // every log.histograms.every steps: one row per hidden layer (histlog.h)
 #define RUNDIR_UPDATE_RATIOS "update_ratios.csv"  // every log.update_ratios_every steps: per tensor (updatelog.h)
+#define RUNDIR_CURVATURE "curvature.csv"  // every log.curvature_every steps: Hessian top eigenvalue (curvature.h)
 #define RUNDIR_UNIT_UPDATES "unit_updates.csv"  // every log.unit_updates_every steps: per dense layer (unitlog.h)
 #define RUNDIR_REPORT "report.html"           // bnlab report: one self-contained page (lab/report.h)
 #define RUNDIR_CHECKPOINTS "checkpoints"       // a folder of step-NNNNNNNNN.safetensors
@@ -37,6 +38,7 @@
 #define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
 #define RUNDIR_PARAM_STATS_HEADER "step,epoch,layer,layer_type,tensor,n,norm,grad_norm,mean,std,eff_step\n"
 #define RUNDIR_UPDATE_RATIOS_HEADER "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio\n"
+#define RUNDIR_CURVATURE_HEADER "step,lr,batch_loss,grad_norm,sharpness,top_eig,top_eig_change,two_over_lr\n"
 #define RUNDIR_UNIT_UPDATES_HEADER                                                                                  \
     "step,layer,tensor,units,bn_after,lr,norm_mean,eff_lr_mean,eff_lr_min,eff_lr_max,angle_mean,angle_rms,angle_min," \
     "angle_max\n"
