@@ -11,8 +11,9 @@ declare -A allowed=(
   [nn]="base nn"
   [io]="base io"
   [run]="base nn io run"
-  [lab]="base nn io run lab"
-  [cli]="base nn io run lab cli"
+  [view]="base nn io run view"
+  [lab]="base nn io run view lab"
+  [cli]="base nn io run view lab cli"
 )
 pass=0 fail=0
 for dir in "${!allowed[@]}"; do

@@ -1,11 +1,11 @@
-// lab/logread.h: a log read strictly (a malformed row is one message naming file, line, column, expected and
+// view/logread.h: a log read strictly (a malformed row is one message naming file, line, column, expected and
 // found; a last line cut short is skipped), and the rows of several seeds reduced to their median per step, thinned.
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "base/util.h"
-#include "lab/logread.h"
+#include "view/logread.h"
 
 static char dir[] = "/tmp/bnlab-logread-XXXXXX";
 
@@ -50,6 +50,27 @@ static void test_strict(void) {
     put(path, "step,v\n-5,1\n");
     CHECK(read_all(path, &sum) == -1, "a step out of range fails");
     CHECK_MSG(bnlab_errmsg(), "column \"step\": expected an integer in [0, 1000], found \"-5\"");
+    // The one rule (issue 22): a number fills its field as bnlab writes it. Each of these is refused, naming it.
+    const char *bad[] = {"1e999", "-1e999", " 5", "5 ", "+5", "0x10", "infinity", "nan(1)", "1,5", "", "1e", "--1", "abc"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char text[96];
+        snprintf(text, sizeof text, "step,v\n0,1\n10,%s\n", bad[k]);
+        put(path, text);
+        CHECK(read_all(path, &sum) == -1, "\"%s\" read as a number", bad[k]);
+    }
+    const char *bad_int[] = {"007", "00", "+7", "-0", "7.0", "1e3", " 7", ""};
+    for (size_t k = 0; k < sizeof bad_int / sizeof bad_int[0]; k++) {
+        char text[96];
+        snprintf(text, sizeof text, "step,v\n%s,1\n", bad_int[k]);
+        put(path, text);
+        CHECK(read_all(path, &sum) == -1, "\"%s\" read as a step (an integer as bnlab writes one)", bad_int[k]);
+    }
+    double d;
+    CHECK(logread_parse_number("1e-999", 6, &d) == 0 && d == 0, "an underflow is a number (0)");
+    CHECK(logread_parse_number("-2.5e-3", 7, &d) == 0 && d == -2.5e-3, "-2.5e-3");
+    long l;
+    CHECK(logread_parse_integer("0", 1, &l) == 0 && l == 0 && logread_parse_integer("-12", 3, &l) == 0 && l == -12,
+          "0 and -12 are integers");
     put(path, "step,w\n0,1\n");
     CHECK(read_all(path, &sum) == -1, "a missing column fails");
     CHECK_MSG(bnlab_errmsg(), "no column \"v\"");

@@ -77,8 +77,8 @@ ticks_ok() {
 
 # 1. A 3-epoch run with its own percentiles: epoch ticks 1 2 3, the legend from percentiles.csv's header.
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --set 'log.percentiles.q=[2.5, 50, 97.5]' \
-  --set log.ics_every=100 --set log.eval_batch_stats=true --set log.landscape.every=1000000 --out "$T/run3" >/dev/null 2>&1
-plot_ok run3 "$T/run3" accuracy loss percentiles layers layer_stats ics modes landscape landscape_eta
+  --set log.ics_every=20 --set log.eval_batch_stats=true --set log.landscape.every=1000000 --out "$T/run3" >/dev/null 2>&1
+plot_ok run3 "$T/run3" accuracy loss percentiles layers saturation layer_stats ics modes landscape landscape_eta
 check 'grep -q "test, batch statistics" "$T/run3/plots/modes.gp" && grep -q "training batches" "$T/run3/plots/modes.gp"' \
   "modes: a BN run lacks the batch-statistics or training-batch curve"
 # Step 0 is drawn: the first test point of the accuracy and loss curves is at x = 0.
@@ -90,16 +90,24 @@ check '(cd "$T/run3/plots" && rm -f accuracy.png && gnuplot accuracy.gp 2>"$T/re
   "cd plots && gnuplot accuracy.gp does not rerun cleanly: $(head -2 "$T/rerun.err" 2>/dev/null)"
 check 'grep -q "hidden 1, sigmoid input" "$T/run3/plots/layers.svg" && grep -q "hidden 3, sigmoid input" "$T/run3/plots/layers.svg"' \
   "layers: no panel per hidden layer"
-check 'grep -q "min, max" "$T/run3/plots/layer_stats.gp" && ! grep -q "std" "$T/run3/plots/layer_stats.gp"' \
-  "layer_stats: an activation's band must be min-max, not a std"
-check 'grep -q ">||G - G.||&#47; ||G||<\|>||G - G.|| / ||G||<" "$T/run3/plots/ics.svg" || grep -q "||G - G.|| / ||G||" "$T/run3/plots/ics.gp"' \
-  "ics: not the relative ||G - G'|| / ||G||"
+check 'grep -q "mean output over units and examples" "$T/run3/plots/layer_stats.gp" && grep -q "^set xlabel .training step" "$T/run3/plots/layer_stats.gp"' \
+  "layer_stats: not the mean output over steps"
+check 'grep -q "fraction saturated" "$T/run3/plots/saturation.gp" && [ "$(grep -c "^set title .hidden layer" "$T/run3/plots/saturation.gp")" -eq 3 ]' \
+  "saturation: not one panel per hidden layer"
+check 'grep -q "‖G − G′‖ / ‖G‖" "$T/run3/plots/ics.gp" && grep -q "‖G − G′‖ / ‖G‖" "$T/run3/plots/ics.svg"' \
+  "ics: not the relative ‖G − G′‖ / ‖G‖ in Greek/math letters"
+check 'grep -q "β_eff" "$T/run3/plots/landscape.gp" && grep -q "η" "$T/run3/plots/landscape_eta.gp" && ! grep -q "beta_eff\|eta g" "$T/run3/plots/landscape.gp"' \
+  "landscape: η and β spelled out instead of written as the paper does"
 check 'grep -q "Fig. 1" "$T/run3/plots/percentiles.gp"' "a sigmoid network's percentiles should cite Fig. 1"
 # No ICS row (a run stopped before its first ICS step): a note panel, not an empty plot.
 cp -r "$T/run3" "$T/noics" && rm -rf "$T/noics/plots" && head -1 "$T/run3/ics.csv" >"$T/noics/ics.csv"
 plot_ok "no ICS rows" "$T/noics" accuracy loss ics
 check 'grep -q "No ICS step was logged" "$T/noics/plots/ics.svg"' "no ICS rows: no note panel"
-ticks_ok "run3 layer_stats" "$T/run3/plots/layer_stats.svg" "1 2 3"
+# One ICS step (a 399-step run with log.ics_every=500): no figure of single points; a line says why.
+cp -r "$T/run3" "$T/oneics" && rm -rf "$T/oneics/plots" && awk -F, 'NR == 1 || $1 == 0' "$T/run3/ics.csv" >"$T/oneics/ics.csv"
+plot_ok "one ICS step" "$T/oneics" accuracy ics
+check 'grep -q "One ICS step was logged: a line needs two" "$T/oneics/plots/ics.svg" && ! grep -q "index" "$T/oneics/plots/ics.gp"' \
+  "one ICS step: not the note panel"
 ticks_ok "run3 accuracy" "$T/run3/plots/accuracy.svg"
 ticks_ok "run3 percentiles" "$T/run3/plots/percentiles.svg"
 check 'grep -q ">2.5th<" "$T/run3/plots/percentiles.svg" && grep -q ">97.5th<" "$T/run3/plots/percentiles.svg" && ! grep -q ">15th<" "$T/run3/plots/percentiles.svg"' \
@@ -116,6 +124,25 @@ done
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --set train.epochs=1 --out "$T/t;touch INJECTED4;'x" >/dev/null 2>&1
 plot_ok "trained into an odd name" "$T/t;touch INJECTED4;'x" accuracy layer_stats
 check '[ -z "$(find "$T" / -maxdepth 1 -name "INJECTED*")" ]' "a directory name was executed as a command"
+
+# Ctrl-C while gnuplot renders (issue 22): SIGINT to the whole process group, as a terminal sends it, once a
+# temporary figure exists. bnlab ends by the signal and leaves no plots/.NAME.EXT.part behind.
+cp -r "$T/run3" "$T/intr" && rm -rf "$T/intr/plots"
+set -m  # job control: the background job gets its own process group, with SIGINT not ignored
+"$BNLAB" plot "$T/intr" >/dev/null 2>&1 &
+pid=$!
+set +m
+for i in $(seq 1 3000); do
+  [ -n "$(find "$T/intr/plots" -name '.*.part' 2>/dev/null)" ] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.005
+done
+saw=$(find "$T/intr/plots" -name '.*.part' 2>/dev/null | head -1)
+kill -INT -- -$pid 2>/dev/null
+wait $pid
+rc=$?
+check '[ -n "$saw" ] && [ $rc -eq 130 ] && [ -z "$(find "$T/intr/plots" -name "*.part")" ]' \
+  "Ctrl-C while rendering: exit $rc (expected 130), saw '${saw##*/}', left: $(find "$T/intr/plots" -name "*.part" | tr "\n" " ")"
 
 # 3. A diverged run: plotted up to its divergence and marked there.
 cat >"$T/div.json" <<JSON
@@ -164,7 +191,7 @@ near_row() {  # the landscape.dat row of step 1000 with these seven aggregates
     near($12, e[6]) && near($13, e[7]) { ok = 1 } END { exit !ok }' "$T/cmp/plots/data/landscape.dat"
 }
 check 'near_row' "landscape: bn at step 1000 is not the median/range over seeds of $want"
-check 'grep -q "light: their range over seeds" "$T/cmp/plots/landscape.gp" && grep -q "filledcurves lc rgb .#C8D55E00" "$T/cmp/plots/landscape.gp" &&
+check 'grep -q "light: their range over seeds" "$T/cmp/plots/landscape.gp" && grep -q "filledcurves lc rgb .#C80072B2" "$T/cmp/plots/landscape.gp" &&
        grep -q ">div: 2 of 2 diverged (step [0-9]*)<" "$T/cmp/plots/landscape.svg"' "landscape: no seed range or no divergence drawn"
 first=$(grep -m1 -o "index [0-9]* using .* title '[^']*'" "$T/cmp/plots/landscape.gp" | sed "s/.* title //")
 check '[ "$first" = "'"'div'"'" ]' "landscape: the no-BN variant (div) is not first: $first"

@@ -89,8 +89,8 @@ pattr() { echo "$pn" | sed -n "s/.* $1=\"\([^\"]*\)\".*/\1/p"; }
 check '[ "$(pattr data-fan)" = 6 ] && [ "$(pattr data-fan-series)" = 5,5,5,5,5,5 ]' \
   "fans: 3 hidden layers x 2 variants, 5 percentile lines each: $pn"
 check '[ "$(pattr data-fan-first)" = quick-nobn ]' "the paper's order: the fans without BN first: $pn"
-check '[ "$(pattr data-ics)" = 4 ] && [ "$(pattr data-ics-series)" = 3,3,3,3 ]' \
-  "ICS: relative size and cosine x 2 variants, dense layers 2..4: $pn"
+check '[ "$(pattr data-ics)" = 6 ] && [ "$(pattr data-ics-series)" = 2,2,2,2,2,2 ]' \
+  "ICS: relative size and cosine x dense layers 2..4, both variants on each panel's axes: $pn"
 check '[ "$(pattr data-landscape)" = 3 ] && [ "$(pattr data-landscape-series)" = 2,2,2 ]' \
   "landscape: loss, gradient predictiveness, beta_eff, each with both variants: $pn"
 check 'grep -q "median over 2 seeds" "$R" && grep -q "A comparison of 2 variants x 2 seeds = 4 runs" "$R"' \
@@ -125,14 +125,21 @@ check '[ -s "$T/cmp.png" ] && [ "$(head -c 8 "$T/cmp.png" | od -An -tx1 | tr -d 
 cp -r "$T/cmp/quick-nobn/seed-1" "$T/going"
 rm "$T/going/summary.json" "$T/going/report.html" 2>/dev/null
 head -c -200 "$T/cmp/quick-nobn/seed-1/histograms.csv" >"$T/going/histograms.csv"
-# and a row that is not bnlab's, which must not reach the page's script (fields are copied only if they are counts)
-sed -i '2a 60,1,1,dense,100,30000,-1,1,</script><script>alert(1)</script>' "$T/going/histograms.csv"
-sed -i '2a 70,1,1,x</script>,100,30000,-1,1,1,2' "$T/going/histograms.csv"
 out=$("$BNLAB" report "$T/going" 2>&1)
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "still going" "$T/going/report.html"' "report of a run still going: exit $rc, $out"
-check '! grep -q "alert(1)" "$T/going/report.html" && ! grep -q "x</script>" "$T/going/report.html"' \
-  "a row that is not counts reached the page"
+# A complete row that is not bnlab's (markup where counts belong, a layer type that is not a name): refused with one
+# line naming file and line, exit 1, and no page (the old one is kept), so nothing of it can reach the page's script.
+for row in '60,1,1,dense,100,30000,-1,1,</script><script>alert(1)</script>' '70,1,1,x</script>,100,30000,-1,1,1,2'; do
+  cp -r "$T/going" "$T/inject"
+  sed -i "2a $row" "$T/inject/histograms.csv"
+  cp "$T/inject/report.html" "$T/inject.old"
+  out=$("$BNLAB" report "$T/inject" 2>&1)
+  rc=$?
+  check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "histograms.csv: line 3" && cmp -s "$T/inject.old" "$T/inject/report.html"' \
+    "a row that is not bnlab's ($row): exit $rc, $out"
+  rm -rf "$T/inject"
+done
 browse "$T/going.dom" "$T/going.err" --dump-dom "file://$T/going/report.html#selftest"
 errs=$(console_errors "$T/going.err")
 st=$(grep -o '<div id="selftest"[^>]*>' "$T/going.dom")
@@ -173,7 +180,8 @@ rc=$?
 browse "$T/one.dom" "$T/one.err" --dump-dom "file://$(printf %s "$Q" | sed 's/ /%20/g; s/"/%22/g; s/'"'"'/%27/g')/report.html#selftest"
 errs=$(console_errors "$T/one.err")
 pn=$(grep -o '<div id="panels"[^>]*>' "$T/one.dom")
-check '[ $rc -eq 0 ] && [ -z "$errs" ] && [ "$(pattr data-fan-series)" = 5,5,5 ] && [ "$(pattr data-ics-series)" = 3,3 ] && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
+# One ICS step: no panel of single points, a line says why (a line needs two).
+check '[ $rc -eq 0 ] && [ -z "$errs" ] && [ "$(pattr data-fan-series)" = 5,5,5 ] && [ "$(pattr data-ics)" = 0 ] && grep -q "one ICS step was logged, and a line needs two" "$Q/report.html" && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
   "one logged step, a path with a space and quotes: exit $rc, $out, console: $errs, panels: $pn"
 
 # A diverged run (non-finite values in its logs): a page without console errors, its logged steps drawn.
@@ -196,7 +204,8 @@ rm -f "$T/nohist/histograms.csv" "$T/nohist/percentiles.csv" "$T/nohist/ics.csv"
 "$BNLAB" report "$T/nohist" >/dev/null 2>&1
 browse "$T/nohist.dom" "$T/nohist.err" --dump-dom "file://$T/nohist/report.html"
 errs=$(console_errors "$T/nohist.err")
-check '[ -z "$errs" ] && grep -q "No histograms logged yet (set log.histograms.every" "$T/nohist.dom"' \
+check '[ -z "$errs" ] && grep -q "Histograms: not logged in this run (turn them on with log.histograms.every" "$T/nohist.dom" &&
+       grep -q "ICS: not logged in this run (turn it on with <code>log.ics_every" "$T/nohist.dom"' \
   "a run without histograms: console: $errs"
 check 'grep -q "id=\"fans-absent\">No percentiles: no percentiles.csv" "$T/nohist.dom" && grep -q "id=\"ics-absent\"" "$T/nohist.dom" && grep -q "id=\"landscape-absent\"" "$T/nohist.dom"' \
   "a run without percentiles, ICS or landscape logs: the page says which are absent"
@@ -221,4 +230,42 @@ out=$("$BNLAB" report "$T/profile" 2>&1)
 rc=$?
 check '[ $rc -ne 0 ] && echo "$out" | grep -q "neither a run directory"' "a directory that is neither: exit $rc, $out"
 
+# Issue 22: the logs behind the page are read by one strict rule. Each of these complete rows is refused with one line
+# naming the file and line, exit 1, and no page (the old one kept): a count written 007, an empty count, an edge of
+# +-1e999 (which would overflow to inf), and a test loss "abc" in metrics.csv.
+H="$T/going/histograms.csv"
+row=$(sed -n 2p "$H")
+for bad in count007 countempty edgeplus edgeminus metrics; do
+  cp -r "$T/going" "$T/strict"
+  rm -f "$T/strict/report.html"
+  case $bad in
+    count007) sed -i "2s/,[0-9]*\$/,007/" "$T/strict/histograms.csv"; want="histograms.csv: line 2";;
+    countempty) sed -i "2s/,[0-9]*\$/,/" "$T/strict/histograms.csv"; want="histograms.csv: line 2";;
+    edgeplus) awk -F, -v OFS=, 'NR == 2 { $8 = "1e999" } 1' "$H" >"$T/strict/histograms.csv"; want='histograms.csv: line 2, column "hi": expected a finite number, found "1e999"';;
+    edgeminus) awk -F, -v OFS=, 'NR == 2 { $7 = "-1e999" } 1' "$H" >"$T/strict/histograms.csv"; want='histograms.csv: line 2, column "lo": expected a finite number, found "-1e999"';;
+    metrics) awk -F, -v OFS=, 'NR == 3 { $5 = "abc" } 1' "$T/going/metrics.csv" >"$T/strict/metrics.csv"; want='metrics.csv: line 3, column "test_loss": expected a number, found "abc"';;
+  esac
+  out=$("$BNLAB" report "$T/strict" 2>&1)
+  rc=$?
+  check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "$want" && [ ! -e "$T/strict/report.html" ]' \
+    "strict logs, $bad: exit $rc, \"$out\", expected one line with: $want"
+  rm -rf "$T/strict"
+done
+# Histograms logged every step for 1,500 steps: the page keeps at most 500 frames per layer (evenly spread, the
+# first and the last kept) and says how many were logged.
+cp -r "$T/going" "$T/thin"
+awk -F, -v OFS=, 'NR == 1 { print; next } NR <= 4 { r[NR - 1] = $0 } END { for (s = 0; s <= 1500; s++) for (k = 1; k <= 3; k++) {
+  n = split(r[k], f, ","); f[1] = s; line = f[1]; for (i = 2; i <= n; i++) line = line "," f[i]; print line } }' "$H" >"$T/thin/histograms.csv"
+"$BNLAB" report "$T/thin" >/dev/null 2>&1
+rc=$?
+frames=$(grep -o '"logged":1501,"frames":\[[^]]*\]\(,\[[^]]*\]\)*' "$T/thin/report.html" | head -1 | grep -o '\[[0-9]*,' | wc -l)
+check '[ $rc -eq 0 ] && [ "$frames" -eq 500 ] && grep -q "\[1500," "$T/thin/report.html" && grep -q "\[0," "$T/thin/report.html"' \
+  "1,501 frames per layer: exit $rc, $frames kept in the page (expected 500, with the first and the last)"
+# A run directory named with 64 x "é" (128 bytes): the page is valid UTF-8 (no character cut in two).
+E=$(printf 'é%.0s' $(seq 64))
+cp -r "$T/going" "$T/$E"
+"$BNLAB" report "$T/$E" >/dev/null 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && iconv -f UTF-8 -t UTF-8 "$T/$E/report.html" >/dev/null 2>&1 && grep -qF "\"name\":\"$E\"" "$T/$E/report.html"' \
+  "a directory named 64 x é: exit $rc, the page is not valid UTF-8 or lacks the whole name"
 finish report

@@ -44,7 +44,9 @@ static const char *USAGE =
     "       bnlab fold CKPT|RUN_DIR --out FILE [--bn-stats running|algorithm2]   BN folded into the dense layers\n"
     "       bnlab predict CKPT|RUN_DIR INPUT [--out FILE]   class probabilities as CSV (INPUT: IDX images or CSV)\n"
     "       bnlab compare SPEC | CONFIG CONFIG... [--seeds N] [--jobs N] [--set PATH=VALUE]... [--out DIR] [--force]\n"
-    "       bnlab plot DIR [--seed K] [--x steps|examples] [--landscape-steps S1,S2,..]  figures (PNG, SVG, PDF)\n"
+    "       bnlab plot DIR [--seed K] [--x steps|examples|epochs] [--only KIND,..] [--xrange LO:HI] [--yrange LO:HI]\n"
+    "                  [--xscale linear|log] [--yscale linear|log] [--label VARIANT=TEXT].. [--landscape-steps S1,S2,..]\n"
+    "                                                   figures (PNG, SVG, PDF)\n"
     "       bnlab report DIR  one self-contained page, DIR/report.html: summary, curves, histograms over time\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
@@ -85,7 +87,14 @@ static const cli_option_t OPTIONS[] = {
     {"--bn-stats", " eval ", "WHICH", "running | batch | algorithm2 | all | xhat: BN's statistics in evaluation"},
     {"--bn-stats", " fold ", "WHICH", "running (default) | algorithm2: the statistics folded into the weights"},
     {"--batches", " eval recalibrate fold ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
-    {"--x", " plot ", "AXIS", "steps | examples (default: examples when the batch sizes differ)"},
+    {"--x", " plot ", "AXIS", "steps | examples | epochs (default: steps; examples when the batch sizes differ)"},
+    {"--only", " plot ", "KIND,..", "only these figures (accuracy, loss, percentiles, layers, saturation, ics, modes,\n"
+     "params, landscape); the others already in DIR/plots are kept"},
+    {"--xrange", " plot ", "LO:HI", "the x axis of every figure drawn (with --only: of those)"},
+    {"--yrange", " plot ", "LO:HI", "the y axis of every figure drawn, e.g. --only accuracy --yrange 0.9:1"},
+    {"--xscale", " plot ", "SCALE", "linear | log: the x axis of every figure drawn"},
+    {"--yscale", " plot ", "SCALE", "linear | log: the y axis of every figure drawn"},
+    {"--label", " plot ", "VARIANT=TEXT", "the legend text of VARIANT (repeatable), e.g. --label nobn=\"Without BN\""},
     {"--landscape-steps", " plot ", "S1,S2,..", "up to 4 probe steps for landscape_eta (default: near 1/10, 1/2, the end)"},
     {"--emit", " sweep ", "KIND", "parallel | slurm: write job files instead of running"},
     {"--sbatch", " sweep ", "LINE", "with --emit slurm: an #SBATCH line (repeatable)"},
@@ -141,6 +150,8 @@ typedef struct {
     char owned[MAX_ARGS][64];
     int n_sets;
     const char *out, *init, *resume, *emit, *label;
+    const char *plot_labels[MAX_ARGS];  // plot --label VARIANT=TEXT
+    int n_plot_labels;
     const char *sbatch[MAX_ARGS + 1];
     int n_sbatch;
     int force, seeds, jobs, steps;
@@ -201,8 +212,11 @@ static int parse_cli(cli_t *c, int argc, char **argv) {
             const char *v = argv[++i];
             if (!strcmp(a, "--landscape-steps") && strlen(v) > 40)  // kept below as "landscape-steps=%.40s"
                 return usage_error("plot --landscape-steps takes 1 to 4 steps >= 0 separated by commas, not '%s'", v);
+            if (strlen(v) > 40 && (!strcmp(a, "--only") || !strcmp(a, "--xrange") || !strcmp(a, "--yrange")))
+                return usage_error("plot %s: expected at most 40 characters", a);
             if (!strcmp(a, "--out")) c->out = v;
             else if (!strcmp(a, "--init")) c->init = v;
+            else if (!strcmp(a, "--label") && !strcmp(argv[1], "plot")) c->plot_labels[c->n_plot_labels++] = v;
             else if (!strcmp(a, "--label")) c->label = v;
             else if (!strcmp(a, "--resume")) c->resume = v;
             else if (!strcmp(a, "--emit")) c->emit = v;
@@ -959,9 +973,20 @@ static int parse_landscape_steps(const char *v, plot_opts_t *o) {
 
 // --seed K, --x and --landscape-steps arrive as "seed=K", "x=..." and "landscape-steps=..." in c->sets
 // (parse_cli's generic options); nothing else may.
+// LO:HI of --xrange/--yrange: two finite numbers, LO < HI. 0, or -1.
+static int parse_range(const char *v, double r[2]) {
+    char *end;
+    r[0] = strtod(v, &end);
+    if (end == v || *end != ':') return -1;
+    const char *h = end + 1;
+    r[1] = strtod(h, &end);
+    return end != h && *end == '\0' && isfinite(r[0]) && isfinite(r[1]) && r[0] < r[1] ? 0 : -1;
+}
+
 static int cmd_plot(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("plot needs one run or comparison DIR%s", "");
-    plot_opts_t o = {.seed = 0, .x = PLOT_X_AUTO};
+    plot_opts_t o = {.seed = 0, .x = PLOT_X_AUTO, .labels = c->plot_labels, .n_labels = c->n_plot_labels,
+                     .ov = {.scale = {-1, -1}}};
     for (int i = 0; i < c->n_sets; i++) {
         const char *s = c->sets[i];
         char *end;
@@ -969,8 +994,21 @@ static int cmd_plot(const cli_t *c) {
         if (!strncmp(s, "landscape-steps=", 16)) {
             if (parse_landscape_steps(s + 16, &o) != 0)
                 return usage_error("plot --landscape-steps takes 1 to 4 steps >= 0 separated by commas, not '%s'", s + 16);
-        } else if (!strcmp(s, "x=steps") || !strcmp(s, "x=examples")) o.x = s[2] == 's' ? PLOT_X_STEPS : PLOT_X_EXAMPLES;
-        else return usage_error("plot takes --seed K (K >= 1), --x steps|examples and --landscape-steps S1,S2,.., not '%s'", s);
+        } else if (!strcmp(s, "x=steps") || !strcmp(s, "x=examples") || !strcmp(s, "x=epochs"))
+            o.x = s[2] == 's' ? PLOT_X_STEPS : s[3] == 'x' ? PLOT_X_EXAMPLES : PLOT_X_EPOCHS;
+        else if (!strncmp(s, "only=", 5)) o.only = s + 5;
+        else if (!strncmp(s, "xrange=", 7) || !strncmp(s, "yrange=", 7)) {
+            int k = s[0] == 'y';
+            if (parse_range(s + 7, o.ov.range[k]) != 0)
+                return usage_error(k ? "plot --yrange takes LO:HI, two numbers with LO < HI, e.g. 0.9:1, not '%s'"
+                                     : "plot --xrange takes LO:HI, two numbers with LO < HI, e.g. 0:5000, not '%s'", s + 7);
+            o.ov.has_range[k] = 1;
+        } else if (!strncmp(s, "xscale=", 7) || !strncmp(s, "yscale=", 7)) {
+            int k = s[0] == 'y';
+            if (strcmp(s + 7, "linear") && strcmp(s + 7, "log"))
+                return usage_error(k ? "plot --yscale takes linear or log, not '%s'" : "plot --xscale takes linear or log, not '%s'", s + 7);
+            o.ov.scale[k] = !strcmp(s + 7, "log");
+        } else return usage_error("plot: unexpected option '%s'", s);
     }
     int rc = plot_dir(c->pos[0], &o);
     if (rc < 0) return die();

@@ -9,20 +9,22 @@
 #include "base/util.h"
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
-#include "lab/figure.h"
-#include "lab/plot_modes.h"
+#include "view/figure.h"
+#include "lab/figures.h"
 #include "lab/plot_params.h"
 #include "lab/plot_landscape.h"
 #include "lab/spec.h"
 #include "nn/registry.h"
 #include "run/rundir.h"
+#include "view/logread.h"
+#include "view/source.h"
 
 #define PLOT_MAX_PANELS 8
-#define PLOT_MAX_LAYERS 16
+#define PLOT_MAX_LAYERS VIEW_MAX_NONLIN
 #define PLOT_MAX_CFG_LAYERS 64
 #define PLOT_MAX_ROWS 6     // hidden layers drawn in the whole-layer figure
 #define PLOT_MAX_PCT 9      // percentile columns drawn (a config has at most 9)
-#define PLOT_MAX_SEEDS 1000
+#define PLOT_MAX_SEEDS VIEW_MAX_SEEDS
 #define PLOT_MAX_LOG ((size_t)1 << 30)
 // Curves with more points than this are drawn as plain lines; fewer (3 epochs, one ICS step) get their points.
 #define PLOT_MARK_POINTS 40
@@ -30,10 +32,13 @@
 #define PLOT_FAINT "A8"
 
 typedef struct {
-    char name[128];              // panel title and legend: a variant, or a run directory's last component
+    char name[VIEW_NAME_MAX];    // panel title and legend: a variant's label (view/source.h)
+    const char *color;           // its colour and line style (view/variant.h)
+    int style;
     char run[BNLAB_PATH_MAX];    // the run drawn in per-run panels: the chosen seed's
     long diverged_at;            // that run diverged at this step; -1 if it did not
-    int bn;                      // its config has a batchnorm layer
+    double xk;                   // x of a step: 1 (steps), the batch size (examples) or 1 / steps per epoch
+    int bn;                      // it normalizes by batch statistics (BN and its variants)
     int fig1;                    // only dense, batchnorm and sigmoid layers: a network of the paper's Fig. 1
     double batch;                // train.batch_size (examples per step)
     long seed;                   // the config's seed
@@ -49,22 +54,23 @@ typedef struct {
     long seeds[PLOT_MAX_SEEDS];  // a comparison's seeds (a run: its own)
     int ns;
     long seed;                   // the seed drawn in per-run figures
-    int examples;                // x axis in examples seen (step x batch size) rather than steps
+    int examples;                // x axis: 0 steps, 1 examples seen (step x batch size), 2 epochs
+    view_source_t *src;          // what the panels come from
 } plot_t;
 
-// Opens DIR/FILE as a table and looks up names[0..n) (0-based, for csv_field). 0: open; 1: no such file (nothing
-// logged); -1 + message.
-static int open_log(csv_table_t *t, const char *dir, const char *file, const char *const *names, int n, int *cols) {
+// Opens DIR/FILE as a table, looks up names[0..n) (0-based, for csv_field) and checks every row strictly
+// (view/logread.h: kinds[k] says what column names[k] holds; rest >= 0: every column from the one after names[rest]
+// on is a number). 0: open; 1: no such file (nothing logged); -1 + message.
+static int open_log(csv_table_t *t, const char *dir, const char *file, const char *const *names, int n, int *cols,
+                    const char *kinds, int rest) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, dir, file);
-    if (!path_exists(path)) return 1;
-    if (csv_table_read(t, path, PLOT_MAX_LOG) != 0) return -1;
-    for (int i = 0; i < n; i++)
-        if ((cols[i] = csv_column(t->header, names[i], path)) < 0) {
-            csv_table_free(t);
-            return -1;
-        }
-    return 0;
+    int rc = logread_open(t, path);
+    if (rc != 0) return rc;
+    for (int i = 0; i < n && rc == 0; i++) rc = (cols[i] = logread_column(t, path, names[i])) < 0 ? -1 : 0;
+    if (rc == 0) rc = logread_check_all(t, path, cols, kinds, n, rest >= 0 ? cols[rest] + 1 : -1);
+    if (rc != 0) csv_table_free(t);
+    return rc;
 }
 
 // Field col as a number; NaN when it is empty or not one ("nan", "inf" are numbers: a diverged run logs them).
@@ -93,31 +99,6 @@ static long diverged_at(const char *run) {
     return step;
 }
 
-// What the figures need from a run's config.json: batchnorm or not, the batch size, the seed and the
-// nonlinearities' names (percentiles.csv's layer_type is the layer feeding one, not its name). A run without a
-// readable config (not expected) is drawn as no-BN, one example per step, nonlinearities unnamed.
-static void read_run_config(const char *run, panel_t *pl) {
-    pl->bn = 0, pl->fig1 = 1, pl->batch = 1, pl->seed = 1, pl->n_nonlin = 0;
-    cJSON *root = read_json(run, RUNDIR_CONFIG);
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
-    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(model, "layers");
-    const cJSON *l;
-    cJSON_ArrayForEach(l, layers) {
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(l, "type");
-        if (!cJSON_IsString(type)) continue;
-        if (!strcmp(type->valuestring, "batchnorm")) pl->bn = 1;
-        else if (strcmp(type->valuestring, "dense") && strcmp(type->valuestring, "sigmoid")) pl->fig1 = 0;
-        int k = layer_kind_find(type->valuestring);
-        if (k >= 0 && layer_kind((layer_kind_t)k)->nonlinearity && pl->n_nonlin < PLOT_MAX_LAYERS)
-            snprintf(pl->nonlin[pl->n_nonlin++], sizeof pl->nonlin[0], "%s", type->valuestring);
-    }
-    const cJSON *batch = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "train"), "batch_size");
-    if (cJSON_IsNumber(batch) && batch->valuedouble >= 1) pl->batch = batch->valuedouble;
-    const cJSON *seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
-    if (cJSON_IsNumber(seed)) pl->seed = (long)seed->valuedouble;
-    cJSON_Delete(root);
-}
-
 // The name of hidden layer k's (1-based) nonlinearity in panel pl, or "nonlinearity" when unknown.
 static const char *nonlin_name(const panel_t *pl, long k) {
     return k >= 1 && k <= pl->n_nonlin ? pl->nonlin[k - 1] : "nonlinearity";
@@ -132,20 +113,25 @@ static const char *common_nonlin(const plot_t *p, long k) {
 }
 
 // Seed k's run of panel i (a run directory: the run itself).
-static void run_of(const plot_t *p, int i, int k, char *out, size_t cap) {
-    if (p->is_compare) rundir_of_seed(out, cap, p->dir, p->panels[i].name, p->seeds[k]);
-    else path_fmt(out, cap, "%s", p->panels[i].run);
-}
+static void run_of(const plot_t *p, int i, int k, char *out, size_t cap) { view_run_dir(p->src, i, k, out, cap); }
 
 // x of a logged step in panel i: the step, or the examples seen by then.
-static double xscale(const plot_t *p, int i) { return p->examples ? p->panels[i].batch : 1; }
+static double xscale(const plot_t *p, int i) { return p->panels[i].xk; }
 
 static const char *xlabel(const plot_t *p) {
-    return p->examples ? "examples seen (step x batch size)" : "training step";
+    return p->examples == 1 ? "examples seen (step x batch size)" : p->examples == 2 ? "epoch" : "training step";
 }
 
-static const char *style(const series_t *s) {
-    return s->n > PLOT_MARK_POINTS ? "with lines" : "with linespoints pt 7 ps 1.5";
+// How a curve of n points in line style st is drawn: every point marked when there are few; else a marker of the
+// style's shape on about 8 of them, placed differently per style, so that a curve lying on another stays visible.
+static const char *style(const series_t *s, int st) {
+    static char buf[4][80];
+    static int next;
+    char *b = buf[next++ % 4];
+    int pt = view_point_gnuplot(st);
+    if (s->n <= PLOT_MARK_POINTS) snprintf(b, 80, "with linespoints pt %d ps 1.5", pt);
+    else snprintf(b, 80, "with linespoints pt %d ps 1.5 pi %d", pt, s->n / 8 + 1 + 3 * st);
+    return b;
 }
 
 static double last_x(const series_t *s) { return s->n ? s->v[(size_t)(s->n - 1) * (size_t)s->cols] : 0; }
@@ -196,19 +182,26 @@ static void wrap_pad(figure_t *f, int i, int np, int cols) {
 
 enum { M_X, M_ACC, M_TRAIN_LOSS, M_TEST_LOSS, M_COLS };
 
-// A run's metrics: rows (x, test_acc, train_loss, test_loss). 0, 1 if not logged, -1 + message.
+// A run's metrics.csv read strictly (view/logread.h): rows (x, test_acc, train_loss, test_loss), the training loss
+// empty at step 0. 0, 1 if not logged, -1 + message.
 static int read_metrics(const char *run, double xk, series_t *s) {
     static const char *const names[] = {"step", "test_acc", "train_loss", "test_loss"};
-    int col[4];
+    char path[BNLAB_PATH_MAX];
+    rundir_file(path, sizeof path, run, RUNDIR_METRICS_CSV);
     csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_METRICS_CSV, names, 4, col);
+    int rc = logread_open(&t, path), col[4];
     if (rc != 0) return rc;
-    while (csv_table_next(&t)) {
-        double r[M_COLS] = {field(t.row, col[0]) * xk, field(t.row, col[1]), field(t.row, col[2]), field(t.row, col[3])};
-        if (isfinite(r[0])) series_add(s, r);
+    for (int c = 0; c < 4 && rc == 0; c++) rc = (col[c] = logread_column(&t, path, names[c])) < 0 ? -1 : 0;
+    while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
+        long step;
+        double r[M_COLS];
+        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &step) || logread_number(&t, path, col[1], &r[M_ACC]) ||
+             logread_optional(&t, path, col[2], &r[M_TRAIN_LOSS]) || logread_number(&t, path, col[3], &r[M_TEST_LOSS]) ? -1 : 0;
+        r[M_X] = (double)step * xk;
+        if (rc == 0) series_add(s, r);
     }
     csv_table_free(&t);
-    return 0;
+    return rc < 0 ? -1 : 0;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -216,30 +209,14 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-// The median over runs[0..n) of each value column, at the x values of the longest run (a run that stopped early
-// or diverged counts only where it has finite values).
+// The median over runs[0..n) of each value column at each step (view/series.h: the one aggregation over seeds).
 static void median_series(const series_t *runs, int n, series_t *out) {
-    int longest = 0;
-    for (int k = 1; k < n; k++)
-        if (runs[k].n > runs[longest].n) longest = k;
-    series_init(out, runs[longest].cols);
-    double *v = xmalloc((size_t)n * sizeof *v, "plot median");
-    int *pos = xcalloc((size_t)n, sizeof *pos, "plot median");
-    for (int i = 0; i < runs[longest].n; i++) {
-        double x = at(&runs[longest], i, 0), row[M_COLS] = {x};
-        for (int c = 1; c < out->cols && c < M_COLS; c++) {
-            int m = 0;
-            for (int k = 0; k < n; k++) {
-                while (pos[k] < runs[k].n && at(&runs[k], pos[k], 0) < x) pos[k]++;
-                if (pos[k] < runs[k].n && at(&runs[k], pos[k], 0) == x && isfinite(at(&runs[k], pos[k], c)))
-                    v[m++] = at(&runs[k], pos[k], c);
-            }
-            qsort(v, (size_t)m, sizeof *v, cmp_double);
-            row[c] = m == 0 ? NAN : m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
-        }
-        series_add(out, row);
-    }
-    free(v), free(pos);
+    series_t all;
+    series_init(&all, M_COLS);
+    for (int k = 0; k < n; k++)
+        for (int r = 0; r < runs[k].n; r++) series_add(&all, runs[k].v + (size_t)r * M_COLS);
+    series_median_by_step(&all, out);
+    series_free(&all);
 }
 
 // The diverged runs among panel i's seeds: a cross at each divergence, at the run's last finite value of column
@@ -274,7 +251,9 @@ static void mark_diverged(const plot_t *p, int i, const series_t *runs, int col,
         if (p->ns == 1) snprintf(title, sizeof title, "%s%sdiverged at step %ld", who, sep, lo);
         else if (lo == hi) snprintf(title, sizeof title, "%s%s%d of %d seeds diverged (at step %ld)", who, sep, k_div, p->ns, lo);
         else snprintf(title, sizeof title, "%s%s%d of %d seeds diverged (at steps %ld-%ld)", who, sep, k_div, p->ns, lo, hi);
-        snprintf(spec, sizeof spec, "1:2 with points pt 2 ps 4 lw 4 lc %d", i + 1);
+        char lc[24];
+        figure_lc(lc, p->panels[i].color, NULL);
+        snprintf(spec, sizeof spec, "1:2 with points pt 2 ps 4 lw 4 %s", lc);
         figure_curve(f, b, figure_series(f, &cross), spec, title);
     }
     series_free(&cross);
@@ -293,7 +272,7 @@ static int column_block(figure_t *f, const series_t *s, int col) {
 
 // Panel i's curves in the accuracy (loss = 0) or loss figure; widens *xmax and the y extent.
 static int metric_curves(const plot_t *p, int i, int loss, figure_t *f, strbuf_t *b, double *xmax, double *ylo,
-                         double *yhi, double *first) {
+                         double *yhi, double *first, double *final) {
     series_t *runs = xcalloc((size_t)p->ns, sizeof *runs, "plot runs");
     int rc = 0;
     for (int k = 0; k < p->ns && rc == 0; k++) {
@@ -303,11 +282,14 @@ static int metric_curves(const plot_t *p, int i, int loss, figure_t *f, strbuf_t
         if (read_metrics(run, xscale(p, i), &runs[k]) < 0) rc = -1;
     }
     int col = loss ? M_TEST_LOSS : M_ACC;
-    char spec[96], title[192];
+    char spec[128], title[VIEW_NAME_MAX + 64], lc[24], faint[24];
+    const panel_t *pl = &p->panels[i];
+    figure_lc(lc, pl->color, NULL);
+    figure_lc(faint, pl->color, PLOT_FAINT);
     const char *name = p->is_compare ? p->panels[i].name : (loss ? "test" : "test accuracy");
     for (int k = 0; rc == 0 && p->ns > 1 && k < p->ns; k++) {  // each seed, faint, behind
         int block = column_block(f, &runs[k], col);
-        snprintf(spec, sizeof spec, "1:2 with lines lw 1.5 lc rgb '#" PLOT_FAINT "%s'", figure_color(i + 1) + 1);
+        snprintf(spec, sizeof spec, "1:2 with lines lw 1.5 dt %s %s", view_dash_gnuplot(pl->style), faint);
         if (block >= 0) figure_curve(f, b, block, spec, NULL);
     }
     series_t med;
@@ -317,15 +299,16 @@ static int metric_curves(const plot_t *p, int i, int loss, figure_t *f, strbuf_t
         if (block >= 0) {
             int train = loss ? column_block(f, &med, M_TRAIN_LOSS) : -1;
             if (train >= 0) {
-                snprintf(spec, sizeof spec, "1:2 %s lw 2.5 dt 2 lc %d", style(&med), i + 1);
+                snprintf(spec, sizeof spec, "1:2 %s lw 2 dt 2 %s", style(&med, pl->style), lc);  // dashed: training
                 snprintf(title, sizeof title, "%s%s", p->is_compare ? p->panels[i].name : "", p->is_compare ? " train" : "train");
                 figure_curve(f, b, train, spec, title);
             }
-            snprintf(spec, sizeof spec, "1:2 %s lw 3.5 lc %d", style(&med), i + 1);
+            snprintf(spec, sizeof spec, "1:2 %s lw 3.5 dt %s %s", style(&med, pl->style), view_dash_gnuplot(pl->style), lc);
             snprintf(title, sizeof title, "%s%s", name, loss && p->is_compare ? " test" : "");
             figure_curve(f, b, block, spec, title);
             *xmax = fmax(*xmax, last_x(&med));
             y_extent(&med, loss ? M_TRAIN_LOSS : M_ACC, col, ylo, yhi);
+            for (int r = med.n - 1; r >= 0 && !isfinite(*final); r--) *final = at(&med, r, col);
             for (int c = M_TRAIN_LOSS; loss && c <= M_TEST_LOSS; c++)
                 if (med.n && isfinite(at(&med, 0, c))) *first = fmax(*first, at(&med, 0, c));
         }
@@ -344,9 +327,17 @@ static int fig_metric(const plot_t *p, int loss) {
     const char *name = loss ? "loss" : "accuracy";
     if (figure_open(&f, p->plots, name, 1, 1) != 0) return -1;
     strbuf_t b = {0};
-    double xmax = 0, ylo = INFINITY, yhi = -INFINITY, first = 0;
+    double xmax = 0, ylo = INFINITY, yhi = -INFINITY, first = 0, flo = INFINITY, fhi = -INFINITY;
     int rc = 0;
-    for (int i = 0; i < p->np && rc == 0; i++) rc = metric_curves(p, i, loss, &f, &b, &xmax, &ylo, &yhi, &first);
+    for (int i = 0; i < p->np && rc == 0; i++) {
+        double final = NAN;
+        rc = metric_curves(p, i, loss, &f, &b, &xmax, &ylo, &yhi, &first, &final);
+        if (isfinite(final)) flo = fmin(flo, final), fhi = fmax(fhi, final);
+    }
+    // Paper scale: final accuracies within a few points of each other (98 % vs 97 %) are one line on a 0-1 axis. An
+    // inset then shows the last fifth of training with the y axis around them.
+    int zoom = !loss && p->np >= 2 && flo > 0.5 && fhi - flo < 0.05 && xmax > 0;
+    char *curves = zoom && b.s ? strdup(b.s) : NULL;
     if (rc == 0) {
         const char *what = loss ? "Loss (training: dashed, test: solid)" : "Test accuracy";
         if (p->is_compare && p->ns > 1)
@@ -363,8 +354,21 @@ static int fig_metric(const plot_t *p, int loss) {
             if (first > 0) top = fmin(top, 1.5 * first);
             figure_axis(&f, 'y', 0, top, 0);
         } else figure_axis(&f, 'y', 0, 1, 0);
+        if (curves) fprintf(f.gp, "set multiplot\n");
         figure_plot(&f, &b, "no evaluation logged");
+        if (curves) {
+            double pad = fmax(0.01, 0.5 * (fhi - flo));
+            fprintf(f.gp, "set origin 0.42,0.2\nset size 0.5,0.45\nset object 1 rectangle from graph 0,0 to graph 1,1 "
+                          "behind fillcolor rgb 'white' fillstyle solid 1.0 noborder\nset key off\nunset xlabel\n"
+                          "unset ylabel\n");
+            figure_cmd(&f, "set title", "font bnlab_font(18)", "the end of training, zoomed (final: %.1f%% to %.1f%%)",
+                       100 * flo, 100 * fhi);
+            figure_axis(&f, 'x', 0.8 * xmax, xmax, 1);
+            figure_axis(&f, 'y', flo - pad, fmin(1, fhi + pad), 0);
+            fprintf(f.gp, "plot %s\nunset object 1\nunset multiplot\n", curves);
+        }
     }
+    free(curves);
     free(b.s);
     int crc = figure_close(&f);
     return rc ? rc : crc;
@@ -392,7 +396,7 @@ static int read_pct_unit(const char *run, long *hidden, char *unit, size_t cap) 
     static const char *const names[] = {"hidden", "unit"};
     int col[2], rc;
     csv_table_t t;
-    if ((rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 2, col)) != 0) return rc;
+    if ((rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 2, col, "iu", -1)) != 0) return rc;
     rc = 1;
     long u;
     while (rc == 1 && csv_table_next(&t))
@@ -409,7 +413,7 @@ static int read_pct_layers(const char *run) {
     static const char *const names[] = {"hidden", "unit"};
     int col[2], max = 0;
     csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 2, col);
+    int rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 2, col, "iu", -1);
     if (rc != 0) return rc < 0 ? -1 : 0;
     long h;
     while (csv_table_next(&t))
@@ -432,7 +436,7 @@ static int read_percentiles(const char *run, long hidden, const char *unit, doub
     enum { STEP, HIDDEN, UNIT, N };
     int col[4];
     csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 4, col);
+    int rc = open_log(&t, run, RUNDIR_PERCENTILES, names, 4, col, "iiui", 3);
     if (rc != 0) return rc;
     size_t len;
     const char *name;
@@ -512,18 +516,21 @@ static void pct_panel(const plot_t *p, int i, const pct_row_t *r, int fan, const
     int one = block >= 0 && s->n < 2;
     for (int k = 0; block >= 0 && fan && k < n / 2; k++) {
         if (one)
-            snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1.5 lw %d lc %d", 2 + n / 2, k + 2,
-                     n + 1 - k, 3 - k, i + 1);
+            snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1.5 lw %d lc rgb '%s'", 2 + n / 2, k + 2,
+                     n + 1 - k, 3 - k, pl->color);
         else
             snprintf(spec, sizeof spec, "1:%d:%d with filledcurves lc rgb '#%s%s'", k + 2, n + 1 - k,
-                     k ? "90" : "C0", figure_color(i + 1) + 1);
+                     k ? "90" : "C0", pl->color + 1);
         snprintf(title, sizeof title, "%s-%s", pn->titles[k], pn->titles[n - 1 - k]);
         figure_curve(f, &b, block, spec, title);
     }
     for (int k = 0; block >= 0 && k < n; k++) {
         if (fan && k != n / 2) continue;
         if (fan && n % 2 == 0) break;  // an even number of percentiles: bands only
-        snprintf(spec, sizeof spec, "1:%d %s lw %s lc %d", k + 2, style(s), fan ? "3" : "3", fan ? i + 1 : k + 1);
+        char shade[8], lc[24];
+        view_shade(shade, pl->color, fan ? 0 : k, fan ? 1 : n);  // percentiles: shades of the variant's colour
+        figure_lc(lc, shade, NULL);
+        snprintf(spec, sizeof spec, "1:%d %s lw 3 %s", k + 2, style(s, pl->style), lc);
         figure_curve(f, &b, block, spec, pn->titles[k]);
     }
     int last = block >= 0 ? series_last_finite(s) : -1;
@@ -550,46 +557,93 @@ static const pct_names_t *row_names(const plot_t *p, const pct_row_t *r) {
     return &r->pn[0];
 }
 
-static int fig_percentiles(const plot_t *p) {
+// The panels of a figure input (lab/figures.h) as this file's panels: the run of the chosen seed, its x scale,
+// nonlinearities and divergence.
+static void panels_of_input(plot_t *p, const figure_input_t *in) {
+    const view_source_t *src = in->src;
+    p->src = (view_source_t *)src, p->is_compare = src->is_compare, p->ns = src->ns;
+    memcpy(p->seeds, src->seeds, sizeof p->seeds[0] * (size_t)src->ns);
+    p->seed = src->seeds[in->seed_index];
+    p->np = src->nv < PLOT_MAX_PANELS ? src->nv : PLOT_MAX_PANELS;
+    for (int i = 0; i < p->np; i++) {
+        const view_variant_t *v = &src->v[i];
+        panel_t *pl = &p->panels[i];
+        snprintf(pl->name, sizeof pl->name, "%s", v->label);
+        pl->color = v->color, pl->style = v->style, pl->fig1 = v->fig1, pl->xk = in->xk[i], pl->seed = p->seed;
+        pl->n_nonlin = v->n_nonlin;
+        memcpy(pl->nonlin, v->nonlin, sizeof pl->nonlin);
+        view_run_dir(src, i, in->seed_index, pl->run, sizeof pl->run);
+        pl->diverged_at = diverged_at(pl->run);
+    }
+}
+
+// percentiles (Fig. 1(b, c)): the percentiles of one unit's input, one panel per variant on a shared y axis, each
+// percentile a shade of the variant's colour, the run of one seed; a cross where a run diverged. Built on
+// view/figmodel.h, so bnlab plot and bnlab report draw the same figure.
+int fig_percentiles(figmodel_t *m, const figure_input_t *in) {
+    plot_t *p = xcalloc(1, sizeof *p, "percentiles");
+    panels_of_input(p, in);
     long hidden = 0;
     char unit[32];
     int rc = 1;
-    for (int i = 0; i < p->np && rc == 1; i++)
-        if ((rc = read_pct_unit(p->panels[i].run, &hidden, unit, sizeof unit)) < 0) return -1;
-    if (rc == 1) return 1;  // nothing logged anywhere: no figure
-    pct_row_t *r = xcalloc(1, sizeof *r, "plot percentiles");
-    if (read_pct_row(p, hidden, unit, r) != 0) {
-        free_pct_row(p, r), free(r);
-        return -1;
+    for (int i = 0; i < p->np && rc == 1; i++) rc = read_pct_unit(p->panels[i].run, &hidden, unit, sizeof unit);
+    pct_row_t *r = rc == 0 ? xcalloc(1, sizeof *r, "plot percentiles") : NULL;
+    if (rc == 1) {
+        figmodel_init(m, "percentiles", 0, 1);
+        snprintf(m->note, sizeof m->note, "One unit's percentiles: not logged in this run (percentiles.csv; turn them "
+                 "on with log.percentiles.every, e.g. --set log.percentiles.every=100).");
+    } else if (rc == 0 && read_pct_row(p, hidden, unit, r) != 0) rc = -1;
+    else if (rc == 0) {
+        int rows, cols;
+        figure_grid(p->np, &rows, &cols);
+        figmodel_init(m, "percentiles", p->np, cols);
+        snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
+        char which[PLOT_MAX_PCT * 40];
+        pct_list(row_names(p, r), which, sizeof which);
+        const char *nl = common_nonlin(p, hidden);
+        // The paper's Fig. 1(b, c) is a sigmoid network with or without BN: cite it only for such networks (not for
+        // ReLU, noise or dropout variants).
+        int fig1 = 1;
+        for (int i = 0; i < p->np; i++) fig1 &= p->panels[i].fig1;
+        snprintf(m->title, sizeof m->title, "Input to unit %s of hidden layer %ld's %s, seed %ld: %s percentiles%s",
+                 unit, hidden, nl ? nl : "nonlinearity", p->seed, which,
+                 fig1 ? "\n(compare Ioffe & Szegedy 2015, Fig. 1(b) without BN, (c) with BN)" : "");
+        for (int i = 0; i < p->np; i++) {
+            const panel_t *pl = &p->panels[i];
+            figpanel_t *fp = &m->p[i];
+            const pct_names_t *pn = &r->pn[i];
+            char div[64] = "";
+            if (pl->diverged_at >= 0) snprintf(div, sizeof div, " (diverged at step %ld)", pl->diverged_at);
+            snprintf(fp->title, sizeof fp->title, "%s%s%s%s input%s", pl->name, nl ? "" : cols > 2 ? "\n" : ": ",
+                     nl ? "" : nonlin_name(pl, hidden), nl ? "" : "", div);
+            if (nl) snprintf(fp->title, sizeof fp->title, "%s%s", pl->name, div);
+            snprintf(fp->ylabel, sizeof fp->ylabel, "input value");
+            snprintf(fp->note, sizeof fp->note, "%s", r->rc[i] == 0 ? "no finite percentiles" : "percentiles not logged");
+            const series_t *sr = &r->s[i];
+            for (int k = 0; r->rc[i] == 0 && k < pn->n_pct; k++) {
+                figcurve_t *c = figmodel_add(fp, CURVE_LINE, sr, 0, 1 + k, 0, pl->color, pl->style, 3, 1, pn->titles[k]);
+                if (c) {  // a shade of the variant's colour per percentile, darkest first
+                    static char shades[PLOT_MAX_PANELS][PLOT_MAX_PCT][8];
+                    view_shade(shades[i][k], pl->color, k, pn->n_pct);
+                    c->color = shades[i][k];
+                }
+            }
+            int last = r->rc[i] == 0 ? series_last_finite(sr) : -1;
+            if (pl->diverged_at >= 0 && last >= 0) {
+                series_t x;
+                series_init(&x, 2);
+                series_add(&x, (double[2]){(double)pl->diverged_at * pl->xk, at(sr, last, 1 + pn->n_pct / 2)});
+                char t[64];
+                snprintf(t, sizeof t, "diverged at step %ld", pl->diverged_at);
+                figmodel_add(fp, CURVE_POINTS, &x, 0, 1, 0, pl->color, 0, 4, 1, t);
+                series_free(&x);
+            }
+        }
+        figmodel_finish(m, 1, 0, 1);
     }
-    int rows, cols;
-    figure_grid(p->np, &rows, &cols);
-    figure_t f;
-    if (figure_open(&f, p->plots, "percentiles", rows, cols) != 0) {
-        free_pct_row(p, r), free(r);
-        return -1;
-    }
-    char which[PLOT_MAX_PCT * 40], title[1024];
-    pct_list(row_names(p, r), which, sizeof which);
-    const char *nl = common_nonlin(p, hidden);
-    // The paper's Fig. 1(b, c) is a sigmoid network with or without BN: cite it only for such networks (not for
-    // ReLU, noise or dropout variants).
-    int fig1 = 1;
-    for (int i = 0; i < p->np; i++) fig1 &= p->panels[i].fig1;
-    snprintf(title, sizeof title, "Input to unit %s of hidden layer %ld's %s, seed %ld: %s percentiles%s", unit,
-             hidden, nl ? nl : "nonlinearity", p->seed, which,
-             fig1 ? "\n(compare Ioffe & Szegedy 2015, Fig. 1(b) without BN, (c) with BN)" : "");
-    figure_cmd(&f, "set xlabel", "", "%s", xlabel(p));
-    fprintf(f.gp, "set ylabel 'input value'\n");
-    page_title(&f, rows, cols, title);
-    for (int i = 0; i < p->np; i++) {
-        char what[64];
-        snprintf(what, sizeof what, "%s input", nonlin_name(&p->panels[i], hidden));
-        pct_panel(p, i, r, 0, nl ? "" : what, cols, &f);
-    }
-    fprintf(f.gp, "unset multiplot\n");
-    free_pct_row(p, r), free(r);
-    return figure_close(&f);
+    if (r) free_pct_row(p, r), free(r);
+    free(p);
+    return rc;
 }
 
 // Every hidden layer's input, whole layer: one row per hidden layer, one column per panel, each row on shared axes.
@@ -635,128 +689,6 @@ static int fig_layers(const plot_t *p) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// layer_stats: each nonlinearity's output per epoch.
-
-// Indices of nonlinearity layers (from the first epoch's train rows of layer_stats.csv) and their types; their
-// number (0 if nothing logged), or -1 + message.
-static int read_hidden_layers(const char *run, int *idx, char types[][32]) {
-    static const char *const names[] = {"epoch", "source", "layer", "layer_type"};
-    enum { EPOCH, SOURCE, LAYER, TYPE };
-    int col[4], n = 0;
-    csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_LAYER_STATS, names, 4, col);
-    if (rc != 0) return rc < 0 ? -1 : 0;
-    while (csv_table_next(&t) && n < PLOT_MAX_LAYERS) {
-        long epoch, layer;
-        if (csv_field_long(t.row, col[EPOCH], &epoch) != 0 || csv_field_long(t.row, col[LAYER], &layer) != 0) continue;
-        if (epoch != 1) break;
-        size_t len;
-        const char *type = csv_field(t.row, col[TYPE], &len);
-        char kind[32];
-        snprintf(kind, sizeof kind, "%.*s", (int)len, type);
-        int k = layer_kind_find(kind), nonlinear = k >= 0 && layer_kind((layer_kind_t)k)->nonlinearity;
-        if (csv_field_is(t.row, col[SOURCE], "train") && nonlinear) {
-            idx[n] = (int)layer;
-            snprintf(types[n], 32, "%s", kind);
-            n++;
-        }
-    }
-    csv_table_free(&t);
-    return n;
-}
-
-// One layer's training-mode output per epoch: rows (epoch, min, max, mean). An activation's output is bounded
-// (a sigmoid's in (0, 1)) or one-sided (ReLU): mean +- std would leave its range, min-max does not.
-static int read_layer_epochs(const char *run, int layer, series_t *s) {
-    static const char *const names[] = {"epoch", "source", "layer", "mean", "min", "max"};
-    enum { EPOCH, SOURCE, LAYER, MEAN, MIN, MAX };
-    int col[6];
-    csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_LAYER_STATS, names, 6, col);
-    if (rc != 0) return rc;
-    long l;
-    while (csv_table_next(&t))
-        if (csv_field_is(t.row, col[SOURCE], "train") && csv_field_long(t.row, col[LAYER], &l) == 0 && l == layer) {
-            double r[4] = {field(t.row, col[EPOCH]), field(t.row, col[MIN]), field(t.row, col[MAX]), field(t.row, col[MEAN])};
-            if (isfinite(r[0])) series_add(s, r);
-        }
-    csv_table_free(&t);
-    return 0;
-}
-
-typedef struct {
-    series_t s[PLOT_MAX_PANELS][PLOT_MAX_LAYERS];
-    int n[PLOT_MAX_PANELS], idx[PLOT_MAX_PANELS][PLOT_MAX_LAYERS];
-    char types[PLOT_MAX_PANELS][PLOT_MAX_LAYERS][32];
-} layer_data_t;
-
-// The y extent shared by the panels whose first nonlinearity is panel i's (sigmoid panels keep their (0, 1)
-// scale beside a ReLU network's).
-static void layer_extent(const plot_t *p, const layer_data_t *d, int i, double *ylo, double *yhi) {
-    *ylo = INFINITY, *yhi = -INFINITY;
-    for (int j = 0; j < p->np; j++)
-        if (!strcmp(nonlin_name(&p->panels[j], 1), nonlin_name(&p->panels[i], 1)))
-            for (int k = 0; k < d->n[j]; k++) y_extent(&d->s[j][k], 1, 3, ylo, yhi);
-    if (!(*yhi >= *ylo)) *ylo = 0, *yhi = 1;
-    if (*ylo >= 0 && *yhi <= 1) *ylo = 0, *yhi = 1;  // a sigmoid's whole range
-}
-
-static void layer_panel(const panel_t *pl, layer_data_t *d, int i, double emax, double ylo, double yhi, figure_t *f) {
-    panel_title(f, pl, "", 1);
-    strbuf_t b = {0};
-    for (int k = 0; k < d->n[i]; k++) {
-        int block = figure_series(f, &d->s[i][k]);
-        if (block < 0) continue;
-        char spec[96], title[160];
-        for (int c = 2; c <= 3; c++) {  // min and max: thin, so that overlapping layers stay legible
-            snprintf(spec, sizeof spec, "1:%d with lines lw 1.5 dt 2 lc %d", c, k + 1);
-            figure_curve(f, &b, block, spec, NULL);
-        }
-        snprintf(spec, sizeof spec, "1:4 %s lw 3 lc %d", style(&d->s[i][k]), k + 1);
-        snprintf(title, sizeof title, "hidden %d (%s)", k + 1, d->types[i][k]);
-        figure_curve(f, &b, block, spec, title);
-    }
-    figure_xaxis(f, 1, emax, 1);
-    figure_axis(f, 'y', ylo, yhi, 0);
-    figure_plot(f, &b, pl->diverged_at >= 0 ? "no epoch completed before the run diverged" : "no layer statistics logged");
-    free(b.s);
-}
-
-static int fig_layer_stats(const plot_t *p) {
-    layer_data_t *d = xcalloc(1, sizeof *d, "plot layer stats");
-    double emax = 1, ylo, yhi;
-    int rc = 0;
-    for (int i = 0; i < p->np && rc == 0; i++) {
-        if ((d->n[i] = read_hidden_layers(p->panels[i].run, d->idx[i], d->types[i])) < 0) rc = -1, d->n[i] = 0;
-        for (int k = 0; k < d->n[i] && rc == 0; k++) {
-            series_init(&d->s[i][k], 4);
-            rc = read_layer_epochs(p->panels[i].run, d->idx[i][k], &d->s[i][k]) < 0 ? -1 : 0;
-            emax = fmax(emax, last_x(&d->s[i][k]));
-        }
-    }
-    int rows, cols;
-    figure_grid(p->np, &rows, &cols);
-    figure_t f;
-    if (rc == 0 && (rc = figure_open(&f, p->plots, "layer_stats", rows, cols)) == 0) {
-        fprintf(f.gp, "set xlabel 'epoch'\nset ylabel 'output of the nonlinearity'\n");
-        char title[256];
-        snprintf(title, sizeof title, "Output of each hidden layer's nonlinearity, per epoch of training batches, "
-                 "seed %ld:\nmean (thick) and min, max (thin dashed) over all its units and examples", p->seed);
-        page_title(&f, rows, cols, title);
-        for (int i = 0; i < p->np; i++) {
-            layer_extent(p, d, i, &ylo, &yhi);
-            layer_panel(&p->panels[i], d, i, emax, ylo, yhi, &f);
-        }
-        fprintf(f.gp, "unset multiplot\n");
-        rc = figure_close(&f);
-    }
-    for (int i = 0; i < p->np; i++)
-        for (int k = 0; k < d->n[i]; k++) series_free(&d->s[i][k]);
-    free(d);
-    return rc;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // ics: Santurkar et al.'s internal covariate shift, relative to the gradient's size, and its cosine.
 
 // The largest dense-layer number in a run's ics.csv: 0 if it has no rows, -2 if there is no ics.csv, -1 + message.
@@ -764,7 +696,7 @@ static int ics_max_dense(const char *run) {
     static const char *const names[] = {"dense"};
     int col, max = 0;
     csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_ICS, names, 1, &col);
+    int rc = open_log(&t, run, RUNDIR_ICS, names, 1, &col, "i", -1);
     if (rc != 0) return rc < 0 ? -1 : -2;
     long d;
     while (csv_table_next(&t))
@@ -779,7 +711,7 @@ static int read_ics(const char *run, int dense, double xk, series_t *s) {
     static const char *const names[] = {"step", "dense", "grad_norm", "l2_diff", "cosine"};
     int col[5];
     csv_table_t t;
-    int rc = open_log(&t, run, RUNDIR_ICS, names, 5, col);
+    int rc = open_log(&t, run, RUNDIR_ICS, names, 5, col, "iinnn", -1);
     if (rc != 0) return rc;
     long d;
     while (csv_table_next(&t))
@@ -798,33 +730,31 @@ typedef struct {
     double xmax, lo[2], hi[2];
 } ics_data_t;
 
-static void ics_panel(const plot_t *p, int i, int w, int cols, const ics_data_t *d, figure_t *f) {
-    static const char *const what[2] = {"||G - G'|| / ||G||", "cos(G, G')"};
-    const panel_t *pl = &p->panels[i];
-    panel_title(f, pl, what[w], cols);
+// Panel (w, k): quantity w of dense layer k, every variant's line on the same axes (BN and no BN compared where
+// the text compares them, not across panels).
+static void ics_panel(const plot_t *p, int w, int k, const ics_data_t *d, figure_t *f) {
+    static const char *const what[2] = {"‖G − G′‖ / ‖G‖", "cos(G, G′)"};
+    figure_cmd(f, "set title", "", "dense layer %d: %s", k, what[w]);
     figure_cmd(f, "set ylabel", "", "%s", what[w]);
     strbuf_t b = {0};
-    double ylast = NAN;
-    for (int k = 2; k <= d->nd[i]; k++) {  // dense layers 2.. (the first has nothing below it)
+    for (int i = 0; i < p->np; i++) {
+        const panel_t *pl = &p->panels[i];
+        if (k > d->nd[i]) continue;
         const series_t *s = &d->s[i][k - 2];
         series_t one;
         series_init(&one, 2);
-        for (int r = 0; r < s->n; r++) {
-            double row[2] = {at(s, r, 0), at(s, r, 1 + w)};
-            series_add(&one, row);
-        }
+        for (int r = 0; r < s->n; r++) series_add(&one, (double[2]){at(s, r, 0), at(s, r, 1 + w)});
         int block = figure_series(f, &one), last = series_last_finite(&one);
         if (block >= 0) {
-            char spec[64], title[32];
-            snprintf(spec, sizeof spec, "1:2 %s lw 3 lc %d", style(&one), k - 1);
-            snprintf(title, sizeof title, "dense %d", k);
-            figure_curve(f, &b, block, spec, title);
-            ylast = at(&one, last, 1);
+            char spec[128], lc[24];
+            figure_lc(lc, pl->color, NULL);
+            snprintf(spec, sizeof spec, "1:2 %s lw 3 dt %s %s", style(&one, pl->style), view_dash_gnuplot(pl->style), lc);
+            figure_curve(f, &b, block, spec, p->is_compare ? pl->name : NULL);  // one run: no legend needed
+            if (pl->diverged_at >= 0)
+                cross_at(f, &b, pl->diverged_at, (double)pl->diverged_at * xscale(p, i), at(&one, last, 1));
         }
         series_free(&one);
     }
-    if (pl->diverged_at >= 0 && isfinite(ylast))
-        cross_at(f, &b, pl->diverged_at, (double)pl->diverged_at * xscale(p, i), ylast);
     figure_xaxis(f, 0, d->xmax, 1);
     double lo = d->lo[w], hi = d->hi[w];
     if (!(hi >= lo)) lo = 0, hi = 1;
@@ -839,43 +769,44 @@ static const char ICS_TITLE[] = "Internal covariate shift (Santurkar et al. 2018
 
 static int fig_ics(const plot_t *p) {
     ics_data_t *d = xcalloc(1, sizeof *d, "plot ics");
-    int any_file = 0, any_rows = 0, rc = 0, cols, bands;
+    int any_file = 0, rc = 0, max_nd = 0, max_points = 0;
     d->lo[0] = d->lo[1] = INFINITY, d->hi[0] = d->hi[1] = -INFINITY;
     for (int i = 0; i < p->np && rc == 0; i++) {
         const panel_t *pl = &p->panels[i];
         int nd = ics_max_dense(pl->run);
         if (nd == -1) rc = -1;
-        any_file |= nd >= 0, any_rows |= nd >= 2;
+        any_file |= nd >= 0;
         d->nd[i] = nd < 0 ? 0 : nd > PLOT_MAX_LAYERS + 1 ? PLOT_MAX_LAYERS + 1 : nd;
+        if (d->nd[i] > max_nd) max_nd = d->nd[i];
         if (pl->diverged_at > 0) d->xmax = fmax(d->xmax, (double)pl->diverged_at * xscale(p, i));
         for (int k = 2; k <= d->nd[i] && rc == 0; k++) {
             series_t *s = &d->s[i][k - 2];
             series_init(s, 3);
             rc = read_ics(pl->run, k, xscale(p, i), s) < 0 ? -1 : 0;
             d->xmax = fmax(d->xmax, last_x(s));
+            if (s->n > max_points) max_points = s->n;
             y_extent(s, 1, 1, &d->lo[0], &d->hi[0]);
             y_extent(s, 2, 2, &d->lo[1], &d->hi[1]);
         }
     }
     figure_t f;
+    int cols = max_nd - 1;
     if (rc == 0 && !any_file) rc = 1;  // not logged (log.ics_every = 0): no figure
-    else if (rc == 0 && !any_rows) {   // logged, but the run stopped before the first ICS step: say so
+    else if (rc == 0 && (max_nd < 2 || max_points < 2)) {  // a line needs two ICS steps: say why there is none
         if ((rc = figure_open(&f, p->plots, "ics", 1, 1)) == 0) {
             figure_cmd(&f, "set title", "", ICS_TITLE, p->seed);
             strbuf_t b = {0};
-            figure_plot(&f, &b, "No ICS step was logged: the run stopped before the first of log.ics_every steps.");
+            figure_plot(&f, &b, max_nd < 2 ? "No ICS step was logged: the run stopped before the first of log.ics_every steps."
+                                           : "One ICS step was logged: a line needs two (a smaller log.ics_every, or a longer run).");
             rc = figure_close(&f);
         }
-    } else if (rc == 0 && (wrap(p->np, &cols, &bands), rc = figure_open(&f, p->plots, "ics", 2 * bands, cols)) == 0) {
+    } else if (rc == 0 && (rc = figure_open(&f, p->plots, "ics", 2, cols)) == 0) {
         figure_cmd(&f, "set xlabel", "", "%s", xlabel(p));
         char title[512];
         snprintf(title, sizeof title, ICS_TITLE, p->seed);
-        page_title(&f, 2 * bands, cols, title);
+        page_title(&f, 2, cols, title);
         for (int w = 0; w < 2; w++)
-            for (int i = 0; i < p->np; i++) {
-                ics_panel(p, i, w, cols, d, &f);
-                wrap_pad(&f, i, p->np, cols);
-            }
+            for (int k = 2; k <= max_nd; k++) ics_panel(p, w, k, d, &f);
         fprintf(f.gp, "unset multiplot\n");
         rc = figure_close(&f);
     }
@@ -888,32 +819,63 @@ static int fig_ics(const plot_t *p) {
 // ---------------------------------------------------------------------------------------------------------------
 // sweep
 
-// One base variant's sweep points from sweep.csv: rows (x, final_mean, final_std) of its runs with at least one
-// completed seed, in x order.
-static int read_sweep_points(const char *dir, const char *axis, const char *base, series_t *s) {
-    const char *names[] = {"base", axis, "completed", "final_mean", "final_std"};
-    enum { BASE, X, DONE, MEAN, STD };
-    int col[5];
+// One base variant's sweep points from sweep.csv: rows (x, final_median, final_min, final_max, steps) of its runs
+// with at least one completed seed, in x order, read strictly (view/logread.h); *variant: the name of its first
+// run (its class gives the base's colour); steps: the first completed seed's summary.json "steps" (NaN if none).
+static int read_sweep_points(const char *dir, const char *axis, const char *base, series_t *s, char *variant,
+                             size_t cap, long seed) {
+    char path[BNLAB_PATH_MAX];
+    rundir_file(path, sizeof path, dir, CMPDIR_SWEEP_CSV);
+    const char *names[] = {"variant", "base", axis, "completed", "final_median", "final_min", "final_max"};
+    enum { VAR, BASE, X, DONE, MED, MIN, MAX, NCOL };
+    int col[NCOL];
     csv_table_t t;
-    int rc = open_log(&t, dir, CMPDIR_SWEEP_CSV, names, 5, col);
-    if (rc != 0) return rc > 0 ? bnlab_fail("%s/%s: missing", dir, CMPDIR_SWEEP_CSV) : -1;
+    int rc = logread_open(&t, path);
+    if (rc != 0) return rc > 0 ? bnlab_fail("%s: missing", path) : -1;
+    for (int c = 0; c < NCOL && rc == 0; c++) rc = (col[c] = logread_column(&t, path, names[c])) < 0 ? -1 : 0;
+    variant[0] = '\0';
     long done;
-    while (csv_table_next(&t))
-        if (csv_field_is(t.row, col[BASE], base) && csv_field_long(t.row, col[DONE], &done) == 0 && done > 0) {
-            double sd = field(t.row, col[STD]);
-            double r[3] = {field(t.row, col[X]), field(t.row, col[MEAN]), isfinite(sd) ? sd : 0};  // one seed: no std
-            if (isfinite(r[0]) && isfinite(r[1])) series_add(s, r);
-        }
+    while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
+        rc = 0;
+        if (!csv_field_is(t.row, col[BASE], base)) continue;
+        if ((rc = logread_integer(&t, path, col[DONE], 0, 1L << 30, &done)) != 0 || done == 0) continue;
+        double r[5];
+        rc = logread_finite(&t, path, col[X], &r[0]) || logread_number(&t, path, col[MED], &r[1]) ||
+             logread_number(&t, path, col[MIN], &r[2]) || logread_number(&t, path, col[MAX], &r[3]) ? -1 : 0;
+        size_t len;
+        const char *v = csv_field(t.row, col[VAR], &len);
+        char run[BNLAB_PATH_MAX], name[VIEW_NAME_MAX];
+        snprintf(name, sizeof name, "%.*s", (int)len, v);
+        if (!variant[0]) snprintf(variant, cap, "%s", name);
+        rundir_of_seed(run, sizeof run, dir, name, seed);
+        cJSON *sum = read_json(run, RUNDIR_SUMMARY);
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(sum, "steps");
+        r[4] = cJSON_IsNumber(st) ? st->valuedouble : NAN;
+        cJSON_Delete(sum);
+        if (rc == 0 && isfinite(r[1])) series_add(s, r);
+    }
     csv_table_free(&t);
-    if (s->n > 1) qsort(s->v, (size_t)s->n, 3 * sizeof *s->v, cmp_double);  // rows sort by their first value, x
-    return 0;
+    if (s->n > 1) qsort(s->v, (size_t)s->n, 5 * sizeof *s->v, cmp_double);  // rows sort by their first value, x
+    return rc < 0 ? -1 : 0;
+}
+
+// A grid key in words for an axis label.
+static const char *key_words(const char *key) {
+    static const char *const words[][2] = {{"train.batch_size", "batch size (examples per step)"},
+                                           {"train.optimizer.lr", "learning rate η"},
+                                           {"train.optimizer.momentum", "momentum"},
+                                           {"train.optimizer.weight_decay", "weight decay"},
+                                           {"train.epochs", "epochs"}, {"train.steps", "training steps"}};
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (!strcmp(key, words[k][0])) return words[k][1];
+    return key;
 }
 
 // The distinct x values of all series (sorted) into xs; their number.
 static int distinct_x(const series_t *s, int n, double *xs, int cap) {
     int m = 0;
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < s[i].n && m < cap; k++) xs[m++] = s[i].v[(size_t)k * 3];
+        for (int k = 0; k < s[i].n && m < cap; k++) xs[m++] = s[i].v[(size_t)k * (size_t)s[i].cols];
     if (m > 1) qsort(xs, (size_t)m, sizeof *xs, cmp_double);
     int u = 0;
     for (int k = 0; k < m; k++)
@@ -945,11 +907,17 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
     rundir_file(plots, sizeof plots, dir, RUNDIR_PLOTS);
     if (make_dirs(plots) != 0) return -1;
     if (n_bases > PLOT_MAX_BASES) n_bases = PLOT_MAX_BASES;
+    view_source_t *src = xcalloc(1, sizeof *src, "sweep source");
+    int rc = view_source_load(src, dir, NULL), nb = 0, total = 0;
     series_t s[PLOT_MAX_BASES];
-    int rc = 0, nb = 0, total = 0;
+    const view_variant_t *look[PLOT_MAX_BASES];  // each base's colour and style: its first run's
     for (; nb < n_bases && rc == 0; nb++) {
-        series_init(&s[nb], 3);
-        rc = read_sweep_points(dir, axis, bases[nb], &s[nb]);
+        series_init(&s[nb], 5);
+        char first[VIEW_NAME_MAX];
+        rc = read_sweep_points(dir, axis, bases[nb], &s[nb], first, sizeof first, src->seeds[0]);
+        look[nb] = &src->v[0];
+        for (int i = 0; i < src->nv; i++)
+            if (!strcmp(src->v[i].name, first)) look[nb] = &src->v[i];
         total += s[nb].n;
         if (rc == 0 && s[nb].n == 0)
             printf("sweep: %s has no completed run: left out of the plot\n", bases[nb]);
@@ -960,17 +928,49 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
     if (rc == 0 && nx == 0) {
         printf("sweep: no run completed, so no plot\n");
         remove_figure(plots, "sweep");
+    } else if (rc == 0 && nx == 1) {  // no line from a single point: say why instead
+        printf("sweep: every completed run is at %s = %g: a figure needs two values of it, so no plot\n", axis, xs[0]);
+        remove_figure(plots, "sweep");
     } else if (rc == 0 && (rc = figure_open(&f, plots, "sweep", 1, 1)) == 0) {
-        figure_cmd(&f, "set title", "", "Final test accuracy vs %s (mean, error bars: one std over seeds)", axis);
-        figure_cmd(&f, "set xlabel", "", "%s", axis);
+        int log = xs[0] > 0 && xs[nx - 1] / xs[0] >= 10;
+        // What differs across the x axis besides x: the steps each point trained for (the first base's runs).
+        strbuf_t note = {0};
+        for (int i = 0; i < nb && !note.len; i++)
+            for (int r = 0; r < s[i].n; r++) {
+                double st = s[i].v[(size_t)r * 5 + 4];
+                if (isfinite(st)) strbuf_printf(&note, "%s%.0f at %g", note.len ? ", " : "steps per point: ", st, s[i].v[(size_t)r * 5]);
+            }
+        figure_cmd(&f, "set title", "", "Final test accuracy vs %s: median over seeds, error bar: their range%s%s%s",
+                   key_words(axis), nb > 1 ? "\n(points of different variants offset sideways a little, so that none hides another)" : "",
+                   note.len ? "\n" : "", note.len ? note.s : "");
+        free(note.s);
+        figure_cmd(&f, "set xlabel", "", "%s", key_words(axis));
         fprintf(f.gp, "set ylabel 'final test accuracy'\n");
-        figure_axis(&f, 'y', 0, 1, 0);
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < nb; i++) series_extent(&s[i], 1, 3, &lo, &hi);
+        figure_axis(&f, 'y', fmin(lo, 1), fmax(hi, lo + 0.01), 0);
         sweep_axis(&f, xs, nx);
         strbuf_t b = {0};
-        for (int i = 0; i < nb; i++) {
+        int order[PLOT_MAX_BASES];  // the bases in the one order of their variants (view/variant.h)
+        for (int i = 0; i < nb; i++) order[i] = i;
+        for (int i = 1; i < nb; i++)
+            for (int j = i; j > 0 && look[order[j]] < look[order[j - 1]]; j--) {
+                int t = order[j];
+                order[j] = order[j - 1], order[j - 1] = t;
+            }
+        for (int oi = 0; oi < nb; oi++) {
+            int i = order[oi];
+            // Offsets: a factor on a log axis, a fraction of the span on a linear one.
+            double off = nb > 1 ? ((double)oi - (nb - 1) / 2.0) / nb : 0;
+            for (int r = 0; r < s[i].n; r++) {
+                double *x = &s[i].v[(size_t)r * 5];
+                *x = log ? *x * pow(1.12, off) : *x + off * 0.03 * (xs[nx - 1] - xs[0]);
+            }
             int block = figure_series(&f, &s[i]);
-            char spec[64];
-            snprintf(spec, sizeof spec, "1:2:3 with yerrorlines lw 3 pt 7 ps 1.5 lc %d", i + 1);
+            char spec[128], lc[24];
+            figure_lc(lc, look[i]->color, NULL);
+            snprintf(spec, sizeof spec, "1:2:3:4 with yerrorlines lw 3 dt %s pt %d ps 1.8 %s",
+                     view_dash_gnuplot(look[i]->style), view_point_gnuplot(oi), lc);
             if (block >= 0) figure_curve(&f, &b, block, spec, bases[i]);
         }
         figure_plot(&f, &b, "no completed run");
@@ -981,6 +981,7 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
         else if (rc > 0) fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
     }
     free(xs);
+    free(src);
     for (int i = 0; i < nb; i++) series_free(&s[i]);
     return rc;
 }
@@ -988,105 +989,78 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
 // ---------------------------------------------------------------------------------------------------------------
 // panels
 
-// The panels of a comparison (one per variant, the chosen seed's run) and its seeds, from DIR/compare.json. -1 +
-// message naming what is missing.
-static int compare_panels(plot_t *p, const char *path, long want_seed) {
-    cJSON *root = compare_json_read(path);
-    if (!root) return -1;
-    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
-    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seeds");
-    int rc = 0;
-    p->ns = 0;
-    for (const cJSON *s = rc ? NULL : sd->child; s && p->ns < PLOT_MAX_SEEDS; s = s->next) {
-        if (!cJSON_IsNumber(s)) rc = bnlab_fail("%s: seeds[%d]: expected a number", path, p->ns);
-        p->seeds[p->ns++] = (long)s->valuedouble;
-    }
-    // The seed drawn in per-run figures: the one asked for, else 1, else the first.
-    p->seed = rc ? 0 : p->seeds[0];
-    for (int k = 0; k < p->ns && rc == 0; k++)
-        if (p->seeds[k] == (want_seed ? want_seed : 1)) p->seed = p->seeds[k];
-    if (rc == 0 && want_seed && p->seed != want_seed)
-        rc = bnlab_fail("%s: no seed %ld in this comparison (its seeds: %ld..%ld)", path, want_seed, p->seeds[0],
-                        p->seeds[p->ns - 1]);
-    p->np = 0;
-    int k = 0;
-    for (const cJSON *v = rc ? NULL : vars->child; v && rc == 0; v = v->next, k++) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
-        if (!cJSON_IsString(name) || !name_valid(name->valuestring))
-            rc = bnlab_fail("%s: variants[%d]: expected a \"name\" (letters, digits, -_.), found %s", path, k,
-                            name ? (cJSON_IsString(name) ? name->valuestring : "another type") : "none");
-        else if (p->np < PLOT_MAX_PANELS) {
-            panel_t *pl = &p->panels[p->np++];
-            snprintf(pl->name, sizeof pl->name, "%s", name->valuestring);
-            rundir_of_seed(pl->run, sizeof pl->run, p->dir, name->valuestring, p->seed);
-        }
-    }
-    if (rc == 0 && k > PLOT_MAX_PANELS)
-        printf("plot: %d variants; the figures show the first %d\n", k, PLOT_MAX_PANELS);
-    cJSON_Delete(root);
-    return rc;
-}
-
-// A run directory: one panel named after the directory's last component.
-static int run_panel(plot_t *p, long want_seed) {
+// Steps per epoch of a run: the step of layer_stats.csv's first row of epoch 1 (the end of the first epoch). 0 if
+// there is none, -1 + message (a malformed log).
+static long steps_per_epoch(const char *run) {
     char path[BNLAB_PATH_MAX];
-    rundir_file(path, sizeof path, p->dir, RUNDIR_METRICS_CSV);
-    if (!path_exists(path))
-        return bnlab_fail("%s: neither a run directory (metrics.csv) nor a comparison (compare.json)", p->dir);
-    path_basename(p->panels[0].name, sizeof p->panels[0].name, p->dir);
-    path_fmt(p->panels[0].run, sizeof p->panels[0].run, "%s", p->dir);
-    read_run_config(p->dir, &p->panels[0]);
-    p->np = 1, p->ns = 1, p->seed = p->seeds[0] = p->panels[0].seed;
-    if (want_seed && want_seed != p->seed)
-        return bnlab_fail("%s: one run, of seed %ld (--seed chooses among a comparison's seeds)", p->dir, p->seed);
-    return 0;
+    rundir_file(path, sizeof path, run, RUNDIR_LAYER_STATS);
+    csv_table_t t;
+    int rc = logread_open(&t, path), ce = -1, cs = -1;
+    if (rc != 0) return rc < 0 ? -1 : 0;
+    if ((ce = logread_column(&t, path, "epoch")) < 0 || (cs = logread_column(&t, path, "step")) < 0) rc = -1;
+    long epoch, step, spe = 0;
+    while (rc == 0 && spe == 0 && (rc = logread_next(&t, path)) == 1) {
+        rc = logread_integer(&t, path, ce, 0, 1L << 40, &epoch) || logread_integer(&t, path, cs, 0, 1L << 50, &step) ? -1 : 0;
+        if (rc == 0 && epoch == 1) spe = step;
+    }
+    csv_table_free(&t);
+    return rc < 0 ? -1 : spe;
 }
 
-// Each panel's config and divergence; the paper's order, (b) without BN then (c) with BN, for a comparison of
-// exactly one BN and one no-BN network; the x axis in examples when asked or when the batch sizes differ.
-static void finish_panels(plot_t *p, plot_x_t x) {
+// The panels from the one reader of the directory (view/source.h): one per variant in its order, with its colour
+// and style, drawing the chosen seed's run in per-run figures (the one asked for, else 1, else the first); the x axis
+// in examples when asked or when the batch sizes differ.
+static int load_panels(plot_t *p, const plot_opts_t *o) {
+    view_source_t *src = xcalloc(1, sizeof *src, "plot source");
+    view_source_opts_t so = {.labels = o->labels, .n_labels = o->n_labels};
+    int rc = view_source_load(src, p->dir, &so);
+    p->is_compare = src->is_compare;
+    p->ns = src->ns;
+    memcpy(p->seeds, src->seeds, sizeof p->seeds[0] * (size_t)src->ns);
+    p->seed = p->seeds[0];
+    for (int k = 0; k < p->ns && rc == 0; k++)
+        if (p->seeds[k] == (o->seed ? o->seed : 1)) p->seed = p->seeds[k];
+    if (rc == 0 && o->seed && p->seed != o->seed)
+        rc = p->is_compare ? bnlab_fail("%s: no seed %ld in this comparison (its seeds: %ld..%ld)", p->dir, o->seed,
+                                        p->seeds[0], p->seeds[p->ns - 1])
+                           : bnlab_fail("%s: one run, of seed %ld (--seed chooses among a comparison's seeds)", p->dir,
+                                        p->seed);
+    if (rc == 0 && src->nv > PLOT_MAX_PANELS)
+        printf("plot: %d variants; the figures show the first %d\n", src->nv, PLOT_MAX_PANELS);
+    p->np = rc == 0 ? (src->nv < PLOT_MAX_PANELS ? src->nv : PLOT_MAX_PANELS) : 0;
     for (int i = 0; i < p->np; i++) {
-        if (p->is_compare) read_run_config(p->panels[i].run, &p->panels[i]);
-        p->panels[i].diverged_at = diverged_at(p->panels[i].run);
-    }
-    if (p->np == 2 && p->panels[0].bn && !p->panels[1].bn) {
-        panel_t t = p->panels[0];
-        p->panels[0] = p->panels[1], p->panels[1] = t;
+        const view_variant_t *v = &src->v[i];
+        panel_t *pl = &p->panels[i];
+        snprintf(pl->name, sizeof pl->name, "%s", v->label);
+        pl->color = v->color, pl->style = v->style;
+        pl->bn = view_class_batch_stats(v->cls), pl->fig1 = v->fig1, pl->batch = v->batch, pl->seed = p->seed;
+        pl->n_nonlin = v->n_nonlin;
+        memcpy(pl->nonlin, v->nonlin, sizeof pl->nonlin);
+        int k = 0;
+        while (k < p->ns - 1 && p->seeds[k] != p->seed) k++;
+        view_run_dir(src, i, k, pl->run, sizeof pl->run);
+        pl->diverged_at = diverged_at(pl->run);
     }
     int differ = 0;
     for (int i = 1; i < p->np; i++) differ |= p->panels[i].batch != p->panels[0].batch;
-    p->examples = x == PLOT_X_EXAMPLES || (x == PLOT_X_AUTO && differ);
-}
-
-// The modes figure (lab/plot_modes.h): each panel's runs, one per seed.
-static int fig_modes(const plot_t *p) {
-    modes_panel_t mp[PLOT_MAX_PANELS];
-    char (*runs)[BNLAB_PATH_MAX] = xcalloc((size_t)p->np * (size_t)p->ns, BNLAB_PATH_MAX, "plot modes");
-    const char **ptr = xcalloc((size_t)p->np * (size_t)p->ns, sizeof *ptr, "plot modes");
-    for (int i = 0; i < p->np; i++) {
-        for (int k = 0; k < p->ns; k++) {
-            run_of(p, i, k, runs[i * p->ns + k], BNLAB_PATH_MAX);
-            ptr[i * p->ns + k] = runs[i * p->ns + k];
+    p->examples = o->x == PLOT_X_EPOCHS ? 2 : o->x == PLOT_X_EXAMPLES || (o->x == PLOT_X_AUTO && differ);
+    for (int i = 0; i < p->np && rc == 0; i++) {
+        panel_t *pl = &p->panels[i];
+        pl->xk = p->examples == 1 ? pl->batch : 1;
+        if (p->examples == 2) {
+            long spe = steps_per_epoch(pl->run);
+            if (spe < 0) rc = -1;
+            else if (spe == 0)
+                rc = bnlab_fail("%s: --x epochs needs the steps per epoch, which layer_stats.csv gives once an epoch "
+                                "has ended (log.stats); this run has no such row", pl->run);
+            else pl->xk = 1.0 / (double)spe;
         }
-        mp[i] = (modes_panel_t){.name = p->panels[i].name, .runs = ptr + i * p->ns, .n_runs = p->ns,
-                                .bn = p->panels[i].bn, .xscale = xscale(p, i), .diverged_at = p->panels[i].diverged_at};
     }
-    char seeds[48];
-    if (p->ns > 1) snprintf(seeds, sizeof seeds, "median of %d seeds", p->ns);
-    else snprintf(seeds, sizeof seeds, "seed %ld", p->seeds[0]);
-    int rc = plot_modes(p->plots, mp, p->np, xlabel(p), seeds);
-    free(runs), free(ptr);
+    p->src = src;
     return rc;
 }
 
-// The "params" figure (lab/plot_params.h) from the panels.
-static int fig_params(const plot_t *p) {
-    params_panel_t pp[PLOT_MAX_PANELS];
-    for (int i = 0; i < p->np; i++) pp[i] = (params_panel_t){p->panels[i].name, p->panels[i].run, xscale(p, i)};
-    return plot_params(p->plots, pp, p->np, p->seed, xlabel(p));
-}
 
-#define N_FIGURES 8
 
 // The landscape views (plot_landscape.c) over every seed of every panel: 0, 2 not logged, 1 gnuplot failed, -1.
 static int fig_landscape(const plot_t *p, const plot_opts_t *o) {
@@ -1101,7 +1075,7 @@ static int fig_landscape(const plot_t *p, const plot_opts_t *o) {
             run_of(p, i, k, runs[j], sizeof runs[j]);
             rp[j] = runs[j], div[j] = diverged_at(runs[j]);
         }
-        v[i] = (lsplot_variant_t){p->panels[i].name, i + 1, xscale(p, i), p->ns, rp + (size_t)i * (size_t)p->ns,
+        v[i] = (lsplot_variant_t){p->panels[i].name, p->panels[i].color, xscale(p, i), p->ns, rp + (size_t)i * (size_t)p->ns,
                                   div + (size_t)i * (size_t)p->ns};
     }
     char seeds[64];
@@ -1115,44 +1089,54 @@ static int fig_landscape(const plot_t *p, const plot_opts_t *o) {
 }
 
 
+// A kind of the table drawn by this file's own code (figures.h: build is NULL): 0 written, 1 not logged, -1.
+static int legacy(const plot_t *p, const char *name) {
+    if (!strcmp(name, "accuracy")) return fig_metric(p, 0);
+    if (!strcmp(name, "loss")) return fig_metric(p, 1);
+    if (!strcmp(name, "layers")) return fig_layers(p);
+    if (!strcmp(name, "ics")) return fig_ics(p);
+    return bnlab_fail("plot: figure kind %s has no drawing code", name);
+}
+
 int plot_dir(const char *dir, const plot_opts_t *o) {
+    if (figure_only_check(o->only) != 0) return -1;
     plot_t *p = xcalloc(1, sizeof *p, "plot");
     p->dir = dir;
-    char path[BNLAB_PATH_MAX];
-    rundir_file(path, sizeof path, dir, CMPDIR_SPEC);
-    p->is_compare = path_exists(path);
     rundir_file(p->plots, sizeof p->plots, dir, RUNDIR_PLOTS);
-    int rc = p->is_compare ? compare_panels(p, path, o->seed) : run_panel(p, o->seed);
-    if (rc == 0 && p->np == 0) rc = bnlab_fail("%s: no variants", path);
-    if (rc == 0) finish_panels(p, o->x);
+    int rc = load_panels(p, o);
     if (rc == 0) rc = make_dirs(p->plots);
-    static const char *const names[N_FIGURES] = {"accuracy", "loss", "percentiles", "layers", "layer_stats", "ics",
-                                                 "modes", "params"};
-    int made[N_FIGURES] = {0};
-    for (int i = 0; i < N_FIGURES && rc == 0; i++) {
-        int m = i == 0 ? fig_metric(p, 0) : i == 1 ? fig_metric(p, 1) : i == 2 ? fig_percentiles(p)
-              : i == 3 ? fig_layers(p) : i == 4 ? fig_layer_stats(p) : i == 5 ? fig_ics(p)
-              : i == 6 ? fig_modes(p) : fig_params(p);
-        if (m < 0) rc = -1;
-        made[i] = m == 0;
-    }
+    figure_input_t in = {.src = p->src, .xlabel = xlabel(p)};
+    while (in.seed_index < p->ns - 1 && p->seeds[in.seed_index] != p->seed) in.seed_index++;
+    for (int i = 0; i < VIEW_MAX_VARIANTS; i++) in.xk[i] = i < p->np ? p->panels[i].xk : 1;
+    figure_set_overrides(&o->ov);
     int failed = 0;
-    for (int i = 0; i < N_FIGURES && rc == 0; i++) {
-        if (!made[i]) {
-            remove_figure(p->plots, names[i]);  // not logged this time: no stale figure from an earlier plot
+    for (int k = 0; k < N_FIGURE_KINDS && rc == 0 && !failed; k++) {
+        const figure_kind_t *kind = &FIGURE_KINDS[k];
+        if (!figure_only_has(o->only, kind->name)) continue;
+        if (!strcmp(kind->name, "landscape")) {  // two figures, rendered by plot_landscape.c itself
+            int r = fig_landscape(p, o);
+            if (r < 0) rc = -1;
+            failed |= r == 1;
             continue;
         }
-        int r = figure_render(p->plots, names[i]);
-        if (r == 0) printf("plot: %s/%s.png\n", p->plots, names[i]);
-        else fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
-        failed |= r != 0;
-        if (r > 0) break;  // gnuplot missing: once is enough
+        int m;
+        if (kind->build) {
+            figmodel_t fm;
+            m = kind->build(&fm, &in);
+            if (m == 0 && figmodel_gnuplot(p->plots, &fm) != 0) m = -1;
+            if (m >= 0) figmodel_free(&fm);
+        } else m = legacy(p, kind->name);
+        if (m < 0) rc = -1;
+        else if (m > 0) remove_figure(p->plots, kind->name);  // not logged this time: no stale figure from an earlier plot
+        else {
+            int r = figure_render(p->plots, kind->name);
+            if (r == 0) printf("plot: %s/%s.png\n", p->plots, kind->name);
+            else fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
+            failed |= r != 0;  // gnuplot missing or failing: once is enough
+        }
     }
-    if (rc == 0 && !failed) {
-        int r = fig_landscape(p, o);
-        if (r < 0) rc = -1;
-        failed |= r == 1;
-    }
+    figure_set_overrides(NULL);
+    free(p->src);
     free(p);
     return rc < 0 ? -1 : failed;
 }

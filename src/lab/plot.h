@@ -1,23 +1,28 @@
 // plot.h — bnlab plot DIR: figures through gnuplot for a slide (1600 x 900 or larger by the panel grid, 18 pt
-// type, Okabe-Ito colours, legends below the data), each as PNG, SVG and PDF.
+// type, legends below the data), each as PNG, SVG and PDF. The kinds are lab/figures.h's table, walked in its
+// order (--only: some of them); colours, line styles and the variants' order are view/variant.h's, the same in
+// bnlab report.
 //
 // For a comparison directory (has compare.json) or a run directory:
-//   accuracy     test accuracy vs steps: every seed faint, their median thick, one colour per variant
+//   accuracy     test accuracy vs steps: every seed faint, their median thick, in each variant's colour; when the
+//                final accuracies lie within 5 points, an inset zooms on the last fifth of training
 //   loss         training (dashed) and test (solid) loss, the same way
 //   percentiles  Fig. 1(b, c): the configured percentiles of the chosen unit's input, one panel per variant
 //   layers       every hidden layer's input, whole layer, as a percentile fan: a row per hidden layer, a column
 //                per variant
-//   layer_stats  each nonlinearity's output per epoch: mean and min-max (an activation is bounded; a std is not)
-//   ics          ||G - G'|| / ||G|| and cos(G, G') per dense layer (a note panel if the run stopped before the
-//                first ICS step; no figure if ICS was not logged)
+//   saturation, layer_stats  each hidden layer's saturated fraction and mean output over steps (fig_saturation.c)
+//   ics          ‖G − G′‖ / ‖G‖ and cos(G, G′): a panel per dense layer, the variants on its axes (a note panel if
+//                fewer than two ICS steps were logged; no figure if ICS was not logged)
 //   modes        test accuracy with BN's running vs each batch's own statistics, and training-batch accuracy
-//                (lab/plot_modes.h; only for runs with log.eval_batch_stats)
+//                (fig_modes.c; only for runs with log.eval_batch_stats)
+//   params       ‖W‖ of each dense layer, γ and β of each BN layer (plot_params.h)
 // accuracy and loss start at step 0 (the initial network); its empty training loss leaves out that point only.
 //   landscape, landscape_eta  Santurkar et al.'s Fig. 4 and Fig. 11 views over all seeds (plot_landscape.h; no
 //                figure if log.landscape was off)
-// Panels that are compared share their axes. Per-run figures show one seed (plot_opts_t.seed, default 1), named in
-// the title. A comparison of exactly one network with batchnorm layers and one without is drawn without BN first,
-// as in the paper; otherwise in the spec's order. Titles name the nonlinearity from the runs' config.json. A run
+// --xrange/--yrange/--xscale/--yscale set every axis of the figures drawn (view/figure.h); --label renames a
+// variant's legend entry. Panels that are compared share their axes. Per-run figures show one seed (plot_opts_t.seed, default 1), named in
+// the title. Variants come in the one order of view/variant.h (no normalization first, as in the paper), each in
+// its class's colour, in plot and report alike; variants of one class differ by line style. Titles name the nonlinearity from the runs' config.json. A run
 // that diverged is drawn up to its divergence and marked there; a panel with nothing logged says so. More than 3
 // panels go in a 2-row grid (up to 8); layers and ics wrap their rows after 4 variants.
 //
@@ -30,13 +35,19 @@
 
 #include "lab/plot_landscape.h"
 
-typedef enum { PLOT_X_AUTO, PLOT_X_STEPS, PLOT_X_EXAMPLES } plot_x_t;
+#include "view/figure.h"
+
+typedef enum { PLOT_X_AUTO, PLOT_X_STEPS, PLOT_X_EXAMPLES, PLOT_X_EPOCHS } plot_x_t;
 
 typedef struct {
     long seed;   // the seed drawn in per-run figures; 0: seed 1 if the comparison has it, else its first
     plot_x_t x;  // AUTO: examples seen (step x batch size) when the variants' batch sizes differ, else steps
     long ls_steps[LSPLOT_MAX_STEPS];  // landscape_eta's probe steps (plot_landscape.h); n_ls_steps = 0: its defaults
     int n_ls_steps;
+    const char *const *labels;  // --label VARIANT=TEXT (legend text), n_labels of them
+    int n_labels;
+    const char *only;           // --only KIND,KIND..: only these figures (NULL: all); the others are left as they are
+    figure_overrides_t ov;      // --xrange, --yrange, --xscale, --yscale (view/figure.h)
 } plot_opts_t;
 
 // 0: all figures written; 1: gnuplot missing or failed on some figure (each message printed, naming the script and

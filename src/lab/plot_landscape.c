@@ -7,7 +7,8 @@
 
 #include "base/util.h"
 #include "io/csvtable.h"
-#include "lab/figure.h"
+#include "view/figure.h"
+#include "view/logread.h"
 #include "run/rundir.h"
 
 #define LS_MAX_LOG ((size_t)1 << 30)
@@ -31,18 +32,18 @@ static double field(const char *row, int col) {
     return csv_field_double(row, col, &v) == 0 ? v : NAN;
 }
 
-// Opens RUN/FILE and finds names[0..n). 0; 1 if the file does not exist; -1 + message.
-static int open_csv(csv_table_t *t, const char *run, const char *file, const char *const *names, int n, int *col) {
+// Opens RUN/FILE, finds names[0..n) and checks every row strictly (kinds: view/logread.h). 0; 1 if the file does
+// not exist; -1 + message.
+static int open_csv(csv_table_t *t, const char *run, const char *file, const char *const *names, int n, int *col,
+                    const char *kinds) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, run, file);
-    if (!path_exists(path)) return 1;
-    if (csv_table_read(t, path, LS_MAX_LOG) != 0) return -1;
-    for (int i = 0; i < n; i++)
-        if ((col[i] = csv_column(t->header, names[i], path)) < 0) {
-            csv_table_free(t);
-            return -1;
-        }
-    return 0;
+    int rc = logread_open(t, path);
+    if (rc != 0) return rc;
+    for (int i = 0; i < n && rc == 0; i++) rc = (col[i] = logread_column(t, path, names[i])) < 0 ? -1 : 0;
+    if (rc == 0) rc = logread_check_all(t, path, col, kinds, n, -1);  // strictly, by view/logread.h's rule
+    if (rc != 0) csv_table_free(t);
+    return rc;
 }
 
 // One run's probes: rows (x, loss_min, loss_max, grad_diff_min, grad_diff_max, beta_eff). 0, 1 not logged, -1.
@@ -50,7 +51,7 @@ static int read_band(const char *run, double xk, series_t *s) {
     static const char *const names[] = {"step", "loss_min", "loss_max", "grad_diff_min", "grad_diff_max", "beta_eff"};
     int col[B_COLS];
     csv_table_t t;
-    int rc = open_csv(&t, run, RUNDIR_LANDSCAPE_BAND, names, B_COLS, col);
+    int rc = open_csv(&t, run, RUNDIR_LANDSCAPE_BAND, names, B_COLS, col, "innnnn");
     if (rc != 0) return rc;
     while (csv_table_next(&t)) {
         double r[B_COLS];
@@ -143,9 +144,9 @@ static void running_median(const series_t *a, int col, int window, series_t *out
 
 // The curves of quantity q (0 loss, 1 gradient difference, 2 β_eff) of one variant: the light band over seeds,
 // the dark band (or line) of the medians. With one x, error bars instead of bands.
-static void quantity_curves(figure_t *f, strbuf_t *b, const series_t *a, int block, int q, int color, int seeds,
+static void quantity_curves(figure_t *f, strbuf_t *b, const series_t *a, int block, int q, const char *color, int seeds,
                             const char *name) {
-    const char *c = figure_color(color) + 1;
+    const char *c = color + 1;
     int m = 2 + 4 * q, one = a->n < 2;  // gnuplot column of the median of the lower end
     char spec[160];
     if (seeds > 1) {
@@ -154,19 +155,19 @@ static void quantity_curves(figure_t *f, strbuf_t *b, const series_t *a, int blo
         figure_curve(f, b, block, spec, NULL);  // the page title says what the light band is
     }
     if (q < 2) {
-        if (one) snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1.5 lw 3 lc %d", m, m, m + 1, color);
+        if (one) snprintf(spec, sizeof spec, "1:%d:%d:%d with yerrorbars pt 7 ps 1.5 lw 3 lc rgb '%s'", m, m, m + 1, color);
         else snprintf(spec, sizeof spec, "1:%d:%d with filledcurves lc rgb '#60%s'", m, m + 1, c);
     } else if (a->n > LS_SMOOTH_ABOVE) {  // many probes: a thin line each, and their running median on top
         snprintf(spec, sizeof spec, "1:%d with lines lw 1 lc rgb '#90%s'", m, c);
         figure_curve(f, b, block, spec, NULL);
         series_t r;
         running_median(a, m - 1, LS_SMOOTH_WINDOW, &r);
-        snprintf(spec, sizeof spec, "1:2 with lines lw 4 lc %d", color);
+        snprintf(spec, sizeof spec, "1:2 with lines lw 4 lc rgb '%s'", color);
         figure_curve(f, b, figure_series(f, &r), spec, name);  // the panel title says what the thick line is
         series_free(&r);
         return;
     } else
-        snprintf(spec, sizeof spec, "1:%d %s lw 3 lc %d", m, a->n > LS_MARK_POINTS ? "with lines" : "with linespoints pt 7 ps 1.5",
+        snprintf(spec, sizeof spec, "1:%d %s lw 3 lc rgb '%s'", m, a->n > LS_MARK_POINTS ? "with lines" : "with linespoints pt 7 ps 1.5",
                  color);
     figure_curve(f, b, block, spec, name);
 }
@@ -193,7 +194,7 @@ static void mark_diverged(figure_t *f, strbuf_t *b, const lsplot_variant_t *v, c
         if (v->n_runs == 1) snprintf(title, sizeof title, "%s: diverged at step %ld", v->name, lo);
         else if (lo == hi) snprintf(title, sizeof title, "%s: %d of %d diverged (step %ld)", v->name, nd, v->n_runs, lo);
         else snprintf(title, sizeof title, "%s: %d of %d diverged (steps %ld-%ld)", v->name, nd, v->n_runs, lo, hi);
-        snprintf(spec, sizeof spec, "1:2 with points pt 2 ps 4 lw 4 lc %d", v->color);
+        snprintf(spec, sizeof spec, "1:2 with points pt 2 ps 4 lw 4 lc rgb '%s'", v->color);
         figure_curve(f, b, figure_series(f, &c), spec, title);
     }
     series_free(&c);
@@ -203,18 +204,18 @@ static void mark_diverged(figure_t *f, strbuf_t *b, const lsplot_variant_t *v, c
 // landscape: Fig. 4 (a, b, c)
 
 static const char *const PANEL_TITLE[3] = {
-    "(a) loss landscape\nL(w - eta g): min to max",
-    "(b) gradient predictiveness\n||grad L(w - eta g) - g||: min to max",
-    "(c) effective beta-smoothness\nmax over eta of (b) / ||eta g||"};
+    "(a) loss landscape\nL(w − η g): min to max over η",
+    "(b) gradient predictiveness\n‖∇L(w − η g) − g‖: min to max over η",
+    "(c) effective β-smoothness\nmax over η of (b) / ‖η g‖"};
 static const char *const PANEL_Y[3] = {"training loss on the step's batch", "l2 distance to the step's gradient",
-                                       "beta_eff"};
+                                       "β_eff"};
 
 static int fig_fig4(const char *plots, const lsplot_variant_t *v, int nv, const series_t *agg, const lsplot_opts_t *o) {
     figure_t f;
     if (figure_open(&f, plots, "landscape", 1, 3) != 0) return -1;
     figure_cmd(&f, "set multiplot title", "font bnlab_font(24) layout 1,3",
                "Along the step's gradient g, as in Santurkar et al. 2018, Fig. 4 (%s)%s", o->seeds, o->n_seeds > 1
-               ? "\ndark: median over seeds of the band's ends (of beta_eff in (c)); light: their range over seeds" : "");
+               ? "\ndark: median over seeds of the band's ends (of β_eff in (c)); light: their range over seeds" : "");
     figure_cmd(&f, "set xlabel", "", "%s", o->xlabel);
     fprintf(f.gp, "set key width 0\n");  // three panels a row: the shared key's padding would not fit a divergence's entry
     int block[8];
@@ -257,7 +258,7 @@ static int read_eta(const char *run, long step, series_t *s) {
     static const char *const names[] = {"step", "eta", "grad_diff"};
     int col[3];
     csv_table_t t;
-    int rc = open_csv(&t, run, RUNDIR_LANDSCAPE, names, 3, col);
+    int rc = open_csv(&t, run, RUNDIR_LANDSCAPE, names, 3, col, "inn");
     if (rc != 0) return rc;
     long k;
     while (csv_table_next(&t))
@@ -326,10 +327,10 @@ static int fig_eta(const char *plots, const lsplot_variant_t *v, int nv, const l
     if (rc == 0 && (rc = figure_open(&f, plots, "landscape_eta", 1, ns)) == 0) {
         char layout[64];
         snprintf(layout, sizeof layout, "font bnlab_font(24) layout 1,%d", ns);
-        figure_cmd(&f, "set multiplot title", layout, "Gradient predictiveness against the step size eta, as in "
+        figure_cmd(&f, "set multiplot title", layout, "Gradient predictiveness against the step size η, as in "
                    "Santurkar et al. 2018, Fig. 11 (%s)%s", o->seeds, o->n_seeds > 1 ?
-                   "\n||grad L(w - eta g) - g||: median over seeds (line), their range (band)" : "");
-        fprintf(f.gp, "set xlabel 'step size eta'\nset ylabel 'l2 distance to the step''s gradient'\n");
+                   "\n‖∇L(w − η g) − g‖: median over seeds (line), their range (band)" : "");
+        fprintf(f.gp, "set xlabel 'step size η'\nset ylabel 'l2 distance to the step''s gradient'\n");
         strbuf_t b = {0};
         for (int p = 0; p < ns; p++) {
             figure_cmd(&f, "set title", "", "at step %ld", steps[p]);
@@ -341,12 +342,12 @@ static int fig_eta(const char *plots, const lsplot_variant_t *v, int nv, const l
                 if (block < 0) continue;
                 char spec[128];
                 if (v[i].n_runs > 1) {
-                    const char *c = figure_color(v[i].color) + 1;
+                    const char *c = v[i].color + 1;
                     if (agg[p][i].n < 2) snprintf(spec, sizeof spec, "1:2:3:4 with yerrorbars pt 7 ps 1 lw 1.5 lc rgb '#80%s'", c);
                     else snprintf(spec, sizeof spec, "1:3:4 with filledcurves lc rgb '#B0%s'", c);
                     figure_curve(&f, &b, block, spec, NULL);  // the page title says what the band is
                 }
-                snprintf(spec, sizeof spec, "1:2 with linespoints pt 7 ps 1.5 lw 3 lc %d", v[i].color);
+                snprintf(spec, sizeof spec, "1:2 with linespoints pt 7 ps 1.5 lw 3 lc rgb '%s'", v[i].color);
                 figure_curve(&f, &b, block, spec, v[i].name);
             }
             figure_plot(&f, &b, "not probed at this step");

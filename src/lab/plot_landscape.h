@@ -23,7 +23,7 @@
 // One variant as the other figures draw it.
 typedef struct {
     const char *name;           // legend text
-    int color;                  // figure_color index: the variant's colour elsewhere
+    const char *color;          // "#RRGGBB": the variant's colour everywhere (view/variant.h)
     double xk;                  // x of a step: step × xk (1, or the batch size for an examples axis)
     int n_runs;                 // its seeds' runs
     const char *const *runs;    // their directories

@@ -1,3 +1,4 @@
+#include "lab/figures.h"
 #include "lab/plot_params.h"
 
 #include <math.h>
@@ -7,7 +8,10 @@
 
 #include "base/util.h"
 #include "io/csvtable.h"
-#include "lab/figure.h"
+#include "nn/registry.h"
+#include "view/figure.h"
+#include "view/logread.h"
+#include "view/variant.h"
 #include "run/rundir.h"
 
 #define PP_MAX_PANELS 8
@@ -23,10 +27,6 @@ typedef struct {
     int total_w, total_b;  // the most dense / BN layers of any run (more than PP_MAX_COLS: the first are drawn)
 } pp_data_t;
 
-static double num(const char *row, int col) {
-    double v;
-    return csv_field_double(row, col, &v) == 0 ? v : NAN;
-}
 
 // Ordinal of layer index l among the layers of its kind seen so far (rows come in layer order at each step).
 static int ordinal(int *seen, int *n, int l) {
@@ -37,33 +37,40 @@ static int ordinal(int *seen, int *n, int l) {
     return (*n)++;
 }
 
-// One run's param_stats.csv into d's panel i. 0, 1 if not logged, -1 + message.
+// One run's param_stats.csv, read strictly (view/logread.h), into d's panel i: the weights of the layers that are
+// linear maps and the γ, β of the layers that normalize by batch statistics with an affine map (the registry's facts,
+// nn/registry.h). 0, 1 if not logged, -1 + message.
 static int read_run(const params_panel_t *p, pp_data_t *d, int i) {
     static const char *const names[] = {"step", "layer", "layer_type", "tensor", "norm", "mean", "std"};
     enum { STEP, LAYER, TYPE, TENSOR, NORM, MEAN, STD };
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, p->run, RUNDIR_PARAM_STATS);
-    if (!path_exists(path)) return 1;
     csv_table_t t;
-    int col[7], dense[64], bn[64], nd = 0, nbn = 0;
-    if (csv_table_read(&t, path, (size_t)1 << 30) != 0) return -1;
-    for (int c = 0; c < 7; c++)
-        if ((col[c] = csv_column(t.header, names[c], path)) < 0) return csv_table_free(&t), -1;
+    int col[7], dense[64], bn[64], nd = 0, nbn = 0, rc = logread_open(&t, path);
+    if (rc != 0) return rc;
+    for (int c = 0; c < 7 && rc == 0; c++) rc = (col[c] = logread_column(&t, path, names[c])) < 0 ? -1 : 0;
     for (int k = 0; k < PP_MAX_COLS; k++)
         series_init(&d->w[i][k], C_COLS), series_init(&d->g[i][k], C_COLS), series_init(&d->b[i][k], C_COLS);
     d->logged[i] = 1;
-    while (csv_table_next(&t)) {
-        long l;
-        size_t len;
-        const char *name = csv_field(t.row, col[TENSOR], &len);
-        if (!name || csv_field_long(t.row, col[LAYER], &l) != 0 || l < 0) continue;
+    while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
+        long l, step;
+        double m, sd, norm;
+        rc = logread_integer(&t, path, col[STEP], 0, 1L << 50, &step) || logread_integer(&t, path, col[LAYER], 0, 1 << 20, &l) ||
+             logread_number(&t, path, col[NORM], &norm) || logread_number(&t, path, col[MEAN], &m) ||
+             logread_number(&t, path, col[STD], &sd) ? -1 : 0;
+        size_t len, tl;
+        const char *name = csv_field(t.row, col[TENSOR], &len), *type = csv_field(t.row, col[TYPE], &tl);
+        char kind[32];
+        snprintf(kind, sizeof kind, "%.*s", (int)(tl < 31 ? tl : 31), type ? type : "");
+        int kk = layer_kind_find(kind);
+        if (rc != 0 || !name || kk < 0) continue;
+        const layer_kind_info_t *info = layer_kind((layer_kind_t)kk);
         int is_weight = len >= 7 && !strncmp(name + len - 7, ".weight", 7);
-        double m = num(t.row, col[MEAN]), s = num(t.row, col[STD]);
-        double r[C_COLS] = {num(t.row, col[STEP]) * p->xscale, num(t.row, col[NORM]), m, m - s, m + s};
-        if (csv_field_is(t.row, col[TYPE], "dense") && is_weight) {
+        double r[C_COLS] = {(double)step * p->xscale, norm, m, m - sd, m + sd};
+        if (info->linear && is_weight) {
             int k = ordinal(dense, &nd, (int)l);
             if (k < PP_MAX_COLS) series_add(&d->w[i][k], r);
-        } else if (csv_field_is(t.row, col[TYPE], "batchnorm")) {
+        } else if (info->uses_batch_statistics && info->has_affine) {
             int k = ordinal(bn, &nbn, (int)l);
             if (k < PP_MAX_COLS) series_add(is_weight ? &d->g[i][k] : &d->b[i][k], r);
         }
@@ -71,109 +78,86 @@ static int read_run(const params_panel_t *p, pp_data_t *d, int i) {
     csv_table_free(&t);
     d->nw[i] = nd < PP_MAX_COLS ? nd : PP_MAX_COLS, d->nb[i] = nbn < PP_MAX_COLS ? nbn : PP_MAX_COLS;
     d->total_w = nd > d->total_w ? nd : d->total_w, d->total_b = nbn > d->total_b ? nbn : d->total_b;
-    return 0;
+    return rc < 0 ? -1 : 0;
 }
 
-static const char *style(const series_t *s) {
-    return s->n > PP_MARK_POINTS ? "with lines" : "with linespoints pt 7 ps 1.5";
-}
-
-static void extent(const series_t *s, int c0, int c1, double *lo, double *hi, double *xmax) {
-    for (int r = 0; r < s->n; r++) {
-        *xmax = fmax(*xmax, s->v[(size_t)r * C_COLS]);
+static void extent(const series_t *s, int c0, int c1, double *lo, double *hi) {
+    for (int r = 0; r < s->n; r++)
         for (int c = c0; c <= c1; c++) {
             double v = s->v[(size_t)r * C_COLS + c];
             if (isfinite(v)) *lo = fmin(*lo, v), *hi = fmax(*hi, v);
         }
-    }
 }
 
-// Top row: panel k, ‖W‖ of dense layer k + 1 for every run that has it.
-static void weight_panel(figure_t *f, const params_panel_t *p, int np, pp_data_t *d, int k, double lo, double hi,
-                         double xmax) {
-    figure_cmd(f, "set title", "", "dense layer %d: ||W||", k + 1);
-    figure_cmd(f, "set ylabel", "", "||W|| (L2, log scale)");
-    strbuf_t b = {0};
-    for (int i = 0; i < np; i++) {
-        if (k >= d->nw[i]) continue;
-        int block = figure_series(f, &d->w[i][k]);
-        char spec[64];
-        snprintf(spec, sizeof spec, "1:2 %s lw 3 lc %d", style(&d->w[i][k]), i + 1);
-        if (block >= 0) figure_curve(f, &b, block, spec, p[i].name);
-    }
-    figure_xaxis(f, 0, xmax, 1);
-    figure_yaxis_log(f, lo, hi);
-    figure_plot(f, &b, "no dense layer");
-    free(b.s);
-}
-
-// Bottom row: panel k, γ and β of BN layer k + 1: mean, ± one std band.
-static void bn_panel(figure_t *f, const params_panel_t *p, int np, pp_data_t *d, int k, double lo, double hi,
-                     double xmax) {
-    figure_cmd(f, "set title", "", "BN layer %d: γ (solid), β (dashed)", k + 1);
-    figure_cmd(f, "set ylabel", "", "mean over units, band ± 1 std");
-    strbuf_t b = {0};
-    for (int i = 0; i < np; i++) {
-        if (k >= d->nb[i]) continue;
-        for (int which = 0; which < 2; which++) {
-            series_t *s = which ? &d->b[i][k] : &d->g[i][k];
-            int block = figure_series(f, s);
-            if (block < 0) continue;
-            char spec[96], title[160];
-            snprintf(spec, sizeof spec, "1:4:5 with filledcurves lc rgb '#C0%s'", figure_color(i + 1) + 1);
-            figure_curve(f, &b, block, spec, NULL);
-            snprintf(spec, sizeof spec, "1:3 %s lw 3 dt %d lc %d", style(s), which ? 2 : 1, i + 1);
-            snprintf(title, sizeof title, "%s %s", p[i].name, which ? "β" : "γ");
-            figure_curve(f, &b, block, spec, title);
-        }
-    }
-    figure_xaxis(f, 0, xmax, 1);
-    figure_axis(f, 'y', lo, hi, 0);
-    figure_plot(f, &b, "no batchnorm layer");
-    free(b.s);
-}
-
-static int draw(const char *plots, const params_panel_t *p, int np, long seed, const char *xlabel, pp_data_t *d) {
+// The figure: a top row of ‖W‖ per dense layer (log axis), a bottom row of γ (solid) and β (dashed) per BN layer
+// with a ± 1 std band, every variant in its colour.
+static void build(figmodel_t *m, const view_source_t *src, long seed, const char *xlabel, pp_data_t *d, int np) {
     int cols = 1, has_bn = 0, max_bn = 0;
-    double wlo = INFINITY, whi = -INFINITY, blo = INFINITY, bhi = -INFINITY, xmax = 1;
+    double wlo = INFINITY, whi = -INFINITY, blo = INFINITY, bhi = -INFINITY;
     for (int i = 0; i < np; i++) {
         cols = d->nw[i] > cols ? d->nw[i] : cols, cols = d->nb[i] > cols ? d->nb[i] : cols, has_bn |= d->nb[i] > 0;
         max_bn = d->nb[i] > max_bn ? d->nb[i] : max_bn;
-        for (int k = 0; k < d->nw[i]; k++) extent(&d->w[i][k], C_NORM, C_NORM, &wlo, &whi, &xmax);
-        for (int k = 0; k < d->nb[i]; k++)
-            extent(&d->g[i][k], C_LO, C_HI, &blo, &bhi, &xmax), extent(&d->b[i][k], C_LO, C_HI, &blo, &bhi, &xmax);
+        for (int k = 0; k < d->nw[i]; k++) extent(&d->w[i][k], C_NORM, C_NORM, &wlo, &whi);
+        for (int k = 0; k < d->nb[i]; k++) extent(&d->g[i][k], C_LO, C_HI, &blo, &bhi), extent(&d->b[i][k], C_LO, C_HI, &blo, &bhi);
     }
     if (!(wlo > 0)) wlo = whi > 0 ? whi / 10 : 1e-3;  // a zero norm has no place on a log axis
     if (!(whi >= wlo)) whi = wlo * 10;
-    if (!(bhi >= blo)) blo = 0, bhi = 1;
-    int rows = has_bn ? 2 : 1;
-    figure_t f;
-    if (figure_open(&f, plots, "params", rows, cols) != 0) return -1;
-    figure_cmd(&f, "set xlabel", "", "%s", xlabel);
-    char layout[96];
-    snprintf(layout, sizeof layout, "font bnlab_font(24) layout %d,%d", rows, cols);
+    figmodel_init(m, "params", cols + (has_bn ? max_bn : 0), cols);
+    snprintf(m->xlabel, sizeof m->xlabel, "%s", xlabel);
     char dense[48] = "each dense layer", bns[48] = "each BN layer";
     if (d->total_w > cols) snprintf(dense, sizeof dense, "the first %d of %d dense layers", cols, d->total_w);
     if (d->total_b > max_bn) snprintf(bns, sizeof bns, "the first %d of %d BN layers", max_bn, d->total_b);
-    figure_cmd(&f, "set multiplot title", layout,
-               "Parameters over training (param_stats.csv), seed %ld: ||W|| of %s%s%s%s", seed, dense,
-               has_bn ? ";\nγ and β of " : "", has_bn ? bns : "", has_bn ? " (mean over units, band ± 1 std)" : "");
-    for (int k = 0; k < cols; k++) weight_panel(&f, p, np, d, k, wlo, whi, xmax);
-    for (int k = 0; has_bn && k < max_bn; k++) bn_panel(&f, p, np, d, k, blo, bhi, xmax);
-    fprintf(f.gp, "unset multiplot\n");
-    return figure_close(&f);
+    snprintf(m->title, sizeof m->title, "Parameters over training (param_stats.csv), seed %ld: ‖W‖ of %s%s%s%s", seed,
+             dense, has_bn ? ";\nγ and β of " : "", has_bn ? bns : "", has_bn ? " (mean over units, band ± 1 std)" : "");
+    for (int k = 0; k < cols; k++) {
+        figpanel_t *p = &m->p[k];
+        snprintf(p->title, sizeof p->title, "dense layer %d: ‖W‖", k + 1);
+        snprintf(p->ylabel, sizeof p->ylabel, "‖W‖ (L2, log scale)");
+        snprintf(p->note, sizeof p->note, "no dense layer");
+        for (int i = 0; i < np; i++)
+            if (k < d->nw[i] && d->w[i][k].n)
+                figmodel_add(p, CURVE_LINE, &d->w[i][k], C_X, C_NORM, 0, src->v[i].color, src->v[i].style, 3, 1, src->v[i].label);
+    }
+    for (int k = 0; has_bn && k < max_bn; k++) {
+        figpanel_t *p = &m->p[cols + k];
+        snprintf(p->title, sizeof p->title, "BN layer %d: γ (solid), β (dashed)", k + 1);
+        snprintf(p->ylabel, sizeof p->ylabel, "mean over units, band ± 1 std");
+        snprintf(p->note, sizeof p->note, "no batchnorm layer");
+        for (int i = 0; i < np; i++)
+            for (int which = 0; k < d->nb[i] && which < 2; which++) {
+                const series_t *s = which ? &d->b[i][k] : &d->g[i][k];
+                if (!s->n) continue;
+                char title[VIEW_NAME_MAX + 8];
+                snprintf(title, sizeof title, "%s %s", src->v[i].label, which ? "β" : "γ");
+                figmodel_add(p, CURVE_BAND, s, C_X, C_LO, C_HI, src->v[i].color, 0, 1, 0.25, NULL);
+                figmodel_add(p, CURVE_LINE, s, C_X, C_MEAN, 0, src->v[i].color, which, 3, 1, title);
+            }
+    }
+    figmodel_finish(m, 0, 0, 1);
+    for (int k = 0; k < cols; k++) m->p[k].y0 = wlo, m->p[k].y1 = whi, m->p[k].ylog = 1, m->p[k].yfixed = 1;
+    for (int k = 0; has_bn && k < max_bn; k++)
+        m->p[cols + k].y0 = blo, m->p[cols + k].y1 = bhi, m->p[cols + k].yfixed = 1;
 }
 
-int plot_params(const char *plots, const params_panel_t *p, int np, long seed, const char *xlabel) {
+int fig_params(figmodel_t *m, const figure_input_t *in) {
+    const view_source_t *src = in->src;
     pp_data_t *d = xcalloc(1, sizeof *d, "plot params");
-    int rc = 0, any = 0;
-    np = np < PP_MAX_PANELS ? np : PP_MAX_PANELS;
+    int rc = 0, any = 0, np = src->nv < PP_MAX_PANELS ? src->nv : PP_MAX_PANELS;
     for (int i = 0; i < np && rc == 0; i++) {
-        int r = read_run(&p[i], d, i);
+        params_panel_t p = {.name = src->v[i].label, .xscale = in->xk[i]};
+        char run[BNLAB_PATH_MAX];
+        view_run_dir(src, i, in->seed_index, run, sizeof run);
+        p.run = run;
+        int r = read_run(&p, d, i);
         if (r < 0) rc = -1;
         any |= r == 0;
     }
-    if (rc == 0) rc = any ? draw(plots, p, np, seed, xlabel, d) : 1;
+    if (rc == 0 && !any) {
+        figmodel_init(m, "params", 0, 1);
+        snprintf(m->note, sizeof m->note, "Parameters: not logged in this run (param_stats.csv; turn it on with "
+                 "log.param_stats: true).");
+        rc = 1;
+    } else if (rc == 0) build(m, src, src->seeds[in->seed_index], in->xlabel, d, np);
     for (int i = 0; i < np; i++)
         for (int k = 0; d->logged[i] && k < PP_MAX_COLS; k++)
             series_free(&d->w[i][k]), series_free(&d->g[i][k]), series_free(&d->b[i][k]);

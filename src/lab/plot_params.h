@@ -1,4 +1,4 @@
-// plot_params.h — bnlab plot's "params" figure, from each run's param_stats.csv (log.param_stats, run/paramlog.h).
+// plot_params.h — the "params" figure of bnlab plot and bnlab report, from each run's param_stats.csv (log.param_stats, run/paramlog.h).
 //   top row     ‖W‖₂ of the k-th dense layer's weight over training, one panel per dense layer (the first 4, the title
 //               saying so when there are more), a curve
 //               per variant: BN and no BN on shared, logarithmic axes (§3.3: behind BN, W's scale is free to grow)
@@ -13,9 +13,10 @@ typedef struct {
     const char *name;  // the variant (legend)
     const char *run;   // the run directory drawn (one seed)
     double xscale;     // x per step (1, or the batch size when plotting examples)
+    const char *color; // the variant's colour and line style (view/variant.h)
+    int style;
 } params_panel_t;
 
-// Writes plots/params.gp and its data. 0: written; 1: nothing logged (no figure); -1 + message.
-int plot_params(const char *plots, const params_panel_t *p, int np, long seed, const char *xlabel);
+// The figure is built on view/figmodel.h: fig_params in lab/figures.h (the seed drawn: figure_input_t.seed_index).
 
 #endif

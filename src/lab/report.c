@@ -9,104 +9,144 @@
 #include "lab/spec.h"
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
+#include "lab/figures.h"
 #include "lab/report_panels.h"
-#include "lab/svg.h"
+#include "view/axis.h"
+#include "view/page_assets.h"
+#include "view/logread.h"
+#include "view/svg.h"
 #include "run/rundir.h"
 
 typedef report_panel_t panel_t;  // runs[0]: the first seed, whose histograms are shown
 
 typedef struct {
     const char *dir;
+    view_source_t *src;  // what the page is drawn from (view/source.h)
     int is_compare;
     panel_t panels[REPORT_MAX_PANELS];
     int np, n_variants;  // panels shown, variants in compare.json
     char kind[1024];     // what the page is: "One run.", "A comparison of ...", "A sweep over ..."
 } report_t;
 
-// ---- which runs
+// ---- which runs: the one reader of the directory (view/source.h), its variants in the one order
 
-static const char *plural(long n) { return n == 1 ? "" : "s"; }
-
-// What a comparison directory is, into r->kind: a sweep (its variants carry "grid") says over which keys and how
-// many grid points x variants x seeds; a comparison, variants x seeds.
-static void describe_compare(report_t *r, const cJSON *vars, int n_seeds) {
-    strbuf_t keys = {0}, bases = {0};
-    int n_keys = 0, n_bases = 0;
-    for (const cJSON *v = vars->child; v; v = v->next) {
-        const cJSON *g = cJSON_GetObjectItemCaseSensitive(v, "grid"), *base = cJSON_GetObjectItemCaseSensitive(v, "base");
-        for (const cJSON *k = cJSON_IsObject(g) ? g->child : NULL; k; k = k->next)
-            if (k->string && (!keys.s || !strstr(keys.s, k->string))) {
-                strbuf_printf(&keys, "%s%s", n_keys ? ", " : "", k->string);
-                n_keys++;
-            }
-        if (cJSON_IsString(base)) {
-            strbuf_t tag = {0};
-            strbuf_printf(&tag, "|%s|", base->valuestring);
-            if (!bases.s || !strstr(bases.s, tag.s)) strbuf_printf(&bases, "%s", tag.s), n_bases++;
-            free(tag.s);
+static int load_dirs(report_t *r) {
+    view_source_t *src = xcalloc(1, sizeof *src, "report source");
+    int rc = view_source_load(src, r->dir, NULL);
+    r->is_compare = src->is_compare, r->n_variants = src->n_spec;
+    r->np = rc == 0 ? (src->nv < REPORT_MAX_PANELS ? src->nv : REPORT_MAX_PANELS) : 0;
+    for (int i = 0; i < r->np; i++) {
+        panel_t *p = &r->panels[i];
+        snprintf(p->name, sizeof p->name, "%s", src->v[i].label);
+        snprintf(p->key, sizeof p->key, "%s", src->v[i].name);
+        p->color = src->v[i].color, p->style = src->v[i].style;
+        p->n_runs = src->ns < REPORT_MAX_SEEDS ? src->ns : REPORT_MAX_SEEDS;
+        for (int k = 0; k < p->n_runs; k++) {
+            view_run_dir(src, i, k, p->runs[k], BNLAB_PATH_MAX);
+            p->seeds[k] = src->is_compare ? src->seeds[k] : -1;  // -1: report_seeds_text says "this run"
         }
     }
-    int nv = r->n_variants, runs = nv * n_seeds;
-    if (n_keys && n_bases > 0 && nv % n_bases == 0)
-        snprintf(r->kind, sizeof r->kind, "A sweep over %s: %d grid point%s x %d variant%s x %d seed%s = %d runs",
-                 keys.s, nv / n_bases, plural(nv / n_bases), n_bases, plural(n_bases), n_seeds, plural(n_seeds), runs);
-    else if (n_keys)
-        snprintf(r->kind, sizeof r->kind, "A sweep over %s: %d grid variants x %d seed%s = %d runs", keys.s, nv,
-                 n_seeds, plural(n_seeds), runs);
-    else
-        snprintf(r->kind, sizeof r->kind, "A comparison of %d variant%s x %d seed%s = %d runs", nv, plural(nv),
-                 n_seeds, plural(n_seeds), runs);
-    free(keys.s), free(bases.s);
-}
-
-static int load_compare(report_t *r, const char *path) {
-    cJSON *root = compare_json_read(path);
-    if (!root) return -1;
-    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
-    const cJSON *sd = cJSON_GetObjectItemCaseSensitive(root, "seeds");
-    int rc = 0;
-    r->n_variants = cJSON_GetArraySize(vars);
-    for (const cJSON *v = rc ? NULL : vars->child; v && r->np < REPORT_MAX_PANELS; v = v->next) {
-        const cJSON *name = cJSON_GetObjectItemCaseSensitive(v, "name");
-        if (!cJSON_IsString(name) || !name_valid(name->valuestring)) {
-            rc = bnlab_fail("%s: variants[%d]: expected a \"name\" (letters, digits, -_.)", path, r->np);
-            break;
-        }
-        panel_t *p = &r->panels[r->np++];
-        snprintf(p->name, sizeof p->name, "%s", name->valuestring);
-        for (const cJSON *s = sd->child; s && p->n_runs < REPORT_MAX_SEEDS; s = s->next)
-            if (cJSON_IsNumber(s)) {
-                p->seeds[p->n_runs] = (long)s->valuedouble;
-                rundir_of_seed(p->runs[p->n_runs], BNLAB_PATH_MAX, r->dir, p->name, (long)s->valuedouble);
-                p->n_runs++;
-            }
-        p->normalized = report_normalized(p->runs[0]);
-    }
-    if (rc == 0) describe_compare(r, vars, cJSON_GetArraySize(sd));
-    cJSON_Delete(root);
+    snprintf(r->kind, sizeof r->kind, "%s", src->kind);
+    r->src = src;
     return rc;
 }
 
-static int load_dirs(report_t *r) {
-    char path[BNLAB_PATH_MAX];
-    rundir_file(path, sizeof path, r->dir, CMPDIR_SPEC);
-    if (path_exists(path)) {
-        r->is_compare = 1;
-        return load_compare(r, path);
+// ---- text
+
+// Appends cell text (len bytes) with **bold** as <b> and everything else escaped.
+static void cell_html(strbuf_t *b, const char *c, size_t len) {
+    char *t = xmalloc(len + 1, "report cell");
+    memcpy(t, c, len);
+    t[len] = '\0';
+    int bold = 0;
+    for (char *p = t, *q; *p; p = q) {
+        q = strstr(p, "**");
+        if (q) *q = '\0';
+        html_text(b, p);
+        if (!q) break;
+        strbuf_printf(b, bold ? "</b>" : "<b>");
+        bold = !bold, q += 2;
     }
-    rundir_file(path, sizeof path, r->dir, RUNDIR_METRICS_CSV);
-    if (!path_exists(path))
-        return bnlab_fail("%s: neither a run directory (metrics.csv) nor a comparison (compare.json)", r->dir);
-    path_basename(r->panels[0].name, sizeof r->panels[0].name, r->dir);
-    path_fmt(r->panels[0].runs[0], BNLAB_PATH_MAX, "%s", r->dir);
-    r->panels[0].n_runs = 1, r->np = 1;
-    r->panels[0].seeds[0] = -1;  // report_seeds_text: "this run"
-    r->panels[0].normalized = report_normalized(r->dir);
-    snprintf(r->kind, sizeof r->kind, "One run");
-    return 0;
+    if (bold) strbuf_printf(b, "</b>");
+    free(t);
 }
 
-// ---- text
+// One table row of Markdown (line, len bytes) as <tr>: header cells as th; the first cell's variant with its colour
+// swatch. *variant: that variant's place in the one order, or r->np if the first cell names none.
+static void table_row(strbuf_t *b, const char *line, size_t len, int header, const report_t *r, int *variant) {
+    *variant = r->np;
+    strbuf_printf(b, "<tr>");
+    const char *c = line + 1, *stop = line + len;
+    for (int col = 0; c < stop; col++) {
+        const char *bar = memchr(c, '|', (size_t)(stop - c));
+        const char *e = bar ? bar : stop;
+        while (c < e && *c == ' ') c++;
+        const char *ce = e;
+        while (ce > c && ce[-1] == ' ') ce--;
+        if (!bar && ce == c) break;  // after the closing '|'
+        strbuf_printf(b, "<%s%s>", header ? "th" : "td", !header && col && strspn(c, "0123456789.") ? " class=\"num\"" : "");
+        for (int p = 0; !header && col == 0 && p < r->np; p++)
+            if ((size_t)(ce - c) == strlen(r->panels[p].key) && !memcmp(c, r->panels[p].key, (size_t)(ce - c))) {
+                strbuf_printf(b, "<span class=\"swatch\" style=\"border-color:%s\"></span>", r->panels[p].color);
+                *variant = p;
+            }
+        cell_html(b, c, (size_t)(ce - c));
+        strbuf_printf(b, "</%s>", header ? "th" : "td");
+        if (!bar) break;
+        c = bar + 1;
+    }
+    strbuf_printf(b, "</tr>\n");
+}
+
+typedef struct {
+    int variant, line;
+    char *html;
+} md_row_t;
+
+static int cmp_row(const void *a, const void *b) {
+    const md_row_t *x = a, *y = b;
+    return x->variant != y->variant ? (x->variant > y->variant) - (x->variant < y->variant) : (x->line > y->line) - (x->line < y->line);
+}
+
+// summary.md or sweep.md as HTML: its Markdown tables as real tables, their rows of variants in the one order of
+// view/variant.h (the page's order everywhere), each with its colour swatch; its other lines as paragraphs.
+static void markdown_html(strbuf_t *b, const char *md, const report_t *r) {
+    md_row_t *rows = NULL;
+    int n = 0, cap = 0, header = 0, lineno = 0;
+    for (const char *line = md;; lineno++) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        int row = len > 0 && line[0] == '|';
+        if (!row && n) {  // a table ends: its rows in order
+            qsort(rows, (size_t)n, sizeof *rows, cmp_row);
+            strbuf_printf(b, "<table class=\"summary\">\n");
+            for (int k = 0; k < n; k++) strbuf_printf(b, "%s", rows[k].html), free(rows[k].html);
+            strbuf_printf(b, "</table>\n");
+            n = 0;
+        }
+        if (row && strspn(line, "|-: ") >= len) {  // the separator under a header
+        } else if (row) {
+            if (n == cap) {
+                md_row_t *more = xmalloc(sizeof *more * (size_t)(cap = cap ? 2 * cap : 16), "report table");
+                if (n) memcpy(more, rows, sizeof *more * (size_t)n);
+                free(rows);
+                rows = more;
+            }
+            strbuf_t h = {0};
+            header = n == 0;
+            table_row(&h, line, len, header, r, &rows[n].variant);
+            rows[n].variant = header ? -1 : rows[n].variant, rows[n].line = lineno, rows[n].html = h.s;
+            n++;
+        } else if (len) {
+            strbuf_printf(b, "<p class=\"note\">");
+            cell_html(b, line, len);
+            strbuf_printf(b, "</p>\n");
+        }
+        if (!end) break;
+        line = end + 1;
+    }
+    free(rows);
+}
 
 static void summary_section(strbuf_t *b, const report_t *r) {
     char path[BNLAB_PATH_MAX], *text;
@@ -118,9 +158,7 @@ static void summary_section(strbuf_t *b, const report_t *r) {
         for (int k = 0; k < 2; k++) {
             rundir_file(path, sizeof path, r->dir, mds[k]);
             if (!path_exists(path) || read_whole_file(path, 1 << 22, &text, &len) != 0) continue;
-            strbuf_printf(b, "<pre class=\"summary\">");
-            html_text(b, text);
-            strbuf_printf(b, "</pre>\n");
+            markdown_html(b, text, r);
             free(text);
             shown = 1;
         }
@@ -159,115 +197,112 @@ static void summary_section(strbuf_t *b, const report_t *r) {
     cJSON_Delete(j);
 }
 
-// ---- curves
+// ---- curves: every seed faint, the median over seeds thick (the same aggregation as bnlab plot's)
 
-typedef struct {
-    double *x, *acc, *train_loss, *test_loss;
-    int n;
-} metrics_t;
+enum { M_STEP, M_ACC, M_TRAIN_LOSS, M_TEST_LOSS, M_COLS };
 
-static void metrics_free(metrics_t *m) {
-    free(m->x), free(m->acc), free(m->train_loss), free(m->test_loss);
-    memset(m, 0, sizeof *m);
-}
-
-// Whether the current row ends with its newline: the last line of a log being written may be cut anywhere.
-static int complete_row(const csv_table_t *t) {
-    return memchr(t->row, '\n', (size_t)(t->text + t->len - t->row)) != NULL;
-}
-
-// A missing metrics.csv (a run not started yet) is an empty curve; a malformed one an error.
-static int metrics_read(metrics_t *m, const char *run) {
-    memset(m, 0, sizeof *m);
+// A run's metrics.csv read strictly (view/logread.h) into rows (step, test_acc, train_loss, test_loss); the training
+// loss may be empty (step 0 has none). A missing metrics.csv (a run not started yet) is no rows. 0, or -1 + message.
+static int metrics_read(series_t *m, const char *run) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, run, RUNDIR_METRICS_CSV);
-    if (!path_exists(path)) return 0;
+    series_init(m, M_COLS);
     csv_table_t t;
-    if (csv_table_read(&t, path, (size_t)1 << 30) != 0) return -1;
-    int cs = csv_column(t.header, "step", path), ca = csv_column(t.header, "test_acc", path),
-        ctr = csv_column(t.header, "train_loss", path), cte = csv_column(t.header, "test_loss", path);
-    if (cs < 0 || ca < 0 || ctr < 0 || cte < 0) {
-        csv_table_free(&t);
-        return -1;
-    }
-    int cap = 0;
-    while (csv_table_next(&t)) {
-        double s, a, l1, l2;
-        if (!complete_row(&t) || csv_field_double(t.row, cs, &s) != 0 || csv_field_double(t.row, ca, &a) != 0)
-            continue;  // a row cut short
-        if (csv_field_double(t.row, ctr, &l1) != 0) l1 = NAN;
-        if (csv_field_double(t.row, cte, &l2) != 0) l2 = NAN;
-        if (m->n == cap) {
-            cap = cap ? 2 * cap : 256;
-            double **arr[4] = {&m->x, &m->acc, &m->train_loss, &m->test_loss};
-            for (int k = 0; k < 4; k++) {
-                double *p = xmalloc(sizeof(double) * (size_t)cap, "curve");
-                if (*arr[k]) memcpy(p, *arr[k], sizeof(double) * (size_t)m->n), free(*arr[k]);
-                *arr[k] = p;
-            }
-        }
-        m->x[m->n] = s, m->acc[m->n] = a, m->train_loss[m->n] = l1, m->test_loss[m->n] = l2;
-        m->n++;
+    int rc = logread_open(&t, path);
+    if (rc != 0) return rc < 0 ? -1 : 0;
+    static const char *const names[M_COLS] = {"step", "test_acc", "train_loss", "test_loss"};
+    int col[M_COLS];
+    for (int c = 0; c < M_COLS && rc == 0; c++) rc = (col[c] = logread_column(&t, path, names[c])) < 0 ? -1 : 0;
+    while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
+        long step;
+        double row[M_COLS];
+        rc = logread_integer(&t, path, col[M_STEP], 0, 1L << 50, &step) ||
+             logread_number(&t, path, col[M_ACC], &row[M_ACC]) ||
+             logread_optional(&t, path, col[M_TRAIN_LOSS], &row[M_TRAIN_LOSS]) ||
+             logread_number(&t, path, col[M_TEST_LOSS], &row[M_TEST_LOSS]) ? -1 : 0;
+        row[M_STEP] = (double)step;
+        if (rc == 0) series_add(m, row);
     }
     csv_table_free(&t);
-    return 0;
+    return rc < 0 ? -1 : 0;
 }
 
-static const svg_frame_t CURVE = {.w = 560, .h = 330};
+#define CURVE_H 330
+#define CURVE_W 640
 
 // Below the data: a line sample and the name of each variant.
 static void legend(strbuf_t *b, const report_t *r) {
-    for (int p = 0, x = 60; p < r->np; p++) x = svg_key(b, x, CURVE.h - 12, report_color(p), r->panels[p].name);
+    for (int p = 0, x = 60; p < r->np; p++)
+        x = svg_key(b, x, CURVE_H - 12, r->panels[p].color, view_dash_svg(r->panels[p].style), r->panels[p].name);
+}
+
+// Column col of every seed of every variant (faint when there are several seeds), then each variant's median over
+// its seeds (thick), dashed if train.
+static void curve_lines(strbuf_t *b, const svg_frame_t *f, const report_t *r, series_t (*m)[REPORT_MAX_SEEDS],
+                        const series_t *med, int col, int train) {
+    for (int p = 0; p < r->np; p++) {
+        const char *dash = train ? "6 4" : view_dash_svg(r->panels[p].style);
+        for (int s = 0; r->panels[p].n_runs > 1 && s < r->panels[p].n_runs; s++)
+            svg_line(b, f, m[p][s].v, M_COLS, m[p][s].v + col, M_COLS, m[p][s].n, r->panels[p].color, 1, 0.3, dash);
+    }
+    for (int p = 0; p < r->np; p++)
+        svg_line(b, f, med[p].v, M_COLS, med[p].v + col, M_COLS, med[p].n, r->panels[p].color, train ? 2 : 2.5, 1,
+                 train ? "6 4" : view_dash_svg(r->panels[p].style));
 }
 
 static int curves_section(strbuf_t *b, const report_t *r) {
-    metrics_t m[REPORT_MAX_PANELS][REPORT_MAX_SEEDS];
-    double x1 = 1, a0 = 1, lmax = 0;
+    series_t (*m)[REPORT_MAX_SEEDS] = xcalloc(REPORT_MAX_PANELS, sizeof *m, "report curves");
+    series_t med[REPORT_MAX_PANELS];
+    double x1 = 1, a0 = 1, a1 = 0, lmax = 0;
     int rc = 0, any = 0;
-    for (int p = 0; p < r->np; p++)
+    for (int p = 0; p < r->np; p++) {
+        series_t all;
+        series_init(&all, M_COLS);
         for (int s = 0; s < r->panels[p].n_runs; s++) {
             if (rc == 0 && metrics_read(&m[p][s], r->panels[p].runs[s]) != 0) rc = -1;
-            else if (rc != 0) memset(&m[p][s], 0, sizeof m[p][s]);
-            for (int i = 0; i < m[p][s].n; i++) {
-                any = 1;
-                if (m[p][s].x[i] > x1) x1 = m[p][s].x[i];
-                if (m[p][s].acc[i] < a0) a0 = m[p][s].acc[i];
-                if (isfinite(m[p][s].train_loss[i]) && m[p][s].train_loss[i] > lmax) lmax = m[p][s].train_loss[i];
-                if (isfinite(m[p][s].test_loss[i]) && m[p][s].test_loss[i] > lmax) lmax = m[p][s].test_loss[i];
-            }
+            for (int i = 0; i < m[p][s].n; i++) series_add(&all, &m[p][s].v[(size_t)i * M_COLS]);
+            series_thin(&m[p][s], REPORT_MAX_POINTS);
         }
+        series_median_by_step(&all, &med[p]);
+        series_free(&all);
+        series_thin(&med[p], REPORT_MAX_POINTS);
+        any |= med[p].n > 0;
+        double lo = INFINITY, hi = -INFINITY;
+        for (int s = 0; s < r->panels[p].n_runs; s++) {
+            series_extent(&m[p][s], M_STEP, M_STEP, &lo, &x1);
+            series_extent(&m[p][s], M_ACC, M_ACC, &a0, &a1);
+            series_extent(&m[p][s], M_TRAIN_LOSS, M_TEST_LOSS, &lo, &hi);
+        }
+        if (hi > lmax) lmax = hi;
+    }
     if (rc == 0) {
-        strbuf_printf(b, "<h2>Curves</h2>\n");
+        strbuf_printf(b, "<h2 id=\"curves\">Curves</h2>\n");
         if (!any) strbuf_printf(b, "<p>No evaluation logged yet.</p>\n");
-        a0 = floor(a0 * 10) / 10;
-        if (a0 >= 1) a0 = 0.9;
+        if (!(a1 >= a0)) a0 = 0, a1 = 1;
         if (!(lmax > 0)) lmax = 1;
-        lmax = ceil(lmax * 10) / 10;
         strbuf_printf(b, "<div class=\"row\">\n");
-        svg_frame_t fa = CURVE, fl = CURVE;
-        fa.x1 = fl.x1 = x1, fa.y0 = a0, fa.y1 = 1, fl.y1 = lmax;
-        svg_open(b, &fa, "curve", "", "test accuracy", "accuracy");
-        for (int p = 0; p < r->np; p++)
-            for (int s = r->panels[p].n_runs - 1; s >= 0; s--)
-                svg_line(b, &fa, m[p][s].x, 1, m[p][s].acc, 1, m[p][s].n, report_color(p), s ? 1 : 2.5,
-                         s ? 0.35 : 1, 0);
+        svg_frame_t fa = {.w = CURVE_W, .h = CURVE_H, .x1 = x1}, fl = fa;
+        // Accuracy: the data's range, padded (a 0-1 axis would hide a 98 %% vs 97 %% end gap).
+        double pad = fmax(0.02, 0.05 * (a1 - a0));
+        fa.y0 = fmax(0, a0 - pad), fa.y1 = fmin(1, a1 + pad), fl.y1 = lmax * 1.05;
+        svg_open(b, &fa, "curve", "data-quantity=\"accuracy\"", "test accuracy", "accuracy");
+        curve_lines(b, &fa, r, m, med, M_ACC, 0);
         legend(b, r);
         strbuf_printf(b, "</svg>\n");
-        svg_open(b, &fl, "curve", "", "loss (dashed: training, solid: test)", "cross-entropy");
-        for (int p = 0; p < r->np; p++)
-            for (int s = r->panels[p].n_runs - 1; s >= 0; s--) {
-                svg_line(b, &fl, m[p][s].x, 1, m[p][s].train_loss, 1, m[p][s].n, report_color(p), s ? 1 : 2,
-                         s ? 0.3 : 1, 1);
-                svg_line(b, &fl, m[p][s].x, 1, m[p][s].test_loss, 1, m[p][s].n, report_color(p), s ? 1 : 2.5,
-                         s ? 0.35 : 1, 0);
-            }
+        svg_open(b, &fl, "curve", "data-quantity=\"loss\"", "loss (dashed: training, solid: test)", "cross-entropy");
+        curve_lines(b, &fl, r, m, med, M_TRAIN_LOSS, 1);
+        curve_lines(b, &fl, r, m, med, M_TEST_LOSS, 0);
         legend(b, r);
         strbuf_printf(b, "</svg>\n</div>\n");
         if (r->is_compare && r->panels[0].n_runs > 1)
-            strbuf_printf(b, "<p class=\"note\">Thick: seed %ld; faint: the other seeds.</p>\n", r->panels[0].seeds[0]);
+            strbuf_printf(b, "<p class=\"note\">Thick: the median over the %d seeds at each step; faint: each seed.</p>\n",
+                          r->panels[0].n_runs);
     }
-    for (int p = 0; p < r->np; p++)
-        for (int s = 0; s < r->panels[p].n_runs; s++) metrics_free(&m[p][s]);
+    for (int p = 0; p < r->np; p++) {
+        for (int s = 0; s < r->panels[p].n_runs; s++) series_free(&m[p][s]);
+        series_free(&med[p]);
+    }
+    free(m);
     return rc;
 }
 
@@ -282,163 +317,191 @@ static void json_text(strbuf_t *b, const char *s) {
     }
 }
 
-// ---- histograms: {"panels": [{"name": N, "hidden": [{"h", "layer", "type", "units", "lo", "hi", "frames":
-// [[step, n, c0, c1, ...], ...]}, ...]}, ...]} — the counts copied from histograms.csv as they are.
+// ---- histograms: {"panels": [{"name": N, "color": "#RRGGBB", "hidden": [{"h", "layer", "type", "units", "lo", "hi",
+// "logged", "frames": [[step, n, c0, c1, ...], ...]}, ...]}, ...], "rows": [{"lo", "hi", "ticks": [[v, "label"], ...]}]}
+// — histograms.csv read strictly (view/logread.h), at most REPORT_MAX_FRAMES frames per hidden layer (evenly spread
+// from the first to the last: a page of a 50,000-step run stays small), each row's x axis from view/axis.h.
 
-static int hist_json(strbuf_t *b, const char *name, int color, const char *run) {
-    char path[BNLAB_PATH_MAX];
-    rundir_file(path, sizeof path, run, RUNDIR_HISTOGRAMS);
-    strbuf_printf(b, "{\"name\":\"");
-    json_text(b, name);
-    strbuf_printf(b, "\",\"color\":%d,\"hidden\":[", color);
-    if (!path_exists(path)) {
-        strbuf_printf(b, "]}");
-        return 0;
-    }
+#define REPORT_MAX_FRAMES 500
+
+typedef struct {
+    int nh;
+    long frames[REPORT_MAX_HIDDEN];       // rows of each hidden layer
+    double lo[REPORT_MAX_HIDDEN], hi[REPORT_MAX_HIDDEN];
+    long layer[REPORT_MAX_HIDDEN], units[REPORT_MAX_HIDDEN];
+    char type[REPORT_MAX_HIDDEN][33];
+} hist_scan_t;
+
+typedef struct {
     csv_table_t t;
-    if (csv_table_read(&t, path, (size_t)1 << 31) != 0) return -1;
-    int cs = csv_column(t.header, "step", path), ch = csv_column(t.header, "hidden", path),
-        cl = csv_column(t.header, "layer", path), ct = csv_column(t.header, "layer_type", path),
-        cu = csv_column(t.header, "units", path), cn = csv_column(t.header, "n", path),
-        clo = csv_column(t.header, "lo", path), chi = csv_column(t.header, "hi", path),
-        c0 = csv_column(t.header, "c0", path);
-    if (cs < 0 || ch < 0 || cl < 0 || ct < 0 || cu < 0 || cn < 0 || clo < 0 || chi < 0 || c0 < 0) {
-        csv_table_free(&t);
+    char path[BNLAB_PATH_MAX];
+    int cs, ch, cl, ct, cu, cn, clo, chi, c0, ncols;
+} hist_file_t;
+
+// Opens a run's histograms.csv: 0, 1 absent, -1 + message.
+static int hist_open(hist_file_t *h, const char *run) {
+    rundir_file(h->path, sizeof h->path, run, RUNDIR_HISTOGRAMS);
+    int rc = logread_open(&h->t, h->path);
+    if (rc != 0) return rc;
+    const char *names[] = {"step", "hidden", "layer", "layer_type", "units", "n", "lo", "hi", "c0"};
+    int *cols[] = {&h->cs, &h->ch, &h->cl, &h->ct, &h->cu, &h->cn, &h->clo, &h->chi, &h->c0};
+    for (int k = 0; k < 9 && rc == 0; k++) rc = (*cols[k] = logread_column(&h->t, h->path, names[k])) < 0 ? -1 : 0;
+    h->ncols = 1;
+    for (const char *q = h->t.header; *q && *q != '\n'; q++) h->ncols += *q == ',';
+    if (rc != 0) csv_table_free(&h->t);
+    return rc;
+}
+
+// The current row checked: every field as the format says, the edges finite with lo < hi and the same as the
+// layer's first row's, the counts whole numbers that sum to n. *hidden: its index (0-based).
+static int hist_row(hist_file_t *h, hist_scan_t *s, int *hidden, long *step) {
+    const csv_table_t *t = &h->t;
+    long hd, n, layer, units;
+    double lo, hi;
+    if (logread_integer(t, h->path, h->cs, 0, 1L << 50, step) || logread_integer(t, h->path, h->ch, 1, REPORT_MAX_HIDDEN, &hd) ||
+        logread_integer(t, h->path, h->cl, 0, 1 << 20, &layer) || logread_integer(t, h->path, h->cu, 1, 1 << 24, &units) ||
+        logread_integer(t, h->path, h->cn, 0, 1L << 50, &n) || logread_finite(t, h->path, h->clo, &lo) ||
+        logread_finite(t, h->path, h->chi, &hi))
         return -1;
+    if (!(lo < hi)) return bnlab_fail("%s: line %d: expected edges lo < hi, found %.17g and %.17g", h->path, t->lineno, lo, hi);
+    size_t tl;
+    const char *type = csv_field(t->row, h->ct, &tl);
+    if (!type || tl == 0 || tl > 32 || strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") < tl)
+        return bnlab_fail("%s: line %d, column \"layer_type\": expected a layer kind's name", h->path, t->lineno);
+    long sum = 0, c;
+    for (int k = h->c0; k < h->ncols; k++) {
+        if (logread_integer(t, h->path, k, 0, 1L << 50, &c) != 0) return -1;
+        sum += c;
     }
-    strbuf_t frames[REPORT_MAX_HIDDEN] = {{0}};
-    char head[REPORT_MAX_HIDDEN][256];
-    int nh = 0, ncols = 1;
-    for (const char *q = t.header; *q && *q != '\n'; q++) ncols += *q == ',';
-    while (csv_table_next(&t)) {
-        long step, h, n;
-        if (csv_field_long(t.row, cs, &step) != 0 || csv_field_long(t.row, ch, &h) != 0 || h < 1 ||
-            h > REPORT_MAX_HIDDEN || csv_field_long(t.row, cn, &n) != 0)
-            continue;
-        size_t flen;
-        const char *f0 = csv_field(t.row, c0, &flen), *last = csv_field(t.row, ncols - 1, &flen);
-        if (!f0 || !last || !complete_row(&t)) continue;  // a row cut short (a run being written)
-        const char *end = last + flen;
-        if (strspn(f0, "0123456789,") < (size_t)(end - f0)) continue;  // counts only: they are copied into the page
-        int k = (int)h - 1;
-        while (nh <= k) head[nh++][0] = '\0';
-        if (!head[k][0]) {
-            double lo, hi;
-            long layer, units;
-            size_t tl;
-            const char *type = csv_field(t.row, ct, &tl);
-            if (csv_field_double(t.row, clo, &lo) != 0 || csv_field_double(t.row, chi, &hi) != 0 || !(lo < hi) ||
-                csv_field_long(t.row, cl, &layer) != 0 || csv_field_long(t.row, cu, &units) != 0 || !type || tl > 64 ||
-                strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") < tl)
-                continue;
-            snprintf(head[k], sizeof head[k], "\"h\":%ld,\"layer\":%ld,\"type\":\"%.*s\",\"units\":%ld,\"lo\":%.9g,"
-                     "\"hi\":%.9g", h, layer, (int)tl, type, units, lo, hi);
-        }
-        strbuf_printf(&frames[k], "%s[%ld,%ld,%.*s]", frames[k].len ? "," : "", step, n, (int)(end - f0), f0);
+    if (sum != n) return bnlab_fail("%s: line %d: the counts sum to %ld, expected n = %ld", h->path, t->lineno, sum, n);
+    int k = (int)hd - 1;
+    if (k >= s->nh) {
+        for (int j = s->nh; j <= k; j++) s->frames[j] = 0;
+        s->nh = k + 1;
     }
-    for (int k = 0; k < nh; k++) {
-        strbuf_printf(b, "%s{%s,\"frames\":[%s]}", k ? "," : "", head[k][0] ? head[k] : "\"h\":0",
-                      frames[k].s ? frames[k].s : "");
-        free(frames[k].s);
-    }
-    strbuf_printf(b, "]}");
-    csv_table_free(&t);
+    if (s->frames[k] == 0) {
+        s->lo[k] = lo, s->hi[k] = hi, s->layer[k] = layer, s->units[k] = units;
+        snprintf(s->type[k], sizeof s->type[k], "%.*s", (int)tl, type);
+    } else if (lo != s->lo[k] || hi != s->hi[k])
+        return bnlab_fail("%s: line %d: hidden layer %ld's edges changed from [%.17g, %.17g] to [%.17g, %.17g] (a "
+                          "layer keeps its edges for the whole run)", h->path, t->lineno, hd, s->lo[k], s->hi[k], lo, hi);
+    *hidden = k;
     return 0;
 }
 
-static const char *const STYLE =
-    "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1500px}"
-    "h1{font-size:24px}h2{font-size:19px;margin-top:28px}"
-    ".row{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}"
-    "svg text{font-size:12px;fill:#333}svg .title{font-size:14px;font-weight:600}"
-    ".frame{fill:none;stroke:#999}.grid{stroke:#eee}.legend{font-size:13px;font-weight:600}"
-    "table.summary td,table.summary th{padding:2px 10px;text-align:left}pre.summary{background:#f6f6f6;padding:10px;"
-    "overflow-x:auto}.note{color:#555;font-size:13px}.controls{display:flex;gap:12px;align-items:center;margin:8px 0}"
-    "#slider{width:480px}.hname{font-weight:600;margin:14px 0 2px}";
+// Pass 1 over a run's histograms.csv: every row checked, the frames and edges of each hidden layer into s. 0, 1 no
+// histograms.csv, -1 + message.
+static int hist_scan(hist_scan_t *s, const char *run) {
+    memset(s, 0, sizeof *s);
+    hist_file_t h;
+    int rc = hist_open(&h, run), k;
+    if (rc != 0) return rc;
+    long step;
+    while ((rc = logread_next(&h.t, h.path)) == 1)
+        if ((rc = hist_row(&h, s, &k, &step)) != 0) break;
+        else s->frames[k]++;
+    csv_table_free(&h.t);
+    return rc < 0 ? -1 : 0;
+}
 
-// For tests, opened with #selftest: what the panels of report_panels.h draw, read back from the DOM into
-// <div id="panels">: per class (fan, ics, landscape) the number of panels and, per panel, its lines and bands with
-// at least one point; and the first fan's variant (the paper's order puts the one without BN first).
-static const char *const PANEL_TEST =
-    "(function(){if(location.hash!=='#selftest')return;var d=document.createElement('div');d.id='panels';\n"
-    "['fan','ics','landscape'].forEach(function(c){var s=document.querySelectorAll('svg.'+c);d.setAttribute('data-'+c,s.length);\n"
-    " d.setAttribute('data-'+c+'-series',Array.prototype.map.call(s,function(e){return Array.prototype.filter.call(\n"
-    "  e.querySelectorAll('.series'),function(x){return x.getAttribute('points').trim()!=='';}).length;}).join(','));});\n"
-    "var f=document.querySelector('svg.fan');d.setAttribute('data-fan-first',f?f.getAttribute('data-variant'):'');\n"
-    "document.body.appendChild(d);})();\n";
+// Pass 2: the panel's JSON, each hidden layer's frames thinned to REPORT_MAX_FRAMES.
+static int hist_json(strbuf_t *b, const report_panel_t *p, const hist_scan_t *s) {
+    strbuf_printf(b, "{\"name\":\"");
+    json_text(b, p->name);
+    strbuf_printf(b, "\",\"color\":\"%s\",\"hidden\":[", p->color);
+    hist_file_t h;
+    int rc = s->nh ? hist_open(&h, p->runs[0]) : 1;
+    if (rc != 0) {
+        strbuf_printf(b, "]}");
+        return rc < 0 ? -1 : 0;
+    }
+    strbuf_t frames[REPORT_MAX_HIDDEN] = {{0}};
+    long seen[REPORT_MAX_HIDDEN] = {0}, kept[REPORT_MAX_HIDDEN] = {0}, step;
+    hist_scan_t again;
+    memset(&again, 0, sizeof again);
+    int k;
+    while ((rc = logread_next(&h.t, h.path)) == 1 && (rc = hist_row(&h, &again, &k, &step)) == 0) {
+        long n = s->frames[k], i = seen[k]++, m = n < REPORT_MAX_FRAMES ? n : REPORT_MAX_FRAMES;
+        // Frame i is kept when it is the j-th of m evenly spread ones: i = j (n - 1) / (m - 1) (logread.h's thinning).
+        long j = kept[k];
+        if (m > 1 && i != j * (n - 1) / (m - 1)) continue;
+        kept[k]++;
+        size_t len;
+        const char *f0 = csv_field(h.t.row, h.c0, &len), *last = csv_field(h.t.row, h.ncols - 1, &len);
+        long nn;
+        csv_field_long(h.t.row, h.cn, &nn);
+        strbuf_printf(&frames[k], "%s[%ld,%ld,%.*s]", frames[k].len ? "," : "", step, nn, (int)(last + len - f0), f0);
+    }
+    for (int j = 0; j < s->nh; j++) {
+        strbuf_printf(b, "%s{\"h\":%d,\"layer\":%ld,\"type\":\"%s\",\"units\":%ld,\"lo\":%.17g,\"hi\":%.17g,"
+                      "\"logged\":%ld,\"frames\":[%s]}", j ? "," : "", j + 1, s->layer[j], s->type[j], s->units[j],
+                      s->lo[j], s->hi[j], s->frames[j], frames[j].s ? frames[j].s : "");
+        free(frames[j].s);
+    }
+    strbuf_printf(b, "]}");
+    csv_table_free(&h.t);
+    return rc < 0 ? -1 : 0;
+}
 
-// The page's own script: no library, no network.
-static const char *const SCRIPT =
-    "(function(){\n"
-    "var D=JSON.parse(document.getElementById('hdata').textContent);\n"
-    "var box=document.getElementById('hists'),NS='http://www.w3.org/2000/svg';\n"
-    "var steps=[],seen={},nh=0;\n"
-    "D.panels.forEach(function(p){nh=Math.max(nh,p.hidden.length);p.hidden.forEach(function(h){(h.frames||[]).forEach(function(f){if(!seen[f[0]]){seen[f[0]]=1;steps.push(f[0]);}});});});\n"
-    "steps.sort(function(a,b){return a-b;});\n"
-    "if(!steps.length){box.textContent='No histograms logged yet (set log.histograms.every in the config).';document.getElementById('controls').style.display='none';return;}\n"
-    "var W=380,H=220,L=44,R=18,T=24,B=34,rows=[];\n"
-    "function dens(h,f,j){var w=(h.hi-h.lo)/(f.length-2);return f[1]>0?f[j+2]/(f[1]*w):0;}\n"
-    "function ticks(lo,hi){var raw=(hi-lo)/4,p=Math.pow(10,Math.floor(Math.log10(raw))),f=raw/p;\n"
-    " var s=(f<1.5?1:f<3.5?2:f<7.5?5:10)*p,out=[];for(var v=Math.ceil(lo/s-1e-9)*s;v<=hi+s*1e-9;v+=s)out.push(Math.abs(v)<s*1e-9?0:+v.toPrecision(6));return out;}\n"
-    "function peak(h){var m=0;if(h&&h.frames)h.frames.forEach(function(f){for(var j=0;j<f.length-2;j++)m=Math.max(m,dens(h,f,j));});return m;}\n"
-    "for(var k=0;k<nh;k++){\n"
-    " var lo=Infinity,hi=-Infinity,ym=0,units='';\n"
-    " D.panels.forEach(function(p){var h=p.hidden[k];if(!h||!h.frames||!h.frames.length)return;lo=Math.min(lo,h.lo);hi=Math.max(hi,h.hi);ym=Math.max(ym,peak(h));units=h.units+' units';});\n"
-    " if(!(lo<hi)){lo=0;hi=1;}\n"
-    " var t=document.createElement('div');t.className='hname';t.textContent='hidden layer '+(k+1)+(units?' ('+units+')':'');box.appendChild(t);\n"
-    " var row=document.createElement('div');row.className='row';box.appendChild(row);\n"
-    " var cells=[];\n"
-    " D.panels.forEach(function(p,pi){var h=p.hidden[k];\n"
-    "  var s=document.createElementNS(NS,'svg');s.setAttribute('width',W);s.setAttribute('height',H);s.setAttribute('class','hist');s.setAttribute('data-panel',p.name);s.setAttribute('data-hidden',k+1);\n"
-    "  function tx(x,y,str,a,c){var e=document.createElementNS(NS,'text');e.setAttribute('x',x);e.setAttribute('y',y);e.setAttribute('text-anchor',a||'middle');if(c)e.setAttribute('class',c);e.textContent=str;s.appendChild(e);return e;}\n"
-    "  var fr=document.createElementNS(NS,'rect');fr.setAttribute('x',L);fr.setAttribute('y',T);fr.setAttribute('width',W-L-R);fr.setAttribute('height',H-T-B);fr.setAttribute('class','frame');s.appendChild(fr);\n"
-    "  ticks(lo,hi).forEach(function(v){tx(L+(v-lo)/(hi-lo)*(W-L-R),H-B+14,String(v));});\n"
-    "  tx(L+(W-L-R)/2,H-4,h?'output of model.layers['+h.layer+'] ('+h.type+')':'','middle','tick');\n"
-    "  tx(L,T-8,p.name,'start','legend').setAttribute('fill',COLORS[p.color%COLORS.length]);\n"
-    "  var top=tx(L-4,T+10,'','end','tick');tx(L-4,H-B,'0','end','tick');\n"
-    "  var lab=tx(W-R-4,T-8,'','end');\n"
-    "  var g=document.createElementNS(NS,'g');g.setAttribute('fill',COLORS[p.color%COLORS.length]);s.appendChild(g);\n"
-    "  row.appendChild(s);cells.push({h:h,svg:s,g:g,lab:lab,top:top,own:peak(h)});});\n"
-    " rows.push({lo:lo,hi:hi,ym:ym,cells:cells});}\n"
-    "var slider=document.getElementById('slider'),out=document.getElementById('hstep'),ysel=document.getElementById('yscale');\n"
-    "slider.max=steps.length-1;\n"
-    "function draw(i){var st=steps[i],mode=ysel.value,tf=mode==='sqrt'?Math.sqrt:function(x){return x;};\n"
-    " slider.value=i;out.textContent=st;document.body.setAttribute('data-step',st);\n"
-    " rows.forEach(function(r){var sc=(W-L-R)/(r.hi-r.lo);r.cells.forEach(function(c){\n"
-    "  var ym=mode==='own'?c.own:r.ym;c.top.textContent=ym>0?String(+ym.toPrecision(2)):'';\n"
-    "  while(c.g.firstChild)c.g.removeChild(c.g.firstChild);var hs=[];\n"
-    "  var f=null;if(c.h&&c.h.frames)c.h.frames.forEach(function(x){if(x[0]<=st)f=x;});\n"
-    "  if(!f){c.lab.textContent='no frame yet';c.svg.setAttribute('data-heights','');return;}\n"
-    "  c.lab.textContent='step '+f[0];var nb=f.length-2,w=(c.h.hi-c.h.lo)/nb;\n"
-    "  for(var j=0;j<nb;j++){var hp=ym>0?tf(dens(c.h,f,j))/tf(ym)*(H-T-B):0;hs.push(Math.round(hp*10)/10);\n"
-    "   if(hp<=0)continue;var e=document.createElementNS(NS,'rect');var x0=L+(c.h.lo+j*w-r.lo)*sc;\n"
-    "   e.setAttribute('x',x0.toFixed(1));e.setAttribute('width',Math.max(w*sc-0.5,0.5).toFixed(1));\n"
-    "   e.setAttribute('y',(H-B-hp).toFixed(1));e.setAttribute('height',hp.toFixed(1));c.g.appendChild(e);}\n"
-    "  c.svg.setAttribute('data-heights',hs.join(','));});});}\n"
-    "slider.addEventListener('input',function(){draw(+slider.value);});\n"
-    "ysel.addEventListener('change',function(){draw(+slider.value);});\n"
-    "var timer=null,btn=document.getElementById('play');\n"
-    "function stop(){clearInterval(timer);timer=null;btn.textContent='\\u25B6 play';}\n"
-    "btn.addEventListener('click',function(){if(timer){stop();return;}\n"
-    " btn.textContent='\\u275A\\u275A pause';if(+slider.value>=steps.length-1)draw(0);\n"
-    " timer=setInterval(function(){var i=+slider.value+1;if(i>=steps.length){stop();return;}draw(i);},Math.max(60,Math.min(400,8000/steps.length)));});\n"
-    "function heights(){return Array.prototype.map.call(box.querySelectorAll('svg.hist'),function(s){return s.getAttribute('data-heights');}).join('|');}\n"
-    "draw(steps.length-1);\n"
-    "if(location.hash==='#playtest'){draw(0);btn.click();setTimeout(function(){var d=document.createElement('div');d.id='playtest';"
-    "d.setAttribute('data-step',document.body.getAttribute('data-step'));d.setAttribute('data-playing',timer?'yes':'no');document.body.appendChild(d);},1000);}\n"
-    "if(location.hash==='#selftest'){draw(0);var a=heights();draw(steps.length-1);var b=heights();\n"
-    " var d=document.createElement('div');d.id='selftest';d.setAttribute('data-frames',steps.length);d.setAttribute('data-first',a);d.setAttribute('data-last',b);d.setAttribute('data-changed',a!==b?'yes':'no');d.setAttribute('data-panels',box.querySelectorAll('svg.hist').length);document.body.appendChild(d);}\n"
-    "})();\n";
+// The histogram data of every panel, and each row's shared x axis with its ticks (view/axis.h).
+static int hist_data(strbuf_t *b, const report_t *r) {
+    hist_scan_t *s = xcalloc((size_t)r->np, sizeof *s, "report histograms");
+    int rc = 0, nh = 0;
+    for (int p = 0; p < r->np && rc == 0; p++) {
+        rc = hist_scan(&s[p], r->panels[p].runs[0]) < 0 ? -1 : 0;
+        if (s[p].nh > nh) nh = s[p].nh;
+    }
+    strbuf_printf(b, "{\"panels\":[");
+    for (int p = 0; p < r->np && rc == 0; p++) {
+        if (p) strbuf_printf(b, ",");
+        rc = hist_json(b, &r->panels[p], &s[p]);
+    }
+    strbuf_printf(b, "],\"rows\":[");
+    for (int k = 0; k < nh && rc == 0; k++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int p = 0; p < r->np; p++)
+            if (k < s[p].nh && s[p].frames[k]) lo = fmin(lo, s[p].lo[k]), hi = fmax(hi, s[p].hi[k]);
+        axis_t a;
+        axis_make(&a, lo, hi, 0, 0, 5);
+        strbuf_printf(b, "%s{\"lo\":%.17g,\"hi\":%.17g,\"ticks\":[", k ? "," : "", a.lo, a.hi);
+        for (int i = 0; i < a.n; i++) {
+            strbuf_printf(b, "%s[%.17g,\"", i ? "," : "", a.t[i].v);
+            json_text(b, a.t[i].label);
+            strbuf_printf(b, "\"]");
+        }
+        strbuf_printf(b, "]}");
+    }
+    strbuf_printf(b, "]}");
+    free(s);
+    return rc;
+}
 
-// The variants without normalization first (the paper's (b) before (c)), as bnlab plot orders them, so that every
-// section and the figures give a variant the same place and colour.
-static void order_panels(report_t *r) {
-    int order[REPORT_MAX_PANELS];
-    report_order(r->panels, r->np, order);
-    panel_t *copy = xmalloc(sizeof *copy * (size_t)r->np, "report panels");
-    memcpy(copy, r->panels, sizeof *copy * (size_t)r->np);
-    for (int k = 0; k < r->np; k++) r->panels[k] = copy[order[k]];
-    free(copy);
+// One kind of the table (lab/figures.h): built on the figure model, or drawn by this page's own sections.
+static int kind_section(strbuf_t *b, const report_t *r, const figure_kind_t *kind) {
+    const char *n = kind->name;
+    if (kind->build) {
+        figure_input_t in = {.src = r->src, .xlabel = "training step"};
+        for (int i = 0; i < VIEW_MAX_VARIANTS; i++) in.xk[i] = 1;
+        figmodel_t m;
+        int rc = kind->build(&m, &in);
+        if (rc < 0) return -1;
+        strbuf_printf(b, "<h2 id=\"%s\">", n);
+        html_text(b, kind->heading);
+        strbuf_printf(b, "</h2>\n");
+        figmodel_svg(b, &m);
+        figmodel_free(&m);
+        return 0;
+    }
+    if (!strcmp(n, "accuracy")) return curves_section(b, r);  // accuracy and loss, side by side
+    if (!strcmp(n, "loss")) return 0;
+    if (!strcmp(n, "layers")) return report_fans(b, r->panels, r->np);
+    if (!strcmp(n, "ics")) return report_ics(b, r->panels, r->np);
+    if (!strcmp(n, "landscape")) return report_landscape(b, r->panels, r->np);
+    strbuf_printf(b, "<h2 id=\"%s\">", n);  // not on the page yet: said, with where it is
+    html_text(b, kind->heading);
+    strbuf_printf(b, "</h2>\n<p class=\"note absent\" id=\"%s-plot-only\">Drawn by <code>bnlab plot</code> "
+                     "(plots/%s.png), not on this page yet.</p>\n", n, n);
+    return 0;
 }
 
 int report_dir(const char *dir) {
@@ -446,22 +509,18 @@ int report_dir(const char *dir) {
     r->dir = dir;
     strbuf_t b = {0};
     int rc = load_dirs(r);
-    if (rc == 0) order_panels(r);
     if (rc == 0) {
         strbuf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>bnlab report: ");
         html_text(&b, dir);
-        strbuf_printf(&b, "</title>\n<style>%s</style></head>\n<body>\n<h1>bnlab report: ", STYLE);
+        strbuf_printf(&b, "</title>\n<style>%s</style></head>\n<body>\n<h1>bnlab report: ", PAGE_CSS);
         html_text(&b, dir);
         strbuf_printf(&b, "</h1>\n<p class=\"note\" id=\"kind\">");
         html_text(&b, r->kind);
         strbuf_printf(&b, ". Made by <code>bnlab report</code> from the logs as they were; run it again to "
                           "refresh.</p>\n");
         summary_section(&b, r);
-        rc = curves_section(&b, r);
     }
-    if (rc == 0) rc = report_fans(&b, r->panels, r->np);
-    if (rc == 0) rc = report_ics(&b, r->panels, r->np);
-    if (rc == 0) rc = report_landscape(&b, r->panels, r->np);
+    for (int k = 0; k < N_FIGURE_KINDS && rc == 0; k++) rc = kind_section(&b, r, &FIGURE_KINDS[k]);
     if (rc == 0) {
         strbuf_printf(&b, "<h2>Inside the network: each hidden layer's input to its nonlinearity</h2>\n<p class=\"note\">"
                           "Histograms over the probe images in training mode (log.histograms)%s; the variants share "
@@ -475,14 +534,10 @@ int report_dir(const char *dir) {
                           "<option value=\"sqrt\" selected>shared, square root</option><option value=\"linear\">"
                           "shared, linear</option><option value=\"own\">each panel its own, linear</option></select>"
                           "</label></div>\n<div id=\"hists\"></div>\n");
-        strbuf_printf(&b, "<script type=\"application/json\" id=\"hdata\">{\"panels\":[");
-        for (int k = 0; k < r->np && rc == 0; k++) {
-            if (k) strbuf_printf(&b, ",");
-            rc = hist_json(&b, r->panels[k].name, k, r->panels[k].runs[0]);
-        }
-        strbuf_printf(&b, "]}</script>\n<script>\nvar COLORS=[");
-        for (int k = 0; k < 8; k++) strbuf_printf(&b, "%s'%s'", k ? "," : "", report_color(k));
-        strbuf_printf(&b, "];\n%s</script>\n<script>\n%s</script>\n</body></html>\n", SCRIPT, PANEL_TEST);
+        strbuf_printf(&b, "<script type=\"application/json\" id=\"hdata\">");
+        rc = hist_data(&b, r);
+        strbuf_printf(&b, "</script>\n<script>\n%s</script>\n<script>\n%s</script>\n</body></html>\n", PAGE_HISTOGRAMS_JS,
+                      PAGE_SELFTEST_JS);
     }
     if (rc == 0) {
         char path[BNLAB_PATH_MAX];
@@ -491,6 +546,7 @@ int report_dir(const char *dir) {
         if (rc == 0) printf("report: %s (%.0f kB)\n", path, b.len / 1024.0);
     }
     free(b.s);
+    free(r->src);
     free(r);
     return rc;
 }

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lab/logread.h"
+#include "view/logread.h"
 #include "lab/report_panels.h"
-#include "lab/svg.h"
+#include "view/svg.h"
 #include "run/rundir.h"
 
 #define FAN_MAX_Q 16
@@ -99,11 +99,12 @@ static void fan_panel(strbuf_t *b, const svg_frame_t *f, const fan_t *v, const r
     strbuf_printf(&attrs, " data-hidden=\"%d\"", k + 1);
     svg_open(b, f, "fan", attrs.s, title, "input to the nonlinearity");
     free(attrs.s);
-    const char *c = report_color(i);
+    const char *c = p->color;
+    (void)i;
     for (int q = 0; q < nq / 2; q++)  // nested bands: the outer pair palest
         svg_band(b, f, s->v, s->v + 1 + q, s->v + nq - q, s->cols, s->n, c, 0.12, "band");
     for (int q = 0; q < nq; q++)
-        svg_line(b, f, s->v, s->cols, s->v + 1 + q, s->cols, s->n, c, nq % 2 && q == nq / 2 ? 2.5 : 1, 1, 0);
+        svg_line(b, f, s->v, s->cols, s->v + 1 + q, s->cols, s->n, c, nq % 2 && q == nq / 2 ? 2.5 : 1, 1, NULL);
     if (nq == 0) {
         strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%s</text>\n", f->w / 2,
                       f->h / 2 - 20, v->logged ? "nothing logged for this layer yet" : "percentiles.csv absent");
@@ -133,8 +134,9 @@ static int fan_section(strbuf_t *b, const report_panel_t *p, int np, fan_t *v) {
     strbuf_printf(b, "<h2 id=\"fans\">Each hidden layer's input to its nonlinearity: percentiles over steps "
                      "(Ioffe &amp; Szegedy Fig. 1(b, c))</h2>\n");
     if (!logged || !nh) {
-        strbuf_printf(b, "<p class=\"note\" id=\"fans-absent\">No percentiles: %s (log.percentiles.every).</p>\n",
-                      logged ? "percentiles.csv has no whole-layer (unit \"all\") row yet" : "no percentiles.csv");
+        strbuf_printf(b, "<p class=\"note absent\" id=\"fans-absent\">No percentiles: %s (turn them on with "
+                         "<code>log.percentiles.every</code>, e.g. <code>--set log.percentiles.every=100</code>).</p>\n",
+                      logged ? "percentiles.csv has no whole-layer (unit \"all\") row yet" : "no percentiles.csv, not logged in this run");
         return 0;
     }
     strbuf_printf(b, "<p class=\"note\">From percentiles.csv (whole-layer rows): every logged percentile as a line, "

@@ -5,39 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lab/svg.h"
+#include "view/svg.h"
 #include "run/rundir.h"
-
-static const char *const COLORS[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
-                                     "#F0E442"};
-
-const char *report_color(int k) { return COLORS[k % 8]; }
-
-int report_normalized(const char *run) {
-    char path[BNLAB_PATH_MAX], *text;
-    size_t len;
-    rundir_file(path, sizeof path, run, RUNDIR_CONFIG);
-    if (!path_exists(path) || read_whole_file(path, 1 << 22, &text, &len) != 0) return 0;
-    cJSON *j = cJSON_ParseWithLength(text, len);
-    free(text);
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
-    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(model, "layers");
-    int norm = 0;
-    for (const cJSON *l = cJSON_IsArray(layers) ? layers->child : NULL; l && !norm; l = l->next) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(l, "type");
-        size_t n = cJSON_IsString(t) ? strlen(t->valuestring) : 0;
-        norm = n >= 4 && !strcmp(t->valuestring + n - 4, "norm");
-    }
-    cJSON_Delete(j);
-    return norm;
-}
-
-void report_order(const report_panel_t *p, int np, int *order) {
-    int k = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < np; i++)
-            if (p[i].normalized == pass) order[k++] = i;
-}
 
 void report_seeds_text(char *out, size_t cap, const report_panel_t *p, int logged) {
     if (p->n_runs == 1 && p->seeds[0] < 0) snprintf(out, cap, "this run");  // a run, not a comparison

@@ -3,10 +3,10 @@
 //   fans       percentiles.csv, unit "all" rows (log.percentiles): each hidden layer's input to its nonlinearity
 //              over steps as a fan (Ioffe & Szegedy Fig. 1(b, c)): every logged percentile as a line, the pairs
 //              around the middle (first and last, second and second-to-last, ...) as nested bands; one row per
-//              hidden layer sharing its y axis, the variants in the order given (report.c passes them without
-//              normalization first, the paper's order: report_order)
+//              hidden layer sharing its y axis, the variants in the one order of view/variant.h
 //   ics        ics.csv (log.ics_every): Santurkar et al. Def. 2.1 as logged, ||G - G'|| / ||G|| (l2_diff / grad_norm)
-//              and cos(G, G'), one line per dense layer 2.., one panel per variant, each quantity on a shared y axis
+//              and cos(G, G'): one panel per dense layer 2.., the variants overlaid on its axes (BN and no BN compared
+//              in one panel), each quantity a row on a shared y axis; fewer than two ICS steps: a line says why
 //   landscape  landscape_band.csv (log.landscape, run/landscape.h; landscape.csv holds the points it summarizes):
 //              Santurkar Fig. 4: the loss band [min, max] over the step sizes, the gradient-predictiveness band
 //              [min, max] of ||grad L(x - eta g) - g||, and beta_eff, the variants overlaid on shared axes
@@ -21,7 +21,8 @@
 #define BNLAB_REPORT_PANELS_H
 
 #include "base/util.h"
-#include "lab/svg.h"
+#include "view/source.h"
+#include "view/svg.h"
 
 #define REPORT_MAX_PANELS 16
 #define REPORT_MAX_SEEDS 16
@@ -29,19 +30,14 @@
 #define REPORT_MAX_POINTS 500
 
 typedef struct {
-    char name[128];
+    char name[VIEW_NAME_MAX];  // the variant's label (view/source.h)
+    char key[VIEW_NAME_MAX];   // its name (its directory)
+    const char *color;         // its colour and line style everywhere on the page (view/variant.h)
+    int style;
     char runs[REPORT_MAX_SEEDS][BNLAB_PATH_MAX];  // runs[0]: the first seed
     long seeds[REPORT_MAX_SEEDS];
     int n_runs;
-    int normalized;  // its config.json has a layer whose type ends in "norm" (batchnorm, layernorm)
 } report_panel_t;
-
-// Colour k (cycling) of the report's palette (Okabe-Ito), "#RRGGBB": panel k's colour everywhere on the page.
-const char *report_color(int k);
-// 1 if run's config.json lists a layer whose type ends in "norm"; 0 otherwise (also when it cannot be read yet).
-int report_normalized(const char *run);
-// order[0..np): the panels without normalization first, each group in its given order.
-void report_order(const report_panel_t *p, int np, int *order);
 // Which runs a panel's lines come from, into out: "this run", "seed K", "the median over N seeds", or "the median
 // over the L of N seeds logged so far" (logged: the seeds with this log).
 void report_seeds_text(char *out, size_t cap, const report_panel_t *p, int logged);

@@ -4,9 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lab/logread.h"
+#include "view/logread.h"
 #include "lab/report_panels.h"
-#include "lab/svg.h"
+#include "view/svg.h"
+#include "view/variant.h"
 #include "run/rundir.h"
 
 // Rows of a run's log by key (a dense layer; 0 for a log with one row per step) into s[key], each row the named
@@ -96,58 +97,73 @@ static void absent_note(strbuf_t *b, const char *text, const keyed_t *v, int np)
                                              logged, np);
 }
 
-// ---- ICS: per variant, the relative size (w = 0) or the cosine (w = 1), one line per dense layer 2..
+// Every variant's colour and line style, once above a section's panels.
+static void variant_legend(strbuf_t *b, const report_panel_t *p, int np) {
+    svg_entry_t e[REPORT_MAX_PANELS];
+    for (int i = 0; i < np; i++) e[i] = (svg_entry_t){p[i].color, view_dash_svg(p[i].style), p[i].name};
+    svg_legend(b, e, np);
+}
 
-static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const report_panel_t *p, int w) {
+// ---- ICS: per dense layer k >= 2, the relative size (w = 0) or the cosine (w = 1), one line per variant
+
+static void ics_panel(strbuf_t *b, const svg_frame_t *f, const keyed_t *v, const report_panel_t *p, int np, int k,
+                      int w) {
     static const char *const what[2] = {"\u2016G \u2212 G\u2032\u2016 / \u2016G\u2016", "cos(G, G\u2032)"};
-    char title[192], seeds[96];
+    char title[192];
     int n = 0;
-    for (int k = 1; k < v->nk; k++) n += v->s[k].n > 0;
-    strbuf_t attrs = {0};
-    report_attrs(&attrs, p->name, n);
-    strbuf_printf(&attrs, " data-quantity=\"%s\"", w ? "cosine" : "relative");
-    snprintf(title, sizeof title, "%s: %s", p->name, what[w]);
-    svg_open(b, f, "ics", attrs.s, title, what[w]);
-    free(attrs.s);
-    int x = 60;
-    for (int k = 1; k < v->nk; k++) {
-        if (!v->s[k].n) continue;
-        const series_t *s = &v->s[k];
-        svg_line(b, f, s->v, s->cols, s->v + 1 + w, s->cols, s->n, report_color(k - 1), 2, 1, 0);
-        char name[32];
-        snprintf(name, sizeof name, "dense %d", k + 1);
-        x = svg_key(b, x, f->h - 22, report_color(k - 1), name);
+    for (int i = 0; i < np; i++) n += k < v[i].nk && v[i].s[k].n > 0;
+    char attrs[96];
+    snprintf(attrs, sizeof attrs, "data-dense=\"%d\" data-series=\"%d\" data-quantity=\"%s\"", k + 1, n,
+             w ? "cosine" : "relative");
+    snprintf(title, sizeof title, "dense layer %d: %s", k + 1, what[w]);
+    svg_open(b, f, "ics", attrs, title, what[w]);
+    for (int i = 0; i < np; i++) {
+        if (k >= v[i].nk || !v[i].s[k].n) continue;
+        const series_t *s = &v[i].s[k];
+        svg_line(b, f, s->v, s->cols, s->v + 1 + w, s->cols, s->n, p[i].color, 2.5, 1, view_dash_svg(p[i].style));
+        report_progress_mark(b, f, &v[i].prog);
     }
-    report_seeds_text(seeds, sizeof seeds, p, v->logged);
-    report_progress_mark(b, f, &v->prog);
-    strbuf_printf(b, "<text x=\"60\" y=\"%d\" class=\"tick\">%s</text>\n", f->h - 4,
-                  n ? seeds : v->logged ? "no ICS step logged yet" : "ics.csv absent");
     strbuf_printf(b, "</svg>\n");
 }
 
 static int ics_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) {
     double x1;
-    int logged;
+    int logged, nk = 0, points = 0;
     if (keyed_all(v, &ICS, p, np, &x1, &logged) != 0) return -1;
+    for (int i = 0; i < np; i++) {
+        if (v[i].nk > nk) nk = v[i].nk;
+        for (int k = 1; k < v[i].nk; k++) points = v[i].s[k].n > points ? v[i].s[k].n : points;
+    }
     strbuf_printf(b, "<h2 id=\"ics\">Internal covariate shift (Santurkar et al. 2018, Def. 2.1)</h2>\n");
     if (!logged) {
-        strbuf_printf(b, "<p class=\"note\" id=\"ics-absent\">No ICS panels: no ics.csv (log.ics_every).</p>\n");
+        strbuf_printf(b, "<p class=\"note absent\" id=\"ics-absent\">ICS: not logged in this run (turn it on with "
+                         "<code>log.ics_every</code>, e.g. <code>--set log.ics_every=500</code>).</p>\n");
+        return 0;
+    }
+    if (points < 2) {
+        strbuf_printf(b, "<p class=\"note absent\" id=\"ics-absent\">ICS: %s, and a line needs two (a smaller "
+                         "<code>log.ics_every</code>, or a longer run).</p>\n",
+                      points ? "one ICS step was logged" : "no ICS step was logged yet");
         return 0;
     }
     strbuf_printf(b, "<p class=\"note\">From ics.csv: G is the gradient of dense layer i's weights before a step, "
                      "G\u2032 the same after updating only the layers below i, on the same batch; plotted as logged "
-                     "(l2_diff / grad_norm, and cosine), one line per dense layer from the second; each row shares "
-                     "its y axis.</p>\n");
+                     "(l2_diff / grad_norm, and cosine); one panel per dense layer from the second, the variants on "
+                     "its axes; each row shares its y axis. ");
+    char seeds[96];
+    report_seeds_text(seeds, sizeof seeds, &p[0], v[0].logged);
+    strbuf_printf(b, "Lines: %s.</p>\n", seeds);
     absent_note(b, "ics.csv", v, np);
+    variant_legend(b, p, np);
     for (int w = 0; w < 2; w++) {
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < np; i++)
             for (int k = 1; k < v[i].nk; k++) series_extent(&v[i].s[k], 1 + w, 1 + w, &lo, &hi);
-        svg_frame_t f = {.w = report_panel_width(np), .h = 310, .x0 = 0, .x1 = x1};
+        svg_frame_t f = {.w = report_panel_width(nk - 1), .h = 310, .x0 = 0, .x1 = x1};
         report_yrange(lo, hi, !w, &f.y0, &f.y1, &f.ylog);
         if (w) f.y0 = fmin(f.y0, 0), f.y1 = 1;  // a cosine: from 0 (or below) to 1, so "close to 1" looks it
         strbuf_printf(b, "<div class=\"row\">\n");
-        for (int j = 0; j < np; j++) ics_panel(b, &f, &v[j], &p[j], w);
+        for (int k = 1; k < nk; k++) ics_panel(b, &f, v, p, np, k, w);
         strbuf_printf(b, "</div>\n");
     }
     return 0;
@@ -164,10 +180,9 @@ int report_ics(strbuf_t *b, const report_panel_t *p, int np) {
 
 static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t *v, double x1,
                      int q) {
-    static const char *const title[3] = {"loss landscape: [min, max] of L(x \u2212 \u03b7g) over \u03b7",
-                                         "gradient predictiveness: [min, max] of \u2016\u2207L(x \u2212 \u03b7g) "
-                                         "\u2212 g\u2016",
-                                         "\u03b2_eff: max over \u03b7 of that / \u2016\u03b7g\u2016"};
+    static const char *const title[3] = {"(a) loss: L(x \u2212 \u03b7g), min to max",
+                                         "(b) \u2016\u2207L(x \u2212 \u03b7g) \u2212 g\u2016, min to max",
+                                         "(c) \u03b2_eff: max of (b) / \u2016\u03b7g\u2016"};
     static const char *const ylabel[3] = {"loss", "\u2016\u2207L(x \u2212 \u03b7g) \u2212 g\u2016", "\u03b2_eff"};
     static const char *const quantity[3] = {"loss", "grad_diff", "beta_eff"};
     double lo = INFINITY, hi = -INFINITY;
@@ -179,14 +194,12 @@ static void ls_panel(strbuf_t *b, const report_panel_t *p, int np, const keyed_t
     char attrs[96];
     snprintf(attrs, sizeof attrs, "data-quantity=\"%s\" data-series=\"%d\"", quantity[q], n);
     svg_open(b, &f, "landscape", attrs, title[q], ylabel[q]);
-    int x = 60;
     for (int j = 0; j < np; j++) {
         const series_t *s = v[j].nk ? &v[j].s[0] : NULL;
         if (!s || !s->n) continue;
-        const char *c = report_color(j);
+        const char *c = p[j].color, *dash = view_dash_svg(p[j].style);
         if (q < 2) svg_band(b, &f, s->v, s->v + 1 + 2 * q, s->v + 2 + 2 * q, s->cols, s->n, c, 0.3, "series");
-        else svg_line(b, &f, s->v, s->cols, s->v + 5, s->cols, s->n, c, 2, 1, 0);
-        x = svg_key(b, x, f.h - 14, c, p[j].name);
+        else svg_line(b, &f, s->v, s->cols, s->v + 5, s->cols, s->n, c, 2, 1, dash);
     }
     strbuf_printf(b, "</svg>\n");
 }
@@ -197,8 +210,9 @@ static int ls_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) 
     if (keyed_all(v, &BAND, p, np, &x1, &logged) != 0) return -1;
     strbuf_printf(b, "<h2 id=\"landscape\">Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)</h2>\n");
     if (!logged) {
-        strbuf_printf(b, "<p class=\"note\" id=\"landscape-absent\">No landscape panels: no landscape_band.csv "
-                         "(log.landscape.every).</p>\n");
+        strbuf_printf(b, "<p class=\"note absent\" id=\"landscape-absent\">Landscape: not logged in this run "
+                         "(landscape_band.csv; turn it on with <code>log.landscape.every</code>, e.g. "
+                         "<code>--set log.landscape.every=1000</code>).</p>\n");
         return 0;
     }
     strbuf_printf(b, "<p class=\"note\">From landscape_band.csv: at a probe step, with g the step's own gradient, "
@@ -207,6 +221,7 @@ static int ls_section(strbuf_t *b, const report_panel_t *p, int np, keyed_t *v) 
                      "\u03b2_eff the largest gradient change per unit of distance. The variants share each "
                      "panel's axes; a step whose values are not finite (a diverged point) is left out.</p>\n");
     absent_note(b, "landscape_band.csv", v, np);
+    variant_legend(b, p, np);
     strbuf_printf(b, "<div class=\"row\">\n");
     for (int q = 0; q < 3; q++) ls_panel(b, p, np, v, x1, q);
     strbuf_printf(b, "</div>\n<p class=\"note\">");

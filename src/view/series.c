@@ -1,53 +1,38 @@
-#include "lab/logread.h"
+#include "view/series.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/util.h"
+void series_init(series_t *s, int cols) { *s = (series_t){.cols = cols}; }
 
-int logread_open(csv_table_t *t, const char *path) {
-    memset(t, 0, sizeof *t);
-    if (!path_exists(path)) return 1;
-    return csv_table_read(t, path, (size_t)1 << 31) == 0 ? 0 : -1;
+void series_add(series_t *s, const double *row) {
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 64;
+        double *v = xmalloc((size_t)s->cap * (size_t)s->cols * sizeof *v, "plot series");
+        if (s->n) memcpy(v, s->v, (size_t)s->n * (size_t)s->cols * sizeof *v);
+        free(s->v);
+        s->v = v;
+    }
+    memcpy(s->v + (size_t)s->n * (size_t)s->cols, row, (size_t)s->cols * sizeof *row);
+    s->n++;
 }
 
-static int n_fields(const char *line) {
-    int n = 1;
-    for (; *line && *line != '\n'; line++) n += *line == ',';
-    return n;
-}
-
-int logread_next(csv_table_t *t, const char *path) {
-    if (!csv_table_next(t)) return 0;
-    if (!memchr(t->row, '\n', (size_t)(t->text + t->len - t->row))) return 0;  // cut short: still being written
-    int n = n_fields(t->row), m = n_fields(t->header);
-    if (n != m) return bnlab_fail("%s: line %d: %d fields, expected %d (its header's)", path, t->lineno, n, m);
+int series_row_finite(const series_t *s, int i) {
+    for (int k = 0; k < s->cols; k++)
+        if (!isfinite(s->v[(size_t)i * (size_t)s->cols + (size_t)k])) return 0;
     return 1;
 }
 
-int logread_column(const csv_table_t *t, const char *path, const char *name) {
-    return csv_column(t->header, name, path);
+int series_last_finite(const series_t *s) {
+    for (int i = s->n - 1; i >= 0; i--)
+        if (series_row_finite(s, i)) return i;
+    return -1;
 }
 
-static int bad_field(const csv_table_t *t, const char *path, int col, const char *expected) {
-    size_t nl, fl;
-    const char *name = csv_field(t->header, col, &nl), *f = csv_field(t->row, col, &fl);
-    if (!f) f = "", fl = 0;
-    if (fl > 40) fl = 40;
-    return bnlab_fail("%s: line %d, column \"%.*s\": expected %s, found \"%.*s\"", path, t->lineno,
-                      (int)(name ? nl : 0), name ? name : "", expected, (int)fl, f);
-}
-
-int logread_number(const csv_table_t *t, const char *path, int col, double *out) {
-    return csv_field_double(t->row, col, out) == 0 ? 0 : bad_field(t, path, col, "a number");
-}
-
-int logread_integer(const csv_table_t *t, const char *path, int col, long lo, long hi, long *out) {
-    char what[96];
-    snprintf(what, sizeof what, "an integer in [%ld, %ld]", lo, hi);
-    if (csv_field_long(t->row, col, out) != 0 || *out < lo || *out > hi) return bad_field(t, path, col, what);
-    return 0;
+void series_free(series_t *s) {
+    free(s->v);
+    *s = (series_t){0};
 }
 
 static int cmp_step(const void *a, const void *b) {

@@ -7,28 +7,33 @@
 #include "base/util.h"
 
 typedef struct {
-    int w, h;               // pixels
+    int w, h;               // the viewBox in pixels; the page scales it to the window's width
     double x0, x1, y0, y1;  // the data range shown (y0 > 0 when ylog)
-    int ylog;               // y: log10 scale, ticks at 1, 2, 5 x 10^k
+    int ylog;               // y: log10 scale, ticked at powers of ten
+    const char *xlabel;     // NULL: "training step"
 } svg_frame_t;
 
-// A round step (1, 2 or 5 x 10^k) giving about 4 intervals over [lo, hi].
-double svg_nice_step(double lo, double hi);
-// Pixel x of data x, pixel y of data y (y clamped to the frame).
+// Pixel x of data x, pixel y of data y, clamped to the frame; any frame (equal or non-finite ends) gives a pixel.
 double svg_x(const svg_frame_t *f, double x);
 double svg_y(const svg_frame_t *f, double y);
-// Opens <svg class=CLS ATTRS> and draws its title, frame, grid, tick labels, "steps" under x and ylabel up y
+// Opens <svg class=CLS ATTRS> and draws its title, frame, grid, tick labels (view/axis.h), the x label and ylabel
 // (title, ylabel: markup-free text of bnlab's own; attrs: extra attributes, may be ""). Close with "</svg>".
 void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *attrs, const char *title,
               const char *ylabel);
-// A line through (x[i*xs], y[i*ys]), i < n, skipping non-finite y; one point is drawn as a dot (round caps).
+// A line through (x[i*xs], y[i*ys]), i < n, skipping non-finite y; one point is drawn as a dot (round caps). dash:
+// an SVG dash array (view_dash_svg), "" or NULL for solid.
 void svg_line(strbuf_t *b, const svg_frame_t *f, const double *x, int xs, const double *y, int ys, int n,
-              const char *color, double width, double opacity, int dashed);
+              const char *color, double width, double opacity, const char *dash);
 // A filled band between lo[i*s] and hi[i*s] (same x), over the rows where both are finite, of class cls.
 void svg_band(strbuf_t *b, const svg_frame_t *f, const double *x, const double *lo, const double *hi, int s, int n,
               const char *color, double opacity, const char *cls);
-// A legend entry at (x, y): a line sample in color, then text (escaped). Returns the x after it.
-int svg_key(strbuf_t *b, int x, int y, const char *color, const char *text);
+// A legend entry at (x, y): a line sample in color and dash, then text (escaped). Returns the x after it.
+int svg_key(strbuf_t *b, int x, int y, const char *color, const char *dash, const char *text);
+// A legend of its own above a row of panels: entries (colour, dash, text) in strips of at most about 900 pixels.
+typedef struct {
+    const char *color, *dash, *text;
+} svg_entry_t;
+void svg_legend(strbuf_t *b, const svg_entry_t *e, int n);
 // Appends s with <, > and & escaped (HTML text and attribute values in double quotes: also ").
 void html_text(strbuf_t *b, const char *s);
 

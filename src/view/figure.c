@@ -1,6 +1,7 @@
-#include "lab/figure.h"
+#include "view/figure.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -8,52 +9,19 @@
 #include <sys/stat.h>
 
 #include "base/spawn.h"
+#include "view/axis.h"
 
 // Slide type: 18 pt ticks and labels, 16 pt legends, 22 pt panel titles, 24 pt page titles, on a canvas of at
 // least 1600 x 900 (figure_open sizes it by the panel grid). PDF pages are the same size at 96 px per inch.
 #define FIGURE_FONT "font 'Sans,18' linewidth 2"
 
-// Okabe & Ito's colour-blind-safe palette, darkest first; yellow and sky blue last (they fade on a projector).
-static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#000000", "#56B4E9",
-                                      "#F0E442"};
-#define PALETTE_N ((int)(sizeof palette / sizeof palette[0]))
-
-const char *figure_color(int k) { return palette[((k - 1) % PALETTE_N + PALETTE_N) % PALETTE_N]; }
+void figure_lc(char out[24], const char *color, const char *alpha) {
+    snprintf(out, 24, "lc rgb '#%s%s'", alpha ? alpha : "", color + (color[0] == '#'));
+}
 
 void figure_grid(int n, int *rows, int *cols) {
     if (n <= 3) *rows = 1, *cols = n < 1 ? 1 : n;
     else *rows = 2, *cols = (n + 1) / 2;
-}
-
-void series_init(series_t *s, int cols) { *s = (series_t){.cols = cols}; }
-
-void series_add(series_t *s, const double *row) {
-    if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 64;
-        double *v = xmalloc((size_t)s->cap * (size_t)s->cols * sizeof *v, "plot series");
-        if (s->n) memcpy(v, s->v, (size_t)s->n * (size_t)s->cols * sizeof *v);
-        free(s->v);
-        s->v = v;
-    }
-    memcpy(s->v + (size_t)s->n * (size_t)s->cols, row, (size_t)s->cols * sizeof *row);
-    s->n++;
-}
-
-static int row_finite(const series_t *s, int i) {
-    for (int k = 0; k < s->cols; k++)
-        if (!isfinite(s->v[(size_t)i * (size_t)s->cols + (size_t)k])) return 0;
-    return 1;
-}
-
-int series_last_finite(const series_t *s) {
-    for (int i = s->n - 1; i >= 0; i--)
-        if (row_finite(s, i)) return i;
-    return -1;
-}
-
-void series_free(series_t *s) {
-    free(s->v);
-    *s = (series_t){0};
 }
 
 int figure_open(figure_t *f, const char *plots, const char *name, int rows, int cols) {
@@ -84,11 +52,9 @@ int figure_open(figure_t *f, const char *plots, const char *name, int rows, int 
             "} else {\n    set terminal pngcairo noenhanced size %d,%d " FIGURE_FONT "\n} }\n"
             "set output bnlab_out\nbnlab_pt = bnlab_fmt eq 'pdf' ? 0.75 : 1\nbnlab_font(pt) = sprintf(',%%g', pt * bnlab_pt)\n",
             name, name, name, name, name, name, w, h, w / 96.0, h / 96.0, w, h);
-    for (int k = 1; k <= PALETTE_N; k++) fprintf(f->gp, "set linetype %d lc rgb '%s' lw 2 pt 7\n", k, palette[k - 1]);
-    fprintf(f->gp, "set linetype cycle %d\n"
-                   "bnlab_key_font = bnlab_font(16)\nset key outside below center horizontal reverse Left noopaque nobox font bnlab_key_font spacing 1.2 samplen 3 width 2\n"
-                   "set title font bnlab_font(22)\nset grid lc rgb '#d0d0d0' lw 1\nset border lw 1.5\n",
-            PALETTE_N);
+    // Every curve names its colour (view/variant.h): no linetype colour is left to gnuplot's defaults.
+    fprintf(f->gp, "bnlab_key_font = bnlab_font(16)\nset key outside below center horizontal reverse Left noopaque nobox font bnlab_key_font spacing 1.2 samplen 3 width 2\n"
+                   "set title font bnlab_font(22)\nset grid lc rgb '#d0d0d0' lw 1\nset border lw 1.5\n");
     f->w = w, f->h = h;
     return 0;
 }
@@ -111,11 +77,27 @@ void figure_curve(const figure_t *f, strbuf_t *b, int block, const char *spec, c
     } else strbuf_printf(b, "notitle");
 }
 
+void figure_wrap(strbuf_t *out, const char *text, size_t width) {
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p), cut = len;
+        if (len > width) {
+            cut = width;
+            while (cut > width / 3 && p[cut] != ' ') cut--;
+            if (p[cut] != ' ') cut = len;
+        }
+        strbuf_printf(out, "%.*s%s", (int)cut, p, p[cut] ? "\n" : "");
+        p += cut + (p[cut] == ' ' || p[cut] == '\n');
+    }
+}
+
 void figure_plot(figure_t *f, strbuf_t *b, const char *note) {
     if (b->len) fprintf(f->gp, "plot %s\n", b->s);
     else {
-        strbuf_t q = {0};
-        figure_quote(&q, note);
+        strbuf_t q = {0}, wrapped = {0};
+        figure_wrap(&wrapped, note, 60);  // inside the frame
+        figure_quote(&q, wrapped.s ? wrapped.s : "");
+        free(wrapped.s);
         // The note's frame is [0:1] x [0:1]: linear, whatever axes an earlier panel set.
         fprintf(f->gp, "set label 99 %s at graph 0.5, graph 0.5 center font bnlab_font(20)\nunset xtics\nunset ytics\nset key off\n"
                        "unset logscale x\nunset logscale y\n"
@@ -143,7 +125,7 @@ int figure_series(figure_t *f, const series_t *s) {
     if (f->blocks) fputs("\n\n", f->dat);  // two blank lines end a block
     int gap = 1;                          // no blank line before the first point
     for (int i = 0; i < s->n; i++) {
-        if (!row_finite(s, i)) {
+        if (!series_row_finite(s, i)) {
             if (!gap) fputc('\n', f->dat);  // one blank line: a break in the curve, same block
             gap = 1;
             continue;
@@ -156,58 +138,44 @@ int figure_series(figure_t *f, const series_t *s) {
     return f->blocks++;
 }
 
-// A tick's label: exact for the tick step (0.05 -> two decimals), "10k" when the step is a multiple of 1,000.
-static void tick_label(char *out, size_t cap, double v, double step) {
-    if (v == 0) snprintf(out, cap, "0");
-    else if (step >= 1000 && fmod(step, 1000) == 0) snprintf(out, cap, "%.15gk", v / 1000);
-    else {
-        int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
-        snprintf(out, cap, "%.*f", dec, v);
+// --xrange, --xscale, ... of bnlab plot: applied to every axis of the figures made while they are set.
+static figure_overrides_t overrides = {.scale = {-1, -1}};
+
+void figure_set_overrides(const figure_overrides_t *o) {
+    if (o) overrides = *o;
+    else overrides = (figure_overrides_t){.scale = {-1, -1}};
+}
+
+// "set Atics (...)" from an axis' ticks (axis.h): labelled ones major, the others minor (level 1).
+static void emit_ticks(figure_t *f, char axis, const axis_t *a) {
+    fprintf(f->gp, "set %ctics (", axis);
+    for (int i = 0; i < a->n; i++) {
+        strbuf_t q = {0};
+        figure_quote(&q, a->t[i].label);
+        fprintf(f->gp, "%s%s %.17g%s", i ? ", " : "", q.s, a->t[i].v, a->t[i].label[0] ? "" : " 1");
+        free(q.s);
     }
+    fprintf(f->gp, ")\nunset m%ctics\n", axis);
 }
 
-static double nice_step(double span, int integer) {
-    double raw = span / 6, mag = pow(10, floor(log10(raw))), step = 10 * mag;
-    static const double m[] = {1, 2, 5};
-    for (int k = 2; k >= 0; k--)
-        if (m[k] * mag >= raw) step = m[k] * mag;
-    return integer && step < 1 ? 1 : step;
+// One axis through axis.h, after the command line's overrides: its range and scale when given.
+static void axis_out(figure_t *f, char axis, double lo, double hi, int log, int integer) {
+    int k = axis == 'x' ? 0 : 1;
+    if (overrides.has_range[k]) lo = overrides.range[k][0], hi = overrides.range[k][1], integer = 0;
+    if (overrides.scale[k] >= 0) log = overrides.scale[k];
+    axis_t a;
+    axis_make(&a, lo, hi, log, integer, axis == 'x' ? 7 : 6);
+    double pad = a.log || overrides.has_range[k] ? 0 : (axis == 'x' ? 0.015 : 0.04) * (a.hi - a.lo);  // ends stay whole
+    if (a.log) fprintf(f->gp, "set logscale %c\nset %crange [%.17g:%.17g]\n", axis, axis, a.lo, a.hi);
+    else fprintf(f->gp, "unset logscale %c\nset %crange [%.17g:%.17g]\n", axis, axis, a.lo - pad, a.hi + pad);
+    emit_ticks(f, axis, &a);
 }
 
-void figure_axis(figure_t *f, char axis, double lo, double hi, int integer) {
-    if (!(hi > lo)) {  // one value (a single epoch, one evaluation): a window around it
-        double w = integer ? 0.5 : (lo != 0 ? fabs(lo) * 0.1 : 1);
-        lo -= w, hi += w;
-    }
-    double step = nice_step(hi - lo, integer), pad = (axis == 'x' ? 0.015 : 0.04) * (hi - lo);  // ends stay whole
-    fprintf(f->gp, "unset logscale %c\nset %crange [%.10g:%.10g]\nset %ctics (", axis, axis, lo - pad, hi + pad, axis);
-    int n = 0;
-    for (double k = ceil(lo / step - 1e-9); k * step <= hi + 1e-9 * step && n < 100; k++, n++) {
-        char label[48];
-        tick_label(label, sizeof label, k * step, step);
-        fprintf(f->gp, "%s\"%s\" %.10g", n ? ", " : "", label, k * step + 0.0);
-    }
-    fprintf(f->gp, ")\nset m%ctics default\n", axis);
-}
+void figure_axis(figure_t *f, char axis, double lo, double hi, int integer) { axis_out(f, axis, lo, hi, 0, integer); }
 
-void figure_xaxis(figure_t *f, double lo, double hi, int integer) { figure_axis(f, 'x', lo, hi, integer); }
+void figure_xaxis(figure_t *f, double lo, double hi, int integer) { axis_out(f, 'x', lo, hi, 0, integer); }
 
-void figure_yaxis_log(figure_t *f, double lo, double hi) {
-    double a = floor(log10(lo)), b = ceil(log10(hi));
-    if (b - a < 1) b = a + 1;
-    fprintf(f->gp, "set logscale y\nset yrange [%.10g:%.10g]\nset ytics (", pow(10, a), pow(10, b));
-    // Decades, and 2 and 5 between them when there are few decades: exact labels, each different, all in one
-    // format (1e-6 ... 1e0 when the axis reaches below 0.001 or above 10,000, else 0.01 ... 100).
-    int n = 0, sci = a < -3 || b > 4;
-    for (double e = a; e <= b + 1e-9; e++)
-        for (int m = 1; m <= 5; m += (m == 1 ? 1 : 3)) {
-            double v = m * pow(10, e);
-            if ((m > 1 && b - a > 2) || v > pow(10, b) * 1.0001) continue;
-            if (sci) fprintf(f->gp, "%s\"%de%.0f\" %.10g", n++ ? ", " : "", m, e, v);
-            else fprintf(f->gp, "%s\"%.*f\" %.10g", n++ ? ", " : "", e < 0 ? (int)-e : 0, v, v);
-        }
-    fprintf(f->gp, ")\nunset mytics\n");
-}
+void figure_yaxis_log(figure_t *f, double lo, double hi) { axis_out(f, 'y', lo, hi, 1, 0); }
 
 void figure_xaxis_at(figure_t *f, const double *v, int n, int log) {
     double lo = v[0], hi = v[n - 1];
@@ -257,7 +225,14 @@ static void pass_on(const char *text, const char *gp_path) {
     }
 }
 
+// A stop signal (Ctrl-C, kill) that came while gnuplot was rendering: the temporary file is removed first, then
+// the signal is raised again with its default action, so bnlab ends as it would have, leaving no .NAME.EXT.part.
+static volatile sig_atomic_t render_stop;
+static int render_some(const char *plots, const char *name);
+static void on_stop(int sig) { render_stop = sig; }
+
 // One output (png or svg) of DIR/plots/NAME.gp: gnuplot run in DIR/plots on a temporary name, renamed on success.
+// -2: stopped by a signal (the temporary file removed).
 static int render_one(const char *plots, const char *name, const char *ext) {
     char expr[160], script[64], tmp[BNLAB_PATH_MAX], final[BNLAB_PATH_MAX], errpath[BNLAB_PATH_MAX], gp[BNLAB_PATH_MAX];
     snprintf(expr, sizeof expr, "bnlab_fmt='%s'; bnlab_out='.%s.%s.part'", ext, name, ext);
@@ -269,6 +244,10 @@ static int render_one(const char *plots, const char *name, const char *ext) {
     const char *argv[] = {"gnuplot", "-e", expr, script, NULL};
     spawn_io_t io = {.cwd = plots, .stderr_path = errpath};
     int not_found, rc = spawn_wait(argv, &io, &not_found);
+    if (render_stop) {
+        remove(tmp), remove(errpath);
+        return -2;
+    }
     if (rc < 0) {
         remove(errpath);
         return not_found ? 1 : -1;
@@ -298,6 +277,27 @@ static int render_one(const char *plots, const char *name, const char *ext) {
 }
 
 int figure_render(const char *plots, const char *name) {
+    static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa, old[3];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    render_stop = 0;
+    for (int k = 0; k < 3; k++) {
+        sigaction(sigs[k], NULL, &old[k]);
+        if (old[k].sa_handler != SIG_IGN) sigaction(sigs[k], &sa, NULL);  // an ignored signal stays ignored
+    }
+    int rc = render_some(plots, name);
+    for (int k = 0; k < 3; k++) sigaction(sigs[k], &old[k], NULL);
+    if (rc == -2) {
+        signal((int)render_stop, SIG_DFL);
+        raise((int)render_stop);
+        return bnlab_fail("%s/%s: stopped by %s", plots, name, strsignal((int)render_stop));
+    }
+    return rc;
+}
+
+static int render_some(const char *plots, const char *name) {
     int rc = render_one(plots, name, "png");
     if (rc == 1) {
         bnlab_fail("gnuplot is not installed, so no PNGs were made: apt-get install gnuplot-nox (scripts/setup.sh "

@@ -12,17 +12,7 @@
 #include <stdio.h>
 
 #include "base/util.h"
-
-// Rows of numbers, the points of one curve (or band) in x order; a row with a non-finite value breaks the line.
-typedef struct {
-    double *v;  // (n x cols) row-major
-    int cols, n, cap;
-} series_t;
-void series_init(series_t *s, int cols);
-void series_add(series_t *s, const double *row);
-// Index of the last row whose values are all finite, or -1.
-int series_last_finite(const series_t *s);
-void series_free(series_t *s);
+#include "view/series.h"
 
 typedef struct {
     char name[32];                               // accuracy, percentiles, ... (file names, not user text)
@@ -32,17 +22,19 @@ typedef struct {
     int w, h;                                    // canvas in pixels (PNG, SVG; the PDF page at 96 per inch)
 } figure_t;
 
-// Colour k (1-based, cycling) of the Okabe-Ito palette, as "#RRGGBB"; the script's linetypes 1.. are these.
-const char *figure_color(int k);
+// "lc rgb '#AARRGGBB'" for colour "#RRGGBB" (view/variant.h) with alpha "AA" ("" or NULL: opaque), into out.
+void figure_lc(char out[24], const char *color, const char *alpha);
 // A grid for n panels that stays readable: 1 x n up to 3, then 2 rows (4: 2 x 2, 6: 2 x 3, 8: 2 x 4).
 void figure_grid(int n, int *rows, int *cols);
 
 // Creates DIR/plots/NAME.gp (terminal, output and the settings every figure shares: slide-sized type, the
-// Okabe-Ito palette as linetypes, the legend below each panel) and DIR/plots/data/NAME.dat. The canvas is sized
+// legend below each panel) and DIR/plots/data/NAME.dat. The canvas is sized
 // for a rows x cols grid of panels (at least 1600 x 900). The script chooses its output from the gnuplot
 // variable bnlab_fmt ('png' by default, 'svg', 'pdf'); bnlab_font(PT) gives a font size that is PT on the PNG.
 // -1 + message.
 int figure_open(figure_t *f, const char *plots, const char *name, int rows, int cols);
+// Appends text to out with its lines broken at spaces to at most about width characters (existing "\n" kept).
+void figure_wrap(strbuf_t *out, const char *text, size_t width);
 // Appends text as a gnuplot string expression: 'single quoted', a quote doubled, a newline as ."\n". .
 void figure_quote(strbuf_t *b, const char *text);
 // Writes "PREFIX 'formatted text' SUFFIX\n" (the text quoted).
@@ -57,14 +49,21 @@ void figure_curve(const figure_t *f, strbuf_t *b, int block, const char *spec, c
 // Writes "plot" and the curves in b, then empties b. With no curve, an empty frame with note in its middle (a
 // panel with nothing logged, rather than gnuplot failing on it).
 void figure_plot(figure_t *f, strbuf_t *b, const char *note);
-// x range [lo, hi] with ticks chosen here: about 6 round steps (1, 2, 5 x 10^k; whole numbers if integer), each
-// label exact and different from the others (10k for 10,000 only when every tick is a multiple of 1,000). A
-// degenerate range is widened around its value.
+// x range [lo, hi] with ticks from view/axis.h (round steps, exact distinct labels, total for any ends); integer:
+// no step below 1. Padded a little so that curves at the ends stay visible.
 void figure_xaxis(figure_t *f, double lo, double hi, int integer);
-// The same for axis 'x' or 'y' (a y range is padded a little more, so curves at the ends stay visible).
+// The same for axis 'x' or 'y' (a y range is padded a little more).
 void figure_axis(figure_t *f, char axis, double lo, double hi, int integer);
-// A logarithmic y axis over whole decades around [lo, hi] (lo > 0), ticks at 1, 2, 5 x 10^k labelled exactly.
+// A logarithmic y axis over whole decades around [lo, hi], ticked at powers of ten (axis.h).
 void figure_yaxis_log(figure_t *f, double lo, double hi);
+// bnlab plot's --xrange/--yrange/--xscale/--yscale: every axis written while these are set takes the range
+// (has_range) and scale (0 linear, 1 log, -1 the figure's own) given. NULL: none.
+typedef struct {
+    int has_range[2];     // [0] x, [1] y
+    double range[2][2];   // [axis][lo, hi]
+    int scale[2];
+} figure_overrides_t;
+void figure_set_overrides(const figure_overrides_t *o);
 // A log x axis (when log) or a linear one with ticks at exactly the values v[0..n) (sorted, distinct).
 void figure_xaxis_at(figure_t *f, const double *v, int n, int log);
 // Closes both files, checking the writes. -1 + message.

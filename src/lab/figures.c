@@ -1,0 +1,57 @@
+#include "lab/figures.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+// In the order of the report's page and of bnlab plot's output.
+const figure_kind_t FIGURE_KINDS[] = {
+    {"accuracy", "Test accuracy", NULL},
+    {"loss", "Loss", NULL},
+    {"percentiles", "One unit's input to its nonlinearity (Ioffe & Szegedy Fig. 1(b, c))", fig_percentiles},
+    {"layers", "Each hidden layer's input to its nonlinearity: percentiles over steps", NULL},
+    {"saturation", "Saturated units per hidden layer", fig_saturation},
+    {"layer_stats", "Each nonlinearity's output: mean over units and examples", fig_layer_stats},
+    {"ics", "Internal covariate shift (Santurkar et al. 2018, Def. 2.1)", NULL},
+    {"modes", "BN's train/eval gap: running vs batch statistics", fig_modes},
+    {"params", "Parameters: ‖W‖ of each dense layer, γ and β of each BN layer", fig_params},
+    {"landscape", "Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)", NULL},
+};
+const int N_FIGURE_KINDS = (int)(sizeof FIGURE_KINDS / sizeof FIGURE_KINDS[0]);
+
+const figure_kind_t *figure_kind_find(const char *name) {
+    for (int k = 0; k < N_FIGURE_KINDS; k++)
+        if (!strcmp(FIGURE_KINDS[k].name, name)) return &FIGURE_KINDS[k];
+    return NULL;
+}
+
+int figure_only_has(const char *only, const char *name) {
+    if (!only) return 1;
+    size_t n = strlen(name);
+    for (const char *p = only; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, name, n)) return 1;
+        p += len + (e != NULL);
+    }
+    return 0;
+}
+
+int figure_only_check(const char *only) {
+    if (!only) return 0;
+    for (const char *p = only;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        int found = 0;
+        for (int k = 0; k < N_FIGURE_KINDS && !found; k++)
+            found = strlen(FIGURE_KINDS[k].name) == len && !strncmp(p, FIGURE_KINDS[k].name, len);
+        if (!found) {
+            strbuf_t kinds = {0};
+            for (int k = 0; k < N_FIGURE_KINDS; k++) strbuf_printf(&kinds, "%s%s", k ? ", " : "", FIGURE_KINDS[k].name);
+            bnlab_fail("--only: no figure kind \"%.*s\" (the kinds: %s)", (int)len, p, kinds.s);
+            free(kinds.s);
+            return -1;
+        }
+        if (!e) return 0;
+        p = e + 1;
+    }
+}

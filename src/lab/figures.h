@@ -1,0 +1,46 @@
+// figures.h — the figure kinds of bnlab plot and bnlab report: one table, walked by both. A kind is a row here and,
+// for the kinds built on view/figmodel.h, one file with its builder (fig_NAME.c): the builder reads the logs of every
+// seed of every variant (view/source.h, view/logread.h), aggregates over seeds (view/series.h: every seed faint, the
+// median thick) and describes the figure once; plot renders it through gnuplot, report as inline SVG.
+//
+// Adding a kind: write fig_NAME.c with `int fig_NAME(figmodel_t *m, const figure_input_t *in)`, declare it below,
+// add its row to FIGURE_KINDS (figures.c), and its file to meson.build.
+#ifndef BNLAB_FIGURES_H
+#define BNLAB_FIGURES_H
+
+#include "view/figmodel.h"
+#include "view/source.h"
+
+typedef struct {
+    const view_source_t *src;
+    double xk[VIEW_MAX_VARIANTS];  // x of a logged step of variant i: step x xk[i] (1, the batch size, 1/steps per epoch)
+    const char *xlabel;            // "training step", ...
+    int seed_index;                // the seed drawn by figures of one seed per variant: src->seeds[seed_index]
+} figure_input_t;
+
+// 0: built; 1: not logged in any run (m has no panel and m->note says so, naming the key that turns the log on);
+// -1 + message: a log could not be read (view/logread.h's strict rule).
+typedef int (*figure_build_t)(figmodel_t *m, const figure_input_t *in);
+
+typedef struct {
+    const char *name;      // plots/NAME.{png,svg,pdf}, --only NAME, the report's section id
+    const char *heading;   // the report's section heading
+    figure_build_t build;  // NULL: drawn by plot.c and report.c's own code for this kind (see there)
+} figure_kind_t;
+
+extern const figure_kind_t FIGURE_KINDS[];
+extern const int N_FIGURE_KINDS;
+// The row of kind name, or NULL.
+const figure_kind_t *figure_kind_find(const char *name);
+// --only's list "a,b,c": -1 + message naming a word that is no kind (and the kinds there are), else 0.
+int figure_only_check(const char *only);
+// 1 if kind name is in the list (NULL: every kind).
+int figure_only_has(const char *only, const char *name);
+
+int fig_saturation(figmodel_t *m, const figure_input_t *in);
+int fig_layer_stats(figmodel_t *m, const figure_input_t *in);
+int fig_modes(figmodel_t *m, const figure_input_t *in);
+int fig_params(figmodel_t *m, const figure_input_t *in);
+int fig_percentiles(figmodel_t *m, const figure_input_t *in);  // lab/plot.c
+
+#endif

@@ -1,0 +1,58 @@
+#include "view/figmodel.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void figmodel_init(figmodel_t *m, const char *name, int np, int cols) {
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    snprintf(m->xlabel, sizeof m->xlabel, "training step");
+    m->np = np, m->cols = cols < 1 ? 1 : cols;
+    m->p = np ? xcalloc((size_t)np, sizeof *m->p, "figure panels") : NULL;
+}
+
+void figmodel_free(figmodel_t *m) {
+    for (int i = 0; i < m->np; i++)
+        for (int k = 0; k < m->p[i].nc; k++) series_free(&m->p[i].c[k].data);
+    free(m->p);
+    memset(m, 0, sizeof *m);
+}
+
+figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s, int x, int y, int y2, const char *color,
+                         int style, double width, double opacity, const char *label) {
+    if (p->nc == FIG_MAX_CURVES) return NULL;
+    figcurve_t *c = &p->c[p->nc++];
+    *c = (figcurve_t){.kind = kind, .color = color, .style = style, .width = width, .opacity = opacity};
+    snprintf(c->label, sizeof c->label, "%s", label ? label : "");
+    int cols = kind == CURVE_BAND ? 3 : 2;
+    series_init(&c->data, cols);
+    for (int r = 0; r < s->n; r++) {
+        const double *row = s->v + (size_t)r * (size_t)s->cols;
+        double out[3] = {row[x], row[y], kind == CURVE_BAND ? row[y2] : 0};
+        series_add(&c->data, out);
+    }
+    return c;
+}
+
+void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero) {
+    double x0 = INFINITY, x1 = -INFINITY, lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < m->np; i++)
+        for (int k = 0; k < m->p[i].nc; k++) series_extent(&m->p[i].c[k].data, 0, 0, &x0, &x1);
+    if (x_from_zero && x0 > 0) x0 = 0;
+    for (int i = 0; i < m->np; i++) {
+        figpanel_t *p = &m->p[i];
+        p->x0 = x0, p->x1 = x1;
+        if (p->yfixed) continue;
+        double plo = INFINITY, phi = -INFINITY;
+        for (int k = 0; k < p->nc; k++) series_extent(&p->c[k].data, 1, p->c[k].data.cols - 1, &plo, &phi);
+        if (share_y) lo = fmin(lo, plo), hi = fmax(hi, phi);
+        else p->y0 = plo, p->y1 = phi;
+    }
+    for (int i = 0; i < m->np; i++) {
+        figpanel_t *p = &m->p[i];
+        if (p->yfixed) continue;
+        if (share_y) p->y0 = lo, p->y1 = hi;
+        p->ylog = allow_log && p->y0 > 0 && p->y1 / p->y0 >= 100;
+    }
+}

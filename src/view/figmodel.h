@@ -1,0 +1,62 @@
+// figmodel.h — a figure described once, for any renderer: panels in a grid, each with its title, axes (label, range,
+// linear or log) and curves (lines, bands, points) in the colours and styles of view/variant.h, or a note saying why
+// it has none. Two thin renderers draw it: view/figure.h's gnuplot scripts for slides (figmodel_gnuplot) and the report's
+// inline SVG (figmodel_svg, no file I/O). A figure kind built this way (lab/figures.h) is one builder function and
+// appears in bnlab plot and in bnlab report alike.
+#ifndef BNLAB_VIEW_FIGMODEL_H
+#define BNLAB_VIEW_FIGMODEL_H
+
+#include "base/util.h"
+#include "view/figure.h"
+
+#define FIG_MAX_CURVES 64
+
+typedef enum { CURVE_LINE, CURVE_BAND, CURVE_POINTS } figcurve_kind_t;
+
+typedef struct {
+    figcurve_kind_t kind;
+    series_t data;        // owned: rows (x, y) for a line or points, (x, lo, hi) for a band, in x order
+    const char *color;    // "#RRGGBB" (view/variant.h)
+    int style;            // line style and marker (view_dash_*, view_point_gnuplot)
+    double width;         // line width (page pixels; gnuplot's lw)
+    double opacity;       // 1: opaque; a faint seed 0.35; a band about 0.2
+    char label[160];      // legend text; "" for none
+} figcurve_t;
+
+typedef struct {
+    char title[192], ylabel[96];
+    double x0, x1, y0, y1;  // the axes (figmodel_finish sets those not fixed)
+    int ylog, yfixed;
+    figcurve_t c[FIG_MAX_CURVES];
+    int nc;
+    char note[256];         // drawn in the panel's middle when it has no curve
+} figpanel_t;
+
+typedef struct {
+    char name[32];          // the kind: plots/NAME.{png,svg,pdf}, report section id
+    char title[512];        // the figure's title ("\n" breaks a line)
+    char xlabel[96];
+    figpanel_t *p;
+    int np, cols;           // panels, and panels per row of the grid
+    char note[512];         // a figure with no panel at all (nothing to draw): why
+} figmodel_t;
+
+// np panels (np may be 0: then note says why there is no figure), cols per row.
+void figmodel_init(figmodel_t *m, const char *name, int np, int cols);
+void figmodel_free(figmodel_t *m);
+// Adds a curve to panel p (its data copied from s's columns x, y and, for a band, y2). NULL when the panel is full.
+figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s, int x, int y, int y2, const char *color,
+                     int style, double width, double opacity, const char *label);
+// The panels' x range [0 or the smallest x, the largest x] over all panels, and y ranges over the finite values:
+// shared by all panels (share_y) or each its own; a y axis not fixed; logarithmic when allow_log and every value is
+// > 0 and they span a factor of 100 or more. Points exist only at the steps logged: a curve with one point is drawn
+// as a marker.
+void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
+
+// Writes plots/NAME.gp and its data (view/figure.h; the caller renders it). -1 + message.
+int figmodel_gnuplot(const char *plots, const figmodel_t *m);
+// Appends the figure as inline SVG: a heading-less row of panels (class "figure", data-kind NAME, each line or band
+// of class "series"), or a note. No file I/O: it draws wherever the engine runs.
+void figmodel_svg(strbuf_t *b, const figmodel_t *m);
+
+#endif

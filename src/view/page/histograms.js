@@ -1,0 +1,130 @@
+// bnlab report: the animated histograms, embedded into report.html at build time (src/view/meson.build). No library,
+// no network. The data (the element #hdata, written by report.c) hold each panel's frames and each row's x axis with
+// its ticks, computed in C by view/axis.c: this script only draws them.
+(function () {
+  var D = JSON.parse(document.getElementById('hdata').textContent);
+  var box = document.getElementById('hists'), NS = 'http://www.w3.org/2000/svg';
+  var steps = [], seen = {}, nh = D.rows.length;
+  D.panels.forEach(function (p) {
+    p.hidden.forEach(function (h) {
+      (h.frames || []).forEach(function (f) { if (!seen[f[0]]) { seen[f[0]] = 1; steps.push(f[0]); } });
+    });
+  });
+  steps.sort(function (a, b) { return a - b; });
+  if (!steps.length) {
+    box.className = 'note absent';
+    box.textContent = 'Histograms: not logged in this run (turn them on with log.histograms.every, e.g. --set log.histograms.every=100).';
+    document.getElementById('controls').style.display = 'none';
+    return;
+  }
+  var W = 400, H = 230, L = 44, R = 18, T = 24, B = 36, rows = [];
+  function dens(h, f, j) { var w = (h.hi - h.lo) / (f.length - 2); return f[1] > 0 ? f[j + 2] / (f[1] * w) : 0; }
+  function peak(h) {
+    var m = 0;
+    if (h && h.frames) h.frames.forEach(function (f) { for (var j = 0; j < f.length - 2; j++) m = Math.max(m, dens(h, f, j)); });
+    return m;
+  }
+  for (var k = 0; k < nh; k++) {
+    var lo = D.rows[k].lo, hi = D.rows[k].hi, ym = 0, units = '';
+    D.panels.forEach(function (p) {
+      var h = p.hidden[k];
+      if (!h || !h.frames || !h.frames.length) return;
+      ym = Math.max(ym, peak(h)); units = h.units + ' units';
+    });
+    var t = document.createElement('div');
+    t.className = 'hname'; t.textContent = 'hidden layer ' + (k + 1) + (units ? ' (' + units + ')' : '');
+    box.appendChild(t);
+    var row = document.createElement('div'); row.className = 'row'; box.appendChild(row);
+    var cells = [];
+    D.panels.forEach(function (p) {
+      var h = p.hidden[k];
+      var s = document.createElementNS(NS, 'svg');
+      s.setAttribute('viewBox', '0 0 ' + W + ' ' + H); s.setAttribute('class', 'hist');
+      s.setAttribute('data-panel', p.name); s.setAttribute('data-hidden', k + 1);
+      function tx(x, y, str, a, c) {
+        var e = document.createElementNS(NS, 'text');
+        e.setAttribute('x', x); e.setAttribute('y', y); e.setAttribute('text-anchor', a || 'middle');
+        if (c) e.setAttribute('class', c);
+        e.textContent = str; s.appendChild(e); return e;
+      }
+      var fr = document.createElementNS(NS, 'rect');
+      fr.setAttribute('x', L); fr.setAttribute('y', T); fr.setAttribute('width', W - L - R); fr.setAttribute('height', H - T - B);
+      fr.setAttribute('class', 'frame'); s.appendChild(fr);
+      D.rows[k].ticks.forEach(function (v) {
+        if (v[1] !== '' && v[0] >= lo && v[0] <= hi) tx(L + (v[0] - lo) / (hi - lo) * (W - L - R), H - B + 14, v[1]);
+      });
+      tx(L + (W - L - R) / 2, H - 4, h ? 'output of model.layers[' + h.layer + '] (' + h.type + ')' : '', 'middle', 'tick');
+      tx(L, T - 8, p.name, 'start', 'legend').setAttribute('fill', p.color);
+      var top = tx(L - 4, T + 10, '', 'end', 'tick'); tx(L - 4, H - B, '0', 'end', 'tick');
+      var lab = tx(W - R - 4, T - 8, '', 'end');
+      var g = document.createElementNS(NS, 'g'); g.setAttribute('fill', p.color); s.appendChild(g);
+      row.appendChild(s);
+      cells.push({h: h, svg: s, g: g, lab: lab, top: top, own: peak(h)});
+    });
+    rows.push({lo: lo, hi: hi, ym: ym, cells: cells});
+  }
+  var slider = document.getElementById('slider'), out = document.getElementById('hstep'), ysel = document.getElementById('yscale');
+  slider.max = steps.length - 1;
+  function draw(i) {
+    var st = steps[i], mode = ysel.value, tf = mode === 'sqrt' ? Math.sqrt : function (x) { return x; };
+    slider.value = i; out.textContent = st; document.body.setAttribute('data-step', st);
+    rows.forEach(function (r) {
+      var sc = (W - L - R) / (r.hi - r.lo);
+      r.cells.forEach(function (c) {
+        var ym = mode === 'own' ? c.own : r.ym;
+        c.top.textContent = ym > 0 ? String(+ym.toPrecision(2)) : '';
+        while (c.g.firstChild) c.g.removeChild(c.g.firstChild);
+        var hs = [], f = null;
+        if (c.h && c.h.frames) c.h.frames.forEach(function (x) { if (x[0] <= st) f = x; });
+        if (!f) { c.lab.textContent = 'no frame yet'; c.svg.setAttribute('data-heights', ''); return; }
+        c.lab.textContent = 'step ' + f[0];
+        var nb = f.length - 2, w = (c.h.hi - c.h.lo) / nb;
+        for (var j = 0; j < nb; j++) {
+          var hp = ym > 0 ? tf(dens(c.h, f, j)) / tf(ym) * (H - T - B) : 0;
+          hs.push(Math.round(hp * 10) / 10);
+          if (hp <= 0) continue;
+          var e = document.createElementNS(NS, 'rect'), x0 = L + (c.h.lo + j * w - r.lo) * sc;
+          e.setAttribute('x', x0.toFixed(1)); e.setAttribute('width', Math.max(w * sc - 0.5, 0.5).toFixed(1));
+          e.setAttribute('y', (H - B - hp).toFixed(1)); e.setAttribute('height', hp.toFixed(1));
+          // The edge bins also count every value outside [lo, hi] (run/histlog.h): drawn outlined, not as data.
+          if (j === 0 || j === nb - 1) e.setAttribute('class', 'edge');
+          c.g.appendChild(e);
+        }
+        c.svg.setAttribute('data-heights', hs.join(','));
+      });
+    });
+  }
+  slider.addEventListener('input', function () { draw(+slider.value); });
+  ysel.addEventListener('change', function () { draw(+slider.value); });
+  var timer = null, btn = document.getElementById('play');
+  function stop() { clearInterval(timer); timer = null; btn.textContent = '\u25B6 play'; }
+  btn.addEventListener('click', function () {
+    if (timer) { stop(); return; }
+    btn.textContent = '\u275A\u275A pause';
+    if (+slider.value >= steps.length - 1) draw(0);
+    timer = setInterval(function () {
+      var i = +slider.value + 1;
+      if (i >= steps.length) { stop(); return; }
+      draw(i);
+    }, Math.max(60, Math.min(400, 8000 / steps.length)));
+  });
+  function heights() {
+    return Array.prototype.map.call(box.querySelectorAll('svg.hist'), function (s) { return s.getAttribute('data-heights'); }).join('|');
+  }
+  draw(steps.length - 1);
+  if (location.hash === '#playtest') {
+    draw(0); btn.click();
+    setTimeout(function () {
+      var d = document.createElement('div'); d.id = 'playtest';
+      d.setAttribute('data-step', document.body.getAttribute('data-step')); d.setAttribute('data-playing', timer ? 'yes' : 'no');
+      document.body.appendChild(d);
+    }, 1000);
+  }
+  if (location.hash === '#selftest') {
+    draw(0); var a = heights(); draw(steps.length - 1); var b = heights();
+    var d = document.createElement('div'); d.id = 'selftest';
+    d.setAttribute('data-frames', steps.length); d.setAttribute('data-first', a); d.setAttribute('data-last', b);
+    d.setAttribute('data-changed', a !== b ? 'yes' : 'no'); d.setAttribute('data-panels', box.querySelectorAll('svg.hist').length);
+    document.body.appendChild(d);
+  }
+})();

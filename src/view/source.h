@@ -1,0 +1,65 @@
+// source.h — the one reader of what a figure is drawn from: a run directory or a comparison directory (its
+// compare.json, and each variant's run directories OUT/VARIANT/seed-K), for bnlab plot and bnlab report alike.
+// It gives the variants in the one order of view/variant.h, each with its class, colour and line style, what the
+// figures need from its config.json (batch size, nonlinearities), and the seeds.
+//
+// compare.json is read strictly: "variants" an array of objects with a "name" that is a directory name, "seeds" a
+// non-empty array of whole numbers >= 0; anything else is one message naming the file and the JSON path. A run
+// directory is one variant named after the directory, with its own seed. A variant whose runs have no config.json
+// yet (a comparison still starting) is of class VC_UNKNOWN.
+#ifndef BNLAB_VIEW_SOURCE_H
+#define BNLAB_VIEW_SOURCE_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "base/util.h"
+#include "view/variant.h"
+
+#define VIEW_MAX_VARIANTS 16
+#define VIEW_MAX_SEEDS 64
+#define VIEW_MAX_NONLIN 16
+// A variant's name is a directory name (at most 255 bytes); a run directory's name may be any UTF-8: the buffers
+// hold it whole, never a character cut in two.
+#define VIEW_NAME_MAX 256
+
+typedef struct {
+    char name[VIEW_NAME_MAX];   // the variant (its directory under the comparison), or the run directory's name
+    char label[VIEW_NAME_MAX];  // its legend text: the name, or --label NAME=TEXT
+    int spec_index;             // its place in compare.json
+    view_class_t cls;
+    const char *color;          // view_class_info(cls)->color
+    int style;                  // 0.. among the variants of its class, in order (view_dash_*)
+    double batch;               // train.batch_size of its first run with a config.json (1 if none)
+    int fig1;                   // only dense, batchnorm and sigmoid layers: a network of the paper's Fig. 1
+    char nonlin[VIEW_MAX_NONLIN][32];  // the k-th nonlinearity's type (hidden layer k + 1)
+    int n_nonlin;
+} view_variant_t;
+
+typedef struct {
+    char dir[BNLAB_PATH_MAX];
+    int is_compare;
+    view_variant_t v[VIEW_MAX_VARIANTS];  // in the one order
+    int nv, n_spec;                       // variants drawn; variants in compare.json
+    long seeds[VIEW_MAX_SEEDS];           // a comparison's seeds in its order (a run: its own, from config.json)
+    int ns, n_spec_seeds;                 // seeds used; seeds in compare.json
+    char kind[1024];                      // "One run", "A comparison of 3 variants x 2 seeds = 6 runs", "A sweep ..."
+} view_source_t;
+
+typedef struct {
+    const char *const *labels;  // "NAME=TEXT" each (--label), n_labels of them; a NAME no variant has is an error
+    int n_labels;
+} view_source_opts_t;
+
+// Reads dir (a comparison if it has compare.json, else a run with metrics.csv). 0, or -1 + message (neither, a
+// malformed compare.json, a --label naming no variant). More than VIEW_MAX_VARIANTS variants or VIEW_MAX_SEEDS seeds:
+// the first ones, said in kind.
+int view_source_load(view_source_t *s, const char *dir, const view_source_opts_t *o);
+// Seed k's run directory of variant i (a run directory: the run itself).
+void view_run_dir(const view_source_t *s, int i, int k, char *out, size_t cap);
+// compare.json read strictly (as above): its root, or NULL + message. The caller frees it.
+cJSON *view_compare_json_read(const char *path);
+// Copies src into out (cap bytes), cut at a character boundary if it does not fit: never half a UTF-8 character.
+void view_copy_utf8(char *out, size_t cap, const char *src);
+
+#endif

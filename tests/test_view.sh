@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# One view (issue 21): a variant has the colour of what it is, and the same colour and place in every figure of
+# bnlab plot and in bnlab report, whatever the spec's order. Two comparisons: a LayerNorm/no-normalization pair with
+# "ln" first in the spec, and six variants shaped like configs/batch-size.json (BN, Batch Renorm, ghost BN,
+# LayerNorm, RMSNorm, none). Every curve title in every plots/*.gp that names a variant, and every legend entry and
+# summary swatch of report.html, is read back with its colour; each variant must have exactly one colour, different
+# classes different colours, LayerNorm and "none" the same colour in both comparisons, and the variants must appear
+# in one order everywhere (no normalization first). Then: every figure kind of lab/figures.c is in both outputs (a
+# plots/KIND.png and a report section of that id), and --only, --label, --yrange, --yscale change what they say.
+# usage: test_view.sh BNLAB SOURCE_ROOT
+set -u
+BNLAB=$1
+ROOT=$2
+T=$(mktemp -d /tmp/bnlab-view-XXXXXX)
+trap '[ -n "${BNLAB_KEEP_TEST_DIR-}" ] && echo "kept $T" || rm -rf "$T"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+cd "$T" || exit 1
+COMMON='"data.train_limit": 600, "data.test_limit": 200, "log.probe_size": 100, "train.epochs": 3, "train.batch_size": 30,
+        "train.eval_every": 5, "log.ics_every": 5, "log.histograms.every": 5, "log.eval_batch_stats": true,
+        "log.percentiles.every": 5, "log.param_stats": true, "log.landscape.every": 20'
+cat >"$T/pair.json" <<JSON
+{"name": "pair", "variants": [
+  {"name": "ln", "config": "$ROOT/configs/quick-bn.json",
+   "set": {"model.layers[1].type": "layernorm", "model.layers[4].type": "layernorm", "model.layers[7].type": "layernorm"}},
+  {"name": "none", "config": "$ROOT/configs/quick-nobn.json"}],
+ "seeds": 1, "set": {$COMMON}}
+JSON
+S='{"model.layers": null, "model.stack": {"hidden": [32, 32]'
+cat >"$T/six.json" <<JSON
+{"name": "six", "base": "$ROOT/configs/quick-bn.json", "variants": [
+  {"name": "bn", "set": $S, "norm": {"type": "batchnorm"}}}},
+  {"name": "renorm", "set": $S, "norm": {"type": "batchnorm", "variant": "renorm", "renorm_start": 10, "r_max_step": 50, "d_max_step": 40}}}},
+  {"name": "ghost4", "set": $S, "norm": {"type": "batchnorm", "variant": "ghost", "ghost_batch": 4}}}},
+  {"name": "layernorm", "set": $S, "norm": {"type": "layernorm"}}}},
+  {"name": "rmsnorm", "set": $S, "norm": {"type": "rmsnorm"}}}},
+  {"name": "none", "set": $S, "norm": null}}}],
+ "seeds": 2, "set": {$COMMON}}
+JSON
+for c in pair six; do
+  "$BNLAB" compare "$T/$c.json" --jobs 2 --out "$T/$c" >"$T/$c.out" 2>&1
+  check '[ -s "$T/$c/summary.json" ]' "compare $c: $(tail -3 "$T/$c.out")"
+  "$BNLAB" plot "$T/$c" >"$T/$c.plot" 2>&1
+  rc=$?
+  check '[ $rc -eq 0 ]' "plot $c: exit $rc: $(grep -v '^plot:' "$T/$c.plot" | head -3)"
+  "$BNLAB" report "$T/$c" >"$T/$c.report" 2>&1
+  rc=$?
+  check '[ $rc -eq 0 ]' "report $c: exit $rc: $(head -3 "$T/$c.report")"
+done
+
+# colours DIR VARIANTS...: "SOURCE VARIANT COLOUR" lines, one per curve title or legend entry naming a variant (the
+# name alone, or followed by " " or ":"): from each plots/*.gp (its lc rgb, the last 6 hex digits of '#AARRGGBB') and
+# from report.html (legend keys and summary swatches).
+colours() {
+  local dir=$1
+  shift
+  local names="$*"
+  for gp in "$dir"/plots/*.gp; do
+    grep -oE "lc rgb '#[0-9A-Fa-f]{6,8}'[^']* title '[^']*'" "$gp" |
+      sed -E "s/lc rgb '#[0-9A-Fa-f]*([0-9A-Fa-f]{6})'.* title '(.*)'/\1 \2/" |
+      awk -v src="$(basename "$gp")" -v names="$names" 'BEGIN { n = split(names, v, " ") }
+        { c = toupper($1); t = substr($0, 8); for (i = 1; i <= n; i++) if (t == v[i] || index(t, v[i] " ") == 1 || index(t, v[i] ":") == 1) print src, v[i], c }'
+  done
+  grep -oE '<line class="key"[^>]*stroke="#[0-9A-Fa-f]{6}"[^>]*/><text[^>]*class="legend">[^<]*</text>|<span class="swatch" style="border-color:#[0-9A-Fa-f]{6}"></span>[^<]*' "$dir/report.html" |
+    sed -E 's/.*(stroke|border-color)[=:]"?#([0-9A-Fa-f]{6}).*>([^<]*)(<\/text>)?$/\2 \3/' |
+    awk -v names="$names" 'BEGIN { n = split(names, v, " ") } { c = toupper($1); t = substr($0, 8); for (i = 1; i <= n; i++) if (t == v[i]) print "report.html", v[i], c }'
+}
+# order SOURCE-LINES: per source, its variants in order of first appearance, "SOURCE v1 v2 ..." lines.
+order() { awk '{ if (!seen[$1 " " $2]++) o[$1] = o[$1] " " $2 } END { for (s in o) print s o[s] }'; }
+
+check_view() {  # check_view DIR EXPECTED-ORDER...
+  local dir=$1
+  shift
+  local n=$#
+  colours "$dir" "$@" >"$T/col.txt"
+  local per=$(awk '{ print $2, $3 }' "$T/col.txt" | sort -u)
+  check '[ "$(echo "$per" | awk "{print \$1}" | sort | uniq -d)" = "" ] && [ "$(echo "$per" | wc -l)" -eq $n ]' \
+    "$(basename "$dir"): a variant with more than one colour, or one never drawn: $(echo $per) (want one colour each for $*)"
+  check '[ "$(echo "$per" | awk "{print \$2}" | sort | uniq -d)" = "" ]' "$(basename "$dir"): two variants share a colour: $(echo $per)"
+  check '[ "$(cut -d" " -f1 "$T/col.txt" | sort -u | wc -l)" -ge 6 ] && grep -q "^report.html " "$T/col.txt"' \
+    "$(basename "$dir"): variants found in only $(cut -d" " -f1 "$T/col.txt" | sort -u | tr "\n" " ")"
+  local want=" $*" bad
+  bad=$(order <"$T/col.txt" | while read -r src rest; do
+          # the variants of this source must be in the expected order (some may be absent from a figure)
+          exp=$(for v in $want; do case " $rest " in *" $v "*) printf ' %s' "$v";; esac; done)
+          [ "$exp" = " $rest" ] || echo "$src: $rest"
+        done)
+  check '[ -z "$bad" ]' "$(basename "$dir"): variants out of the one order ($*): $bad"
+  echo "$per" >"$T/$(basename "$dir").colours"
+}
+check_view "$T/pair" none ln
+check_view "$T/six" none bn renorm ghost4 layernorm rmsnorm
+col() { awk -v v="$2" '$1 == v { print $2 }' "$T/$1.colours"; }
+check '[ -n "$(col pair ln)" ] && [ "$(col pair ln)" = "$(col six layernorm)" ] && [ "$(col pair none)" = "$(col six none)" ]' \
+  "a colour follows what the variant is: ln $(col pair ln) vs layernorm $(col six layernorm), none $(col pair none) vs $(col six none)"
+
+# Every figure kind in both outputs.
+for k in accuracy loss percentiles layers saturation layer_stats ics modes params landscape; do
+  check '[ -s "$T/six/plots/$k.png" ]' "kind $k: no plots/$k.png"
+  case $k in
+    loss) check 'grep -q "data-quantity=\"loss\"" "$T/six/report.html"' "kind loss: not in report.html";;
+    accuracy) check 'grep -q "data-quantity=\"accuracy\"" "$T/six/report.html"' "kind accuracy: not in report.html";;
+    layers) check 'grep -q "<h2 id=\"fans\"" "$T/six/report.html"' "kind layers: not in report.html";;
+    *) check 'grep -q "<h2 id=\"$k\"" "$T/six/report.html" && ! grep -q "id=\"$k-plot-only\"" "$T/six/report.html"' \
+         "kind $k: not drawn in report.html";;
+  esac
+done
+
+# Slide controls: --only draws only those kinds, --label renames a legend entry, --yrange and --yscale set the axis.
+rm -rf "$T/pair/plots"
+"$BNLAB" plot "$T/pair" --only accuracy,ics --label none="Without normalization" --yrange 0.05:0.5 --yscale log >"$T/ctl.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/pair/plots/accuracy.png" ] && [ -s "$T/pair/plots/ics.png" ] && [ ! -e "$T/pair/plots/loss.png" ]' \
+  "--only accuracy,ics: exit $rc, $(ls "$T/pair/plots" | tr "\n" " ")"
+check 'grep -q "title .Without normalization." "$T/pair/plots/accuracy.gp" && ! grep -q "title .none." "$T/pair/plots/accuracy.gp"' \
+  "--label none=...: not the legend"
+check 'grep -q "^set yrange \[0.05:0.5\]\|^set yrange \[0.0[0-9]*:" "$T/pair/plots/accuracy.gp" && grep -q "^set logscale y" "$T/pair/plots/accuracy.gp"' \
+  "--yrange 0.05:0.5 --yscale log: $(grep "yrange\|logscale y" "$T/pair/plots/accuracy.gp" | head -3 | tr "\n" " ")"
+"$BNLAB" plot "$T/pair" --only nosuch >"$T/bad.out" 2>&1
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "no figure kind \"nosuch\" (the kinds: accuracy," "$T/bad.out"' "--only nosuch: exit $rc, $(cat "$T/bad.out")"
+"$BNLAB" plot "$T/pair" --label nosuch=X >"$T/bad.out" 2>&1
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "no such variant (the variants: none, ln)" "$T/bad.out"' "--label nosuch=X: exit $rc, $(cat "$T/bad.out")"
+for bad in "--yrange 1:0" "--yrange a:b" "--xscale cubic"; do
+  "$BNLAB" plot "$T/pair" $bad >"$T/bad.out" 2>&1
+  rc=$?
+  check '[ $rc -eq 2 ] && head -1 "$T/bad.out" | grep -q "^bnlab: error: plot --[xy]"' "plot $bad: exit $rc, $(head -1 "$T/bad.out")"
+done
+# plot reads the logs by report's rule (view/logread.h): "abc" as a test loss, or an ICS value of 1e999, is one line
+# naming file, line and column, exit 1.
+for bad in metrics ics; do
+  cp -r "$T/pair/none/seed-1" "$T/bad-$bad" && rm -rf "$T/bad-$bad/plots"
+  if [ $bad = metrics ]; then awk -F, -v OFS=, 'NR == 3 { $5 = "abc" } 1' "$T/pair/none/seed-1/metrics.csv" >"$T/bad-$bad/metrics.csv"; want='metrics.csv: line 3, column "test_loss": expected a number, found "abc"'
+  else awk -F, -v OFS=, 'NR == 2 { $6 = "1e999" } 1' "$T/pair/none/seed-1/ics.csv" >"$T/bad-$bad/ics.csv"; want='ics.csv: line 2, column "cosine": expected a number, found "1e999"'; fi
+  "$BNLAB" plot "$T/bad-$bad" >/dev/null 2>"$T/bad.err"
+  rc=$?
+  check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/bad.err")" -eq 1 ] && grep -qF "$want" "$T/bad.err"' "plot, malformed $bad: exit $rc, $(cat "$T/bad.err")"
+done
+finish view
