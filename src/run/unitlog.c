@@ -30,11 +30,10 @@ static void uu_step(void *st, const rec_view_t *v) {
     u->lr = v->lr;
 }
 
-// Whether layer i + 1 makes the rows of layer i's W scale-invariant: a batchnorm dividing by a standard deviation.
+// Whether layer i + 1 makes the rows of layer i's W scale-invariant (nn/registry.h).
 static int bn_after(const model_t *m, int i) {
     if (i + 1 >= m->n_layers) return 0;
-    const layer_spec_t *s = &m->layers[i + 1].spec;
-    return s->kind == LAYER_BATCHNORM && s->bn_normalize != BN_NORM_MEAN;
+    return layer_scale_invariant_per_feature(&m->layers[i + 1].spec);
 }
 
 static void uu_after(void *st, const rec_view_t *v) {
@@ -43,7 +42,7 @@ static void uu_after(void *st, const rec_view_t *v) {
     if (u->pending == 0 || u->pending != v->step) return;
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
-        if (l->spec.kind != LAYER_DENSE) continue;
+        if (!layer_kind(l->spec.kind)->linear) continue;
         const float *before = u->before + (l->W - m->params);
         // Row r of W: (out, in) row-major, or a column of the (in, out) transposed storage of a sparse-input layer.
         const size_t row = l->spec.sparse_input ? 1 : (size_t)l->in, stride = l->spec.sparse_input ? (size_t)l->out : 1;

@@ -5,7 +5,8 @@
 // After every N-th step's update (N = log.unit_updates_every; rows at steps N, 2N, ...), one row per dense layer of
 // RUNDIR_UNIT_UPDATES (unit_updates.csv), columns (rundir.h):
 //   step (steps done), layer (model.layers index), tensor (layers.L.weight), units (rows of W), bn_after (1: the next
-//   layer is a batchnorm that divides by a standard deviation — each row's scale then leaves the outputs unchanged;
+//   layer's output does not depend on each input feature's scale — nn/registry.h layer_scale_invariant_per_feature:
+//   a batchnorm dividing by the batch's standard deviation — each row's scale then leaves the outputs unchanged;
 //   0: not scale-invariant, the numbers are still measured), lr (the step's rate),
 //   norm_mean = mean_i ‖w_i‖ before the update,
 //   eff_lr_mean, eff_lr_min, eff_lr_max over units of lr/‖w_i‖² (‖w_i‖ before the update; empty if some w_i = 0),
