@@ -328,6 +328,91 @@ static void test_stack(void) {
     CHECK_MSG(bnlab_errmsg(), "model: expected one of \"layers\" and \"stack\", got both");
 }
 
+
+// model.layers' repeat blocks expand into the layers a hand-written list gives, nested blocks too; the resolved
+// config lists them expanded and reloads to the same config; bad blocks are one-line errors with their JSON path, and a
+// huge repeat is refused before anything is expanded.
+#define CFG_HEAD "{\"name\": \"t\", " DATA ", \"model\": {\"layers\": "
+#define CFG_TAIL "}, \"train\": {\"steps\": 10}}"
+#define BLOCK3 "{\"type\": \"dense\", \"units\": 7, \"bias\": false}, {\"type\": \"batchnorm\"}, {\"type\": \"relu\"}"
+static void expect_layers_error(const char *layers, const char *want) {
+    char text[4096];
+    snprintf(text, sizeof text, CFG_HEAD "%s" CFG_TAIL, layers);
+    config_t c;
+    int rc = parse(&c, text);
+    CHECK(rc != 0, "accepted model.layers %s", layers);
+    if (rc != 0) {
+        CHECK_MSG(bnlab_errmsg(), want);
+        CHECK(strchr(bnlab_errmsg(), '\n') == NULL, "message is not one line: %s", bnlab_errmsg());
+    }
+}
+
+static void test_repeat(void) {
+    config_t a, b, c;
+    const char *rep = CFG_HEAD "[{\"repeat\": 3, \"layers\": [" BLOCK3 "]}, {\"type\": \"dense\", \"units\": 10}]" CFG_TAIL;
+    const char *listed = CFG_HEAD "[" BLOCK3 ", " BLOCK3 ", " BLOCK3 ", {\"type\": \"dense\", \"units\": 10}]" CFG_TAIL;
+    CHECK(parse(&a, rep) == 0, "repeat block rejected: %s", bnlab_errmsg());
+    CHECK(parse(&b, listed) == 0, "listed layers rejected: %s", bnlab_errmsg());
+    CHECK(a.model.n_layers == 10, "3 x 3 + 1 layers, got %d", a.model.n_layers);
+    CHECK(memcmp(&a, &b, sizeof a) == 0, "a repeat block does not expand into the listed layers");
+    // Nested: 2 x (dense, 2 x (batchnorm, relu)) and a plain layer between blocks.
+    const char *nested = CFG_HEAD "[{\"repeat\": 2, \"layers\": [{\"type\": \"dense\", \"units\": 5}, {\"repeat\": 2, "
+                         "\"layers\": [{\"type\": \"batchnorm\"}, {\"type\": \"tanh\"}]}]}, {\"type\": \"dense\", "
+                         "\"units\": 10}]" CFG_TAIL;
+    CHECK(parse(&c, nested) == 0 && c.model.n_layers == 11, "nested repeat: %s (%d layers)", bnlab_errmsg(),
+          c.model.n_layers);
+    static const layer_kind_t want[] = {LAYER_DENSE, LAYER_BATCHNORM, LAYER_TANH, LAYER_BATCHNORM, LAYER_TANH,
+                                        LAYER_DENSE, LAYER_BATCHNORM, LAYER_TANH, LAYER_BATCHNORM, LAYER_TANH, LAYER_DENSE};
+    for (int i = 0; i < 11 && i < c.model.n_layers; i++)
+        CHECK(c.model.layers[i].kind == want[i], "nested layer %d is %s", i, layer_kind_name(c.model.layers[i].kind));
+    // Written back expanded; that reloads to the same config.
+    cJSON *j = config_to_json(&a);
+    char *t = cJSON_Print(j);
+    CHECK(strstr(t, "repeat") == NULL, "the resolved config still has a repeat block");
+    CHECK(config_parse(&c, t, strlen(t), "resolved.json", "/", NULL, 0) == 0 && memcmp(&a, &c, sizeof a) == 0,
+          "the resolved config of a repeat block does not reload to the same config: %s", bnlab_errmsg());
+    free(t);
+    cJSON_Delete(j);
+    // --set reaches into a block: the depth is one override (a sweep's grid path).
+    const char *deeper[] = {"model.layers[0].repeat=5"}, *unit[] = {"model.layers[0].layers[0].units=9"};
+    CHECK(parse_sets(&c, rep, deeper, 1) == 0 && c.model.n_layers == 16, "--set repeat=5: %s", bnlab_errmsg());
+    CHECK(parse_sets(&c, rep, unit, 1) == 0 && c.model.layers[6].units == 9, "--set a block's layer: %s",
+          bnlab_errmsg());
+    const char *huge[] = {"model.layers[0].repeat=1000000000"};
+    CHECK(parse_sets(&c, rep, huge, 1) != 0, "repeat 1e9 accepted");
+    CHECK_MSG(bnlab_errmsg(), "--set model.layers[0].repeat (over cfg.json): expected an integer in [1, 512], got 1000000000");
+    // Errors, each naming its JSON path.
+    expect_layers_error("[{\"repeat\": 0, \"layers\": [" BLOCK3 "]}, {\"type\": \"dense\", \"units\": 10}]",
+                        "cfg.json: model.layers[0].repeat: expected an integer in [1, 512], got 0");
+    expect_layers_error("[{\"repeat\": 2.5, \"layers\": [" BLOCK3 "]}, {\"type\": \"dense\", \"units\": 10}]",
+                        "model.layers[0].repeat: expected an integer in [1, 512], got 2.5");
+    expect_layers_error("[{\"repeat\": \"many\", \"layers\": [" BLOCK3 "]}, {\"type\": \"dense\", \"units\": 10}]",
+                        "model.layers[0].repeat: expected an integer in [1, 512], got \"many\"");
+    expect_layers_error("[{\"repeat\": 2, \"layers\": []}, {\"type\": \"dense\", \"units\": 10}]",
+                        "model.layers[0].layers: expected a non-empty array of layers");
+    expect_layers_error("[{\"repeat\": 2}, {\"type\": \"dense\", \"units\": 10}]",
+                        "model.layers[0].layers: missing (the block's layers, repeated 2 times)");
+    expect_layers_error("[{\"repeat\": 2, \"layers\": [" BLOCK3 "], \"type\": \"dense\"}, {\"type\": \"dense\", \"units\": 10}]",
+                        "model.layers[0].type: unknown key (allowed here: repeat, layers)");
+    expect_layers_error("[{\"repeat\": 2, \"layers\": [{\"type\": \"dense\", \"units\": 0}]}, {\"type\": \"dense\", \"units\": 10}]",
+                        "model.layers[0].layers[0].units: expected an integer in [1, 65536], got 0");
+    expect_layers_error("[{\"repeat\": 2, \"layers\": [{\"repeat\": 3, \"layers\": [{\"type\": \"relux\"}]}]}, "
+                        "{\"type\": \"dense\", \"units\": 10}]",
+                        "model.layers[0].layers[0].layers[0].type: expected one of");
+    // 512 x 512 x 512 layers: refused by counting, before any layer is expanded.
+    expect_layers_error("[{\"repeat\": 512, \"layers\": [{\"repeat\": 512, \"layers\": [{\"repeat\": 512, \"layers\": ["
+                        BLOCK3 "]}]}]}, {\"type\": \"dense\", \"units\": 10}]",
+                        "model.layers: expands to more than 512 layers (repeat blocks included); expected 1..512");
+    expect_layers_error("[{\"repeat\": 171, \"layers\": [" BLOCK3 "]}, {\"type\": \"dense\", \"units\": 10}]",
+                        "model.layers: expands to more than 512 layers");
+    expect_layers_error("[]", "model.layers: expected a non-empty array of layers");
+    // The largest that fits: 170 x 3 + 1 = 511 layers.
+    char text[4096];
+    snprintf(text, sizeof text, CFG_HEAD "[{\"repeat\": 170, \"layers\": [" BLOCK3 "]}, {\"type\": \"dense\", \"units\": "
+             "10}]" CFG_TAIL);
+    CHECK(parse(&c, text) == 0 && c.model.n_layers == 511, "170 x 3 + 1 layers: %s", bnlab_errmsg());
+}
+
 static void test_every_key_round_trips(void) {
     const key_desc_t *keys = config_keys();
     int n = count_keys(keys), seen[256] = {0}, layer_seen[LAYER_KIND_COUNT][16] = {{0}};
@@ -387,5 +472,6 @@ int main(void) {
     test_overrides();
     test_every_key_round_trips();
     test_stack();
+    test_repeat();
     return check_summary("config");
 }

@@ -58,8 +58,8 @@ bad '[{"metric": "final_acc", "variant": "a"}]' 'expect[0]: expected exactly one
 bad '[{"variant": "a", "at_least": 0}]' 'expect[0].metric: missing'
 bad '[{"metric": "best_acc", "at_least": 0}]' 'expect[0].variant: missing'
 bad '[{"metric": "final_acc", "variant": "a", "at_least": "high"}]' 'expect[0].at_least: expected a number'
-bad '[]' 'expect: expected an array of 1..'
-bad '{"metric": "final_acc"}' 'expect: expected an array of 1..'
+bad '[]' 'expect: expected an array of 1..32 expectations, got []'
+bad '{"metric": "final_acc"}' 'expect: expected an array of 1..32 expectations, got {"metric": "final_acc"}'
 spec bad '[{"metric": "final_acc", "variant": "a", "at_least": 0}]'
 sed -i 's/"claim": "a test of the claims lab"/"claim": 3/' "$T/bad.json"
 "$BNLAB" compare "$T/bad.json" --out "$T/bad-out" >/dev/null 2>"$T/bad.err"

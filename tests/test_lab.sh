@@ -185,4 +185,40 @@ check '[ $rc -eq 1 ] && grep -q "bad seed 1: FAILED" "$T/fail.out"' "compare wit
 rc=$?
 check '[ $rc -eq 0 ]' "sweep with a diverged run: exit $rc, expected 0"
 
+# 8. A spec's (and a stack's) errors are a config's: the file, the JSON path, what was expected and what was found;
+# exit 1, one line, nothing printed on stdout. (bnlab check SPEC validates without running.)
+spec_bad() {  # spec_bad KEYS-JSON MESSAGE-FRAGMENT
+  printf '{"name": "sb", "base": "%s", %s}\n' "$QUICK" "$1" >"$T/sb.json"
+  "$BNLAB" check "$T/sb.json" >"$T/sb.out" 2>"$T/sb.err"
+  local rc=$?
+  frag=$2
+  check '[ $rc -eq 1 ] && grep -q "^bnlab: error: $T/sb.json: " "$T/sb.err" && grep -qF "$frag" "$T/sb.err" &&
+         [ "$(wc -l <"$T/sb.err")" -eq 1 ] && [ ! -s "$T/sb.out" ]' \
+    "spec $1: exit $rc, expected 1 and \"$frag\": $(cat "$T/sb.err")"
+}
+spec_bad '"variants": []' 'variants: expected an array of 1..256 variants, got []'
+spec_bad '"variants": {"name": "a"}' 'variants: expected an array of 1..256 variants, got {"name": "a"}'
+spec_bad '"variants": null' 'variants: expected an array of 1..256 variants, got null'
+spec_bad '"variants": [{"name": "a"}], "seeds": [1, -2]' 'seeds[1]: expected a non-negative integer, got -2'
+spec_bad '"variants": [{"name": "a"}], "seeds": [1, "2"]' 'seeds[1]: expected a non-negative integer, got "2"'
+spec_bad '"variants": [{"name": "a"}], "seeds": []' 'seeds: expected a number of seeds or a non-empty list, got []'
+spec_bad '"variants": [{"name": "a"}], "seeds": 0' 'seeds: expected an integer in [1, 100], got 0'
+spec_bad '"variants": [{"name": "a"}], "targets": 0.9' 'targets: expected an array of 1..'
+spec_bad '"variants": [{"name": "a"}], "targets": 0.9' 'accuracies in (0, 1], got 0.9'
+spec_bad '"variants": [{"name": "a"}], "targets": [0.5, 1.5]' 'targets[1]: expected an accuracy in (0, 1], got 1.5'
+spec_bad '"variants": [{"name": "a"}], "grid": {"train.optimizer.lr": 0.5}' \
+  'grid.train.optimizer.lr: expected an array of 1..32 values, got 0.5'
+spec_bad '"variants": [{"name": "a"}], "jobs": -1' 'jobs: expected an integer in [0, 256], got -1'
+spec_bad '"variants": [{"name": 7}]' 'variants[0].name: expected a string, got 7'
+# The keys of a spec and of a variant are key tables (run/config.h keys_parse_object), as a config's sections.
+spec_bad '"variants": [{"name": "a", "colour": 1}]' 'variants[0].colour: unknown key (allowed here: name, config, set)'
+spec_bad '"variants": [{"config": "x.json"}]' 'variants[0].name: missing (the variant'"'"'s name, e.g. "bn")'
+spec_bad '"variants": [{"name": "a"}], "extra": 1' 'extra: unknown key (allowed here: name, base, variants, seeds'
+spec_bad '"variants": [{"name": "a"}], "claim": 3' 'claim: expected a string, got 3'
+# model.stack inside a variant's set: the variant and the --set named, then the stack's path.
+spec_bad '"variants": [{"name": "a", "set": {"model.layers": null, "model.stack": {"hidden": [100, 0]}}}]' \
+  'model.stack.hidden[1]: expected a width 1..65536, got 0'
+spec_bad '"variants": [{"name": "a", "set": {"model.layers": null, "model.stack": {"hidden": 100}}}]' \
+  'model.stack.hidden: expected an array of hidden layer widths, e.g. [100, 100, 100], got 100'
+
 finish lab

@@ -5,6 +5,8 @@
 
 #include "check.h"
 #include "run/config.h"
+#include "run/gradstats.h"
+#include "run/jacobian.h"
 #include "run/landscape.h"
 #include "run/recorders.h"
 #include "run/rundir.h"
@@ -106,6 +108,36 @@ int main(void) {
     CHECK(recorders_check(&t3.rec) == 0 && recorders_close(&t3.rec) == 0, "close: %s", bnlab_errmsg());
     trainer_free(&t3);
     CHECK(rundir_remove(tmp) == 0, "remove %s: %s", tmp, bnlab_errmsg());
+    // Gradient statistics (run/gradstats.h) and Jacobian spectra (run/jacobian.h) allocate at init only.
+    gradstats_t gs;
+    jac_t jc;
+    gradstats_init(&gs, &t.model);
+    CHECK(jac_init(&jc, &t.model, 4) == 0, "jac_init: %s", bnlab_errmsg());
+    const double q[] = {15, 50, 85};
+    uint64_t counts[8];
+    before = allocations;
+    for (int s = 0; s < 5; s++) {
+        trainer_step_grad(&t, &correct);
+        for (int k = 0; k < gs.n_sites; k++) {
+            gs_moments_t mo;
+            gradstats_site(&mo, &gs, &t.model, k, t.cfg.train.batch_size, q, 3);
+            memset(counts, 0, sizeof counts);
+            gradstats_hist(&gs, &t.model, k, t.cfg.train.batch_size, -1, 1, 8, counts);
+        }
+        for (int k = 0; k < gs.n_act; k++) {
+            int dead;
+            double sat;
+            gradstats_units(&gs, &t.model, k, t.cfg.train.batch_size, &dead, &sat);
+        }
+        trainer_step_update(&t, 0.1);
+        jac_forward(&jc, &t.model, t.x, t.cfg.train.batch_size);
+        for (int k = 0; k < jc.n_blocks; k++)
+            if (!jc.blocks[k].unsupported) jac_example_sv(&jc, &t.model, k, t.cfg.train.batch_size);
+    }
+    CHECK(allocations == before, "%ld allocations in 5 steps with gradient statistics and Jacobian spectra",
+          allocations - before);
+    jac_free(&jc);
+    gradstats_free(&gs);
     // The counter works: setup allocates.
     long a0 = allocations;
     trainer_t t2;

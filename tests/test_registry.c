@@ -27,7 +27,8 @@ static void test_flags(void) {
         if (r->linear)
             CHECK(r->params && r->params[0].shape == SHAPE_OUT_IN && r->out_width, "%s: linear without W (out, in)",
                   r->name);
-        CHECK(r->saturates == !strcmp(r->name, "sigmoid"), "%s: saturates %d", r->name, r->saturates);
+        CHECK(r->saturates == (!strcmp(r->name, "sigmoid") || !strcmp(r->name, "tanh")), "%s: saturates %d", r->name,
+              r->saturates);
         if (r->saturates)
             CHECK(r->nonlinearity && r->sat_low < r->sat_high, "%s: saturates but [%g, %g]", r->name, r->sat_low,
                   r->sat_high);
@@ -65,6 +66,8 @@ static void test_flags(void) {
     const layer_kind_info_t *s = layer_kind(LAYER_SIGMOID);
     CHECK(s->sat_low == 0.02f && s->sat_high == 0.98f, "sigmoid thresholds %g %g (stats.h documents 0.02, 0.98)",
           s->sat_low, s->sat_high);
+    const layer_kind_info_t *t = layer_kind(LAYER_TANH);
+    CHECK(t->sat_low == -0.97f && t->sat_high == 0.97f, "tanh thresholds %g %g (|t| > 0.97)", t->sat_low, t->sat_high);
 }
 
 // Every parameter of a dense + batchnorm + layernorm + rmsnorm net: its gradient is the layer_t field of that name.

@@ -22,7 +22,7 @@ RUN=(--set log.progress=never --set data.train_limit=600 --set train.epochs=null
   2>"$T/on.err"
 rc=$?
 check '[ $rc -eq 0 ] && [ -s "$T/on/update_ratios.csv" ]' "train with log.update_ratios_every: exit $rc, $(cat "$T/on.err")"
-check '[ "$(head -1 "$T/on/update_ratios.csv")" = "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio" ]' \
+check '[ "$(head -1 "$T/on/update_ratios.csv")" = "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio,grad_std_ratio" ]' \
   "header: $(head -1 "$T/on/update_ratios.csv")"
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --out "$T/off" >/dev/null 2>&1
 check '[ ! -e "$T/off/update_ratios.csv" ] && ! grep -q update_ratios "$T/off/config.json"' \
@@ -46,13 +46,18 @@ for r in rows:
     checked += 1
     a, b = load(k - 1)[r["tensor"]], load(k)[r["tensor"]]
     d = b - a
-    for col, want in (("update_norm_ratio", np.linalg.norm(d) / np.linalg.norm(a)), ("update_std_ratio", d.std() / a.std())):
+    # The step's gradient from the momentum buffers: v_k = 0.9 v_{k-1} + g + wd theta_{k-1} (wd 0.01 on dense weights)
+    vk, vp = (load(j)["optimizer." + r["tensor"] + ".momentum_buffer"] for j in (k, k - 1))
+    g = vk - 0.9 * vp - (0.01 * a if r["layer_type"] == "dense" and r["tensor"].endswith(".weight") else 0)
+    for col, want, tol in (("update_norm_ratio", np.linalg.norm(d) / np.linalg.norm(a), 1e-8),
+                           ("update_std_ratio", d.std() / a.std(), 1e-8),
+                           ("grad_std_ratio", g.std() / a.std(), 1e-5)):  # g rebuilt from float32 buffers
         if r[col] == "":
             bad += not (a.std() == 0 or np.linalg.norm(a) == 0)
             continue
         rel = abs(float(r[col]) - want) / abs(want)
-        worst = max(worst, rel)
-        bad += rel > 1e-8  # %.9g rounds within 5e-9 relative; float64 sums agree far closer
+        worst = max(worst, rel / tol * 1e-8)
+        bad += rel > tol  # %.9g rounds within 5e-9 relative; float64 sums agree far closer
 print(len(rows), checked, bad, "%.3g" % worst)
 PY
 read -r n checked bad worst < <(/usr/bin/python3 "$T/check.py" "$T/on" 0 || echo "0 0 -1 0")

@@ -10,6 +10,7 @@
 #include "run/train.h"
 #include "base/spawn.h"
 #include "base/util.h"
+#include "cli/options.h"
 
 // The paper's network, as configs/mnist-{bn,nobn}.json, built through the config parser.
 static int paper_config(config_t *c, const char *data_dir, int batch, int bn, int threads, int sparse) {
@@ -118,5 +119,63 @@ int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int t
                           .us_gemm = 1e6 * tg, .examples_s = batch / ts,
                           .peak_rss_kb = ru.ru_maxrss};
     trainer_free(&t);
+    return 0;
+}
+
+// Does a filter word (KEY=VALUE: batch=60, bn=on|off, threads=1, input=dense|sparse) admit this case?
+static int bench_admits(const char *const *words, int n, int batch, int bn, int threads, int sparse) {
+    char b[16], t[16];
+    snprintf(b, sizeof b, "batch=%d", batch), snprintf(t, sizeof t, "threads=%d", threads);
+    const char *keys[4] = {b, bn ? "bn=on" : "bn=off", t, sparse ? "input=sparse" : "input=dense"};
+    for (int i = 0; i < n; i++) {
+        size_t klen = strcspn(words[i], "=");
+        for (int k = 0; k < 4; k++)
+            if (!strncmp(words[i], keys[k], klen + 1) && strcmp(words[i], keys[k])) return 0;
+    }
+    return 1;
+}
+
+int bench_command(const char *const *words, int n_words, int steps) {
+    static const char *const known[4] = {"batch=", "bn=", "threads=", "input="};
+    const char *data_dir = BNLAB_SOURCE_ROOT "/datasets/mnist-subset";
+    for (int i = 0; i < n_words; i++) {
+        int ok = 0;
+        if (!strchr(words[i], '=')) {
+            data_dir = words[i];
+            continue;
+        }
+        for (int k = 0; k < 4; k++) ok |= !strncmp(words[i], known[k], strlen(known[k]));
+        if (!ok) return usage_error("bench: unknown filter '%s' (expected batch=N, bn=on|off, threads=N, input=dense|sparse)", words[i]);
+    }
+    // The kernels OpenBLAS chose decide the bound: say which, and whether the environment chose them.
+    const char *pinned = getenv("OPENBLAS_CORETYPE");
+    printf("OpenBLAS kernels: %s (%s)\n", openblas_get_corename(),
+           pinned ? "OPENBLAS_CORETYPE is set in the environment" : "chosen by OpenBLAS for this CPU");
+    printf("%6s %4s %7s %6s %12s %12s %12s %8s %10s\n", "batch", "bn", "threads", "input", "us/step", "examples/s",
+           "gemm us/step", "ratio", "peak RSS");
+    const int batches[2] = {60, 256};
+    int ran = 0;
+    for (int bi = 0; bi < 2; bi++)
+        for (int bn = 1; bn >= 0; bn--)
+            for (int th = 1; th <= 2; th++)
+                for (int sp = 0; sp <= 1; sp++) {
+                    if (!bench_admits(words, n_words, batches[bi], bn, th, sp)) continue;  // ignores the data dir
+                    bench_result_t r;
+                    if (bench_case(&r, data_dir, batches[bi], bn, th, sp, steps, 5) != 0) return -1;
+                    printf("%6d %4s %7d %6s %12.1f %12.0f %12.1f %8.2f %7.1f MB\n", r.batch, r.bn ? "on" : "off",
+                           r.threads, r.sparse ? "sparse" : "dense", r.us_step, r.examples_s, r.us_gemm,
+                           r.us_gemm / r.us_step, r.peak_rss_kb / 1024.0);
+                    fflush(stdout);
+                    ran++;
+                }
+    if (!ran) return usage_error("bench: no case matches the filters%s", "");
+    // Loading: the largest gzip'd IDX at hand (full Fashion-MNIST when installed) against zcat.
+    const char *fashion = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
+    char subset[BNLAB_PATH_MAX];
+    path_fmt(subset, sizeof subset, "%s/train-images-idx3-ubyte.gz", data_dir);
+    const char *img = path_exists(fashion) ? fashion : subset;
+    double ms, msz;
+    if (bench_load(img, &ms, &msz) != 0) return -1;
+    printf("\nIDX load %s: bnlab %.1f ms, zcat %.1f ms (%.2fx)\n", img, ms, msz, ms / msz);
     return 0;
 }

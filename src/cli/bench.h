@@ -24,4 +24,10 @@ int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int t
 // Loads an IDX image file with bnlab's loader and decompresses it with `zcat > /dev/null`, best of 3 each.
 int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat);
 
+// bnlab bench: one line per case — batch, BN, threads, input, bnlab us/step and examples/s, the GEMM-only bound,
+// their ratio — for the cases the filter words (batch=N bn=on|off threads=N input=dense|sparse) admit, then the IDX
+// loading time. A word without '=' is the data directory (default: the shipped MNIST subset). Returns 0, 2 after a
+// usage error (printed), or -1 + message.
+int bench_command(const char *const *words, int n_words, int steps);
+
 #endif

@@ -57,14 +57,14 @@ void jp_describe(char *out, size_t cap, const cJSON *v) {
     else snprintf(out, cap, "an unreadable value");
 }
 
-static int fail_expected(const char *path, const char *expected, const cJSON *got) {
+int jp_fail_expected(const char *path, const char *expected, const cJSON *got) {
     char d[64];
     jp_describe(d, sizeof d, got);
     return bnlab_fail("%s: expected %s, got %s", path, expected, d);
 }
 
 int jp_object(const cJSON *v, const char *path) {
-    if (!cJSON_IsObject(v)) return fail_expected(path[0] ? path : "(top level)", "an object", v);
+    if (!cJSON_IsObject(v)) return jp_fail_expected(path[0] ? path : "(top level)", "an object", v);
     return 0;
 }
 
@@ -101,9 +101,9 @@ int jp_number(const cJSON *obj, const char *path, const char *key, double lo, in
     char p[JP_PATH_MAX], want[128];
     jp_join(p, path, key);
     snprintf(want, sizeof want, "a number in %c%.10g, %.10g%c", lo_open ? '(' : '[', lo, hi, hi_open ? ')' : ']');
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return fail_expected(p, want, v);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) return jp_fail_expected(p, want, v);
     double x = v->valuedouble;
-    if (x < lo || x > hi || (lo_open && x == lo) || (hi_open && x == hi)) return fail_expected(p, want, v);
+    if (x < lo || x > hi || (lo_open && x == lo) || (hi_open && x == hi)) return jp_fail_expected(p, want, v);
     *out = x;
     return 0;
 }
@@ -114,9 +114,9 @@ int jp_int(const cJSON *obj, const char *path, const char *key, long long lo, lo
     char p[JP_PATH_MAX], want[128];
     jp_join(p, path, key);
     snprintf(want, sizeof want, "an integer in [%lld, %lld]", lo, hi);
-    if (!cJSON_IsNumber(v)) return fail_expected(p, want, v);
+    if (!cJSON_IsNumber(v)) return jp_fail_expected(p, want, v);
     double x = v->valuedouble;
-    if (!(x >= (double)lo && x <= (double)hi) || x != floor(x)) return fail_expected(p, want, v);
+    if (!(x >= (double)lo && x <= (double)hi) || x != floor(x)) return jp_fail_expected(p, want, v);
     *out = (long long)x;
     return 0;
 }
@@ -126,7 +126,7 @@ int jp_bool(const cJSON *obj, const char *path, const char *key, int *out) {
     if (!v) return 0;
     char p[JP_PATH_MAX];
     jp_join(p, path, key);
-    if (!cJSON_IsBool(v)) return fail_expected(p, "true or false", v);
+    if (!cJSON_IsBool(v)) return jp_fail_expected(p, "true or false", v);
     *out = cJSON_IsTrue(v);
     return 0;
 }
@@ -136,9 +136,9 @@ int jp_string(const cJSON *obj, const char *path, const char *key, char *out, si
     if (!v) return 0;
     char p[JP_PATH_MAX];
     jp_join(p, path, key);
-    if (!cJSON_IsString(v)) return fail_expected(p, "a string", v);
+    if (!cJSON_IsString(v)) return jp_fail_expected(p, "a string", v);
     size_t n = strlen(v->valuestring);
-    if (n == 0) return fail_expected(p, "a non-empty string", v);
+    if (n == 0) return jp_fail_expected(p, "a non-empty string", v);
     if (n >= cap) return bnlab_fail("%s: string of %zu bytes is longer than the limit of %zu", p, n, cap - 1);
     memcpy(out, v->valuestring, n + 1);
     return 0;
@@ -153,13 +153,13 @@ int jp_enum(const cJSON *obj, const char *path, const char *key, const char *con
         size_t k = strlen(want);
         snprintf(want + k, sizeof want - k, "%s\"%s\"", n == names ? "" : ", ", *n);
     }
-    if (!cJSON_IsString(v)) return fail_expected(p, want, v);
+    if (!cJSON_IsString(v)) return jp_fail_expected(p, want, v);
     for (int i = 0; names[i]; i++)
         if (strcmp(v->valuestring, names[i]) == 0) {
             *out = i;
             return 0;
         }
-    return fail_expected(p, want, v);
+    return jp_fail_expected(p, want, v);
 }
 
 int utf8_valid(const char *buf, size_t len, size_t *bad_at) {

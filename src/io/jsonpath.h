@@ -20,6 +20,9 @@ void jp_describe(char *out, size_t cap, const cJSON *v);
 // Fails on the first key of obj not in allowed (NULL-terminated); checks obj is an object.
 int jp_keys(const cJSON *obj, const char *path, const char *const *allowed);
 int jp_object(const cJSON *v, const char *path);
+// "PATH: expected EXPECTED, got FOUND" (FOUND as jp_describe says it; "nothing" for NULL): every getter's message,
+// for a check the getters cannot make (array elements, sizes). Returns -1.
+int jp_fail_expected(const char *path, const char *expected, const cJSON *got);
 
 // Getters: key absent -> *out unchanged, returns 0; wrong type or out of range -> -1.
 // Range for numbers: lo <= x <= hi, with the ends made strict by lo_open / hi_open.

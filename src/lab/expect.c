@@ -128,8 +128,11 @@ int expect_parse(expect_list_t *x, const cJSON *expect, const char *const *varia
     x->n = 0;
     if (!expect) return 0;
     int n = cJSON_GetArraySize(expect);
-    if (!cJSON_IsArray(expect) || n < 1 || n > EXPECT_MAX)
-        return bnlab_fail("expect: expected an array of 1..%d expectations", EXPECT_MAX);
+    if (!cJSON_IsArray(expect) || n < 1 || n > EXPECT_MAX) {
+        char what[64];
+        snprintf(what, sizeof what, "an array of 1..%d expectations", EXPECT_MAX);
+        return jp_fail_expected("expect", what, expect);
+    }
     int i = 0;
     for (const cJSON *o = expect->child; o; o = o->next, i++) {
         char p[JP_PATH_MAX];

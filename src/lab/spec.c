@@ -1,5 +1,6 @@
 #include "lab/spec.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,11 @@ static int read_grid(grid_t *g, const cJSON *grid, int n_variants) {
         jp_join(p, "grid", a->string);
         int n = cJSON_GetArraySize(a);
         if (g->n_axes == CMP_MAX_AXES) return bnlab_fail("grid: more than %d paths", CMP_MAX_AXES);
-        if (!cJSON_IsArray(a) || n < 1 || n > CMP_MAX_AXIS_VALUES)
-            return bnlab_fail("%s: expected an array of 1..%d values", p, CMP_MAX_AXIS_VALUES);
+        if (!cJSON_IsArray(a) || n < 1 || n > CMP_MAX_AXIS_VALUES) {
+            char what[64];
+            snprintf(what, sizeof what, "an array of 1..%d values", CMP_MAX_AXIS_VALUES);
+            return jp_fail_expected(p, what, a);
+        }
         g->axis[g->n_axes++] = a;
         g->points *= n;
     }
@@ -140,22 +144,56 @@ static int expand_grid(compare_spec_t *s, const cJSON *grid) {
 
 // ---- the spec file ----
 
+// Keys the key table checks for presence only: the code below reads them, in the order their meaning needs (a
+// variant's "set" after its config; the grid after the variants; the expectations after the grid and targets).
+static int read_later(const void *json, const char *path, void *obj) {
+    (void)json, (void)path, (void)obj;
+    return 0;
+}
+
+#define LATER(key) {.name = key, .type = KEY_CUSTOM, .parse = read_later}
+
+// A variant's keys (into variant_spec_t: its name, its "config" as written; "set" read by parse_variant).
+static const key_desc_t VARIANT_KEYS[] = {
+    {.name = "name", .type = KEY_STRING, .field = offsetof(variant_spec_t, name),
+     .cap = sizeof(((variant_spec_t *)0)->name), .flags = KEY_REQUIRED, .help = "the variant's name, e.g. \"bn\""},
+    {.name = "config", .type = KEY_STRING, .field = offsetof(variant_spec_t, config),
+     .cap = sizeof(((variant_spec_t *)0)->config)},
+    LATER("set"),
+    {0}};
+
+// A spec file's keys: name, base (as written), jobs and claim into spec_head_t; the rest read by parse_spec_file.
+typedef struct {
+    char name[sizeof(((compare_spec_t *)0)->name)];
+    char base[CFG_STR];
+    int jobs;
+    char claim[EXPECT_TEXT];
+} spec_head_t;
+
+static const key_desc_t SPEC_KEYS[] = {
+    {.name = "name", .type = KEY_STRING, .field = offsetof(spec_head_t, name), .cap = sizeof(((spec_head_t *)0)->name)},
+    {.name = "base", .type = KEY_STRING, .field = offsetof(spec_head_t, base), .cap = CFG_STR},
+    LATER("variants"), LATER("seeds"), LATER("targets"),
+    {.name = "jobs", .type = KEY_INT, .field = offsetof(spec_head_t, jobs), .lo = 0, .hi = 256},
+    LATER("set"), LATER("grid"),
+    {.name = "claim", .type = KEY_STRING, .field = offsetof(spec_head_t, claim), .cap = EXPECT_TEXT},
+    LATER("expect"),
+    {0}};
+
 static int parse_variant(compare_spec_t *s, const cJSON *v, int i, const char *dir, const char *base,
                          const cJSON *common) {
     char p[JP_PATH_MAX];
     jp_index(p, "variants", i);
-    static const char *const vkeys[] = {"name", "config", "set", NULL};
-    if (jp_keys(v, p, vkeys) != 0) return -1;
     variant_spec_t *vs = &s->variants[s->n_variants++];
-    if (!cJSON_GetObjectItemCaseSensitive(v, "name")) return bnlab_fail("%s.name: missing", p);
-    if (jp_string(v, p, "name", vs->name, sizeof vs->name) != 0) return -1;
+    char c[CFG_STR];
+    keys_parse_defaults(VARIANT_KEYS, vs);
+    if (keys_parse_object(v, p, VARIANT_KEYS, vs) != 0) return -1;
+    snprintf(c, sizeof c, "%s", vs->config);
     memcpy(vs->base, vs->name, sizeof vs->base);  // equal sizes; a grid renames the variant, not its base
     if (!name_valid(vs->name))
         return bnlab_fail("%s.name: expected letters, digits, '-', '_' or '.', got \"%s\"", p, vs->name);
     for (int k = 0; k < s->n_variants - 1; k++)
         if (!strcmp(s->variants[k].name, vs->name)) return bnlab_fail("%s.name: \"%s\" is used twice", p, vs->name);
-    char c[CFG_STR] = "";
-    if (jp_string(v, p, "config", c, sizeof c) != 0) return -1;
     if (c[0]) {
         if (path_join(vs->config, sizeof vs->config, dir, c) != 0) return -1;
     } else if (base[0]) snprintf(vs->config, sizeof vs->config, "%s", base);
@@ -173,11 +211,14 @@ static int parse_seeds(compare_spec_t *s, const cJSON *root) {
         int k = 0;
         for (const cJSON *e = seeds->child; e; e = e->next, k++) {
             if (k >= CMP_MAX_SEEDS) return bnlab_fail("seeds: more than %d", CMP_MAX_SEEDS);
-            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble != (double)(long)e->valuedouble)
-                return bnlab_fail("seeds[%d]: expected a non-negative integer", k);
+            if (!cJSON_IsNumber(e) || e->valuedouble < 0 || e->valuedouble != (double)(long)e->valuedouble) {
+                char p[JP_PATH_MAX];
+                jp_index(p, "seeds", k);
+                return jp_fail_expected(p, "a non-negative integer", e);
+            }
             s->seeds[k] = (long)e->valuedouble;
         }
-        if (k == 0) return bnlab_fail("seeds: expected a number of seeds or a non-empty list");
+        if (k == 0) return jp_fail_expected("seeds", "a number of seeds or a non-empty list", seeds);
         s->n_seeds = k;
     } else if (seeds) {
         long long n = 0;
@@ -191,13 +232,19 @@ static int parse_seeds(compare_spec_t *s, const cJSON *root) {
 static int parse_targets(compare_spec_t *s, const cJSON *root) {
     const cJSON *targets = cJSON_GetObjectItemCaseSensitive(root, "targets");
     if (!targets) return 0;
-    if (!cJSON_IsArray(targets) || cJSON_GetArraySize(targets) < 1 || cJSON_GetArraySize(targets) > SUMMARY_MAX_TARGETS)
-        return bnlab_fail("targets: expected an array of 1..%d accuracies in (0, 1]", SUMMARY_MAX_TARGETS);
+    if (!cJSON_IsArray(targets) || cJSON_GetArraySize(targets) < 1 || cJSON_GetArraySize(targets) > SUMMARY_MAX_TARGETS) {
+        char what[64];
+        snprintf(what, sizeof what, "an array of 1..%d accuracies in (0, 1]", SUMMARY_MAX_TARGETS);
+        return jp_fail_expected("targets", what, targets);
+    }
     s->n_targets = 0;
     int k = 0;
     for (const cJSON *e = targets->child; e; e = e->next, k++) {
-        if (!cJSON_IsNumber(e) || !(e->valuedouble > 0 && e->valuedouble <= 1))
-            return bnlab_fail("targets[%d]: expected an accuracy in (0, 1]", k);
+        if (!cJSON_IsNumber(e) || !(e->valuedouble > 0 && e->valuedouble <= 1)) {
+            char p[JP_PATH_MAX];
+            jp_index(p, "targets", k);
+            return jp_fail_expected(p, "an accuracy in (0, 1]", e);
+        }
         s->targets[s->n_targets++] = e->valuedouble;
     }
     return 0;
@@ -205,7 +252,6 @@ static int parse_targets(compare_spec_t *s, const cJSON *root) {
 
 // "claim" and "expect", checked against the variants as the grid expanded them and the targets.
 static int parse_expectations(compare_spec_t *s, const cJSON *root) {
-    if (jp_string(root, "", "claim", s->expect.claim, sizeof s->expect.claim) != 0) return -1;
     const char **names = xmalloc(sizeof *names * (size_t)s->n_variants, "variant names");
     for (int i = 0; i < s->n_variants; i++) names[i] = s->variants[i].name;
     int rc = expect_parse(&s->expect, cJSON_GetObjectItemCaseSensitive(root, "expect"), names, s->n_variants,
@@ -215,19 +261,27 @@ static int parse_expectations(compare_spec_t *s, const cJSON *root) {
 }
 
 static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *root) {
-    static const char *const keys[] = {"name", "base", "variants", "seeds", "targets", "jobs", "set", "grid",
-                                       "claim", "expect", NULL};
-    if (jp_keys(root, "", keys) != 0) return -1;
-    char dir[CFG_STR], base[CFG_STR] = "", b[CFG_STR] = "";
+    spec_head_t *h = xcalloc(1, sizeof *h, "spec keys");
+    keys_parse_defaults(SPEC_KEYS, h);
+    char dir[CFG_STR], base[CFG_STR] = "";
     path_dirname(dir, sizeof dir, path);
-    if (jp_string(root, "", "name", s->name, sizeof s->name) != 0) return -1;
-    if (!name_valid(s->name)) return bnlab_fail("name: expected letters, digits, '-', '_' or '.', got \"%s\"", s->name);
-    if (jp_string(root, "", "base", b, sizeof b) != 0) return -1;
-    if (b[0] && path_join(base, sizeof base, dir, b) != 0) return -1;
+    int rc = keys_parse_object(root, "", SPEC_KEYS, h);
+    if (rc == 0) {
+        snprintf(s->name, sizeof s->name, "%s", h->name);
+        snprintf(s->expect.claim, sizeof s->expect.claim, "%s", h->claim);
+        s->jobs = h->jobs;
+        if (!name_valid(s->name)) rc = bnlab_fail("name: expected letters, digits, '-', '_' or '.', got \"%s\"", s->name);
+        else if (h->base[0]) rc = path_join(base, sizeof base, dir, h->base);
+    }
+    free(h);
+    if (rc != 0) return -1;
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
     int nv = cJSON_GetArraySize(vars), i = 0;
-    if (!cJSON_IsArray(vars) || nv < 1 || nv > CMP_MAX_VARIANTS)
-        return bnlab_fail("variants: expected an array of 1..%d variants", CMP_MAX_VARIANTS);
+    if (!cJSON_IsArray(vars) || nv < 1 || nv > CMP_MAX_VARIANTS) {
+        char what[64];
+        snprintf(what, sizeof what, "an array of 1..%d variants", CMP_MAX_VARIANTS);
+        return jp_fail_expected("variants", what, vars);
+    }
     const cJSON *common = cJSON_GetObjectItemCaseSensitive(root, "set");
     for (const cJSON *v = vars->child; v; v = v->next, i++)
         if (parse_variant(s, v, i, dir, base, common) != 0) return -1;
@@ -235,9 +289,6 @@ static int parse_spec_file(compare_spec_t *s, const char *path, const cJSON *roo
     if ((grid && expand_grid(s, grid) != 0) || parse_seeds(s, root) != 0 || parse_targets(s, root) != 0 ||
         parse_expectations(s, root) != 0)
         return -1;
-    long long jobs = 0;
-    if (jp_int(root, "", "jobs", 0, 256, &jobs) != 0) return -1;
-    s->jobs = (int)jobs;
     return 0;
 }
 
@@ -396,4 +447,23 @@ cJSON *compare_json_read(const char *path) {
     cJSON_Delete(root);
     bnlab_fail("%s: not a bnlab comparison file (expected \"variants\" and \"seeds\" arrays)", path);
     return NULL;
+}
+
+int spec_file_is_spec(const char *path) {
+    char *text;
+    size_t len;
+    if (read_whole_file(path, CFG_MAX_BYTES, &text, &len) != 0) return 0;
+    cJSON *j = jp_parse_all(text, len, NULL);
+    free(text);
+    int spec = cJSON_GetObjectItemCaseSensitive(j, "variants") != NULL;
+    cJSON_Delete(j);
+    return spec;
+}
+
+int compare_spec_inputs(const compare_spec_t *s, const char *const *files, int n, const char ***in) {
+    *in = xmalloc(sizeof **in * (size_t)(n + s->n_variants), "input list");
+    int k = 0;
+    for (int i = 0; i < n; i++) (*in)[k++] = files[i];
+    for (int v = 0; v < s->n_variants; v++) (*in)[k++] = s->variants[v].config;
+    return k;
 }

@@ -58,6 +58,12 @@ typedef struct {
 int compare_spec_load(compare_spec_t *s, const char *const *paths, int n_paths, const spec_overrides_t *cli);
 void compare_spec_free(compare_spec_t *s);
 cJSON *compare_spec_to_json(const compare_spec_t *s);
+// 1 if the JSON file at path is a compare/sweep spec (it has "variants"), 0 if not or unreadable (the config parser
+// then says why).
+int spec_file_is_spec(const char *path);
+// The files a comparison of s reads — the n spec or config files named on the command line and every variant's
+// config — into a new array (*in, freed by the caller); returns their count.
+int compare_spec_inputs(const compare_spec_t *s, const char *const *files, int n, const char ***in);
 // Reads a comparison's compare.json (what compare_spec_to_json wrote) strictly: a JSON object with a "variants"
 // array and a non-empty "seeds" array. The tree (the caller deletes it), or NULL + message naming the file.
 cJSON *compare_json_read(const char *path);

@@ -4,8 +4,10 @@
 //                          var = (1/B) sum_i (x_i - mu)^2         (biased mini-batch variance)
 //                          xhat = (x - mu) / sqrt(var + eps)      (eps inside the square root)
 //                          y = gamma * xhat + beta                (scale and shift, learned)
-// Inference, Algorithm 2:  y = gamma * (x - E[x]) / sqrt(Var[x] + eps) + beta, with the population
-//                          statistics tracked as running averages; Var uses the unbiased B/(B-1) batch variance.
+// Inference:               y = gamma * (x - E[x]) / sqrt(Var[x] + eps) + beta (Algorithm 2, step 11), with E[x] and
+//                          Var[x] the running statistics tracked during training (Var from the unbiased B/(B-1)
+//                          batch variance) — not Algorithm 2's averages over batches after training, with the
+//                          weights frozen, which run/recalibrate.h computes.
 // Running statistics follow torch.nn.BatchNorm1d: r <- (1 - momentum) r + momentum * batch_stat, momentum
 // the weight of the new batch (0.1); with a cumulative average momentum = 1 / batches_seen.
 #ifndef BNLAB_BATCHNORM_H
@@ -23,8 +25,8 @@ void batchnorm_sigmoid_forward_train(float *s, float *y, float *xhat, float *mea
 // Running statistics update: rmean += m (mean - rmean); rvar += m (var * B/(B-1) - rvar).
 void batchnorm_update_running(float *rmean, float *rvar, const float *mean, const float *var, int B, int F,
                               float momentum);
-// Algorithm 2, as the folded affine map y = scale * x + shift with scale = gamma / sqrt(rvar + eps) and
-// shift = beta - scale * rmean (Algorithm 2, step 11).
+// Inference as the folded affine map y = scale * x + shift with scale = gamma / sqrt(rvar + eps) and
+// shift = beta - scale * rmean (Algorithm 2, step 11, with whichever statistics rmean, rvar hold).
 void batchnorm_fold(float *scale, float *shift, const float *gamma, const float *beta, const float *rmean,
                     const float *rvar, int F, float eps);
 void batchnorm_forward_eval(float *y, const float *x, const float *gamma, const float *beta, const float *rmean,

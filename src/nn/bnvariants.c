@@ -69,6 +69,11 @@ void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, con
         }
 }
 
+int layer_bn_standard(const layer_spec_t *s) {
+    return s->kind == LAYER_BATCHNORM && s->variant == BN_STANDARD && s->bn_normalize == BN_NORM_MEAN_VARIANCE &&
+           s->bn_stats == BN_STATS_BATCH && s->bn_affine != BN_AFFINE_NONE && s->freeze_stats_after == 0;
+}
+
 void batchnorm_ablation_forward_train(float *y, float *xhat, float *mean, float *var, float *invstd, float *nmu,
                                       float *ninv, const float *x, const float *gamma, const float *beta,
                                       const float *rmean, const float *rvar, int use_running, bn_normalize_t norm,
@@ -134,4 +139,22 @@ void affine_forward(float *y, const float *x, const float *scale, const float *s
 
 int layer_ghost_block(const layer_spec_t *s) {
     return s->kind == LAYER_BATCHNORM && s->variant == BN_GHOST ? s->ghost_batch : 0;
+}
+
+int layer_norm_blocks(const layer_t *l, int B, int *m) {
+    const int k = layer_ghost_block(&l->spec);
+    *m = k ? k : B;
+    return k ? (B % k == 1 ? B / k - 1 : B / k) : 1;
+}
+
+void layer_block_stats(const layer_t *l, int g, const float **mean, const float **var) {
+    const int ghost = layer_ghost_block(&l->spec) != 0;
+    *mean = ghost ? l->g_mean + (size_t)g * l->out : l->mean;
+    *var = ghost ? l->g_var + (size_t)g * l->out : l->var;
+}
+
+void layer_set_inference_stats(layer_t *l, int j, double mean, double var) {
+    l->rmean[j] = (float)mean;
+    if (l->spec.variant == BN_RENORM) l->rstd[j] = (float)sqrt(var + l->spec.eps);
+    else l->rvar[j] = (float)var;
 }

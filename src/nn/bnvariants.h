@@ -58,6 +58,22 @@ void batchrenorm_limits(long t, double r_lim, double d_lim, long start, long r_f
 // 0 for every other layer (the whole batch). Blocks of it form only in batches of at least that many rows and not of
 // one more (nn/registry.c: a last block of one row joins the one before).
 int layer_ghost_block(const layer_spec_t *s);
+// 1: a batchnorm layer computing the paper's Algorithm 1 and its exact backward over the whole batch, with a gamma
+// (the "standard" variant with its default ablation options — mean and variance, batch statistics, never frozen —
+// and gamma learned or frozen: no ghost blocks, renorm corrections or constant-statistics backward) — whose batch
+// Jacobian run/jacobian.h writes down.
+int layer_bn_standard(const layer_spec_t *s);
+
+// Algorithm 2 (run/recalibrate.h) per variant: what one training-mode pass of layer l over B rows normalized over.
+// Returns how many blocks of exactly *m rows it formed — ghost BN: the full blocks of ghost_batch rows (a last block
+// of another size, smaller or ghost_batch + 1 when one row joined it, is left out; 0 when none formed); every other
+// layer: 1, the whole batch (*m = B). Block g's batch mean and biased variance are then layer_block_stats(l, g, ...).
+int layer_norm_blocks(const layer_t *l, int B, int *m);
+// mean (out) and var (out): the statistics block g (< layer_norm_blocks) of l's last training-mode pass normalized by.
+void layer_block_stats(const layer_t *l, int g, const float **mean, const float **var);
+// Sets feature j's inference statistics to Algorithm 2's E[x] = mean and unbiased Var[x] = var: the running mean and
+// variance (as float), or for a renorm layer its running sigma = sqrt(Var[x] + eps).
+void layer_set_inference_stats(layer_t *l, int j, double mean, double var);
 
 // Backward with mu and var taken as constants: dx = gamma invstd dy; dgamma = sum dy xhat, dbeta = sum dy.
 void batchnorm_backward_frozen_stats(float *dx, float *dgamma, float *dbeta, const float *dy, const float *xhat,

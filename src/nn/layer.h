@@ -107,7 +107,9 @@ typedef struct {
 } layer_t;
 
 typedef enum {
-    MODE_EVAL,          // Algorithm 2, no dropout or noise (r unused, may be NULL)
+    MODE_EVAL,          // inference: BN by its running statistics (torch's moving average; Algorithm 2's step 11
+                        // map, but not Algorithm 2's post-training averages: run/recalibrate.h), no dropout or
+                        // noise (r unused, may be NULL)
     MODE_EVAL_BATCH,    // no dropout or noise, but BN normalizes by each batch's own statistics (nothing updated)
     MODE_TRAIN,         // Algorithm 1, dropout masks and shift noise drawn from r, BN running statistics updated
     MODE_TRAIN_FROZEN,  // as MODE_TRAIN but the running statistics are left alone: a look, not a step

@@ -455,9 +455,11 @@ static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
     [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1,
                     .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
                     .forward = relu_fwd, .backward = relu_bwd, .torch_module = "ReLU", .torch_args = no_args},
-    // tanh is not counted as saturating (yet): its layer_stats column stays -1 as before.
+    // Saturated where |t| > 0.97: its gradient 1 - t^2 < 0.06 has all but vanished (the threshold courses use, e.g.
+    // Karpathy's "makemore part 3").
     [LAYER_TANH] = {.name = "tanh", .keys = NO_KEYS, .nonlinearity = 1,
-                    .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                    .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0,
+                    .saturates = 1, .sat_low = -0.97f, .sat_high = 0.97f,
                     .forward = tanh_fwd, .backward = tanh_bwd, .torch_module = "Tanh", .torch_args = no_args},
     [LAYER_DROPOUT] = {.name = "dropout", .keys = DROPOUT_KEYS, .buffers = DROPOUT_BUFFERS,
                        .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,

@@ -314,24 +314,73 @@ static int parse_layer(const cJSON *o, const char *path, const init_spec_t *defa
     return parse_keys(o, path, keys, l, &ctx, "type");
 }
 
-static int parse_layers(const void *json, const char *path, void *obj) {
-    config_t *c = obj;
-    const cJSON *layers = json;
-    int n = cJSON_GetArraySize(layers);
-    if (!cJSON_IsArray(layers) || n < 1 || n > CFG_MAX_LAYERS) {
+// model.layers may hold repeat blocks {"repeat": N, "layers": [...]} (nested ones too, up to the JSON depth limit),
+// so a deep net is one line: the block's layers N times in a row, expanded here. A layer's messages name its place
+// in the file ("model.layers[0].layers[2].units"); rules checked after parsing (check_rules, model_build) name the
+// expanded index, which is the layer's index in the run's config.json (written expanded).
+static int is_repeat_block(const cJSON *o) { return cJSON_IsObject(o) && cJSON_GetObjectItemCaseSensitive(o, "repeat"); }
+
+// The number of layers the array expands into, capped at CFG_MAX_LAYERS + 1 (so a huge repeat is refused before any
+// work), after checking every repeat block's shape. -1 + message.
+static long count_layers(const cJSON *arr, const char *path) {
+    int n = cJSON_GetArraySize(arr), i = 0;
+    if (!cJSON_IsArray(arr) || n < 1) {
         char d[64];
-        jp_describe(d, sizeof d, layers);
-        if (cJSON_IsArray(layers)) snprintf(d, sizeof d, "%d layers", n);
-        return bnlab_fail("%s: expected an array of 1..%d layers, got %s", path, CFG_MAX_LAYERS, d);
+        jp_describe(d, sizeof d, arr);
+        if (cJSON_IsArray(arr)) snprintf(d, sizeof d, "an empty array");
+        return bnlab_fail("%s: expected a non-empty array of layers (or {\"repeat\": N, \"layers\": [...]} blocks), "
+                          "got %s", path, d);
     }
+    long total = 0;
+    for (const cJSON *l = arr->child; l; l = l->next, i++) {
+        char p[JP_PATH_MAX], lp[JP_PATH_MAX];
+        jp_index(p, path, i);
+        long k = 1;
+        if (is_repeat_block(l)) {
+            static const char *const keys[] = {"repeat", "layers", NULL};
+            long long r;
+            if (jp_keys(l, p, keys) != 0 || jp_int(l, p, "repeat", 1, CFG_MAX_LAYERS, &r) != 0) return -1;
+            jp_join(lp, p, "layers");
+            if (!cJSON_GetObjectItemCaseSensitive(l, "layers"))
+                return bnlab_fail("%s: missing (the block's layers, repeated %lld times)", lp, r);
+            long inner = count_layers(cJSON_GetObjectItemCaseSensitive(l, "layers"), lp);
+            if (inner < 0) return -1;
+            k = r * inner;  // both <= CFG_MAX_LAYERS + 1: no overflow
+        }
+        total += k;
+        if (total > CFG_MAX_LAYERS) total = CFG_MAX_LAYERS + 1;
+    }
+    return total;
+}
+
+// Appends the layers of arr (repeat blocks expanded) to c->model.layers; count_layers said they fit.
+static int expand_layers(config_t *c, const cJSON *arr, const char *path) {
     int i = 0;
-    for (const cJSON *l = layers->child; l; l = l->next, i++) {
+    for (const cJSON *l = arr->child; l; l = l->next, i++) {
         char p[JP_PATH_MAX];
         jp_index(p, path, i);
-        if (parse_layer(l, p, &c->model.init, &c->model.layers[i]) != 0) return -1;
+        if (is_repeat_block(l)) {
+            char lp[JP_PATH_MAX];
+            jp_join(lp, p, "layers");
+            int r = cJSON_GetObjectItemCaseSensitive(l, "repeat")->valueint;
+            for (int k = 0; k < r; k++)
+                if (expand_layers(c, cJSON_GetObjectItemCaseSensitive(l, "layers"), lp) != 0) return -1;
+        } else if (parse_layer(l, p, &c->model.init, &c->model.layers[c->model.n_layers++]) != 0) {
+            return -1;
+        }
     }
-    c->model.n_layers = n;
     return 0;
+}
+
+static int parse_layers(const void *json, const char *path, void *obj) {
+    config_t *c = obj;
+    long n = count_layers(json, path);
+    if (n < 0) return -1;
+    if (n > CFG_MAX_LAYERS)
+        return bnlab_fail("%s: expands to more than %d layers (repeat blocks included); expected 1..%d", path,
+                          CFG_MAX_LAYERS, CFG_MAX_LAYERS);
+    c->model.n_layers = 0;
+    return expand_layers(c, json, path);
 }
 
 // model.stack: a shorthand that expands into model.layers, so one setting (--set model.stack.activation=relu, or
@@ -359,7 +408,7 @@ static int parse_stack(const void *json, const char *path, void *obj) {
     char p[JP_PATH_MAX];
     jp_join(p, path, "hidden");
     if (!cJSON_IsArray(hidden) || cJSON_GetArraySize(hidden) < 1)
-        return bnlab_fail("%s: expected an array of hidden layer widths, e.g. [100, 100, 100]", p);
+        return jp_fail_expected(p, "an array of hidden layer widths, e.g. [100, 100, 100]", hidden);
     char act_name[32] = "sigmoid";
     int position = 0, act;
     double rate = 0;
@@ -378,9 +427,10 @@ static int parse_stack(const void *json, const char *path, void *obj) {
     int i = 0;
     for (const cJSON *h = hidden->child; h; h = h->next, i++) {
         char hp[JP_PATH_MAX];
-        jp_index(hp, path, i);
+        jp_join(p, path, "hidden");
+        jp_index(hp, p, i);
         if (!cJSON_IsNumber(h) || h->valuedouble < 1 || h->valuedouble > 65536 || h->valuedouble != (int)h->valuedouble)
-            return bnlab_fail("%s.hidden[%d]: expected a width 1..65536", path, i);
+            return jp_fail_expected(hp, "a width 1..65536", h);
         int before = has_norm && position == 0, after = has_norm && position == 1;
         if (stack_add(c, path, stack_dense(c, (int)h->valuedouble, !before)) != 0 ||
             (before && stack_add(c, path, nl) != 0) || stack_add(c, path, act_l) != 0 ||
@@ -721,6 +771,11 @@ static const key_desc_t LOG_KEYS[] = {
      .def = 0, .flags = KEY_OMIT_ZERO},
     {.name = "curvature_every", .type = KEY_LONG, .field = C(log.curvature_every), .lo = 0, .hi = 1e9,
      .def = 0, .flags = KEY_OMIT_ZERO},
+    // Left out of config.json while 0, as update_ratios_every.
+    {.name = "gradients_every", .type = KEY_LONG, .field = C(log.gradients_every), .lo = 0, .hi = 1e9, .def = 0,
+     .flags = KEY_OMIT_ZERO},
+    {.name = "jacobian_every", .type = KEY_LONG, .field = C(log.jacobian_every), .lo = 0, .hi = 1e9, .def = 0,
+     .flags = KEY_OMIT_ZERO},
     {0}};
 
 static const key_desc_t CONFIG_KEYS[] = {
@@ -737,6 +792,13 @@ static const key_desc_t CONFIG_KEYS[] = {
 const key_desc_t *config_keys(void) { return CONFIG_KEYS; }
 
 static const init_spec_t DEFAULT_INIT = {.kind = INIT_XAVIER_UNIFORM, .std = 0.01, .a = 0.05};
+
+void keys_parse_defaults(const key_desc_t *keys, void *obj) { keys_default(keys, obj, &DEFAULT_INIT); }
+
+int keys_parse_object(const cJSON *o, const char *path, const key_desc_t *keys, void *obj) {
+    parse_ctx_t ctx = {NULL, &DEFAULT_INIT};
+    return parse_keys(o, path, keys, obj, &ctx, NULL);
+}
 
 static void config_defaults(config_t *c) {
     memset(c, 0, sizeof *c);
@@ -886,4 +948,14 @@ int config_parse_stored(config_t *cfg, const char *text, size_t len, const char 
 preprocess_t config_preprocess(const config_t *c) {
     return (preprocess_t){.scale = (float)c->data.scale, .binarize = c->data.binarize,
                           .threshold = (float)c->data.threshold, .standardize = c->data.standardize};
+}
+
+int config_data_files(const config_t *c, const char **in, int at) {
+    if (c->data.format == DATA_IDX) {
+        in[at++] = c->data.train_images, in[at++] = c->data.train_labels;
+        in[at++] = c->data.test_images, in[at++] = c->data.test_labels;
+    } else {
+        in[at++] = c->data.train_csv, in[at++] = c->data.test_csv;
+    }
+    return at;
 }

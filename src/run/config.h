@@ -14,7 +14,7 @@
 #include "nn/optim.h"
 
 #define CFG_STR 1024
-#define CFG_MAX_LAYERS 64
+#define CFG_MAX_LAYERS 512  // after repeat blocks are expanded: a 64-block dense-BN-ReLU-dropout net fits
 #define CFG_MAX_BYTES (1u << 20)  // a config is a few KB; refuse megabytes before parsing
 #define CFG_MAX_DEPTH 16
 
@@ -101,6 +101,8 @@ typedef struct {
         long update_ratios_every;  // update_ratios.csv every this many steps (run/updatelog.h); 0 = off
         long unit_updates_every;   // unit_updates.csv every this many steps (run/unitlog.h); 0 = off
         long curvature_every;      // curvature.csv every this many steps (run/curvature.h); 0 = off
+        long gradients_every;      // gradients.csv every this many steps (run/gradlog.h); 0 = off
+        long jacobian_every;       // jacobian.csv every this many steps (run/jaclog.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)
         int eval_batch_stats;  // each evaluation also measures the test set with each batch's own BN statistics
         ls_spec_t landscape;  // loss-landscape probes (landscape.h); every 0 = off
@@ -133,5 +135,15 @@ const key_desc_t *config_keys(void);
 preprocess_t config_preprocess(const config_t *c);
 // The fully resolved config (every default filled in) as JSON; re-parsing it gives the same config_t.
 cJSON *config_to_json(const config_t *cfg);
+// The files cfg reads (its data: four IDX files or two CSV files) into in[at..]; returns the new count. The inputs
+// an output must never be (run/rundir.h rundir_check_output).
+int config_data_files(const config_t *c, const char **in, int at);
+
+// The key table (base/keys.h) for the other JSON objects bnlab reads (a comparison spec, its variants): the defaults
+// of keys, then a strict parse of object o at JSON path `path` — unknown keys, missing required keys, keys that do
+// not apply and values of the wrong type or range are one line naming their path, what was expected and what was
+// found, exactly as in a config. KEY_PATH values are kept as written (the caller resolves them). -1 + message.
+void keys_parse_defaults(const key_desc_t *keys, void *obj);
+int keys_parse_object(const cJSON *o, const char *path, const key_desc_t *keys, void *obj);
 
 #endif

@@ -99,17 +99,8 @@ int fold_checkpoint(const infer_t *n, const char *out, const char *bn_statistics
         free(cfg);
         return bnlab_fail("%s: %s", n->file, msg);
     }
-    long step = 0;  // the step, from the source checkpoint
-    st_file_t f;
-    config_t *scratch = xmalloc(sizeof *scratch, "config");
-    if (checkpoint_open(&f, n->file, scratch, NULL, 0) == 0) {
-        const char *st = st_meta_get(&f, "step");
-        step = st ? strtol(st, NULL, 10) : 0;
-        st_free(&f);
-    }
-    free(scratch);
-    ckpt_writer_t w;
-    checkpoint_begin(&w, &folded, NULL, &n->pp, cfg, step);
+    ckpt_writer_t w;  // at the source checkpoint's step
+    checkpoint_begin(&w, &folded, NULL, &n->pp, cfg, n->step);
     st_meta(&w.f, "folded_from", n->file);
     st_meta(&w.f, "bn_statistics", bn_statistics);
     int rc = checkpoint_write_file(&w, out);

@@ -6,6 +6,7 @@
 
 #include "io/csvtable.h"
 #include "nn/registry.h"
+#include "run/binning.h"
 #include "run/infer.h"
 #include "run/rundir.h"
 
@@ -93,17 +94,10 @@ static void range_pass(void *ctx, const model_t *m, uint32_t start, int B, const
 static void count_pass(void *ctx, const model_t *m, uint32_t start, int B, const int32_t *labels) {
     (void)start, (void)labels;
     histlog_t *h = ctx;
-    for (int k = 0; k < h->n_hidden; k++) {
+    for (int k = 0; k < h->n_hidden; k++) {  // the binning rule is run/binning.h's, shared with gradient histograms
         const layer_t *l = &m->layers[h->src[k]];
-        const double lo = h->lo[k], w = (h->hi[k] - lo) / h->bins;
-        uint64_t *cnt = h->count + (size_t)k * (size_t)h->bins;
-        for (size_t i = 0, n = (size_t)B * (size_t)l->out; i < n; i++) {
-            double y = l->y[i];
-            if (!isfinite(y)) continue;
-            double j = floor((y - lo) / w);
-            cnt[j < 0 ? 0 : j >= h->bins ? h->bins - 1 : (int)j]++;
-            h->n[k]++;
-        }
+        h->n[k] += hist_count(h->count + (size_t)k * (size_t)h->bins, l->y, (size_t)B * (size_t)l->out, h->lo[k],
+                              h->hi[k], h->bins);
     }
 }
 

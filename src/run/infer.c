@@ -31,6 +31,8 @@ int infer_load(infer_t *n, const char *path, const char *const *overrides, int n
     if (checkpoint_find(path, n->file, sizeof n->file, run_dir, sizeof run_dir) != 0 ||
         checkpoint_open(&f, n->file, &n->cfg, overrides, n_overrides) != 0)
         return -1;
+    const char *step = st_meta_get(&f, "step");
+    n->step = step ? strtol(step, NULL, 10) : 0;
     int dim = checkpoint_input_features(&f), eb = n->cfg.train.eval_batch_size;
     // Room for a training batch too: recalibration (Algorithm 2) runs training-sized batches.
     int mb = eb > n->cfg.train.batch_size ? eb : n->cfg.train.batch_size;

@@ -35,6 +35,7 @@ typedef struct {
     float *x;         // (max_batch, features)
     int32_t *y;       // (max_batch)
     char file[4096];  // the checkpoint file used
+    long step;        // the training step it was saved at (its "step" metadata; 0 if absent)
 } infer_t;
 
 // Loads a checkpoint file, or a run directory's newest checkpoint, with overrides applied to its config before any

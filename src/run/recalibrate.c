@@ -6,6 +6,7 @@
 
 #include "base/rng.h"
 #include "base/util.h"
+#include "nn/bnvariants.h"
 #include "nn/registry.h"
 
 // Per BN layer: the sums of mu_B and sigma_B^2 (biased) over the batches, in double, and how many were added.
@@ -20,12 +21,11 @@ typedef struct {
 static int is_bn(const layer_t *l) { return layer_trains_on_batch_statistics(l); }
 
 static void add_layer_stats(sums_t *s, int i, size_t w, const layer_t *l, int B) {
-    const int ghost = l->spec.variant == BN_GHOST, k = ghost ? l->spec.ghost_batch : B;
-    // Blocks of exactly k only: a last block of another size (smaller, or k + 1 when one row joined it) is left out.
-    const int blocks = ghost ? (B % k == 1 ? B / k - 1 : B / k) : 1;
+    int k;
+    const int blocks = layer_norm_blocks(l, B, &k);  // the variant's mini-batches (nn/bnvariants.h)
     for (int g = 0; g < blocks; g++) {
-        const float *mu = ghost ? l->g_mean + (size_t)g * l->out : l->mean;
-        const float *var = ghost ? l->g_var + (size_t)g * l->out : l->var;
+        const float *mu, *var;
+        layer_block_stats(l, g, &mu, &var);
         for (int j = 0; j < l->out; j++) s->mu[i * w + j] += mu[j], s->var[i * w + j] += var[j];
         s->count[i]++;
     }
@@ -33,12 +33,8 @@ static void add_layer_stats(sums_t *s, int i, size_t w, const layer_t *l, int B)
 }
 
 static void set_running(layer_t *l, const double *mu, const double *var, long count, int m) {
-    for (int j = 0; j < l->out; j++) {
-        double mean = mu[j] / count, unbiased = (double)m / (m - 1) * (var[j] / count);
-        l->rmean[j] = (float)mean;
-        if (l->spec.variant == BN_RENORM) l->rstd[j] = (float)sqrt(unbiased + l->spec.eps);
-        else l->rvar[j] = (float)unbiased;
-    }
+    for (int j = 0; j < l->out; j++)
+        layer_set_inference_stats(l, j, mu[j] / count, (double)m / (m - 1) * (var[j] / count));
 }
 
 int recalibrate_bn(model_t *m, const preprocess_t *pp, const dataset_t *ds, int n_batches, int batch, uint64_t seed,

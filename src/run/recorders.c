@@ -3,7 +3,9 @@
 #include <stdlib.h>
 
 #include "run/curvature.h"
+#include "run/gradlog.h"
 #include "run/histlog.h"
+#include "run/jaclog.h"
 #include "run/ics.h"
 #include "run/landscape.h"
 #include "run/paramlog.h"
@@ -20,6 +22,7 @@ static const recorder_t *const ROWS[] = {
     &METRICS_RECORDER,     // metrics.csv, metrics.jsonl
     &LAYER_STATS_RECORDER, // layer_stats.csv
     &PERCENTILES_RECORDER, // percentiles.csv (log.percentiles)
+    &GRADIENTS_RECORDER,   // gradients.csv (log.gradients_every): reads the step's gradients before ICS's replays
     &PARAM_STATS_RECORDER, // param_stats.csv (log.param_stats)
     &ICS_RECORDER,         // ics.csv (log.ics_every)
     &LANDSCAPE_RECORDER,   // landscape.csv, landscape_band.csv (log.landscape)
@@ -28,6 +31,7 @@ static const recorder_t *const ROWS[] = {
     &UPDATE_RATIOS_RECORDER,  // update_ratios.csv (log.update_ratios_every)
     &UNIT_UPDATES_RECORDER,   // unit_updates.csv (log.unit_updates_every)
     &CURVATURE_RECORDER,      // curvature.csv (log.curvature_every)
+    &JACOBIAN_RECORDER,    // jacobian.csv (log.jacobian_every)
 };
 #define N_ROWS ((int)(sizeof ROWS / sizeof ROWS[0]))
 _Static_assert(sizeof ROWS / sizeof ROWS[0] <= REC_MAX, "raise REC_MAX");

@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -191,7 +192,8 @@ static int has_file(const char *dir, const char *name) {
 static const char *const run_files[] = {
     RUNDIR_CONFIG, RUNDIR_ENVIRONMENT, RUNDIR_SUMMARY, RUNDIR_METRICS_JSONL, RUNDIR_METRICS_CSV,
     RUNDIR_LAYER_STATS, RUNDIR_PERCENTILES, RUNDIR_ICS, RUNDIR_LANDSCAPE, RUNDIR_LANDSCAPE_BAND,
-    RUNDIR_PARAM_STATS, RUNDIR_HISTOGRAMS, RUNDIR_UPDATE_RATIOS, RUNDIR_UNIT_UPDATES, RUNDIR_CURVATURE, RUNDIR_CHECKPOINTS, RUNDIR_LOCK, RUNDIR_DIGEST};
+    RUNDIR_PARAM_STATS, RUNDIR_HISTOGRAMS, RUNDIR_UPDATE_RATIOS, RUNDIR_GRADIENTS, RUNDIR_JACOBIAN, RUNDIR_UNIT_UPDATES,
+    RUNDIR_CURVATURE, RUNDIR_CHECKPOINTS, RUNDIR_LOCK, RUNDIR_DIGEST};
 
 int rundir_own_file(const char *name) {
     for (size_t k = 0; k < sizeof run_files / sizeof *run_files; k++)
@@ -374,4 +376,21 @@ int rundir_truncate_log(const char *dir, const char *file, int jsonl, int before
                         double *seconds) {
     const log_kind_t k = {file, jsonl, before_update};
     return truncate_log(dir, &k, step, seconds);
+}
+
+static int dir_nonempty(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)))  // a lock alone is no content: it may be our own (rundir_lock)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, RUNDIR_LOCK)) n++;
+    closedir(d);
+    return n > 0;
+}
+
+int rundir_check_empty(const char *dir, int force) {
+    if (force || !dir_nonempty(dir)) return 0;
+    return bnlab_fail("%s already exists and is not empty; pass --force to overwrite it or --out DIR to choose another",
+                      dir);
 }

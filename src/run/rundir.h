@@ -21,6 +21,8 @@
 #define RUNDIR_PARAM_STATS "param_stats.csv" // log.param_stats: per evaluation, one row per parameter tensor (paramlog.h)
 #define RUNDIR_HISTOGRAMS "histograms.csv"     // every log.histograms.every steps: one row per hidden layer (histlog.h)
 #define RUNDIR_UPDATE_RATIOS "update_ratios.csv"  // every log.update_ratios_every steps: per tensor (updatelog.h)
+#define RUNDIR_GRADIENTS "gradients.csv"       // every log.gradients_every steps: per gradient site (gradlog.h)
+#define RUNDIR_JACOBIAN "jacobian.csv"         // every log.jacobian_every steps: per hidden block (jaclog.h)
 #define RUNDIR_CURVATURE "curvature.csv"  // every log.curvature_every steps: Hessian top eigenvalue (curvature.h)
 #define RUNDIR_UNIT_UPDATES "unit_updates.csv"  // every log.unit_updates_every steps: per dense layer (unitlog.h)
 #define RUNDIR_REPORT "report.html"           // bnlab report: one self-contained page (lab/report.h)
@@ -37,7 +39,10 @@
     "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,test_loss_batchstats,test_acc_batchstats\n"
 #define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
 #define RUNDIR_PARAM_STATS_HEADER "step,epoch,layer,layer_type,tensor,n,norm,grad_norm,mean,std,eff_step\n"
-#define RUNDIR_UPDATE_RATIOS_HEADER "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio\n"
+#define RUNDIR_UPDATE_RATIOS_HEADER "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio,grad_std_ratio\n"
+#define RUNDIR_GRADIENTS_FIXED "step,hidden,layer,layer_type,where,n,mean,std,absmax"
+// RUNDIR_GRADIENTS_FIXED, ",p%g" per log.percentiles.q, then ",dead_units,frac_saturated\n" (gradlog.c builds it).
+#define RUNDIR_JACOBIAN_HEADER "step,block,layer,norm,which,n,median,p10,p90,max,frac_near1\n"
 #define RUNDIR_CURVATURE_HEADER "step,lr,batch_loss,grad_norm,sharpness,top_eig,top_eig_change,two_over_lr\n"
 #define RUNDIR_UNIT_UPDATES_HEADER                                                                                  \
     "step,layer,tensor,units,bn_after,lr,norm_mean,eff_lr_mean,eff_lr_min,eff_lr_max,angle_mean,angle_rms,angle_min," \
@@ -92,6 +97,9 @@ int rundir_lock(const char *dir);
 //    lock of this process's parent is no obstacle: the runs of a comparison write inside its directory).
 // 0 if allowed; -1 + one line naming out and why. Reads only: stat, realpath and a shared flock tried and dropped.
 int rundir_check_output(const char *out, int is_dir, const char *const *inputs, int n_inputs);
+// 0 if dir is missing or empty (a lock alone is no content: it may be our own, rundir_lock) or force is set; else -1 +
+// "DIR already exists and is not empty; pass --force to overwrite it or --out DIR to choose another".
+int rundir_check_empty(const char *dir, int force);
 // 1 if name (a path relative to a run directory) is one of the files a run writes there, as rundir_check_output
 // refuses them; every file of every recorder (run/recorders.h) must be one (tests/test_recorders.sh checks it).
 int rundir_own_file(const char *name);

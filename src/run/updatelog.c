@@ -60,13 +60,14 @@ static void up_after(void *st, const rec_view_t *v) {
         const tensor_desc_t *d[LAYER_MAX_PARAMS];
         for (int k = 0, nt = layer_params(l, w, nw, d); k < nt; k++) {
             const float *b = u->before + (w[k] - m->params);
-            double norm, mean, std, dnorm, dstd;
+            double norm, mean, std, dnorm, dstd, gnorm, gmean, gstd;
             param_moments(b, nw[k], &norm, &mean, &std);
             diff_moments(w[k], b, nw[k], &dnorm, &dstd);
-            char rn[32], rs[32];
-            ratio(rn, sizeof rn, dnorm, norm), ratio(rs, sizeof rs, dstd, std);
-            wfile_printf(&u->out, "%ld,%d,%s,layers.%d.%s,%zu,%s,%s\n", v->step, i, layer_kind_name(l->spec.kind), i,
-                         d[k]->name, nw[k], rn, rs);
+            param_moments(m->grads + (w[k] - m->params), nw[k], &gnorm, &gmean, &gstd);  // the step's gradient
+            char rn[32], rs[32], rg[32];
+            ratio(rn, sizeof rn, dnorm, norm), ratio(rs, sizeof rs, dstd, std), ratio(rg, sizeof rg, gstd, std);
+            wfile_printf(&u->out, "%ld,%d,%s,layers.%d.%s,%zu,%s,%s,%s\n", v->step, i, layer_kind_name(l->spec.kind), i,
+                         d[k]->name, nw[k], rn, rs, rg);
         }
     }
     wfile_flush(&u->out);

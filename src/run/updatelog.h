@@ -6,7 +6,8 @@
 //   step (steps done), layer (model.layers index), layer_type, tensor (its PyTorch name, as in checkpoints), n,
 //   update_norm_ratio = ‖Δθ‖₂ / ‖θ‖₂ and update_std_ratio = std(Δθ) / std(θ), where θ is the tensor before the update
 //   and Δθ = θ_after − θ the update the optimizer applied (momentum and weight decay included — not lr·grad); std is
-//   the population std; all in double (two passes); a ratio whose denominator is 0 (β at its start) is empty.
+//   the population std; grad_std_ratio = std(∂L/∂θ) / std(θ), the gradient of the step (as its update used it); all
+//   in double (two passes); a ratio whose denominator is 0 (β at its start) is empty.
 // A recorder (run/recorder.h): on_step copies θ into one parameter-sized buffer (allocated at init), after_step writes.
 // Off by default (left out of config.json while 0).
 #ifndef BNLAB_UPDATELOG_H

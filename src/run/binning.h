@@ -1,0 +1,12 @@
+// binning.h — one histogram rule for every log that counts values into bins (histlog.h's, gradstats.h's).
+#ifndef BNLAB_BINNING_H
+#define BNLAB_BINNING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// Adds v[0..n) to count[0..bins): bin j covers [lo + j w, lo + (j+1) w), w = (hi - lo) / bins; values below lo count
+// in bin 0 and values at or above hi in the last bin; non-finite values are left out. Returns the values counted.
+size_t hist_count(uint64_t *count, const float *v, size_t n, double lo, double hi, int bins);
+
+#endif

@@ -1,0 +1,27 @@
+// gradlog.h — log.gradients_every: what the backward pass carries at each hidden layer, over training.
+// Every N-th step (N = log.gradients_every; steps 0, N, 2N, ...: the step's own training batch, measured after its
+// backward pass and before its update — the gradients the update uses; a probe batch would need a backward pass of its
+// own, which would overwrite them), one row per gradient site (run/gradstats.h: each nonlinearity's input, each
+// normalization's output not followed by one) of RUNDIR_GRADIENTS (gradients.csv), columns:
+//   step, hidden, layer (the model.layers index whose dLoss/d(output) is measured), layer_type, where ("act_input" or
+//   "norm_output"), n (batch x units), mean, std (population, exact: two passes in double), absmax, one p<q> column
+//   per log.percentiles.q (the forward log's percentiles, same interpolation), dead_units (act_input rows: units of the
+//   nonlinearity that output 0 for the whole batch) and frac_saturated (its outputs beyond the registry's sat_low /
+//   sat_high: sigmoid 0.02 / 0.98, tanh ±0.97; empty for a kind that does not saturate); both empty on norm_output rows.
+// A recorder (run/recorder.h): on_step only, reading the model's dy buffers and activations; it changes nothing.
+// Off by default (left out of config.json while 0).
+#ifndef BNLAB_GRADLOG_H
+#define BNLAB_GRADLOG_H
+
+#include "run/gradstats.h"
+#include "run/recorder.h"
+
+typedef struct {
+    long every;
+    wfile_t out;
+    gradstats_t g;
+} gradlog_t;
+
+extern const recorder_t GRADIENTS_RECORDER;
+
+#endif

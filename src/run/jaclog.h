@@ -1,0 +1,32 @@
+// jaclog.h — log.jacobian_every: the singular values of each hidden block's Jacobian over training (Ioffe & Szegedy
+// §3.3's conjecture; run/jacobian.h says what is computed and how).
+// At step 0 and after every N-th update (N = log.jacobian_every) and at the run's last step, on the first
+// min(log.probe_size, train.batch_size) probe images in MODE_EVAL_BATCH (BN normalizes by that batch; nothing is
+// updated), two rows per measured hidden block of RUNDIR_JACOBIAN (jacobian.csv), columns:
+//   step, block (0-based), layer (its dense layer's model.layers index), norm (1: a batchnorm in the block), which
+//   ("example": (a), every example's Jacobian with the batch statistics held fixed, all their singular values pooled;
+//   "batch": (b), the Jacobian of the whole batch of the first JACLOG_FULL_BATCH probe images, BN's coupling included,
+//   the 2 x units zeros the normalization makes left out), n (singular values summarized), median, p10, p90, max,
+//   frac_near1 (the fraction within [0.5, 2]). Blocks run/jacobian.h does not measure get no rows.
+// Cost: per probe, batch x blocks SVDs of (units x inputs) and one (8 units x 8 inputs) SVD per block where it fits —
+// about a second for the paper's 784-100-100-100-10 net on one core: keep N in the thousands of steps.
+// A recorder (run/recorder.h): its forward pass overwrites activations and BN's batch statistics buffers only (after
+// the step's evaluation; the next step recomputes them), so the run is byte-identical with it on or off.
+#ifndef BNLAB_JACLOG_H
+#define BNLAB_JACLOG_H
+
+#include "run/jacobian.h"
+#include "run/recorder.h"
+
+#define JACLOG_FULL_BATCH 8
+
+typedef struct {
+    long every;
+    wfile_t out;
+    jac_t j;
+    int B, full;  // probe examples for (a) and (b)
+} jaclog_t;
+
+extern const recorder_t JACOBIAN_RECORDER;
+
+#endif

@@ -1,0 +1,270 @@
+// run/jacobian.h: the singular values of each hidden block's Jacobian equal an independent float64 computation — the
+// block's forward pass written again here in double, differentiated by central finite differences, and the singular
+// values from the eigenvalues of J^T J by a cyclic Jacobi method of this file — for (a) the per-example Jacobian with
+// the batch statistics held fixed and (b) the whole batch's Jacobian with BN's dependence on the batch. Negative
+// controls: a planted error (the batch coupling left out, one weight changed by 1 %) fails the same comparison.
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "base/rng.h"
+#include "base/util.h"
+#include "run/jacobian.h"
+
+enum { IN = 12, H1 = 6, H2 = 5, C = 3, B = 5 };
+
+static double act(layer_kind_t k, double z) {
+    return k == LAYER_TANH ? tanh(z) : k == LAYER_SIGMOID ? 1 / (1 + exp(-z)) : z > 0 ? z : 0;
+}
+
+// The block's forward pass in double: X (B, in) -> Y (B, out). With stats (mean, invstd per feature) given, the batch
+// statistics are held at them; else computed from X (biased variance, eps inside the root, as Algorithm 1).
+static void block_forward(double *Y, const double *X, const model_t *m, const jac_block_t *b, const double *fixed_mu,
+                          const double *fixed_is, double *mu_out, double *is_out) {
+    const layer_t *d = &m->layers[b->first];
+    double u[B][16];
+    for (int e = 0; e < B; e++)
+        for (int j = 0; j < b->out; j++) {
+            double s = d->b ? d->b[j] : 0;
+            for (int k = 0; k < b->in; k++) s += (double)d->W[j * b->in + k] * X[e * b->in + k];
+            u[e][j] = s;
+        }
+    for (int j = 0; j < b->out; j++) {
+        double mu = 0, var = 0, is = 1;
+        if (b->norm >= 0) {
+            const layer_t *n = &m->layers[b->norm];
+            for (int e = 0; e < B; e++) mu += u[e][j];
+            mu /= B;
+            for (int e = 0; e < B; e++) var += (u[e][j] - mu) * (u[e][j] - mu);
+            var /= B;
+            is = 1 / sqrt(var + n->spec.eps);
+            if (fixed_mu) mu = fixed_mu[j], is = fixed_is[j];
+            if (mu_out) mu_out[j] = mu, is_out[j] = is;
+            for (int e = 0; e < B; e++) u[e][j] = n->gamma[j] * (u[e][j] - mu) * is + n->beta[j];
+        }
+        for (int e = 0; e < B; e++) Y[e * b->out + j] = act(m->layers[b->act].spec.kind, u[e][j]);
+    }
+}
+
+// Central differences: J (B out) x (B in), row-major; per_example: statistics held at the unperturbed batch's, and
+// only the diagonal blocks (an example's own input) filled.
+static void fd_jacobian(double *J, const double *X0, const model_t *m, const jac_block_t *b, int per_example) {
+    const int R = B * b->out, Cn = B * b->in;
+    double X[B * 16], Yp[B * 16], Ym[B * 16], mu[16], is[16];
+    block_forward(Yp, X0, m, b, NULL, NULL, mu, is);
+    memset(J, 0, sizeof(double) * R * Cn);
+    for (int c = 0; c < Cn; c++) {
+        const double h = 1e-6;
+        memcpy(X, X0, sizeof(double) * Cn);
+        X[c] = X0[c] + h;
+        block_forward(Yp, X, m, b, per_example ? mu : NULL, is, NULL, NULL);
+        X[c] = X0[c] - h;
+        block_forward(Ym, X, m, b, per_example ? mu : NULL, is, NULL, NULL);
+        for (int r = 0; r < R; r++)
+            if (!per_example || r / b->out == c / b->in) J[r * Cn + c] = (Yp[r] - Ym[r]) / (2 * h);
+    }
+}
+
+// Singular values of the rows x cols matrix A (double): square roots of the eigenvalues of A^T A by cyclic Jacobi
+// rotations, descending; min(rows, cols) of them into s.
+static int cmp_desc(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x < y) - (x > y);
+}
+static void jacobi_sv(double *s, const double *A, int rows, int cols) {
+    double *M = calloc((size_t)cols * cols, sizeof *M);
+    for (int i = 0; i < cols; i++)
+        for (int j = 0; j < cols; j++) {
+            double t = 0;
+            for (int r = 0; r < rows; r++) t += A[r * cols + i] * A[r * cols + j];
+            M[i * cols + j] = t;
+        }
+    for (int sweep = 0; sweep < 100; sweep++) {
+        double off = 0;
+        for (int p = 0; p < cols; p++)
+            for (int q = p + 1; q < cols; q++) off += M[p * cols + q] * M[p * cols + q];
+        if (off < 1e-26) break;
+        for (int p = 0; p < cols; p++)
+            for (int q = p + 1; q < cols; q++) {
+                double apq = M[p * cols + q];
+                if (fabs(apq) < 1e-300) continue;
+                double theta = (M[q * cols + q] - M[p * cols + p]) / (2 * apq);
+                double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
+                double c = 1 / sqrt(t * t + 1), sn = t * c;
+                for (int k = 0; k < cols; k++) {  // M <- G^T M G, columns then rows
+                    double mkp = M[k * cols + p], mkq = M[k * cols + q];
+                    M[k * cols + p] = c * mkp - sn * mkq, M[k * cols + q] = sn * mkp + c * mkq;
+                }
+                for (int k = 0; k < cols; k++) {
+                    double mpk = M[p * cols + k], mqk = M[q * cols + k];
+                    M[p * cols + k] = c * mpk - sn * mqk, M[q * cols + k] = sn * mpk + c * mqk;
+                }
+            }
+    }
+    double *ev = calloc((size_t)cols, sizeof *ev);
+    for (int i = 0; i < cols; i++) ev[i] = sqrt(fmax(M[i * cols + i], 0));
+    qsort(ev, (size_t)cols, sizeof *ev, cmp_desc);
+    for (int i = 0; i < (rows < cols ? rows : cols); i++) s[i] = ev[i];
+    free(ev), free(M);
+}
+
+// Largest |got - want| over n descending values, relative to want's largest.
+static double max_rel(const float *got, const double *want, int n) {
+    double e = 0;
+    for (int i = 0; i < n; i++) e = fmax(e, fabs(got[i] - want[i]));
+    return e / want[0];
+}
+
+static void desc_floats(float *v, int n) {
+    for (int i = 1; i < n; i++)
+        for (int k = i; k > 0 && v[k] > v[k - 1]; k--) {
+            float t = v[k];
+            v[k] = v[k - 1], v[k - 1] = t;
+        }
+}
+
+#define TOL 2e-4  // float32 SVD and the float forward pass against float64: ~1e-6 relative, FD ~1e-9
+
+static void test_model(layer_kind_t a1) {
+    layer_spec_t s[] = {{.kind = LAYER_DENSE, .units = H1, .init = {.kind = INIT_XAVIER_NORMAL}},
+                        {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+                        {.kind = a1},
+                        {.kind = LAYER_DENSE, .units = H2, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}},
+                        {.kind = LAYER_RELU},
+                        {.kind = LAYER_DENSE, .units = C, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}}};
+    model_t m;
+    CHECK(model_build(&m, s, 6, IN, C, B) == 0, "build: %s", bnlab_errmsg());
+    model_init(&m, 7);
+    rng_t r;
+    rng_seed(&r, 3, 9);
+    for (int j = 0; j < H1; j++) m.layers[1].gamma[j] = 0.5f + (float)rng_uniform(&r), m.layers[1].beta[j] = 0.3f * (float)rng_normal(&r);
+    for (int j = 0; j < H2; j++) m.layers[3].b[j] = 0.2f * (float)rng_normal(&r);
+    float x[B * IN];
+    for (int i = 0; i < B * IN; i++) x[i] = (float)rng_normal(&r);
+
+    jac_t jc;
+    CHECK(jac_init(&jc, &m, B) == 0, "jac_init: %s", bnlab_errmsg());
+    CHECK(jc.n_blocks == 2 && jc.blocks[0].norm == 1 && jc.blocks[0].act == 2 && jc.blocks[1].norm == -1 &&
+              jc.blocks[1].act == 4 && !jc.blocks[0].unsupported && !jc.blocks[1].unsupported,
+          "blocks found: %d", jc.n_blocks);
+    jac_forward(&jc, &m, x, B);
+    for (int k = 0; k < 2; k++) {
+        const jac_block_t *b = &jc.blocks[k];
+        double X[B * 16], Y[B * 16];
+        const float *xin = k == 0 ? x : m.layers[b->first - 1].y;
+        for (int i = 0; i < B * b->in; i++) X[i] = xin[i];
+        // The double forward pass is the model's (so the finite differences are of the forward pass it runs).
+        block_forward(Y, X, &m, b, NULL, NULL, NULL, NULL);
+        double ferr = 0;
+        for (int i = 0; i < B * b->out; i++) ferr = fmax(ferr, fabs(Y[i] - m.layers[b->last].y[i]));
+        CHECK(ferr < 1e-5, "block %d: float64 forward differs from the model's by %g", k, ferr);
+
+        const int R = B * b->out, Cn = B * b->in, mn = b->in < b->out ? b->in : b->out;
+        double *J = calloc((size_t)R * Cn, sizeof *J), *Jfix = calloc((size_t)R * Cn, sizeof *J);
+        double sv_full[128], sv_ex[B][16], sv_fix[128];
+        fd_jacobian(J, X, &m, b, 0);
+        fd_jacobian(Jfix, X, &m, b, 1);
+        // (a): each example's block of the fixed-statistics Jacobian.
+        long n = jac_example_sv(&jc, &m, k, B);
+        CHECK(n == B * mn, "block %d: %ld per-example singular values", k, n);
+        double worst = 0;
+        for (int e = 0; e < B && n == B * mn; e++) {
+            double Je[16 * 16];
+            for (int rr = 0; rr < b->out; rr++)
+                for (int c = 0; c < b->in; c++) Je[rr * b->in + c] = Jfix[(e * b->out + rr) * Cn + e * b->in + c];
+            jacobi_sv(sv_ex[e], Je, b->out, b->in);
+            worst = fmax(worst, max_rel(jc.sv + e * mn, sv_ex[e], mn));
+        }
+        CHECK(worst < TOL, "block %d (a): singular values off by %g of the largest", k, worst);
+        // (b): the whole batch.
+        n = jac_batch_sv(&jc, &m, k, B);
+        int nf = R < Cn ? R : Cn;
+        CHECK(n == nf, "block %d: %ld batch singular values, want %d", k, n, nf);
+        jacobi_sv(sv_full, J, R, Cn);
+        float got[128];
+        memcpy(got, jc.sv, sizeof(float) * nf);
+        desc_floats(got, nf);
+        double err = max_rel(got, sv_full, nf);
+        CHECK(err < TOL, "block %d (b): singular values off by %g of the largest", k, err);
+        // The explicit matrix, entry by entry.
+        float *Jm = calloc((size_t)R * Cn, sizeof *Jm);
+        double merr = 0, jmax = 0;
+        CHECK(jac_batch_matrix(&jc, &m, k, B, Jm) == 0, "matrix: %s", bnlab_errmsg());
+        for (int i = 0; i < R * Cn; i++) merr = fmax(merr, fabs(Jm[i] - J[i])), jmax = fmax(jmax, fabs(J[i]));
+        CHECK(merr < 1e-5 * jmax + 1e-7, "block %d (b): matrix entries off by %g (largest %g)", k, merr, jmax);
+        if (k == 0) {
+            // BN's projection: 2 out singular values are 0 (shift and scale of each feature across the batch).
+            if (a1 != LAYER_RELU)
+                CHECK(got[nf - 2 * H1] < 1e-5 * got[0] && got[nf - 2 * H1 - 1] > 1e-3 * got[0],
+                      "BN block: expected exactly %d zero singular values, got %g then %g", 2 * H1,
+                      got[nf - 2 * H1 - 1], got[nf - 2 * H1]);
+            // Negative control 1: the coupling left out (the fixed-statistics Jacobian as the reference) fails.
+            jacobi_sv(sv_fix, Jfix, R, Cn);
+            double e1 = max_rel(got, sv_fix, nf);
+            CHECK(e1 > 10 * TOL, "negative control: the fixed-statistics spectrum passed for the batch one (%g)", e1);
+        }
+        // Negative control 2: one weight changed by 1 % fails the comparison.
+        layer_t *d = &m.layers[b->first];
+        float keep = d->W[0];
+        d->W[0] *= 1.01f;
+        if (jac_batch_sv(&jc, &m, k, B) == nf) {
+            memcpy(got, jc.sv, sizeof(float) * nf);
+            desc_floats(got, nf);
+            double e2 = max_rel(got, sv_full, nf);
+            CHECK(e2 > TOL, "negative control: a 1%% weight change passed (%g)", e2);
+        }
+        d->W[0] = keep;
+        free(J), free(Jfix), free(Jm);
+    }
+    jac_free(&jc);
+    model_free(&m);
+}
+
+static void test_summary_and_refusals(void) {
+    float v[] = {4, 0, 1, 0.5f, 2, 0.25f, 1.5f, 3, 0};
+    jac_summary_t s;
+    jac_summarize(&s, v, 9, 2);  // the two zeros left out: 0.25 0.5 1 1.5 2 3 4
+    CHECK(s.n == 7 && s.median == 1.5 && s.min == 0.25 && s.max == 4, "summary n %zu median %g", s.n, s.median);
+    CHECK_NEAR(s.frac_near1, 4.0 / 7, 1e-12, "fraction in [0.5, 2]");
+    CHECK_NEAR(s.p10, 0.25 + 0.6 * 0.25, 1e-6, "p10 (numpy's linear interpolation)");
+    // A layernorm block is listed, not measured; a ghost BN block too.
+    layer_spec_t sp[] = {{.kind = LAYER_DENSE, .units = 4, .init = {.kind = INIT_XAVIER_NORMAL}},
+                         {.kind = LAYER_LAYERNORM, .eps = 1e-5},
+                         {.kind = LAYER_TANH},
+                         {.kind = LAYER_DENSE, .units = 3, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}}};
+    model_t m;
+    jac_t j;
+    CHECK(model_build(&m, sp, 4, 5, 3, 4) == 0, "build: %s", bnlab_errmsg());
+    model_init(&m, 1);
+    CHECK(jac_init(&j, &m, 4) == 0 && j.n_blocks == 1 && j.blocks[0].unsupported, "layernorm block marked");
+    float x[20] = {0};
+    jac_forward(&j, &m, x, 4);
+    CHECK(jac_example_sv(&j, &m, 0, 4) < 0, "an unsupported block was measured");
+    CHECK_MSG(bnlab_errmsg(), "not measured: a normalization other than plain batchnorm");
+    jac_free(&j);
+    CHECK(jac_init(&j, &m, JAC_MAX_FULL_BATCH + 1) != 0, "a too-large full batch accepted");
+    model_free(&m);
+    sp[1] = (layer_spec_t){.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .variant = BN_GHOST, .ghost_batch = 2};
+    CHECK(model_build(&m, sp, 4, 5, 3, 4) == 0, "build: %s", bnlab_errmsg());
+    model_init(&m, 1);
+    CHECK(jac_init(&j, &m, 4) == 0 && j.blocks[0].unsupported && strstr(j.blocks[0].unsupported, "plain batchnorm"),
+          "a ghost-batch block is not marked unsupported");
+    jac_free(&j);
+    model_free(&m);
+    // Anatomy's ablation options change the Jacobian: centring only is not measured either.
+    sp[1] = (layer_spec_t){.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1, .bn_normalize = BN_NORM_MEAN};
+    CHECK(model_build(&m, sp, 4, 5, 3, 4) == 0, "build: %s", bnlab_errmsg());
+    model_init(&m, 1);
+    CHECK(jac_init(&j, &m, 4) == 0 && j.blocks[0].unsupported, "a mean-only BN block is not marked unsupported");
+    jac_free(&j);
+    model_free(&m);
+}
+
+int main(void) {
+    test_model(LAYER_TANH);
+    test_model(LAYER_SIGMOID);
+    test_model(LAYER_RELU);
+    test_summary_and_refusals();
+    return check_summary("jacobian");
+}
