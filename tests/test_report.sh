@@ -58,6 +58,8 @@ check '[ -z "$(grep -Eo "https?://[^\"'"'"' ]*" "$R" | grep -v "^http://www.w3.o
 check '[ $(stat -c %s "$R") -lt 1000000 ]' "report.html is $(stat -c %s "$R") bytes"
 check 'grep -q "<polyline" "$R" && grep -q "quick-nobn" "$R" && grep -q "steps to" "$R"' \
   "curves (SVG polylines) and summary.md (steps to target) are in the page"
+check 'grep -q "^<li>80%: " "$R" && ! grep -q "^<p class=\"note\">- " "$R"' \
+  "summary.md's \"- \" lines are a list, not paragraphs beginning with a dash: $(grep -m1 "80%" "$R" | head -c 200)"
 [ -e "$T/cmp/report.html.tmp"* ] 2>/dev/null
 check '[ -z "$(ls "$T/cmp" | grep -F .tmp)" ]' "no temporary file left (written atomically)"
 

@@ -109,10 +109,11 @@ static int cmp_row(const void *a, const void *b) {
 }
 
 // summary.md or sweep.md as HTML: its Markdown tables as real tables, their rows of variants in the one order of
-// view/variant.h (the page's order everywhere), each with its colour swatch; its other lines as paragraphs.
+// view/variant.h (the page's order everywhere), each with its colour swatch; its "- " lines as a list; its other
+// lines as paragraphs.
 static void markdown_html(strbuf_t *b, const char *md, const report_t *r) {
     md_row_t *rows = NULL;
-    int n = 0, cap = 0, header = 0, lineno = 0;
+    int n = 0, cap = 0, header = 0, lineno = 0, in_list = 0;
     for (const char *line = md;; lineno++) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
@@ -137,7 +138,15 @@ static void markdown_html(strbuf_t *b, const char *md, const report_t *r) {
             table_row(&h, line, len, header, r, &rows[n].variant);
             rows[n].variant = header ? -1 : rows[n].variant, rows[n].line = lineno, rows[n].html = h.s;
             n++;
-        } else if (len) {
+        }
+        int item = !row && len >= 2 && line[0] == '-' && line[1] == ' ';  // a Markdown list's item
+        if (in_list && !item) strbuf_printf(b, "</ul>\n"), in_list = 0;
+        if (item) {
+            if (!in_list) strbuf_printf(b, "<ul class=\"note\">\n"), in_list = 1;
+            strbuf_printf(b, "<li>");
+            cell_html(b, line + 2, len - 2);
+            strbuf_printf(b, "</li>\n");
+        } else if (!row && len) {
             strbuf_printf(b, "<p class=\"note\">");
             cell_html(b, line, len);
             strbuf_printf(b, "</p>\n");
@@ -145,6 +154,7 @@ static void markdown_html(strbuf_t *b, const char *md, const report_t *r) {
         if (!end) break;
         line = end + 1;
     }
+    if (in_list) strbuf_printf(b, "</ul>\n");
     free(rows);
 }
 
