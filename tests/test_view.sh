@@ -136,4 +136,13 @@ for bad in metrics ics; do
   rc=$?
   check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/bad.err")" -eq 1 ] && grep -qF "$want" "$T/bad.err"' "plot, malformed $bad: exit $rc, $(cat "$T/bad.err")"
 done
+# A sweep shaped like configs/batch-size.json: 5 bases x 6 batch sizes = 30 variants, more than a view_source_t keeps
+# (16). Each base still gets its own class's colour in sweep.png (before, every base past the first 16 variants
+# borrowed the first variant's: none and rmsnorm were drawn BN blue).
+"$BNLAB" sweep "$ROOT/configs/batch-size.json" --out "$T/sweep" --set data.train_limit=600 --set data.test_limit=200 \
+  >/dev/null 2>"$T/sweep.err"
+for pair in none=#000000 bn=#0072B2 renorm=#CC79A7 layernorm=#D55E00 rmsnorm=#882255; do
+  check 'grep -qF "lc rgb '"'"'${pair#*=}'"'"' title '"'"'${pair%%=*}'"'"'" "$T/sweep/plots/sweep.gp"' \
+    "sweep.png: ${pair%%=*} not drawn in ${pair#*=}: $(grep -o "lc rgb '#[0-9A-Fa-f]*' title '${pair%%=*}'" "$T/sweep/plots/sweep.gp") $(head -c 200 "$T/sweep.err")"
+done
 finish view

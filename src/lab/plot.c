@@ -910,14 +910,17 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
     view_source_t *src = xcalloc(1, sizeof *src, "sweep source");
     int rc = view_source_load(src, dir, NULL), nb = 0, total = 0;
     series_t s[PLOT_MAX_BASES];
-    const view_variant_t *look[PLOT_MAX_BASES];  // each base's colour and style: its first run's
+    // Each base's colour and style: what its first run is, from that run's config.json (a sweep has more runs than
+    // src keeps: its first VIEW_MAX_VARIANTS variants only); bases of one class differ by line style.
+    view_variant_t look[PLOT_MAX_BASES];
+    int count[VC_COUNT] = {0};
     for (; nb < n_bases && rc == 0; nb++) {
         series_init(&s[nb], 5);
-        char first[VIEW_NAME_MAX];
+        char first[VIEW_NAME_MAX], run[BNLAB_PATH_MAX];
         rc = read_sweep_points(dir, axis, bases[nb], &s[nb], first, sizeof first, src->seeds[0]);
-        look[nb] = &src->v[0];
-        for (int i = 0; i < src->nv; i++)
-            if (!strcmp(src->v[i].name, first)) look[nb] = &src->v[i];
+        rundir_of_seed(run, sizeof run, dir, first, src->seeds[0]);
+        (void)view_run_variant(run, &look[nb]);
+        look[nb].style = count[look[nb].cls]++;
         total += s[nb].n;
         if (rc == 0 && s[nb].n == 0)
             printf("sweep: %s has no completed run: left out of the plot\n", bases[nb]);
@@ -954,7 +957,7 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
         int order[PLOT_MAX_BASES];  // the bases in the one order of their variants (view/variant.h)
         for (int i = 0; i < nb; i++) order[i] = i;
         for (int i = 1; i < nb; i++)
-            for (int j = i; j > 0 && look[order[j]] < look[order[j - 1]]; j--) {
+            for (int j = i; j > 0 && look[order[j]].cls < look[order[j - 1]].cls; j--) {
                 int t = order[j];
                 order[j] = order[j - 1], order[j - 1] = t;
             }
@@ -968,9 +971,9 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
             }
             int block = figure_series(&f, &s[i]);
             char spec[128], lc[24];
-            figure_lc(lc, look[i]->color, NULL);
+            figure_lc(lc, look[i].color, NULL);
             snprintf(spec, sizeof spec, "1:2:3:4 with yerrorlines lw 3 dt %s pt %d ps 1.8 %s",
-                     view_dash_gnuplot(look[i]->style), view_point_gnuplot(oi), lc);
+                     view_dash_gnuplot(look[i].style), view_point_gnuplot(oi), lc);
             if (block >= 0) figure_curve(&f, &b, block, spec, bases[i]);
         }
         figure_plot(&f, &b, "no completed run");

@@ -124,6 +124,14 @@ static int read_config(const char *run, view_variant_t *v, long *seed) {
     return 0;
 }
 
+int view_run_variant(const char *run, view_variant_t *v) {
+    memset(v, 0, sizeof *v);
+    v->cls = VC_UNKNOWN;
+    int rc = read_config(run, v, NULL);
+    v->color = view_class_info(v->cls)->color;
+    return rc;
+}
+
 static int cmp_variant(const void *a, const void *b) {
     const view_variant_t *x = a, *y = b;
     if (x->cls != y->cls) return x->cls < y->cls ? -1 : 1;

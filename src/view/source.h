@@ -55,6 +55,9 @@ typedef struct {
 // malformed compare.json, a --label naming no variant). More than VIEW_MAX_VARIANTS variants or VIEW_MAX_SEEDS seeds:
 // the first ones, said in kind.
 int view_source_load(view_source_t *s, const char *dir, const view_source_opts_t *o);
+// The variant a run directory holds, from its config.json alone (class, colour, line style 0): for figures over
+// more runs than a view_source_t keeps (a sweep's bases). 0, or 1 with class VC_UNKNOWN when it has no config.json.
+int view_run_variant(const char *run, view_variant_t *v);
 // Seed k's run directory of variant i (a run directory: the run itself).
 void view_run_dir(const view_source_t *s, int i, int k, char *out, size_t cap);
 // compare.json read strictly (as above): its root, or NULL + message. The caller frees it.
