@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Speed and memory, measured (nothing here is asserted by the test suite):
-#  1. bnlab bench: µs/step and examples/s of the paper's network (784-100-100-100-10 sigmoid) for batch 60 and 256,
-#     BN on and off, 1 and 2 BLAS threads, against the GEMM-only bound measured in the same process;
+#  1. bnlab bench: the machine's FMA peak (AVX2, AVX-512), then µs/step and examples/s of the paper's network
+#     (784-100-100-100-10 sigmoid) for batch 60 and 256, BN on and off, 1 and 2 BLAS threads, with each GEMM backend
+#     (OpenBLAS, libxsmm) in the same process, against the GEMM-only bound, and the step's GFLOP/s as % of the peak;
 #  2. PyTorch (Debian's python3-torch, if importable; `--torch` installs it) on the same cases, same process
 #     layout, and the ratio bnlab/PyTorch in examples/s;
 #  3. gzip'd IDX loading against zcat (printed by bnlab bench);
@@ -10,15 +11,20 @@
 #     parallel with one BLAS thread each), dense and sparse input, against the same two runs one after the other
 #     in PyTorch (one thread, the test set evaluated every 50 steps as the config does; PyTorch does none of
 #     bnlab's other logging).
-#  6. with --full (about 15 minutes): Fig. 1 at the paper's scale, `bnlab compare configs/fig1-full.json --seeds 3
+#  6. with --full (about 25 minutes on the idle machine): Fig. 1 at the paper's scale, `bnlab compare configs/fig1-full.json --seeds 3
 #     --set train.eval_every=50` (full MNIST, BN and no-BN, 3 seeds, 50,000 steps, all 10,000 test images every 50
-#     steps; two runs at a time, one BLAS thread each), dense and sparse input, against the same six runs one after
-#     the other in PyTorch with the thread count that is faster for it (1 or 2, chosen by a short trial in the same
-#     run); the targets are <= 180 s and <= 0.3x PyTorch. Fetches the full MNIST first if it is missing.
+#     steps; two runs at a time, one BLAS thread each), dense and sparse input, each with both GEMM backends
+#     (--set train.gemm=openblas|libxsmm), against the same six runs one after the other in PyTorch with the thread
+#     count that is faster for it (1 or 2, chosen by a short trial in the same run); the targets (issue 27) are
+#     <= 120 s and <= 0.2x PyTorch. Fetches the full MNIST first if it is missing. --full-steps=N and --full-seeds=N
+#     shrink it (bnlab and PyTorch alike) for a quick look at the ratios on a busy machine; --torch-threads=N skips
+#     PyTorch's thread trial (on a loaded machine its 2-thread half can take 15 minutes).
 #  7. with --threads: the step with 1 and 2 BLAS threads (bnlab bench) beside build/bench-threads, which times the
 #     step's GEMMs back to back, with pauses between them, with the step's writes between them, and with both.
 # Extra arguments (batch=60, bn=on, threads=1, input=sparse) restrict the cases, as for bnlab bench.
-#   usage: scripts/bench.sh [--torch] [--steps=N] [--compare] [--full] [--threads] [--no-cases] [FILTER...]
+#   usage: scripts/bench.sh [--torch] [--steps=N] [--compare] [--full [--full-steps=N] [--full-seeds=N]
+#                           [--torch-threads=N]] [--threads]
+#                           [--no-cases] [FILTER...]
 #   --no-cases skips 1-4 (the case table, PyTorch beside it, IDX loading, RSS).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +37,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 steps=300
+full_steps=50000
+full_seeds=3
 filters=()
 for a in "$@"; do
   case $a in
@@ -38,6 +46,9 @@ for a in "$@"; do
     --steps=*) steps=${a#--steps=} ;;
     --compare) want_compare=1 ;;
     --full) want_full=1 ;;
+    --full-steps=*) full_steps=${a#--full-steps=} ;;
+    --full-seeds=*) full_seeds=${a#--full-seeds=} ;;
+    --torch-threads=*) torch_threads=${a#--torch-threads=} ;;
     --threads) want_threads=1 ;;
     --no-cases) no_cases=1 ;;
     *=*) filters+=("$a") ;;
@@ -54,16 +65,17 @@ if [ "${no_cases:-0}" != 1 ]; then
   if $PY -c 'import torch' 2>/dev/null; then
     echo
     echo "PyTorch $($PY -c 'import torch; print(torch.__version__)') on the same cases:"
-    printf '%6s %4s %7s %6s %14s %14s %18s\n' batch bn threads input "torch us/step" "torch ex/s" "bnlab/torch ex/s"
+    printf '%6s %4s %7s %6s %8s %14s %14s %18s\n' batch bn threads input gemm "torch us/step" "torch ex/s" \
+      "bnlab/torch ex/s"
     declare -A torch_us  # PyTorch has one (dense) network: measured once per batch/BN/threads, beside both inputs
-    awk 'NF == 10 && $1 ~ /^[0-9]+$/ {print $1, $2, $3, $4, $6}' "$out" | while read -r batch bn threads input ex; do
+    awk 'NF == 13 && $1 ~ /^[0-9]+$/ {print $1, $2, $3, $4, $5, $7}' "$out" | while read -r batch bn threads input gemm ex; do
       b=$([ "$bn" = on ] && echo 1 || echo 0)
       key="$batch/$bn/$threads"
       [ -n "${torch_us[$key]:-}" ] ||
         torch_us[$key]=$(OMP_NUM_THREADS=$threads $PY scripts/bench_torch.py datasets/mnist-subset "$batch" "$b" "$threads" "$steps")
       us=${torch_us[$key]}
-      awk -v B="$batch" -v bn="$bn" -v t="$threads" -v inp="$input" -v us="$us" -v ex="$ex" \
-        'BEGIN {tex = B / (us * 1e-6); printf "%6d %4s %7d %6s %14.1f %14.0f %17.2fx\n", B, bn, t, inp, us, tex, ex / tex}'
+      awk -v B="$batch" -v bn="$bn" -v t="$threads" -v inp="$input" -v g="$gemm" -v us="$us" -v ex="$ex" \
+        'BEGIN {tex = B / (us * 1e-6); printf "%6d %4s %7d %6s %8s %14.1f %14.0f %17.2fx\n", B, bn, t, inp, g, us, tex, ex / tex}'
     done
   else
     echo
@@ -114,34 +126,48 @@ if [ "${want_full:-0}" = 1 ]; then
   declare -A full
   T=$(mktemp -d)
   echo
-  echo "Fig. 1 at the paper's scale: configs/fig1-full.json, 3 seeds x (BN, no-BN), 50,000 steps, the 10,000 test"
-  echo "images every 50 steps, $(nproc) runs at a time:"
+  echo "Fig. 1 at the paper's scale: configs/fig1-full.json, $full_seeds seeds x (BN, no-BN), $full_steps steps, the"
+  echo "10,000 test images every 50 steps, $(nproc) runs at a time:"
   for input in dense sparse; do
-    set_sparse=()
-    [ "$input" = sparse ] && set_sparse=(--set 'model.layers[0].sparse_input=true')
-    t0=$(date +%s.%N)
-    build/bnlab compare configs/fig1-full.json --seeds 3 --set train.eval_every=50 "${set_sparse[@]}" \
-      --out "$T/$input" >/dev/null 2>&1 || { echo "bench.sh: bnlab compare failed ($input input)" >&2; exit 1; }
-    full[$input]=$(seconds_since "$t0")
-    echo "  bnlab compare, $input input: ${full[$input]} s"
+    for gemm in openblas libxsmm; do
+      set_sparse=()
+      [ "$input" = sparse ] && set_sparse=(--set 'model.layers[0].sparse_input=true')
+      t0=$(date +%s.%N)
+      build/bnlab compare configs/fig1-full.json --seeds "$full_seeds" --set train.eval_every=50 \
+        --set train.steps="$full_steps" --set train.gemm=$gemm "${set_sparse[@]}" --out "$T/$input-$gemm" \
+        >/dev/null 2>&1 || { echo "bench.sh: bnlab compare failed ($input input, $gemm)" >&2; exit 1; }
+      full[$input-$gemm]=$(seconds_since "$t0")
+      echo "  bnlab compare, $input input, $gemm: ${full[$input-$gemm]} s"
+    done
   done
+  awk -v a="${full[dense-openblas]}" -v b="${full[dense-libxsmm]}" -v c="${full[sparse-openblas]}" \
+    -v d="${full[sparse-libxsmm]}" 'BEGIN {
+    printf "  libxsmm / openblas time: dense input %.2fx, sparse input %.2fx\n", b / a, d / c }'
   if $PY -c 'import torch' 2>/dev/null; then
-    # PyTorch's faster thread count for this run shape, from a 2,000-step trial of each (same evaluations).
-    t1=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 1 1)
-    t2=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 2 1)
-    th=$(awk -v a="$t1" -v b="$t2" 'BEGIN {print (b < a) ? 2 : 1}')
-    echo "  PyTorch trial, 2,000 steps of the BN run: ${t1} s with 1 thread, ${t2} s with 2; the six runs use $th"
+    if [ -n "${torch_threads:-}" ]; then
+      th=$torch_threads
+      echo "  PyTorch with $th thread(s) (--torch-threads, no trial)"
+    else
+      # PyTorch's faster thread count for this run shape, from a 2,000-step trial of each (same evaluations).
+      t1=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 1 1)
+      t2=$($PY scripts/bench_torch.py run datasets/mnist 1 2000 50 2 1)
+      th=$(awk -v a="$t1" -v b="$t2" 'BEGIN {print (b < a) ? 2 : 1}')
+      echo "  PyTorch trial, 2,000 steps of the BN run: ${t1} s with 1 thread, ${t2} s with 2; the runs use $th"
+    fi
     total=0
     for bn in 1 0; do
-      for seed in 1 2 3; do
-        t=$($PY scripts/bench_torch.py run datasets/mnist "$bn" 50000 50 "$th" "$seed") || exit 1
+      for seed in $(seq 1 "$full_seeds"); do
+        t=$($PY scripts/bench_torch.py run datasets/mnist "$bn" "$full_steps" 50 "$th" "$seed") || exit 1
         total=$(awk -v a="$total" -v b="$t" 'BEGIN {printf "%.2f", a + b}')
       done
     done
-    awk -v tt="$total" -v d="${full[dense]}" -v s="${full[sparse]}" 'BEGIN {
-      printf "  PyTorch, the same six runs one after the other: %.1f s\n", tt;
-      printf "  bnlab / PyTorch time: dense input %.2fx, sparse input %.2fx (target <= 0.3x)\n", d / tt, s / tt;
-      printf "  bnlab within 180 s: dense %s, sparse %s\n", d <= 180 ? "yes" : "no", s <= 180 ? "yes" : "no" }'
+    echo "  PyTorch, the same $((2 * full_seeds)) runs one after the other: $total s"
+    for k in dense-openblas dense-libxsmm sparse-openblas sparse-libxsmm; do
+      awk -v k="$k" -v tt="$total" -v d="${full[$k]}" -v paper=$([ "$full_steps" = 50000 ] && [ "$full_seeds" = 3 ] && echo 1 || echo 0) 'BEGIN {
+        printf "  bnlab / PyTorch time, %s: %.2fx (target <= 0.2x)", k, d / tt
+        if (paper) printf "; within 120 s: %s", d <= 120 ? "yes" : "no"
+        printf "\n" }'
+    done
   else
     echo "  PyTorch: not installed (python3-torch); run with --torch for the reference"
   fi

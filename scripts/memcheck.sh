@@ -27,6 +27,8 @@ S=(--set train.epochs=null --set train.steps=120 --set data.train_limit=1200 --s
    --set train.eval_every=40 --set train.checkpoint.every=50 --set log.ics_every=40
    --set 'model.layers[3]={"type":"dropout","rate":0.2}')
 run train 0 $B train $Q "${S[@]}" --out "$T/run"
+# The libxsmm backend forced (under valgrind, which hides AVX-512, `auto` picks OpenBLAS and libxsmm JITs AVX2 kernels)
+run train-libxsmm 0 $B train $Q "${S[@]}" --set train.gemm=libxsmm --out "$T/run-xsmm"
 rm -f "$T/run/checkpoints/step-000000120.safetensors"
 run resume 0 $B train --resume "$T/run"
 ck=$(ls "$T"/run/checkpoints/*.safetensors | tail -1)

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(gcc libc6-dev pkg-config meson ninja-build libopenblas-dev libcjson-dev zlib1g-dev gnuplot-nox)
+PACKAGES=(gcc libc6-dev pkg-config meson ninja-build libopenblas-dev libxsmm-dev libcjson-dev zlib1g-dev gnuplot-nox)
 
 bash scripts/ensure-packages.sh "${PACKAGES[@]}"
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "nn/gemm.h"
 #include "nn/model.h"
 #include "run/train.h"
 #include "base/spawn.h"
@@ -32,16 +33,16 @@ static int paper_config(config_t *c, const char *data_dir, int batch, int bn, in
     return config_parse(c, text, strlen(text), "bench", data_dir, NULL, 0);
 }
 
-// The dense network's matrix products alone, on the model's own buffers. A sparse-input layer's W is stored
-// (in, out): the same products with the transposes swapped, same shapes and operation counts.
+// The dense network's matrix products alone, on the model's own buffers, through the same backend (nn/gemm.h) as the
+// step. A sparse-input layer's W is stored (in, out): the same products with the transposes swapped, same shapes and
+// operation counts (they are prepared here, at setup: the step itself does not run them).
 static void gemm_step(const model_t *m, const float *x, int B) {
     const float *in = x;
     for (int i = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
         if (layer_kind(l->spec.kind)->linear) {
-            int t = l->spec.sparse_input;  // y = x W^T, or x WT
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, t ? CblasNoTrans : CblasTrans, B, l->out, l->in, 1.0f, in,
-                        l->in, l->W, t ? l->out : l->in, 0.0f, l->y, l->out);
+            if (l->spec.sparse_input) gemm(GEMM_NN, l->y, in, l->W, B, l->out, l->in);  // y = x WT
+            else gemm(GEMM_NT, l->y, in, l->W, B, l->out, l->in);                       // y = x W^T
         }
         in = l->y;
     }
@@ -49,18 +50,121 @@ static void gemm_step(const model_t *m, const float *x, int B) {
         const layer_t *l = &m->layers[i];
         if (!layer_kind(l->spec.kind)->linear) continue;
         const float *lin = i > 0 ? m->layers[i - 1].y : x;
-        if (l->spec.sparse_input)  // dWT (in, out) = x^T dy
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->in, l->out, B, 1.0f, lin, l->in, l->dy, l->out,
-                        0.0f, l->dW, l->out);
-        else  // dW (out, in) = dy^T x
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, l->out, l->in, B, 1.0f, l->dy, l->out, lin, l->in,
-                        0.0f, l->dW, l->in);
-        if (i > 0) {
-            int t = l->spec.sparse_input;  // dx = dy W, or dy WT^T
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, t ? CblasTrans : CblasNoTrans, B, l->in, l->out, 1.0f, l->dy,
-                        l->out, l->W, t ? l->out : l->in, 0.0f, m->layers[i - 1].dy, l->in);
-        }
+        if (l->spec.sparse_input) gemm(GEMM_TN, l->dW, lin, l->dy, l->in, l->out, B);  // dWT (in, out) = x^T dy
+        else gemm(GEMM_TN, l->dW, l->dy, lin, l->out, l->in, B);                      // dW (out, in) = dy^T x
+        if (i == 0) continue;
+        if (l->spec.sparse_input) gemm(GEMM_NT, m->layers[i - 1].dy, l->dy, l->W, B, l->in, l->out);  // dx = dy WT^T
+        else gemm(GEMM_NN, m->layers[i - 1].dy, l->dy, l->W, B, l->in, l->out);                      // dx = dy W
     }
+}
+
+static void gemm_step_prepare(const model_t *m, int B) {
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer_t *l = &m->layers[i];
+        if (!layer_kind(l->spec.kind)->linear || !l->spec.sparse_input) continue;
+        gemm_prepare(GEMM_NN, B, l->out, l->in);
+        gemm_prepare(GEMM_TN, l->in, l->out, B);
+        if (i > 0) gemm_prepare(GEMM_NT, B, l->in, l->out);
+    }
+}
+
+// Multiply-adds of those products: per dense layer B in out for y and dW, and for dx but in the first layer.
+static double gemm_step_flops(const model_t *m, int B) {
+    double f = 0.0;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer_t *l = &m->layers[i];
+        if (layer_kind(l->spec.kind)->linear) f += 2.0 * B * l->in * l->out * (i > 0 ? 3 : 2);
+    }
+    return f;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+// Independent FMA chains, enough to cover the FMA latency on every pipe: a = a m + c, which stays near 1 (no
+// denormals, no overflow). One core; the compiler may not fold them (each depends on the last).
+// Twelve chains (latency 4 x 2 pipes needs 8), written out so that each stays in a register.
+#define FMA_CHAINS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define FMA_N 12
+#define FMA_LOOP(V, SET1, FMADD, ADD)                                         \
+    V m = SET1(0.9999999f), c = SET1(1e-7f);                                  \
+    FMA_CHAINS(FMA_DECL)                                                      \
+    for (long it = 0; it < iters; it++) { FMA_CHAINS(FMA_STEP) }              \
+    V s = a0;                                                                 \
+    FMA_CHAINS(FMA_SUM)
+#define FMA_DECL(j) V a##j = SET1(1.0f + 0.01f * j);
+#define FMA_STEP(j) a##j = FMADD(a##j, m, c);
+#define FMA_SUM(j) s = j ? ADD(s, a##j) : s;
+__attribute__((target("avx2,fma"))) static float fma_loop_avx2(long iters) {
+#define V __m256
+#define SET1 _mm256_set1_ps
+#define FMADD _mm256_fmadd_ps
+#define ADD _mm256_add_ps
+    FMA_LOOP(V, SET1, FMADD, ADD)
+    float out[8];
+    _mm256_storeu_ps(out, s);
+    return out[0];
+#undef V
+#undef SET1
+#undef FMADD
+#undef ADD
+}
+__attribute__((target("avx512f"))) static float fma_loop_avx512(long iters) {
+#define V __m512
+#define SET1 _mm512_set1_ps
+#define FMADD _mm512_fmadd_ps
+#define ADD _mm512_add_ps
+    FMA_LOOP(V, SET1, FMADD, ADD)
+    return _mm512_reduce_add_ps(s);
+#undef V
+#undef SET1
+#undef FMADD
+#undef ADD
+}
+#endif
+
+double bench_fma_peak(int avx512) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    int has = avx512 ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2");
+    if (!has || !__builtin_cpu_supports("fma")) return 0.0;
+    const long iters = 2000000;
+    const double flops = 2.0 * iters * FMA_N * (avx512 ? 16 : 8);
+    double best = 1e30;
+    volatile float sink = 0.0f;
+    for (int k = 0; k < 7; k++) {  // the best of 7: on a shared core, noise only adds time
+        double t0 = now_seconds();
+        sink += avx512 ? fma_loop_avx512(iters) : fma_loop_avx2(iters);
+        double t = now_seconds() - t0;
+        best = t < best ? t : best;
+    }
+    (void)sink;
+    return flops / best * 1e-9;
+#else
+    (void)avx512;
+    return 0.0;
+#endif
+}
+
+int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t backend) {
+    config_t c;
+    if (paper_config(&c, data_dir, 60, 1, threads, 0) != 0) return -1;
+    c.train.gemm = backend;
+    trainer_t t;
+    if (trainer_setup(&t, &c) != 0) return -1;
+    enable_flush_to_zero();
+    openblas_set_num_threads(threads);
+    // The test set in evaluation batches (1000 by default), forward only, enough passes for about 10,000 images.
+    const uint32_t n = t.test.n, passes = (10000 + n - 1) / n;
+    double loss, acc, best = 1e30;
+    trainer_evaluate(&t, &t.test, n, &loss, &acc, NULL);  // warm-up
+    for (int k = 0; k < 3; k++) {
+        double t0 = now_seconds();
+        for (uint32_t p = 0; p < passes; p++) trainer_evaluate(&t, &t.test, n, &loss, &acc, NULL);
+        double dt = (now_seconds() - t0) / ((double)passes * n) * 10000.0;
+        best = dt < best ? dt : best;
+    }
+    *ms_10k = 1e3 * best;
+    trainer_free(&t);
+    return 0;
 }
 
 int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat) {
@@ -83,12 +187,14 @@ int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat) {
     return 0;
 }
 
-int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int threads, int sparse, int steps,
-               int repeats) {
+int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int threads, int sparse,
+               gemm_backend_t backend, int steps, int repeats) {
     config_t c;
     if (paper_config(&c, data_dir, batch, bn, threads, sparse) != 0) return -1;
+    c.train.gemm = backend;
     trainer_t t;
     if (trainer_setup(&t, &c) != 0) return -1;
+    gemm_step_prepare(&t.model, batch);
     enable_flush_to_zero();
     openblas_set_num_threads(threads);
     // The best of the repeats, for bnlab, the bound and PyTorch alike: on a shared machine noise only ever adds
@@ -115,8 +221,9 @@ int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int t
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    *r = (bench_result_t){.batch = batch, .bn = bn, .threads = threads, .sparse = sparse, .us_step = 1e6 * ts,
-                          .us_gemm = 1e6 * tg, .examples_s = batch / ts,
+    *r = (bench_result_t){.batch = batch, .bn = bn, .threads = threads, .sparse = sparse, .backend = backend,
+                          .us_step = 1e6 * ts, .us_gemm = 1e6 * tg, .examples_s = batch / ts,
+                          .gflops_step = gemm_step_flops(&t.model, batch) / ts * 1e-9,
                           .peak_rss_kb = ru.ru_maxrss};
     trainer_free(&t);
     return 0;
@@ -147,12 +254,22 @@ int bench_command(const char *const *words, int n_words, int steps) {
         for (int k = 0; k < 4; k++) ok |= !strncmp(words[i], known[k], strlen(known[k]));
         if (!ok) return usage_error("bench: unknown filter '%s' (expected batch=N, bn=on|off, threads=N, input=dense|sparse)", words[i]);
     }
-    // The kernels OpenBLAS chose decide the bound: say which, and whether the environment chose them.
+    // The kernels OpenBLAS chose decide its bound: say which, and whether the environment chose them.
     const char *pinned = getenv("OPENBLAS_CORETYPE");
     printf("OpenBLAS kernels: %s (%s)\n", openblas_get_corename(),
            pinned ? "OPENBLAS_CORETYPE is set in the environment" : "chosen by OpenBLAS for this CPU");
-    printf("%6s %4s %7s %6s %12s %12s %12s %8s %10s\n", "batch", "bn", "threads", "input", "us/step", "examples/s",
-           "gemm us/step", "ratio", "peak RSS");
+    printf("libxsmm JIT target: %s (%s AVX-512 kernels)\n", gemm_libxsmm_target(),
+           gemm_libxsmm_avx512() ? "with" : "no");
+    if (gemm_select(GEMM_AUTO) != 0) return -1;
+    printf("GEMM backend for runs (auto): %s — %s\n", gemm_backend_name(gemm_backend()), gemm_reason());
+    // The machine's limit: one core's FMA peak, per vector width.
+    double peak2 = bench_fma_peak(0), peak5 = bench_fma_peak(1), peak = peak5 > peak2 ? peak5 : peak2;
+    printf("FMA peak, one core, FP32: AVX2 %.1f GFLOP/s", peak2);
+    if (peak5 > 0) printf(", AVX-512 %.1f GFLOP/s", peak5);
+    else printf(", AVX-512 not on this CPU");
+    printf("; %% peak below = step GFLOP/s / (%.1f x threads)\n", peak);
+    printf("%6s %4s %7s %6s %8s %10s %11s %12s %6s %7s %6s %10s\n", "batch", "bn", "threads", "input", "gemm",
+           "us/step", "examples/s", "gemm us/step", "ratio", "GFLOP/s", "%peak", "peak RSS");
     const int batches[2] = {60, 256};
     int ran = 0;
     for (int bi = 0; bi < 2; bi++)
@@ -160,15 +277,35 @@ int bench_command(const char *const *words, int n_words, int steps) {
             for (int th = 1; th <= 2; th++)
                 for (int sp = 0; sp <= 1; sp++) {
                     if (!bench_admits(words, n_words, batches[bi], bn, th, sp)) continue;  // ignores the data dir
-                    bench_result_t r;
-                    if (bench_case(&r, data_dir, batches[bi], bn, th, sp, steps, 5) != 0) return -1;
-                    printf("%6d %4s %7d %6s %12.1f %12.0f %12.1f %8.2f %7.1f MB\n", r.batch, r.bn ? "on" : "off",
-                           r.threads, r.sparse ? "sparse" : "dense", r.us_step, r.examples_s, r.us_gemm,
-                           r.us_gemm / r.us_step, r.peak_rss_kb / 1024.0);
-                    fflush(stdout);
+                    bench_result_t r[2];
+                    for (int b = 0; b < 2; b++) {  // both backends, one after the other, in this process
+                        bench_result_t *q = &r[b];
+                        if (bench_case(q, data_dir, batches[bi], bn, th, sp, b ? GEMM_LIBXSMM : GEMM_OPENBLAS, steps,
+                                       5) != 0)
+                            return -1;
+                        printf("%6d %4s %7d %6s %8s %10.1f %11.0f %12.1f %6.2f %7.1f %5.1f%% %7.1f MB\n", q->batch,
+                               q->bn ? "on" : "off", q->threads, q->sparse ? "sparse" : "dense",
+                               gemm_backend_name(q->backend), q->us_step, q->examples_s, q->us_gemm,
+                               q->us_gemm / q->us_step, q->gflops_step, 100.0 * q->gflops_step / (peak * th),
+                               q->peak_rss_kb / 1024.0);
+                        fflush(stdout);
+                    }
+                    printf("%6s %4s %7s %6s %8s %9.2fx faster step with libxsmm, GEMMs alone %.2fx\n", "", "", "", "",
+                           "", r[0].us_step / r[1].us_step, r[0].us_gemm / r[1].us_gemm);
                     ran++;
                 }
     if (!ran) return usage_error("bench: no case matches the filters%s", "");
+    // The large products: evaluating the test set (batches of 1000), per backend and thread count.
+    printf("\nEvaluation of 10,000 test images (BN, dense input, batches of 1000):");
+    for (int th = 1; th <= 2; th++)
+        for (int b = 0; b < 2; b++) {
+            double ms;
+            if (bench_eval(&ms, data_dir, th, b ? GEMM_LIBXSMM : GEMM_OPENBLAS) != 0) return -1;
+            printf("%s %s %d thread%s %.1f ms", th + b > 1 ? "," : "", b ? "libxsmm" : "openblas", th, th > 1 ? "s" : "",
+                   ms);
+            fflush(stdout);
+        }
+    printf("\n");
     // Loading: the largest gzip'd IDX at hand (full Fashion-MNIST when installed) against zcat.
     const char *fashion = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
     char subset[BNLAB_PATH_MAX];

@@ -6,20 +6,37 @@
 // + the update; ratio = bound / step (1.0 would mean everything else is free). With sparse input (the first layer
 // skips zero pixels, sparse.h) the bound is still that of the dense products: the ratio then says how far the
 // option goes past what the dense network's products alone would take.
+//
+// Both GEMM backends (nn/gemm.h) run the same cases in one process, and the machine's limit is measured beside them:
+// a single core's FP32 FMA peak with AVX2 and, where the CPU has it, AVX-512 registers (bench_fma_peak). The step's
+// GFLOP/s counts the dense network's products (2 B in out per product; a sparse-input layer counts as dense), so
+// GFLOP/s / peak says how much of the core's arithmetic the step uses.
 #ifndef BNLAB_BENCH_H
 #define BNLAB_BENCH_H
 
+#include "nn/gemm.h"
+
 typedef struct {
     int batch, bn, threads, sparse;
+    gemm_backend_t backend;
     double us_step;       // bnlab training step, microseconds (best of the repeats)
     double us_gemm;       // GEMM-only bound
     double examples_s;    // batch / step time
+    double gflops_step;   // the dense network's GEMM flops per step / step time, GFLOP/s
     long peak_rss_kb;     // process peak RSS after the case
 } bench_result_t;
 
 // Runs one case on the shipped MNIST subset (real pixels): warm-up, then `steps` timed steps, `repeats` times.
-int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int threads, int sparse, int steps,
-               int repeats);
+int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int threads, int sparse,
+               gemm_backend_t backend, int steps, int repeats);
+
+// One core's FP32 multiply-add peak in GFLOP/s with 256-bit (avx512 = 0: AVX2 + FMA) or 512-bit (AVX-512F) vectors,
+// measured by independent FMA chains in registers (best of 7 runs of ~10-50 ms); 0 if the CPU lacks the extension.
+double bench_fma_peak(int avx512);
+
+// The evaluation of 10,000 test images (the test set of data_dir, in evaluation batches, as a run's metrics rows do it)
+// by the BN network with a dense first layer: milliseconds, the best of 3.
+int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t backend);
 
 // Loads an IDX image file with bnlab's loader and decompresses it with `zcat > /dev/null`, best of 3 each.
 int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat);

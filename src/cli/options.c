@@ -25,7 +25,7 @@ const char *const USAGE =
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
     "       bnlab gradinit CONFIG [--batches N] [--seeds K] [--steps S] [--jacobian E]   gradients (and Jacobians) at init vs Yang et al. 2019\n"
-    "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed vs the GEMM-only bound\n"
+    "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed of both GEMM backends vs the GEMM-only bound and the FMA peak\n"
     "\n"
     "bnlab CMD --help lists the options CMD takes.\n";
 

@@ -1,14 +1,13 @@
 #include "nn/layers.h"
 #include "nn/sigmoid_inline.h"
 #include "base/util.h"
+#include "nn/gemm.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 
 void dense_forward(float *y, const float *x, const float *W, const float *b, int B, int in, int out) {
-    // y (B, out) = x (B, in) . W^T (in, out)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, out, in, 1.0f, x, in, W, in, 0.0f, y, out);
+    gemm(GEMM_NT, y, x, W, B, out, in);  // y (B, out) = x (B, in) . W^T (in, out)
     if (b)
         for (int i = 0; i < B; i++) {
             float *yi = y + (size_t)i * out;
@@ -26,11 +25,15 @@ void dense_bias_backward(float *db, const float *dy, int B, int out) {
 
 void dense_backward(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W, int B,
                     int in, int out) {
-    // dW (out, in) = dy^T (out, B) . x (B, in)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, B, 1.0f, dy, out, x, in, 0.0f, dW, in);
+    gemm(GEMM_TN, dW, dy, x, out, in, B);  // dW (out, in) = dy^T (out, B) . x (B, in)
     if (db) dense_bias_backward(db, dy, B, out);
-    // dx (B, in) = dy (B, out) . W (out, in)
-    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, in, out, 1.0f, dy, out, W, in, 0.0f, dx, in);
+    if (dx) gemm(GEMM_NN, dx, dy, W, B, in, out);  // dx (B, in) = dy (B, out) . W (out, in)
+}
+
+void dense_prepare(int B, int in, int out, int with_dx) {
+    gemm_prepare(GEMM_NT, B, out, in);
+    gemm_prepare(GEMM_TN, out, in, B);
+    if (with_dx) gemm_prepare(GEMM_NN, B, in, out);
 }
 
 // The same loop twice: a plain copy (tests compare against it) and the dispatched one (AVX-512, AVX2 or SSE).

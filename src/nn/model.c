@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/gemm.h"
 #include "nn/layers.h"
 #include "base/util.h"
 
@@ -97,6 +98,7 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
     memset(m, 0, sizeof *m);
     if (n_layers < 1) return bnlab_fail("model.layers: expected at least one layer");
     if (max_batch < 1) return bnlab_fail("model: batch size must be positive");
+    if (gemm_select_default() != 0) return -1;
     layer_t *L = xcalloc((size_t)n_layers, sizeof(layer_t), "layers");
     model_sizes_t z;
     if (plan_layers(L, &z, specs, n_layers, in_dim, max_batch) != 0) {
@@ -136,7 +138,16 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
     carve_pos_t pos = {.r = z.decay};
     for (int i = 0; i < n_layers; i++) carve_layer(m, &L[i], &pos);
     m->probs = CARVE(m->arena, pos.a, (size_t)max_batch * classes);
+    model_prepare_gemm(m, max_batch);
     return 0;
+}
+
+void model_prepare_gemm(const model_t *m, int B) {
+    if (B < 1 || B > m->max_batch) return;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer_kind_info_t *k = layer_kind(m->layers[i].spec.kind);
+        if (k->prepare_gemm) k->prepare_gemm(&m->layers[i], B, i > 0);
+    }
 }
 #undef CARVE
 

@@ -35,8 +35,14 @@ typedef struct {
 } model_plan_t;
 int model_plan(model_plan_t *p, const layer_spec_t *specs, int n_layers, int in_dim, int max_batch);
 
-// Checks shapes and allocates everything. -1 + message naming model.layers[i] on a bad architecture.
+// Checks shapes and allocates everything, and prepares the matrix products for batches of max_batch (the GEMM backend
+// is chosen first if nobody chose it: gemm_select_default). -1 + message naming model.layers[i] on a bad
+// architecture (or a bad BNLAB_GEMM).
 int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim, int classes, int max_batch);
+// Prepares the matrix products of every layer for batches of B (1..max_batch) for the GEMM backend (nn/gemm.h): with
+// libxsmm, a JIT kernel per shape; a batch size nobody prepared runs in OpenBLAS. Allocates: call it after
+// model_build, never in a training step.
+void model_prepare_gemm(const model_t *m, int B);
 void model_free(model_t *m);
 // Copies a parameter-layout block (parameters, gradients or momentum buffers) between the model's storage and
 // the file layout of checkpoints (every dense W as torch's (out, in)): the sparse-input layers' transposed weights

@@ -43,6 +43,10 @@ static void dense_sig_bwd(layer_t *l, const layer_t *s, float *dx, const float *
     sigmoid_bias_backward(l->dy, l->db, s->dy, s->y, B, l->out);
     dense_backward(dx, l->dW, NULL, l->dy, x, l->W, B, l->in, l->out);
 }
+static void dense_prep(const layer_t *l, int B, int with_dx) {
+    if (l->spec.sparse_input) sparse_dense_prepare(B, l->in, l->out, with_dx);
+    else dense_prepare(B, l->in, l->out, with_dx);
+}
 static size_t dense_work_ints(const layer_spec_t *s, int max_batch, int in) {
     return s->sparse_input ? sparse_batch_ints(max_batch, in) : 0;
 }
@@ -434,7 +438,7 @@ static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
     [LAYER_DENSE] = {.name = "dense", .keys = DENSE_KEYS, .out_width = dense_width, .params = DENSE_PARAMS,
                      .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 1, .saturates = 0,
                      .forward = dense_fwd, .backward = dense_bwd, .fuses_sigmoid = dense_fuses,
-                     .forward_sigmoid = dense_sig_fwd, .backward_sigmoid = dense_sig_bwd,
+                     .forward_sigmoid = dense_sig_fwd, .backward_sigmoid = dense_sig_bwd, .prepare_gemm = dense_prep,
                      .work_ints = dense_work_ints, .work_floats = dense_work_floats, .carve_work = dense_carve_work,
                      .torch_module = "Linear", .torch_args = dense_torch},
     [LAYER_BATCHNORM] = {.name = "batchnorm", .keys = BN_KEYS, .params = BN_PARAMS, .state = BN_STATE,

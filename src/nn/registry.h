@@ -85,6 +85,9 @@ typedef struct {
     int (*fuses_sigmoid)(const layer_t *l);
     void (*forward_sigmoid)(layer_t *l, layer_t *s, const float *x, int B, const layer_ctx_t *c);
     void (*backward_sigmoid)(layer_t *l, const layer_t *s, float *dx, const float *x, int B, const layer_ctx_t *c);
+    // The matrix products of forward and backward for batches of B, prepared for the GEMM backend (nn/gemm.h) when
+    // the model is built (NULL: none); with_dx = 0: the first layer, whose backward computes no dx.
+    void (*prepare_gemm)(const layer_t *l, int B, int with_dx);
     // The torch.nn module computing the same in evaluation mode (NULL: none), and its constructor's arguments as a
     // JSON object written into buf (cap bytes). Returns the length, or -1 if buf is too small.
     const char *torch_module;

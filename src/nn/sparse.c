@@ -1,9 +1,9 @@
 #include "nn/sparse.h"
 
-#include <cblas.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "nn/gemm.h"
 #include "nn/layers.h"
 #include "base/util.h"
 
@@ -181,7 +181,11 @@ void sparse_dense_backward(float *dx, float *dWT, float *db, sparse_batch_t *s, 
     row_sums(dWT, NULL, cp, s->row, s->cval, in, dy, out);
     if (db) dense_bias_backward(db, dy, B, out);
     // dx (B, in) = dy (B, out) . WT^T (out, in): dense, as the gradient of every input is needed.
-    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, in, out, 1.0f, dy, out, WT, out, 0.0f, dx, in);
+    if (dx) gemm(GEMM_NT, dx, dy, WT, B, in, out);
+}
+
+void sparse_dense_prepare(int B, int in, int out, int with_dx) {
+    if (with_dx) gemm_prepare(GEMM_NT, B, in, out);
 }
 
 int32_t sparse_compress(int32_t *col, float *val, const float *x, int in, int portable) {

@@ -2,7 +2,7 @@
 //
 // MNIST pixels are about 80 % zeros, and the first layer's two products (forward and dW) are most of a step's
 // arithmetic. Skipping the zeros does the same mathematics with a fifth of the multiply-adds; only the
-// summation order differs from cblas_sgemm, so results agree to rounding and are deterministic for a seed.
+// summation order differs from a GEMM, so results agree to rounding and are deterministic for a seed.
 //
 // Layout: W is stored transposed, WT (in, out), so that one input feature's weights are one contiguous row:
 // the forward pass adds rows of WT, the dW pass writes rows of dWT. Checkpoints transpose back to torch's
@@ -39,6 +39,10 @@ void sparse_dense_forward(float *y, sparse_batch_t *s, const float *x, const flo
 // (dx, db may be NULL). Fills s's CSC.
 void sparse_dense_backward(float *dx, float *dWT, float *db, sparse_batch_t *s, const float *dy, const float *WT,
                            int B, int in, int out);
+
+// The dense product of the backward pass (dx) for batches of B, prepared for the GEMM backend (nn/gemm.h); with_dx = 0:
+// none. Allocates: at model build time only.
+void sparse_dense_prepare(int B, int in, int out, int with_dx);
 
 // The nonzeros of x (in) as ascending (col, val) pairs, returns how many; -0.0 counts as zero, NaN as nonzero.
 // col and val need room for `in` entries. portable = 1 forces the portable code (tests compare the two paths).

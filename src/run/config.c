@@ -9,6 +9,7 @@
 #include "base/util.h"
 #include "io/jsonpath.h"
 #include "nn/bnvariants.h"
+#include "nn/gemm.h"
 
 static const char *const INIT_TYPES[] = {"normal", "uniform", "xavier_uniform", "xavier_normal",
                                          "he_normal", "he_uniform", NULL};
@@ -638,6 +639,7 @@ static void *emit_hist_range(const void *obj) {
 
 static const char *const FORMATS[] = {"idx", "csv", NULL};
 static const char *const PROGRESS[] = {"auto", "always", "never", NULL};
+static const char *const GEMMS[] = {"auto", "openblas", "libxsmm", NULL};  // gemm_backend_t order
 static const char *const SCHEDULES[] = {"constant", "step", NULL};
 static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
@@ -717,6 +719,9 @@ static const key_desc_t TRAIN_KEYS[] = {
     {.name = "eval_batch_size", .type = KEY_INT, .field = C(train.eval_batch_size), .lo = 1, .hi = 65536,
      .def = 1000},
     {.name = "flush_denormals", .type = KEY_BOOL, .field = C(train.flush_denormals), .def = 1},
+    // The matrix products' backend (nn/gemm.h); left out of config.json while "auto", so that existing configs keep
+    // their digest. The backend that ran is in environment.json.
+    {.name = "gemm", .type = KEY_ENUM, .field = C(train.gemm), .words = GEMMS, .def = GEMM_AUTO, .flags = KEY_OMIT_ZERO},
     {.name = "checkpoint", .type = KEY_OBJECT, .sub = CHECKPOINT_KEYS},
     {0}};
 

@@ -84,6 +84,7 @@ typedef struct {
         long eval_every;     // steps; 0 = only at epoch ends
         int eval_batch_size;
         int flush_denormals;
+        int gemm;            // gemm_backend_t (nn/gemm.h): GEMM_AUTO unless the config forces a backend
         struct {
             long every;  // steps between checkpoints; 0 = none during the run
             int keep;    // newest checkpoints kept on disk

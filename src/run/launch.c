@@ -7,6 +7,7 @@
 
 #include "base/util.h"
 #include "io/jsonfile.h"
+#include "nn/gemm.h"
 #include "run/checkpoint.h"
 #include "run/recorders.h"
 #include "run/rundir.h"
@@ -68,6 +69,10 @@ static cJSON *environment_json(const config_t *c) {
     cJSON_AddStringToObject(e, "openblas_config", openblas_get_config());
     cJSON_AddStringToObject(e, "openblas_core", openblas_get_corename());
     cJSON_AddBoolToObject(e, "flush_to_zero", c->train.flush_denormals);
+    // The matrix products' backend (nn/gemm.h) and why: runs are reproducible per backend and target.
+    cJSON_AddStringToObject(e, "gemm_backend", gemm_backend_name(gemm_backend()));
+    cJSON_AddStringToObject(e, "gemm_target", gemm_target());
+    cJSON_AddStringToObject(e, "gemm_reason", gemm_reason());
     return e;
 }
 

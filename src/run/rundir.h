@@ -9,7 +9,7 @@
 
 // A run directory (bnlab train --out DIR).
 #define RUNDIR_CONFIG "config.json"            // the resolved config
-#define RUNDIR_ENVIRONMENT "environment.json"  // version, BLAS threads, flush-to-zero
+#define RUNDIR_ENVIRONMENT "environment.json"  // version, BLAS threads, flush-to-zero, GEMM backend
 #define RUNDIR_SUMMARY "summary.json"          // written last: "status" (below), steps, accuracies, seconds
 #define RUNDIR_METRICS_JSONL "metrics.jsonl"   // one JSON object per evaluation, keyed like metrics.csv
 #define RUNDIR_METRICS_CSV "metrics.csv"       // one row per evaluation

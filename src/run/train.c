@@ -9,6 +9,7 @@
 
 #include "base/util.h"
 #include "io/jsonfile.h"
+#include "nn/gemm.h"
 #include "nn/layers.h"
 #include "run/checkpoint.h"
 #include "run/infer.h"
@@ -89,10 +90,19 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
     // One buffer set serves training batches, evaluation batches and the probe set.
     int max_batch = c->train.batch_size > c->train.eval_batch_size ? c->train.batch_size : c->train.eval_batch_size;
     if (check_memory(t, max_batch) != 0) goto fail;
+    if (gemm_select(c->train.gemm) != 0) goto fail;  // before the model is built: its products are prepared for it
     if (model_build(&t->model, c->model.layers, c->model.n_layers, (int)t->train.dim, c->data.classes, max_batch) !=
         0)
         goto fail;
     model_init(&t->model, c->seed);
+    // The batch sizes a run uses (model_build prepared max_batch): training batches, evaluation batches, the last
+    // (short) ones of the test set and of the probe set, and the percentile batch (the probe set's first batch).
+    const uint32_t ebs = (uint32_t)c->train.eval_batch_size;
+    const uint32_t probe_n = (uint32_t)c->log.probe_size < t->test.n ? (uint32_t)c->log.probe_size : t->test.n;
+    model_prepare_gemm(&t->model, c->train.batch_size);
+    model_prepare_gemm(&t->model, (int)(t->test.n % ebs));
+    model_prepare_gemm(&t->model, (int)(probe_n % ebs));
+    model_prepare_gemm(&t->model, (int)(probe_n < ebs ? probe_n : ebs));
     t->x = xmalloc(sizeof(float) * (size_t)max_batch * t->train.dim, "input batch");
     t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
     if (c->model.lsuv) lsuv_init(t);

@@ -41,7 +41,7 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
         char layout[96];
         snprintf(layout, sizeof layout, "font bnlab_font(24) layout %d,%d", rows, cols);
         strbuf_t title = {0};
-        figure_wrap(&title, m->title, cols <= 2 ? 100 : 45 * (size_t)cols);
+        figure_wrap(&title, m->title, cols <= 2 ? 100 : 30 * (size_t)cols);  // about 15 px a character at font 24, 560 px a column
         figure_cmd(&f, "set multiplot title", layout, "%s", title.s ? title.s : "");
         free(title.s);
         for (int i = 0; i < m->np; i++) {
