@@ -32,6 +32,7 @@ done
 run_order=(rundir stats config checkpoint infer recalibrate fold xhatstats evaluate  # what a run is made of; evaluated
            recorder runlog percentiles binning ics landscape tblog histlog paramlog updatelog  # the contract, each log
            gradstats jacobian gradlog jaclog                                # the backward pass's measurements
+           unitlog curvature                                                # weight decay as a rate; curvature
            recorders train gradinit launch)   # the table, the loop that walks it; gradinit runs it; a run started
 declare -A rank=()
 for i in "${!run_order[@]}"; do rank[${run_order[$i]}]=$i; done

@@ -31,6 +31,11 @@ static void test_sgd(void) {
     optim_spec_t st = {.lr = 1.0, .schedule = LR_STEP, .step_size = 10, .gamma = 0.5};
     CHECK(sgd_lr_at(&st, 0) == 1.0 && sgd_lr_at(&st, 9) == 1.0 && sgd_lr_at(&st, 10) == 0.5 &&
               sgd_lr_at(&st, 25) == 0.25, "step decay");
+    optim_spec_t se = {.lr = 0.5, .schedule = LR_EXPONENTIAL, .per_step = 1.25};
+    CHECK(sgd_lr_at(&se, 0) == 0.5 && sgd_lr_at(&se, 1) == 0.625 && sgd_lr_at(&se, 3) == 0.9765625,
+          "exponential: lr · per_step^t");
+    se.per_step = 0.5;
+    CHECK(sgd_lr_at(&se, 2) == 0.125, "exponential decay");
 }
 
 static void test_rng(void) {

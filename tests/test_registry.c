@@ -50,6 +50,19 @@ static void test_flags(void) {
     CHECK(layer_uses_batch_statistics(&none) && !layer_has_affine(&none), "affine none: flags");
     CHECK(layer_uses_batch_statistics(&frozen) && layer_has_affine(&frozen),
           "affine frozen, statistics frozen after 10 (batch statistics until then): flags");
+    // Per-feature scale invariance (run/unitlog.h's bn_after): BN dividing by the batch's std, and nothing else.
+    layer_spec_t bn = {.kind = LAYER_BATCHNORM}, ghost = {.kind = LAYER_BATCHNORM, .variant = BN_GHOST},
+                 renorm = {.kind = LAYER_BATCHNORM, .variant = BN_RENORM},
+                 mean = {.kind = LAYER_BATCHNORM, .bn_normalize = BN_NORM_MEAN},
+                 var = {.kind = LAYER_BATCHNORM, .bn_normalize = BN_NORM_VARIANCE}, ln = {.kind = LAYER_LAYERNORM},
+                 dense = {.kind = LAYER_DENSE, .units = 3};
+    CHECK(layer_scale_invariant_per_feature(&bn) && layer_scale_invariant_per_feature(&ghost) &&
+              layer_scale_invariant_per_feature(&var) && layer_scale_invariant_per_feature(&none),
+          "scale-invariant per feature: batchnorm, ghost, variance-only, affine none");
+    CHECK(!layer_scale_invariant_per_feature(&renorm) && !layer_scale_invariant_per_feature(&mean) &&
+              !layer_scale_invariant_per_feature(&pop) && !layer_scale_invariant_per_feature(&ln) &&
+              !layer_scale_invariant_per_feature(&dense),
+          "not scale-invariant per feature: renorm, mean-only, population statistics, layernorm, dense");
     const layer_kind_info_t *s = layer_kind(LAYER_SIGMOID);
     CHECK(s->sat_low == 0.02f && s->sat_high == 0.98f, "sigmoid thresholds %g %g (stats.h documents 0.02, 0.98)",
           s->sat_low, s->sat_high);

@@ -18,6 +18,7 @@ void sgd_free(sgd_t *o) {
 
 double sgd_lr_at(const optim_spec_t *s, long t) {
     if (s->schedule == LR_STEP) return s->lr * pow(s->gamma, (double)(t / s->step_size));
+    if (s->schedule == LR_EXPONENTIAL) return s->lr * pow(s->per_step, (double)t);
     return s->lr;
 }
 

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-typedef enum { LR_CONSTANT, LR_STEP } lr_schedule_kind_t;
+typedef enum { LR_CONSTANT, LR_STEP, LR_EXPONENTIAL } lr_schedule_kind_t;
 
 typedef struct {
     double lr, momentum, weight_decay;
@@ -17,6 +17,8 @@ typedef struct {
     lr_schedule_kind_t schedule;
     long step_size;  // LR_STEP: every step_size steps ...
     double gamma;    // ... multiply the rate by gamma
+    double per_step; // LR_EXPONENTIAL: lr * per_step^t (> 1 grows: Li & Arora 2020's η(1−ηλ)^−(2t+1) without weight
+                     // decay is lr = η/(1−ηλ), per_step = (1−ηλ)^−2)
 } optim_spec_t;
 
 typedef struct {
@@ -27,7 +29,8 @@ typedef struct {
 
 void sgd_init(sgd_t *o, const optim_spec_t *spec, size_t n_params);
 void sgd_free(sgd_t *o);
-// Learning rate in force at step t (0-based): lr * gamma^floor(t / step_size) for LR_STEP.
+// Learning rate in force at step t (0-based): lr * gamma^floor(t / step_size) for LR_STEP, lr * per_step^t for
+// LR_EXPONENTIAL.
 double sgd_lr_at(const optim_spec_t *spec, long t);
 void sgd_step(sgd_t *o, float *params, const float *grads, size_t n_decay, double lr);
 

@@ -518,6 +518,11 @@ int layer_uses_batch_statistics(const layer_spec_t *s) {
     return k->uses_batch_statistics && (!k->layer_uses_batch_statistics || k->layer_uses_batch_statistics(s));
 }
 
+int layer_scale_invariant_per_feature(const layer_spec_t *s) {
+    return s->kind == LAYER_BATCHNORM && layer_uses_batch_statistics(s) && s->variant != BN_RENORM &&
+           s->bn_normalize != BN_NORM_MEAN;
+}
+
 int layer_trains_on_batch_statistics(const layer_t *l) {
     const layer_kind_info_t *k = layer_kind(l->spec.kind);
     return layer_uses_batch_statistics(&l->spec) && !(k->statistics_frozen && k->statistics_frozen(l));

@@ -111,6 +111,12 @@ int layer_has_affine(const layer_spec_t *s);
 // batchnorm layer with freeze_stats_after K not past its K-th training batch. A layer that trains on fixed statistics
 // is evaluated with those same statistics: Algorithm 2 (run/recalibrate.h) leaves it alone.
 int layer_trains_on_batch_statistics(const layer_t *l);
+// Whether a layer's training-mode output is unchanged when one of its input features is multiplied by any c > 0 over
+// the whole batch (Ioffe & Szegedy §3.3, per unit: the row of the dense weight before it can be rescaled freely): a
+// normalization over the batch per feature that divides by its standard deviation — batchnorm (standard, ghost,
+// constant-stats; up to ε), not renorm (r, d from the running statistics), not "normalize": "mean", not
+// "statistics": "population", not layernorm/rmsnorm (over features, not per feature).
+int layer_scale_invariant_per_feature(const layer_spec_t *s);
 
 // The tensor of layer l that desc describes, and its element count (0 if the layer lacks it).
 float *layer_tensor(const layer_t *l, const tensor_desc_t *d);

@@ -640,7 +640,7 @@ static void *emit_hist_range(const void *obj) {
 static const char *const FORMATS[] = {"idx", "csv", NULL};
 static const char *const PROGRESS[] = {"auto", "always", "never", NULL};
 static const char *const GEMMS[] = {"auto", "openblas", "libxsmm", NULL};  // gemm_backend_t order
-static const char *const SCHEDULES[] = {"constant", "step", NULL};
+static const char *const SCHEDULES[] = {"constant", "step", "exponential", NULL};
 static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
 static const char *const SOURCES[] = {"probe", "batch", NULL};
@@ -649,6 +649,7 @@ static const char *const SPACINGS[] = {"linear", "log", NULL};
 static int is_idx(const void *c) { return ((const config_t *)c)->data.format == DATA_IDX; }
 static int is_csv(const void *c) { return ((const config_t *)c)->data.format == DATA_CSV; }
 static int is_step_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_STEP; }
+static int is_exp_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_EXPONENTIAL; }
 
 #define IDX_FILE(key) \
     {.name = #key, .type = KEY_PATH, .field = C(data.key), .cap = CFG_STR, .flags = KEY_REQUIRED, .applies = is_idx, \
@@ -699,6 +700,9 @@ static const key_desc_t SCHEDULE_KEYS[] = {
      .flags = KEY_REQUIRED, .applies = is_step_schedule, .when = "with type \"step\""},
     {.name = "gamma", .type = KEY_DOUBLE, .field = C(train.optim.gamma), .lo = 0, .hi = 1, .flags = KEY_LO_OPEN,
      .def = 1, .applies = is_step_schedule, .when = "with type \"step\""},
+    // lr · per_step^t: above 1 it grows (run/optim.h: Li & Arora 2020's weight-decay-free equivalent rate).
+    {.name = "per_step", .type = KEY_DOUBLE, .field = C(train.optim.per_step), .lo = 0.5, .hi = 2,
+     .flags = KEY_REQUIRED, .def = 1, .applies = is_exp_schedule, .when = "with type \"exponential\""},
     {0}};
 
 static const key_desc_t CHECKPOINT_KEYS[] = {
@@ -767,6 +771,10 @@ static const key_desc_t LOG_KEYS[] = {
     {.name = "param_stats", .type = KEY_BOOL, .field = C(log.param_stats), .def = 0, .flags = KEY_OMIT_ZERO},
     // Left out of config.json while 0, as param_stats.
     {.name = "update_ratios_every", .type = KEY_LONG, .field = C(log.update_ratios_every), .lo = 0, .hi = 1e9,
+     .def = 0, .flags = KEY_OMIT_ZERO},
+    {.name = "unit_updates_every", .type = KEY_LONG, .field = C(log.unit_updates_every), .lo = 0, .hi = 1e9,
+     .def = 0, .flags = KEY_OMIT_ZERO},
+    {.name = "curvature_every", .type = KEY_LONG, .field = C(log.curvature_every), .lo = 0, .hi = 1e9,
      .def = 0, .flags = KEY_OMIT_ZERO},
     // Left out of config.json while 0, as update_ratios_every.
     {.name = "gradients_every", .type = KEY_LONG, .field = C(log.gradients_every), .lo = 0, .hi = 1e9, .def = 0,

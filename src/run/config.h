@@ -100,6 +100,8 @@ typedef struct {
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
         int param_stats;  // param_stats.csv (run/paramlog.h)
         long update_ratios_every;  // update_ratios.csv every this many steps (run/updatelog.h); 0 = off
+        long unit_updates_every;   // unit_updates.csv every this many steps (run/unitlog.h); 0 = off
+        long curvature_every;      // curvature.csv every this many steps (run/curvature.h); 0 = off
         long gradients_every;      // gradients.csv every this many steps (run/gradlog.h); 0 = off
         long jacobian_every;       // jacobian.csv every this many steps (run/jaclog.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include "run/curvature.h"
 #include "run/gradlog.h"
 #include "run/histlog.h"
 #include "run/jaclog.h"
@@ -12,6 +13,7 @@
 #include "run/rundir.h"
 #include "run/runlog.h"
 #include "run/tblog.h"
+#include "run/unitlog.h"
 #include "run/updatelog.h"
 
 // The table: one line per log, in walking order (on_step: percentiles before ICS before the landscape, each leaving
@@ -27,6 +29,8 @@ static const recorder_t *const ROWS[] = {
     &TENSORBOARD_RECORDER, // tb/events.out.tfevents... (log.tensorboard)
     &HISTOGRAMS_RECORDER,  // histograms.csv (log.histograms)
     &UPDATE_RATIOS_RECORDER,  // update_ratios.csv (log.update_ratios_every)
+    &UNIT_UPDATES_RECORDER,   // unit_updates.csv (log.unit_updates_every)
+    &CURVATURE_RECORDER,      // curvature.csv (log.curvature_every)
     &JACOBIAN_RECORDER,    // jacobian.csv (log.jacobian_every)
 };
 #define N_ROWS ((int)(sizeof ROWS / sizeof ROWS[0]))

@@ -23,6 +23,8 @@
 #define RUNDIR_UPDATE_RATIOS "update_ratios.csv"  // every log.update_ratios_every steps: per tensor (updatelog.h)
 #define RUNDIR_GRADIENTS "gradients.csv"       // every log.gradients_every steps: per gradient site (gradlog.h)
 #define RUNDIR_JACOBIAN "jacobian.csv"         // every log.jacobian_every steps: per hidden block (jaclog.h)
+#define RUNDIR_CURVATURE "curvature.csv"  // every log.curvature_every steps: Hessian top eigenvalue (curvature.h)
+#define RUNDIR_UNIT_UPDATES "unit_updates.csv"  // every log.unit_updates_every steps: per dense layer (unitlog.h)
 #define RUNDIR_REPORT "report.html"           // bnlab report: one self-contained page (lab/report.h)
 #define RUNDIR_CHECKPOINTS "checkpoints"       // a folder of step-NNNNNNNNN.safetensors
 #define RUNDIR_PLOTS "plots"                   // bnlab plot's PNGs and gnuplot scripts (runs and comparisons)
@@ -41,6 +43,10 @@
 #define RUNDIR_GRADIENTS_FIXED "step,hidden,layer,layer_type,where,n,mean,std,absmax"
 // RUNDIR_GRADIENTS_FIXED, ",p%g" per log.percentiles.q, then ",dead_units,frac_saturated\n" (gradlog.c builds it).
 #define RUNDIR_JACOBIAN_HEADER "step,block,layer,norm,which,n,median,p10,p90,max,frac_near1\n"
+#define RUNDIR_CURVATURE_HEADER "step,lr,batch_loss,grad_norm,sharpness,top_eig,top_eig_change,two_over_lr\n"
+#define RUNDIR_UNIT_UPDATES_HEADER                                                                                  \
+    "step,layer,tensor,units,bn_after,lr,norm_mean,eff_lr_mean,eff_lr_min,eff_lr_max,angle_mean,angle_rms,angle_min," \
+    "angle_max\n"
 #define RUNDIR_ICS_HEADER "step,layer,dense,grad_norm,l2_diff,cosine\n"
 #define RUNDIR_LANDSCAPE_HEADER "step,eta,lr,loss,grad_diff,grad_norm,beta\n"
 #define RUNDIR_LANDSCAPE_BAND_HEADER \

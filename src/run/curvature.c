@@ -1,0 +1,117 @@
+#include "run/curvature.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run/rundir.h"
+
+void curvature_init(curvature_t *c, const model_t *m, double h, int iters) {
+    c->h = h > 0 ? h : CURV_FD_STEP;
+    c->iters = iters > 0 ? iters : CURV_ITERS;
+    c->p0 = xmalloc(sizeof(float) * m->n_params, "curvature: parameters");
+    c->g0 = xmalloc(sizeof(float) * m->n_params, "curvature: gradients");
+    c->state0 = xmalloc(sizeof(float) * (m->n_state ? m->n_state : 1), "curvature: BN statistics");
+    c->batches0 = xmalloc(sizeof(int64_t) * (size_t)m->n_layers, "curvature: BN counters");
+    c->v = xmalloc(sizeof(double) * m->n_params, "curvature: iterate");
+    c->hv = xmalloc(sizeof(double) * m->n_params, "curvature: Hessian-vector product");
+}
+
+void curvature_free(curvature_t *c) {
+    free(c->p0), free(c->g0), free(c->state0), free(c->batches0), free(c->v), free(c->hv);
+    c->p0 = c->g0 = c->state0 = NULL, c->batches0 = NULL, c->v = c->hv = NULL;
+}
+
+// ∇L at θ0 + s·h·v into m->grads (the step's batch and draws, running statistics untouched).
+static void grad_at(curvature_t *c, model_t *m, const float *x, const int32_t *y, int B, const train_rng_t *r_before,
+                    double s) {
+    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (float)((double)c->p0[i] + s * c->h * c->v[i]);
+    train_rng_t r;
+    if (r_before) r = *r_before;  // NULL: a model without random layers (tests)
+    model_forward(m, x, B, MODE_TRAIN_FROZEN, r_before ? &r : NULL);
+    model_loss_backward_head(m, y, B, NULL);
+    model_backward(m, x, B);
+}
+
+// hv = (∇L(θ + hv) − ∇L(θ − hv)) / 2h; returns vᵀ hv.
+static double hvp(curvature_t *c, model_t *m, const float *x, const int32_t *y, int B, const train_rng_t *r) {
+    grad_at(c, m, x, y, B, r, 1);
+    for (size_t i = 0; i < m->n_params; i++) c->hv[i] = m->grads[i];
+    grad_at(c, m, x, y, B, r, -1);
+    double q = 0;
+    for (size_t i = 0; i < m->n_params; i++) {
+        c->hv[i] = (c->hv[i] - m->grads[i]) / (2 * c->h);
+        q += c->v[i] * c->hv[i];
+    }
+    return q;
+}
+
+static double normalize(double *v, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += v[i] * v[i];
+    s = sqrt(s);
+    if (s > 0)
+        for (size_t i = 0; i < n; i++) v[i] /= s;
+    return s;
+}
+
+void curvature_measure(curvature_t *c, model_t *m, const float *x, const int32_t *y, int B,
+                       const train_rng_t *r_before) {
+    const size_t n = m->n_params;
+    memcpy(c->p0, m->params, sizeof(float) * n);
+    memcpy(c->g0, m->grads, sizeof(float) * n);
+    if (m->n_state) memcpy(c->state0, m->state, sizeof(float) * m->n_state);
+    for (int i = 0; i < m->n_layers; i++) c->batches0[i] = m->layers[i].batches;
+    for (size_t i = 0; i < n; i++) c->v[i] = c->g0[i];
+    c->grad_norm = normalize(c->v, n);
+    if (c->grad_norm == 0)  // no gradient: start from a fixed vector, no sharpness
+        for (size_t i = 0; i < n; i++) c->v[i] = 1.0 / sqrt((double)n);
+    double lam = hvp(c, m, x, y, B, r_before), prev = lam;
+    c->sharpness = c->grad_norm > 0 ? lam : NAN;
+    for (int k = 1; k < c->iters && isfinite(lam); k++) {
+        memcpy(c->v, c->hv, sizeof(double) * n);
+        if (normalize(c->v, n) == 0) break;
+        prev = lam;
+        lam = hvp(c, m, x, y, B, r_before);
+    }
+    c->top_eig = lam;
+    c->change = lam != 0 ? fabs(lam - prev) / fabs(lam) : NAN;
+    // Put everything back: the real update reads exactly these bits.
+    memcpy(m->params, c->p0, sizeof(float) * n);
+    memcpy(m->grads, c->g0, sizeof(float) * n);
+    if (m->n_state) memcpy(m->state, c->state0, sizeof(float) * m->n_state);
+    for (int i = 0; i < m->n_layers; i++) m->layers[i].batches = c->batches0[i];
+}
+
+// ---- the recorder
+
+static int cv_enabled(const config_t *cf) { return cf->log.curvature_every > 0; }
+static int cv_init(void *st, const rec_view_t *v) {
+    curvature_t *c = st;
+    c->every = v->cfg->log.curvature_every;
+    curvature_init(c, v->model, 0, 0);
+    return 0;
+}
+static int cv_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
+    (void)v;
+    return log_open(&((curvature_t *)st)->out, run_dir, RUNDIR_CURVATURE, append, RUNDIR_CURVATURE_HEADER);
+}
+static void cv_step(void *st, const rec_view_t *v) {
+    curvature_t *c = st;
+    if (v->step % c->every != 0) return;
+    curvature_measure(c, v->model, v->x, v->y, v->batch, v->rng);
+    wfile_printf(&c->out, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", v->step, v->lr, v->loss, c->grad_norm,
+                 c->sharpness, c->top_eig, c->change, 2 / v->lr);
+    wfile_flush(&c->out);
+}
+static int cv_check(const void *st) { return wfile_check(&((const curvature_t *)st)->out); }
+static int cv_close(void *st) { return wfile_close(&((curvature_t *)st)->out); }
+static void cv_free(void *st) { curvature_free(st); }
+
+const recorder_t CURVATURE_RECORDER = {
+    .name = "curvature",
+    .files = {{RUNDIR_CURVATURE, RUNDIR_CURVATURE_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV, .expect = 1}},
+    .enabled = cv_enabled, .turn_on = "log.curvature_every=20",
+    .state_size = sizeof(curvature_t),
+    .init = cv_init, .open = cv_open, .on_step = cv_step, .check = cv_check, .close = cv_close, .free = cv_free,
+};
