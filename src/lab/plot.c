@@ -19,7 +19,7 @@
 #include "view/logread.h"
 #include "view/source.h"
 
-#define PLOT_MAX_PANELS 8
+#define PLOT_MAX_PANELS VIEW_MAX_VARIANTS  // every variant a view_source_t keeps
 #define PLOT_MAX_LAYERS VIEW_MAX_NONLIN
 #define PLOT_MAX_CFG_LAYERS 64
 #define PLOT_MAX_ROWS 6     // hidden layers drawn in the whole-layer figure

@@ -69,11 +69,14 @@ view_class_t view_classify(const cJSON *layers) {
 
 static const char *const DASH_GP[VIEW_STYLES] = {"1", "2", "3", "4", "5"};
 static const char *const DASH_SVG[VIEW_STYLES] = {"", "9 5", "2 4", "9 4 2 4", "14 6"};
-static const int POINT_GP[VIEW_STYLES] = {7, 5, 9, 13, 11};
+// Ten markers, filled then open, so that styles 0..9 differ by their marker too (the dash repeats after 5): the
+// ablation ladder has 8 BN variants of one colour.
+#define VIEW_POINTS 10
+static const int POINT_GP[VIEW_POINTS] = {7, 5, 9, 13, 11, 6, 4, 8, 12, 10};
 
 const char *view_dash_gnuplot(int style) { return DASH_GP[(style % VIEW_STYLES + VIEW_STYLES) % VIEW_STYLES]; }
 const char *view_dash_svg(int style) { return DASH_SVG[(style % VIEW_STYLES + VIEW_STYLES) % VIEW_STYLES]; }
-int view_point_gnuplot(int style) { return POINT_GP[(style % VIEW_STYLES + VIEW_STYLES) % VIEW_STYLES]; }
+int view_point_gnuplot(int style) { return POINT_GP[(style % VIEW_POINTS + VIEW_POINTS) % VIEW_POINTS]; }
 
 void view_shade(char out[8], const char *color, int k, int n) {
     unsigned rgb = 0;

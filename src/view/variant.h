@@ -45,8 +45,8 @@ view_class_t view_classify(const cJSON *layers);
 int view_class_batch_stats(view_class_t c);
 
 #define VIEW_STYLES 5
-// Line style k (cycling): a dash pattern as gnuplot's "dt" argument and as SVG's stroke-dasharray ("" for solid),
-// and a gnuplot point type.
+// Line style k (cycling): a dash pattern as gnuplot's "dt" argument and as SVG's stroke-dasharray ("" for solid;
+// 5 patterns), and a gnuplot point type (10 markers): styles 0..9 differ in their pair.
 const char *view_dash_gnuplot(int style);
 const char *view_dash_svg(int style);
 int view_point_gnuplot(int style);
