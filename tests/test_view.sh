@@ -145,4 +145,13 @@ for pair in none=#000000 bn=#0072B2 renorm=#CC79A7 layernorm=#D55E00 rmsnorm=#88
   check 'grep -qF "lc rgb '"'"'${pair#*=}'"'"' title '"'"'${pair%%=*}'"'"'" "$T/sweep/plots/sweep.gp"' \
     "sweep.png: ${pair%%=*} not drawn in ${pair#*=}: $(grep -o "lc rgb '#[0-9A-Fa-f]*' title '${pair%%=*}'" "$T/sweep/plots/sweep.gp") $(head -c 200 "$T/sweep.err")"
 done
+# Ten variants (configs/ablations.json, eight of them BN): accuracy.png draws all ten, and no two share colour, dash
+# and marker (before, the figures kept the first 8 variants and styles repeated after 5).
+"$BNLAB" compare "$ROOT/configs/ablations.json" --seeds 1 --set train.steps=40 --set train.eval_every=20 \
+  --set data.train_limit=1200 --set data.test_limit=200 --out "$T/ten" >/dev/null 2>"$T/ten.err"
+"$BNLAB" plot "$T/ten" --only accuracy >/dev/null 2>>"$T/ten.err"
+curves=$(grep "with linespoints pt .* title '[a-z0-9-]" "$T/ten/plots/accuracy.gp")
+n_titles=$(printf '%s\n' "$curves" | grep -o "title '[a-z0-9-]*'" | sort -u | wc -l)
+n_looks=$(printf '%s\n' "$curves" | sed -E "s/.* pt ([0-9]+) .* dt ([0-9]+) lc rgb '([^']*)' title.*/\1 \2 \3/" | sort -u | wc -l)
+check '[ "$n_titles" -eq 10 ] && [ "$n_looks" -eq 10 ]' "ten variants: $n_titles drawn, $n_looks distinct looks: $(head -c 200 "$T/ten.err")"
 finish view
