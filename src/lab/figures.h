@@ -47,5 +47,6 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in);
 int fig_update_ratios(figmodel_t *m, const figure_input_t *in);
 int fig_jacobian(figmodel_t *m, const figure_input_t *in);
 int fig_gradient_depth(figmodel_t *m, const figure_input_t *in);
+int fig_sweep_map(figmodel_t *m, const figure_input_t *in);
 
 #endif
