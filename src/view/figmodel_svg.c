@@ -53,8 +53,8 @@ static void cells(strbuf_t *b, const svg_frame_t *f, const figcurve_t *c) {
         char *nl = strchr(text, '\n');
         if (nl) *nl = '\0';
         double cy = (y0 + y1) / 2 + (nl ? -4 : 6);
-        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"cell\" text-anchor=\"middle\" fill=\"%s\" "
-                         "font-size=\"17\">", (x0 + x1) / 2, cy, ink);
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"cell\" text-anchor=\"middle\" "
+                         "style=\"fill:%s;font-size:17px\">", (x0 + x1) / 2, cy, ink);
         html_text(b, text);
         if (nl) {
             strbuf_printf(b, "<tspan x=\"%.1f\" dy=\"18\">", (x0 + x1) / 2);
@@ -77,12 +77,15 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     html_text(b, m->title);
     strbuf_printf(b, "</p>\n");
     legend(b, m);
-    strbuf_printf(b, "<div class=\"row\" data-kind=\"%s\">\n", m->name);
+    // One row of the page per row of the grid (as gnuplot draws it): a panel's place means the same in both.
+    strbuf_printf(b, "<div class=\"row%s\" data-kind=\"%s\">\n", m->np > m->cols ? " panels" : "", m->name);
     int w = m->cols <= 2 ? 620 : m->cols == 3 ? 480 : 400;
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
+        if (i && i % m->cols == 0) strbuf_printf(b, "</div>\n<div class=\"row panels\" data-kind=\"%s\">\n", m->name);
         svg_frame_t f = {.w = w, .h = 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0, .y1 = p->y1, .ylog = p->ylog,
-                         .xlabel = m->xlabel, .xcat = p->xcat, .ycat = p->ycat, .nxcat = p->nxcat, .nycat = p->nycat};
+                         .xlabel = m->xlabel, .xcat = p->xcat, .ycat = p->ycat, .nxcat = p->nxcat, .nycat = p->nycat,
+                         .xinteger = 1};  // as figmodel_gnuplot's x axis
         if (p->nycat) {  // a heatmap: its cells' rows and columns, as given
         } else if (!(f.y1 > f.y0) && !f.ylog) {  // one value, or none: a window around it (svg.h draws any frame)
             double c = isfinite(f.y0) ? f.y0 : 0.5, wd = c != 0 ? fabs(c) * 0.1 : 0.5;

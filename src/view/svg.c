@@ -44,7 +44,7 @@ void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *at
     strbuf_printf(b, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ML, MT,
                   f->w - ML - MR, f->h - MT - MB);
     axis_t ax, ay;
-    axis_make(&ax, f->x0, f->x1, 0, 0, 5);
+    axis_make(&ax, f->x0, f->x1, 0, f->xinteger, 5);
     axis_make(&ay, f->y0, f->y1, f->ylog, 0, 5);
     for (int i = 0; i < f->nxcat; i++) {
         strbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", svg_x(f, i), f->h - MB + 16);

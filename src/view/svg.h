@@ -14,6 +14,7 @@ typedef struct {
     const char (*xcat)[24]; // nxcat > 0: x is categorical, ticked with xcat[i] at x = i (a heatmap's); y alike
     const char (*ycat)[24];
     int nxcat, nycat;
+    int xinteger;           // x ticks at whole numbers only (steps, layers)
 } svg_frame_t;
 
 // Pixel x of data x, pixel y of data y, clamped to the frame; any frame (equal or non-finite ends) gives a pixel.
