@@ -147,11 +147,11 @@ static const char *seeds_text(const view_source_t *src, char *buf, size_t cap) {
 
 // No run has the log, or too few rows: the figure is a note. 1 not logged; 0 otherwise (a note in m, no panel).
 static int bw_absent(figmodel_t *m, const char *name, const bw_data_t *d, const char *what, const char *file,
-                     const char *key) {
+                     const char *key, int every) {
     figmodel_init(m, name, 0, 1);
     if (!d->logged) {
-        snprintf(m->note, sizeof m->note, "%s: not logged in this run (%s; turn it on with %s, e.g. --set %s=10).", what,
-                 file, key, key);
+        snprintf(m->note, sizeof m->note, "%s: not logged in this run (%s; turn it on with %s, e.g. --set %s=%d).", what,
+                 file, key, key, every);
         return 1;
     }
     snprintf(m->note, sizeof m->note, "%s: %s has no rows to draw yet.", what, file);
@@ -234,7 +234,7 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
     int rc = L.nvals > 0 ? bw_read(d, in, &L) : 0;
     if (rc == 0 && (L.nvals <= 0 || d->points == 0)) {
         if (L.nvals < 0) d->logged = 1;
-        rc = bw_absent(m, "gradients", d, "Gradients", "gradients.csv", "log.gradients_every");
+        rc = bw_absent(m, "gradients", d, "Gradients", "gradients.csv", "log.gradients_every", 100);
     } else if (rc == 0) {
         int rows = d->nk, cols = src->nv;
         figmodel_init(m, "gradients", rows * cols, cols);
@@ -279,7 +279,7 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in) {
     bw_data_t *d = xcalloc(1, sizeof *d, "update ratios figure");
     int rc = bw_read(d, in, &L);
     if (rc == 0 && d->points == 0) rc = bw_absent(m, "update_ratios", d, "Update ratios", "update_ratios.csv",
-                                                  "log.update_ratios_every");
+                                                  "log.update_ratios_every", 10);
     else if (rc == 0) {
         int cols = d->nk;
         figmodel_init(m, "update_ratios", 2 * cols, cols);
@@ -331,7 +331,7 @@ int fig_jacobian(figmodel_t *m, const figure_input_t *in) {
         if (d[w]->nk > blocks) blocks = d[w]->nk;
         rows += d[w]->points > 0;
     }
-    if (rc == 0 && rows == 0) rc = bw_absent(m, "jacobian", d[0], "Jacobian spectra", "jacobian.csv", "log.jacobian_every");
+    if (rc == 0 && rows == 0) rc = bw_absent(m, "jacobian", d[0], "Jacobian spectra", "jacobian.csv", "log.jacobian_every", 1000);
     else if (rc == 0) {
         figmodel_init(m, "jacobian", rows * blocks, blocks);
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
@@ -398,7 +398,7 @@ int fig_gradient_depth(figmodel_t *m, const figure_input_t *in) {
                     else if (x > 0 && x < later) later = x;
                 }
     if (rc == 0 && (!at0 || d->nk < 2)) {
-        rc = bw_absent(m, "gradient_depth", d, "The gradient at initialization", "gradients.csv", "log.gradients_every");
+        rc = bw_absent(m, "gradient_depth", d, "The gradient at initialization", "gradients.csv", "log.gradients_every", 100);
         if (rc == 0)
             snprintf(m->note, sizeof m->note, "The gradient at initialization: gradients.csv has no step-0 rows of two "
                      "or more hidden layers to compare.");
