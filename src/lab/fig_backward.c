@@ -24,7 +24,8 @@
 #include "run/rundir.h"
 #include "view/logread.h"
 
-#define BW_MAX_KEYS 16   // hidden layers, dense layers, blocks drawn
+#define BW_MAX_KEYS 64   // hidden layers, dense layers, blocks read (a 64-block net's)
+#define BW_MAX_ROWS 6    // rows of panels of the gradients figure: a deeper net shows 6 of its layers, evenly spread
 #define BW_MAX_VALS 12   // value columns read per row
 #define BW_REF_COLOR "#555555"  // a reference line (a rule of thumb, a theory's value): no variant's colour
 
@@ -236,19 +237,22 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
         if (L.nvals < 0) d->logged = 1;
         rc = bw_absent(m, "gradients", d, "Gradients", "gradients.csv", "log.gradients_every", 100);
     } else if (rc == 0) {
-        int rows = d->nk, cols = src->nv;
+        int rows = d->nk < BW_MAX_ROWS ? d->nk : BW_MAX_ROWS, cols = src->nv, layer[BW_MAX_ROWS];
+        for (int r = 0; r < rows; r++) layer[r] = rows > 1 ? r * (d->nk - 1) / (rows - 1) : 0;  // first to last
         figmodel_init(m, "gradients", rows * cols, cols);
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
         char list[BW_MAX_VALS * 12] = "", st[48];
         for (int v = 0; v < L.nvals; v++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%sth", v ? ", " : "", L.vals[v] + 1);
-        snprintf(m->title, sizeof m->title, "The gradient ∂L/∂h at each hidden layer's nonlinearity input, training "
-                 "batches: its %s percentiles (%s)", list, seeds_text(src, st, sizeof st));
+        snprintf(m->title, sizeof m->title, "The gradient ∂L/∂h at %s hidden layer's nonlinearity input, training "
+                 "batches: its %s percentiles (%s)", rows < d->nk ? "6 evenly spread layers': each" : "each", list,
+                 seeds_text(src, st, sizeof st));
         static char shades[VIEW_MAX_VARIANTS][BW_MAX_VALS][8];
-        for (int h = 0; h < rows; h++)
+        for (int r = 0; r < rows; r++)
             for (int i = 0; i < cols; i++) {
                 const view_variant_t *v = &src->v[i];
-                figpanel_t *p = &m->p[h * cols + i];
+                const int h = layer[r];
+                figpanel_t *p = &m->p[r * cols + i];
                 snprintf(p->title, sizeof p->title, "%s%shidden layer %d", v->label, cols > 2 ? "\n" : ": ", h + 1);
                 snprintf(p->ylabel, sizeof p->ylabel, "∂L/∂h");
                 snprintf(p->note, sizeof p->note, "not logged");
@@ -448,7 +452,7 @@ int fig_gradient_depth(figmodel_t *m, const figure_input_t *in) {
                         series_add(&th, (double[2]){h, last[1] * pow(g, last[0] - h)});
                     }
                     figmodel_add(p, CURVE_LINE, &th, 0, 1, 0, BW_REF_COLOR, 1, 2, 1,
-                                 "Yang et al. 2019, BN + ReLU: ×π/(π−1) ≈ 1.47 per layer going backward");
+                                 "Yang et al. 2019 (BN + ReLU): ×π/(π−1) per layer");
                     series_free(&th);
                 }
                 series_free(&all), series_free(&med);
