@@ -12,8 +12,8 @@ usage: check_backward_figs.py KIND DIR [VARIANT...]
                        column (which = example / batch, block B - 1)
   gradient_depth DIR   panel "at initialization (step 0)", curve VARIANT = (h, median over seeds of n (std² + mean²))
                        at step 0; the Yang et al. line, if drawn, grows by π/(π−1) per layer going backward
-  sweep_map DIR        every cell's label = sweep.csv's final_median to 2 decimals, or "diverged" where a seed's
-                       summary.json says so
+  sweep_map DIR        every cell's label = sweep.csv's final_median to 2 decimals (and in the second row its
+                       median steps to the first target, or "never"), or "diverged" where a seed's summary.json says so
 """
 import csv
 import json
@@ -216,7 +216,9 @@ def check_sweep_map(d, variants):
     table = rows(os.path.join(d, "sweep.csv"))
     n_cells = 0
     for title, _, labels in panels:
-        mine = [r for r in table if r["base"] == title]
+        base, what = title.split(": ", 1)
+        steps = what.startswith("steps to ")
+        mine = [r for r in table if r["base"] == base]
         ys = sorted({float(r[keys[0]]) for r in table})
         xs = sorted({float(r[keys[1]]) for r in table})
         for r in mine:
@@ -228,12 +230,18 @@ def check_sweep_map(d, variants):
                     diverged += json.load(open(os.path.join(d, r["variant"], "seed-%d" % s, "summary.json")))["status"] == "diverged"
                 except FileNotFoundError:
                     pass
-            want = "diverged" if diverged else ("%.2f" % float(r["final_median"]) if r["final_median"] else "no run")
+            if steps:  # sweep.csv's median steps to the first target; empty: most seeds never reached it
+                col = "steps_to_%g_median" % spec["targets"][0]
+                cell = ("%.0f" % float(r[col]) if r[col] else "never") if r["completed"] != "0" else "no run"
+            else:
+                cell = "%.2f" % float(r["final_median"]) if r["final_median"] else "no run"
+            want = "diverged" if diverged else cell
             if len(text) != 1 or not text[0].startswith(want):
                 problems.append("sweep_map %s %s: the cell says %r, the logs %r" % (title, r["variant"], text, want))
             n_cells += 1
-    if n_cells != len(table):
-        problems.append("sweep_map: %d cells checked, sweep.csv has %d runs" % (n_cells, len(table)))
+    rows_of_panels = 2 if spec.get("targets") else 1
+    if n_cells != rows_of_panels * len(table):
+        problems.append("sweep_map: %d cells checked, sweep.csv has %d runs (x %d rows)" % (n_cells, len(table), rows_of_panels))
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ check 'grep -q "set label [0-9]* .diverged" "$T/sweep/plots/sweep_map.gp"' "swee
 check 'grep -q "set xtics (.0.1. 0, .10. 1)" "$T/sweep/plots/sweep_map.gp" && grep -q "set ylabel .depth (repeated blocks)." "$T/sweep/plots/sweep_map.gp"' \
   "sweep_map: the axes are not the grid's values in words"
 "$BNLAB" report "$T/sweep" >/dev/null 2>&1
-check '[ "$(grep -o "<g class=\"series cells\" cells=\"4\"" "$T/sweep/report.html" | wc -l)" -eq 2 ]' "report: sweep_map's cells"
+check '[ "$(grep -o "<g class=\"series cells\" cells=\"4\"" "$T/sweep/report.html" | wc -l)" -eq 4 ]' "report: sweep_map's cells (2 bases x final accuracy, steps to the target)"
 
 # --- (4) without the logs; a malformed log ----------------------------------------------------------------------------
 "$BNLAB" train "$ROOT/configs/quick-nobn.json" --out "$T/plain" --set train.epochs=null --set train.steps=20 \

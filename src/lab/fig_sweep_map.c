@@ -1,8 +1,10 @@
 // sweep_map: a sweep over two grid keys (e.g. depth x learning rate, configs/sweep-depth-lr.json) as one heatmap per
 // base variant: a cell per grid point, filled by the median final test accuracy over the seeds that completed (a
 // shade of the base's colour, white at chance 0.1 and the full colour at 1) and labelled with it; a cell where a seed
-// diverged is grey and says "diverged" (how many of the seeds when there are several). Read from compare.json's
-// variants ("base", "grid") and each run's summary and metrics (lab/summary.h, as bnlab sweep collect reads them).
+// diverged is hatched and says "diverged" (how many of the seeds when there are several). With targets in the spec,
+// a second row: the median steps to the first target over the completed seeds (fewer: darker, linearly from white at
+// the longest run's length; "never" when most did not reach it, as sweep.csv's median). Read from compare.json's variants
+// ("base", "grid") and each run's summary and metrics (lab/summary.h, as bnlab sweep collect reads them).
 // Not a sweep, or a grid of one key or of three: no figure, a note saying what the figure needs.
 #include <math.h>
 #include <stdlib.h>
@@ -75,7 +77,11 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
     view_variant_t bv[SM_MAX_BASES];
     int nb = 0, nrow = 0, ncol = 0, more = 0;
     double rows[FIG_MAX_CAT], cols[FIG_MAX_CAT];
-    typedef struct { int base; double r, c, acc, diverged; } cell_t;
+    typedef struct { int base; double r, c, acc, steps, diverged; } cell_t;
+    double target[1] = {NAN}, most_steps = 1;  // the first target; the longest run (steps), for the colour scale
+    const cJSON *tg = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "targets"), 0);
+    int has_target = cJSON_IsNumber(tg);
+    if (has_target) target[0] = tg->valuedouble;
     int ncell = 0, cap = cJSON_GetArraySize(vars);
     cell_t *cell = xcalloc((size_t)(cap > 0 ? cap : 1), sizeof *cell, "sweep map");
     for (const cJSON *v = vars->child; v && rc == 0; v = v->next) {
@@ -107,14 +113,19 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
             continue;
         }
         variant_result_t vr;
-        variant_result_read(&vr, src->dir, name->valuestring, seeds, ns, NULL, 0);
-        double acc[SM_MAX_SEEDS];
+        variant_result_read(&vr, src->dir, name->valuestring, seeds, ns, target, has_target);
+        double acc[SM_MAX_SEEDS], steps[SM_MAX_SEEDS];
         int n = 0, div = 0;
         for (int k = 0; k < vr.n_seeds; k++) {
-            if (vr.runs[k].ok) acc[n++] = vr.runs[k].final_acc;
-            div += vr.runs[k].diverged;
+            const run_result_t *rr = &vr.runs[k];
+            if (rr->ok) {
+                acc[n] = rr->final_acc;
+                steps[n++] = has_target && rr->steps_to[0] >= 0 ? (double)rr->steps_to[0] : INFINITY;
+                if (rr->curve.n && rr->curve.step[rr->curve.n - 1] > most_steps) most_steps = (double)rr->curve.step[rr->curve.n - 1];
+            }
+            div += rr->diverged;
         }
-        cell[ncell++] = (cell_t){bi, a0->valuedouble, a1->valuedouble, n ? median(acc, n) : NAN, div};
+        cell[ncell++] = (cell_t){bi, a0->valuedouble, a1->valuedouble, n ? median(acc, n) : NAN, n ? median(steps, n) : NAN, div};
         variant_result_free(&vr);
     }
     if (rc == 2) {
@@ -129,15 +140,19 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
             int t = order[j];
             order[j] = order[j - 1], order[j - 1] = t;
         }
-    figmodel_init(m, "sweep_map", nb, nb < 3 ? nb : 3);
+    int rows_of_panels = has_target ? 2 : 1;
+    figmodel_init(m, "sweep_map", rows_of_panels * nb, nb);
     snprintf(m->xlabel, sizeof m->xlabel, "%s", words(key[1]));
+    char also[96] = "";
+    if (has_target) snprintf(also, sizeof also, "; below, the median steps to %g%% (darker: fewer)", 100 * target[0]);
     snprintf(m->title, sizeof m->title, "Final test accuracy at each %s and %s: the median over the seeds that "
-             "completed, of %d (darker: higher; white: chance, 0.1); hatched: a seed diverged%s", words(key[0]),
-             words(key[1]), ns, more ? ". Some grid points left out (at most 8 bases, 16 values per key)" : "");
-    for (int pi = 0; pi < nb; pi++) {
-        int bi = order[pi];
-        figpanel_t *p = &m->p[pi];
-        snprintf(p->title, sizeof p->title, "%s", bases[bi]);
+             "completed, of %d (darker: higher; white: chance, 0.1)%s; hatched: a seed diverged%s", words(key[0]),
+             words(key[1]), ns, also, more ? ". Some grid points left out (at most 8 bases, 16 values per key)" : "");
+    for (int q = 0; q < rows_of_panels * nb; q++) {
+        int pi = q % nb, bi = order[pi], row = q / nb;
+        figpanel_t *p = &m->p[q];
+        if (row) snprintf(p->title, sizeof p->title, "%s: steps to %g%% test accuracy", bases[bi], 100 * target[0]);
+        else snprintf(p->title, sizeof p->title, "%s: final accuracy", bases[bi]);
         snprintf(p->ylabel, sizeof p->ylabel, "%s", words(key[0]));
         snprintf(p->note, sizeof p->note, "no run");
         p->nxcat = ncol, p->nycat = nrow;
@@ -151,10 +166,11 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
             int r = 0, k = 0;
             while (rows[r] != cell[c].r) r++;
             while (cols[k] != cell[c].c) k++;
-            series_add(&s, (double[5]){k, r, cell[c].acc, cell[c].diverged, ns});
+            series_add(&s, (double[5]){k, r, row ? cell[c].steps : cell[c].acc, cell[c].diverged, ns});
         }
         figcurve_t *fc = figmodel_add(p, CURVE_CELLS, &s, 0, 1, 0, bv[bi].color, 0, 1, 1, NULL);
-        if (fc) fc->lo = 0.1, fc->hi = 1;
+        if (fc && row) fc->lo = most_steps, fc->hi = 0, fc->digits = 0;  // fewer steps: darker
+        else if (fc) fc->lo = 0.1, fc->hi = 1, fc->digits = 2;
         series_free(&s);
     }
     cJSON_Delete(root);

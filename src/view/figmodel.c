@@ -52,10 +52,10 @@ int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *t
     }
     if (!isfinite(v)) {
         snprintf(fill, 8, "#FFFFFF");
-        snprintf(text, cap, "no run");
+        snprintf(text, cap, "%s", v > 0 ? "never" : "no run");
         return 0;
     }
-    double t = c->hi > c->lo ? (v - c->lo) / (c->hi - c->lo) : 1;
+    double t = c->hi != c->lo ? (v - c->lo) / (c->hi - c->lo) : 1;
     t = t < 0 ? 0 : t > 1 ? 1 : t;
     // view_shade's scale stretched to white: shade k of 100 goes 60 % of the way; here (1 - t) of all the way.
     unsigned rgb = 0;
@@ -65,7 +65,7 @@ int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *t
     for (int i = 0; i < 3; i++) ch[i] = (int)(ch[i] + (1 - t) * (255 - ch[i]) + 0.5), lum += ch[i] * (i == 1 ? 0.587 : i ? 0.114 : 0.299);
     snprintf(fill, 8, "#%02X%02X%02X", ch[0], ch[1], ch[2]);
     if (lum < 140) snprintf(ink, 8, "#FFFFFF");
-    snprintf(text, cap, "%.2f", v);
+    snprintf(text, cap, "%.*f", c->digits, v);
     return 0;
 }
 

@@ -12,8 +12,9 @@
 #define FIG_MAX_CURVES 64
 
 // CURVE_CELLS: a heatmap's cells, rows (column index, row index, value, marked, of): a square at each (x, y) of the
-// panel's categories (figpanel_t.xcat, ycat), filled with a shade of the curve's colour by where value lies in
-// [lo, hi] (lo white, hi the colour itself) and labelled with the value to 2 decimals; a cell with marked > 0 is
+// panel's categories (figpanel_t.xcat, ycat), filled with a shade of the curve's colour by where value lies from lo
+// to hi (lo white, hi the colour itself; hi < lo: smaller is darker) and labelled with the value (figcurve_t.digits
+// decimals), +inf labelled "never" (white); a cell with marked > 0 is
 // hatched (grey lines on white) and labelled "diverged" (marked of `of` when of > 1: seeds), a non-finite value
 // "no run".
 typedef enum { CURVE_LINE, CURVE_BAND, CURVE_POINTS, CURVE_CELLS } figcurve_kind_t;
@@ -27,6 +28,7 @@ typedef struct {
     double opacity;       // 1: opaque; a faint seed 0.35; a band about 0.2
     char label[160];      // legend text; "" for none
     double lo, hi;        // CURVE_CELLS: the values drawn white and in the full colour
+    int digits;           // CURVE_CELLS: decimals of a cell's text
 } figcurve_t;
 
 #define FIG_MAX_CAT 16
