@@ -97,7 +97,7 @@ check '[ $rc -eq 0 ] && [ -s "$T/deep/plots/gradient_depth.png" ]' "plot deep: e
 $CHECK gradient_depth "$T/deep" bn nobn >"$T/check-deep.out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "gradient_depth (deep): $(head -3 "$T/check-deep.out")"
-check 'grep -q "title .Yang et al. 2019 (BN + ReLU)" "$T/deep/plots/gradient_depth.gp"' "gradient_depth: no theory line for BN + ReLU"
+check 'grep -q "title .Yang et al. 2019 (BN + relu): ×1.467 per layer" "$T/deep/plots/gradient_depth.gp"' "gradient_depth: no theory line for BN + ReLU"
 
 # --- (3) a two-key sweep --------------------------------------------------------------------------------------------
 cat >"$T/sweep.json" <<JSON

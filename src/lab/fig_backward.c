@@ -13,14 +13,15 @@
 //                   held fixed, (b) the whole batch where logged; a dashed line at 1 (Ioffe & Szegedy §3.3)
 //   gradient_depth  gradients.csv again: ‖∂L/∂h‖² (n (std² + mean²): the squared norm over the batch and the units) per
 //                   hidden layer at step 0 (the initialization) and at the first logged step after it, on a log
-//                   axis, with Yang et al. 2019's growth of π/(π−1) per layer going backward for BN + ReLU drawn from
-//                   the last hidden layer of the first such variant
+//                   axis, with Yang et al. 2019's growth per layer going backward (the registry's bn_grad_growth: ReLU's
+//                   π/(π−1)) drawn from the last hidden layer of the first BN variant with such nonlinearities
 // A kind whose log no run has gives no panel and a note naming the key that turns it on.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lab/figures.h"
+#include "nn/registry.h"
 #include "run/rundir.h"
 #include "view/logread.h"
 
@@ -413,11 +414,19 @@ int fig_gradient_depth(figmodel_t *m, const figure_input_t *in) {
         char st[48];
         snprintf(m->title, sizeof m->title, "The squared gradient norm ‖∂L/∂h‖² at each hidden layer's nonlinearity "
                  "input, over one training batch (%s)", seeds_text(src, st, sizeof st));
-        int theory = -1;  // the first BN + ReLU variant: Yang et al.'s line is drawn from its last layer
+        // The first BN variant whose nonlinearities all have Yang et al.'s growth (the registry's bn_grad_growth:
+        // ReLU's π/(π−1)), the same for each: the theory's line is drawn from its last hidden layer.
+        int theory = -1;
+        double growth = 0;
         for (int i = 0; i < src->nv && theory < 0; i++) {
-            int relu = src->v[i].n_nonlin > 0;
-            for (int h = 0; h < src->v[i].n_nonlin; h++) relu &= !strcmp(src->v[i].nonlin[h], "relu");
-            if (relu && src->v[i].cls == VC_BN) theory = i;
+            double g = 0;
+            int same = src->v[i].n_nonlin > 0;
+            for (int h = 0; h < src->v[i].n_nonlin && same; h++) {
+                int k = layer_kind_find(src->v[i].nonlin[h]);
+                double gh = k >= 0 ? layer_kind((layer_kind_t)k)->bn_grad_growth : 0;
+                same = gh > 0 && (h == 0 || gh == g), g = gh;
+            }
+            if (same && src->v[i].cls == VC_BN) theory = i, growth = g;
         }
         for (int w = 0; w < np; w++) {
             figpanel_t *p = &m->p[w];
@@ -446,13 +455,14 @@ int fig_gradient_depth(figmodel_t *m, const figure_input_t *in) {
                     // Yang et al. 2019: ×π/(π−1) per layer going backward, from the last hidden layer's value.
                     series_t th;
                     series_init(&th, 2);
-                    const double *last = med.v + (size_t)(med.n - 1) * 2, g = M_PI / (M_PI - 1);
+                    const double *last = med.v + (size_t)(med.n - 1) * 2, g = growth;
                     for (int r = 0; r < med.n; r++) {
                         double h = med.v[(size_t)r * 2];
                         series_add(&th, (double[2]){h, last[1] * pow(g, last[0] - h)});
                     }
-                    figmodel_add(p, CURVE_LINE, &th, 0, 1, 0, BW_REF_COLOR, 1, 2, 1,
-                                 "Yang et al. 2019 (BN + ReLU): ×π/(π−1) per layer");
+                    char lab[96];
+                    snprintf(lab, sizeof lab, "Yang et al. 2019 (BN + %s): ×%.3f per layer", src->v[i].nonlin[0], g);
+                    figmodel_add(p, CURVE_LINE, &th, 0, 1, 0, BW_REF_COLOR, 1, 2, 1, lab);
                     series_free(&th);
                 }
                 series_free(&all), series_free(&med);
