@@ -645,11 +645,13 @@ static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
 static const char *const SOURCES[] = {"probe", "batch", NULL};
 static const char *const SPACINGS[] = {"linear", "log", NULL};
+static const char *const CURV_SOURCES[] = {"batch", "probe", NULL};  // curv_source_t order
 
 static int is_idx(const void *c) { return ((const config_t *)c)->data.format == DATA_IDX; }
 static int is_csv(const void *c) { return ((const config_t *)c)->data.format == DATA_CSV; }
 static int is_step_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_STEP; }
 static int is_exp_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_EXPONENTIAL; }
+static int curvature_on(const void *c) { return ((const config_t *)c)->log.curvature_every > 0; }
 
 #define IDX_FILE(key) \
     {.name = #key, .type = KEY_PATH, .field = C(data.key), .cap = CFG_STR, .flags = KEY_REQUIRED, .applies = is_idx, \
@@ -776,6 +778,9 @@ static const key_desc_t LOG_KEYS[] = {
      .def = 0, .flags = KEY_OMIT_ZERO},
     {.name = "curvature_every", .type = KEY_LONG, .field = C(log.curvature_every), .lo = 0, .hi = 1e9,
      .def = 0, .flags = KEY_OMIT_ZERO},
+    // Left out of config.json while "batch" (the step's batch, as before the key existed).
+    {.name = "curvature_source", .type = KEY_ENUM, .field = C(log.curvature_source), .words = CURV_SOURCES,
+     .def = CURV_SOURCE_BATCH, .flags = KEY_OMIT_ZERO, .applies = curvature_on, .when = "with log.curvature_every > 0"},
     // Left out of config.json while 0, as update_ratios_every.
     {.name = "gradients_every", .type = KEY_LONG, .field = C(log.gradients_every), .lo = 0, .hi = 1e9, .def = 0,
      .flags = KEY_OMIT_ZERO},
