@@ -194,7 +194,12 @@ static cJSON *other_value(const key_desc_t *k, int v, int *omit_seen, config_t *
         if (k->flags & KEY_OMIT_ZERO && alternative(k) && (*omit_seen)++ != v) return NULL;  // steps, then epochs
         double x = lo + 1 + v;
         if (x == k->def) x++;
-        return cJSON_CreateNumber(x > hi ? lo : x);
+        x = x > hi ? lo : x;
+        // kept in scratch, as enums are, for the keys that apply only with this one set (log.curvature_source)
+        if (k->type == KEY_INT) *(int *)((char *)scratch + k->field) = (int)x;
+        else if (k->type == KEY_LONG) *(long *)((char *)scratch + k->field) = (long)x;
+        else *(uint64_t *)((char *)scratch + k->field) = (uint64_t)x;
+        return cJSON_CreateNumber(x);
     }
     case KEY_DOUBLE: {
         double x = lo + (hi - lo) * (0.375 + 0.25 * v);
