@@ -51,6 +51,11 @@ check '[ $rc -eq 0 ] && [ -s "$T/probe-on/curvature.csv" ]' "curvature_source pr
 read -r n nd first < <(/usr/bin/python3 "$T/same.py" "$T/probe-on/checkpoints/step-000000030.safetensors" \
   "$T/quick-bn-off/checkpoints/step-000000030.safetensors" || echo "0 -1 x")
 check '[ "$n" -gt 10 ] && [ "$nd" -eq 0 ]' "curvature_source probe: $n tensors, $nd differ from the run without the log"
+# A resume from its step-15 checkpoint (into a new directory) logs the rows 15, 20, 25 the run itself logged.
+"$BNLAB" train --resume "$T/probe-on/checkpoints/step-000000015.safetensors" --out "$T/probe-res" >/dev/null 2>"$T/err"
+rc=$?
+check '[ $rc -eq 0 ] && [ "$(tail -n +2 "$T/probe-res/curvature.csv")" = "$(grep -E "^(15|20|25)," "$T/probe-on/curvature.csv")" ]' \
+  "curvature_source probe, resumed at step 15: rows 15..25 equal the uninterrupted run's (exit $rc, $(cat "$T/err"))"
 # ... and measures on one fixed batch: parameters held still (lr 1e-30), every probe row equal; "batch" rows differ.
 for src in batch probe; do
   "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set train.optimizer.lr=1e-30 --set log.curvature_every=5 \
