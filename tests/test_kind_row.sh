@@ -5,8 +5,8 @@
 #  - the same test linked with a copy of lab/plot_params.c whose γ/β panel is decided by the name "batchnorm" (built
 #    by tests/meson.build with sed) fails, on the γ/β checks and only there;
 #  - tests/test_kind_names.sh, the grep that no kind name is compared outside nn/, fails on a copy of src/ with a name
-#    compared in lab/ (that same planted file), an enum value compared in run/, a csv_field_is on a name in view/ —
-#    each alone — and passes on the unplanted copy.
+#    compared in lab/ (that same planted file), an enum value compared in run/, a csv_field_is on a name in view/, a
+#    strstr and a memcmp on a name — each alone — and passes on the unplanted copy.
 # usage: test_kind_row.sh TEST_KIND_ROW TEST_KIND_ROW_PLANTED PLANTED_PLOT_PARAMS_C SOURCE_ROOT
 set -u
 BIN=$1
@@ -42,7 +42,9 @@ rc=$?
 check '[ $rc -eq 0 ]' "test_kind_names.sh on an unplanted copy of src/: exit $rc"
 for p in "lab|lab/plot_params.c|s/} else if (info->uses_batch_statistics \&\& info->has_affine) {/} else if (!strcmp(kind, \"batchnorm\")) {/" \
          "run|run/fold.c|s/if (k->normalizes)/if (l->spec.kind == LAYER_BATCHNORM)/" \
-         "view|view/variant.c|s/if (!info->normalizes) {/if (!info->normalizes \&\& !csv_field_is(row, 0, \"layernorm\")) {/"; do
+         "view|view/variant.c|s/if (!info->normalizes) {/if (!info->normalizes \&\& !csv_field_is(row, 0, \"layernorm\")) {/" \
+         "strstr|lab/report_panels.c|\$a static int planted(const char *k) { return strstr(k, \"batchnorm\") != NULL; }" \
+         "memcmp|run/stats.c|\$a static int planted(const char *k) { return !memcmp(k, \"rmsnorm\", 7); }"; do
   IFS='|' read -r name file expr <<<"$p"
   plant "$name" "$file" "$expr"
   planted=$?
