@@ -4,8 +4,11 @@ usage: curvature_torch.py RUN_DIR STEP [--offset K] [--eval-bn]
 
 Loads RUN_DIR/checkpoints/step-STEP (the parameters the row of STEP was measured at: rows are logged before the
 step's update), builds the network with torch.nn modules in float64 (scripts/torch_load.py's build: BatchNorm1d in
-training mode, normalizing by the batch's own statistics, biased variance, as bnlab's Algorithm 1), takes the probe
-batch (the first min(log.probe_size, train.batch_size) test images, scaled in float32 as bnlab does) and computes,
+training mode, normalizing by the batch's own statistics, biased variance, as bnlab's Algorithm 1), takes the batch
+the row measured — log.curvature_source "probe": the first min(log.probe_size, train.batch_size) test images;
+"batch" (the step's own): the training set itself, which the run must have cut to one batch (data.train_limit =
+train.batch_size), so that every step's batch is the same examples in another order — scaled in float32 as bnlab
+does, and computes,
 with exact Hessian-vector products (double backward, float64):
   loss, ‖g‖, the sharpness gᵀHg/‖g‖² and the top eigenvalue after the same 20 power iterations from g/‖g‖
   (the reference for bnlab's top_eig), and the converged top eigenvalue (up to 1000 iterations) for the report.
@@ -64,12 +67,18 @@ def main():
     row = next(r for r in rows[1:] if int(r[col["step"]]) == step)
     ours = {k: float(row[col[k]]) for k in ("batch_loss", "grad_norm", "sharpness", "top_eig")}
 
-    assert cfg["log"].get("curvature_source") == "probe", "the run must log curvature on the probe batch"
-    B = min(cfg["log"]["probe_size"], cfg["train"]["batch_size"])
     d = cfg["data"]
     assert not d.get("binarize") and not d.get("standardize"), "only scaling is reproduced here"
-    x32 = idx(d["test_images"])[offset:offset + B].float() * torch.tensor(d["scale"], dtype=torch.float32)
-    y = idx(d["test_labels"])[offset:offset + B].long()
+    if cfg["log"].get("curvature_source") == "probe":
+        B, images, labels = min(cfg["log"]["probe_size"], cfg["train"]["batch_size"]), "test_images", "test_labels"
+    else:
+        # The step's own batch: reproducible when the training set is one batch (data.train_limit = batch size):
+        # every step's batch is those examples in some order, and the batch loss, BN's batch statistics and so the
+        # Hessian do not depend on the order.
+        B, images, labels = cfg["train"]["batch_size"], "train_images", "train_labels"
+        assert d.get("train_limit") == B, "source batch: the run must have data.train_limit = train.batch_size"
+    x32 = idx(d[images])[offset:offset + B].float() * torch.tensor(d["scale"], dtype=torch.float32)
+    y = idx(d[labels])[offset:offset + B].long()
 
     state = {k[len("layers."):]: v for k, v in tensors.items() if k.startswith("layers.")}
 
