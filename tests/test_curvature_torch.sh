@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # log.curvature_every on the paper's networks (784-100-100-100-10 sigmoid, N(0, 0.01²) init, lr 0.5, batch 60; with
 # BN and without) against PyTorch in float64 (tests/curvature_torch.py): the rows at steps 100 and 200, measured on
-# the probe batch (log.curvature_source "probe"; and once on the step's own batch, the training set cut to one batch),
-# reproduced from the checkpoints of those steps with exact
-# Hessian-vector products (double backward) — batch loss and ‖g‖ to 1e-5, sharpness and the 20-iteration top
-# eigenvalue within the tolerance curvature_torch.py derives from the finite difference's truncation, float32 rounding
-# of θ ± hv and of the gradients, and the iteration count. Negative controls (planted errors in the reference): BN in
+# the probe batch (log.curvature_source "probe"; and at steps 10 and 20 on the step's own batch, the training set cut
+# to one batch), reproduced from the checkpoints of those steps with exact Hessian-vector products (double backward):
+# batch loss, ‖g‖, sharpness and the 20-iteration top eigenvalue, each within the tolerance curvature_torch.py derives
+# from float32 rounding of sums of products, of θ ± hv and of the gradients, the finite difference's truncation, and
+# the iteration count. Negative controls (planted errors in the reference): BN in
 # evaluation mode (running statistics) instead of the batch's, and the probe batch shifted by one image — each must
 # fail.
 # usage: test_curvature_torch.sh BNLAB SOURCE_ROOT
