@@ -60,8 +60,8 @@ static void test_ics_by_hand(void) {
 }
 
 static void test_percentiles(void) {
-    float v[5] = {4, 0, 3, 1, 2};
-    sort_floats(v, 5);
+    float v[5] = {4, 0, 3, 1, 2}, tmp[5];
+    sort_floats(v, 5, tmp);
     CHECK(v[0] == 0 && v[4] == 4, "sorted");
     CHECK_NEAR(percentile_sorted(v, 5, 50), 2.0, 0, "median of 0..4");
     CHECK_NEAR(percentile_sorted(v, 5, 15), 0.6, 1e-12, "15th percentile interpolates: 0.15 * 4 = 0.6");
@@ -81,7 +81,7 @@ static void test_percentiles(void) {
 static void test_percentiles_select(void) {
     rng_t r;
     rng_seed(&r, 11, 0);
-    static float a[3000], b[3000], cand[3000];
+    static float a[3000], b[3000], cand[6000], tmp[3000];
     static uint32_t hist[PCT_BINS];
     const double q[5] = {0, 15, 50, 85, 100};
     int bad = 0;
@@ -98,10 +98,60 @@ static void test_percentiles_select(void) {
         }
         double got[5];
         percentiles_select(a, n, q, 5, got, hist, cand);
-        sort_floats(b, n);
+        sort_floats(b, n, tmp);
         for (int k = 0; k < 5; k++) bad += got[k] != percentile_sorted(b, n, q[k]);
     }
     CHECK(bad == 0, "%d selected percentiles differ from sorting", bad);
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+// A planted error for the negative control: the same merge sort, but a tie takes the right value first (unstable).
+static void merge_ties_right(float *b, size_t n, float *tmp) {
+    if (n <= 1) return;
+    size_t n1 = n / 2, n2 = n - n1;
+    float *b1 = b, *b2 = b + n1, *t = tmp;
+    merge_ties_right(b1, n1, tmp);
+    merge_ties_right(b2, n2, tmp);
+    while (n1 > 0 && n2 > 0) {
+        if (*b1 < *b2) *t++ = *b1++, n1--;
+        else *t++ = *b2++, n2--;
+    }
+    if (n1 > 0) memcpy(t, b1, n1 * sizeof *t);
+    memcpy(b, tmp, (n - n2) * sizeof *b);
+}
+
+// sort_floats (no allocation) gives what glibc's qsort with the same comparison gave before it, byte for byte —
+// the order of -0.0 and +0.0 and where NaNs (of several payloads) end up included — for every size up to 40 and
+// random ones up to 5000 (qsort mallocs its buffer from 256 floats on). Negative control: the merge with ties taken
+// from the right differs on the same arrays.
+static void test_sort_floats_is_qsort(void) {
+    rng_t r;
+    rng_seed(&r, 12, 0);
+    static float a[5000], want[5000], got[5000], planted[5000], tmp[5000];
+    const uint32_t nans[3] = {0x7fc00000u, 0xffc00001u, 0x7f800123u};
+    int bad = 0, caught = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        size_t n = trial < 40 ? (size_t)trial + 1 : 1 + rng_below(&r, 5000);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = rng_below(&r, 10);
+            if (k == 0) a[i] = rng_below(&r, 2) ? -0.0f : 0.0f;
+            else if (k == 1 && trial % 2) memcpy(&a[i], &nans[rng_below(&r, 3)], sizeof(float));
+            else a[i] = (float)rng_below(&r, trial % 3 ? 7 : 1000) - 3.0f;
+        }
+        memcpy(want, a, n * sizeof *a), memcpy(got, a, n * sizeof *a), memcpy(planted, a, n * sizeof *a);
+        qsort(want, n, sizeof *want, cmp_float);
+        sort_floats(got, n, tmp);
+        merge_ties_right(planted, n, tmp);
+        bad += memcmp(want, got, n * sizeof *got) != 0;
+        caught += memcmp(want, planted, n * sizeof *planted) != 0;
+    }
+    CHECK(bad == 0, "sort_floats differs from qsort on %d of 400 arrays", bad);
+    CHECK(caught > 300, "negative control: a merge sort unstable on ties matched qsort on %d of 400 arrays",
+          400 - caught);
 }
 
 static void test_steps_to_target(void) {
@@ -173,6 +223,7 @@ int main(void) {
     test_ics_by_hand();
     test_percentiles();
     test_percentiles_select();
+    test_sort_floats_is_qsort();
     test_steps_to_target();
     test_noise_distribution();
     return check_summary("analysis");
