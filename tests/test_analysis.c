@@ -8,6 +8,7 @@
 #include "run/ics.h"
 #include "nn/layers.h"
 #include "run/percentiles.h"
+#include "run/updatelog.h"
 #include "base/rng.h"
 #include "lab/summary.h"
 #include "base/util.h"
@@ -154,6 +155,58 @@ static void test_sort_floats_is_qsort(void) {
           400 - caught);
 }
 
+// update_sums (log.update_ratios_every): the dispatched copy (AVX-512 where the CPU has it) gives the plain loop's
+// bits, for every size up to 40 and random ones (tails of every length); its spreads and norms agree with a
+// two-pass long double reference to 1e-13; a constant tensor has spread exactly 0. Negative control: the reference
+// catches a planted error of 1e-10 in one value.
+static double ref_std(const float *x, const float *y, size_t n, int diff) {
+    long double s = 0, m2 = 0;
+    for (size_t i = 0; i < n; i++) s += diff ? (long double)y[i] - x[i] : x[i];
+    long double mu = s / n;
+    for (size_t i = 0; i < n; i++) {
+        long double v = (diff ? (long double)y[i] - x[i] : x[i]) - mu;
+        m2 += v * v;
+    }
+    return (double)sqrtl(m2 / n);
+}
+
+static void test_update_sums(void) {
+    rng_t r;
+    rng_seed(&r, 13, 0);
+    static float b[5000], a[5000], g[5000];
+    int bits = 0, far = 0, caught = 0, multi = 0;
+    for (int trial = 0; trial < 200; trial++) {
+        size_t n = trial < 40 ? (size_t)trial + 1 : 1 + rng_below(&r, 5000);
+        double scale = pow(10.0, (double)rng_below(&r, 7) - 3.0), shift = trial % 2 ? 1.0 : 0.0;  // γ-like: 1 ± small
+        for (size_t i = 0; i < n; i++) {
+            b[i] = (float)(shift + scale * rng_normal(&r));
+            a[i] = b[i] - (float)(1e-3 * scale * rng_normal(&r));
+            g[i] = (float)(scale * rng_normal(&r));
+        }
+        double s[UPDATE_SUMS], p[UPDATE_SUMS];
+        update_sums(s, b, a, g, n);
+        update_sums_portable(p, b, a, g, n);
+        bits += memcmp(s, p, sizeof s) != 0;
+        double got[3] = {sqrt(fmax(0, s[1] - s[0] * (s[0] / n)) / n), sqrt(fmax(0, s[4] - s[3] * (s[3] / n)) / n),
+                         sqrt(fmax(0, s[7] - s[6] * (s[6] / n)) / n)};
+        double want[3] = {ref_std(b, NULL, n, 0), ref_std(b, a, n, 1), ref_std(g, NULL, n, 0)};
+        for (int k = 0; k < 3; k++)
+            if (n > 1) far += fabs(got[k] - want[k]) > 1e-13 * want[k];
+        long double nb = 0;
+        for (size_t i = 0; i < n; i++) nb += (long double)b[i] * b[i];
+        far += fabs(sqrt(s[2]) - (double)sqrtl(nb)) > 1e-13 * (double)sqrtl(nb);
+        if (n > 1) multi++, caught += fabs(got[0] * (1 + 1e-10) - want[0]) > 1e-13 * want[0];
+    }
+    CHECK(bits == 0, "update_sums: the dispatched copy and the plain loop differ in %d of 200 tensors", bits);
+    CHECK(far == 0, "update_sums: %d spreads or norms off a long double two-pass reference by more than 1e-13", far);
+    CHECK(caught == multi, "negative control: a 1e-10 error passed in %d of %d tensors", multi - caught, multi);
+    for (int i = 0; i < 100; i++) b[i] = 1.1f, a[i] = 1.1f, g[i] = 0.3f;
+    double s[UPDATE_SUMS];
+    update_sums(s, b, a, g, 100);
+    CHECK(s[0] == 0 && s[1] == 0 && s[3] == 0 && s[4] == 0 && s[6] == 0 && s[7] == 0,
+          "update_sums: a constant tensor has a spread (%g %g)", s[0], s[1]);
+}
+
 static void test_steps_to_target(void) {
     char path[] = "/tmp/bnlab-metrics-XXXXXX";
     int fd = mkstemp(path);
@@ -224,6 +277,7 @@ int main(void) {
     test_percentiles();
     test_percentiles_select();
     test_sort_floats_is_qsort();
+    test_update_sums();
     test_steps_to_target();
     test_noise_distribution();
     return check_summary("analysis");
