@@ -155,10 +155,11 @@ static void test_sort_floats_is_qsort(void) {
           400 - caught);
 }
 
-// update_sums (log.update_ratios_every): the dispatched copy (AVX-512 where the CPU has it) gives the plain loop's
-// bits, for every size up to 40 and random ones (tails of every length); its spreads and norms agree with a
-// two-pass long double reference to 1e-13; a constant tensor has spread exactly 0. Negative control: the reference
-// catches a planted error of 1e-10 in one value.
+// update_sums / update_moments (log.update_ratios_every): the dispatched copy (AVX-512 where the CPU has it) gives
+// the plain loop's bits, for every size up to 40 and random ones (tails of every length); norms and spreads agree
+// with a two-pass long double reference to 1e-13 for centred tensors, γ-like ones (1 ± s) and γ-like ones with a
+// tiny spread (these through the shifted sums); a constant tensor has spread exactly 0. Negative controls: the
+// reference catches a planted error of 1e-10, and the unshifted formula is wrong where the shifted sums are used.
 static double ref_std(const float *x, const float *y, size_t n, int diff) {
     long double s = 0, m2 = 0;
     for (size_t i = 0; i < n; i++) s += diff ? (long double)y[i] - x[i] : x[i];
@@ -174,37 +175,51 @@ static void test_update_sums(void) {
     rng_t r;
     rng_seed(&r, 13, 0);
     static float b[5000], a[5000], g[5000];
-    int bits = 0, far = 0, caught = 0, multi = 0;
-    for (int trial = 0; trial < 200; trial++) {
+    int bits = 0, far = 0, caught = 0, multi = 0, shifted = 0;
+    for (int trial = 0; trial < 300; trial++) {
         size_t n = trial < 40 ? (size_t)trial + 1 : 1 + rng_below(&r, 5000);
-        double scale = pow(10.0, (double)rng_below(&r, 7) - 3.0), shift = trial % 2 ? 1.0 : 0.0;  // γ-like: 1 ± small
+        double scale = pow(10.0, (double)rng_below(&r, 7) - 3.0);
+        int kind = trial % 3;  // 0: centred (weights), 1: γ-like 1 ± scale, 2: γ-like with a tiny spread
+        double mean = kind ? 1.0 : 0.0, spread = kind == 2 ? 1e-6 : scale;
         for (size_t i = 0; i < n; i++) {
-            b[i] = (float)(shift + scale * rng_normal(&r));
+            b[i] = (float)(mean + spread * rng_normal(&r));
             a[i] = b[i] - (float)(1e-3 * scale * rng_normal(&r));
-            g[i] = (float)(scale * rng_normal(&r));
+            g[i] = (float)(kind == 2 ? 1.0 + 1e-6 * rng_normal(&r) : scale * rng_normal(&r));
         }
-        double s[UPDATE_SUMS], p[UPDATE_SUMS];
+        double s[UPDATE_SUMS], p[UPDATE_SUMS], mo[UPDATE_MOMENTS];
         update_sums(s, b, a, g, n);
         update_sums_portable(p, b, a, g, n);
         bits += memcmp(s, p, sizeof s) != 0;
-        double got[3] = {sqrt(fmax(0, s[1] - s[0] * (s[0] / n)) / n), sqrt(fmax(0, s[4] - s[3] * (s[3] / n)) / n),
-                         sqrt(fmax(0, s[7] - s[6] * (s[6] / n)) / n)};
-        double want[3] = {ref_std(b, NULL, n, 0), ref_std(b, a, n, 1), ref_std(g, NULL, n, 0)};
-        for (int k = 0; k < 3; k++)
-            if (n > 1) far += fabs(got[k] - want[k]) > 1e-13 * want[k];
-        long double nb = 0;
-        for (size_t i = 0; i < n; i++) nb += (long double)b[i] * b[i];
-        far += fabs(sqrt(s[2]) - (double)sqrtl(nb)) > 1e-13 * (double)sqrtl(nb);
-        if (n > 1) multi++, caught += fabs(got[0] * (1 + 1e-10) - want[0]) > 1e-13 * want[0];
+        shifted += update_spread(s[0], s[1], n) < 0 || update_spread(s[4], s[5], n) < 0;
+        update_moments(mo, b, a, g, n);
+        double want[UPDATE_MOMENTS] = {0, ref_std(b, NULL, n, 0), 0, ref_std(b, a, n, 1), ref_std(g, NULL, n, 0)};
+        long double nb = 0, nd = 0;
+        for (size_t i = 0; i < n; i++) {
+            const long double di = (long double)a[i] - b[i];
+            nb += (long double)b[i] * b[i], nd += di * di;
+        }
+        want[0] = (double)sqrtl(nb), want[2] = (double)sqrtl(nd);
+        for (int k = 0; k < UPDATE_MOMENTS; k++)
+            if (n > 1 || k % 2 == 0) far += fabs(mo[k] - want[k]) > 1e-13 * want[k];
+        if (n > 1) multi++, caught += fabs(mo[1] * (1 + 1e-10) - want[1]) > 1e-13 * want[1];
     }
-    CHECK(bits == 0, "update_sums: the dispatched copy and the plain loop differ in %d of 200 tensors", bits);
-    CHECK(far == 0, "update_sums: %d spreads or norms off a long double two-pass reference by more than 1e-13", far);
+    CHECK(bits == 0, "update_sums: the dispatched copy and the plain loop differ in %d of 300 tensors", bits);
+    CHECK(far == 0, "update_moments: %d norms or spreads off a long double two-pass reference by more than 1e-13", far);
+    CHECK(shifted >= 100, "only %d of 300 tensors took the shifted sums (the γ-like ones with a tiny spread must)",
+          shifted);
     CHECK(caught == multi, "negative control: a 1e-10 error passed in %d of %d tensors", multi - caught, multi);
+    // Negative control for the shifted sums: on γ = 1 ± 1e-6 the plain Σx² − (Σx)²/n loses the spread.
+    for (int i = 0; i < 1000; i++) b[i] = (float)(1.0 + 1e-6 * rng_normal(&r)), a[i] = b[i], g[i] = 0;
+    double s[UPDATE_SUMS], mo[UPDATE_MOMENTS];
+    update_sums(s, b, a, g, 1000);
+    double naive = sqrt(fabs(s[1] - s[0] * (s[0] / 1000)) / 1000), want = ref_std(b, NULL, 1000, 0);
+    CHECK(fabs(naive - want) > 1e-6 * want && update_spread(s[0], s[1], 1000) < 0,
+          "negative control: the unshifted spread of 1 ± 1e-6 was accurate (%g against %g), or not refused", naive,
+          want);
     for (int i = 0; i < 100; i++) b[i] = 1.1f, a[i] = 1.1f, g[i] = 0.3f;
-    double s[UPDATE_SUMS];
-    update_sums(s, b, a, g, 100);
-    CHECK(s[0] == 0 && s[1] == 0 && s[3] == 0 && s[4] == 0 && s[6] == 0 && s[7] == 0,
-          "update_sums: a constant tensor has a spread (%g %g)", s[0], s[1]);
+    update_moments(mo, b, a, g, 100);
+    CHECK(mo[1] == 0 && mo[2] == 0 && mo[3] == 0 && mo[4] == 0,
+          "update_moments: a constant tensor has a spread (%g %g %g)", mo[1], mo[3], mo[4]);
 }
 
 static void test_steps_to_target(void) {
