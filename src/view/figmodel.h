@@ -20,13 +20,16 @@ typedef struct {
     int style;            // line style and marker (view_dash_*, view_point_gnuplot)
     double width;         // line width (page pixels; gnuplot's lw)
     double opacity;       // 1: opaque; a faint seed 0.35; a band about 0.2
+    int dashed;           // 1: dashed whatever the style (a training-loss line beside the test loss)
     char label[160];      // legend text; "" for none
 } figcurve_t;
 
 typedef struct {
     char title[192], ylabel[96];
     double x0, x1, y0, y1;  // the axes (figmodel_finish sets those not fixed)
-    int ylog, yfixed;
+    int ylog, yfixed, xfixed;  // fixed: figmodel_finish leaves that axis as the builder set it
+    int inset;              // 1: drawn inside the panel before it (an enlarged corner of it), over box (x, y, w, h):
+    double box[4];          //    fractions of that panel's area from its lower left; only in a figure of one panel
     figcurve_t c[FIG_MAX_CURVES];
     int nc;
     char note[256];         // drawn in the panel's middle when it has no curve
@@ -47,15 +50,22 @@ void figmodel_free(figmodel_t *m);
 // Adds a curve to panel p (its data copied from s's columns x, y and, for a band, y2). NULL when the panel is full.
 figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s, int x, int y, int y2, const char *color,
                      int style, double width, double opacity, const char *label);
+// Every seed of one variant faint (when there are several: width 1.2, opacity 0.35, no legend entry) and their median
+// at each step thick (view/series.h, width 3, label), column y of runs[0..n) (x in column 0). The median's curve, or
+// NULL if no seed has a row (or the panel is full).
+figcurve_t *figmodel_add_seeds(figpanel_t *p, const series_t *runs, int n, int y, const char *color, int style,
+                               const char *label);
 // The panels' x range [0 or the smallest x, the largest x] over all panels, and y ranges over the finite values:
-// shared by all panels (share_y) or each its own; a y axis not fixed; logarithmic when allow_log and every value is
+// shared by all panels (share_y) or each its own (an inset: neither); an axis not fixed; logarithmic when allow_log and every value is
 // > 0 and they span a factor of 100 or more. Points exist only at the steps logged: a curve with one point is drawn
 // as a marker.
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
 
 // Writes plots/NAME.gp and its data (view/figure.h; the caller renders it). -1 + message.
 int figmodel_gnuplot(const char *plots, const figmodel_t *m);
-// Appends the figure as inline SVG: a heading-less row of panels (class "figure", data-kind NAME, each line or band
+// The width of every panel figmodel_svg draws (its viewBox; the page scales it to the window).
+#define FIGMODEL_SVG_W 520
+// Appends the figure as inline SVG (an inset as a panel of its own after the one it enlarges): a heading-less row of panels (class "figure", data-kind NAME, each line or band
 // of class "series"), or a note. No file I/O: it draws wherever the engine runs.
 void figmodel_svg(strbuf_t *b, const figmodel_t *m);
 

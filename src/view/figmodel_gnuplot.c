@@ -21,15 +21,31 @@ static void curve(figure_t *f, strbuf_t *b, const figcurve_t *c) {
     if (c->kind == CURVE_BAND) snprintf(spec, sizeof spec, "1:2:3 with filledcurves %s", lc);
     else if (c->kind == CURVE_POINTS || c->data.n < 2)
         snprintf(spec, sizeof spec, "1:2 with points pt %d ps 2 lw %g %s", pt, c->width, lc);
+    else if (c->opacity < 1) snprintf(spec, sizeof spec, "1:2 with lines lw %g dt %s %s", c->width,
+                                      c->dashed ? "2" : view_dash_gnuplot(c->style), lc);  // a faint seed: no markers
     else if (few) snprintf(spec, sizeof spec, "1:2 with linespoints pt %d ps 1.5 lw %g dt %s %s", pt, c->width,
-                           view_dash_gnuplot(c->style), lc);
+                           c->dashed ? "2" : view_dash_gnuplot(c->style), lc);
     else snprintf(spec, sizeof spec, "1:2 with linespoints pt %d ps 1.5 pi %d lw %g dt %s %s", pt,
-                  c->data.n / 8 + 1 + 3 * c->style, c->width, view_dash_gnuplot(c->style), lc);
+                  c->data.n / 8 + 1 + 3 * c->style, c->width, c->dashed ? "2" : view_dash_gnuplot(c->style), lc);
     figure_curve(f, b, block, spec, c->label[0] ? c->label : NULL);
+}
+
+// One panel's curves (bands first, under the lines), axes and plot command.
+static void panel(figure_t *f, strbuf_t *b, const figpanel_t *p) {
+    for (int k = 0; k < p->nc; k++)
+        if (p->c[k].kind == CURVE_BAND) curve(f, b, &p->c[k]);
+    for (int k = 0; k < p->nc; k++)
+        if (p->c[k].kind != CURVE_BAND) curve(f, b, &p->c[k]);
+    figure_axis(f, 'x', p->x0, p->x1, 1);
+    if (p->ylog) figure_yaxis_log(f, p->y0, p->y1);
+    else figure_axis(f, 'y', p->y0, p->y1, 0);
+    figure_plot(f, b, p->note[0] ? p->note : "nothing logged");
 }
 
 int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
     int rows = m->np ? (m->np + m->cols - 1) / m->cols : 1, cols = m->np ? (m->np < m->cols ? m->np : m->cols) : 1;
+    int inset = m->np == 2 && m->p[1].inset;  // one panel and its inset: the figure's title is the panel's
+    if (inset) rows = cols = 1;
     figure_t f;
     if (figure_open(&f, plots, m->name, rows, cols) != 0) return -1;
     strbuf_t b = {0};
@@ -37,25 +53,39 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
     if (m->np == 0) {
         figure_cmd(&f, "set title", "", "%s", m->title);
         figure_plot(&f, &b, m->note);
+    } else if (inset) {
+        const figpanel_t *p = &m->p[0], *q = &m->p[1];
+        strbuf_t title = {0};
+        figure_wrap(&title, m->title, 110);
+        if (p->title[0]) strbuf_printf(&title, "\n%s", p->title);
+        fprintf(f.gp, "set multiplot\n");
+        figure_cmd(&f, "set title", "", "%s", title.s);
+        free(title.s);
+        figure_cmd(&f, "set ylabel", "", "%s", p->ylabel);
+        panel(&f, &b, p);
+        // The inset over a white box that covers its title and tick labels too: no curve of the panel below runs
+        // through them.
+        fprintf(f.gp, "set origin %g,%g\nset size %g,%g\nset object 1 rectangle from screen %g,%g to screen %g,%g "
+                      "behind fillcolor rgb 'white' fillstyle solid 1.0 border lc rgb '#999999'\nset key off\n"
+                      "unset xlabel\nunset ylabel\n", q->box[0], q->box[1], q->box[2], q->box[3], q->box[0], q->box[1],
+                q->box[0] + q->box[2], q->box[1] + q->box[3]);
+        figure_cmd(&f, "set title", "font bnlab_font(18)", "%s", q->title);
+        panel(&f, &b, q);
+        fprintf(f.gp, "unset object 1\nunset multiplot\n");
     } else {
         char layout[96];
         snprintf(layout, sizeof layout, "font bnlab_font(24) layout %d,%d", rows, cols);
         strbuf_t title = {0};
-        figure_wrap(&title, m->title, cols <= 2 ? 100 : 30 * (size_t)cols);  // about 15 px a character at font 24, 560 px a column
+        // About 15 px a character at font 24, 560 px a column; a margin of some characters at each edge.
+        figure_wrap(&title, m->title, cols <= 2 ? 96 : 30 * (size_t)cols);
         figure_cmd(&f, "set multiplot title", layout, "%s", title.s ? title.s : "");
         free(title.s);
         for (int i = 0; i < m->np; i++) {
             const figpanel_t *p = &m->p[i];
+            if (p->inset) continue;  // an inset only in a figure of one panel
             figure_cmd(&f, "set title", "", "%s", p->title);
             figure_cmd(&f, "set ylabel", "", "%s", p->ylabel);
-            for (int k = 0; k < p->nc; k++)  // bands first, under the lines
-                if (p->c[k].kind == CURVE_BAND) curve(&f, &b, &p->c[k]);
-            for (int k = 0; k < p->nc; k++)
-                if (p->c[k].kind != CURVE_BAND) curve(&f, &b, &p->c[k]);
-            figure_axis(&f, 'x', p->x0, p->x1, 1);
-            if (p->ylog) figure_yaxis_log(&f, p->y0, p->y1);
-            else figure_axis(&f, 'y', p->y0, p->y1, 0);
-            figure_plot(&f, &b, p->note[0] ? p->note : "nothing logged");
+            panel(&f, &b, p);
         }
         fprintf(f.gp, "unset multiplot\n");
     }

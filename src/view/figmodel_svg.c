@@ -32,7 +32,7 @@ static void legend(strbuf_t *b, const figmodel_t *m) {
                 continue;
             }
             if (n == 96) continue;
-            e[n++] = (svg_entry_t){c->color, view_dash_svg(c->style), c->label};
+            e[n++] = (svg_entry_t){c->color, c->dashed ? "6 4" : view_dash_svg(c->style), c->label};
         }
     if (n) svg_legend(b, e, n);
 }
@@ -49,7 +49,8 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     strbuf_printf(b, "</p>\n");
     legend(b, m);
     strbuf_printf(b, "<div class=\"row\" data-kind=\"%s\">\n", m->name);
-    int w = m->cols <= 2 ? 620 : m->cols == 3 ? 480 : 400;
+    // One panel width on every figure of the page, so that the page scales every panel's type alike (report.css).
+    int w = FIGMODEL_SVG_W;
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
         svg_frame_t f = {.w = w, .h = 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0, .y1 = p->y1, .ylog = p->ylog,
@@ -76,7 +77,7 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
             if (c->kind == CURVE_POINTS) points(b, &f, c);
             else if (c->kind == CURVE_LINE)
                 svg_line(b, &f, c->data.v, 2, c->data.v + 1, 2, c->data.n, c->color, c->width, c->opacity,
-                         view_dash_svg(c->style));
+                         c->dashed ? "6 4" : view_dash_svg(c->style));
         }
         if (!n) {
             strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", w / 2, f.h / 2);

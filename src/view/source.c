@@ -51,6 +51,28 @@ cJSON *view_compare_json_read(const char *path) {
     return NULL;
 }
 
+void view_source_one_seed(view_source_t *out, const view_source_t *s, int k) {
+    if (out != s) *out = *s;
+    out->seeds[0] = s->seeds[k], out->ns = 1;
+    char kind[sizeof out->kind + 48];
+    snprintf(kind, sizeof kind, "%s; drawn from seed %ld alone", s->kind, out->seeds[0]);
+    view_copy_utf8(out->kind, sizeof out->kind, kind);
+}
+
+long view_diverged_at(const char *run) {
+    if (rundir_status(run) != RUN_DIVERGED) return -1;
+    char path[BNLAB_PATH_MAX], *text;
+    size_t len;
+    rundir_file(path, sizeof path, run, RUNDIR_SUMMARY);
+    if (read_whole_file(path, 1 << 24, &text, &len) != 0) return 0;
+    cJSON *root = jp_parse_all(text, len, NULL);
+    free(text);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "steps");
+    long step = cJSON_IsNumber(st) && st->valuedouble >= 0 ? (long)st->valuedouble : 0;
+    cJSON_Delete(root);
+    return step;
+}
+
 void view_run_dir(const view_source_t *s, int i, int k, char *out, size_t cap) {
     if (s->is_compare) rundir_of_seed(out, cap, s->dir, s->v[i].name, s->seeds[k]);
     else path_fmt(out, cap, "%s", s->dir);

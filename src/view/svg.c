@@ -108,7 +108,7 @@ int svg_key(strbuf_t *b, int x, int y, const char *color, const char *dash, cons
     strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"legend\">", x + 28, y);
     html_text(b, text);
     strbuf_printf(b, "</text>\n");
-    return x + 40 + 8 * (int)strlen(text);
+    return x + 48 + 10 * (int)strlen(text);  // about 10 px a character of 15 px bold type (report.css)
 }
 
 void svg_legend(strbuf_t *b, const svg_entry_t *e, int n) {
