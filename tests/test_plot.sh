@@ -88,7 +88,7 @@ check 'grep -q "yerrorbars" "$T/run3/plots/landscape.gp" && grep -q "at step 0" 
        [ "$(grep -c "^set title .at step" "$T/run3/plots/landscape_eta.gp")" -eq 1 ]' "landscape, one probe: not drawn as error bars at step 0"
 check '(cd "$T/run3/plots" && rm -f accuracy.png && gnuplot accuracy.gp 2>"$T/rerun.err" && is_png accuracy.png && [ ! -s "$T/rerun.err" ])' \
   "cd plots && gnuplot accuracy.gp does not rerun cleanly: $(head -2 "$T/rerun.err" 2>/dev/null)"
-check 'grep -q "hidden 1, sigmoid input" "$T/run3/plots/layers.svg" && grep -q "hidden 3, sigmoid input" "$T/run3/plots/layers.svg"' \
+check 'grep -q "hidden layer 1 (sigmoid)" "$T/run3/plots/layers.svg" && grep -q "hidden layer 3 (sigmoid)" "$T/run3/plots/layers.svg"' \
   "layers: no panel per hidden layer"
 check 'grep -q "mean output over units and examples" "$T/run3/plots/layer_stats.gp" && grep -q "^set xlabel .training step" "$T/run3/plots/layer_stats.gp"' \
   "layer_stats: not the mean output over steps"
@@ -155,7 +155,7 @@ rc=$?
 check '[ $rc -eq 3 ]' "the diverging run exited $rc, expected 3"
 plot_ok diverged "$T/div" accuracy loss percentiles layers layer_stats ics landscape landscape_eta
 check '[ ! -e "$T/div/plots/modes.png" ]' "modes drawn for a run without log.eval_batch_stats"
-check 'grep -q ">div: diverged at step [0-9]*<" "$T/div/plots/landscape.svg"' "diverged run not marked in landscape"
+check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/landscape.svg"' "diverged run not marked in landscape"
 check '! grep -qi "sigmoid\|Fig. 1" "$T/div/plots/percentiles.gp" && grep -q "relu" "$T/div/plots/percentiles.gp"' \
   "a ReLU network's titles say sigmoid or cite Fig. 1"
 check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/accuracy.svg"' "diverged run not marked in accuracy"
@@ -185,13 +185,26 @@ want=$(awk -F, '$1 == 1000 { n++; a[n] = $5; b[n] = $6; c[n] = $9 }
   END { lo = a[1] < a[2] ? a[1] : a[2]; hi = b[1] > b[2] ? b[1] : b[2]; blo = c[1] < c[2] ? c[1] : c[2]; bhi = c[1] > c[2] ? c[1] : c[2];
         printf "%.9g %.9g %.9g %.9g %.9g %.9g %.9g", (a[1] + a[2]) / 2, (b[1] + b[2]) / 2, lo, hi, (c[1] + c[2]) / 2, blo, bhi }' \
   "$T/cmp/bn/seed-1/landscape_band.csv" "$T/cmp/bn/seed-2/landscape_band.csv")
-near_row() {  # the landscape.dat row of step 1000 with these seven aggregates
-  awk -v w="$want" 'BEGIN { split(w, e, " ") } function near(x, y) { return (x - y) ^ 2 <= (1e-7 * y) ^ 2 }
-    $1 == 1000 && near($2, e[1]) && near($3, e[2]) && near($4, e[3]) && near($5, e[4]) && near($10, e[5]) &&
-    near($12, e[6]) && near($13, e[7]) { ok = 1 } END { exit !ok }' "$T/cmp/plots/data/landscape.dat"
+# block DAT PANEL KIND COLOUR LABEL: the rows of the curve that the gnuplot renderer marks with
+# "# panel PANEL, curve K: KIND COLOUR "LABEL"" in its data file (view/figmodel_gnuplot.c).
+block() {
+  awk -v key="# panel $2, curve" -v tail=": $3 $4 \"$5\"" 'index($0, key) == 1 && substr($0, length($0) - length(tail) + 1) == tail { on = 1; next }
+    on && /^#/ { exit } on && NF { print } on && !NF && seen { exit } on && NF { seen = 1 }' "$1"
 }
-check 'near_row' "landscape: bn at step 1000 is not the median/range over seeds of $want"
-check 'grep -q "light: their range over seeds" "$T/cmp/plots/landscape.gp" && grep -q "filledcurves lc rgb .#C80072B2" "$T/cmp/plots/landscape.gp" &&
+# row_near DAT PANEL KIND COLOUR LABEL X V1 V2..: the curve has a row at x = X with these values (relative 1e-7).
+row_near() {
+  local dat=$1 panel=$2 kind=$3 colour=$4 label=$5 x=$6
+  shift 6
+  block "$dat" "$panel" "$kind" "$colour" "$label" | awk -v x="$x" -v w="$*" 'BEGIN { n = split(w, e, " ") }
+    function near(a, b) { return (a - b) ^ 2 <= (1e-7 * b) ^ 2 + 1e-30 }
+    $1 == x { ok = 1; for (i = 1; i <= n; i++) ok = ok && near($(i + 1), e[i]); if (ok) found = 1 } END { exit !found }'
+}
+w=($want)
+D="$T/cmp/plots/data/landscape.dat"
+check 'row_near "$D" 0 band "#0072B2" bn 1000 ${w[0]} ${w[1]} && row_near "$D" 0 band "#0072B2" "" 1000 ${w[2]} ${w[3]} &&
+       row_near "$D" 2 line "#0072B2" bn 1000 ${w[4]} && row_near "$D" 2 band "#0072B2" "" 1000 ${w[5]} ${w[6]}' \
+  "landscape: bn at step 1000 is not the median/range over seeds of $want: $(block "$D" 0 band "#0072B2" bn | grep "^1000 ")"
+check 'grep -q "light: their range over seeds" "$T/cmp/plots/landscape.gp" && [ -n "$(block "$D" 1 band "#0072B2" "")" ] &&
        grep -q ">div: 2 of 2 diverged (step [0-9]*)<" "$T/cmp/plots/landscape.svg"' "landscape: no seed range or no divergence drawn"
 first=$(grep -m1 -o "index [0-9]* using .* title '[^']*'" "$T/cmp/plots/landscape.gp" | sed "s/.* title //")
 check '[ "$first" = "'"'div'"'" ]' "landscape: the no-BN variant (div) is not first: $first"
@@ -215,7 +228,7 @@ first=$(grep -m1 "^set title '" "$T/cmp/plots/percentiles.gp")
 check '[ "${first:11:3}" = "div" ]' "BN vs no-BN: the no-BN panel (div) is not first: $first"
 check 'grep -q "seed 1" "$T/cmp/plots/percentiles.gp" && ! grep -q "over 1 seed" "$T/cmp/plots/accuracy.gp"' "seed not named"
 ticks_ok "compare accuracy" "$T/cmp/plots/accuracy.svg" "0 500 1000 1500 2000"
-check 'grep -q ">div: 2 of 2 seeds diverged (at step" "$T/cmp/plots/accuracy.svg"' "diverged variant not marked in the legend"
+check 'grep -q ">div: 2 of 2 diverged (step" "$T/cmp/plots/accuracy.svg"' "diverged variant not marked in the legend"
 check 'grep -q "diverged at step" "$T/cmp/plots/percentiles.svg"' "diverged variant not marked in its percentile panel"
 # Another seed, an examples axis (the odd-named copy below is plotted afresh).
 "$BNLAB" plot "$T/cmp" --seed 2 >/dev/null 2>"$T/seed2.err"

@@ -60,10 +60,10 @@ int fig_ics(figmodel_t *m, const figure_input_t *in) {
                 if (d >= 1 && s[d].n > points) points = s[d].n;
             }
         }
-    static const char TITLE[] = "Internal covariate shift (Santurkar et al. 2018, Def. 2.1), %s\nG: the gradient of "
-                                "W_i before a step; G′: the same after updating only the layers below i";
+    static const char TITLE[] = "Internal covariate shift (Santurkar et al. 2018, Def. 2.1), %s\nG: W_i's gradient "
+                                "before a step; G′: the same after updating only the layers below i";
     char seeds[96];
-    if (src->ns > 1) snprintf(seeds, sizeof seeds, "median of %d seeds (thick), each seed (faint)", src->ns);
+    if (src->ns > 1) snprintf(seeds, sizeof seeds, "median of %d seeds (thick), each (faint)", src->ns);
     else snprintf(seeds, sizeof seeds, "seed %ld", src->seeds[0]);
     if (rc == 0 && !logged) {
         figmodel_init(m, "ics", 0, 1);
@@ -74,8 +74,8 @@ int fig_ics(figmodel_t *m, const figure_input_t *in) {
         figmodel_init(m, "ics", 0, 1);
         snprintf(m->title, sizeof m->title, TITLE, seeds);
         snprintf(m->note, sizeof m->note, "%s", nd < 2 || points == 0
-                 ? "ICS: no ICS step was logged: the run stopped before the first of log.ics_every steps."
-                 : "ICS: one ICS step was logged, and a line needs two (a smaller log.ics_every, or a longer run).");
+                 ? "No ICS step was logged: the run stopped before the first of log.ics_every steps."
+                 : "One ICS step was logged: a line needs two (a smaller log.ics_every, or a longer run).");
     } else if (rc == 0) {
         int cols = nd - 1;
         figmodel_init(m, "ics", 2 * cols, cols);

@@ -116,8 +116,7 @@ int fig_landscape(figmodel_t *m, const figure_input_t *in) {
         char seeds[32];
         seeds_text(seeds, sizeof seeds, src);
         snprintf(m->title, sizeof m->title, "Along the step's gradient g, as in Santurkar et al. 2018, Fig. 4 (%s)%s",
-                 seeds, src->ns > 1 ? "\ndark: median over seeds of the band's ends (of β_eff in (c)); light: their "
-                 "range over seeds" : "");
+                 seeds, src->ns > 1 ? "\ndark: the median over seeds of each end (of β_eff in (c)); light: their range over seeds" : "");
         series_t med[VIEW_MAX_VARIANTS], lo[VIEW_MAX_VARIANTS], hi[VIEW_MAX_VARIANTS];
         for (int i = 0; i < src->nv; i++) {
             series_t all, copy;

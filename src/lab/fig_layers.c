@@ -34,7 +34,8 @@ static void ordinal(char *out, size_t cap, const char *col) {
 
 // One run's whole-layer rows into s[h - 1] (rows (x, q_1 .. q_nq)), hidden layers 1..LY_MAX_HIDDEN. Its number of
 // hidden layers with rows; 0 also without percentiles.csv (*exists says); -1 + message.
-static int read_run(const char *run, double xk, series_t *s, pct_cols_t *pc, int *exists) {
+static int read_run(const char *run, double xk, series_t *s, pct_cols_t *pc, int *exists, double *last) {
+    for (int h = 0; h < LY_MAX_HIDDEN; h++) last[h] = NAN;
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, run, RUNDIR_PERCENTILES);
     csv_table_t t;
@@ -65,6 +66,7 @@ static int read_run(const char *run, double xk, series_t *s, pct_cols_t *pc, int
         if (rc != 0 || !csv_field_is(t.row, col[2], "all") || h > LY_MAX_HIDDEN) continue;
         row[0] = (double)step * xk;
         series_add(&s[h - 1], row);
+        last[h - 1] = isfinite(last[h - 1]) ? fmax(last[h - 1], row[0]) : row[0];
         if (h > nh) nh = (int)h;
     }
     csv_table_free(&t);
@@ -76,13 +78,16 @@ int fig_layers(figmodel_t *m, const figure_input_t *in) {
     series_t (*all)[LY_MAX_HIDDEN] = xcalloc((size_t)src->nv, sizeof *all, "layers");
     pct_cols_t pc = {0};
     int rc = 0, nh = 0, logged = 0;
+    double (*last)[LY_MAX_HIDDEN][VIEW_MAX_SEEDS] = xcalloc((size_t)src->nv, sizeof *last, "layers");
     for (int i = 0; i < src->nv; i++)
         for (int h = 0; h < LY_MAX_HIDDEN; h++) series_init(&all[i][h], 1 + LY_MAX_Q);
     for (int i = 0; i < src->nv && rc == 0; i++)
         for (int k = 0; k < src->ns && rc == 0; k++) {
             char run[BNLAB_PATH_MAX];
             view_run_dir(src, i, k, run, sizeof run);
-            int exists, n = read_run(run, in->xk[i], all[i], &pc, &exists);
+            double l[LY_MAX_HIDDEN];
+            int exists, n = read_run(run, in->xk[i], all[i], &pc, &exists, l);
+            for (int h = 0; h < LY_MAX_HIDDEN; h++) last[i][h][k] = l[h];
             if (n < 0) rc = -1;
             logged += exists;
             if (n > nh) nh = n;
@@ -116,6 +121,7 @@ int fig_layers(figmodel_t *m, const figure_input_t *in) {
                 snprintf(p->ylabel, sizeof p->ylabel, "input value");
                 snprintf(p->note, sizeof p->note, "not logged");
                 series_t med;
+                if (src->ns > 1) figmodel_progress(p, last[i][h], src->ns);
                 series_median_by_step(&all[i][h], &med);
                 int n = pc.nq;
                 for (int k = 0; k < n / 2 && med.n; k++) {  // outer bands first, lighter
@@ -143,6 +149,6 @@ int fig_layers(figmodel_t *m, const figure_input_t *in) {
     }
     for (int i = 0; i < src->nv; i++)
         for (int h = 0; h < LY_MAX_HIDDEN; h++) series_free(&all[i][h]);
-    free(all);
+    free(all), free(last);
     return rc;
 }

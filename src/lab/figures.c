@@ -82,8 +82,8 @@ void fig_mark_diverged(figpanel_t *p, const view_source_t *src, int i, double xk
         char title[VIEW_NAME_MAX + 80];
         const char *who = src->is_compare ? src->v[i].label : "", *sep = src->is_compare ? ": " : "";
         if (src->ns == 1) snprintf(title, sizeof title, "%s%sdiverged at step %ld", who, sep, lo);
-        else if (lo == hi) snprintf(title, sizeof title, "%s%s%d of %d seeds diverged (at step %ld)", who, sep, nd, src->ns, lo);
-        else snprintf(title, sizeof title, "%s%s%d of %d seeds diverged (at steps %ld-%ld)", who, sep, nd, src->ns, lo, hi);
+        else if (lo == hi) snprintf(title, sizeof title, "%s%s%d of %d diverged (step %ld)", who, sep, nd, src->ns, lo);
+        else snprintf(title, sizeof title, "%s%s%d of %d diverged (steps %ld-%ld)", who, sep, nd, src->ns, lo, hi);
         figmodel_add(p, CURVE_POINTS, &cross, 0, 1, 0, src->v[i].color, 0, 4, 1, title);
     }
     series_free(&cross);

@@ -43,7 +43,7 @@ int figure_only_has(const char *only, const char *name);
 
 // Crosses where variant i's seeds diverged (view_diverged_at), at each run's last finite value of column col of
 // runs[0..src->ns) (x in column 0, a step times xk), as points in the variant's colour with one legend entry
-// ("NAME: 2 of 3 seeds diverged (at steps 120-140)").
+// ("NAME: 2 of 3 diverged (steps 120-140)": short, to fit below a panel a third of a slide wide).
 void fig_mark_diverged(figpanel_t *p, const view_source_t *src, int i, double xk, const series_t *runs, int col);
 
 int fig_accuracy(figmodel_t *m, const figure_input_t *in);

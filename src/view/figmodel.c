@@ -35,10 +35,22 @@ figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s,
     return c;
 }
 
+void figmodel_progress(figpanel_t *p, const double *last, int n) {
+    double lo = INFINITY, hi = -INFINITY;
+    int logged = 0;
+    for (int k = 0; k < n; k++)
+        if (isfinite(last[k])) lo = fmin(lo, last[k]), hi = fmax(hi, last[k]), logged++;
+    if (logged && lo < hi && lo > 0 && (p->fewer_after == 0 || lo < p->fewer_after)) p->fewer_after = lo;
+    if (logged && (p->seeds_total == 0 || logged < p->seeds_logged)) p->seeds_logged = logged, p->seeds_total = n;
+}
+
 figcurve_t *figmodel_add_seeds(figpanel_t *p, const series_t *runs, int n, int y, const char *color, int style,
                                const char *label) {
     series_t all, med;
     series_init(&all, 2);
+    double last[64];
+    for (int k = 0; k < n && k < 64; k++) last[k] = runs[k].n ? runs[k].v[(size_t)(runs[k].n - 1) * (size_t)runs[k].cols] : NAN;
+    if (n > 1) figmodel_progress(p, last, n < 64 ? n : 64);
     for (int k = 0; k < n; k++) {
         if (n > 1 && runs[k].n) figmodel_add(p, CURVE_LINE, &runs[k], 0, y, 0, color, style, 1.2, 0.35, NULL);
         for (int r = 0; r < runs[k].n; r++) {

@@ -33,6 +33,9 @@ typedef struct {
     figcurve_t c[FIG_MAX_CURVES];
     int nc;
     char note[256];         // drawn in the panel's middle when it has no curve
+    double fewer_after;     // > 0 (x): the seeds' logs end at different steps, and after this one fewer of them
+                            // count: a dashed line there, "fewer seeds after step N" (0: none)
+    int seeds_logged, seeds_total;  // seeds_logged < seeds_total: "(K of N seeds logged so far)" after the title
 } figpanel_t;
 
 typedef struct {
@@ -55,6 +58,9 @@ figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s,
 // NULL if no seed has a row (or the panel is full).
 figcurve_t *figmodel_add_seeds(figpanel_t *p, const series_t *runs, int n, int y, const char *color, int style,
                                const char *label);
+// What seeds a panel's medians come from: last[k] is seed k's last logged x (NaN: nothing logged yet), k < n. Sets
+// fewer_after and seeds_logged/total (a comparison caught while going); several calls keep the earliest.
+void figmodel_progress(figpanel_t *p, const double *last, int n);
 // The panels' x range [0 or the smallest x, the largest x] over all panels, and y ranges over the finite values:
 // shared by all panels (share_y) or each its own (an inset: neither); an axis not fixed; logarithmic when allow_log and every value is
 // > 0 and they span a factor of 100 or more. Points exist only at the steps logged: a curve with one point is drawn

@@ -12,13 +12,18 @@ static void colour(char out[24], const figcurve_t *c) {
     figure_lc(out, c->color, c->opacity >= 1 ? NULL : alpha);
 }
 
-static void curve(figure_t *f, strbuf_t *b, const figcurve_t *c) {
+static void curve(figure_t *f, strbuf_t *b, const figcurve_t *c, int panel, int k) {
+    // Each block of the data file says which curve it is (for a reader, and for tests that check the numbers).
+    static const char *const kinds[] = {"line", "band", "points"};
+    fprintf(f->dat, "# panel %d, curve %d: %s %s \"%s\"\n", panel, k, kinds[c->kind], c->color, c->label);
     int block = figure_series(f, &c->data);
     if (block < 0) return;
     char spec[160], lc[24];
     colour(lc, c);
     int pt = view_point_gnuplot(c->style), few = c->data.n <= 40;
-    if (c->kind == CURVE_BAND) snprintf(spec, sizeof spec, "1:2:3 with filledcurves %s", lc);
+    if (c->kind == CURVE_BAND && c->data.n < 2)  // one step: a band has no width, its range is an error bar
+        snprintf(spec, sizeof spec, "1:(($2 + $3) / 2):2:3 with yerrorbars pt 7 ps 1 lw 3 %s", lc);
+    else if (c->kind == CURVE_BAND) snprintf(spec, sizeof spec, "1:2:3 with filledcurves %s", lc);
     else if (c->kind == CURVE_POINTS || c->data.n < 2)
         snprintf(spec, sizeof spec, "1:2 with points pt %d ps 2 lw %g %s", pt, c->width, lc);
     else if (c->opacity < 1) snprintf(spec, sizeof spec, "1:2 with lines lw %g dt %s %s", c->width,
@@ -31,15 +36,29 @@ static void curve(figure_t *f, strbuf_t *b, const figcurve_t *c) {
 }
 
 // One panel's curves (bands first, under the lines), axes and plot command.
-static void panel(figure_t *f, strbuf_t *b, const figpanel_t *p) {
+static void panel(figure_t *f, strbuf_t *b, const figpanel_t *p, int i) {
     for (int k = 0; k < p->nc; k++)
-        if (p->c[k].kind == CURVE_BAND) curve(f, b, &p->c[k]);
+        if (p->c[k].kind == CURVE_BAND) curve(f, b, &p->c[k], i, k);
     for (int k = 0; k < p->nc; k++)
-        if (p->c[k].kind != CURVE_BAND) curve(f, b, &p->c[k]);
+        if (p->c[k].kind != CURVE_BAND) curve(f, b, &p->c[k], i, k);
     figure_axis(f, 'x', p->x0, p->x1, 1);
     if (p->ylog) figure_yaxis_log(f, p->y0, p->y1);
     else figure_axis(f, 'y', p->y0, p->y1, 0);
+    if (p->fewer_after > 0) {
+        fprintf(f->gp, "set arrow 98 from %.17g, graph 0 to %.17g, graph 1 nohead dt 3 lw 1.5 lc rgb '#777777'\n",
+                p->fewer_after, p->fewer_after);
+        figure_cmd(f, "set label 98", "at graph 0.98, graph 0.96 right font bnlab_font(14) tc rgb '#555555'",
+                   "fewer seeds after step %.0f", p->fewer_after);
+    }
     figure_plot(f, b, p->note[0] ? p->note : "nothing logged");
+    if (p->fewer_after > 0) fprintf(f->gp, "unset arrow 98\nunset label 98\n");
+}
+
+// A panel's title, and how many seeds its medians come from when some have not logged yet.
+static void panel_title(figure_t *f, const figpanel_t *p) {
+    if (p->seeds_logged < p->seeds_total)
+        figure_cmd(f, "set title", "", "%s (%d of %d seeds logged so far)", p->title, p->seeds_logged, p->seeds_total);
+    else figure_cmd(f, "set title", "", "%s", p->title);
 }
 
 int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
@@ -62,7 +81,7 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
         figure_cmd(&f, "set title", "", "%s", title.s);
         free(title.s);
         figure_cmd(&f, "set ylabel", "", "%s", p->ylabel);
-        panel(&f, &b, p);
+        panel(&f, &b, p, 0);
         // The inset over a white box that covers its title and tick labels too: no curve of the panel below runs
         // through them.
         fprintf(f.gp, "set origin %g,%g\nset size %g,%g\nset object 1 rectangle from screen %g,%g to screen %g,%g "
@@ -70,7 +89,7 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
                       "unset xlabel\nunset ylabel\n", q->box[0], q->box[1], q->box[2], q->box[3], q->box[0], q->box[1],
                 q->box[0] + q->box[2], q->box[1] + q->box[3]);
         figure_cmd(&f, "set title", "font bnlab_font(18)", "%s", q->title);
-        panel(&f, &b, q);
+        panel(&f, &b, q, 1);
         fprintf(f.gp, "unset object 1\nunset multiplot\n");
     } else {
         char layout[96];
@@ -80,12 +99,13 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
         figure_wrap(&title, m->title, cols <= 2 ? 96 : 30 * (size_t)cols);
         figure_cmd(&f, "set multiplot title", layout, "%s", title.s ? title.s : "");
         free(title.s);
+        if (cols >= 3) fprintf(f.gp, "set key width 0\n");  // a third of a slide: no padding around the entries
         for (int i = 0; i < m->np; i++) {
             const figpanel_t *p = &m->p[i];
             if (p->inset) continue;  // an inset only in a figure of one panel
-            figure_cmd(&f, "set title", "", "%s", p->title);
+            panel_title(&f, p);
             figure_cmd(&f, "set ylabel", "", "%s", p->ylabel);
-            panel(&f, &b, p);
+            panel(&f, &b, p, i);
         }
         fprintf(f.gp, "unset multiplot\n");
     }

@@ -66,11 +66,35 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         for (int k = 0; k < p->nc; k++) n += p->c[k].data.n > 0;
         char attrs[128];
         snprintf(attrs, sizeof attrs, "data-kind=\"%s\" data-panel=\"%d\" data-series=\"%d\"", m->name, i, n);
-        svg_open(b, &f, "figure", attrs, p->title, p->ylabel);
+        strbuf_t at = {0};
+        strbuf_printf(&at, "%s data-title=\"", attrs);
+        for (const char *t = p->title; *t; t++) {  // one line, as svg_open draws it: a "\n" becomes "; "
+            char one[2] = {*t, 0};
+            if (*t == '\n') strbuf_printf(&at, "; ");
+            else html_text(&at, one);
+        }
+        strbuf_printf(&at, "\"");
+        strbuf_t title = {0};
+        strbuf_printf(&title, "%s", p->title);
+        if (p->seeds_logged < p->seeds_total)
+            strbuf_printf(&title, " (%d of %d seeds logged so far)", p->seeds_logged, p->seeds_total);
+        svg_open(b, &f, "figure", at.s, title.s, p->ylabel);
+        free(at.s);
+        free(title.s);
+        if (p->fewer_after > 0) {  // seeds still going: after here the medians count fewer of them
+            double x = svg_x(&f, p->fewer_after), top = svg_y(&f, f.y1), bottom = svg_y(&f, f.y0);
+            int right = x > 0.6 * f.w;
+            strbuf_printf(b, "<line class=\"progress\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#777\" "
+                             "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"%s\">fewer "
+                             "seeds after step %.0f</text>\n", x, x, top, bottom, right ? x - 3 : x + 3, top + 14,
+                          right ? "end" : "start", p->fewer_after);
+        }
         for (int k = 0; k < p->nc; k++) {
             const figcurve_t *c = &p->c[k];
             const double *v = c->data.v;
-            if (c->kind == CURVE_BAND) svg_band(b, &f, v, v + 1, v + 2, 3, c->data.n, c->color, c->opacity * 0.6, "series band");
+            if (c->kind == CURVE_BAND && c->data.n == 1)  // one step: its range as a bar
+                svg_line(b, &f, (double[2]){v[0], v[0]}, 1, (double[2]){v[1], v[2]}, 1, 2, c->color, 6, c->opacity, "");
+            else if (c->kind == CURVE_BAND) svg_band(b, &f, v, v + 1, v + 2, 3, c->data.n, c->color, c->opacity * 0.6, "series band");
         }
         for (int k = 0; k < p->nc; k++) {
             const figcurve_t *c = &p->c[k];
