@@ -206,6 +206,33 @@ check 'row_near "$D" 0 band "#0072B2" bn 1000 ${w[0]} ${w[1]} && row_near "$D" 0
   "landscape: bn at step 1000 is not the median/range over seeds of $want: $(block "$D" 0 band "#0072B2" bn | grep "^1000 ")"
 check 'grep -q "light: their range over seeds" "$T/cmp/plots/landscape.gp" && [ -n "$(block "$D" 1 band "#0072B2" "")" ] &&
        grep -q ">div: 2 of 2 diverged (step [0-9]*)<" "$T/cmp/plots/landscape.svg"' "landscape: no seed range or no divergence drawn"
+# The figure model's numbers are the logs' (the same model draws report.html): the median over the 2 seeds (their
+# mean) of bn's test accuracy at each step, of dense layer 2's ‖G − G′‖ / ‖G‖, and of hidden layer 1's whole-layer
+# percentiles, computed here from metrics.csv, ics.csv and percentiles.csv, against the blocks of the data files.
+# same_rows WANT GOT: every row of WANT (x v1 v2 ..) is in GOT at the same x with the same values (relative 1e-7),
+# and GOT has no other x.
+same_rows() {
+  awk 'function near(a, b) { return (a - b) ^ 2 <= (1e-7 * b) ^ 2 + 1e-24 }
+    FNR == NR { want[$1] = $0; n++; next } { m++; if (!($1 in want)) { bad++; next } split(want[$1], w, " ");
+      for (i = 2; i <= NF; i++) if (!near($i, w[i])) bad++ }
+    END { exit !(n > 1 && n == m && bad == 0) }' "$1" "$2"
+}
+B="$T/cmp/bn"
+awk -F, 'FNR > 1 { s[$1] += $6; n[$1]++ } END { for (k in s) if (n[k] == 2) printf "%s %.10g\n", k, s[k] / 2 }' \
+  "$B/seed-1/metrics.csv" "$B/seed-2/metrics.csv" | sort -n >"$T/want.acc"
+block "$T/cmp/plots/data/accuracy.dat" 0 line "#0072B2" bn >"$T/got.acc"
+check 'same_rows "$T/want.acc" "$T/got.acc"' "accuracy: bn's median is not the logs' ($(head -2 "$T/want.acc" | tr "\n" " ") vs $(head -2 "$T/got.acc" | tr "\n" " "))"
+awk -F, 'FNR > 1 && $3 == 2 { s[$1] += $5 / $4; n[$1]++ } END { for (k in s) if (n[k] == 2) printf "%s %.10g\n", k, s[k] / 2 }' \
+  "$B/seed-1/ics.csv" "$B/seed-2/ics.csv" | sort -n >"$T/want.ics"
+block "$T/cmp/plots/data/ics.dat" 0 line "#0072B2" bn >"$T/got.ics"
+check 'same_rows "$T/want.ics" "$T/got.ics"' "ics: bn's median of dense layer 2 is not the logs' ($(head -2 "$T/want.ics" | tr "\n" " ") vs $(head -2 "$T/got.ics" | tr "\n" " "))"
+awk -F, 'FNR > 1 && $2 == 1 && $5 == "all" { a[$1] += $7; b[$1] += $8; c[$1] += $9; n[$1]++ }
+  END { for (k in a) if (n[k] == 2) printf "%s %.10g %.10g %.10g\n", k, a[k] / 2, b[k] / 2, c[k] / 2 }' \
+  "$B/seed-1/percentiles.csv" "$B/seed-2/percentiles.csv" | sort -n >"$T/want.pct"
+block "$T/cmp/plots/data/layers.dat" 3 band "#0072B2" "15th to 85th" >"$T/got.band"
+block "$T/cmp/plots/data/layers.dat" 3 line "#0072B2" "50th" >"$T/got.mid"
+check 'same_rows <(awk "{ print \$1, \$2, \$4 }" "$T/want.pct") "$T/got.band" && same_rows <(awk "{ print \$1, \$3 }" "$T/want.pct") "$T/got.mid"' \
+  "layers: bn's hidden layer 1 fan is not the logs' medians ($(head -1 "$T/want.pct") vs $(head -1 "$T/got.band") / $(head -1 "$T/got.mid"))"
 first=$(grep -m1 -o "index [0-9]* using .* title '[^']*'" "$T/cmp/plots/landscape.gp" | sed "s/.* title //")
 check '[ "$first" = "'"'div'"'" ]' "landscape: the no-BN variant (div) is not first: $first"
 # Default steps: the probes nearest to 1/10, 1/2 and all of the last probe (1900): 200, 900 (950 is a tie), 1900.

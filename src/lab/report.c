@@ -223,7 +223,9 @@ static void json_text(strbuf_t *b, const char *s) {
 }
 
 // ---- histograms: {"panels": [{"name": N, "color": "#RRGGBB", "hidden": [{"h", "layer", "type", "units", "lo", "hi",
-// "logged", "frames": [[step, n, c0, c1, ...], ...]}, ...]}, ...], "rows": [{"lo", "hi", "ticks": [[v, "label"], ...]}]}
+// "outside", "logged", "frames": [[step, n, under, over, c0, c1, ...], ...]}, ...]}, ...], "rows": [{"lo", "hi", "ticks":
+// [[v, "label"], ...]}]} — under, over: how many of the edge bins' counts lie outside [lo, hi) (-1 and "outside": 0 for a
+// log written before histlog.h recorded them)
 // — histograms.csv read strictly (view/logread.h), at most REPORT_MAX_FRAMES frames per hidden layer (evenly spread
 // from the first to the last: a page of a 50,000-step run stays small), each row's x axis from view/axis.h.
 
@@ -241,6 +243,7 @@ typedef struct {
     csv_table_t t;
     char path[BNLAB_PATH_MAX];
     int cs, ch, cl, ct, cu, cn, clo, chi, c0, ncols;
+    int cunder, cover;  // -1: a log written before these columns (run/histlog.h)
 } hist_file_t;
 
 // Opens a run's histograms.csv: 0, 1 absent, -1 + message.
@@ -253,6 +256,9 @@ static int hist_open(hist_file_t *h, const char *run) {
     for (int k = 0; k < 9 && rc == 0; k++) rc = (*cols[k] = logread_column(&h->t, h->path, names[k])) < 0 ? -1 : 0;
     h->ncols = 1;
     for (const char *q = h->t.header; *q && *q != '\n'; q++) h->ncols += *q == ',';
+    h->cunder = csv_header_index(h->t.header, "under"), h->cover = csv_header_index(h->t.header, "over");
+    if (rc == 0 && (h->cunder < 0) != (h->cover < 0))
+        rc = bnlab_fail("%s: header: expected both \"under\" and \"over\" or neither", h->path);
     if (rc != 0) csv_table_free(&h->t);
     return rc;
 }
@@ -273,12 +279,20 @@ static int hist_row(hist_file_t *h, hist_scan_t *s, int *hidden, long *step) {
     const char *type = csv_field(t->row, h->ct, &tl);
     if (!type || tl == 0 || tl > 32 || strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") < tl)
         return bnlab_fail("%s: line %d, column \"layer_type\": expected a layer kind's name", h->path, t->lineno);
-    long sum = 0, c;
+    long sum = 0, c, first = 0, last = 0, under = 0, over = 0;
     for (int k = h->c0; k < h->ncols; k++) {
         if (logread_integer(t, h->path, k, 0, 1L << 50, &c) != 0) return -1;
         sum += c;
+        if (k == h->c0) first = c;
+        last = c;
     }
     if (sum != n) return bnlab_fail("%s: line %d: the counts sum to %ld, expected n = %ld", h->path, t->lineno, sum, n);
+    if (h->cunder >= 0 && (logread_integer(t, h->path, h->cunder, 0, 1L << 50, &under) ||
+                           logread_integer(t, h->path, h->cover, 0, 1L << 50, &over)))
+        return -1;
+    if (under > first || over > last || (h->ncols - h->c0 == 1 && under + over > first))
+        return bnlab_fail("%s: line %d: under = %ld and over = %ld, expected at most the edge bins' counts (%ld, %ld)",
+                          h->path, t->lineno, under, over, first, last);
     int k = (int)hd - 1;
     if (k >= s->nh) {
         for (int j = s->nh; j <= k; j++) s->frames[j] = 0;
@@ -333,14 +347,16 @@ static int hist_json(strbuf_t *b, const panel_t *p, const hist_scan_t *s) {
         kept[k]++;
         size_t len;
         const char *f0 = csv_field(h.t.row, h.c0, &len), *last = csv_field(h.t.row, h.ncols - 1, &len);
-        long nn;
+        long nn, under = -1, over = -1;  // -1: not logged (an older log)
         csv_field_long(h.t.row, h.cn, &nn);
-        strbuf_printf(&frames[k], "%s[%ld,%ld,%.*s]", frames[k].len ? "," : "", step, nn, (int)(last + len - f0), f0);
+        if (h.cunder >= 0) csv_field_long(h.t.row, h.cunder, &under), csv_field_long(h.t.row, h.cover, &over);
+        strbuf_printf(&frames[k], "%s[%ld,%ld,%ld,%ld,%.*s]", frames[k].len ? "," : "", step, nn, under, over,
+                      (int)(last + len - f0), f0);
     }
     for (int j = 0; j < s->nh; j++) {
         strbuf_printf(b, "%s{\"h\":%d,\"layer\":%ld,\"type\":\"%s\",\"units\":%ld,\"lo\":%.17g,\"hi\":%.17g,"
-                      "\"logged\":%ld,\"frames\":[%s]}", j ? "," : "", j + 1, s->layer[j], s->type[j], s->units[j],
-                      s->lo[j], s->hi[j], s->frames[j], frames[j].s ? frames[j].s : "");
+                      "\"outside\":%d,\"logged\":%ld,\"frames\":[%s]}", j ? "," : "", j + 1, s->layer[j], s->type[j],
+                      s->units[j], s->lo[j], s->hi[j], h.cunder >= 0, s->frames[j], frames[j].s ? frames[j].s : "");
         free(frames[j].s);
     }
     strbuf_printf(b, "]}");

@@ -56,7 +56,7 @@
 // it does not fit, a bug: the config bounds the number of percentiles).
 void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q);
 
-#define RUNDIR_HISTOGRAMS_FIXED "step,hidden,layer,layer_type,units,n,lo,hi"
+#define RUNDIR_HISTOGRAMS_FIXED "step,hidden,layer,layer_type,units,n,lo,hi,under,over"
 // RUNDIR_HISTOGRAMS_FIXED then ",c0,...,c{bins-1}" (bin counts) and a newline, into out (aborts if it does not fit
 // cap, a bug: the config bounds bins).
 void rundir_histograms_header(char *out, size_t cap, int bins);

@@ -15,7 +15,8 @@ static void colour(char out[24], const figcurve_t *c) {
 static void curve(figure_t *f, strbuf_t *b, const figcurve_t *c, int panel, int k) {
     // Each block of the data file says which curve it is (for a reader, and for tests that check the numbers).
     static const char *const kinds[] = {"line", "band", "points"};
-    fprintf(f->dat, "# panel %d, curve %d: %s %s \"%s\"\n", panel, k, kinds[c->kind], c->color, c->label);
+    if (series_last_finite(&c->data) >= 0)  // a curve with no finite row gets no block (figure_series)
+        fprintf(f->dat, "# panel %d, curve %d: %s %s \"%s\"\n", panel, k, kinds[c->kind], c->color, c->label);
     int block = figure_series(f, &c->data);
     if (block < 0) return;
     char spec[160], lc[24];
