@@ -177,7 +177,7 @@ check 'grep -q "no BN: one way to evaluate" "$T/cmp/plots/modes.gp" && [ "$(grep
   "modes: the no-BN panel should say so and draw no batch-statistics curve"
 check '[ "$(grep -c "^set title .dense layer" "$T/cmp/plots/params.gp")" -eq 4 ] && [ "$(grep -c "^set title .BN layer" "$T/cmp/plots/params.gp")" -eq 3 ]' \
   "params: a panel per dense layer (4) and per BN layer (3)"
-check '[ "$(grep -A1 "^set logscale y" "$T/cmp/plots/params.gp" | grep "^set yrange" | sort -u | wc -l)" -eq 1 ] && grep -q "title .div." "$T/cmp/plots/params.gp" && grep -q "title .bn γ." "$T/cmp/plots/params.gp"' \
+check '[ "$(grep -A1 "^set logscale y" "$T/cmp/plots/params.gp" | grep "^set yrange" | sort -u | wc -l)" -eq 1 ] && grep -q "title .no BN." "$T/cmp/plots/params.gp" && grep -q "title .BN γ." "$T/cmp/plots/params.gp"' \
   "params: both variants' ||W|| on shared log axes, BN's γ on the BN panels"
 # Fig. 4 over seeds: at step 1000, bn's row is (median, median, min, max) of the seeds' loss_min/loss_max, and
 # its beta_eff median, min and max (landscape_band.csv columns 5, 6, 9).
@@ -201,11 +201,11 @@ row_near() {
 }
 w=($want)
 D="$T/cmp/plots/data/landscape.dat"
-check 'row_near "$D" 0 band "#0072B2" bn 1000 ${w[0]} ${w[1]} && row_near "$D" 0 band "#0072B2" "" 1000 ${w[2]} ${w[3]} &&
-       row_near "$D" 2 line "#0072B2" bn 1000 ${w[4]} && row_near "$D" 2 band "#0072B2" "" 1000 ${w[5]} ${w[6]}' \
-  "landscape: bn at step 1000 is not the median/range over seeds of $want: $(block "$D" 0 band "#0072B2" bn | grep "^1000 ")"
+check 'row_near "$D" 0 band "#0072B2" BN 1000 ${w[0]} ${w[1]} && row_near "$D" 0 band "#0072B2" "" 1000 ${w[2]} ${w[3]} &&
+       row_near "$D" 2 line "#0072B2" BN 1000 ${w[4]} && row_near "$D" 2 band "#0072B2" "" 1000 ${w[5]} ${w[6]}' \
+  "landscape: bn at step 1000 is not the median/range over seeds of $want: $(block "$D" 0 band "#0072B2" BN | grep "^1000 ")"
 check 'grep -q "light: their range over seeds" "$T/cmp/plots/landscape.gp" && [ -n "$(block "$D" 1 band "#0072B2" "")" ] &&
-       grep -q ">div: 2 of 2 diverged (step [0-9]*)<" "$T/cmp/plots/landscape.svg"' "landscape: no seed range or no divergence drawn"
+       grep -q ">no BN: 2 of 2 diverged (step [0-9]*)<" "$T/cmp/plots/landscape.svg"' "landscape: no seed range or no divergence drawn"
 # The figure model's numbers are the logs' (the same model draws report.html): the median over the 2 seeds (their
 # mean) of bn's test accuracy at each step, of dense layer 2's ‖G − G′‖ / ‖G‖, and of hidden layer 1's whole-layer
 # percentiles, computed here from metrics.csv, ics.csv and percentiles.csv, against the blocks of the data files.
@@ -220,11 +220,11 @@ same_rows() {
 B="$T/cmp/bn"
 awk -F, 'FNR > 1 { s[$1] += $6; n[$1]++ } END { for (k in s) if (n[k] == 2) printf "%s %.10g\n", k, s[k] / 2 }' \
   "$B/seed-1/metrics.csv" "$B/seed-2/metrics.csv" | sort -n >"$T/want.acc"
-block "$T/cmp/plots/data/accuracy.dat" 0 line "#0072B2" bn >"$T/got.acc"
+block "$T/cmp/plots/data/accuracy.dat" 0 line "#0072B2" BN >"$T/got.acc"
 check 'same_rows "$T/want.acc" "$T/got.acc"' "accuracy: bn's median is not the logs' ($(head -2 "$T/want.acc" | tr "\n" " ") vs $(head -2 "$T/got.acc" | tr "\n" " "))"
 awk -F, 'FNR > 1 && $3 == 2 { s[$1] += $5 / $4; n[$1]++ } END { for (k in s) if (n[k] == 2) printf "%s %.10g\n", k, s[k] / 2 }' \
   "$B/seed-1/ics.csv" "$B/seed-2/ics.csv" | sort -n >"$T/want.ics"
-block "$T/cmp/plots/data/ics.dat" 0 line "#0072B2" bn >"$T/got.ics"
+block "$T/cmp/plots/data/ics.dat" 0 line "#0072B2" BN >"$T/got.ics"
 check 'same_rows "$T/want.ics" "$T/got.ics"' "ics: bn's median of dense layer 2 is not the logs' ($(head -2 "$T/want.ics" | tr "\n" " ") vs $(head -2 "$T/got.ics" | tr "\n" " "))"
 awk -F, 'FNR > 1 && $2 == 1 && $5 == "all" { a[$1] += $7; b[$1] += $8; c[$1] += $9; n[$1]++ }
   END { for (k in a) if (n[k] == 2) printf "%s %.10g %.10g %.10g\n", k, a[k] / 2, b[k] / 2, c[k] / 2 }' \
@@ -234,7 +234,7 @@ block "$T/cmp/plots/data/layers.dat" 3 line "#0072B2" "50th" >"$T/got.mid"
 check 'same_rows <(awk "{ print \$1, \$2, \$4 }" "$T/want.pct") "$T/got.band" && same_rows <(awk "{ print \$1, \$3 }" "$T/want.pct") "$T/got.mid"' \
   "layers: bn's hidden layer 1 fan is not the logs' medians ($(head -1 "$T/want.pct") vs $(head -1 "$T/got.band") / $(head -1 "$T/got.mid"))"
 first=$(grep -m1 -o "index [0-9]* using .* title '[^']*'" "$T/cmp/plots/landscape.gp" | sed "s/.* title //")
-check '[ "$first" = "'"'div'"'" ]' "landscape: the no-BN variant (div) is not first: $first"
+check '[ "$first" = "'"'no BN'"'" ]' "landscape: the no-BN variant (div) is not first: $first"
 # Default steps: the probes nearest to 1/10, 1/2 and all of the last probe (1900): 200, 900 (950 is a tie), 1900.
 check '[ "$(grep "^set yrange" "$T/cmp/plots/landscape_eta.gp" | sort -u | wc -l)" -eq 1 ] &&
        [ "$(grep "^set title .at step" "$T/cmp/plots/landscape_eta.gp" | tr -dc "0-9\n" | paste -sd " ")" = "200 900 1900" ]' \
@@ -252,10 +252,10 @@ same_yrange "compare percentiles" "$T/cmp/plots/percentiles.gp"
 same_yrange "compare layer_stats" "$T/cmp/plots/layer_stats.gp"
 check '[ "$(grep "^set yrange" "$T/cmp/plots/layers.gp" | sort -u | wc -l)" -le 3 ]' "layers: a row's panels do not share y"
 first=$(grep -m1 "^set title '" "$T/cmp/plots/percentiles.gp")
-check '[ "${first:11:3}" = "div" ]' "BN vs no-BN: the no-BN panel (div) is not first: $first"
+check '[ "${first:11:5}" = "no BN" ]' "BN vs no-BN: the no-BN panel (div) is not first: $first"
 check 'grep -q "seed 1" "$T/cmp/plots/percentiles.gp" && ! grep -q "over 1 seed" "$T/cmp/plots/accuracy.gp"' "seed not named"
 ticks_ok "compare accuracy" "$T/cmp/plots/accuracy.svg" "0 500 1000 1500 2000"
-check 'grep -q ">div: 2 of 2 diverged (step" "$T/cmp/plots/accuracy.svg"' "diverged variant not marked in the legend"
+check 'grep -q ">no BN: 2 of 2 diverged (step" "$T/cmp/plots/accuracy.svg"' "diverged variant not marked in the legend"
 check 'grep -q "diverged at step" "$T/cmp/plots/percentiles.svg"' "diverged variant not marked in its percentile panel"
 # Another seed, an examples axis (the odd-named copy below is plotted afresh).
 "$BNLAB" plot "$T/cmp" --seed 2 >/dev/null 2>"$T/seed2.err"

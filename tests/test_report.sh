@@ -77,7 +77,11 @@ check '[ "$(attr data-changed)" = yes ] && [ "$(attr data-first)" != "$(attr dat
 # Panels in the paper's order: no-BN's first hidden layer, then BN's. At step 0 no-BN's inputs are all near 0 (a
 # few bars), BN's are normalized (spread over several).
 firstpanel=$(grep -o '<svg[^>]*class="hist"[^>]*>' "$T/cmp.dom" | head -n 1 | sed -n 's/.*data-panel="\([^"]*\)".*/\1/p')
-check '[ "$firstpanel" = quick-nobn ]' "the histograms start with the variant without BN, found '$firstpanel'"
+# The values outside each histogram's edges (histograms.csv's under, over) are drawn as bins of their own: every panel
+# of the new log format says how many fell below and above (data-outside="UNDER,OVER" of the frame shown).
+check '[ "$(grep -o "<svg[^>]*class=\"hist\"[^>]*data-outside=\"[0-9]*,[0-9]*\"" "$T/cmp.dom" | wc -l)" -eq 6 ]' \
+  "histograms: not every panel draws its values outside the edges: $(grep -o "<svg[^>]*class=\"hist\"[^>]*>" "$T/cmp.dom" | head -2)"
+check '[ "$firstpanel" = "no BN" ]' "the histograms start with the variant without BN (its legend: no BN), found '$firstpanel'"
 nobn0=$(attr data-first | cut -d'|' -f1)
 bn0=$(attr data-first | cut -d'|' -f2)
 check '[ "$(echo "$nobn0" | tr , "\n" | wc -l)" -eq 40 ] && echo "$nobn0" | tr , "\n" | awk "\$1 > 0 { n++ } END { exit !(n >= 1) }"' \
@@ -91,7 +95,7 @@ pattr() { echo "$pn" | sed -n "s/.* $1=\"\([^\"]*\)\".*/\1/p"; }
 # Percentile fans (layers): 5 percentiles are 2 bands and the middle line.
 check '[ "$(pattr data-layers)" = 6 ] && [ "$(pattr data-layers-series)" = 3,3,3,3,3,3 ]' \
   "fans: 3 hidden layers x 2 variants, 2 bands and a line each: $pn"
-check '[ "$(pattr data-layers-first | cut -d: -f1)" = quick-nobn ]' "the paper's order: the fans without BN first: $pn"
+check '[ "$(pattr data-layers-first | cut -d: -f1)" = "no BN" ]' "the paper's order: the fans without BN first: $pn"
 check '[ "$(pattr data-ics)" = 6 ] && [ "$(pattr data-ics-series)" = 6,6,6,6,6,6 ]' \
   "ICS: relative size and cosine x dense layers 2..4, both variants on each panel's axes (each seed faint, the median): $pn"
 check '[ "$(pattr data-landscape)" = 3 ] && [ "$(pattr data-landscape-series)" = 4,4,4 ]' \

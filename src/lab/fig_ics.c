@@ -63,7 +63,7 @@ int fig_ics(figmodel_t *m, const figure_input_t *in) {
     static const char TITLE[] = "Internal covariate shift (Santurkar et al. 2018, Def. 2.1), %s\nG: W_i's gradient "
                                 "before a step; G′: the same after updating only the layers below i";
     char seeds[96];
-    if (src->ns > 1) snprintf(seeds, sizeof seeds, "median of %d seeds (thick), each (faint)", src->ns);
+    if (src->ns > 1) snprintf(seeds, sizeof seeds, "%d seeds: median thick, each faint", src->ns);
     else snprintf(seeds, sizeof seeds, "seed %ld", src->seeds[0]);
     if (rc == 0 && !logged) {
         figmodel_init(m, "ics", 0, 1);

@@ -59,10 +59,10 @@ static int build(figmodel_t *m, const figure_input_t *in, int loss) {
     } else if (rc == 0) {
         figmodel_init(m, name, 2, 1);  // panel 1: the inset, if any (m->np set below)
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
-        const char *what = loss ? "Loss (training: dashed, test: solid)" : "Test accuracy";
-        if (src->ns > 1) snprintf(m->title, sizeof m->title, "%s during training: median of %d seeds (thick), each seed (faint)", what, src->ns);
-        else if (src->is_compare) snprintf(m->title, sizeof m->title, "%s during training (seed %ld)", what, src->seeds[0]);
-        else snprintf(m->title, sizeof m->title, "%s during training: %s (seed %ld)", what, src->v[0].label, src->seeds[0]);
+        const char *what = loss ? "Loss (training dashed, test solid)" : "Test accuracy during training";
+        if (src->ns > 1) snprintf(m->title, sizeof m->title, "%s: median of %d seeds (thick), each seed (faint)", what, src->ns);
+        else if (src->is_compare) snprintf(m->title, sizeof m->title, "%s (seed %ld)", what, src->seeds[0]);
+        else snprintf(m->title, sizeof m->title, "%s: %s (seed %ld)", what, src->v[0].label, src->seeds[0]);
         figpanel_t *p = &m->p[0];
         snprintf(p->ylabel, sizeof p->ylabel, "%s", loss ? "cross-entropy loss" : "test accuracy");
         snprintf(p->note, sizeof p->note, "no evaluation logged");

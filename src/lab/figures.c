@@ -84,7 +84,7 @@ void fig_mark_diverged(figpanel_t *p, const view_source_t *src, int i, double xk
         if (src->ns == 1) snprintf(title, sizeof title, "%s%sdiverged at step %ld", who, sep, lo);
         else if (lo == hi) snprintf(title, sizeof title, "%s%s%d of %d diverged (step %ld)", who, sep, nd, src->ns, lo);
         else snprintf(title, sizeof title, "%s%s%d of %d diverged (steps %ld-%ld)", who, sep, nd, src->ns, lo, hi);
-        figmodel_add(p, CURVE_POINTS, &cross, 0, 1, 0, src->v[i].color, 0, 4, 1, title);
+        figmodel_add(p, CURVE_POINTS, &cross, 0, 1, 0, src->v[i].color, FIG_CROSS, 4, 1, title);
     }
     series_free(&cross);
 }

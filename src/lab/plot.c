@@ -342,7 +342,7 @@ int fig_percentiles(figmodel_t *m, const figure_input_t *in) {
                 series_add(&x, (double[2]){(double)pl->diverged_at * pl->xk, at(sr, last, 1 + pn->n_pct / 2)});
                 char t[64];
                 snprintf(t, sizeof t, "diverged at step %ld", pl->diverged_at);
-                figmodel_add(fp, CURVE_POINTS, &x, 0, 1, 0, pl->color, 0, 4, 1, t);
+                figmodel_add(fp, CURVE_POINTS, &x, 0, 1, 0, pl->color, FIG_CROSS, 4, 1, t);
                 series_free(&x);
             }
         }

@@ -17,7 +17,8 @@ typedef struct {
     figcurve_kind_t kind;
     series_t data;        // owned: rows (x, y) for a line or points, (x, lo, hi) for a band, in x order
     const char *color;    // "#RRGGBB" (view/variant.h)
-    int style;            // line style and marker (view_dash_*, view_point_gnuplot)
+    int style;            // line style and marker (view_dash_*, view_point_gnuplot); FIG_CROSS: points as crosses
+#define FIG_CROSS (-1)    //   (a run's divergence, lab/figures.h fig_mark_diverged)
     double width;         // line width (page pixels; gnuplot's lw)
     double opacity;       // 1: opaque; a faint seed 0.35; a band about 0.2
     int dashed;           // 1: dashed whatever the style (a training-loss line beside the test loss)
@@ -71,6 +72,9 @@ void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero)
 int figmodel_gnuplot(const char *plots, const figmodel_t *m);
 // The width of every panel figmodel_svg draws (its viewBox; the page scales it to the window).
 #define FIGMODEL_SVG_W 520
+// The rows of a line or band figmodel_svg draws at most (evenly spread, the first and last kept: view/series.h):
+// about the panel's width in pixels.
+#define FIGMODEL_SVG_POINTS 300
 // Appends the figure as inline SVG (an inset as a panel of its own after the one it enlarges): a heading-less row of panels (class "figure", data-kind NAME, each line or band
 // of class "series"), or a note. No file I/O: it draws wherever the engine runs.
 void figmodel_svg(strbuf_t *b, const figmodel_t *m);

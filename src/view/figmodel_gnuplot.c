@@ -25,6 +25,8 @@ static void curve(figure_t *f, strbuf_t *b, const figcurve_t *c, int panel, int 
     if (c->kind == CURVE_BAND && c->data.n < 2)  // one step: a band has no width, its range is an error bar
         snprintf(spec, sizeof spec, "1:(($2 + $3) / 2):2:3 with yerrorbars pt 7 ps 1 lw 3 %s", lc);
     else if (c->kind == CURVE_BAND) snprintf(spec, sizeof spec, "1:2:3 with filledcurves %s", lc);
+    else if (c->kind == CURVE_POINTS && c->style == FIG_CROSS)
+        snprintf(spec, sizeof spec, "1:2 with points pt 2 ps 4 lw 4 %s", lc);
     else if (c->kind == CURVE_POINTS || c->data.n < 2)
         snprintf(spec, sizeof spec, "1:2 with points pt %d ps 2 lw %g %s", pt, c->width, lc);
     else if (c->opacity < 1) snprintf(spec, sizeof spec, "1:2 with lines lw %g dt %s %s", c->width,
@@ -76,7 +78,7 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
     } else if (inset) {
         const figpanel_t *p = &m->p[0], *q = &m->p[1];
         strbuf_t title = {0};
-        figure_wrap(&title, m->title, 110);
+        figure_wrap(&title, m->title, (size_t)((f.w - 200) / 15.5));
         if (p->title[0]) strbuf_printf(&title, "\n%s", p->title);
         fprintf(f.gp, "set multiplot\n");
         figure_cmd(&f, "set title", "", "%s", title.s);
@@ -96,11 +98,12 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
         char layout[96];
         snprintf(layout, sizeof layout, "font bnlab_font(24) layout %d,%d", rows, cols);
         strbuf_t title = {0};
-        // About 15 px a character at font 24, 560 px a column; a margin of some characters at each edge.
-        figure_wrap(&title, m->title, cols <= 2 ? 96 : 30 * (size_t)cols);
+        // About 15.5 px a character of 24-point type on the PNG (measured), and 100 px of margin at each edge.
+        figure_wrap(&title, m->title, (size_t)((f.w - 200) / 15.5));
         figure_cmd(&f, "set multiplot title", layout, "%s", title.s ? title.s : "");
         free(title.s);
-        if (cols >= 3) fprintf(f.gp, "set key width 0\n");  // a third of a slide: no padding around the entries
+        // A third of a slide or less: the legend's type a little smaller, no padding around its entries.
+        if (cols >= 3) fprintf(f.gp, "bnlab_key_font = bnlab_font(14)\nset key width 0 samplen 2 font bnlab_key_font\n");
         for (int i = 0; i < m->np; i++) {
             const figpanel_t *p = &m->p[i];
             if (p->inset) continue;  // an inset only in a figure of one panel

@@ -11,7 +11,11 @@ static void points(strbuf_t *b, const svg_frame_t *f, const figcurve_t *c) {
     strbuf_printf(b, "<g class=\"series\" points=\"%d\" fill=\"%s\" fill-opacity=\"%g\">", c->data.n, c->color, c->opacity);
     for (int r = 0; r < c->data.n; r++) {
         double x = c->data.v[(size_t)r * 2], y = c->data.v[(size_t)r * 2 + 1];
-        if (isfinite(x) && isfinite(y)) strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", svg_x(f, x), svg_y(f, y));
+        if (!isfinite(x) || !isfinite(y)) continue;
+        if (c->style == FIG_CROSS)  // a divergence: a cross
+            strbuf_printf(b, "<path d=\"M%.1f %.1fl12 12m0 -12l-12 12\" stroke=\"%s\" stroke-width=\"3\"/>", svg_x(f, x) - 6,
+                          svg_y(f, y) - 6, c->color);
+        else strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", svg_x(f, x), svg_y(f, y));
     }
     strbuf_printf(b, "</g>\n");
 }
@@ -89,20 +93,27 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
                              "seeds after step %.0f</text>\n", x, x, top, bottom, right ? x - 3 : x + 3, top + 14,
                           right ? "end" : "start", p->fewer_after);
         }
+        series_t thin[FIG_MAX_CURVES];  // each curve at the panel's resolution: FIGMODEL_SVG_POINTS rows at most
+        for (int k = 0; k < p->nc; k++) {
+            series_init(&thin[k], p->c[k].data.cols);
+            for (int r = 0; r < p->c[k].data.n; r++) series_add(&thin[k], p->c[k].data.v + (size_t)r * (size_t)p->c[k].data.cols);
+            if (p->c[k].kind != CURVE_POINTS) series_thin(&thin[k], FIGMODEL_SVG_POINTS);
+        }
         for (int k = 0; k < p->nc; k++) {
             const figcurve_t *c = &p->c[k];
-            const double *v = c->data.v;
+            const double *v = thin[k].v;
             if (c->kind == CURVE_BAND && c->data.n == 1)  // one step: its range as a bar
                 svg_line(b, &f, (double[2]){v[0], v[0]}, 1, (double[2]){v[1], v[2]}, 1, 2, c->color, 6, c->opacity, "");
-            else if (c->kind == CURVE_BAND) svg_band(b, &f, v, v + 1, v + 2, 3, c->data.n, c->color, c->opacity * 0.6, "series band");
+            else if (c->kind == CURVE_BAND) svg_band(b, &f, v, v + 1, v + 2, 3, thin[k].n, c->color, c->opacity * 0.6, "series band");
         }
         for (int k = 0; k < p->nc; k++) {
             const figcurve_t *c = &p->c[k];
             if (c->kind == CURVE_POINTS) points(b, &f, c);
             else if (c->kind == CURVE_LINE)
-                svg_line(b, &f, c->data.v, 2, c->data.v + 1, 2, c->data.n, c->color, c->width, c->opacity,
+                svg_line(b, &f, thin[k].v, 2, thin[k].v + 1, 2, thin[k].n, c->color, c->width, c->opacity,
                          c->dashed ? "6 4" : view_dash_svg(c->style));
         }
+        for (int k = 0; k < p->nc; k++) series_free(&thin[k]);
         if (!n) {
             strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", w / 2, f.h / 2);
             html_text(b, p->note[0] ? p->note : "nothing logged");

@@ -241,5 +241,14 @@ int view_source_load(view_source_t *s, const char *dir, const view_source_opts_t
         v->style = count[v->cls]++;
         snprintf(v->label, sizeof v->label, "%s", v->name);
     }
+    // A comparison's legends in words: a variant alone in its class is named by it ("BN", "LayerNorm"; "no BN" beside
+    // batch-normalized variants), the others keep their names (they differ by what the name says).
+    int bn = 0;
+    for (int i = 0; i < s->nv; i++) bn |= view_class_batch_stats(s->v[i].cls);
+    for (int i = 0; s->is_compare && i < s->nv; i++) {
+        view_variant_t *v = &s->v[i];
+        const char *word = view_class_info(v->cls)->word;
+        if (count[v->cls] == 1 && word) snprintf(v->label, sizeof v->label, "%s", v->cls == VC_NONE && bn ? "no BN" : word);
+    }
     return apply_labels(s, o);
 }

@@ -25,7 +25,8 @@
 
 typedef struct {
     char name[VIEW_NAME_MAX];   // the variant (its directory under the comparison), or the run directory's name
-    char label[VIEW_NAME_MAX];  // its legend text: the name, or --label NAME=TEXT
+    char label[VIEW_NAME_MAX];  // its legend text: --label NAME=TEXT, else in a comparison its class in words when
+                                // it is the only one of its class ("BN", "no BN", "LayerNorm"), else the name
     int spec_index;             // its place in compare.json
     view_class_t cls;
     const char *color;          // view_class_info(cls)->color

@@ -56,7 +56,7 @@
     var t = document.createElement('div');
     t.className = 'hname'; t.textContent = 'hidden layer ' + (k + 1) + (units ? ' (' + units + ')' : '') +
       (old ? ' \u2014 its edge bins (dashed) also hold the values outside the axis: this log predates the under/over counts'
-           : ' \u2014 beyond each end of the axis (hatched): the values that fell outside it');
+           : ' \u2014 beyond each end of the axis (light, outlined): the values that fell outside it');
     box.appendChild(t);
     var row = document.createElement('div'); row.className = 'row'; box.appendChild(row);
     var cells = [];
@@ -126,19 +126,14 @@
           var hp = bar(x0, w * sc - 0.5, dens(c.h, f, j), !c.h.outside && (j === 0 || j === nb - 1) ? 'edge' : '');
           hs.push(Math.round(hp * 10) / 10);
         }
-        if (c.h.outside) {
-          var left = L + (c.h.lo - r.lo) * sc, right = L + (c.h.hi - r.lo) * sc;
+        if (c.h.outside) {  // the values outside: a bin of their own beyond each end, their shares in the header
+          var left = L + (c.h.lo - r.lo) * sc, right = L + (c.h.hi - r.lo) * sc, share = [];
           [0, 1].forEach(function (side) {
-            var d = odens(c.h, f, side), n = f[2 + side];
-            var hp = bar(side ? right + 1 : left - OUT - 1, OUT, d, 'outside');
-            if (n <= 0) return;
-            var e = document.createElementNS(NS, 'text');  // its share of the values, above it
-            e.setAttribute('x', (side ? right + 1 + OUT / 2 : left - 1 - OUT / 2).toFixed(1));
-            e.setAttribute('y', (H - B - hp - 3).toFixed(1)); e.setAttribute('text-anchor', 'middle');
-            e.setAttribute('class', 'tick outside-label'); e.setAttribute('data-outside', side ? 'over' : 'under');
-            e.textContent = +(100 * n / f[1]).toPrecision(2) + '%';
-            c.g.appendChild(e);
+            bar(side ? right + 1 : left - OUT - 1, OUT, odens(c.h, f, side), 'outside');
+            if (f[2 + side] > 0) share.push(+(100 * f[2 + side] / f[1]).toPrecision(2) + '% ' + (side ? 'above' : 'below'));
           });
+          if (share.length) c.lab.textContent += ' \u00b7 outside: ' + share.join(', ');
+          c.svg.setAttribute('data-outside', f[2] + ',' + f[3]);
         }
         c.svg.setAttribute('data-heights', hs.join(','));
       });
