@@ -6,10 +6,11 @@
 # last changes the bars drawn (the page's #selftest hook records their heights), a screenshot is taken; a run still
 # going (no summary.json, a histogram row cut short, rows that are not bnlab's) still gets a report; the play button
 # advances the frames; a sweep's report shows its grid points side by side; a directory that is neither fails.
-# The panels of lab/report_panels.h, counted through the DOM (the page's #selftest hook, <div id="panels">): a
-# percentile fan per hidden layer and variant with one line per logged percentile (5 asked for, not 15/50/85), the
-# variant without BN first; ICS panels (2 quantities x 2 variants, a line per dense layer 2..4); 3 landscape panels
-# with a band or line per variant; a run without those logs says so; a malformed percentiles.csv or ics.csv fails
+# The figures of lab/figures.h, counted per kind through the DOM (the page's #selftest hook, a div of id "panels"): a
+# percentile fan (layers) per hidden layer and variant with 2 bands and a line for the 5 percentiles logged, the
+# variant without BN first; ICS panels (2 quantities x dense layers 2..4, both variants, each seed faint and the
+# median); 3 landscape panels with both variants' bands or lines; the seed chooser showing seed 1 alone; the
+# histograms' values outside their edges; a run without those logs says so; a malformed percentiles.csv or ics.csv fails
 # with one line (file, line, column) and writes no page; one logged step, a diverged run, a path with a space and
 # quotes all give a page without console errors; a sweep's header says what it sweeps.
 # Needs Debian's chromium (installed here if missing); fails if it cannot be (a skip would hide a missing install step).

@@ -107,7 +107,7 @@ static int build(figmodel_t *m, const figure_input_t *in, int loss) {
             double pad = fmax(0.01, 0.5 * (fhi - flo));
             q->x0 = p->x0 + 0.8 * (p->x1 - p->x0), q->x1 = p->x1;
             q->y0 = flo - pad, q->y1 = fmin(1, fhi + pad);
-            snprintf(q->title, sizeof q->title, "the end of training, enlarged (final: %.1f%% to %.1f%%)", 100 * flo, 100 * fhi);
+            snprintf(q->title, sizeof q->title, "the end, enlarged: final %.1f%% to %.1f%%", 100 * flo, 100 * fhi);
             snprintf(q->ylabel, sizeof q->ylabel, "test accuracy");
             for (int k = 0; k < p->nc; k++) {  // the same curves, cut to the inset's x range
                 const figcurve_t *c = &p->c[k];

@@ -94,7 +94,7 @@ static void table_row(strbuf_t *b, const char *line, size_t len, int header, con
                 strbuf_printf(b, "<span class=\"swatch\" style=\"border-color:%s\"></span>", r->panels[p].color);
                 *variant = p;
             }
-        if (*variant < r->np && strcmp(r->panels[*variant].name, r->panels[*variant].key)) {  // its legend text too
+        if (!header && col == 0 && *variant < r->np && strcmp(r->panels[*variant].name, r->panels[*variant].key)) {  // its legend text too
             html_text(b, r->panels[*variant].name);
             strbuf_printf(b, " <span class=\"note\">(");
             cell_html(b, c, (size_t)(ce - c));

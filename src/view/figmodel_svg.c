@@ -28,7 +28,7 @@ static void legend(strbuf_t *b, const figmodel_t *m) {
     for (int i = 0; i < m->np; i++)
         for (int k = 0; k < m->p[i].nc; k++) {
             const figcurve_t *c = &m->p[i].c[k];
-            if (!c->label[0] || c->kind == CURVE_BAND) continue;
+            if (!c->label[0]) continue;
             int j = 0;
             while (j < n && strcmp(e[j].text, c->label)) j++;
             if (j < n) {
@@ -49,7 +49,15 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         return;
     }
     strbuf_printf(b, "<p class=\"note\">");
-    html_text(b, m->title);
+    for (const char *t = m->title; *t;) {  // the title's lines as the page's lines
+        size_t len = strcspn(t, "\n");
+        char *line = xmalloc(len + 1, "figure title");
+        memcpy(line, t, len), line[len] = 0;
+        html_text(b, line);
+        free(line);
+        t += len;
+        if (*t) strbuf_printf(b, "<br>"), t++;
+    }
     strbuf_printf(b, "</p>\n");
     legend(b, m);
     strbuf_printf(b, "<div class=\"row\" data-kind=\"%s\">\n", m->name);

@@ -19,7 +19,8 @@
   }
   // A frame is [step, n, under, over, c0 .. c{bins-1}]: under and over are the values below lo and at or above hi that
   // the edge bins also count (run/histlog.h); -1 in a log written before they were recorded (h.outside = 0).
-  var W = 400, H = 230, L = 58, R = 30, T = 24, B = 36, OUT = 12, rows = [];
+  // W: the viewBox width of every panel on the page (view/figmodel.h FIGMODEL_SVG_W), so the type is the same size.
+  var W = 520, H = 300, L = 74, R = 30, T = 28, B = 48, OUT = 12, rows = [];
   function nbins(f) { return f.length - 4; }
   // Bin j's density (count / (n x bin width)), its values outside [lo, hi) left out when the log says how many.
   function dens(h, f, j) {
@@ -75,7 +76,7 @@
       fr.setAttribute('x', L); fr.setAttribute('y', T); fr.setAttribute('width', W - L - R); fr.setAttribute('height', H - T - B);
       fr.setAttribute('class', 'frame'); s.appendChild(fr);
       D.rows[k].ticks.forEach(function (v) {
-        if (v[1] !== '' && v[0] >= lo && v[0] <= hi) tx(L + (v[0] - lo) / (hi - lo) * (W - L - R), H - B + 14, v[1]);
+        if (v[1] !== '' && v[0] >= lo && v[0] <= hi) tx(L + (v[0] - lo) / (hi - lo) * (W - L - R), H - B + 21, v[1]);
       });
       tx(L + (W - L - R) / 2, H - 4, h ? 'output of model.layers[' + h.layer + '] (' + h.type + ')' : '', 'middle', 'tick');
       tx(L, T - 8, p.name, 'start', 'legend').setAttribute('fill', p.color);
