@@ -57,7 +57,7 @@ static int build(figmodel_t *m, const figure_input_t *in, int loss) {
         snprintf(m->note, sizeof m->note, "%s: no evaluation logged yet (metrics.csv has no row).",
                  loss ? "Loss" : "Test accuracy");
     } else if (rc == 0) {
-        figmodel_init(m, name, 2, 1);  // panel 1: the inset, if any (m->np set below)
+        figmodel_init(m, name, 2, 2);  // panel 1: the inset, if any (m->np set below), beside it on the page
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
         const char *what = loss ? "Loss (training dashed, test solid)" : "Test accuracy during training";
         if (src->ns > 1) snprintf(m->title, sizeof m->title, "%s: median of %d seeds (thick), each seed (faint)", what, src->ns);

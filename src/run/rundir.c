@@ -28,8 +28,8 @@ void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q) 
     path_fmt(out + n, cap - n, "\n");
 }
 
-void rundir_histograms_header(char *out, size_t cap, int bins) {
-    path_fmt(out, cap, "%s", RUNDIR_HISTOGRAMS_FIXED);
+void rundir_histograms_header(char *out, size_t cap, int bins, int outside) {
+    path_fmt(out, cap, "%s%s", RUNDIR_HISTOGRAMS_FIXED, outside ? ",under,over" : "");
     for (int j = 0; j < bins; j++) {
         size_t n = strlen(out);
         path_fmt(out + n, cap - n, ",c%d", j);
@@ -192,7 +192,8 @@ static int has_file(const char *dir, const char *name) {
 static const char *const run_files[] = {
     RUNDIR_CONFIG, RUNDIR_ENVIRONMENT, RUNDIR_SUMMARY, RUNDIR_METRICS_JSONL, RUNDIR_METRICS_CSV,
     RUNDIR_LAYER_STATS, RUNDIR_PERCENTILES, RUNDIR_ICS, RUNDIR_LANDSCAPE, RUNDIR_LANDSCAPE_BAND,
-    RUNDIR_PARAM_STATS, RUNDIR_HISTOGRAMS, RUNDIR_UPDATE_RATIOS, RUNDIR_GRADIENTS, RUNDIR_JACOBIAN, RUNDIR_UNIT_UPDATES,
+    RUNDIR_PARAM_STATS, RUNDIR_HISTOGRAMS, RUNDIR_UPDATE_RATIOS, RUNDIR_GRADIENTS, RUNDIR_GRAD_HISTOGRAMS, RUNDIR_JACOBIAN,
+    RUNDIR_UNIT_UPDATES,
     RUNDIR_CURVATURE, RUNDIR_CHECKPOINTS, RUNDIR_LOCK, RUNDIR_DIGEST};
 
 int rundir_own_file(const char *name) {

@@ -22,6 +22,7 @@
 #define RUNDIR_HISTOGRAMS "histograms.csv"     // every log.histograms.every steps: one row per hidden layer (histlog.h)
 #define RUNDIR_UPDATE_RATIOS "update_ratios.csv"  // every log.update_ratios_every steps: per tensor (updatelog.h)
 #define RUNDIR_GRADIENTS "gradients.csv"       // every log.gradients_every steps: per gradient site (gradlog.h)
+#define RUNDIR_GRAD_HISTOGRAMS "gradient_histograms.csv"  // with log.gradients_every: per hidden layer (gradlog.h)
 #define RUNDIR_JACOBIAN "jacobian.csv"         // every log.jacobian_every steps: per hidden block (jaclog.h)
 #define RUNDIR_CURVATURE "curvature.csv"  // every log.curvature_every steps: Hessian top eigenvalue (curvature.h)
 #define RUNDIR_UNIT_UPDATES "unit_updates.csv"  // every log.unit_updates_every steps: per dense layer (unitlog.h)
@@ -56,10 +57,11 @@
 // it does not fit, a bug: the config bounds the number of percentiles).
 void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q);
 
-#define RUNDIR_HISTOGRAMS_FIXED "step,hidden,layer,layer_type,units,n,lo,hi,under,over"
-// RUNDIR_HISTOGRAMS_FIXED then ",c0,...,c{bins-1}" (bin counts) and a newline, into out (aborts if it does not fit
-// cap, a bug: the config bounds bins).
-void rundir_histograms_header(char *out, size_t cap, int bins);
+#define RUNDIR_HISTOGRAMS_FIXED "step,hidden,layer,layer_type,units,n,lo,hi"
+// RUNDIR_HISTOGRAMS_FIXED, then (outside = 1: histograms.csv, run/histlog.h) ",under,over", then ",c0,...,c{bins-1}"
+// (bin counts) and a newline, into out (aborts if it does not fit cap, a bug: the config bounds bins).
+// gradient_histograms.csv (run/gradlog.h) has no under, over columns.
+void rundir_histograms_header(char *out, size_t cap, int bins, int outside);
 
 // A comparison or sweep directory (bnlab compare/sweep --out OUT).
 #define CMPDIR_SPEC "compare.json"    // the expanded spec: variants, seeds, targets
