@@ -245,9 +245,10 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
         char list[BW_MAX_VALS * 12] = "", st[48];
         for (int v = 0; v < L.nvals; v++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%sth", v ? ", " : "", L.vals[v] + 1);
-        snprintf(m->title, sizeof m->title, "The gradient ∂L/∂h at %s hidden layer's nonlinearity input, training "
-                 "batches: its %s percentiles (%s)", rows < d->nk ? "6 evenly spread layers': each" : "each", list,
-                 seeds_text(src, st, sizeof st));
+        char which[64] = "";
+        if (rows < d->nk) snprintf(which, sizeof which, " (%d of the %d, evenly spread)", rows, d->nk);
+        snprintf(m->title, sizeof m->title, "The gradient ∂L/∂h at each hidden layer's nonlinearity input%s, training "
+                 "batches: its %s percentiles (%s)", which, list, seeds_text(src, st, sizeof st));
         static char shades[VIEW_MAX_VARIANTS][BW_MAX_VALS][8];
         for (int r = 0; r < rows; r++)
             for (int i = 0; i < cols; i++) {
