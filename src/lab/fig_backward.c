@@ -37,7 +37,7 @@ typedef struct {
     const char *vals[BW_MAX_VALS];
     int nvals;
     const char *keep_col, *keep_val;  // only rows whose keep_col is keep_val (NULL: every row)
-    int dense_weights;                // update ratios: only the weight matrices of dense layers
+    int dense_weights;                // update ratios: only the weight matrices W of linear layers (dense)
     int key_base;                     // > 0: the key is the column's integer value minus key_base - 1 (a block's
                                       // number, 0-based: key_base 1); 0: the order of first appearance in the run
 } bw_log_t;
@@ -70,8 +70,12 @@ static int bw_read_run(const char *run, const bw_log_t *L, double xk, series_t *
         size_t kl, tl = 0;
         const char *key = csv_field(t.row, ck, &kl), *type = ct >= 0 ? csv_field(t.row, ct, &tl) : "";
         if (!key) continue;
-        if (L->dense_weights && !(tl == 5 && !memcmp(type, "dense", 5) && kl > 7 && !memcmp(key + kl - 7, ".weight", 7)))
-            continue;
+        if (L->dense_weights) {  // a linear layer's (the registry's flag) weight matrix W
+            char kind[32];
+            snprintf(kind, sizeof kind, "%.*s", (int)(tl < 31 ? tl : 31), type ? type : "");
+            int k = layer_kind_find(kind);
+            if (k < 0 || !layer_kind((layer_kind_t)k)->linear || !(kl > 7 && !memcmp(key + kl - 7, ".weight", 7))) continue;
+        }
         long step;
         double row[1 + BW_MAX_VALS];
         if (logread_integer(&t, path, cs, 0, 1L << 50, &step) != 0) rc = -1;
