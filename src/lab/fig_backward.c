@@ -17,6 +17,7 @@
 //                   π/(π−1)) drawn from the last hidden layer of the first BN variant with such nonlinearities
 // A kind whose log no run has gives no panel and a note naming the key that turns it on.
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,15 @@ typedef struct {
     int nk, logged, points;      // keys, runs with the file, the most rows of one line
 } bw_data_t;
 
+// Whether a row's layer_type names a linear layer (the registry's fact, nn/registry.h: dense and any kind declared
+// linear), never a name compared here.
+static int type_is_linear(const char *type, size_t len) {
+    char kind[32];
+    snprintf(kind, sizeof kind, "%.*s", (int)(len < 31 ? len : 31), type ? type : "");
+    int k = layer_kind_find(kind);
+    return k >= 0 && layer_kind((layer_kind_t)k)->linear;
+}
+
 // One run's rows into s[key] (x = step x xk). 0 (also when the file is absent: *exists), -1 + message.
 static int bw_read_run(const char *run, const bw_log_t *L, double xk, series_t *s, bw_data_t *d, int *exists) {
     char path[BNLAB_PATH_MAX];
@@ -70,7 +80,7 @@ static int bw_read_run(const char *run, const bw_log_t *L, double xk, series_t *
         size_t kl, tl = 0;
         const char *key = csv_field(t.row, ck, &kl), *type = ct >= 0 ? csv_field(t.row, ct, &tl) : "";
         if (!key) continue;
-        if (L->dense_weights && !(tl == 5 && !memcmp(type, "dense", 5) && kl > 7 && !memcmp(key + kl - 7, ".weight", 7)))
+        if (L->dense_weights && !(type_is_linear(type, tl) && kl > 7 && !memcmp(key + kl - 7, ".weight", 7)))
             continue;
         long step;
         double row[1 + BW_MAX_VALS];
