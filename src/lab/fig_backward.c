@@ -17,7 +17,6 @@
 //                   π/(π−1)) drawn from the last hidden layer of the first BN variant with such nonlinearities
 // A kind whose log no run has gives no panel and a note naming the key that turns it on.
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,12 +48,12 @@ typedef struct {
     int nk, logged, points;      // keys, runs with the file, the most rows of one line
 } bw_data_t;
 
-// Whether a row's layer_type names a linear layer (the registry's fact, nn/registry.h: dense and any kind declared
-// linear), never a name compared here.
-static int type_is_linear(const char *type, size_t len) {
-    char kind[32];
-    snprintf(kind, sizeof kind, "%.*s", (int)(len < 31 ? len : 31), type ? type : "");
-    int k = layer_kind_find(kind);
+// Whether a log's "type" field names a layer kind whose registry row is a learned linear map (its ".weight" is W).
+static int type_is_linear(const char *type, size_t tl) {
+    char name[32];
+    if (tl >= sizeof name) return 0;
+    memcpy(name, type, tl), name[tl] = '\0';
+    int k = layer_kind_find(name);
     return k >= 0 && layer_kind((layer_kind_t)k)->linear;
 }
 
@@ -80,8 +79,7 @@ static int bw_read_run(const char *run, const bw_log_t *L, double xk, series_t *
         size_t kl, tl = 0;
         const char *key = csv_field(t.row, ck, &kl), *type = ct >= 0 ? csv_field(t.row, ct, &tl) : "";
         if (!key) continue;
-        if (L->dense_weights && !(type_is_linear(type, tl) && kl > 7 && !memcmp(key + kl - 7, ".weight", 7)))
-            continue;
+        if (L->dense_weights && !(type_is_linear(type, tl) && kl > 7 && !memcmp(key + kl - 7, ".weight", 7))) continue;
         long step;
         double row[1 + BW_MAX_VALS];
         if (logread_integer(&t, path, cs, 0, 1L << 50, &step) != 0) rc = -1;
