@@ -13,7 +13,6 @@
 #include "io/jsonfile.h"
 #include "lab/compare.h"
 #include "lab/plot.h"
-#include "lab/plot_landscape.h"
 #include "lab/report.h"
 #include "lab/sweep.h"
 #include "run/config.h"
