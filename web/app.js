@@ -2,9 +2,10 @@
 //  - each variant trains in a Web Worker of its own (web/worker.js on the engine, src/web/web.h), which posts what
 //    its run directory's log files gained;
 //  - this page keeps those files, puts them into its own engine's in-memory file system as a comparison directory
-//    (/cmp/compare.json, /cmp/VARIANT/seed-K/...), and asks the engine for `bnlab report /cmp` — the report page of
-//    lab/report.c, with its SVG figures (view/figmodel_svg, view/svg) and its histogram script
-//    (src/view/page/histograms.js) — and shows that page's sections here, refreshed as the logs grow;
+//    (/cmp-N/compare.json, /cmp-N/VARIANT/seed-K/..., a new N for each start), and asks the engine for
+//    `bnlab report /cmp-N` — the report page of lab/report.c, with its SVG figures (view/figmodel_svg, view/svg)
+//    and its histogram script (src/view/page/histograms.js) — and shows that page's sections here, refreshed as the
+//    logs grow;
 //  - a config typed into the page is checked by the engine's config code: its errors are the CLI's text.
 (function () {
   'use strict';
@@ -20,6 +21,7 @@
   var V = [];              // its variants: {name, config, json, sets, card, worker, files, dirty, ...}
   var state = 'loading';   // loading | idle | starting | running | paused | done
   var reportDue = false, reportBusy = false, lastReport = 0, histTouched = 0;
+  var cmp = '/cmp-0', sessions = 0;  // the comparison directory in the page's engine: a new one for each start
 
   // ---- the engine on this page
 
@@ -58,7 +60,7 @@
   function parseSets(text) { return text.split('\n').map(function (l) { return l.trim(); }).filter(function (l) { return l; }); }
   // What a variant runs with: its --set lines, then what `build/bnlab compare` adds to each of its runs.
   function runSets(v) { return parseSets(v.setText.value).concat(['seed=' + seed(), 'log.progress=never']); }
-  function runDir(v) { return '/cmp/' + v.name + '/seed-' + seed(); }
+  function runDir(v) { return cmp + '/' + v.name + '/seed-' + seed(); }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -111,7 +113,7 @@
       box.appendChild(card);
       v.card = card; v.head = h;
       var t = el('div', 'card');
-      t.appendChild(el('h3', 'vname', d.name));
+      v.thead = t.appendChild(el('h3', 'vname', d.name));
       v.table = el('table', 'summary numbers');
       v.table.setAttribute('data-variant', d.name);
       t.appendChild(v.table);
@@ -162,6 +164,7 @@
   function startWorkers(then) {
     for (var i = 0; i < V.length; i++) if (!validate(V[i])) { $('status').textContent = 'a config has an error'; return; }
     setState('starting');
+    cmp = '/cmp-' + (++sessions);
     putCompare();
     var pending = V.length;
     V.forEach(function (v) {
@@ -244,7 +247,7 @@
     }), seeds: [seed()], targets: exp.targets, jobs: V.length}, null, 1) + '\n';
   }
 
-  function putCompare() { putFile('/cmp/compare.json', compareJson()); }
+  function putCompare() { putFile(cmp + '/compare.json', compareJson()); }
 
   function requestReport() {
     reportDue = true;
@@ -261,7 +264,7 @@
       Object.keys(v.dirty).forEach(function (f) { putFile(runDir(v) + '/' + f, v.files[f]); });
       v.dirty = {};
     });
-    var html = etext(M.ccall('bnlab_web_report', 'number', ['string'], ['/cmp']));
+    var html = etext(M.ccall('bnlab_web_report', 'number', ['string'], [cmp]));
     if (html === null) { $('status').textContent = 'report: ' + eerror(); return; }
     var doc = new DOMParser().parseFromString(html, 'text/html');
     var sections = {}, order = [], cur = null;
@@ -302,12 +305,19 @@
     document.body.setAttribute('data-reports', +(document.body.getAttribute('data-reports') || 0) + 1);
   }
 
-  // Each variant's name in the colour the report gives it (view/variant.h: one colour per kind of normalization).
+  // Each variant's name in the colour the report gives it, and the cards in the report's order (view/variant.h: one
+  // colour per kind of normalization; no normalization first).
   function colours() {
     var d = $('hdata');
     if (!d) return;
     JSON.parse(d.textContent).panels.forEach(function (p) {
-      V.forEach(function (v) { if (v.name === p.name) { v.head.style.color = p.color; v.card.style.borderTopColor = p.color; } });
+      V.forEach(function (v) {
+        if (v.name !== p.name) return;
+        v.head.style.color = v.thead.style.color = p.color;
+        v.card.style.borderTopColor = p.color;
+        $('variants').appendChild(v.card);
+        $('tables').appendChild(v.table.parentNode);
+      });
     });
   }
 
@@ -355,6 +365,7 @@
     else if (state === 'paused') toAll({cmd: 'step', n: 1});
   });
   $('reset').addEventListener('click', reset);
+  $('big').addEventListener('change', function () { document.body.classList.toggle('big', this.checked); });
   $('logs').addEventListener('click', function () { var t = logsTar(); save(new Blob([t.bytes], {type: 'application/x-tar'}), t.name); });
   ['input', 'pointerdown', 'keydown'].forEach(function (ev) {
     $('slot-hists').addEventListener(ev, function () { histTouched = Date.now(); }, true);
