@@ -44,7 +44,7 @@ python3 "$ROOT/tests/web_drive.py" "$CHROMIUM" "file://$T/broken.html" "$T/broke
 check '[ -s "$T/broken/console.txt" ]' "a page that throws: no console error seen"
 
 # From a static server on the loopback: loads, one step.
-python3 -m http.server 0 --bind 127.0.0.1 --directory "$T/site" >"$T/server.log" 2>&1 &
+python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$T/site" >"$T/server.log" 2>&1 &
 SERVER=$!
 port=""
 for _ in $(seq 50); do

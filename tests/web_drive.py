@@ -118,6 +118,8 @@ class Browser:
         self.call("Input.insertText", {"text": text})
 
     def finish(self):
+        if self.proc.returncode is not None:
+            return
         with open(os.path.join(OUT, "console.txt"), "w") as f:
             f.write("".join(c + "\n" for c in console))
         self.proc.kill()
@@ -129,121 +131,126 @@ def write(name, text):
         f.write(text)
 
 
-b = Browser()
-b.call("Page.navigate", {"url": URL})
-b.wait("document.body && document.body.getAttribute('data-state') === 'idle'", 90, "the page to load its engine")
-write("command.txt", b.js("document.getElementById('command').textContent") + "\n")
-STATE = "document.body.getAttribute('data-state')"
-def nvar():
-    return b.js("document.querySelectorAll('#variants .card').length")
+def scenario(b):
+    b.call("Page.navigate", {"url": URL})
+    b.wait("document.body && document.body.getAttribute('data-state') === 'idle'", 90, "the page to load its engine")
+    write("command.txt", b.js("document.getElementById('command').textContent") + "\n")
+    STATE = "document.body.getAttribute('data-state')"
 
+    def nvar():
+        return b.js("document.querySelectorAll('#variants .card').length")
 
-STEPS = "Array.prototype.map.call(document.querySelectorAll('#variants .card'), function(c){return +c.getAttribute('data-step')})"
+    STEPS = "Array.prototype.map.call(document.querySelectorAll('#variants .card'), function(c){return +c.getAttribute('data-step')})"
 
-if SCENARIO == "load":
+    if SCENARIO == "load":
+        b.click("#step")
+        b.wait(STATE + " === 'paused' && " + STEPS + ".every(function(s){return s === 1})", 90, "one step of each variant")
+        write("controls.json", json.dumps({"after_step": b.js(STEPS), "version": b.js("document.getElementById('version').textContent")}))
+        return
+
+    # Bad configs typed into the first variant's editor: its error line, as the CLI prints it.
+    first = "#variants .card:first-child "
+    orig = b.js("document.querySelector('%stextarea[data-role=json]').value" % first)
+    bad = [orig.rstrip().rstrip("}"),                                                # JSON cut short
+           orig.replace('"units": 100', '"units": "a hundred"', 1),                   # a wrong type at a JSON path
+           orig.replace('"lr": 0.5', '"lr": 0.5, "learning_rate": 1', 1)]             # an unknown key
+    prev = ""
+    for k, text in enumerate(bad):
+        b.type_into(first + "textarea[data-role=json]", text)
+        err = b.wait("(function(t){return t !== %s && t})(document.querySelector('%spre[data-role=error]').textContent)"
+                     % (json.dumps(prev), first), 20, "an error for typed config %d" % k)
+        prev = err
+        write("typed-%d.json" % k, text)
+        write("error-%d.txt" % k, err + "\n")
+    b.type_into(first + "textarea[data-role=json]", orig)
+    b.wait("document.querySelector('%spre[data-role=error]').textContent === ''" % first, 20, "the error to clear")
+    write("sets.json", json.dumps(b.js("Array.prototype.map.call(document.querySelectorAll('#variants textarea[data-role=sets]'), function(t){return t.value})")))
+
+    # The quick pair: Step +1 starts both runs paused after one step; Train resumes them to the end.
     b.click("#step")
-    b.wait(STATE + " === 'paused' && " + STEPS + ".every(function(s){return s === 1})", 90, "one step of each variant")
-    write("controls.json", json.dumps({"after_step": b.js(STEPS), "version": b.js("document.getElementById('version').textContent")}))
+    b.wait(STATE + " === 'paused' && " + STEPS + ".join() === " + json.dumps(",".join("1" for _ in range(nvar()))), 90,
+           "Step +1 to start each variant with one step")
+    first_step = b.js(STEPS)
+    HEIGHTS = "Array.prototype.map.call(document.querySelectorAll('svg.hist'), function(s){return s.getAttribute('data-heights')}).join('|')"
+    hist_step1 = b.wait("document.querySelectorAll('svg.hist').length && " + HEIGHTS, 20, "the histograms after one step")
+    b.click("#train")
+    b.wait(STATE + " === 'done'", 600, "the runs to finish")
+    done = b.js(STEPS)
+    b.pump(2.0)  # the last report
+    controls = {"first_step": first_step, "done": done}
+
+    # The numbers the page shows: each variant's metrics table.
+    for v in b.js("Array.prototype.map.call(document.querySelectorAll('table.numbers'), function(t){return t.getAttribute('data-variant')})"):
+        rows = b.js("Array.prototype.map.call(document.querySelectorAll('table.numbers[data-variant=\"%s\"] tr'), "
+                    "function(r){return Array.prototype.map.call(r.children, function(c){return c.textContent}).join(',')})" % v)
+        write("page-%s.csv" % v, "\n".join(rows) + "\n")
+
+    # The report's histograms (its own script's slider): the first frame against the last, and while training.
+    hist = b.js("""(function(){
+      var s = document.getElementById('slider');
+      function heights(){ return Array.prototype.map.call(document.querySelectorAll('svg.hist'), function(x){return x.getAttribute('data-heights')}).join('|'); }
+      s.value = 0; s.dispatchEvent(new Event('input')); var a = heights();
+      s.value = s.max; s.dispatchEvent(new Event('input')); var z = heights();
+      return {panels: document.querySelectorAll('svg.hist').length, frames: +s.max + 1, first: a, last: z};
+    })()""")
+    hist["step1"] = hist_step1
+    hist["done"] = b.js(HEIGHTS)
+    write("hist.json", json.dumps(hist))
+    write("report.json", json.dumps(b.js("""(function(){
+      return {reports: +document.body.getAttribute('data-reports'),
+              curves: document.querySelectorAll('#slot-curves svg.curve').length,
+              percentiles: document.querySelectorAll('#slot-percentiles svg').length,
+              fans: document.querySelectorAll('#slot-fans svg.fan').length,
+              colours: Array.prototype.map.call(document.querySelectorAll('#variants .card'), function(c){
+                return c.getAttribute('data-variant') + '=' + getComputedStyle(c.querySelector('h3')).color})};
+    })()""")))
+
+    # Downloads: the logs, then each variant's checkpoint.
+    b.click("#logs")
+    for k in range(b.js("document.querySelectorAll('#variants .card').length")):
+        b.click("#variants .card:nth-child(%d) button.small" % (k + 1))
+        b.pump(0.5)
+    end = time.time() + 30
+    want = 1 + b.js("document.querySelectorAll('#variants .card').length")
+    while time.time() < end:
+        got = [f for f in os.listdir(os.path.join(OUT, "downloads")) if not f.endswith(".crdownload")]
+        if len(got) >= want:
+            break
+        b.pump(0.3)
+
+    # Pause, step and resume on a long run (the Fig. 1 pair, 10,000 steps): a paused run does not move, Step +1 adds
+    # one step to each variant, Resume goes on.
+    b.call("Emulation.setDeviceMetricsOverride", {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+    b.js("window.scrollTo(0, 0)")
+    shot = b.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                                             "clip": {"x": 0, "y": 0, "width": 1400, "height": 2600, "scale": 1}})
+    with open(os.path.join(OUT, "page.png"), "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+    b.click("#reset")
+    b.js("(function(s){s.value='fig1'; s.dispatchEvent(new Event('change'));})(document.getElementById('experiment'))")
+    b.wait(STATE + " === 'idle' && document.getElementById('experiment').value === 'fig1'", 20, "the Fig. 1 pair")
+    b.click("#train")
+    b.wait(STATE + " === 'running' && Math.min.apply(null, " + STEPS + ") >= 200", 120, "200 steps of each variant")
+    b.click("#train")  # pause
+    b.wait(STATE + " === 'paused'", 10, "pause")
+    b.pump(1.0)
+    controls["paused"] = b.js(STEPS)
+    b.pump(1.5)
+    controls["paused_later"] = still = b.js(STEPS)
+    b.click("#step")
+    b.wait(STEPS + ".join() === " + json.dumps(",".join(str(s + 1) for s in still)), 20, "Step +1 to add one step to each variant")
+    controls["stepped"] = b.js(STEPS)
+    b.click("#train")  # resume
+    b.pump(2.0)
+    controls["resumed"] = b.js(STEPS)
+    controls["resumed_state"] = b.js(STATE)
+    b.click("#train")
+    b.wait(STATE + " === 'paused'", 10, "pause")
+    write("controls.json", json.dumps(controls))
+
+
+b = Browser()
+try:
+    scenario(b)
+finally:
     b.finish()
-    sys.exit(0)
-
-# Bad configs typed into the first variant's editor: its error line, as the CLI prints it.
-first = "#variants .card:first-child "
-orig = b.js("document.querySelector('%stextarea[data-role=json]').value" % first)
-bad = [orig.rstrip().rstrip("}"),                                                # JSON cut short
-       orig.replace('"units": 100', '"units": "a hundred"', 1),                   # a wrong type at a JSON path
-       orig.replace('"lr": 0.5', '"lr": 0.5, "learning_rate": 1', 1)]             # an unknown key
-prev = ""
-for k, text in enumerate(bad):
-    b.type_into(first + "textarea[data-role=json]", text)
-    err = b.wait("(function(t){return t !== %s && t})(document.querySelector('%spre[data-role=error]').textContent)"
-                 % (json.dumps(prev), first), 20, "an error for typed config %d" % k)
-    prev = err
-    write("typed-%d.json" % k, text)
-    write("error-%d.txt" % k, err + "\n")
-b.type_into(first + "textarea[data-role=json]", orig)
-b.wait("document.querySelector('%spre[data-role=error]').textContent === ''" % first, 20, "the error to clear")
-write("sets.json", json.dumps(b.js("Array.prototype.map.call(document.querySelectorAll('#variants textarea[data-role=sets]'), function(t){return t.value})")))
-
-# The quick pair: Step +1 starts both runs paused after one step; Train resumes them to the end.
-b.click("#step")
-b.wait(STATE + " === 'paused' && " + STEPS + ".join() === " + json.dumps(",".join("1" for _ in range(nvar()))), 90,
-       "Step +1 to start each variant with one step")
-first_step = b.js(STEPS)
-HEIGHTS = "Array.prototype.map.call(document.querySelectorAll('svg.hist'), function(s){return s.getAttribute('data-heights')}).join('|')"
-hist_step1 = b.wait("document.querySelectorAll('svg.hist').length && " + HEIGHTS, 20, "the histograms after one step")
-b.click("#train")
-b.wait(STATE + " === 'done'", 600, "the runs to finish")
-done = b.js(STEPS)
-b.pump(2.0)  # the last report
-controls = {"first_step": first_step, "done": done}
-
-# The numbers the page shows: each variant's metrics table.
-for v in b.js("Array.prototype.map.call(document.querySelectorAll('table.numbers'), function(t){return t.getAttribute('data-variant')})"):
-    rows = b.js("Array.prototype.map.call(document.querySelectorAll('table.numbers[data-variant=\"%s\"] tr'), "
-                "function(r){return Array.prototype.map.call(r.children, function(c){return c.textContent}).join(',')})" % v)
-    write("page-%s.csv" % v, "\n".join(rows) + "\n")
-
-# The report's histograms (its own script's slider): the first frame against the last, and while training.
-hist = b.js("""(function(){
-  var s = document.getElementById('slider');
-  function heights(){ return Array.prototype.map.call(document.querySelectorAll('svg.hist'), function(x){return x.getAttribute('data-heights')}).join('|'); }
-  s.value = 0; s.dispatchEvent(new Event('input')); var a = heights();
-  s.value = s.max; s.dispatchEvent(new Event('input')); var z = heights();
-  return {panels: document.querySelectorAll('svg.hist').length, frames: +s.max + 1, first: a, last: z};
-})()""")
-hist["step1"] = hist_step1
-hist["done"] = b.js(HEIGHTS)
-write("hist.json", json.dumps(hist))
-write("report.json", json.dumps(b.js("""(function(){
-  return {reports: +document.body.getAttribute('data-reports'),
-          curves: document.querySelectorAll('#slot-curves svg.curve').length,
-          percentiles: document.querySelectorAll('#slot-percentiles svg').length,
-          fans: document.querySelectorAll('#slot-fans svg.fan').length,
-          colours: Array.prototype.map.call(document.querySelectorAll('#variants .card'), function(c){
-            return c.getAttribute('data-variant') + '=' + getComputedStyle(c.querySelector('h3')).color})};
-})()""")))
-
-# Downloads: the logs, then each variant's checkpoint.
-b.click("#logs")
-for k in range(b.js("document.querySelectorAll('#variants .card').length")):
-    b.click("#variants .card:nth-child(%d) button.small" % (k + 1))
-    b.pump(0.5)
-end = time.time() + 30
-want = 1 + b.js("document.querySelectorAll('#variants .card').length")
-while time.time() < end:
-    got = [f for f in os.listdir(os.path.join(OUT, "downloads")) if not f.endswith(".crdownload")]
-    if len(got) >= want:
-        break
-    b.pump(0.3)
-
-# Pause, step and resume on a long run (the Fig. 1 pair, 10,000 steps): a paused run does not move, Step +1 adds
-# one step to each variant, Resume goes on.
-b.call("Emulation.setDeviceMetricsOverride", {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
-b.js("window.scrollTo(0, 0)")
-shot = b.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
-                                         "clip": {"x": 0, "y": 0, "width": 1400, "height": 2600, "scale": 1}})
-with open(os.path.join(OUT, "page.png"), "wb") as f:
-    f.write(base64.b64decode(shot["data"]))
-b.click("#reset")
-b.js("(function(s){s.value='fig1'; s.dispatchEvent(new Event('change'));})(document.getElementById('experiment'))")
-b.wait(STATE + " === 'idle' && document.getElementById('experiment').value === 'fig1'", 20, "the Fig. 1 pair")
-b.click("#train")
-b.wait(STATE + " === 'running' && Math.min.apply(null, " + STEPS + ") >= 200", 120, "200 steps of each variant")
-b.click("#train")  # pause
-b.wait(STATE + " === 'paused'", 10, "pause")
-b.pump(1.0)
-controls["paused"] = b.js(STEPS)
-b.pump(1.5)
-controls["paused_later"] = still = b.js(STEPS)
-b.click("#step")
-b.wait(STEPS + ".join() === " + json.dumps(",".join(str(s + 1) for s in still)), 20, "Step +1 to add one step to each variant")
-controls["stepped"] = b.js(STEPS)
-b.click("#train")  # resume
-b.pump(2.0)
-controls["resumed"] = b.js(STEPS)
-controls["resumed_state"] = b.js(STATE)
-b.click("#train")
-b.wait(STATE + " === 'paused'", 10, "pause")
-write("controls.json", json.dumps(controls))
-b.finish()
