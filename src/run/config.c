@@ -639,7 +639,7 @@ static void *emit_hist_range(const void *obj) {
 
 static const char *const FORMATS[] = {"idx", "csv", NULL};
 static const char *const PROGRESS[] = {"auto", "always", "never", NULL};
-static const char *const GEMMS[] = {"auto", "openblas", "libxsmm", NULL};  // gemm_backend_t order
+static const char *const GEMMS[] = {"auto", "openblas", "libxsmm", "portable", NULL};  // gemm_backend_t order
 static const char *const SCHEDULES[] = {"constant", "step", "exponential", NULL};
 static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};

@@ -1,6 +1,5 @@
 #include "run/train.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -502,7 +501,7 @@ int trainer_run(trainer_t *t, const char *run_dir, int append) {
     session_t s;
     if (session_open(&s, t, run_dir, append) != 0) return TRAIN_ERROR;
     if (c->train.flush_denormals) enable_flush_to_zero();
-    openblas_set_num_threads(c->threads);
+    gemm_set_threads(c->threads);
     int status = TRAIN_OK;
     // A fresh run starts its curves at step 0; a resumed one (step > 0, logs appended) already has that row.
     if (t->prog.step == 0 && !append) {
