@@ -195,7 +195,7 @@ static int read_metrics(const char *run, double xk, series_t *s) {
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long step;
         double r[M_COLS];
-        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &step) || logread_number(&t, path, col[1], &r[M_ACC]) ||
+        rc = logread_integer(&t, path, col[0], 0, LOGREAD_STEP_MAX, &step) || logread_number(&t, path, col[1], &r[M_ACC]) ||
              logread_optional(&t, path, col[2], &r[M_TRAIN_LOSS]) || logread_number(&t, path, col[3], &r[M_TEST_LOSS]) ? -1 : 0;
         r[M_X] = (double)step * xk;
         if (rc == 0) series_add(s, r);
@@ -1003,7 +1003,7 @@ static long steps_per_epoch(const char *run) {
     if ((ce = logread_column(&t, path, "epoch")) < 0 || (cs = logread_column(&t, path, "step")) < 0) rc = -1;
     long epoch, step, spe = 0;
     while (rc == 0 && spe == 0 && (rc = logread_next(&t, path)) == 1) {
-        rc = logread_integer(&t, path, ce, 0, 1L << 40, &epoch) || logread_integer(&t, path, cs, 0, 1L << 50, &step) ? -1 : 0;
+        rc = logread_integer(&t, path, ce, 0, LOGREAD_EPOCH_MAX, &epoch) || logread_integer(&t, path, cs, 0, LOGREAD_STEP_MAX, &step) ? -1 : 0;
         if (rc == 0 && epoch == 1) spe = step;
     }
     csv_table_free(&t);

@@ -226,7 +226,7 @@ static int metrics_read(series_t *m, const char *run) {
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long step;
         double row[M_COLS];
-        rc = logread_integer(&t, path, col[M_STEP], 0, 1L << 50, &step) ||
+        rc = logread_integer(&t, path, col[M_STEP], 0, LOGREAD_STEP_MAX, &step) ||
              logread_number(&t, path, col[M_ACC], &row[M_ACC]) ||
              logread_optional(&t, path, col[M_TRAIN_LOSS], &row[M_TRAIN_LOSS]) ||
              logread_number(&t, path, col[M_TEST_LOSS], &row[M_TEST_LOSS]) ? -1 : 0;
@@ -368,9 +368,9 @@ static int hist_row(hist_file_t *h, hist_scan_t *s, int *hidden, long *step) {
     const csv_table_t *t = &h->t;
     long hd, n, layer, units;
     double lo, hi;
-    if (logread_integer(t, h->path, h->cs, 0, 1L << 50, step) || logread_integer(t, h->path, h->ch, 1, REPORT_MAX_HIDDEN, &hd) ||
+    if (logread_integer(t, h->path, h->cs, 0, LOGREAD_STEP_MAX, step) || logread_integer(t, h->path, h->ch, 1, REPORT_MAX_HIDDEN, &hd) ||
         logread_integer(t, h->path, h->cl, 0, 1 << 20, &layer) || logread_integer(t, h->path, h->cu, 1, 1 << 24, &units) ||
-        logread_integer(t, h->path, h->cn, 0, 1L << 50, &n) || logread_finite(t, h->path, h->clo, &lo) ||
+        logread_integer(t, h->path, h->cn, 0, LOGREAD_STEP_MAX, &n) || logread_finite(t, h->path, h->clo, &lo) ||
         logread_finite(t, h->path, h->chi, &hi))
         return -1;
     if (!(lo < hi)) return bnlab_fail("%s: line %d: expected edges lo < hi, found %.17g and %.17g", h->path, t->lineno, lo, hi);
@@ -380,7 +380,7 @@ static int hist_row(hist_file_t *h, hist_scan_t *s, int *hidden, long *step) {
         return bnlab_fail("%s: line %d, column \"layer_type\": expected a layer kind's name", h->path, t->lineno);
     long sum = 0, c;
     for (int k = h->c0; k < h->ncols; k++) {
-        if (logread_integer(t, h->path, k, 0, 1L << 50, &c) != 0) return -1;
+        if (logread_integer(t, h->path, k, 0, LOGREAD_STEP_MAX, &c) != 0) return -1;
         sum += c;
     }
     if (sum != n) return bnlab_fail("%s: line %d: the counts sum to %ld, expected n = %ld", h->path, t->lineno, sum, n);

@@ -54,8 +54,8 @@ static int fan_read_run(fan_t *v, const char *run) {
     double row[1 + FAN_MAX_Q], last = 0;
     long step, h, u, n;
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
-        rc = logread_integer(&t, path, cs, 0, 1L << 50, &step) || logread_integer(&t, path, ch, 1, 1 << 20, &h) ||
-             logread_integer(&t, path, cn, 0, 1L << 50, &n) ? -1 : 0;
+        rc = logread_integer(&t, path, cs, 0, LOGREAD_STEP_MAX, &step) || logread_integer(&t, path, ch, 1, 1 << 20, &h) ||
+             logread_integer(&t, path, cn, 0, LOGREAD_STEP_MAX, &n) ? -1 : 0;
         for (int k = 0; k < v->nq && rc == 0; k++) rc = logread_number(&t, path, cn + 1 + k, &row[1 + k]);
         if (rc == 0 && !csv_field_is(t.row, cu, "all")) {
             rc = logread_integer(&t, path, cu, 0, 1 << 20, &u);  // a unit's row: checked, not drawn

@@ -31,7 +31,7 @@ typedef struct {
 
 static int read_row(const csv_table_t *t, const char *path, const log_spec_t *sp, const int *col, double *row) {
     long step;
-    if (logread_integer(t, path, col[0], 0, 1L << 50, &step) != 0) return -1;
+    if (logread_integer(t, path, col[0], 0, LOGREAD_STEP_MAX, &step) != 0) return -1;
     row[0] = (double)step;
     for (int c = 1; c < sp->ncols; c++)
         if (logread_number(t, path, col[c], &row[c]) != 0) return -1;

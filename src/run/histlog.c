@@ -16,7 +16,7 @@ static int read_edges(histlog_t *h, const char *run_dir) {
     size_t len;
     rundir_file(path, sizeof path, run_dir, RUNDIR_HISTOGRAMS);
     if (!path_exists(path)) return 0;
-    if (read_whole_file(path, (size_t)1 << 32, &text, &len) != 0) return -1;
+    if (read_whole_file(path, SIZE_POW2_CAP(32), &text, &len) != 0) return -1;
     const char *nl = memchr(text, '\n', len);
     int ch = -1, cl = -1, chi = -1, rc = 0;
     if (nl && ((ch = csv_column(text, "hidden", path)) < 0 || (cl = csv_column(text, "lo", path)) < 0 ||

@@ -1,6 +1,5 @@
 #include "run/launch.h"
 
-#include <cblas.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,8 +65,8 @@ static cJSON *environment_json(const config_t *c) {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "bnlab_version", BNLAB_VERSION);
     cJSON_AddNumberToObject(e, "blas_threads", c->threads);
-    cJSON_AddStringToObject(e, "openblas_config", openblas_get_config());
-    cJSON_AddStringToObject(e, "openblas_core", openblas_get_corename());
+    cJSON_AddStringToObject(e, "openblas_config", gemm_openblas_config());
+    cJSON_AddStringToObject(e, "openblas_core", gemm_openblas_core());
     cJSON_AddBoolToObject(e, "flush_to_zero", c->train.flush_denormals);
     // The matrix products' backend (nn/gemm.h) and why: runs are reproducible per backend and target.
     cJSON_AddStringToObject(e, "gemm_backend", gemm_backend_name(gemm_backend()));
