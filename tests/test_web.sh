@@ -68,35 +68,53 @@ check '[ -f "$P/console.txt" ] && [ ! -s "$P/console.txt" ]' "console errors: $(
 
 # Typed configs: the page's line is the CLI's for the same text (written where the page says it is, configs/NAME,
 # with the same --set lines, run from a directory laid out like the repository's top).
-mkdir -p "$T/cli/configs"
-mapfile -t sets < <(python3 -c 'import json,sys; print("\n".join(json.load(open(sys.argv[1]))[0].split("\n")))' "$P/sets.json" 2>/dev/null)
+mkdir -p "$T/cli/configs" "$T/cli/datasets"
+ln -s "$ROOT/datasets/mnist-subset" "$T/cli/datasets/mnist-subset"
+cfg=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"])' "$P/typed-config.json" 2>/dev/null)
+mapfile -t sets < <(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sets"])' "$P/typed-config.json" 2>/dev/null)
 args=()
 for s in "${sets[@]}"; do [ -n "$s" ] && args+=(--set "$s"); done
+check 'echo "$cfg" | grep -Eq "^configs/quick-(bn|nobn)[.]json$" && [ ${#args[@]} -eq 8 ]' "the typed variant: $cfg with ${#args[@]} --set arguments"
 for k in 0 1 2; do
   if [ ! -f "$P/typed-$k.json" ]; then check false "typed config $k: the page showed no error"; continue; fi
-  cp "$P/typed-$k.json" "$T/cli/configs/quick-bn.json"
-  cli=$(cd "$T/cli" && "$BNLAB" check configs/quick-bn.json "${args[@]}" --set seed=1 --set log.progress=never 2>&1 >/dev/null)
+  cp "$P/typed-$k.json" "$T/cli/$cfg"
+  cli=$(cd "$T/cli" && "$BNLAB" check "$cfg" "${args[@]}" --set seed=1 --set log.progress=never 2>&1 >/dev/null)
   page=$(cat "$P/error-$k.txt")
   check '[ -n "$cli" ] && [ "$page" = "$cli" ]' "typed config $k: the page shows \"$page\", the CLI prints \"$cli\""
 done
 
-# The numbers: the native run of the command the page prints, against the page's tables.
+# The numbers: the native runs of the command the page prints, against the page's tables — with the default GEMM
+# (within float rounding), with the portable GEMM (the browser's: character for character), and with a learning rate
+# 0.1 % off (must be caught).
 cmd=$(cat "$P/command.txt" 2>/dev/null)
 check 'echo "$cmd" | grep -q "^build/bnlab compare configs/quick-bn.json configs/quick-nobn.json --seeds 1 --set "' "the page's command: $cmd"
 mapfile -t argv < <(python3 -c 'import shlex,sys; print("\n".join(shlex.split(sys.argv[1])[1:]))' "$cmd")
 (cd "$ROOT" && "$BNLAB" "${argv[@]}" --out "$T/native" >"$T/native.out" 2>&1)
 rc=$?
-check '[ $rc -eq 0 ]' "the native run of the page's command: exit $rc, $(tail -3 "$T/native.out")"
+(cd "$ROOT" && BNLAB_GEMM=portable "$BNLAB" "${argv[@]}" --out "$T/portable" >"$T/portable.out" 2>&1)
+rc2=$?
+(cd "$ROOT" && "$BNLAB" "${argv[@]}" --set train.optimizer.lr=0.5005 --out "$T/lr" >"$T/lr.out" 2>&1)
+rc3=$?
+check '[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && [ $rc3 -eq 0 ]' "the native runs of the page's command: exit $rc, $rc2 (portable GEMM), $rc3 (lr 0.5005): $(tail -2 "$T/native.out" "$T/portable.out" "$T/lr.out")"
 for v in quick-bn quick-nobn; do
   out=$(python3 "$ROOT/tests/web_numbers.py" "$T/native/$v/seed-1/metrics.csv" "$P/page-$v.csv" 2>&1)
   rc=$?
   check '[ $rc -eq 0 ]' "$v: the page's numbers against the native run's: $out"
-  echo "$v: $out"
-  # Negative control: one number of the page's table changed in its 4th digit is caught.
+  echo "$v, the page against the native default GEMM ($(sed -n 's/.*"gemm_backend":[^"]*"\([^"]*\)".*/\1/p' "$T/native/$v/seed-1/environment.json")): $out"
+  out=$(python3 "$ROOT/tests/web_numbers.py" --exact "$T/portable/$v/seed-1/metrics.csv" "$P/page-$v.csv" 2>&1)
+  rc=$?
+  check '[ $rc -eq 0 ]' "$v: the page's numbers against the native run with the portable GEMM, character for character: $out"
+  echo "$v, the page against the native portable GEMM: $out"
+  out=$(python3 "$ROOT/tests/web_numbers.py" "$T/lr/$v/seed-1/metrics.csv" "$P/page-$v.csv" 2>&1)
+  rc=$?
+  check '[ $rc -ne 0 ]' "$v: the native run at lr 0.5005 passed as the page's: $out"
+  # One number of the page's table changed in its 4th digit is caught, by both comparisons.
   awk -F, -v OFS=, 'NR == 4 { $4 = sprintf("%.6f", $4 * 1.001) } 1' "$P/page-$v.csv" >"$T/planted.csv"
   out=$(python3 "$ROOT/tests/web_numbers.py" "$T/native/$v/seed-1/metrics.csv" "$T/planted.csv" 2>&1)
   rc=$?
-  check '[ $rc -ne 0 ]' "$v: a planted wrong number (row 3's test accuracy x 1.001) passed: $out"
+  out2=$(python3 "$ROOT/tests/web_numbers.py" --exact "$T/portable/$v/seed-1/metrics.csv" "$T/planted.csv" 2>&1)
+  rc2=$?
+  check '[ $rc -ne 0 ] && [ $rc2 -ne 0 ]' "$v: a planted wrong number (row 3's test accuracy x 1.001) passed: $out; $out2"
 done
 
 # The report's sections and the histograms.
@@ -125,9 +143,19 @@ out=$("$BNLAB" report "$T/bnlab-quick-seed1" 2>&1)
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "<polyline" "$T/bnlab-quick-seed1/report.html"' "bnlab report on the downloaded logs: exit $rc, $out"
 for v in quick-bn quick-nobn; do
-  out=$(python3 "$ROOT/tests/web_numbers.py" --exact "$T/bnlab-quick-seed1/$v/seed-1/metrics.csv" "$P/page-$v.csv" 2>&1)
+  L="$T/bnlab-quick-seed1/$v/seed-1"
+  out=$(python3 "$ROOT/tests/web_numbers.py" --exact "$L/metrics.csv" "$P/page-$v.csv" 2>&1)
   rc=$?
   check '[ $rc -eq 0 ]' "$v: the downloaded metrics.csv holds the numbers the page showed: $out"
+  out=$(python3 "$ROOT/tests/web_numbers.py" --exact "$T/portable/$v/seed-1/metrics.csv" "$L/metrics.csv" 2>&1)
+  rc=$?
+  check '[ $rc -eq 0 ]' "$v: the downloaded metrics.csv, every column but the wall clock, is the native portable run's: $out"
+  for f in percentiles.csv histograms.csv layer_stats.csv; do
+    check 'cmp -s "$T/portable/$v/seed-1/$f" "$L/$f"' "$v: the downloaded $f differs from the native portable run's: $(diff "$T/portable/$v/seed-1/$f" "$L/$f" 2>&1 | head -4)"
+  done
+  # config.json: the same but for where the data are (the page's in-memory /datasets/..., the native run's ROOT/datasets/...).
+  check 'cmp -s <(sed "s|\"$ROOT/datasets/|\"/datasets/|" "$T/portable/$v/seed-1/config.json") "$L/config.json"' \
+    "$v: the downloaded config.json differs from the native run's beyond the data paths: $(diff <(sed "s|\"$ROOT/datasets/|\"/datasets/|" "$T/portable/$v/seed-1/config.json") "$L/config.json" 2>&1 | head -4)"
 done
 for v in quick-bn quick-nobn; do
   ck="$D/$v-step-399.safetensors"
@@ -139,7 +167,7 @@ for v in quick-bn quick-nobn; do
   check '[ $rc -eq 0 ] && [ -n "$got" ] && awk -v a="$got" -v b="$acc" "BEGIN { exit !(a == b) }"' \
     "$v: bnlab eval of the downloaded checkpoint: exit $rc, accuracy $got, the page's final test accuracy $acc: $(echo "$out" | head -2)"
   "$BNLAB" predict "$ck" "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" --out "$T/$v-pred.csv" >/dev/null 2>&1
-  out=$(python3 "$ROOT/scripts/torch_load.py" "$ck" "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" "$T/$v-pred.csv" 2>&1)
+  out=$(/usr/bin/python3 "$ROOT/scripts/torch_load.py" "$ck" "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" "$T/$v-pred.csv" 2>&1)
   rc=$?
   check '[ $rc -eq 0 ]' "$v: PyTorch loads the downloaded checkpoint (scripts/torch_load.py): exit $rc, $(echo "$out" | tail -2)"
 done

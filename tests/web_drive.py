@@ -6,7 +6,8 @@ and 4, NUL-separated JSON; Python's standard library only). Real time, not virtu
 Workers.
 
 usage: web_drive.py CHROMIUM URL OUT SCENARIO
-  SCENARIO full:  check that it loads; type bad configs (OUT/typed-K.json, OUT/error-K.txt); train the quick pair with
+  SCENARIO full:  check that it loads; type bad configs into the first variant's editor (OUT/typed-K.json,
+                  OUT/error-K.txt; its config path and --set lines: OUT/typed-config.json); train the quick pair with
                   pause, step and resume (OUT/controls.json); read every variant's metrics table
                   (OUT/page-VARIANT.csv) and the report's histograms (OUT/hist.json); download the logs (.tar) and
                   each variant's checkpoint (OUT/downloads/); a screenshot (OUT/page.png)
@@ -164,7 +165,9 @@ def scenario(b):
         write("error-%d.txt" % k, err + "\n")
     b.type_into(first + "textarea[data-role=json]", orig)
     b.wait("document.querySelector('%spre[data-role=error]').textContent === ''" % first, 20, "the error to clear")
-    write("sets.json", json.dumps(b.js("Array.prototype.map.call(document.querySelectorAll('#variants textarea[data-role=sets]'), function(t){return t.value})")))
+    write("typed-config.json", json.dumps(b.js("(function(c){return {config: c.getAttribute('data-config'), "
+                                               "sets: c.querySelector('textarea[data-role=sets]').value}})"
+                                               "(document.querySelector('%s'))" % first.strip())))
 
     # The quick pair: Step +1 starts both runs paused after one step; Train resumes them to the end.
     b.click("#step")

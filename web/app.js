@@ -15,7 +15,7 @@
   var CATALOG = JSON.parse($('catalog').textContent);
   var utf8in = new TextEncoder(), utf8out = new TextDecoder('utf-8');
   var M = null;            // the page's own engine: config checks and the report
-  var DATA = null;         // [train images, train labels, test images, test labels]: raw IDX ArrayBuffers
+  var DATA = null;         // the MNIST subset: [{path: 'datasets/mnist-subset/NAME.gz', bytes: raw IDX ArrayBuffer}]
   var workerURL = null;
   var exp = null;          // the experiment shown
   var V = [];              // its variants: {name, config, json, sets, card, worker, files, dirty, ...}
@@ -37,14 +37,16 @@
   // The CLI's line for an engine message ("bnlab: error: ...").
   function cliLine(msg) { return 'bnlab: ' + (/^error: /.test(msg) ? msg : 'error: ' + msg); }
 
+  // `build/bnlab check CONFIG --set S...` on the variant's text (written where the config is, configs/NAME.json,
+  // as the CLI reads it from the repository's top): its resolved config, or the CLI's error line.
   function check(v) {
-    var rc = M.ccall('bnlab_web_check_config', 'number', ['string', 'string', 'string'],
-                     [v.json, v.config, JSON.stringify(runSets(v))]);
-    return rc === 0 ? '' : cliLine(eerror());
+    putFile(v.config, v.json);
+    v.resolved = etext(M.ccall('bnlab_web_check_config', 'number', ['string', 'string'], [v.config, JSON.stringify(runSets(v))]));
+    return v.resolved !== null ? '' : cliLine(eerror());
   }
 
-  function putFile(path, text) {
-    var b = utf8in.encode(text), p = M._malloc(Math.max(b.length, 1));
+  function putFile(path, data) {
+    var b = typeof data === 'string' ? utf8in.encode(data) : data, p = M._malloc(Math.max(b.length, 1));
     M.HEAPU8.set(b, p);
     var rc = M.ccall('bnlab_web_put_file', 'number', ['string', 'number', 'number'], [path, p, b.length]);
     M._free(p);
@@ -82,6 +84,7 @@
                total: 0, status: -2, sps: 0};
       var card = el('div', 'card');
       card.setAttribute('data-variant', d.name);
+      card.setAttribute('data-config', d.config);
       var h = el('h3', 'vname', d.name);
       card.appendChild(h);
       v.line = el('div', 'vstatus', 'not started');
@@ -137,8 +140,24 @@
     var e = check(v);
     v.err.textContent = e;
     v.card.classList.toggle('bad', !!e);
-    if (state === 'idle') v.line.textContent = e ? 'the config has an error (below)' : 'ready: config checked';
+    if (state === 'idle') {
+      v.line.textContent = e ? 'the config has an error (below)' : 'ready: config checked';
+      if (!e) preview();
+    }
     return !e;
+  }
+
+  // Before training: the report of the configs alone (each run directory holding just its config.json) gives each
+  // variant's colour and the order of the figures (the report classifies a network by its config).
+  function preview() {
+    if (!V.every(function (v) { return v.resolved; })) return;
+    cmp = '/cmp-0';
+    putCompare();
+    V.forEach(function (v) { putFile(runDir(v) + '/config.json', v.resolved); });
+    var html = etext(M.ccall('bnlab_web_report', 'number', ['string'], [cmp]));
+    if (html === null) return;
+    var d = new DOMParser().parseFromString(html, 'text/html').getElementById('hdata');
+    if (d) colours(JSON.parse(d.textContent));
   }
 
   // ---- training: a worker per variant
@@ -172,13 +191,14 @@
       v.worker = w; v.files = {}; v.dirty = {}; v.status = 0; v.step = 0;
       w.onmessage = function (e) { onWorker(v, e.data, function () { if (--pending === 0) then(); }); };
       w.onerror = function (e) { v.err.textContent = 'the worker failed: ' + e.message; };
-      w.postMessage({cmd: 'init', wasm: WASM ? WASM.slice(0).buffer : null, data: DATA.map(function (b) { return b.slice(0); })});
+      w.postMessage({cmd: 'init', wasm: WASM ? WASM.slice(0).buffer : null,
+                     data: DATA.map(function (d) { return {path: d.path, bytes: d.bytes.slice(0)}; })});
     });
   }
 
   function onWorker(v, m, created) {
     if (m.type === 'ready') {
-      v.worker.postMessage({cmd: 'new', json: v.json, name: v.config, sets: runSets(v)});
+      v.worker.postMessage({cmd: 'new', path: v.config, text: v.json, sets: runSets(v), out: 'runs/' + v.name});
     } else if (m.type === 'created') {
       v.total = m.total;
       created();
@@ -292,7 +312,7 @@
       fill('slot-hists', hs);
       var code = hs.nodes.filter(function (n) { return n.tagName === 'SCRIPT' && !n.type && /getElementById\('hdata'\)/.test(n.textContent); })[0];
       if (code) new Function(code.textContent)();
-      colours();
+      if ($('hdata')) colours(JSON.parse($('hdata').textContent));
     }
     var more = $('slot-more');
     more.innerHTML = '';
@@ -307,10 +327,8 @@
 
   // Each variant's name in the colour the report gives it, and the cards in the report's order (view/variant.h: one
   // colour per kind of normalization; no normalization first).
-  function colours() {
-    var d = $('hdata');
-    if (!d) return;
-    JSON.parse(d.textContent).panels.forEach(function (p) {
+  function colours(data) {
+    data.panels.forEach(function (p) {
       V.forEach(function (v) {
         if (v.name !== p.name) return;
         v.head.style.color = v.thead.style.color = p.color;
@@ -379,12 +397,17 @@
   showExperiment(CATALOG.experiments[0].id);
   setState('loading');
 
-  var datasets = Array.prototype.map.call(document.querySelectorAll('script.dataset'), function (s) { return gunzip(s.textContent.trim()); });
+  // The shipped MNIST subset, gunzipped here (the engine has no zlib), kept at its repository paths: the configs'
+  // relative data paths name them as they are.
+  var datasets = Array.prototype.map.call(document.querySelectorAll('script.dataset'), function (s) {
+    return gunzip(s.textContent.trim()).then(function (b) { return {path: s.getAttribute('data-path'), bytes: b}; });
+  });
   (0, eval)(ENGINE_JS);  // defines createBnlab on this page
   workerURL = URL.createObjectURL(new Blob([ENGINE_JS, '\n', WORKER_JS], {type: 'text/javascript'}));
   Promise.all([createBnlab(WASM ? {wasmBinary: WASM} : {}), Promise.all(datasets)]).then(function (r) {
     M = r[0];
     DATA = r[1];
+    DATA.forEach(function (d) { putFile(d.path, new Uint8Array(d.bytes)); });
     $('version').textContent = M.ccall('bnlab_web_version', 'string', [], []);
     setState('idle');
     V.forEach(validate);

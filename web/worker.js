@@ -1,9 +1,12 @@
 // web/worker.js — one variant's training run, in a Web Worker of its own. app.js starts it from a Blob URL of the
-// engine's JavaScript (emscripten's single-file build of src/web/web.h, factory createBnlab) followed by this text.
+// engine's JavaScript (emscripten's build of src/web/web.h, factory createBnlab; the .wasm bytes come in the 'init'
+// message) followed by this text.
 // It trains in chunks of steps between which it reads its messages (pause, step, checkpoint), and after each chunk
 // posts what the run's log files gained (bnlab_web_file from the last offset) so the page can draw them.
 //
-// Messages in:  {cmd: 'init', wasm: ArrayBuffer or null, data: [4 ArrayBuffers: raw IDX]}, {cmd: 'new', json, name, sets},
+// Messages in:  {cmd: 'init', wasm: ArrayBuffer or null, data: [{path, bytes: ArrayBuffer}]: the raw IDX files at their
+//               repository paths}, {cmd: 'new', path, text, sets, out}: the config's text written at path, trained
+//               as `bnlab train PATH --set S... --out OUT`,
 //               {cmd: 'run'}, {cmd: 'pause'}, {cmd: 'step', n}, {cmd: 'checkpoint'}
 // Messages out: {type: 'ready', version}, {type: 'created', total}, {type: 'progress', ...}, {type: 'checkpoint',
 //               bytes, step}, {type: 'error', text}
@@ -18,16 +21,12 @@ var utf8 = new TextDecoder('utf-8');
 function text(p) { return p ? utf8.decode(M.HEAPU8.subarray(p, p + size())) : null; }
 function fail(what) { running = false; postMessage({type: 'error', text: what + error()}); }
 
-function setData(bufs) {
-  var ptrs = bufs.map(function (b) {
-    var u = new Uint8Array(b), p = M._malloc(Math.max(u.length, 1));
-    M.HEAPU8.set(u, p);
-    return p;
-  });
-  var rc = M.ccall('bnlab_web_set_data', 'number', ['number', 'number', 'number', 'number', 'number', 'number',
-                   'number', 'number'], [ptrs[0], bufs[0].byteLength, ptrs[1], bufs[1].byteLength, ptrs[2],
-                   bufs[2].byteLength, ptrs[3], bufs[3].byteLength]);
-  ptrs.forEach(function (p) { M._free(p); });
+// A file into the module's file system (MEMFS): the data and the config, at their repository paths.
+function putFile(path, bytes) {
+  var p = M._malloc(Math.max(bytes.length, 1));
+  M.HEAPU8.set(bytes, p);
+  var rc = M.ccall('bnlab_web_put_file', 'number', ['string', 'number', 'number'], [path, p, bytes.length]);
+  M._free(p);
   return rc;
 }
 
@@ -97,12 +96,14 @@ var handlers = {
   init: function (m) {
     createBnlab(m.wasm ? {wasmBinary: new Uint8Array(m.wasm)} : {}).then(function (mod) {
       M = mod;
-      if (setData(m.data) !== 0) { fail('data: '); return; }
+      for (var i = 0; i < m.data.length; i++)
+        if (putFile(m.data[i].path, new Uint8Array(m.data[i].bytes)) !== 0) { fail(''); return; }
       postMessage({type: 'ready', version: M.ccall('bnlab_web_version', 'string', [], [])});
     }, function (e) { postMessage({type: 'error', text: 'the engine did not load: ' + e}); });
   },
   new: function (m) {
-    h = M.ccall('bnlab_web_new', 'number', ['string', 'string', 'string'], [m.json, m.name, JSON.stringify(m.sets)]);
+    if (putFile(m.path, new TextEncoder().encode(m.text)) !== 0) { fail(''); return; }
+    h = M.ccall('bnlab_web_new', 'number', ['string', 'string', 'string'], [m.path, JSON.stringify(m.sets), m.out]);
     if (h <= 0) { fail(''); return; }
     offsets = {};
     done = 0;
