@@ -74,8 +74,7 @@
   function showExperiment(id) {
     exp = CATALOG.experiments.filter(function (e) { return e.id === id; })[0];
     $('look').textContent = exp.look;
-    $('command').textContent = exp.command ? exp.command.replace('--seeds 1', '--seeds ' + seed())
-      : '(a subset of ' + exp.title + '\'s spec: see configs/)';
+    $('command').textContent = (exp.command || exp.note).replace('--seeds 1', '--seeds ' + seed());
     var box = $('variants');
     box.innerHTML = '';
     $('tables').innerHTML = '';

@@ -84,12 +84,12 @@ def experiment(bnlab, e):
         if len(keep) != len(e["only"]):
             fail("%s: \"only\" names a variant the spec does not have: %s" % (e["id"], e["only"]))
         variants = keep
-        cmd = None  # a subset of a spec's runs: no single command line makes just these
+        cmd = None  # a subset of a spec's runs: no single command line makes just these (e["command"] says so)
     # The page's --set, shown as the command line that makes the same runs natively.
     if cmd:
         cmd += " --seeds 1" + "".join(" --set %s" % s for s in sets)
     return {"id": e["id"], "title": e["title"], "look": e["look"], "variants": variants, "targets": targets,
-            "set": sets, "command": cmd}
+            "set": sets, "command": cmd, "note": e.get("command")}
 
 
 def inline_script(text, what):
