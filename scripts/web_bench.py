@@ -10,11 +10,11 @@ usage: python3 scripts/web_bench.py [--steps N] [--rounds R] [--site DIR] [--bnl
 Every engine trains the same config for N steps and writes the same metrics.csv, whose seconds column (wall clock
 since the run started) gives the rate the same way for all: (last step - 50) / (its seconds - seconds at step 50),
 the first 50 steps left out as warm-up (the JIT's tiers, caches). Native: `bnlab train` with the default backend
-(auto) and with the portable GEMM (BNLAB_GEMM=portable). WebAssembly: tests/wasm_run.js under node, and the same C API
+(auto), with OpenBLAS (BNLAB_GEMM=openblas) and with the portable GEMM (BNLAB_GEMM=portable). WebAssembly: tests/wasm_run.js under node, and the same C API
 driven in Chromium over its DevTools protocol on a pipe (Python's standard library only), the module instantiated
 from the bytes as the page does, the subset gunzipped by the browser's DecompressionStream. Each round runs every
 engine once per variant; the best round counts (least disturbed by other processes). Prints one line per engine and
-variant and the ratios to native.
+variant and the ratios to native (auto: libxsmm where it has AVX-512 kernels, else OpenBLAS; and OpenBLAS itself).
 """
 import argparse
 import base64
@@ -186,6 +186,7 @@ def main():
         for r in range(a.rounds):
             for v in VARIANTS:
                 runs = [("native (auto)", lambda: native(a.bnlab, v, a.steps, tmp, None)),
+                        ("native (openblas)", lambda: native(a.bnlab, v, a.steps, tmp, "openblas")),
                         ("native (portable)", lambda: native(a.bnlab, v, a.steps, tmp, "portable")),
                         ("wasm in chromium", lambda: (chromium_run(browser, a.site, v, a.steps), "wasm-simd128")),
                         ("wasm in node", lambda: (node(a.site, v, a.steps, tmp), "wasm-simd128"))]
@@ -202,10 +203,11 @@ def main():
                                                   subprocess.run(["node", "--version"], capture_output=True,
                                                                  text=True).stdout.strip()))
     for v in VARIANTS:
-        base = best[("native (auto)", v)]
-        for name in ["native (auto)", "native (portable)", "wasm in chromium", "wasm in node"]:
-            print("  %-10s %-18s %-14s %8.1f steps/s  %.2fx native (auto)" % (v, name, targets[name], best[(name, v)],
-                                                                            best[(name, v)] / base))
+        auto, blas = best[("native (auto)", v)], best[("native (openblas)", v)]
+        for name in ["native (auto)", "native (openblas)", "native (portable)", "wasm in chromium", "wasm in node"]:
+            x = best[(name, v)]
+            print("  %-10s %-18s %-14s %8.1f steps/s  %.2fx native (auto), %.2fx native (openblas)" % (
+                v, name, targets[name], x, x / auto, x / blas))
 
 
 if __name__ == "__main__":
