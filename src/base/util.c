@@ -306,6 +306,14 @@ void enable_flush_to_zero(void) {
 #endif
 }
 
+int flush_to_zero_available(void) {
+#if defined(__SSE__)
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 static size_t budget_override;  // 0: none
 
 void memory_set_budget(size_t bytes) { budget_override = bytes; }

@@ -141,5 +141,8 @@ double now_seconds(void);
 // Enables flush-to-zero / denormals-are-zero on this thread (x86 SSE); no-op elsewhere.
 // Sigmoid nets push tiny values through every product; denormal arithmetic is ~100x slower.
 void enable_flush_to_zero(void);
+// 1 where enable_flush_to_zero does something (x86: MXCSR's FTZ and DAZ), 0 where it cannot (WebAssembly: no such
+// mode, subnormals are computed as IEEE 754 says).
+int flush_to_zero_available(void);
 
 #endif

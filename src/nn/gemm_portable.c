@@ -31,54 +31,92 @@ static void pack(const float *B, int nt, int N, int K, int k0, int kc, int j0, i
         const int js = j0 + s * NR, w = nc - s * NR < NR ? nc - s * NR : NR;
         for (int k = 0; k < kc; k++) {
             float *row = p + (size_t)k * NR;
-            if (nt)
-                for (int j = 0; j < w; j++) row[j] = B[(size_t)(js + j) * K + k0 + k];
+            const float *src = nt ? B + (size_t)js * K + k0 + k : B + (size_t)(k0 + k) * N + js;
+            const size_t step = nt ? (size_t)K : 1;
+            if (w == NR)
+                for (int j = 0; j < NR; j++) row[j] = src[j * step];
             else
-                memcpy(row, B + (size_t)(k0 + k) * N + js, sizeof(float) * (size_t)w);
-            for (int j = w; j < NR; j++) row[j] = 0.0f;
+                for (int j = 0; j < NR; j++) row[j] = j < w ? src[j * step] : 0.0f;
         }
     }
 }
 
-// c (MR, NR; row stride ldc) = [c +] a b over kc steps: a's row r, column k at a[r * ai + k * ak] (rows past mr
-// repeat row mr - 1), b the packed strip (kc, NR). first: start from 0, else from c. Only mr x nr of c is written.
+#if !defined(__wasm_simd128__)
+// Four rows of NR sums in local arrays the compiler keeps in vector registers (NR / its width each): rows c0..c3 of C
+// (distinct, so restrict) = [c +] a b over kc steps. GCC's loop vectorizer would vectorize the k loop (products of
+// four k at once, then shuffles to add them in order: the same bits, 3x slower than the straight-line vectors of
+// the j loops it otherwise makes), so it is turned off here; the basic-block (SLP) vectorizer does the j loops.
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-vectorize")))
+#endif
+static inline void kernel_c(int kc, const float *a0, const float *a1, const float *a2, const float *a3, ptrdiff_t ak,
+                            const float *restrict b, float *restrict c0, float *restrict c1, float *restrict c2,
+                            float *restrict c3, int first) {
+    float x0[NR], x1[NR], x2[NR], x3[NR];
+    if (first)
+        for (int j = 0; j < NR; j++) x0[j] = x1[j] = x2[j] = x3[j] = 0.0f;
+    else
+        for (int j = 0; j < NR; j++) x0[j] = c0[j], x1[j] = c1[j], x2[j] = c2[j], x3[j] = c3[j];
+    for (int k = 0; k < kc; k++) {
+        const float *restrict bk = b + (size_t)k * NR;
+        const ptrdiff_t o = (ptrdiff_t)k * ak;
+        const float y0 = a0[o], y1 = a1[o], y2 = a2[o], y3 = a3[o];
+        for (int j = 0; j < NR; j++) x0[j] = x0[j] + y0 * bk[j];
+        for (int j = 0; j < NR; j++) x1[j] = x1[j] + y1 * bk[j];
+        for (int j = 0; j < NR; j++) x2[j] = x2[j] + y2 * bk[j];
+        for (int j = 0; j < NR; j++) x3[j] = x3[j] + y3 * bk[j];
+    }
+    for (int j = 0; j < NR; j++) c0[j] = x0[j], c1[j] = x1[j], c2[j] = x2[j], c3[j] = x3[j];
+}
+#endif
+
+// c (MR, NR; row stride ldc) = [c +] a b over kc steps: a's row r, column k at a[r * ai + k * ak], b the packed
+// strip (kc, NR). first: start from 0, else from c. A full tile works on c itself; an edge tile (mr < MR rows or
+// nr < NR columns) on a copy, rows past mr repeating row mr - 1, and only mr x nr of c is written.
 static void kernel(int kc, const float *a, ptrdiff_t ai, ptrdiff_t ak, const float *restrict b, float *c, int ldc,
                    int mr, int nr, int first) {
+    const int full = mr == MR && nr == NR;
+    float t[MR * NR];
+    float *cc = c;
+    ptrdiff_t ld = ldc;
+    if (!full) {  // an edge tile: through t
+        cc = t, ld = NR;
+        for (int r = 0; r < MR; r++)
+            for (int j = 0; j < NR; j++) t[r * NR + j] = first || r >= mr || j >= nr ? 0.0f : c[(size_t)r * ldc + j];
+        first = 0;
+    }
     const float *ar[MR];
     for (int r = 0; r < MR; r++) ar[r] = a + (ptrdiff_t)(r < mr ? r : mr - 1) * ai;
-    float t[MR][NR];
-    for (int r = 0; r < MR; r++)
-        for (int j = 0; j < NR; j++) t[r][j] = first || r >= mr || j >= nr ? 0.0f : c[(size_t)r * ldc + j];
-#if defined(__wasm_simd128__)
-    v128_t c00 = wasm_v128_load(&t[0][0]), c01 = wasm_v128_load(&t[0][4]), c10 = wasm_v128_load(&t[1][0]),
-           c11 = wasm_v128_load(&t[1][4]), c20 = wasm_v128_load(&t[2][0]), c21 = wasm_v128_load(&t[2][4]),
-           c30 = wasm_v128_load(&t[3][0]), c31 = wasm_v128_load(&t[3][4]);
     const float *a0 = ar[0], *a1 = ar[1], *a2 = ar[2], *a3 = ar[3];
+    float *c0 = cc, *c1 = cc + ld, *c2 = cc + 2 * ld, *c3 = cc + 3 * ld;
+#if defined(__wasm_simd128__)
+    v128_t x00, x01, x10, x11, x20, x21, x30, x31;
+    if (first) {
+        x00 = x01 = x10 = x11 = x20 = x21 = x30 = x31 = wasm_f32x4_splat(0.0f);
+    } else {
+        x00 = wasm_v128_load(c0), x01 = wasm_v128_load(c0 + 4), x10 = wasm_v128_load(c1), x11 = wasm_v128_load(c1 + 4);
+        x20 = wasm_v128_load(c2), x21 = wasm_v128_load(c2 + 4), x30 = wasm_v128_load(c3), x31 = wasm_v128_load(c3 + 4);
+    }
     for (int k = 0; k < kc; k++) {
         const v128_t b0 = wasm_v128_load(b + (size_t)k * NR), b1 = wasm_v128_load(b + (size_t)k * NR + 4);
         const ptrdiff_t o = (ptrdiff_t)k * ak;
         v128_t x = wasm_f32x4_splat(a0[o]);
-        c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0)), c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
+        x00 = wasm_f32x4_add(x00, wasm_f32x4_mul(x, b0)), x01 = wasm_f32x4_add(x01, wasm_f32x4_mul(x, b1));
         x = wasm_f32x4_splat(a1[o]);
-        c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0)), c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));
+        x10 = wasm_f32x4_add(x10, wasm_f32x4_mul(x, b0)), x11 = wasm_f32x4_add(x11, wasm_f32x4_mul(x, b1));
         x = wasm_f32x4_splat(a2[o]);
-        c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0)), c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));
+        x20 = wasm_f32x4_add(x20, wasm_f32x4_mul(x, b0)), x21 = wasm_f32x4_add(x21, wasm_f32x4_mul(x, b1));
         x = wasm_f32x4_splat(a3[o]);
-        c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0)), c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
+        x30 = wasm_f32x4_add(x30, wasm_f32x4_mul(x, b0)), x31 = wasm_f32x4_add(x31, wasm_f32x4_mul(x, b1));
     }
-    wasm_v128_store(&t[0][0], c00), wasm_v128_store(&t[0][4], c01), wasm_v128_store(&t[1][0], c10);
-    wasm_v128_store(&t[1][4], c11), wasm_v128_store(&t[2][0], c20), wasm_v128_store(&t[2][4], c21);
-    wasm_v128_store(&t[3][0], c30), wasm_v128_store(&t[3][4], c31);
+    wasm_v128_store(c0, x00), wasm_v128_store(c0 + 4, x01), wasm_v128_store(c1, x10), wasm_v128_store(c1 + 4, x11);
+    wasm_v128_store(c2, x20), wasm_v128_store(c2 + 4, x21), wasm_v128_store(c3, x30), wasm_v128_store(c3 + 4, x31);
 #else
-    for (int k = 0; k < kc; k++) {
-        const float *restrict bk = b + (size_t)k * NR;
-        for (int r = 0; r < MR; r++) {
-            const float x = ar[r][(ptrdiff_t)k * ak];
-            for (int j = 0; j < NR; j++) t[r][j] = t[r][j] + x * bk[j];
-        }
-    }
+    kernel_c(kc, a0, a1, a2, a3, ak, b, c0, c1, c2, c3, first);
 #endif
-    for (int r = 0; r < mr; r++) memcpy(c + (size_t)r * ldc, t[r], sizeof(float) * (size_t)nr);
+    if (!full)
+        for (int r = 0; r < mr; r++)
+            for (int j = 0; j < nr; j++) c[(size_t)r * ldc + j] = t[r * NR + j];
 }
 
 void gemm_portable(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, int K) {
