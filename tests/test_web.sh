@@ -89,8 +89,10 @@ done
 cmd=$(cat "$P/command.txt" 2>/dev/null)
 check 'echo "$cmd" | grep -q "^build/bnlab compare configs/quick-bn.json configs/quick-nobn.json --seeds 1 --set "' "the page's command: $cmd"
 mapfile -t argv < <(python3 -c 'import shlex,sys; print("\n".join(shlex.split(sys.argv[1])[1:]))' "$cmd")
+t0=$(date +%s.%N)
 (cd "$ROOT" && "$BNLAB" "${argv[@]}" --out "$T/native" >"$T/native.out" 2>&1)
 rc=$?
+t1=$(date +%s.%N)
 (cd "$ROOT" && BNLAB_GEMM=portable "$BNLAB" "${argv[@]}" --out "$T/portable" >"$T/portable.out" 2>&1)
 rc2=$?
 (cd "$ROOT" && "$BNLAB" "${argv[@]}" --set train.optimizer.lr=0.5005 --out "$T/lr" >"$T/lr.out" 2>&1)
@@ -117,6 +119,9 @@ for v in quick-bn quick-nobn; do
   check '[ $rc -ne 0 ] && [ $rc2 -ne 0 ]' "$v: a planted wrong number (row 3's test loss x 1.0001) passed: $out; $out2"
 done
 
+cv() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]]))' "$P/controls.json" "$1" 2>/dev/null; }
+echo "timing: the page loaded in $(cv seconds_load) s; the quick pair trained in it in $(cv seconds_train) s (Step +1 to done, two workers); natively the same command took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s"
+
 # The report's sections and the histograms.
 rep=$(cat "$P/report.json" 2>/dev/null)
 val() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d[sys.argv[2]])' "$1" "$2" 2>/dev/null; }
@@ -129,7 +134,6 @@ check '[ "$(val "$P/hist.json" panels)" = 6 ] && [ "$(val "$P/hist.json" frames)
 
 # Pause, Step +1, Resume.
 c=$(cat "$P/controls.json" 2>/dev/null)
-cv() { python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]]))' "$P/controls.json" "$1" 2>/dev/null; }
 check '[ "$(cv first_step)" = "[1, 1]" ] && [ "$(cv done)" = "[399, 399]" ]' "quick pair: Step +1 then Train: $c"
 check '[ "$(cv paused)" = "$(cv paused_later)" ] && [ "$(cv resumed_state)" = "\"running\"" ]' "pause holds the runs still, resume goes on: $c"
 check 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert [a + 1 for a in d[\"paused_later\"]] == d[\"stepped\"]; assert all(r > s for r, s in zip(d[\"resumed\"], d[\"stepped\"]))" "$P/controls.json"' \

@@ -133,8 +133,10 @@ def write(name, text):
 
 
 def scenario(b):
+    t0 = time.time()
     b.call("Page.navigate", {"url": URL})
     b.wait("document.body && document.body.getAttribute('data-state') === 'idle'", 90, "the page to load its engine")
+    t_load = time.time() - t0
     write("command.txt", b.js("document.getElementById('command').textContent") + "\n")
     STATE = "document.body.getAttribute('data-state')"
 
@@ -174,13 +176,15 @@ def scenario(b):
     b.wait(STATE + " === 'paused' && " + STEPS + ".join() === " + json.dumps(",".join("1" for _ in range(nvar()))), 90,
            "Step +1 to start each variant with one step")
     first_step = b.js(STEPS)
+    t0 = time.time()
     HEIGHTS = "Array.prototype.map.call(document.querySelectorAll('svg.hist'), function(s){return s.getAttribute('data-heights')}).join('|')"
     hist_step1 = b.wait("document.querySelectorAll('svg.hist').length && " + HEIGHTS, 20, "the histograms after one step")
     b.click("#train")
     b.wait(STATE + " === 'done'", 600, "the runs to finish")
     done = b.js(STEPS)
+    controls = {"first_step": first_step, "done": done, "seconds_load": round(t_load, 2),
+                "seconds_train": round(time.time() - t0, 2)}
     b.pump(2.0)  # the last report
-    controls = {"first_step": first_step, "done": done}
 
     # The numbers the page shows: each variant's metrics table.
     for v in b.js("Array.prototype.map.call(document.querySelectorAll('table.numbers'), function(t){return t.getAttribute('data-variant')})"):

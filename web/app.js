@@ -181,6 +181,7 @@
 
   function startWorkers(then) {
     for (var i = 0; i < V.length; i++) if (!validate(V[i])) { $('status').textContent = 'a config has an error'; return; }
+    stopWorkers();
     setState('starting');
     cmp = '/cmp-' + (++sessions);
     putCompare();
@@ -217,7 +218,11 @@
     } else if (m.type === 'error') {
       v.err.textContent = cliLine(m.text);
       v.status = -1;
-      if (state === 'starting') setState('idle');
+      if (state === 'starting') {  // a run that cannot start: none starts (the others' workers stopped too)
+        V.forEach(function (x) { if (x.worker) x.worker.terminate(); x.worker = null; });
+        setState('idle');
+        $('status').textContent = 'a run could not start';
+      }
     }
   }
 
@@ -253,9 +258,21 @@
 
   function toAll(msg) { V.forEach(function (v) { if (v.worker && v.status === 0) v.worker.postMessage(msg); }); }
 
-  function reset() {
+  function stopWorkers() {
     V.forEach(function (v) { if (v.worker) v.worker.terminate(); v.worker = null; v.status = -2; });
-    showExperiment(exp.id);
+  }
+
+  // Reset: the runs forgotten, the configs as they are in the editors (edits kept), ready to train again.
+  function reset() {
+    stopWorkers();
+    ['slot-curves', 'slot-percentiles', 'slot-hists', 'slot-fans', 'slot-more'].forEach(function (s) { $(s).innerHTML = ''; });
+    V.forEach(function (v) {
+      v.files = {}; v.dirty = {}; v.step = 0; v.bar.firstChild.style.width = '0';
+      v.table.innerHTML = ''; v.err.textContent = '';
+      v.card.removeAttribute('data-step'); v.card.removeAttribute('data-status');
+    });
+    setState('idle');
+    V.forEach(validate);
   }
 
   // ---- the report: the variants' files as a comparison directory in the page's engine, drawn by bnlab report
@@ -371,7 +388,12 @@
     $('experiment').appendChild(o);
   });
   $('experiment').addEventListener('change', function () { showExperiment(this.value); });
-  $('seed').addEventListener('change', function () { showExperiment(exp.id); });
+  // The seed is one of each variant's --set lines (as build/bnlab compare --seeds adds it): the configs are checked
+  // again with it, the edits kept.
+  $('seed').addEventListener('change', function () {
+    $('command').textContent = (exp.command || exp.note).replace('--seeds 1', '--seeds ' + seed());
+    V.forEach(validate);
+  });
   $('train').addEventListener('click', function () {
     if (state === 'idle') startWorkers(function () { setState('running'); toAll({cmd: 'run'}); });
     else if (state === 'running') { setState('paused'); toAll({cmd: 'pause'}); }
