@@ -56,6 +56,8 @@ out=$(timeout 300 python3 "$ROOT/tests/web_drive.py" "$CHROMIUM" "http://127.0.0
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "\"after_step\": \[1, 1\]" "$T/http/controls.json" && [ ! -s "$T/http/console.txt" ]' \
   "from http://127.0.0.1:$port: exit $rc, $out, $(cat "$T/http/controls.json" "$T/http/console.txt" 2>/dev/null)"
+check 'grep -q "\"seeds\": \[2, 2\]" "$T/http/controls.json" && grep -q "\"command\": \"build/bnlab compare [^\"]* --seeds 2 " "$T/http/controls.json"' \
+  "seed 2 in the page: both runs' config.json and the command line say seed 2: $(cat "$T/http/controls.json" 2>/dev/null)"
 kill "$SERVER" 2>/dev/null
 SERVER=""
 
@@ -131,6 +133,10 @@ check 'echo "$rep" | grep -q "quick-bn=rgb(0, 114, 178)" && echo "$rep" | grep -
   "the variants' names in the palette's colours (BN blue #0072B2, none black): $rep"
 check '[ "$(val "$P/hist.json" panels)" = 6 ] && [ "$(val "$P/hist.json" frames)" -ge 30 ] && [ "$(val "$P/hist.json" first)" != "$(val "$P/hist.json" last)" ] && [ "$(val "$P/hist.json" step1)" != "$(val "$P/hist.json" done)" ]' \
   "the histograms: 6 panels, >= 30 frames, the first frame's bars differ from the last's, and the page's after step 1 from those at the end: $(head -c 300 "$P/hist.json")"
+
+# The projector view changes what it says: the curves wider (one per row).
+check 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d[\"projector\"] > 1.5 * d[\"normal\"]" "$P/projector.json"' \
+  "the projector view: the accuracy panel's width $(cat "$P/projector.json" 2>/dev/null)"
 
 # Pause, Step +1, Resume.
 c=$(cat "$P/controls.json" 2>/dev/null)

@@ -11,7 +11,7 @@ usage: web_drive.py CHROMIUM URL OUT SCENARIO
                   pause, step and resume (OUT/controls.json); read every variant's metrics table
                   (OUT/page-VARIANT.csv) and the report's histograms (OUT/hist.json); download the logs (.tar) and
                   each variant's checkpoint (OUT/downloads/); a screenshot (OUT/page.png)
-  SCENARIO load:  it loads, and one Step trains one step of each variant (OUT/controls.json)
+  SCENARIO load:  it loads, and with seed 2 one Step trains one step of each variant (OUT/controls.json)
 Always: OUT/console.txt (console errors and uncaught exceptions, one a line), OUT/command.txt (the page's command
 line). Exits 1 (with a line saying why) if the page does not get as far as the scenario needs.
 """
@@ -145,10 +145,15 @@ def scenario(b):
 
     STEPS = "Array.prototype.map.call(document.querySelectorAll('#variants .card'), function(c){return +c.getAttribute('data-step')})"
 
-    if SCENARIO == "load":
+    if SCENARIO == "load":  # with seed 2: the runs' config.json and the command line say so
+        b.js("(function(s){s.value='2'; s.dispatchEvent(new Event('change'));})(document.getElementById('seed'))")
         b.click("#step")
         b.wait(STATE + " === 'paused' && " + STEPS + ".every(function(s){return s === 1})", 90, "one step of each variant")
-        write("controls.json", json.dumps({"after_step": b.js(STEPS), "version": b.js("document.getElementById('version').textContent")}))
+        write("controls.json", json.dumps({
+            "after_step": b.js(STEPS), "version": b.js("document.getElementById('version').textContent"),
+            "command": b.js("document.getElementById('command').textContent"),
+            "seeds": b.js("Array.prototype.map.call(document.querySelectorAll('#variants .card'), function(c){"
+                          "return JSON.parse(bnlabPage.files(c.getAttribute('data-variant'))['config.json']).seed})")}))
         return
 
     # Bad configs typed into the first variant's editor: its error line, as the CLI prints it.
@@ -211,6 +216,15 @@ def scenario(b):
               colours: Array.prototype.map.call(document.querySelectorAll('#variants .card'), function(c){
                 return c.getAttribute('data-variant') + '=' + getComputedStyle(c.querySelector('h3')).color})};
     })()""")))
+
+    # The projector view: the curves one per row, wider than side by side.
+    W = "document.querySelector('#slot-curves svg.curve').getBoundingClientRect().width"
+    w0 = b.js(W)
+    b.click("#big")
+    b.pump(0.5)
+    w1 = b.js(W)
+    b.click("#big")
+    write("projector.json", json.dumps({"normal": w0, "projector": w1}))
 
     # Downloads: the logs, then each variant's checkpoint.
     b.click("#logs")

@@ -20,7 +20,7 @@
   var exp = null;          // the experiment shown
   var V = [];              // its variants: {name, config, json, sets, card, worker, files, dirty, ...}
   var state = 'loading';   // loading | idle | starting | running | paused | done
-  var reportDue = false, reportBusy = false, lastReport = 0, histTouched = 0;
+  var reportDue = false, reportBusy = false, lastReport = 0, reportMs = 0, histTouched = 0;
   var cmp = '/cmp-0', sessions = 0;  // the comparison directory in the page's engine: a new one for each start
 
   // ---- the engine on this page
@@ -288,7 +288,8 @@
   function requestReport() {
     reportDue = true;
     if (reportBusy) return;
-    var wait = Math.max(0, 700 - (Date.now() - lastReport));
+    // At most every 0.7 s, and the report's own time at most a sixth of the page's: the workers need the cores.
+    var wait = Math.max(0, Math.max(700, 6 * reportMs) - (Date.now() - lastReport));
     reportBusy = true;
     setTimeout(function () { reportBusy = false; if (reportDue) drawReport(); }, wait);
   }
@@ -296,6 +297,7 @@
   function drawReport() {
     reportDue = false;
     lastReport = Date.now();
+    var t0 = performance.now();
     V.forEach(function (v) {
       Object.keys(v.dirty).forEach(function (f) { putFile(runDir(v) + '/' + f, v.files[f]); });
       v.dirty = {};
@@ -339,6 +341,8 @@
       s.nodes.forEach(function (n) { if (n.tagName !== 'SCRIPT') more.appendChild(document.importNode(n, true)); });
     });
     document.body.setAttribute('data-reports', +(document.body.getAttribute('data-reports') || 0) + 1);
+    reportMs = performance.now() - t0;
+    document.body.setAttribute('data-report-ms', Math.round(reportMs));
   }
 
   // Each variant's name in the colour the report gives it, and the cards in the report's order (view/variant.h: one
