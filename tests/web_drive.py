@@ -18,6 +18,7 @@ line). Exits 1 (with a line saying why) if the page does not get as far as the s
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,7 @@ class Browser:
             f.write("".join(c + "\n" for c in console))
         self.proc.kill()
         self.proc.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 def write(name, text):
@@ -253,8 +255,10 @@ def scenario(b):
     b.click("#train")
     b.wait(STATE + " === 'running' && Math.min.apply(null, " + STEPS + ") >= 200", 120, "200 steps of each variant")
     b.click("#train")  # pause
-    b.wait(STATE + " === 'paused'", 10, "pause")
-    b.pump(1.0)
+    # Paused when every worker has said so (it finishes the chunk of steps it is in first).
+    b.wait(STATE + " === 'paused' && Array.prototype.every.call(document.querySelectorAll('#variants .card'), "
+           "function(c){return c.getAttribute('data-running') === 'no'})", 30, "every worker to pause")
+    b.pump(0.5)
     controls["paused"] = b.js(STEPS)
     b.pump(1.5)
     controls["paused_later"] = still = b.js(STEPS)

@@ -97,8 +97,8 @@
       v.text.value = v.json; v.text.spellcheck = false; v.text.rows = 16;
       v.text.setAttribute('data-role', 'json');
       det.appendChild(v.text);
-      det.appendChild(el('div', 'note', '--set PATH=VALUE, one per line (the spec\'s and the page\'s; seed=' + seed() +
-                         ' and log.progress=never are added, as build/bnlab compare adds them):'));
+      det.appendChild(el('div', 'note', '--set PATH=VALUE, one per line (the spec\'s and the page\'s; seed=SEED, the ' +
+                         'seed above, and log.progress=never are added, as build/bnlab compare adds them):'));
       v.setText = el('textarea', 'sets');
       v.setText.value = d.set.join('\n'); v.setText.spellcheck = false; v.setText.rows = Math.min(6, d.set.length + 1);
       v.setText.setAttribute('data-role', 'sets');
@@ -203,7 +203,7 @@
       v.total = m.total;
       created();
     } else if (m.type === 'progress') {
-      v.step = m.step; v.total = m.total; v.status = m.status; v.sps = m.sps || v.sps;
+      v.step = m.step; v.total = m.total; v.status = m.status; v.sps = m.sps || v.sps; v.running = m.running;
       Object.keys(m.files).forEach(function (f) {
         var g = m.files[f];
         v.files[f] = (g.from ? (v.files[f] || '') : '') + g.text;
@@ -235,6 +235,7 @@
       (v.sps ? ' \u00b7 ' + Math.round(v.sps) + ' steps/s' : '');
     v.card.setAttribute('data-step', v.step);
     v.card.setAttribute('data-status', v.status);
+    v.card.setAttribute('data-running', v.running ? 'yes' : 'no');
     v.bar.firstChild.style.width = (v.total ? 100 * v.step / v.total : 0) + '%';
     if (v.dirty['metrics.csv']) metricsTable(v);
   }
