@@ -1127,6 +1127,8 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
             figmodel_t fm;
             m = kind->build(&fm, &in);
             if (m == 0 && figmodel_gnuplot(p->plots, &fm) != 0) m = -1;
+            // Asked for by name and not logged: said, with the key that turns it on (the note of the figure).
+            if (m > 0 && o->only && fm.note[0]) printf("plot: no %s figure: %s\n", kind->name, fm.note);
             if (m >= 0) figmodel_free(&fm);
         } else m = legacy(p, kind->name);
         if (m < 0) rc = -1;

@@ -11,6 +11,10 @@ typedef struct {
     double x0, x1, y0, y1;  // the data range shown (y0 > 0 when ylog)
     int ylog;               // y: log10 scale, ticked at powers of ten
     const char *xlabel;     // NULL: "training step"
+    const char (*xcat)[24]; // nxcat > 0: x is categorical, ticked with xcat[i] at x = i (a heatmap's); y alike
+    const char (*ycat)[24];
+    int nxcat, nycat;
+    int xinteger;           // x ticks at whole numbers only (steps, layers)
 } svg_frame_t;
 
 // Pixel x of data x, pixel y of data y, clamped to the frame; any frame (equal or non-finite ends) gives a pixel.
