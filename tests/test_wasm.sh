@@ -65,6 +65,14 @@ PY
   want=$(tail -1 "$T/w-$v/metrics.csv" | cut -d, -f6)
   check '[ -n "$acc" ] && awk -v a="${acc#accuracy }" -v w="$want" "BEGIN {exit !(a - w < 1e-9 && w - a < 1e-9)}"' \
     "$v: bnlab eval of the module's checkpoint: '$acc', the run's last test accuracy $want"
+  # The view in the module: bnlab report's page from the module's logs draws the same curves as the native report
+  # of the native portable run (the same numbers: the same SVG paths), and a figure model's SVG.
+  "$BNLAB" report "$T/p-$v" >/dev/null 2>&1
+  paths() { grep -o '<polyline[^>]*points="[^"]*"' "$1" | grep -o 'points="[^"]*"' | sort; }
+  check '[ -s "$T/w-$v/report.html" ] && [ "$(paths "$T/w-$v/report.html" | wc -l)" -gt 10 ] && cmp -s <(paths "$T/w-$v/report.html") <(paths "$T/p-$v/report.html")' \
+    "$v: the module's report draws other lines than the native report ($(paths "$T/w-$v/report.html" | wc -l) vs $(paths "$T/p-$v/report.html" | wc -l) polylines)"
+  check 'grep -q "<svg" "$T/w-$v/saturation.svg.html" && grep -q "data-kind=\"saturation\"" "$T/w-$v/saturation.svg.html"' \
+    "$v: the module's saturation figure: $(head -c 200 "$T/w-$v/saturation.svg.html")"
   # The default backend: other bits, the same training.
   check '! cmp -s <(strip "$T/w-$v/metrics.csv") <(strip "$T/d-$v/metrics.csv")' \
     "$v: the module's metrics equal the default backend's bit for bit: is the comparison blind to rounding?"

@@ -3,7 +3,8 @@
 // system at their repository paths (the .gz files gunzipped here, as the page does with DecompressionStream), the
 // run stepped a slice at a time, then every file of its run directory and the checkpoint bytes copied out for the
 // native tools to compare. CommonJS, no dependencies beyond node's own zlib.
-//   node wasm_run.js train MODULE_DIR ROOT CONFIG SETS_JSON OUT_DIR SLICE  -> OUT_DIR/<run files>, checkpoint.safetensors
+//   node wasm_run.js train MODULE_DIR ROOT CONFIG SETS_JSON OUT_DIR SLICE  -> OUT_DIR/<run files>, checkpoint.safetensors,
+//                                                                            report.html, saturation.svg.html
 //   node wasm_run.js check MODULE_DIR ROOT CONFIG SETS_JSON                -> "OK" or "ERROR: <message>" (exit 0)
 //   node wasm_run.js bench MODULE_DIR ROOT CONFIG SETS_JSON STEPS          -> "steps_per_second N ..." (after 20 steps)
 // CONFIG is a path relative to ROOT (the repository), e.g. configs/quick-bn.json; SETS_JSON a JSON array of
@@ -93,6 +94,15 @@ async function main() {
     if (!b) throw new Error(f + ': ' + api.error());
     fs.writeFileSync(path.join(outDir, f), b);
   }
+  // The view from the logs in the module: the whole report page, and one figure model's SVG.
+  const M = api.M;
+  const dir = M.ccall('bnlab_web_run_dir', 'string', ['number'], [h]);
+  const page = M.ccall('bnlab_web_report', 'string', ['string'], [dir]);
+  if (page === null || page === '') throw new Error('report: ' + api.error());
+  fs.writeFileSync(path.join(outDir, 'report.html'), page);
+  const svg = M.ccall('bnlab_web_figure_svg', 'string', ['string', 'string'], [dir, 'saturation']);
+  if (svg === null || svg === '') throw new Error('figure_svg: ' + api.error());
+  fs.writeFileSync(path.join(outDir, 'saturation.svg.html'), svg);
   const ck = api.checkpoint(h);
   if (!ck) throw new Error('checkpoint: ' + api.error());
   fs.writeFileSync(path.join(outDir, 'checkpoint.safetensors'), ck);
