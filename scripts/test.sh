@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 # What the tests need beyond the build (PyTorch reference, headless Chromium, protobuf reader): installed here, before
 # any test's timeout starts, so that no test skips on a fresh machine.
-bash scripts/ensure-packages.sh python3-torch python3-numpy chromium python3-protobuf protobuf-compiler || exit 1
+bash scripts/ensure-packages.sh python3-torch python3-numpy chromium python3-protobuf protobuf-compiler emscripten || exit 1
+# The WebAssembly build (installs emscripten if missing; ninja rebuilds what changed), before any test's timeout starts:
+# the tests that run it (wasm, web) then find it built, and never build it twice at once.
+bash scripts/web.sh >/dev/null || exit 1
 meson test -C build --print-errorlogs
 rc=$?
 log=build/meson-logs/testlog.txt

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Same seed, thread count and GEMM backend => byte-identical logs; the backend is recorded in environment.json.
-# Runs with the backend the environment forces (meson runs it as determinism@openblas and determinism@libxsmm,
+# Runs with the backend the environment forces (meson runs it as determinism@openblas, @libxsmm and @portable,
 # BNLAB_GEMM set): the paper's network (dense first layer, BN), 300 steps with the test set every 50, twice with 1
 # BLAS thread and twice with 2. Then train.gemm forces each backend against the environment: the config wins, the
 # two backends' runs differ (at rounding) and agree closely.
@@ -31,7 +31,7 @@ check '[ -n "$backend" ] && grep -q "\"gemm_target\"" "$T/t1-1/environment.json"
   "environment.json lacks the GEMM backend: $(cat "$T/t1-1/environment.json")"
 [ "$want" = auto ] || check '[ "$backend" = "$want" ]' "BNLAB_GEMM=$want, but the run recorded '$backend'"
 # The config key wins over the environment, and says so.
-for b in openblas libxsmm; do
+for b in openblas libxsmm portable; do
   "$BNLAB" train "$ROOT/configs/mnist-bn.json" "${RUN[@]}" --set train.gemm=$b --out "$T/g-$b" >/dev/null 2>&1
   check 'grep -q "\"gemm_backend\":[[:space:]]*\"$b\"" "$T/g-$b/environment.json" && grep -q "train.gemm" "$T/g-$b/environment.json"' \
     "train.gemm=$b not recorded: $(cat "$T/g-$b/environment.json")"
@@ -41,9 +41,13 @@ check '! grep -q "\"gemm\"" "$T/t1-1/config.json"' "config.json names the backen
 # The option changes what it says: the two backends' runs are not the same bits, but the same training.
 check '! cmp -s <(strip "$T/g-openblas/metrics.csv") <(strip "$T/g-libxsmm/metrics.csv")' \
   "openblas and libxsmm gave identical metrics: is the backend switch ignored?"
-close=$(paste -d, <(cut -d, -f6 "$T/g-openblas/metrics.csv") <(cut -d, -f6 "$T/g-libxsmm/metrics.csv") |
-  awk -F, 'NR > 1 {d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d} END {print (NR > 2 && m <= 0.01) ? "yes" : "no " m}')
-check '[ "$close" = yes ]' "openblas and libxsmm test accuracies differ by more than 0.01: $close"
+check '! cmp -s <(strip "$T/g-openblas/metrics.csv") <(strip "$T/g-portable/metrics.csv")' \
+  "openblas and portable gave identical metrics: is the backend switch ignored?"
+for b in libxsmm portable; do
+  close=$(paste -d, <(cut -d, -f6 "$T/g-openblas/metrics.csv") <(cut -d, -f6 "$T/g-$b/metrics.csv") |
+    awk -F, 'NR > 1 {d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d} END {print (NR > 2 && m <= 0.01) ? "yes" : "no " m}')
+  check '[ "$close" = yes ]' "openblas and $b test accuracies differ by more than 0.01: $close"
+done
 # A resume in the run's own directory with another backend is refused in one line, before it touches the run (its
 # logs would no longer equal an uninterrupted run's); with the run's backend it resumes, and into a new --out
 # directory the other backend is allowed and recorded there.

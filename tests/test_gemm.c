@@ -2,7 +2,9 @@
 // dense first layer and sparse-input first layer) for training batches of 60 and evaluation batches of 1000, on both
 // backends, each element within the rigorous float bound of a K-term sum, |C - C64| <= K u sum_k |a_ik b_kj|
 // (u = 2^-24; holds for any summation order, so it does not favour either backend). The libxsmm run must actually run
-// its JIT kernels (gemm_uses_jit), and a planted error must fail the same comparison.
+// its JIT kernels (gemm_uses_jit), and a planted error must fail the same comparison. The portable backend must
+// moreover give the bits of the naive float loop (sum over k in order from 0, no FMA) — what makes the WebAssembly
+// build's products the same as the native ones — and a one-ulp planted difference must fail that comparison.
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,22 @@ static double worst_ratio(const shape_t *s, const float *A, const float *B, cons
             *max_abs = err > *max_abs ? err : *max_abs;
         }
     return worst;
+}
+
+// The naive float loop: element (i, j) = sum over k = 0 .. K-1 in order, from 0, each product rounded (no FMA:
+// -ffp-contract=off). volatile keeps the compiler from reassociating or contracting anything.
+static void naive_float(const shape_t *s, const float *A, const float *B, float *C) {
+    for (int i = 0; i < s->M; i++)
+        for (int j = 0; j < s->N; j++) {
+            float c = 0.0f;
+            for (int k = 0; k < s->K; k++) {
+                float a = s->op == GEMM_TN ? A[(size_t)k * s->M + i] : A[(size_t)i * s->K + k];
+                float b = s->op == GEMM_NT ? B[(size_t)j * s->K + k] : B[(size_t)k * s->N + j];
+                volatile float p = a * b;
+                c = c + p;
+            }
+            C[(size_t)i * s->N + j] = c;
+        }
 }
 
 // Activations in (0, 1) like sigmoid outputs, weights and gradients of both signs.
@@ -95,6 +113,17 @@ static void run_backend(gemm_backend_t b) {
         CHECK(worst <= 1.0, "%s %s %dx%dx%d: error %.3g of the float bound (max |err| %.3g)", gemm_backend_name(b),
               op_name(s->op), s->M, s->N, s->K, worst, max_abs);
         worst_all = worst > worst_all ? worst : worst_all;
+        if (b == GEMM_PORTABLE) {  // the naive loop's bits, and a one-ulp difference is seen
+            float *N0 = xmalloc(sizeof(float) * nc, "naive C");
+            naive_float(s, A, B, N0);
+            CHECK(!memcmp(C, N0, sizeof(float) * nc), "portable %s %dx%dx%d: not the naive float loop's bits",
+                  op_name(s->op), s->M, s->N, s->K);
+            if (i == 0) {
+                N0[nc / 2] = nextafterf(N0[nc / 2], INFINITY);
+                CHECK(memcmp(C, N0, sizeof(float) * nc) != 0, "a one-ulp planted difference passed the bit comparison");
+            }
+            free(N0);
+        }
         // Deterministic: the same product again gives the same bits (the NT buffer was used by other shapes since).
         gemm(s->op, C2, A, B, s->M, s->N, s->K);
         CHECK(!memcmp(C, C2, sizeof(float) * nc), "%s %s %dx%dx%d: two calls differ", gemm_backend_name(b),
@@ -171,6 +200,9 @@ int main(void) {
     setenv("BNLAB_GEMM", "openblas", 1);
     CHECK(gemm_select(GEMM_AUTO) == 0 && gemm_backend() == GEMM_OPENBLAS, "BNLAB_GEMM=openblas ignored");
     CHECK_MSG(gemm_reason(), "BNLAB_GEMM=openblas");
+    setenv("BNLAB_GEMM", "portable", 1);
+    CHECK(gemm_select(GEMM_AUTO) == 0 && gemm_backend() == GEMM_PORTABLE, "BNLAB_GEMM=portable ignored");
+    CHECK(!strcmp(gemm_target(), gemm_portable_target()), "portable: target %s", gemm_target());
     setenv("BNLAB_GEMM", "libxsmm", 1);
     CHECK(gemm_select(GEMM_AUTO) == 0 && gemm_backend() == GEMM_LIBXSMM, "BNLAB_GEMM=libxsmm ignored");
     CHECK(gemm_select(GEMM_OPENBLAS) == 0 && gemm_backend() == GEMM_OPENBLAS, "the config did not win over BNLAB_GEMM");
@@ -183,6 +215,7 @@ int main(void) {
            gemm_libxsmm_avx512() ? "yes" : "no", gemm_backend_name(gemm_backend()));
     run_backend(GEMM_OPENBLAS);
     run_backend(GEMM_LIBXSMM);
+    run_backend(GEMM_PORTABLE);
     test_hold();
     return check_summary("gemm");
 }

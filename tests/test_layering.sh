@@ -14,6 +14,7 @@ declare -A allowed=(
   [view]="base nn io run view"
   [lab]="base nn io run view lab"
   [cli]="base nn io run view lab cli"
+  [web]="base nn io run view lab web"
 )
 pass=0 fail=0
 for dir in "${!allowed[@]}"; do

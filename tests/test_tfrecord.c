@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base/crc32c.h"
 #include "base/util.h"
@@ -44,6 +45,13 @@ static void test_crc32c(void) {
     CHECK(crc32c(inc, 32) == 0x46DD794Eu, "0..31: %08x", crc32c(inc, 32));
     CHECK(crc32c("", 0) == 0, "empty");
     CHECK(crc32c_extend(crc32c("1234", 4), "56789", 5) == 0xE3069283u, "extend = one pass");
+    // CRC-32 (checkpoints): the check value, and zlib's crc32_z on the same bytes, whole and in pieces.
+    CHECK(crc32_extend(0, "123456789", 9) == 0xCBF43926u, "CRC-32 check value: %08x", crc32_extend(0, "123456789", 9));
+    unsigned char big[1000];
+    for (int i = 0; i < 1000; i++) big[i] = (unsigned char)(i * 37 + (i >> 3));
+    CHECK(crc32_extend(0, big, 1000) == (uint32_t)crc32_z(0L, big, 1000), "CRC-32 differs from zlib's");
+    CHECK(crc32_extend(crc32_extend(0, big, 333), big + 333, 667) == (uint32_t)crc32_z(0L, big, 1000), "CRC-32 extend");
+    CHECK(crc32_extend(0, big, 999) != (uint32_t)crc32_z(0L, big, 1000), "negative control: a byte short agrees");
     CHECK(tfrecord_mask(0) == 0xa282ead8u, "mask(0)");
     CHECK(tfrecord_mask(0x80000000u) == (0x00010000u + 0xa282ead8u), "mask rotates right by 15");
 }

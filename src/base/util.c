@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -123,9 +124,9 @@ static long temp_file_pid(const char *name) {
     for (const char *p = strstr(name, TEMP_SUFFIX); p; p = strstr(p + 1, TEMP_SUFFIX)) t = p;
     if (!t || t == name) return 0;
     const char *d = t + strlen(TEMP_SUFFIX);
-    long pid = 0;
-    for (; *d >= '0' && *d <= '9' && pid < 1L << 40; d++) pid = 10 * pid + (*d - '0');
-    return *d == '\0' && d > t + strlen(TEMP_SUFFIX) ? pid : 0;
+    long long pid = 0;
+    for (; *d >= '0' && *d <= '9' && pid < 1LL << 40; d++) pid = 10 * pid + (*d - '0');
+    return *d == '\0' && d > t + strlen(TEMP_SUFFIX) && pid <= LONG_MAX ? (long)pid : 0;
 }
 
 int remove_stale_temps(const char *dir) {
@@ -302,6 +303,14 @@ void enable_flush_to_zero(void) {
 #if defined(__SSE__)
     // FTZ (bit 15) and DAZ (bit 6) of MXCSR.
     _mm_setcsr(_mm_getcsr() | 0x8040);
+#endif
+}
+
+int flush_to_zero_available(void) {
+#if defined(__SSE__)
+    return 1;
+#else
+    return 0;
 #endif
 }
 

@@ -42,6 +42,9 @@ int remove_stale_temps(const char *dir);
 // snprintf for paths: the CLI bounds every directory argument (BNLAB_PATH_ARG_MAX), so a path that does not fit
 // its buffer is a bug, reported with its location and aborted on rather than silently truncated.
 #define BNLAB_PATH_ARG_MAX 1024
+// 2^b bytes as a size_t limit, or SIZE_MAX where size_t is narrower (32-bit WebAssembly): a cap for whole-file reads.
+#define SIZE_POW2_CAP(b) \
+    ((size_t)(((uint64_t)1 << (b)) < (uint64_t)SIZE_MAX ? ((uint64_t)1 << (b)) : (uint64_t)SIZE_MAX))
 #define BNLAB_PATH_MAX 4096
 void bnlab_path_fmt(char *out, size_t cap, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -138,5 +141,8 @@ double now_seconds(void);
 // Enables flush-to-zero / denormals-are-zero on this thread (x86 SSE); no-op elsewhere.
 // Sigmoid nets push tiny values through every product; denormal arithmetic is ~100x slower.
 void enable_flush_to_zero(void);
+// 1 where enable_flush_to_zero does something (x86: MXCSR's FTZ and DAZ), 0 where it cannot (WebAssembly: no such
+// mode, subnormals are computed as IEEE 754 says).
+int flush_to_zero_available(void);
 
 #endif

@@ -31,15 +31,7 @@ static int die(void) {
 // config's: the --set that gave the value, or the config file (run/config.h config_blame). Errors that name a data
 // file already start with it.
 static int die_config(const cli_t *c) {
-    const char *m = bnlab_errmsg();
-    static const char *const sections[] = {"data", "model", "train", "log"};
-    for (int i = 0; i < 4; i++) {
-        size_t n = strlen(sections[i]);
-        if (!strncmp(m, sections[i], n) && (m[n] == '.' || m[n] == ':' || m[n] == '[')) {
-            config_blame(c->pos[0], c->sets, c->n_sets);
-            break;
-        }
-    }
+    config_blame_setup(c->pos[0], c->sets, c->n_sets);
     return die();
 }
 

@@ -7,7 +7,21 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifndef BNLAB_HAVE_ZLIB
+#define BNLAB_HAVE_ZLIB 1
+#endif
+#if BNLAB_HAVE_ZLIB
 #include <zlib.h>
+#else
+// The WebAssembly build has no zlib (a page decodes gzip with the browser's DecompressionStream and gives the raw
+// IDX bytes): the reader keeps its input cursor in a stand-in for z_stream's two fields, and gzip data is refused.
+typedef unsigned int uInt;
+typedef struct {
+    unsigned char *next_in;
+    uInt avail_in;
+} z_stream;
+#endif
 
 #include "base/util.h"
 
@@ -93,15 +107,25 @@ static int reader_open(reader_t *r, const char *path) {
     while (r->zs.avail_in < 2 && reader_fill(r) > 0) {  // a raw IDX starts 00 00, a gzip 1f 8b
     }
     r->gz = r->zs.avail_in >= 2 && r->buf[0] == 0x1f && r->buf[1] == 0x8b;
+#if BNLAB_HAVE_ZLIB
     if (r->gz && inflateInit2(&r->zs, 15 + 16) != Z_OK) {  // 16: gzip wrapper only, trailer checked
         r->gz = 0;
         return bnlab_fail("%s: cannot start zlib", path);
     }
+#else
+    if (r->gz) {
+        r->gz = 0;
+        return bnlab_fail("%s: gzip data, but this build has no zlib (WebAssembly): expected the decompressed IDX "
+                          "bytes (a page decodes .gz with DecompressionStream)", path);
+    }
+#endif
     return 0;
 }
 
 static void reader_close(reader_t *r) {
+#if BNLAB_HAVE_ZLIB
     if (r->gz) inflateEnd(&r->zs);
+#endif
     free(r->buf);
     if (r->fd >= 0) close(r->fd);
     memset(r, 0, sizeof *r);
@@ -114,6 +138,7 @@ static uint64_t reader_left(const reader_t *r) {
     return consumed < r->size ? r->size - consumed : 0;
 }
 
+#if BNLAB_HAVE_ZLIB
 // After a member's trailer: 1 if another member starts (inflate reset for it), 0 at the end of the file, -1 on junk.
 static int reader_next_member(reader_t *r) {
     while (r->zs.avail_in < 2) {
@@ -130,6 +155,8 @@ static int reader_next_member(reader_t *r) {
     inflateReset(&r->zs);
     return 1;
 }
+
+#endif
 
 static int raw_read(reader_t *r, unsigned char *dst, size_t n, const char *what) {
     while (n > 0) {
@@ -148,6 +175,7 @@ static int raw_read(reader_t *r, unsigned char *dst, size_t n, const char *what)
     return 0;
 }
 
+#if BNLAB_HAVE_ZLIB
 // One inflate call into [dst, dst + *n): *n becomes what is left. 1 at a member's end, 0 if more may follow.
 // what names the data being read for messages; NULL while only the trailer is expected.
 static int gz_step(reader_t *r, unsigned char *dst, size_t *n, const char *what) {
@@ -169,8 +197,11 @@ static int gz_step(reader_t *r, unsigned char *dst, size_t *n, const char *what)
                       r->zs.msg ? r->zs.msg : "?");
 }
 
+#endif
+
 static int reader_read(reader_t *r, void *dst, size_t n, const char *what) {
     if (!r->gz) return raw_read(r, dst, n, what);
+#if BNLAB_HAVE_ZLIB
     unsigned char *p = dst;
     while (n > 0) {
         size_t before = n;
@@ -183,6 +214,7 @@ static int reader_read(reader_t *r, void *dst, size_t n, const char *what) {
             if (more == 0) return bnlab_fail("%s: truncated file: it ends inside the %s", r->path, what);
         }
     }
+#endif
     return 0;
 }
 
@@ -193,6 +225,7 @@ static int reader_expect_end(reader_t *r) {
         if (r->zs.avail_in == 0 && reader_fill(r) < 0) return -1;
         return r->zs.avail_in > 0 ? bnlab_fail(extra, r->path) : 0;
     }
+#if BNLAB_HAVE_ZLIB
     for (;;) {  // inflate until the trailer, one byte of room to catch data the header did not declare
         unsigned char one;
         size_t n = 1;
@@ -204,6 +237,9 @@ static int reader_expect_end(reader_t *r) {
             if (more <= 0) return more;
         }
     }
+#else
+    return 0;
+#endif
 }
 
 // Refuses, before allocating, a header that declares more data than the file can hold.

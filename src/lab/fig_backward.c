@@ -82,7 +82,7 @@ static int bw_read_run(const char *run, const bw_log_t *L, double xk, series_t *
         if (L->dense_weights && !(type_is_linear(type, tl) && kl > 7 && !memcmp(key + kl - 7, ".weight", 7))) continue;
         long step;
         double row[1 + BW_MAX_VALS];
-        if (logread_integer(&t, path, cs, 0, 1L << 50, &step) != 0) rc = -1;
+        if (logread_integer(&t, path, cs, 0, LOGREAD_STEP_MAX, &step) != 0) rc = -1;
         for (int v = 0; v < L->nvals && rc == 0; v++) rc = logread_optional(&t, path, cv[v], &row[1 + v]);
         if (rc != 0) break;
         row[0] = (double)step * xk;

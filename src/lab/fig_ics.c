@@ -29,7 +29,7 @@ static int read_run(const char *run, double xk, series_t *s, int *exists) {
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long step, d;
         double g, l2, cs;
-        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &step) || logread_integer(&t, path, col[1], 1, 1 << 20, &d) ||
+        rc = logread_integer(&t, path, col[0], 0, LOGREAD_STEP_MAX, &step) || logread_integer(&t, path, col[1], 1, 1 << 20, &d) ||
              logread_number(&t, path, col[2], &g) || logread_number(&t, path, col[3], &l2) ||
              logread_number(&t, path, col[4], &cs) ? -1 : 0;
         if (rc != 0 || d > ICS_MAX_DENSE) continue;

@@ -41,7 +41,7 @@ static int read_band(const char *run, double xk, series_t *s, int *exists) {
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long step;
         double r[B_COLS];
-        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &step) ? -1 : 0;
+        rc = logread_integer(&t, path, col[0], 0, LOGREAD_STEP_MAX, &step) ? -1 : 0;
         for (int c = 1; c < 6 && rc == 0; c++) rc = logread_number(&t, path, col[c], &r[c]);
         r[B_X] = (double)step * xk, r[B_STEP] = (double)step;
         if (rc == 0) series_add(s, r);
@@ -183,7 +183,7 @@ static int read_eta(const char *run, long step, series_t *s) {
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long k;
         double eta, d;
-        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &k) || logread_finite(&t, path, col[1], &eta) ||
+        rc = logread_integer(&t, path, col[0], 0, LOGREAD_STEP_MAX, &k) || logread_finite(&t, path, col[1], &eta) ||
              logread_number(&t, path, col[2], &d) ? -1 : 0;
         if (rc == 0 && k == step) series_add(s, (double[2]){eta, d});
     }

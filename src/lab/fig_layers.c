@@ -61,7 +61,7 @@ static int read_run(const char *run, double xk, series_t *s, pct_cols_t *pc, int
         long step, h;
         double row[1 + LY_MAX_Q];
         for (int k = 0; k <= LY_MAX_Q; k++) row[k] = NAN;
-        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &step) || logread_integer(&t, path, col[1], 1, 1 << 20, &h) ? -1 : 0;
+        rc = logread_integer(&t, path, col[0], 0, LOGREAD_STEP_MAX, &step) || logread_integer(&t, path, col[1], 1, 1 << 20, &h) ? -1 : 0;
         for (int k = 0; k < pc->nq && rc == 0; k++) rc = logread_number(&t, path, col[3] + 1 + k, &row[1 + k]);
         if (rc != 0 || !csv_field_is(t.row, col[2], "all") || h > LY_MAX_HIDDEN) continue;
         row[0] = (double)step * xk;

@@ -30,7 +30,7 @@ static int read_metrics(const char *run, double xk, series_t *s) {
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long step;
         double r[M_COLS];
-        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &step) || logread_number(&t, path, col[1], &r[M_ACC]) ||
+        rc = logread_integer(&t, path, col[0], 0, LOGREAD_STEP_MAX, &step) || logread_number(&t, path, col[1], &r[M_ACC]) ||
              logread_optional(&t, path, col[2], &r[M_TRAIN_LOSS]) || logread_number(&t, path, col[3], &r[M_TEST_LOSS]) ? -1 : 0;
         r[M_X] = (double)step * xk;
         if (rc == 0) series_add(s, r);

@@ -34,7 +34,7 @@ static int read_run(const char *run, double xk, series_t *s, int *has_batch) {
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long step;
         double v[C_COLS] = {0, NAN, NAN, NAN};
-        rc = logread_integer(&t, path, cs, 0, 1L << 50, &step) || logread_number(&t, path, ca, &v[C_EVAL]) ||
+        rc = logread_integer(&t, path, cs, 0, LOGREAD_STEP_MAX, &step) || logread_number(&t, path, ca, &v[C_EVAL]) ||
              (cb >= 0 && logread_optional(&t, path, cb, &v[C_BATCH])) || logread_optional(&t, path, ct, &v[C_TRAIN]) ? -1 : 0;
         v[C_X] = (double)step * xk;
         if (rc == 0) series_add(s, v);

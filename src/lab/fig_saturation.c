@@ -32,7 +32,7 @@ static int read_run(const char *run, const char *column, double xk, series_t *s,
         double frac;
         rc = 0;
         if (!csv_field_is(t.row, col[1], "train")) continue;
-        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &step) || logread_integer(&t, path, col[2], 0, 1 << 20, &layer) ||
+        rc = logread_integer(&t, path, col[0], 0, LOGREAD_STEP_MAX, &step) || logread_integer(&t, path, col[2], 0, 1 << 20, &layer) ||
              logread_optional(&t, path, col[4], &frac) ? -1 : 0;
         size_t len;
         const char *type = csv_field(t.row, col[3], &len);

@@ -200,7 +200,7 @@ int logmetric_measure(const logmetric_t *m, const char *run_dir, double *out) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, run_dir, m->file);
     csv_table_t t;
-    if (csv_table_read(&t, path, (size_t)1 << 32) != 0) return -1;
+    if (csv_table_read(&t, path, SIZE_POW2_CAP(32)) != 0) return -1;
     lm_step_t *s = NULL;
     int n = 0, rc = read_steps(m, &t, path, &s, &n);
     csv_table_free(&t);

@@ -540,7 +540,7 @@ static long steps_per_epoch(const char *run) {
     if ((ce = logread_column(&t, path, "epoch")) < 0 || (cs = logread_column(&t, path, "step")) < 0) rc = -1;
     long epoch, step, spe = 0;
     while (rc == 0 && spe == 0 && (rc = logread_next(&t, path)) == 1) {
-        rc = logread_integer(&t, path, ce, 0, 1L << 40, &epoch) || logread_integer(&t, path, cs, 0, 1L << 50, &step) ? -1 : 0;
+        rc = logread_integer(&t, path, ce, 0, LOGREAD_EPOCH_MAX, &epoch) || logread_integer(&t, path, cs, 0, LOGREAD_STEP_MAX, &step) ? -1 : 0;
         if (rc == 0 && epoch == 1) spe = step;
     }
     csv_table_free(&t);

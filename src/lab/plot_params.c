@@ -55,7 +55,7 @@ static int read_run(const params_panel_t *p, pp_data_t *d, int i) {
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long l, step;
         double m, sd, norm;
-        rc = logread_integer(&t, path, col[STEP], 0, 1L << 50, &step) || logread_integer(&t, path, col[LAYER], 0, 1 << 20, &l) ||
+        rc = logread_integer(&t, path, col[STEP], 0, LOGREAD_STEP_MAX, &step) || logread_integer(&t, path, col[LAYER], 0, 1 << 20, &l) ||
              logread_number(&t, path, col[NORM], &norm) || logread_number(&t, path, col[MEAN], &m) ||
              logread_number(&t, path, col[STD], &sd) ? -1 : 0;
         size_t len, tl;

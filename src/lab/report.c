@@ -274,9 +274,9 @@ static int hist_row(hist_file_t *h, hist_scan_t *s, int *hidden, long *step) {
     const csv_table_t *t = &h->t;
     long hd, n, layer, units;
     double lo, hi;
-    if (logread_integer(t, h->path, h->cs, 0, 1L << 50, step) || logread_integer(t, h->path, h->ch, 1, REPORT_MAX_HIDDEN, &hd) ||
+    if (logread_integer(t, h->path, h->cs, 0, LOGREAD_STEP_MAX, step) || logread_integer(t, h->path, h->ch, 1, REPORT_MAX_HIDDEN, &hd) ||
         logread_integer(t, h->path, h->cl, 0, 1 << 20, &layer) || logread_integer(t, h->path, h->cu, 1, 1 << 24, &units) ||
-        logread_integer(t, h->path, h->cn, 0, 1L << 50, &n) || logread_finite(t, h->path, h->clo, &lo) ||
+        logread_integer(t, h->path, h->cn, 0, LOGREAD_STEP_MAX, &n) || logread_finite(t, h->path, h->clo, &lo) ||
         logread_finite(t, h->path, h->chi, &hi))
         return -1;
     if (!(lo < hi)) return bnlab_fail("%s: line %d: expected edges lo < hi, found %.17g and %.17g", h->path, t->lineno, lo, hi);
@@ -286,14 +286,14 @@ static int hist_row(hist_file_t *h, hist_scan_t *s, int *hidden, long *step) {
         return bnlab_fail("%s: line %d, column \"layer_type\": expected a layer kind's name", h->path, t->lineno);
     long sum = 0, c, first = 0, last = 0, under = 0, over = 0;
     for (int k = h->c0; k < h->ncols; k++) {
-        if (logread_integer(t, h->path, k, 0, 1L << 50, &c) != 0) return -1;
+        if (logread_integer(t, h->path, k, 0, LOGREAD_STEP_MAX, &c) != 0) return -1;
         sum += c;
         if (k == h->c0) first = c;
         last = c;
     }
     if (sum != n) return bnlab_fail("%s: line %d: the counts sum to %ld, expected n = %ld", h->path, t->lineno, sum, n);
-    if (h->cunder >= 0 && (logread_integer(t, h->path, h->cunder, 0, 1L << 50, &under) ||
-                           logread_integer(t, h->path, h->cover, 0, 1L << 50, &over)))
+    if (h->cunder >= 0 && (logread_integer(t, h->path, h->cunder, 0, LOGREAD_STEP_MAX, &under) ||
+                           logread_integer(t, h->path, h->cover, 0, LOGREAD_STEP_MAX, &over)))
         return -1;
     if (under > first || over > last || (h->ncols - h->c0 == 1 && under + over > first))
         return bnlab_fail("%s: line %d: under = %ld and over = %ld, expected at most the edge bins' counts (%ld, %ld)",

@@ -1,12 +1,66 @@
 #include "nn/gemm.h"
 
-#include <cblas.h>
-#include <libxsmm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
+
+#ifndef BNLAB_HAVE_BLAS
+#define BNLAB_HAVE_BLAS 1
+#endif
+
+static gemm_backend_t backend = BNLAB_HAVE_BLAS ? GEMM_OPENBLAS : GEMM_PORTABLE;
+static int selected;
+static char reason[256];
+
+const char *gemm_backend_name(gemm_backend_t b) {
+    static const char *const names[GEMM_N_BACKENDS] = {"auto", "openblas", "libxsmm", "portable"};
+    return (unsigned)b < GEMM_N_BACKENDS ? names[b] : "?";
+}
+
+int gemm_select_default(void) { return selected ? 0 : gemm_select(GEMM_AUTO); }
+gemm_backend_t gemm_backend(void) { return backend; }
+const char *gemm_reason(void) { return reason; }
+
+#if !BNLAB_HAVE_BLAS
+// The WebAssembly build: the portable backend alone.
+
+int gemm_select(gemm_backend_t want) {
+    const char *env = getenv("BNLAB_GEMM");
+    if (want == GEMM_OPENBLAS || want == GEMM_LIBXSMM)
+        return bnlab_fail("train.gemm: \"%s\" is not in this build (WebAssembly): expected \"portable\" or \"auto\"",
+                          gemm_backend_name(want));
+    if (want == GEMM_AUTO && env && *env && strcmp(env, "auto") && strcmp(env, "portable"))
+        return bnlab_fail("environment BNLAB_GEMM: expected portable or auto in this build (WebAssembly), found \"%s\"",
+                          env);
+    backend = GEMM_PORTABLE;
+    snprintf(reason, sizeof reason, "%s", want == GEMM_PORTABLE
+                 ? "set by the config (train.gemm = \"portable\")"
+                 : "auto: the only backend of this build (WebAssembly: no OpenBLAS, no libxsmm)");
+    selected = 1;
+    return 0;
+}
+
+const char *gemm_target(void) { return gemm_portable_target(); }
+void gemm_set_threads(int n) { (void)n; }
+const char *gemm_openblas_config(void) { return ""; }
+const char *gemm_openblas_core(void) { return ""; }
+const char *gemm_libxsmm_target(void) { return "none"; }
+int gemm_libxsmm_avx512(void) { return 0; }
+void gemm_prepare(gemm_op_t op, int M, int N, int K) { (void)op, (void)M, (void)N, (void)K; }
+void gemm_hold_begin(void) {}
+void gemm_hold_end(void) {}
+void gemm_reserve_held(size_t floats) { (void)floats; }
+int gemm_uses_jit(gemm_op_t op, int M, int N, int K) { return (void)op, (void)M, (void)N, (void)K, 0; }
+void gemm(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, int K) {
+    gemm_portable(op, C, A, B, M, N, K);
+}
+
+#else
+// Native: OpenBLAS, libxsmm and the portable backend.
+#include <cblas.h>
+#include <libxsmm.h>
 
 enum { GEMM_MAX_KERNELS = 256 };  // shapes: 3 per dense layer per batch size prepared; a full table runs OpenBLAS
 
@@ -30,9 +84,6 @@ static float *held;     // room for held transpositions
 static size_t held_cap, held_used;
 static held_t holds[GEMM_MAX_HELD];
 static int n_holds, holding;
-static gemm_backend_t backend = GEMM_OPENBLAS;
-static int selected;
-static char reason[256];
 
 static void xsmm_init(void) {
     static int done;
@@ -50,13 +101,8 @@ int gemm_libxsmm_avx512(void) {
     return id >= LIBXSMM_X86_AVX512_CORE && id < LIBXSMM_X86_ALLFEAT;
 }
 
-const char *gemm_backend_name(gemm_backend_t b) {
-    static const char *const names[] = {"auto", "openblas", "libxsmm"};
-    return (unsigned)b < 3 ? names[b] : "?";
-}
-
 int gemm_select(gemm_backend_t want) {
-    if (want == GEMM_OPENBLAS || want == GEMM_LIBXSMM) {
+    if (want == GEMM_OPENBLAS || want == GEMM_LIBXSMM || want == GEMM_PORTABLE) {
         backend = want;
         snprintf(reason, sizeof reason, "set by the config (train.gemm = \"%s\")", gemm_backend_name(want));
     } else {
@@ -64,7 +110,9 @@ int gemm_select(gemm_backend_t want) {
         if (env && *env && strcmp(env, "auto")) {
             if (!strcmp(env, "openblas")) backend = GEMM_OPENBLAS;
             else if (!strcmp(env, "libxsmm")) backend = GEMM_LIBXSMM;
-            else return bnlab_fail("environment BNLAB_GEMM: expected openblas, libxsmm or auto, found \"%s\"", env);
+            else if (!strcmp(env, "portable")) backend = GEMM_PORTABLE;
+            else return bnlab_fail("environment BNLAB_GEMM: expected openblas, libxsmm, portable or auto, found \"%s\"",
+                                   env);
             snprintf(reason, sizeof reason, "set by the environment (BNLAB_GEMM=%s)", env);
         } else if (gemm_libxsmm_avx512()) {
             backend = GEMM_LIBXSMM;
@@ -84,13 +132,15 @@ int gemm_select(gemm_backend_t want) {
     return 0;
 }
 
-int gemm_select_default(void) { return selected ? 0 : gemm_select(GEMM_AUTO); }
-gemm_backend_t gemm_backend(void) { return backend; }
-const char *gemm_reason(void) { return reason; }
-
 const char *gemm_target(void) {
-    return backend == GEMM_LIBXSMM ? gemm_libxsmm_target() : openblas_get_corename();
+    return backend == GEMM_LIBXSMM  ? gemm_libxsmm_target()
+           : backend == GEMM_PORTABLE ? gemm_portable_target()
+                                      : openblas_get_corename();
 }
+
+void gemm_set_threads(int n) { openblas_set_num_threads(n); }
+const char *gemm_openblas_config(void) { return openblas_get_config(); }
+const char *gemm_openblas_core(void) { return openblas_get_corename(); }
 
 static kernel_t *find(gemm_op_t op, int M, int N, int K) {
     for (int i = 0; i < n_kernels; i++)
@@ -208,6 +258,10 @@ static const float *transposed(const float *B, int N, int K) {
 }
 
 void gemm(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, int K) {
+    if (backend == GEMM_PORTABLE) {
+        gemm_portable(op, C, A, B, M, N, K);
+        return;
+    }
     const kernel_t *k = backend == GEMM_LIBXSMM ? find(op, M, N, K) : NULL;
     if (k && k->f) {
         if (op == GEMM_NT) B = transposed(B, N, K);
@@ -217,3 +271,4 @@ void gemm(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, 
     cblas_sgemm(CblasRowMajor, op == GEMM_TN ? CblasTrans : CblasNoTrans, op == GEMM_NT ? CblasTrans : CblasNoTrans, M,
                 N, K, 1.0f, A, op == GEMM_TN ? M : K, B, op == GEMM_NT ? K : N, 0.0f, C, N);
 }
+#endif

@@ -13,8 +13,13 @@
 //                  row-major product is run as its column-major transpose: NN as C^T = B^T A^T, TN with B read
 //                  transposed; NT would need A transposed, which libxsmm does not JIT: B (the weight, N x K) is first
 //                  copied transposed into a buffer sized at prepare time, then it is an NN product.
-// Both compute every element as a float sum of K products, in different orders: results agree to rounding, and each
+//   GEMM_PORTABLE  blocked C with no library (nn/gemm_portable.c): WebAssembly SIMD128 intrinsics in the wasm build
+//                  (where it is the only backend: no OpenBLAS, no libxsmm), plain C vectorized by the compiler
+//                  natively. Each element is the float sum over k = 0 .. K-1 in order from 0, no fused multiply-add:
+//                  the bits of the naive triple loop, the same natively and in WebAssembly.
+// All compute every element as a float sum of K products, in different orders: results agree to rounding, and each
 // backend is deterministic (same inputs, same backend and libxsmm target => the same bits).
+// BNLAB_HAVE_BLAS (meson.build): 1 with OpenBLAS and libxsmm linked (native), 0 in the WebAssembly build.
 #ifndef BNLAB_GEMM_H
 #define BNLAB_GEMM_H
 
@@ -22,26 +27,38 @@
 
 typedef enum { GEMM_NN, GEMM_TN, GEMM_NT } gemm_op_t;
 
-// Config words train.gemm: "auto", "openblas", "libxsmm" (same order).
-typedef enum { GEMM_AUTO, GEMM_OPENBLAS, GEMM_LIBXSMM } gemm_backend_t;
+// Config words train.gemm: "auto", "openblas", "libxsmm", "portable" (same order).
+typedef enum { GEMM_AUTO, GEMM_OPENBLAS, GEMM_LIBXSMM, GEMM_PORTABLE } gemm_backend_t;
+#define GEMM_N_BACKENDS 4
 
 // C (M, N) = op(A) op(B), as above. No allocation. One thread at a time (the NT products share one buffer; a bnlab
 // run computes on one thread and leaves the threading to OpenBLAS).
 void gemm(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, int K);
 
-// Chooses the process's backend. want = GEMM_OPENBLAS or GEMM_LIBXSMM forces it (reason: the config key); GEMM_AUTO
-// takes the environment variable BNLAB_GEMM (openblas|libxsmm|auto) if set, else the rule: libxsmm where its JIT
-// targets AVX-512 on this CPU (twice OpenBLAS's AVX2 vector width; measured 1.7-2x on the paper's products), OpenBLAS
-// otherwise (with AVX2 kernels libxsmm measured no faster). The rule depends on the CPU only, never on a timing, so
+// Chooses the process's backend. want = GEMM_OPENBLAS, GEMM_LIBXSMM or GEMM_PORTABLE forces it (reason: the config
+// key); GEMM_AUTO takes the environment variable BNLAB_GEMM (openblas|libxsmm|portable|auto) if set, else the rule:
+// libxsmm where its JIT targets AVX-512 on this CPU (twice OpenBLAS's AVX2 vector width; measured 1.7-2x on the
+// paper's products), OpenBLAS otherwise (with AVX2 kernels libxsmm measured no faster); portable is never chosen by
+// the rule natively and always in the WebAssembly build. The rule depends on the CPU only, never on a timing, so
 // the backend recorded in environment.json (gemm_backend, gemm_target) says which code produced a run's numbers.
-// Returns 0, or -1 + message (a bad BNLAB_GEMM). Switching backends (bench, tests) keeps prepared kernels.
+// Returns 0, or -1 + message (a bad BNLAB_GEMM; openblas or libxsmm asked of the WebAssembly build). Switching
+// backends (bench, tests) keeps prepared kernels.
 int gemm_select(gemm_backend_t want);
 // gemm_select(GEMM_AUTO) unless a backend was selected already (model_build calls it). 0 or -1 + message.
 int gemm_select_default(void);
 gemm_backend_t gemm_backend(void);
-const char *gemm_backend_name(gemm_backend_t b);  // "auto", "openblas", "libxsmm"
+const char *gemm_backend_name(gemm_backend_t b);  // "auto", "openblas", "libxsmm", "portable"
 const char *gemm_reason(void);                    // why the current backend, one sentence
-const char *gemm_target(void);                    // the instruction set its kernels use: "Haswell", "avx512_core", ..
+const char *gemm_target(void);                    // the instruction set its kernels use: "Haswell", "skx", "wasm-simd128"
+// The BLAS threads (OpenBLAS; the other backends run on the calling thread and ignore it).
+void gemm_set_threads(int n);
+// OpenBLAS's build configuration and core ("" in the WebAssembly build): environment.json records them.
+const char *gemm_openblas_config(void);
+const char *gemm_openblas_core(void);
+// The portable backend itself (any build), and the instruction set its kernel was compiled for: "wasm-simd128",
+// "c-x86_64-sse2" (the compiler's vectors for the baseline target), ...
+void gemm_portable(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, int K);
+const char *gemm_portable_target(void);
 
 // libxsmm backend: JIT-compiles the kernel for one shape (and sizes the transposition buffer of an NT product).
 // Idempotent; does nothing under OpenBLAS. A shape libxsmm cannot compile runs in OpenBLAS. Allocates: call it when
@@ -53,12 +70,12 @@ int gemm_uses_jit(gemm_op_t op, int M, int N, int K);
 // between gemm_hold_begin() and gemm_hold_end() the caller promises that the B operand of every NT product stays as
 // it is. Under libxsmm an NT product then transposes each distinct B (by address and shape) once, into room reserved
 // by gemm_reserve_held(), instead of once per call; the kernels and the values are the same, so are the bits. A B
-// that finds no room is transposed per call as before. No allocation; does nothing under OpenBLAS.
+// that finds no room is transposed per call as before. No allocation; does nothing under OpenBLAS and the portable backend.
 void gemm_hold_begin(void);
 void gemm_hold_end(void);
 // Room for `floats` held values (the sum of a model's weight sizes; model_build reserves it). Allocates.
 void gemm_reserve_held(size_t floats);
-// libxsmm's target on this CPU ("hsw", "skx", "cpx", ...) and whether it has AVX-512 kernels.
+// libxsmm's target on this CPU ("hsw", "skx", "cpx", ...; "none" without libxsmm) and whether it has AVX-512 kernels.
 const char *gemm_libxsmm_target(void);
 int gemm_libxsmm_avx512(void);
 

@@ -33,7 +33,7 @@ int hist_edges_read(const char *path, int n_hidden, double *lo, double *hi) {
     char *text;
     size_t len;
     if (!path_exists(path)) return 0;
-    if (read_whole_file(path, (size_t)1 << 32, &text, &len) != 0) return -1;
+    if (read_whole_file(path, SIZE_POW2_CAP(32), &text, &len) != 0) return -1;
     const char *nl = memchr(text, '\n', len);
     int ch = -1, cl = -1, chi = -1, rc = 0;
     if (nl && ((ch = csv_column(text, "hidden", path)) < 0 || (cl = csv_column(text, "lo", path)) < 0 ||

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "base/crc32c.h"
 #include "base/util.h"
 #include "io/jsonpath.h"
 #include "run/rundir.h"
@@ -130,7 +130,7 @@ static char *tensor_checksums(const st_file_t *f) {
     cJSON *o = cJSON_CreateObject();
     for (int i = 0; i < f->n; i++) {
         char hex[16];
-        snprintf(hex, sizeof hex, "%08lx", crc32_z(0L, f->t[i].data, st_tensor_bytes(&f->t[i])));
+        snprintf(hex, sizeof hex, "%08lx", (unsigned long)crc32_extend(0, f->t[i].data, st_tensor_bytes(&f->t[i])));
         cJSON_AddStringToObject(o, f->t[i].name, hex);
     }
     char *text = cJSON_PrintUnformatted(o);
@@ -145,14 +145,14 @@ static void metadata_crc(const st_file_t *f, char hex[16]) {
     for (const cJSON *e = f->meta->child; e; e = e->next)
         if (strcmp(e->string, "metadata_crc32") != 0) keys[k++] = e->string;
     qsort(keys, (size_t)k, sizeof *keys, str_cmp);
-    uLong crc = crc32_z(0L, Z_NULL, 0);
+    uint32_t crc = 0;
     for (int i = 0; i < k; i++) {
         const char *v = st_meta_get(f, keys[i]);
-        crc = crc32_z(crc, (const Bytef *)keys[i], strlen(keys[i]) + 1);
-        if (v) crc = crc32_z(crc, (const Bytef *)v, strlen(v) + 1);
+        crc = crc32_extend(crc, keys[i], strlen(keys[i]) + 1);
+        if (v) crc = crc32_extend(crc, v, strlen(v) + 1);
     }
     free(keys);
-    snprintf(hex, 16, "%08lx", crc);
+    snprintf(hex, 16, "%08lx", (unsigned long)crc);
 }
 
 static void add_checksums(ckpt_writer_t *w) {

@@ -665,7 +665,7 @@ static void *emit_hist_range(const void *obj) {
 
 static const char *const FORMATS[] = {"idx", "csv", NULL};
 static const char *const PROGRESS[] = {"auto", "always", "never", NULL};
-static const char *const GEMMS[] = {"auto", "openblas", "libxsmm", NULL};  // gemm_backend_t order
+static const char *const GEMMS[] = {"auto", "openblas", "libxsmm", "portable", NULL};  // gemm_backend_t order
 static const char *const SCHEDULES[] = {"constant", "step", "exponential", NULL};
 static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
@@ -959,6 +959,17 @@ int config_blame(const char *file, const char *const *overrides, int n_overrides
     if (k >= 0) return bnlab_fail("--set %.*s (over %s): %s", (int)plen, overrides[k], file, msg);
     return bnlab_fail("%s: %s", file, msg);
 }
+int config_blame_setup(const char *file, const char *const *overrides, int n_overrides) {
+    const char *m = bnlab_errmsg();
+    static const char *const sections[] = {"data", "model", "train", "log"};
+    for (int i = 0; i < 4; i++) {
+        size_t n = strlen(sections[i]);
+        if (!strncmp(m, sections[i], n) && (m[n] == '.' || m[n] == ':' || m[n] == '['))
+            return config_blame(file, overrides, n_overrides);
+    }
+    return -1;
+}
+
 int config_load(config_t *cfg, const char *path, const char *const *overrides, int n_overrides) {
     char *text;
     size_t len;

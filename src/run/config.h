@@ -126,6 +126,10 @@ int config_load(config_t *cfg, const char *path, const char *const *overrides, i
 // on whoever gave that value: "--set PATH (over FILE): ..." when one of the overrides set it (or a part of it),
 // else "FILE: ...". For checks made after parsing (against the model or the data). Returns -1.
 int config_blame(const char *file, const char *const *overrides, int n_overrides);
+// After a setup that failed (trainer_setup: checks against the data and the model): a message about a config path
+// ("train.batch_size: ...", "model.layers[2]...") is blamed as config_blame does; any other (a data file's, which
+// starts with the file) is left as it is. Returns -1. `bnlab train` and the web page give the same line this way.
+int config_blame_setup(const char *file, const char *const *overrides, int n_overrides);
 // Same from a string; base_dir resolves relative data paths (NULL: keep them as they are, unchecked); file names
 // the source in messages.
 int config_parse(config_t *cfg, const char *text, size_t len, const char *file, const char *base_dir,

@@ -8,10 +8,24 @@
 #include "nn/bnvariants.h"
 #include "run/percentiles.h"
 
+#ifndef BNLAB_HAVE_BLAS
+#define BNLAB_HAVE_BLAS 1
+#endif
+#if BNLAB_HAVE_BLAS
 // LAPACK's Fortran entry point (OpenBLAS exports it; Debian ships no lapacke.h). The trailing size_t is the hidden
 // length of the CHARACTER argument that gfortran-compiled code expects.
 void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda, float *s, float *u, const int *ldu,
              float *vt, const int *ldvt, float *work, const int *lwork, int *iwork, int *info, size_t jobz_len);
+#else
+// The WebAssembly build has no LAPACK: jac_init refuses (below), so this is never called.
+static void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda, float *s, float *u,
+                    const int *ldu, float *vt, const int *ldvt, float *work, const int *lwork, int *iwork, int *info,
+                    size_t jobz_len) {
+    (void)jobz, (void)m, (void)n, (void)a, (void)lda, (void)s, (void)u, (void)ldu, (void)vt, (void)ldvt, (void)work;
+    (void)lwork, (void)iwork, (void)jobz_len;
+    *info = -1;
+}
+#endif
 
 // Singular values of the column-major m x n matrix a (destroyed), descending, into s (min(m, n)). 0 or -1.
 static int svd_values(jac_t *j, float *a, int m, int n, float *s) {
@@ -61,6 +75,9 @@ int jac_batch_fits(const jac_t *j, int k) {
 
 int jac_init(jac_t *j, const model_t *m, int full_batch) {
     memset(j, 0, sizeof *j);
+    if (!BNLAB_HAVE_BLAS)
+        return bnlab_fail("log.jacobian_every: the Jacobian's singular values need LAPACK (OpenBLAS's), which the "
+                          "WebAssembly build does not have: expected 0 here");
     if (full_batch < 0 || full_batch > JAC_MAX_FULL_BATCH)
         return bnlab_fail("jacobian: full-batch probe of %d examples; expected 0..%d", full_batch, JAC_MAX_FULL_BATCH);
     int n = 0, widest = 1;

@@ -1,6 +1,5 @@
 #include "run/launch.h"
 
-#include <cblas.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,9 +66,10 @@ static cJSON *environment_json(const config_t *c) {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "bnlab_version", BNLAB_VERSION);
     cJSON_AddNumberToObject(e, "blas_threads", c->threads);
-    cJSON_AddStringToObject(e, "openblas_config", openblas_get_config());
-    cJSON_AddStringToObject(e, "openblas_core", openblas_get_corename());
-    cJSON_AddBoolToObject(e, "flush_to_zero", c->train.flush_denormals);
+    cJSON_AddStringToObject(e, "openblas_config", gemm_openblas_config());
+    cJSON_AddStringToObject(e, "openblas_core", gemm_openblas_core());
+    // What the run did: train.flush_denormals asks for it, the WebAssembly build cannot do it.
+    cJSON_AddBoolToObject(e, "flush_to_zero", c->train.flush_denormals && flush_to_zero_available());
     // The matrix products' backend (nn/gemm.h) and why: runs are reproducible per backend and target.
     cJSON_AddStringToObject(e, "gemm_backend", gemm_backend_name(gemm_backend()));
     cJSON_AddStringToObject(e, "gemm_target", gemm_target());

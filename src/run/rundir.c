@@ -364,7 +364,7 @@ static int truncate_log(const char *dir, const log_kind_t *k, long max_step, dou
     if (!path_exists(path)) return 0;
     char *text;
     size_t len;
-    if (read_whole_file(path, (size_t)1 << 32, &text, &len) != 0) return -1;
+    if (read_whole_file(path, SIZE_POW2_CAP(32), &text, &len) != 0) return -1;
     char *out = xmalloc(len + 1, "log copy");
     long n = keep_rows(k, path, text, len, max_step, out, seconds);
     int rc = n < 0 ? -1 : write_file_atomic(path, out, (size_t)n);

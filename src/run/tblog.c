@@ -141,7 +141,7 @@ static int truncate_events(const char *path, long max_step) {
     if (!path_exists(path)) return 0;
     char *data;
     size_t len;
-    if (read_whole_file(path, (size_t)1 << 34, &data, &len) != 0) return -1;
+    if (read_whole_file(path, SIZE_POW2_CAP(34), &data, &len) != 0) return -1;
     size_t keep = records_to_keep((const uint8_t *)data, len, max_step);
     free(data);
     if (keep < len && truncate(path, (off_t)keep) != 0)

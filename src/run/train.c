@@ -1,6 +1,5 @@
 #include "run/train.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +116,7 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
     t->steps_per_epoch = (long)(t->train.n / (uint32_t)c->train.batch_size);
     t->total_steps = c->train.steps > 0 ? c->train.steps : c->train.epochs * t->steps_per_epoch;
     t->prog = (train_progress_t){.best_acc = -1.0, .last_acc = NAN, .best_step = -1};
+    t->last_row = (metrics_row_t){.step = -1};
     act_stats_reset(&t->epoch_stats);
     rec_view_t v = trainer_view(t);
     if (recorders_init(&t->rec, &v) != 0) goto fail;
@@ -338,13 +338,6 @@ static cJSON *summary_json(const char *status, long steps, double final_acc, dou
     return s;
 }
 
-// What one session of trainer_run holds besides the trainer (whose recorders write the logs): its clock and console.
-typedef struct {
-    const char *run_dir;
-    int bar;            // a progress bar on stderr (a terminal, or log.progress "always")
-    int quiet;          // stdout failed (closed pipe, full disk): no more console lines, the run goes on
-    double t0, last_bar;
-} session_t;
 
 // Removes what killed writes left in the run directory: temporary files of processes that no longer run.
 static int remove_leftovers(const char *run_dir) {
@@ -353,7 +346,7 @@ static int remove_leftovers(const char *run_dir) {
     return remove_stale_temps(run_dir) != 0 || remove_stale_temps(ckpt) != 0 ? -1 : 0;
 }
 
-static int session_open(session_t *s, trainer_t *t, const char *run_dir, int append) {
+static int session_open(train_session_t *s, trainer_t *t, const char *run_dir, int append) {
     const config_t *c = &t->cfg;
     memset(s, 0, sizeof *s);
     s->run_dir = run_dir;
@@ -362,21 +355,22 @@ static int session_open(session_t *s, trainer_t *t, const char *run_dir, int app
     s->bar = c->log.progress == PROGRESS_ALWAYS || (c->log.progress == PROGRESS_AUTO && isatty(2));
     s->t0 = now_seconds() - t->prog.seconds_before;
     s->last_bar = -1.0;
+    s->open = 1;
     return 0;
 }
 
-static void clear_bar(const session_t *s) {
+static void clear_bar(const train_session_t *s) {
     if (s->bar) fprintf(stderr, "\r\033[K");
 }
 
-static void report_divergence(const trainer_t *t, const session_t *s, long step, double loss) {
+static void report_divergence(const trainer_t *t, const train_session_t *s, long step, double loss) {
     char where[128];
     describe_divergence(&t->model, t->cfg.train.batch_size, where, sizeof where);
     if (s->bar) fputc('\n', stderr);
-    fprintf(stderr,
-            "bnlab: diverged at step %ld: the loss is %s; first non-finite values in the %s. "
-            "Lower train.optimizer.lr or add batchnorm layers. Logs so far are in %s\n",
-            step + 1, isnan(loss) ? "NaN" : "infinite", where, s->run_dir);
+    bnlab_fail("diverged at step %ld: the loss is %s; first non-finite values in the %s. "
+               "Lower train.optimizer.lr or add batchnorm layers. Logs so far are in %s",
+               step + 1, isnan(loss) ? "NaN" : "infinite", where, s->run_dir);
+    fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());  // also bnlab_errmsg() for a caller without a console
 }
 
 // One optimizer step with the measurements that look at it: the batch's statistics, then the recorders' on_step
@@ -403,7 +397,7 @@ static double train_step(trainer_t *t, long step, double lr) {
 // The test columns of a metrics row: the whole test set in evaluation mode, and with log.eval_batch_stats once
 // more with each test batch normalized by its own statistics (MODE_EVAL_BATCH: nothing updated, no random draw).
 // Writes the row and keeps the run's last and best test accuracy.
-static void evaluate_and_log(trainer_t *t, session_t *s, metrics_row_t *row) {
+static void evaluate_and_log(trainer_t *t, train_session_t *s, metrics_row_t *row) {
     train_progress_t *p = &t->prog;
     trainer_evaluate(t, &t->test, t->test.n, &row->test_loss, &row->test_acc, NULL);
     row->test_loss_bs = row->test_acc_bs = NAN;
@@ -414,12 +408,13 @@ static void evaluate_and_log(trainer_t *t, session_t *s, metrics_row_t *row) {
     v.row = row, v.lr = row->lr;
     recorders_on_eval(&t->rec, &v);
     p->last_acc = row->test_acc;
+    t->last_row = *row;
     if (row->test_acc > p->best_acc) p->best_acc = row->test_acc, p->best_step = row->step;
 }
 
 // The row of step 0, before any update: where every curve starts. No training batch has been seen, so its train
 // columns are NaN (empty in metrics.csv, null in metrics.jsonl) rather than a number measured some other way.
-static void log_initial_evaluation(trainer_t *t, session_t *s) {
+static void log_initial_evaluation(trainer_t *t, train_session_t *s) {
     metrics_row_t row = {.step = 0, .epoch = 0, .train_loss = NAN, .train_acc = NAN,
                          .lr = sgd_lr_at(&t->cfg.train.optim, 0)};
     evaluate_and_log(t, s, &row);
@@ -432,7 +427,7 @@ static void log_initial_evaluation(trainer_t *t, session_t *s) {
 
 // A metrics row: the training loss and accuracy since the last row and the test columns (evaluate_and_log); at an
 // epoch's end (or the run's) also a console line.
-static void log_evaluation(trainer_t *t, session_t *s, double lr, int epoch_end, int last) {
+static void log_evaluation(trainer_t *t, train_session_t *s, double lr, int epoch_end, int last) {
     train_progress_t *p = &t->prog;
     const long done = p->step, epoch = done / t->steps_per_epoch;
     metrics_row_t row = {.step = done, .epoch = (double)done / t->steps_per_epoch,
@@ -463,7 +458,7 @@ static void log_epoch_stats(trainer_t *t, int epoch_end) {
     act_stats_reset(&t->epoch_stats);
 }
 
-static void show_progress(const trainer_t *t, session_t *s) {
+static void show_progress(const trainer_t *t, train_session_t *s) {
     if (!s->bar) return;
     double now = now_seconds();
     if (now - s->last_bar > 0.1) s->last_bar = now, progress_bar(t->prog.step, t->total_steps, now - s->t0);
@@ -473,7 +468,7 @@ static void show_progress(const trainer_t *t, session_t *s) {
 // Ends the session: the logs are closed (a failure there fails the run), then summary.json, written last, records
 // the status. Returns the final status; for TRAIN_ERROR one message: the failure (the caller's, in bnlab_errmsg(),
 // or the logs'), and whether summary.json could record it.
-static int session_close(trainer_t *t, session_t *s, int status) {
+static int session_close(trainer_t *t, train_session_t *s, int status) {
     const train_progress_t *p = &t->prog;
     char first[BNLAB_ERRMSG_MAX] = "";
     if (status == TRAIN_ERROR) snprintf(first, sizeof first, "%s", bnlab_errmsg());
@@ -497,60 +492,71 @@ static int session_close(trainer_t *t, session_t *s, int status) {
     return rc != 0 ? TRAIN_ERROR : status;
 }
 
-int trainer_run(trainer_t *t, const char *run_dir, int append) {
+int trainer_begin(trainer_t *t, train_session_t *s, const char *run_dir, int append) {
     const config_t *c = &t->cfg;
-    session_t s;
-    if (session_open(&s, t, run_dir, append) != 0) return TRAIN_ERROR;
+    if (session_open(s, t, run_dir, append) != 0) return TRAIN_ERROR;
     if (c->train.flush_denormals) enable_flush_to_zero();
-    openblas_set_num_threads(c->threads);
-    int status = TRAIN_OK;
+    gemm_set_threads(c->threads);
     // A fresh run starts its curves at step 0; a resumed one (step > 0, logs appended) already has that row.
     if (t->prog.step == 0 && !append) {
-        log_initial_evaluation(t, &s);
-        if (recorders_check(&t->rec) != 0) status = TRAIN_ERROR;
+        log_initial_evaluation(t, s);
+        if (recorders_check(&t->rec) != 0) return TRAIN_ERROR;
     }
-    while (status == TRAIN_OK && t->prog.step < t->total_steps) {
-        const long step = t->prog.step;
-        const double lr = sgd_lr_at(&c->train.optim, step);
-        rec_view_t v = trainer_view(t);
-        recorders_before_step(&t->rec, &v);
-        double loss = train_step(t, step, lr);
-        if (!isfinite(loss)) {
-            report_divergence(t, &s, step, loss);
-            status = TRAIN_DIVERGED;
-            break;
-        }
-        const long done = t->prog.step, every = c->train.checkpoint.every;
-        const int epoch_end = done % t->steps_per_epoch == 0, last = done == t->total_steps;
-        const int stop = train_stop_requested != 0;
-        if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0))
-            log_evaluation(t, &s, lr, epoch_end, last);
-        if ((epoch_end || last) && c->log.stats) log_epoch_stats(t, epoch_end);
-        v = trainer_view(t);
-        v.last = last;
-        recorders_after_step(&t->rec, &v);
-        // A log that lost a row ends the run before the checkpoint: the last good one stays the newest, and a
-        // resume from it rewrites the logs whole.
-        if (recorders_check(&t->rec) != 0) {
-            status = TRAIN_ERROR;
-            break;
-        }
-        if ((every > 0 && done % every == 0) || (last && c->train.checkpoint.final) || stop) {
-            t->prog.seconds_before = now_seconds() - s.t0;
-            if (trainer_checkpoint(t, run_dir) != 0) {  // the caller prints the message
-                status = TRAIN_ERROR;
-                break;
-            }
-        }
-        if (stop && !last) {
-            clear_bar(&s);
-            fprintf(stderr, "bnlab: interrupted after step %ld of %ld; checkpoint and logs written. Resume with: "
-                            "bnlab train --resume %s\n", done, t->total_steps, run_dir);
-            status = TRAIN_INTERRUPTED;
-            break;
-        }
-        show_progress(t, &s);
+    return TRAIN_OK;
+}
+
+// One step of the run with everything that follows it: evaluation, epoch statistics, the recorders, a checkpoint,
+// an interruption. TRAIN_OK to go on.
+static int advance_one(trainer_t *t, train_session_t *s) {
+    const config_t *c = &t->cfg;
+    const long step = t->prog.step;
+    const double lr = sgd_lr_at(&c->train.optim, step);
+    rec_view_t v = trainer_view(t);
+    recorders_before_step(&t->rec, &v);
+    double loss = train_step(t, step, lr);
+    if (!isfinite(loss)) {
+        report_divergence(t, s, step, loss);
+        return TRAIN_DIVERGED;
     }
+    const long done = t->prog.step, every = c->train.checkpoint.every;
+    const int epoch_end = done % t->steps_per_epoch == 0, last = done == t->total_steps;
+    const int stop = train_stop_requested != 0;
+    if (epoch_end || last || (c->train.eval_every > 0 && done % c->train.eval_every == 0))
+        log_evaluation(t, s, lr, epoch_end, last);
+    if ((epoch_end || last) && c->log.stats) log_epoch_stats(t, epoch_end);
+    v = trainer_view(t);
+    v.last = last;
+    recorders_after_step(&t->rec, &v);
+    // A log that lost a row ends the run before the checkpoint: the last good one stays the newest, and a
+    // resume from it rewrites the logs whole.
+    if (recorders_check(&t->rec) != 0) return TRAIN_ERROR;
+    if ((every > 0 && done % every == 0) || (last && c->train.checkpoint.final) || stop) {
+        t->prog.seconds_before = now_seconds() - s->t0;
+        if (trainer_checkpoint(t, s->run_dir) != 0) return TRAIN_ERROR;  // the caller prints the message
+    }
+    if (stop && !last) {
+        clear_bar(s);
+        fprintf(stderr, "bnlab: interrupted after step %ld of %ld; checkpoint and logs written. Resume with: "
+                        "bnlab train --resume %s\n", done, t->total_steps, s->run_dir);
+        return TRAIN_INTERRUPTED;
+    }
+    show_progress(t, s);
+    return TRAIN_OK;
+}
+
+int trainer_advance(trainer_t *t, train_session_t *s, long n) {
+    int status = TRAIN_OK;
+    for (long i = 0; i < n && status == TRAIN_OK && t->prog.step < t->total_steps; i++) status = advance_one(t, s);
     if (status == TRAIN_DIVERGED && recorders_check(&t->rec) != 0) status = TRAIN_ERROR;  // logs lost rows
-    return session_close(t, &s, status);
+    return status;
+}
+
+int trainer_end(trainer_t *t, train_session_t *s, int status) { return session_close(t, s, status); }
+
+int trainer_run(trainer_t *t, const char *run_dir, int append) {
+    train_session_t s;
+    int status = trainer_begin(t, &s, run_dir, append);
+    if (!s.open) return TRAIN_ERROR;  // the run directory could not be opened: nothing to close
+    if (status == TRAIN_OK) status = trainer_advance(t, &s, t->total_steps);
+    return trainer_end(t, &s, status);
 }

@@ -43,6 +43,7 @@ typedef struct {
     recorders_t rec;         // the logs' states (run/recorders.h), set up with the trainer
     long steps_per_epoch, total_steps;
     train_progress_t prog;
+    metrics_row_t last_row;  // the newest row of metrics.csv (step -1 before the first evaluation of this session)
 } trainer_t;
 
 // Loads the data, checks it fits the config, builds and initializes the model and sets up the recorders the config
@@ -50,7 +51,26 @@ typedef struct {
 int trainer_setup(trainer_t *t, const config_t *cfg);
 // Trains from t->prog.step to the end, writing logs into run_dir (which must exist); append = 1 continues the
 // logs of a resumed run. Returns TRAIN_OK, TRAIN_ERROR, TRAIN_DIVERGED or TRAIN_INTERRUPTED.
+// It is trainer_begin, trainer_advance over all steps and trainer_end: a caller that trains in slices (the web
+// page: n steps per call) calls those three itself, and its logs are the same, line for line.
 int trainer_run(trainer_t *t, const char *run_dir, int append);
+
+// What one session of trainer_run holds besides the trainer (whose recorders write the logs): its clock and console.
+typedef struct {
+    const char *run_dir;  // kept, not copied: it must outlive the session
+    int open;             // trainer_begin opened the logs (trainer_end must close them)
+    int bar;              // a progress bar on stderr (a terminal, or log.progress "always")
+    int quiet;            // stdout failed (closed pipe, full disk): no more console lines, the run goes on
+    double t0, last_bar;
+} train_session_t;
+// Opens the logs in run_dir (s->open) and, for a fresh run, writes the step-0 evaluation row: TRAIN_OK or
+// TRAIN_ERROR (+ message; with s->open 0 nothing needs closing).
+int trainer_begin(trainer_t *t, train_session_t *s, const char *run_dir, int append);
+// Up to n more steps (fewer at the run's end) with their evaluations, recorders and checkpoints: TRAIN_OK while the
+// run may go on (t->prog.step == t->total_steps at its end), else TRAIN_DIVERGED, TRAIN_ERROR or TRAIN_INTERRUPTED.
+int trainer_advance(trainer_t *t, train_session_t *s, long n);
+// Closes the logs and writes summary.json recording status; returns the final status (trainer_run's).
+int trainer_end(trainer_t *t, train_session_t *s, int status);
 void trainer_free(trainer_t *t);
 // What the recorders may look at now (run/recorder.h): the model, optimizer, probe images, buffers, streams and the
 // steps done; the hook-specific fields are left empty (lr NaN).

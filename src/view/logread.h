@@ -5,6 +5,8 @@
 #ifndef BNLAB_LOGREAD_H
 #define BNLAB_LOGREAD_H
 
+#include <limits.h>
+
 #include "io/csvtable.h"
 #include "view/series.h"
 
@@ -29,6 +31,14 @@ int logread_optional(const csv_table_t *t, const char *path, int col, double *ou
 int logread_finite(const csv_table_t *t, const char *path, int col, double *out);
 // An integer (a step, a count, a layer's index) in [lo, hi].
 int logread_integer(const csv_table_t *t, const char *path, int col, long lo, long hi, long *out);
+// The largest step (2^50) and epoch (2^40) a log may name; LONG_MAX where long has 32 bits (WebAssembly).
+#if LONG_MAX > (1LL << 50)
+#define LOGREAD_STEP_MAX (1L << 50)
+#define LOGREAD_EPOCH_MAX (1L << 40)
+#else
+#define LOGREAD_STEP_MAX LONG_MAX
+#define LOGREAD_EPOCH_MAX LONG_MAX
+#endif
 // Every complete row of t checked at once, by the rule above: cols[k] (k < n) holds what kinds[k] says — 'i' an
 // integer >= 0, 'n' a number, 'o' a number or nothing, 'f' a finite number, 'u' an integer >= 0 or the word "all",
 // 's' any text — and, when rest >= 0, every column from rest to the row's end a number. Then the last line, if cut
