@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/jsonpath.h"
+#include "run/rundir.h"
+
 // In the order of the report's page and of bnlab plot's output.
 const figure_kind_t FIGURE_KINDS[] = {
     {"accuracy", "Test accuracy", NULL},
@@ -15,6 +18,10 @@ const figure_kind_t FIGURE_KINDS[] = {
     {"modes", "BN's train/eval gap: running vs batch statistics", fig_modes},
     {"params", "Parameters: ‖W‖ of each dense layer, γ and β of each BN layer", fig_params},
     {"landscape", "Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)", NULL},
+    // What BN is made of (issue 25, docs/anatomy.md)
+    {"ladder", "The ablation ladder: which part of BN does the work", fig_ladder},
+    {"unit_updates", "Weight decay as a learning rate: each unit's angular update and effective rate", fig_unit_updates},
+    {"curvature", "Curvature: the Hessian's top eigenvalue and the edge of stability", fig_curvature},
 };
 const int N_FIGURE_KINDS = (int)(sizeof FIGURE_KINDS / sizeof FIGURE_KINDS[0]);
 
@@ -54,4 +61,14 @@ int figure_only_check(const char *only) {
         if (!e) return 0;
         p = e + 1;
     }
+}
+
+cJSON *figure_run_config(const char *run) {
+    char path[BNLAB_PATH_MAX], *text;
+    size_t len;
+    rundir_file(path, sizeof path, run, RUNDIR_CONFIG);
+    if (!path_exists(path) || read_whole_file(path, 1 << 24, &text, &len) != 0) return NULL;
+    cJSON *root = jp_parse_all(text, len, NULL);
+    free(text);
+    return root;
 }

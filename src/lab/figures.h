@@ -37,10 +37,17 @@ int figure_only_check(const char *only);
 // 1 if kind name is in the list (NULL: every kind).
 int figure_only_has(const char *only, const char *name);
 
+// A run's config.json parsed (the run as it ran), or NULL when it has none (yet) or it does not parse. Caller frees.
+cJSON *figure_run_config(const char *run);
+
 int fig_saturation(figmodel_t *m, const figure_input_t *in);
 int fig_layer_stats(figmodel_t *m, const figure_input_t *in);
 int fig_modes(figmodel_t *m, const figure_input_t *in);
 int fig_params(figmodel_t *m, const figure_input_t *in);
 int fig_percentiles(figmodel_t *m, const figure_input_t *in);  // lab/plot.c
+// What BN is made of (docs/anatomy.md, issue 25).
+int fig_ladder(figmodel_t *m, const figure_input_t *in);
+int fig_unit_updates(figmodel_t *m, const figure_input_t *in);
+int fig_curvature(figmodel_t *m, const figure_input_t *in);
 
 #endif

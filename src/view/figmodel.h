@@ -10,6 +10,8 @@
 #include "view/figure.h"
 
 #define FIG_MAX_CURVES 64
+#define FIG_MAX_CATS 16
+#define FIG_CAT_LEN 64
 
 typedef enum { CURVE_LINE, CURVE_BAND, CURVE_POINTS } figcurve_kind_t;
 
@@ -18,15 +20,22 @@ typedef struct {
     series_t data;        // owned: rows (x, y) for a line or points, (x, lo, hi) for a band, in x order
     const char *color;    // "#RRGGBB" (view/variant.h)
     int style;            // line style and marker (view_dash_*, view_point_gnuplot)
-    double width;         // line width (page pixels; gnuplot's lw)
+    double width;         // line width (page pixels; gnuplot's lw); points: the marker's radius (gnuplot's ps width / 2)
     double opacity;       // 1: opaque; a faint seed 0.35; a band about 0.2
     char label[160];      // legend text; "" for none
+    int bare;             // a line without markers: a reference (a theory's value), not data (set after figmodel_add)
 } figcurve_t;
 
 typedef struct {
     char title[192], ylabel[96];
+    char xlabel[96];        // "" : the figure's (figmodel_t.xlabel); a panel's own when its x is another quantity
     double x0, x1, y0, y1;  // the axes (figmodel_finish sets those not fixed)
-    int ylog, yfixed;
+    int ylog, yfixed, xfixed;
+    // A y axis of categories (nycat > 0): ycat[k] names y = k, k = 0 at the bottom; figmodel_finish fixes y to
+    // [-0.5, nycat - 0.5] and the renderers write the names as the y tick labels (no numbers, a margin that fits
+    // them; --yrange and --yscale do not apply to it).
+    char ycat[FIG_MAX_CATS][FIG_CAT_LEN];
+    int nycat;
     figcurve_t c[FIG_MAX_CURVES];
     int nc;
     char note[256];         // drawn in the panel's middle when it has no curve
@@ -47,7 +56,7 @@ void figmodel_free(figmodel_t *m);
 // Adds a curve to panel p (its data copied from s's columns x, y and, for a band, y2). NULL when the panel is full.
 figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s, int x, int y, int y2, const char *color,
                      int style, double width, double opacity, const char *label);
-// The panels' x range [0 or the smallest x, the largest x] over all panels, and y ranges over the finite values:
+// The panels' x range [0 or the smallest x, the largest x] over all panels whose x is not fixed, and y ranges over the finite values:
 // shared by all panels (share_y) or each its own; a y axis not fixed; logarithmic when allow_log and every value is
 // > 0 and they span a factor of 100 or more. Points exist only at the steps logged: a curve with one point is drawn
 // as a marker.

@@ -20,7 +20,9 @@ static void curve(figure_t *f, strbuf_t *b, const figcurve_t *c) {
     int pt = view_point_gnuplot(c->style), few = c->data.n <= 40;
     if (c->kind == CURVE_BAND) snprintf(spec, sizeof spec, "1:2:3 with filledcurves %s", lc);
     else if (c->kind == CURVE_POINTS || c->data.n < 2)
-        snprintf(spec, sizeof spec, "1:2 with points pt %d ps 2 lw %g %s", pt, c->width, lc);
+        snprintf(spec, sizeof spec, "1:2 with points pt %d ps %g lw %g %s", pt, c->kind == CURVE_POINTS ? c->width / 2 : 2,
+                 c->kind == CURVE_POINTS ? fmin(c->width, 4) : c->width, lc);
+    else if (c->bare) snprintf(spec, sizeof spec, "1:2 with lines lw %g dt %s %s", c->width, view_dash_gnuplot(c->style), lc);
     else if (few) snprintf(spec, sizeof spec, "1:2 with linespoints pt %d ps 1.5 lw %g dt %s %s", pt, c->width,
                            view_dash_gnuplot(c->style), lc);
     else snprintf(spec, sizeof spec, "1:2 with linespoints pt %d ps 1.5 pi %d lw %g dt %s %s", pt,
@@ -48,12 +50,16 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
             const figpanel_t *p = &m->p[i];
             figure_cmd(&f, "set title", "", "%s", p->title);
             figure_cmd(&f, "set ylabel", "", "%s", p->ylabel);
+            figure_cmd(&f, "set xlabel", "", "%s", p->xlabel[0] ? p->xlabel : m->xlabel);
             for (int k = 0; k < p->nc; k++)  // bands first, under the lines
                 if (p->c[k].kind == CURVE_BAND) curve(&f, &b, &p->c[k]);
             for (int k = 0; k < p->nc; k++)
                 if (p->c[k].kind != CURVE_BAND) curve(&f, &b, &p->c[k]);
             figure_axis(&f, 'x', p->x0, p->x1, 1);
-            if (p->ylog) figure_yaxis_log(&f, p->y0, p->y1);
+            const char *cats[FIG_MAX_CATS];
+            for (int k = 0; k < p->nycat && k < FIG_MAX_CATS; k++) cats[k] = p->ycat[k];
+            if (p->nycat) figure_yaxis_categories(&f, cats, p->nycat < FIG_MAX_CATS ? p->nycat : FIG_MAX_CATS);
+            else if (p->ylog) figure_yaxis_log(&f, p->y0, p->y1);
             else figure_axis(&f, 'y', p->y0, p->y1, 0);
             figure_plot(&f, &b, p->note[0] ? p->note : "nothing logged");
         }

@@ -11,7 +11,7 @@ static void points(strbuf_t *b, const svg_frame_t *f, const figcurve_t *c) {
     strbuf_printf(b, "<g class=\"series\" points=\"%d\" fill=\"%s\" fill-opacity=\"%g\">", c->data.n, c->color, c->opacity);
     for (int r = 0; r < c->data.n; r++) {
         double x = c->data.v[(size_t)r * 2], y = c->data.v[(size_t)r * 2 + 1];
-        if (isfinite(x) && isfinite(y)) strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", svg_x(f, x), svg_y(f, y));
+        if (isfinite(x) && isfinite(y)) strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%g\"/>", svg_x(f, x), svg_y(f, y), c->width);
     }
     strbuf_printf(b, "</g>\n");
 }
@@ -52,9 +52,13 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     int w = m->cols <= 2 ? 620 : m->cols == 3 ? 480 : 400;
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
-        svg_frame_t f = {.w = w, .h = 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0, .y1 = p->y1, .ylog = p->ylog,
-                         .xlabel = m->xlabel};
-        if (!(f.y1 > f.y0) && !f.ylog) {  // one value, or none: a window around it (svg.h draws any frame)
+        const char *cats[FIG_MAX_CATS];
+        for (int k = 0; k < p->nycat && k < FIG_MAX_CATS; k++) cats[k] = p->ycat[k];
+        svg_frame_t f = {.w = w, .h = p->nycat > 8 ? 100 + 26 * p->nycat : 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0,
+                         .y1 = p->y1, .ylog = p->ylog, .xlabel = p->xlabel[0] ? p->xlabel : m->xlabel,
+                         .ycat = cats, .nycat = p->nycat < FIG_MAX_CATS ? p->nycat : FIG_MAX_CATS};
+        if (f.nycat) {  // the categories' range as it is
+        } else if (!(f.y1 > f.y0) && !f.ylog) {  // one value, or none: a window around it (svg.h draws any frame)
             double c = isfinite(f.y0) ? f.y0 : 0.5, wd = c != 0 ? fabs(c) * 0.1 : 0.5;
             f.y0 = c - wd, f.y1 = c + wd;
         } else if (!f.ylog) {

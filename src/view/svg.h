@@ -11,6 +11,10 @@ typedef struct {
     double x0, x1, y0, y1;  // the data range shown (y0 > 0 when ylog)
     int ylog;               // y: log10 scale, ticked at powers of ten
     const char *xlabel;     // NULL: "training step"
+    // A y axis of categories (nycat > 0): ycat[k] names y = k (k = 0 at the bottom) instead of numeric ticks, and
+    // the left margin widens to fit the names.
+    const char *const *ycat;
+    int nycat;
 } svg_frame_t;
 
 // Pixel x of data x, pixel y of data y, clamped to the frame; any frame (equal or non-finite ends) gives a pixel.
