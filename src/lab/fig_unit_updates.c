@@ -54,16 +54,16 @@ static int read_run(const char *run, double xk, double wan_k, series_t *s, int *
     return rc < 0 ? -1 : n;
 }
 
-// Wan et al.'s √(2ηλ/(1+α)) / √η = √(2λ/(1+α)) squared, from a run's config.json: 2λ/(1+α) for SGD with weight decay
-// λ > 0, else 0 (no line). *lambda, *alpha: the values.
-static double wan_factor(const char *run, double *lambda, double *alpha) {
+// Wan et al.'s (√(2ηλ/(1+α)) / √η)² from a run's config.json (train.optimizer): 2λ/(1+α) for SGD (heavy-ball momentum
+// α, not Nesterov) with weight decay λ > 0, else 0 (no line).
+static double wan_factor(const char *run) {
     cJSON *cfg = figure_run_config(run);
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg, "train"), "optimizer");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type"), *wd = cJSON_GetObjectItemCaseSensitive(o, "weight_decay"),
                 *mom = cJSON_GetObjectItemCaseSensitive(o, "momentum"), *nest = cJSON_GetObjectItemCaseSensitive(o, "nesterov");
-    *lambda = cJSON_IsNumber(wd) ? wd->valuedouble : 0, *alpha = cJSON_IsNumber(mom) ? mom->valuedouble : 0;
-    double k = cJSON_IsString(type) && !strcmp(type->valuestring, "sgd") && !cJSON_IsTrue(nest) && *lambda > 0 &&
-               *alpha >= 0 && *alpha < 1 ? 2 * *lambda / (1 + *alpha) : 0;
+    double lambda = cJSON_IsNumber(wd) ? wd->valuedouble : 0, alpha = cJSON_IsNumber(mom) ? mom->valuedouble : 0;
+    double k = cJSON_IsString(type) && !strcmp(type->valuestring, "sgd") && !cJSON_IsTrue(nest) && lambda > 0 &&
+               alpha >= 0 && alpha < 1 ? 2 * lambda / (1 + alpha) : 0;
     cJSON_Delete(cfg);
     return k;
 }
@@ -72,15 +72,12 @@ int fig_unit_updates(figmodel_t *m, const figure_input_t *in) {
     const view_source_t *src = in->src;
     int nl = 0, logged = 0, rc = 0, bn[UU_MAX_LAYERS] = {0};
     series_t (*seeds)[VIEW_MAX_SEEDS][UU_MAX_LAYERS] = xcalloc((size_t)src->nv, sizeof *seeds, "unit updates");
-    double lam[VIEW_MAX_VARIANTS] = {0};
     for (int i = 0; i < src->nv && rc == 0; i++)
         for (int k = 0; k < src->ns && rc == 0; k++) {
             char run[BNLAB_PATH_MAX];
             view_run_dir(src, i, k, run, sizeof run);
             for (int h = 0; h < UU_MAX_LAYERS; h++) series_init(&seeds[i][k][h], C_COLS);
-            double l, a, wk = wan_factor(run, &l, &a);
-            if (k == 0) lam[i] = wk > 0 ? l : 0;
-            int exists, n = read_run(run, in->xk[i], wk, seeds[i][k], bn, &exists);
+            int exists, n = read_run(run, in->xk[i], wan_factor(run), seeds[i][k], bn, &exists);
             if (n < 0) rc = -1;
             logged += exists;
             if (n > nl) nl = n;

@@ -1127,6 +1127,7 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
             figmodel_t fm;
             m = kind->build(&fm, &in);
             if (m == 0 && figmodel_gnuplot(p->plots, &fm) != 0) m = -1;
+            if (m > 0 && o->only) printf("plot: %s\n", fm.note);  // asked for by name: why there is none
             if (m >= 0) figmodel_free(&fm);
         } else m = legacy(p, kind->name);
         if (m < 0) rc = -1;

@@ -48,10 +48,15 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     html_text(b, m->title);
     strbuf_printf(b, "</p>\n");
     legend(b, m);
-    strbuf_printf(b, "<div class=\"row\" data-kind=\"%s\">\n", m->name);
+    // More than 3 panels a row: they stay in one line (narrower than 360 px each) rather than wrap a lone panel to
+    // the page's width.
+    const char *keep = m->cols > 3 ? " style=\"flex-wrap:nowrap\"" : "";
+    strbuf_printf(b, "<div class=\"row\" data-kind=\"%s\"%s>\n", m->name, keep);
     int w = m->cols <= 2 ? 620 : m->cols == 3 ? 480 : 400;
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
+        if (i && m->np > m->cols && i % m->cols == 0)  // the grid's rows stay rows (a quantity per row)
+            strbuf_printf(b, "</div>\n<div class=\"row\" data-kind=\"%s\"%s>\n", m->name, keep);
         const char *cats[FIG_MAX_CATS];
         for (int k = 0; k < p->nycat && k < FIG_MAX_CATS; k++) cats[k] = p->ycat[k];
         svg_frame_t f = {.w = w, .h = p->nycat > 8 ? 100 + 26 * p->nycat : 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0,
