@@ -62,6 +62,7 @@ int fig_curvature(figmodel_t *m, const figure_input_t *in) {
         snprintf(m->note, sizeof m->note, "Curvature: curvature.csv has no row yet.");
     } else if (rc == 0) {
         figmodel_init(m, "curvature", 2, 2);
+        m->one_key = 1;
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
         snprintf(m->title, sizeof m->title, "Curvature of the loss on each probed step's batch, and the edge of "
                  "stability 2/η (Cohen et al. 2021): %s", src->ns > 1 ? "median over seeds thick, each seed faint" : "one seed");

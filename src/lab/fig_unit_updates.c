@@ -68,6 +68,23 @@ static double wan_factor(const char *run) {
     return k;
 }
 
+// 1 if a median series has a finite Wan et al. value.
+static int wan_line(const series_t *s) {
+    for (int r = 0; r < s->n; r++)
+        if (isfinite(s->v[(size_t)r * C_COLS + C_WAN])) return 1;
+    return 0;
+}
+
+// 1 if two median series draw the same Wan et al. line (the same steps and values).
+static int same_wan(const series_t *a, const series_t *b) {
+    if (a->n != b->n) return 0;
+    for (int r = 0; r < a->n; r++) {
+        const double *x = a->v + (size_t)r * C_COLS, *y = b->v + (size_t)r * C_COLS;
+        if (x[C_X] != y[C_X] || (x[C_WAN] != y[C_WAN] && !(isnan(x[C_WAN]) && isnan(y[C_WAN])))) return 0;
+    }
+    return 1;
+}
+
 int fig_unit_updates(figmodel_t *m, const figure_input_t *in) {
     const view_source_t *src = in->src;
     int nl = 0, logged = 0, rc = 0, bn[UU_MAX_LAYERS] = {0};
@@ -93,17 +110,33 @@ int fig_unit_updates(figmodel_t *m, const figure_input_t *in) {
                  "no row yet (the first is written after step log.unit_updates_every).");
     } else if (rc == 0) {
         figmodel_init(m, "unit_updates", 2 * nl, nl);
+        m->one_key = 1;
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
         snprintf(m->title, sizeof m->title, "How far each unit's weight row w_i turns per step (grey: Wan et al.'s "
                  "equilibrium √(2ηλ/(1+α)) with weight decay λ, momentum α), and its effective learning rate lr/‖w_i‖² "
                  "(%s)", src->ns > 1 ? "median over seeds thick, each seed faint" : "one seed");
-        int lines = 0;  // variants with a Wan et al. line: more than one, and each line's label names its variant
-        for (int i = 0; i < src->nv; i++) {
-            int has = 0;
-            for (int k = 0; k < src->ns; k++)
-                for (int h = 0; h < nl; h++)
-                    for (int r = 0; r < seeds[i][k][h].n && !has; r++) has = isfinite(seeds[i][k][h].v[(size_t)r * C_COLS + C_WAN]);
-            lines += has;
+        series_t (*med)[UU_MAX_LAYERS] = xcalloc((size_t)src->nv, sizeof *med, "unit updates");
+        for (int i = 0; i < src->nv; i++)
+            for (int h = 0; h < nl; h++) {
+                series_t all;
+                series_init(&all, C_COLS);
+                for (int k = 0; k < src->ns; k++)
+                    for (int r = 0; r < seeds[i][k][h].n; r++) series_add(&all, seeds[i][k][h].v + (size_t)r * C_COLS);
+                series_median_by_step(&all, &med[i][h]);
+                series_free(&all);
+            }
+        // Wan et al.'s line of variant i in layer h: drawn once for all variants that share it (the same λ, α and
+        // rates); named after its variant only when a panel has two different ones.
+        int draw[VIEW_MAX_VARIANTS][UU_MAX_LAYERS] = {{0}}, named = 0;
+        for (int h = 0; h < nl; h++) {
+            int distinct = 0;
+            for (int i = 0; i < src->nv; i++) {
+                draw[i][h] = wan_line(&med[i][h]);
+                for (int j = 0; j < i && draw[i][h]; j++)
+                    if (draw[j][h] && same_wan(&med[i][h], &med[j][h])) draw[i][h] = 0;
+                distinct += draw[i][h];
+            }
+            named |= distinct > 1;
         }
         for (int h = 0; h < nl; h++) {
             const char *after = bn[h] == 1 ? ", BN after it" : bn[h] == 2 ? ", no BN after it" : "";
@@ -114,36 +147,34 @@ int fig_unit_updates(figmodel_t *m, const figure_input_t *in) {
             snprintf(pe->ylabel, sizeof pe->ylabel, "lr / ‖w_i‖², mean over units");
             for (int i = 0; i < src->nv; i++) {
                 const view_variant_t *v = &src->v[i];
-                series_t all;
-                series_init(&all, C_COLS);
                 for (int k = 0; k < src->ns; k++) {
                     const series_t *s = &seeds[i][k][h];
                     if (src->ns > 1 && s->n) {
                         figmodel_add(pa, CURVE_LINE, s, C_X, C_ANGLE, 0, v->color, v->style, 1.2, 0.35, NULL);
                         figmodel_add(pe, CURVE_LINE, s, C_X, C_EFF, 0, v->color, v->style, 1.2, 0.35, NULL);
                     }
-                    for (int r = 0; r < s->n; r++) series_add(&all, s->v + (size_t)r * C_COLS);
                 }
-                series_t med;
-                series_median_by_step(&all, &med);
+                const series_t *md = &med[i][h];
                 const char *label = src->is_compare ? v->label : NULL;
-                if (med.n) {
-                    figmodel_add(pa, CURVE_LINE, &med, C_X, C_ANGLE, 0, v->color, v->style, 3, 1, label);
-                    figmodel_add(pe, CURVE_LINE, &med, C_X, C_EFF, 0, v->color, v->style, 3, 1, label);
+                if (md->n) {
+                    figmodel_add(pa, CURVE_LINE, md, C_X, C_ANGLE, 0, v->color, v->style, 3, 1, label);
+                    figmodel_add(pe, CURVE_LINE, md, C_X, C_EFF, 0, v->color, v->style, 3, 1, label);
                 }
+            }
+            for (int i = 0; i < src->nv; i++) {  // over the data: the reference lines last
+                if (!draw[i][h]) continue;
                 double wan = NAN;  // the line's last value, for its label
-                for (int r = 0; r < med.n; r++)
-                    if (isfinite(med.v[(size_t)r * C_COLS + C_WAN])) wan = med.v[(size_t)r * C_COLS + C_WAN];
-                if (isfinite(wan)) {
-                    char t[320];
-                    snprintf(t, sizeof t, "Wan et al.: %.3g rad%s%s", wan, lines > 1 ? ": " : "",
-                             lines > 1 ? v->label : "");
-                    figcurve_t *c = figmodel_add(pa, CURVE_LINE, &med, C_X, C_WAN, 0, THEORY_COLOR, 1, 2, 1, t);
-                    if (c) c->bare = 1;
-                }
-                series_free(&all), series_free(&med);
+                for (int r = 0; r < med[i][h].n; r++)
+                    if (isfinite(med[i][h].v[(size_t)r * C_COLS + C_WAN])) wan = med[i][h].v[(size_t)r * C_COLS + C_WAN];
+                char t[320];
+                snprintf(t, sizeof t, "Wan et al.: %.3g rad%s%s", wan, named ? ": " : "", named ? src->v[i].label : "");
+                figcurve_t *c = figmodel_add(pa, CURVE_LINE, &med[i][h], C_X, C_WAN, 0, THEORY_COLOR, 1, 2, 1, t);
+                if (c) c->bare = 1;
             }
         }
+        for (int i = 0; i < src->nv; i++)
+            for (int h = 0; h < nl; h++) series_free(&med[i][h]);
+        free(med);
         figmodel_finish(m, 0, 1, 1);
         for (int row = 0; row < 2; row++) {  // each row on one y axis: the layers compared; log when every value is > 0
             double lo = INFINITY, hi = -INFINITY;

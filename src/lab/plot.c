@@ -1128,6 +1128,11 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
             m = kind->build(&fm, &in);
             if (m == 0 && figmodel_gnuplot(p->plots, &fm) != 0) m = -1;
             if (m > 0 && o->only) printf("plot: %s\n", fm.note);  // asked for by name: why there is none
+            int cats = 0;
+            for (int i = 0; m == 0 && i < fm.np; i++) cats |= fm.p[i].nycat > 0;
+            if (cats && (o->ov.has_range[1] || o->ov.scale[1] >= 0))
+                printf("plot: %s: its y axis names the rows, so --yrange and --yscale leave it as it is (--xrange and "
+                       "--xscale set its numbers)\n", kind->name);
             if (m >= 0) figmodel_free(&fm);
         } else m = legacy(p, kind->name);
         if (m < 0) rc = -1;

@@ -10,7 +10,7 @@
 #include "view/figure.h"
 
 #define FIG_MAX_CURVES 64
-#define FIG_MAX_CATS 16
+#define FIG_MAX_CAT 16
 #define FIG_CAT_LEN 64
 
 typedef enum { CURVE_LINE, CURVE_BAND, CURVE_POINTS } figcurve_kind_t;
@@ -34,7 +34,7 @@ typedef struct {
     // A y axis of categories (nycat > 0): ycat[k] names y = k, k = 0 at the bottom; figmodel_finish fixes y to
     // [-0.5, nycat - 0.5] and the renderers write the names as the y tick labels (no numbers, a margin that fits
     // them; --yrange and --yscale do not apply to it).
-    char ycat[FIG_MAX_CATS][FIG_CAT_LEN];
+    char ycat[FIG_MAX_CAT][FIG_CAT_LEN];
     int nycat;
     figcurve_t c[FIG_MAX_CURVES];
     int nc;
@@ -48,6 +48,8 @@ typedef struct {
     figpanel_t *p;
     int np, cols;           // panels, and panels per row of the grid
     char note[512];         // a figure with no panel at all (nothing to draw): why
+    int one_key;            // gnuplot: one legend for the whole figure, in a strip below the panels, instead of one
+                            // below each (many variants over many panels: the panels keep their height)
 } figmodel_t;
 
 // np panels (np may be 0: then note says why there is no figure), cols per row.

@@ -1,6 +1,7 @@
 // The gnuplot renderer of view/figmodel.h: a figmodel_t as a script and its data through view/figure.h.
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "view/figmodel.h"
 #include "view/variant.h"
@@ -12,22 +13,60 @@ static void colour(char out[24], const figcurve_t *c) {
     figure_lc(out, c->color, c->opacity >= 1 ? NULL : alpha);
 }
 
+// The "using" columns and style of curve c ("1:2 with linespoints ...").
+static void spec_of(char *spec, size_t cap, const figcurve_t *c) {
+    char lc[24];
+    colour(lc, c);
+    int pt = view_point_gnuplot(c->style), few = c->data.n <= 40;
+    if (c->kind == CURVE_BAND) snprintf(spec, cap, "1:2:3 with filledcurves %s", lc);
+    else if (c->kind == CURVE_POINTS || c->data.n < 2)
+        snprintf(spec, cap, "1:2 with points pt %d ps %g lw %g %s", pt, c->kind == CURVE_POINTS ? c->width / 2 : 2,
+                 c->kind == CURVE_POINTS ? fmin(c->width, 4) : c->width, lc);
+    else if (c->bare) snprintf(spec, cap, "1:2 with lines lw %g dt %s %s", c->width, view_dash_gnuplot(c->style), lc);
+    else if (few) snprintf(spec, cap, "1:2 with linespoints pt %d ps 1.5 lw %g dt %s %s", pt, c->width,
+                           view_dash_gnuplot(c->style), lc);
+    else snprintf(spec, cap, "1:2 with linespoints pt %d ps 1.5 pi %d lw %g dt %s %s", pt,
+                  c->data.n / 8 + 1 + 3 * c->style, c->width, view_dash_gnuplot(c->style), lc);
+}
+
 static void curve(figure_t *f, strbuf_t *b, const figcurve_t *c) {
     int block = figure_series(f, &c->data);
     if (block < 0) return;
-    char spec[160], lc[24];
-    colour(lc, c);
-    int pt = view_point_gnuplot(c->style), few = c->data.n <= 40;
-    if (c->kind == CURVE_BAND) snprintf(spec, sizeof spec, "1:2:3 with filledcurves %s", lc);
-    else if (c->kind == CURVE_POINTS || c->data.n < 2)
-        snprintf(spec, sizeof spec, "1:2 with points pt %d ps %g lw %g %s", pt, c->kind == CURVE_POINTS ? c->width / 2 : 2,
-                 c->kind == CURVE_POINTS ? fmin(c->width, 4) : c->width, lc);
-    else if (c->bare) snprintf(spec, sizeof spec, "1:2 with lines lw %g dt %s %s", c->width, view_dash_gnuplot(c->style), lc);
-    else if (few) snprintf(spec, sizeof spec, "1:2 with linespoints pt %d ps 1.5 lw %g dt %s %s", pt, c->width,
-                           view_dash_gnuplot(c->style), lc);
-    else snprintf(spec, sizeof spec, "1:2 with linespoints pt %d ps 1.5 pi %d lw %g dt %s %s", pt,
-                  c->data.n / 8 + 1 + 3 * c->style, c->width, view_dash_gnuplot(c->style), lc);
+    char spec[160];
+    spec_of(spec, sizeof spec, c);
     figure_curve(f, b, block, spec, c->label[0] ? c->label : NULL);
+}
+
+// The figure's legend entries for one key: each labelled curve (not a band) whose label is new, in order. Their
+// number (at most max).
+static int key_entries(const figmodel_t *m, const figcurve_t **e, int max) {
+    int n = 0;
+    for (int i = 0; i < m->np; i++)
+        for (int k = 0; k < m->p[i].nc; k++) {
+            const figcurve_t *c = &m->p[i].c[k];
+            if (!c->label[0] || c->kind == CURVE_BAND || !c->data.n) continue;
+            int j = 0;
+            while (j < n && strcmp(e[j]->label, c->label)) j++;
+            if (j == n && n < max) e[n++] = c;
+        }
+    return n;
+}
+
+// One key below every panel: a last plot with no axes over the strip [0, kh] of the canvas, each entry drawn from
+// NaN in its curve's style.
+static void one_key(figure_t *f, strbuf_t *b, const figcurve_t **e, int n, double kh) {
+    fprintf(f->gp, "set origin 0,0\nset size 1,%.4f\nunset border\nunset xtics\nunset ytics\nunset mxtics\n"
+                   "unset mytics\nunset grid\nunset xlabel\nunset ylabel\nunset title\nunset logscale\n"
+                   "set key inside center center horizontal\nset lmargin 0\nset rmargin 0\nset tmargin 0\n"
+                   "set bmargin 0\n", kh);
+    for (int i = 0; i < n; i++) {
+        char spec[160];
+        spec_of(spec, sizeof spec, e[i]);
+        strbuf_printf(b, "%sNaN %s title ", i ? ", \\\n     " : "", strchr(spec, ' ') + 1);
+        figure_quote(b, e[i]->label);
+    }
+    fprintf(f->gp, "plot [0:1] [0:1] %s\n", b->s);
+    b->s[0] = '\0', b->len = 0;
 }
 
 int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
@@ -40,14 +79,32 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
         figure_cmd(&f, "set title", "", "%s", m->title);
         figure_plot(&f, &b, m->note);
     } else {
+        const figcurve_t *keys[96];
+        int nk = m->one_key && m->np > 1 ? key_entries(m, keys, 96) : 0;
         char layout[96];
         snprintf(layout, sizeof layout, "font bnlab_font(24) layout %d,%d", rows, cols);
         strbuf_t title = {0};
         figure_wrap(&title, m->title, cols <= 2 ? 100 : 30 * (size_t)cols);  // about 15 px a character at font 24, 560 px a column
-        figure_cmd(&f, "set multiplot title", layout, "%s", title.s ? title.s : "");
+        int lines = 1;
+        for (const char *q = title.s ? title.s : ""; *q; q++) lines += *q == '\n';
+        figure_cmd(&f, "set multiplot title", nk ? "font bnlab_font(24)" : layout, "%s", title.s ? title.s : "");
         free(title.s);
+        // One key: the panels placed by hand (origin, size) above a strip for it, each panel's own key off. An
+        // entry is at most about 13 px a character at font 16 plus its sample; the title about 34 px a line.
+        double kh = 0, th = 0, ph = 0, pw = 1.0 / cols;
+        if (nk) {
+            size_t longest = 0;
+            for (int i = 0; i < nk; i++) longest = strlen(keys[i]->label) > longest ? strlen(keys[i]->label) : longest;
+            int per_row = (int)((f.w - 40) / (13 * (int)longest + 150));
+            per_row = per_row < 1 ? 1 : per_row;
+            kh = (((nk + per_row - 1) / per_row) * 30.0 + 30) / f.h, th = (lines * 34.0 + 16) / f.h;
+            ph = (1 - kh - th) / rows;
+        }
         for (int i = 0; i < m->np; i++) {
             const figpanel_t *p = &m->p[i];
+            if (nk)
+                fprintf(f.gp, "set origin %.4f,%.4f\nset size %.4f,%.4f\nset key off\n", (i % cols) * pw,
+                        kh + (rows - 1 - i / cols) * ph, pw, ph);
             figure_cmd(&f, "set title", "", "%s", p->title);
             figure_cmd(&f, "set ylabel", "", "%s", p->ylabel);
             figure_cmd(&f, "set xlabel", "", "%s", p->xlabel[0] ? p->xlabel : m->xlabel);
@@ -55,14 +112,15 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
                 if (p->c[k].kind == CURVE_BAND) curve(&f, &b, &p->c[k]);
             for (int k = 0; k < p->nc; k++)
                 if (p->c[k].kind != CURVE_BAND) curve(&f, &b, &p->c[k]);
-            figure_axis(&f, 'x', p->x0, p->x1, 1);
-            const char *cats[FIG_MAX_CATS];
-            for (int k = 0; k < p->nycat && k < FIG_MAX_CATS; k++) cats[k] = p->ycat[k];
-            if (p->nycat) figure_yaxis_categories(&f, cats, p->nycat < FIG_MAX_CATS ? p->nycat : FIG_MAX_CATS);
+            figure_axis(&f, 'x', p->x0, p->x1, !p->xlabel[0]);  // steps: no tick between integers
+            const char *cats[FIG_MAX_CAT];
+            for (int k = 0; k < p->nycat && k < FIG_MAX_CAT; k++) cats[k] = p->ycat[k];
+            if (p->nycat) figure_yaxis_categories(&f, cats, p->nycat < FIG_MAX_CAT ? p->nycat : FIG_MAX_CAT);
             else if (p->ylog) figure_yaxis_log(&f, p->y0, p->y1);
             else figure_axis(&f, 'y', p->y0, p->y1, 0);
             figure_plot(&f, &b, p->note[0] ? p->note : "nothing logged");
         }
+        if (nk) one_key(&f, &b, keys, nk, kh);
         fprintf(f.gp, "unset multiplot\n");
     }
     free(b.s);

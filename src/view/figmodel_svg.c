@@ -57,11 +57,11 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         const figpanel_t *p = &m->p[i];
         if (i && m->np > m->cols && i % m->cols == 0)  // the grid's rows stay rows (a quantity per row)
             strbuf_printf(b, "</div>\n<div class=\"row\" data-kind=\"%s\"%s>\n", m->name, keep);
-        const char *cats[FIG_MAX_CATS];
-        for (int k = 0; k < p->nycat && k < FIG_MAX_CATS; k++) cats[k] = p->ycat[k];
+        const char *cats[FIG_MAX_CAT];
+        for (int k = 0; k < p->nycat && k < FIG_MAX_CAT; k++) cats[k] = p->ycat[k];
         svg_frame_t f = {.w = w, .h = p->nycat > 8 ? 100 + 26 * p->nycat : 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0,
                          .y1 = p->y1, .ylog = p->ylog, .xlabel = p->xlabel[0] ? p->xlabel : m->xlabel,
-                         .ycat = cats, .nycat = p->nycat < FIG_MAX_CATS ? p->nycat : FIG_MAX_CATS};
+                         .ycat = cats, .nycat = p->nycat < FIG_MAX_CAT ? p->nycat : FIG_MAX_CAT};
         if (f.nycat) {  // the categories' range as it is
         } else if (!(f.y1 > f.y0) && !f.ylog) {  // one value, or none: a window around it (svg.h draws any frame)
             double c = isfinite(f.y0) ? f.y0 : 0.5, wd = c != 0 ? fabs(c) * 0.1 : 0.5;
