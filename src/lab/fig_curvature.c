@@ -3,8 +3,8 @@
 //   top eigenvalue   top_eig: power iteration on Hessian-vector products of the step's batch loss
 //   batch sharpness  sharpness: gᵀHg/‖g‖², the curvature along the step's gradient
 // every variant in its colour, each seed faint and the median over seeds thick, over steps; and Cohen et al. 2021's
-// edge of stability, 2/η (the two_over_lr column), as a thin grey line: one for the figure when every variant has
-// the same rate, else one per variant, named.
+// edge of stability, 2/η (the two_over_lr column), as a thin grey line: one per rate, over the steps of the variants
+// trained at it (a variant whose rate changes over training, a schedule: its own line, named).
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,20 +71,22 @@ int fig_curvature(figmodel_t *m, const figure_input_t *in) {
         snprintf(m->p[0].ylabel, sizeof m->p[0].ylabel, "top eigenvalue");
         snprintf(m->p[1].ylabel, sizeof m->p[1].ylabel, "sharpness");
         series_t med[VIEW_MAX_VARIANTS];
-        double two = NAN;
-        int same = 1;  // one rate (2/η) for every row of every variant: one line for all
+        double rate[VIEW_MAX_VARIANTS];  // a variant's 2/η when the same in every row, else NaN (a schedule)
         for (int i = 0; i < src->nv; i++) {
             series_t all;
             series_init(&all, C_COLS);
+            rate[i] = NAN;
+            int constant = 1;
             for (int k = 0; k < src->ns; k++)
                 for (int r = 0; r < seeds[i][k].n; r++) {
                     const double *row = seeds[i][k].v + (size_t)r * C_COLS;
                     series_add(&all, row);
                     if (isfinite(row[C_TWO])) {
-                        if (isnan(two)) two = row[C_TWO];
-                        same &= row[C_TWO] == two;
+                        if (isnan(rate[i])) rate[i] = row[C_TWO];
+                        constant &= row[C_TWO] == rate[i];
                     }
                 }
+            if (!constant) rate[i] = NAN;
             series_median_by_step(&all, &med[i]);
             series_free(&all);
         }
@@ -97,14 +99,33 @@ int fig_curvature(figmodel_t *m, const figure_input_t *in) {
                 if (med[i].n)
                     figmodel_add(p, CURVE_LINE, &med[i], C_X, C_EIG + j, 0, v->color, v->style, 3, 1, src->is_compare ? v->label : NULL);
             }
+            // The lines: one per constant 2/η over the steps of every variant that has it; a variant whose rate
+            // changes (a schedule) its own, named.
             for (int i = 0; i < src->nv; i++) {
                 if (!med[i].n) continue;
                 char t[320];
-                if (same) snprintf(t, sizeof t, "2/η = %g (edge of stability)", two);
-                else snprintf(t, sizeof t, "2/η: %s", src->v[i].label);
-                figcurve_t *c = figmodel_add(p, CURVE_LINE, &med[i], C_X, C_TWO, 0, THEORY_COLOR, 1, 2, 1, t);
+                series_t line;
+                series_init(&line, C_COLS);
+                if (isfinite(rate[i])) {
+                    int first = 1;
+                    for (int j2 = 0; j2 < i; j2++) first &= !(med[j2].n && rate[j2] == rate[i]);
+                    if (!first) {
+                        series_free(&line);
+                        continue;
+                    }
+                    double x0 = INFINITY, x1 = -INFINITY;
+                    for (int j2 = i; j2 < src->nv; j2++)
+                        if (med[j2].n && rate[j2] == rate[i]) series_extent(&med[j2], C_X, C_X, &x0, &x1);
+                    series_add(&line, (double[C_COLS]){x0, NAN, NAN, rate[i]});
+                    series_add(&line, (double[C_COLS]){x1, NAN, NAN, rate[i]});
+                    snprintf(t, sizeof t, "2/η = %g (edge of stability)", rate[i]);
+                } else {
+                    for (int r = 0; r < med[i].n; r++) series_add(&line, med[i].v + (size_t)r * C_COLS);
+                    snprintf(t, sizeof t, "2/η: %s", src->v[i].label);
+                }
+                figcurve_t *c = figmodel_add(p, CURVE_LINE, &line, C_X, C_TWO, 0, THEORY_COLOR, 1, 2, 1, t);
                 if (c) c->bare = 1;
-                if (same) break;
+                series_free(&line);
             }
         }
         for (int i = 0; i < src->nv; i++) series_free(&med[i]);
