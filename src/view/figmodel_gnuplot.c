@@ -107,7 +107,8 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
                         kh + (rows - 1 - i / cols) * ph, pw, ph);
             figure_cmd(&f, "set title", "", "%s", p->title);
             figure_cmd(&f, "set ylabel", "", "%s", p->ylabel);
-            figure_cmd(&f, "set xlabel", "", "%s", p->xlabel[0] ? p->xlabel : m->xlabel);
+            if (p->xlabel[0] || (i && m->p[i - 1].xlabel[0]))  // a panel's own, or the figure's again after one
+                figure_cmd(&f, "set xlabel", "", "%s", p->xlabel[0] ? p->xlabel : m->xlabel);
             for (int k = 0; k < p->nc; k++)  // bands first, under the lines
                 if (p->c[k].kind == CURVE_BAND) curve(&f, &b, &p->c[k]);
             for (int k = 0; k < p->nc; k++)
