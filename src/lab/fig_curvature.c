@@ -64,8 +64,20 @@ int fig_curvature(figmodel_t *m, const figure_input_t *in) {
         figmodel_init(m, "curvature", 2, 2);
         m->one_key = 1;
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
-        snprintf(m->title, sizeof m->title, "Curvature of the loss on each probed step's batch, and the edge of "
-                 "stability 2/η (Cohen et al. 2021): %s", src->ns > 1 ? "median over seeds thick, each seed faint" : "one seed");
+        // What the loss was measured on (log.curvature_source: the step's batch, the default, or the probe sample).
+        int on[2] = {0, 0};
+        for (int i = 0; i < src->nv; i++) {
+            char run[BNLAB_PATH_MAX];
+            view_run_dir(src, i, 0, run, sizeof run);
+            cJSON *cfg = figure_run_config(run);
+            const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg, "log"), "curvature_source");
+            on[cJSON_IsString(c) && !strcmp(c->valuestring, "probe")] = 1;
+            cJSON_Delete(cfg);
+        }
+        snprintf(m->title, sizeof m->title, "Curvature of the loss on %s, and the edge of stability 2/η (Cohen et al. "
+                 "2021): %s", on[0] && on[1] ? "each probed step's mini-batch or the probe images (per variant)"
+                 : on[1] ? "the fixed probe images" : "each probed step's mini-batch",
+                 src->ns > 1 ? "median over seeds thick, each seed faint" : "one seed");
         snprintf(m->p[0].title, sizeof m->p[0].title, "Top eigenvalue of the Hessian");
         snprintf(m->p[1].title, sizeof m->p[1].title, "Batch sharpness gᵀHg / ‖g‖² along the gradient");
         snprintf(m->p[0].ylabel, sizeof m->p[0].ylabel, "top eigenvalue");
