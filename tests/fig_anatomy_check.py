@@ -154,7 +154,23 @@ def check_series(what, got_rows, want, xk=1.0):
         same(f"{what}, step {s}", got[s], want[s])
 
 
+def running_mean(by_step, w):
+    """{step: value} replaced by the centred running mean over w rows in step order (the finite values there)."""
+    steps = sorted(by_step)
+    out = {}
+    for r, s in enumerate(steps):
+        vals = [by_step[steps[q]] for q in range(r - w // 2, r + w // 2 + 1)
+                if 0 <= q < len(steps) and math.isfinite(by_step[steps[q]])]
+        out[s] = sum(vals) / len(vals) if vals else math.nan
+    return out
+
+
 def check_unit_updates(cmp, plots, variant, xk):
+    gp = open(os.path.join(plots, "unit_updates.gp"), encoding="utf-8").read()
+    m = re.search(r"running mean over (\d+) logged steps", gp)
+    w = int(m.group(1)) if m else 1
+    if os.environ.get("WANT_SMOOTHING") and w < 3:
+        bad.append(f"unit_updates: the angles are not smoothed (window {w})")
     ps = panels(os.path.join(plots, "unit_updates.gp"))
     data = blocks(os.path.join(plots, "data", "unit_updates.dat"))
     rows = [r for d in seed_dirs(cmp, variant) for r in read_csv(os.path.join(d, "unit_updates.csv"))]
@@ -162,7 +178,8 @@ def check_unit_updates(cmp, plots, variant, xk):
     cfg = json.load(open(os.path.join(seed_dirs(cmp, variant)[0], "config.json")))
     opt = cfg["train"]["optimizer"]
     for h, layer in enumerate(layers):
-        angle = median_by_step([(int(r["step"]), float(r["angle_rms"])) for r in rows if int(r["layer"]) == layer])
+        angle = running_mean(median_by_step([(int(r["step"]), float(r["angle_rms"])) for r in rows
+                                             if int(r["layer"]) == layer]), w)
         eff = median_by_step([(int(r["step"]), float(r["eff_lr_mean"])) for r in rows if int(r["layer"]) == layer])
         pa = [p for p in ps if re.match(rf"dense layer {h + 1}(,|$)", p["title"])][0]
         pe = [p for p in ps if p["title"] == f"dense layer {h + 1}: lr / ‖w_i‖²"][0]
@@ -173,7 +190,8 @@ def check_unit_updates(cmp, plots, variant, xk):
         check_series(f"unit_updates: angle, layer {h + 1}, {variant}", data[ca["index"]], angle, xk)
         check_series(f"unit_updates: lr/|w|^2, layer {h + 1}, {variant}", data[ce["index"]], eff, xk)
         after = {r["bn_after"] for r in rows if int(r["layer"]) == layer}
-        wan = [c for c in pa["curves"] if c["title"].startswith("Wan et al.")]
+        # this variant's line: named after it, or the one line all variants share (no name)
+        wan = [c for c in pa["curves"] if re.match(r"Wan et al\.: [0-9.e+-]+ rad(: " + re.escape(variant) + ")?$", c["title"])]
         if after == {"1"} and opt["weight_decay"] > 0:
             want = math.sqrt(2 * opt["lr"] * opt["weight_decay"] / (1 + opt["momentum"]))
             if not wan:
@@ -198,12 +216,15 @@ def check_curvature(cmp, plots, variant, xk):
             continue
         check_series(f"curvature: {col}, {variant}", data[c["index"]],
                      median_by_step([(int(r["step"]), float(r[col])) for r in rows]), xk)
-        two = [c for c in p["curves"] if c["title"].startswith("2/η")]
+        # this variant's line: the one of its rate ("2/η = V ..."), or its own (a schedule: "2/η: NAME")
+        rate = 2 / float(rows[0]["lr"])
+        two = [c2 for c2 in p["curves"] if c2["title"] == f"2/η: {variant}" or
+               (c2["title"].startswith("2/η = ") and math.isclose(float(c2["title"].split()[2]), rate, rel_tol=1e-5))]
         if not two:
-            bad.append(f"curvature: {p['title']}: no 2/η line")
+            bad.append(f"curvature: {p['title']}: no 2/η line for {variant} (2/η = {rate})")
         for c2 in two:
             for r in data[c2["index"]]:
-                same(f"curvature: 2/η line", r[1], 2 / float(rows[0]["lr"]))
+                same(f"curvature: 2/η line", r[1], rate)
 
 
 def main():

@@ -5,7 +5,8 @@
 # log.curvature_every and weight decay) draws all three. Checked:
 #  - their numbers are what they are drawn from (tests/fig_anatomy_check.py: the ladder's medians are summary.json's,
 #    its rows named in words from each variant's config; the curves are the medians over seeds of unit_updates.csv
-#    and curvature.csv; Wan et al.'s line is √(2ηλ/(1+α)), the curvature line 2/η), and the check fails on a copy
+#    and curvature.csv, the angles as running means over the window the title states; Wan et al.'s line is
+#    √(2ηλ/(1+α)), the curvature line 2/η), and the check fails on a copy
 #    of the data with one value changed (a negative control);
 #  - the report draws each (its section, its rows' names);
 #  - --only draws only those asked for, --label renames a ladder row, --xrange sets the ladder's x range, --yscale
@@ -25,7 +26,7 @@ CHECK="python3 $ROOT/tests/fig_anatomy_check.py"
 is_png() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = "211PNG" ]; }
 
 "$BNLAB" compare "$ROOT/configs/ablations.json" --seeds 2 --jobs 2 --set train.steps=150 --set train.eval_every=25 \
-  --set data.train_limit=1200 --set data.test_limit=200 --set log.stats=false --set log.unit_updates_every=10 \
+  --set data.train_limit=1200 --set data.test_limit=200 --set log.stats=false --set log.unit_updates_every=1 \
   --set log.curvature_every=50 --set train.optimizer.weight_decay=0.001 --out "$T/lad" >"$T/cmp.out" 2>&1
 check '[ -s "$T/lad/summary.json" ]' "compare: $(tail -3 "$T/cmp.out")"
 "$BNLAB" plot "$T/lad" --only ladder,unit_updates,curvature >"$T/plot.out" 2>"$T/plot.err"
@@ -44,7 +45,7 @@ check 'grep -q "^set ytics (.*'"'"'BN: centring only'"'"' .*'"'"'no BN, LSUV ini
   "ladder: rows not named in words: $(grep '^set ytics (' "$T/lad/plots/ladder.gp" | head -1)"
 for v in bn nobn; do
   for k in unit_updates curvature; do
-    out=$(VARIANT=$v $CHECK $k "$T/lad" 2>&1)
+    out=$(WANT_SMOOTHING=1 VARIANT=$v $CHECK $k "$T/lad" 2>&1)
     check '[ $? -eq 0 ]' "$k's numbers, $v: $out"
   done
 done

@@ -68,6 +68,23 @@ static double wan_factor(const char *run) {
     return k;
 }
 
+// Column col of s replaced by its centred running mean over w rows (w odd; the finite values of rows r - w/2 ..
+// r + w/2 that exist; NaN where none is finite): an angle logged every few steps jitters from step to step by more
+// than the level it settles at.
+static void running_mean(series_t *s, int col, int w) {
+    if (w < 2 || s->n < 2) return;
+    double *out = xmalloc(sizeof(double) * (size_t)s->n, "running mean");
+    for (int r = 0; r < s->n; r++) {
+        double sum = 0;
+        int n = 0;
+        for (int q = r - w / 2; q <= r + w / 2; q++)
+            if (q >= 0 && q < s->n && isfinite(s->v[(size_t)q * C_COLS + col])) sum += s->v[(size_t)q * C_COLS + col], n++;
+        out[r] = n ? sum / n : NAN;
+    }
+    for (int r = 0; r < s->n; r++) s->v[(size_t)r * C_COLS + col] = out[r];
+    free(out);
+}
+
 // 1 if a median series has a finite Wan et al. value.
 static int wan_line(const series_t *s) {
     for (int r = 0; r < s->n; r++)
@@ -125,6 +142,21 @@ int fig_unit_updates(figmodel_t *m, const figure_input_t *in) {
                 series_median_by_step(&all, &med[i][h]);
                 series_free(&all);
             }
+        // The angles drawn as running means over about a fortieth of the longest run's rows (an odd number; none
+        // below 80 rows), the medians taken first.
+        int most = 0;
+        for (int i = 0; i < src->nv; i++)
+            for (int h = 0; h < nl; h++) most = med[i][h].n > most ? med[i][h].n : most;
+        int w = most / 40 < 2 ? 1 : (most / 40) | 1;
+        for (int i = 0; i < src->nv; i++)
+            for (int h = 0; h < nl; h++) {
+                running_mean(&med[i][h], C_ANGLE, w);
+                for (int k = 0; k < src->ns; k++) running_mean(&seeds[i][k][h], C_ANGLE, w);
+            }
+        if (w > 1) {
+            size_t len = strlen(m->title);
+            snprintf(m->title + len, sizeof m->title - len, "; each angle a running mean over %d logged steps", w);
+        }
         // Wan et al.'s line of variant i in layer h: drawn once for all variants that share it (the same λ, α and
         // rates); named after its variant only when a panel has two different ones.
         int draw[VIEW_MAX_VARIANTS][UU_MAX_LAYERS] = {{0}}, named = 0;
