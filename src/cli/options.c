@@ -64,8 +64,9 @@ static const cli_option_t OPTIONS[] = {
     {"--batches", " eval recalibrate fold ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
     {"--x", " plot ", "AXIS", "steps | examples | epochs (default: steps; examples when the batch sizes differ)"},
     {"--only", " plot ", "KIND,..", "only these figures (accuracy, loss, percentiles, layers, saturation, ics, modes,\n"
-     "params, landscape, ladder, unit_updates, curvature; a wrong name lists them all); the others already in\n"
-     "DIR/plots are kept; a figure asked for whose log is missing says which key turns it on"},
+     "params, landscape, ladder, unit_updates, curvature; a wrong name lists them all);\n"
+     "the others already in DIR/plots are kept; one asked for whose log is missing says\n"
+     "which key turns it on"},
     {"--xrange", " plot ", "LO:HI", "the x axis of every figure drawn (with --only: of those)"},
     {"--yrange", " plot ", "LO:HI", "the y axis of every figure drawn, e.g. --only accuracy --yrange 0.9:1"},
     {"--xscale", " plot ", "SCALE", "linear | log: the x axis of every figure drawn"},
