@@ -97,7 +97,7 @@ static int read_targets(const char *dir, double *t) {
 static void row(figpanel_t *p, const view_variant_t *v, const double *x, int n, double med, double lo, double hi, double y) {
     series_t s;
     series_init(&s, 3);
-    for (int k = 0; k < n; k++)
+    for (int k = 0; k < n && n > 1; k++)  // one seed: its value is the mark
         if (isfinite(x[k])) series_add(&s, (double[3]){x[k], y, 0});
     if (s.n) figmodel_add(p, CURVE_POINTS, &s, 0, 1, 0, v->color, v->style, 3, 0.45, NULL);
     series_free(&s);
@@ -153,8 +153,11 @@ int fig_ladder(figmodel_t *m, const figure_input_t *in) {
             else strbuf_printf(&unreached, "%s%g %%", unreached.len ? " or " : "", 100 * targets[t]);
         }
         figmodel_init(m, "ladder", np, 1);  // one column: the rows' names fit once per panel, at full width
-        snprintf(m->title, sizeof m->title, "Each rung: the median over %d seed%s (large mark), the range (bar), each "
-                 "seed (small dot)%s%s%s", src->ns, src->ns > 1 ? "s" : "", unreached.len ? ". No seed reached " : "",
+        char what[160];
+        if (src->ns > 1) snprintf(what, sizeof what, "the median over %d seeds (large mark), the range (bar), each seed "
+                                  "(small dot)", src->ns);
+        else snprintf(what, sizeof what, "one seed (seed %ld)", src->seeds[0]);
+        snprintf(m->title, sizeof m->title, "Each rung: %s%s%s%s", what, unreached.len ? ". No seed reached " : "",
                  unreached.len ? unreached.s : "", unreached.len ? "." : "");
         free(unreached.s);
         char words[VIEW_MAX_VARIANTS][44];
