@@ -58,9 +58,9 @@ void figmodel_free(figmodel_t *m);
 // Adds a curve to panel p (its data copied from s's columns x, y and, for a band, y2). NULL when the panel is full.
 figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s, int x, int y, int y2, const char *color,
                      int style, double width, double opacity, const char *label);
-// The panels' x range [0 or the smallest x, the largest x] over all panels whose x is not fixed, and y ranges over the finite values:
-// shared by all panels (share_y) or each its own; a y axis not fixed; logarithmic when allow_log and every value is
-// > 0 and they span a factor of 100 or more. Points exist only at the steps logged: a curve with one point is drawn
+// The panels' x range [0 or the smallest x, the largest x] over all panels whose x is not fixed (xfixed), and y
+// ranges over the finite values: shared by all panels (share_y) or each its own; a y axis not fixed; logarithmic when
+// allow_log and every value is > 0 and they span a factor of 100 or more; a category axis [-0.5, nycat - 0.5]. Points exist only at the steps logged: a curve with one point is drawn
 // as a marker.
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
 
