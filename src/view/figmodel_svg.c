@@ -55,7 +55,7 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     int w = m->cols <= 2 ? 620 : m->cols == 3 ? 480 : 400;
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
-        if (i && m->np > m->cols && i % m->cols == 0)  // the grid's rows stay rows (a quantity per row)
+        if (i && m->cols > 1 && m->np > m->cols && i % m->cols == 0)  // a grid's rows stay rows (one column: side by side)
             strbuf_printf(b, "</div>\n<div class=\"row\" data-kind=\"%s\"%s>\n", m->name, keep);
         const char *cats[FIG_MAX_CAT];
         for (int k = 0; k < p->nycat && k < FIG_MAX_CAT; k++) cats[k] = p->ycat[k];
