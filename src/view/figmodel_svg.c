@@ -52,10 +52,10 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     // the page's width.
     const char *keep = m->cols > 3 ? " style=\"flex-wrap:nowrap\"" : "";
     strbuf_printf(b, "<div class=\"row\" data-kind=\"%s\"%s>\n", m->name, keep);
-    int w = m->cols <= 2 ? 620 : m->cols == 3 ? 480 : 400;
+    int w = m->cols <= 2 ? 620 : m->cols == 3 ? 480 : 400, per_row = m->cols > 1 ? m->cols : 2;
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
-        if (i && m->cols > 1 && m->np > m->cols && i % m->cols == 0)  // a grid's rows stay rows (one column: side by side)
+        if (i && i % per_row == 0)  // a grid's rows stay rows; a column's panels go two by two
             strbuf_printf(b, "</div>\n<div class=\"row\" data-kind=\"%s\"%s>\n", m->name, keep);
         const char *cats[FIG_MAX_CAT];
         for (int k = 0; k < p->nycat && k < FIG_MAX_CAT; k++) cats[k] = p->ycat[k];
@@ -72,8 +72,10 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         }
         int n = 0;
         for (int k = 0; k < p->nc; k++) n += p->c[k].data.n > 0;
-        char attrs[128];
-        snprintf(attrs, sizeof attrs, "data-kind=\"%s\" data-panel=\"%d\" data-series=\"%d\"", m->name, i, n);
+        char attrs[224], cap[64] = "";
+        if (m->np > per_row)  // rows of a grid: a last row's lone panel as wide as the others, not the page
+            snprintf(cap, sizeof cap, " style=\"max-width:calc(%.4g%% - 12px)\"", 100.0 / per_row);
+        snprintf(attrs, sizeof attrs, "data-kind=\"%s\" data-panel=\"%d\" data-series=\"%d\"%s", m->name, i, n, cap);
         svg_open(b, &f, "figure", attrs, p->title, p->ylabel);
         for (int k = 0; k < p->nc; k++) {
             const figcurve_t *c = &p->c[k];
