@@ -65,6 +65,11 @@ FIGURES=(
   "landscape-relu           landscape-relu  landscape"
   "modes-small-batch        modes-small-batch modes"
   "batch-size               batch-size      sweep"
+  "backward-gradients       backward        gradients"
+  "backward-update-ratios   backward        update_ratios"
+  "backward-jacobian        backward        jacobian"
+  "backward-gradient-depth  backward-depth  gradient_depth"
+  "backward-sweep-map       sweep-depth-lr  sweep_map"
   "anatomy-ladder           ablations-600   ladder"
   "anatomy-unit-updates     angular-update  unit_updates"
   "anatomy-curvature        curvature       curvature"
@@ -89,6 +94,9 @@ run_command() {
     landscape-relu)    echo "compare configs/landscape-relu.json --set train.steps=10000" ;;
     modes-small-batch) echo "compare configs/modes-small-batch.json" ;;
     batch-size)        echo "sweep configs/batch-size.json --seeds 3" ;;
+    backward)          echo "compare configs/backward.json" ;;
+    backward-depth)    echo "compare configs/backward-depth.json" ;;
+    sweep-depth-lr)    echo "sweep configs/sweep-depth-lr.json" ;;
     ablations-600)     echo "compare configs/ablations.json --seeds 2 --set train.steps=600" ;;
     angular-update)    echo "compare configs/claims/angular-update.json" ;;
     curvature)         echo "compare configs/claims/curvature.json" ;;
@@ -146,7 +154,9 @@ for r in $needed; do
   "$bnlab" "${cmd[@]}" "${extra[@]}" --out "$runs/$r" "${force[@]}" > "$runs/$r.log" 2>&1 || rc=$?
   [ $rc -eq 0 ] || { [ $rc -eq 5 ] && [ "${cmd[0]}" = compare ]; } ||
     { echo "figures.sh: the run $r failed; its output: $runs/$r.log" >&2; tail -n 5 "$runs/$r.log" >&2; exit 1; }
-  [ "${cmd[0]}" = sweep ] || "$bnlab" plot "$runs/$r" >> "$runs/$r.log" 2>&1 ||
+  # A sweep draws sweep.png itself (sweep collect); a sweep over two grid keys also has its map (bnlab plot's sweep_map).
+  plot=(); [ "${cmd[0]}" = sweep ] && plot=(--only sweep_map)
+  "$bnlab" plot "$runs/$r" "${plot[@]}" >> "$runs/$r.log" 2>&1 ||
     { echo "figures.sh: bnlab plot $runs/$r failed; its output: $runs/$r.log" >&2; tail -n 5 "$runs/$r.log" >&2; exit 1; }
   echo "figures.sh: $r done in $(( $(date +%s) - start )) s" >&2
 done

@@ -6,7 +6,8 @@ usage: tb_read.py DESCRIPTOR_SET RUN_DIR PROBE_N [OTHER_RUN_DIR]
 
 DESCRIPTOR_SET is tests/tb_event.proto compiled by protoc (--descriptor_set_out). The reader parses the TFRecord
 framing itself, checks both CRC-32C of every record (its own CRC, below), decodes each record as an Event with
-message classes built from that descriptor, and checks the events against the run's metrics.csv and layer_stats.csv:
+message classes built from that descriptor, and checks the events against the run's metrics.csv, layer_stats.csv and
+gradients.csv (if logged):
 every tag, step and value, and each histogram's counts. With OTHER_RUN_DIR, the two event files must hold the same
 events but for wall_time (a resumed run against an uninterrupted one). Exit 0, or 1 with the failures listed.
 """
@@ -171,6 +172,24 @@ def check_run(descriptor_set, run, probe_n):
             c.check(abs(mean - float(r["mean"])) <= 1e-8 * max(1.0, abs(mean)), f"{what}: sum/num {mean!r} = mean {r['mean']}")
             c.check(abs(std - float(r["std"])) <= 1e-6 * max(1.0, abs(mean)), f"{what}: std {std!r} = std {r['std']}")
     c.check(n_hist > 0 or probe_n == 0, "histograms were logged")
+
+    # log.gradients_every: layerI_K/gradients beside layerI_K/outputs, each against gradients.csv's act_input row.
+    gpath = os.path.join(run, "gradients.csv")
+    for r in (csv.DictReader(open(gpath)) if os.path.exists(gpath) else []):
+        if r["where"] != "act_input":
+            continue
+        s, what = int(r["step"]), f"layer{r['layer']}_{r['layer_type']}/gradients at step {r['step']}"
+        v = get(f"layer{r['layer']}_{r['layer_type']}/gradients", s, "histo")
+        if v is None:
+            continue
+        h, n, sd = v.histo, int(r["n"]), float(r["std"])
+        c.check(h.num == n and sum(h.bucket) == n, f"{what}: num {h.num}, buckets {sum(h.bucket)}, gradients.csv n {n}")
+        c.check(len(h.bucket) in (1, 30) and h.bucket_limit[-1] == h.max, f"{what}: 30 buckets up to max")
+        c.check(max(-h.min, h.max) == f32(float(r["absmax"])), f"{what}: min/max {h.min!r}/{h.max!r}, absmax {r['absmax']}")
+        mean = h.sum / h.num
+        std = math.sqrt(max(0.0, h.sum_squares / h.num - mean * mean))
+        c.check(abs(mean - float(r["mean"])) <= 1e-6 * sd, f"{what}: sum/num {mean!r} = mean {r['mean']}")
+        c.check(abs(std - sd) <= 1e-6 * sd, f"{what}: std {std!r} = std {r['std']}")
     extra = set(by_key) - used
     c.check(not extra, f"events no CSV row accounts for: {sorted(extra)[:5]}")
     return c, events

@@ -3,7 +3,8 @@
 # with them on or off (metrics without the wall clock, layer statistics, percentiles, every tensor of the final
 # checkpoint); (2) gradients.csv's row at a checkpointed step equals PyTorch in float64 from that checkpoint and the
 # same batch (the trainer's saved example order): dLoss/dh at each nonlinearity's input — mean, std, max |g|, the
-# percentiles — and the saturated fraction; negative control: the next batch's gradients fail the same comparison;
+# percentiles — and the saturated fraction — and gradient_histograms.csv's counts in its logged edges; negative
+# control: the next batch's gradients fail the same comparisons;
 # (3) jacobian.csv has its rows (the values are tested against float64 in test_jacobian.c).
 # usage: test_backward_logs.sh BNLAB SOURCE_ROOT
 set -u
@@ -89,14 +90,30 @@ for r in rows:
     # saturated fraction: the same count, give or take two values on the thresholds (float32 vs float64)
     if abs(float(r["frac_saturated"]) - ((y < 0.02) | (y > 0.98)).mean()) * len(g) > 2: worst = max(worst, 1.0)
     checked += 1
-print(checked, "%.3g" % worst)
+# gradient_histograms.csv's row of the same site: the counts of the float64 gradient in the logged edges (values
+# below lo in bin 0, at or above hi in the last), give or take the values on a bin's edge (float32 vs float64).
+hist_moved = 0
+for r in csv.DictReader(open(run + "/gradient_histograms.csv")):
+    if int(r["step"]) != step: continue
+    g = kept[int(r["layer"])].grad.numpy().ravel()
+    lo, hi = float(r["lo"]), float(r["hi"])
+    counts = [int(r[c]) for c in r if c.startswith("c")]
+    j = np.clip(np.floor((g - lo) / ((hi - lo) / len(counts))), 0, len(counts) - 1).astype(int)
+    want = np.bincount(j, minlength=len(counts))
+    hist_moved += int(np.abs(want - np.array(counts)).sum())
+    if int(r["n"]) != len(g) or sum(counts) != len(g) or lo != -hi: hist_moved += 10 ** 6
+print(checked, "%.3g" % worst, hist_moved)
 PY
-read -r checked worst < <(/usr/bin/python3 "$T/grad.py" "$T/on" 30 "$ROOT" 0 2>"$T/py.err" || echo "0 1")
+read -r checked worst moved < <(/usr/bin/python3 "$T/grad.py" "$T/on" 30 "$ROOT" 0 2>"$T/py.err" || echo "0 1 999999")
 check '[ "$checked" -eq 3 ] && /usr/bin/python3 -c "import sys; sys.exit(not float(sys.argv[1]) < 1e-4)" "$worst"' \
   "gradients.csv at step 30 against torch float64: $checked rows, worst $worst of max |g| $(cat "$T/py.err")"
-read -r checked worst < <(/usr/bin/python3 "$T/grad.py" "$T/on" 30 "$ROOT" 1 2>/dev/null || echo "0 0")
+check '[ "$moved" -le 6 ]' "gradient_histograms.csv at step 30 against torch float64: $moved values in another bin (3 x 6000 values)"
+check '[ "$(awk -F, '"'"'NR > 1 { e[$2] = e[$2] " " $7 " " $8 } END { for (h in e) print e[h] }'"'"' "$T/on/gradient_histograms.csv" | awk '"'"'{ for (i = 3; i <= NF; i++) if ($i != $((i - 1) % 2 + 1)) bad = 1 } END { print bad + 0 }'"'"')" = 0 ]' \
+  "gradient_histograms.csv: a layer's edges change over the run"
+read -r checked worst moved < <(/usr/bin/python3 "$T/grad.py" "$T/on" 30 "$ROOT" 1 2>/dev/null || echo "0 0 0")
 check '[ "$checked" -eq 3 ] && /usr/bin/python3 -c "import sys; sys.exit(not float(sys.argv[1]) > 1e-2)" "$worst"' \
   "negative control: the next batch's gradients passed (worst $worst)"
+check '[ "$moved" -gt 1000 ]' "negative control: the next batch's gradient histograms passed ($moved values moved)"
 check '[ "$(head -1 "$T/on/jacobian.csv")" = "step,block,layer,norm,which,n,median,p10,p90,max,frac_near1" ] && [ $(grep -c ",example," "$T/on/jacobian.csv") -eq 9 ] && [ $(grep -c ",batch," "$T/on/jacobian.csv") -eq 6 ]' \
   "jacobian.csv: 3 probes (steps 0, 30, 60) x (3 example rows + 2 batch rows): $(cat "$T/on/jacobian.csv" | head -3)"
 finish backward_logs

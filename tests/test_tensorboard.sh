@@ -29,12 +29,15 @@ check '[ "$out" = "crc32c self-test ok" ]' "the reader's own CRC-32C: $out"
 # 1. The BN network (dense, batchnorm, sigmoid layers), evaluated every 50 steps, 300 probe images.
 CFG="$ROOT/configs/quick-bn.json"
 RUN=(--set log.progress=never --set train.eval_every=50 --set train.checkpoint.every=133 --set log.probe_size=300)
-"$BNLAB" train "$CFG" "${RUN[@]}" --set log.tensorboard=true --out "$T/on" >/dev/null 2>"$T/on.err"
+# With log.gradients_every 38, the gradient histograms (layerI_K/gradients) too; 38 divides 266, the step resumed
+# from in 3: that step's gradient histograms follow its checkpoint, and the resumed run must not log them twice.
+"$BNLAB" train "$CFG" "${RUN[@]}" --set log.tensorboard=true --set log.gradients_every=38 --out "$T/on" >/dev/null 2>"$T/on.err"
 rc=$?
 check '[ $rc -eq 0 ] && [ -s "$T/on/$EV" ]' "train with log.tensorboard: exit $rc, $(cat "$T/on.err")"
 out=$(read_tb "$T/on" 300 2>&1)
 rc=$?
 check '[ $rc -eq 0 ]' "reader on a BN run: $out"
+check '[ "$(grep -c ",act_input," "$T/on/gradients.csv")" -gt 20 ]' "the BN run logged no gradients"
 check 'grep -q "\"tensorboard\":[[:space:]]*true" "$T/on/config.json"' "config.json records log.tensorboard true"
 
 # 2. Off by default: no tb folder, config.json as before (no key), and the other logs equal the run with it on.
@@ -98,7 +101,7 @@ check '[ $rc -eq 1 ] && [[ $out == *"events no CSV row accounts for"* ]]' "reade
 
 # 6. With log.eval_batch_stats the metrics rows add loss/test_batchstats and accuracy/test_batchstats (checked
 #    against metrics.csv's columns by the reader), and the tags a run writes are exactly those src/run/tblog.h lists.
-"$BNLAB" train "$CFG" "${RUN[@]}" --set log.tensorboard=true --set log.eval_batch_stats=true --out "$T/bs" \
+"$BNLAB" train "$CFG" "${RUN[@]}" --set log.tensorboard=true --set log.eval_batch_stats=true --set log.gradients_every=100 --out "$T/bs" \
   >/dev/null 2>"$T/bs.err"
 rc=$?
 out=$(TB_TAGS_OUT="$T/bs.tags" read_tb "$T/bs" 300 2>&1)

@@ -63,10 +63,8 @@ static const cli_option_t OPTIONS[] = {
     {"--bn-stats", " fold ", "WHICH", "running (default) | algorithm2: the statistics folded into the weights"},
     {"--batches", " eval recalibrate fold ", "N", "training batches for Algorithm 2 (default: every full batch, at most 1000)"},
     {"--x", " plot ", "AXIS", "steps | examples | epochs (default: steps; examples when the batch sizes differ)"},
-    {"--only", " plot ", "KIND,..", "only these figures (accuracy, loss, percentiles, layers, saturation, ics, modes,\n"
-     "params, landscape, ladder, unit_updates, curvature; a wrong name lists them all);\n"
-     "the others already in DIR/plots are kept; one asked for whose log is missing says\n"
-     "which key turns it on"},
+    {"--only", " plot ", "KIND,..", "only these figures (accuracy, loss, percentiles, layers, ...: a word that is no\n"
+     "kind gets the list); the others already in DIR/plots are kept"},
     {"--xrange", " plot ", "LO:HI", "the x axis of every figure drawn (with --only: of those)"},
     {"--yrange", " plot ", "LO:HI", "the y axis of every figure drawn, e.g. --only accuracy --yrange 0.9:1"},
     {"--xscale", " plot ", "SCALE", "linear | log: the x axis of every figure drawn"},
@@ -176,8 +174,9 @@ int parse_cli(cli_t *c, int argc, char **argv) {
             const char *v = argv[++i];
             if (!strcmp(a, "--landscape-steps") && strlen(v) > 40)  // kept below as "landscape-steps=%.40s"
                 return usage_error("plot --landscape-steps takes 1 to 4 steps >= 0 separated by commas, not '%s'", v);
-            if (strlen(v) > 40 && (!strcmp(a, "--only") || !strcmp(a, "--xrange") || !strcmp(a, "--yrange")))
+            if (strlen(v) > 40 && (!strcmp(a, "--xrange") || !strcmp(a, "--yrange")))
                 return usage_error("plot %s: expected at most 40 characters", a);
+            if (strlen(v) > 200 && !strcmp(a, "--only")) return usage_error("plot %s: expected at most 200 characters", a);
             if (!strcmp(a, "--out")) c->out = v;
             else if (!strcmp(a, "--init")) c->init = v;
             else if (!strcmp(a, "--label") && !strcmp(argv[1], "plot")) {
@@ -202,7 +201,7 @@ int parse_cli(cli_t *c, int argc, char **argv) {
                 if (c->n_sets == MAX_ARGS) return usage_error("more than 64 overrides%s", "");
                 if (!strcmp(a, "--set")) c->sets[c->n_sets++] = v;
                 else {
-                    snprintf(c->owned[c->n_sets], sizeof c->owned[0], "%s=%.40s", a + 2, v);
+                    snprintf(c->owned[c->n_sets], sizeof c->owned[0], "%s=%.200s", a + 2, v);
                     c->sets[c->n_sets] = c->owned[c->n_sets];
                     c->n_sets++;
                 }

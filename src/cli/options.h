@@ -16,7 +16,7 @@ typedef struct {
     const char *pos[MAX_ARGS];
     int n_pos;
     const char *sets[MAX_ARGS];
-    char owned[MAX_ARGS][64];
+    char owned[MAX_ARGS][256];
     int n_sets;
     const char *out, *init, *resume, *emit, *label;
     const char *plot_labels[MAX_ARGS];  // plot --label VARIANT=TEXT

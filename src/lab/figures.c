@@ -18,6 +18,12 @@ const figure_kind_t FIGURE_KINDS[] = {
     {"modes", "BN's train/eval gap: running vs batch statistics", fig_modes},
     {"params", "Parameters: ‖W‖ of each dense layer, γ and β of each BN layer", fig_params},
     {"landscape", "Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)", NULL},
+    // The backward pass (issue 24): lab/fig_backward.c, lab/fig_sweep_map.c.
+    {"gradients", "The backward pass: each hidden layer's gradient ∂L/∂h, percentiles over steps", fig_gradients},
+    {"update_ratios", "Update and gradient ratios per dense layer: ‖ΔW‖/‖W‖ against 10⁻³", fig_update_ratios},
+    {"jacobian", "Layer Jacobians' singular values (Ioffe & Szegedy §3.3)", fig_jacobian},
+    {"gradient_depth", "The gradient at initialization, layer by layer (Yang et al. 2019)", fig_gradient_depth},
+    {"sweep_map", "A sweep over two keys: final accuracy at each grid point", fig_sweep_map},
     // What BN is made of (issue 25, docs/anatomy.md)
     {"ladder", "The ablation ladder: which part of BN does the work", fig_ladder},
     {"unit_updates", "Weight decay as a learning rate: each unit's angular update and effective rate", fig_unit_updates},

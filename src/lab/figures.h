@@ -45,6 +45,12 @@ int fig_layer_stats(figmodel_t *m, const figure_input_t *in);
 int fig_modes(figmodel_t *m, const figure_input_t *in);
 int fig_params(figmodel_t *m, const figure_input_t *in);
 int fig_percentiles(figmodel_t *m, const figure_input_t *in);  // lab/plot.c
+// The backward pass (issue 24), lab/fig_backward.c and lab/fig_sweep_map.c.
+int fig_gradients(figmodel_t *m, const figure_input_t *in);
+int fig_update_ratios(figmodel_t *m, const figure_input_t *in);
+int fig_jacobian(figmodel_t *m, const figure_input_t *in);
+int fig_gradient_depth(figmodel_t *m, const figure_input_t *in);
+int fig_sweep_map(figmodel_t *m, const figure_input_t *in);
 // What BN is made of (docs/anatomy.md, issue 25).
 int fig_ladder(figmodel_t *m, const figure_input_t *in);
 int fig_unit_updates(figmodel_t *m, const figure_input_t *in);

@@ -1127,7 +1127,8 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
             figmodel_t fm;
             m = kind->build(&fm, &in);
             if (m == 0 && figmodel_gnuplot(p->plots, &fm) != 0) m = -1;
-            if (m > 0 && o->only) printf("plot: %s\n", fm.note);  // asked for by name: why there is none
+            // Asked for by name and not logged: said, with the key that turns it on (the note of the figure).
+            if (m > 0 && o->only && fm.note[0]) printf("plot: no %s figure: %s\n", kind->name, fm.note);
             int cats = 0;
             for (int i = 0; m == 0 && i < fm.np; i++) cats |= fm.p[i].nycat > 0;
             if (cats && (o->ov.has_range[1] || o->ov.scale[1] >= 0))

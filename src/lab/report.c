@@ -348,9 +348,9 @@ typedef struct {
     int cs, ch, cl, ct, cu, cn, clo, chi, c0, ncols;
 } hist_file_t;
 
-// Opens a run's histograms.csv: 0, 1 absent, -1 + message.
-static int hist_open(hist_file_t *h, const char *run) {
-    rundir_file(h->path, sizeof h->path, run, RUNDIR_HISTOGRAMS);
+// Opens a run's histograms.csv or gradient_histograms.csv (file; the same columns): 0, 1 absent, -1 + message.
+static int hist_open(hist_file_t *h, const char *run, const char *file) {
+    rundir_file(h->path, sizeof h->path, run, file);
     int rc = logread_open(&h->t, h->path);
     if (rc != 0) return rc;
     const char *names[] = {"step", "hidden", "layer", "layer_type", "units", "n", "lo", "hi", "c0"};
@@ -399,12 +399,12 @@ static int hist_row(hist_file_t *h, hist_scan_t *s, int *hidden, long *step) {
     return 0;
 }
 
-// Pass 1 over a run's histograms.csv: every row checked, the frames and edges of each hidden layer into s. 0, 1 no
-// histograms.csv, -1 + message.
-static int hist_scan(hist_scan_t *s, const char *run) {
+// Pass 1 over a run's histogram file: every row checked, the frames and edges of each hidden layer into s. 0, 1 no
+// such file, -1 + message.
+static int hist_scan(hist_scan_t *s, const char *run, const char *file) {
     memset(s, 0, sizeof *s);
     hist_file_t h;
-    int rc = hist_open(&h, run), k;
+    int rc = hist_open(&h, run, file), k;
     if (rc != 0) return rc;
     long step;
     while ((rc = logread_next(&h.t, h.path)) == 1)
@@ -414,15 +414,14 @@ static int hist_scan(hist_scan_t *s, const char *run) {
     return rc < 0 ? -1 : 0;
 }
 
-// Pass 2: the panel's JSON, each hidden layer's frames thinned to REPORT_MAX_FRAMES.
-static int hist_json(strbuf_t *b, const report_panel_t *p, const hist_scan_t *s) {
-    strbuf_printf(b, "{\"name\":\"");
-    json_text(b, p->name);
-    strbuf_printf(b, "\",\"color\":\"%s\",\"hidden\":[", p->color);
+// Pass 2: a panel's hidden layers of one file as a JSON array, each hidden layer's frames thinned to
+// REPORT_MAX_FRAMES.
+static int hist_json(strbuf_t *b, const report_panel_t *p, const hist_scan_t *s, const char *file) {
+    strbuf_printf(b, "[");
     hist_file_t h;
-    int rc = s->nh ? hist_open(&h, p->runs[0]) : 1;
+    int rc = s->nh ? hist_open(&h, p->runs[0], file) : 1;
     if (rc != 0) {
-        strbuf_printf(b, "]}");
+        strbuf_printf(b, "]");
         return rc < 0 ? -1 : 0;
     }
     strbuf_t frames[REPORT_MAX_HIDDEN] = {{0}};
@@ -448,29 +447,18 @@ static int hist_json(strbuf_t *b, const report_panel_t *p, const hist_scan_t *s)
                       s->lo[j], s->hi[j], s->frames[j], frames[j].s ? frames[j].s : "");
         free(frames[j].s);
     }
-    strbuf_printf(b, "]}");
+    strbuf_printf(b, "]");
     csv_table_free(&h.t);
     return rc < 0 ? -1 : 0;
 }
 
-// The histogram data of every panel, and each row's shared x axis with its ticks (view/axis.h).
-static int hist_data(strbuf_t *b, const report_t *r) {
-    hist_scan_t *s = xcalloc((size_t)r->np, sizeof *s, "report histograms");
-    int rc = 0, nh = 0;
-    for (int p = 0; p < r->np && rc == 0; p++) {
-        rc = hist_scan(&s[p], r->panels[p].runs[0]) < 0 ? -1 : 0;
-        if (s[p].nh > nh) nh = s[p].nh;
-    }
-    strbuf_printf(b, "{\"panels\":[");
-    for (int p = 0; p < r->np && rc == 0; p++) {
-        if (p) strbuf_printf(b, ",");
-        rc = hist_json(b, &r->panels[p], &s[p]);
-    }
-    strbuf_printf(b, "],\"rows\":[");
-    for (int k = 0; k < nh && rc == 0; k++) {
+// Each row's shared x axis over the panels' edges of hidden layer k, with its ticks (view/axis.h), as "rows" JSON.
+static void hist_rows(strbuf_t *b, const hist_scan_t *s, int np, int nh) {
+    for (int k = 0; k < nh; k++) {
         double lo = INFINITY, hi = -INFINITY;
-        for (int p = 0; p < r->np; p++)
+        for (int p = 0; p < np; p++)
             if (k < s[p].nh && s[p].frames[k]) lo = fmin(lo, s[p].lo[k]), hi = fmax(hi, s[p].hi[k]);
+        if (!(lo < hi)) lo = 0, hi = 1;  // no frame of this layer in any panel
         axis_t a;
         axis_make(&a, lo, hi, 0, 0, 5);
         strbuf_printf(b, "%s{\"lo\":%.17g,\"hi\":%.17g,\"ticks\":[", k ? "," : "", a.lo, a.hi);
@@ -481,8 +469,36 @@ static int hist_data(strbuf_t *b, const report_t *r) {
         }
         strbuf_printf(b, "]}");
     }
+}
+
+// The histogram data of every panel — the forward histograms (histograms.csv) as "hidden" and "rows", the gradient
+// histograms (gradient_histograms.csv, log.gradients_every) as "grad" and "grows" — and each row's shared x axis.
+static int hist_data(strbuf_t *b, const report_t *r) {
+    hist_scan_t *s = xcalloc((size_t)r->np, sizeof *s, "report histograms");
+    hist_scan_t *g = xcalloc((size_t)r->np, sizeof *g, "report histograms");
+    int rc = 0, nh = 0, ng = 0;
+    for (int p = 0; p < r->np && rc == 0; p++) {
+        rc = hist_scan(&s[p], r->panels[p].runs[0], RUNDIR_HISTOGRAMS) < 0 ||
+             hist_scan(&g[p], r->panels[p].runs[0], RUNDIR_GRAD_HISTOGRAMS) < 0 ? -1 : 0;
+        if (s[p].nh > nh) nh = s[p].nh;
+        if (g[p].nh > ng) ng = g[p].nh;
+    }
+    strbuf_printf(b, "{\"panels\":[");
+    for (int p = 0; p < r->np && rc == 0; p++) {
+        strbuf_printf(b, "%s{\"name\":\"", p ? "," : "");
+        json_text(b, r->panels[p].name);
+        strbuf_printf(b, "\",\"color\":\"%s\",\"hidden\":", r->panels[p].color);
+        rc = hist_json(b, &r->panels[p], &s[p], RUNDIR_HISTOGRAMS);
+        strbuf_printf(b, ",\"grad\":");
+        if (rc == 0) rc = hist_json(b, &r->panels[p], &g[p], RUNDIR_GRAD_HISTOGRAMS);
+        strbuf_printf(b, "}");
+    }
+    strbuf_printf(b, "],\"rows\":[");
+    if (rc == 0) hist_rows(b, s, r->np, nh);
+    strbuf_printf(b, "],\"grows\":[");
+    if (rc == 0) hist_rows(b, g, r->np, ng);
     strbuf_printf(b, "]}");
-    free(s);
+    free(s), free(g);
     return rc;
 }
 
@@ -535,8 +551,10 @@ int report_dir(const char *dir) {
         strbuf_printf(&b, "<h2>Inside the network: each hidden layer's input to its nonlinearity</h2>\n<p class=\"note\">"
                           "Histograms over the probe images in training mode (log.histograms)%s; the variants share "
                           "each row's axes (bar height: density, on a square-root scale by default so that a tall "
-                          "narrow peak does not flatten the other panel). Move the slider or press play to watch the "
-                          "distributions shift.</p>\n",
+                          "narrow peak does not flatten the other panel). With log.gradients_every, each layer's "
+                          "second row is the gradient \u2202L/\u2202h at the nonlinearity's input over that step's training "
+                          "batch (gradient_histograms.csv). Move the slider or press play to watch the distributions "
+                          "shift.</p>\n",
                       r->is_compare ? ", of each variant's first seed" : "");
         strbuf_printf(&b, "<div class=\"controls\" id=\"controls\"><button id=\"play\" type=\"button\">\u25B6 play</button>"
                           "<input type=\"range\" id=\"slider\" min=\"0\" max=\"0\" step=\"1\" value=\"0\">"

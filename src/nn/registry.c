@@ -456,7 +456,7 @@ static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
                        .saturates = 1, .sat_low = 0.02f, .sat_high = 0.98f,
                        .forward = sigmoid_fwd, .backward = sigmoid_bwd, .torch_module = "Sigmoid",
                        .torch_args = no_args},
-    [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1,
+    [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1, .bn_grad_growth = 3.14159265358979323846 / 2.14159265358979323846,
                     .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
                     .forward = relu_fwd, .backward = relu_bwd, .torch_module = "ReLU", .torch_args = no_args},
     // Saturated where |t| > 0.97: its gradient 1 - t^2 < 0.06 has all but vanished (the threshold courses use, e.g.

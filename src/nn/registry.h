@@ -56,6 +56,9 @@ typedef struct {
                                    //    the softmax head, ICS's and the landscape's layers are of these
     int saturates;                 // 1: a nonlinearity whose output counts as saturated below sat_low or above
     float sat_low, sat_high;       //    sat_high (run/stats.h counts the fraction; its gradient has all but vanished)
+    double bn_grad_growth;         // a nonlinearity after BN: Yang et al. 2019's growth of the squared gradient norm
+                                   //    per layer going backward (wide layers, large batches): ReLU's π/(π−1); 0: none
+                                   //    derived (lab/fig_backward.c draws the theory line where it is given)
     // The kind's flags are for its layers as configured by default; where a layer's options take the fact away
     // (batchnorm's ablation ladder: statistics "population", affine "none") these say so for one layer (NULL: the
     // kind's flag holds for every layer). Ask layer_uses_batch_statistics() / layer_has_affine(), not the hooks.

@@ -9,4 +9,9 @@
 // in bin 0 and values at or above hi in the last bin; non-finite values are left out. Returns the values counted.
 size_t hist_count(uint64_t *count, const float *v, size_t n, double lo, double hi, int bins);
 
+// A kept histogram log (histograms.csv, gradient_histograms.csv: columns hidden, lo, hi) gives back the edges of a
+// resumed run: the first row of each hidden layer h (1..n_hidden) whose lo[h-1] >= hi[h-1] (not fixed yet) sets them.
+// A file that does not exist sets nothing. 0, -1 + message.
+int hist_edges_read(const char *path, int n_hidden, double *lo, double *hi);
+
 #endif

@@ -10,33 +10,6 @@
 #include "run/infer.h"
 #include "run/rundir.h"
 
-// The first row of each hidden layer in a kept histograms.csv gives its adaptive edges back.
-static int read_edges(histlog_t *h, const char *run_dir) {
-    char path[BNLAB_PATH_MAX], *text;
-    size_t len;
-    rundir_file(path, sizeof path, run_dir, RUNDIR_HISTOGRAMS);
-    if (!path_exists(path)) return 0;
-    if (read_whole_file(path, (size_t)1 << 32, &text, &len) != 0) return -1;
-    const char *nl = memchr(text, '\n', len);
-    int ch = -1, cl = -1, chi = -1, rc = 0;
-    if (nl && ((ch = csv_column(text, "hidden", path)) < 0 || (cl = csv_column(text, "lo", path)) < 0 ||
-               (chi = csv_column(text, "hi", path)) < 0))
-        rc = -1;
-    for (const char *line = nl ? nl + 1 : text + len; rc == 0 && line < text + len;) {
-        const char *end = memchr(line, '\n', (size_t)(text + len - line));
-        if (!end) break;
-        double hid, lo, hi;
-        if (csv_field_double(line, ch, &hid) == 0 && csv_field_double(line, cl, &lo) == 0 &&
-            csv_field_double(line, chi, &hi) == 0 && hid >= 1 && hid <= h->n_hidden) {
-            int k = (int)hid - 1;
-            if (!(h->lo[k] < h->hi[k]) && lo < hi) h->lo[k] = lo, h->hi[k] = hi;
-        }
-        line = end + 1;
-    }
-    free(text);
-    return rc;
-}
-
 static void histlog_step(void *st, const rec_view_t *v);
 static int histlog_close(void *st);
 
@@ -61,7 +34,9 @@ static int histlog_open(void *st, const rec_view_t *v, const char *run_dir, int 
     h->on = 1;
     char header[8192];
     rundir_histograms_header(header, sizeof header, h->bins);
-    if ((append && c->log.histograms.adaptive && read_edges(h, run_dir) != 0) ||
+    char kept[BNLAB_PATH_MAX];  // a resumed run's adaptive edges: the first row of each layer it kept
+    rundir_file(kept, sizeof kept, run_dir, RUNDIR_HISTOGRAMS);
+    if ((append && c->log.histograms.adaptive && hist_edges_read(kept, h->n_hidden, h->lo, h->hi) != 0) ||
         log_open(&h->out, run_dir, RUNDIR_HISTOGRAMS, append, header) != 0) {
         char msg[BNLAB_ERRMSG_MAX];
         snprintf(msg, sizeof msg, "%s", bnlab_errmsg());

@@ -23,10 +23,10 @@ static const recorder_t *const ROWS[] = {
     &LAYER_STATS_RECORDER, // layer_stats.csv
     &PERCENTILES_RECORDER, // percentiles.csv (log.percentiles)
     &GRADIENTS_RECORDER,   // gradients.csv (log.gradients_every): reads the step's gradients before ICS's replays
+    &TENSORBOARD_RECORDER, // tb/events.out.tfevents... (log.tensorboard): its gradient histograms likewise
     &PARAM_STATS_RECORDER, // param_stats.csv (log.param_stats)
     &ICS_RECORDER,         // ics.csv (log.ics_every)
     &LANDSCAPE_RECORDER,   // landscape.csv, landscape_band.csv (log.landscape)
-    &TENSORBOARD_RECORDER, // tb/events.out.tfevents... (log.tensorboard)
     &HISTOGRAMS_RECORDER,  // histograms.csv (log.histograms)
     &UPDATE_RATIOS_RECORDER,  // update_ratios.csv (log.update_ratios_every)
     &UNIT_UPDATES_RECORDER,   // unit_updates.csv (log.unit_updates_every)

@@ -22,6 +22,7 @@
 #define RUNDIR_HISTOGRAMS "histograms.csv"     // every log.histograms.every steps: one row per hidden layer (histlog.h)
 #define RUNDIR_UPDATE_RATIOS "update_ratios.csv"  // every log.update_ratios_every steps: per tensor (updatelog.h)
 #define RUNDIR_GRADIENTS "gradients.csv"       // every log.gradients_every steps: per gradient site (gradlog.h)
+#define RUNDIR_GRAD_HISTOGRAMS "gradient_histograms.csv"  // with log.gradients_every: per hidden layer (gradlog.h)
 #define RUNDIR_JACOBIAN "jacobian.csv"         // every log.jacobian_every steps: per hidden block (jaclog.h)
 #define RUNDIR_CURVATURE "curvature.csv"  // every log.curvature_every steps: Hessian top eigenvalue (curvature.h)
 #define RUNDIR_UNIT_UPDATES "unit_updates.csv"  // every log.unit_updates_every steps: per dense layer (unitlog.h)

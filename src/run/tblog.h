@@ -14,7 +14,12 @@
 //     TBLOG_BUCKETS equal-width buckets over [min, max] (TensorBoard's own default): bucket j counts the values y with
 //     floor((y - min) / w) = j, w = (max - min) / TBLOG_BUCKETS, the maximum in the last; bucket_limit[j] =
 //     min + (j + 1) w and the last limit is max. All values equal: one bucket, limit max. Non-finite values: no
-//     histogram.
+//     histogram;
+//   and, with log.gradients_every, layerI_K/gradients beside layerI_K/outputs: at the steps of gradients.csv, the
+//     same histogram of dLoss/d(output) of layer I over the step's training batch, for each layer whose output is
+//     a nonlinearity's input (gradients.csv's act_input rows), in on_step, before ICS's replays overwrite the
+//     gradients (the recorder's row comes right after the gradients recorder's). Those of a resumed run's own step
+//     are measured again, so its truncation leaves them out (they follow that step's checkpoint).
 // The file name has no timestamp (TensorBoard needs only "tfevents" in it): a run has one event file, and a resumed
 // run truncates it to the records with step <= its checkpoint's step before appending, like the CSV logs. Only
 // wall_time differs between equal runs. Writes go through the checked writer (base/util.h wfile_t); nothing is
@@ -43,16 +48,18 @@ typedef struct {
     wfile_t out;
     int n_layers;
     tblog_hist_t *hist;   // (n_layers)
+    tblog_hist_t *grad;   // (n_layers) the gradient histograms counted in on_step (log.gradients_every)
     uint8_t rec[2048];    // one encoded Event (the largest, a histogram, is under 800 bytes)
 } tblog_t;
 
 // The recorder (a row of run/recorders.c), with log.tensorboard:
 //   open      makes RUN/tb and creates the event file with its version record, or (append = 1, a resumed run at
-//             v->step) truncates it to the records with step <= v->step (and drops a record cut short or failing its
-//             CRCs) and appends; a missing or empty file gets its version record;
+//             v->step) truncates it to the records with step <= v->step but that step's gradient histograms (and
+//             drops a record cut short or failing its CRCs) and appends; a missing or empty file gets its version record;
 //   on_eval   the scalars of the metrics row;
 //   on_epoch  the scalars from v->epoch_stats and, with probe images, the histograms of two extra evaluation-mode
 //             passes over them (the first finds the range);
+//   on_step   the gradient histograms (log.gradients_every);
 //   check, close as every recorder.
 extern const recorder_t TENSORBOARD_RECORDER;
 

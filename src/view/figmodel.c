@@ -26,6 +26,11 @@ figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s,
     *c = (figcurve_t){.kind = kind, .color = color, .style = style, .width = width, .opacity = opacity};
     snprintf(c->label, sizeof c->label, "%s", label ? label : "");
     int cols = kind == CURVE_BAND ? 3 : 2;
+    if (kind == CURVE_CELLS) {
+        series_init(&c->data, s->cols);
+        for (int r = 0; r < s->n; r++) series_add(&c->data, s->v + (size_t)r * (size_t)s->cols);
+        return c;
+    }
     series_init(&c->data, cols);
     for (int r = 0; r < s->n; r++) {
         const double *row = s->v + (size_t)r * (size_t)s->cols;
@@ -33,6 +38,35 @@ figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s,
         series_add(&c->data, out);
     }
     return c;
+}
+
+int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *text, size_t cap) {
+    const double *row = c->data.v + (size_t)r * (size_t)c->data.cols;
+    double v = row[2], marked = c->data.cols > 3 ? row[3] : 0, of = c->data.cols > 4 ? row[4] : 0;
+    snprintf(ink, 8, "#000000");
+    if (marked > 0) {
+        snprintf(fill, 8, "#BBBBBB");
+        if (of > 1) snprintf(text, cap, "diverged\n%.0f of %.0f", marked, of);
+        else snprintf(text, cap, "diverged");
+        return 1;
+    }
+    if (!isfinite(v)) {
+        snprintf(fill, 8, "#FFFFFF");
+        snprintf(text, cap, "%s", v > 0 ? "never" : "no run");
+        return 0;
+    }
+    double t = c->hi != c->lo ? (v - c->lo) / (c->hi - c->lo) : 1;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    // view_shade's scale stretched to white: shade k of 100 goes 60 % of the way; here (1 - t) of all the way.
+    unsigned rgb = 0;
+    if (sscanf(c->color + (c->color[0] == '#'), "%6x", &rgb) != 1) rgb = 0x777777;
+    int ch[3] = {(int)(rgb >> 16) & 255, (int)(rgb >> 8) & 255, (int)rgb & 255};
+    double lum = 0;
+    for (int i = 0; i < 3; i++) ch[i] = (int)(ch[i] + (1 - t) * (255 - ch[i]) + 0.5), lum += ch[i] * (i == 1 ? 0.587 : i ? 0.114 : 0.299);
+    snprintf(fill, 8, "#%02X%02X%02X", ch[0], ch[1], ch[2]);
+    if (lum < 140) snprintf(ink, 8, "#FFFFFF");
+    snprintf(text, cap, "%.*f", c->digits, v);
+    return 0;
 }
 
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero) {

@@ -8,12 +8,19 @@
 
 #include "base/util.h"
 #include "view/figure.h"
+#include "view/svg.h"
 
 #define FIG_MAX_CURVES 64
 #define FIG_MAX_CAT 16
-#define FIG_CAT_LEN 64
+#define FIG_CAT_LEN SVG_CAT_LEN  // a y category's name (the ladder's rows), bytes
 
-typedef enum { CURVE_LINE, CURVE_BAND, CURVE_POINTS } figcurve_kind_t;
+// CURVE_CELLS: a heatmap's cells, rows (column index, row index, value, marked, of): a square at each (x, y) of the
+// panel's categories (figpanel_t.xcat, ycat), filled with a shade of the curve's colour by where value lies from lo
+// to hi (lo white, hi the colour itself; hi < lo: smaller is darker) and labelled with the value (figcurve_t.digits
+// decimals), +inf labelled "never" (white); a cell with marked > 0 is
+// hatched (grey lines on white) and labelled "diverged" (marked of `of` when of > 1: seeds), a non-finite value
+// "no run".
+typedef enum { CURVE_LINE, CURVE_BAND, CURVE_POINTS, CURVE_CELLS } figcurve_kind_t;
 
 typedef struct {
     figcurve_kind_t kind;
@@ -23,6 +30,8 @@ typedef struct {
     double width;         // line width (page pixels; gnuplot's lw); points: the marker's radius (gnuplot's ps width / 2)
     double opacity;       // 1: opaque; a faint seed 0.35; a band about 0.2
     char label[160];      // legend text; "" for none
+    double lo, hi;        // CURVE_CELLS: the values drawn white and in the full colour
+    int digits;           // CURVE_CELLS: decimals of a cell's text
     int bare;             // a line without markers: a reference (a theory's value), not data (set after figmodel_add)
 } figcurve_t;
 
@@ -31,14 +40,14 @@ typedef struct {
     char xlabel[96];        // "" : the figure's (figmodel_t.xlabel); a panel's own when its x is another quantity
     double x0, x1, y0, y1;  // the axes (figmodel_finish sets those not fixed)
     int ylog, yfixed, xfixed;
-    // A y axis of categories (nycat > 0): ycat[k] names y = k, k = 0 at the bottom; figmodel_finish fixes y to
-    // [-0.5, nycat - 0.5] and the renderers write the names as the y tick labels (no numbers, a margin that fits
-    // them; --yrange and --yscale do not apply to it).
-    char ycat[FIG_MAX_CAT][FIG_CAT_LEN];
-    int nycat;
     figcurve_t c[FIG_MAX_CURVES];
     int nc;
     char note[256];         // drawn in the panel's middle when it has no curve
+    // Categorical axes (a heatmap's, the ladder's rows; 0: the axis is numeric): xcat[i] names x = i, ycat[k] y = k
+    // (k = 0 at the bottom). figmodel_finish fixes a category axis to [-0.5, n - 0.5]; the renderers write the names
+    // as its tick labels (the left margin fits long y names; --yrange and --yscale do not apply to it).
+    char xcat[FIG_MAX_CAT][24], ycat[FIG_MAX_CAT][FIG_CAT_LEN];
+    int nxcat, nycat;
 } figpanel_t;
 
 typedef struct {
@@ -55,7 +64,8 @@ typedef struct {
 // np panels (np may be 0: then note says why there is no figure), cols per row.
 void figmodel_init(figmodel_t *m, const char *name, int np, int cols);
 void figmodel_free(figmodel_t *m);
-// Adds a curve to panel p (its data copied from s's columns x, y and, for a band, y2). NULL when the panel is full.
+// Adds a curve to panel p (its data copied from s's columns x, y and, for a band, y2; for cells every column of s,
+// which has 5). NULL when the panel is full.
 figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s, int x, int y, int y2, const char *color,
                      int style, double width, double opacity, const char *label);
 // The panels' x range [0 or the smallest x, the largest x] over all panels whose x is not fixed (xfixed), and y
@@ -63,6 +73,10 @@ figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s,
 // allow_log and every value is > 0 and they span a factor of 100 or more; a category axis [-0.5, nycat - 0.5]. Points exist only at the steps logged: a curve with one point is drawn
 // as a marker.
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
+
+// Cell r of a CURVE_CELLS curve: its fill, the ink its text is legible in (white on a dark fill), and its text;
+// 1 when the cell is hatched (a diverged one: fill is then the hatch lines' colour), else 0.
+int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *text, size_t cap);
 
 // Writes plots/NAME.gp and its data (view/figure.h; the caller renders it). -1 + message.
 int figmodel_gnuplot(const char *plots, const figmodel_t *m);

@@ -69,6 +69,37 @@ static void one_key(figure_t *f, strbuf_t *b, const figcurve_t **e, int n, doubl
     b->s[0] = '\0', b->len = 0;
 }
 
+// A categorical axis (a heatmap's, the ladder's rows): its range around 0..n-1 and a tick labelled at each, names
+// cat[0..n) of stride bytes; grid: a grid line through each (the ladder's rows), else none (a heatmap's cells).
+static void cat_axis(figure_t *f, char axis, const char *cat, size_t stride, int n, int grid) {
+    fprintf(f->gp, "unset logscale %c\nset %crange [-0.5:%g]\nset %ctics (", axis, axis, n - 0.5, axis);
+    for (int i = 0; i < n; i++) {
+        strbuf_t q = {0};
+        figure_quote(&q, cat + (size_t)i * stride);
+        fprintf(f->gp, "%s%s %d", i ? ", " : "", q.s, i);
+        free(q.s);
+    }
+    fprintf(f->gp, ")\nunset m%ctics\n", axis);
+    if (!grid) fprintf(f->gp, "set grid no%ctics\n", axis);
+}
+
+// A heatmap's cells as rectangles and labels (gnuplot objects), drawn by the next plot and then removed.
+static void cells(figure_t *f, const figcurve_t *c, int *n_objects) {
+    for (int r = 0; r < c->data.n; r++) {
+        const double *row = c->data.v + (size_t)r * (size_t)c->data.cols;
+        char fill[8], ink[8], text[64];
+        int hatch = figmodel_cell(c, r, fill, ink, text, sizeof text), id = ++*n_objects;
+        fprintf(f->gp, "set object %d rect from %g,%g to %g,%g fc rgb '%s' fillstyle %s border lc rgb '#FFFFFF' "
+                       "lw 2 back\n", id, row[0] - 0.5, row[1] - 0.5, row[0] + 0.5, row[1] + 0.5, fill,
+                hatch ? "pattern 5" : "solid 1.0");
+        char at[96];
+        snprintf(at, sizeof at, "at %g,%g center front tc rgb '%s' font bnlab_font(18)", row[0], row[1], ink);
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "set label %d", id);
+        figure_cmd(f, prefix, at, "%s", text);
+    }
+}
+
 int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
     int rows = m->np ? (m->np + m->cols - 1) / m->cols : 1, cols = m->np ? (m->np < m->cols ? m->np : m->cols) : 1;
     figure_t f;
@@ -111,15 +142,18 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
                 figure_cmd(&f, "set xlabel", "", "%s", p->xlabel[0] ? p->xlabel : m->xlabel);
             for (int k = 0; k < p->nc; k++)  // bands first, under the lines
                 if (p->c[k].kind == CURVE_BAND) curve(&f, &b, &p->c[k]);
+            int objects = 0;
             for (int k = 0; k < p->nc; k++)
-                if (p->c[k].kind != CURVE_BAND) curve(&f, &b, &p->c[k]);
-            figure_axis(&f, 'x', p->x0, p->x1, !p->xlabel[0]);  // steps: no tick between integers
-            const char *cats[FIG_MAX_CAT];
-            for (int k = 0; k < p->nycat && k < FIG_MAX_CAT; k++) cats[k] = p->ycat[k];
-            if (p->nycat) figure_yaxis_categories(&f, cats, p->nycat < FIG_MAX_CAT ? p->nycat : FIG_MAX_CAT);
+                if (p->c[k].kind == CURVE_CELLS) cells(&f, &p->c[k], &objects);
+                else if (p->c[k].kind != CURVE_BAND) curve(&f, &b, &p->c[k]);
+            if (objects && !b.len) strbuf_printf(&b, "NaN notitle");  // the cells are objects: plot draws them
+            if (p->nxcat) cat_axis(&f, 'x', p->xcat[0], sizeof p->xcat[0], p->nxcat, !objects);
+            else figure_axis(&f, 'x', p->x0, p->x1, !p->xlabel[0]);  // steps: no tick between integers
+            if (p->nycat) cat_axis(&f, 'y', p->ycat[0], sizeof p->ycat[0], p->nycat, !objects);
             else if (p->ylog) figure_yaxis_log(&f, p->y0, p->y1);
             else figure_axis(&f, 'y', p->y0, p->y1, 0);
             figure_plot(&f, &b, p->note[0] ? p->note : "nothing logged");
+            if (objects) fprintf(f.gp, "unset object\nunset label\nset grid xtics ytics\n");
         }
         if (nk) one_key(&f, &b, keys, nk, kh);
         fprintf(f.gp, "unset multiplot\n");

@@ -24,7 +24,7 @@ static void legend(strbuf_t *b, const figmodel_t *m) {
     for (int i = 0; i < m->np; i++)
         for (int k = 0; k < m->p[i].nc; k++) {
             const figcurve_t *c = &m->p[i].c[k];
-            if (!c->label[0] || c->kind == CURVE_BAND) continue;
+            if (!c->label[0] || c->kind == CURVE_BAND || c->kind == CURVE_CELLS) continue;
             int j = 0;
             while (j < n && strcmp(e[j].text, c->label)) j++;
             if (j < n) {
@@ -35,6 +35,35 @@ static void legend(strbuf_t *b, const figmodel_t *m) {
             e[n++] = (svg_entry_t){c->color, view_dash_svg(c->style), c->label};
         }
     if (n) svg_legend(b, e, n);
+}
+
+// A heatmap's cells: a square per cell in its shade, its text in the middle (view/figmodel.h's figmodel_cell).
+static void cells(strbuf_t *b, const svg_frame_t *f, const figcurve_t *c) {
+    strbuf_printf(b, "<g class=\"series cells\" cells=\"%d\">\n<defs><pattern id=\"hatch\" patternUnits=\"userSpaceOnUse\" "
+                     "width=\"12\" height=\"12\" patternTransform=\"rotate(45)\"><rect width=\"12\" height=\"12\" "
+                     "fill=\"#FFFFFF\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"12\" stroke=\"#BBBBBB\" "
+                     "stroke-width=\"4\"/></pattern></defs>\n", c->data.n);
+    for (int r = 0; r < c->data.n; r++) {
+        const double *row = c->data.v + (size_t)r * (size_t)c->data.cols;
+        char fill[8], ink[8], text[64];
+        int hatch = figmodel_cell(c, r, fill, ink, text, sizeof text);
+        double x0 = svg_x(f, row[0] - 0.5), x1 = svg_x(f, row[0] + 0.5), y0 = svg_y(f, row[1] + 0.5), y1 = svg_y(f, row[1] - 0.5);
+        strbuf_printf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" stroke=\"#FFFFFF\" "
+                         "stroke-width=\"2\" data-value=\"%.6g\"/>", x0, y0, x1 - x0, y1 - y0, hatch ? "url(#hatch)" : fill, row[2]);
+        char *nl = strchr(text, '\n');
+        if (nl) *nl = '\0';
+        double cy = (y0 + y1) / 2 + (nl ? -4 : 6);
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"cell\" text-anchor=\"middle\" "
+                         "style=\"fill:%s;font-size:17px\">", (x0 + x1) / 2, cy, ink);
+        html_text(b, text);
+        if (nl) {
+            strbuf_printf(b, "<tspan x=\"%.1f\" dy=\"18\">", (x0 + x1) / 2);
+            html_text(b, nl + 1);
+            strbuf_printf(b, "</tspan>");
+        }
+        strbuf_printf(b, "</text>\n");
+    }
+    strbuf_printf(b, "</g>\n");
 }
 
 void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
@@ -48,21 +77,18 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     html_text(b, m->title);
     strbuf_printf(b, "</p>\n");
     legend(b, m);
-    // More than 3 panels a row: they stay in one line (narrower than 360 px each) rather than wrap a lone panel to
-    // the page's width.
-    const char *keep = m->cols > 3 ? " style=\"flex-wrap:nowrap\"" : "";
-    strbuf_printf(b, "<div class=\"row\" data-kind=\"%s\"%s>\n", m->name, keep);
+    // One row of the page per row of the grid (as gnuplot draws it): a panel's place means the same in both; a
+    // one-column figure (a stack of panels in gnuplot) two panels a row.
     int w = m->cols <= 2 ? 620 : m->cols == 3 ? 480 : 400, per_row = m->cols > 1 ? m->cols : 2;
+    strbuf_printf(b, "<div class=\"row%s\" data-kind=\"%s\">\n", m->np > per_row ? " panels" : "", m->name);
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
-        if (i && i % per_row == 0)  // a grid's rows stay rows; a column's panels go two by two
-            strbuf_printf(b, "</div>\n<div class=\"row\" data-kind=\"%s\"%s>\n", m->name, keep);
-        const char *cats[FIG_MAX_CAT];
-        for (int k = 0; k < p->nycat && k < FIG_MAX_CAT; k++) cats[k] = p->ycat[k];
+        if (i && i % per_row == 0) strbuf_printf(b, "</div>\n<div class=\"row panels\" data-kind=\"%s\">\n", m->name);
         svg_frame_t f = {.w = w, .h = p->nycat > 8 ? 100 + 26 * p->nycat : 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0,
-                         .y1 = p->y1, .ylog = p->ylog, .xlabel = p->xlabel[0] ? p->xlabel : m->xlabel,
-                         .ycat = cats, .nycat = p->nycat < FIG_MAX_CAT ? p->nycat : FIG_MAX_CAT};
-        if (f.nycat) {  // the categories' range as it is
+                         .y1 = p->y1, .ylog = p->ylog, .xlabel = p->xlabel[0] ? p->xlabel : m->xlabel, .xcat = p->xcat,
+                         .ycat = p->ycat, .nxcat = p->nxcat, .nycat = p->nycat,
+                         .xinteger = !p->xlabel[0]};  // as figmodel_gnuplot's x axis
+        if (p->nycat) {  // categories (a heatmap's cells, the ladder's rows): as given
         } else if (!(f.y1 > f.y0) && !f.ylog) {  // one value, or none: a window around it (svg.h draws any frame)
             double c = isfinite(f.y0) ? f.y0 : 0.5, wd = c != 0 ? fabs(c) * 0.1 : 0.5;
             f.y0 = c - wd, f.y1 = c + wd;
@@ -85,6 +111,7 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         for (int k = 0; k < p->nc; k++) {
             const figcurve_t *c = &p->c[k];
             if (c->kind == CURVE_POINTS) points(b, &f, c);
+            else if (c->kind == CURVE_CELLS) cells(b, &f, c);
             else if (c->kind == CURVE_LINE)
                 svg_line(b, &f, c->data.v, 2, c->data.v + 1, 2, c->data.n, c->color, c->width, c->opacity,
                          view_dash_svg(c->style));

@@ -177,17 +177,6 @@ void figure_xaxis(figure_t *f, double lo, double hi, int integer) { axis_out(f, 
 
 void figure_yaxis_log(figure_t *f, double lo, double hi) { axis_out(f, 'y', lo, hi, 1, 0); }
 
-void figure_yaxis_categories(figure_t *f, const char *const *names, int n) {
-    fprintf(f->gp, "unset logscale y\nset yrange [-0.5:%.1f]\nset ytics (", n - 0.5);
-    for (int i = 0; i < n; i++) {
-        strbuf_t q = {0};
-        figure_quote(&q, names[i]);
-        fprintf(f->gp, "%s%s %d", i ? ", " : "", q.s, i);
-        free(q.s);
-    }
-    fprintf(f->gp, ")\nunset mytics\n");
-}
-
 void figure_xaxis_at(figure_t *f, const double *v, int n, int log) {
     double lo = v[0], hi = v[n - 1];
     if (log) fprintf(f->gp, "set logscale x\nset xrange [%.10g:%.10g]\n", lo / 1.3, hi * 1.3);

@@ -56,9 +56,6 @@ void figure_xaxis(figure_t *f, double lo, double hi, int integer);
 void figure_axis(figure_t *f, char axis, double lo, double hi, int integer);
 // A logarithmic y axis over whole decades around [lo, hi], ticked at powers of ten (axis.h).
 void figure_yaxis_log(figure_t *f, double lo, double hi);
-// A y axis of n categories: names[k] at y = k (k = 0 at the bottom), range [-0.5, n - 0.5], a grid line through each
-// row; --yrange and --yscale do not apply (the axis has no numbers).
-void figure_yaxis_categories(figure_t *f, const char *const *names, int n);
 // bnlab plot's --xrange/--yrange/--xscale/--yscale: every axis written while these are set takes the range
 // (has_range) and scale (0 linear, 1 log, -1 the figure's own) given. NULL: none.
 typedef struct {

@@ -61,8 +61,15 @@ void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *at
     strbuf_printf(b, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ml, MT,
                   f->w - ml - MR, f->h - MT - MB);
     axis_t ax, ay;
-    axis_make(&ax, f->x0, f->x1, 0, 0, 5);
+    axis_make(&ax, f->x0, f->x1, 0, f->xinteger, 5);
     axis_make(&ay, f->y0, f->y1, f->ylog, 0, 5);
+    for (int i = 0; i < f->nxcat; i++) {
+        strbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", svg_x(f, i), f->h - MB + 16);
+        html_text(b, f->xcat[i]);
+        strbuf_printf(b, "</text>\n");
+    }
+    if (f->nxcat) ax.n = 0;
+    if (f->nycat) ay.n = 0;
     for (int i = 0; i < ax.n; i++)
         if (inside(ax.t[i].v, f->x0, f->x1) && ax.t[i].label[0]) {
             strbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", svg_x(f, ax.t[i].v),
@@ -70,7 +77,7 @@ void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *at
             html_text(b, ax.t[i].label);
             strbuf_printf(b, "</text>\n");
         }
-    for (int k = 0; k < f->nycat; k++) {  // a category axis: its names, a grid line through each row
+    for (int k = 0; k < f->nycat; k++) {  // a category axis: its names, a grid line through each row (under cells)
         double y = svg_y(f, k);
         strbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", ml - 6, y + 4);
         html_text(b, f->ycat[k]);

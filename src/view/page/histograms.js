@@ -4,42 +4,40 @@
 (function () {
   var D = JSON.parse(document.getElementById('hdata').textContent);
   var box = document.getElementById('hists'), NS = 'http://www.w3.org/2000/svg';
-  var steps = [], seen = {}, nh = D.rows.length;
+  // Forward histograms (hidden, rows) and, under them in each hidden layer's rows, the gradient histograms (grad,
+  // grows: log.gradients_every) — one slider for both.
+  var G = D.grows || [], steps = [], seen = {}, nh = Math.max(D.rows.length, G.length);
   D.panels.forEach(function (p) {
-    p.hidden.forEach(function (h) {
+    p.hidden.concat(p.grad || []).forEach(function (h) {
       (h.frames || []).forEach(function (f) { if (!seen[f[0]]) { seen[f[0]] = 1; steps.push(f[0]); } });
     });
   });
   steps.sort(function (a, b) { return a - b; });
   if (!steps.length) {
     box.className = 'note absent';
-    box.textContent = 'Histograms: not logged in this run (turn them on with log.histograms.every, e.g. --set log.histograms.every=100).';
+    box.textContent = 'Histograms: not logged in this run (turn them on with log.histograms.every, e.g. --set log.histograms.every=100; ' +
+      'the gradients\' with log.gradients_every).';
     document.getElementById('controls').style.display = 'none';
     return;
   }
-  var W = 400, H = 230, L = 44, R = 18, T = 24, B = 36, rows = [];
+  var W = 400, H = 230, L = 44, R_ = 18, T = 24, B = 36, rows = [];
   function dens(h, f, j) { var w = (h.hi - h.lo) / (f.length - 2); return f[1] > 0 ? f[j + 2] / (f[1] * w) : 0; }
   function peak(h) {
     var m = 0;
     if (h && h.frames) h.frames.forEach(function (f) { for (var j = 0; j < f.length - 2; j++) m = Math.max(m, dens(h, f, j)); });
     return m;
   }
-  for (var k = 0; k < nh; k++) {
-    var lo = D.rows[k].lo, hi = D.rows[k].hi, ym = 0, units = '';
+  // The cells of hidden layer k from one kind of histogram (key: 'hidden' or 'grad', its axis R) into the DOM row.
+  function cellsOf(k, R, key, row, grad) {
+    var lo = R.lo, hi = R.hi, ym = 0, cells = [];
     D.panels.forEach(function (p) {
-      var h = p.hidden[k];
-      if (!h || !h.frames || !h.frames.length) return;
-      ym = Math.max(ym, peak(h)); units = h.units + ' units';
+      var h = (p[key] || [])[k];
+      if (h && h.frames && h.frames.length) ym = Math.max(ym, peak(h));
     });
-    var t = document.createElement('div');
-    t.className = 'hname'; t.textContent = 'hidden layer ' + (k + 1) + (units ? ' (' + units + ')' : '');
-    box.appendChild(t);
-    var row = document.createElement('div'); row.className = 'row'; box.appendChild(row);
-    var cells = [];
     D.panels.forEach(function (p) {
-      var h = p.hidden[k];
+      var h = (p[key] || [])[k];
       var s = document.createElementNS(NS, 'svg');
-      s.setAttribute('viewBox', '0 0 ' + W + ' ' + H); s.setAttribute('class', 'hist');
+      s.setAttribute('viewBox', '0 0 ' + W + ' ' + H); s.setAttribute('class', 'hist' + (grad ? ' grad' : ''));
       s.setAttribute('data-panel', p.name); s.setAttribute('data-hidden', k + 1);
       function tx(x, y, str, a, c) {
         var e = document.createElementNS(NS, 'text');
@@ -48,20 +46,37 @@
         e.textContent = str; s.appendChild(e); return e;
       }
       var fr = document.createElementNS(NS, 'rect');
-      fr.setAttribute('x', L); fr.setAttribute('y', T); fr.setAttribute('width', W - L - R); fr.setAttribute('height', H - T - B);
+      fr.setAttribute('x', L); fr.setAttribute('y', T); fr.setAttribute('width', W - L - R_); fr.setAttribute('height', H - T - B);
       fr.setAttribute('class', 'frame'); s.appendChild(fr);
-      D.rows[k].ticks.forEach(function (v) {
-        if (v[1] !== '' && v[0] >= lo && v[0] <= hi) tx(L + (v[0] - lo) / (hi - lo) * (W - L - R), H - B + 14, v[1]);
+      R.ticks.forEach(function (v) {
+        if (v[1] !== '' && v[0] >= lo && v[0] <= hi) tx(L + (v[0] - lo) / (hi - lo) * (W - L - R_), H - B + 14, v[1]);
       });
-      tx(L + (W - L - R) / 2, H - 4, h ? 'output of model.layers[' + h.layer + '] (' + h.type + ')' : '', 'middle', 'tick');
-      tx(L, T - 8, p.name, 'start', 'legend').setAttribute('fill', p.color);
+      tx(L + (W - L - R_) / 2, H - 4, !h ? '' : grad ? 'gradient \u2202L/\u2202h at the nonlinearity\'s input (training batch)'
+         : 'output of model.layers[' + h.layer + '] (' + h.type + ')', 'middle', 'tick');
+      tx(L, T - 8, p.name + (grad ? ': gradient' : ''), 'start', 'legend').setAttribute('fill', p.color);
       var top = tx(L - 4, T + 10, '', 'end', 'tick'); tx(L - 4, H - B, '0', 'end', 'tick');
-      var lab = tx(W - R - 4, T - 8, '', 'end');
+      var lab = tx(W - R_ - 4, T - 8, '', 'end');
       var g = document.createElementNS(NS, 'g'); g.setAttribute('fill', p.color); s.appendChild(g);
       row.appendChild(s);
       cells.push({h: h, svg: s, g: g, lab: lab, top: top, own: peak(h)});
     });
     rows.push({lo: lo, hi: hi, ym: ym, cells: cells});
+  }
+  for (var k = 0; k < nh; k++) {
+    var units = '';
+    D.panels.forEach(function (p) {
+      var h = p.hidden[k] || (p.grad || [])[k];
+      if (h && h.frames && h.frames.length) units = h.units + ' units';
+    });
+    var t = document.createElement('div');
+    t.className = 'hname'; t.textContent = 'hidden layer ' + (k + 1) + (units ? ' (' + units + ')' : '');
+    box.appendChild(t);
+    // The gradients in a row of their own under the layer's forward row: each variant in the same column.
+    [[D.rows, 'hidden', false], [G, 'grad', true]].forEach(function (kind) {
+      if (k >= kind[0].length) return;
+      var row = document.createElement('div'); row.className = 'row'; box.appendChild(row);
+      cellsOf(k, kind[0][k], kind[1], row, kind[2]);
+    });
   }
   var slider = document.getElementById('slider'), out = document.getElementById('hstep'), ysel = document.getElementById('yscale');
   slider.max = steps.length - 1;
@@ -69,7 +84,7 @@
     var st = steps[i], mode = ysel.value, tf = mode === 'sqrt' ? Math.sqrt : function (x) { return x; };
     slider.value = i; out.textContent = st; document.body.setAttribute('data-step', st);
     rows.forEach(function (r) {
-      var sc = (W - L - R) / (r.hi - r.lo);
+      var sc = (W - L - R_) / (r.hi - r.lo);
       r.cells.forEach(function (c) {
         var ym = mode === 'own' ? c.own : r.ym;
         c.top.textContent = ym > 0 ? String(+ym.toPrecision(2)) : '';

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The backward pass's figures (issue 24; lab/fig_backward.c, lab/fig_sweep_map.c): gradients, update_ratios,
+# jacobian, gradient_depth and sweep_map, in bnlab plot and bnlab report alike.
+# (1) A BN / no-BN pair, 2 seeds, with log.gradients_every, log.update_ratios_every and log.jacobian_every: every
+#     curve drawn equals the median over seeds computed independently from the CSVs (tests/check_backward_figs.py);
+#     negative control: a value planted in a log after plotting is caught by the same check. The report has each
+#     kind's section with its panels. --xrange, --label, --yscale change what they say.
+# (2) Deep ReLU nets with and without BN: gradient_depth's step-0 norms equal the logs and Yang et al.'s line grows
+#     by π/(π−1) per layer.
+# (3) A two-key sweep (depth x learning rate): every cell of sweep_map says sweep.csv's median final accuracy, or
+#     "diverged" where a run's summary.json says so; the report draws the cells.
+# (4) A run without these logs: plot --only names each figure it cannot draw and the key that turns it on (exit 0, no
+#     PNG), the report says so in each section; a malformed gradients.csv is one line naming file, line and column.
+# usage: test_backward_figs.sh BNLAB SOURCE_ROOT
+set -u
+BNLAB=$1
+ROOT=$2
+T=$(mktemp -d /tmp/bnlab-backfigs-XXXXXX)
+trap '[ -n "${BNLAB_KEEP_TEST_DIR-}" ] && echo "kept $T" || rm -rf "$T"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+CHECK="python3 $ROOT/tests/check_backward_figs.py"
+cd "$T" || exit 1
+KINDS="gradients update_ratios jacobian gradient_depth"
+
+# --- (1) a pair, 2 seeds ----------------------------------------------------------------------------------------------
+cat >"$T/pair.json" <<JSON
+{"name": "pair", "variants": [
+  {"name": "bn", "config": "$ROOT/configs/quick-bn.json"},
+  {"name": "nobn", "config": "$ROOT/configs/quick-nobn.json"}],
+ "seeds": 2, "set": {"data.train_limit": 600, "data.test_limit": 200, "log.probe_size": 60, "train.epochs": null,
+  "train.steps": 120, "train.eval_every": 40, "log.gradients_every": 20, "log.update_ratios_every": 10,
+  "log.jacobian_every": 60}}
+JSON
+"$BNLAB" compare "$T/pair.json" --jobs 2 --out "$T/pair" >"$T/pair.out" 2>&1
+check '[ -s "$T/pair/summary.json" ]' "compare pair: $(tail -3 "$T/pair.out")"
+"$BNLAB" plot "$T/pair" --only gradients,update_ratios,jacobian,gradient_depth >"$T/plot.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "plot pair: exit $rc: $(grep -v '^plot:' "$T/plot.out" | head -3)"
+for k in $KINDS; do
+  check '[ -s "$T/pair/plots/$k.png" ] && [ -s "$T/pair/plots/$k.svg" ]' "plot: no plots/$k.png"
+  $CHECK "$k" "$T/pair" bn nobn >"$T/check-$k.out" 2>&1
+  rc=$?
+  check '[ $rc -eq 0 ]' "$k: the figure is not the logs' median over seeds: $(head -3 "$T/check-$k.out")"
+done
+check '[ ! -e "$T/pair/plots/accuracy.png" ]' "--only: accuracy.png was drawn too"
+check '[ -s "$T/pair/plots/gradient_depth.gp" ] && ! grep -q "title .Yang et al." "$T/pair/plots/gradient_depth.gp"' \
+  "gradient_depth: a theory line for sigmoid nets"
+# Negative control: a value changed in a log after plotting (a gradient percentile, an update ratio, a singular
+# value) is caught.
+cp -r "$T/pair" "$T/planted"
+awk -F, -v OFS=, 'NR == 3 { $8 = $8 * 3; $11 = $11 * 3 } 1' "$T/pair/bn/seed-1/gradients.csv" >"$T/planted/bn/seed-1/gradients.csv"
+awk -F, -v OFS=, 'NR == 6 { $6 = $6 * 3 } 1' "$T/pair/nobn/seed-2/update_ratios.csv" >"$T/planted/nobn/seed-2/update_ratios.csv"
+awk -F, -v OFS=, 'NR == 2 { $7 = $7 * 3 } 1' "$T/pair/bn/seed-2/jacobian.csv" >"$T/planted/bn/seed-2/jacobian.csv"
+for k in gradients update_ratios jacobian gradient_depth; do
+  $CHECK "$k" "$T/planted" bn nobn >"$T/planted-$k.out" 2>&1
+  rc=$?
+  check '[ $rc -eq 1 ] && [ -s "$T/planted-$k.out" ]' "negative control $k: a planted change was not caught (exit $rc)"
+done
+# The report: each kind's section with its panels and curves.
+"$BNLAB" report "$T/pair" >"$T/report.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "report pair: exit $rc: $(head -3 "$T/report.out")"
+for k in $KINDS; do
+  n=$(grep -c "data-kind=\"$k\" data-panel=" "$T/pair/report.html")
+  check 'grep -q "<h2 id=\"$k\"" "$T/pair/report.html" && [ "$n" -ge 2 ] && ! grep -q "id=\"$k-absent\"" "$T/pair/report.html"' \
+    "report: kind $k has $n panels"
+done
+check '[ "$(grep -c "data-kind=\"gradients\" data-panel=" "$T/pair/report.html")" -eq 6 ]' \
+  "report: gradients has a panel per hidden layer and variant (3 x 2)"
+check 'grep -q "id=\"sweep_map-absent\"" "$T/pair/report.html"' "report: sweep_map of a comparison without a grid says so"
+# Options: --xrange sets x, --label renames a legend entry, --yscale linear takes back update_ratios' log axis.
+rm -rf "$T/pair/plots"
+"$BNLAB" plot "$T/pair" --only update_ratios,jacobian --xrange 0:100 --label bn="With BN" --yscale linear >"$T/opt.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/pair/plots/update_ratios.png" ] && [ ! -e "$T/pair/plots/gradients.png" ]' \
+  "--only update_ratios,jacobian: exit $rc, $(ls "$T/pair/plots" | tr '\n' ' ')"
+check 'grep -q "^set xrange \[0:100\]" "$T/pair/plots/update_ratios.gp" && ! grep -q "^set xrange \[-" "$T/pair/plots/update_ratios.gp"' \
+  "--xrange 0:100: $(grep -m2 "xrange" "$T/pair/plots/update_ratios.gp" | tr '\n' ' ')"
+check 'grep -q "title .With BN." "$T/pair/plots/jacobian.gp" && ! grep -q "title .bn." "$T/pair/plots/jacobian.gp"' \
+  "--label bn=\"With BN\": not the legend"
+check '! grep -q "^set logscale y" "$T/pair/plots/update_ratios.gp"' "--yscale linear: update_ratios still log"
+"$BNLAB" plot "$T/pair" --only update_ratios >/dev/null 2>&1
+check 'grep -q "^set logscale y" "$T/pair/plots/update_ratios.gp"' "update_ratios: not on a log axis by default"
+
+# --- (2) deep ReLU: the gradient at initialization against Yang et al. -------------------------------------------------
+cat >"$T/deep.json" <<JSON
+{"name": "deep", "variants": [
+  {"name": "bn", "config": "$ROOT/configs/deep-relu.json"},
+  {"name": "nobn", "config": "$ROOT/configs/deep-relu-nobn.json"}],
+ "seeds": 2, "set": {"data.train_limit": 600, "data.test_limit": 200, "train.steps": 20, "train.eval_every": 10,
+  "model.layers[0].repeat": 6, "log.gradients_every": 10, "log.ics_every": 0, "log.percentiles.every": 0}}
+JSON
+"$BNLAB" compare "$T/deep.json" --jobs 2 --out "$T/deep" >"$T/deep.out" 2>&1
+"$BNLAB" plot "$T/deep" --only gradient_depth >"$T/deep.plot" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/deep/plots/gradient_depth.png" ]' "plot deep: exit $rc $(tail -2 "$T/deep.out") $(head -2 "$T/deep.plot")"
+$CHECK gradient_depth "$T/deep" bn nobn >"$T/check-deep.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "gradient_depth (deep): $(head -3 "$T/check-deep.out")"
+check 'grep -q "title .Yang et al. 2019 (BN + relu): ×1.467 per layer" "$T/deep/plots/gradient_depth.gp"' "gradient_depth: no theory line for BN + ReLU"
+
+# --- (3) a two-key sweep --------------------------------------------------------------------------------------------
+cat >"$T/sweep.json" <<JSON
+{"name": "dl", "variants": [
+  {"name": "bn", "config": "$ROOT/configs/deep-relu.json"},
+  {"name": "nobn", "config": "$ROOT/configs/deep-relu-nobn.json"}],
+ "grid": {"model.layers[0].repeat": [2, 4], "train.optimizer.lr": [0.1, 10]},
+ "seeds": 1, "targets": [0.5],
+ "set": {"train.steps": 40, "train.eval_every": 20, "data.train_limit": 600, "data.test_limit": 200, "log.ics_every": 0,
+         "log.percentiles.every": 0}}
+JSON
+"$BNLAB" sweep "$T/sweep.json" --jobs 2 --out "$T/sweep" >"$T/sweep.out" 2>&1
+"$BNLAB" plot "$T/sweep" --only sweep_map >"$T/sweep.plot" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/sweep/plots/sweep_map.png" ]' "plot sweep_map: exit $rc $(head -2 "$T/sweep.plot")"
+$CHECK sweep_map "$T/sweep" >"$T/check-sweep.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ]' "sweep_map: $(head -3 "$T/check-sweep.out")"
+check 'grep -q "set label [0-9]* .diverged" "$T/sweep/plots/sweep_map.gp"' "sweep_map: no diverged cell marked (nobn at lr 10 diverges)"
+check 'grep -q "set xtics (.0.1. 0, .10. 1)" "$T/sweep/plots/sweep_map.gp" && grep -q "set ylabel .depth (repeated blocks)." "$T/sweep/plots/sweep_map.gp"' \
+  "sweep_map: the axes are not the grid's values in words"
+"$BNLAB" report "$T/sweep" >/dev/null 2>&1
+check '[ "$(grep -o "<g class=\"series cells\" cells=\"4\"" "$T/sweep/report.html" | wc -l)" -eq 4 ]' "report: sweep_map's cells (2 bases x final accuracy, steps to the target)"
+
+# --- (4) without the logs; a malformed log ----------------------------------------------------------------------------
+"$BNLAB" train "$ROOT/configs/quick-nobn.json" --out "$T/plain" --set train.epochs=null --set train.steps=20 \
+  --set train.eval_every=10 --set data.train_limit=300 --set data.test_limit=100 >/dev/null 2>&1
+"$BNLAB" plot "$T/plain" --only gradients,update_ratios,jacobian,gradient_depth,sweep_map >"$T/plain.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -z "$(ls "$T/plain/plots"/*.png 2>/dev/null)" ]' "plot without the logs: exit $rc, $(ls "$T/plain/plots" 2>&1 | tr '\n' ' ')"
+for key in gradients:log.gradients_every update_ratios:log.update_ratios_every jacobian:log.jacobian_every \
+  gradient_depth:log.gradients_every; do
+  check 'grep -q "^plot: no ${key%%:*} figure: .*not logged.*${key#*:}" "$T/plain.out"' "plot --only ${key%%:*} without its log: $(cat "$T/plain.out")"
+done
+check 'grep -q "^plot: no sweep_map figure: .*two grid keys" "$T/plain.out"' "plot --only sweep_map of one run"
+"$BNLAB" report "$T/plain" >/dev/null 2>&1
+for key in gradients:log.gradients_every update_ratios:log.update_ratios_every jacobian:log.jacobian_every; do
+  check 'grep -q "id=\"${key%%:*}-absent\">[^<]*${key#*:}" "$T/plain/report.html"' "report without ${key%%:*}'s log: no note naming ${key#*:}"
+done
+cp -r "$T/pair/bn/seed-1" "$T/bad" && rm -rf "$T/bad/plots"
+awk -F, -v OFS=, 'NR == 3 { $10 = "abc" } 1' "$T/pair/bn/seed-1/gradients.csv" >"$T/bad/gradients.csv"
+"$BNLAB" plot "$T/bad" --only gradients >/dev/null 2>"$T/bad.err"
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/bad.err")" -eq 1 ] && grep -qF "gradients.csv: line 3, column \"p15\": expected a number or nothing, found \"abc\"" "$T/bad.err"' \
+  "plot, malformed gradients.csv: exit $rc, $(cat "$T/bad.err")"
+finish backward_figs
