@@ -131,8 +131,21 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
             kh = (((nk + per_row - 1) / per_row) * 30.0 + 30) / f.h, th = (lines * 34.0 + 16) / f.h;
             ph = (1 - kh - th) / rows;
         }
+        // Panels with named rows (not a heatmap's: it keeps gnuplot's margins) share one left margin, the longest
+        // name's in character widths: their frames line up, row for row.
+        size_t names = 0;
+        int heatmap = 0;
+        for (int i = 0; i < m->np; i++)
+            for (int k = 0; k < m->p[i].nc; k++) heatmap |= m->p[i].c[k].kind == CURVE_CELLS;
+        for (int i = 0; i < m->np && !heatmap; i++)
+            for (int k = 0; k < m->p[i].nycat; k++) {
+                size_t n = 0;
+                for (const char *q = m->p[i].ycat[k]; *q; q++) n += ((unsigned char)*q & 0xC0) != 0x80;
+                names = n > names ? n : names;
+            }
         for (int i = 0; i < m->np; i++) {
             const figpanel_t *p = &m->p[i];
+            if (names) fprintf(f.gp, p->nycat ? "set lmargin %zu\n" : "set lmargin -1\n", names + 3);
             if (nk)
                 fprintf(f.gp, "set origin %.4f,%.4f\nset size %.4f,%.4f\nset key off\n", (i % cols) * pw,
                         kh + (rows - 1 - i / cols) * ph, pw, ph);
