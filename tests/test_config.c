@@ -194,7 +194,12 @@ static cJSON *other_value(const key_desc_t *k, int v, int *omit_seen, config_t *
         if (k->flags & KEY_OMIT_ZERO && alternative(k) && (*omit_seen)++ != v) return NULL;  // steps, then epochs
         double x = lo + 1 + v;
         if (x == k->def) x++;
-        return cJSON_CreateNumber(x > hi ? lo : x);
+        x = x > hi ? lo : x;
+        // kept in scratch, as enums are, for the keys that apply only with this one set (log.curvature_source)
+        if (k->type == KEY_INT) *(int *)((char *)scratch + k->field) = (int)x;
+        else if (k->type == KEY_LONG) *(long *)((char *)scratch + k->field) = (long)x;
+        else *(uint64_t *)((char *)scratch + k->field) = (uint64_t)x;
+        return cJSON_CreateNumber(x);
     }
     case KEY_DOUBLE: {
         double x = lo + (hi - lo) * (0.375 + 0.25 * v);
@@ -326,6 +331,25 @@ static void test_stack(void) {
     const char *both[] = {"model.layers=[{\"type\": \"dense\", \"units\": 10}]"};
     CHECK(parse_sets(&a, stacked, both, 1) != 0, "layers and stack both accepted");
     CHECK_MSG(bnlab_errmsg(), "model: expected one of \"layers\" and \"stack\", got both");
+    // Its keys go through the key table (STACK_KEYS): the config's one-line errors with the JSON path.
+    static const char *const bad[][2] = {
+        {"{\"hidden\": [10], \"colour\": 1}", "cfg.json: model.stack.colour: unknown key (allowed here: hidden, activation, norm, position, dropout)"},
+        {"{\"activation\": \"relu\"}", "cfg.json: model.stack.hidden: missing (an array of hidden layer widths"},
+        {"{\"hidden\": 100}", "cfg.json: model.stack.hidden: expected an array of hidden layer widths, e.g. [100, 100, 100], got 100"},
+        {"{\"hidden\": [10, 0]}", "cfg.json: model.stack.hidden[1]: expected a width 1..65536, got 0"},
+        {"{\"hidden\": [10], \"activation\": 3}", "cfg.json: model.stack.activation: expected a string, got 3"},
+        {"{\"hidden\": [10], \"activation\": \"dense\"}", "cfg.json: model.stack.activation: expected a nonlinearity"},
+        {"{\"hidden\": [10], \"position\": \"middle\"}", "cfg.json: model.stack.position: expected one of \"before\", \"after\", got \"middle\""},
+        {"{\"hidden\": [10], \"dropout\": 1}", "cfg.json: model.stack.dropout: expected a number in [0, 1), got 1"},
+        {"{\"hidden\": [10], \"norm\": {\"type\": \"batchnorm\", \"eps\": 2}}", "cfg.json: model.stack.norm.eps: expected a number in (0, 1], got 2"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, "{\"name\": \"t\", " DATA ", \"model\": {\"stack\": %s}, \"train\": {\"steps\": 10}}",
+                 bad[i][0]);
+        CHECK(parse(&a, text) != 0, "bad stack %s accepted", bad[i][0]);
+        CHECK_MSG(bnlab_errmsg(), bad[i][1]);
+    }
 }
 
 

@@ -4,6 +4,10 @@
 # buffers, BN running statistics, num_batches_tracked, the RNG streams — and the same metrics.csv (but its wall
 # clock); also with dropout (the probe replays the step's masks from copies of the streams). Control: the comparison
 # sees a run that differs (lr 0.5 vs 0.5000001). The log: its header, a row at steps 0, 5, ..., two_over_lr = 2/lr.
+# log.curvature_source "probe" does what it says: with the parameters held still (lr 1e-30: every update rounds away)
+# every row is the same (one fixed batch), while "batch" (the default, each step's own batch) gives different rows;
+# the probe run also leaves training byte-identical; the key without log.curvature_every, and a probe batch of one,
+# are one-line errors.
 # (Its eigenvalues against a float64 dense Hessian: tests/test_curvature.c; resume: tests/test_recorders.sh.)
 # usage: test_curvature.sh BNLAB SOURCE_ROOT
 set -u
@@ -39,6 +43,40 @@ for cfg in quick-bn quick-bn-dropout; do
   check '[ "$(cut -d, -f1-7 "$T/$cfg-on/metrics.csv")" = "$(cut -d, -f1-7 "$T/$cfg-off/metrics.csv")" ]' \
     "$cfg: metrics.csv equal with the probe on and off"
 done
+# log.curvature_source: "probe" leaves training as it was too (checkpoints equal to the run without the log).
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.curvature_every=5 --set log.curvature_source=probe \
+  --out "$T/probe-on" >/dev/null 2>"$T/err"
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/probe-on/curvature.csv" ]' "curvature_source probe: exit $rc, $(cat "$T/err")"
+read -r n nd first < <(/usr/bin/python3 "$T/same.py" "$T/probe-on/checkpoints/step-000000030.safetensors" \
+  "$T/quick-bn-off/checkpoints/step-000000030.safetensors" || echo "0 -1 x")
+check '[ "$n" -gt 10 ] && [ "$nd" -eq 0 ]' "curvature_source probe: $n tensors, $nd differ from the run without the log"
+# A resume from its step-15 checkpoint (into a new directory) logs the rows 15, 20, 25 the run itself logged.
+"$BNLAB" train --resume "$T/probe-on/checkpoints/step-000000015.safetensors" --out "$T/probe-res" >/dev/null 2>"$T/err"
+rc=$?
+check '[ $rc -eq 0 ] && [ "$(tail -n +2 "$T/probe-res/curvature.csv")" = "$(grep -E "^(15|20|25)," "$T/probe-on/curvature.csv")" ]' \
+  "curvature_source probe, resumed at step 15: rows 15..25 equal the uninterrupted run's (exit $rc, $(cat "$T/err"))"
+# ... and measures on one fixed batch: parameters held still (lr 1e-30), every probe row equal; "batch" rows differ.
+for src in batch probe; do
+  "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set train.optimizer.lr=1e-30 --set log.curvature_every=5 \
+    --set log.curvature_source=$src --out "$T/still-$src" >/dev/null 2>&1
+done
+distinct() { tail -n +2 "$1" | cut -d, -f3-7 | sort -u | wc -l; }
+check '[ "$(tail -n +2 "$T/still-probe/curvature.csv" | wc -l)" -eq 6 ] && [ "$(distinct "$T/still-probe/curvature.csv")" -eq 1 ]' \
+  "probe source, parameters still: 6 rows, $(distinct "$T/still-probe/curvature.csv") distinct (expected 1)"
+check '[ "$(distinct "$T/still-batch/curvature.csv")" -eq 6 ]' \
+  "control: batch source, parameters still: $(distinct "$T/still-batch/curvature.csv") distinct rows of 6 (each step's own batch)"
+check 'grep -q "\"curvature_source\":[[:space:]]*\"probe\"" "$T/still-probe/config.json" && ! grep -q curvature_source "$T/still-batch/config.json"' \
+  "config.json: curvature_source written when \"probe\", left out when \"batch\""
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.curvature_source=probe --out "$T/bad1" >/dev/null 2>"$T/err"
+rc=$?
+check '[ $rc -ne 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "log.curvature_source.*only used with log.curvature_every > 0" "$T/err"' \
+  "curvature_source without curvature_every: exit $rc, $(cat "$T/err")"
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.curvature_every=5 --set log.curvature_source=probe \
+  --set log.probe_size=1 --out "$T/bad2" >/dev/null 2>"$T/err"
+rc=$?
+check '[ $rc -ne 0 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "log.curvature_source.*expected at least 2" "$T/err"' \
+  "a probe batch of one: exit $rc, $(cat "$T/err")"
 check '[ ! -e "$T/quick-bn-off/curvature.csv" ] && ! grep -q curvature "$T/quick-bn-off/config.json"' \
   "off by default: a file or a config.json key"
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set train.optimizer.lr=0.5000001 --out "$T/other" >/dev/null 2>&1

@@ -2,8 +2,8 @@
 # No layer-kind name decides a fact outside src/nn/: what a kind is (normalizes, uses batch statistics, has γ/β, is a
 # linear map, saturates) is asked of its registry row (nn/registry.h), never by comparing its name or enum value.
 # Fails on any file outside src/nn/ that compares a kind's config name (taken from the registry's rows, and the
-# "norm" suffix) in strcmp/csv_field_is/layer_kind_find, or compares/switches on a LAYER_<KIND> or BN_<VARIANT>
-# value. Known exceptions are listed below with the reason; each is printed, and one that no longer matches is
+# "norm" suffix) in strcmp/strncmp/strcasecmp/strstr/memcmp/csv_field_is/layer_kind_find, or compares/switches on a
+# LAYER_<KIND> or BN_<VARIANT> value (tests/test_kind_row.sh plants each form and checks it is caught). Known exceptions are listed below with the reason; each is printed, and one that no longer matches is
 # reported so the list can be tightened.
 set -u
 root=${1:-.}
@@ -16,7 +16,7 @@ kinds=$(echo "$names" | tr 'a-z' 'A-Z' | paste -sd'|')
 variants=$(sed -n '/^typedef enum {/,/} bn_variant_t;/s/^ *\(BN_[A-Z_]*\).*/\1/p' nn/layer.h | paste -sd'|')
 [ -n "$variants" ] || { echo "FAIL: could not read the BN variants from nn/layer.h"; exit 1; }
 lits=$( (echo "$names"; echo norm) | paste -sd'|')
-pat_name="(str(n|case|ncase)?cmp|csv_field_is|layer_kind_find)[[:space:]]*\(.*\"($lits)\""
+pat_name="(str(n|case|ncase)?cmp|strstr|strcasestr|memcmp|csv_field_is|layer_kind_find)[[:space:]]*\(.*\"($lits)\""
 vals="(LAYER_($kinds)|$variants)"
 pat_enum="([=!]=[[:space:]]*$vals\b)|(\b$vals[[:space:]]*[=!]=)|(case[[:space:]]+$vals\b)"
 fail=0 pass=0

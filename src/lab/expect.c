@@ -1,12 +1,14 @@
 #include "lab/expect.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
 #include "io/jsonpath.h"
+#include "run/config.h"
 
 static const char *const metric_names[] = {"final_acc", "best_acc", "steps_to", "status", "log", NULL};
 static const char *const status_names[] = {"completed", "diverged", "diverged_or_chance", NULL};
@@ -19,108 +21,130 @@ static int variant_index(const char *name, const char *const *variants, int nv) 
     return -1;
 }
 
-// A variant name at path.key that the spec runs (key absent: out unchanged). -1 + message.
-static int read_variant(const cJSON *o, const char *path, const char *key, char *out, const char *const *variants,
-                        int nv) {
-    if (jp_string(o, path, key, out, EXPECT_NAME) != 0) return -1;
-    if (!out[0] || variant_index(out, variants, nv) >= 0) return 0;
+// ---- the key table (base/keys.h): what an expectation may say, parsed with the config's strict errors ----
+
+// An expectation as written (its keys' fields), before the checks between keys and against the spec.
+typedef struct {
+    int metric;
+    char variant[EXPECT_NAME], ratio_to[EXPECT_NAME], difference_to[EXPECT_NAME];
+    double target, at_least, at_most;  // NAN: not given
+    int equals;                        // -1: not given
+    char why[EXPECT_TEXT];
+} expect_keys_t;
+
+static int metric_is(const void *o, int a, int b, int c) {
+    int m = ((const expect_keys_t *)o)->metric;
+    return m == a || m == b || m == c;
+}
+static int is_steps_to(const void *o) { return metric_is(o, EXP_STEPS_TO, -1, -1); }
+static int is_log(const void *o) { return metric_is(o, EXP_LOG, -1, -1); }
+static int is_status(const void *o) { return metric_is(o, EXP_STATUS, -1, -1); }
+static int is_number(const void *o) { return !is_status(o); }
+static int takes_ratio(const void *o) { return metric_is(o, EXP_STEPS_TO, EXP_LOG, -1); }
+static int takes_difference(const void *o) { return metric_is(o, EXP_FINAL_ACC, EXP_BEST_ACC, EXP_LOG); }
+
+// Keys read by lab/logmetric.h (logmetric_parse), after these: present-only here.
+static int read_later(const void *json, const char *path, void *obj) {
+    (void)json, (void)path, (void)obj;
+    return 0;
+}
+
+#define F(f) offsetof(expect_keys_t, f)
+#define NAME_KEY(key, f, req, help_, app, when_)                                                               \
+    {.name = key, .type = KEY_STRING, .field = F(f), .cap = EXPECT_NAME, .flags = req, .help = help_, .applies = app, \
+     .when = when_}
+#define LOG_KEY(key) \
+    {.name = key, .type = KEY_CUSTOM, .parse = read_later, .applies = is_log, .when = "with metric \"log\""}
+// metric first: the other keys' conditions read it.
+static const key_desc_t EXPECT_KEYS[] = {
+    {.name = "metric", .type = KEY_ENUM, .field = F(metric), .words = metric_names, .flags = KEY_REQUIRED,
+     .help = "one of final_acc, best_acc, steps_to, status, log"},
+    NAME_KEY("variant", variant, KEY_REQUIRED, "the variant whose number is compared", NULL, NULL),
+    {.name = "target", .type = KEY_DOUBLE, .field = F(target), .lo = 0, .hi = 1, .flags = KEY_LO_OPEN | KEY_REQUIRED,
+     .def = NAN, .applies = is_steps_to, .when = "with metric \"steps_to\""},
+    NAME_KEY("ratio_to", ratio_to, 0, NULL, takes_ratio, "with metric \"steps_to\" or \"log\" (accuracies are compared "
+             "with \"difference_to\")"),
+    NAME_KEY("difference_to", difference_to, 0, NULL, takes_difference, "with metric \"final_acc\", \"best_acc\" or "
+             "\"log\" (steps are compared with \"ratio_to\")"),
+    {.name = "at_least", .type = KEY_DOUBLE, .field = F(at_least), .lo = -1e300, .hi = 1e300, .def = NAN,
+     .applies = is_number, .when = "with a number's metric (a status is compared with \"equals\")"},
+    {.name = "at_most", .type = KEY_DOUBLE, .field = F(at_most), .lo = -1e300, .hi = 1e300, .def = NAN,
+     .applies = is_number, .when = "with a number's metric (a status is compared with \"equals\")"},
+    {.name = "equals", .type = KEY_ENUM, .field = F(equals), .words = status_names, .def = -1, .applies = is_status,
+     .when = "with metric \"status\" (a number is bounded with \"at_least\" or \"at_most\")"},
+    {.name = "why", .type = KEY_STRING, .field = F(why), .cap = EXPECT_TEXT},
+    LOG_KEY("file"), LOG_KEY("column"), LOG_KEY("minus"), LOG_KEY("where"), LOG_KEY("ratio_to_where"), LOG_KEY("rows"),
+    LOG_KEY("over"), LOG_KEY("from_step"),
+    {0}};
+#undef F
+
+// A variant name at path.key (given: not "") that the spec runs. -1 + message.
+static int check_variant(const char *name, const char *path, const char *key, const char *const *variants, int nv) {
+    if (!name[0] || variant_index(name, variants, nv) >= 0) return 0;
     char p[JP_PATH_MAX];
     jp_join(p, path, key);
     strbuf_t b = {0};
     for (int i = 0; i < nv && i < 12; i++) strbuf_printf(&b, "%s%s", i ? ", " : "", variants[i]);
     if (nv > 12) strbuf_printf(&b, ", ...");
-    int rc = bnlab_fail("%s: no variant \"%s\" in this spec (its variants: %s)", p, out, b.s ? b.s : "");
+    int rc = bnlab_fail("%s: no variant \"%s\" in this spec (its variants: %s)", p, name, b.s ? b.s : "");
     free(b.s);
     return rc;
 }
 
-// "target" of a steps_to expectation: required, and one of the spec's targets (the summary measures only those).
-static int read_target(expectation_t *e, const cJSON *o, const char *path, const double *targets, int nt) {
-    char p[JP_PATH_MAX];
-    jp_join(p, path, "target");
-    if (!cJSON_GetObjectItemCaseSensitive(o, "target")) return bnlab_fail("%s: missing (steps_to needs a target)", p);
-    e->target_acc = -1;
-    if (jp_number(o, path, "target", 0, 1, 1, 0, &e->target_acc) != 0) return -1;
+// A steps_to target must be one of the spec's targets (the summary measures only those).
+static int check_target(expectation_t *e, const char *path, const double *targets, int nt) {
     for (int t = 0; t < nt; t++)
         if (targets[t] == e->target_acc) return e->target = t, 0;
+    char p[JP_PATH_MAX];
+    jp_join(p, path, "target");
     strbuf_t b = {0};
     for (int t = 0; t < nt; t++) strbuf_printf(&b, "%s%g", t ? ", " : "", targets[t]);
-    int rc = bnlab_fail("%s: %g is not one of the spec's targets [%s]", p, e->target_acc, b.s);
+    int rc = bnlab_fail("%s: %g is not one of the spec's targets [%s]", p, e->target_acc, b.s ? b.s : "");
     free(b.s);
     return rc;
 }
 
-// The bound: exactly one of at_least / at_most (a number) or equals (a status), the one that fits the metric.
-static int read_bound(expectation_t *e, const cJSON *o, const char *path) {
-    const char *keys[3] = {"at_least", "at_most", "equals"};
-    int n = 0;
-    for (int k = 0; k < 3; k++)
-        if (cJSON_GetObjectItemCaseSensitive(o, keys[k])) e->op = (expect_op_t)k, n++;
-    if (n != 1)
-        return bnlab_fail("%s: expected exactly one of \"at_least\", \"at_most\", \"equals\", found %d", path, n);
-    char p[JP_PATH_MAX];
-    jp_join(p, path, keys[e->op]);
-    if (e->metric == EXP_STATUS && e->op != EXP_EQUALS)
-        return bnlab_fail("%s: a status is compared with \"equals\", not a number", p);
-    if (e->metric != EXP_STATUS && e->op == EXP_EQUALS)
-        return bnlab_fail("%s: %s is a number: bound it with \"at_least\" or \"at_most\"", p, metric_names[e->metric]);
-    if (e->op == EXP_EQUALS) {
-        int st = -1;
-        if (jp_enum(o, path, "equals", status_names, &st) != 0) return -1;
-        e->status = (expect_status_t)st;
-        return 0;
+// The checks between keys, then the expectation from its keys.
+static int from_keys(expectation_t *e, const expect_keys_t *k, const cJSON *o, const char *path,
+                     const char *const *variants, int nv, const double *targets, int nt) {
+    int bounds = !isnan(k->at_least) + !isnan(k->at_most) + (k->equals >= 0);
+    if (bounds != 1)
+        return bnlab_fail("%s: expected exactly one of \"at_least\", \"at_most\", \"equals\", found %d", path, bounds);
+    if (k->ratio_to[0] && k->difference_to[0])
+        return bnlab_fail("%s: expected one of \"ratio_to\" and \"difference_to\", not both", path);
+    memset(e, 0, sizeof *e);
+    e->metric = (expect_metric_t)k->metric;
+    if (e->metric == EXP_LOG && logmetric_parse(&e->log, o, path) != 0) return -1;
+    snprintf(e->variant, sizeof e->variant, "%s", k->variant);
+    if (check_variant(e->variant, path, "variant", variants, nv) != 0) return -1;
+    if (e->metric == EXP_STEPS_TO) {
+        e->target_acc = k->target;
+        if (check_target(e, path, targets, nt) != 0) return -1;
     }
-    return jp_number(o, path, keys[e->op], -1e300, 0, 1e300, 0, &e->bound);
-}
-
-// ratio_to (steps_to only) or difference_to (accuracies only), naming another variant.
-static int read_relative(expectation_t *e, const cJSON *o, const char *path, const char *const *variants, int nv) {
-    const cJSON *ratio = cJSON_GetObjectItemCaseSensitive(o, "ratio_to");
-    const cJSON *diff = cJSON_GetObjectItemCaseSensitive(o, "difference_to");
-    char p[JP_PATH_MAX];
-    jp_join(p, path, ratio ? "ratio_to" : "difference_to");
-    if (ratio && diff) return bnlab_fail("%s: expected one of \"ratio_to\" and \"difference_to\", not both", path);
-    if (ratio && e->metric != EXP_STEPS_TO && e->metric != EXP_LOG)
-        return bnlab_fail("%s: only for steps_to and log (accuracies are compared with \"difference_to\")", p);
-    if (diff && e->metric != EXP_FINAL_ACC && e->metric != EXP_BEST_ACC && e->metric != EXP_LOG)
-        return bnlab_fail("%s: only for final_acc, best_acc and log (steps are compared with \"ratio_to\")", p);
-    if (read_variant(o, path, ratio ? "ratio_to" : "difference_to", e->relative, variants, nv) != 0) return -1;
-    e->ratio = ratio != NULL;
-    if (e->relative[0] && !strcmp(e->relative, e->variant))
+    e->ratio = k->ratio_to[0] != 0;
+    const char *rel_key = e->ratio ? "ratio_to" : "difference_to";
+    snprintf(e->relative, sizeof e->relative, "%s", e->ratio ? k->ratio_to : k->difference_to);
+    if (check_variant(e->relative, path, rel_key, variants, nv) != 0) return -1;
+    if (e->relative[0] && !strcmp(e->relative, e->variant)) {
+        char p[JP_PATH_MAX];
+        jp_join(p, path, rel_key);
         return bnlab_fail("%s: \"%s\" is the expectation's own variant", p, e->relative);
+    }
+    e->op = !isnan(k->at_least) ? EXP_AT_LEAST : !isnan(k->at_most) ? EXP_AT_MOST : EXP_EQUALS;
+    e->bound = e->op == EXP_AT_LEAST ? k->at_least : k->at_most;
+    if (e->op == EXP_EQUALS) e->status = (expect_status_t)k->equals;
+    snprintf(e->why, sizeof e->why, "%s", k->why);
     return 0;
 }
 
 static int parse_one(expectation_t *e, const cJSON *o, const char *path, const char *const *variants, int nv,
                      const double *targets, int nt) {
-    static const char *const keys[] = {"metric", "variant", "target", "ratio_to", "difference_to", "at_least",
-                                       "at_most", "equals", "why", "file", "column", "minus", "where",
-                                       "ratio_to_where", "rows", "over", "from_step", NULL};
-    if (jp_keys(o, path, keys) != 0) return -1;
-    memset(e, 0, sizeof *e);
-    char p[JP_PATH_MAX];
-    int m = -1;
-    jp_join(p, path, "metric");
-    if (!cJSON_GetObjectItemCaseSensitive(o, "metric")) return bnlab_fail("%s: missing", p);
-    if (jp_enum(o, path, "metric", metric_names, &m) != 0) return -1;
-    e->metric = (expect_metric_t)m;
-    if (e->metric == EXP_LOG && logmetric_parse(&e->log, o, path) != 0) return -1;
-    for (int k = 0; e->metric != EXP_LOG && LOGMETRIC_KEYS[k]; k++)
-        if (cJSON_GetObjectItemCaseSensitive(o, LOGMETRIC_KEYS[k])) {
-            jp_join(p, path, LOGMETRIC_KEYS[k]);
-            return bnlab_fail("%s: only for metric \"log\"", p);
-        }
-    jp_join(p, path, "variant");
-    if (!cJSON_GetObjectItemCaseSensitive(o, "variant")) return bnlab_fail("%s: missing", p);
-    if (read_variant(o, path, "variant", e->variant, variants, nv) != 0) return -1;
-    if (e->metric == EXP_STEPS_TO) {
-        if (read_target(e, o, path, targets, nt) != 0) return -1;
-    } else if (cJSON_GetObjectItemCaseSensitive(o, "target")) {
-        jp_join(p, path, "target");
-        return bnlab_fail("%s: only for steps_to", p);
-    }
-    if (read_relative(e, o, path, variants, nv) != 0 || read_bound(e, o, path) != 0) return -1;
-    return jp_string(o, path, "why", e->why, sizeof e->why);
+    expect_keys_t *k = xcalloc(1, sizeof *k, "expectation keys");
+    keys_parse_defaults(EXPECT_KEYS, k);
+    int rc = keys_parse_object(o, path, EXPECT_KEYS, k);
+    if (rc == 0) rc = from_keys(e, k, o, path, variants, nv, targets, nt);
+    free(k);
+    return rc;
 }
 
 int expect_parse(expect_list_t *x, const cJSON *expect, const char *const *variants, int n_variants,

@@ -13,8 +13,10 @@
 // with "at_least" or "at_most" (inclusive); a status with "equals": "completed" (every seed completed),
 // "diverged" (every seed diverged), "diverged_or_chance" (every seed diverged or completed below
 // EXPECT_CHANCE_ACC final test accuracy: it learned nothing). "why" (text) says how the bound was chosen.
-// Unknown keys, metrics, statuses and variants, a missing or second bound, a bound that does not fit the metric:
-// errors naming the JSON path. A variant without a completed seed, a ratio of two "never"s, a failed run among a
+// Each expectation is parsed through the key table (base/keys.h, run/config.h keys_parse_object), as configs and specs
+// are: unknown keys, values of the wrong type or range, missing keys and keys that do not fit the metric are one line
+// naming the JSON path, what was expected and what was found ("expect[0].equals: only used with metric \"status\"");
+// then unknown variants, a missing or second bound, a target not among the spec's: errors naming the JSON path too. A variant without a completed seed, a ratio of two "never"s, a failed run among a
 // status's seeds: the expectation is not met (its measured value says why).
 #ifndef BNLAB_EXPECT_H
 #define BNLAB_EXPECT_H

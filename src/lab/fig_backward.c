@@ -48,6 +48,15 @@ typedef struct {
     int nk, logged, points;      // keys, runs with the file, the most rows of one line
 } bw_data_t;
 
+// Whether a log's "type" field names a layer kind whose registry row is a learned linear map (its ".weight" is W).
+static int type_is_linear(const char *type, size_t tl) {
+    char name[32];
+    if (tl >= sizeof name) return 0;
+    memcpy(name, type, tl), name[tl] = '\0';
+    int k = layer_kind_find(name);
+    return k >= 0 && layer_kind((layer_kind_t)k)->linear;
+}
+
 // One run's rows into s[key] (x = step x xk). 0 (also when the file is absent: *exists), -1 + message.
 static int bw_read_run(const char *run, const bw_log_t *L, double xk, series_t *s, bw_data_t *d, int *exists) {
     char path[BNLAB_PATH_MAX];
@@ -70,8 +79,7 @@ static int bw_read_run(const char *run, const bw_log_t *L, double xk, series_t *
         size_t kl, tl = 0;
         const char *key = csv_field(t.row, ck, &kl), *type = ct >= 0 ? csv_field(t.row, ct, &tl) : "";
         if (!key) continue;
-        if (L->dense_weights && !(tl == 5 && !memcmp(type, "dense", 5) && kl > 7 && !memcmp(key + kl - 7, ".weight", 7)))
-            continue;
+        if (L->dense_weights && !(type_is_linear(type, tl) && kl > 7 && !memcmp(key + kl - 7, ".weight", 7))) continue;
         long step;
         double row[1 + BW_MAX_VALS];
         if (logread_integer(&t, path, cs, 0, 1L << 50, &step) != 0) rc = -1;

@@ -433,8 +433,18 @@ static const tensor_desc_t NORM_BUFFERS[] = {
 
 // ---------------------------------------------------------------------------------------------
 
+// A test may compile this file with rows of its own after these (tests/test_kind_row.c: a dummy normalization and a
+// dummy saturating nonlinearity, to show that a new kind is ordered, coloured, labelled and plotted with no code
+// outside nn/): it defines REGISTRY_TEST_COUNT and REGISTRY_TEST_ROWS (rows [LAYER_KIND_COUNT] on) before including
+// it. The engine has none.
+#ifndef REGISTRY_TEST_COUNT
+#define REGISTRY_TEST_COUNT 0
+#define REGISTRY_TEST_ROWS
+#endif
+#define N_KINDS (LAYER_KIND_COUNT + REGISTRY_TEST_COUNT)
+
 // Each row's facts (normalizes ... saturates) are spelled out, zeros included: every kind states them.
-static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
+static const layer_kind_info_t KINDS[N_KINDS] = {
     [LAYER_DENSE] = {.name = "dense", .keys = DENSE_KEYS, .out_width = dense_width, .params = DENSE_PARAMS,
                      .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 1, .saturates = 0,
                      .forward = dense_fwd, .backward = dense_bwd, .fuses_sigmoid = dense_fuses,
@@ -479,24 +489,27 @@ static const layer_kind_info_t KINDS[LAYER_KIND_COUNT] = {
     [LAYER_NOISE] = {.name = "noise", .keys = NO_KEYS, .buffers = NOISE_BUFFERS,
                      .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
                      .forward = noise_fwd, .backward = noise_bwd, .torch_module = "Identity", .torch_args = no_args},
+    REGISTRY_TEST_ROWS
 };
 
 const layer_kind_info_t *layer_kind(layer_kind_t k) { return &KINDS[k]; }
 
+int layer_kind_count(void) { return N_KINDS; }
+
 int layer_kind_find(const char *name) {
-    for (int k = 0; k < LAYER_KIND_COUNT; k++)
+    for (int k = 0; k < N_KINDS; k++)
         if (!strcmp(KINDS[k].name, name)) return k;
     return -1;
 }
 
 const char *layer_kind_name(layer_kind_t k) {
-    return (int)k >= 0 && k < LAYER_KIND_COUNT ? KINDS[k].name : "?";
+    return (int)k >= 0 && (int)k < N_KINDS ? KINDS[k].name : "?";
 }
 
 void layer_kind_list(char *out, size_t cap) {
     size_t n = 0;
     out[0] = '\0';
-    for (int k = 0; k < LAYER_KIND_COUNT && n < cap; k++)
+    for (int k = 0; k < N_KINDS && n < cap; k++)
         n += (size_t)snprintf(out + n, cap - n, "%s\"%s\"", k ? ", " : "", KINDS[k].name);
 }
 

@@ -99,6 +99,9 @@ typedef struct {
 
 // The row of kind k.
 const layer_kind_info_t *layer_kind(layer_kind_t k);
+// How many kinds there are: LAYER_KIND_COUNT (more only in a test that adds rows: nn/registry.c). Loop over kinds to
+// this, not to LAYER_KIND_COUNT.
+int layer_kind_count(void);
 // The kind named `name`, or -1.
 int layer_kind_find(const char *name);
 // The config name of kind k ("?" if k is out of range).

@@ -399,43 +399,69 @@ static layer_spec_t stack_dense(const config_t *c, int units, int bias) {
     return (layer_spec_t){.kind = LAYER_DENSE, .units = units, .bias = bias, .init = c->model.init};
 }
 
+// model.stack's keys, through the key table (parse_keys below) like every other object of a config.
+typedef struct {
+    const init_spec_t *init;  // the model's init: the dense layers' and the norm's default
+    const cJSON *hidden;      // the widths (checked when expanded)
+    layer_spec_t norm;        // kind -1: none
+    char activation[32];
+    int position;             // 0 before the activation, 1 after
+    double dropout;
+} stack_keys_t;
+
+static int stack_hidden(const void *json, const char *path, void *obj) {
+    const cJSON *h = json;
+    if (!cJSON_IsArray(h) || cJSON_GetArraySize(h) < 1)
+        return jp_fail_expected(path, "an array of hidden layer widths, e.g. [100, 100, 100]", h);
+    ((stack_keys_t *)obj)->hidden = h;
+    return 0;
+}
+static int stack_norm(const void *json, const char *path, void *obj) {
+    stack_keys_t *k = obj;
+    return cJSON_IsNull((const cJSON *)json) ? 0 : parse_layer(json, path, k->init, &k->norm);
+}
+static void stack_no_norm(void *obj) { ((stack_keys_t *)obj)->norm.kind = (layer_kind_t)-1; }
+static const char *const POSITIONS[] = {"before", "after", NULL};
+#define SK(f) offsetof(stack_keys_t, f)
+static const key_desc_t STACK_KEYS[] = {
+    {.name = "hidden", .type = KEY_CUSTOM, .parse = stack_hidden, .flags = KEY_REQUIRED,
+     .help = "an array of hidden layer widths, e.g. [100, 100, 100]"},
+    {.name = "activation", .type = KEY_STRING, .field = SK(activation), .cap = sizeof(((stack_keys_t *)0)->activation),
+     .sdef = "sigmoid"},
+    {.name = "norm", .type = KEY_CUSTOM, .parse = stack_norm, .set_default = stack_no_norm},
+    {.name = "position", .type = KEY_ENUM, .field = SK(position), .words = POSITIONS, .def = 0},
+    {.name = "dropout", .type = KEY_DOUBLE, .field = SK(dropout), .lo = 0, .hi = 1, .flags = KEY_HI_OPEN, .def = 0},
+    {0}};
+#undef SK
+
 static int parse_stack(const void *json, const char *path, void *obj) {
     config_t *c = obj;
-    const cJSON *o = json;
-    static const char *const keys[] = {"hidden", "activation", "norm", "position", "dropout", NULL};
-    static const char *const positions[] = {"before", "after", NULL};
-    if (jp_keys(o, path, keys) != 0) return -1;
-    const cJSON *hidden = cJSON_GetObjectItemCaseSensitive(o, "hidden"), *norm = cJSON_GetObjectItemCaseSensitive(o, "norm");
+    stack_keys_t k;
+    memset(&k, 0, sizeof k);
+    k.init = &c->model.init;
+    parse_ctx_t ctx = {NULL, &c->model.init};
+    keys_default(STACK_KEYS, &k, &c->model.init);
+    if (!cJSON_IsObject((const cJSON *)json)) return jp_fail_expected(path, "an object", json);
+    if (parse_keys(json, path, STACK_KEYS, &k, &ctx, NULL) != 0) return -1;
     char p[JP_PATH_MAX];
-    jp_join(p, path, "hidden");
-    if (!cJSON_IsArray(hidden) || cJSON_GetArraySize(hidden) < 1)
-        return jp_fail_expected(p, "an array of hidden layer widths, e.g. [100, 100, 100]", hidden);
-    char act_name[32] = "sigmoid";
-    int position = 0, act;
-    double rate = 0;
-    if (jp_string(o, path, "activation", act_name, sizeof act_name) != 0 ||
-        jp_enum(o, path, "position", positions, &position) != 0 ||
-        jp_number(o, path, "dropout", 0, 0, 1, 1, &rate) != 0)
-        return -1;
+    int act = layer_kind_find(k.activation);
     jp_join(p, path, "activation");
-    if ((act = layer_kind_find(act_name)) < 0 || !layer_kind((layer_kind_t)act)->nonlinearity)
-        return bnlab_fail("%s: expected a nonlinearity (sigmoid, relu, tanh), got \"%s\"", p, act_name);
-    layer_spec_t nl = {0}, drop = {.kind = LAYER_DROPOUT, .rate = rate}, act_l = {.kind = (layer_kind_t)act};
-    jp_join(p, path, "norm");
-    if (norm && !cJSON_IsNull(norm) && parse_layer(norm, p, &c->model.init, &nl) != 0) return -1;
-    int has_norm = norm && !cJSON_IsNull(norm);
+    if (act < 0 || !layer_kind((layer_kind_t)act)->nonlinearity)
+        return bnlab_fail("%s: expected a nonlinearity (sigmoid, relu, tanh), got \"%s\"", p, k.activation);
+    layer_spec_t drop = {.kind = LAYER_DROPOUT, .rate = k.dropout}, act_l = {.kind = (layer_kind_t)act};
+    int has_norm = (int)k.norm.kind >= 0;
     c->model.n_layers = 0;
     int i = 0;
-    for (const cJSON *h = hidden->child; h; h = h->next, i++) {
+    for (const cJSON *h = k.hidden->child; h; h = h->next, i++) {
         char hp[JP_PATH_MAX];
         jp_join(p, path, "hidden");
         jp_index(hp, p, i);
         if (!cJSON_IsNumber(h) || h->valuedouble < 1 || h->valuedouble > 65536 || h->valuedouble != (int)h->valuedouble)
             return jp_fail_expected(hp, "a width 1..65536", h);
-        int before = has_norm && position == 0, after = has_norm && position == 1;
+        int before = has_norm && k.position == 0, after = has_norm && k.position == 1;
         if (stack_add(c, path, stack_dense(c, (int)h->valuedouble, !before)) != 0 ||
-            (before && stack_add(c, path, nl) != 0) || stack_add(c, path, act_l) != 0 ||
-            (after && stack_add(c, path, nl) != 0) || (rate > 0 && stack_add(c, path, drop) != 0))
+            (before && stack_add(c, path, k.norm) != 0) || stack_add(c, path, act_l) != 0 ||
+            (after && stack_add(c, path, k.norm) != 0) || (k.dropout > 0 && stack_add(c, path, drop) != 0))
             return -1;
     }
     return stack_add(c, path, stack_dense(c, c->data.classes, 1));
@@ -645,11 +671,13 @@ static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
 static const char *const SOURCES[] = {"probe", "batch", NULL};
 static const char *const SPACINGS[] = {"linear", "log", NULL};
+static const char *const CURV_SOURCES[] = {"batch", "probe", NULL};  // curv_source_t order
 
 static int is_idx(const void *c) { return ((const config_t *)c)->data.format == DATA_IDX; }
 static int is_csv(const void *c) { return ((const config_t *)c)->data.format == DATA_CSV; }
 static int is_step_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_STEP; }
 static int is_exp_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_EXPONENTIAL; }
+static int curvature_on(const void *c) { return ((const config_t *)c)->log.curvature_every > 0; }
 
 #define IDX_FILE(key) \
     {.name = #key, .type = KEY_PATH, .field = C(data.key), .cap = CFG_STR, .flags = KEY_REQUIRED, .applies = is_idx, \
@@ -776,6 +804,9 @@ static const key_desc_t LOG_KEYS[] = {
      .def = 0, .flags = KEY_OMIT_ZERO},
     {.name = "curvature_every", .type = KEY_LONG, .field = C(log.curvature_every), .lo = 0, .hi = 1e9,
      .def = 0, .flags = KEY_OMIT_ZERO},
+    // Left out of config.json while "batch" (the step's batch, as before the key existed).
+    {.name = "curvature_source", .type = KEY_ENUM, .field = C(log.curvature_source), .words = CURV_SOURCES,
+     .def = CURV_SOURCE_BATCH, .flags = KEY_OMIT_ZERO, .applies = curvature_on, .when = "with log.curvature_every > 0"},
     // Left out of config.json while 0, as update_ratios_every.
     {.name = "gradients_every", .type = KEY_LONG, .field = C(log.gradients_every), .lo = 0, .hi = 1e9, .def = 0,
      .flags = KEY_OMIT_ZERO},

@@ -28,6 +28,8 @@ typedef struct {
 } pct_unit_t;
 
 typedef enum { PCT_SOURCE_PROBE, PCT_SOURCE_BATCH } pct_source_t;
+// log.curvature_source: the step's own mini-batch, or the same probe batch at every probe (run/curvature.h).
+typedef enum { CURV_SOURCE_BATCH, CURV_SOURCE_PROBE } curv_source_t;
 
 typedef struct {
     long every;  // steps; 0 = off
@@ -102,6 +104,7 @@ typedef struct {
         long update_ratios_every;  // update_ratios.csv every this many steps (run/updatelog.h); 0 = off
         long unit_updates_every;   // unit_updates.csv every this many steps (run/unitlog.h); 0 = off
         long curvature_every;      // curvature.csv every this many steps (run/curvature.h); 0 = off
+        curv_source_t curvature_source;  // which batch it measures on (run/curvature.h)
         long gradients_every;      // gradients.csv every this many steps (run/gradlog.h); 0 = off
         long jacobian_every;       // jacobian.csv every this many steps (run/jaclog.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)

@@ -18,19 +18,22 @@ void curvature_init(curvature_t *c, const model_t *m, double h, int iters) {
 }
 
 void curvature_free(curvature_t *c) {
-    free(c->p0), free(c->g0), free(c->state0), free(c->batches0), free(c->v), free(c->hv);
-    c->p0 = c->g0 = c->state0 = NULL, c->batches0 = NULL, c->v = c->hv = NULL;
+    free(c->p0), free(c->g0), free(c->state0), free(c->batches0), free(c->v), free(c->hv), free(c->px), free(c->py);
+    c->p0 = c->g0 = c->state0 = NULL, c->batches0 = NULL, c->v = c->hv = NULL, c->px = NULL, c->py = NULL;
 }
 
-// ∇L at θ0 + s·h·v into m->grads (the step's batch and draws, running statistics untouched).
-static void grad_at(curvature_t *c, model_t *m, const float *x, const int32_t *y, int B, const train_rng_t *r_before,
-                    double s) {
-    for (size_t i = 0; i < m->n_params; i++) m->params[i] = (float)((double)c->p0[i] + s * c->h * c->v[i]);
+// ∇L at θ0 + s·h·v into m->grads (the batch's draws, running statistics untouched); returns L there. s = 0: at θ0.
+static double grad_at(curvature_t *c, model_t *m, const float *x, const int32_t *y, int B,
+                      const train_rng_t *r_before, double s) {
+    if (s == 0) memcpy(m->params, c->p0, sizeof(float) * m->n_params);
+    else
+        for (size_t i = 0; i < m->n_params; i++) m->params[i] = (float)((double)c->p0[i] + s * c->h * c->v[i]);
     train_rng_t r;
     if (r_before) r = *r_before;  // NULL: a model without random layers (tests)
     model_forward(m, x, B, MODE_TRAIN_FROZEN, r_before ? &r : NULL);
-    model_loss_backward_head(m, y, B, NULL);
+    double loss = model_loss_backward_head(m, y, B, NULL);
     model_backward(m, x, B);
+    return loss;
 }
 
 // hv = (∇L(θ + hv) − ∇L(θ − hv)) / 2h; returns vᵀ hv.
@@ -55,14 +58,20 @@ static double normalize(double *v, size_t n) {
     return s;
 }
 
-void curvature_measure(curvature_t *c, model_t *m, const float *x, const int32_t *y, int B,
-                       const train_rng_t *r_before) {
+// own_gradient 0: m->grads is ∇L on (x, y); 1: computed here (and c->loss), m->grads put back after.
+static void measure(curvature_t *c, model_t *m, const float *x, const int32_t *y, int B, const train_rng_t *r_before,
+                    int own_gradient) {
     const size_t n = m->n_params;
     memcpy(c->p0, m->params, sizeof(float) * n);
     memcpy(c->g0, m->grads, sizeof(float) * n);
     if (m->n_state) memcpy(c->state0, m->state, sizeof(float) * m->n_state);
     for (int i = 0; i < m->n_layers; i++) c->batches0[i] = m->layers[i].batches;
-    for (size_t i = 0; i < n; i++) c->v[i] = c->g0[i];
+    const float *g = c->g0;
+    if (own_gradient) {
+        c->loss = grad_at(c, m, x, y, B, r_before, 0);
+        g = m->grads;
+    }
+    for (size_t i = 0; i < n; i++) c->v[i] = g[i];
     c->grad_norm = normalize(c->v, n);
     if (c->grad_norm == 0)  // no gradient: start from a fixed vector, no sharpness
         for (size_t i = 0; i < n; i++) c->v[i] = 1.0 / sqrt((double)n);
@@ -83,13 +92,35 @@ void curvature_measure(curvature_t *c, model_t *m, const float *x, const int32_t
     for (int i = 0; i < m->n_layers; i++) m->layers[i].batches = c->batches0[i];
 }
 
+void curvature_measure(curvature_t *c, model_t *m, const float *x, const int32_t *y, int B,
+                       const train_rng_t *r_before) {
+    measure(c, m, x, y, B, r_before, 0);
+}
+
+void curvature_measure_on(curvature_t *c, model_t *m, const float *x, const int32_t *y, int B,
+                          const train_rng_t *r_before) {
+    measure(c, m, x, y, B, r_before, 1);
+}
+
 // ---- the recorder
 
 static int cv_enabled(const config_t *cf) { return cf->log.curvature_every > 0; }
 static int cv_init(void *st, const rec_view_t *v) {
     curvature_t *c = st;
-    c->every = v->cfg->log.curvature_every;
+    const config_t *cf = v->cfg;
+    c->every = cf->log.curvature_every;
     curvature_init(c, v->model, 0, 0);
+    if (cf->log.curvature_source != CURV_SOURCE_PROBE) return 0;
+    int B = (int)v->probe_n < cf->train.batch_size ? (int)v->probe_n : cf->train.batch_size;
+    if (B > v->model->max_batch) B = v->model->max_batch;
+    if (B < 2)  // a batch of one has no variance to normalize by (and no curvature worth the name)
+        return bnlab_fail("log.curvature_source: \"probe\" measures on the first min(log.probe_size, "
+                          "train.batch_size) probe images, here %d; expected at least 2 (log.probe_size: %d)",
+                          B, cf->log.probe_size);
+    c->probe_B = B;
+    c->px = xmalloc(sizeof(float) * (size_t)B * (size_t)v->test->dim, "curvature: probe batch");
+    c->py = xmalloc(sizeof(int32_t) * (size_t)B, "curvature: probe labels");
+    dataset_gather_range(v->test, v->pp, 0, B, c->px, c->py);
     return 0;
 }
 static int cv_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
@@ -99,8 +130,9 @@ static int cv_open(void *st, const rec_view_t *v, const char *run_dir, int appen
 static void cv_step(void *st, const rec_view_t *v) {
     curvature_t *c = st;
     if (v->step % c->every != 0) return;
-    curvature_measure(c, v->model, v->x, v->y, v->batch, v->rng);
-    wfile_printf(&c->out, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", v->step, v->lr, v->loss, c->grad_norm,
+    if (c->probe_B) curvature_measure_on(c, v->model, c->px, c->py, c->probe_B, v->rng);
+    else curvature_measure(c, v->model, v->x, v->y, v->batch, v->rng), c->loss = v->loss;
+    wfile_printf(&c->out, "%ld,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g\n", v->step, v->lr, c->loss, c->grad_norm,
                  c->sharpness, c->top_eig, c->change, 2 / v->lr);
     wfile_flush(&c->out);
 }

@@ -40,7 +40,7 @@ int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m) {
         if (p->n_hidden == 0) {
             pct_log_free(p);
             char kinds[128] = "";
-            for (int k = 0, n = 0; k < LAYER_KIND_COUNT; k++)
+            for (int k = 0, n = 0; k < layer_kind_count(); k++)
                 if (layer_kind((layer_kind_t)k)->nonlinearity)
                     n += snprintf(kinds + n, sizeof kinds - (size_t)n, "%s%s", n ? ", " : "", layer_kind_name(k));
             return bnlab_fail("log.percentiles.units[%d]: the model has no nonlinearity (%s) after its first layer to "
