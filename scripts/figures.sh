@@ -144,6 +144,8 @@ for r in $needed; do
   if [ $quick = 1 ]; then
     extra=("${QUICK[@]}")
     case "$r" in fig1-full|fig1-fashion) extra+=("${QUICK_DATA[@]}") ;; esac
+    # Deep nets (up to 64 blocks): fewer steps still draw every cell and both panels (gradients at steps 0 and 20).
+    case "$r" in sweep-depth-lr|backward-depth) extra+=(--set train.steps=21 --set train.eval_every=21) ;; esac
   fi
   echo "figures.sh: $bnlab ${cmd[*]} ${extra[*]} --out $runs/$r" >&2
   start=$(date +%s)

@@ -132,6 +132,14 @@ def curve(panels, blocks, panel_title, curve_title, nth=0):
     return None
 
 
+LABELS = {}
+
+
+def L(v):
+    """Variant v's legend text."""
+    return LABELS.get(v, v)
+
+
 def check_gradients(d, variants):
     panels, blocks = read_gp(os.path.join(d, "plots/gradients.gp")), read_dat(os.path.join(d, "plots/data/gradients.dat"))
     for v in variants:
@@ -146,7 +154,7 @@ def check_gradients(d, variants):
                         if r["where"] == "act_input" and int(r["hidden"]) == h:
                             per.setdefault(int(r["step"]), []).append(float(r[q]))
                 sep = ": " if len(variants) <= 2 else "\n"
-                got = curve(panels, blocks, "%s%shidden layer %d" % (v, sep, h), "%sth percentile" % q[1:])
+                got = curve(panels, blocks, "%s%shidden layer %d" % (L(v), sep, h), "%sth percentile" % q[1:])
                 if got is not None:
                     same("gradients %s hidden %d %s" % (v, h, q), got, median_by_step(per))
 
@@ -167,7 +175,7 @@ def check_update_ratios(d, variants):
                     for r in log:
                         if r["tensor"] == tensor:
                             per.setdefault(int(r["step"]), []).append(float(r[col]) if r[col] else float("nan"))
-                got = curve(panels, blocks, title, v, row)
+                got = curve(panels, blocks, title, L(v), row)
                 if got is not None:
                     same("update_ratios %s %s %s" % (v, tensor, col), got, median_by_step(per))
 
@@ -183,7 +191,7 @@ def check_jacobian(d, variants):
                     for r in log:
                         if r["which"] == which and int(r["block"]) == b:
                             per.setdefault(int(r["step"]), []).append(float(r["median"]))
-                got = curve(panels, blocks, "block %d, %s" % (b + 1, word), v)
+                got = curve(panels, blocks, "block %d, %s" % (b + 1, word), L(v))
                 if got is not None:
                     same("jacobian %s block %d %s" % (v, b + 1, which), got, median_by_step(per))
 
@@ -197,7 +205,7 @@ def check_gradient_depth(d, variants):
                 if row["where"] == "act_input" and row["step"] == "0":
                     n, mean, std = float(row["n"]), float(row["mean"]), float(row["std"])
                     per.setdefault(int(row["hidden"]), []).append(n * (std * std + mean * mean))
-        got = curve(panels, blocks, "at initialization (step 0)", v)
+        got = curve(panels, blocks, "at initialization (step 0)", L(v))
         if got is not None:
             same("gradient_depth %s" % v, got, median_by_step(per))
     for p in panels:
@@ -245,7 +253,13 @@ def check_sweep_map(d, variants):
 
 
 if __name__ == "__main__":
-    kind, d, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
+    # A variant as NAME (its directory and its legend text) or NAME=LABEL (a legend in words: view/source.h names a
+    # comparison's only variant of a kind by the kind, "BN", "no BN").
+    kind, d, variants = sys.argv[1], sys.argv[2], []
+    for a in sys.argv[3:]:
+        name, _, label = a.partition("=")
+        LABELS[name] = label or name
+        variants.append(name)
     globals()["check_" + kind](d, variants)
     for p in problems:
         print(p)

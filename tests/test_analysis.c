@@ -8,6 +8,7 @@
 #include "run/ics.h"
 #include "nn/layers.h"
 #include "run/percentiles.h"
+#include "run/updatelog.h"
 #include "base/rng.h"
 #include "lab/summary.h"
 #include "base/util.h"
@@ -60,8 +61,8 @@ static void test_ics_by_hand(void) {
 }
 
 static void test_percentiles(void) {
-    float v[5] = {4, 0, 3, 1, 2};
-    sort_floats(v, 5);
+    float v[5] = {4, 0, 3, 1, 2}, tmp[5];
+    sort_floats(v, 5, tmp);
     CHECK(v[0] == 0 && v[4] == 4, "sorted");
     CHECK_NEAR(percentile_sorted(v, 5, 50), 2.0, 0, "median of 0..4");
     CHECK_NEAR(percentile_sorted(v, 5, 15), 0.6, 1e-12, "15th percentile interpolates: 0.15 * 4 = 0.6");
@@ -81,7 +82,7 @@ static void test_percentiles(void) {
 static void test_percentiles_select(void) {
     rng_t r;
     rng_seed(&r, 11, 0);
-    static float a[3000], b[3000], cand[3000];
+    static float a[3000], b[3000], cand[6000], tmp[3000];
     static uint32_t hist[PCT_BINS];
     const double q[5] = {0, 15, 50, 85, 100};
     int bad = 0;
@@ -98,10 +99,127 @@ static void test_percentiles_select(void) {
         }
         double got[5];
         percentiles_select(a, n, q, 5, got, hist, cand);
-        sort_floats(b, n);
+        sort_floats(b, n, tmp);
         for (int k = 0; k < 5; k++) bad += got[k] != percentile_sorted(b, n, q[k]);
     }
     CHECK(bad == 0, "%d selected percentiles differ from sorting", bad);
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+// A planted error for the negative control: the same merge sort, but a tie takes the right value first (unstable).
+static void merge_ties_right(float *b, size_t n, float *tmp) {
+    if (n <= 1) return;
+    size_t n1 = n / 2, n2 = n - n1;
+    float *b1 = b, *b2 = b + n1, *t = tmp;
+    merge_ties_right(b1, n1, tmp);
+    merge_ties_right(b2, n2, tmp);
+    while (n1 > 0 && n2 > 0) {
+        if (*b1 < *b2) *t++ = *b1++, n1--;
+        else *t++ = *b2++, n2--;
+    }
+    if (n1 > 0) memcpy(t, b1, n1 * sizeof *t);
+    memcpy(b, tmp, (n - n2) * sizeof *b);
+}
+
+// sort_floats (no allocation) gives what glibc's qsort with the same comparison gave before it, byte for byte —
+// the order of -0.0 and +0.0 and where NaNs (of several payloads) end up included — for every size up to 40 and
+// random ones up to 5000 (qsort mallocs its buffer from 256 floats on). Negative control: the merge with ties taken
+// from the right differs on the same arrays.
+static void test_sort_floats_is_qsort(void) {
+    rng_t r;
+    rng_seed(&r, 12, 0);
+    static float a[5000], want[5000], got[5000], planted[5000], tmp[5000];
+    const uint32_t nans[3] = {0x7fc00000u, 0xffc00001u, 0x7f800123u};
+    int bad = 0, caught = 0;
+    for (int trial = 0; trial < 400; trial++) {
+        size_t n = trial < 40 ? (size_t)trial + 1 : 1 + rng_below(&r, 5000);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = rng_below(&r, 10);
+            if (k == 0) a[i] = rng_below(&r, 2) ? -0.0f : 0.0f;
+            else if (k == 1 && trial % 2) memcpy(&a[i], &nans[rng_below(&r, 3)], sizeof(float));
+            else a[i] = (float)rng_below(&r, trial % 3 ? 7 : 1000) - 3.0f;
+        }
+        memcpy(want, a, n * sizeof *a), memcpy(got, a, n * sizeof *a), memcpy(planted, a, n * sizeof *a);
+        qsort(want, n, sizeof *want, cmp_float);
+        sort_floats(got, n, tmp);
+        merge_ties_right(planted, n, tmp);
+        bad += memcmp(want, got, n * sizeof *got) != 0;
+        caught += memcmp(want, planted, n * sizeof *planted) != 0;
+    }
+    CHECK(bad == 0, "sort_floats differs from qsort on %d of 400 arrays", bad);
+    CHECK(caught > 300, "negative control: a merge sort unstable on ties matched qsort on %d of 400 arrays",
+          400 - caught);
+}
+
+// update_sums / update_moments (log.update_ratios_every): the dispatched copy (AVX-512 where the CPU has it) gives
+// the plain loop's bits, for every size up to 40 and random ones (tails of every length); norms and spreads agree
+// with a two-pass long double reference to 1e-13 for centred tensors, γ-like ones (1 ± s) and γ-like ones with a
+// tiny spread (these through the shifted sums); a constant tensor has spread exactly 0. Negative controls: the
+// reference catches a planted error of 1e-10, and the unshifted formula is wrong where the shifted sums are used.
+static double ref_std(const float *x, const float *y, size_t n, int diff) {
+    long double s = 0, m2 = 0;
+    for (size_t i = 0; i < n; i++) s += diff ? (long double)y[i] - x[i] : x[i];
+    long double mu = s / n;
+    for (size_t i = 0; i < n; i++) {
+        long double v = (diff ? (long double)y[i] - x[i] : x[i]) - mu;
+        m2 += v * v;
+    }
+    return (double)sqrtl(m2 / n);
+}
+
+static void test_update_sums(void) {
+    rng_t r;
+    rng_seed(&r, 13, 0);
+    static float b[5000], a[5000], g[5000];
+    int bits = 0, far = 0, caught = 0, multi = 0, shifted = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        size_t n = trial < 40 ? (size_t)trial + 1 : 1 + rng_below(&r, 5000);
+        double scale = pow(10.0, (double)rng_below(&r, 7) - 3.0);
+        int kind = trial % 3;  // 0: centred (weights), 1: γ-like 1 ± scale, 2: γ-like with a tiny spread
+        double mean = kind ? 1.0 : 0.0, spread = kind == 2 ? 1e-6 : scale;
+        for (size_t i = 0; i < n; i++) {
+            b[i] = (float)(mean + spread * rng_normal(&r));
+            a[i] = b[i] - (float)(1e-3 * scale * rng_normal(&r));
+            g[i] = (float)(kind == 2 ? 1.0 + 1e-6 * rng_normal(&r) : scale * rng_normal(&r));
+        }
+        double s[UPDATE_SUMS], p[UPDATE_SUMS], mo[UPDATE_MOMENTS];
+        update_sums(s, b, a, g, n);
+        update_sums_portable(p, b, a, g, n);
+        bits += memcmp(s, p, sizeof s) != 0;
+        shifted += update_spread(s[0], s[1], n) < 0 || update_spread(s[4], s[5], n) < 0;
+        update_moments(mo, b, a, g, n);
+        double want[UPDATE_MOMENTS] = {0, ref_std(b, NULL, n, 0), 0, ref_std(b, a, n, 1), ref_std(g, NULL, n, 0)};
+        long double nb = 0, nd = 0;
+        for (size_t i = 0; i < n; i++) {
+            const long double di = (long double)a[i] - b[i];
+            nb += (long double)b[i] * b[i], nd += di * di;
+        }
+        want[0] = (double)sqrtl(nb), want[2] = (double)sqrtl(nd);
+        for (int k = 0; k < UPDATE_MOMENTS; k++)
+            if (n > 1 || k % 2 == 0) far += fabs(mo[k] - want[k]) > 1e-13 * want[k];
+        if (n > 1) multi++, caught += fabs(mo[1] * (1 + 1e-10) - want[1]) > 1e-13 * want[1];
+    }
+    CHECK(bits == 0, "update_sums: the dispatched copy and the plain loop differ in %d of 300 tensors", bits);
+    CHECK(far == 0, "update_moments: %d norms or spreads off a long double two-pass reference by more than 1e-13", far);
+    CHECK(shifted >= 100, "only %d of 300 tensors took the shifted sums (the γ-like ones with a tiny spread must)",
+          shifted);
+    CHECK(caught == multi, "negative control: a 1e-10 error passed in %d of %d tensors", multi - caught, multi);
+    // Negative control for the shifted sums: on γ = 1 ± 1e-6 the plain Σx² − (Σx)²/n loses the spread.
+    for (int i = 0; i < 1000; i++) b[i] = (float)(1.0 + 1e-6 * rng_normal(&r)), a[i] = b[i], g[i] = 0;
+    double s[UPDATE_SUMS], mo[UPDATE_MOMENTS];
+    update_sums(s, b, a, g, 1000);
+    double naive = sqrt(fabs(s[1] - s[0] * (s[0] / 1000)) / 1000), want = ref_std(b, NULL, 1000, 0);
+    CHECK(fabs(naive - want) > 1e-6 * want && update_spread(s[0], s[1], 1000) < 0,
+          "negative control: the unshifted spread of 1 ± 1e-6 was accurate (%g against %g), or not refused", naive,
+          want);
+    for (int i = 0; i < 100; i++) b[i] = 1.1f, a[i] = 1.1f, g[i] = 0.3f;
+    update_moments(mo, b, a, g, 100);
+    CHECK(mo[1] == 0 && mo[2] == 0 && mo[3] == 0 && mo[4] == 0,
+          "update_moments: a constant tensor has a spread (%g %g %g)", mo[1], mo[3], mo[4]);
 }
 
 static void test_steps_to_target(void) {
@@ -173,6 +291,8 @@ int main(void) {
     test_ics_by_hand();
     test_percentiles();
     test_percentiles_select();
+    test_sort_floats_is_qsort();
+    test_update_sums();
     test_steps_to_target();
     test_noise_distribution();
     return check_summary("analysis");

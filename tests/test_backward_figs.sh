@@ -38,7 +38,7 @@ rc=$?
 check '[ $rc -eq 0 ]' "plot pair: exit $rc: $(grep -v '^plot:' "$T/plot.out" | head -3)"
 for k in $KINDS; do
   check '[ -s "$T/pair/plots/$k.png" ] && [ -s "$T/pair/plots/$k.svg" ]' "plot: no plots/$k.png"
-  $CHECK "$k" "$T/pair" bn nobn >"$T/check-$k.out" 2>&1
+  $CHECK "$k" "$T/pair" bn=BN "nobn=no BN" >"$T/check-$k.out" 2>&1
   rc=$?
   check '[ $rc -eq 0 ]' "$k: the figure is not the logs' median over seeds: $(head -3 "$T/check-$k.out")"
 done
@@ -52,7 +52,7 @@ awk -F, -v OFS=, 'NR == 3 { $8 = $8 * 3; $11 = $11 * 3 } 1' "$T/pair/bn/seed-1/g
 awk -F, -v OFS=, 'NR == 6 { $6 = $6 * 3 } 1' "$T/pair/nobn/seed-2/update_ratios.csv" >"$T/planted/nobn/seed-2/update_ratios.csv"
 awk -F, -v OFS=, 'NR == 2 { $7 = $7 * 3 } 1' "$T/pair/bn/seed-2/jacobian.csv" >"$T/planted/bn/seed-2/jacobian.csv"
 for k in gradients update_ratios jacobian gradient_depth; do
-  $CHECK "$k" "$T/planted" bn nobn >"$T/planted-$k.out" 2>&1
+  $CHECK "$k" "$T/planted" bn=BN "nobn=no BN" >"$T/planted-$k.out" 2>&1
   rc=$?
   check '[ $rc -eq 1 ] && [ -s "$T/planted-$k.out" ]' "negative control $k: a planted change was not caught (exit $rc)"
 done
@@ -65,8 +65,9 @@ for k in $KINDS; do
   check 'grep -q "<h2 id=\"$k\"" "$T/pair/report.html" && [ "$n" -ge 2 ] && ! grep -q "id=\"$k-absent\"" "$T/pair/report.html"' \
     "report: kind $k has $n panels"
 done
-check '[ "$(grep -c "data-kind=\"gradients\" data-panel=" "$T/pair/report.html")" -eq 6 ]' \
-  "report: gradients has a panel per hidden layer and variant (3 x 2)"
+# 6 panels in each of the seed chooser's 3 views (both seeds' medians, seed 1, seed 2).
+check '[ "$(grep -c "data-kind=\"gradients\" data-panel=" "$T/pair/report.html")" -eq 18 ]' \
+  "report: gradients has a panel per hidden layer and variant (3 x 2) in each of 3 views"
 check 'grep -q "id=\"sweep_map-absent\"" "$T/pair/report.html"' "report: sweep_map of a comparison without a grid says so"
 # Options: --xrange sets x, --label renames a legend entry, --yscale linear takes back update_ratios' log axis.
 rm -rf "$T/pair/plots"
@@ -94,7 +95,7 @@ JSON
 "$BNLAB" plot "$T/deep" --only gradient_depth >"$T/deep.plot" 2>&1
 rc=$?
 check '[ $rc -eq 0 ] && [ -s "$T/deep/plots/gradient_depth.png" ]' "plot deep: exit $rc $(tail -2 "$T/deep.out") $(head -2 "$T/deep.plot")"
-$CHECK gradient_depth "$T/deep" bn nobn >"$T/check-deep.out" 2>&1
+$CHECK gradient_depth "$T/deep" bn=BN "nobn=no BN" >"$T/check-deep.out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "gradient_depth (deep): $(head -3 "$T/check-deep.out")"
 check 'grep -q "title .Yang et al. 2019 (BN + relu): ×1.467 per layer" "$T/deep/plots/gradient_depth.gp"' "gradient_depth: no theory line for BN + ReLU"

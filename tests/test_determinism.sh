@@ -44,6 +44,29 @@ check '! cmp -s <(strip "$T/g-openblas/metrics.csv") <(strip "$T/g-libxsmm/metri
 close=$(paste -d, <(cut -d, -f6 "$T/g-openblas/metrics.csv") <(cut -d, -f6 "$T/g-libxsmm/metrics.csv") |
   awk -F, 'NR > 1 {d = $1 - $2; if (d < 0) d = -d; if (d > m) m = d} END {print (NR > 2 && m <= 0.01) ? "yes" : "no " m}')
 check '[ "$close" = yes ]' "openblas and libxsmm test accuracies differ by more than 0.01: $close"
+# A resume in the run's own directory with another backend is refused in one line, before it touches the run (its
+# logs would no longer equal an uninterrupted run's); with the run's backend it resumes, and into a new --out
+# directory the other backend is allowed and recorded there.
+other=$([ "$backend" = openblas ] && echo libxsmm || echo openblas)
+"$BNLAB" train "$ROOT/configs/mnist-bn.json" "${RUN[@]}" --set train.steps=200 --set train.checkpoint.every=100 \
+  --out "$T/r" >/dev/null 2>&1
+cp "$T/r/metrics.csv" "$T/r-metrics.csv"
+snap() { find "$T/r" -type f -printf '%P %s %T@\n' | sort; }
+snap >"$T/r-before"
+out=$(BNLAB_GEMM=$other "$BNLAB" train --resume "$T/r/checkpoints/step-000000100.safetensors" 2>&1)
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "environment.json: the run computed its products with $backend .* would use $other"' \
+  "resume with BNLAB_GEMM=$other after a $backend run: exit $rc: $out"
+check 'cmp -s <(snap) "$T/r-before"' "the refused resume changed the run directory: $(diff <(snap) "$T/r-before")"
+BNLAB_GEMM=$backend "$BNLAB" train --resume "$T/r/checkpoints/step-000000100.safetensors" >/dev/null 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && cmp -s <(strip "$T/r/metrics.csv") <(strip "$T/r-metrics.csv")' \
+  "resume with the run's backend ($backend): exit $rc, or its metrics differ from the uninterrupted run's"
+BNLAB_GEMM=$other "$BNLAB" train --resume "$T/r/checkpoints/step-000000100.safetensors" --out "$T/r-other" \
+  >/dev/null 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "\"gemm_backend\":[[:space:]]*\"$other\"" "$T/r-other/environment.json"' \
+  "resume into --out with $other: exit $rc, or its environment.json does not record $other"
 out=$("$BNLAB" train "$ROOT/configs/mnist-bn.json" --set train.gemm=mkl --out "$T/bad" 2>&1)
 check 'echo "$out" | grep -q "train.gemm" && [ ! -e "$T/bad" ]' "bad train.gemm: $out"
 out=$(BNLAB_GEMM=fast "$BNLAB" train "$ROOT/configs/mnist-bn.json" --out "$T/bad" 2>&1)

@@ -224,7 +224,8 @@ static void test_model(layer_kind_t a1) {
 static void test_summary_and_refusals(void) {
     float v[] = {4, 0, 1, 0.5f, 2, 0.25f, 1.5f, 3, 0};
     jac_summary_t s;
-    jac_summarize(&s, v, 9, 2);  // the two zeros left out: 0.25 0.5 1 1.5 2 3 4
+    float tmp[9];
+    jac_summarize(&s, v, 9, 2, tmp);  // the two zeros left out: 0.25 0.5 1 1.5 2 3 4
     CHECK(s.n == 7 && s.median == 1.5 && s.min == 0.25 && s.max == 4, "summary n %zu median %g", s.n, s.median);
     CHECK_NEAR(s.frac_near1, 4.0 / 7, 1e-12, "fraction in [0.5, 2]");
     CHECK_NEAR(s.p10, 0.25 + 0.6 * 0.25, 1e-6, "p10 (numpy's linear interpolation)");

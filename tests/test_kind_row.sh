@@ -43,7 +43,7 @@ check '[ $rc -eq 0 ]' "test_kind_names.sh on an unplanted copy of src/: exit $rc
 for p in "lab|lab/plot_params.c|s/} else if (info->uses_batch_statistics \&\& info->has_affine) {/} else if (!strcmp(kind, \"batchnorm\")) {/" \
          "run|run/fold.c|s/if (k->normalizes)/if (l->spec.kind == LAYER_BATCHNORM)/" \
          "view|view/variant.c|s/if (!info->normalizes) {/if (!info->normalizes \&\& !csv_field_is(row, 0, \"layernorm\")) {/" \
-         "strstr|lab/report_panels.c|\$a static int planted(const char *k) { return strstr(k, \"batchnorm\") != NULL; }" \
+         "strstr|lab/report.c|\$a static int planted(const char *k) { return strstr(k, \"batchnorm\") != NULL; }" \
          "memcmp|run/stats.c|\$a static int planted(const char *k) { return !memcmp(k, \"rmsnorm\", 7); }"; do
   IFS='|' read -r name file expr <<<"$p"
   plant "$name" "$file" "$expr"

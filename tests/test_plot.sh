@@ -88,7 +88,7 @@ check 'grep -q "yerrorbars" "$T/run3/plots/landscape.gp" && grep -q "at step 0" 
        [ "$(grep -c "^set title .at step" "$T/run3/plots/landscape_eta.gp")" -eq 1 ]' "landscape, one probe: not drawn as error bars at step 0"
 check '(cd "$T/run3/plots" && rm -f accuracy.png && gnuplot accuracy.gp 2>"$T/rerun.err" && is_png accuracy.png && [ ! -s "$T/rerun.err" ])' \
   "cd plots && gnuplot accuracy.gp does not rerun cleanly: $(head -2 "$T/rerun.err" 2>/dev/null)"
-check 'grep -q "hidden 1, sigmoid input" "$T/run3/plots/layers.svg" && grep -q "hidden 3, sigmoid input" "$T/run3/plots/layers.svg"' \
+check 'grep -q "hidden layer 1 (sigmoid)" "$T/run3/plots/layers.svg" && grep -q "hidden layer 3 (sigmoid)" "$T/run3/plots/layers.svg"' \
   "layers: no panel per hidden layer"
 check 'grep -q "mean output over units and examples" "$T/run3/plots/layer_stats.gp" && grep -q "^set xlabel .training step" "$T/run3/plots/layer_stats.gp"' \
   "layer_stats: not the mean output over steps"
@@ -155,7 +155,7 @@ rc=$?
 check '[ $rc -eq 3 ]' "the diverging run exited $rc, expected 3"
 plot_ok diverged "$T/div" accuracy loss percentiles layers layer_stats ics landscape landscape_eta
 check '[ ! -e "$T/div/plots/modes.png" ]' "modes drawn for a run without log.eval_batch_stats"
-check 'grep -q ">div: diverged at step [0-9]*<" "$T/div/plots/landscape.svg"' "diverged run not marked in landscape"
+check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/landscape.svg"' "diverged run not marked in landscape"
 check '! grep -qi "sigmoid\|Fig. 1" "$T/div/plots/percentiles.gp" && grep -q "relu" "$T/div/plots/percentiles.gp"' \
   "a ReLU network's titles say sigmoid or cite Fig. 1"
 check 'grep -q ">diverged at step [0-9]*<" "$T/div/plots/accuracy.svg"' "diverged run not marked in accuracy"
@@ -177,7 +177,7 @@ check 'grep -q "no BN: one way to evaluate" "$T/cmp/plots/modes.gp" && [ "$(grep
   "modes: the no-BN panel should say so and draw no batch-statistics curve"
 check '[ "$(grep -c "^set title .dense layer" "$T/cmp/plots/params.gp")" -eq 4 ] && [ "$(grep -c "^set title .BN layer" "$T/cmp/plots/params.gp")" -eq 3 ]' \
   "params: a panel per dense layer (4) and per BN layer (3)"
-check '[ "$(grep -A1 "^set logscale y" "$T/cmp/plots/params.gp" | grep "^set yrange" | sort -u | wc -l)" -eq 1 ] && grep -q "title .div." "$T/cmp/plots/params.gp" && grep -q "title .bn γ." "$T/cmp/plots/params.gp"' \
+check '[ "$(grep -A1 "^set logscale y" "$T/cmp/plots/params.gp" | grep "^set yrange" | sort -u | wc -l)" -eq 1 ] && grep -q "title .no BN." "$T/cmp/plots/params.gp" && grep -q "title .BN γ." "$T/cmp/plots/params.gp"' \
   "params: both variants' ||W|| on shared log axes, BN's γ on the BN panels"
 # Fig. 4 over seeds: at step 1000, bn's row is (median, median, min, max) of the seeds' loss_min/loss_max, and
 # its beta_eff median, min and max (landscape_band.csv columns 5, 6, 9).
@@ -185,16 +185,56 @@ want=$(awk -F, '$1 == 1000 { n++; a[n] = $5; b[n] = $6; c[n] = $9 }
   END { lo = a[1] < a[2] ? a[1] : a[2]; hi = b[1] > b[2] ? b[1] : b[2]; blo = c[1] < c[2] ? c[1] : c[2]; bhi = c[1] > c[2] ? c[1] : c[2];
         printf "%.9g %.9g %.9g %.9g %.9g %.9g %.9g", (a[1] + a[2]) / 2, (b[1] + b[2]) / 2, lo, hi, (c[1] + c[2]) / 2, blo, bhi }' \
   "$T/cmp/bn/seed-1/landscape_band.csv" "$T/cmp/bn/seed-2/landscape_band.csv")
-near_row() {  # the landscape.dat row of step 1000 with these seven aggregates
-  awk -v w="$want" 'BEGIN { split(w, e, " ") } function near(x, y) { return (x - y) ^ 2 <= (1e-7 * y) ^ 2 }
-    $1 == 1000 && near($2, e[1]) && near($3, e[2]) && near($4, e[3]) && near($5, e[4]) && near($10, e[5]) &&
-    near($12, e[6]) && near($13, e[7]) { ok = 1 } END { exit !ok }' "$T/cmp/plots/data/landscape.dat"
+# block DAT PANEL KIND COLOUR LABEL: the rows of the curve that the gnuplot renderer marks with
+# "# panel PANEL, curve K: KIND COLOUR "LABEL"" in its data file (view/figmodel_gnuplot.c).
+block() {
+  awk -v key="# panel $2, curve" -v tail=": $3 $4 \"$5\"" 'index($0, key) == 1 && substr($0, length($0) - length(tail) + 1) == tail { on = 1; next }
+    on && /^#/ { exit } on && NF { print } on && !NF && seen { exit } on && NF { seen = 1 }' "$1"
 }
-check 'near_row' "landscape: bn at step 1000 is not the median/range over seeds of $want"
-check 'grep -q "light: their range over seeds" "$T/cmp/plots/landscape.gp" && grep -q "filledcurves lc rgb .#C80072B2" "$T/cmp/plots/landscape.gp" &&
-       grep -q ">div: 2 of 2 diverged (step [0-9]*)<" "$T/cmp/plots/landscape.svg"' "landscape: no seed range or no divergence drawn"
+# row_near DAT PANEL KIND COLOUR LABEL X V1 V2..: the curve has a row at x = X with these values (relative 1e-7).
+row_near() {
+  local dat=$1 panel=$2 kind=$3 colour=$4 label=$5 x=$6
+  shift 6
+  block "$dat" "$panel" "$kind" "$colour" "$label" | awk -v x="$x" -v w="$*" 'BEGIN { n = split(w, e, " ") }
+    function near(a, b) { return (a - b) ^ 2 <= (1e-7 * b) ^ 2 + 1e-30 }
+    $1 == x { ok = 1; for (i = 1; i <= n; i++) ok = ok && near($(i + 1), e[i]); if (ok) found = 1 } END { exit !found }'
+}
+w=($want)
+D="$T/cmp/plots/data/landscape.dat"
+check 'row_near "$D" 0 band "#0072B2" BN 1000 ${w[0]} ${w[1]} && row_near "$D" 0 band "#0072B2" "" 1000 ${w[2]} ${w[3]} &&
+       row_near "$D" 2 line "#0072B2" BN 1000 ${w[4]} && row_near "$D" 2 band "#0072B2" "" 1000 ${w[5]} ${w[6]}' \
+  "landscape: bn at step 1000 is not the median/range over seeds of $want: $(block "$D" 0 band "#0072B2" BN | grep "^1000 ")"
+check 'grep -q "light: their range over seeds" "$T/cmp/plots/landscape.gp" && [ -n "$(block "$D" 1 band "#0072B2" "")" ] &&
+       grep -q ">no BN: 2 of 2 diverged (step [0-9]*)<" "$T/cmp/plots/landscape.svg"' "landscape: no seed range or no divergence drawn"
+# The figure model's numbers are the logs' (the same model draws report.html): the median over the 2 seeds (their
+# mean) of bn's test accuracy at each step, of dense layer 2's ‖G − G′‖ / ‖G‖, and of hidden layer 1's whole-layer
+# percentiles, computed here from metrics.csv, ics.csv and percentiles.csv, against the blocks of the data files.
+# same_rows WANT GOT: every row of WANT (x v1 v2 ..) is in GOT at the same x with the same values (relative 1e-7),
+# and GOT has no other x.
+same_rows() {
+  awk 'function near(a, b) { return (a - b) ^ 2 <= (1e-7 * b) ^ 2 + 1e-24 }
+    FNR == NR { want[$1] = $0; n++; next } { m++; if (!($1 in want)) { bad++; next } split(want[$1], w, " ");
+      for (i = 2; i <= NF; i++) if (!near($i, w[i])) bad++ }
+    END { exit !(n > 1 && n == m && bad == 0) }' "$1" "$2"
+}
+B="$T/cmp/bn"
+awk -F, 'FNR > 1 { s[$1] += $6; n[$1]++ } END { for (k in s) if (n[k] == 2) printf "%s %.10g\n", k, s[k] / 2 }' \
+  "$B/seed-1/metrics.csv" "$B/seed-2/metrics.csv" | sort -n >"$T/want.acc"
+block "$T/cmp/plots/data/accuracy.dat" 0 line "#0072B2" BN >"$T/got.acc"
+check 'same_rows "$T/want.acc" "$T/got.acc"' "accuracy: bn's median is not the logs' ($(head -2 "$T/want.acc" | tr "\n" " ") vs $(head -2 "$T/got.acc" | tr "\n" " "))"
+awk -F, 'FNR > 1 && $3 == 2 { s[$1] += $5 / $4; n[$1]++ } END { for (k in s) if (n[k] == 2) printf "%s %.10g\n", k, s[k] / 2 }' \
+  "$B/seed-1/ics.csv" "$B/seed-2/ics.csv" | sort -n >"$T/want.ics"
+block "$T/cmp/plots/data/ics.dat" 0 line "#0072B2" BN >"$T/got.ics"
+check 'same_rows "$T/want.ics" "$T/got.ics"' "ics: bn's median of dense layer 2 is not the logs' ($(head -2 "$T/want.ics" | tr "\n" " ") vs $(head -2 "$T/got.ics" | tr "\n" " "))"
+awk -F, 'FNR > 1 && $2 == 1 && $5 == "all" { a[$1] += $7; b[$1] += $8; c[$1] += $9; n[$1]++ }
+  END { for (k in a) if (n[k] == 2) printf "%s %.10g %.10g %.10g\n", k, a[k] / 2, b[k] / 2, c[k] / 2 }' \
+  "$B/seed-1/percentiles.csv" "$B/seed-2/percentiles.csv" | sort -n >"$T/want.pct"
+block "$T/cmp/plots/data/layers.dat" 3 band "#0072B2" "15th to 85th" >"$T/got.band"
+block "$T/cmp/plots/data/layers.dat" 3 line "#0072B2" "50th" >"$T/got.mid"
+check 'same_rows <(awk "{ print \$1, \$2, \$4 }" "$T/want.pct") "$T/got.band" && same_rows <(awk "{ print \$1, \$3 }" "$T/want.pct") "$T/got.mid"' \
+  "layers: bn's hidden layer 1 fan is not the logs' medians ($(head -1 "$T/want.pct") vs $(head -1 "$T/got.band") / $(head -1 "$T/got.mid"))"
 first=$(grep -m1 -o "index [0-9]* using .* title '[^']*'" "$T/cmp/plots/landscape.gp" | sed "s/.* title //")
-check '[ "$first" = "'"'div'"'" ]' "landscape: the no-BN variant (div) is not first: $first"
+check '[ "$first" = "'"'no BN'"'" ]' "landscape: the no-BN variant (div) is not first: $first"
 # Default steps: the probes nearest to 1/10, 1/2 and all of the last probe (1900): 200, 900 (950 is a tie), 1900.
 check '[ "$(grep "^set yrange" "$T/cmp/plots/landscape_eta.gp" | sort -u | wc -l)" -eq 1 ] &&
        [ "$(grep "^set title .at step" "$T/cmp/plots/landscape_eta.gp" | tr -dc "0-9\n" | paste -sd " ")" = "200 900 1900" ]' \
@@ -212,10 +252,10 @@ same_yrange "compare percentiles" "$T/cmp/plots/percentiles.gp"
 same_yrange "compare layer_stats" "$T/cmp/plots/layer_stats.gp"
 check '[ "$(grep "^set yrange" "$T/cmp/plots/layers.gp" | sort -u | wc -l)" -le 3 ]' "layers: a row's panels do not share y"
 first=$(grep -m1 "^set title '" "$T/cmp/plots/percentiles.gp")
-check '[ "${first:11:3}" = "div" ]' "BN vs no-BN: the no-BN panel (div) is not first: $first"
+check '[ "${first:11:5}" = "no BN" ]' "BN vs no-BN: the no-BN panel (div) is not first: $first"
 check 'grep -q "seed 1" "$T/cmp/plots/percentiles.gp" && ! grep -q "over 1 seed" "$T/cmp/plots/accuracy.gp"' "seed not named"
 ticks_ok "compare accuracy" "$T/cmp/plots/accuracy.svg" "0 500 1000 1500 2000"
-check 'grep -q ">div: 2 of 2 seeds diverged (at step" "$T/cmp/plots/accuracy.svg"' "diverged variant not marked in the legend"
+check 'grep -q ">no BN: 2 of 2 diverged (step" "$T/cmp/plots/accuracy.svg"' "diverged variant not marked in the legend"
 check 'grep -q "diverged at step" "$T/cmp/plots/percentiles.svg"' "diverged variant not marked in its percentile panel"
 # Another seed, an examples axis (the odd-named copy below is plotted afresh).
 "$BNLAB" plot "$T/cmp" --seed 2 >/dev/null 2>"$T/seed2.err"

@@ -6,10 +6,11 @@
 # last changes the bars drawn (the page's #selftest hook records their heights), a screenshot is taken; a run still
 # going (no summary.json, a histogram row cut short, rows that are not bnlab's) still gets a report; the play button
 # advances the frames; a sweep's report shows its grid points side by side; a directory that is neither fails.
-# The panels of lab/report_panels.h, counted through the DOM (the page's #selftest hook, <div id="panels">): a
-# percentile fan per hidden layer and variant with one line per logged percentile (5 asked for, not 15/50/85), the
-# variant without BN first; ICS panels (2 quantities x 2 variants, a line per dense layer 2..4); 3 landscape panels
-# with a band or line per variant; a run without those logs says so; a malformed percentiles.csv or ics.csv fails
+# The figures of lab/figures.h, counted per kind through the DOM (the page's #selftest hook, a div of id "panels"): a
+# percentile fan (layers) per hidden layer and variant with 2 bands and a line for the 5 percentiles logged, the
+# variant without BN first; ICS panels (2 quantities x dense layers 2..4, both variants, each seed faint and the
+# median); 3 landscape panels with both variants' bands or lines; the seed chooser showing seed 1 alone; the
+# histograms' values outside their edges; a run without those logs says so; a malformed percentiles.csv or ics.csv fails
 # with one line (file, line, column) and writes no page; one logged step, a diverged run, a path with a space and
 # quotes all give a page without console errors; a sweep's header says what it sweeps.
 # Needs Debian's chromium (installed here if missing); fails if it cannot be (a skip would hide a missing install step).
@@ -77,7 +78,11 @@ check '[ "$(attr data-changed)" = yes ] && [ "$(attr data-first)" != "$(attr dat
 # Panels in the paper's order: no-BN's first hidden layer, then BN's. At step 0 no-BN's inputs are all near 0 (a
 # few bars), BN's are normalized (spread over several).
 firstpanel=$(grep -o '<svg[^>]*class="hist"[^>]*>' "$T/cmp.dom" | head -n 1 | sed -n 's/.*data-panel="\([^"]*\)".*/\1/p')
-check '[ "$firstpanel" = quick-nobn ]' "the histograms start with the variant without BN, found '$firstpanel'"
+# The values outside each histogram's edges (histograms.csv's under, over) are drawn as bins of their own: every panel
+# of the new log format says how many fell below and above (data-outside="UNDER,OVER" of the frame shown).
+check '[ "$(grep -o "<svg[^>]*class=\"hist\"[^>]*data-outside=\"[0-9]*,[0-9]*\"" "$T/cmp.dom" | wc -l)" -eq 6 ]' \
+  "histograms: not every panel draws its values outside the edges: $(grep -o "<svg[^>]*class=\"hist\"[^>]*>" "$T/cmp.dom" | head -2)"
+check '[ "$firstpanel" = "no BN" ]' "the histograms start with the variant without BN (its legend: no BN), found '$firstpanel'"
 nobn0=$(attr data-first | cut -d'|' -f1)
 bn0=$(attr data-first | cut -d'|' -f2)
 check '[ "$(echo "$nobn0" | tr , "\n" | wc -l)" -eq 40 ] && echo "$nobn0" | tr , "\n" | awk "\$1 > 0 { n++ } END { exit !(n >= 1) }"' \
@@ -88,16 +93,22 @@ check 'grep -q "data-step=\"399\"" "$T/cmp.dom"' "after the self-test the page s
 
 pn=$(grep -o '<div id="panels"[^>]*>' "$T/cmp.dom")
 pattr() { echo "$pn" | sed -n "s/.* $1=\"\([^\"]*\)\".*/\1/p"; }
-check '[ "$(pattr data-fan)" = 6 ] && [ "$(pattr data-fan-series)" = 5,5,5,5,5,5 ]' \
-  "fans: 3 hidden layers x 2 variants, 5 percentile lines each: $pn"
-check '[ "$(pattr data-fan-first)" = quick-nobn ]' "the paper's order: the fans without BN first: $pn"
-check '[ "$(pattr data-ics)" = 6 ] && [ "$(pattr data-ics-series)" = 2,2,2,2,2,2 ]' \
-  "ICS: relative size and cosine x dense layers 2..4, both variants on each panel's axes: $pn"
-check '[ "$(pattr data-landscape)" = 3 ] && [ "$(pattr data-landscape-series)" = 2,2,2 ]' \
-  "landscape: loss, gradient predictiveness, beta_eff, each with both variants: $pn"
-check 'grep -q "median over 2 seeds" "$R" && grep -q "A comparison of 2 variants x 2 seeds = 4 runs" "$R"' \
+# Percentile fans (layers): 5 percentiles are 2 bands and the middle line.
+check '[ "$(pattr data-layers)" = 6 ] && [ "$(pattr data-layers-series)" = 3,3,3,3,3,3 ]' \
+  "fans: 3 hidden layers x 2 variants, 2 bands and a line each: $pn"
+check '[ "$(pattr data-layers-first | cut -d: -f1)" = "no BN" ]' "the paper's order: the fans without BN first: $pn"
+check '[ "$(pattr data-ics)" = 6 ] && [ "$(pattr data-ics-series)" = 6,6,6,6,6,6 ]' \
+  "ICS: relative size and cosine x dense layers 2..4, both variants on each panel's axes (each seed faint, the median): $pn"
+check '[ "$(pattr data-landscape)" = 3 ] && [ "$(pattr data-landscape-series)" = 4,4,4 ]' \
+  "landscape: loss, gradient predictiveness, beta_eff, each with both variants (their range over seeds, their medians): $pn"
+check 'grep -q "median of 2 seeds" "$R" && grep -q "A comparison of 2 variants x 2 seeds = 4 runs" "$R"' \
   "the page says what it is and that its fans are medians over the seeds"
-check 'grep -q "&gt;p10, p25, p50, p75, p90\|>p10, p25, p50, p75, p90" "$R"' "the fans' legend names the logged percentiles"
+check 'grep -q "10th, 25th, 50th, 75th, 90th percentiles" "$R"' "the fans' title names the logged percentiles"
+# The seed chooser: #seed=1 shows the figures of seed 1 alone (one line per variant, no faint seeds).
+browse "$T/seed1.dom" "$T/seed1.err" --dump-dom "file://$R#selftest&seed=1"
+pn=$(grep -o '<div id="panels"[^>]*>' "$T/seed1.dom")
+check 'grep -q "<body[^>]*data-seed=\"1\"" "$T/seed1.dom" && [ "$(pattr data-ics)" = 6 ] && [ "$(pattr data-ics-series)" = 2,2,2,2,2,2 ] &&
+       [ "$(grep -o "<option value=\"[0-9]*\">seed [0-9]* alone" "$R" | wc -l)" -eq 2 ]' "the seed chooser, seed 1: $pn $(grep -o "<body[^>]*>" "$T/seed1.dom")"
 
 # The comparison caught while going: seed 2 of quick-bn has logged half its percentiles, seed 2 of quick-nobn none
 # yet. The median's lines say over which seeds, and a dashed line marks where fewer seeds count.
@@ -110,7 +121,7 @@ rc=$?
 G="$T/cmpgoing/report.html"
 check '[ $rc -eq 0 ] && [ "$(grep -c "<line class=\"progress\"" "$G")" -eq 3 ] && grep -q ">fewer seeds after step [0-9]*<" "$G"' \
   "a comparison going: exit $rc, $out; $(grep -c "class=\"progress\"" "$G") progress marks, expected 3 (quick-bn's fans)"
-check 'grep -q "the median over the 1 of 2 seeds logged so far" "$G"' "a seed without percentiles.csv yet is not counted"
+check 'grep -q "(1 of 2 seeds logged so far)" "$G"' "a seed without percentiles.csv yet is not counted"
 
 # The play button: pressed at the first frame, a second later (virtual time) the page shows a later step.
 browse "$T/play.dom" "$T/play.err" --dump-dom "file://$R#playtest"
@@ -155,9 +166,9 @@ out=$("$BNLAB" report "$T/going" 2>&1)
 rc=$?
 browse "$T/going2.dom" "$T/going2.err" --dump-dom "file://$T/going/report.html#selftest"
 pn=$(grep -o '<div id="panels"[^>]*>' "$T/going2.dom")
-check '[ $rc -eq 0 ] && [ "$(pattr data-fan-series)" = 5,5,5 ] && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
+check '[ $rc -eq 0 ] && [ "$(pattr data-layers-series)" = 3,3,3 ] && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
   "a run with logs cut mid-row: exit $rc, $out; panels: $pn"
-check 'grep -q "this run" "$T/going/report.html" && grep -q "One run" "$T/going/report.html"' "a run's page says it is one run"
+check 'grep -q "One run" "$T/going/report.html" && ! grep -q "id=\"seed\"" "$T/going/report.html"' "a run's page says it is one run (and has no seed chooser)"
 
 # A malformed percentiles.csv (a complete row with a word for a number), or a row with a field missing in ics.csv:
 # one line naming file, line and column, exit 1, no page written.
@@ -183,7 +194,7 @@ browse "$T/one.dom" "$T/one.err" --dump-dom "file://$(printf %s "$Q" | sed 's/ /
 errs=$(console_errors "$T/one.err")
 pn=$(grep -o '<div id="panels"[^>]*>' "$T/one.dom")
 # One ICS step: no panel of single points, a line says why (a line needs two).
-check '[ $rc -eq 0 ] && [ -z "$errs" ] && [ "$(pattr data-fan-series)" = 5,5,5 ] && [ "$(pattr data-ics)" = 0 ] && grep -q "one ICS step was logged, and a line needs two" "$Q/report.html" && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
+check '[ $rc -eq 0 ] && [ -z "$errs" ] && [ "$(pattr data-layers-series)" = 3,3,3 ] && [ -z "$(pattr data-ics)" ] && grep -q "One ICS step was logged: a line needs two" "$Q/report.html" && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
   "one logged step, a path with a space and quotes: exit $rc, $out, console: $errs, panels: $pn"
 
 # A diverged run (non-finite values in its logs): a page without console errors, its logged steps drawn.
@@ -197,7 +208,7 @@ rc2=$?
 browse "$T/div.dom" "$T/div.err" --dump-dom "file://$T/div/report.html#selftest"
 errs=$(console_errors "$T/div.err")
 pn=$(grep -o '<div id="panels"[^>]*>' "$T/div.dom")
-check '[ $rc -eq 3 ] && [ $rc2 -eq 0 ] && [ -z "$errs" ] && [ "$(pattr data-fan)" = 3 ] && [ "$(pattr data-landscape-series)" = 1,1,1 ]' \
+check '[ $rc -eq 3 ] && [ $rc2 -eq 0 ] && [ -z "$errs" ] && [ "$(pattr data-layers)" = 3 ] && [ "$(pattr data-landscape-series)" = 2,2,2 ]' \
   "a diverged run: train exit $rc (expected 3), report exit $rc2, $out, console: $errs, panels: $pn"
 
 # A run without log.histograms (nor percentiles, ICS or landscape): the page says what is absent, without an error.
@@ -207,9 +218,9 @@ rm -f "$T/nohist/histograms.csv" "$T/nohist/percentiles.csv" "$T/nohist/ics.csv"
 browse "$T/nohist.dom" "$T/nohist.err" --dump-dom "file://$T/nohist/report.html"
 errs=$(console_errors "$T/nohist.err")
 check '[ -z "$errs" ] && grep -q "Histograms: not logged in this run (turn them on with log.histograms.every" "$T/nohist.dom" &&
-       grep -q "ICS: not logged in this run (turn it on with <code>log.ics_every" "$T/nohist.dom"' \
+       grep -q "ICS: not logged in this run (ics.csv; turn it on with log.ics_every" "$T/nohist.dom"' \
   "a run without histograms: console: $errs"
-check 'grep -q "id=\"fans-absent\">No percentiles: no percentiles.csv" "$T/nohist.dom" && grep -q "id=\"ics-absent\"" "$T/nohist.dom" && grep -q "id=\"landscape-absent\"" "$T/nohist.dom"' \
+check 'grep -q "id=\"layers-absent\">Each hidden layer.s input: not logged in this run" "$T/nohist.dom" && grep -q "id=\"ics-absent\"" "$T/nohist.dom" && grep -q "id=\"landscape-absent\"" "$T/nohist.dom"' \
   "a run without percentiles, ICS or landscape logs: the page says which are absent"
 
 # A sweep (a grid over the learning rate, one seed): its variants side by side, sweep.md after summary.md.

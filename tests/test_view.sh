@@ -47,8 +47,8 @@ for c in pair six; do
   check '[ $rc -eq 0 ]' "report $c: exit $rc: $(head -3 "$T/$c.report")"
 done
 
-# colours DIR VARIANTS...: "SOURCE VARIANT COLOUR" lines, one per curve title or legend entry naming a variant (the
-# name alone, or followed by " " or ":"): from each plots/*.gp (its lc rgb, the last 6 hex digits of '#AARRGGBB') and
+# colours DIR LABELS...: "SOURCE LABEL COLOUR" lines, one per curve title or legend entry naming a variant by its
+# legend text (a "_" in LABEL stands for a space; the text alone, or followed by " " or ":"): from each plots/*.gp (its lc rgb, the last 6 hex digits of '#AARRGGBB') and
 # from report.html (legend keys and summary swatches).
 colours() {
   local dir=$1
@@ -58,11 +58,13 @@ colours() {
     grep -oE "lc rgb '#[0-9A-Fa-f]{6,8}'[^']* title '[^']*'" "$gp" |
       sed -E "s/lc rgb '#[0-9A-Fa-f]*([0-9A-Fa-f]{6})'.* title '(.*)'/\1 \2/" |
       awk -v src="$(basename "$gp")" -v names="$names" 'BEGIN { n = split(names, v, " ") }
-        { c = toupper($1); t = substr($0, 8); for (i = 1; i <= n; i++) if (t == v[i] || index(t, v[i] " ") == 1 || index(t, v[i] ":") == 1) print src, v[i], c }'
+        { c = toupper($1); t = substr($0, 8); for (i = 1; i <= n; i++) { l = v[i]; gsub("_", " ", l)
+            if (t == l || index(t, l " ") == 1 || index(t, l ":") == 1) print src, v[i], c } }'
   done
   grep -oE '<line class="key"[^>]*stroke="#[0-9A-Fa-f]{6}"[^>]*/><text[^>]*class="legend">[^<]*</text>|<span class="swatch" style="border-color:#[0-9A-Fa-f]{6}"></span>[^<]*' "$dir/report.html" |
     sed -E 's/.*(stroke|border-color)[=:]"?#([0-9A-Fa-f]{6}).*>([^<]*)(<\/text>)?$/\2 \3/' |
-    awk -v names="$names" 'BEGIN { n = split(names, v, " ") } { c = toupper($1); t = substr($0, 8); for (i = 1; i <= n; i++) if (t == v[i]) print "report.html", v[i], c }'
+    awk -v names="$names" 'BEGIN { n = split(names, v, " ") } { c = toupper($1); t = substr($0, 8); sub(/ +$/, "", t)
+      for (i = 1; i <= n; i++) { l = v[i]; gsub("_", " ", l); if (t == l) print "report.html", v[i], c } }'
 }
 # order SOURCE-LINES: per source, its variants in order of first appearance, "SOURCE v1 v2 ..." lines.
 order() { awk '{ if (!seen[$1 " " $2]++) o[$1] = o[$1] " " $2 } END { for (s in o) print s o[s] }'; }
@@ -87,23 +89,32 @@ check_view() {  # check_view DIR EXPECTED-ORDER...
   check '[ -z "$bad" ]' "$(basename "$dir"): variants out of the one order ($*): $bad"
   echo "$per" >"$T/$(basename "$dir").colours"
 }
-check_view "$T/pair" none ln
-check_view "$T/six" none bn renorm ghost4 layernorm rmsnorm
+# Each variant alone in its class is named by the class in words (view/source.h): "no normalization" beside
+# LayerNorm, "no BN" beside batch-normalized variants.
+check_view "$T/pair" no_normalization LayerNorm
+check_view "$T/six" no_BN BN Batch_Renorm ghost_BN LayerNorm RMSNorm
 col() { awk -v v="$2" '$1 == v { print $2 }' "$T/$1.colours"; }
-check '[ -n "$(col pair ln)" ] && [ "$(col pair ln)" = "$(col six layernorm)" ] && [ "$(col pair none)" = "$(col six none)" ]' \
-  "a colour follows what the variant is: ln $(col pair ln) vs layernorm $(col six layernorm), none $(col pair none) vs $(col six none)"
+check '[ -n "$(col pair LayerNorm)" ] && [ "$(col pair LayerNorm)" = "$(col six LayerNorm)" ] && [ "$(col pair no_normalization)" = "$(col six no_BN)" ]' \
+  "a colour follows what the variant is: ln $(col pair LayerNorm) vs layernorm $(col six LayerNorm), none $(col pair no_normalization) vs $(col six no_BN)"
+check 'grep -q "<span class=\"swatch\"[^>]*></span>LayerNorm <span class=\"note\">(ln)</span>" "$T/pair/report.html"' \
+  "the summary's rows say the legend's words and the variant's name: $(grep -o "<span class=.swatch.[^>]*></span>[^<]*" "$T/pair/report.html" | head -2)"
 
 # Every figure kind in both outputs.
-for k in accuracy loss percentiles layers saturation layer_stats ics modes params landscape; do
-  check '[ -s "$T/six/plots/$k.png" ]' "kind $k: no plots/$k.png"
-  case $k in
-    loss) check 'grep -q "data-quantity=\"loss\"" "$T/six/report.html"' "kind loss: not in report.html";;
-    accuracy) check 'grep -q "data-quantity=\"accuracy\"" "$T/six/report.html"' "kind accuracy: not in report.html";;
-    layers) check 'grep -q "<h2 id=\"fans\"" "$T/six/report.html"' "kind layers: not in report.html";;
-    *) check 'grep -q "<h2 id=\"$k\"" "$T/six/report.html" && ! grep -q "id=\"$k-plot-only\"" "$T/six/report.html"' \
-         "kind $k: not drawn in report.html";;
-  esac
+kinds=$(sed -n 's/^    {"\([a-z_]*\)", ".*/\1/p' "$ROOT/src/lab/figures.c" | tr '\n' ' ')
+check '[ "$(echo $kinds | wc -w)" -ge 11 ]' "the kinds of lab/figures.c: $kinds"
+# A kind whose logs the comparison has is drawn in both; one it does not log (the backward pass's, a sweep's map) is
+# in neither, and the page says so with the key that turns it on.
+drawn=0
+for k in $kinds; do
+  if [ -s "$T/six/plots/$k.png" ]; then
+    drawn=$((drawn + 1))
+    check 'grep -q "<svg class=\"figure\" data-kind=\"$k\"" "$T/six/report.html"' "kind $k: in plots/ but not drawn in report.html"
+  else
+    check 'grep -q "id=\"$k-absent\"" "$T/six/report.html" && ! grep -q "<svg class=\"figure\" data-kind=\"$k\"" "$T/six/report.html"' \
+      "kind $k: no plots/$k.png, and report.html does not say it is absent"
+  fi
 done
+check '[ $drawn -ge 11 ]' "only $drawn kinds drawn of: $kinds"
 
 # Slide controls: --only draws only those kinds, --label renames a legend entry, --yrange and --yscale set the axis.
 rm -rf "$T/pair/plots"
@@ -150,8 +161,8 @@ done
 "$BNLAB" compare "$ROOT/configs/ablations.json" --seeds 1 --set train.steps=40 --set train.eval_every=20 \
   --set data.train_limit=1200 --set data.test_limit=200 --out "$T/ten" >/dev/null 2>"$T/ten.err"
 "$BNLAB" plot "$T/ten" --only accuracy >/dev/null 2>>"$T/ten.err"
-curves=$(grep "with linespoints pt .* title '[a-z0-9-]" "$T/ten/plots/accuracy.gp")
-n_titles=$(printf '%s\n' "$curves" | grep -o "title '[a-z0-9-]*'" | sort -u | wc -l)
+curves=$(grep "with linespoints pt .* title '" "$T/ten/plots/accuracy.gp")
+n_titles=$(printf '%s\n' "$curves" | grep -o "title '[^']*'" | sort -u | wc -l)
 n_looks=$(printf '%s\n' "$curves" | sed -E "s/.* pt ([0-9]+) .* dt ([0-9]+) lc rgb '([^']*)' title.*/\1 \2 \3/" | sort -u | wc -l)
 check '[ "$n_titles" -eq 10 ] && [ "$n_looks" -eq 10 ]' "ten variants: $n_titles drawn, $n_looks distinct looks: $(head -c 200 "$T/ten.err")"
 finish view

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "cli/bench.h"
@@ -12,7 +13,6 @@
 #include "io/jsonfile.h"
 #include "lab/compare.h"
 #include "lab/plot.h"
-#include "lab/plot_landscape.h"
 #include "lab/report.h"
 #include "lab/sweep.h"
 #include "run/config.h"
@@ -407,6 +407,11 @@ static int cmd_report(const cli_t *c) {
 }
 
 int main(int argc, char **argv) {
+    // stdout's buffer now, before any output, not at its first write (glibc allocates it then): a run's first console
+    // line can come from inside the step loop (a resumed run prints no step-0 line), and a step allocates nothing.
+    // Line-buffered on a terminal and fully buffered otherwise, as glibc would choose.
+    static char stdout_buf[BUFSIZ];
+    setvbuf(stdout, stdout_buf, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF, sizeof stdout_buf);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(USAGE, argc < 2 ? stderr : stdout);
         if (argc >= 2) printf("\noptions (the commands that take each):\n"), print_options(stdout, NULL);

@@ -42,7 +42,7 @@ static const cli_option_t OPTIONS[] = {
      "--set 'model.layers[0].units=200' (VALUE is JSON, or a bare string; null removes the\n"
      "key, e.g. --set train.epochs=null --set train.steps=500)"},
     {"--seed", " train check ", "N", "same as --set seed=N"},
-    {"--seed", " plot ", "K", "the seed whose run the per-run figures show (default 1)"},
+    {"--seed", " plot ", "K", "draw every figure from seed K alone (default: the median over seeds)"},
     {"--threads", " train check ", "N", "BLAS threads, same as --set threads=N (default 1)"},
     {"--out", " train compare sweep ", "DIR", "output directory (default: LOG_DIR/NAME, from the config or spec)"},
     {"--out", " recalibrate fold ", "FILE", "the checkpoint to write"},
@@ -236,13 +236,13 @@ int command_help(const char *cmd) {
     return 0;
 }
 
-// --landscape-steps S1,S2,..: up to LSPLOT_MAX_STEPS probe steps (>= 0) for landscape_eta. 0, or -1 (usage error).
+// --landscape-steps S1,S2,..: up to FIG_MAX_LS_STEPS probe steps (>= 0) for landscape_eta. 0, or -1 (usage error).
 static int parse_landscape_steps(const char *v, plot_opts_t *o) {
     o->n_ls_steps = 0;
     for (const char *p = v;; p++) {
         char *end;
         long s = strtol(p, &end, 10);
-        if (end == p || s < 0 || o->n_ls_steps == LSPLOT_MAX_STEPS || (*end != ',' && *end != '\0')) return -1;
+        if (end == p || s < 0 || o->n_ls_steps == FIG_MAX_LS_STEPS || (*end != ',' && *end != '\0')) return -1;
         o->ls_steps[o->n_ls_steps++] = s;
         if (*end == '\0') return 0;
         p = end;

@@ -37,7 +37,7 @@ typedef struct {
     const char *vals[BW_MAX_VALS];
     int nvals;
     const char *keep_col, *keep_val;  // only rows whose keep_col is keep_val (NULL: every row)
-    int dense_weights;                // update ratios: only the weight matrices of dense layers
+    int dense_weights;                // update ratios: only the weight matrices W of linear layers (dense)
     int key_base;                     // > 0: the key is the column's integer value minus key_base - 1 (a block's
                                       // number, 0-based: key_base 1); 0: the order of first appearance in the run
 } bw_log_t;
@@ -253,9 +253,10 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
         char list[BW_MAX_VALS * 12] = "", st[48];
         for (int v = 0; v < L.nvals; v++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%sth", v ? ", " : "", L.vals[v] + 1);
-        snprintf(m->title, sizeof m->title, "The gradient ∂L/∂h at %s hidden layer's nonlinearity input, training "
-                 "batches: its %s percentiles (%s)", rows < d->nk ? "6 evenly spread layers': each" : "each", list,
-                 seeds_text(src, st, sizeof st));
+        char which[64] = "";
+        if (rows < d->nk) snprintf(which, sizeof which, " (%d of the %d, evenly spread)", rows, d->nk);
+        snprintf(m->title, sizeof m->title, "The gradient ∂L/∂h at each hidden layer's nonlinearity input%s, training "
+                 "batches: its %s percentiles (%s)", which, list, seeds_text(src, st, sizeof st));
         static char shades[VIEW_MAX_VARIANTS][BW_MAX_VALS][8];
         for (int r = 0; r < rows; r++)
             for (int i = 0; i < cols; i++) {

@@ -145,8 +145,8 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
     snprintf(m->xlabel, sizeof m->xlabel, "%s", words(key[1]));
     char also[96] = "";
     if (has_target) snprintf(also, sizeof also, "; below, the median steps to %g%% (darker: fewer)", 100 * target[0]);
-    snprintf(m->title, sizeof m->title, "Final test accuracy at each %s and %s: the median over the seeds that "
-             "completed, of %d (darker: higher; white: chance, 0.1)%s; hatched: a seed diverged%s", words(key[0]),
+    snprintf(m->title, sizeof m->title, "Final test accuracy at each %s and %s: the median over the completed "
+             "seeds (%d in the spec; darker: higher; white: chance, 0.1)%s; hatched: a seed diverged%s", words(key[0]),
              words(key[1]), ns, also, more ? ". Some grid points left out (at most 8 bases, 16 values per key)" : "");
     for (int q = 0; q < rows_of_panels * nb; q++) {
         int pi = q % nb, bi = order[pi], row = q / nb;

@@ -1,5 +1,6 @@
 #include "lab/figures.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,16 +9,17 @@
 
 // In the order of the report's page and of bnlab plot's output.
 const figure_kind_t FIGURE_KINDS[] = {
-    {"accuracy", "Test accuracy", NULL},
-    {"loss", "Loss", NULL},
+    {"accuracy", "Test accuracy", fig_accuracy},
+    {"loss", "Loss", fig_loss},
     {"percentiles", "One unit's input to its nonlinearity (Ioffe & Szegedy Fig. 1(b, c))", fig_percentiles},
-    {"layers", "Each hidden layer's input to its nonlinearity: percentiles over steps", NULL},
+    {"layers", "Each hidden layer's input to its nonlinearity: percentiles over steps", fig_layers},
     {"saturation", "Saturated units per hidden layer", fig_saturation},
     {"layer_stats", "Each nonlinearity's output: mean over units and examples", fig_layer_stats},
-    {"ics", "Internal covariate shift (Santurkar et al. 2018, Def. 2.1)", NULL},
+    {"ics", "Internal covariate shift (Santurkar et al. 2018, Def. 2.1)", fig_ics},
     {"modes", "BN's train/eval gap: running vs batch statistics", fig_modes},
     {"params", "Parameters: ‖W‖ of each dense layer, γ and β of each BN layer", fig_params},
-    {"landscape", "Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)", NULL},
+    {"landscape", "Loss landscape along the gradient (Santurkar et al. 2018, Fig. 4)", fig_landscape},
+    {"landscape_eta", "Gradient predictiveness against the step size (Santurkar et al. 2018, Fig. 11)", fig_landscape_eta},
     // The backward pass (issue 24): lab/fig_backward.c, lab/fig_sweep_map.c.
     {"gradients", "The backward pass: each hidden layer's gradient ∂L/∂h, percentiles over steps", fig_gradients},
     {"update_ratios", "Update and gradient ratios per dense layer: ‖ΔW‖/‖W‖ against 10⁻³", fig_update_ratios},
@@ -67,6 +69,37 @@ int figure_only_check(const char *only) {
         if (!e) return 0;
         p = e + 1;
     }
+}
+
+void fig_mark_diverged(figpanel_t *p, const view_source_t *src, int i, double xk, const series_t *runs, int col) {
+    int nd = 0;
+    long lo = -1, hi = -1;
+    series_t cross;
+    series_init(&cross, 2);
+    for (int k = 0; k < src->ns; k++) {
+        char run[BNLAB_PATH_MAX];
+        view_run_dir(src, i, k, run, sizeof run);
+        long step = view_diverged_at(run);
+        if (step < 0) continue;
+        double y = 0;
+        for (int r = runs[k].n - 1; r >= 0; r--)
+            if (isfinite(runs[k].v[(size_t)r * (size_t)runs[k].cols + (size_t)col])) {
+                y = runs[k].v[(size_t)r * (size_t)runs[k].cols + (size_t)col];
+                break;
+            }
+        series_add(&cross, (double[2]){(double)step * xk, y});
+        lo = nd == 0 || step < lo ? step : lo, hi = step > hi ? step : hi;
+        nd++;
+    }
+    if (nd) {
+        char title[VIEW_NAME_MAX + 80];
+        const char *who = src->is_compare ? src->v[i].label : "", *sep = src->is_compare ? ": " : "";
+        if (src->ns == 1) snprintf(title, sizeof title, "%s%sdiverged at step %ld", who, sep, lo);
+        else if (lo == hi) snprintf(title, sizeof title, "%s%s%d of %d diverged (step %ld)", who, sep, nd, src->ns, lo);
+        else snprintf(title, sizeof title, "%s%s%d of %d diverged (steps %ld-%ld)", who, sep, nd, src->ns, lo, hi);
+        figmodel_add(p, CURVE_POINTS, &cross, 0, 1, 0, src->v[i].color, FIG_CROSS, 4, 1, title);
+    }
+    series_free(&cross);
 }
 
 cJSON *figure_run_config(const char *run) {

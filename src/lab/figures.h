@@ -11,11 +11,15 @@
 #include "view/figmodel.h"
 #include "view/source.h"
 
+#define FIG_MAX_LS_STEPS 4  // panels of landscape_eta
+
 typedef struct {
-    const view_source_t *src;
+    const view_source_t *src;       // a one-seed source (plot --seed, the report's seed chooser): that seed alone
     double xk[VIEW_MAX_VARIANTS];  // x of a logged step of variant i: step x xk[i] (1, the batch size, 1/steps per epoch)
     const char *xlabel;            // "training step", ...
     int seed_index;                // the seed drawn by figures of one seed per variant: src->seeds[seed_index]
+    const long *ls_steps;          // landscape_eta's probe steps (n_ls_steps of them; 0: its defaults)
+    int n_ls_steps;
 } figure_input_t;
 
 // 0: built; 1: not logged in any run (m has no panel and m->note says so, naming the key that turns the log on);
@@ -25,7 +29,7 @@ typedef int (*figure_build_t)(figmodel_t *m, const figure_input_t *in);
 typedef struct {
     const char *name;      // plots/NAME.{png,svg,pdf}, --only NAME, the report's section id
     const char *heading;   // the report's section heading
-    figure_build_t build;  // NULL: drawn by plot.c and report.c's own code for this kind (see there)
+    figure_build_t build;
 } figure_kind_t;
 
 extern const figure_kind_t FIGURE_KINDS[];
@@ -40,6 +44,17 @@ int figure_only_has(const char *only, const char *name);
 // A run's config.json parsed (the run as it ran), or NULL when it has none (yet) or it does not parse. Caller frees.
 cJSON *figure_run_config(const char *run);
 
+// Crosses where variant i's seeds diverged (view_diverged_at), at each run's last finite value of column col of
+// runs[0..src->ns) (x in column 0, a step times xk), as points in the variant's colour with one legend entry
+// ("NAME: 2 of 3 diverged (steps 120-140)": short, to fit below a panel a third of a slide wide).
+void fig_mark_diverged(figpanel_t *p, const view_source_t *src, int i, double xk, const series_t *runs, int col);
+
+int fig_accuracy(figmodel_t *m, const figure_input_t *in);
+int fig_loss(figmodel_t *m, const figure_input_t *in);
+int fig_layers(figmodel_t *m, const figure_input_t *in);
+int fig_ics(figmodel_t *m, const figure_input_t *in);
+int fig_landscape(figmodel_t *m, const figure_input_t *in);
+int fig_landscape_eta(figmodel_t *m, const figure_input_t *in);
 int fig_saturation(figmodel_t *m, const figure_input_t *in);
 int fig_layer_stats(figmodel_t *m, const figure_input_t *in);
 int fig_modes(figmodel_t *m, const figure_input_t *in);

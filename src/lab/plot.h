@@ -8,8 +8,8 @@
 //                final accuracies lie within 5 points, an inset zooms on the last fifth of training
 //   loss         training (dashed) and test (solid) loss, the same way
 //   percentiles  Fig. 1(b, c): the configured percentiles of the chosen unit's input, one panel per variant
-//   layers       every hidden layer's input, whole layer, as a percentile fan: a row per hidden layer, a column
-//                per variant
+//   layers       every hidden layer's input, whole layer, as a percentile fan: a row per variant, a column per
+//                hidden layer (lab/fig_layers.c)
 //   saturation, layer_stats  each hidden layer's saturated fraction and mean output over steps (fig_saturation.c)
 //   ics          ‖G − G′‖ / ‖G‖ and cos(G, G′): a panel per dense layer, the variants on its axes (a note panel if
 //                fewer than two ICS steps were logged; no figure if ICS was not logged)
@@ -17,11 +17,12 @@
 //                (fig_modes.c; only for runs with log.eval_batch_stats)
 //   params       ‖W‖ of each dense layer, γ and β of each BN layer (plot_params.h)
 // accuracy and loss start at step 0 (the initial network); its empty training loss leaves out that point only.
-//   landscape, landscape_eta  Santurkar et al.'s Fig. 4 and Fig. 11 views over all seeds (plot_landscape.h; no
-//                figure if log.landscape was off)
+//   landscape, landscape_eta  Santurkar et al.'s Fig. 4 and Fig. 11 views over all seeds (lab/fig_landscape.c;
+//                no figure if log.landscape was off)
 // --xrange/--yrange/--xscale/--yscale set every axis of the figures drawn (view/figure.h); --label renames a
-// variant's legend entry. Panels that are compared share their axes. Per-run figures show one seed (plot_opts_t.seed, default 1), named in
-// the title. Variants come in the one order of view/variant.h (no normalization first, as in the paper), each in
+// variant's legend entry. Panels that are compared share their axes. --seed K draws every figure from seed K alone; without it
+// the figures over seeds show the median (thick) and each seed (faint), and figures of one run per variant
+// (percentiles) show seed 1, named in the title. Variants come in the one order of view/variant.h (no normalization first, as in the paper), each in
 // its class's colour, in plot and report alike; variants of one class differ by line style. Titles name the nonlinearity from the runs' config.json. A run
 // that diverged is drawn up to its divergence and marked there; a panel with nothing logged says so. More than 3
 // panels go in a 2-row grid (up to 8); layers and ics wrap their rows after 4 variants.
@@ -33,16 +34,16 @@
 #ifndef BNLAB_PLOT_H
 #define BNLAB_PLOT_H
 
-#include "lab/plot_landscape.h"
+#include "lab/figures.h"
 
 #include "view/figure.h"
 
 typedef enum { PLOT_X_AUTO, PLOT_X_STEPS, PLOT_X_EXAMPLES, PLOT_X_EPOCHS } plot_x_t;
 
 typedef struct {
-    long seed;   // the seed drawn in per-run figures; 0: seed 1 if the comparison has it, else its first
+    long seed;   // every figure drawn from this seed alone; 0: medians over seeds, per-run figures from seed 1 (or the first)
     plot_x_t x;  // AUTO: examples seen (step x batch size) when the variants' batch sizes differ, else steps
-    long ls_steps[LSPLOT_MAX_STEPS];  // landscape_eta's probe steps (plot_landscape.h); n_ls_steps = 0: its defaults
+    long ls_steps[FIG_MAX_LS_STEPS];  // landscape_eta's probe steps (lab/fig_landscape.c); n_ls_steps = 0: its defaults
     int n_ls_steps;
     const char *const *labels;  // --label VARIANT=TEXT (legend text), n_labels of them
     int n_labels;

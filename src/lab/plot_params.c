@@ -112,7 +112,7 @@ static void build(figmodel_t *m, const view_source_t *src, long seed, const char
     for (int k = 0; k < cols; k++) {
         figpanel_t *p = &m->p[k];
         snprintf(p->title, sizeof p->title, "dense layer %d: ‖W‖", k + 1);
-        snprintf(p->ylabel, sizeof p->ylabel, "‖W‖ (L2, log scale)");
+        snprintf(p->ylabel, sizeof p->ylabel, "‖W‖ (L2)");
         snprintf(p->note, sizeof p->note, "no dense layer");
         for (int i = 0; i < np; i++)
             if (k < d->nw[i] && d->w[i][k].n)
@@ -121,7 +121,7 @@ static void build(figmodel_t *m, const view_source_t *src, long seed, const char
     for (int k = 0; has_bn && k < max_bn; k++) {
         figpanel_t *p = &m->p[cols + k];
         snprintf(p->title, sizeof p->title, "BN layer %d: γ (solid), β (dashed)", k + 1);
-        snprintf(p->ylabel, sizeof p->ylabel, "mean over units, band ± 1 std");
+        snprintf(p->ylabel, sizeof p->ylabel, "γ, β: unit mean");
         snprintf(p->note, sizeof p->note, "no batchnorm layer");
         for (int i = 0; i < np; i++)
             for (int which = 0; k < d->nb[i] && which < 2; which++) {

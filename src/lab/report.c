@@ -10,14 +10,22 @@
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
 #include "lab/figures.h"
-#include "lab/report_panels.h"
 #include "view/axis.h"
 #include "view/page_assets.h"
 #include "view/logread.h"
 #include "view/svg.h"
 #include "run/rundir.h"
 
-typedef report_panel_t panel_t;  // runs[0]: the first seed, whose histograms are shown
+#define REPORT_MAX_PANELS VIEW_MAX_VARIANTS
+#define REPORT_MAX_HIDDEN 32
+
+typedef struct {
+    char name[VIEW_NAME_MAX];  // the variant's label (view/source.h)
+    char key[VIEW_NAME_MAX];   // its name (its directory)
+    const char *color;         // its colour and line style everywhere on the page (view/variant.h)
+    int style;
+    char run[BNLAB_PATH_MAX];  // its first seed's run, whose histograms are shown
+} panel_t;
 
 typedef struct {
     const char *dir;
@@ -40,11 +48,7 @@ static int load_dirs(report_t *r) {
         snprintf(p->name, sizeof p->name, "%s", src->v[i].label);
         snprintf(p->key, sizeof p->key, "%s", src->v[i].name);
         p->color = src->v[i].color, p->style = src->v[i].style;
-        p->n_runs = src->ns < REPORT_MAX_SEEDS ? src->ns : REPORT_MAX_SEEDS;
-        for (int k = 0; k < p->n_runs; k++) {
-            view_run_dir(src, i, k, p->runs[k], BNLAB_PATH_MAX);
-            p->seeds[k] = src->is_compare ? src->seeds[k] : -1;  // -1: report_seeds_text says "this run"
-        }
+        view_run_dir(src, i, 0, p->run, sizeof p->run);
     }
     snprintf(r->kind, sizeof r->kind, "%s", src->kind);
     r->src = src;
@@ -90,7 +94,12 @@ static void table_row(strbuf_t *b, const char *line, size_t len, int header, con
                 strbuf_printf(b, "<span class=\"swatch\" style=\"border-color:%s\"></span>", r->panels[p].color);
                 *variant = p;
             }
-        cell_html(b, c, (size_t)(ce - c));
+        if (!header && col == 0 && *variant < r->np && strcmp(r->panels[*variant].name, r->panels[*variant].key)) {  // its legend text too
+            html_text(b, r->panels[*variant].name);
+            strbuf_printf(b, " <span class=\"note\">(");
+            cell_html(b, c, (size_t)(ce - c));
+            strbuf_printf(b, ")</span>");
+        } else cell_html(b, c, (size_t)(ce - c));
         strbuf_printf(b, "</%s>", header ? "th" : "td");
         if (!bar) break;
         c = bar + 1;
@@ -207,115 +216,6 @@ static void summary_section(strbuf_t *b, const report_t *r) {
     cJSON_Delete(j);
 }
 
-// ---- curves: every seed faint, the median over seeds thick (the same aggregation as bnlab plot's)
-
-enum { M_STEP, M_ACC, M_TRAIN_LOSS, M_TEST_LOSS, M_COLS };
-
-// A run's metrics.csv read strictly (view/logread.h) into rows (step, test_acc, train_loss, test_loss); the training
-// loss may be empty (step 0 has none). A missing metrics.csv (a run not started yet) is no rows. 0, or -1 + message.
-static int metrics_read(series_t *m, const char *run) {
-    char path[BNLAB_PATH_MAX];
-    rundir_file(path, sizeof path, run, RUNDIR_METRICS_CSV);
-    series_init(m, M_COLS);
-    csv_table_t t;
-    int rc = logread_open(&t, path);
-    if (rc != 0) return rc < 0 ? -1 : 0;
-    static const char *const names[M_COLS] = {"step", "test_acc", "train_loss", "test_loss"};
-    int col[M_COLS];
-    for (int c = 0; c < M_COLS && rc == 0; c++) rc = (col[c] = logread_column(&t, path, names[c])) < 0 ? -1 : 0;
-    while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
-        long step;
-        double row[M_COLS];
-        rc = logread_integer(&t, path, col[M_STEP], 0, 1L << 50, &step) ||
-             logread_number(&t, path, col[M_ACC], &row[M_ACC]) ||
-             logread_optional(&t, path, col[M_TRAIN_LOSS], &row[M_TRAIN_LOSS]) ||
-             logread_number(&t, path, col[M_TEST_LOSS], &row[M_TEST_LOSS]) ? -1 : 0;
-        row[M_STEP] = (double)step;
-        if (rc == 0) series_add(m, row);
-    }
-    csv_table_free(&t);
-    return rc < 0 ? -1 : 0;
-}
-
-#define CURVE_H 330
-#define CURVE_W 640
-
-// Below the data: a line sample and the name of each variant.
-static void legend(strbuf_t *b, const report_t *r) {
-    for (int p = 0, x = 60; p < r->np; p++)
-        x = svg_key(b, x, CURVE_H - 12, r->panels[p].color, view_dash_svg(r->panels[p].style), r->panels[p].name);
-}
-
-// Column col of every seed of every variant (faint when there are several seeds), then each variant's median over
-// its seeds (thick), dashed if train.
-static void curve_lines(strbuf_t *b, const svg_frame_t *f, const report_t *r, series_t (*m)[REPORT_MAX_SEEDS],
-                        const series_t *med, int col, int train) {
-    for (int p = 0; p < r->np; p++) {
-        const char *dash = train ? "6 4" : view_dash_svg(r->panels[p].style);
-        for (int s = 0; r->panels[p].n_runs > 1 && s < r->panels[p].n_runs; s++)
-            svg_line(b, f, m[p][s].v, M_COLS, m[p][s].v + col, M_COLS, m[p][s].n, r->panels[p].color, 1, 0.3, dash);
-    }
-    for (int p = 0; p < r->np; p++)
-        svg_line(b, f, med[p].v, M_COLS, med[p].v + col, M_COLS, med[p].n, r->panels[p].color, train ? 2 : 2.5, 1,
-                 train ? "6 4" : view_dash_svg(r->panels[p].style));
-}
-
-static int curves_section(strbuf_t *b, const report_t *r) {
-    series_t (*m)[REPORT_MAX_SEEDS] = xcalloc(REPORT_MAX_PANELS, sizeof *m, "report curves");
-    series_t med[REPORT_MAX_PANELS];
-    double x1 = 1, a0 = 1, a1 = 0, lmax = 0;
-    int rc = 0, any = 0;
-    for (int p = 0; p < r->np; p++) {
-        series_t all;
-        series_init(&all, M_COLS);
-        for (int s = 0; s < r->panels[p].n_runs; s++) {
-            if (rc == 0 && metrics_read(&m[p][s], r->panels[p].runs[s]) != 0) rc = -1;
-            for (int i = 0; i < m[p][s].n; i++) series_add(&all, &m[p][s].v[(size_t)i * M_COLS]);
-            series_thin(&m[p][s], REPORT_MAX_POINTS);
-        }
-        series_median_by_step(&all, &med[p]);
-        series_free(&all);
-        series_thin(&med[p], REPORT_MAX_POINTS);
-        any |= med[p].n > 0;
-        double lo = INFINITY, hi = -INFINITY;
-        for (int s = 0; s < r->panels[p].n_runs; s++) {
-            series_extent(&m[p][s], M_STEP, M_STEP, &lo, &x1);
-            series_extent(&m[p][s], M_ACC, M_ACC, &a0, &a1);
-            series_extent(&m[p][s], M_TRAIN_LOSS, M_TEST_LOSS, &lo, &hi);
-        }
-        if (hi > lmax) lmax = hi;
-    }
-    if (rc == 0) {
-        strbuf_printf(b, "<h2 id=\"curves\">Curves</h2>\n");
-        if (!any) strbuf_printf(b, "<p>No evaluation logged yet.</p>\n");
-        if (!(a1 >= a0)) a0 = 0, a1 = 1;
-        if (!(lmax > 0)) lmax = 1;
-        strbuf_printf(b, "<div class=\"row\">\n");
-        svg_frame_t fa = {.w = CURVE_W, .h = CURVE_H, .x1 = x1}, fl = fa;
-        // Accuracy: the data's range, padded (a 0-1 axis would hide a 98 %% vs 97 %% end gap).
-        double pad = fmax(0.02, 0.05 * (a1 - a0));
-        fa.y0 = fmax(0, a0 - pad), fa.y1 = fmin(1, a1 + pad), fl.y1 = lmax * 1.05;
-        svg_open(b, &fa, "curve", "data-quantity=\"accuracy\"", "test accuracy", "accuracy");
-        curve_lines(b, &fa, r, m, med, M_ACC, 0);
-        legend(b, r);
-        strbuf_printf(b, "</svg>\n");
-        svg_open(b, &fl, "curve", "data-quantity=\"loss\"", "loss (dashed: training, solid: test)", "cross-entropy");
-        curve_lines(b, &fl, r, m, med, M_TRAIN_LOSS, 1);
-        curve_lines(b, &fl, r, m, med, M_TEST_LOSS, 0);
-        legend(b, r);
-        strbuf_printf(b, "</svg>\n</div>\n");
-        if (r->is_compare && r->panels[0].n_runs > 1)
-            strbuf_printf(b, "<p class=\"note\">Thick: the median over the %d seeds at each step; faint: each seed.</p>\n",
-                          r->panels[0].n_runs);
-    }
-    for (int p = 0; p < r->np; p++) {
-        for (int s = 0; s < r->panels[p].n_runs; s++) series_free(&m[p][s]);
-        series_free(&med[p]);
-    }
-    free(m);
-    return rc;
-}
-
 // A JSON string's characters for a page's <script> element: quotes and backslashes escaped, '<' as \u003c so
 // no "</script>" can end the element, control characters as \u00XX (a run's directory may be named anything).
 static void json_text(strbuf_t *b, const char *s) {
@@ -328,7 +228,9 @@ static void json_text(strbuf_t *b, const char *s) {
 }
 
 // ---- histograms: {"panels": [{"name": N, "color": "#RRGGBB", "hidden": [{"h", "layer", "type", "units", "lo", "hi",
-// "logged", "frames": [[step, n, c0, c1, ...], ...]}, ...]}, ...], "rows": [{"lo", "hi", "ticks": [[v, "label"], ...]}]}
+// "outside", "logged", "frames": [[step, n, under, over, c0, c1, ...], ...]}, ...]}, ...], "rows": [{"lo", "hi", "ticks":
+// [[v, "label"], ...]}]} — under, over: how many of the edge bins' counts lie outside [lo, hi) (-1 and "outside": 0 for a
+// log written before histlog.h recorded them)
 // — histograms.csv read strictly (view/logread.h), at most REPORT_MAX_FRAMES frames per hidden layer (evenly spread
 // from the first to the last: a page of a 50,000-step run stays small), each row's x axis from view/axis.h.
 
@@ -346,6 +248,7 @@ typedef struct {
     csv_table_t t;
     char path[BNLAB_PATH_MAX];
     int cs, ch, cl, ct, cu, cn, clo, chi, c0, ncols;
+    int cunder, cover;  // -1: a log written before these columns (run/histlog.h)
 } hist_file_t;
 
 // Opens a run's histograms.csv or gradient_histograms.csv (file; the same columns): 0, 1 absent, -1 + message.
@@ -358,6 +261,9 @@ static int hist_open(hist_file_t *h, const char *run, const char *file) {
     for (int k = 0; k < 9 && rc == 0; k++) rc = (*cols[k] = logread_column(&h->t, h->path, names[k])) < 0 ? -1 : 0;
     h->ncols = 1;
     for (const char *q = h->t.header; *q && *q != '\n'; q++) h->ncols += *q == ',';
+    h->cunder = csv_header_index(h->t.header, "under"), h->cover = csv_header_index(h->t.header, "over");
+    if (rc == 0 && (h->cunder < 0) != (h->cover < 0))
+        rc = bnlab_fail("%s: header: expected both \"under\" and \"over\" or neither", h->path);
     if (rc != 0) csv_table_free(&h->t);
     return rc;
 }
@@ -378,12 +284,20 @@ static int hist_row(hist_file_t *h, hist_scan_t *s, int *hidden, long *step) {
     const char *type = csv_field(t->row, h->ct, &tl);
     if (!type || tl == 0 || tl > 32 || strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789_") < tl)
         return bnlab_fail("%s: line %d, column \"layer_type\": expected a layer kind's name", h->path, t->lineno);
-    long sum = 0, c;
+    long sum = 0, c, first = 0, last = 0, under = 0, over = 0;
     for (int k = h->c0; k < h->ncols; k++) {
         if (logread_integer(t, h->path, k, 0, 1L << 50, &c) != 0) return -1;
         sum += c;
+        if (k == h->c0) first = c;
+        last = c;
     }
     if (sum != n) return bnlab_fail("%s: line %d: the counts sum to %ld, expected n = %ld", h->path, t->lineno, sum, n);
+    if (h->cunder >= 0 && (logread_integer(t, h->path, h->cunder, 0, 1L << 50, &under) ||
+                           logread_integer(t, h->path, h->cover, 0, 1L << 50, &over)))
+        return -1;
+    if (under > first || over > last || (h->ncols - h->c0 == 1 && under + over > first))
+        return bnlab_fail("%s: line %d: under = %ld and over = %ld, expected at most the edge bins' counts (%ld, %ld)",
+                          h->path, t->lineno, under, over, first, last);
     int k = (int)hd - 1;
     if (k >= s->nh) {
         for (int j = s->nh; j <= k; j++) s->frames[j] = 0;
@@ -416,10 +330,10 @@ static int hist_scan(hist_scan_t *s, const char *run, const char *file) {
 
 // Pass 2: a panel's hidden layers of one file as a JSON array, each hidden layer's frames thinned to
 // REPORT_MAX_FRAMES.
-static int hist_json(strbuf_t *b, const report_panel_t *p, const hist_scan_t *s, const char *file) {
+static int hist_json(strbuf_t *b, const panel_t *p, const hist_scan_t *s, const char *file) {
     strbuf_printf(b, "[");
     hist_file_t h;
-    int rc = s->nh ? hist_open(&h, p->runs[0], file) : 1;
+    int rc = s->nh ? hist_open(&h, p->run, file) : 1;
     if (rc != 0) {
         strbuf_printf(b, "]");
         return rc < 0 ? -1 : 0;
@@ -437,14 +351,16 @@ static int hist_json(strbuf_t *b, const report_panel_t *p, const hist_scan_t *s,
         kept[k]++;
         size_t len;
         const char *f0 = csv_field(h.t.row, h.c0, &len), *last = csv_field(h.t.row, h.ncols - 1, &len);
-        long nn;
+        long nn, under = -1, over = -1;  // -1: not logged (an older log)
         csv_field_long(h.t.row, h.cn, &nn);
-        strbuf_printf(&frames[k], "%s[%ld,%ld,%.*s]", frames[k].len ? "," : "", step, nn, (int)(last + len - f0), f0);
+        if (h.cunder >= 0) csv_field_long(h.t.row, h.cunder, &under), csv_field_long(h.t.row, h.cover, &over);
+        strbuf_printf(&frames[k], "%s[%ld,%ld,%ld,%ld,%.*s]", frames[k].len ? "," : "", step, nn, under, over,
+                      (int)(last + len - f0), f0);
     }
     for (int j = 0; j < s->nh; j++) {
         strbuf_printf(b, "%s{\"h\":%d,\"layer\":%ld,\"type\":\"%s\",\"units\":%ld,\"lo\":%.17g,\"hi\":%.17g,"
-                      "\"logged\":%ld,\"frames\":[%s]}", j ? "," : "", j + 1, s->layer[j], s->type[j], s->units[j],
-                      s->lo[j], s->hi[j], s->frames[j], frames[j].s ? frames[j].s : "");
+                      "\"outside\":%d,\"logged\":%ld,\"frames\":[%s]}", j ? "," : "", j + 1, s->layer[j], s->type[j],
+                      s->units[j], s->lo[j], s->hi[j], h.cunder >= 0, s->frames[j], frames[j].s ? frames[j].s : "");
         free(frames[j].s);
     }
     strbuf_printf(b, "]");
@@ -478,8 +394,8 @@ static int hist_data(strbuf_t *b, const report_t *r) {
     hist_scan_t *g = xcalloc((size_t)r->np, sizeof *g, "report histograms");
     int rc = 0, nh = 0, ng = 0;
     for (int p = 0; p < r->np && rc == 0; p++) {
-        rc = hist_scan(&s[p], r->panels[p].runs[0], RUNDIR_HISTOGRAMS) < 0 ||
-             hist_scan(&g[p], r->panels[p].runs[0], RUNDIR_GRAD_HISTOGRAMS) < 0 ? -1 : 0;
+        rc = hist_scan(&s[p], r->panels[p].run, RUNDIR_HISTOGRAMS) < 0 ||
+             hist_scan(&g[p], r->panels[p].run, RUNDIR_GRAD_HISTOGRAMS) < 0 ? -1 : 0;
         if (s[p].nh > nh) nh = s[p].nh;
         if (g[p].nh > ng) ng = g[p].nh;
     }
@@ -502,32 +418,47 @@ static int hist_data(strbuf_t *b, const report_t *r) {
     return rc;
 }
 
-// One kind of the table (lab/figures.h): built on the figure model, or drawn by this page's own sections.
-static int kind_section(strbuf_t *b, const report_t *r, const figure_kind_t *kind) {
-    const char *n = kind->name;
-    if (kind->build) {
-        figure_input_t in = {.src = r->src, .xlabel = "training step"};
+// One kind of the table (lab/figures.h), as bnlab plot builds it (view/figmodel.h), rendered as SVG: once from
+// every seed (the median thick, each seed faint) and, for a comparison of several seeds, once from each seed alone
+// (hidden until the seed chooser picks it).
+static int kind_section(strbuf_t *b, const report_t *r, const figure_kind_t *kind, view_source_t *one) {
+    const view_source_t *src = r->src;
+    strbuf_printf(b, "<h2 id=\"%s\">", kind->name);
+    html_text(b, kind->heading);
+    strbuf_printf(b, "</h2>\n");
+    int views = src->is_compare && src->ns > 1 ? 1 + src->ns : 1;
+    for (int v = 0; v < views; v++) {
+        figure_input_t in = {.src = src, .xlabel = "training step"};
         for (int i = 0; i < VIEW_MAX_VARIANTS; i++) in.xk[i] = 1;
+        while (in.seed_index < src->ns - 1 && src->seeds[in.seed_index] != 1) in.seed_index++;
+        if (v > 0) {
+            view_source_one_seed(one, src, v - 1);
+            in.src = one, in.seed_index = 0;
+        }
         figmodel_t m;
         int rc = kind->build(&m, &in);
         if (rc < 0) return -1;
-        strbuf_printf(b, "<h2 id=\"%s\">", n);
-        html_text(b, kind->heading);
-        strbuf_printf(b, "</h2>\n");
+        if (views > 1) {
+            strbuf_printf(b, "<div class=\"seedview\" data-seed=\"");
+            if (v) strbuf_printf(b, "%ld\" hidden>\n", src->seeds[v - 1]);
+            else strbuf_printf(b, "all\">\n");
+        }
         figmodel_svg(b, &m);
         figmodel_free(&m);
-        return 0;
+        if (views > 1) strbuf_printf(b, "</div>\n");
+        if (rc > 0) break;  // not logged: one note is enough
     }
-    if (!strcmp(n, "accuracy")) return curves_section(b, r);  // accuracy and loss, side by side
-    if (!strcmp(n, "loss")) return 0;
-    if (!strcmp(n, "layers")) return report_fans(b, r->panels, r->np);
-    if (!strcmp(n, "ics")) return report_ics(b, r->panels, r->np);
-    if (!strcmp(n, "landscape")) return report_landscape(b, r->panels, r->np);
-    strbuf_printf(b, "<h2 id=\"%s\">", n);  // not on the page yet: said, with where it is
-    html_text(b, kind->heading);
-    strbuf_printf(b, "</h2>\n<p class=\"note absent\" id=\"%s-plot-only\">Drawn by <code>bnlab plot</code> "
-                     "(plots/%s.png), not on this page yet.</p>\n", n, n);
     return 0;
+}
+
+// The seed chooser: the median over seeds (default) or one seed's figures (page/seeds.js switches them).
+static void seed_chooser(strbuf_t *b, const report_t *r) {
+    const view_source_t *src = r->src;
+    if (!src->is_compare || src->ns < 2) return;
+    strbuf_printf(b, "<div class=\"controls seeds\"><label>Figures drawn from <select id=\"seed\"><option value=\"all\" "
+                     "selected>all %d seeds: the median (thick) and each seed (faint)</option>", src->ns);
+    for (int k = 0; k < src->ns; k++) strbuf_printf(b, "<option value=\"%ld\">seed %ld alone</option>", src->seeds[k], src->seeds[k]);
+    strbuf_printf(b, "</select></label></div>\n");
 }
 
 int report_dir(const char *dir) {
@@ -545,8 +476,11 @@ int report_dir(const char *dir) {
         strbuf_printf(&b, ". Made by <code>bnlab report</code> from the logs as they were; run it again to "
                           "refresh.</p>\n");
         summary_section(&b, r);
+        seed_chooser(&b, r);
     }
-    for (int k = 0; k < N_FIGURE_KINDS && rc == 0; k++) rc = kind_section(&b, r, &FIGURE_KINDS[k]);
+    view_source_t *one = xcalloc(1, sizeof *one, "report seed");
+    for (int k = 0; k < N_FIGURE_KINDS && rc == 0; k++) rc = kind_section(&b, r, &FIGURE_KINDS[k], one);
+    free(one);
     if (rc == 0) {
         strbuf_printf(&b, "<h2>Inside the network: each hidden layer's input to its nonlinearity</h2>\n<p class=\"note\">"
                           "Histograms over the probe images in training mode (log.histograms)%s; the variants share "
@@ -564,8 +498,8 @@ int report_dir(const char *dir) {
                           "</label></div>\n<div id=\"hists\"></div>\n");
         strbuf_printf(&b, "<script type=\"application/json\" id=\"hdata\">");
         rc = hist_data(&b, r);
-        strbuf_printf(&b, "</script>\n<script>\n%s</script>\n<script>\n%s</script>\n</body></html>\n", PAGE_HISTOGRAMS_JS,
-                      PAGE_SELFTEST_JS);
+        strbuf_printf(&b, "</script>\n<script>\n%s</script>\n<script>\n%s</script>\n<script>\n%s</script>\n</body></html>\n",
+                      PAGE_HISTOGRAMS_JS, PAGE_SEEDS_JS, PAGE_SELFTEST_JS);
     }
     if (rc == 0) {
         char path[BNLAB_PATH_MAX];

@@ -1,25 +1,27 @@
 // report.h — bnlab report DIR: one self-contained page, DIR/report.html, for a run, a comparison or a sweep; its header
-// says which (a sweep: over which keys, grid points x variants x seeds). It opens from
-// file:// with no network: the curves are inline SVG written here from metrics.csv, the histograms are a compact JSON
-// array drawn by a small inline script of our own.
+// says which (a sweep: over which keys, grid points x variants x seeds). It opens from file:// with no network: the
+// figures are inline SVG written here, the histograms a compact JSON array drawn by a small inline script of our own.
 //   summary     a run: status, steps, final and best test accuracy (summary.json; "still running" without one);
 //               a comparison: summary.md's tables as HTML tables, rows in the variants' order with their colour
-//   curves      test accuracy, and training (dashed) and test (solid) loss against steps: a run's own, or every
-//               seed of every variant faint and the median over seeds thick, in each variant's colour
-//   figures     the kinds of lab/figures.h's table in its order, the same as bnlab plot's: those built on
-//               view/figmodel.h (saturation, layer_stats, modes) rendered as SVG here; percentiles and params say
-//               they are drawn by bnlab plot only
-//   fans, ics, landscape   percentiles.csv, ics.csv, landscape_band.csv of every seed (report_panels.h); with
-//               #selftest the page records what they draw in <div id="panels"> (panels and lines per class)
+//               and legend name
+//   seeds       a comparison of several seeds: a chooser (page/seeds.js) between the figures over all seeds (the
+//               median thick, each seed faint; the default) and those of one seed alone (#seed=K opens with K)
+//   figures     every kind of lab/figures.h's table in its order, built by the same builders as bnlab plot's
+//               (view/figmodel.h) and rendered as SVG (figmodel_svg): the same colours, order, medians and axes;
+//               built once per view of the seed chooser. A kind not logged says so, naming the key that turns it
+//               on. With #selftest the page records per kind the panels shown and the lines each draws in a div
+//               of id "panels" (page/selftest.js)
 //   histograms  histograms.csv (log.histograms, run/histlog.h) of a run, or of each variant's first seed side by
 //               side: one row per hidden layer, the variants on shared axes (x: the union of their edges, y: the
-//               largest density of any frame), a step slider and a play button; at most 500 frames per layer
-//               (evenly spread, the first and last kept), every row read strictly. Each panel shows its latest frame
-//               at or before the chosen step. Bars are densities (count / (n x bin width)), so panels with different
-//               edges compare. The page keeps, for tests, each panel's bar heights (pixels, comma-separated) in its
-//               svg's data-heights, and the chosen step in body's data-step; opened with #selftest it moves the
-//               slider from the first frame to the last and records both in <div id="selftest">; with #playtest it presses play
-//               at the first frame and, a second later, records the step shown in <div id="playtest" data-step>.
+//               90th percentile over frames of the tallest bar, taller bars cut and marked), the values outside
+//               the edges as bins of their own beyond the axis (an older log without under/over: edge bins
+//               outlined), a step slider and a play button; at most 500 frames per layer (evenly spread, the first
+//               and last kept), every row read strictly. Bars are densities (count / (n x bin width)), so panels
+//               with different edges compare. The page keeps, for tests, each panel's bar heights (pixels,
+//               comma-separated) in its svg's data-heights and its outside counts in data-outside, and the chosen
+//               step in body's data-step; opened with #selftest it moves the slider from the first frame to the
+//               last and records both in <div id="selftest">; with #playtest it presses play at the first frame
+//               and, a second later, records the step shown in <div id="playtest" data-step>.
 // A comparison or a sweep (both have compare.json) shows up to 16 variants; a sweep's sweep.md follows summary.md.
 // Works on a run still going (the logs so far; run it again to refresh). Written with write_file_atomic, only if
 // every log read: a malformed one leaves no page.

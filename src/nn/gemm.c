@@ -20,6 +20,16 @@ static kernel_t kernels[GEMM_MAX_KERNELS];
 static int n_kernels;
 static float *bt;      // (K, N) the transposed B of an NT product, for the largest NT shape prepared
 static size_t bt_cap;  // floats
+enum { GEMM_MAX_HELD = 64 };  // held operands (weight matrices of one model) per hold
+typedef struct {
+    const float *B;  // the operand as passed (row-major N x K)
+    int N, K;
+    size_t at;       // its transposition in held[at .. at + N K)
+} held_t;
+static float *held;     // room for held transpositions
+static size_t held_cap, held_used;
+static held_t holds[GEMM_MAX_HELD];
+static int n_holds, holding;
 static gemm_backend_t backend = GEMM_OPENBLAS;
 static int selected;
 static char reason[256];
@@ -170,13 +180,37 @@ static void transpose(float *restrict dst, const float *restrict src, int rows, 
     transpose_portable(dst, src, rows, cols);
 }
 
+void gemm_reserve_held(size_t floats) {
+    if (floats <= held_cap) return;
+    free(held);
+    held = xmalloc(sizeof(float) * floats, "held GEMM operands");
+    held_cap = floats, held_used = 0, n_holds = 0;
+}
+
+void gemm_hold_begin(void) { holding = 1, held_used = 0, n_holds = 0; }
+void gemm_hold_end(void) { holding = 0, held_used = 0, n_holds = 0; }
+
+// B (N, K) transposed for an NT product: its held copy (made now if it is new and there is room), or bt.
+static const float *transposed(const float *B, int N, int K) {
+    if (holding) {
+        for (int i = 0; i < n_holds; i++)
+            if (holds[i].B == B && holds[i].N == N && holds[i].K == K) return held + holds[i].at;
+        const size_t nk = (size_t)N * K;
+        if (n_holds < GEMM_MAX_HELD && held_cap - held_used >= nk) {
+            holds[n_holds++] = (held_t){.B = B, .N = N, .K = K, .at = held_used};
+            transpose(held + held_used, B, N, K);
+            held_used += nk;
+            return held + held_used - nk;
+        }
+    }
+    transpose(bt, B, N, K);
+    return bt;
+}
+
 void gemm(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, int K) {
     const kernel_t *k = backend == GEMM_LIBXSMM ? find(op, M, N, K) : NULL;
     if (k && k->f) {
-        if (op == GEMM_NT) {
-            transpose(bt, B, N, K);
-            B = bt;
-        }
+        if (op == GEMM_NT) B = transposed(B, N, K);
         k->f(B, A, C);
         return;
     }

@@ -18,6 +18,8 @@
 #ifndef BNLAB_GEMM_H
 #define BNLAB_GEMM_H
 
+#include <stddef.h>
+
 typedef enum { GEMM_NN, GEMM_TN, GEMM_NT } gemm_op_t;
 
 // Config words train.gemm: "auto", "openblas", "libxsmm" (same order).
@@ -47,6 +49,15 @@ const char *gemm_target(void);                    // the instruction set its ker
 void gemm_prepare(gemm_op_t op, int M, int N, int K);
 // 1 if gemm(op, .., M, N, K) runs a libxsmm kernel now (tests: both paths are compared against float64).
 int gemm_uses_jit(gemm_op_t op, int M, int N, int K);
+// Held operands, for a pass over many batches with the same weights (an evaluation of the test set in batches):
+// between gemm_hold_begin() and gemm_hold_end() the caller promises that the B operand of every NT product stays as
+// it is. Under libxsmm an NT product then transposes each distinct B (by address and shape) once, into room reserved
+// by gemm_reserve_held(), instead of once per call; the kernels and the values are the same, so are the bits. A B
+// that finds no room is transposed per call as before. No allocation; does nothing under OpenBLAS.
+void gemm_hold_begin(void);
+void gemm_hold_end(void);
+// Room for `floats` held values (the sum of a model's weight sizes; model_build reserves it). Allocates.
+void gemm_reserve_held(size_t floats);
 // libxsmm's target on this CPU ("hsw", "skx", "cpx", ...) and whether it has AVX-512 kernels.
 const char *gemm_libxsmm_target(void);
 int gemm_libxsmm_avx512(void);

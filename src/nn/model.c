@@ -138,6 +138,10 @@ int model_build(model_t *m, const layer_spec_t *specs, int n_layers, int in_dim,
     carve_pos_t pos = {.r = z.decay};
     for (int i = 0; i < n_layers; i++) carve_layer(m, &L[i], &pos);
     m->probs = CARVE(m->arena, pos.a, (size_t)max_batch * classes);
+    size_t weights = 0;  // room to hold every weight matrix transposed through a pass over many batches (gemm.h)
+    for (int i = 0; i < n_layers; i++)
+        if (L[i].spec.kind == LAYER_DENSE && !L[i].spec.sparse_input) weights += (size_t)L[i].in * (size_t)L[i].out;
+    if (gemm_backend() == GEMM_LIBXSMM) gemm_reserve_held(weights);
     model_prepare_gemm(m, max_batch);
     return 0;
 }

@@ -20,6 +20,15 @@ size_t hist_count(uint64_t *count, const float *v, size_t n, double lo, double h
     return counted;
 }
 
+void hist_outside(uint64_t *under, uint64_t *over, const float *v, size_t n, double lo, double hi) {
+    for (size_t i = 0; i < n; i++) {
+        double y = v[i];
+        if (!isfinite(y)) continue;
+        *under += y < lo;
+        *over += y >= hi;
+    }
+}
+
 int hist_edges_read(const char *path, int n_hidden, double *lo, double *hi) {
     char *text;
     size_t len;

@@ -165,7 +165,7 @@ static int spectra(FILE *out, trainer_t *t, const measure_t *m, int full, const 
                 break;
             }
             jac_summary_t s;
-            jac_summarize(&s, j.sv, (size_t)n, which && b->norm >= 0 ? 2 * (size_t)b->out : 0);
+            jac_summarize(&s, j.sv, (size_t)n, which && b->norm >= 0 ? 2 * (size_t)b->out : 0, j.sort_tmp);
             fprintf(out, "  %-6d %-4s %8zu %8.4f %8.4f %8.4f %8.4f %10.3f\n", b->first, which ? "(b)" : "(a)", s.n,
                     s.median, s.p10, s.p90, s.max, s.frac_near1);
         }

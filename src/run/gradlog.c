@@ -31,7 +31,7 @@ static int gl_open(void *st, const rec_view_t *v, const char *run_dir, int appen
     path_fmt(header + strlen(header), sizeof header - strlen(header), ",dead_units,frac_saturated\n");
     if (log_open(&g->out, run_dir, RUNDIR_GRADIENTS, append, header) != 0) return -1;
     char hheader[8192], kept[BNLAB_PATH_MAX];
-    rundir_histograms_header(hheader, sizeof hheader, g->bins);
+    rundir_histograms_header(hheader, sizeof hheader, g->bins, 0);
     rundir_file(kept, sizeof kept, run_dir, RUNDIR_GRAD_HISTOGRAMS);
     // Sites are numbered by their hidden layer in the file: lo/hi are indexed by hidden - 1 while read back.
     double lo[GRADLOG_MAX_HIDDEN], hi[GRADLOG_MAX_HIDDEN];

@@ -24,7 +24,7 @@ int gradstats_init(gradstats_t *g, const model_t *m) {
         }
     }
     g->hist = xcalloc(PCT_BINS, sizeof *g->hist, "gradient percentiles");
-    g->cand = xcalloc((size_t)m->max_batch * (size_t)widest, sizeof *g->cand, "gradient percentiles");
+    g->cand = xcalloc(2 * (size_t)m->max_batch * (size_t)widest, sizeof *g->cand, "gradient percentiles");
     return 0;
 }
 

@@ -39,7 +39,7 @@ typedef struct {
     int n_act;
     int *act;          // (n_act) model.layers index of each nonlinearity
     uint32_t *hist;    // (PCT_BINS) percentiles_select's counts
-    float *cand;       // (max_batch x widest) its candidates
+    float *cand;       // (2 x max_batch x widest) its candidates and sort scratch
 } gradstats_t;
 
 int gradstats_init(gradstats_t *g, const model_t *m);

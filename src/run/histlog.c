@@ -13,6 +13,18 @@
 static void histlog_step(void *st, const rec_view_t *v);
 static int histlog_close(void *st);
 
+// 1 if RUN_DIR's histograms.csv exists with a header line that lacks the under and over columns (a log written
+// before bnlab recorded them): a resumed run appends rows of that header's shape.
+static int old_header(const char *run_dir) {
+    char path[BNLAB_PATH_MAX], line[256];
+    rundir_file(path, sizeof path, run_dir, RUNDIR_HISTOGRAMS);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int old = fgets(line, sizeof line, f) != NULL && strncmp(line, RUNDIR_HISTOGRAMS_FIXED ",under,over,", strlen(RUNDIR_HISTOGRAMS_FIXED ",under,over,")) != 0;
+    fclose(f);
+    return old;
+}
+
 static int histlog_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
     histlog_t *h = st;
     const config_t *c = v->cfg;
@@ -29,11 +41,13 @@ static int histlog_open(void *st, const rec_view_t *v, const char *run_dir, int 
     h->min = xcalloc(nh, sizeof(double), "histogram range"), h->max = xcalloc(nh, sizeof(double), "histogram range");
     h->count = xcalloc(nh * (size_t)h->bins, sizeof(uint64_t), "histogram counts");
     h->n = xcalloc(nh, sizeof(uint64_t), "histogram counts");
+    h->under = xcalloc(nh, sizeof(uint64_t), "histogram counts"), h->over = xcalloc(nh, sizeof(uint64_t), "histogram counts");
+    h->old_format = append && old_header(run_dir);
     for (int k = 0; k < h->n_hidden; k++)
         if (!c->log.histograms.adaptive) h->lo[k] = c->log.histograms.lo, h->hi[k] = c->log.histograms.hi;
     h->on = 1;
     char header[8192];
-    rundir_histograms_header(header, sizeof header, h->bins);
+    rundir_histograms_header(header, sizeof header, h->bins, 1);
     char kept[BNLAB_PATH_MAX];  // a resumed run's adaptive edges: the first row of each layer it kept
     rundir_file(kept, sizeof kept, run_dir, RUNDIR_HISTOGRAMS);
     if ((append && c->log.histograms.adaptive && hist_edges_read(kept, h->n_hidden, h->lo, h->hi) != 0) ||
@@ -73,6 +87,7 @@ static void count_pass(void *ctx, const model_t *m, uint32_t start, int B, const
         const layer_t *l = &m->layers[h->src[k]];
         h->n[k] += hist_count(h->count + (size_t)k * (size_t)h->bins, l->y, (size_t)B * (size_t)l->out, h->lo[k],
                               h->hi[k], h->bins);
+        hist_outside(&h->under[k], &h->over[k], l->y, (size_t)B * (size_t)l->out, h->lo[k], h->hi[k]);
     }
 }
 
@@ -96,11 +111,14 @@ static void histlog_step(void *st, const rec_view_t *v) {
     }
     memset(h->count, 0, sizeof(uint64_t) * (size_t)h->n_hidden * (size_t)h->bins);
     memset(h->n, 0, sizeof(uint64_t) * (size_t)h->n_hidden);
+    memset(h->under, 0, sizeof(uint64_t) * (size_t)h->n_hidden), memset(h->over, 0, sizeof(uint64_t) * (size_t)h->n_hidden);
     rec_probe_pass(v, h->probe_n, MODE_TRAIN_FROZEN, count_pass, h, NULL);
     for (int k = 0; k < h->n_hidden; k++) {
         const layer_t *l = &v->model->layers[h->src[k]];
         wfile_printf(&h->out, "%ld,%d,%d,%s,%d,%llu,%.17g,%.17g", step, k + 1, h->src[k],
                      layer_kind_name(l->spec.kind), l->out, (unsigned long long)h->n[k], h->lo[k], h->hi[k]);
+        if (!h->old_format)
+            wfile_printf(&h->out, ",%llu,%llu", (unsigned long long)h->under[k], (unsigned long long)h->over[k]);
         const uint64_t *cnt = h->count + (size_t)k * (size_t)h->bins;
         for (int j = 0; j < h->bins; j++) wfile_printf(&h->out, ",%llu", (unsigned long long)cnt[j]);
         wfile_printf(&h->out, "\n");
@@ -116,7 +134,7 @@ static int histlog_check(const void *st) {
 static int histlog_close(void *st) {
     histlog_t *h = st;
     int rc = h->on ? wfile_close(&h->out) : 0;
-    free(h->src), free(h->lo), free(h->hi), free(h->min), free(h->max), free(h->count), free(h->n);
+    free(h->src), free(h->lo), free(h->hi), free(h->min), free(h->max), free(h->count), free(h->n), free(h->under), free(h->over);
     memset(h, 0, sizeof *h);
     return rc;
 }

@@ -28,7 +28,7 @@ static void jl_rows(jaclog_t *j, const rec_view_t *v) {
             long n = which ? jac_batch_sv(&j->j, m, k, B) : jac_example_sv(&j->j, m, k, B);
             if (n < 0) continue;  // a LAPACK failure: no row (never seen; sgesdd converges on finite input)
             jac_summary_t s;
-            jac_summarize(&s, j->j.sv, (size_t)n, which && b->norm >= 0 ? 2 * (size_t)b->out : 0);
+            jac_summarize(&s, j->j.sv, (size_t)n, which && b->norm >= 0 ? 2 * (size_t)b->out : 0, j->j.sort_tmp);
             wfile_printf(&j->out, "%ld,%d,%d,%d,%s,%zu,%.9g,%.9g,%.9g,%.9g,%.9g\n", v->step, k, b->first, b->norm >= 0,
                          which ? "batch" : "example", s.n, s.median, s.p10, s.p90, s.max, s.frac_near1);
         }

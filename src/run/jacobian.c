@@ -89,6 +89,7 @@ int jac_init(jac_t *j, const model_t *m, int full_batch) {
     }
     j->J = xcalloc(cells, sizeof(float), "jacobian matrix");
     j->sv = xcalloc((size_t)m->max_batch * (size_t)widest + mn_max, sizeof(float), "singular values");
+    j->sort_tmp = xcalloc((size_t)m->max_batch * (size_t)widest + mn_max, sizeof(float), "singular value sort");
     j->fprime = xcalloc((size_t)m->max_batch * (size_t)widest, sizeof(float), "f'");
     j->scale = xcalloc((size_t)widest, sizeof(float), "gamma invstd");
     j->iwork = xcalloc(8 * mn_max, sizeof(int), "LAPACK iwork");
@@ -98,7 +99,8 @@ int jac_init(jac_t *j, const model_t *m, int full_batch) {
 }
 
 void jac_free(jac_t *j) {
-    free(j->blocks), free(j->J), free(j->sv), free(j->fprime), free(j->scale), free(j->work), free(j->iwork);
+    free(j->blocks), free(j->J), free(j->sv), free(j->sort_tmp), free(j->fprime), free(j->scale), free(j->work);
+    free(j->iwork);
     memset(j, 0, sizeof *j);
 }
 
@@ -175,9 +177,9 @@ long jac_batch_sv(jac_t *j, model_t *m, int k, int B) {
     return rows < cols ? rows : cols;
 }
 
-void jac_summarize(jac_summary_t *s, float *sv, size_t n, size_t drop) {
+void jac_summarize(jac_summary_t *s, float *sv, size_t n, size_t drop, float *tmp) {
     memset(s, 0, sizeof *s);
-    sort_floats(sv, n);
+    sort_floats(sv, n, tmp);
     if (drop >= n) return;
     sv += drop, n -= drop;
     size_t near = 0;

@@ -48,6 +48,7 @@ typedef struct {
     int max_batch, full_batch; // examples for (a) at most the model's max_batch; for (b) at most full_batch
     float *J;                  // the largest matrix of a measured block, handed to LAPACK (destroyed by it)
     float *sv;                 // (max_batch * widest) singular values of one block
+    float *sort_tmp;           // (as sv) jac_summarize's scratch
     float *fprime, *scale;     // (max_batch * widest), (widest) f'(z) and gamma * invstd
     float *work;               // (lwork) LAPACK workspace
     int lwork, *iwork;         // LAPACK's workspace sizes for the largest problem
@@ -71,7 +72,8 @@ int jac_batch_fits(const jac_t *j, int k);
 long jac_batch_sv(jac_t *j, model_t *m, int k, int B);
 // The explicit matrix (b) (row (b, j) = b * out + j, column (c, k) = c * in + k) into J, for tests; 0 or -1.
 int jac_batch_matrix(jac_t *j, model_t *m, int k, int B, float *J);
-// Summary of sv[0..n) (sorted in place), leaving out the `drop` smallest. No allocation.
-void jac_summarize(jac_summary_t *s, float *sv, size_t n, size_t drop);
+// Summary of sv[0..n) (sorted in place), leaving out the `drop` smallest. tmp (n) is scratch (jac_t's sort_tmp);
+// no allocation.
+void jac_summarize(jac_summary_t *s, float *sv, size_t n, size_t drop, float *tmp);
 
 #endif

@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -103,6 +104,37 @@ static int resume_open(st_file_t *f, config_t *cfg, char *file, size_t file_cap,
     return rc;
 }
 
+// A run resumed in its own directory continues its logs, which equal an uninterrupted run's byte for byte only if the
+// products are computed by the same GEMM backend with the same kernels (nn/gemm.h: the two backends, or one on
+// another CPU, agree to rounding, not bit for bit): refused when the run's environment.json names another backend
+// or target than this process selected. (A resume into a new --out directory starts new logs and records its own.)
+static int check_same_gemm(const char *run_dir) {
+    char path[BNLAB_PATH_MAX], *text;
+    size_t len;
+    rundir_file(path, sizeof path, run_dir, RUNDIR_ENVIRONMENT);
+    if (read_whole_file(path, 1u << 20, &text, &len) != 0) return -1;
+    cJSON *env = cJSON_ParseWithLength(text, len);
+    free(text);
+    if (!cJSON_IsObject(env)) {
+        cJSON_Delete(env);
+        return bnlab_fail("%s: not a JSON object (the run's environment); cannot tell which GEMM backend it used",
+                          path);
+    }
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(env, "gemm_backend"),
+                *g = cJSON_GetObjectItemCaseSensitive(env, "gemm_target");
+    // Runs recorded before the key existed computed every product with OpenBLAS.
+    const char *was = cJSON_IsString(b) ? b->valuestring : "openblas", *now = gemm_backend_name(gemm_backend());
+    const char *was_target = cJSON_IsString(g) ? g->valuestring : NULL, *now_target = gemm_target();
+    int rc = 0;
+    if (strcmp(was, now) || (was_target && strcmp(was_target, now_target)))
+        rc = bnlab_fail("%s: the run computed its products with %s (target %s) but this process would use %s (target "
+                        "%s; %s), so its logs would no longer equal an uninterrupted run's; resume with the run's "
+                        "backend (BNLAB_GEMM=%s on a machine with the same target), or into a new directory with --out "
+                        "DIR", path, was, was_target ? was_target : "not recorded", now, now_target, gemm_reason(), was);
+    cJSON_Delete(env);
+    return rc;
+}
+
 int launch_resume(trainer_t *t, config_t *cfg, char *file, size_t file_cap, char *run_dir, size_t run_cap,
                   const char *path, const char *out, int force) {
     st_file_t f;
@@ -114,6 +146,7 @@ int launch_resume(trainer_t *t, config_t *cfg, char *file, size_t file_cap, char
     }
     rc = trainer_resume(t, &f);
     st_free(&f);
+    if (rc == 0 && !out) rc = check_same_gemm(run_dir);
     // The run directory is known to be this checkpoint's (or new), and the checkpoint resumes: one writer, held
     // until this process ends. Nothing before this point writes, so a refused resume leaves nothing (no .lock).
     double secs = 0.0;

@@ -9,12 +9,27 @@
 #include "run/recorder.h"
 #include "base/util.h"
 
-static int cmp_float(const void *a, const void *b) {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+// glibc's qsort (msort.c, the stable merge sort it runs on arrays that fit in memory) with the comparison
+// (x > y) - (x < y), step for step: halves n / 2 and n - n / 2, each sorted, then merged taking the left value unless
+// it compares greater. The same steps give the same output for every input, -0.0 beside +0.0 (equal: they keep their
+// order) and NaN (equal to everything, so the result depends on the steps) included; tests/test_analysis.c compares
+// it with qsort byte for byte. qsort allocates its merge buffer (malloc above 1 KB), this one takes it from the
+// caller.
+static void merge_sort(float *b, size_t n, float *tmp) {
+    if (n <= 1) return;
+    size_t n1 = n / 2, n2 = n - n1;
+    float *b1 = b, *b2 = b + n1, *t = tmp;
+    merge_sort(b1, n1, tmp);
+    merge_sort(b2, n2, tmp);
+    while (n1 > 0 && n2 > 0) {
+        if (!(*b1 > *b2)) *t++ = *b1++, n1--;  // compares <= 0: the left one first (stable)
+        else *t++ = *b2++, n2--;
+    }
+    if (n1 > 0) memcpy(t, b1, n1 * sizeof *t);
+    memcpy(b, tmp, (n - n2) * sizeof *b);  // what is left of the right half is already in place
 }
 
-void sort_floats(float *v, size_t n) { qsort(v, n, sizeof *v, cmp_float); }
+void sort_floats(float *v, size_t n, float *tmp) { merge_sort(v, n, tmp); }
 
 double percentile_sorted(const float *s, size_t n, double q) {
     double pos = q / 100.0 * (double)(n - 1);
@@ -61,7 +76,7 @@ int pct_log_init(pct_log_t *p, const pct_spec_t *spec, const model_t *m) {
         }
     }
     p->scratch = xmalloc(sizeof(float) * (size_t)m->max_batch, "percentile scratch");  // one unit's column
-    p->cand = xmalloc(sizeof(float) * (size_t)m->max_batch * (size_t)widest, "percentile candidates");
+    p->cand = xmalloc(sizeof(float) * 2 * (size_t)m->max_batch * (size_t)widest, "percentile candidates");
     p->hist = xmalloc(sizeof(uint32_t) * PCT_BINS, "percentile histogram");
     return 0;
 }
@@ -127,7 +142,7 @@ void percentiles_select(const float *v, size_t n, const double *q, int nq, doubl
         if (*c) cand[(*c)++ - 1] = v[i];
     }
     for (int r = 0; r < m; r++)
-        if (r == 0 || bin[r] != bin[r - 1]) sort_floats(cand + start[r], count[r]);
+        if (r == 0 || bin[r] != bin[r - 1]) sort_floats(cand + start[r], count[r], cand + n);
     for (int k = 0; k < nq; k++) {
         double pos = q[k] / 100.0 * (double)(n - 1);
         size_t lo = (size_t)floor(pos);

@@ -26,18 +26,20 @@ typedef struct {
     int n_hidden;
     int *hidden_layer;  // (n_hidden) index of each nonlinearity in the model
     float *scratch;     // (max_batch) one unit's values
-    float *cand;        // (max_batch * widest hidden input) percentiles_select's candidates
+    float *cand;        // (2 * max_batch * widest hidden input) percentiles_select's candidates and sort scratch
     uint32_t *hist;     // (PCT_BINS) percentiles_select's counts
     wfile_t out;        // percentiles.csv, open between pct_log_open and pct_log_close; wfile_check() for errors
 } pct_log_t;
 
 // q-th percentile of sorted[0..n), n >= 1.
 double percentile_sorted(const float *sorted, size_t n, double q);
-// Sorts v[0..n) ascending in place.
-void sort_floats(float *v, size_t n);
+// Sorts v[0..n) ascending in place, as glibc's qsort with the comparison (x > y) - (x < y) does, bit for bit
+// (stable: -0.0 and +0.0 keep their order; NaN where qsort puts it). tmp (n) is scratch; no allocation.
+void sort_floats(float *v, size_t n, float *tmp);
 // The q[0..nq)-th percentiles of v[0..n) (n >= 1, nq <= PCT_MAX_Q) into out, equal to sorting and calling
 // percentile_sorted, by radix selection: two passes over v, then sorting only the values that share a 16-bit key
-// prefix with a wanted rank. hist (PCT_BINS) and cand (n) are scratch; no allocation.
+// prefix with a wanted rank. hist (PCT_BINS) and cand (2 n: the candidates, and sort_floats' scratch) are scratch;
+// no allocation.
 void percentiles_select(const float *v, size_t n, const double *q, int nq, double *out, uint32_t *hist, float *cand);
 
 // The recorder (a row of run/recorders.c; run/recorder.h), with log.percentiles.every > 0: init is pct_log_init;

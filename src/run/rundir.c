@@ -28,8 +28,8 @@ void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q) 
     path_fmt(out + n, cap - n, "\n");
 }
 
-void rundir_histograms_header(char *out, size_t cap, int bins) {
-    path_fmt(out, cap, "%s", RUNDIR_HISTOGRAMS_FIXED);
+void rundir_histograms_header(char *out, size_t cap, int bins, int outside) {
+    path_fmt(out, cap, "%s%s", RUNDIR_HISTOGRAMS_FIXED, outside ? ",under,over" : "");
     for (int j = 0; j < bins; j++) {
         size_t n = strlen(out);
         path_fmt(out + n, cap - n, ",c%d", j);

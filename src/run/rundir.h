@@ -58,9 +58,10 @@
 void rundir_percentiles_header(char *out, size_t cap, const double *q, int n_q);
 
 #define RUNDIR_HISTOGRAMS_FIXED "step,hidden,layer,layer_type,units,n,lo,hi"
-// RUNDIR_HISTOGRAMS_FIXED then ",c0,...,c{bins-1}" (bin counts) and a newline, into out (aborts if it does not fit
-// cap, a bug: the config bounds bins).
-void rundir_histograms_header(char *out, size_t cap, int bins);
+// RUNDIR_HISTOGRAMS_FIXED, then (outside = 1: histograms.csv, run/histlog.h) ",under,over", then ",c0,...,c{bins-1}"
+// (bin counts) and a newline, into out (aborts if it does not fit cap, a bug: the config bounds bins).
+// gradient_histograms.csv (run/gradlog.h) has no under, over columns.
+void rundir_histograms_header(char *out, size_t cap, int bins, int outside);
 
 // A comparison or sweep directory (bnlab compare/sweep --out OUT).
 #define CMPDIR_SPEC "compare.json"    // the expanded spec: variants, seeds, targets

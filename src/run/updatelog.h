@@ -7,7 +7,8 @@
 //   update_norm_ratio = ‖Δθ‖₂ / ‖θ‖₂ and update_std_ratio = std(Δθ) / std(θ), where θ is the tensor before the update
 //   and Δθ = θ_after − θ the update the optimizer applied (momentum and weight decay included — not lr·grad); std is
 //   the population std; grad_std_ratio = std(∂L/∂θ) / std(θ), the gradient of the step (as its update used it); all
-//   in double (two passes); a ratio whose denominator is 0 (β at its start) is empty.
+//   in double (one vectorized pass over θ, θ_after and the gradient together; a tensor whose mean dominates its
+//   spread once more with sums shifted by its first value); a ratio whose denominator is 0 (β at its start) is empty.
 // A recorder (run/recorder.h): on_step copies θ into one parameter-sized buffer (allocated at init), after_step writes.
 // Off by default (left out of config.json while 0).
 #ifndef BNLAB_UPDATELOG_H
@@ -24,5 +25,24 @@ typedef struct {
 } updatelog_t;
 
 extern const recorder_t UPDATE_RATIOS_RECORDER;
+
+// One pass over a tensor's n values before the update (b), after it (a) and its gradient (g), in double: out =
+// {Σb, Σb², Σd, Σd², Σg, Σg²} with d = a − b. Each sum runs in UPDATE_LANES independent lanes (value i in lane i mod 8),
+// added lane by lane at the end: vectorized (AVX-512 where the CPU has it), and every copy performs the same double
+// operations per lane, so the same bits (update_sums_portable: the plain loop, for tests). A float product is exact
+// in double. No allocation.
+enum { UPDATE_LANES = 8, UPDATE_SUMS = 6 };
+void update_sums(double out[UPDATE_SUMS], const float *b, const float *a, const float *g, size_t n);
+void update_sums_portable(double out[UPDATE_SUMS], const float *b, const float *a, const float *g, size_t n);
+// The population std of n values from Σx and Σx², or -1 when n Var = Σx² − (Σx)²/n is at most UPDATE_MIN_SPREAD Σx²
+// (the mean dominates: BN's γ near 1, a constant tensor — the difference would have lost more than 1 of double's
+// 16 digits); then update_sums_shifted gives the sums of x − x₀ (x₀ the tensor's first value), whose spread has no
+// such cancellation (exactly 0 for a constant tensor): {Σ(b−b₀), Σ(b−b₀)², Σ(d−d₀), Σ(d−d₀)², Σ(g−g₀), Σ(g−g₀)²}.
+#define UPDATE_MIN_SPREAD 0.1
+double update_spread(double s1, double s2, size_t n);
+void update_sums_shifted(double out[UPDATE_SUMS], const float *b, const float *a, const float *g, size_t n);
+// What a row reports of one tensor, from the above: out = {‖b‖, std(b), ‖d‖, std(d), std(g)} (population stds).
+enum { UPDATE_MOMENTS = 5 };
+void update_moments(double out[UPDATE_MOMENTS], const float *b, const float *a, const float *g, size_t n);
 
 #endif

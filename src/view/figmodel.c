@@ -40,6 +40,35 @@ figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s,
     return c;
 }
 
+void figmodel_progress(figpanel_t *p, const double *last, int n) {
+    double lo = INFINITY, hi = -INFINITY;
+    int logged = 0;
+    for (int k = 0; k < n; k++)
+        if (isfinite(last[k])) lo = fmin(lo, last[k]), hi = fmax(hi, last[k]), logged++;
+    if (logged && lo < hi && lo > 0 && (p->fewer_after == 0 || lo < p->fewer_after)) p->fewer_after = lo;
+    if (logged && (p->seeds_total == 0 || logged < p->seeds_logged)) p->seeds_logged = logged, p->seeds_total = n;
+}
+
+figcurve_t *figmodel_add_seeds(figpanel_t *p, const series_t *runs, int n, int y, const char *color, int style,
+                               const char *label) {
+    series_t all, med;
+    series_init(&all, 2);
+    double last[64];
+    for (int k = 0; k < n && k < 64; k++) last[k] = runs[k].n ? runs[k].v[(size_t)(runs[k].n - 1) * (size_t)runs[k].cols] : NAN;
+    if (n > 1) figmodel_progress(p, last, n < 64 ? n : 64);
+    for (int k = 0; k < n; k++) {
+        if (n > 1 && runs[k].n) figmodel_add(p, CURVE_LINE, &runs[k], 0, y, 0, color, style, 1.2, 0.35, NULL);
+        for (int r = 0; r < runs[k].n; r++) {
+            const double *row = runs[k].v + (size_t)r * (size_t)runs[k].cols;
+            series_add(&all, (double[2]){row[0], row[y]});
+        }
+    }
+    series_median_by_step(&all, &med);
+    figcurve_t *c = med.n ? figmodel_add(p, CURVE_LINE, &med, 0, 1, 0, color, style, 3, 1, label) : NULL;
+    series_free(&all), series_free(&med);
+    return c;
+}
+
 int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *text, size_t cap) {
     const double *row = c->data.v + (size_t)r * (size_t)c->data.cols;
     double v = row[2], marked = c->data.cols > 3 ? row[3] : 0, of = c->data.cols > 4 ? row[4] : 0;
@@ -81,13 +110,13 @@ void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero)
         if (p->yfixed) continue;
         double plo = INFINITY, phi = -INFINITY;
         for (int k = 0; k < p->nc; k++) series_extent(&p->c[k].data, 1, p->c[k].data.cols - 1, &plo, &phi);
-        if (share_y) lo = fmin(lo, plo), hi = fmax(hi, phi);
+        if (share_y && !p->inset) lo = fmin(lo, plo), hi = fmax(hi, phi);
         else p->y0 = plo, p->y1 = phi;
     }
     for (int i = 0; i < m->np; i++) {
         figpanel_t *p = &m->p[i];
         if (p->yfixed) continue;
-        if (share_y) p->y0 = lo, p->y1 = hi;
+        if (share_y && !p->inset) p->y0 = lo, p->y1 = hi;
         p->ylog = allow_log && p->y0 > 0 && p->y1 / p->y0 >= 100;
     }
 }

@@ -26,9 +26,11 @@ typedef struct {
     figcurve_kind_t kind;
     series_t data;        // owned: rows (x, y) for a line or points, (x, lo, hi) for a band, in x order
     const char *color;    // "#RRGGBB" (view/variant.h)
-    int style;            // line style and marker (view_dash_*, view_point_gnuplot)
+    int style;            // line style and marker (view_dash_*, view_point_gnuplot); FIG_CROSS: points as crosses
+#define FIG_CROSS (-1)    //   (a run's divergence, lab/figures.h fig_mark_diverged)
     double width;         // line width (page pixels; gnuplot's lw); points: the marker's radius (gnuplot's ps width / 2)
     double opacity;       // 1: opaque; a faint seed 0.35; a band about 0.2
+    int dashed;           // 1: dashed whatever the style (a training-loss line beside the test loss)
     char label[160];      // legend text; "" for none
     double lo, hi;        // CURVE_CELLS: the values drawn white and in the full colour
     int digits;           // CURVE_CELLS: decimals of a cell's text
@@ -39,13 +41,18 @@ typedef struct {
     char title[192], ylabel[96];
     char xlabel[96];        // "" : the figure's (figmodel_t.xlabel); a panel's own when its x is another quantity
     double x0, x1, y0, y1;  // the axes (figmodel_finish sets those not fixed)
-    int ylog, yfixed, xfixed;
+    int ylog, yfixed, xfixed;  // fixed: figmodel_finish leaves that axis as the builder set it
+    int inset;              // 1: drawn inside the panel before it (an enlarged corner of it), over box (x, y, w, h):
+    double box[4];          //    fractions of that panel's area from its lower left; only in a figure of one panel
     figcurve_t c[FIG_MAX_CURVES];
     int nc;
     char note[256];         // drawn in the panel's middle when it has no curve
+    double fewer_after;     // > 0 (x): the seeds' logs end at different steps, and after this one fewer of them
+                            // count: a dashed line there, "fewer seeds after step N" (0: none)
+    int seeds_logged, seeds_total;  // seeds_logged < seeds_total: "(K of N seeds logged so far)" after the title
     // Categorical axes (a heatmap's, the ladder's rows; 0: the axis is numeric): xcat[i] names x = i, ycat[k] y = k
-    // (k = 0 at the bottom). figmodel_finish fixes a category axis to [-0.5, n - 0.5]; the renderers write the names
-    // as its tick labels (the left margin fits long y names; --yrange and --yscale do not apply to it).
+    // (k = 0 at the bottom). figmodel_finish fixes a category y axis to [-0.5, n - 0.5]; the renderers write the
+    // names as its tick labels (the left margin fits long y names; --yrange and --yscale do not apply to it).
     char xcat[FIG_MAX_CAT][24], ycat[FIG_MAX_CAT][FIG_CAT_LEN];
     int nxcat, nycat;
 } figpanel_t;
@@ -68,9 +75,17 @@ void figmodel_free(figmodel_t *m);
 // which has 5). NULL when the panel is full.
 figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s, int x, int y, int y2, const char *color,
                      int style, double width, double opacity, const char *label);
-// The panels' x range [0 or the smallest x, the largest x] over all panels whose x is not fixed (xfixed), and y
-// ranges over the finite values: shared by all panels (share_y) or each its own; a y axis not fixed; logarithmic when
-// allow_log and every value is > 0 and they span a factor of 100 or more; a category axis [-0.5, nycat - 0.5]. Points exist only at the steps logged: a curve with one point is drawn
+// Every seed of one variant faint (when there are several: width 1.2, opacity 0.35, no legend entry) and their median
+// at each step thick (view/series.h, width 3, label), column y of runs[0..n) (x in column 0). The median's curve, or
+// NULL if no seed has a row (or the panel is full).
+figcurve_t *figmodel_add_seeds(figpanel_t *p, const series_t *runs, int n, int y, const char *color, int style,
+                               const char *label);
+// What seeds a panel's medians come from: last[k] is seed k's last logged x (NaN: nothing logged yet), k < n. Sets
+// fewer_after and seeds_logged/total (a comparison caught while going); several calls keep the earliest.
+void figmodel_progress(figpanel_t *p, const double *last, int n);
+// The panels' x range [0 or the smallest x, the largest x] over all panels, and y ranges over the finite values:
+// shared by all panels (share_y) or each its own (an inset: neither); an axis not fixed; logarithmic when allow_log and every value is
+// > 0 and they span a factor of 100 or more. Points exist only at the steps logged: a curve with one point is drawn
 // as a marker.
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
 
@@ -80,7 +95,12 @@ int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *t
 
 // Writes plots/NAME.gp and its data (view/figure.h; the caller renders it). -1 + message.
 int figmodel_gnuplot(const char *plots, const figmodel_t *m);
-// Appends the figure as inline SVG: a heading-less row of panels (class "figure", data-kind NAME, each line or band
+// The width of every panel figmodel_svg draws (its viewBox; the page scales it to the window).
+#define FIGMODEL_SVG_W 520
+// The rows of a line or band figmodel_svg draws at most (evenly spread, the first and last kept: view/series.h):
+// about the panel's width in pixels.
+#define FIGMODEL_SVG_POINTS 300
+// Appends the figure as inline SVG (an inset as a panel of its own after the one it enlarges): a heading-less row of panels (class "figure", data-kind NAME, each line or band
 // of class "series"), or a note. No file I/O: it draws wherever the engine runs.
 void figmodel_svg(strbuf_t *b, const figmodel_t *m);
 

@@ -11,7 +11,11 @@ static void points(strbuf_t *b, const svg_frame_t *f, const figcurve_t *c) {
     strbuf_printf(b, "<g class=\"series\" points=\"%d\" fill=\"%s\" fill-opacity=\"%g\">", c->data.n, c->color, c->opacity);
     for (int r = 0; r < c->data.n; r++) {
         double x = c->data.v[(size_t)r * 2], y = c->data.v[(size_t)r * 2 + 1];
-        if (isfinite(x) && isfinite(y)) strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%g\"/>", svg_x(f, x), svg_y(f, y), c->width);
+        if (!isfinite(x) || !isfinite(y)) continue;
+        if (c->style == FIG_CROSS)  // a divergence: a cross
+            strbuf_printf(b, "<path d=\"M%.1f %.1fl12 12m0 -12l-12 12\" stroke=\"%s\" stroke-width=\"3\"/>", svg_x(f, x) - 6,
+                          svg_y(f, y) - 6, c->color);
+        else strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%g\"/>", svg_x(f, x), svg_y(f, y), c->width);
     }
     strbuf_printf(b, "</g>\n");
 }
@@ -24,7 +28,7 @@ static void legend(strbuf_t *b, const figmodel_t *m) {
     for (int i = 0; i < m->np; i++)
         for (int k = 0; k < m->p[i].nc; k++) {
             const figcurve_t *c = &m->p[i].c[k];
-            if (!c->label[0] || c->kind == CURVE_BAND || c->kind == CURVE_CELLS) continue;
+            if (!c->label[0] || c->kind == CURVE_CELLS) continue;
             int j = 0;
             while (j < n && strcmp(e[j].text, c->label)) j++;
             if (j < n) {
@@ -32,7 +36,7 @@ static void legend(strbuf_t *b, const figmodel_t *m) {
                 continue;
             }
             if (n == 96) continue;
-            e[n++] = (svg_entry_t){c->color, view_dash_svg(c->style), c->label};
+            e[n++] = (svg_entry_t){c->color, c->dashed ? "6 4" : view_dash_svg(c->style), c->label};
         }
     if (n) svg_legend(b, e, n);
 }
@@ -74,13 +78,23 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         return;
     }
     strbuf_printf(b, "<p class=\"note\">");
-    html_text(b, m->title);
+    for (const char *t = m->title; *t;) {  // the title's lines as the page's lines
+        size_t len = strcspn(t, "\n");
+        char *line = xmalloc(len + 1, "figure title");
+        memcpy(line, t, len), line[len] = 0;
+        html_text(b, line);
+        free(line);
+        t += len;
+        if (*t) strbuf_printf(b, "<br>"), t++;
+    }
     strbuf_printf(b, "</p>\n");
     legend(b, m);
     // One row of the page per row of the grid (as gnuplot draws it): a panel's place means the same in both; a
     // one-column figure (a stack of panels in gnuplot) two panels a row.
-    int w = m->cols <= 2 ? 620 : m->cols == 3 ? 480 : 400, per_row = m->cols > 1 ? m->cols : 2;
+    int per_row = m->cols > 1 ? m->cols : 2;
     strbuf_printf(b, "<div class=\"row%s\" data-kind=\"%s\">\n", m->np > per_row ? " panels" : "", m->name);
+    // One panel width on every figure of the page, so that the page scales every panel's type alike (report.css).
+    int w = FIGMODEL_SVG_W;
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
         if (i && i % per_row == 0) strbuf_printf(b, "</div>\n<div class=\"row panels\" data-kind=\"%s\">\n", m->name);
@@ -102,20 +116,51 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         if (m->np > per_row)  // rows of a grid: a last row's lone panel as wide as the others, not the page
             snprintf(cap, sizeof cap, " style=\"max-width:calc(%.4g%% - 12px)\"", 100.0 / per_row);
         snprintf(attrs, sizeof attrs, "data-kind=\"%s\" data-panel=\"%d\" data-series=\"%d\"%s", m->name, i, n, cap);
-        svg_open(b, &f, "figure", attrs, p->title, p->ylabel);
+        strbuf_t at = {0};
+        strbuf_printf(&at, "%s data-title=\"", attrs);
+        for (const char *t = p->title; *t; t++) {  // one line, as svg_open draws it: a "\n" becomes "; "
+            char one[2] = {*t, 0};
+            if (*t == '\n') strbuf_printf(&at, "; ");
+            else html_text(&at, one);
+        }
+        strbuf_printf(&at, "\"");
+        strbuf_t title = {0};
+        strbuf_printf(&title, "%s", p->title);
+        if (p->seeds_logged < p->seeds_total)
+            strbuf_printf(&title, " (%d of %d seeds logged so far)", p->seeds_logged, p->seeds_total);
+        svg_open(b, &f, "figure", at.s, title.s, p->ylabel);
+        free(at.s);
+        free(title.s);
+        if (p->fewer_after > 0) {  // seeds still going: after here the medians count fewer of them
+            double x = svg_x(&f, p->fewer_after), top = svg_y(&f, f.y1), bottom = svg_y(&f, f.y0);
+            int right = x > 0.6 * f.w;
+            strbuf_printf(b, "<line class=\"progress\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#777\" "
+                             "stroke-dasharray=\"3 3\"/><text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"%s\">fewer "
+                             "seeds after step %.0f</text>\n", x, x, top, bottom, right ? x - 3 : x + 3, top + 14,
+                          right ? "end" : "start", p->fewer_after);
+        }
+        series_t thin[FIG_MAX_CURVES];  // each curve at the panel's resolution: FIGMODEL_SVG_POINTS rows at most
+        for (int k = 0; k < p->nc; k++) {
+            series_init(&thin[k], p->c[k].data.cols);
+            for (int r = 0; r < p->c[k].data.n; r++) series_add(&thin[k], p->c[k].data.v + (size_t)r * (size_t)p->c[k].data.cols);
+            if (p->c[k].kind == CURVE_LINE || p->c[k].kind == CURVE_BAND) series_thin(&thin[k], FIGMODEL_SVG_POINTS);
+        }
         for (int k = 0; k < p->nc; k++) {
             const figcurve_t *c = &p->c[k];
-            const double *v = c->data.v;
-            if (c->kind == CURVE_BAND) svg_band(b, &f, v, v + 1, v + 2, 3, c->data.n, c->color, c->opacity * 0.6, "series band");
+            const double *v = thin[k].v;
+            if (c->kind == CURVE_BAND && c->data.n == 1)  // one step: its range as a bar
+                svg_line(b, &f, (double[2]){v[0], v[0]}, 1, (double[2]){v[1], v[2]}, 1, 2, c->color, 6, c->opacity, "");
+            else if (c->kind == CURVE_BAND) svg_band(b, &f, v, v + 1, v + 2, 3, thin[k].n, c->color, c->opacity * 0.6, "series band");
         }
         for (int k = 0; k < p->nc; k++) {
             const figcurve_t *c = &p->c[k];
             if (c->kind == CURVE_POINTS) points(b, &f, c);
             else if (c->kind == CURVE_CELLS) cells(b, &f, c);
             else if (c->kind == CURVE_LINE)
-                svg_line(b, &f, c->data.v, 2, c->data.v + 1, 2, c->data.n, c->color, c->width, c->opacity,
-                         view_dash_svg(c->style));
+                svg_line(b, &f, thin[k].v, 2, thin[k].v + 1, 2, thin[k].n, c->color, c->width, c->opacity,
+                         c->dashed ? "6 4" : view_dash_svg(c->style));
         }
+        for (int k = 0; k < p->nc; k++) series_free(&thin[k]);
         if (!n) {
             strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", w / 2, f.h / 2);
             html_text(b, p->note[0] ? p->note : "nothing logged");

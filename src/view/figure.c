@@ -39,6 +39,12 @@ int figure_open(figure_t *f, const char *plots, const char *name, int rows, int 
     }
     fprintf(f->dat, "# bnlab plot: the data of %s.gp, one block per curve (gnuplot's index 0, 1, ...)\n", name);
     int w = cols <= 2 ? 1600 : 560 * cols, h = rows <= 1 ? 900 : 200 + 470 * rows;
+    // A slide's shape: the nearer of 16:9 and 4:3, reached by growing the shorter side (never shrinking a panel).
+    if ((double)w / h >= 1.555) {
+        if (9 * w > 16 * h) h = (9 * w + 15) / 16;
+        else w = (16 * h + 8) / 9;
+    } else if (3 * w > 4 * h) h = (3 * w + 3) / 4;
+    else w = (4 * h + 2) / 3;
     // noenhanced: titles are plain text ("p_15", "Ioffe & Szegedy"), never gnuplot markup.
     fprintf(f->gp,
             "# bnlab plot. Run in this directory: gnuplot %s.gp writes %s.png; gnuplot -e \"bnlab_fmt='svg'\" %s.gp\n"

@@ -29,7 +29,8 @@ void figure_grid(int n, int *rows, int *cols);
 
 // Creates DIR/plots/NAME.gp (terminal, output and the settings every figure shares: slide-sized type, the
 // legend below each panel) and DIR/plots/data/NAME.dat. The canvas is sized
-// for a rows x cols grid of panels (at least 1600 x 900). The script chooses its output from the gnuplot
+// for a rows x cols grid of panels (at least 1600 x 900), grown to the
+// nearer of a slide's shapes, 16:9 or 4:3. The script chooses its output from the gnuplot
 // variable bnlab_fmt ('png' by default, 'svg', 'pdf'); bnlab_font(PT) gives a font size that is PT on the PNG.
 // -1 + message.
 int figure_open(figure_t *f, const char *plots, const char *name, int rows, int cols);

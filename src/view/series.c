@@ -42,7 +42,9 @@ static int cmp_step(const void *a, const void *b) {
 
 static int cmp_double(const void *a, const void *b) { return cmp_step(a, b); }
 
-void series_median_by_step(series_t *s, series_t *out) {
+void series_median_by_step(series_t *s, series_t *out) { series_reduce_by_step(s, out, SERIES_MEDIAN); }
+
+void series_reduce_by_step(series_t *s, series_t *out, series_reduce_t how) {
     series_init(out, s->cols);
     if (s->n == 0) return;
     // qsort is not stable, but rows of one step are only ever reduced to their median: their order does not matter.
@@ -60,7 +62,11 @@ void series_median_by_step(series_t *s, series_t *out) {
                 if (isfinite(v)) vals[m++] = v;
             }
             qsort(vals, (size_t)m, sizeof *vals, cmp_double);
-            row[c] = m == 0 ? NAN : m % 2 ? vals[m / 2] : (vals[m / 2 - 1] + vals[m / 2]) / 2;
+            row[c] = m == 0                 ? NAN
+                     : how == SERIES_MIN    ? vals[0]
+                     : how == SERIES_MAX    ? vals[m - 1]
+                     : m % 2                ? vals[m / 2]
+                                            : (vals[m / 2 - 1] + vals[m / 2]) / 2;
         }
         series_add(out, row);
         i = j;

@@ -23,6 +23,10 @@ void series_free(series_t *s);
 // each column the median of the finite values at that step (mean of the middle two for an even count; NaN if none
 // is finite). s is sorted in place.
 void series_median_by_step(series_t *s, series_t *out);
+// The same with another reduction of each column at each step: the median (as above), the smallest or the largest
+// finite value (a band over seeds: their range).
+typedef enum { SERIES_MEDIAN, SERIES_MIN, SERIES_MAX } series_reduce_t;
+void series_reduce_by_step(series_t *s, series_t *out, series_reduce_t how);
 // Keeps max rows of s if it has more (max >= 2): rows j (n - 1) / (max - 1), j = 0 .. max - 1, evenly spread from
 // the first to the last. Steps are shown at the pixels' resolution: a panel is about 400 pixels wide.
 void series_thin(series_t *s, int max);

@@ -51,6 +51,28 @@ cJSON *view_compare_json_read(const char *path) {
     return NULL;
 }
 
+void view_source_one_seed(view_source_t *out, const view_source_t *s, int k) {
+    if (out != s) *out = *s;
+    out->seeds[0] = s->seeds[k], out->ns = 1;
+    char kind[sizeof out->kind + 48];
+    snprintf(kind, sizeof kind, "%s; drawn from seed %ld alone", s->kind, out->seeds[0]);
+    view_copy_utf8(out->kind, sizeof out->kind, kind);
+}
+
+long view_diverged_at(const char *run) {
+    if (rundir_status(run) != RUN_DIVERGED) return -1;
+    char path[BNLAB_PATH_MAX], *text;
+    size_t len;
+    rundir_file(path, sizeof path, run, RUNDIR_SUMMARY);
+    if (read_whole_file(path, 1 << 24, &text, &len) != 0) return 0;
+    cJSON *root = jp_parse_all(text, len, NULL);
+    free(text);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "steps");
+    long step = cJSON_IsNumber(st) && st->valuedouble >= 0 ? (long)st->valuedouble : 0;
+    cJSON_Delete(root);
+    return step;
+}
+
 void view_run_dir(const view_source_t *s, int i, int k, char *out, size_t cap) {
     if (s->is_compare) rundir_of_seed(out, cap, s->dir, s->v[i].name, s->seeds[k]);
     else path_fmt(out, cap, "%s", s->dir);
@@ -218,6 +240,15 @@ int view_source_load(view_source_t *s, const char *dir, const view_source_opts_t
         v->color = view_class_info(v->cls)->color;
         v->style = count[v->cls]++;
         snprintf(v->label, sizeof v->label, "%s", v->name);
+    }
+    // A comparison's legends in words: a variant alone in its class is named by it ("BN", "LayerNorm"; "no BN" beside
+    // batch-normalized variants), the others keep their names (they differ by what the name says).
+    int bn = 0;
+    for (int i = 0; i < s->nv; i++) bn |= view_class_batch_stats(s->v[i].cls);
+    for (int i = 0; s->is_compare && i < s->nv; i++) {
+        view_variant_t *v = &s->v[i];
+        const char *word = view_class_info(v->cls)->word;
+        if (count[v->cls] == 1 && word) snprintf(v->label, sizeof v->label, "%s", v->cls == VC_NONE && bn ? "no BN" : word);
     }
     return apply_labels(s, o);
 }

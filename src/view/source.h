@@ -25,7 +25,8 @@
 
 typedef struct {
     char name[VIEW_NAME_MAX];   // the variant (its directory under the comparison), or the run directory's name
-    char label[VIEW_NAME_MAX];  // its legend text: the name, or --label NAME=TEXT
+    char label[VIEW_NAME_MAX];  // its legend text: --label NAME=TEXT, else in a comparison its class in words when
+                                // it is the only one of its class ("BN", "no BN", "LayerNorm"), else the name
     int spec_index;             // its place in compare.json
     view_class_t cls;
     const char *color;          // view_class_info(cls)->color
@@ -58,8 +59,12 @@ int view_source_load(view_source_t *s, const char *dir, const view_source_opts_t
 // The variant a run directory holds, from its config.json alone (class, colour, line style 0): for figures over
 // more runs than a view_source_t keeps (a sweep's bases). 0, or 1 with class VC_UNKNOWN when it has no config.json.
 int view_run_variant(const char *run, view_variant_t *v);
+// out: s with seed k alone (its seeds and kind say so): what a figure drawn from one seed is given.
+void view_source_one_seed(view_source_t *out, const view_source_t *s, int k);
 // Seed k's run directory of variant i (a run directory: the run itself).
 void view_run_dir(const view_source_t *s, int i, int k, char *out, size_t cap);
+// The step at which run diverged (its summary.json's "steps" when its status says diverged), or -1.
+long view_diverged_at(const char *run);
 // compare.json read strictly (as above): its root, or NULL + message. The caller frees it.
 cJSON *view_compare_json_read(const char *path);
 // Copies src into out (cap bytes), cut at a character boundary if it does not fit: never half a UTF-8 character.

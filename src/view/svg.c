@@ -6,7 +6,7 @@
 
 #include "view/axis.h"
 
-#define ML 60  // margins: tick labels and the y label on the left, the x label and a legend row below
+#define ML 74  // margins: tick labels and the y label on the left, the x label and a legend row below
 #define MR 24
 #define MT 30
 #define MB 74
@@ -73,7 +73,7 @@ void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *at
     for (int i = 0; i < ax.n; i++)
         if (inside(ax.t[i].v, f->x0, f->x1) && ax.t[i].label[0]) {
             strbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", svg_x(f, ax.t[i].v),
-                          f->h - MB + 16);
+                          f->h - MB + 20);
             html_text(b, ax.t[i].label);
             strbuf_printf(b, "</text>\n");
         }
@@ -94,9 +94,9 @@ void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *at
         strbuf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n", ml, f->w - MR, y, y);
     }
     strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", (ml + f->w - MR) / 2,
-                  f->h - MB + 34);
+                  f->h - MB + 44);
     html_text(b, f->xlabel ? f->xlabel : "training step");
-    strbuf_printf(b, "</text>\n<text transform=\"translate(14,%d) rotate(-90)\" class=\"tick\" text-anchor=\"middle\">",
+    strbuf_printf(b, "</text>\n<text transform=\"translate(18,%d) rotate(-90)\" class=\"tick\" text-anchor=\"middle\">",
                   (MT + f->h - MB) / 2);
     html_text(b, ylabel);
     strbuf_printf(b, "</text>\n");
@@ -138,7 +138,7 @@ int svg_key(strbuf_t *b, int x, int y, const char *color, const char *dash, cons
     strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"legend\">", x + 28, y);
     html_text(b, text);
     strbuf_printf(b, "</text>\n");
-    return x + 40 + 8 * (int)strlen(text);
+    return x + 48 + 11 * (int)strlen(text);  // about 11 px a character of 17 px bold type (report.css)
 }
 
 void svg_legend(strbuf_t *b, const svg_entry_t *e, int n) {

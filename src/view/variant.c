@@ -9,14 +9,14 @@
 // Okabe & Ito's colour-blind-safe colours (and one of Tol's, wine, for an eighth), one per class. None of them is
 // yellow: it fades on a projector.
 static const view_class_info_t CLASSES[VC_COUNT] = {
-    [VC_NONE] = {"none", "no normalization", "#000000"},
-    [VC_BN] = {"bn", "batch normalization", "#0072B2"},
-    [VC_BN_RENORM] = {"bn-renorm", "Batch Renormalization", "#CC79A7"},
-    [VC_BN_GHOST] = {"bn-ghost", "ghost batch normalization", "#009E73"},
-    [VC_BN_CONSTANT] = {"bn-constant", "BN, statistics constant in backprop", "#E69F00"},
-    [VC_BN_NOISY] = {"bn-noisy", "BN with noise or dropout", "#56B4E9"},
-    [VC_LAYERNORM] = {"layernorm", "layer normalization", "#D55E00"},
-    [VC_RMSNORM] = {"rmsnorm", "RMS normalization", "#882255"},
+    [VC_NONE] = {"none", "no normalization", "#000000", "no normalization"},
+    [VC_BN] = {"bn", "batch normalization", "#0072B2", "BN"},
+    [VC_BN_RENORM] = {"bn-renorm", "Batch Renormalization", "#CC79A7", "Batch Renorm"},
+    [VC_BN_GHOST] = {"bn-ghost", "ghost batch normalization", "#009E73", "ghost BN"},
+    [VC_BN_CONSTANT] = {"bn-constant", "BN, statistics constant in backprop", "#E69F00", "BN, constant statistics"},
+    [VC_BN_NOISY] = {"bn-noisy", "BN with noise or dropout", "#56B4E9", "noisy BN"},
+    [VC_LAYERNORM] = {"layernorm", "layer normalization", "#D55E00", "LayerNorm"},
+    [VC_RMSNORM] = {"rmsnorm", "RMS normalization", "#882255", "RMSNorm"},
     [VC_OTHER] = {"mixed", "more than one kind of normalization", "#777777"},
     [VC_UNKNOWN] = {"unknown", "not started (no config.json yet)", "#AAAAAA"},
 };

@@ -34,6 +34,8 @@ typedef struct {
     const char *key;    // a short name for tests and the README ("none", "bn", "bn-renorm", ...)
     const char *what;   // in words, for a legend note
     const char *color;  // "#RRGGBB"
+    const char *word;   // a legend's default text for a comparison's only variant of this class ("BN", "LayerNorm");
+                        // NULL: the variant's name (view/source.h)
 } view_class_info_t;
 
 const view_class_info_t *view_class_info(view_class_t c);

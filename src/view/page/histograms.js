@@ -20,20 +20,44 @@
     document.getElementById('controls').style.display = 'none';
     return;
   }
-  var W = 400, H = 230, L = 44, R_ = 18, T = 24, B = 36, rows = [];
-  function dens(h, f, j) { var w = (h.hi - h.lo) / (f.length - 2); return f[1] > 0 ? f[j + 2] / (f[1] * w) : 0; }
-  function peak(h) {
-    var m = 0;
-    if (h && h.frames) h.frames.forEach(function (f) { for (var j = 0; j < f.length - 2; j++) m = Math.max(m, dens(h, f, j)); });
+  // A frame is [step, n, under, over, c0 .. c{bins-1}]: under and over are the values below lo and at or above hi that
+  // the edge bins also count (run/histlog.h); -1 in a log without them (h.outside = 0: gradient histograms, and
+  // histograms.csv written before they were recorded).
+  // W: the viewBox width of every panel on the page (view/figmodel.h FIGMODEL_SVG_W), so the type is the same size.
+  var W = 520, H = 300, L = 74, R_ = 30, T = 28, B = 48, OUT = 12, rows = [];
+  function nbins(f) { return f.length - 4; }
+  // Bin j's density (count / (n x bin width)), its values outside [lo, hi) left out when the log says how many.
+  function dens(h, f, j) {
+    var nb = nbins(f), w = (h.hi - h.lo) / nb, c = f[j + 4];
+    if (h.outside && j === 0) c -= f[2];
+    if (h.outside && j === nb - 1) c -= f[3];
+    return f[1] > 0 ? c / (f[1] * w) : 0;
+  }
+  // The values outside, drawn as a bin of their own beyond each end of the axis (the same width as a bin).
+  function odens(h, f, side) { var w = (h.hi - h.lo) / nbins(f); return h.outside && f[1] > 0 ? f[2 + side] / (f[1] * w) : 0; }
+  function fpeak(h, f) {
+    var m = Math.max(odens(h, f, 0), odens(h, f, 1));
+    for (var j = 0; j < nbins(f); j++) m = Math.max(m, dens(h, f, j));
     return m;
   }
+  // The y axis: the 90th percentile of the frames' tallest bars, fixed over time (a frame with a taller bar has it
+  // cut at the top and marked), so that one spiky frame neither flattens the others nor makes the axis jump.
+  function robust(hs) {
+    var p = [];
+    hs.forEach(function (h) { if (h && h.frames) h.frames.forEach(function (f) { p.push(fpeak(h, f)); }); });
+    if (!p.length) return 0;
+    p.sort(function (a, b) { return a - b; });
+    return p[Math.min(p.length - 1, Math.floor(0.9 * (p.length - 1) + 0.5))];
+  }
+  function peak(h) { return robust([h]); }
   // The cells of hidden layer k from one kind of histogram (key: 'hidden' or 'grad', its axis R) into the DOM row.
   function cellsOf(k, R, key, row, grad) {
-    var lo = R.lo, hi = R.hi, ym = 0, cells = [];
+    var lo = R.lo, hi = R.hi, cells = [], hs = [];
     D.panels.forEach(function (p) {
       var h = (p[key] || [])[k];
-      if (h && h.frames && h.frames.length) ym = Math.max(ym, peak(h));
+      if (h && h.frames && h.frames.length) hs.push(h);
     });
+    var ym = robust(hs);
     D.panels.forEach(function (p) {
       var h = (p[key] || [])[k];
       var s = document.createElementNS(NS, 'svg');
@@ -49,12 +73,12 @@
       fr.setAttribute('x', L); fr.setAttribute('y', T); fr.setAttribute('width', W - L - R_); fr.setAttribute('height', H - T - B);
       fr.setAttribute('class', 'frame'); s.appendChild(fr);
       R.ticks.forEach(function (v) {
-        if (v[1] !== '' && v[0] >= lo && v[0] <= hi) tx(L + (v[0] - lo) / (hi - lo) * (W - L - R_), H - B + 14, v[1]);
+        if (v[1] !== '' && v[0] >= lo && v[0] <= hi) tx(L + (v[0] - lo) / (hi - lo) * (W - L - R_), H - B + 21, v[1]);
       });
       tx(L + (W - L - R_) / 2, H - 4, !h ? '' : grad ? 'gradient \u2202L/\u2202h at the nonlinearity\'s input (training batch)'
          : 'output of model.layers[' + h.layer + '] (' + h.type + ')', 'middle', 'tick');
       tx(L, T - 8, p.name + (grad ? ': gradient' : ''), 'start', 'legend').setAttribute('fill', p.color);
-      var top = tx(L - 4, T + 10, '', 'end', 'tick'); tx(L - 4, H - B, '0', 'end', 'tick');
+      var top = tx(L - OUT - 4, T + 10, '', 'end', 'tick'); tx(L - OUT - 4, H - B, '0', 'end', 'tick');
       var lab = tx(W - R_ - 4, T - 8, '', 'end');
       var g = document.createElementNS(NS, 'g'); g.setAttribute('fill', p.color); s.appendChild(g);
       row.appendChild(s);
@@ -63,13 +87,16 @@
     rows.push({lo: lo, hi: hi, ym: ym, cells: cells});
   }
   for (var k = 0; k < nh; k++) {
-    var units = '';
+    var units = '', old = 0, any = 0;
     D.panels.forEach(function (p) {
       var h = p.hidden[k] || (p.grad || [])[k];
       if (h && h.frames && h.frames.length) units = h.units + ' units';
+      if (p.hidden[k] && p.hidden[k].frames && p.hidden[k].frames.length) any = 1, old |= !p.hidden[k].outside;
     });
     var t = document.createElement('div');
-    t.className = 'hname'; t.textContent = 'hidden layer ' + (k + 1) + (units ? ' (' + units + ')' : '');
+    t.className = 'hname'; t.textContent = 'hidden layer ' + (k + 1) + (units ? ' (' + units + ')' : '') + (!any ? '' :
+      old ? ' \u2014 its edge bins (dashed) also hold the values outside the axis: this log predates the under/over counts'
+          : ' \u2014 beyond each end of the axis (light, outlined): the values that fell outside it');
     box.appendChild(t);
     // The gradients in a row of their own under the layer's forward row: each variant in the same column.
     [[D.rows, 'hidden', false], [G, 'grad', true]].forEach(function (kind) {
@@ -93,17 +120,38 @@
         if (c.h && c.h.frames) c.h.frames.forEach(function (x) { if (x[0] <= st) f = x; });
         if (!f) { c.lab.textContent = 'no frame yet'; c.svg.setAttribute('data-heights', ''); return; }
         c.lab.textContent = 'step ' + f[0];
-        var nb = f.length - 2, w = (c.h.hi - c.h.lo) / nb;
-        for (var j = 0; j < nb; j++) {
-          var hp = ym > 0 ? tf(dens(c.h, f, j)) / tf(ym) * (H - T - B) : 0;
-          hs.push(Math.round(hp * 10) / 10);
-          if (hp <= 0) continue;
-          var e = document.createElementNS(NS, 'rect'), x0 = L + (c.h.lo + j * w - r.lo) * sc;
-          e.setAttribute('x', x0.toFixed(1)); e.setAttribute('width', Math.max(w * sc - 0.5, 0.5).toFixed(1));
+        var nb = nbins(f), w = (c.h.hi - c.h.lo) / nb, full = H - T - B;
+        function bar(x0, width, d, cls) {  // a bar of density d; taller than the axis: cut at the top, marked
+          var hp = ym > 0 ? tf(d) / tf(ym) * full : 0, cut = hp > full;
+          if (cut) hp = full;
+          if (hp <= 0) return 0;
+          var e = document.createElementNS(NS, 'rect');
+          e.setAttribute('x', x0.toFixed(1)); e.setAttribute('width', Math.max(width, 0.5).toFixed(1));
           e.setAttribute('y', (H - B - hp).toFixed(1)); e.setAttribute('height', hp.toFixed(1));
-          // The edge bins also count every value outside [lo, hi] (run/histlog.h): drawn outlined, not as data.
-          if (j === 0 || j === nb - 1) e.setAttribute('class', 'edge');
+          if (cls) e.setAttribute('class', cls);
           c.g.appendChild(e);
+          if (cut) {
+            var m = document.createElementNS(NS, 'rect');
+            m.setAttribute('x', x0.toFixed(1)); m.setAttribute('width', Math.max(width, 0.5).toFixed(1));
+            m.setAttribute('y', T); m.setAttribute('height', 3); m.setAttribute('class', 'cut');
+            c.g.appendChild(m);
+          }
+          return hp;
+        }
+        for (var j = 0; j < nb; j++) {
+          var x0 = L + (c.h.lo + j * w - r.lo) * sc;
+          // A log without under/over: its edge bins also count every value outside [lo, hi]: drawn outlined.
+          var hp = bar(x0, w * sc - 0.5, dens(c.h, f, j), !c.h.outside && (j === 0 || j === nb - 1) ? 'edge' : '');
+          hs.push(Math.round(hp * 10) / 10);
+        }
+        if (c.h.outside) {  // the values outside: a bin of their own beyond each end, their shares in the header
+          var left = L + (c.h.lo - r.lo) * sc, right = L + (c.h.hi - r.lo) * sc, share = [];
+          [0, 1].forEach(function (side) {
+            bar(side ? right + 1 : left - OUT - 1, OUT, odens(c.h, f, side), 'outside');
+            if (f[2 + side] > 0) share.push(+(100 * f[2 + side] / f[1]).toPrecision(2) + '% ' + (side ? 'above' : 'below'));
+          });
+          if (share.length) c.lab.textContent += ' \u00b7 outside: ' + share.join(', ');
+          c.svg.setAttribute('data-outside', f[2] + ',' + f[3]);
         }
         c.svg.setAttribute('data-heights', hs.join(','));
       });

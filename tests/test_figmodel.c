@@ -1,0 +1,210 @@
+// One figure model, two renderers (view/figmodel.h): a model with two variants (each seed faint, the median thick),
+// a band and a point is drawn by figmodel_gnuplot (a script and its data file) and by figmodel_svg (inline SVG), and
+// both outputs are read back: every curve's numbers in the data file equal the model's (to the file's 10 digits),
+// every SVG line's and band's pixels map back to the model's values (to half a pixel), and each labelled curve has
+// the same colour in the script, in the SVG and in the model — so plot and report cannot disagree on a median or a
+// colour. Negative controls: the same readers on outputs with one colour changed, or one value moved, find it.
+// figmodel_add_seeds' median is checked against medians computed here.
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "view/figmodel.h"
+#include "view/svg.h"
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = 0;
+    fclose(f);
+    return s;
+}
+
+// The block of the data file after "# panel P, curve K:": its numbers, row-major, into v (at most cap); their count.
+static int dat_block(const char *dat, int p, int k, double *v, int cap) {
+    char key[64];
+    snprintf(key, sizeof key, "# panel %d, curve %d:", p, k);
+    const char *s = strstr(dat, key);
+    if (!s) return -1;
+    s = strchr(s, '\n');
+    int n = 0, seen = 0;
+    for (const char *line = s ? s + 1 : NULL; line && *line;) {
+        const char *end = strchr(line, '\n');
+        if (!end) end = line + strlen(line);
+        if (*line == '#') break;
+        if (end == line && seen) {  // a blank line after the block's rows: its end (a break would be one blank line
+            if (end[1] == '\n' || end[1] == 0) break;  // followed by more rows; two end it)
+        }
+        for (const char *q = line; q < end;) {
+            char *e;
+            double x = strtod(q, &e);
+            if (e == q) break;
+            if (n < cap) v[n++] = x;
+            seen = 1, q = e;
+        }
+        line = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+// The colour of the script's curve that reads block (index B): '#RRGGBB' from lc rgb '#AARRGGBB', or "".
+static void gp_colour(const char *gp, int block, char out[8]) {
+    char key[48];
+    snprintf(key, sizeof key, "index %d using", block);
+    out[0] = 0;
+    const char *s = strstr(gp, key), *c = s ? strstr(s, "lc rgb '#") : NULL;
+    if (!c) return;
+    c += 9;
+    size_t len = strcspn(c, "'");
+    if (len >= 6) snprintf(out, 8, "#%.6s", c + len - 6);
+}
+
+// The i-th (0-based) SVG element of class "series" that is a polyline or polygon: its stroke or fill and its points.
+static int svg_series(const char *svg, int i, char colour[8], double *xy, int cap) {
+    const char *s = svg;
+    for (int k = 0; (s = strstr(s, "class=\"series")) != NULL; s++) {
+        const char *open = s;
+        while (open > svg && *open != '<') open--;
+        if (strncmp(open, "<polyline", 9) && strncmp(open, "<polygon", 8)) continue;
+        if (k++ < i) continue;
+        const char *end = strchr(s, '>');
+        const char *c = strstr(open, "stroke=\"#");
+        const char *f = strstr(open, "fill=\"#");
+        const char *use = c && c < end ? c + 8 : f && f < end ? f + 6 : NULL;
+        snprintf(colour, 8, "%.7s", use ? use : "");
+        const char *p = strstr(open, "points=\"");
+        int n = 0;
+        for (p = p ? p + 8 : end; p < end && *p != '"';) {
+            char *e;
+            double x = strtod(p, &e);
+            if (e == p) { p++; continue; }
+            if (n < cap) xy[n++] = x;
+            p = e;
+        }
+        return n;
+    }
+    return -1;
+}
+
+// Mismatches between the model and what the two renderers wrote (0: they agree).
+static int disagreements(const figmodel_t *m, const char *gp, const char *dat, const char *svg, int verbose) {
+    int bad = 0, block = 0, svg_i = 0;
+    const figpanel_t *p = &m->p[0];
+    svg_frame_t f = {.w = FIGMODEL_SVG_W, .h = 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0, .y1 = p->y1};
+    double pad = 0.04 * (f.y1 - f.y0);  // figmodel_svg pads a linear y axis
+    f.y0 -= pad, f.y1 += pad;
+    // The script draws the bands first, then the rest; the SVG too: walk the curves in that order.
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < p->nc; k++) {
+            const figcurve_t *c = &p->c[k];
+            if ((c->kind == CURVE_BAND) != (pass == 0)) continue;
+            double v[256];
+            int n = dat_block(dat, 0, k, v, 256);
+            if (n != c->data.n * c->data.cols) bad++, verbose && fprintf(stderr, "curve %d: %d numbers in the data, model %d\n", k, n, c->data.n * c->data.cols);
+            for (int j = 0; j < n && j < c->data.n * c->data.cols; j++)
+                if (fabs(v[j] - c->data.v[j]) > 1e-9 * fmax(1, fabs(c->data.v[j])))
+                    bad++, verbose && fprintf(stderr, "curve %d value %d: data %.10g, model %.10g\n", k, j, v[j], c->data.v[j]);
+            char gc[8];
+            gp_colour(gp, block++, gc);
+            if (strcmp(gc, c->color)) bad++, verbose && fprintf(stderr, "curve %d: script colour %s, model %s\n", k, gc, c->color);
+            if (c->kind == CURVE_POINTS) continue;  // drawn as circles in SVG
+            char sc[8];
+            double xy[512];
+            int np = svg_series(svg, svg_i++, sc, xy, 512);
+            if (strcmp(sc, c->color)) bad++, verbose && fprintf(stderr, "curve %d: SVG colour %s, model %s\n", k, sc, c->color);
+            int rows = c->kind == CURVE_BAND ? 2 * c->data.n : c->data.n;
+            if (np != 2 * rows) { bad++; continue; }
+            for (int r = 0; r < rows; r++) {  // a band: the upper edge forwards, then the lower one backwards
+                int row = c->kind == CURVE_BAND && r >= c->data.n ? 2 * c->data.n - 1 - r : r;
+                double x = c->data.v[row * c->data.cols], y = c->data.v[row * c->data.cols + (c->kind == CURVE_BAND ? (r < c->data.n ? 2 : 1) : 1)];
+                if (fabs(xy[2 * r] - svg_x(&f, x)) > 0.051 || fabs(xy[2 * r + 1] - svg_y(&f, y)) > 0.051)
+                    bad++, verbose && fprintf(stderr, "curve %d point %d: SVG (%g, %g), model (%g, %g) -> (%g, %g)\n", k, r, xy[2 * r], xy[2 * r + 1], x, y, svg_x(&f, x), svg_y(&f, y));
+            }
+        }
+    return bad;
+}
+
+static void replace_first(char *s, const char *a, const char *b) {  // same length
+    char *p = strstr(s, a);
+    if (p) memcpy(p, b, strlen(b));
+}
+
+int main(void) {
+    char dir[] = "/tmp/bnlab-figmodel-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    figmodel_t m;
+    figmodel_init(&m, "agree", 1, 1);
+    figpanel_t *p = &m.p[0];
+    snprintf(p->title, sizeof p->title, "two variants");
+    // Three seeds of "none" and two of "bn": test accuracy at steps 0, 10, 20 (bn's seed 2 lacks step 20).
+    static const double none[3][3] = {{0.1, 0.5, 0.7}, {0.12, 0.45, 0.75}, {0.09, 0.55, 0.72}};
+    static const double bn[2][3] = {{0.1, 0.8, 0.9}, {0.11, 0.7, NAN}};
+    series_t rn[3], rb[2];
+    for (int k = 0; k < 3; k++) {
+        series_init(&rn[k], 2);
+        for (int r = 0; r < 3; r++) series_add(&rn[k], (double[2]){10.0 * r, none[k][r]});
+    }
+    for (int k = 0; k < 2; k++) {
+        series_init(&rb[k], 2);
+        for (int r = 0; r < (k ? 2 : 3); r++) series_add(&rb[k], (double[2]){10.0 * r, bn[k][r]});
+    }
+    figcurve_t *mn = figmodel_add_seeds(p, rn, 3, 1, "#000000", 0, "none");
+    figcurve_t *mb = figmodel_add_seeds(p, rb, 2, 1, "#0072B2", 1, "bn");
+    // figmodel_add_seeds: the median at each step over the seeds that logged it.
+    static const double want_n[3] = {0.1, 0.5, 0.72}, want_b[3] = {0.105, 0.75, 0.9};
+    CHECK(mn && mn->data.n == 3 && mb && mb->data.n == 3, "medians: %d and %d rows", mn ? mn->data.n : -1, mb ? mb->data.n : -1);
+    for (int r = 0; mn && mb && r < 3; r++) {
+        CHECK_NEAR(mn->data.v[2 * r + 1], want_n[r], 1e-15, "none's median");
+        CHECK_NEAR(mb->data.v[2 * r + 1], want_b[r], 1e-15, "bn's median");
+    }
+    CHECK(p->nc == 7, "3 + 2 faint seeds and 2 medians: %d curves", p->nc);
+    CHECK(p->fewer_after == 10, "bn's seed 2 ends at step 10: fewer seeds after it, got %g", p->fewer_after);
+    series_t band;
+    series_init(&band, 3);
+    for (int r = 0; r < 3; r++) series_add(&band, (double[3]){10.0 * r, 0.05 + 0.1 * r, 0.3 + 0.2 * r});
+    figmodel_add(p, CURVE_BAND, &band, 0, 1, 2, "#D55E00", 0, 1, 0.3, "a band");
+    series_t pt;
+    series_init(&pt, 2);
+    series_add(&pt, (double[2]){20, 0.95});
+    figmodel_add(p, CURVE_POINTS, &pt, 0, 1, 0, "#0072B2", 0, 4, 1, "bn: diverged at step 20");
+    figmodel_finish(&m, 1, 0, 1);
+
+    CHECK(figmodel_gnuplot(dir, &m) == 0, "figmodel_gnuplot: %s", bnlab_errmsg());
+    strbuf_t svg = {0};
+    figmodel_svg(&svg, &m);
+    char gpp[256], datp[256];
+    snprintf(gpp, sizeof gpp, "%s/agree.gp", dir), snprintf(datp, sizeof datp, "%s/data/agree.dat", dir);
+    char *gp = slurp(gpp), *dat = slurp(datp);
+    CHECK(gp && dat && svg.s, "outputs read back");
+    if (gp && dat && svg.s) {
+        CHECK(disagreements(&m, gp, dat, svg.s, 1) == 0, "the two renderers and the model disagree (above)");
+        // Negative controls: one colour changed in the SVG, one in the script, one value moved in the data.
+        char *s2 = strdup(svg.s), *g2 = strdup(gp), *d2 = strdup(dat);
+        char *panel = strstr(s2, "<svg class=\"figure\"");  // past the legend's keys: a line of the panel
+        replace_first(panel ? panel : s2, "stroke=\"#0072B2\"", "stroke=\"#000000\"");
+        CHECK(disagreements(&m, gp, dat, s2, 0) > 0, "an SVG line recoloured: not seen");
+        replace_first(g2, "lc rgb '#0072B2'", "lc rgb '#D55E00'");
+        CHECK(disagreements(&m, g2, dat, svg.s, 0) > 0, "a script curve recoloured: not seen");
+        replace_first(d2, "0.75", "0.76");
+        CHECK(disagreements(&m, gp, d2, svg.s, 0) > 0, "a median moved in the data: not seen");
+        free(s2), free(g2), free(d2);
+    }
+    free(gp), free(dat), free(svg.s);
+    for (int k = 0; k < 3; k++) series_free(&rn[k]);
+    for (int k = 0; k < 2; k++) series_free(&rb[k]);
+    series_free(&band), series_free(&pt);
+    figmodel_free(&m);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "%s/agree.gp", dir), unlink(cmd);
+    snprintf(cmd, sizeof cmd, "%s/data/agree.dat", dir), unlink(cmd);
+    snprintf(cmd, sizeof cmd, "%s/data", dir), rmdir(cmd);
+    rmdir(dir);
+    return check_summary("figmodel");
+}
