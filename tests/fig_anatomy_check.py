@@ -56,7 +56,7 @@ def blocks(dat_path):
     text = open(dat_path).read()
     out = []
     for b in re.split(r"\n\n\n", text.split("\n", 1)[1]):
-        rows = [[float(v) for v in l.split()] for l in b.split("\n") if l.strip()]
+        rows = [[float(v) for v in l.split()] for l in b.split("\n") if l.strip() and not l.startswith("#")]
         out.append(rows)
     return out
 
