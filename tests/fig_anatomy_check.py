@@ -167,7 +167,7 @@ def running_mean(by_step, w):
 
 def check_unit_updates(cmp, plots, variant, xk):
     gp = open(os.path.join(plots, "unit_updates.gp"), encoding="utf-8").read()
-    m = re.search(r"running mean over (\d+) logged steps", gp)
+    m = re.search(r"running mean over (\d+) logged steps", gp.replace("'.\"\\n\".'", " ").replace("\n", " "))
     w = int(m.group(1)) if m else 1
     if os.environ.get("WANT_SMOOTHING") and w < 3:
         bad.append(f"unit_updates: the angles are not smoothed (window {w})")

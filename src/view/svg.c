@@ -20,8 +20,8 @@ static double unit(double v, double a, double b, int lg) {
     return u > 1 ? 1 : u;
 }
 
-// The left margin: ML, or wide enough for the longest category name (about 7 px a character at 12 px type; a
-// character is one UTF-8 lead byte).
+// The left margin: ML, or wide enough for the longest category name (about SVG_CAT_PX a character of the page's
+// tick type; a character is one UTF-8 lead byte).
 static int margin_left(const svg_frame_t *f) {
     size_t most = 0;
     for (int k = 0; k < f->nycat; k++) {
@@ -29,8 +29,8 @@ static int margin_left(const svg_frame_t *f) {
         for (const char *p = f->ycat[k]; *p; p++) n += ((unsigned char)*p & 0xC0) != 0x80;
         if (n > most) most = n;
     }
-    int ml = 34 + 7 * (int)most;
-    return f->nycat && ml > ML ? (ml < f->w / 2 ? ml : f->w / 2) : ML;
+    int ml = 24 + SVG_CAT_PX * (int)most;
+    return f->nycat && ml > ML ? (ml < 2 * f->w / 3 ? ml : 2 * f->w / 3) : ML;
 }
 
 double svg_x(const svg_frame_t *f, double x) {

@@ -7,6 +7,7 @@
 #include "base/util.h"
 
 #define SVG_CAT_LEN 64  // a y category's name, bytes
+#define SVG_CAT_PX 11   // the width of a character of a category's name in the viewBox (report.css: 19 px type)
 
 typedef struct {
     int w, h;               // the viewBox in pixels; the page scales it to the window's width
