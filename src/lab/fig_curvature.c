@@ -30,7 +30,7 @@ static int read_run(const char *run, double xk, series_t *s, int *exists) {
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long step;
         double v[C_COLS];
-        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &step) || logread_number(&t, path, col[1], &v[C_EIG]) ||
+        rc = logread_integer(&t, path, col[0], 0, LOGREAD_STEP_MAX, &step) || logread_number(&t, path, col[1], &v[C_EIG]) ||
              logread_number(&t, path, col[2], &v[C_SHARP]) || logread_number(&t, path, col[3], &v[C_TWO]) ? -1 : 0;
         v[C_X] = (double)step * xk;
         if (rc == 0) series_add(s, v);

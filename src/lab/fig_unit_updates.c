@@ -36,7 +36,7 @@ static int read_run(const char *run, double xk, double wan_k, series_t *s, int *
     while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
         long step, layer, after;
         double lr, eff, angle;
-        rc = logread_integer(&t, path, col[0], 0, 1L << 50, &step) || logread_integer(&t, path, col[1], 0, 1 << 20, &layer) ||
+        rc = logread_integer(&t, path, col[0], 0, LOGREAD_STEP_MAX, &step) || logread_integer(&t, path, col[1], 0, 1 << 20, &layer) ||
              logread_integer(&t, path, col[2], 0, 1, &after) || logread_number(&t, path, col[3], &lr) ||
              logread_optional(&t, path, col[4], &eff) || logread_optional(&t, path, col[5], &angle) ? -1 : 0;
         if (rc != 0) break;
