@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/jsonpath.h"
+#include "run/rundir.h"
+
 // In the order of the report's page and of bnlab plot's output.
 const figure_kind_t FIGURE_KINDS[] = {
     {"accuracy", "Test accuracy", fig_accuracy},
@@ -23,6 +26,10 @@ const figure_kind_t FIGURE_KINDS[] = {
     {"jacobian", "Layer Jacobians' singular values (Ioffe & Szegedy §3.3)", fig_jacobian},
     {"gradient_depth", "The gradient at initialization, layer by layer (Yang et al. 2019)", fig_gradient_depth},
     {"sweep_map", "A sweep over two keys: final accuracy at each grid point", fig_sweep_map},
+    // What BN is made of (issue 25, docs/anatomy.md)
+    {"ladder", "The ablation ladder: which part of BN does the work", fig_ladder},
+    {"unit_updates", "Weight decay as a learning rate: each unit's angular update and effective rate", fig_unit_updates},
+    {"curvature", "Curvature: the Hessian's top eigenvalue and the edge of stability", fig_curvature},
 };
 const int N_FIGURE_KINDS = (int)(sizeof FIGURE_KINDS / sizeof FIGURE_KINDS[0]);
 
@@ -93,4 +100,14 @@ void fig_mark_diverged(figpanel_t *p, const view_source_t *src, int i, double xk
         figmodel_add(p, CURVE_POINTS, &cross, 0, 1, 0, src->v[i].color, FIG_CROSS, 4, 1, title);
     }
     series_free(&cross);
+}
+
+cJSON *figure_run_config(const char *run) {
+    char path[BNLAB_PATH_MAX], *text;
+    size_t len;
+    rundir_file(path, sizeof path, run, RUNDIR_CONFIG);
+    if (!path_exists(path) || read_whole_file(path, 1 << 24, &text, &len) != 0) return NULL;
+    cJSON *root = jp_parse_all(text, len, NULL);
+    free(text);
+    return root;
 }

@@ -41,6 +41,9 @@ int figure_only_check(const char *only);
 // 1 if kind name is in the list (NULL: every kind).
 int figure_only_has(const char *only, const char *name);
 
+// A run's config.json parsed (the run as it ran), or NULL when it has none (yet) or it does not parse. Caller frees.
+cJSON *figure_run_config(const char *run);
+
 // Crosses where variant i's seeds diverged (view_diverged_at), at each run's last finite value of column col of
 // runs[0..src->ns) (x in column 0, a step times xk), as points in the variant's colour with one legend entry
 // ("NAME: 2 of 3 diverged (steps 120-140)": short, to fit below a panel a third of a slide wide).
@@ -63,5 +66,9 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in);
 int fig_jacobian(figmodel_t *m, const figure_input_t *in);
 int fig_gradient_depth(figmodel_t *m, const figure_input_t *in);
 int fig_sweep_map(figmodel_t *m, const figure_input_t *in);
+// What BN is made of (docs/anatomy.md, issue 25).
+int fig_ladder(figmodel_t *m, const figure_input_t *in);
+int fig_unit_updates(figmodel_t *m, const figure_input_t *in);
+int fig_curvature(figmodel_t *m, const figure_input_t *in);
 
 #endif

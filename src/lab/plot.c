@@ -633,6 +633,11 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
         if (m == 0 && figmodel_gnuplot(p->plots, &fm) != 0) m = -1;
         // Asked for by name and not logged: said, with the key that turns it on (the note of the figure).
         if (m > 0 && o->only && fm.note[0]) printf("plot: no %s figure: %s\n", kind->name, fm.note);
+        int cats = 0;
+        for (int i = 0; m == 0 && i < fm.np; i++) cats |= fm.p[i].nycat > 0;
+        if (cats && (o->ov.has_range[1] || o->ov.scale[1] >= 0))
+            printf("plot: %s: its y axis names the rows, so --yrange and --yscale leave it as it is (--xrange and "
+                   "--xscale set its numbers)\n", kind->name);
         if (m >= 0) figmodel_free(&fm);
         if (m < 0) rc = -1;
         else if (m > 0) remove_figure(p->plots, kind->name);  // not logged this time: no stale figure from an earlier plot

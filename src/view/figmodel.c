@@ -101,11 +101,12 @@ int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *t
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero) {
     double x0 = INFINITY, x1 = -INFINITY, lo = INFINITY, hi = -INFINITY;
     for (int i = 0; i < m->np; i++)
-        for (int k = 0; k < m->p[i].nc; k++) series_extent(&m->p[i].c[k].data, 0, 0, &x0, &x1);
+        for (int k = 0; k < m->p[i].nc && !m->p[i].xfixed; k++) series_extent(&m->p[i].c[k].data, 0, 0, &x0, &x1);
     if (x_from_zero && x0 > 0) x0 = 0;
     for (int i = 0; i < m->np; i++) {
         figpanel_t *p = &m->p[i];
         if (!p->xfixed) p->x0 = x0, p->x1 = x1;
+        if (p->nycat) p->y0 = -0.5, p->y1 = p->nycat - 0.5, p->yfixed = 1, p->ylog = 0;
         if (p->yfixed) continue;
         double plo = INFINITY, phi = -INFINITY;
         for (int k = 0; k < p->nc; k++) series_extent(&p->c[k].data, 1, p->c[k].data.cols - 1, &plo, &phi);

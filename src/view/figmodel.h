@@ -8,8 +8,11 @@
 
 #include "base/util.h"
 #include "view/figure.h"
+#include "view/svg.h"
 
 #define FIG_MAX_CURVES 64
+#define FIG_MAX_CAT 16
+#define FIG_CAT_LEN SVG_CAT_LEN  // a y category's name (the ladder's rows), bytes
 
 // CURVE_CELLS: a heatmap's cells, rows (column index, row index, value, marked, of): a square at each (x, y) of the
 // panel's categories (figpanel_t.xcat, ycat), filled with a shade of the curve's colour by where value lies from lo
@@ -25,18 +28,18 @@ typedef struct {
     const char *color;    // "#RRGGBB" (view/variant.h)
     int style;            // line style and marker (view_dash_*, view_point_gnuplot); FIG_CROSS: points as crosses
 #define FIG_CROSS (-1)    //   (a run's divergence, lab/figures.h fig_mark_diverged)
-    double width;         // line width (page pixels; gnuplot's lw)
+    double width;         // line width (page pixels; gnuplot's lw); points: the marker's radius (gnuplot's ps width / 2)
     double opacity;       // 1: opaque; a faint seed 0.35; a band about 0.2
     int dashed;           // 1: dashed whatever the style (a training-loss line beside the test loss)
     char label[160];      // legend text; "" for none
     double lo, hi;        // CURVE_CELLS: the values drawn white and in the full colour
     int digits;           // CURVE_CELLS: decimals of a cell's text
+    int bare;             // a line without markers: a reference (a theory's value), not data (set after figmodel_add)
 } figcurve_t;
-
-#define FIG_MAX_CAT 16
 
 typedef struct {
     char title[192], ylabel[96];
+    char xlabel[96];        // "" : the figure's (figmodel_t.xlabel); a panel's own when its x is another quantity
     double x0, x1, y0, y1;  // the axes (figmodel_finish sets those not fixed)
     int ylog, yfixed, xfixed;  // fixed: figmodel_finish leaves that axis as the builder set it
     int inset;              // 1: drawn inside the panel before it (an enlarged corner of it), over box (x, y, w, h):
@@ -47,8 +50,11 @@ typedef struct {
     double fewer_after;     // > 0 (x): the seeds' logs end at different steps, and after this one fewer of them
                             // count: a dashed line there, "fewer seeds after step N" (0: none)
     int seeds_logged, seeds_total;  // seeds_logged < seeds_total: "(K of N seeds logged so far)" after the title
-    char xcat[FIG_MAX_CAT][24], ycat[FIG_MAX_CAT][24];  // categorical axes (a heatmap's): the label of x = 0, 1, ...
-    int nxcat, nycat;                                    // (0: the axis is numeric)
+    // Categorical axes (a heatmap's, the ladder's rows; 0: the axis is numeric): xcat[i] names x = i, ycat[k] y = k
+    // (k = 0 at the bottom). figmodel_finish fixes a category y axis to [-0.5, n - 0.5]; the renderers write the
+    // names as its tick labels (the left margin fits long y names; --yrange and --yscale do not apply to it).
+    char xcat[FIG_MAX_CAT][24], ycat[FIG_MAX_CAT][FIG_CAT_LEN];
+    int nxcat, nycat;
 } figpanel_t;
 
 typedef struct {
@@ -58,6 +64,8 @@ typedef struct {
     figpanel_t *p;
     int np, cols;           // panels, and panels per row of the grid
     char note[512];         // a figure with no panel at all (nothing to draw): why
+    int one_key;            // gnuplot: one legend for the whole figure, in a strip below the panels, instead of one
+                            // below each (many variants over many panels: the panels keep their height)
 } figmodel_t;
 
 // np panels (np may be 0: then note says why there is no figure), cols per row.

@@ -15,7 +15,7 @@ static void points(strbuf_t *b, const svg_frame_t *f, const figcurve_t *c) {
         if (c->style == FIG_CROSS)  // a divergence: a cross
             strbuf_printf(b, "<path d=\"M%.1f %.1fl12 12m0 -12l-12 12\" stroke=\"%s\" stroke-width=\"3\"/>", svg_x(f, x) - 6,
                           svg_y(f, y) - 6, c->color);
-        else strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", svg_x(f, x), svg_y(f, y));
+        else strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%g\"/>", svg_x(f, x), svg_y(f, y), c->width);
     }
     strbuf_printf(b, "</g>\n");
 }
@@ -89,17 +89,30 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     }
     strbuf_printf(b, "</p>\n");
     legend(b, m);
-    // One row of the page per row of the grid (as gnuplot draws it): a panel's place means the same in both.
-    strbuf_printf(b, "<div class=\"row%s\" data-kind=\"%s\">\n", m->np > m->cols ? " panels" : "", m->name);
+    // One row of the page per row of the grid (as gnuplot draws it): a panel's place means the same in both; a
+    // one-column figure (a stack of panels in gnuplot) two panels a row.
+    int per_row = m->cols > 1 ? m->cols : 2;
+    strbuf_printf(b, "<div class=\"row%s\" data-kind=\"%s\">\n", m->np > per_row ? " panels" : "", m->name);
     // One panel width on every figure of the page, so that the page scales every panel's type alike (report.css).
-    int w = FIGMODEL_SVG_W;
+    // Named rows (the ladder's) widen the viewBox by their names, so that the frame keeps its width.
+    int w = FIGMODEL_SVG_W, names = 0, heatmap = 0;
+    for (int i = 0; i < m->np; i++)
+        for (int k = 0; k < m->p[i].nc; k++) heatmap |= m->p[i].c[k].kind == CURVE_CELLS;
+    for (int i = 0; i < m->np && !heatmap; i++)
+        for (int k = 0; k < m->p[i].nycat; k++) {
+            int n = 0;
+            for (const char *q = m->p[i].ycat[k]; *q; q++) n += ((unsigned char)*q & 0xC0) != 0x80;
+            names = n > names ? n : names;
+        }
+    w += SVG_CAT_PX * names;
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
-        if (i && i % m->cols == 0) strbuf_printf(b, "</div>\n<div class=\"row panels\" data-kind=\"%s\">\n", m->name);
-        svg_frame_t f = {.w = w, .h = 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0, .y1 = p->y1, .ylog = p->ylog,
-                         .xlabel = m->xlabel, .xcat = p->xcat, .ycat = p->ycat, .nxcat = p->nxcat, .nycat = p->nycat,
-                         .xinteger = 1};  // as figmodel_gnuplot's x axis
-        if (p->nycat) {  // a heatmap: its cells' rows and columns, as given
+        if (i && i % per_row == 0) strbuf_printf(b, "</div>\n<div class=\"row panels\" data-kind=\"%s\">\n", m->name);
+        svg_frame_t f = {.w = w, .h = p->nycat > 8 ? 100 + 26 * p->nycat : 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0,
+                         .y1 = p->y1, .ylog = p->ylog, .xlabel = p->xlabel[0] ? p->xlabel : m->xlabel, .xcat = p->xcat,
+                         .ycat = p->ycat, .nxcat = p->nxcat, .nycat = p->nycat,
+                         .xinteger = !p->xlabel[0]};  // as figmodel_gnuplot's x axis
+        if (p->nycat) {  // categories (a heatmap's cells, the ladder's rows): as given
         } else if (!(f.y1 > f.y0) && !f.ylog) {  // one value, or none: a window around it (svg.h draws any frame)
             double c = isfinite(f.y0) ? f.y0 : 0.5, wd = c != 0 ? fabs(c) * 0.1 : 0.5;
             f.y0 = c - wd, f.y1 = c + wd;
@@ -109,8 +122,10 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         }
         int n = 0;
         for (int k = 0; k < p->nc; k++) n += p->c[k].data.n > 0;
-        char attrs[128];
-        snprintf(attrs, sizeof attrs, "data-kind=\"%s\" data-panel=\"%d\" data-series=\"%d\"", m->name, i, n);
+        char attrs[224], cap[64] = "";
+        if (m->np > per_row)  // rows of a grid: a last row's lone panel as wide as the others, not the page
+            snprintf(cap, sizeof cap, " style=\"max-width:calc(%.4g%% - 12px)\"", 100.0 / per_row);
+        snprintf(attrs, sizeof attrs, "data-kind=\"%s\" data-panel=\"%d\" data-series=\"%d\"%s", m->name, i, n, cap);
         strbuf_t at = {0};
         strbuf_printf(&at, "%s data-title=\"", attrs);
         for (const char *t = p->title; *t; t++) {  // one line, as svg_open draws it: a "\n" becomes "; "

@@ -20,7 +20,23 @@ static double unit(double v, double a, double b, int lg) {
     return u > 1 ? 1 : u;
 }
 
-double svg_x(const svg_frame_t *f, double x) { return ML + unit(x, f->x0, f->x1, 0) * (f->w - ML - MR); }
+// The left margin: ML, or wide enough for the longest category name (about SVG_CAT_PX a character of the page's
+// tick type; a character is one UTF-8 lead byte).
+static int margin_left(const svg_frame_t *f) {
+    size_t most = 0;
+    for (int k = 0; k < f->nycat; k++) {
+        size_t n = 0;
+        for (const char *p = f->ycat[k]; *p; p++) n += ((unsigned char)*p & 0xC0) != 0x80;
+        if (n > most) most = n;
+    }
+    int ml = 24 + SVG_CAT_PX * (int)most;
+    return f->nycat && ml > ML ? (ml < 2 * f->w / 3 ? ml : 2 * f->w / 3) : ML;
+}
+
+double svg_x(const svg_frame_t *f, double x) {
+    int ml = margin_left(f);
+    return ml + unit(x, f->x0, f->x1, 0) * (f->w - ml - MR);
+}
 
 double svg_y(const svg_frame_t *f, double y) { return f->h - MB - unit(y, f->y0, f->y1, f->ylog) * (f->h - MT - MB); }
 
@@ -41,19 +57,15 @@ void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *at
         strbuf_printf(b, "; ");
         p = nl + 1;
     }
-    strbuf_printf(b, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ML, MT,
-                  f->w - ML - MR, f->h - MT - MB);
+    int ml = margin_left(f);
+    strbuf_printf(b, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ml, MT,
+                  f->w - ml - MR, f->h - MT - MB);
     axis_t ax, ay;
     axis_make(&ax, f->x0, f->x1, 0, f->xinteger, 5);
     axis_make(&ay, f->y0, f->y1, f->ylog, 0, 5);
     for (int i = 0; i < f->nxcat; i++) {
         strbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", svg_x(f, i), f->h - MB + 16);
         html_text(b, f->xcat[i]);
-        strbuf_printf(b, "</text>\n");
-    }
-    for (int i = 0; i < f->nycat; i++) {
-        strbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", ML - 4, svg_y(f, i) + 4);
-        html_text(b, f->ycat[i]);
         strbuf_printf(b, "</text>\n");
     }
     if (f->nxcat) ax.n = 0;
@@ -65,17 +77,23 @@ void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *at
             html_text(b, ax.t[i].label);
             strbuf_printf(b, "</text>\n");
         }
-    for (int i = 0; i < ay.n; i++) {
+    for (int k = 0; k < f->nycat; k++) {  // a category axis: its names, a grid line through each row (under cells)
+        double y = svg_y(f, k);
+        strbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", ml - 6, y + 4);
+        html_text(b, f->ycat[k]);
+        strbuf_printf(b, "</text>\n<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n", ml, f->w - MR, y, y);
+    }
+    for (int i = 0; i < ay.n && !f->nycat; i++) {
         if (!inside(ay.t[i].v, f->y0, f->y1)) continue;
         double y = svg_y(f, ay.t[i].v);
         if (ay.t[i].label[0]) {
-            strbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", ML - 4, y + 4);
+            strbuf_printf(b, "<text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">", ml - 4, y + 4);
             html_text(b, ay.t[i].label);
             strbuf_printf(b, "</text>\n");
         }
-        strbuf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n", ML, f->w - MR, y, y);
+        strbuf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>\n", ml, f->w - MR, y, y);
     }
-    strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", (ML + f->w - MR) / 2,
+    strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", (ml + f->w - MR) / 2,
                   f->h - MB + 44);
     html_text(b, f->xlabel ? f->xlabel : "training step");
     strbuf_printf(b, "</text>\n<text transform=\"translate(18,%d) rotate(-90)\" class=\"tick\" text-anchor=\"middle\">",

@@ -6,13 +6,16 @@
 
 #include "base/util.h"
 
+#define SVG_CAT_LEN 64  // a y category's name, bytes
+#define SVG_CAT_PX 11   // the width of a character of a category's name in the viewBox (report.css: 19 px type)
+
 typedef struct {
     int w, h;               // the viewBox in pixels; the page scales it to the window's width
     double x0, x1, y0, y1;  // the data range shown (y0 > 0 when ylog)
     int ylog;               // y: log10 scale, ticked at powers of ten
     const char *xlabel;     // NULL: "training step"
     const char (*xcat)[24]; // nxcat > 0: x is categorical, ticked with xcat[i] at x = i (a heatmap's); y alike
-    const char (*ycat)[24];
+    const char (*ycat)[SVG_CAT_LEN];  // long names (the ladder's rows): the left margin widens to fit them
     int nxcat, nycat;
     int xinteger;           // x ticks at whole numbers only (steps, layers)
 } svg_frame_t;
