@@ -9,8 +9,9 @@
 # - the quick pair trained in the page: every logged number of metrics.csv as the page shows it equals the native
 #   build's run of the command the page prints (same seed, OpenBLAS/libxsmm GEMM: within float rounding; the
 #   portable GEMM natively: see WEB_EXACT below), with a planted wrong number caught (negative control);
-# - the report's sections are in the page (curves, Fig. 1(b, c), fans, histograms), the histograms move (first frame
-#   against last), each variant's name in the palette's colour;
+# - the report's sections are in the page (test accuracy and loss, Fig. 1(b, c), each hidden layer's percentiles,
+#   histograms: found by the report's kinds of figure, data-kind), the histograms move (first frame against last),
+#   each variant's name in the palette's colour;
 # - pause holds a run still, Step +1 adds one step to each variant, Resume goes on (the Fig. 1 pair, 10,000 steps);
 # - the downloads: the logs tar, which the native `bnlab report` draws, and each variant's checkpoint, which
 #   `bnlab eval` and PyTorch (scripts/torch_load.py) load with the accuracy the page logged.
@@ -127,8 +128,8 @@ echo "timing: the page loaded in $(cv seconds_load) s; the quick pair trained in
 # The report's sections and the histograms.
 rep=$(cat "$P/report.json" 2>/dev/null)
 val() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d[sys.argv[2]])' "$1" "$2" 2>/dev/null; }
-check '[ "$(val "$P/report.json" curves)" = 2 ] && [ "$(val "$P/report.json" fans)" = 6 ] && [ "$(val "$P/report.json" percentiles)" -ge 2 ] && [ "$(val "$P/report.json" reports)" -ge 3 ]' \
-  "the report's curves (2), fans (6), Fig. 1(b, c) panels and several redraws while training: $rep"
+check '[ "$(val "$P/report.json" curves)" = 2 ] && [ "$(val "$P/report.json" layers)" = 6 ] && [ "$(val "$P/report.json" percentiles)" = 2 ] && [ "$(val "$P/report.json" reports)" -ge 3 ]' \
+  "the report's test accuracy and loss (2 panels), Fig. 1(b, c) (2), each hidden layer's percentiles (6) and several redraws while training: $rep"
 check 'echo "$rep" | grep -q "quick-bn=rgb(0, 114, 178)" && echo "$rep" | grep -q "quick-nobn=rgb(0, 0, 0)"' \
   "the variants' names in the palette's colours (BN blue #0072B2, none black): $rep"
 check '[ "$(val "$P/hist.json" panels)" = 6 ] && [ "$(val "$P/hist.json" frames)" -ge 30 ] && [ "$(val "$P/hist.json" first)" != "$(val "$P/hist.json" last)" ] && [ "$(val "$P/hist.json" step1)" != "$(val "$P/hist.json" done)" ]' \

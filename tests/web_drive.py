@@ -212,15 +212,15 @@ def scenario(b):
     write("hist.json", json.dumps(hist))
     write("report.json", json.dumps(b.js("""(function(){
       return {reports: +document.body.getAttribute('data-reports'),
-              curves: document.querySelectorAll('#slot-curves svg.curve').length,
-              percentiles: document.querySelectorAll('#slot-percentiles svg').length,
-              fans: document.querySelectorAll('#slot-fans svg.fan').length,
+              curves: document.querySelectorAll('#slot-curves svg.figure[data-kind=accuracy], #slot-curves svg.figure[data-kind=loss]').length,
+              percentiles: document.querySelectorAll('#slot-percentiles svg.figure[data-kind=percentiles]').length,
+              layers: document.querySelectorAll('#slot-layers svg.figure[data-kind=layers]').length,
               colours: Array.prototype.map.call(document.querySelectorAll('#variants .card'), function(c){
                 return c.getAttribute('data-variant') + '=' + getComputedStyle(c.querySelector('h3')).color})};
     })()""")))
 
     # The projector view: the curves one per row, wider than side by side.
-    W = "document.querySelector('#slot-curves svg.curve').getBoundingClientRect().width"
+    W = "document.querySelector('#slot-curves svg.figure[data-kind=accuracy]').getBoundingClientRect().width"
     w0 = b.js(W)
     b.click("#big")
     b.pump(0.5)

@@ -22,6 +22,10 @@
   var state = 'loading';   // loading | idle | starting | running | paused | done
   var reportDue = false, reportBusy = false, lastReport = 0, reportMs = 0, histTouched = 0;
   var cmp = '/cmp-0', sessions = 0;  // the comparison directory in the page's engine: a new one for each start
+  // Where the report's sections go (by their h2 ids, the report's kinds of figure: lab/figures.c; "histograms": its
+  // animated histograms): the rest under "The report's other figures".
+  var SLOTS = [['slot-curves', ['accuracy', 'loss']], ['slot-percentiles', ['percentiles']],
+               ['slot-hists', ['histograms']], ['slot-layers', ['layers']]];
 
   // ---- the engine on this page
 
@@ -129,9 +133,14 @@
       v.setText.addEventListener('input', edited);
       return v;
     });
-    ['slot-curves', 'slot-percentiles', 'slot-hists', 'slot-fans', 'slot-more'].forEach(function (s) { $(s).innerHTML = ''; });
+    clearSlots();
     if (M) V.forEach(validate);
     setState('idle');
+  }
+
+  function clearSlots() {
+    SLOTS.forEach(function (s) { $(s[0]).innerHTML = ''; });
+    $('slot-more').innerHTML = '';
   }
 
   function validate(v) {
@@ -266,7 +275,7 @@
   // Reset: the runs forgotten, the configs as they are in the editors (edits kept), ready to train again.
   function reset() {
     stopWorkers();
-    ['slot-curves', 'slot-percentiles', 'slot-hists', 'slot-fans', 'slot-more'].forEach(function (s) { $(s).innerHTML = ''; });
+    clearSlots();
     V.forEach(function (v) {
       v.files = {}; v.dirty = {}; v.step = 0; v.bar.firstChild.style.width = '0';
       v.table.innerHTML = ''; v.err.textContent = '';
@@ -306,52 +315,54 @@
     var html = etext(M.ccall('bnlab_web_report', 'number', ['string'], [cmp]));
     if (html === null) { $('status').textContent = 'report: ' + eerror(); return; }
     var doc = new DOMParser().parseFromString(html, 'text/html');
+    // The report's sections: each an h2 with the id of its kind of figure (lab/figures.c: accuracy, loss, ...,
+    // histograms) and what follows it up to the next h2.
     var sections = {}, order = [], cur = null;
     Array.prototype.forEach.call(doc.body.children, function (n) {
       if (n.tagName === 'H2') {
-        var id = n.id || (/^Inside the network/.test(n.textContent) ? 'hists' : n.textContent.trim());
+        var id = n.id || n.textContent.trim();
         cur = sections[id] = {h2: n, nodes: []};
         order.push(id);
       } else if (cur) cur.nodes.push(n);
     });
-    function fill(slot, s) {
-      var box = $(slot);
-      box.innerHTML = '';
-      if (!s) return;
-      box.appendChild(document.importNode(s.h2, true));
-      s.nodes.forEach(function (n) { if (n.tagName !== 'SCRIPT' || n.type === 'application/json') box.appendChild(document.importNode(n, true)); });
+    function put(box, id) {  // a section as a div of its own (data-section: its id), its scripts but the data left out
+      var s = sections[id], d = box.appendChild(el('div', 'section'));
+      d.setAttribute('data-section', id);
+      d.appendChild(document.importNode(s.h2, true));
+      s.nodes.forEach(function (n) { if (n.tagName !== 'SCRIPT' || n.type === 'application/json') d.appendChild(document.importNode(n, true)); });
     }
-    fill('slot-curves', sections.curves);
-    fill('slot-percentiles', sections.percentiles);
-    fill('slot-fans', sections.fans);
     // The histograms: the report's own script (src/view/page/histograms.js) draws them from its data, here as in
     // report.html. Not while the reader moves the slider or plays them: they are redrawn at the next update.
-    var hs = sections.hists, playing = $('play') && /pause/.test($('play').textContent);
-    if (hs && !playing && Date.now() - histTouched > 4000) {
-      fill('slot-hists', hs);
+    var playing = $('play') && /pause/.test($('play').textContent), histsNow = Date.now() - histTouched > 4000 && !playing;
+    SLOTS.forEach(function (slot) {
+      if (slot[0] === 'slot-hists' && !histsNow) return;
+      var box = $(slot[0]);
+      box.innerHTML = '';
+      slot[1].forEach(function (id) { if (sections[id]) put(box, id); });
+    });
+    var hs = sections.histograms;
+    if (hs && histsNow) {
       var code = hs.nodes.filter(function (n) { return n.tagName === 'SCRIPT' && !n.type && /getElementById\('hdata'\)/.test(n.textContent); })[0];
       if (code) new Function(code.textContent)();
       if ($('hdata')) colours(JSON.parse($('hdata').textContent));
     }
+    var shown = ['Summary'];
+    SLOTS.forEach(function (slot) { shown = shown.concat(slot[1]); });
     var more = $('slot-more');
     more.innerHTML = '';
-    order.forEach(function (id) {
-      if (['curves', 'percentiles', 'fans', 'hists', 'Summary'].indexOf(id) >= 0) return;
-      var s = sections[id];
-      more.appendChild(document.importNode(s.h2, true));
-      s.nodes.forEach(function (n) { if (n.tagName !== 'SCRIPT') more.appendChild(document.importNode(n, true)); });
-    });
+    order.forEach(function (id) { if (shown.indexOf(id) < 0) put(more, id); });
     document.body.setAttribute('data-reports', +(document.body.getAttribute('data-reports') || 0) + 1);
     reportMs = performance.now() - t0;
     document.body.setAttribute('data-report-ms', Math.round(reportMs));
   }
 
   // Each variant's name in the colour the report gives it, and the cards in the report's order (view/variant.h: one
-  // colour per kind of normalization; no normalization first).
+  // colour per kind of normalization; no normalization first). The report's histogram data name each panel's variant
+  // (its directory: "variant") besides its legend text ("name": "BN", "no BN", ...).
   function colours(data) {
     data.panels.forEach(function (p) {
       V.forEach(function (v) {
-        if (v.name !== p.name) return;
+        if (v.name !== p.variant) return;
         v.head.style.color = v.thead.style.color = p.color;
         v.card.style.borderTopColor = p.color;
         $('variants').appendChild(v.card);

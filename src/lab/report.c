@@ -389,6 +389,9 @@ static void hist_rows(strbuf_t *b, const hist_scan_t *s, int np, int nh) {
 
 // The histogram data of every panel — the forward histograms (histograms.csv) as "hidden" and "rows", the gradient
 // histograms (gradient_histograms.csv, log.gradients_every) as "grad" and "grows" — and each row's shared x axis.
+// Each panel says its legend text ("name": "BN", "no BN" or the variant's name, view/source.h), its variant
+// ("variant": the directory's name, by which a page that embeds this one finds each variant's colour: web/app.js)
+// and its colour.
 static int hist_data(strbuf_t *b, const report_t *r) {
     hist_scan_t *s = xcalloc((size_t)r->np, sizeof *s, "report histograms");
     hist_scan_t *g = xcalloc((size_t)r->np, sizeof *g, "report histograms");
@@ -403,6 +406,8 @@ static int hist_data(strbuf_t *b, const report_t *r) {
     for (int p = 0; p < r->np && rc == 0; p++) {
         strbuf_printf(b, "%s{\"name\":\"", p ? "," : "");
         json_text(b, r->panels[p].name);
+        strbuf_printf(b, "\",\"variant\":\"");
+        json_text(b, r->panels[p].key);
         strbuf_printf(b, "\",\"color\":\"%s\",\"hidden\":", r->panels[p].color);
         rc = hist_json(b, &r->panels[p], &s[p], RUNDIR_HISTOGRAMS);
         strbuf_printf(b, ",\"grad\":");
@@ -482,7 +487,7 @@ int report_dir(const char *dir) {
     for (int k = 0; k < N_FIGURE_KINDS && rc == 0; k++) rc = kind_section(&b, r, &FIGURE_KINDS[k], one);
     free(one);
     if (rc == 0) {
-        strbuf_printf(&b, "<h2>Inside the network: each hidden layer's input to its nonlinearity</h2>\n<p class=\"note\">"
+        strbuf_printf(&b, "<h2 id=\"histograms\">Inside the network: each hidden layer's input to its nonlinearity</h2>\n<p class=\"note\">"
                           "Histograms over the probe images in training mode (log.histograms)%s; the variants share "
                           "each row's axes (bar height: density, on a square-root scale by default so that a tall "
                           "narrow peak does not flatten the other panel). With log.gradients_every, each layer's "

@@ -22,6 +22,9 @@
 //               step in body's data-step; opened with #selftest it moves the slider from the first frame to the
 //               last and records both in <div id="selftest">; with #playtest it presses play at the first frame
 //               and, a second later, records the step shown in <div id="playtest" data-step>.
+// Each section is an h2 whose id names it — a figure kind's name (its panels: svg.figure with data-kind), "histograms"
+// — so that a page that embeds this one (web/app.js) finds them; the histograms' data (script#hdata) give each panel
+// its legend text ("name"), its variant's directory name ("variant") and its colour ("color").
 // A comparison or a sweep (both have compare.json) shows up to 16 variants; a sweep's sweep.md follows summary.md.
 // Works on a run still going (the logs so far; run it again to refresh). Written with write_file_atomic, only if
 // every log read: a malformed one leaves no page.

@@ -120,3 +120,16 @@ void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero)
         p->ylog = allow_log && p->y0 > 0 && p->y1 / p->y0 >= 100;
     }
 }
+
+int figmodel_row_name_chars(const figmodel_t *m) {
+    int names = 0, heatmap = 0;
+    for (int i = 0; i < m->np; i++)
+        for (int k = 0; k < m->p[i].nc; k++) heatmap |= m->p[i].c[k].kind == CURVE_CELLS;
+    for (int i = 0; i < m->np && !heatmap; i++)
+        for (int k = 0; k < m->p[i].nycat; k++) {
+            int n = 0;
+            for (const char *q = m->p[i].ycat[k]; *q; q++) n += ((unsigned char)*q & 0xC0) != 0x80;
+            names = n > names ? n : names;
+        }
+    return names;
+}

@@ -89,6 +89,10 @@ void figmodel_progress(figpanel_t *p, const double *last, int n);
 // as a marker.
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
 
+// The longest row name (ycat) of any panel, in characters (UTF-8 code points): the left margin both renderers
+// give panels with named rows, so that their frames line up. 0 for a heatmap (it keeps the default margins).
+int figmodel_row_name_chars(const figmodel_t *m);
+
 // Cell r of a CURVE_CELLS curve: its fill, the ink its text is legible in (white on a dark fill), and its text;
 // 1 when the cell is hatched (a diverged one: fill is then the hatch lines' colour), else 0.
 int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *text, size_t cap);

@@ -195,16 +195,7 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
         }
         // Panels with named rows (not a heatmap's: it keeps gnuplot's margins) share one left margin, the longest
         // name's in character widths: their frames line up, row for row.
-        size_t names = 0;
-        int heatmap = 0;
-        for (int i = 0; i < m->np; i++)
-            for (int k = 0; k < m->p[i].nc; k++) heatmap |= m->p[i].c[k].kind == CURVE_CELLS;
-        for (int i = 0; i < m->np && !heatmap; i++)
-            for (int k = 0; k < m->p[i].nycat; k++) {
-                size_t n = 0;
-                for (const char *q = m->p[i].ycat[k]; *q; q++) n += ((unsigned char)*q & 0xC0) != 0x80;
-                names = n > names ? n : names;
-            }
+        size_t names = (size_t)figmodel_row_name_chars(m);
         // A third of a slide or less: the legend's type a little smaller, no padding around its entries.
         if (cols >= 3) fprintf(f.gp, "bnlab_key_font = bnlab_font(14)\nset key width 0 samplen 2 font bnlab_key_font\n");
         for (int i = 0; i < m->np; i++) {

@@ -95,15 +95,7 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     strbuf_printf(b, "<div class=\"row%s\" data-kind=\"%s\">\n", m->np > per_row ? " panels" : "", m->name);
     // One panel width on every figure of the page, so that the page scales every panel's type alike (report.css).
     // Named rows (the ladder's) widen the viewBox by their names, so that the frame keeps its width.
-    int w = FIGMODEL_SVG_W, names = 0, heatmap = 0;
-    for (int i = 0; i < m->np; i++)
-        for (int k = 0; k < m->p[i].nc; k++) heatmap |= m->p[i].c[k].kind == CURVE_CELLS;
-    for (int i = 0; i < m->np && !heatmap; i++)
-        for (int k = 0; k < m->p[i].nycat; k++) {
-            int n = 0;
-            for (const char *q = m->p[i].ycat[k]; *q; q++) n += ((unsigned char)*q & 0xC0) != 0x80;
-            names = n > names ? n : names;
-        }
+    int w = FIGMODEL_SVG_W, names = figmodel_row_name_chars(m);
     w += SVG_CAT_PX * names;
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
