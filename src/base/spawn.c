@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,14 @@ typedef struct {
     int step;  // 0 stdin, 1 stdout, 2 stderr, 3 chdir, 4 exec
     int err;
 } child_error_t;
+
+// The child spawn_wait is waiting for (0: none), for spawn_kill_running in a signal handler.
+static volatile sig_atomic_t running_child;
+
+void spawn_kill_running(void) {
+    pid_t p = (pid_t)running_child;
+    if (p > 0) kill(p, SIGKILL);
+}
 
 static const char *const step_names[] = {"stdin", "stdout", "stderr", "working directory", "program"};
 
@@ -48,15 +57,23 @@ int spawn_wait(const char *const *argv, const spawn_io_t *io, int *not_found) {
     if (pipe(pipefd) != 0) return bnlab_fail("%s: cannot start: pipe: %s", argv[0], strerror(errno));
     fcntl(pipefd[1], F_SETFD, FD_CLOEXEC);
     fcntl(pipefd[0], F_SETFD, FD_CLOEXEC);
+    // Signals held from fork until running_child names the child: a handler that runs in between would miss it.
+    sigset_t all, mask;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &mask);
     pid_t pid = fork();
     if (pid < 0) {
+        sigprocmask(SIG_SETMASK, &mask, NULL);
         close(pipefd[0]), close(pipefd[1]);
         return bnlab_fail("%s: cannot start: fork: %s", argv[0], strerror(errno));
     }
     if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &mask, NULL);
         close(pipefd[0]);
         child(argv, io, pipefd[1]);
     }
+    running_child = pid;
+    sigprocmask(SIG_SETMASK, &mask, NULL);
     close(pipefd[1]);
     child_error_t e;
     ssize_t got;
@@ -64,7 +81,11 @@ int spawn_wait(const char *const *argv, const spawn_io_t *io, int *not_found) {
     close(pipefd[0]);
     int st;
     while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return bnlab_fail("%s: waitpid: %s", argv[0], strerror(errno));
+        if (errno != EINTR) {
+            running_child = 0;
+            return bnlab_fail("%s: waitpid: %s", argv[0], strerror(errno));
+        }
+    running_child = 0;
     if (got == (ssize_t)sizeof e) {
         if (not_found && e.step == 4 && e.err == ENOENT) *not_found = 1;
         const char *what[] = {io->stdin_path, io->stdout_path, io->stderr_path, io->cwd, argv[0]};

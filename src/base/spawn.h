@@ -15,4 +15,9 @@ typedef struct {
 // cwd or file, or no such program), and *not_found (if not NULL) is set to 1 when the program is not installed.
 int spawn_wait(const char *const *argv, const spawn_io_t *io, int *not_found);
 
+// Kills (SIGKILL) the child a spawn_wait is waiting for, if any; async-signal-safe, for a SIGINT/SIGTERM handler.
+// A stopped bnlab must not wait for a child that may never end: gnuplot interrupted inside malloc deadlocks in its
+// own SIGINT handler (seen in tests/test_plot.sh's Ctrl-C check: 1 run in ~3 hung until the test's timeout).
+void spawn_kill_running(void);
+
 #endif

@@ -235,7 +235,10 @@ static void pass_on(const char *text, const char *gp_path) {
 // the signal is raised again with its default action, so bnlab ends as it would have, leaving no .NAME.EXT.part.
 static volatile sig_atomic_t render_stop;
 static int render_some(const char *plots, const char *name);
-static void on_stop(int sig) { render_stop = sig; }
+static void on_stop(int sig) {
+    render_stop = sig;
+    spawn_kill_running();  // gnuplot got the terminal's signal too, and may hang in it (base/spawn.h)
+}
 
 // One output (png or svg) of DIR/plots/NAME.gp: gnuplot run in DIR/plots on a temporary name, renamed on success.
 // -2: stopped by a signal (the temporary file removed).
