@@ -136,7 +136,12 @@ int fig_landscape(figmodel_t *m, const figure_input_t *in) {
             snprintf(p->note, sizeof p->note, "no finite probe logged");
             int smooth = 0;
             for (int i = 0; i < src->nv; i++) smooth |= q == 2 && med[i].n > LS_SMOOTH_ABOVE;
-            snprintf(p->title, sizeof p->title, "%s%s", PANEL_TITLE[q], smooth ? "\nthick: running median of 21 probes" : "");
+            snprintf(p->title, sizeof p->title, "%s", PANEL_TITLE[q]);
+            // In the figure's title, not the panel's: a third title line would push (c)'s frame below (a)'s and (b)'s
+            // and overflow a third of a slide's width.
+            if (smooth && strlen(m->title) + 48 < sizeof m->title)
+                strcat(m->title, src->ns > 1 ? "; thick in (c): a running median of 21 probes"
+                                             : "\nthick in (c): a running median of 21 probes");
             for (int i = 0; i < src->nv && src->ns > 1; i++) {  // light bands: the range over seeds, all first
                 series_t band;
                 series_init(&band, 3);
