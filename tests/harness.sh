@@ -10,3 +10,10 @@ finish() {
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]
 }
+
+# need_numpy ROOT: installs python3-numpy through the project's scripts if missing; fails the test (exit 1) if it
+# cannot — never a skip (the float64 checks of tests/test_update_ratios.sh, test_unit_updates.sh).
+need_numpy() {
+  bash "$1/scripts/ensure-packages.sh" python3-numpy >/dev/null 2>&1
+  /usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "FAIL: python3-numpy could not be installed"; exit 1; }
+}

@@ -12,8 +12,7 @@ ROOT=$2
 T=$(mktemp -d /tmp/bnlab-upd-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
-bash "$ROOT/scripts/ensure-packages.sh" python3-numpy >/dev/null 2>&1
-/usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "FAIL: python3-numpy could not be installed"; exit 1; }
+need_numpy "$ROOT"
 
 RUN=(--set log.progress=never --set data.train_limit=600 --set train.epochs=null --set train.steps=6
      --set train.optimizer.momentum=0.9 --set train.optimizer.weight_decay=0.01 --set train.checkpoint.every=1
