@@ -18,16 +18,10 @@
 set -u
 BNLAB=$1
 ROOT=$2
-bash "$ROOT/scripts/ensure-packages.sh" chromium >/dev/null 2>&1
-CHROMIUM=$(command -v chromium || true)
-if [ -z "$CHROMIUM" ]; then
-  echo "chromium missing and not installable (scripts/ensure-packages.sh chromium)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+need_chromium "$ROOT"
 T=$(mktemp -d /tmp/bnlab-report-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # Headless, its own profile in $T, stderr logging (console messages appear as "CONSOLE" lines).
 browse() {  # browse OUT ERR ARGS... URL
   local out=$1 err=$2
@@ -109,6 +103,53 @@ browse "$T/seed1.dom" "$T/seed1.err" --dump-dom "file://$R#selftest&seed=1"
 pn=$(grep -o '<div id="panels"[^>]*>' "$T/seed1.dom")
 check 'grep -q "<body[^>]*data-seed=\"1\"" "$T/seed1.dom" && [ "$(pattr data-ics)" = 6 ] && [ "$(pattr data-ics-series)" = 2,2,2,2,2,2 ] &&
        [ "$(grep -o "<option value=\"[0-9]*\">seed [0-9]* alone" "$R" | wc -l)" -eq 2 ]' "the seed chooser, seed 1: $pn $(grep -o "<body[^>]*>" "$T/seed1.dom")"
+
+# The histograms follow the seed chooser: #seed=2 draws seed 2's (the page says so), whose frames are those of each
+# variant's seed-2/histograms.csv; choosing a seed on the page (its change event, from a page that holds the report in
+# an iframe) redraws them. Negative control: a copy whose seed-2 data are seed 1's draws the same bars for both.
+browse "$T/h2.dom" "$T/h2.err" --dump-dom "file://$R#selftest&seed=2"
+h1=$(grep -o '<div id="selftest"[^>]*>' "$T/cmp.dom" | sed -n 's/.* data-last="\([^"]*\)".*/\1/p')
+h2=$(grep -o '<div id="selftest"[^>]*>' "$T/h2.dom" | sed -n 's/.* data-last="\([^"]*\)".*/\1/p')
+check 'grep -q "<body[^>]*data-hseed=\"2\"" "$T/h2.dom" && grep -q "<b id=\"hseed\">seed 2</b>" "$T/h2.dom" && [ -n "$h2" ] && [ "$h1" != "$h2" ]' \
+  "#seed=2: the histograms are not seed 2's: $(grep -o "<body[^>]*>" "$T/h2.dom") $(grep -o "<b id=\"hseed\">[^<]*" "$T/h2.dom")"
+check 'grep -q "<b id=\"hseed\">seed 1</b><span id=\"hseed-all\">" "$T/cmp.dom" && ! grep -q "<span id=\"hseed-all\" hidden" "$T/cmp.dom" && grep -q "<span id=\"hseed-all\" hidden" "$T/h2.dom"' \
+  "the page does not say which seed its histograms show over all seeds: $(grep -o "<p class=\"hseed\">.*</p>" "$T/cmp.dom")"
+cat >"$T/hcheck.py" <<'PY'
+import csv, json, os, re, sys
+page, cmp, seed = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2], sys.argv[3]
+m = re.search(r'<script type="application/json" class="hdata-seed" data-seed="%s">(.*?)</script>' % seed, page, re.S)
+d, bad, n = json.loads(m.group(1)), 0, 0
+for p in d["panels"]:
+    rows = list(csv.reader(open(os.path.join(cmp, p["variant"], "seed-" + seed, "histograms.csv"))))
+    for h in p["hidden"]:
+        last = [r for r in rows[1:] if r[1] == str(h["h"])][-1]
+        n += 1
+        bad += h["frames"][-1] != [int(last[0]), int(last[5]), int(last[8]), int(last[9])] + [int(c) for c in last[10:]]
+print(f"{n} layers, {bad} differ" if d["seed"] == int(seed) else "wrong seed")
+PY
+check '[ "$(python3 "$T/hcheck.py" "$R" "$T/cmp" 2)" = "6 layers, 0 differ" ]' "seed 2's histogram data are not seed-2/histograms.csv's: $(python3 "$T/hcheck.py" "$R" "$T/cmp" 2 2>&1 | tail -1)"
+awk '/^<script type="application\/json" id="hdata">/ { d = $0; sub(/id="hdata"/, "class=\"hdata-seed\" data-seed=\"2\"", d) }
+     /^<script type="application\/json" class="hdata-seed" data-seed="2">/ { print d; next } 1' "$R" >"$T/cmp/planted.html"
+browse "$T/hp.dom" "$T/hp.err" --dump-dom "file://$T/cmp/planted.html#selftest&seed=2"
+hp=$(grep -o '<div id="selftest"[^>]*>' "$T/hp.dom" | sed -n 's/.* data-last="\([^"]*\)".*/\1/p')
+check '[ -n "$hp" ] && [ "$hp" = "$h1" ]' "control: seed 1's data planted as seed 2's, yet other bars drawn (the check above cannot fail)"
+cat >"$T/cmp/wrap.html" <<'HTML'
+<!DOCTYPE html><html><body><iframe id="f" src="report.html" width="1200" height="800"></iframe><script>
+document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument, sel = d.getElementById('seed'), r = document.createElement('div');
+  function hs() { return Array.prototype.map.call(d.querySelectorAll('svg.hist'), function (s) { return s.getAttribute('data-heights'); }).join('|'); }
+  var before = hs();
+  sel.value = '2'; sel.dispatchEvent(new Event('change'));
+  r.id = 'switched'; r.setAttribute('data-hseed', d.body.getAttribute('data-hseed'));
+  r.setAttribute('data-said', d.getElementById('hseed').textContent); r.setAttribute('data-changed', before !== hs() ? 'yes' : 'no');
+  document.body.appendChild(r);
+});
+</script></body></html>
+HTML
+browse "$T/sw.dom" "$T/sw.err" --allow-file-access-from-files --dump-dom "file://$T/cmp/wrap.html"
+sw=$(grep -o '<div id="switched"[^>]*>' "$T/sw.dom")
+check 'echo "$sw" | grep -q "data-hseed=\"2\" data-said=\"seed 2\" data-changed=\"yes\"" && [ -z "$(console_errors "$T/sw.err")" ]' \
+  "choosing seed 2 on the page does not redraw the histograms from seed 2: $sw $(console_errors "$T/sw.err")"
 
 # The comparison caught while going: seed 2 of quick-bn has logged half its percentiles, seed 2 of quick-nobn none
 # yet. The median's lines say over which seeds, and a dashed line marks where fewer seeds count.
