@@ -152,7 +152,8 @@ done
 # borrowed the first variant's: none and rmsnorm were drawn BN blue).
 "$BNLAB" sweep "$ROOT/configs/batch-size.json" --out "$T/sweep" --set data.train_limit=600 --set data.test_limit=200 \
   >/dev/null 2>"$T/sweep.err"
-for pair in none=#000000 bn=#0072B2 renorm=#CC79A7 layernorm=#D55E00 rmsnorm=#882255; do
+# Its legends name each base in words (view_name_variants), as every comparison's.
+for pair in "no BN=#000000" "BN=#0072B2" "Batch Renorm=#CC79A7" "LayerNorm=#D55E00" "RMSNorm=#882255"; do
   check 'grep -qF "lc rgb '"'"'${pair#*=}'"'"' title '"'"'${pair%%=*}'"'"'" "$T/sweep/plots/sweep.gp"' \
     "sweep.png: ${pair%%=*} not drawn in ${pair#*=}: $(grep -o "lc rgb '#[0-9A-Fa-f]*' title '${pair%%=*}'" "$T/sweep/plots/sweep.gp") $(head -c 200 "$T/sweep.err")"
 done
