@@ -30,6 +30,18 @@ browse() {  # browse OUT ERR ARGS... URL
     --enable-logging=stderr --v=0 --virtual-time-budget=5000 "$@" >"$out" 2>"$err"
 }
 console_errors() { grep -E "Uncaught|ERROR:CONSOLE|CONSOLE\([0-9]+\)" "$1" | grep -vi "favicon" || true; }
+# refused DIR WANT WHAT: bnlab report DIR exits 1 with one line that contains WANT, and DIR/report.html is as it was
+# (absent, or the same bytes): a malformed log never reaches a page.
+refused() {
+  local dir=$1 want=$2 what=$3 out rc
+  rm -f "$T/refused.old"
+  [ -e "$dir/report.html" ] && cp "$dir/report.html" "$T/refused.old"
+  out=$("$BNLAB" report "$dir" 2>&1)
+  rc=$?
+  check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "$want" &&
+         if [ -e "$T/refused.old" ]; then cmp -s "$T/refused.old" "$dir/report.html"; else [ ! -e "$dir/report.html" ]; fi' \
+    "$what: exit $rc, \"$out\", expected one line with: $want, and the page as it was"
+}
 
 # The check for console errors sees one.
 printf '<!DOCTYPE html><html><body><script>null.x();</script></body></html>\n' >"$T/broken.html"
@@ -187,11 +199,8 @@ check '[ $rc -eq 0 ] && grep -q "still going" "$T/going/report.html"' "report of
 for row in '60,1,1,dense,100,30000,-1,1,</script><script>alert(1)</script>' '70,1,1,x</script>,100,30000,-1,1,1,2'; do
   cp -r "$T/going" "$T/inject"
   sed -i "2a $row" "$T/inject/histograms.csv"
-  cp "$T/inject/report.html" "$T/inject.old"
-  out=$("$BNLAB" report "$T/inject" 2>&1)
-  rc=$?
-  check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "histograms.csv: line 3" && cmp -s "$T/inject.old" "$T/inject/report.html"' \
-    "a row that is not bnlab's ($row): exit $rc, $out"
+  check '[ -s "$T/inject/report.html" ]' "test bug: no old page to keep"
+  refused "$T/inject" "histograms.csv: line 3" "a row that is not bnlab's ($row)"
   rm -rf "$T/inject"
 done
 browse "$T/going.dom" "$T/going.err" --dump-dom "file://$T/going/report.html#selftest"
@@ -218,11 +227,8 @@ for bad in pct ics; do
   rm -f "$T/bad-$bad/report.html"
   if [ $bad = pct ]; then sed -i '3s/,[^,]*$/,oops/' "$T/bad-$bad/percentiles.csv"; want='percentiles.csv: line 3, column "p90": expected a number, found "oops"'
   else sed -i '2s/,[^,]*$//' "$T/bad-$bad/ics.csv"; want='ics.csv: line 2: 5 fields, expected 6'; fi
-  out=$("$BNLAB" report "$T/bad-$bad" 2>&1)
-  rc=$?
-  check '[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "$want"' \
-    "a malformed $bad log: exit $rc, \"$out\", expected one line with: $want"
-  check '[ ! -e "$T/bad-$bad/report.html" ] && [ -z "$(ls "$T/bad-$bad" | grep -F .tmp)" ]' "a malformed $bad log left a page"
+  refused "$T/bad-$bad" "$want" "a malformed $bad log"
+  check '[ -z "$(ls "$T/bad-$bad" | grep -F .tmp)" ]' "a malformed $bad log left a temporary file"
 done
 
 # A short run (one logged step of each), in a directory with a space and quotes in its name.
@@ -299,10 +305,7 @@ for bad in count007 countempty edgeplus edgeminus metrics; do
     edgeminus) awk -F, -v OFS=, 'NR == 2 { $7 = "-1e999" } 1' "$H" >"$T/strict/histograms.csv"; want='histograms.csv: line 2, column "lo": expected a finite number, found "-1e999"';;
     metrics) awk -F, -v OFS=, 'NR == 3 { $5 = "abc" } 1' "$T/going/metrics.csv" >"$T/strict/metrics.csv"; want='metrics.csv: line 3, column "test_loss": expected a number, found "abc"';;
   esac
-  out=$("$BNLAB" report "$T/strict" 2>&1)
-  rc=$?
-  check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "$want" && [ ! -e "$T/strict/report.html" ]' \
-    "strict logs, $bad: exit $rc, \"$out\", expected one line with: $want"
+  refused "$T/strict" "$want" "strict logs, $bad"
   rm -rf "$T/strict"
 done
 # Histograms logged every step for 1,500 steps: the page keeps at most 500 frames per layer (evenly spread, the
