@@ -182,7 +182,12 @@ double trainer_step_grad(trainer_t *t, int *correct) {
 }
 
 void trainer_step_update(trainer_t *t, double lr) {
-    sgd_step(&t->opt, t->model.params, t->model.grads, t->model.n_decay, lr);
+    if (t->opt.sums_next) {  // a recorder asked this update for its sums (run/updatelog.h): the same update
+        sgd_step_sums(&t->opt, t->model.params, t->model.grads, t->model.n_decay, lr, t->opt.sums_next);
+        t->opt.sums_next = NULL;
+    } else {
+        sgd_step(&t->opt, t->model.params, t->model.grads, t->model.n_decay, lr);
+    }
     t->prog.step++;
 }
 
