@@ -85,30 +85,52 @@ void update_moments_from(double out[UPDATE_MOMENTS], const double sums[UPDATE_SU
     }
 }
 
-static void ratio(char *b, size_t cap, double num, double den) {
-    if (den > 0 && isfinite(num / den)) snprintf(b, cap, "%.9g", num / den);
-    else b[0] = '\0';
+// num / den as %.9g (fmt_g9), or nothing when den is 0 or the ratio is not finite. Returns the length.
+static int ratio(char *b, double num, double den) {
+    if (den > 0 && isfinite(num / den)) return fmt_g9(b, num / den);
+    b[0] = '\0';
+    return 0;
 }
 
-// After the update: one row per trainable tensor.
+static size_t put(char *row, size_t at, const char *s) {
+    const size_t n = strlen(s);
+    memcpy(row + at, s, n);
+    return at + n;
+}
+
+// After the update: one row per trainable tensor, "%ld,%d,%s,layers.%d.%s,%zu,%.9g,%.9g,%.9g\n" (an empty field for
+// an undefined ratio) put together by hand (fmt_long, fmt_g9: the same bytes, a fraction of snprintf's time).
 static void up_after(void *st, const rec_view_t *v) {
     updatelog_t *u = st;
     const model_t *m = v->model;
     if (u->pending == 0 || u->pending != v->step) return;
+    char step[24];
+    const int step_len = fmt_long(step, v->step);
     for (int i = 0, t = 0; i < m->n_layers; i++) {
         const layer_t *l = &m->layers[i];
         float *w[LAYER_MAX_PARAMS];
         size_t nw[LAYER_MAX_PARAMS];
         const tensor_desc_t *d[LAYER_MAX_PARAMS];
+        char layer[24];
+        fmt_long(layer, i);
         for (int k = 0, nt = layer_params(l, w, nw, d); k < nt; k++, t++) {
             const size_t at = u->at[t], n = u->len[t];
             double mo[UPDATE_MOMENTS];  // with the step's gradient, as its update used it
             update_moments_from(mo, u->sums[t], u->before + at, m->params + at, m->grads + at, n);
             const double norm = mo[0], std = mo[1], dnorm = mo[2], dstd = mo[3], gstd = mo[4];
-            char rn[32], rs[32], rg[32];
-            ratio(rn, sizeof rn, dnorm, norm), ratio(rs, sizeof rs, dstd, std), ratio(rg, sizeof rg, gstd, std);
-            wfile_printf(&u->out, "%ld,%d,%s,layers.%d.%s,%zu,%s,%s,%s\n", v->step, i, layer_kind_name(l->spec.kind), i,
-                         d[k]->name, nw[k], rn, rs, rg);
+            char row[3 * FMT_G9_MAX + 2 * BNLAB_PATH_MAX], num[24];
+            size_t len = (memcpy(row, step, (size_t)step_len), (size_t)step_len);
+            row[len++] = ',';
+            len = put(row, len, layer), row[len++] = ',';
+            len = put(row, len, layer_kind_name(l->spec.kind));
+            len = put(row, len, ",layers."), len = put(row, len, layer), row[len++] = '.';
+            len = put(row, len, d[k]->name), row[len++] = ',';
+            fmt_long(num, (long)n);
+            len = put(row, len, num), row[len++] = ',';
+            len += (size_t)ratio(row + len, dnorm, norm), row[len++] = ',';
+            len += (size_t)ratio(row + len, dstd, std), row[len++] = ',';
+            len += (size_t)ratio(row + len, gstd, std), row[len++] = '\n';
+            wfile_write(&u->out, row, len);
         }
     }
     wfile_flush(&u->out);
