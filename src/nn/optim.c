@@ -114,38 +114,62 @@ SIMD_CLONES static void sums_groups(double s[SGD_SUMS][SGD_LANES], const float *
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_SUMS_AVX512 1
-// One register per sum (8 doubles: a lane each), 8 values per iteration: the update in floats (the same operations
-// as update_one), the sums in doubles, in LANE_SUMS's order per lane (b·b and g·g are exact: fused or not, the same).
-__attribute__((target("avx512f"), always_inline)) static inline void
+// One register per sum (8 doubles: a lane each). 16 values per iteration: the update in 16 floats (the same
+// operations as update_one), then the sums of values i..i+7 and i+8..i+15, in LANE_SUMS's order per lane (b·b and g·g
+// are exact in double: fused or not, the same sum); a last group of 8 the same way in 8 floats.
+#define SUMS8(acc, bd, ad, gd)                                                                              \
+    do {                                                                                                  \
+        const __m512d dd_ = _mm512_sub_pd((ad), (bd));                                                    \
+        acc[0] = _mm512_add_pd(acc[0], (bd)), acc[1] = _mm512_fmadd_pd((bd), (bd), acc[1]);                 \
+        acc[2] = _mm512_add_pd(acc[2], dd_), acc[3] = _mm512_add_pd(acc[3], _mm512_mul_pd(dd_, dd_));      \
+        acc[4] = _mm512_add_pd(acc[4], (gd)), acc[5] = _mm512_fmadd_pd((gd), (gd), acc[5]);                 \
+    } while (0)
+
+__attribute__((target("avx512f,avx512dq"), always_inline)) static inline void
 step_sums_avx512_body(double s[SGD_SUMS][SGD_LANES], int mode, float *p, const float *g, float *v, float *bk,
                       size_t to, float w, float mu, float eta) {
     __m512d acc[SGD_SUMS];
     for (int k = 0; k < SGD_SUMS; k++) acc[k] = _mm512_loadu_pd(s[k]);
-    const __m256 wv = _mm256_set1_ps(w), muv = _mm256_set1_ps(mu), etav = _mm256_set1_ps(eta);
-    for (size_t i = 0; i + SGD_LANES <= to; i += SGD_LANES) {
+    const __m512 wv = _mm512_set1_ps(w), muv = _mm512_set1_ps(mu), etav = _mm512_set1_ps(eta);
+    size_t i = 0;
+    for (; i + 2 * SGD_LANES <= to; i += 2 * SGD_LANES) {
+        const __m512 bf = _mm512_loadu_ps(p + i), gf = _mm512_loadu_ps(g + i);
+        const __m512 gw = _mm512_add_ps(gf, _mm512_mul_ps(wv, bf));
+        __m512 step = gw;
+        if (mode != 0) {
+            const __m512 vv = _mm512_add_ps(_mm512_mul_ps(muv, _mm512_loadu_ps(v + i)), gw);
+            _mm512_storeu_ps(v + i, vv);
+            step = mode == 2 ? _mm512_add_ps(gw, _mm512_mul_ps(muv, vv)) : vv;
+        }
+        const __m512 af = _mm512_sub_ps(bf, _mm512_mul_ps(etav, step));
+        _mm512_storeu_ps(p + i, af);
+        _mm512_storeu_ps(bk + i, bf);
+        SUMS8(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(bf)), _mm512_cvtps_pd(_mm512_castps512_ps256(af)),
+              _mm512_cvtps_pd(_mm512_castps512_ps256(gf)));
+        SUMS8(acc, _mm512_cvtps_pd(_mm512_extractf32x8_ps(bf, 1)), _mm512_cvtps_pd(_mm512_extractf32x8_ps(af, 1)),
+              _mm512_cvtps_pd(_mm512_extractf32x8_ps(gf, 1)));
+    }
+    if (i + SGD_LANES <= to) {
+        const __m256 wh = _mm256_set1_ps(w), muh = _mm256_set1_ps(mu), etah = _mm256_set1_ps(eta);
         const __m256 bf = _mm256_loadu_ps(p + i), gf = _mm256_loadu_ps(g + i);
-        const __m256 gw = _mm256_add_ps(gf, _mm256_mul_ps(wv, bf));
+        const __m256 gw = _mm256_add_ps(gf, _mm256_mul_ps(wh, bf));
         __m256 step = gw;
         if (mode != 0) {
-            const __m256 vv = _mm256_add_ps(_mm256_mul_ps(muv, _mm256_loadu_ps(v + i)), gw);
+            const __m256 vv = _mm256_add_ps(_mm256_mul_ps(muh, _mm256_loadu_ps(v + i)), gw);
             _mm256_storeu_ps(v + i, vv);
-            step = mode == 2 ? _mm256_add_ps(gw, _mm256_mul_ps(muv, vv)) : vv;
+            step = mode == 2 ? _mm256_add_ps(gw, _mm256_mul_ps(muh, vv)) : vv;
         }
-        const __m256 af = _mm256_sub_ps(bf, _mm256_mul_ps(etav, step));
+        const __m256 af = _mm256_sub_ps(bf, _mm256_mul_ps(etah, step));
         _mm256_storeu_ps(p + i, af);
         _mm256_storeu_ps(bk + i, bf);
-        const __m512d bd = _mm512_cvtps_pd(bf), gd = _mm512_cvtps_pd(gf);
-        const __m512d dd = _mm512_sub_pd(_mm512_cvtps_pd(af), bd);
-        acc[0] = _mm512_add_pd(acc[0], bd), acc[1] = _mm512_fmadd_pd(bd, bd, acc[1]);
-        acc[2] = _mm512_add_pd(acc[2], dd), acc[3] = _mm512_add_pd(acc[3], _mm512_mul_pd(dd, dd));
-        acc[4] = _mm512_add_pd(acc[4], gd), acc[5] = _mm512_fmadd_pd(gd, gd, acc[5]);
+        SUMS8(acc, _mm512_cvtps_pd(bf), _mm512_cvtps_pd(af), _mm512_cvtps_pd(gf));
     }
     for (int k = 0; k < SGD_SUMS; k++) _mm512_storeu_pd(s[k], acc[k]);
 }
 
-__attribute__((target("avx512f"))) static void step_sums_avx512(double s[SGD_SUMS][SGD_LANES], int mode, float *p,
-                                                                const float *g, float *v, float *bk, size_t to,
-                                                                float w, float mu, float eta) {
+__attribute__((target("avx512f,avx512dq"))) static void
+step_sums_avx512(double s[SGD_SUMS][SGD_LANES], int mode, float *p, const float *g, float *v, float *bk, size_t to,
+                 float w, float mu, float eta) {
     if (mode == 0) step_sums_avx512_body(s, 0, p, g, v, bk, to, w, mu, eta);
     else if (mode == 1) step_sums_avx512_body(s, 1, p, g, v, bk, to, w, mu, eta);
     else step_sums_avx512_body(s, 2, p, g, v, bk, to, w, mu, eta);
@@ -157,18 +181,15 @@ __attribute__((target("avx512f"))) static void sums_avx512(double s[SGD_SUMS][SG
     __m512d acc[SGD_SUMS];
     for (int k = 0; k < SGD_SUMS; k++) acc[k] = _mm512_loadu_pd(s[k]);
     for (size_t i = 0; i + SGD_LANES <= to; i += SGD_LANES) {
-        const __m512d bd = _mm512_cvtps_pd(_mm256_loadu_ps(b + i)), gd = _mm512_cvtps_pd(_mm256_loadu_ps(g + i));
-        const __m512d dd = _mm512_sub_pd(_mm512_cvtps_pd(_mm256_loadu_ps(a + i)), bd);
-        acc[0] = _mm512_add_pd(acc[0], bd), acc[1] = _mm512_fmadd_pd(bd, bd, acc[1]);
-        acc[2] = _mm512_add_pd(acc[2], dd), acc[3] = _mm512_add_pd(acc[3], _mm512_mul_pd(dd, dd));
-        acc[4] = _mm512_add_pd(acc[4], gd), acc[5] = _mm512_fmadd_pd(gd, gd, acc[5]);
+        SUMS8(acc, _mm512_cvtps_pd(_mm256_loadu_ps(b + i)), _mm512_cvtps_pd(_mm256_loadu_ps(a + i)),
+              _mm512_cvtps_pd(_mm256_loadu_ps(g + i)));
     }
     for (int k = 0; k < SGD_SUMS; k++) _mm512_storeu_pd(s[k], acc[k]);
 }
 
 static int use_avx512(void) {
     static int wide = -1;  // decided once; the answer never changes
-    if (wide < 0) wide = __builtin_cpu_supports("avx512f");
+    if (wide < 0) wide = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
     return wide;
 }
 #else
