@@ -14,6 +14,7 @@
 #include "check.h"
 #include "run/rundir.h"
 #include "run/recorder.h"
+#include "run/runlog.h"
 
 static char dir[] = "/tmp/bnlab-writer-XXXXXX";
 

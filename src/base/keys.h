@@ -22,6 +22,8 @@ typedef enum {
     KEY_INIT,            // init_spec_t (nn/layer.h): {"type": ..., "std"|"a": ...}; default: the model's init
     KEY_OBJECT,          // a JSON object whose keys are the rows of sub (their fields in the same struct)
     KEY_CUSTOM,          // parsed, written and defaulted by the hooks
+    KEY_ROWS,            // more keys of this same object, from a table of rows: rows(i) for i = 0, 1, ... until NULL,
+                         // row i's fields relative to obj + field + i * stride (the recorders' keys, run/recorder.h)
 } key_type_t;
 
 enum {
@@ -58,6 +60,9 @@ struct key_desc {
     int (*parse)(const void *json, const char *path, void *obj);
     void *(*emit)(const void *obj);
     void (*set_default)(void *obj);
+    // KEY_ROWS: row i's keys (NULL past the last row), and the bytes between row i's fields and row i + 1's.
+    const key_desc_t *(*rows)(int i);
+    size_t stride;
 };
 
 #endif

@@ -1,7 +1,9 @@
 // recorder.h — what a recorder is: one log of a run directory, written while the run trains, and all it may look at.
 //
 // Every log is one row of the table of recorders (run/recorders.c): its name, its files with their headers and resume
-// rules, whether the config turns it on, and its hooks. The training loop (run/train.c) walks the table at fixed
+// rules, its own config keys, whether the config turns it on, and its hooks. The row is all there is to know about a
+// log: the config parses its keys from it (run/config.h recorders_keys), resume truncation cuts its files by it, the
+// output guard refuses its files by it (run/runfiles.h), expectations read its CSV files by it. The training loop (run/train.c) walks the table at fixed
 // points and hands each enabled recorder its own state and the same narrow view of the run (rec_view_t) — never the
 // trainer. The points, in the order of one training step:
 //   before_step  the step is about to be taken (step: the steps done): looks at the probe images (percentiles)
@@ -40,7 +42,9 @@ typedef struct {
 
 // What a recorder may look at. Fields marked with a hook are set for that hook only (zero / NULL / NaN otherwise).
 typedef struct rec_view {
-    const config_t *cfg;          // the run's resolved config: each recorder reads its own log.* keys
+    const config_t *cfg;          // the run's resolved config
+    const void *settings;         // init only: the row's own keys' values (its slot of cfg->log.recorders, laid out as
+                                  // the settings struct its keys describe)
     model_t *model;               // the network (its parameters, gradients and last activations)
     const sgd_t *opt;             // the optimizer (ICS replays the step's update on copies)
     const dataset_t *test;        // the test set: the probe images are its first probe_n
@@ -89,7 +93,12 @@ typedef struct {
 typedef struct recorder {
     const char *name;                       // the recorder, in messages ("param_stats")
     rec_file_t files[REC_MAX_FILES];        // what it writes (a {NULL} entry ends the list)
-    int (*enabled)(const config_t *c);      // NULL: always; else whether the config turns the log on
+    // Its own keys in the config's "log" section (base/keys.h rows; NULL: none), their fields offsets into its settings
+    // struct (at most CFG_RECORDER_BYTES: run/config.h). Each is left out of config.json while off (KEY_OMIT_ZERO):
+    // existing configs keep their resolved JSON and digest. The first is its switch (an "every" or a bool).
+    const key_desc_t *keys;
+    // NULL: on while its first key is nonzero (always, without keys); else whether the config turns the log on.
+    int (*enabled)(const config_t *c);
     const char *turn_on;                    // a --set PATH=VALUE that turns it on (NULL: always on), with a period
                                             // dividing 120: tests/test_recorders.sh (resuming at step 360) and
                                             // test_noalloc.c run with every row's, so a new row needs no test code
