@@ -14,7 +14,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < recorders_count(); i++) {
         const recorder_t *r = recorders_row(i);
         if (argc > 2 && !strcmp(argv[1], "--unguarded")) {
-            for (const rec_file_t *f = r->files; f < r->files + REC_MAX_FILES && f->file; f++) {
+            REC_EACH_FILE(r, f) {
                 char path[4096];
                 snprintf(path, sizeof path, "%s/%s", argv[2], f->file);
                 if (!strchr(f->file, '/') && runfiles_check_output(path, 0, NULL, 0) == 0)
@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
             if (r->turn_on) printf("%s\n", r->turn_on);
             continue;
         }
-        for (const rec_file_t *f = r->files; f < r->files + REC_MAX_FILES && f->file; f++)
+        REC_EACH_FILE(r, f)
             printf("%s %s %s %d\n", r->name, f->file, formats[f->format], f->wall_time);
     }
     return 0;

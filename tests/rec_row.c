@@ -28,10 +28,6 @@ static int zz_init(void *st, const rec_view_t *v) {
     ((zz_loss_t *)st)->every = ((const zz_loss_cfg_t *)v->settings)->every;
     return 0;
 }
-static int zz_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
-    (void)v;
-    return log_open(&((zz_loss_t *)st)->out, run_dir, ZZ_LOSS_FILE, append, ZZ_LOSS_HEADER);
-}
 // Before the step's update (step: the steps done before it): the row is the step's, kept by a resume at S if step < S.
 static void zz_step(void *st, const rec_view_t *v) {
     zz_loss_t *z = st;
@@ -39,8 +35,6 @@ static void zz_step(void *st, const rec_view_t *v) {
     wfile_printf(&z->out, "%ld,%.9g,%.9g\n", v->step, v->lr, v->loss);
     wfile_flush(&z->out);
 }
-static int zz_check(const void *st) { return wfile_check(&((const zz_loss_t *)st)->out); }
-static int zz_close(void *st) { return wfile_close(&((zz_loss_t *)st)->out); }
 
 static const key_desc_t ZZ_KEYS[] = {
     {.name = "zz_loss_every", .type = KEY_LONG, .field = offsetof(zz_loss_cfg_t, every), .lo = 0, .hi = 1e9,
@@ -49,10 +43,12 @@ static const key_desc_t ZZ_KEYS[] = {
 
 const recorder_t ZZ_LOSS_RECORDER = {
     .name = "zz_loss", .keys = ZZ_KEYS,
-    .files = {{ZZ_LOSS_FILE, ZZ_LOSS_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV, .expect = 1}},
+    // the table opens (with the header), checks and closes out
+    .files = {{ZZ_LOSS_FILE, ZZ_LOSS_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV, .expect = 1,
+               .wfile = REC_WFILE(zz_loss_t, out)}},
     .turn_on = "log.zz_loss_every=10",
     .state_size = sizeof(zz_loss_t),
-    .init = zz_init, .open = zz_open, .on_step = zz_step, .check = zz_check, .close = zz_close,
+    .init = zz_init, .on_step = zz_step,
 };
 
 // The row.

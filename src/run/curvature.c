@@ -124,10 +124,6 @@ static int cv_init(void *st, const rec_view_t *v) {
     dataset_gather_range(v->test, v->pp, 0, B, c->px, c->py);
     return 0;
 }
-static int cv_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
-    (void)v;
-    return log_open(&((curvature_t *)st)->out, run_dir, RUNDIR_CURVATURE, append, RUNDIR_CURVATURE_HEADER);
-}
 static void cv_step(void *st, const rec_view_t *v) {
     curvature_t *c = st;
     if (v->step % c->every != 0) return;
@@ -137,8 +133,6 @@ static void cv_step(void *st, const rec_view_t *v) {
                  c->sharpness, c->top_eig, c->change, 2 / v->lr);
     wfile_flush(&c->out);
 }
-static int cv_check(const void *st) { return wfile_check(&((const curvature_t *)st)->out); }
-static int cv_close(void *st) { return wfile_close(&((curvature_t *)st)->out); }
 static void cv_free(void *st) { curvature_free(st); }
 
 static const char *const CURV_SOURCES[] = {"batch", "probe", NULL};  // curv_source_t order
@@ -153,8 +147,9 @@ static const key_desc_t CV_KEYS[] = {
 
 const recorder_t CURVATURE_RECORDER = {
     .name = "curvature", .keys = CV_KEYS,
-    .files = {{RUNDIR_CURVATURE, RUNDIR_CURVATURE_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV, .expect = 1}},
+    .files = {{RUNDIR_CURVATURE, RUNDIR_CURVATURE_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV, .expect = 1,
+               .wfile = REC_WFILE(curvature_t, out)}},
     .turn_on = "log.curvature_every=20",
     .state_size = sizeof(curvature_t),
-    .init = cv_init, .open = cv_open, .on_step = cv_step, .check = cv_check, .close = cv_close, .free = cv_free,
+    .init = cv_init, .on_step = cv_step, .free = cv_free,
 };

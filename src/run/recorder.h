@@ -20,6 +20,7 @@
 #ifndef BNLAB_RECORDER_H
 #define BNLAB_RECORDER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/util.h"
@@ -79,14 +80,20 @@ typedef enum {
 
 // One file a recorder writes in the run directory.
 typedef struct {
-    const char *file;     // its name (run/rundir.h RUNDIR_*); NULL ends a row's list
+    const char *file;     // its name (a RUNDIR_* macro in the log's header); NULL ends a row's list
     const char *header;   // its first line, or NULL: none (JSON lines, event files) or built from the config by open
     rec_resume_t resume;
     rec_format_t format;
     int clock;            // its "seconds" column is the run's wall clock: a resume continues from the last kept row
     int wall_time;        // it holds wall-clock times (CSV/JSONL "seconds", events' wall_time): equal runs differ there
     int expect;           // 1: a CSV that expectations may read (lab/logmetric.h "file")
+    // REC_WFILE(state type, member): the table opens this wfile_t of the state for the file (with its header, before
+    // the row's own open, if any), checks it and closes it; 0: the row's own open, check and close do.
+    size_t wfile;
 } rec_file_t;
+#define REC_WFILE(type, member) (offsetof(type, member) + 1)
+// for (const rec_file_t *f ...): each file of a row.
+#define REC_EACH_FILE(row, f) for (const rec_file_t *f = (row)->files; f < (row)->files + REC_MAX_FILES && f->file; f++)
 
 #define REC_MAX_FILES 3
 
@@ -105,13 +112,15 @@ typedef struct recorder {
     size_t state_size;                      // its state, zeroed before init, freed after free
     // At setup (writes nothing): checks the config against the model and allocates. NULL: nothing. -1 + message.
     int (*init)(void *st, const rec_view_t *v);
-    // Creates its files with their headers, or (append = 1, a resumed run at v->step) continues them. -1 + message.
+    // Creates its files with their headers, or (append = 1, a resumed run at v->step) continues them (the files
+    // with a .wfile are open already). NULL: nothing more. -1 + message.
     int (*open)(void *st, const rec_view_t *v, const char *run_dir, int append);
     void (*before_step)(void *st, const rec_view_t *v);  // each hook: NULL = nothing at that point
     void (*on_step)(void *st, const rec_view_t *v);
     void (*after_step)(void *st, const rec_view_t *v);
     void (*on_eval)(void *st, const rec_view_t *v);
     void (*on_epoch)(void *st, const rec_view_t *v);
+    // Each NULL: nothing beyond the files with a .wfile, which the table checks and closes itself.
     int (*check)(const void *st);  // -1 + message (the file, the OS error) if a write failed
     int (*close)(void *st);        // closes its files (also ones never opened); -1 + message if a write or close failed
     void (*free)(void *st);        // releases what init and open allocated (after close; also after a failed init)

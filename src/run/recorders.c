@@ -86,9 +86,20 @@ int recorders_init(recorders_t *r, const rec_view_t *v) {
     return 0;
 }
 
+// Row i's file f's writer in state st, if the table owns it (rec_file_t.wfile); else NULL.
+static wfile_t *table_wfile(void *st, const rec_file_t *f) {
+    return f->wfile ? (wfile_t *)((char *)st + f->wfile - 1) : NULL;
+}
+
+static int open_row(int i, void *st, const rec_view_t *v, const char *run_dir, int append) {
+    REC_EACH_FILE(ROWS[i], f)
+    if (table_wfile(st, f) && log_open(table_wfile(st, f), run_dir, f->file, append, f->header) != 0) return -1;
+    return ROWS[i]->open ? ROWS[i]->open(st, v, run_dir, append) : 0;
+}
+
 int recorders_open(recorders_t *r, const rec_view_t *v, const char *run_dir, int append) {
     for (int i = 0; i < N_ROWS; i++) {
-        if (!r->state[i] || ROWS[i]->open(r->state[i], v, run_dir, append) == 0) continue;
+        if (!r->state[i] || open_row(i, r->state[i], v, run_dir, append) == 0) continue;
         char msg[BNLAB_ERRMSG_MAX];  // the open's message, not a close's
         snprintf(msg, sizeof msg, "%s", bnlab_errmsg());
         recorders_close(r);
@@ -104,16 +115,25 @@ void recorders_on_eval(recorders_t *r, const rec_view_t *v) { WALK(r, on_eval, v
 void recorders_on_epoch(recorders_t *r, const rec_view_t *v) { WALK(r, on_epoch, v); }
 
 int recorders_check(const recorders_t *r) {
-    for (int i = 0; i < N_ROWS; i++)
-        if (r->state[i] && ROWS[i]->check(r->state[i]) != 0) return -1;
+    for (int i = 0; i < N_ROWS; i++) {
+        if (!r->state[i]) continue;
+        REC_EACH_FILE(ROWS[i], f)
+        if (table_wfile(r->state[i], f) && wfile_check(table_wfile(r->state[i], f)) != 0) return -1;
+        if (ROWS[i]->check && ROWS[i]->check(r->state[i]) != 0) return -1;
+    }
     return 0;
 }
 
 int recorders_close(recorders_t *r) {
     char first[BNLAB_ERRMSG_MAX] = "";
-    for (int i = 0; i < N_ROWS; i++)
-        if (r->state[i] && ROWS[i]->close(r->state[i]) != 0 && !first[0])
+    for (int i = 0; i < N_ROWS; i++) {
+        if (!r->state[i]) continue;
+        REC_EACH_FILE(ROWS[i], f)
+        if (table_wfile(r->state[i], f) && wfile_close(table_wfile(r->state[i], f)) != 0 && !first[0])
             snprintf(first, sizeof first, "%s", bnlab_errmsg());
+        if (ROWS[i]->close && ROWS[i]->close(r->state[i]) != 0 && !first[0])
+            snprintf(first, sizeof first, "%s", bnlab_errmsg());
+    }
     return first[0] ? bnlab_fail("%s", first) : 0;
 }
 
@@ -129,7 +149,7 @@ void recorders_free(recorders_t *r) {
 int recorders_truncate(const char *run_dir, long step, double *seconds) {
     *seconds = 0.0;
     for (int i = 0; i < N_ROWS; i++)
-        for (const rec_file_t *f = ROWS[i]->files; f < ROWS[i]->files + REC_MAX_FILES && f->file; f++) {
+        REC_EACH_FILE(ROWS[i], f) {
             if (f->resume == REC_RESUME_BY_OPEN) continue;
             const int before = f->resume == REC_RESUME_BEFORE_UPDATE;
             if (rundir_truncate_log(run_dir, f->file, f->format == REC_JSONL, before, step, f->clock ? seconds : NULL))
@@ -141,7 +161,7 @@ int recorders_truncate(const char *run_dir, long step, double *seconds) {
 void recorders_expect_files(const char **out, int cap) {
     int n = 0;
     for (int i = 0; i < N_ROWS; i++)
-        for (const rec_file_t *f = ROWS[i]->files; f < ROWS[i]->files + REC_MAX_FILES && f->file; f++)
-            if (f->expect && n < cap - 1) out[n++] = f->file;
+        REC_EACH_FILE(ROWS[i], f)
+        if (f->expect && n < cap - 1) out[n++] = f->file;
     out[n] = NULL;
 }

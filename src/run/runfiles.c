@@ -69,7 +69,7 @@ int runfiles_own(const char *name) {
     for (size_t k = 0; k < sizeof run_files / sizeof *run_files; k++)
         if (!strcmp(name, run_files[k])) return 1;
     for (int i = 0; i < recorders_count(); i++)
-        for (const rec_file_t *f = recorders_row(i)->files; f < recorders_row(i)->files + REC_MAX_FILES && f->file; f++)
+        REC_EACH_FILE(recorders_row(i), f)
             if (!strcmp(name, f->file)) return 1;
     return 0;
 }
