@@ -54,13 +54,18 @@ static const char *const status_names[] = {"completed", "diverged", "interrupted
 
 const char *run_status_name(run_status_t s) { return status_names[s]; }
 
-run_status_t rundir_status(const char *dir) {
+cJSON *rundir_read_json(const char *dir, const char *name) {
     char path[BNLAB_PATH_MAX], *text;
     size_t len;
-    rundir_file(path, sizeof path, dir, RUNDIR_SUMMARY);
-    if (!path_exists(path) || read_whole_file(path, 1 << 20, &text, &len) != 0) return RUN_NO_STATUS;
+    rundir_file(path, sizeof path, dir, name);
+    if (!path_exists(path) || read_whole_file(path, 1 << 24, &text, &len) != 0) return NULL;
     cJSON *j = jp_parse_all(text, len, NULL);
     free(text);
+    return j;
+}
+
+run_status_t rundir_status(const char *dir) {
+    cJSON *j = rundir_read_json(dir, RUNDIR_SUMMARY);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
     run_status_t s = RUN_NO_STATUS;
     for (int k = RUN_COMPLETED; k < RUN_NO_STATUS && cJSON_IsString(st); k++)

@@ -76,6 +76,10 @@ int rundir_same_config(const char *dir, const struct cJSON *resolved);
 // that must start afresh: old checkpoints and logs must not mix with the new run's. -1 + message.
 int rundir_remove(const char *dir);
 
+// dir/name (a JSON file of a run or comparison: summary.json, config.json ...) parsed whole; NULL if it is missing,
+// unreadable, over 16 MiB or not JSON (a run still going, or one from before the file existed).
+struct cJSON *rundir_read_json(const char *dir, const char *name);
+
 // How a run ended, as summary.json's "status" says.
 typedef enum { RUN_COMPLETED, RUN_DIVERGED, RUN_INTERRUPTED, RUN_FAILED, RUN_NO_STATUS } run_status_t;
 // "completed", "diverged", "interrupted", "failed"; "no status" for RUN_NO_STATUS.
