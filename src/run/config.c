@@ -240,9 +240,12 @@ static int parse_value(const cJSON *o, const char *path, const key_desc_t *k, vo
 }
 
 // The JSON names of keys (a KEY_ROWS key's rows' keys in its place) into allowed[n..cap - 1); returns the new n.
+// Aborts if they do not fit (a bug: a table too long for KEYS_MAX).
+#define KEYS_MAX 64
 static int key_names(const key_desc_t *keys, const char **allowed, int n, int cap) {
-    for (const key_desc_t *k = keys; k->name && n < cap - 1; k++)
-        if (k->type != KEY_ROWS) allowed[n++] = k->name;
+    for (const key_desc_t *k = keys; k->name; k++)
+        if (n >= cap - 1) abort();
+        else if (k->type != KEY_ROWS) allowed[n++] = k->name;
         else
             for (int i = 0; k->rows(i); i++) n = key_names(k->rows(i), allowed, n, cap);
     return n;
@@ -277,10 +280,10 @@ static int parse_given(const cJSON *o, const char *path, const key_desc_t *keys,
 // `also` (or NULL) is one more key the caller reads itself (a layer's "type").
 static int parse_keys(const cJSON *o, const char *path, const key_desc_t *keys, void *obj, const parse_ctx_t *ctx,
                       const char *also) {
-    const char *allowed[40];
+    const char *allowed[KEYS_MAX];
     int n = 0;
     if (also) allowed[n++] = also;
-    n = key_names(keys, allowed, n, 40);
+    n = key_names(keys, allowed, n, KEYS_MAX);
     allowed[n] = NULL;
     if (jp_keys(o, path, allowed) != 0) return -1;
     return parse_given(o, path, keys, obj, ctx);

@@ -100,8 +100,9 @@ typedef struct {
 typedef struct recorder {
     const char *name;                       // the recorder, in messages ("param_stats")
     rec_file_t files[REC_MAX_FILES];        // what it writes (a {NULL} entry ends the list)
-    // Its own keys in the config's "log" section (base/keys.h rows; NULL: none), their fields offsets into its settings
-    // struct (at most CFG_RECORDER_BYTES: run/config.h). Each is left out of config.json while off (KEY_OMIT_ZERO):
+    // Its own keys in the config's "log" section (base/keys.h rows of plain values: bool, int, long, u64, double,
+    // enum, string; NULL: none), their fields offsets into its settings struct (at most CFG_RECORDER_BYTES:
+    // run/config.h; a parse aborts on a row past it). Each is left out of config.json while off (KEY_OMIT_ZERO):
     // existing configs keep their resolved JSON and digest. The first is its switch (an "every" or a bool).
     const key_desc_t *keys;
     // NULL: on while its first key is nonzero (always, without keys); else whether the config turns the log on.

@@ -1,5 +1,6 @@
 #include "run/recorders.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "run/rundir.h"
@@ -41,9 +42,31 @@ _Static_assert(REC_MAX <= CFG_RECORDERS, "raise CFG_RECORDERS (run/config.h): a 
 int recorders_count(void) { return N_ROWS; }
 const recorder_t *recorders_row(int i) { return i >= 0 && i < N_ROWS ? ROWS[i] : NULL; }
 
+// The bytes of its settings struct key k fills, up to its end; aborts on a type a row may not have (a bug).
+static size_t key_end(const key_desc_t *k) {
+    switch (k->type) {
+    case KEY_BOOL:
+    case KEY_INT:
+    case KEY_ENUM: return k->field + sizeof(int);
+    case KEY_LONG: return k->field + sizeof(long);
+    case KEY_U64: return k->field + sizeof(uint64_t);
+    case KEY_DOUBLE: return k->field + sizeof(double);
+    case KEY_STRING: return k->field + k->cap;
+    default:  // objects, paths, inits, custom keys: a recorder's keys are plain values
+        fprintf(stderr, "bnlab: a recorder's key %s is not a plain value (run/recorder.h keys)\n", k->name);
+        abort();
+    }
+}
+
 static const key_desc_t NO_KEYS[] = {{0}};
 const key_desc_t *recorders_keys(int i) {
     if (i < 0 || i >= N_ROWS) return NULL;
+    for (const key_desc_t *k = ROWS[i]->keys; k && k->name; k++)
+        if (key_end(k) > CFG_RECORDER_BYTES) {  // a bug, found by any parse of any config
+            fprintf(stderr, "bnlab: recorder %s: key %s ends at byte %zu of its settings, past their slot's %d (raise "
+                    "CFG_RECORDER_BYTES in run/config.h)\n", ROWS[i]->name, k->name, key_end(k), CFG_RECORDER_BYTES);
+            abort();
+        }
     return ROWS[i]->keys ? ROWS[i]->keys : NO_KEYS;
 }
 
