@@ -12,7 +12,7 @@
     ROW(METRICS_RECORDER)       /* metrics.csv, metrics.jsonl */                                                      \
     ROW(LAYER_STATS_RECORDER)   /* layer_stats.csv */                                                                 \
     ROW(PERCENTILES_RECORDER)   /* percentiles.csv (log.percentiles) */                                               \
-    ROW(GRADIENTS_RECORDER)     /* gradients.csv (log.gradients_every): reads the step's gradients before ICS's replays */ \
+    ROW(GRADIENTS_RECORDER)     /* gradients.csv (log.gradients_every): the step's gradients, before ICS replays */  \
     ROW(TENSORBOARD_RECORDER)   /* tb/events.out.tfevents... (log.tensorboard): its gradient histograms likewise */   \
     ROW(PARAM_STATS_RECORDER)   /* param_stats.csv (log.param_stats) */                                               \
     ROW(ICS_RECORDER)           /* ics.csv (log.ics_every) */                                                         \
@@ -21,7 +21,8 @@
     ROW(UPDATE_RATIOS_RECORDER) /* update_ratios.csv (log.update_ratios_every) */                                     \
     ROW(UNIT_UPDATES_RECORDER)  /* unit_updates.csv (log.unit_updates_every) */                                       \
     ROW(CURVATURE_RECORDER)     /* curvature.csv (log.curvature_every) */                                             \
-    ROW(JACOBIAN_RECORDER)      /* jacobian.csv (log.jacobian_every) */
+    ROW(JACOBIAN_RECORDER)      /* jacobian.csv (log.jacobian_every) */                                               \
+    /* a new log: its ROW line above this one */
 
 // A test may compile this file with rows of its own after these (tests/rec_row.c: a log that exists only in a test
 // build, to show that the config, resume, the output guard and tests/test_recorders.sh take a new row with no other
