@@ -1,8 +1,9 @@
 // keys.h — config keys described as data: one key_desc_t row per key says its JSON name, its C field, its type,
 // its range and its default. The rows live beside the structs they fill (run/config.c for the config's sections,
-// nn/registry.c for each layer kind's keys); run/config.c reads them to set defaults, to parse and check a JSON object
-// strictly, to name the allowed values in error messages and to write the resolved JSON back, so a key exists in
-// one place and cannot be parsed but not saved. This header is plain data: no JSON library.
+// nn/registry.c for each layer kind's keys, each log's recorder row for its own log.* keys: run/recorder.h);
+// run/config.c reads them to set defaults, to parse and check a JSON object strictly, to name the allowed values in
+// error messages and to write the resolved JSON back, so a key exists in one place and cannot be parsed but not saved.
+// This header is plain data: no JSON library.
 #ifndef BNLAB_KEYS_H
 #define BNLAB_KEYS_H
 
