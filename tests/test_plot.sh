@@ -98,6 +98,14 @@ check 'grep -q "‖G − G′‖ / ‖G‖" "$T/run3/plots/ics.gp" && grep -q "�
   "ics: not the relative ‖G − G′‖ / ‖G‖ in Greek/math letters"
 check 'grep -q "β_eff" "$T/run3/plots/landscape.gp" && grep -q "η" "$T/run3/plots/landscape_eta.gp" && ! grep -q "beta_eff\|eta g" "$T/run3/plots/landscape.gp"' \
   "landscape: η and β spelled out instead of written as the paper does"
+# β_eff over many probes is a thin line under its running median (docs/landscape.md's ReLU pair: 200 probes, which a
+# threshold of "more than 200" left as one thick zigzag per variant); one probe (run3) is not smoothed.
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --set train.epochs=null --set train.steps=120 \
+  --set log.landscape.every=1 --out "$T/probed" >/dev/null 2>&1
+"$BNLAB" plot "$T/probed" --only landscape >/dev/null 2>&1
+check 'grep -q "running median of 21 probes" "$T/probed/plots/landscape.gp" && grep -q "lw 3.5 .*title" "$T/probed/plots/landscape.gp" &&
+       ! grep -q "running median" "$T/run3/plots/landscape.gp"' \
+  "landscape: 120 probes not drawn as a running median over a thin line per probe (or one probe smoothed)"
 check 'grep -q "Fig. 1" "$T/run3/plots/percentiles.gp"' "a sigmoid network's percentiles should cite Fig. 1"
 # No ICS row (a run stopped before its first ICS step): a note panel, not an empty plot.
 cp -r "$T/run3" "$T/noics" && rm -rf "$T/noics/plots" && head -1 "$T/run3/ics.csv" >"$T/noics/ics.csv"
