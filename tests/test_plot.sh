@@ -292,6 +292,9 @@ check '[ $rc -eq 0 ] && [ ! -s "$T/sw.err" ]' "sweep over batch sizes: exit $rc:
 check 'is_png "$T/sw/plots/sweep.png"' "sweep.png missing or not a PNG"
 check 'grep -q "^set logscale x" "$T/sw/plots/sweep.gp"' "batch sizes 2..60: no log x axis"
 ticks_ok "sweep" "$T/sw/plots/sweep.svg" "2 4 8 60"
+# Every point trained 40 steps: said once, not "40 at 2, 40 at 4, ..." (test_view.sh: steps that differ are listed).
+check 'grep -q "steps per point: 40 at every batch size" "$T/sw/plots/sweep.gp" && ! grep -q "40 at 2," "$T/sw/plots/sweep.gp"' \
+  "sweep with equal steps: $(grep -o "steps per point[^'\"]*" "$T/sw/plots/sweep.gp")"
 # The sweep's 8 runs as a comparison: a 2 x 4 grid, and an x axis in examples seen (the batch sizes differ).
 plot_ok "sweep as a comparison" "$T/sw" accuracy loss percentiles layers
 check 'grep -q "layout 2,4" "$T/sw/plots/percentiles.gp" && grep -q "examples seen" "$T/sw/plots/accuracy.gp"' \

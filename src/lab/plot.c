@@ -473,13 +473,28 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
         remove_figure(plots, "sweep");
     } else if (rc == 0 && (rc = figure_open(&f, plots, "sweep", 1, 1)) == 0) {
         int log = xs[0] > 0 && xs[nx - 1] / xs[0] >= 10;
-        // What differs across the x axis besides x: the steps each point trained for (the first base's runs).
+        // What differs across the x axis besides x: the steps each point trained for (the first base's runs); one
+        // number when they are all the same (a learning-rate sweep), else the steps at each x (a batch-size sweep).
         strbuf_t note = {0};
-        for (int i = 0; i < nb && !note.len; i++)
+        for (int i = 0; i < nb && !note.len; i++) {
+            double first = NAN;
+            int same = 1;
+            for (int r = 0; r < s[i].n; r++) {
+                double st = s[i].v[(size_t)r * 5 + 4];
+                if (!isfinite(st)) continue;
+                if (isnan(first)) first = st;
+                same &= st == first;
+            }
+            if (isnan(first)) continue;
+            if (same) {
+                strbuf_printf(&note, "steps per point: %.0f at every %s", first, key_words(axis));
+                continue;
+            }
             for (int r = 0; r < s[i].n; r++) {
                 double st = s[i].v[(size_t)r * 5 + 4];
                 if (isfinite(st)) strbuf_printf(&note, "%s%.0f at %g", note.len ? ", " : "steps per point: ", st, s[i].v[(size_t)r * 5]);
             }
+        }
         figure_cmd(&f, "set title", "", "Final test accuracy vs %s: median over seeds, error bar: their range%s%s%s",
                    key_words(axis), nb > 1 ? "\n(points of different variants offset sideways a little, so that none hides another)" : "",
                    note.len ? "\n" : "", note.len ? note.s : "");
