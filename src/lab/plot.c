@@ -396,18 +396,6 @@ static int read_sweep_points(const char *dir, const char *axis, const char *base
     return rc < 0 ? -1 : 0;
 }
 
-// A grid key in words for an axis label.
-static const char *key_words(const char *key) {
-    static const char *const words[][2] = {{"train.batch_size", "batch size (examples per step)"},
-                                           {"train.optimizer.lr", "learning rate η"},
-                                           {"train.optimizer.momentum", "momentum"},
-                                           {"train.optimizer.weight_decay", "weight decay"},
-                                           {"train.epochs", "epochs"}, {"train.steps", "training steps"}};
-    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-        if (!strcmp(key, words[k][0])) return words[k][1];
-    return key;
-}
-
 // The distinct x values of all series (sorted) into xs; their number.
 static int distinct_x(const series_t *s, int n, double *xs, int cap) {
     int m = 0;
@@ -487,7 +475,7 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
             }
             if (isnan(first)) continue;
             if (same) {
-                strbuf_printf(&note, "steps per point: %.0f at every %s", first, key_words(axis));
+                strbuf_printf(&note, "steps per point: %.0f at every %s", first, fig_grid_key_words(axis));
                 continue;
             }
             for (int r = 0; r < s[i].n; r++) {
@@ -496,10 +484,10 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
             }
         }
         figure_cmd(&f, "set title", "", "Final test accuracy vs %s: median over seeds, error bar: their range%s%s%s",
-                   key_words(axis), nb > 1 ? "\n(points of different variants offset sideways a little, so that none hides another)" : "",
+                   fig_grid_key_words(axis), nb > 1 ? "\n(points of different variants offset sideways a little, so that none hides another)" : "",
                    note.len ? "\n" : "", note.len ? note.s : "");
         free(note.s);
-        figure_cmd(&f, "set xlabel", "", "%s", key_words(axis));
+        figure_cmd(&f, "set xlabel", "", "%s", fig_grid_key_words(axis));
         fprintf(f.gp, "set ylabel 'final test accuracy'\n");
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < nb; i++) series_extent(&s[i], 1, 3, &lo, &hi);
