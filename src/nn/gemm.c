@@ -90,7 +90,7 @@ typedef struct {
     const float *B;  // the operand as passed (row-major N x K)
     int N, K;
     size_t at;       // its transposition in held[at .. at + N K)
-    int finite;      // -1 not yet known, 1 every value finite, 0 not (gemm_nt_skip_zeros)
+    int finite;      // 1 every value finite, 0 not (gemm_nt_skip_zeros)
 } held_t;
 static float *held;     // room for held transpositions
 static size_t held_cap, held_used;
@@ -109,9 +109,8 @@ static int n_skip, skip_off, plant;  // plant: gemm_skip_zeros_plant (tests)
 static int32_t *nz_col;  // (M K) column of each nonzero of A, row after row
 static float *nz_val;    // (M K) its value
 static int32_t *nz_ptr;  // (M + 1) row i's nonzeros are [nz_ptr[i], nz_ptr[i + 1])
-static uint64_t *nz_mask;   // (M words) bit k of row i: a_ik != 0 (the FMA sums), words = ceil(K / 64) per row
-static uint64_t *nz_union;  // (M words) the same for groups of rows (fma_rows): the union of their masks
-static size_t nz_mask_cap;
+static uint64_t *nz_union;  // (ceil(K / 64)) bit k: a_ik != 0 for a row i of the group of rows summed (the FMA sums)
+static size_t nz_union_cap;
 static size_t nz_cap, nz_rows;
 static void skip_check_all(void);
 
@@ -204,22 +203,34 @@ int gemm_uses_jit(gemm_op_t op, int M, int N, int K) {
 
 // dst (cols, rows) = src (rows, cols)^T: a copy, the same bits whichever way it is done. Portable: 16 x 16 tiles (a
 // tile's rows and columns stay in L1).
-static void transpose_portable(float *restrict dst, const float *restrict src, int rows, int cols) {
+// Returns 1 if every value is finite (no infinity, no NaN: the exponent bits are not all ones), else 0.
+static int transpose_portable(float *restrict dst, const float *restrict src, int rows, int cols) {
     enum { T = 16 };
+    uint32_t bad = 0;
     for (int ib = 0; ib < rows; ib += T)
         for (int jb = 0; jb < cols; jb += T) {
             int i1 = ib + T < rows ? ib + T : rows, j1 = jb + T < cols ? jb + T : cols;
             for (int i = ib; i < i1; i++)
-                for (int j = jb; j < j1; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+                for (int j = jb; j < j1; j++) {
+                    const float v = src[(size_t)i * cols + j];
+                    uint32_t u;
+                    memcpy(&u, &v, sizeof u);
+                    bad |= (u & 0x7f800000u) == 0x7f800000u;
+                    dst[(size_t)j * rows + i] = v;
+                }
         }
+    return !bad;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 // AVX2: 8 x 8 blocks transposed in registers (unpack, shuffle, lane permute); the edges by the portable loop.
-__attribute__((target("avx2"))) static void transpose_avx2(float *restrict dst, const float *restrict src, int rows,
-                                                            int cols) {
+__attribute__((target("avx2"))) static int transpose_avx2(float *restrict dst, const float *restrict src, int rows,
+                                                           int cols) {
     const int r8 = rows & ~7, c8 = cols & ~7;
+    const __m256i expo = _mm256_set1_epi32(0x7f800000);
+    __m256i bad = _mm256_setzero_si256();  // lanes whose exponent bits were all ones somewhere
+#define NONFINITE(r) _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_castps_si256(r), expo), expo)
     for (int i = 0; i < r8; i += 8)
         for (int j = 0; j < c8; j += 8) {
             const float *p = src + (size_t)i * cols + j;
@@ -227,6 +238,10 @@ __attribute__((target("avx2"))) static void transpose_avx2(float *restrict dst, 
                    r3 = _mm256_loadu_ps(p + 3 * (size_t)cols), r4 = _mm256_loadu_ps(p + 4 * (size_t)cols),
                    r5 = _mm256_loadu_ps(p + 5 * (size_t)cols), r6 = _mm256_loadu_ps(p + 6 * (size_t)cols),
                    r7 = _mm256_loadu_ps(p + 7 * (size_t)cols);
+            bad = _mm256_or_si256(bad, _mm256_or_si256(_mm256_or_si256(NONFINITE(r0), NONFINITE(r1)),
+                                                       _mm256_or_si256(NONFINITE(r2), NONFINITE(r3))));
+            bad = _mm256_or_si256(bad, _mm256_or_si256(_mm256_or_si256(NONFINITE(r4), NONFINITE(r5)),
+                                                       _mm256_or_si256(NONFINITE(r6), NONFINITE(r7))));
             __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
                    t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
                    t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
@@ -244,21 +259,28 @@ __attribute__((target("avx2"))) static void transpose_avx2(float *restrict dst, 
             _mm256_storeu_ps(q + 6 * (size_t)rows, _mm256_permute2f128_ps(u2, u6, 0x31));
             _mm256_storeu_ps(q + 7 * (size_t)rows, _mm256_permute2f128_ps(u3, u7, 0x31));
         }
+#undef NONFINITE
+    uint32_t edge = 0;
     for (int i = 0; i < rows; i++)  // the edges: columns past c8 of every row, rows past r8 of the first c8 columns
-        for (int j = i < r8 ? c8 : 0; j < cols; j++) dst[(size_t)j * rows + i] = src[(size_t)i * cols + j];
+        for (int j = i < r8 ? c8 : 0; j < cols; j++) {
+            const float v = src[(size_t)i * cols + j];
+            uint32_t u;
+            memcpy(&u, &v, sizeof u);
+            edge |= (u & 0x7f800000u) == 0x7f800000u;
+            dst[(size_t)j * rows + i] = v;
+        }
+    return !edge && _mm256_testz_si256(bad, bad);
 }
 #endif
 
-static void transpose(float *restrict dst, const float *restrict src, int rows, int cols) {
+// dst = src^T; returns 1 if every value is finite (found while copying: the same reads).
+static int transpose(float *restrict dst, const float *restrict src, int rows, int cols) {
 #if defined(__x86_64__) && defined(__GNUC__)
     static int avx2 = -1;  // decided once; the answer never changes
     if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2");
-    if (avx2) {
-        transpose_avx2(dst, src, rows, cols);
-        return;
-    }
+    if (avx2) return transpose_avx2(dst, src, rows, cols);
 #endif
-    transpose_portable(dst, src, rows, cols);
+    return transpose_portable(dst, src, rows, cols);
 }
 
 void gemm_reserve_held(size_t floats) {
@@ -271,19 +293,8 @@ void gemm_reserve_held(size_t floats) {
 void gemm_hold_begin(void) { holding = 1, held_used = 0, n_holds = 0; }
 void gemm_hold_end(void) { holding = 0, held_used = 0, n_holds = 0; }
 
-// 1 if none of p[0, n) is an infinity or a NaN (on the bits: exponent all ones).
-static int all_finite(const float *p, size_t n) {
-    uint32_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, p + i, sizeof u);
-        bad |= (u & 0x7f800000u) == 0x7f800000u;
-    }
-    return !bad;
-}
-
 // B (N, K) transposed for an NT product: its held copy (made now if it is new and there is room), or bt. finite
-// (NULL: not wanted) gets all_finite(B), computed once per held copy.
+// (NULL: not wanted) gets 1 if every value of B is finite, else 0 (found by the transposition).
 static const float *transposed(const float *B, int N, int K, int *finite) {
     if (holding) {
         held_t *h = NULL;
@@ -292,18 +303,17 @@ static const float *transposed(const float *B, int N, int K, int *finite) {
         const size_t nk = (size_t)N * K;
         if (!h && n_holds < GEMM_MAX_HELD && held_cap - held_used >= nk) {
             h = &holds[n_holds++];
-            *h = (held_t){.B = B, .N = N, .K = K, .at = held_used, .finite = -1};
-            transpose(held + held_used, B, N, K);
+            *h = (held_t){.B = B, .N = N, .K = K, .at = held_used};
+            h->finite = transpose(held + held_used, B, N, K);
             held_used += nk;
         }
         if (h) {
-            if (finite && h->finite < 0) h->finite = all_finite(B, nk);
             if (finite) *finite = h->finite;
             return held + h->at;
         }
     }
-    transpose(bt, B, N, K);
-    if (finite) *finite = all_finite(B, (size_t)N * K);
+    const int f = transpose(bt, B, N, K);
+    if (finite) *finite = f;
     return bt;
 }
 
@@ -351,11 +361,10 @@ void gemm_prepare_skip_zeros(int M, int N, int K) {
         nz_rows = (size_t)M + 1;
         nz_ptr = xmalloc(sizeof(int32_t) * nz_rows, "nonzero rows");
     }
-    if ((size_t)M * ((K + 63) / 64) > nz_mask_cap) {
-        free(nz_mask), free(nz_union);
-        nz_mask_cap = (size_t)M * ((K + 63) / 64);
-        nz_mask = xmalloc(sizeof(uint64_t) * nz_mask_cap, "nonzero masks");
-        nz_union = xmalloc(sizeof(uint64_t) * nz_mask_cap, "nonzero masks");
+    if ((size_t)(K + 63) / 64 > nz_union_cap) {
+        free(nz_union);
+        nz_union_cap = (size_t)(K + 63) / 64;
+        nz_union = xmalloc(sizeof(uint64_t) * nz_union_cap, "nonzero masks");
     }
     if ((size_t)N * K > bt_cap) {  // the transposed B, whatever the backend
         free(bt);
@@ -391,11 +400,10 @@ static int summation(int M, int N, int K) {
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define SKIP_TARGET __attribute__((target("avx512f,fma")))
-// Bit k of m[0, ceil(K / 64)): a[k] is not zero (-0 counts as zero).
-SKIP_TARGET static void row_mask(uint64_t *m, const float *a, int K) {
+#define SKIP_TARGET __attribute__((target("avx512f,fma,popcnt,bmi")))
+// Sets bit k of m[0, ceil(K / 64)) where a[k] is not zero (-0 counts as zero).
+SKIP_TARGET static void row_mask_or(uint64_t *m, const float *a, int K) {
     const __m512i magnitude = _mm512_set1_epi32(0x7fffffff);
-    memset(m, 0, sizeof(uint64_t) * (size_t)((K + 63) / 64));
     for (int k = 0; k < K; k += 16) {
         const __mmask16 in = (__mmask16)(K - k >= 16 ? 0xffffu : (1u << (K - k)) - 1);
         const __m512i v = _mm512_maskz_loadu_epi32(in, a + k);
@@ -437,19 +445,31 @@ SKIP_TARGET static inline __attribute__((always_inline)) void fma_group(float *c
 // group of 3 has nonzeros in 34.5 % of the pixels (one image: 19.3 %; 2: 29.0 %; 4: 38.0 %); 3 measured fastest.
 enum { FMA_G = 3 };
 
+enum { FMA_SAMPLE = 12 };  // rows whose terms decide whether the FMA sums run (4 groups)
+
 // C (M, N) = A (M, K) Bt (K, N), each element summed in order over k from +0 with one FMA per term, leaving out the
-// terms where none of a group of FMA_G rows has a nonzero (the groups' unions nz_union, from nz_mask); in tiles of up
-// to 7 vectors of columns.
-SKIP_TARGET static void fma_rows(float *C, const float *A, const float *Bt, int M, int N, int K) {
+// terms where none of a group of FMA_G rows has a nonzero; in tiles of up to 7 vectors of columns. A group's mask is
+// made just before its sums, while its rows are in cache. Returns 0 without finishing (the caller runs the dense
+// product, which writes all of C) if the first FMA_SAMPLE rows keep more than half of their terms: the kernel is
+// then as fast.
+SKIP_TARGET static int fma_rows(float *C, const float *A, const float *Bt, int M, int N, int K, int force) {
     const int words = (K + 63) / 64;
-    for (int i0 = 0, q = 0; i0 < M; i0 += FMA_G, q++) {
+    uint64_t *u = nz_union;
+    size_t terms = 0;
+    for (int i0 = 0; i0 < M; i0 += FMA_G) {
         const int G = M - i0 < FMA_G ? M - i0 : FMA_G;
-        const uint64_t *u = nz_union + (size_t)q * words;
+        const float *a = A + (size_t)i0 * K;
+        memset(u, 0, sizeof(uint64_t) * (size_t)words);
+        for (int g = 0; g < G; g++) row_mask_or(u, a + (size_t)g * K, K);
+        if (i0 < FMA_SAMPLE) {
+            for (int w = 0; w < words; w++) terms += (size_t)G * (size_t)__builtin_popcountll(u[w]);
+            const int seen = i0 + G;
+            if (!force && (seen >= FMA_SAMPLE || seen == M) && 2 * terms > (size_t)seen * K) return 0;
+        }
         for (int o = 0; o < N; o += 112) {
             const int wd = N - o < 112 ? N - o : 112, nv = (wd + 15) / 16;
             const __mmask16 last = (__mmask16)(wd % 16 ? (1u << (wd % 16)) - 1 : 0xffffu);
             float *c = C + (size_t)i0 * N + o;
-            const float *a = A + (size_t)i0 * K;
             switch ((G - 1) * 8 + nv) {
 #define FMA_CASE(GG, NV)                                                                                               \
     case (GG - 1) * 8 + NV: fma_group(c, N, a, K, u, words, Bt + o, N, GG, NV, last); break;
@@ -461,6 +481,7 @@ SKIP_TARGET static void fma_rows(float *C, const float *A, const float *Bt, int 
             }
         }
     }
+    return 1;
 }
 
 // Element (i, j) summed over every k, zero terms included, one FMA per term.
@@ -483,26 +504,8 @@ static float muladd_elem(const float *a, const float *Bt, int N, int K, int j) {
 
 void gemm_skip_zeros_plant(int what) { plant = what; }
 
-// Finds A's nonzeros for the sums `how` does (FMA: nz_mask; rounded products: the lists nz_*) and returns how many
-// terms those sums will have (FMA: a group of rows takes the terms any of them has).
-static size_t find_terms(const float *A, int M, int K, int how) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (how == SUM_FMA) {
-        const int words = (K + 63) / 64;
-        size_t n = 0;
-        for (int i = 0; i < M; i++) row_mask(nz_mask + (size_t)i * words, A + (size_t)i * K, K);
-        for (int i0 = 0, q = 0; i0 < M; i0 += FMA_G, q++) {
-            const int G = M - i0 < FMA_G ? M - i0 : FMA_G;
-            for (int w = 0; w < words; w++) {
-                uint64_t x = 0;
-                for (int g = 0; g < G; g++) x |= nz_mask[(size_t)(i0 + g) * words + w];
-                nz_union[(size_t)q * words + w] = x;
-                n += (size_t)G * (size_t)__builtin_popcountll(x);
-            }
-        }
-        return n;
-    }
-#endif
+// The lists of A's nonzeros (nz_*) for the sums of rounded products; returns how many.
+static size_t list_nonzeros(const float *A, int M, int K) {
     int32_t n = 0;
     nz_ptr[0] = 0;
     for (int i = 0; i < M; i++) {
@@ -512,12 +515,16 @@ static size_t find_terms(const float *A, int M, int K, int how) {
     return (size_t)n;
 }
 
-// C (M, N) = A (M, K) Bt (K, N) over the terms find_terms found, the way `how` says.
-static void term_sums(float *C, const float *A, const float *Bt, int M, int N, int K, int how) {
+// C (M, N) = A (M, K) Bt (K, N) without (some of) the zero terms, the way `how` says; 0 if A is too dense for it to
+// pay (C then is not complete): with FMA the first rows decide (fma_rows), else whether more than half of A is nonzero.
+// force: sum however dense A is.
+static int term_sums(float *C, const float *A, const float *Bt, int M, int N, int K, int how, int force) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (how == SUM_FMA) fma_rows(C, A, Bt, M, N, K);
+    if (how == SUM_FMA) return fma_rows(C, A, Bt, M, N, K, force);
 #endif
-    if (how == SUM_MULADD) sparse_row_sums(C, NULL, nz_ptr, nz_col, nz_val, M, Bt, N);
+    if (how != SUM_MULADD || (2 * list_nonzeros(A, M, K) > (size_t)M * K && !force)) return 0;
+    sparse_row_sums(C, NULL, nz_ptr, nz_col, nz_val, M, Bt, N);
+    return 1;
 }
 
 // Does the current backend's dense product of this shape sum as summation() says? The product of random inputs with
@@ -539,10 +546,8 @@ static void skip_check(skip_shape_t *sh) {
         else B[i - (size_t)M * K] = u - 0.5f;
     }
     gemm(GEMM_NT, D, A, B, M, N, K);
-    find_terms(A, M, K, how);
     transpose(bt, B, N, K);
-    term_sums(C, A, bt, M, N, K, how);
-    sh->same[backend] = !memcmp(C, D, sizeof(float) * (size_t)M * N);
+    sh->same[backend] = term_sums(C, A, bt, M, N, K, how, 1) && !memcmp(C, D, sizeof(float) * (size_t)M * N);
     free(A), free(B), free(C), free(D);
 }
 
@@ -563,21 +568,20 @@ int gemm_nt_skip_zeros(float *C, const float *A, const float *B, int M, int N, i
         gemm(GEMM_NT, C, A, B, M, N, K);
         return 0;
     }
-    const size_t n = find_terms(A, M, K, how);
-    int finite = 1;
-    // More than half of the terms: the dense kernel is about as fast. A non-finite b_kj: 0 b_kj is NaN, not 0.
-    const float *Bt = 2 * n > (size_t)M * K ? NULL : transposed(B, N, K, &finite);
-    if (!Bt || (!finite && plant != 2)) {
+    int finite;  // a non-finite b_kj: 0 b_kj is NaN, not 0
+    const float *Bt = transposed(B, N, K, &finite);
+    if ((!finite && plant != 2) || !term_sums(C, A, Bt, M, N, K, how, 0)) {
         gemm(GEMM_NT, C, A, B, M, N, K);
         return 0;
     }
-    term_sums(C, A, Bt, M, N, K, how);
     // Every term left out added an exact zero to the value of the sum; so an element whose sum is not zero has the
     // dense product's bits. One that is zero could differ in its sign (-0 + +0 is +0): summed again over every k.
     if (plant != 1)
         for (int i = 0; i < M; i++) {
             float *c = C + (size_t)i * N;
-            for (int j = 0; j < N; j++)
+            int zero = 0;
+            for (int j = 0; j < N; j++) zero |= c[j] == 0.0f;
+            for (int j = 0; zero && j < N; j++)
                 if (c[j] == 0.0f) {
 #if defined(__x86_64__) && defined(__GNUC__)
                     if (how == SUM_FMA) c[j] = fma_elem(A + (size_t)i * K, Bt, N, K, j);
