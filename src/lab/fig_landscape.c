@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "lab/figures.h"
+#include "run/landscape.h"
 #include "run/rundir.h"
 #include "view/logread.h"
 

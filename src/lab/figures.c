@@ -114,12 +114,4 @@ void fig_mark_diverged(figpanel_t *p, const view_source_t *src, int i, double xk
     series_free(&cross);
 }
 
-cJSON *figure_run_config(const char *run) {
-    char path[BNLAB_PATH_MAX], *text;
-    size_t len;
-    rundir_file(path, sizeof path, run, RUNDIR_CONFIG);
-    if (!path_exists(path) || read_whole_file(path, 1 << 24, &text, &len) != 0) return NULL;
-    cJSON *root = jp_parse_all(text, len, NULL);
-    free(text);
-    return root;
-}
+cJSON *figure_run_config(const char *run) { return rundir_read_json(run, RUNDIR_CONFIG); }

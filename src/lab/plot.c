@@ -9,6 +9,8 @@
 #include "base/util.h"
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
+#include "run/percentiles.h"
+#include "run/runlog.h"
 #include "view/figure.h"
 #include "lab/figures.h"
 #include "lab/plot_params.h"
