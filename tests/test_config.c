@@ -184,7 +184,7 @@ static int n_words(const char *const *w) {
 // while 0 (log.update_ratios_every) are set in both.
 static int alternative(const key_desc_t *k) { return !strcmp(k->name, "steps") || !strcmp(k->name, "epochs"); }
 
-static cJSON *other_value(const key_desc_t *k, int v, int *omit_seen, config_t *scratch) {
+static cJSON *other_value(const key_desc_t *k, int v, int *omit_seen, void *scratch) {
     double lo = k->lo, hi = k->hi;
     switch (k->type) {
     case KEY_BOOL: return cJSON_CreateBool(!(int)k->def);
@@ -220,7 +220,7 @@ static cJSON *other_value(const key_desc_t *k, int v, int *omit_seen, config_t *
     }
 }
 
-static cJSON *all_keys_object(const key_desc_t *keys, int v, int *omit_seen, config_t *scratch);
+static cJSON *all_keys_object(const key_desc_t *keys, int v, int *omit_seen, void *scratch);
 
 static cJSON *layer_list(int v, int classes) {
     cJSON *a = cJSON_CreateArray();
@@ -243,9 +243,16 @@ static cJSON *layer_list(int v, int classes) {
     return a;
 }
 
-static cJSON *all_keys_object(const key_desc_t *keys, int v, int *omit_seen, config_t *scratch) {
-    cJSON *o = cJSON_CreateObject();
+// A KEY_ROWS key's row i in the struct at obj (run/config.h: a recorder's settings slot).
+static void *row_base(const void *obj, const key_desc_t *k, int i) { return (char *)obj + k->field + (size_t)i * k->stride; }
+
+// The keys into o; scratch: the struct the keys describe, where values that other keys' applies read are kept.
+static void add_keys(cJSON *o, const key_desc_t *keys, int v, int *omit_seen, void *scratch) {
     for (const key_desc_t *k = keys; k->name; k++) {
+        if (k->type == KEY_ROWS) {  // the recorders' keys, in this same object
+            for (int i = 0; k->rows(i); i++) add_keys(o, k->rows(i), v, omit_seen, row_base(scratch, k, i));
+            continue;
+        }
         if (k->applies && !k->applies(scratch)) continue;
         cJSON *val = NULL;
         if (k->type == KEY_OBJECT) val = all_keys_object(k->sub, v, omit_seen, scratch);
@@ -260,6 +267,11 @@ static cJSON *all_keys_object(const key_desc_t *keys, int v, int *omit_seen, con
         else val = other_value(k, v, omit_seen, scratch);
         if (val) cJSON_AddItemToObject(o, k->name, val);
     }
+}
+
+static cJSON *all_keys_object(const key_desc_t *keys, int v, int *omit_seen, void *scratch) {
+    cJSON *o = cJSON_CreateObject();
+    add_keys(o, keys, v, omit_seen, scratch);
     return o;
 }
 
@@ -288,6 +300,9 @@ static void mark_set(const key_desc_t *keys, const void *obj, int *seen, int *i)
         if (k->type == KEY_OBJECT) {
             seen[me] = 1;
             mark_set(k->sub, obj, seen, i);
+        } else if (k->type == KEY_ROWS) {
+            seen[me] = 1;
+            for (int r = 0; k->rows(r); r++) mark_set(k->rows(r), row_base(obj, k, r), seen, i);
         } else if (k->type == KEY_CUSTOM || k->field == KEY_NO_FIELD || (k->flags & KEY_REQUIRED)) {
             seen[me] = 1;  // no default to differ from: covered by the round trip
         } else if (differs_from_default(k, obj)) {
@@ -298,7 +313,10 @@ static void mark_set(const key_desc_t *keys, const void *obj, int *seen, int *i)
 
 static int count_keys(const key_desc_t *keys) {
     int n = 0;
-    for (const key_desc_t *k = keys; k->name; k++) n += 1 + (k->type == KEY_OBJECT ? count_keys(k->sub) : 0);
+    for (const key_desc_t *k = keys; k->name; k++) {
+        n += 1 + (k->type == KEY_OBJECT ? count_keys(k->sub) : 0);
+        for (int r = 0; k->type == KEY_ROWS && k->rows(r); r++) n += count_keys(k->rows(r));
+    }
     return n;
 }
 
@@ -307,6 +325,10 @@ static const char *key_at(const key_desc_t *keys, int want, int *i) {
         if ((*i)++ == want) return k->name;
         if (k->type == KEY_OBJECT) {
             const char *n = key_at(k->sub, want, i);
+            if (n) return n;
+        }
+        for (int r = 0; k->type == KEY_ROWS && k->rows(r); r++) {
+            const char *n = key_at(k->rows(r), want, i);
             if (n) return n;
         }
     }

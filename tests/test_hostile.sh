@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Hostile use of the commands that write (issue 22): one line and a non-zero exit, nothing written.
-#  - the output guard (run/rundir.h rundir_check_output) of every writer: recalibrate, predict, train, train --resume
+#  - the output guard (run/runfiles.h runfiles_check_output) of every writer: recalibrate, predict, train, train --resume
 #    --out, compare: never onto an input (found by device and inode: another spelling, a hard link), never into a
 #    run's checkpoints/ or onto a run's own files, never into a live (locked) run;
 #  - a refused train --resume leaves nothing behind (no .lock), and a recalibrated checkpoint is named as one.

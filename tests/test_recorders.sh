@@ -5,11 +5,15 @@
 # resume rule, then the rest is written again) leave every file of every recorder byte for byte as the uninterrupted
 # run wrote it, wall-clock times aside (tests/rec_same.py); and every row's files exist (each row turned on by its own
 # turn_on --set, read from the table). Controls: the comparison sees a cut byte in every file, and a duplicated row.
-# usage: test_recorders.sh BNLAB SOURCE_ROOT REC_FILES
+# BNLAB and REC_FILES are built with one row more than the engine's (tests/rec_row.c: the log zz_loss, which exists
+# only there): a new row is covered with no line here; ENGINE_REC_FILES (the engine's table) must list the same rows
+# less that one.
+# usage: test_recorders.sh BNLAB SOURCE_ROOT REC_FILES ENGINE_REC_FILES
 set -u
 BNLAB=$1
 ROOT=$2
 REC_FILES=$3
+ENGINE_REC_FILES=$4
 T=$(mktemp -d /tmp/bnlab-rec-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
@@ -49,9 +53,14 @@ rc=$?
 check '[ $rc -eq 0 ]' "resume from step 360: exit $rc, $(cat "$T/crash.err")"
 
 "$REC_FILES" >"$T/table" || { echo "FAIL: $REC_FILES"; exit 1; }
-# Every log file is one an output (predict --out, recalibrate --out ...) may not overwrite (run/rundir.h).
-unguarded=$("$REC_FILES" --unguarded)
-check '[ -z "$unguarded" ]' "log files rundir_check_output does not refuse (add them to run_files in rundir.c): $unguarded"
+"$ENGINE_REC_FILES" >"$T/engine-table" || { echo "FAIL: $ENGINE_REC_FILES"; exit 1; }
+check '[ "$(grep -v "^zz_loss " "$T/table")" = "$(cat "$T/engine-table")" ] && grep -q "^zz_loss zz_loss.csv " "$T/table"' \
+      "the test build's table is not the engine's plus zz_loss: $(diff "$T/engine-table" "$T/table")"
+# Every log file is one an output (predict --out, recalibrate --out ...) may not overwrite (run/runfiles.h); control:
+# outside a run directory the same names are allowed.
+unguarded=$("$REC_FILES" --unguarded "$T/full")
+check '[ -z "$unguarded" ]' "log files runfiles_check_output does not refuse in a run directory: $unguarded"
+check '[ -n "$("$REC_FILES" --unguarded "$T")" ]' "runfiles_check_output refuses the log names outside a run directory"
 rows=$(cut -d' ' -f1 "$T/table" | sort -u | wc -l)
 check '[ "$rows" -ge 8 ]' "the table lists $rows recorders: $(cut -d' ' -f1 "$T/table" | sort -u | tr '\n' ' ')"
 while read -r name file format wall; do

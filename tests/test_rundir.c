@@ -11,8 +11,11 @@
 #include "check.h"
 #include "io/csvtable.h"
 #include "lab/summary.h"
+#include "run/ics.h"
+#include "run/percentiles.h"
 #include "run/recorders.h"
 #include "run/rundir.h"
+#include "run/runlog.h"
 
 static char dir[] = "/tmp/bnlab-rundir-XXXXXX";
 

@@ -19,6 +19,7 @@
 #include "check.h"
 #include "run/rundir.h"
 #include "run/recorder.h"
+#include "run/runlog.h"
 
 static char dir[] = "/tmp/bnlab-writer-XXXXXX";
 

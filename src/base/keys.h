@@ -1,8 +1,9 @@
 // keys.h — config keys described as data: one key_desc_t row per key says its JSON name, its C field, its type,
 // its range and its default. The rows live beside the structs they fill (run/config.c for the config's sections,
-// nn/registry.c for each layer kind's keys); run/config.c reads them to set defaults, to parse and check a JSON object
-// strictly, to name the allowed values in error messages and to write the resolved JSON back, so a key exists in
-// one place and cannot be parsed but not saved. This header is plain data: no JSON library.
+// nn/registry.c for each layer kind's keys, each log's recorder row for its own log.* keys: run/recorder.h);
+// run/config.c reads them to set defaults, to parse and check a JSON object strictly, to name the allowed values in
+// error messages and to write the resolved JSON back, so a key exists in one place and cannot be parsed but not saved.
+// This header is plain data: no JSON library.
 #ifndef BNLAB_KEYS_H
 #define BNLAB_KEYS_H
 
@@ -22,6 +23,8 @@ typedef enum {
     KEY_INIT,            // init_spec_t (nn/layer.h): {"type": ..., "std"|"a": ...}; default: the model's init
     KEY_OBJECT,          // a JSON object whose keys are the rows of sub (their fields in the same struct)
     KEY_CUSTOM,          // parsed, written and defaulted by the hooks
+    KEY_ROWS,            // more keys of this same object, from a table of rows: rows(i) for i = 0, 1, ... until NULL,
+                         // row i's fields relative to obj + field + i * stride (the recorders' keys, run/recorder.h)
 } key_type_t;
 
 enum {
@@ -58,6 +61,9 @@ struct key_desc {
     int (*parse)(const void *json, const char *path, void *obj);
     void *(*emit)(const void *obj);
     void (*set_default)(void *obj);
+    // KEY_ROWS: row i's keys (NULL past the last row), and the bytes between row i's fields and row i + 1's.
+    const key_desc_t *(*rows)(int i);
+    size_t stride;
 };
 
 #endif

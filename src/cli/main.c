@@ -21,6 +21,7 @@
 #include "run/gradinit.h"
 #include "run/launch.h"
 #include "run/rundir.h"
+#include "run/runfiles.h"
 
 static int die(void) {
     fprintf(stderr, "bnlab: error: %s\n", bnlab_errmsg());
@@ -35,10 +36,10 @@ static int die_config(const cli_t *c) {
     return die();
 }
 
-// Every command that writes a checkpoint, a run or comparison directory or a CSV asks first (run/rundir.h): never
+// Every command that writes a checkpoint, a run or comparison directory or a CSV asks first (run/runfiles.h): never
 // onto one of its inputs, never into a run's checkpoints/ or a live run. 1 (after one line) if refused.
 static int refuse_output(const char *out, int is_dir, const char *const *inputs, int n_inputs) {
-    return rundir_check_output(out, is_dir, inputs, n_inputs) != 0 ? die() : 0;
+    return runfiles_check_output(out, is_dir, inputs, n_inputs) != 0 ? die() : 0;
 }
 
 // A comparison's output directory: refused as refuse_output says, its inputs the spec (or config) files named on

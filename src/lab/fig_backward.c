@@ -22,7 +22,10 @@
 
 #include "lab/figures.h"
 #include "nn/registry.h"
+#include "run/gradlog.h"
+#include "run/jaclog.h"
 #include "run/rundir.h"
+#include "run/updatelog.h"
 #include "view/logread.h"
 
 #define BW_MAX_KEYS 64   // hidden layers, dense layers, blocks read (a 64-block net's)

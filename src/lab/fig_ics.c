@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lab/figures.h"
+#include "run/ics.h"
 #include "run/rundir.h"
 #include "view/logread.h"
 

@@ -13,6 +13,7 @@
 
 #include "lab/figures.h"
 #include "run/rundir.h"
+#include "run/runlog.h"
 #include "view/logread.h"
 
 enum { M_X, M_ACC, M_TRAIN_LOSS, M_TEST_LOSS, M_COLS };

@@ -12,6 +12,7 @@
 
 #include "lab/figures.h"
 #include "run/rundir.h"
+#include "run/runlog.h"
 #include "view/logread.h"
 
 enum { C_X, C_EVAL, C_BATCH, C_TRAIN, C_COLS };

@@ -11,6 +11,7 @@
 #include "lab/figures.h"
 #include "nn/registry.h"
 #include "run/rundir.h"
+#include "run/runlog.h"
 #include "view/logread.h"
 
 #define SAT_MAX_HIDDEN 16

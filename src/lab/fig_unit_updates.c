@@ -13,6 +13,7 @@
 
 #include "lab/figures.h"
 #include "run/rundir.h"
+#include "run/unitlog.h"
 #include "view/logread.h"
 
 #define UU_MAX_LAYERS 4

@@ -9,6 +9,7 @@
 #include "base/util.h"
 #include "io/csvtable.h"
 #include "nn/registry.h"
+#include "run/paramlog.h"
 #include "view/figure.h"
 #include "view/logread.h"
 #include "view/variant.h"

@@ -10,6 +10,8 @@
 #include "io/csvtable.h"
 #include "io/jsonpath.h"
 #include "lab/figures.h"
+#include "run/gradlog.h"
+#include "run/histlog.h"
 #include "view/axis.h"
 #include "view/page_assets.h"
 #include "view/logread.h"

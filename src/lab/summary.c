@@ -10,6 +10,7 @@
 #include "io/csvtable.h"
 #include "run/rundir.h"
 #include "io/jsonfile.h"
+#include "run/runlog.h"
 
 #define CURVE_MAX_ROWS 10000000
 

@@ -148,6 +148,11 @@ typedef struct {
 static void *key_field(void *obj, size_t off) { return (char *)obj + off; }
 static const void *key_cfield(const void *obj, size_t off) { return (const char *)obj + off; }
 static int key_applies(const key_desc_t *k, const void *obj) { return !k->applies || k->applies(obj); }
+// A KEY_ROWS key's row i: its fields' base.
+static void *key_row(void *obj, const key_desc_t *k, int i) { return key_field(obj, k->field + (size_t)i * k->stride); }
+static const void *key_crow(const void *obj, const key_desc_t *k, int i) {
+    return key_cfield(obj, k->field + (size_t)i * k->stride);
+}
 
 static void keys_default(const key_desc_t *keys, void *obj, const init_spec_t *default_init) {
     for (const key_desc_t *k = keys; k->name; k++) {
@@ -165,6 +170,9 @@ static void keys_default(const key_desc_t *keys, void *obj, const init_spec_t *d
         case KEY_INIT: *(init_spec_t *)f = *default_init; break;
         case KEY_OBJECT: keys_default(k->sub, obj, default_init); break;
         case KEY_CUSTOM: if (k->set_default) k->set_default(obj); break;
+        case KEY_ROWS:
+            for (int i = 0; k->rows(i); i++) keys_default(k->rows(i), key_row(obj, k, i), default_init);
+            break;
         }
     }
 }
@@ -226,21 +234,31 @@ static int parse_value(const cJSON *o, const char *path, const key_desc_t *k, vo
     case KEY_INIT: return parse_init(v, p, f);
     case KEY_OBJECT: return parse_keys(v, p, k->sub, obj, ctx, NULL);
     case KEY_CUSTOM: return k->parse(v, p, obj);
+    case KEY_ROWS: return 0;  // parse_given reads their keys
     }
     return 0;
 }
 
-// Parses an object described by keys: unknown keys, missing required keys and keys that do not apply are errors.
-// `also` (or NULL) is one more key the caller reads itself (a layer's "type").
-static int parse_keys(const cJSON *o, const char *path, const key_desc_t *keys, void *obj, const parse_ctx_t *ctx,
-                      const char *also) {
-    const char *allowed[40];
-    int n = 0;
-    if (also) allowed[n++] = also;
-    for (const key_desc_t *k = keys; k->name && n < 39; k++) allowed[n++] = k->name;
-    allowed[n] = NULL;
-    if (jp_keys(o, path, allowed) != 0) return -1;
+// The JSON names of keys (a KEY_ROWS key's rows' keys in its place) into allowed[n..cap - 1); returns the new n.
+// Aborts if they do not fit (a bug: a table too long for KEYS_MAX).
+#define KEYS_MAX 64
+static int key_names(const key_desc_t *keys, const char **allowed, int n, int cap) {
+    for (const key_desc_t *k = keys; k->name; k++)
+        if (n >= cap - 1) abort();
+        else if (k->type != KEY_ROWS) allowed[n++] = k->name;
+        else
+            for (int i = 0; k->rows(i); i++) n = key_names(k->rows(i), allowed, n, cap);
+    return n;
+}
+
+// The keys of o described by keys, given or required: keys that do not apply are errors if given.
+static int parse_given(const cJSON *o, const char *path, const key_desc_t *keys, void *obj, const parse_ctx_t *ctx) {
     for (const key_desc_t *k = keys; k->name; k++) {
+        if (k->type == KEY_ROWS) {
+            for (int i = 0; k->rows(i); i++)
+                if (parse_given(o, path, k->rows(i), key_row(obj, k, i), ctx) != 0) return -1;
+            continue;
+        }
         char p[JP_PATH_MAX];
         jp_join(p, path, k->name);
         int given = cJSON_GetObjectItemCaseSensitive(o, k->name) != NULL;
@@ -256,6 +274,19 @@ static int parse_keys(const cJSON *o, const char *path, const key_desc_t *keys, 
         if (given && parse_value(o, path, k, obj, ctx) != 0) return -1;
     }
     return 0;
+}
+
+// Parses an object described by keys: unknown keys, missing required keys and keys that do not apply are errors.
+// `also` (or NULL) is one more key the caller reads itself (a layer's "type").
+static int parse_keys(const cJSON *o, const char *path, const key_desc_t *keys, void *obj, const parse_ctx_t *ctx,
+                      const char *also) {
+    const char *allowed[KEYS_MAX];
+    int n = 0;
+    if (also) allowed[n++] = also;
+    n = key_names(keys, allowed, n, KEYS_MAX);
+    allowed[n] = NULL;
+    if (jp_keys(o, path, allowed) != 0) return -1;
+    return parse_given(o, path, keys, obj, ctx);
 }
 
 static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
@@ -286,6 +317,9 @@ static void keys_to_json(cJSON *o, const key_desc_t *keys, const void *obj) {
         case KEY_OBJECT: keys_to_json(cJSON_AddObjectToObject(o, k->name), k->sub, obj); break;
         case KEY_CUSTOM:
             if (k->emit) cJSON_AddItemToObject(o, k->name, k->emit(obj));
+            break;
+        case KEY_ROWS:
+            for (int i = 0; k->rows(i); i++) keys_to_json(o, k->rows(i), key_crow(obj, k, i));
             break;
         }
     }
@@ -671,13 +705,11 @@ static const char *const OPTIMIZERS[] = {"sgd", NULL};
 static const char *const LOSSES[] = {"softmax_cross_entropy", NULL};
 static const char *const SOURCES[] = {"probe", "batch", NULL};
 static const char *const SPACINGS[] = {"linear", "log", NULL};
-static const char *const CURV_SOURCES[] = {"batch", "probe", NULL};  // curv_source_t order
 
 static int is_idx(const void *c) { return ((const config_t *)c)->data.format == DATA_IDX; }
 static int is_csv(const void *c) { return ((const config_t *)c)->data.format == DATA_CSV; }
 static int is_step_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_STEP; }
 static int is_exp_schedule(const void *c) { return ((const config_t *)c)->train.optim.schedule == LR_EXPONENTIAL; }
-static int curvature_on(const void *c) { return ((const config_t *)c)->log.curvature_every > 0; }
 
 #define IDX_FILE(key) \
     {.name = #key, .type = KEY_PATH, .field = C(data.key), .cap = CFG_STR, .flags = KEY_REQUIRED, .applies = is_idx, \
@@ -800,13 +832,10 @@ static const key_desc_t LOG_KEYS[] = {
     // Left out of config.json while 0, as param_stats.
     {.name = "update_ratios_every", .type = KEY_LONG, .field = C(log.update_ratios_every), .lo = 0, .hi = 1e9,
      .def = 0, .flags = KEY_OMIT_ZERO},
-    {.name = "unit_updates_every", .type = KEY_LONG, .field = C(log.unit_updates_every), .lo = 0, .hi = 1e9,
-     .def = 0, .flags = KEY_OMIT_ZERO},
-    {.name = "curvature_every", .type = KEY_LONG, .field = C(log.curvature_every), .lo = 0, .hi = 1e9,
-     .def = 0, .flags = KEY_OMIT_ZERO},
-    // Left out of config.json while "batch" (the step's batch, as before the key existed).
-    {.name = "curvature_source", .type = KEY_ENUM, .field = C(log.curvature_source), .words = CURV_SOURCES,
-     .def = CURV_SOURCE_BATCH, .flags = KEY_OMIT_ZERO, .applies = curvature_on, .when = "with log.curvature_every > 0"},
+    // The recorders' own keys, row by row (run/recorder.h recorder_t.keys: unit_updates_every, curvature_every,
+    // curvature_source ...), each left out of config.json while off.
+    {.name = "recorders", .type = KEY_ROWS, .rows = recorders_keys, .field = C(log.recorders),
+     .stride = sizeof(cfg_recorder_t)},
     // Left out of config.json while 0, as update_ratios_every.
     {.name = "gradients_every", .type = KEY_LONG, .field = C(log.gradients_every), .lo = 0, .hi = 1e9, .def = 0,
      .flags = KEY_OMIT_ZERO},

@@ -28,8 +28,6 @@ typedef struct {
 } pct_unit_t;
 
 typedef enum { PCT_SOURCE_PROBE, PCT_SOURCE_BATCH } pct_source_t;
-// log.curvature_source: the step's own mini-batch, or the same probe batch at every probe (run/curvature.h).
-typedef enum { CURV_SOURCE_BATCH, CURV_SOURCE_PROBE } curv_source_t;
 
 typedef struct {
     long every;  // steps; 0 = off
@@ -54,6 +52,18 @@ typedef struct {
     int n_layers;             // params: 0 = "all" parameters (BN's γ, β included); else these model.layers
     int layers[LS_MAX_LAYERS];  // indices, each a dense layer (its W and b)
 } ls_spec_t;
+
+// A recorder's own log.* keys (run/recorder.h recorder_t.keys: log.unit_updates_every, log.curvature_every ...) are
+// stored in its slot of config_t.log.recorders, slot i for row i of the table of recorders, laid out as the row's
+// settings struct; the config parses, defaults and writes them through the rows (recorders_keys below) and knows
+// nothing else about them.
+#define CFG_RECORDERS 24
+#define CFG_RECORDER_BYTES 32
+typedef union {
+    long l;
+    double d;
+    unsigned char bytes[CFG_RECORDER_BYTES];
+} cfg_recorder_t;
 
 typedef enum { DATA_IDX, DATA_CSV } data_format_t;
 typedef enum { PROGRESS_AUTO, PROGRESS_ALWAYS, PROGRESS_NEVER } progress_t;
@@ -102,9 +112,6 @@ typedef struct {
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
         int param_stats;  // param_stats.csv (run/paramlog.h)
         long update_ratios_every;  // update_ratios.csv every this many steps (run/updatelog.h); 0 = off
-        long unit_updates_every;   // unit_updates.csv every this many steps (run/unitlog.h); 0 = off
-        long curvature_every;      // curvature.csv every this many steps (run/curvature.h); 0 = off
-        curv_source_t curvature_source;  // which batch it measures on (run/curvature.h)
         long gradients_every;      // gradients.csv every this many steps (run/gradlog.h); 0 = off
         long jacobian_every;       // jacobian.csv every this many steps (run/jaclog.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)
@@ -116,6 +123,7 @@ typedef struct {
             int adaptive;   // 1: "range": "adaptive" (each layer's edges from its first histogram), else [lo, hi]
             double lo, hi;
         } histograms;
+        cfg_recorder_t recorders[CFG_RECORDERS];  // row i of the table of recorders: its own keys (above)
     } log;
 } config_t;
 
@@ -144,8 +152,14 @@ preprocess_t config_preprocess(const config_t *c);
 // The fully resolved config (every default filled in) as JSON; re-parsing it gives the same config_t.
 cJSON *config_to_json(const config_t *cfg);
 // The files cfg reads (its data: four IDX files or two CSV files) into in[at..]; returns the new count. The inputs
-// an output must never be (run/rundir.h rundir_check_output).
+// an output must never be (run/runfiles.h runfiles_check_output).
 int config_data_files(const config_t *c, const char **in, int at);
+
+// Row i of the table of recorders' own log.* keys (fields relative to its slot log.recorders[i]); an empty table for
+// a row without keys, NULL past the last row. Defined by the table (run/recorders.c): the config's parser reads the rows' keys
+// as data through this one call — the table sits above the config in run/ (a recorder reads config_t), so it is a
+// call up at link time, never an include (tests/test_layering.sh).
+const key_desc_t *recorders_keys(int i);
 
 // The key table (base/keys.h) for the other JSON objects bnlab reads (a comparison spec, its variants): the defaults
 // of keys, then a strict parse of object o at JSON path `path` — unknown keys, missing required keys, keys that do

@@ -1,6 +1,7 @@
 #include "run/curvature.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,13 +105,13 @@ void curvature_measure_on(curvature_t *c, model_t *m, const float *x, const int3
 
 // ---- the recorder
 
-static int cv_enabled(const config_t *cf) { return cf->log.curvature_every > 0; }
 static int cv_init(void *st, const rec_view_t *v) {
     curvature_t *c = st;
     const config_t *cf = v->cfg;
-    c->every = cf->log.curvature_every;
+    const curvature_cfg_t *s = v->settings;
+    c->every = s->every;
     curvature_init(c, v->model, 0, 0);
-    if (cf->log.curvature_source != CURV_SOURCE_PROBE) return 0;
+    if (s->source != CURV_SOURCE_PROBE) return 0;
     int B = (int)v->probe_n < cf->train.batch_size ? (int)v->probe_n : cf->train.batch_size;
     if (B > v->model->max_batch) B = v->model->max_batch;
     if (B < 2)  // a batch of one has no variance to normalize by (and no curvature worth the name)
@@ -123,10 +124,6 @@ static int cv_init(void *st, const rec_view_t *v) {
     dataset_gather_range(v->test, v->pp, 0, B, c->px, c->py);
     return 0;
 }
-static int cv_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
-    (void)v;
-    return log_open(&((curvature_t *)st)->out, run_dir, RUNDIR_CURVATURE, append, RUNDIR_CURVATURE_HEADER);
-}
 static void cv_step(void *st, const rec_view_t *v) {
     curvature_t *c = st;
     if (v->step % c->every != 0) return;
@@ -136,14 +133,23 @@ static void cv_step(void *st, const rec_view_t *v) {
                  c->sharpness, c->top_eig, c->change, 2 / v->lr);
     wfile_flush(&c->out);
 }
-static int cv_check(const void *st) { return wfile_check(&((const curvature_t *)st)->out); }
-static int cv_close(void *st) { return wfile_close(&((curvature_t *)st)->out); }
 static void cv_free(void *st) { curvature_free(st); }
 
+static const char *const CURV_SOURCES[] = {"batch", "probe", NULL};  // curv_source_t order
+static int cv_on(const void *s) { return ((const curvature_cfg_t *)s)->every > 0; }
+static const key_desc_t CV_KEYS[] = {
+    {.name = "curvature_every", .type = KEY_LONG, .field = offsetof(curvature_cfg_t, every), .lo = 0, .hi = 1e9,
+     .def = 0, .flags = KEY_OMIT_ZERO},
+    // Left out of config.json while "batch" (the step's batch, as before the key existed).
+    {.name = "curvature_source", .type = KEY_ENUM, .field = offsetof(curvature_cfg_t, source), .words = CURV_SOURCES,
+     .def = CURV_SOURCE_BATCH, .flags = KEY_OMIT_ZERO, .applies = cv_on, .when = "with log.curvature_every > 0"},
+    {0}};
+
 const recorder_t CURVATURE_RECORDER = {
-    .name = "curvature",
-    .files = {{RUNDIR_CURVATURE, RUNDIR_CURVATURE_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV, .expect = 1}},
-    .enabled = cv_enabled, .turn_on = "log.curvature_every=20",
+    .name = "curvature", .keys = CV_KEYS,
+    .files = {{RUNDIR_CURVATURE, RUNDIR_CURVATURE_HEADER, REC_RESUME_BEFORE_UPDATE, REC_CSV, .expect = 1,
+               .wfile = REC_WFILE(curvature_t, out)}},
+    .turn_on = "log.curvature_every=20",
     .state_size = sizeof(curvature_t),
-    .init = cv_init, .open = cv_open, .on_step = cv_step, .check = cv_check, .close = cv_close, .free = cv_free,
+    .init = cv_init, .on_step = cv_step, .free = cv_free,
 };

@@ -33,8 +33,20 @@
 #include "nn/model.h"
 #include "run/recorder.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_CURVATURE "curvature.csv"  // every log.curvature_every steps: Hessian top eigenvalue (curvature.h)
+#define RUNDIR_CURVATURE_HEADER "step,lr,batch_loss,grad_norm,sharpness,top_eig,top_eig_change,two_over_lr\n"
+
 #define CURV_ITERS 20
 #define CURV_FD_STEP 1e-3
+
+// Its keys (the row's): log.curvature_every and log.curvature_source — the step's own mini-batch, or the same probe
+// batch at every probe.
+typedef enum { CURV_SOURCE_BATCH, CURV_SOURCE_PROBE } curv_source_t;
+typedef struct {
+    long every;  // 0: off
+    curv_source_t source;
+} curvature_cfg_t;
 
 typedef struct {
     long every;

@@ -6,6 +6,7 @@
 #include "base/util.h"
 #include "run/checkpoint.h"
 #include "run/rundir.h"
+#include "run/runfiles.h"
 
 // Whether layer i of m is folded into layer i - 1: an evaluation affine map right after a dense layer with W (out,
 // in). -1 + message if layer i normalizes but cannot be folded.
@@ -90,7 +91,7 @@ int fold_model(model_t *out, config_t *out_cfg, int *n_folded, const model_t *m,
 
 int fold_checkpoint(const infer_t *n, const char *out, const char *bn_statistics, int *n_folded) {
     const char *inputs[1] = {n->file};  // never onto the input, into a run's checkpoints/ or a live run
-    if (rundir_check_output(out, 0, inputs, 1) != 0) return -1;
+    if (runfiles_check_output(out, 0, inputs, 1) != 0) return -1;
     model_t folded;
     config_t *cfg = xmalloc(sizeof *cfg, "folded config");
     if (fold_model(&folded, cfg, n_folded, &n->model, &n->cfg) != 0) {

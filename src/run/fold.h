@@ -22,7 +22,7 @@
 int fold_model(model_t *out, config_t *out_cfg, int *n_folded, const model_t *m, const config_t *cfg);
 
 // Folds n's model (its statistics as they are: the running ones, or Algorithm 2's after recalibrate_bn) and writes
-// the checkpoint of plain dense layers to `out` where rundir_check_output allows it (never onto n->file, into a
+// the checkpoint of plain dense layers to `out` where runfiles_check_output allows it (never onto n->file, into a
 // run's checkpoints/ or a live run); __metadata__ gains folded_from (n->file) and
 // bn_statistics (how the statistics were taken). *n_folded: the layers folded. -1 + message.
 int fold_checkpoint(const infer_t *n, const char *out, const char *bn_statistics, int *n_folded);

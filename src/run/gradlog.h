@@ -23,6 +23,12 @@
 #include "run/gradstats.h"
 #include "run/recorder.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_GRADIENTS "gradients.csv"       // every log.gradients_every steps: per gradient site (gradlog.h)
+#define RUNDIR_GRAD_HISTOGRAMS "gradient_histograms.csv"  // with log.gradients_every: per hidden layer (gradlog.h)
+#define RUNDIR_GRADIENTS_FIXED "step,hidden,layer,layer_type,where,n,mean,std,absmax"
+// RUNDIR_GRADIENTS_FIXED, ",p%g" per log.percentiles.q, then ",dead_units,frac_saturated\n" (gradlog.c builds it).
+
 typedef struct {
     long every;
     wfile_t out, hout;  // gradients.csv, gradient_histograms.csv

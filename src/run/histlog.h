@@ -23,6 +23,9 @@
 #include "base/util.h"
 #include "run/recorder.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_HISTOGRAMS "histograms.csv"     // every log.histograms.every steps: one row per hidden layer (histlog.h)
+
 typedef struct {
     int on;            // every other call does nothing while 0
     wfile_t out;

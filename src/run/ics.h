@@ -18,6 +18,10 @@
 #include "nn/optim.h"
 #include "run/recorder.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_ICS "ics.csv"                   // every log.ics_every steps
+#define RUNDIR_ICS_HEADER "step,layer,dense,grad_norm,l2_diff,cosine\n"
+
 typedef struct {
     long every;        // steps; 0 = off
     int n_dense;

@@ -27,6 +27,13 @@
 #include "nn/model.h"
 #include "run/recorder.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_LANDSCAPE "landscape.csv"       // every log.landscape.every steps: one row per step size (landscape.h)
+#define RUNDIR_LANDSCAPE_BAND "landscape_band.csv"  // the same probes: one row each, bands over η and β_eff
+#define RUNDIR_LANDSCAPE_HEADER "step,eta,lr,loss,grad_diff,grad_norm,beta\n"
+#define RUNDIR_LANDSCAPE_BAND_HEADER \
+    "step,lr,grad_norm,batch_loss,loss_min,loss_max,grad_diff_min,grad_diff_max,beta_eff\n"
+
 
 typedef struct {
     ls_spec_t spec;

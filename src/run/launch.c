@@ -11,6 +11,7 @@
 #include "run/checkpoint.h"
 #include "run/recorders.h"
 #include "run/rundir.h"
+#include "run/runfiles.h"
 
 static void on_stop_signal(int sig) {
     (void)sig;
@@ -47,7 +48,7 @@ static int init_from(trainer_t *t, const char *ckpt) {
 
 int launch_new(trainer_t *t, const config_t *cfg, const launch_new_t *o) {
     const char *in[8] = {o->config, o->init};
-    if (rundir_check_output(o->run_dir, 1, in, config_data_files(cfg, in, 2)) != 0 ||
+    if (runfiles_check_output(o->run_dir, 1, in, config_data_files(cfg, in, 2)) != 0 ||
         rundir_check_empty(o->run_dir, o->force) != 0)
         return LAUNCH_ERROR;
     // Everything that can fail on input is checked before the run directory is touched.
@@ -94,7 +95,7 @@ static int resume_open(st_file_t *f, config_t *cfg, char *file, size_t file_cap,
     int rc = checkpoint_check_resumable(f);
     if (rc == 0 && out) {
         const char *in[8] = {file};
-        rc = rundir_check_output(out, 1, in, config_data_files(cfg, in, 1)) != 0 || rundir_check_empty(out, force) != 0
+        rc = runfiles_check_output(out, 1, in, config_data_files(cfg, in, 1)) != 0 || rundir_check_empty(out, force) != 0
                  ? -1 : 0;
         snprintf(run_dir, run_cap, "%s", out);
     } else if (rc == 0 && checkpoint_check_run(f, file, run_dir) != 0) {

@@ -17,6 +17,10 @@
 #include "base/util.h"
 #include "run/recorder.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_PARAM_STATS "param_stats.csv" // log.param_stats: per evaluation, one row per parameter tensor (paramlog.h)
+#define RUNDIR_PARAM_STATS_HEADER "step,epoch,layer,layer_type,tensor,n,norm,grad_norm,mean,std,eff_step\n"
+
 typedef struct {
     int on;  // every other call does nothing while 0
     wfile_t out;

@@ -19,6 +19,9 @@
 #include "nn/model.h"
 #include "run/recorder.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_PERCENTILES "percentiles.csv"   // every log.percentiles.every steps
+
 #define PCT_BINS 65536  // percentiles_select: one bin per 16-bit prefix of a float's order key
 
 typedef struct {

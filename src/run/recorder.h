@@ -1,7 +1,9 @@
 // recorder.h — what a recorder is: one log of a run directory, written while the run trains, and all it may look at.
 //
 // Every log is one row of the table of recorders (run/recorders.c): its name, its files with their headers and resume
-// rules, whether the config turns it on, and its hooks. The training loop (run/train.c) walks the table at fixed
+// rules, its own config keys, whether the config turns it on, and its hooks. The row is all there is to know about a
+// log: the config parses its keys from it (run/config.h recorders_keys), resume truncation cuts its files by it, the
+// output guard refuses its files by it (run/runfiles.h), expectations read its CSV files by it. The training loop (run/train.c) walks the table at fixed
 // points and hands each enabled recorder its own state and the same narrow view of the run (rec_view_t) — never the
 // trainer. The points, in the order of one training step:
 //   before_step  the step is about to be taken (step: the steps done): looks at the probe images (percentiles)
@@ -18,6 +20,7 @@
 #ifndef BNLAB_RECORDER_H
 #define BNLAB_RECORDER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/util.h"
@@ -40,7 +43,9 @@ typedef struct {
 
 // What a recorder may look at. Fields marked with a hook are set for that hook only (zero / NULL / NaN otherwise).
 typedef struct rec_view {
-    const config_t *cfg;          // the run's resolved config: each recorder reads its own log.* keys
+    const config_t *cfg;          // the run's resolved config
+    const void *settings;         // init only: the row's own keys' values (its slot of cfg->log.recorders, laid out as
+                                  // the settings struct its keys describe)
     model_t *model;               // the network (its parameters, gradients and last activations)
     sgd_t *opt;                   // the optimizer (ICS replays the step's update on copies; on_step may set
                                   // sums_next: update ratios)
@@ -76,34 +81,48 @@ typedef enum {
 
 // One file a recorder writes in the run directory.
 typedef struct {
-    const char *file;     // its name (run/rundir.h RUNDIR_*); NULL ends a row's list
+    const char *file;     // its name (a RUNDIR_* macro in the log's header); NULL ends a row's list
     const char *header;   // its first line, or NULL: none (JSON lines, event files) or built from the config by open
     rec_resume_t resume;
     rec_format_t format;
     int clock;            // its "seconds" column is the run's wall clock: a resume continues from the last kept row
     int wall_time;        // it holds wall-clock times (CSV/JSONL "seconds", events' wall_time): equal runs differ there
     int expect;           // 1: a CSV that expectations may read (lab/logmetric.h "file")
+    // REC_WFILE(state type, member): the table opens this wfile_t of the state for the file (with its header, before
+    // the row's own open, if any), checks it and closes it; 0: the row's own open, check and close do.
+    size_t wfile;
 } rec_file_t;
+#define REC_WFILE(type, member) (offsetof(type, member) + 1)
+// for (const rec_file_t *f ...): each file of a row.
+#define REC_EACH_FILE(row, f) for (const rec_file_t *f = (row)->files; f < (row)->files + REC_MAX_FILES && f->file; f++)
 
 #define REC_MAX_FILES 3
 
 typedef struct recorder {
     const char *name;                       // the recorder, in messages ("param_stats")
     rec_file_t files[REC_MAX_FILES];        // what it writes (a {NULL} entry ends the list)
-    int (*enabled)(const config_t *c);      // NULL: always; else whether the config turns the log on
+    // Its own keys in the config's "log" section (base/keys.h rows of plain values: bool, int, long, u64, double,
+    // enum, string; NULL: none), their fields offsets into its settings struct (at most CFG_RECORDER_BYTES:
+    // run/config.h; a parse aborts on a row past it). Each is left out of config.json while off (KEY_OMIT_ZERO):
+    // existing configs keep their resolved JSON and digest. The first is its switch (an "every" or a bool).
+    const key_desc_t *keys;
+    // NULL: on while its first key is nonzero (always, without keys); else whether the config turns the log on.
+    int (*enabled)(const config_t *c);
     const char *turn_on;                    // a --set PATH=VALUE that turns it on (NULL: always on), with a period
                                             // dividing 120: tests/test_recorders.sh (resuming at step 360) and
                                             // test_noalloc.c run with every row's, so a new row needs no test code
     size_t state_size;                      // its state, zeroed before init, freed after free
     // At setup (writes nothing): checks the config against the model and allocates. NULL: nothing. -1 + message.
     int (*init)(void *st, const rec_view_t *v);
-    // Creates its files with their headers, or (append = 1, a resumed run at v->step) continues them. -1 + message.
+    // Creates its files with their headers, or (append = 1, a resumed run at v->step) continues them (the files
+    // with a .wfile are open already). NULL: nothing more. -1 + message.
     int (*open)(void *st, const rec_view_t *v, const char *run_dir, int append);
     void (*before_step)(void *st, const rec_view_t *v);  // each hook: NULL = nothing at that point
     void (*on_step)(void *st, const rec_view_t *v);
     void (*after_step)(void *st, const rec_view_t *v);
     void (*on_eval)(void *st, const rec_view_t *v);
     void (*on_epoch)(void *st, const rec_view_t *v);
+    // Each NULL: nothing beyond the files with a .wfile, which the table checks and closes itself.
     int (*check)(const void *st);  // -1 + message (the file, the OS error) if a write failed
     int (*close)(void *st);        // closes its files (also ones never opened); -1 + message if a write or close failed
     void (*free)(void *st);        // releases what init and open allocated (after close; also after a failed init)

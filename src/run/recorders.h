@@ -1,16 +1,18 @@
 // recorders.h — the table of recorders: every log a run writes while it trains, one row each (run/recorder.h says
 // what a row holds: name, files with header and resume rule, enabled-by-config, init, open, the hooks, check, close).
 //
-// The training loop (run/train.c) walks it at each point of a step, resume truncation walks its files, and
+// The training loop (run/train.c) walks it at each point of a step, resume truncation walks its files, the config
+// parses its rows' keys (run/config.h recorders_keys), the output guard refuses its files (run/runfiles.h), and
 // expectations (lab/logmetric.h) read the names of the CSV files they may use from it. A row lives in its log's own
-// file (run/histlog.c defines HISTOGRAMS_RECORDER ...); this table lists them, in the order every walk takes:
-//   metrics, layer_stats, percentiles, param_stats, ics, landscape, tensorboard, histograms, update_ratios.
-// Adding a log (run/updatelog.c is an example): its module run/NAME.{h,c} with its state, hooks and row (with a
-// turn_on setting); one line in the list in recorders.c; its file name and header in rundir.h; its config key (a
-// config_t field and a key_desc_t row in config.c, left out of config.json while off); the module in meson.build and
-// in tests/test_layering.sh's run_order; a README row. Without new code, tests/test_recorders.sh then checks that a
-// resumed run writes its files byte for byte as an uninterrupted one, test_noalloc that its hooks allocate nothing,
-// and expectations (lab/logmetric) may read it if its row says expect.
+// file (run/unitlog.c defines UNIT_UPDATES_RECORDER ...); this table lists them, in the order every walk takes.
+// Adding a log is one file plus one row: its module run/NAME.c (+ NAME.h where others read its file names or
+// columns) with its state, hooks, keys and row (with a turn_on setting); one ROW(NAME_RECORDER) line in ROWS_LIST in
+// recorders.c; its line in meson.build (Meson lists sources); a README row. Nothing else names it: its keys are
+// parsed, checked, defaulted and written back from its row (each left out of config.json while off), its files are
+// guarded and truncated by its row, tests/test_layering.sh ranks it as a log by its row, tests/test_recorders.sh
+// checks that a resumed run writes its files byte for byte as an uninterrupted one, test_noalloc that its hooks
+// allocate nothing, and expectations may read it if its row says expect. tests/rec_row.c is such a log, compiled
+// into a test build only.
 #ifndef BNLAB_RECORDERS_H
 #define BNLAB_RECORDERS_H
 

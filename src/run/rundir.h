@@ -1,7 +1,9 @@
-// rundir.h — the one place that knows a run directory's layout: the name of every file in it, the header of
-// every log, the statuses summary.json records, where a comparison puts each run (OUT/VARIANT/seed-K), and the
-// two questions asked of a run that stopped: did it complete, and which logged rows does a resume keep.
-// Everything else names these files through the macros below; readers find CSV columns by these header names.
+// rundir.h — a run directory's own files (config.json, summary.json, checkpoints/, its lock ...), the statuses
+// summary.json records, where a comparison puts each run (OUT/VARIANT/seed-K), the two questions asked of a run that
+// stopped: did it complete, and which logged rows does a resume keep. The logs are not here: each log's file names and
+// headers are its recorder's (run/recorder.h), in its own header (run/unitlog.h RUNDIR_UNIT_UPDATES ...), and the
+// table of recorders lists them all (run/runfiles.h: every file a run writes). Everything else names these files
+// through the macros; readers find CSV columns by the header names.
 #ifndef BNLAB_RUNDIR_H
 #define BNLAB_RUNDIR_H
 
@@ -11,47 +13,14 @@
 #define RUNDIR_CONFIG "config.json"            // the resolved config
 #define RUNDIR_ENVIRONMENT "environment.json"  // version, BLAS threads, flush-to-zero, GEMM backend
 #define RUNDIR_SUMMARY "summary.json"          // written last: "status" (below), steps, accuracies, seconds
-#define RUNDIR_METRICS_JSONL "metrics.jsonl"   // one JSON object per evaluation, keyed like metrics.csv
-#define RUNDIR_METRICS_CSV "metrics.csv"       // one row per evaluation
-#define RUNDIR_LAYER_STATS "layer_stats.csv"   // per epoch, per source, per layer
-#define RUNDIR_PERCENTILES "percentiles.csv"   // every log.percentiles.every steps
-#define RUNDIR_ICS "ics.csv"                   // every log.ics_every steps
-#define RUNDIR_LANDSCAPE "landscape.csv"       // every log.landscape.every steps: one row per step size (landscape.h)
-#define RUNDIR_LANDSCAPE_BAND "landscape_band.csv"  // the same probes: one row each, bands over η and β_eff
-#define RUNDIR_PARAM_STATS "param_stats.csv" // log.param_stats: per evaluation, one row per parameter tensor (paramlog.h)
-#define RUNDIR_HISTOGRAMS "histograms.csv"     // every log.histograms.every steps: one row per hidden layer (histlog.h)
-#define RUNDIR_UPDATE_RATIOS "update_ratios.csv"  // every log.update_ratios_every steps: per tensor (updatelog.h)
-#define RUNDIR_GRADIENTS "gradients.csv"       // every log.gradients_every steps: per gradient site (gradlog.h)
-#define RUNDIR_GRAD_HISTOGRAMS "gradient_histograms.csv"  // with log.gradients_every: per hidden layer (gradlog.h)
-#define RUNDIR_JACOBIAN "jacobian.csv"         // every log.jacobian_every steps: per hidden block (jaclog.h)
-#define RUNDIR_CURVATURE "curvature.csv"  // every log.curvature_every steps: Hessian top eigenvalue (curvature.h)
-#define RUNDIR_UNIT_UPDATES "unit_updates.csv"  // every log.unit_updates_every steps: per dense layer (unitlog.h)
 #define RUNDIR_REPORT "report.html"           // bnlab report: one self-contained page (lab/report.h)
 #define RUNDIR_CHECKPOINTS "checkpoints"       // a folder of step-NNNNNNNNN.safetensors
 #define RUNDIR_PLOTS "plots"                   // bnlab plot's PNGs and gnuplot scripts (runs and comparisons)
 #define RUNDIR_LOCK ".lock"                    // locked by the one process writing the directory; holds its PID
 #define RUNDIR_DIGEST "config.digest"          // the fingerprint of the resolved config the run started with
 
-// The logs' headers (with their newline). percentiles.csv ends with one column per configured percentile:
-// rundir_percentiles_header().
-#define RUNDIR_METRICS_HEADER "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds\n"
-// With log.eval_batch_stats: the same, then the test set once more with each batch's own BN statistics.
-#define RUNDIR_METRICS_HEADER_BATCHSTATS \
-    "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,test_loss_batchstats,test_acc_batchstats\n"
-#define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
-#define RUNDIR_PARAM_STATS_HEADER "step,epoch,layer,layer_type,tensor,n,norm,grad_norm,mean,std,eff_step\n"
-#define RUNDIR_UPDATE_RATIOS_HEADER "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio,grad_std_ratio\n"
-#define RUNDIR_GRADIENTS_FIXED "step,hidden,layer,layer_type,where,n,mean,std,absmax"
-// RUNDIR_GRADIENTS_FIXED, ",p%g" per log.percentiles.q, then ",dead_units,frac_saturated\n" (gradlog.c builds it).
-#define RUNDIR_JACOBIAN_HEADER "step,block,layer,norm,which,n,median,p10,p90,max,frac_near1\n"
-#define RUNDIR_CURVATURE_HEADER "step,lr,batch_loss,grad_norm,sharpness,top_eig,top_eig_change,two_over_lr\n"
-#define RUNDIR_UNIT_UPDATES_HEADER                                                                                  \
-    "step,layer,tensor,units,bn_after,lr,norm_mean,eff_lr_mean,eff_lr_min,eff_lr_max,angle_mean,angle_rms,angle_min," \
-    "angle_max\n"
-#define RUNDIR_ICS_HEADER "step,layer,dense,grad_norm,l2_diff,cosine\n"
-#define RUNDIR_LANDSCAPE_HEADER "step,eta,lr,loss,grad_diff,grad_norm,beta\n"
-#define RUNDIR_LANDSCAPE_BAND_HEADER \
-    "step,lr,grad_norm,batch_loss,loss_min,loss_max,grad_diff_min,grad_diff_max,beta_eff\n"
+// The headers two logs build from the config (with their newline): percentiles.csv ends with one column per
+// configured percentile; histograms.csv and gradient_histograms.csv with one per bin.
 #define RUNDIR_PERCENTILES_FIXED "step,hidden,layer,layer_type,unit,n"
 // RUNDIR_PERCENTILES_FIXED then ",p15,p50,p85" (one "p%g" per q) and a newline, into out (cap bytes; aborts if
 // it does not fit, a bug: the config bounds the number of percentiles).
@@ -86,26 +55,13 @@ void rundir_seed_log(char *out, size_t cap, const char *cmp_dir, const char *var
 // children do not inherit it). -1 + message naming the directory and the PID of the process that holds it.
 // A lock left by a process that died, even by SIGKILL, is no obstacle: the kernel drops it with the process.
 int rundir_lock(const char *dir);
+// The PID holding dir/.lock: 0 if nobody (or no lock file), -1 if held by a process that has not said which. Reads
+// only: a shared flock tried and dropped.
+long rundir_lock_holder(const char *dir);
 
-// Where a command may write (every CLI writer of a checkpoint, a run or comparison directory, a page or a CSV asks
-// this before it writes a byte). out: the file (is_dir 0) or directory (is_dir 1) about to be written, existing
-// or not; inputs: the n_inputs files the command reads (NULL entries are skipped). Refused, in this order:
-//  - out is one of the inputs: the same file by device and inode (another spelling, a hard link or a symbolic
-//    link is found too), or, for a directory, an input lies inside it;
-//  - out lies inside a run directory's checkpoints/ (a directory with config.json around it): a file there is
-//    taken for a checkpoint the run can resume from; or out is one of the files a run writes, in a run directory
-//    (its logs, config.json, summary.json, ...; not report.html or plots/, which report and plot write there);
-//  - out lies inside a live run or comparison: a directory on the way up whose .lock another process holds (the
-//    lock of this process's parent is no obstacle: the runs of a comparison write inside its directory).
-// 0 if allowed; -1 + one line naming out and why. Reads only: stat, realpath and a shared flock tried and dropped.
-int rundir_check_output(const char *out, int is_dir, const char *const *inputs, int n_inputs);
 // 0 if dir is missing or empty (a lock alone is no content: it may be our own, rundir_lock) or force is set; else -1 +
 // "DIR already exists and is not empty; pass --force to overwrite it or --out DIR to choose another".
 int rundir_check_empty(const char *dir, int force);
-// 1 if name (a path relative to a run directory) is one of the files a run writes there, as rundir_check_output
-// refuses them; every file of every recorder (run/recorders.h) must be one (tests/test_recorders.sh checks it).
-int rundir_own_file(const char *name);
-
 // The fingerprint of a resolved config (config_to_json): "fnv1a64:" and 16 hex digits of FNV-1a over its compact
 // JSON text, into out (at least RUNDIR_DIGEST_CHARS bytes).
 #define RUNDIR_DIGEST_CHARS 32
@@ -119,6 +75,10 @@ int rundir_same_config(const char *dir, const struct cJSON *resolved);
 // Removes a run directory and everything in it (not following symbolic links); a missing one is fine. For a run
 // that must start afresh: old checkpoints and logs must not mix with the new run's. -1 + message.
 int rundir_remove(const char *dir);
+
+// dir/name (a JSON file of a run or comparison: summary.json, config.json ...) parsed whole; NULL if it is missing,
+// unreadable, over 16 MiB or not JSON (a run still going, or one from before the file existed).
+struct cJSON *rundir_read_json(const char *dir, const char *name);
 
 // How a run ended, as summary.json's "status" says.
 typedef enum { RUN_COMPLETED, RUN_DIVERGED, RUN_INTERRUPTED, RUN_FAILED, RUN_NO_STATUS } run_status_t;

@@ -13,6 +13,16 @@
 #include "run/recorder.h"
 #include "run/stats.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_METRICS_JSONL "metrics.jsonl"   // one JSON object per evaluation, keyed like metrics.csv
+#define RUNDIR_METRICS_CSV "metrics.csv"       // one row per evaluation
+#define RUNDIR_LAYER_STATS "layer_stats.csv"   // per epoch, per source, per layer
+#define RUNDIR_METRICS_HEADER "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds\n"
+// With log.eval_batch_stats: the same, then the test set once more with each batch's own BN statistics.
+#define RUNDIR_METRICS_HEADER_BATCHSTATS \
+    "step,epoch,train_loss,train_acc,test_loss,test_acc,lr,seconds,test_loss_batchstats,test_acc_batchstats\n"
+#define RUNDIR_LAYER_STATS_HEADER "epoch,step,source,layer,layer_type,units,mean,std,min,max,frac_saturated\n"
+
 typedef struct {
     wfile_t jsonl, csv;
     int batch_stats;  // rows carry test_loss_batchstats, test_acc_batchstats (log.eval_batch_stats)

@@ -1,24 +1,18 @@
 #include "run/unitlog.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/registry.h"
 #include "run/rundir.h"
 
-static int uu_enabled(const config_t *c) { return c->log.unit_updates_every > 0; }
-
 static int uu_init(void *st, const rec_view_t *v) {
     unitlog_t *u = st;
-    u->every = v->cfg->log.unit_updates_every;
+    u->every = ((const unitlog_cfg_t *)v->settings)->every;
     u->before = xmalloc(sizeof(float) * v->model->n_params, "unit updates: parameters before the update");
     return 0;
-}
-
-static int uu_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
-    (void)v;
-    return log_open(&((unitlog_t *)st)->out, run_dir, RUNDIR_UNIT_UPDATES, append, RUNDIR_UNIT_UPDATES_HEADER);
 }
 
 static void uu_step(void *st, const rec_view_t *v) {
@@ -83,15 +77,18 @@ static void uu_after(void *st, const rec_view_t *v) {
     u->pending = 0;
 }
 
-static int uu_check(const void *st) { return wfile_check(&((const unitlog_t *)st)->out); }
-static int uu_close(void *st) { return wfile_close(&((unitlog_t *)st)->out); }
 static void uu_free(void *st) { free(((unitlog_t *)st)->before); }
 
+static const key_desc_t UU_KEYS[] = {
+    {.name = "unit_updates_every", .type = KEY_LONG, .field = offsetof(unitlog_cfg_t, every), .lo = 0, .hi = 1e9,
+     .def = 0, .flags = KEY_OMIT_ZERO},
+    {0}};
+
 const recorder_t UNIT_UPDATES_RECORDER = {
-    .name = "unit_updates",
-    .files = {{RUNDIR_UNIT_UPDATES, RUNDIR_UNIT_UPDATES_HEADER, REC_RESUME_AFTER_UPDATE, REC_CSV, .expect = 1}},
-    .enabled = uu_enabled, .turn_on = "log.unit_updates_every=10",
+    .name = "unit_updates", .keys = UU_KEYS,
+    .files = {{RUNDIR_UNIT_UPDATES, RUNDIR_UNIT_UPDATES_HEADER, REC_RESUME_AFTER_UPDATE, REC_CSV, .expect = 1,
+               .wfile = REC_WFILE(unitlog_t, out)}},
+    .turn_on = "log.unit_updates_every=10",
     .state_size = sizeof(unitlog_t),
-    .init = uu_init, .open = uu_open, .on_step = uu_step, .after_step = uu_after, .check = uu_check,
-    .close = uu_close, .free = uu_free,
+    .init = uu_init, .on_step = uu_step, .after_step = uu_after, .free = uu_free,
 };

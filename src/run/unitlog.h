@@ -22,6 +22,17 @@
 #include "base/util.h"
 #include "run/recorder.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_UNIT_UPDATES "unit_updates.csv"  // every log.unit_updates_every steps: per dense layer (unitlog.h)
+#define RUNDIR_UNIT_UPDATES_HEADER                                                                                  \
+    "step,layer,tensor,units,bn_after,lr,norm_mean,eff_lr_mean,eff_lr_min,eff_lr_max,angle_mean,angle_rms,angle_min," \
+    "angle_max\n"
+
+// Its key (the row's): log.unit_updates_every.
+typedef struct {
+    long every;  // 0: off
+} unitlog_cfg_t;
+
 typedef struct {
     long every;
     wfile_t out;

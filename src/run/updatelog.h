@@ -20,6 +20,10 @@
 #include "nn/optim.h"
 #include "run/recorder.h"
 
+// Its files in the run directory (its row's, run/recorder.h) and their headers.
+#define RUNDIR_UPDATE_RATIOS "update_ratios.csv"  // every log.update_ratios_every steps: per tensor (updatelog.h)
+#define RUNDIR_UPDATE_RATIOS_HEADER "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio,grad_std_ratio\n"
+
 typedef struct {
     long every;
     wfile_t out;

@@ -1,3 +1,4 @@
+#include "run/runlog.h"
 #include "view/source.h"
 
 #include <math.h>
