@@ -11,7 +11,7 @@ Every engine trains the same config for N steps and writes the same metrics.csv,
 since the run started) gives the rate the same way for all: (last step - 50) / (its seconds - seconds at step 50),
 the first 50 steps left out as warm-up (the JIT's tiers, caches). Native: `bnlab train` with the default backend
 (auto), with OpenBLAS (BNLAB_GEMM=openblas) and with the portable GEMM (BNLAB_GEMM=portable). WebAssembly: tests/wasm_run.js under node, and the same C API
-driven in Chromium over its DevTools protocol on a pipe (Python's standard library only), the module instantiated
+driven in Chromium over its DevTools protocol on a pipe (scripts/devtools.py), the module instantiated
 from the bytes as the page does, the subset gunzipped by the browser's DecompressionStream. Each round runs every
 engine once per variant; the best round counts (least disturbed by other processes). Prints one line per engine and
 variant and the ratios to native (auto: libxsmm where it has AVX-512 kernels, else OpenBLAS; and OpenBLAS itself).
@@ -25,6 +25,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+from devtools import Chromium  # scripts/devtools.py: the DevTools client tests/web_drive.py uses too
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VARIANTS = ["mnist-bn", "mnist-nobn"]
@@ -63,60 +65,6 @@ def node(site, variant, steps, tmp):
                     json.dumps(sets(steps)), out, "50"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(os.path.join(out, "metrics.csv")) as f:
         return rate(f.read())
-
-
-class Chromium:
-    """Headless Chromium over --remote-debugging-pipe (fds 3 and 4, NUL-separated JSON)."""
-
-    def __init__(self, exe):
-        r3, w3 = os.pipe()
-        r4, w4 = os.pipe()
-        self.profile = tempfile.mkdtemp(prefix="bnlab-bench-profile-")
-
-        def fds():
-            os.dup2(r3, 3)
-            os.dup2(w4, 4)
-        self.proc = subprocess.Popen(
-            [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--user-data-dir=" + self.profile, "--remote-debugging-pipe", "about:blank"],
-            pass_fds=(3, 4), preexec_fn=fds, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(r3)
-        os.close(w4)
-        self.w, self.r, self.buf, self.n, self.sid = w3, r4, b"", 0, None
-        page = [t for t in self.call("Target.getTargets")["targetInfos"] if t["type"] == "page"][0]
-        self.sid = self.call("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True})["sessionId"]
-        self.version = self.call("Browser.getVersion", browser=True)["product"]
-
-    def call(self, method, params=None, browser=False):
-        self.n += 1
-        msg = {"id": self.n, "method": method, "params": params or {}}
-        if self.sid and not browser:
-            msg["sessionId"] = self.sid
-        os.write(self.w, json.dumps(msg).encode() + b"\0")
-        while True:
-            while b"\0" not in self.buf:
-                chunk = os.read(self.r, 1 << 20)
-                if not chunk:
-                    raise RuntimeError("chromium closed the pipe")
-                self.buf += chunk
-            raw, self.buf = self.buf.split(b"\0", 1)
-            m = json.loads(raw)
-            if m.get("id") == self.n:
-                if "error" in m:
-                    raise RuntimeError("%s: %s" % (method, m["error"]))
-                return m["result"]
-
-    def evaluate(self, expr):
-        r = self.call("Runtime.evaluate", {"expression": expr, "awaitPromise": True, "returnByValue": True})
-        if "exceptionDetails" in r:
-            d = r["exceptionDetails"]
-            raise RuntimeError("page: %s %s" % (d.get("text", ""), d.get("exception", {}).get("description", "")))
-        return r["result"].get("value")
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
-        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 # In the page (@NAME@: values filled in as JSON): the engine from its JavaScript text and wasm bytes, the inputs into its file system (the .gz files
@@ -180,6 +128,7 @@ def main():
         sys.exit("web_bench: chromium is missing: bash scripts/ensure-packages.sh chromium")
     tmp = tempfile.mkdtemp(prefix="bnlab-web-bench-")
     browser = Chromium(exe)
+    version = browser.call("Browser.getVersion", browser=True)["product"]
     best = {}
     targets = {}
     try:
@@ -199,7 +148,7 @@ def main():
         browser.close()
         shutil.rmtree(tmp, ignore_errors=True)
     print("Steps per second, the paper's network (configs/mnist-bn.json, mnist-nobn.json; %d steps, the test set every 50;"
-          " best of %d rounds; %s; node %s):" % (a.steps, a.rounds, browser.version,
+          " best of %d rounds; %s; node %s):" % (a.steps, a.rounds, version,
                                                   subprocess.run(["node", "--version"], capture_output=True,
                                                                  text=True).stdout.strip()))
     for v in VARIANTS:

@@ -223,8 +223,11 @@ def check_sweep_map(d, variants):
     keys = list(spec["variants"][0]["grid"].keys())
     table = rows(os.path.join(d, "sweep.csv"))
     n_cells = 0
+    # A panel's title names its base in words (view_name_variants: the class's), "BN: final accuracy".
+    words = {"BN": "bn", "no BN": "nobn"}
     for title, _, labels in panels:
-        base, what = title.split(": ", 1)
+        name, what = title.rsplit(": ", 1)
+        base = words.get(name, name)
         steps = what.startswith("steps to ")
         mine = [r for r in table if r["base"] == base]
         ys = sorted({float(r[keys[0]]) for r in table})

@@ -14,7 +14,8 @@ import re
 import statistics
 import sys
 
-# The words the ladder gives each variant of configs/ablations.json (from its config.json, not its name).
+# The words the ladder's rows and every legend give each variant of configs/ablations.json (view_name_variants: from
+# its config.json, not its name).
 WORDS = {
     "bn": "BN", "mean-only": "BN: centring only", "variance-only": "BN: scaling only", "no-affine": "BN: no γ, β",
     "frozen-affine": "BN: γ, β fixed", "freeze-stats-50": "BN: statistics fixed after step 50",
@@ -183,15 +184,16 @@ def check_unit_updates(cmp, plots, variant, xk):
         eff = median_by_step([(int(r["step"]), float(r["eff_lr_mean"])) for r in rows if int(r["layer"]) == layer])
         pa = [p for p in ps if re.match(rf"dense layer {h + 1}(,|$)", p["title"])][0]
         pe = [p for p in ps if p["title"] == f"dense layer {h + 1}: lr / ‖w_i‖²"][0]
-        ca, ce = curve(pa, variant), curve(pe, variant)
+        title = WORDS.get(variant, variant)
+        ca, ce = curve(pa, title), curve(pe, title)
         if not ca or not ce:
-            bad.append(f"unit_updates: layer {h + 1}: no curve titled {variant}")
+            bad.append(f"unit_updates: layer {h + 1}: no curve titled {title}")
             continue
         check_series(f"unit_updates: angle, layer {h + 1}, {variant}", data[ca["index"]], angle, xk)
         check_series(f"unit_updates: lr/|w|^2, layer {h + 1}, {variant}", data[ce["index"]], eff, xk)
         after = {r["bn_after"] for r in rows if int(r["layer"]) == layer}
         # this variant's line: named after it, or the one line all variants share (no name)
-        wan = [c for c in pa["curves"] if re.match(r"Wan et al\.: [0-9.e+-]+ rad(: " + re.escape(variant) + ")?$", c["title"])]
+        wan = [c for c in pa["curves"] if re.match(r"Wan et al\.: [0-9.e+-]+ rad(: " + re.escape(title) + ")?$", c["title"])]
         if after == {"1"} and opt["weight_decay"] > 0:
             want = math.sqrt(2 * opt["lr"] * opt["weight_decay"] / (1 + opt["momentum"]))
             if not wan:
@@ -209,16 +211,17 @@ def check_curvature(cmp, plots, variant, xk):
     ps = panels(os.path.join(plots, "curvature.gp"))
     data = blocks(os.path.join(plots, "data", "curvature.dat"))
     rows = [r for d in seed_dirs(cmp, variant) for r in read_csv(os.path.join(d, "curvature.csv"))]
+    title = WORDS.get(variant, variant)
     for p, col in zip(ps, ["top_eig", "sharpness"]):
-        c = curve(p, variant)
+        c = curve(p, title)
         if not c:
-            bad.append(f"curvature: {p['title']}: no curve titled {variant}")
+            bad.append(f"curvature: {p['title']}: no curve titled {title}")
             continue
         check_series(f"curvature: {col}, {variant}", data[c["index"]],
                      median_by_step([(int(r["step"]), float(r[col])) for r in rows]), xk)
         # this variant's line: the one of its rate ("2/η = V ..."), or its own (a schedule: "2/η: NAME")
         rate = 2 / float(rows[0]["lr"])
-        two = [c2 for c2 in p["curves"] if c2["title"] == f"2/η: {variant}" or
+        two = [c2 for c2 in p["curves"] if c2["title"] == f"2/η: {title}" or
                (c2["title"].startswith("2/η = ") and math.isclose(float(c2["title"].split()[2]), rate, rel_tol=1e-5))]
         if not two:
             bad.append(f"curvature: {p['title']}: no 2/η line for {variant} (2/η = {rate})")

@@ -17,3 +17,11 @@ need_numpy() {
   bash "$1/scripts/ensure-packages.sh" python3-numpy >/dev/null 2>&1
   /usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "FAIL: python3-numpy could not be installed"; exit 1; }
 }
+
+# need_chromium ROOT: installs Debian's chromium through the project's scripts if missing and sets CHROMIUM to it;
+# fails the test (exit 1) if it cannot — never a skip (the browser checks of tests/test_report.sh, test_web.sh).
+need_chromium() {
+  bash "$1/scripts/ensure-packages.sh" chromium >/dev/null 2>&1
+  CHROMIUM=$(command -v chromium || true)
+  [ -n "$CHROMIUM" ] || { echo "FAIL: chromium missing and not installable (scripts/ensure-packages.sh chromium)"; echo "0 passed, 1 failed"; exit 1; }
+}

@@ -155,7 +155,7 @@ static void test_sort_floats_is_qsort(void) {
           400 - caught);
 }
 
-// update_sums / update_moments (log.update_ratios_every): the dispatched copy (AVX-512 where the CPU has it) gives
+// sgd_sums / update_moments (log.update_ratios_every): the dispatched copy (AVX-512 where the CPU has it) gives
 // the plain loop's bits, for every size up to 40 and random ones (tails of every length); norms and spreads agree
 // with a two-pass long double reference to 1e-13 for centred tensors, γ-like ones (1 ± s) and γ-like ones with a
 // tiny spread (these through the shifted sums); a constant tensor has spread exactly 0. Negative controls: the
@@ -187,8 +187,8 @@ static void test_update_sums(void) {
             g[i] = (float)(kind == 2 ? 1.0 + 1e-6 * rng_normal(&r) : scale * rng_normal(&r));
         }
         double s[UPDATE_SUMS], p[UPDATE_SUMS], mo[UPDATE_MOMENTS];
-        update_sums(s, b, a, g, n);
-        update_sums_portable(p, b, a, g, n);
+        sgd_sums(s, b, a, g, n);
+        sgd_sums_portable(p, b, a, g, n);
         bits += memcmp(s, p, sizeof s) != 0;
         shifted += update_spread(s[0], s[1], n) < 0 || update_spread(s[4], s[5], n) < 0;
         update_moments(mo, b, a, g, n);
@@ -203,7 +203,7 @@ static void test_update_sums(void) {
             if (n > 1 || k % 2 == 0) far += fabs(mo[k] - want[k]) > 1e-13 * want[k];
         if (n > 1) multi++, caught += fabs(mo[1] * (1 + 1e-10) - want[1]) > 1e-13 * want[1];
     }
-    CHECK(bits == 0, "update_sums: the dispatched copy and the plain loop differ in %d of 300 tensors", bits);
+    CHECK(bits == 0, "sgd_sums: the dispatched copy and the plain loop differ in %d of 300 tensors", bits);
     CHECK(far == 0, "update_moments: %d norms or spreads off a long double two-pass reference by more than 1e-13", far);
     CHECK(shifted >= 100, "only %d of 300 tensors took the shifted sums (the γ-like ones with a tiny spread must)",
           shifted);
@@ -211,7 +211,7 @@ static void test_update_sums(void) {
     // Negative control for the shifted sums: on γ = 1 ± 1e-6 the plain Σx² − (Σx)²/n loses the spread.
     for (int i = 0; i < 1000; i++) b[i] = (float)(1.0 + 1e-6 * rng_normal(&r)), a[i] = b[i], g[i] = 0;
     double s[UPDATE_SUMS], mo[UPDATE_MOMENTS];
-    update_sums(s, b, a, g, 1000);
+    sgd_sums(s, b, a, g, 1000);
     double naive = sqrt(fabs(s[1] - s[0] * (s[0] / 1000)) / 1000), want = ref_std(b, NULL, 1000, 0);
     CHECK(fabs(naive - want) > 1e-6 * want && update_spread(s[0], s[1], 1000) < 0,
           "negative control: the unshifted spread of 1 ± 1e-6 was accurate (%g against %g), or not refused", naive,

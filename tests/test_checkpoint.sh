@@ -234,4 +234,29 @@ rc=$?
 check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/xhat-nobn.out")" -eq 1 ] && grep -q "no batchnorm layer" "$T/xhat-nobn.out"' \
   "eval --bn-stats xhat without BN: exit $rc, $(cat "$T/xhat-nobn.out")"
 
+# A checkpoint whose data files are not on this machine (made elsewhere, or downloaded from the browser lab, whose
+# page held them at /datasets/mnist-subset/...): eval names the key to give with --set, in one line; given, it runs;
+# Algorithm 2 names the training images next.
+D="$ROOT/datasets/mnist-subset"
+mkdir -p "$T/gone"
+cp "$D"/*.gz "$T/gone/"
+"$BNLAB" train "$ROOT/configs/quick-bn.json" --out "$T/away" --set train.epochs=null --set train.steps=20 --set log.progress=never \
+  --set data.train_images="$T/gone/train-images-idx3-ubyte.gz" --set data.train_labels="$T/gone/train-labels-idx1-ubyte.gz" \
+  --set data.test_images="$T/gone/t10k-images-idx3-ubyte.gz" --set data.test_labels="$T/gone/t10k-labels-idx1-ubyte.gz" >/dev/null 2>&1
+rm -rf "$T/gone"
+"$BNLAB" eval "$T/away" >"$T/away.out" 2>&1
+rc=$?
+check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/away.out")" -eq 1 ] && grep -qF "$T/gone/t10k-images-idx3-ubyte.gz: no such file (the checkpoint'"'"'s data.test_images; give the file with --set data.test_images=PATH)" "$T/away.out"' \
+  "eval, the checkpoint's test images not here: exit $rc, $(cat "$T/away.out")"
+"$BNLAB" eval "$T/away" --set data.test_images="$D/t10k-images-idx3-ubyte.gz" >"$T/away.out" 2>&1
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "data.test_labels=PATH" "$T/away.out"' "eval, the test labels not here: exit $rc, $(cat "$T/away.out")"
+"$BNLAB" eval "$T/away" --set data.test_images="$D/t10k-images-idx3-ubyte.gz" --set data.test_labels="$D/t10k-labels-idx1-ubyte.gz" >"$T/away.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -qi "accuracy" "$T/away.out"' "eval with the test set given: exit $rc, $(head -3 "$T/away.out")"
+"$BNLAB" eval "$T/away" --bn-stats algorithm2 --set data.test_images="$D/t10k-images-idx3-ubyte.gz" \
+  --set data.test_labels="$D/t10k-labels-idx1-ubyte.gz" >"$T/away.out" 2>&1
+rc=$?
+check '[ $rc -eq 1 ] && grep -q "data.train_images=PATH" "$T/away.out"' "Algorithm 2, the training images not here: exit $rc, $(cat "$T/away.out")"
+
 finish checkpoint

@@ -1,8 +1,10 @@
 // run/jacobian.h: the singular values of each hidden block's Jacobian equal an independent float64 computation — the
 // block's forward pass written again here in double, differentiated by central finite differences, and the singular
 // values from the eigenvalues of J^T J by a cyclic Jacobi method of this file — for (a) the per-example Jacobian with
-// the batch statistics held fixed and (b) the whole batch's Jacobian with BN's dependence on the batch. Negative
-// controls: a planted error (the batch coupling left out, one weight changed by 1 %) fails the same comparison.
+// the batch statistics held fixed and (b) the whole batch's Jacobian with BN's dependence on the batch; (a) of a block
+// with more inputs than outputs (by the QR of W, run/jacobian.h) and of one with fewer. Negative controls: a planted
+// error (the batch coupling left out, one weight changed by 1 %, one row of W 1 % larger for (a)) fails the same
+// comparison.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 #include "base/util.h"
 #include "run/jacobian.h"
 
-enum { IN = 12, H1 = 6, H2 = 5, C = 3, B = 5 };
+enum { IN = 12, H1 = 6, C = 3, B = 5 };  // block 0 wider than tall ((a) by QR); block 1 either (test_model's h2)
 
 static double act(layer_kind_t k, double z) {
     return k == LAYER_TANH ? tanh(z) : k == LAYER_SIGMOID ? 1 / (1 + exp(-z)) : z > 0 ? z : 0;
@@ -126,11 +128,11 @@ static void desc_floats(float *v, int n) {
 
 #define TOL 2e-4  // float32 SVD and the float forward pass against float64: ~1e-6 relative, FD ~1e-9
 
-static void test_model(layer_kind_t a1) {
+static void test_model(layer_kind_t a1, int h2) {
     layer_spec_t s[] = {{.kind = LAYER_DENSE, .units = H1, .init = {.kind = INIT_XAVIER_NORMAL}},
                         {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
                         {.kind = a1},
-                        {.kind = LAYER_DENSE, .units = H2, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}},
+                        {.kind = LAYER_DENSE, .units = h2, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}},
                         {.kind = LAYER_RELU},
                         {.kind = LAYER_DENSE, .units = C, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}}};
     model_t m;
@@ -139,7 +141,7 @@ static void test_model(layer_kind_t a1) {
     rng_t r;
     rng_seed(&r, 3, 9);
     for (int j = 0; j < H1; j++) m.layers[1].gamma[j] = 0.5f + (float)rng_uniform(&r), m.layers[1].beta[j] = 0.3f * (float)rng_normal(&r);
-    for (int j = 0; j < H2; j++) m.layers[3].b[j] = 0.2f * (float)rng_normal(&r);
+    for (int j = 0; j < h2; j++) m.layers[3].b[j] = 0.2f * (float)rng_normal(&r);
     float x[B * IN];
     for (int i = 0; i < B * IN; i++) x[i] = (float)rng_normal(&r);
 
@@ -177,6 +179,17 @@ static void test_model(layer_kind_t a1) {
             worst = fmax(worst, max_rel(jc.sv + e * mn, sv_ex[e], mn));
         }
         CHECK(worst < TOL, "block %d (a): singular values off by %g of the largest", k, worst);
+        // Negative control for (a): one row of weights 1 % larger fails the same comparison.
+        {
+            layer_t *d = &m.layers[b->first];
+            float keep[16];
+            for (int c = 0; c < b->in; c++) keep[c] = d->W[c], d->W[c] *= 1.01f;
+            double moved = 0;
+            if (jac_example_sv(&jc, &m, k, B) == B * mn)
+                for (int e = 0; e < B; e++) moved = fmax(moved, max_rel(jc.sv + e * mn, sv_ex[e], mn));
+            CHECK(moved > TOL, "negative control: block %d (a) with a row 1%% larger passed (%g)", k, moved);
+            for (int c = 0; c < b->in; c++) d->W[c] = keep[c];
+        }
         // (b): the whole batch.
         n = jac_batch_sv(&jc, &m, k, B);
         int nf = R < Cn ? R : Cn;
@@ -263,9 +276,10 @@ static void test_summary_and_refusals(void) {
 }
 
 int main(void) {
-    test_model(LAYER_TANH);
-    test_model(LAYER_SIGMOID);
-    test_model(LAYER_RELU);
+    test_model(LAYER_TANH, 5);
+    test_model(LAYER_SIGMOID, 5);
+    test_model(LAYER_RELU, 5);
+    test_model(LAYER_TANH, 8);  // block 1 taller than wide: (a) by the out x in SVD
     test_summary_and_refusals();
     return check_summary("jacobian");
 }

@@ -1,9 +1,11 @@
 // SGD, the learning-rate schedule and the RNG streams, against hand-computed values.
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "nn/optim.h"
 #include "base/rng.h"
+#include "base/util.h"
 
 static void test_sgd(void) {
     // Two parameters: [0] a dense weight (decayed), [1] a bias (not decayed). Constant gradient 1.
@@ -71,8 +73,98 @@ static void test_rng(void) {
     CHECK(perm, "shuffle is not a permutation");
 }
 
+// sgd_step_sums (log.update_ratios_every) is sgd_step bit for bit — parameters and momentum buffers — for plain SGD,
+// momentum and Nesterov, with and without weight decay, with flush-to-zero off and on, on tensors of every length up
+// to 40 and random ones (tails of every length), decayed ones first; b is what the parameters were; each tensor's sums
+// are sgd_sums_portable's of (b, a, g) bit for bit, from the dispatched copy (AVX-512 here) and the plain loops.
+// Negative controls: the same comparisons catch a decayed prefix one tensor short, a single value's update off by one
+// ulp, and the sums of one serial accumulator instead of 8 lanes.
+static void test_step_sums(void) {
+    enum { T = 9, MAXN = 5000 };
+    rng_t r;
+    rng_seed(&r, 7, 0);
+    static float p0[T * MAXN], g[T * MAXN], v0[T * MAXN], p1[T * MAXN], v1[T * MAXN], p2[T * MAXN], v2[T * MAXN],
+        bk[T * MAXN];
+    size_t at[T], len[T];
+    double sums[T][SGD_SUMS], ref[SGD_SUMS];
+    int cases = 0, upd = 0, bits = 0, before = 0, wide = 0, decayed = 0, decay_caught = 0, ulp_caught = 0, serial_caught = 0;
+    for (int trial = 0; trial < 48; trial++) {
+        const int mode = trial % 3;
+        optim_spec_t sp = {.lr = 0.05 * (1 + trial % 4), .momentum = mode ? 0.9 : 0.0, .nesterov = mode == 2,
+                           .weight_decay = trial % 4 < 2 ? 0.01 : 0.0};
+        size_t n = 0, n_decay = 0;
+        for (int t = 0; t < T; t++) {
+            len[t] = trial < 5 ? (size_t)(trial * T + t) % 40 + 1 : 1 + rng_below(&r, MAXN);
+            at[t] = n, n += len[t];
+            if (t < 3) n_decay = n;  // three decayed tensors first, as the model lays them out
+        }
+        for (size_t i = 0; i < n; i++) {
+            const int tiny = rng_below(&r, 50) == 0;  // a few values below float's normal range
+            p0[i] = (float)((tiny ? 1e-39 : 1.0) * (i % 7 == 0 ? 1.0 + 0.01 * rng_normal(&r) : 0.1 * rng_normal(&r)));
+            g[i] = (float)((tiny ? 1e-40 : 1e-2) * rng_normal(&r));
+            v0[i] = mode ? (float)(1e-2 * rng_normal(&r)) : 0.0f;
+        }
+        if (trial == 24) enable_flush_to_zero();  // the second half with flush-to-zero on (train.flush_denormals)
+        for (int copy = 0; copy < 2; copy++) {  // 0: dispatched (AVX-512 where the CPU has it), 1: the plain loops
+            sgd_t o, q;
+            sgd_init(&o, &sp, n), sgd_init(&q, &sp, n);
+            memcpy(o.velocity, v0, sizeof(float) * n), memcpy(q.velocity, v0, sizeof(float) * n);
+            memcpy(p1, p0, sizeof(float) * n), memcpy(p2, p0, sizeof(float) * n);
+            sgd_step(&o, p1, g, n_decay, sp.lr);
+            sgd_sums_t s = {.n = T, .at = at, .len = len, .sums = sums, .before = bk};
+            if (copy == 0) sgd_step_sums(&q, p2, g, n_decay, sp.lr, &s);
+            else sgd_step_sums_portable(&q, p2, g, n_decay, sp.lr, &s);
+            memcpy(v1, o.velocity, sizeof(float) * n), memcpy(v2, q.velocity, sizeof(float) * n);
+            cases++;
+            upd += memcmp(p1, p2, sizeof(float) * n) != 0 || memcmp(v1, v2, sizeof(float) * n) != 0;
+            before += memcmp(bk, p0, sizeof(float) * n) != 0;
+            for (int t = 0; t < T; t++) {
+                sgd_sums_portable(ref, p0 + at[t], p2 + at[t], g + at[t], len[t]);
+                bits += memcmp(ref, sums[t], sizeof ref) != 0;
+            }
+            // Negative controls. A decayed prefix one tensor short:
+            if (sp.weight_decay > 0) {
+                memcpy(p2, p0, sizeof(float) * n), memcpy(q.velocity, v0, sizeof(float) * n);
+                sgd_step_sums(&q, p2, g, at[2], sp.lr, &s);
+                decayed++, decay_caught += memcmp(p1, p2, sizeof(float) * n) != 0;
+            }
+            // One value's update off by one ulp (the sums of the tensor holding it):
+            memcpy(p2, p1, sizeof(float) * n);
+            size_t k = at[4] + len[4] / 2;
+            while (k > at[4] && fabsf(p2[k]) < 1e-30f) k--;  // a normal value (flush-to-zero reads the others as 0)
+            p2[k] = nextafterf(p2[k], INFINITY);
+            sgd_sums_portable(ref, p0 + at[4], p2 + at[4], g + at[4], len[4]);
+            ulp_caught += memcmp(ref, sums[4], sizeof ref) != 0;
+            // One serial accumulator (the largest tensor):
+            int big = 0;
+            for (int t = 1; t < T; t++) big = len[t] > len[big] ? t : big;
+            double serial[SGD_SUMS] = {0};
+            for (size_t i = at[big]; i < at[big] + len[big]; i++) {
+                const double b = p0[i], d = (double)p1[i] - b, gg = g[i];
+                serial[0] += b, serial[1] += b * b, serial[2] += d, serial[3] += d * d, serial[4] += gg,
+                    serial[5] += gg * gg;
+            }
+            serial_caught += len[big] > 64 && memcmp(serial, sums[big], sizeof serial) != 0;
+            wide += len[big] > 64;
+            sgd_free(&o), sgd_free(&q);
+        }
+    }
+    CHECK(upd == 0, "sgd_step_sums: parameters or momentum buffers differ from sgd_step's in %d of %d cases", upd,
+          cases);
+    CHECK(before == 0, "sgd_step_sums: the stored parameters differ from those before the update in %d of %d cases",
+          before, cases);
+    CHECK(bits == 0, "sgd_step_sums: %d of %d tensors' sums differ from sgd_sums_portable's", bits, cases * T);
+    CHECK(decayed > 0 && decay_caught == decayed, "negative control: a decayed prefix one tensor short passed in %d of "
+          "%d cases", decayed - decay_caught, decayed);
+    CHECK(ulp_caught == cases, "negative control: a one-ulp change passed in %d of %d cases", cases - ulp_caught,
+          cases);
+    CHECK(wide > 60 && serial_caught == wide, "negative control: serial sums equal the lanes' in %d of %d tensors",
+          wide - serial_caught, wide);
+}
+
 int main(void) {
     test_sgd();
+    test_step_sums();
     test_rng();
     return check_summary("optim");
 }

@@ -18,16 +18,10 @@
 set -u
 BNLAB=$1
 ROOT=$2
-bash "$ROOT/scripts/ensure-packages.sh" chromium >/dev/null 2>&1
-CHROMIUM=$(command -v chromium || true)
-if [ -z "$CHROMIUM" ]; then
-  echo "chromium missing and not installable (scripts/ensure-packages.sh chromium)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+need_chromium "$ROOT"
 T=$(mktemp -d /tmp/bnlab-report-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # Headless, its own profile in $T, stderr logging (console messages appear as "CONSOLE" lines).
 browse() {  # browse OUT ERR ARGS... URL
   local out=$1 err=$2
@@ -36,6 +30,18 @@ browse() {  # browse OUT ERR ARGS... URL
     --enable-logging=stderr --v=0 --virtual-time-budget=5000 "$@" >"$out" 2>"$err"
 }
 console_errors() { grep -E "Uncaught|ERROR:CONSOLE|CONSOLE\([0-9]+\)" "$1" | grep -vi "favicon" || true; }
+# refused DIR WANT WHAT: bnlab report DIR exits 1 with one line that contains WANT, and DIR/report.html is as it was
+# (absent, or the same bytes): a malformed log never reaches a page.
+refused() {
+  local dir=$1 want=$2 what=$3 out rc
+  rm -f "$T/refused.old"
+  [ -e "$dir/report.html" ] && cp "$dir/report.html" "$T/refused.old"
+  out=$("$BNLAB" report "$dir" 2>&1)
+  rc=$?
+  check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "$want" &&
+         if [ -e "$T/refused.old" ]; then cmp -s "$T/refused.old" "$dir/report.html"; else [ ! -e "$dir/report.html" ]; fi' \
+    "$what: exit $rc, \"$out\", expected one line with: $want, and the page as it was"
+}
 
 # The check for console errors sees one.
 printf '<!DOCTYPE html><html><body><script>null.x();</script></body></html>\n' >"$T/broken.html"
@@ -110,6 +116,53 @@ pn=$(grep -o '<div id="panels"[^>]*>' "$T/seed1.dom")
 check 'grep -q "<body[^>]*data-seed=\"1\"" "$T/seed1.dom" && [ "$(pattr data-ics)" = 6 ] && [ "$(pattr data-ics-series)" = 2,2,2,2,2,2 ] &&
        [ "$(grep -o "<option value=\"[0-9]*\">seed [0-9]* alone" "$R" | wc -l)" -eq 2 ]' "the seed chooser, seed 1: $pn $(grep -o "<body[^>]*>" "$T/seed1.dom")"
 
+# The histograms follow the seed chooser: #seed=2 draws seed 2's (the page says so), whose frames are those of each
+# variant's seed-2/histograms.csv; choosing a seed on the page (its change event, from a page that holds the report in
+# an iframe) redraws them. Negative control: a copy whose seed-2 data are seed 1's draws the same bars for both.
+browse "$T/h2.dom" "$T/h2.err" --dump-dom "file://$R#selftest&seed=2"
+h1=$(grep -o '<div id="selftest"[^>]*>' "$T/cmp.dom" | sed -n 's/.* data-last="\([^"]*\)".*/\1/p')
+h2=$(grep -o '<div id="selftest"[^>]*>' "$T/h2.dom" | sed -n 's/.* data-last="\([^"]*\)".*/\1/p')
+check 'grep -q "<body[^>]*data-hseed=\"2\"" "$T/h2.dom" && grep -q "<b id=\"hseed\">seed 2</b>" "$T/h2.dom" && [ -n "$h2" ] && [ "$h1" != "$h2" ]' \
+  "#seed=2: the histograms are not seed 2's: $(grep -o "<body[^>]*>" "$T/h2.dom") $(grep -o "<b id=\"hseed\">[^<]*" "$T/h2.dom")"
+check 'grep -q "<b id=\"hseed\">seed 1</b><span id=\"hseed-all\">" "$T/cmp.dom" && ! grep -q "<span id=\"hseed-all\" hidden" "$T/cmp.dom" && grep -q "<span id=\"hseed-all\" hidden" "$T/h2.dom"' \
+  "the page does not say which seed its histograms show over all seeds: $(grep -o "<p class=\"hseed\">.*</p>" "$T/cmp.dom")"
+cat >"$T/hcheck.py" <<'PY'
+import csv, json, os, re, sys
+page, cmp, seed = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2], sys.argv[3]
+m = re.search(r'<script type="application/json" class="hdata-seed" data-seed="%s">(.*?)</script>' % seed, page, re.S)
+d, bad, n = json.loads(m.group(1)), 0, 0
+for p in d["panels"]:
+    rows = list(csv.reader(open(os.path.join(cmp, p["variant"], "seed-" + seed, "histograms.csv"))))
+    for h in p["hidden"]:
+        last = [r for r in rows[1:] if r[1] == str(h["h"])][-1]
+        n += 1
+        bad += h["frames"][-1] != [int(last[0]), int(last[5]), int(last[8]), int(last[9])] + [int(c) for c in last[10:]]
+print(f"{n} layers, {bad} differ" if d["seed"] == int(seed) else "wrong seed")
+PY
+check '[ "$(python3 "$T/hcheck.py" "$R" "$T/cmp" 2)" = "6 layers, 0 differ" ]' "seed 2's histogram data are not seed-2/histograms.csv's: $(python3 "$T/hcheck.py" "$R" "$T/cmp" 2 2>&1 | tail -1)"
+awk '/^<script type="application\/json" id="hdata">/ { d = $0; sub(/id="hdata"/, "class=\"hdata-seed\" data-seed=\"2\"", d) }
+     /^<script type="application\/json" class="hdata-seed" data-seed="2">/ { print d; next } 1' "$R" >"$T/cmp/planted.html"
+browse "$T/hp.dom" "$T/hp.err" --dump-dom "file://$T/cmp/planted.html#selftest&seed=2"
+hp=$(grep -o '<div id="selftest"[^>]*>' "$T/hp.dom" | sed -n 's/.* data-last="\([^"]*\)".*/\1/p')
+check '[ -n "$hp" ] && [ "$hp" = "$h1" ]' "control: seed 1's data planted as seed 2's, yet other bars drawn (the check above cannot fail)"
+cat >"$T/cmp/wrap.html" <<'HTML'
+<!DOCTYPE html><html><body><iframe id="f" src="report.html" width="1200" height="800"></iframe><script>
+document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument, sel = d.getElementById('seed'), r = document.createElement('div');
+  function hs() { return Array.prototype.map.call(d.querySelectorAll('svg.hist'), function (s) { return s.getAttribute('data-heights'); }).join('|'); }
+  var before = hs();
+  sel.value = '2'; sel.dispatchEvent(new Event('change'));
+  r.id = 'switched'; r.setAttribute('data-hseed', d.body.getAttribute('data-hseed'));
+  r.setAttribute('data-said', d.getElementById('hseed').textContent); r.setAttribute('data-changed', before !== hs() ? 'yes' : 'no');
+  document.body.appendChild(r);
+});
+</script></body></html>
+HTML
+browse "$T/sw.dom" "$T/sw.err" --allow-file-access-from-files --dump-dom "file://$T/cmp/wrap.html"
+sw=$(grep -o '<div id="switched"[^>]*>' "$T/sw.dom")
+check 'echo "$sw" | grep -q "data-hseed=\"2\" data-said=\"seed 2\" data-changed=\"yes\"" && [ -z "$(console_errors "$T/sw.err")" ]' \
+  "choosing seed 2 on the page does not redraw the histograms from seed 2: $sw $(console_errors "$T/sw.err")"
+
 # The comparison caught while going: seed 2 of quick-bn has logged half its percentiles, seed 2 of quick-nobn none
 # yet. The median's lines say over which seeds, and a dashed line marks where fewer seeds count.
 cp -r "$T/cmp" "$T/cmpgoing"
@@ -146,11 +199,8 @@ check '[ $rc -eq 0 ] && grep -q "still going" "$T/going/report.html"' "report of
 for row in '60,1,1,dense,100,30000,-1,1,</script><script>alert(1)</script>' '70,1,1,x</script>,100,30000,-1,1,1,2'; do
   cp -r "$T/going" "$T/inject"
   sed -i "2a $row" "$T/inject/histograms.csv"
-  cp "$T/inject/report.html" "$T/inject.old"
-  out=$("$BNLAB" report "$T/inject" 2>&1)
-  rc=$?
-  check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -q "histograms.csv: line 3" && cmp -s "$T/inject.old" "$T/inject/report.html"' \
-    "a row that is not bnlab's ($row): exit $rc, $out"
+  check '[ -s "$T/inject/report.html" ]' "test bug: no old page to keep"
+  refused "$T/inject" "histograms.csv: line 3" "a row that is not bnlab's ($row)"
   rm -rf "$T/inject"
 done
 browse "$T/going.dom" "$T/going.err" --dump-dom "file://$T/going/report.html#selftest"
@@ -177,11 +227,8 @@ for bad in pct ics; do
   rm -f "$T/bad-$bad/report.html"
   if [ $bad = pct ]; then sed -i '3s/,[^,]*$/,oops/' "$T/bad-$bad/percentiles.csv"; want='percentiles.csv: line 3, column "p90": expected a number, found "oops"'
   else sed -i '2s/,[^,]*$//' "$T/bad-$bad/ics.csv"; want='ics.csv: line 2: 5 fields, expected 6'; fi
-  out=$("$BNLAB" report "$T/bad-$bad" 2>&1)
-  rc=$?
-  check '[ $rc -ne 0 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "$want"' \
-    "a malformed $bad log: exit $rc, \"$out\", expected one line with: $want"
-  check '[ ! -e "$T/bad-$bad/report.html" ] && [ -z "$(ls "$T/bad-$bad" | grep -F .tmp)" ]' "a malformed $bad log left a page"
+  refused "$T/bad-$bad" "$want" "a malformed $bad log"
+  check '[ -z "$(ls "$T/bad-$bad" | grep -F .tmp)" ]' "a malformed $bad log left a temporary file"
 done
 
 # A short run (one logged step of each), in a directory with a space and quotes in its name.
@@ -258,10 +305,7 @@ for bad in count007 countempty edgeplus edgeminus metrics; do
     edgeminus) awk -F, -v OFS=, 'NR == 2 { $7 = "-1e999" } 1' "$H" >"$T/strict/histograms.csv"; want='histograms.csv: line 2, column "lo": expected a finite number, found "-1e999"';;
     metrics) awk -F, -v OFS=, 'NR == 3 { $5 = "abc" } 1' "$T/going/metrics.csv" >"$T/strict/metrics.csv"; want='metrics.csv: line 3, column "test_loss": expected a number, found "abc"';;
   esac
-  out=$("$BNLAB" report "$T/strict" 2>&1)
-  rc=$?
-  check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "$want" && [ ! -e "$T/strict/report.html" ]' \
-    "strict logs, $bad: exit $rc, \"$out\", expected one line with: $want"
+  refused "$T/strict" "$want" "strict logs, $bad"
   rm -rf "$T/strict"
 done
 # Histograms logged every step for 1,500 steps: the page keeps at most 500 frames per layer (evenly spread, the

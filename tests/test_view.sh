@@ -152,7 +152,8 @@ done
 # borrowed the first variant's: none and rmsnorm were drawn BN blue).
 "$BNLAB" sweep "$ROOT/configs/batch-size.json" --out "$T/sweep" --set data.train_limit=600 --set data.test_limit=200 \
   >/dev/null 2>"$T/sweep.err"
-for pair in none=#000000 bn=#0072B2 renorm=#CC79A7 layernorm=#D55E00 rmsnorm=#882255; do
+# Its legends name each base in words (view_name_variants), as every comparison's.
+for pair in "no BN=#000000" "BN=#0072B2" "Batch Renorm=#CC79A7" "LayerNorm=#D55E00" "RMSNorm=#882255"; do
   check 'grep -qF "lc rgb '"'"'${pair#*=}'"'"' title '"'"'${pair%%=*}'"'"'" "$T/sweep/plots/sweep.gp"' \
     "sweep.png: ${pair%%=*} not drawn in ${pair#*=}: $(grep -o "lc rgb '#[0-9A-Fa-f]*' title '${pair%%=*}'" "$T/sweep/plots/sweep.gp") $(head -c 200 "$T/sweep.err")"
 done
@@ -165,4 +166,28 @@ curves=$(grep "with linespoints pt .* title '" "$T/ten/plots/accuracy.gp")
 n_titles=$(printf '%s\n' "$curves" | grep -o "title '[^']*'" | sort -u | wc -l)
 n_looks=$(printf '%s\n' "$curves" | sed -E "s/.* pt ([0-9]+) .* dt ([0-9]+) lc rgb '([^']*)' title.*/\1 \2 \3/" | sort -u | wc -l)
 check '[ "$n_titles" -eq 10 ] && [ "$n_looks" -eq 10 ]' "ten variants: $n_titles drawn, $n_looks distinct looks: $(head -c 200 "$T/ten.err")"
+# Legends say what differs (view_name_variants): configs/lr-bn.json in miniature, BN and no BN each at η = 0.5 and 16,
+# in plot's scripts and report's page alike; the spec's names are nowhere in a legend, and --label still replaces one.
+cat >"$T/lr.json" <<JSON
+{"name": "lr", "variants": [
+  {"name": "bn-lr0.5", "config": "$ROOT/configs/quick-bn.json", "set": {"train.optimizer.lr": 0.5}},
+  {"name": "bn-lr16", "config": "$ROOT/configs/quick-bn.json", "set": {"train.optimizer.lr": 16}},
+  {"name": "nobn-lr0.5", "config": "$ROOT/configs/quick-nobn.json", "set": {"train.optimizer.lr": 0.5}},
+  {"name": "nobn-lr16", "config": "$ROOT/configs/quick-nobn.json", "set": {"train.optimizer.lr": 16}}],
+ "seeds": 1, "set": {"data.train_limit": 600, "data.test_limit": 200, "log.probe_size": 100, "train.steps": null, "train.epochs": 1,
+                     "train.eval_every": 10, "log.ics_every": 0}}
+JSON
+"$BNLAB" compare "$T/lr.json" --out "$T/lr" >/dev/null 2>"$T/lr.err"
+"$BNLAB" plot "$T/lr" --only accuracy >/dev/null 2>>"$T/lr.err"
+"$BNLAB" report "$T/lr" >/dev/null 2>>"$T/lr.err"
+gp_titles=$(grep -o "title '[^']*'" "$T/lr/plots/accuracy.gp" | sed "s/^title '//; s/'$//" | grep -v "^Test\|^$" | sort | tr "\n" "|")
+page_keys=$(grep -o 'class="legend">[^<]*<' "$T/lr/report.html" | sed 's/^class="legend">//; s/<$//' |
+            grep -E "^(no )?BN(,|$)" | grep -vE " (test|train)$" | sort -u | tr "\n" "|")
+want="BN, η = 0.5|BN, η = 16|no BN, η = 0.5|no BN, η = 16|"
+check '[ "$gp_titles" = "$want" ]' "lr: accuracy.gp legends '$gp_titles', want '$want' $(head -c 200 "$T/lr.err")"
+check '[ "$page_keys" = "$want" ]' "lr: report.html legends '$page_keys', want '$want'"
+check '! grep -q "title .[a-z]*-lr" "$T/lr/plots/accuracy.gp" && ! grep -q "class=\"legend\">[a-z]*-lr" "$T/lr/report.html"' "lr: a spec name in a legend"
+"$BNLAB" plot "$T/lr" --only accuracy --label "bn-lr16=fast BN" >/dev/null 2>&1
+check 'grep -q "title .fast BN." "$T/lr/plots/accuracy.gp" && ! grep -q "title .BN, η = 16." "$T/lr/plots/accuracy.gp" && grep -q "title .BN, η = 0.5." "$T/lr/plots/accuracy.gp"' \
+  "lr: --label bn-lr16=... does not replace that legend alone: $(grep -o "title '[^']*'" "$T/lr/plots/accuracy.gp" | tr "\n" " ")"
 finish view

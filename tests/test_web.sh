@@ -21,13 +21,8 @@ set -u
 BNLAB=$1
 ROOT=$2
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
-bash "$ROOT/scripts/ensure-packages.sh" chromium python3 >/dev/null 2>&1
-CHROMIUM=$(command -v chromium || true)
-if [ -z "$CHROMIUM" ]; then
-  echo "chromium missing and not installable (scripts/ensure-packages.sh chromium)"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+bash "$ROOT/scripts/ensure-packages.sh" python3 >/dev/null 2>&1
+need_chromium "$ROOT"
 T=$(mktemp -d /tmp/bnlab-web-XXXXXX)
 trap 'rm -rf "$T"; [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null' EXIT
 

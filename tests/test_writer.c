@@ -3,6 +3,10 @@
 // temporary one when a write fails; remove_stale_temps removes dead processes' temporary files only; a log opened for appending
 // gets its header when it is missing or empty, and only then.
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -11,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "base/rng.h"
 #include "check.h"
 #include "run/rundir.h"
 #include "run/recorder.h"
@@ -150,12 +155,100 @@ static void test_log_headers(void) {
     unlink(path);
 }
 
+// fmt_g9 writes snprintf's "%.9g" bytes: on 3 million doubles of random bits over |x| from 1e-16 to 1e11 (both
+// signs; the fast range 1e-14..1e9 and beyond it), on each power of ten from 1e-16 to 1e10 and the 3 doubles either
+// side, on the doubles either side of each rounding boundary 9.999999995e±k, on exact ties (10 significant digits
+// ending in 5: I + odd/2^(9-e), rounded half to even), and on 0, -0, ±inf, NaN, subnormals and the extremes.
+// Negative control: the ties include ones where rounding half up would print other digits; fmt_long is %ld.
+static int g9_differs(double x) {
+    char a[FMT_G9_MAX], b[64];
+    int n = fmt_g9(a, x);
+    snprintf(b, sizeof b, "%.9g", x);
+    if (n != (int)strlen(a) || strcmp(a, b) != 0) {
+        if (check_failed < 20) fprintf(stderr, "fmt_g9(%.17g): \"%s\", snprintf \"%s\"\n", x, a, b);
+        return 1;
+    }
+    return 0;
+}
+
+static void test_fmt_g9(void) {
+    rng_t r;
+    rng_seed(&r, 11, 0);
+    long tried = 0, bad = 0;
+    for (int i = 0; i < 3000000; i++) {
+        const int e2 = -54 + (int)rng_below(&r, 92);  // 2^-54 .. 2^37
+        const uint64_t mant = ((uint64_t)rng_u32(&r) << 32 | rng_u32(&r)) & ((UINT64_C(1) << 52) - 1);
+        const uint64_t bits = (uint64_t)(1023 + e2) << 52 | mant | (uint64_t)(i & 1) << 63;
+        double x;
+        memcpy(&x, &bits, sizeof x);
+        bad += g9_differs(x), tried++;
+    }
+    for (int e = -16; e <= 10; e++) {
+        const double p = pow(10.0, e), edge = 9.999999995 * pow(10.0, e);
+        for (int k = -3; k <= 3; k++) {
+            double y = p, z = edge;
+            for (int j = 0; j < (k < 0 ? -k : k); j++) y = nextafter(y, k < 0 ? 0 : INFINITY), z = nextafter(z, k < 0 ? 0 : INFINITY);
+            bad += g9_differs(y) + g9_differs(z), tried += 2;
+        }
+    }
+    long ties = 0, half_up_differs = 0;
+    for (int e = 0; e <= 8; e++)
+        for (int i = 0; i < 2000; i++) {
+            const double I = pow(10.0, e) + rng_below(&r, (uint32_t)(9 * pow(10.0, e))), den = ldexp(1.0, 9 - e);
+            const double x = I + (2 * rng_below(&r, (uint32_t)den / 2) + 1) / den;
+            char up[64], even[64];
+            snprintf(even, sizeof even, "%.9g", x), snprintf(up, sizeof up, "%.9g", nextafter(x, INFINITY));
+            half_up_differs += strcmp(up, even) != 0;
+            bad += g9_differs(x) + g9_differs(-x), ties++, tried += 2;
+        }
+    const double special[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, DBL_MIN, DBL_MAX, DBL_TRUE_MIN, 4.9e-310, 1e-14,
+                              nextafter(1e-14, 0), 1e9, nextafter(1e9, 0), 999999999.5, 999999999.4999999, 0.5, 1.0,
+                              123456789.0, 1234567890.0, 0.1, 1e-5, 1e-4, 9.9999999949999e-5, 2.5e-300};
+    for (size_t i = 0; i < sizeof special / sizeof *special; i++) bad += g9_differs(special[i]), tried++;
+    CHECK(bad == 0, "fmt_g9 differs from snprintf %%.9g on %ld of %ld values", bad, tried);
+    CHECK(half_up_differs > ties / 4, "negative control: rounding half up would print the same on %ld of %ld ties",
+          ties - half_up_differs, ties);
+    char b[32], c[32];
+    const long longs[] = {0, 1, -1, 9, 10, 1234567890123L, LONG_MAX, LONG_MIN};
+    int lbad = 0;
+    for (size_t i = 0; i < sizeof longs / sizeof *longs; i++) {
+        const int n = fmt_long(b, longs[i]);
+        snprintf(c, sizeof c, "%ld", longs[i]);
+        lbad += n != (int)strlen(c) || strcmp(b, c) != 0;
+    }
+    CHECK(lbad == 0, "fmt_long differs from %%ld on %d values", lbad);
+}
+
+// wfile_write adds bytes like wfile_printf, flushing when the buffer is full.
+static void test_wfile_write(void) {
+    char path[BNLAB_PATH_MAX];
+    in_dir(path, "write.csv");
+    wfile_t w;
+    CHECK(wfile_open(&w, path, 0) == 0, "%s", bnlab_errmsg());
+    static char want[3 * WFILE_BUF];
+    size_t n = 0;
+    for (int i = 0; n + 40 < sizeof want; i++) {
+        char row[40];
+        int k = snprintf(row, sizeof row, "%d,row %d\n", i, i * 7);
+        if (i % 2) wfile_write(&w, row, (size_t)k);
+        else wfile_printf(&w, "%s", row);
+        memcpy(want + n, row, (size_t)k), n += (size_t)k;
+    }
+    CHECK(wfile_close(&w) == 0, "%s", bnlab_errmsg());
+    char *text = contents(path);
+    CHECK(text && strlen(text) == n && memcmp(text, want, n) == 0, "wfile_write: the file is not the rows written");
+    free(text);
+    unlink(path);
+}
+
 int main(void) {
     if (!mkdtemp(dir)) return 1;
     test_full_device();
     test_size_limit();
     test_stale_temps();
     test_log_headers();
+    test_fmt_g9();
+    test_wfile_write();
     rmdir(dir);
     return check_summary("writer");
 }

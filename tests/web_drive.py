@@ -1,9 +1,8 @@
 #!/usr/bin/env python3
 """Drives the browser lab (web/, built by scripts/web.sh) in headless Chromium as a student would, for
 tests/test_web.sh: clicks its buttons, types into its config editor, and writes what the page shows into OUT for the
-test's checks. Chromium is driven over its DevTools protocol on a pipe (--remote-debugging-pipe: file descriptors 3
-and 4, NUL-separated JSON; Python's standard library only). Real time, not virtual time: the page trains in Web
-Workers.
+test's checks. Chromium is driven over its DevTools protocol on a pipe (scripts/devtools.py, the client
+scripts/web_bench.py uses too). Real time, not virtual time: the page trains in Web Workers.
 
 usage: web_drive.py CHROMIUM URL OUT SCENARIO
   SCENARIO full:  check that it loads; type bad configs into the first variant's editor (OUT/typed-K.json,
@@ -18,36 +17,22 @@ line). Exits 1 (with a line saying why) if the page does not get as far as the s
 import base64
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+from devtools import Chromium, DevToolsError  # noqa: E402  scripts/devtools.py: the one DevTools client
 
 CHROMIUM, URL, OUT, SCENARIO = sys.argv[1:5]
 os.makedirs(os.path.join(OUT, "downloads"), exist_ok=True)
 console = []
 
 
-class Browser:
-    def __init__(self):
-        r3, w3 = os.pipe()
-        r4, w4 = os.pipe()
-        self.profile = tempfile.mkdtemp(prefix="bnlab-web-profile-")
+class Browser(Chromium):
+    """The page's tab (scripts/devtools.py) with the console's errors collected and downloads into OUT/downloads."""
 
-        def fds():
-            os.dup2(r3, 3)
-            os.dup2(w4, 4)
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--user-data-dir=" + self.profile, "--remote-debugging-pipe",
-             "--window-size=1400,1000", "about:blank"],
-            pass_fds=(3, 4), preexec_fn=fds, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(r3)
-        os.close(w4)
-        self.w, self.r, self.buf, self.n, self.sid = w3, r4, b"", 0, None
-        t = [x for x in self.call("Target.getTargets")["targetInfos"] if x["type"] == "page"][0]
-        self.sid = self.call("Target.attachToTarget", {"targetId": t["targetId"], "flatten": True})["sessionId"]
+    def __init__(self):
+        super().__init__(CHROMIUM, ["--window-size=1400,1000"], on_event=self.event)
         for d in ("Runtime.enable", "Log.enable", "Page.enable"):
             self.call(d)
         self.call("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": os.path.join(OUT, "downloads")},
@@ -64,34 +49,11 @@ class Browser:
             if "favicon" not in p["entry"].get("url", ""):
                 console.append("log: %s %s" % (p["entry"]["text"], p["entry"].get("url", "")))
 
-    def recv(self):
-        while b"\0" not in self.buf:
-            chunk = os.read(self.r, 1 << 20)
-            if not chunk:
-                raise SystemExit("chromium closed its pipe")
-            self.buf += chunk
-        m, self.buf = self.buf.split(b"\0", 1)
-        return json.loads(m)
-
-    def call(self, method, params=None, browser=False):
-        self.n += 1
-        msg = {"id": self.n, "method": method, "params": params or {}}
-        if self.sid and not browser:
-            msg["sessionId"] = self.sid
-        os.write(self.w, json.dumps(msg).encode() + b"\0")
-        while True:
-            m = self.recv()
-            if m.get("id") == self.n:
-                if "error" in m:
-                    raise SystemExit("%s: %s" % (method, m["error"]))
-                return m["result"]
-            self.event(m)
-
     def js(self, expr):
-        r = self.call("Runtime.evaluate", {"expression": expr, "returnByValue": True, "awaitPromise": True})
-        if "exceptionDetails" in r:
-            raise SystemExit("page script failed: %s: %s" % (expr[:80], r["exceptionDetails"].get("exception", {}).get("description")))
-        return r["result"].get("value")
+        try:
+            return self.evaluate(expr)
+        except DevToolsError as e:
+            raise SystemExit(str(e))
 
     def pump(self, seconds):
         """Lets time pass while reading events (console messages)."""
@@ -124,9 +86,7 @@ class Browser:
             return
         with open(os.path.join(OUT, "console.txt"), "w") as f:
             f.write("".join(c + "\n" for c in console))
-        self.proc.kill()
-        self.proc.wait()
-        shutil.rmtree(self.profile, ignore_errors=True)
+        self.close()
 
 
 def write(name, text):
@@ -277,5 +237,7 @@ def scenario(b):
 b = Browser()
 try:
     scenario(b)
+except DevToolsError as e:
+    raise SystemExit(str(e))
 finally:
     b.finish()

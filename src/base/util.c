@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +178,103 @@ void wfile_printf(wfile_t *w, const char *fmt, ...) {
         }
         wfile_flush(w);  // make room, then format again
     }
+}
+
+void wfile_write(wfile_t *w, const char *s, size_t n) {
+    if (!w->open || w->err) return;
+    if (n > sizeof w->buf - w->len) wfile_flush(w);  // make room
+    if (w->err) return;
+    if (n > sizeof w->buf) {  // longer than the whole buffer: a bug (rows are short), reported as an error
+        w->err = EOVERFLOW;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+int fmt_long(char *out, long v) {
+    char tmp[24];
+    int n = 0, len = 0;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+    do tmp[n++] = (char)('0' + u % 10), u /= 10;
+    while (u);
+    if (v < 0) out[len++] = '-';
+    while (n) out[len++] = tmp[--n];
+    out[len] = '\0';
+    return len;
+}
+
+int fmt_g9(char out[FMT_G9_MAX], double x) {
+#ifdef __SIZEOF_INT128__
+    typedef unsigned __int128 u128;
+    const double ax = fabs(x);
+    int len = 0;
+    if (signbit(x) && !isnan(x)) out[len++] = '-';
+    if (ax == 0) {
+        out[len++] = '0', out[len] = '\0';
+        return len;
+    }
+    if (!(ax >= 1e-14 && ax < 1e9)) return snprintf(out, FMT_G9_MAX, "%.9g", x);
+    uint64_t bits;
+    memcpy(&bits, &ax, sizeof bits);
+    const int ex = (int)(bits >> 52);                                  // a normal number here
+    const uint64_t m = (bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1) << 52);  // ax = m 2^-s
+    const int s = 1075 - ex;                                           // 23..99 in this range
+    // 9 digits: N = x 10^(8-e) rounded, with 10^e <= x < 10^(e+1); e first from the binary exponent (at most 1 low).
+    int e = (int)floor((ex - 1023) * 0.30102999566398120);
+    uint64_t N = 0;
+    for (int tries = 0;; tries++) {
+        const int k = 8 - e;
+        if (k < 0 || k > 22 || tries > 3) return snprintf(out, FMT_G9_MAX, "%.9g", x);
+        static const uint64_t P10[20] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+                                         10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000,
+                                         1000000000000000, 10000000000000000, 100000000000000000,
+                                         1000000000000000000, 10000000000000000000u};
+        const u128 p10 = k < 20 ? (u128)P10[k] : (u128)P10[19] * P10[k - 19];
+        const u128 P = (u128)m * p10, T = P >> s;  // P < 2^53 10^22 < 2^127
+        if (T < 100000000) {
+            e--;
+            continue;
+        }
+        if (T >= 1000000000) {
+            e++;
+            continue;
+        }
+        const u128 rem = P & (((u128)1 << s) - 1), half = (u128)1 << (s - 1);
+        N = (uint64_t)T;
+        if (rem > half || (rem == half && (N & 1))) N++;
+        if (N == 1000000000) N = 100000000, e++;
+        break;
+    }
+    char d[9];
+    for (int i = 8; i >= 0; i--) d[i] = (char)('0' + N % 10), N /= 10;
+    int last = 8;  // the last digit printed: trailing zeros go
+    while (last > 0 && d[last] == '0') last--;
+    if (e < -4 || e >= 9) {  // %g's exponent style: d.ddde-XX
+        out[len++] = d[0];
+        if (last > 0) {
+            out[len++] = '.';
+            for (int i = 1; i <= last; i++) out[len++] = d[i];
+        }
+        out[len++] = 'e', out[len++] = e < 0 ? '-' : '+';
+        const int a = e < 0 ? -e : e;
+        out[len++] = (char)('0' + a / 10), out[len++] = (char)('0' + a % 10);
+    } else if (e >= 0) {  // e + 1 digits before the point
+        for (int i = 0; i <= e; i++) out[len++] = d[i];
+        if (last > e) {
+            out[len++] = '.';
+            for (int i = e + 1; i <= last; i++) out[len++] = d[i];
+        }
+    } else {  // 0.000ddd
+        out[len++] = '0', out[len++] = '.';
+        for (int i = 0; i < -e - 1; i++) out[len++] = '0';
+        for (int i = 0; i <= last; i++) out[len++] = d[i];
+    }
+    out[len] = '\0';
+    return len;
+#else
+    return snprintf(out, FMT_G9_MAX, "%.9g", x);
+#endif
 }
 
 void wfile_flush(wfile_t *w) {

@@ -1,7 +1,7 @@
 // ladder: the ablation ladder of a comparison (configs/ablations.json, docs/anatomy.md) as a dot plot. One row per
-// variant, in the one order of view/variant.h (no normalization first), named in words from its config.json (what
-// its BN layers keep or lose: "BN: centring only", "BN in hidden layer 3 only", "no BN, LSUV init"; --label NAME=TEXT
-// replaces the words). Panels:
+// variant, in the one order of view/variant.h (no normalization first), named as in every legend (view_name_variants:
+// what its BN layers keep or lose, "BN: centring only", "BN in hidden layer 3 only", "no BN, LSUV init"; --label
+// NAME=TEXT replaces the words). Panels:
 //   final test accuracy                  each seed (small, faint), the median over seeds (large, the variant's
 //                                         marker) and the range (a bar from the lowest to the highest seed)
 //   steps to each target of compare.json  the same for the first logged evaluation at or above the target; a seed
@@ -17,60 +17,7 @@
 
 #include "lab/figures.h"
 #include "lab/summary.h"
-#include "nn/registry.h"
 #include "run/rundir.h"
-
-// A variant's network in words, from its config.json's model (the run as it ran): what its batch-statistics
-// normalization layers do differently from plain BN in every hidden layer. "" if no config.json could be read.
-static void describe(char *out, size_t cap, const char *run, const view_variant_t *v) {
-    out[0] = '\0';
-    cJSON *cfg = figure_run_config(run);
-    if (!cfg) return;
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(cfg, "model");
-    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(model, "layers");
-    int hidden = 0, n_bn = 0, at[16], lsuv = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "lsuv"));
-    const cJSON *bn = NULL, *l;
-    cJSON_ArrayForEach(l, layers) {
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(l, "type");
-        int k = cJSON_IsString(type) ? layer_kind_find(type->valuestring) : -1;
-        if (k < 0) continue;
-        const layer_kind_info_t *info = layer_kind((layer_kind_t)k);
-        if (info->nonlinearity) hidden++;
-        else if (info->uses_batch_statistics) {
-            if (n_bn < 16) at[n_bn] = hidden + 1;
-            n_bn++;
-            if (!bn) bn = l;
-        }
-    }
-    strbuf_t b = {0};
-    if (!bn) strbuf_printf(&b, "%s%s", v->cls == VC_NONE ? "no BN" : view_class_info(v->cls)->what, lsuv ? ", LSUV init" : "");
-    else {
-        strbuf_printf(&b, "%s", v->cls == VC_BN ? "BN" : view_class_info(v->cls)->what);
-        // hidden counts the nonlinearities: a BN before the k-th is in hidden layer k.
-        if (n_bn < hidden && n_bn <= 16) {
-            strbuf_printf(&b, " in hidden layer%s", n_bn > 1 ? "s" : "");
-            for (int i = 0; i < n_bn; i++) strbuf_printf(&b, "%s %d", i ? "," : "", at[i]);
-            strbuf_printf(&b, " only");
-        }
-        const char *sep = ": ";
-        const cJSON *o = cJSON_GetObjectItemCaseSensitive(bn, "normalize");
-        if (cJSON_IsString(o) && !strcmp(o->valuestring, "mean")) strbuf_printf(&b, "%scentring only", sep), sep = ", ";
-        if (cJSON_IsString(o) && !strcmp(o->valuestring, "variance")) strbuf_printf(&b, "%sscaling only", sep), sep = ", ";
-        o = cJSON_GetObjectItemCaseSensitive(bn, "affine");
-        if (cJSON_IsString(o) && !strcmp(o->valuestring, "none")) strbuf_printf(&b, "%sno γ, β", sep), sep = ", ";
-        if (cJSON_IsString(o) && !strcmp(o->valuestring, "frozen")) strbuf_printf(&b, "%sγ, β fixed", sep), sep = ", ";
-        o = cJSON_GetObjectItemCaseSensitive(bn, "statistics");
-        if (cJSON_IsString(o) && !strcmp(o->valuestring, "population"))
-            strbuf_printf(&b, "%spopulation statistics", sep), sep = ", ";
-        o = cJSON_GetObjectItemCaseSensitive(bn, "freeze_stats_after");
-        if (cJSON_IsNumber(o) && o->valuedouble > 0)
-            strbuf_printf(&b, "%sstatistics fixed after step %.0f", sep, o->valuedouble), sep = ", ";
-        if (lsuv) strbuf_printf(&b, "%sLSUV init", sep);
-    }
-    view_copy_utf8(out, cap, b.s ? b.s : "");
-    free(b.s);
-    cJSON_Delete(cfg);
-}
 
 // The targets of the comparison (compare.json "targets"): their number (at most SUMMARY_MAX_TARGETS), -1 + message.
 static int read_targets(const char *dir, double *t) {
@@ -160,15 +107,8 @@ int fig_ladder(figmodel_t *m, const figure_input_t *in) {
         snprintf(m->title, sizeof m->title, "Each rung: %s%s%s%s", what, unreached.len ? ". No seed reached " : "",
                  unreached.len ? unreached.s : "", unreached.len ? "." : "");
         free(unreached.s);
-        char words[VIEW_MAX_VARIANTS][44];
-        for (int i = 0; i < nv; i++) {
-            const view_variant_t *v = &src->v[i];
-            char run[BNLAB_PATH_MAX];
-            view_run_dir(src, i, 0, run, sizeof run);
-            if (strcmp(v->label, v->name)) view_copy_utf8(words[i], sizeof words[i], v->label);  // --label
-            else describe(words[i], sizeof words[i], run, v);
-            if (!words[i][0]) view_copy_utf8(words[i], sizeof words[i], v->name);
-        }
+        char words[VIEW_MAX_VARIANTS][44];  // each row's name: its legend's words (view/variant.h)
+        for (int i = 0; i < nv; i++) view_copy_utf8(words[i], sizeof words[i], src->v[i].label);
         double xlo = INFINITY, xhi = -INFINITY;
         for (int j = 0; j < np; j++) {
             figpanel_t *p = &m->p[j];

@@ -104,7 +104,8 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
             char run[BNLAB_PATH_MAX];
             rundir_of_seed(run, sizeof run, src->dir, name->valuestring, seeds[0]);
             view_run_variant(run, &bv[nb]);
-            snprintf(bv[nb].label, sizeof bv[nb].label, "%s", bases[nb]);
+            view_copy_utf8(bv[nb].name, sizeof bv[nb].name, bases[nb]);
+            memset(bv[nb].setting, 0, sizeof bv[nb].setting);  // a base is its network: the settings are the grid's
             nb++;
         }
         // Values are added in sorted order; cells keep the values themselves and are placed at the end.
@@ -132,6 +133,7 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
         cJSON_Delete(root), free(cell);
         return not_a_sweep(m, "its grid values are not all numbers");
     }
+    view_name_variants(bv, nb, 1);  // the panels' titles in words, as every comparison's legends (view/variant.h)
     // The one order of view/variant.h: no normalization first, then BN, ...
     int order[SM_MAX_BASES];
     for (int i = 0; i < nb; i++) order[i] = i;
@@ -151,8 +153,8 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
     for (int q = 0; q < rows_of_panels * nb; q++) {
         int pi = q % nb, bi = order[pi], row = q / nb;
         figpanel_t *p = &m->p[q];
-        if (row) snprintf(p->title, sizeof p->title, "%s: steps to %g%% test accuracy", bases[bi], 100 * target[0]);
-        else snprintf(p->title, sizeof p->title, "%s: final accuracy", bases[bi]);
+        if (row) snprintf(p->title, sizeof p->title, "%s: steps to %g%% test accuracy", bv[bi].label, 100 * target[0]);
+        else snprintf(p->title, sizeof p->title, "%s: final accuracy", bv[bi].label);
         snprintf(p->ylabel, sizeof p->ylabel, "%s", words(key[0]));
         snprintf(p->note, sizeof p->note, "no run");
         p->nxcat = ncol, p->nycat = nrow;

@@ -459,11 +459,14 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
         rc = read_sweep_points(dir, axis, bases[nb], &s[nb], first, sizeof first, src->seeds[0]);
         rundir_of_seed(run, sizeof run, dir, first, src->seeds[0]);
         (void)view_run_variant(run, &look[nb]);
+        view_copy_utf8(look[nb].name, sizeof look[nb].name, bases[nb]);
+        memset(look[nb].setting, 0, sizeof look[nb].setting);  // a base is its network: the settings are the sweep's
         look[nb].style = count[look[nb].cls]++;
         total += s[nb].n;
         if (rc == 0 && s[nb].n == 0)
             printf("sweep: %s has no completed run: left out of the plot\n", bases[nb]);
     }
+    view_name_variants(look, nb, 1);  // legends in words, as every comparison's (view/variant.h)
     double *xs = xmalloc((size_t)(total ? total : 1) * sizeof *xs, "sweep x values");
     int nx = rc == 0 ? distinct_x(s, nb, xs, total) : 0;
     figure_t f;
@@ -513,7 +516,7 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
             figure_lc(lc, look[i].color, NULL);
             snprintf(spec, sizeof spec, "1:2:3:4 with yerrorlines lw 3 dt %s pt %d ps 1.8 %s",
                      view_dash_gnuplot(look[i].style), view_point_gnuplot(oi), lc);
-            if (block >= 0) figure_curve(&f, &b, block, spec, bases[i]);
+            if (block >= 0) figure_curve(&f, &b, block, spec, look[i].label);
         }
         figure_plot(&f, &b, "no completed run");
         free(b.s);

@@ -26,7 +26,6 @@ typedef struct {
     char key[VIEW_NAME_MAX];   // its name (its directory)
     const char *color;         // its colour and line style everywhere on the page (view/variant.h)
     int style;
-    char run[BNLAB_PATH_MAX];  // its first seed's run, whose histograms are shown
 } panel_t;
 
 typedef struct {
@@ -50,7 +49,6 @@ static int load_dirs(report_t *r) {
         snprintf(p->name, sizeof p->name, "%s", src->v[i].label);
         snprintf(p->key, sizeof p->key, "%s", src->v[i].name);
         p->color = src->v[i].color, p->style = src->v[i].style;
-        view_run_dir(src, i, 0, p->run, sizeof p->run);
     }
     snprintf(r->kind, sizeof r->kind, "%s", src->kind);
     r->src = src;
@@ -332,10 +330,10 @@ static int hist_scan(hist_scan_t *s, const char *run, const char *file) {
 
 // Pass 2: a panel's hidden layers of one file as a JSON array, each hidden layer's frames thinned to
 // REPORT_MAX_FRAMES.
-static int hist_json(strbuf_t *b, const panel_t *p, const hist_scan_t *s, const char *file) {
+static int hist_json(strbuf_t *b, const char *run, const hist_scan_t *s, const char *file) {
     strbuf_printf(b, "[");
     hist_file_t h;
-    int rc = s->nh ? hist_open(&h, p->run, file) : 1;
+    int rc = s->nh ? hist_open(&h, run, file) : 1;
     if (rc != 0) {
         strbuf_printf(b, "]");
         return rc < 0 ? -1 : 0;
@@ -389,31 +387,32 @@ static void hist_rows(strbuf_t *b, const hist_scan_t *s, int np, int nh) {
     }
 }
 
-// The histogram data of every panel — the forward histograms (histograms.csv) as "hidden" and "rows", the gradient
-// histograms (gradient_histograms.csv, log.gradients_every) as "grad" and "grows" — and each row's shared x axis.
-// Each panel says its legend text ("name": "BN", "no BN" or the variant's name, view/source.h), its variant
-// ("variant": the directory's name, by which a page that embeds this one finds each variant's colour: web/app.js)
-// and its colour.
-static int hist_data(strbuf_t *b, const report_t *r) {
+// The histogram data of every panel from seed k's runs (its place in the source's seeds) — the forward histograms
+// (histograms.csv) as "hidden" and "rows", the gradient histograms (gradient_histograms.csv, log.gradients_every) as
+// "grad" and "grows" — and each row's shared x axis, with the seed ("seed"). Each panel says its legend text ("name":
+// view_name_variants'), its variant ("variant": the directory's name, by which a page that embeds this one finds
+// each variant's colour: web/app.js) and its colour.
+static int hist_data(strbuf_t *b, const report_t *r, int k) {
     hist_scan_t *s = xcalloc((size_t)r->np, sizeof *s, "report histograms");
     hist_scan_t *g = xcalloc((size_t)r->np, sizeof *g, "report histograms");
+    char (*run)[BNLAB_PATH_MAX] = xcalloc((size_t)r->np, sizeof *run, "report histograms");
     int rc = 0, nh = 0, ng = 0;
     for (int p = 0; p < r->np && rc == 0; p++) {
-        rc = hist_scan(&s[p], r->panels[p].run, RUNDIR_HISTOGRAMS) < 0 ||
-             hist_scan(&g[p], r->panels[p].run, RUNDIR_GRAD_HISTOGRAMS) < 0 ? -1 : 0;
+        view_run_dir(r->src, p, k, run[p], sizeof run[p]);
+        rc = hist_scan(&s[p], run[p], RUNDIR_HISTOGRAMS) < 0 || hist_scan(&g[p], run[p], RUNDIR_GRAD_HISTOGRAMS) < 0 ? -1 : 0;
         if (s[p].nh > nh) nh = s[p].nh;
         if (g[p].nh > ng) ng = g[p].nh;
     }
-    strbuf_printf(b, "{\"panels\":[");
+    strbuf_printf(b, "{\"seed\":%ld,\"panels\":[", r->src->seeds[k]);
     for (int p = 0; p < r->np && rc == 0; p++) {
         strbuf_printf(b, "%s{\"name\":\"", p ? "," : "");
         json_text(b, r->panels[p].name);
         strbuf_printf(b, "\",\"variant\":\"");
         json_text(b, r->panels[p].key);
         strbuf_printf(b, "\",\"color\":\"%s\",\"hidden\":", r->panels[p].color);
-        rc = hist_json(b, &r->panels[p], &s[p], RUNDIR_HISTOGRAMS);
+        rc = hist_json(b, run[p], &s[p], RUNDIR_HISTOGRAMS);
         strbuf_printf(b, ",\"grad\":");
-        if (rc == 0) rc = hist_json(b, &r->panels[p], &g[p], RUNDIR_GRAD_HISTOGRAMS);
+        if (rc == 0) rc = hist_json(b, run[p], &g[p], RUNDIR_GRAD_HISTOGRAMS);
         strbuf_printf(b, "}");
     }
     strbuf_printf(b, "],\"rows\":[");
@@ -421,7 +420,7 @@ static int hist_data(strbuf_t *b, const report_t *r) {
     strbuf_printf(b, "],\"grows\":[");
     if (rc == 0) hist_rows(b, g, r->np, ng);
     strbuf_printf(b, "]}");
-    free(s), free(g);
+    free(s), free(g), free(run);
     return rc;
 }
 
@@ -496,17 +495,32 @@ int report_dir(const char *dir) {
                           "second row is the gradient \u2202L/\u2202h at the nonlinearity's input over that step's training "
                           "batch (gradient_histograms.csv). Move the slider or press play to watch the distributions "
                           "shift.</p>\n",
-                      r->is_compare ? ", of each variant's first seed" : "");
+                      r->is_compare ? ", of one seed of each variant" : "");
+        // Which seed: the one the seed chooser picks (page/histograms.js follows it); over all seeds, the first.
+        const view_source_t *src = r->src;
+        int chooser = src->is_compare && src->ns > 1;
+        strbuf_printf(&b, "<p class=\"hseed\">Histograms of <b id=\"hseed\">seed %ld</b>", src->seeds[0]);
+        if (chooser)
+            strbuf_printf(&b, "<span id=\"hseed-all\">, the first of the %d seeds whose median the figures above "
+                              "show; choose one seed above for its histograms</span>", src->ns);
+        strbuf_printf(&b, ".</p>\n");
         strbuf_printf(&b, "<div class=\"controls\" id=\"controls\"><button id=\"play\" type=\"button\">\u25B6 play</button>"
                           "<input type=\"range\" id=\"slider\" min=\"0\" max=\"0\" step=\"1\" value=\"0\">"
                           "<span>step <b id=\"hstep\"></b></span><label>y axis <select id=\"yscale\">"
                           "<option value=\"sqrt\" selected>shared, square root</option><option value=\"linear\">"
                           "shared, linear</option><option value=\"own\">each panel its own, linear</option></select>"
                           "</label></div>\n<div id=\"hists\"></div>\n");
+        // The first seed's data (#hdata: what web/app.js reads), then each other seed's for the seed chooser.
         strbuf_printf(&b, "<script type=\"application/json\" id=\"hdata\">");
-        rc = hist_data(&b, r);
-        strbuf_printf(&b, "</script>\n<script>\n%s</script>\n<script>\n%s</script>\n<script>\n%s</script>\n</body></html>\n",
-                      PAGE_HISTOGRAMS_JS, PAGE_SEEDS_JS, PAGE_SELFTEST_JS);
+        rc = hist_data(&b, r, 0);
+        strbuf_printf(&b, "</script>\n");
+        for (int k = 1; chooser && k < src->ns && rc == 0; k++) {
+            strbuf_printf(&b, "<script type=\"application/json\" class=\"hdata-seed\" data-seed=\"%ld\">", src->seeds[k]);
+            rc = hist_data(&b, r, k);
+            strbuf_printf(&b, "</script>\n");
+        }
+        strbuf_printf(&b, "<script>\n%s</script>\n<script>\n%s</script>\n<script>\n%s</script>\n</body></html>\n",
+                      PAGE_SEEDS_JS, PAGE_HISTOGRAMS_JS, PAGE_SELFTEST_JS);
     }
     if (rc == 0) {
         char path[BNLAB_PATH_MAX];

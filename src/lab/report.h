@@ -11,8 +11,10 @@
 //               built once per view of the seed chooser. A kind not logged says so, naming the key that turns it
 //               on. With #selftest the page records per kind the panels shown and the lines each draws in a div
 //               of id "panels" (page/selftest.js)
-//   histograms  histograms.csv (log.histograms, run/histlog.h) of a run, or of each variant's first seed side by
-//               side: one row per hidden layer, the variants on shared axes (x: the union of their edges, y: the
+//   histograms  histograms.csv (log.histograms, run/histlog.h) of a run, or of one seed of each variant side by
+//               side — the seed the seed chooser shows (page/histograms.js follows it: #seed=K opens with seed K's),
+//               the first seed while the figures show all seeds, and the page says which (b#hseed; body's
+//               data-hseed) — one row per hidden layer, the variants on shared axes (x: the union of their edges, y: the
 //               90th percentile over frames of the tallest bar, taller bars cut and marked), the values outside
 //               the edges as bins of their own beyond the axis (an older log without under/over: edge bins
 //               outlined), a step slider and a play button; at most 500 frames per layer (evenly spread, the first
@@ -23,8 +25,9 @@
 //               last and records both in <div id="selftest">; with #playtest it presses play at the first frame
 //               and, a second later, records the step shown in <div id="playtest" data-step>.
 // Each section is an h2 whose id names it — a figure kind's name (its panels: svg.figure with data-kind), "histograms"
-// — so that a page that embeds this one (web/app.js) finds them; the histograms' data (script#hdata) give each panel
-// its legend text ("name"), its variant's directory name ("variant") and its colour ("color").
+// — so that a page that embeds this one (web/app.js) finds them; the histograms' data (script#hdata: the first seed's,
+// its "seed"; each other seed's of a comparison in a script.hdata-seed with data-seed=K) give each panel its legend
+// text ("name"), its variant's directory name ("variant") and its colour ("color").
 // A comparison or a sweep (both have compare.json) shows up to 16 variants; a sweep's sweep.md follows summary.md.
 // Works on a run still going (the logs so far; run it again to refresh). Written with write_file_atomic, only if
 // every log read: a malformed one leaves no page.

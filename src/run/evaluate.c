@@ -11,7 +11,19 @@
 #include "run/checkpoint.h"
 #include "run/recalibrate.h"
 
+// A data file the checkpoint's config names that is not on this machine (a checkpoint made elsewhere, or in the browser
+// lab, whose page held its files at /datasets/mnist-subset/...): one line naming the key to give with --set.
+static int data_file_here(const char *key, const char *path) {
+    if (path_exists(path)) return 0;
+    return bnlab_fail("%s: no such file (the checkpoint's data.%s; give the file with --set data.%s=PATH)", path, key, key);
+}
+
 int evaluate_load_split(const config_t *c, dataset_t *ds, int train) {
+    const char *const keys[2][3] = {{"test_images", "test_labels", "test_csv"}, {"train_images", "train_labels", "train_csv"}};
+    const char *const files[2][3] = {{c->data.test_images, c->data.test_labels, c->data.test_csv},
+                                     {c->data.train_images, c->data.train_labels, c->data.train_csv}};
+    for (int k = c->data.format == DATA_IDX ? 0 : 2; k < (c->data.format == DATA_IDX ? 2 : 3); k++)
+        if (data_file_here(keys[train != 0][k], files[train != 0][k]) != 0) return -1;
     size_t limit = memory_budget();
     int rc = c->data.format == DATA_IDX
                  ? idx_load(ds, train ? c->data.train_images : c->data.test_images,

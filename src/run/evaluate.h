@@ -17,7 +17,9 @@
 #include "run/xhatstats.h"
 
 // The test (train = 0) or training (train = 1) set a checkpoint's config names (after --set), as the run loaded it
-// (data.test_limit / train_limit applied), within the memory budget.
+// (data.test_limit / train_limit applied), within the memory budget. A file it names that is not here (a checkpoint
+// made on another machine, or downloaded from the browser lab, whose files were /datasets/mnist-subset/...): one line
+// "PATH: no such file (the checkpoint's data.KEY; give the file with --set data.KEY=PATH)".
 int evaluate_load_split(const config_t *c, dataset_t *ds, int train);
 // n's test set; refused when its examples are not as wide as the model's input ("FILE: test examples have ...").
 int evaluate_load_test(const infer_t *n, dataset_t *ds);

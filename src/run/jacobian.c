@@ -16,6 +16,7 @@
 // length of the CHARACTER argument that gfortran-compiled code expects.
 void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda, float *s, float *u, const int *ldu,
              float *vt, const int *ldvt, float *work, const int *lwork, int *iwork, int *info, size_t jobz_len);
+void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float *tau, float *work, const int *lwork, int *info);
 #else
 // The WebAssembly build has no LAPACK: jac_init refuses (below), so this is never called.
 static void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda, float *s, float *u,
@@ -23,6 +24,11 @@ static void sgesdd_(const char *jobz, const int *m, const int *n, float *a, cons
                     size_t jobz_len) {
     (void)jobz, (void)m, (void)n, (void)a, (void)lda, (void)s, (void)u, (void)ldu, (void)vt, (void)ldvt, (void)work;
     (void)lwork, (void)iwork, (void)jobz_len;
+    *info = -1;
+}
+static void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float *tau, float *work, const int *lwork,
+                    int *info) {
+    (void)m, (void)n, (void)a, (void)lda, (void)tau, (void)work, (void)lwork;
     *info = -1;
 }
 #endif
@@ -67,6 +73,14 @@ static int lwork_for(int m, int n, int *iwork) {
     return info == 0 ? (int)q + 1 : -1;
 }
 
+// sgeqrf's workspace for an m x n problem.
+static int qr_lwork_for(int m, int n) {
+    int info = 0, lw = -1;
+    float q = 0, a = 0, tau = 0;
+    sgeqrf_(&m, &n, &a, &m, &tau, &q, &lw, &info);
+    return info == 0 ? (int)q + 1 : -1;
+}
+
 int jac_batch_fits(const jac_t *j, int k) {
     const jac_block_t *b = &j->blocks[k];
     return j->full_batch >= 2 && (long)j->full_batch * b->in <= JAC_MAX_FULL_SIDE &&
@@ -88,13 +102,22 @@ int jac_init(jac_t *j, const model_t *m, int full_batch) {
     for (int i = 0; i + 1 < m->n_layers; i++)
         if (layer_kind(m->layers[i].spec.kind)->linear) find_block(&j->blocks[j->n_blocks++], m, i);
     // The largest matrix and workspace over the blocks: (a) out x in, (b) (full out) x (full in) where it fits.
-    size_t cells = 1, mn_max = 1;
+    // (a) of a block with more inputs than outputs is the out x out matrix diag(s) R^T (below): its QR factors too.
+    size_t cells = 1, mn_max = 1, qr_cells = 0;
     int lwork = 1, iw[1];
     for (int k = 0; k < j->n_blocks; k++) {
         const jac_block_t *b = &j->blocks[k];
         if (b->in > widest) widest = b->in;
         if (b->out > widest) widest = b->out;
-        int shapes[2][2] = {{b->out, b->in}, {full_batch * b->in, full_batch * b->out}};
+        const int wide = b->in > b->out;
+        if (wide) {
+            const size_t c = (size_t)b->in * (size_t)b->out;
+            qr_cells = c > qr_cells ? c : qr_cells;
+            int lw = qr_lwork_for(b->in, b->out);
+            if (lw < 0) return jac_free(j), bnlab_fail("jacobian: LAPACK sgeqrf workspace query failed");
+            lwork = lw > lwork ? lw : lwork;
+        }
+        int shapes[2][2] = {{b->out, wide ? b->out : b->in}, {full_batch * b->in, full_batch * b->out}};
         for (int w = 0; w < 1 + jac_batch_fits(j, k); w++) {
             size_t c = (size_t)shapes[w][0] * (size_t)shapes[w][1];
             size_t mn = (size_t)(shapes[w][0] < shapes[w][1] ? shapes[w][0] : shapes[w][1]);
@@ -112,12 +135,18 @@ int jac_init(jac_t *j, const model_t *m, int full_batch) {
     j->iwork = xcalloc(8 * mn_max, sizeof(int), "LAPACK iwork");
     j->lwork = lwork;
     j->work = xcalloc((size_t)j->lwork, sizeof(float), "LAPACK work");
+    if (qr_cells) {
+        j->qr = xcalloc(qr_cells, sizeof(float), "jacobian: QR of the weights");
+        j->tau = xcalloc((size_t)widest, sizeof(float), "jacobian: QR reflectors");
+    }
     return 0;
 }
 
 void jac_free(jac_t *j) {
     free(j->blocks), free(j->J), free(j->sv), free(j->sort_tmp), free(j->fprime), free(j->scale), free(j->work);
     free(j->iwork);
+    free(j->qr);
+    free(j->tau);
     memset(j, 0, sizeof *j);
 }
 
@@ -147,6 +176,24 @@ long jac_example_sv(jac_t *j, model_t *m, int k, int B) {
     block_factors(j, m, b, B);
     const layer_t *d = &m->layers[b->first];
     const int mn = b->in < b->out ? b->in : b->out;
+    if (b->in > b->out) {
+        // More inputs than outputs (the 784-input first block): W^T = Q R (W row-major out x in is column-major
+        // in x out), so diag(s) W = diag(s) R^T Q^T with Q^T's rows orthonormal: the same singular values as the
+        // out x out matrix diag(s) R^T — one QR per probe instead of an out x in SVD per example.
+        int info = 0, rows = b->in, cols = b->out;
+        memcpy(j->qr, d->W, sizeof(float) * (size_t)rows * (size_t)cols);
+        sgeqrf_(&rows, &cols, j->qr, &rows, j->tau, j->work, &j->lwork, &info);
+        if (info != 0) return bnlab_fail("jacobian: LAPACK sgeqrf failed (info %d)", info);
+        for (int e = 0; e < B; e++) {
+            // Column-major out x out: element (r, c) = s_r R[c, r] (R upper: 0 for c > r) at J[c * out + r].
+            for (int c = 0; c < b->out; c++)
+                for (int r = 0; r < b->out; r++)
+                    j->J[(size_t)c * b->out + r] =
+                        c <= r ? j->fprime[(size_t)e * b->out + r] * j->scale[r] * j->qr[(size_t)r * rows + c] : 0.0f;
+            if (svd_values(j, j->J, b->out, b->out, j->sv + (size_t)e * mn) != 0) return -1;
+        }
+        return (long)B * mn;
+    }
     for (int e = 0; e < B; e++) {
         // Column-major out x in: element (r, c) at J[c * out + r].
         for (int r = 0; r < b->out; r++) {
@@ -186,8 +233,13 @@ int jac_batch_matrix(jac_t *j, model_t *m, int k, int B, float *J) {
 }
 
 long jac_batch_sv(jac_t *j, model_t *m, int k, int B) {
-    if (jac_batch_matrix(j, m, k, B, j->J) != 0) return -1;
     const jac_block_t *b = &j->blocks[k];
+    if (b->norm < 0 && !b->unsupported) {  // block-diagonal: its singular values are the B examples' (a)
+        if (B > j->full_batch || B < 2) return bnlab_fail("jacobian: full-batch probe of %d examples; expected 2..%d",
+                                                          B, j->full_batch);
+        return jac_example_sv(j, m, k, B);
+    }
+    if (jac_batch_matrix(j, m, k, B, j->J) != 0) return -1;
     // Row-major (B out) x (B in) is column-major (B in) x (B out): the transpose, same singular values.
     int rows = B * b->in, cols = B * b->out;
     if (svd_values(j, j->J, rows, cols, j->sv) != 0) return -1;

@@ -17,6 +17,9 @@
 //       JAC_MAX_FULL_SIDE (the first block of an MNIST net, 784 inputs, has 8 x 784 = 6272 columns: not measured).
 // Supported: plain batchnorm (variant "standard") or no normalization, one nonlinearity. Other blocks (ghost, renorm,
 // constant statistics, layernorm, dropout inside) are listed with the reason and not measured.
+// (a) of a block with more inputs than outputs (the 784-input first block) takes the out x out matrix diag(s) R^T,
+// W^T = Q R by LAPACK sgeqrf once per probe: Q's columns are orthonormal, so the singular values are those of
+// diag(s) W, at an (out x out) SVD per example instead of an (out x in) one.
 // SVD: LAPACK sgesdd (singular values only) from OpenBLAS, which Debian builds with LAPACK's Fortran symbols (no
 // LAPACKE header or symbols): declared here by hand.
 #ifndef BNLAB_JACOBIAN_H
@@ -52,6 +55,7 @@ typedef struct {
     float *fprime, *scale;     // (max_batch * widest), (widest) f'(z) and gamma * invstd
     float *work;               // (lwork) LAPACK workspace
     int lwork, *iwork;         // LAPACK's workspace sizes for the largest problem
+    float *qr, *tau;           // (in * out), (widest): the QR factors of a block with more inputs than outputs (a)
     const float *x;            // the probe batch of the last jac_forward (its first block's input)
 } jac_t;
 
@@ -67,8 +71,9 @@ void jac_forward(jac_t *j, model_t *m, const float *x, int B);
 long jac_example_sv(jac_t *j, model_t *m, int k, int B);
 // Whether (b) is measured for block k (full_batch >= 2 and both sides at most JAC_MAX_FULL_SIDE).
 int jac_batch_fits(const jac_t *j, int k);
-// (b): the singular values of block k's (B out) x (B in) batch Jacobian (B <= full_batch), descending, into j->sv.
-// Returns the count min(B out, B in), -1 + message.
+// (b): the singular values of block k's (B out) x (B in) batch Jacobian (B <= full_batch) into j->sv: descending,
+// or, for a block without a normalization (block-diagonal), each example's (a) in turn (its B small SVDs instead of
+// one large one). Returns the count min(B out, B in), -1 + message.
 long jac_batch_sv(jac_t *j, model_t *m, int k, int B);
 // The explicit matrix (b) (row (b, j) = b * out + j, column (c, k) = c * in + k) into J, for tests; 0 or -1.
 int jac_batch_matrix(jac_t *j, model_t *m, int k, int B, float *J);

@@ -47,7 +47,8 @@ typedef struct rec_view {
     const void *settings;         // init only: the row's own keys' values (its slot of cfg->log.recorders, laid out as
                                   // the settings struct its keys describe)
     model_t *model;               // the network (its parameters, gradients and last activations)
-    const sgd_t *opt;             // the optimizer (ICS replays the step's update on copies)
+    sgd_t *opt;                   // the optimizer (ICS replays the step's update on copies; on_step may set
+                                  // sums_next: update ratios)
     const dataset_t *test;        // the test set: the probe images are its first probe_n
     const preprocess_t *pp;       // the run's input preprocessing
     uint32_t probe_n;             // probe images: min(log.probe_size, test examples)

@@ -182,7 +182,12 @@ double trainer_step_grad(trainer_t *t, int *correct) {
 }
 
 void trainer_step_update(trainer_t *t, double lr) {
-    sgd_step(&t->opt, t->model.params, t->model.grads, t->model.n_decay, lr);
+    if (t->opt.sums_next) {  // a recorder asked this update for its sums (run/updatelog.h): the same update
+        sgd_step_sums(&t->opt, t->model.params, t->model.grads, t->model.n_decay, lr, t->opt.sums_next);
+        t->opt.sums_next = NULL;
+    } else {
+        sgd_step(&t->opt, t->model.params, t->model.grads, t->model.n_decay, lr);
+    }
     t->prog.step++;
 }
 
@@ -494,9 +499,11 @@ static int session_close(trainer_t *t, train_session_t *s, int status) {
 
 int trainer_begin(trainer_t *t, train_session_t *s, const char *run_dir, int append) {
     const config_t *c = &t->cfg;
-    if (session_open(s, t, run_dir, append) != 0) return TRAIN_ERROR;
+    // Before the logs open: a recorder that measures the initial network there (jacobian.csv's step 0) computes as
+    // every later step does — with the run's thread count (not OpenBLAS's default, all cores) and flush-to-zero.
     if (c->train.flush_denormals) enable_flush_to_zero();
     gemm_set_threads(c->threads);
+    if (session_open(s, t, run_dir, append) != 0) return TRAIN_ERROR;
     // A fresh run starts its curves at step 0; a resumed one (step > 0, logs appended) already has that row.
     if (t->prog.step == 0 && !append) {
         log_initial_evaluation(t, s);

@@ -84,7 +84,8 @@ int trainer_resume(trainer_t *t, const st_file_t *f);
 // The training step, in two halves so that measurements can look at the gradients before the update:
 // trainer_step_grad gathers the next batch (reshuffling at an epoch start), runs the forward pass in training
 // mode, the loss and (if the loss is finite) the backward pass, and returns the loss; trainer_step_update
-// applies SGD at rate lr and advances t->prog.step. Neither allocates.
+// applies SGD at rate lr (sgd_step_sums where a recorder asked for the update's sums: t->opt.sums_next) and
+// advances t->prog.step. Neither allocates.
 double trainer_step_grad(trainer_t *t, int *correct);
 void trainer_step_update(trainer_t *t, double lr);
 

@@ -7,14 +7,17 @@
 //   update_norm_ratio = ‖Δθ‖₂ / ‖θ‖₂ and update_std_ratio = std(Δθ) / std(θ), where θ is the tensor before the update
 //   and Δθ = θ_after − θ the update the optimizer applied (momentum and weight decay included — not lr·grad); std is
 //   the population std; grad_std_ratio = std(∂L/∂θ) / std(θ), the gradient of the step (as its update used it); all
-//   in double (one vectorized pass over θ, θ_after and the gradient together; a tensor whose mean dominates its
-//   spread once more with sums shifted by its first value); a ratio whose denominator is 0 (β at its start) is empty.
-// A recorder (run/recorder.h): on_step copies θ into one parameter-sized buffer (allocated at init), after_step writes.
-// Off by default (left out of config.json while 0).
+//   in double (summed by the update itself, nn/optim.h sgd_step_sums, in its one pass over θ; a tensor whose mean
+//   dominates its spread once more with sums shifted by its first value); a ratio whose denominator is 0 (β at its
+//   start) is empty.
+// A recorder (run/recorder.h): on_step asks the step's update for its sums (v->opt->sums_next), the update stores θ
+// into one parameter-sized buffer as it reads it (allocated at init), after_step writes. Off by default (left out of
+// config.json while 0); when off, or between logged steps, the update is sgd_step as without it.
 #ifndef BNLAB_UPDATELOG_H
 #define BNLAB_UPDATELOG_H
 
 #include "base/util.h"
+#include "nn/optim.h"
 #include "run/recorder.h"
 
 // Its files in the run directory (its row's, run/recorder.h) and their headers.
@@ -24,20 +27,18 @@
 typedef struct {
     long every;
     wfile_t out;
-    float *before;  // (n_params) the parameters before the update of a logged step
-    long pending;   // the steps done after that update (0: none awaited)
+    size_t *at, *len;           // (tensors) each trainable tensor's place in the parameter block, in layer order
+    double (*sums)[SGD_SUMS];   // (tensors) what the update of a logged step summed
+    float *before;              // (n_params) the parameters before that update
+    sgd_sums_t ask;             // the above, as the optimizer takes it
+    long pending;               // the steps done after that update (0: none awaited)
 } updatelog_t;
 
 extern const recorder_t UPDATE_RATIOS_RECORDER;
 
-// One pass over a tensor's n values before the update (b), after it (a) and its gradient (g), in double: out =
-// {Σb, Σb², Σd, Σd², Σg, Σg²} with d = a − b. Each sum runs in UPDATE_LANES independent lanes (value i in lane i mod 8),
-// added lane by lane at the end: vectorized (AVX-512 where the CPU has it), and every copy performs the same double
-// operations per lane, so the same bits (update_sums_portable: the plain loop, for tests). A float product is exact
-// in double. No allocation.
-enum { UPDATE_LANES = 8, UPDATE_SUMS = 6 };
-void update_sums(double out[UPDATE_SUMS], const float *b, const float *a, const float *g, size_t n);
-void update_sums_portable(double out[UPDATE_SUMS], const float *b, const float *a, const float *g, size_t n);
+// The sums of a tensor's n values before the update (b), after it (a) and of its gradient (g): out =
+// {Σb, Σb², Σd, Σd², Σg, Σg²} with d = a − b, in double (nn/optim.h sgd_sums: the sums sgd_step_sums makes).
+enum { UPDATE_SUMS = SGD_SUMS };
 // The population std of n values from Σx and Σx², or -1 when n Var = Σx² − (Σx)²/n is at most UPDATE_MIN_SPREAD Σx²
 // (the mean dominates: BN's γ near 1, a constant tensor — the difference would have lost more than 1 of double's
 // 16 digits); then update_sums_shifted gives the sums of x − x₀ (x₀ the tensor's first value), whose spread has no
@@ -46,7 +47,11 @@ void update_sums_portable(double out[UPDATE_SUMS], const float *b, const float *
 double update_spread(double s1, double s2, size_t n);
 void update_sums_shifted(double out[UPDATE_SUMS], const float *b, const float *a, const float *g, size_t n);
 // What a row reports of one tensor, from the above: out = {‖b‖, std(b), ‖d‖, std(d), std(g)} (population stds).
+// update_moments_from: the same from the tensor's sums s already made (sgd_step_sums), b, a and g read only for the
+// shifted sums.
 enum { UPDATE_MOMENTS = 5 };
 void update_moments(double out[UPDATE_MOMENTS], const float *b, const float *a, const float *g, size_t n);
+void update_moments_from(double out[UPDATE_MOMENTS], const double s[UPDATE_SUMS], const float *b, const float *a,
+                         const float *g, size_t n);
 
 #endif

@@ -127,7 +127,7 @@ static int read_config(const char *run, view_variant_t *v, long *seed) {
     free(text);
     if (!root) return 1;
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "model"), "layers");
-    v->cls = view_classify(layers);
+    view_variant_read(v, root);
     v->fig1 = 1, v->n_nonlin = 0;
     // Fig. 1's network: linear maps, sigmoid-like saturating nonlinearities and plain BN, nothing else.
     int plain_bn = v->cls == VC_NONE || v->cls == VC_BN;
@@ -240,16 +240,7 @@ int view_source_load(view_source_t *s, const char *dir, const view_source_opts_t
         view_variant_t *v = &s->v[i];
         v->color = view_class_info(v->cls)->color;
         v->style = count[v->cls]++;
-        snprintf(v->label, sizeof v->label, "%s", v->name);
     }
-    // A comparison's legends in words: a variant alone in its class is named by it ("BN", "LayerNorm"; "no BN" beside
-    // batch-normalized variants), the others keep their names (they differ by what the name says).
-    int bn = 0;
-    for (int i = 0; i < s->nv; i++) bn |= view_class_batch_stats(s->v[i].cls);
-    for (int i = 0; s->is_compare && i < s->nv; i++) {
-        view_variant_t *v = &s->v[i];
-        const char *word = view_class_info(v->cls)->word;
-        if (count[v->cls] == 1 && word) snprintf(v->label, sizeof v->label, "%s", v->cls == VC_NONE && bn ? "no BN" : word);
-    }
+    view_name_variants(s->v, s->nv, s->is_compare);
     return apply_labels(s, o);
 }

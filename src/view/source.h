@@ -18,24 +18,7 @@
 
 #define VIEW_MAX_VARIANTS 16
 #define VIEW_MAX_SEEDS 64
-#define VIEW_MAX_NONLIN 16
-// A variant's name is a directory name (at most 255 bytes); a run directory's name may be any UTF-8: the buffers
-// hold it whole, never a character cut in two.
-#define VIEW_NAME_MAX 256
-
-typedef struct {
-    char name[VIEW_NAME_MAX];   // the variant (its directory under the comparison), or the run directory's name
-    char label[VIEW_NAME_MAX];  // its legend text: --label NAME=TEXT, else in a comparison its class in words when
-                                // it is the only one of its class ("BN", "no BN", "LayerNorm"), else the name
-    int spec_index;             // its place in compare.json
-    view_class_t cls;
-    const char *color;          // view_class_info(cls)->color
-    int style;                  // 0.. among the variants of its class, in order (view_dash_*)
-    double batch;               // train.batch_size of its first run with a config.json (1 if none)
-    int fig1;                   // only dense, batchnorm and sigmoid layers: a network of the paper's Fig. 1
-    char nonlin[VIEW_MAX_NONLIN][32];  // the k-th nonlinearity's type (hidden layer k + 1)
-    int n_nonlin;
-} view_variant_t;
+// view_variant_t, VIEW_NAME_MAX and VIEW_MAX_NONLIN: view/variant.h (what a variant is and how it is named).
 
 typedef struct {
     char dir[BNLAB_PATH_MAX];

@@ -1,10 +1,13 @@
 #include "view/variant.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/keys.h"
+#include "base/util.h"
 #include "nn/registry.h"
+#include "view/source.h"
 
 // Okabe & Ito's colour-blind-safe colours (and one of Tol's, wine, for an eighth), one per class. None of them is
 // yellow: it fades on a projector.
@@ -85,4 +88,123 @@ void view_shade(char out[8], const char *color, int k, int n) {
     int ch[3] = {(int)(rgb >> 16) & 255, (int)(rgb >> 8) & 255, (int)rgb & 255};
     for (int i = 0; i < 3; i++) ch[i] = (int)(ch[i] + t * (255 - ch[i]) + 0.5);
     snprintf(out, 8, "#%02X%02X%02X", ch[0], ch[1], ch[2]);
+}
+
+// ---- a variant's name in words
+
+// A BN layer's option (nn/registry.c's batchnorm keys) in the words of docs/anatomy.md's ablation ladder.
+static void bn_options(strbuf_t *b, const cJSON *bn) {
+    const char *sep = ": ";
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(bn, "normalize");
+    if (cJSON_IsString(o) && !strcmp(o->valuestring, "mean")) strbuf_printf(b, "%scentring only", sep), sep = ", ";
+    if (cJSON_IsString(o) && !strcmp(o->valuestring, "variance")) strbuf_printf(b, "%sscaling only", sep), sep = ", ";
+    o = cJSON_GetObjectItemCaseSensitive(bn, "affine");
+    if (cJSON_IsString(o) && !strcmp(o->valuestring, "none")) strbuf_printf(b, "%sno γ, β", sep), sep = ", ";
+    if (cJSON_IsString(o) && !strcmp(o->valuestring, "frozen")) strbuf_printf(b, "%sγ, β fixed", sep), sep = ", ";
+    o = cJSON_GetObjectItemCaseSensitive(bn, "statistics");
+    if (cJSON_IsString(o) && !strcmp(o->valuestring, "population")) strbuf_printf(b, "%spopulation statistics", sep), sep = ", ";
+    o = cJSON_GetObjectItemCaseSensitive(bn, "freeze_stats_after");
+    if (cJSON_IsNumber(o) && o->valuedouble > 0) strbuf_printf(b, "%sstatistics fixed after step %.0f", sep, o->valuedouble);
+}
+
+// The training settings a legend may name: where each is in config.json, and its words (%s: the value). The last,
+// the number of hidden layers, is counted from the layers (its path: none).
+static const struct {
+    const char *path[3];
+    const char *before, *after;
+} SETTINGS[VIEW_SETTINGS] = {
+    {{"train", "optimizer", "lr"}, "η = ", ""},
+    {{"train", "batch_size"}, "batch size ", ""},
+    {{"train", "optimizer", "momentum"}, "momentum ", ""},
+    {{"train", "optimizer", "weight_decay"}, "weight decay ", ""},
+    {{"train", "optimizer", "type"}, "", ""},
+    {{"model", "init", "type"}, "", " initialization"},
+    {{NULL}, "", " hidden layers"},
+};
+
+void view_variant_read(view_variant_t *v, const cJSON *config) {
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(config, "model");
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(model, "layers");
+    v->cls = view_classify(layers);
+    // What its batch-statistics layers do differently from plain BN in every hidden layer: where they are (a BN before
+    // the k-th nonlinearity is in hidden layer k) and the first one's options.
+    int hidden = 0, n_bn = 0, at[16], lsuv = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "lsuv"));
+    const cJSON *bn = NULL, *l;
+    for (l = cJSON_IsArray(layers) ? layers->child : NULL; l; l = l->next) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(l, "type");
+        int k = cJSON_IsString(type) ? layer_kind_find(type->valuestring) : -1;
+        if (k < 0) continue;
+        const layer_kind_info_t *info = layer_kind((layer_kind_t)k);
+        if (info->nonlinearity) hidden++;
+        else if (info->uses_batch_statistics) {
+            if (n_bn < 16) at[n_bn] = hidden + 1;
+            n_bn++;
+            if (!bn) bn = l;
+        }
+    }
+    strbuf_t b = {0};
+    if (bn && n_bn < hidden && n_bn <= 16) {
+        strbuf_printf(&b, " in hidden layer%s", n_bn > 1 ? "s" : "");
+        for (int i = 0; i < n_bn; i++) strbuf_printf(&b, "%s %d", i ? "," : "", at[i]);
+        strbuf_printf(&b, " only");
+    }
+    if (bn) bn_options(&b, bn);
+    // LSUV after the options (": " when it is the first of them), or after the class's words.
+    if (lsuv) strbuf_printf(&b, "%sLSUV init", !bn || (b.s && strchr(b.s, ':')) ? ", " : ": ");
+    view_copy_utf8(v->network, sizeof v->network, b.s ? b.s : "");
+    free(b.s);
+    for (int s = 0; s < VIEW_SETTINGS; s++) {
+        char *out = v->setting[s];
+        out[0] = '\0';
+        if (!SETTINGS[s].path[0]) {
+            if (hidden) snprintf(out, sizeof v->setting[0], "%d", hidden);
+            continue;
+        }
+        const cJSON *o = config;
+        for (int d = 0; d < 3 && SETTINGS[s].path[d]; d++) o = cJSON_GetObjectItemCaseSensitive(o, SETTINGS[s].path[d]);
+        if (cJSON_IsNumber(o)) snprintf(out, sizeof v->setting[0], "%.6g", o->valuedouble);
+        else if (cJSON_IsString(o)) snprintf(out, sizeof v->setting[0], "%.31s", o->valuestring);
+    }
+}
+
+// The class's words for variant v: NULL when it has none.
+static const char *class_words(const view_variant_t *v, int beside_bn) {
+    if (v->cls == VC_NONE) return beside_bn ? "no BN" : view_class_info(VC_NONE)->word;
+    return view_class_info(v->cls)->word;
+}
+
+static int same_network(const view_variant_t *a, const view_variant_t *b) {
+    return a->cls == b->cls && !strcmp(a->network, b->network);
+}
+
+void view_name_variants(view_variant_t *v, int n, int is_compare) {
+    int bn = 0;
+    for (int i = 0; i < n; i++) bn |= view_class_batch_stats(v[i].cls);
+    // The settings two variants of one network differ in.
+    int varies[VIEW_SETTINGS] = {0};
+    for (int s = 0; s < VIEW_SETTINGS; s++)
+        for (int i = 0; i < n && !varies[s]; i++)
+            for (int j = i + 1; j < n && !varies[s]; j++)
+                varies[s] = same_network(&v[i], &v[j]) && strcmp(v[i].setting[s], v[j].setting[s]);
+    for (int i = 0; i < n; i++) {
+        const char *word = class_words(&v[i], bn);
+        if (!is_compare || !word) {
+            snprintf(v[i].label, sizeof v[i].label, "%s", v[i].name);
+            continue;
+        }
+        strbuf_t b = {0};
+        strbuf_printf(&b, "%s%s", word, v[i].network);
+        for (int s = 0; s < VIEW_SETTINGS; s++)
+            if (varies[s] && v[i].setting[s][0]) strbuf_printf(&b, ", %s%s%s", SETTINGS[s].before, v[i].setting[s], SETTINGS[s].after);
+        view_copy_utf8(v[i].label, sizeof v[i].label, b.s);
+        free(b.s);
+    }
+    // Words two variants share do not tell them apart: those keep their names.
+    char *same = n > 0 ? xcalloc((size_t)n, 1, "variant names") : NULL;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            if (!strcmp(v[i].label, v[j].label)) same[i] = same[j] = 1;
+    for (int i = 0; i < n; i++)
+        if (same[i]) snprintf(v[i].label, sizeof v[i].label, "%s", v[i].name);
+    free(same);
 }

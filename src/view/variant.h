@@ -46,6 +46,49 @@ view_class_t view_classify(const cJSON *layers);
 // something for such a network (the train/eval gap, γ and β of BN layers) ask this instead of a kind's name.
 int view_class_batch_stats(view_class_t c);
 
+// ---- a variant, and its name in words
+
+#define VIEW_MAX_NONLIN 16
+// A variant's name is a directory name (at most 255 bytes); a run directory's name may be any UTF-8: the buffers
+// hold it whole, never a character cut in two.
+#define VIEW_NAME_MAX 256
+// The training settings a legend names when variants of one network differ in them (view_name_variants).
+#define VIEW_SETTINGS 7
+
+typedef struct {
+    char name[VIEW_NAME_MAX];   // the variant (its directory under the comparison), or the run directory's name
+    char label[VIEW_NAME_MAX];  // its legend text (view_name_variants; --label NAME=TEXT replaces it)
+    int spec_index;             // its place in compare.json
+    view_class_t cls;
+    const char *color;          // view_class_info(cls)->color
+    int style;                  // 0.. among the variants of its class, in order (view_dash_*)
+    double batch;               // train.batch_size of its first run with a config.json (1 if none)
+    int fig1;                   // only dense, batchnorm and sigmoid layers: a network of the paper's Fig. 1
+    char nonlin[VIEW_MAX_NONLIN][32];  // the k-th nonlinearity's type (hidden layer k + 1)
+    int n_nonlin;
+    // From its config.json (view_variant_read): what its batch-statistics layers do differently from plain BN in
+    // every hidden layer, as words that follow the class's (": centring only", " in hidden layer 3 only",
+    // ", LSUV init"; "" for the plain network), and its training settings as text ("" when the config has none):
+    // VIEW_SETTINGS of them, in view_name_variants' order (learning rate, batch size, momentum, ...).
+    char network[VIEW_NAME_MAX];
+    char setting[VIEW_SETTINGS][32];
+} view_variant_t;
+
+// Sets v's cls, network and setting from a run's config.json (its root, as the run wrote it: every setting
+// resolved). The other fields are the caller's.
+void view_variant_read(view_variant_t *v, const cJSON *config);
+// The legend text of a comparison's variants v[0..n) (is_compare 0: one run, named by its directory), in the words
+// of the papers and derived from the configs alone, never a variant's name unless nothing else tells it apart:
+//   - the class's word ("BN", "LayerNorm", "Batch Renorm"; "no BN" beside batch-normalized variants, else "no
+//     normalization") and what its BN layers do differently (network above): "BN: centring only", "no BN, LSUV init";
+//   - then each training setting in which two variants of the same network (class and network words) differ, for
+//     every variant that has it: "BN, η = 16", "no BN, η = 0.5", "BN, batch size 2" (learning rate η, batch size,
+//     momentum, weight decay, optimizer, initialization, hidden layers); settings in which only variants of
+//     different networks differ are not named (BN and no BN at their own learning rates stay "BN", "no BN");
+//   - a variant whose class has no word (VC_OTHER, VC_UNKNOWN), or whose words another variant has too (two networks
+//     that differ in what no word here says, e.g. where a dropout layer is), keeps its name.
+void view_name_variants(view_variant_t *v, int n, int is_compare);
+
 #define VIEW_STYLES 5
 // Line style k (cycling): a dash pattern as gnuplot's "dt" argument and as SVG's stroke-dasharray ("" for solid;
 // 5 patterns), and a gnuplot point type (10 markers): styles 0..9 differ in their pair.

@@ -1,30 +1,31 @@
 // bnlab report: the animated histograms, embedded into report.html at build time (src/view/meson.build). No library,
 // no network. The data (the element #hdata, written by report.c) hold each panel's frames and each row's x axis with
-// its ticks, computed in C by view/axis.c: this script only draws them.
+// its ticks, computed in C by view/axis.c: this script only draws them. A comparison of several seeds has each other
+// seed's data in a script.hdata-seed[data-seed=K]: the histograms follow the report's seed chooser (page/seeds.js,
+// which runs first): one seed alone shows that seed's, all seeds the first seed's (#hdata), and #hseed says which.
 (function () {
-  var D = JSON.parse(document.getElementById('hdata').textContent);
+  var first = JSON.parse(document.getElementById('hdata').textContent), D = null, parsed = {};
   var box = document.getElementById('hists'), NS = 'http://www.w3.org/2000/svg';
-  // Forward histograms (hidden, rows) and, under them in each hidden layer's rows, the gradient histograms (grad,
-  // grows: log.gradients_every) — one slider for both.
-  var G = D.grows || [], steps = [], seen = {}, nh = Math.max(D.rows.length, G.length);
-  D.panels.forEach(function (p) {
-    p.hidden.concat(p.grad || []).forEach(function (h) {
-      (h.frames || []).forEach(function (f) { if (!seen[f[0]]) { seen[f[0]] = 1; steps.push(f[0]); } });
-    });
-  });
-  steps.sort(function (a, b) { return a - b; });
-  if (!steps.length) {
-    box.className = 'note absent';
-    box.textContent = 'Histograms: not logged in this run (turn them on with log.histograms.every, e.g. --set log.histograms.every=100; ' +
-      'the gradients\' with log.gradients_every).';
-    document.getElementById('controls').style.display = 'none';
-    return;
+  var chooser = document.querySelector('.controls.seeds select'), said = document.getElementById('hseed');
+  var allNote = document.getElementById('hseed-all');
+  var G = [], steps = [], nh = 0, rows = [];
+  // The data of the seed the chooser shows ('all' or a seed without data of its own: the first seed's).
+  function chosen() {
+    var k = chooser ? chooser.value : 'all';
+    if (k === 'all' || String(first.seed) === k) return first;
+    if (!parsed[k]) {
+      var e = document.querySelector('script.hdata-seed[data-seed="' + k + '"]');
+      parsed[k] = e ? JSON.parse(e.textContent) : first;
+    }
+    return parsed[k];
   }
   // A frame is [step, n, under, over, c0 .. c{bins-1}]: under and over are the values below lo and at or above hi that
   // the edge bins also count (run/histlog.h); -1 in a log without them (h.outside = 0: gradient histograms, and
   // histograms.csv written before they were recorded).
   // W: the viewBox width of every panel on the page (view/figmodel.h FIGMODEL_SVG_W), so the type is the same size.
-  var W = 520, H = 300, L = 74, R_ = 30, T = 28, B = 48, OUT = 12, rows = [];
+  // Above the frame two lines: the legend, then the step shown and the shares outside (a long legend, "BN, η = 16",
+  // and "step 300 · outside: 0.6% below, 0.29% above" do not fit on one).
+  var W = 520, H = 318, L = 74, R_ = 30, T = 46, B = 48, OUT = 12;
   function nbins(f) { return f.length - 4; }
   // Bin j's density (count / (n x bin width)), its values outside [lo, hi) left out when the log says how many.
   function dens(h, f, j) {
@@ -77,36 +78,61 @@
       });
       tx(L + (W - L - R_) / 2, H - 4, !h ? '' : grad ? 'gradient \u2202L/\u2202h at the nonlinearity\'s input (training batch)'
          : 'output of model.layers[' + h.layer + '] (' + h.type + ')', 'middle', 'tick');
-      tx(L, T - 8, p.name + (grad ? ': gradient' : ''), 'start', 'legend').setAttribute('fill', p.color);
+      tx(L, T - 26, p.name + (grad ? ': gradient' : ''), 'start', 'legend').setAttribute('fill', p.color);
       var top = tx(L - OUT - 4, T + 10, '', 'end', 'tick'); tx(L - OUT - 4, H - B, '0', 'end', 'tick');
-      var lab = tx(W - R_ - 4, T - 8, '', 'end');
+      var lab = tx(W - R_, T - 6, '', 'end', 'tick');
       var g = document.createElementNS(NS, 'g'); g.setAttribute('fill', p.color); s.appendChild(g);
       row.appendChild(s);
       cells.push({h: h, svg: s, g: g, lab: lab, top: top, own: peak(h)});
     });
     rows.push({lo: lo, hi: hi, ym: ym, cells: cells});
   }
-  for (var k = 0; k < nh; k++) {
-    var units = '', old = 0, any = 0;
+  // Builds the rows of panels of data d; false when it has no frame (the page says so instead).
+  function build(d) {
+    D = d, G = D.grows || [], steps = [], rows = [], nh = Math.max(D.rows.length, G.length);
+    var seen = {};
+    while (box.firstChild) box.removeChild(box.firstChild);
+    if (said) said.textContent = 'seed ' + D.seed;
+    if (allNote) allNote.hidden = !chooser || chooser.value !== 'all';
+    document.body.setAttribute('data-hseed', D.seed);
+    // Forward histograms (hidden, rows) and, under them in each hidden layer's rows, the gradient histograms (grad,
+    // grows: log.gradients_every) — one slider for both.
     D.panels.forEach(function (p) {
-      var h = p.hidden[k] || (p.grad || [])[k];
-      if (h && h.frames && h.frames.length) units = h.units + ' units';
-      if (p.hidden[k] && p.hidden[k].frames && p.hidden[k].frames.length) any = 1, old |= !p.hidden[k].outside;
+      p.hidden.concat(p.grad || []).forEach(function (h) {
+        (h.frames || []).forEach(function (f) { if (!seen[f[0]]) { seen[f[0]] = 1; steps.push(f[0]); } });
+      });
     });
-    var t = document.createElement('div');
-    t.className = 'hname'; t.textContent = 'hidden layer ' + (k + 1) + (units ? ' (' + units + ')' : '') + (!any ? '' :
-      old ? ' \u2014 its edge bins (dashed) also hold the values outside the axis: this log predates the under/over counts'
-          : ' \u2014 beyond each end of the axis (light, outlined): the values that fell outside it');
-    box.appendChild(t);
-    // The gradients in a row of their own under the layer's forward row: each variant in the same column.
-    [[D.rows, 'hidden', false], [G, 'grad', true]].forEach(function (kind) {
-      if (k >= kind[0].length) return;
-      var row = document.createElement('div'); row.className = 'row'; box.appendChild(row);
-      cellsOf(k, kind[0][k], kind[1], row, kind[2]);
-    });
+    steps.sort(function (a, b) { return a - b; });
+    box.className = steps.length ? '' : 'note absent';
+    document.getElementById('controls').style.display = steps.length ? '' : 'none';
+    if (!steps.length) {
+      box.textContent = 'Histograms: not logged in this run (turn them on with log.histograms.every, e.g. --set log.histograms.every=100; ' +
+        'the gradients\' with log.gradients_every).';
+      return false;
+    }
+    for (var k = 0; k < nh; k++) {
+      var units = '', old = 0, any = 0;
+      D.panels.forEach(function (p) {
+        var h = p.hidden[k] || (p.grad || [])[k];
+        if (h && h.frames && h.frames.length) units = h.units + ' units';
+        if (p.hidden[k] && p.hidden[k].frames && p.hidden[k].frames.length) any = 1, old |= !p.hidden[k].outside;
+      });
+      var t = document.createElement('div');
+      t.className = 'hname'; t.textContent = 'hidden layer ' + (k + 1) + (units ? ' (' + units + ')' : '') + (!any ? '' :
+        old ? ' \u2014 its edge bins (dashed) also hold the values outside the axis: this log predates the under/over counts'
+            : ' \u2014 beyond each end of the axis (light, outlined): the values that fell outside it');
+      box.appendChild(t);
+      // The gradients in a row of their own under the layer's forward row: each variant in the same column.
+      [[D.rows, 'hidden', false], [G, 'grad', true]].forEach(function (kind) {
+        if (k >= kind[0].length) return;
+        var row = document.createElement('div'); row.className = 'row'; box.appendChild(row);
+        cellsOf(k, kind[0][k], kind[1], row, kind[2]);
+      });
+    }
+    slider.max = steps.length - 1;
+    return true;
   }
   var slider = document.getElementById('slider'), out = document.getElementById('hstep'), ysel = document.getElementById('yscale');
-  slider.max = steps.length - 1;
   function draw(i) {
     var st = steps[i], mode = ysel.value, tf = mode === 'sqrt' ? Math.sqrt : function (x) { return x; };
     slider.value = i; out.textContent = st; document.body.setAttribute('data-step', st);
@@ -174,8 +200,20 @@
   function heights() {
     return Array.prototype.map.call(box.querySelectorAll('svg.hist'), function (s) { return s.getAttribute('data-heights'); }).join('|');
   }
-  draw(steps.length - 1);
-  if (location.hash === '#playtest') {
+  var ok = build(chosen());
+  if (ok) draw(steps.length - 1);
+  // Another seed chosen: its histograms, at the step shown before (or the last one before it).
+  if (chooser) chooser.addEventListener('change', function () {
+    var d = chosen(), st = +document.body.getAttribute('data-step');
+    if (d === D) return;
+    stop();
+    if (!build(d)) return;
+    var i = 0;
+    while (i < steps.length - 1 && steps[i + 1] <= st) i++;
+    draw(i);
+  });
+  if (!ok) return;
+  if (/[#&]playtest(&|$)/.test(location.hash)) {
     draw(0); btn.click();
     setTimeout(function () {
       var d = document.createElement('div'); d.id = 'playtest';
@@ -183,7 +221,7 @@
       document.body.appendChild(d);
     }, 1000);
   }
-  if (location.hash === '#selftest') {
+  if (/[#&]selftest(&|$)/.test(location.hash)) {
     draw(0); var a = heights(); draw(steps.length - 1); var b = heights();
     var d = document.createElement('div'); d.id = 'selftest';
     d.setAttribute('data-frames', steps.length); d.setAttribute('data-first', a); d.setAttribute('data-last', b);
