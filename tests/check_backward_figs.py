@@ -24,6 +24,12 @@ import statistics
 import sys
 
 QUOTED = r"'((?:[^']|'')*)'"
+# A gnuplot string of several lines, as view/figure.c writes it: 'line 1'."\n".'line 2'
+MULTI = r"('(?:[^']|'')*'(?:\.\"\\n\"\.'(?:[^']|'')*')*)"
+
+
+def unq_multi(s):
+    return "\n".join(unq(part[1:-1]) for part in s.split('."\\n".'))
 
 
 def unq(s):
@@ -44,9 +50,9 @@ def read_gp(path):
         m = re.match(r"set title " + QUOTED, line)
         if m:
             title = unq(m.group(1))
-        m = re.match(r"set label \d+ " + QUOTED + r".* at ([-0-9.e]+),([-0-9.e]+) center", line)
+        m = re.match(r"set label \d+ " + MULTI + r" at ([-0-9.e]+),([-0-9.e]+) center", line)
         if m:
-            labels.append((unq(m.group(1)), float(m.group(2)), float(m.group(3))))
+            labels.append((unq_multi(m.group(1)), float(m.group(2)), float(m.group(3))))
         if line.startswith("plot "):
             if line.startswith("plot [0:1] [0:1] NaN"):  # a panel with nothing drawn: its note
                 panels.append((title, [], labels))
@@ -246,7 +252,8 @@ def check_sweep_map(d, variants):
                 cell = ("%.0f" % float(r[col]) if r[col] else "never") if r["completed"] != "0" else "no run"
             else:
                 cell = "%.2f" % float(r["final_median"]) if r["final_median"] else "no run"
-            want = "diverged" if diverged else cell
+            # Every seed diverged: "diverged"; some: the others' value, then how many diverged.
+            want = cell if not diverged else "diverged" if r["completed"] == "0" else cell + "\n%d of %d diverged" % (diverged, len(spec["seeds"]))
             if len(text) != 1 or not text[0].startswith(want):
                 problems.append("sweep_map %s %s: the cell says %r, the logs %r" % (title, r["variant"], text, want))
             n_cells += 1

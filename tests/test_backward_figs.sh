@@ -120,6 +120,10 @@ check '[ $rc -eq 0 ]' "sweep_map: $(head -3 "$T/check-sweep.out")"
 check 'grep -q "set label [0-9]* .diverged" "$T/sweep/plots/sweep_map.gp"' "sweep_map: no diverged cell marked (nobn at lr 10 diverges)"
 check 'grep -q "set xtics (.0.1. 0, .10. 1)" "$T/sweep/plots/sweep_map.gp" && grep -q "set ylabel .depth (repeated blocks)." "$T/sweep/plots/sweep_map.gp"' \
   "sweep_map: the axes are not the grid's values in words"
+# What every cell trained for, and the axes in the words sweep.png uses (one table: lab/figures.h fig_grid_key_words).
+check 'grep -q "Final test accuracy after 40 steps at each depth (repeated blocks) and learning rate η" "$T/sweep/plots/sweep_map.gp" &&
+       grep -q "set xlabel .learning rate η." "$T/sweep/plots/sweep_map.gp"' \
+  "sweep_map: the title does not say the steps each cell trained, or the axes differ from sweep.png's words: $(grep -m1 "title" "$T/sweep/plots/sweep_map.gp")"
 "$BNLAB" report "$T/sweep" >/dev/null 2>&1
 check '[ "$(grep -o "<g class=\"series cells\" cells=\"4\"" "$T/sweep/report.html" | wc -l)" -eq 4 ]' "report: sweep_map's cells (2 bases x final accuracy, steps to the target)"
 

@@ -5,6 +5,7 @@
 // the same colour in the script, in the SVG and in the model — so plot and report cannot disagree on a median or a
 // colour. Negative controls: the same readers on outputs with one colour changed, or one value moved, find it.
 // figmodel_add_seeds' median is checked against medians computed here.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -206,5 +207,25 @@ int main(void) {
     snprintf(cmd, sizeof cmd, "%s/data/agree.dat", dir), unlink(cmd);
     snprintf(cmd, sizeof cmd, "%s/data", dir), rmdir(cmd);
     rmdir(dir);
+
+    // A heatmap's cells (the sweep map): a cell where some seeds diverged still says what the others reached
+    // (configs/sweep-depth-lr.json: no BN, 64 blocks, lr 0.1, 1 of 3 seeds diverged, the other two at 0.11);
+    // every seed diverged: "diverged"; none: the value alone.
+    series_t cs;
+    series_init(&cs, 5);
+    static const double cell_rows[6][5] = {{0, 0, 0.1075, 1, 3}, {1, 0, INFINITY, 1, 3}, {2, 0, NAN, 3, 3},
+                                           {0, 1, 0.93, 0, 3},   {1, 1, NAN, 1, 1},      {2, 1, INFINITY, 0, 3}};
+    static const char *const cell_text[6] = {"0.11\n1 of 3 diverged", "never\n1 of 3 diverged", "diverged\n3 of 3",
+                                             "0.93", "diverged", "never"};
+    static const int cell_hatched[6] = {1, 1, 1, 0, 1, 0};
+    for (int r = 0; r < 6; r++) series_add(&cs, cell_rows[r]);
+    figcurve_t fc = {.kind = CURVE_CELLS, .data = cs, .color = "#0072B2", .lo = 0.1, .hi = 1, .digits = 2};
+    for (int r = 0; r < 6; r++) {
+        char fill[8], ink[8], text[64];
+        int hatched = figmodel_cell(&fc, r, fill, ink, text, sizeof text);
+        CHECK(hatched == cell_hatched[r] && !strcmp(text, cell_text[r]), "cell %d: hatched %d, \"%s\" (expected %d, \"%s\")",
+              r, hatched, text, cell_hatched[r], cell_text[r]);
+    }
+    series_free(&cs);
     return check_summary("figmodel");
 }

@@ -98,6 +98,14 @@ check 'grep -q "‖G − G′‖ / ‖G‖" "$T/run3/plots/ics.gp" && grep -q "�
   "ics: not the relative ‖G − G′‖ / ‖G‖ in Greek/math letters"
 check 'grep -q "β_eff" "$T/run3/plots/landscape.gp" && grep -q "η" "$T/run3/plots/landscape_eta.gp" && ! grep -q "beta_eff\|eta g" "$T/run3/plots/landscape.gp"' \
   "landscape: η and β spelled out instead of written as the paper does"
+# β_eff over many probes is a thin line under its running median (docs/landscape.md's ReLU pair: 200 probes, which a
+# threshold of "more than 200" left as one thick zigzag per variant); one probe (run3) is not smoothed.
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${SMALL[@]}" --set train.epochs=null --set train.steps=120 \
+  --set log.landscape.every=1 --out "$T/probed" >/dev/null 2>&1
+"$BNLAB" plot "$T/probed" --only landscape >/dev/null 2>&1
+check 'grep -q "running median of 21 probes" "$T/probed/plots/landscape.gp" && grep -q "lw 3.5 .*title" "$T/probed/plots/landscape.gp" &&
+       ! grep -q "running median" "$T/run3/plots/landscape.gp"' \
+  "landscape: 120 probes not drawn as a running median over a thin line per probe (or one probe smoothed)"
 check 'grep -q "Fig. 1" "$T/run3/plots/percentiles.gp"' "a sigmoid network's percentiles should cite Fig. 1"
 # No ICS row (a run stopped before its first ICS step): a note panel, not an empty plot.
 cp -r "$T/run3" "$T/noics" && rm -rf "$T/noics/plots" && head -1 "$T/run3/ics.csv" >"$T/noics/ics.csv"
@@ -284,6 +292,9 @@ check '[ $rc -eq 0 ] && [ ! -s "$T/sw.err" ]' "sweep over batch sizes: exit $rc:
 check 'is_png "$T/sw/plots/sweep.png"' "sweep.png missing or not a PNG"
 check 'grep -q "^set logscale x" "$T/sw/plots/sweep.gp"' "batch sizes 2..60: no log x axis"
 ticks_ok "sweep" "$T/sw/plots/sweep.svg" "2 4 8 60"
+# Every point trained 40 steps: said once, not "40 at 2, 40 at 4, ..." (test_view.sh: steps that differ are listed).
+check 'grep -q "steps per point: 40 at every batch size" "$T/sw/plots/sweep.gp" && ! grep -q "40 at 2," "$T/sw/plots/sweep.gp"' \
+  "sweep with equal steps: $(grep -o "steps per point[^'\"]*" "$T/sw/plots/sweep.gp")"
 # The sweep's 8 runs as a comparison: a 2 x 4 grid, and an x axis in examples seen (the batch sizes differ).
 plot_ok "sweep as a comparison" "$T/sw" accuracy loss percentiles layers
 check 'grep -q "layout 2,4" "$T/sw/plots/percentiles.gp" && grep -q "examples seen" "$T/sw/plots/accuracy.gp"' \

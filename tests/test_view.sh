@@ -157,6 +157,9 @@ for pair in "no BN=#000000" "BN=#0072B2" "Batch Renorm=#CC79A7" "LayerNorm=#D55E
   check 'grep -qF "lc rgb '"'"'${pair#*=}'"'"' title '"'"'${pair%%=*}'"'"'" "$T/sweep/plots/sweep.gp"' \
     "sweep.png: ${pair%%=*} not drawn in ${pair#*=}: $(grep -o "lc rgb '#[0-9A-Fa-f]*' title '${pair%%=*}'" "$T/sweep/plots/sweep.gp") $(head -c 200 "$T/sweep.err")"
 done
+# Equal epochs are not equal steps: the title gives the steps at each batch size (test_plot.sh: one number when equal).
+check 'grep -q "steps per point: [0-9]* at 2, [0-9]* at 4, [0-9]* at 8, " "$T/sweep/plots/sweep.gp"' \
+  "sweep.png over batch sizes: no steps per batch size in the title: $(grep -o "steps per point[^'\"]*" "$T/sweep/plots/sweep.gp")"
 # Ten variants (configs/ablations.json, eight of them BN): accuracy.png draws all ten, and no two share colour, dash
 # and marker (before, the figures kept the first 8 variants and styles repeated after 5).
 "$BNLAB" compare "$ROOT/configs/ablations.json" --seeds 1 --set train.steps=40 --set train.eval_every=20 \

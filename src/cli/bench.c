@@ -13,6 +13,17 @@
 #include "base/util.h"
 #include "cli/options.h"
 
+// Every figure of the bench is timed the same way: seconds per call of one thing done `calls` times in a row, the best
+// (smallest) of several such samples — on a shared machine noise only ever adds time, so the fastest sample is the
+// closest to what the code itself costs. Where two things are compared they are sampled alternately.
+typedef void (*bench_fn)(void *ctx);
+static double seconds_per_call(bench_fn fn, void *ctx, long calls) {
+    double t0 = now_seconds();
+    for (long i = 0; i < calls; i++) fn(ctx);
+    return (now_seconds() - t0) / (double)calls;
+}
+static double at_most(double best, double t) { return t < best ? t : best; }
+
 // The paper's network, as configs/mnist-{bn,nobn}.json, built through the config parser.
 static int paper_config(config_t *c, const char *data_dir, int batch, int bn, int threads, int sparse) {
     char text[4096], first[256], hidden[256];
@@ -120,23 +131,26 @@ __attribute__((target("avx512f"))) static float fma_loop_avx512(long iters) {
 #undef FMADD
 #undef ADD
 }
+
+typedef struct {
+    int avx512;
+    long iters;
+    volatile float sink;  // keeps the loops' results alive
+} fma_ctx_t;
+static void fma_once(void *ctx) {
+    fma_ctx_t *f = ctx;
+    f->sink += f->avx512 ? fma_loop_avx512(f->iters) : fma_loop_avx2(f->iters);
+}
 #endif
 
 double bench_fma_peak(int avx512) {
 #if defined(__x86_64__) && defined(__GNUC__)
     int has = avx512 ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2");
     if (!has || !__builtin_cpu_supports("fma")) return 0.0;
-    const long iters = 2000000;
-    const double flops = 2.0 * iters * FMA_N * (avx512 ? 16 : 8);
+    fma_ctx_t f = {.avx512 = avx512, .iters = 2000000};
+    const double flops = 2.0 * f.iters * FMA_N * (avx512 ? 16 : 8);
     double best = 1e30;
-    volatile float sink = 0.0f;
-    for (int k = 0; k < 7; k++) {  // the best of 7: on a shared core, noise only adds time
-        double t0 = now_seconds();
-        sink += avx512 ? fma_loop_avx512(iters) : fma_loop_avx2(iters);
-        double t = now_seconds() - t0;
-        best = t < best ? t : best;
-    }
-    (void)sink;
+    for (int k = 0; k < 7; k++) best = at_most(best, seconds_per_call(fma_once, &f, 1));
     return flops / best * 1e-9;
 #else
     (void)avx512;
@@ -144,7 +158,16 @@ double bench_fma_peak(int avx512) {
 #endif
 }
 
-int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t backend) {
+typedef struct {
+    trainer_t *t;
+    double loss, acc;
+} eval_ctx_t;
+static void eval_once(void *ctx) {
+    eval_ctx_t *e = ctx;
+    trainer_evaluate(e->t, &e->t->test, e->t->test.n, &e->loss, &e->acc, NULL);
+}
+
+int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t backend, int skip_zeros) {
     config_t c;
     if (paper_config(&c, data_dir, 60, 1, threads, 0) != 0) return -1;
     c.train.gemm = backend;
@@ -152,39 +175,62 @@ int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t
     if (trainer_setup(&t, &c) != 0) return -1;
     enable_flush_to_zero();
     openblas_set_num_threads(threads);
+    gemm_skip_zeros_enable(skip_zeros);
     // The test set in evaluation batches (1000 by default), forward only, enough passes for about 10,000 images.
+    eval_ctx_t e = {.t = &t};
     const uint32_t n = t.test.n, passes = (10000 + n - 1) / n;
-    double loss, acc, best = 1e30;
-    trainer_evaluate(&t, &t.test, n, &loss, &acc, NULL);  // warm-up
-    for (int k = 0; k < 3; k++) {
-        double t0 = now_seconds();
-        for (uint32_t p = 0; p < passes; p++) trainer_evaluate(&t, &t.test, n, &loss, &acc, NULL);
-        double dt = (now_seconds() - t0) / ((double)passes * n) * 10000.0;
-        best = dt < best ? dt : best;
-    }
-    *ms_10k = 1e3 * best;
+    double best = 1e30;
+    eval_once(&e);  // warm-up
+    for (int k = 0; k < 3; k++) best = at_most(best, seconds_per_call(eval_once, &e, passes));
+    gemm_skip_zeros_enable(1);
+    *ms_10k = 1e3 * best / n * 10000.0;
     trainer_free(&t);
     return 0;
 }
 
+typedef struct {
+    const char *path;
+    int failed;  // bnlab's loader (message set) or zcat
+} load_ctx_t;
+static void load_once(void *ctx) {
+    load_ctx_t *l = ctx;
+    dataset_t ds;
+    if (idx_load_images(&ds, l->path, DATA_DEFAULT_MAX_BYTES) != 0) l->failed = 1;
+    else dataset_free(&ds);
+}
+static void zcat_once(void *ctx) {
+    load_ctx_t *l = ctx;
+    const char *zcat[] = {"zcat", l->path, NULL};  // no shell: the path is an argument, never parsed
+    if (spawn_wait(zcat, NULL, NULL) != 0) l->failed = 1;
+}
+
 int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat) {
     double best = 1e30, bestz = 1e30;
-    const char *zcat[] = {"zcat", images_path, NULL};  // no shell: the path is an argument, never parsed
-    for (int k = 0; k < 3; k++) {
-        dataset_t ds;
-        double t0 = now_seconds();
-        if (idx_load_images(&ds, images_path, DATA_DEFAULT_MAX_BYTES) != 0) return -1;
-        double t = now_seconds() - t0;
-        dataset_free(&ds);
-        best = t < best ? t : best;
-        t0 = now_seconds();
-        if (spawn_wait(zcat, NULL, NULL) != 0) return bnlab_fail("zcat failed on %s", images_path);
-        t = now_seconds() - t0;
-        bestz = t < bestz ? t : bestz;
+    load_ctx_t l = {.path = images_path}, z = {.path = images_path};
+    for (int k = 0; k < 3 && !l.failed && !z.failed; k++) {
+        best = at_most(best, seconds_per_call(load_once, &l, 1));
+        bestz = at_most(bestz, seconds_per_call(zcat_once, &z, 1));
     }
+    if (l.failed) return -1;
+    if (z.failed) return bnlab_fail("zcat failed on %s", images_path);
     *ms_bnlab = 1e3 * best;
     *ms_zcat = 1e3 * bestz;
     return 0;
+}
+
+typedef struct {
+    trainer_t *t;
+    double lr;
+} step_ctx_t;
+static void step_once(void *ctx) {  // one training step
+    step_ctx_t *s = ctx;
+    int correct;
+    trainer_step_grad(s->t, &correct);
+    trainer_step_update(s->t, s->lr);
+}
+static void gemm_once(void *ctx) {  // the step's products alone
+    step_ctx_t *s = ctx;
+    gemm_step(&s->t->model, s->t->x, s->t->cfg.train.batch_size);
 }
 
 int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int threads, int sparse,
@@ -197,27 +243,13 @@ int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int t
     gemm_step_prepare(&t.model, batch);
     enable_flush_to_zero();
     openblas_set_num_threads(threads);
-    // The best of the repeats, for bnlab, the bound and PyTorch alike: on a shared machine noise only ever adds
-    // time, so the fastest repeat is the closest to what the code itself costs.
+    // The best of the repeats, for bnlab, the bound and PyTorch alike (seconds_per_call).
     double ts = 1e30, tg = 1e30;
-    const double lr = t.cfg.train.optim.lr;
-    int correct;
-    for (int w = 0; w < steps / 4 + 10; w++) {  // warm-up: caches, BLAS threads, the FTZ regime
-        trainer_step_grad(&t, &correct);
-        trainer_step_update(&t, lr);
-    }
+    step_ctx_t sc = {.t = &t, .lr = t.cfg.train.optim.lr};
+    seconds_per_call(step_once, &sc, steps / 4 + 10);  // warm-up: caches, BLAS threads, the FTZ regime
     for (int k = 0; k < repeats; k++) {
-        double t0 = now_seconds();
-        for (int s = 0; s < steps; s++) {
-            trainer_step_grad(&t, &correct);
-            trainer_step_update(&t, lr);
-        }
-        double dt = (now_seconds() - t0) / steps;
-        ts = dt < ts ? dt : ts;
-        t0 = now_seconds();
-        for (int s = 0; s < steps; s++) gemm_step(&t.model, t.x, batch);
-        dt = (now_seconds() - t0) / steps;
-        tg = dt < tg ? dt : tg;
+        ts = at_most(ts, seconds_per_call(step_once, &sc, steps));
+        tg = at_most(tg, seconds_per_call(gemm_once, &sc, steps));
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -296,13 +328,15 @@ int bench_command(const char *const *words, int n_words, int steps) {
                 }
     if (!ran) return usage_error("bench: no case matches the filters%s", "");
     // The large products: evaluating the test set (batches of 1000), per backend and thread count.
+    // libxsmm also with every zero input of the first layer summed (gemm_nt_skip_zeros off): the same bits, slower.
     printf("\nEvaluation of 10,000 test images (BN, dense input, batches of 1000):");
     for (int th = 1; th <= 2; th++)
-        for (int b = 0; b < 2; b++) {
+        for (int b = 0; b < 3; b++) {
             double ms;
-            if (bench_eval(&ms, data_dir, th, b ? GEMM_LIBXSMM : GEMM_OPENBLAS) != 0) return -1;
-            printf("%s %s %d thread%s %.1f ms", th + b > 1 ? "," : "", b ? "libxsmm" : "openblas", th, th > 1 ? "s" : "",
-                   ms);
+            if (bench_eval(&ms, data_dir, th, b ? GEMM_LIBXSMM : GEMM_OPENBLAS, b < 2) != 0) return -1;
+            printf("%s %s %d thread%s %.1f ms", th + b > 1 ? "," : "",
+                   b == 0 ? "openblas" : b == 1 ? "libxsmm" : "libxsmm without skipping zero inputs", th,
+                   th > 1 ? "s" : "", ms);
             fflush(stdout);
         }
     printf("\n");

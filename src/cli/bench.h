@@ -6,6 +6,9 @@
 // + the update; ratio = bound / step (1.0 would mean everything else is free). With sparse input (the first layer
 // skips zero pixels, sparse.h) the bound is still that of the dense products: the ratio then says how far the
 // option goes past what the dense network's products alone would take.
+// The dense first layer's forward product skips zero pixels too where that gives the same bits (gemm_nt_skip_zeros,
+// nn/gemm.h: libxsmm and the portable backend, not OpenBLAS); the bound still times the dense products. Every figure is
+// the best of several samples, timed one way (bench.c: seconds_per_call).
 //
 // Both GEMM backends (nn/gemm.h) run the same cases in one process, and the machine's limit is measured beside them:
 // a single core's FP32 FMA peak with AVX2 and, where the CPU has it, AVX-512 registers (bench_fma_peak). The step's
@@ -35,8 +38,9 @@ int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int t
 double bench_fma_peak(int avx512);
 
 // The evaluation of 10,000 test images (the test set of data_dir, in evaluation batches, as a run's metrics rows do it)
-// by the BN network with a dense first layer: milliseconds, the best of 3.
-int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t backend);
+// by the BN network with a dense first layer: milliseconds, the best of 3. skip_zeros = 0: the first layer's product
+// sums every zero input too (gemm_skip_zeros_enable; the same bits, for comparison).
+int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t backend, int skip_zeros);
 
 // Loads an IDX image file with bnlab's loader and decompresses it with `zcat > /dev/null`, best of 3 each.
 int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat);

@@ -8,8 +8,9 @@
 //                  of the η-band's lower end to the median of its upper end, the light band from the lowest lower end
 //                  to the highest upper end; in (c) the line is the median over seeds and the light band their range.
 //                  Every light band is drawn first, then every dark one (translucent), then the lines, so that no
-//                  variant's band hides another's. Over more than 200 probes (c)'s median is a thin line under its
-//                  running median over 21 probes (centred; fewer at the ends).
+//                  variant's band hides another's. Over more than 100 probes (c)'s median is a thin line under its
+//                  running median over 21 probes (centred; fewer at the ends): a 10,000-step run probed every 50
+//                  steps (200 probes, configs/landscape-relu.json) zigzags too much to read otherwise.
 //   landscape_eta  Fig. 11's view: ‖∇L(θ_t − η g_t) − g_t‖ against η at a few probe steps t (a panel each, shared
 //                  axes; figure_input_t.ls_steps, or the probes nearest to 1/10, 1/2 and all of the last probe step of
 //                  the run probed furthest), the median over seeds with their range as a band.
@@ -23,7 +24,7 @@
 #include "run/rundir.h"
 #include "view/logread.h"
 
-#define LS_SMOOTH_ABOVE 200
+#define LS_SMOOTH_ABOVE 100
 #define LS_SMOOTH_WINDOW 21
 
 enum { B_X, B_LMIN, B_LMAX, B_DMIN, B_DMAX, B_BETA, B_STEP, B_COLS };

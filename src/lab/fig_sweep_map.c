@@ -17,16 +17,6 @@
 #define SM_MAX_BASES 8
 #define SM_MAX_SEEDS 64
 
-// A grid path in words for an axis label: the learning rate, the depth, the batch size; else its last component.
-static const char *words(const char *path) {
-    const char *last = strrchr(path, '.');
-    last = last ? last + 1 : path;
-    if (!strcmp(last, "lr")) return "learning rate";
-    if (!strcmp(last, "repeat")) return "depth (repeated blocks)";
-    if (!strcmp(last, "batch_size")) return "batch size";
-    return last;
-}
-
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -79,6 +69,7 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
     double rows[FIG_MAX_CAT], cols[FIG_MAX_CAT];
     typedef struct { int base; double r, c, acc, steps, diverged; } cell_t;
     double target[1] = {NAN}, most_steps = 1;  // the first target; the longest run (steps), for the colour scale
+    double shortest = INFINITY, longest = 0;    // the completed runs' lengths: "after N steps" when they are equal
     const cJSON *tg = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "targets"), 0);
     int has_target = cJSON_IsNumber(tg);
     if (has_target) target[0] = tg->valuedouble;
@@ -122,7 +113,10 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
             if (rr->ok) {
                 acc[n] = rr->final_acc;
                 steps[n++] = has_target && rr->steps_to[0] >= 0 ? (double)rr->steps_to[0] : INFINITY;
-                if (rr->curve.n && rr->curve.step[rr->curve.n - 1] > most_steps) most_steps = (double)rr->curve.step[rr->curve.n - 1];
+                double len = rr->curve.n ? (double)rr->curve.step[rr->curve.n - 1] : NAN;
+                if (len > most_steps) most_steps = len;
+                if (len < shortest) shortest = len;
+                if (len > longest) longest = len;
             }
             div += rr->diverged;
         }
@@ -144,18 +138,20 @@ int fig_sweep_map(figmodel_t *m, const figure_input_t *in) {
         }
     int rows_of_panels = has_target ? 2 : 1;
     figmodel_init(m, "sweep_map", rows_of_panels * nb, nb);
-    snprintf(m->xlabel, sizeof m->xlabel, "%s", words(key[1]));
+    snprintf(m->xlabel, sizeof m->xlabel, "%s", fig_grid_key_words(key[1]));
     char also[96] = "";
     if (has_target) snprintf(also, sizeof also, "; below, the median steps to %g%% (darker: fewer)", 100 * target[0]);
-    snprintf(m->title, sizeof m->title, "Final test accuracy at each %s and %s: the median over the completed "
-             "seeds (%d in the spec; darker: higher; white: chance, 0.1)%s; hatched: a seed diverged%s", words(key[0]),
-             words(key[1]), ns, also, more ? ". Some grid points left out (at most 8 bases, 16 values per key)" : "");
+    char after[48] = "";  // what every cell trained for, when it is the same (issue 21: say the steps per point)
+    if (longest > 0 && shortest == longest) snprintf(after, sizeof after, " after %.0f steps", longest);
+    snprintf(m->title, sizeof m->title, "Final test accuracy%s at each %s and %s: the median over the completed "
+             "seeds (%d in the spec; darker: higher; white: chance, 0.1)%s; hatched: a seed diverged%s", after,
+             fig_grid_key_words(key[0]), fig_grid_key_words(key[1]), ns, also, more ? ". Some grid points left out (at most 8 bases, 16 values per key)" : "");
     for (int q = 0; q < rows_of_panels * nb; q++) {
         int pi = q % nb, bi = order[pi], row = q / nb;
         figpanel_t *p = &m->p[q];
         if (row) snprintf(p->title, sizeof p->title, "%s: steps to %g%% test accuracy", bv[bi].label, 100 * target[0]);
         else snprintf(p->title, sizeof p->title, "%s: final accuracy", bv[bi].label);
-        snprintf(p->ylabel, sizeof p->ylabel, "%s", words(key[0]));
+        snprintf(p->ylabel, sizeof p->ylabel, "%s", fig_grid_key_words(key[0]));
         snprintf(p->note, sizeof p->note, "no run");
         p->nxcat = ncol, p->nycat = nrow;
         for (int i = 0; i < ncol; i++) snprintf(p->xcat[i], sizeof p->xcat[i], "%g", cols[i]);

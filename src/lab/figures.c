@@ -71,6 +71,18 @@ int figure_only_check(const char *only) {
     }
 }
 
+const char *fig_grid_key_words(const char *path) {
+    static const char *const words[][2] = {{"lr", "learning rate η"}, {"batch_size", "batch size (examples per step)"},
+                                           {"repeat", "depth (repeated blocks)"}, {"momentum", "momentum"},
+                                           {"weight_decay", "weight decay"}, {"epochs", "epochs"},
+                                           {"steps", "training steps"}};
+    const char *last = strrchr(path, '.');
+    last = last ? last + 1 : path;
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (!strcmp(last, words[k][0])) return words[k][1];
+    return path;
+}
+
 void fig_mark_diverged(figpanel_t *p, const view_source_t *src, int i, double xk, const series_t *runs, int col) {
     int nd = 0;
     long lo = -1, hi = -1;

@@ -44,6 +44,11 @@ int figure_only_has(const char *only, const char *name);
 // A run's config.json parsed (the run as it ran), or NULL when it has none (yet) or it does not parse. Caller frees.
 cJSON *figure_run_config(const char *run);
 
+// A sweep's grid key (a config path) in words for an axis label or title, by its last component: "learning rate η",
+// "batch size (examples per step)", "depth (repeated blocks)", ...; a key without words: the path itself. The one
+// table for sweep.png (lab/plot.c) and the sweep map (lab/fig_sweep_map.c).
+const char *fig_grid_key_words(const char *path);
+
 // Crosses where variant i's seeds diverged (view_diverged_at), at each run's last finite value of column col of
 // runs[0..src->ns) (x in column 0, a step times xk), as points in the variant's colour with one legend entry
 // ("NAME: 2 of 3 diverged (steps 120-140)": short, to fit below a panel a third of a slide wide).

@@ -398,18 +398,6 @@ static int read_sweep_points(const char *dir, const char *axis, const char *base
     return rc < 0 ? -1 : 0;
 }
 
-// A grid key in words for an axis label.
-static const char *key_words(const char *key) {
-    static const char *const words[][2] = {{"train.batch_size", "batch size (examples per step)"},
-                                           {"train.optimizer.lr", "learning rate η"},
-                                           {"train.optimizer.momentum", "momentum"},
-                                           {"train.optimizer.weight_decay", "weight decay"},
-                                           {"train.epochs", "epochs"}, {"train.steps", "training steps"}};
-    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
-        if (!strcmp(key, words[k][0])) return words[k][1];
-    return key;
-}
-
 // The distinct x values of all series (sorted) into xs; their number.
 static int distinct_x(const series_t *s, int n, double *xs, int cap) {
     int m = 0;
@@ -478,18 +466,33 @@ int plot_sweep(const char *dir, const char *axis, const char *const *bases, int 
         remove_figure(plots, "sweep");
     } else if (rc == 0 && (rc = figure_open(&f, plots, "sweep", 1, 1)) == 0) {
         int log = xs[0] > 0 && xs[nx - 1] / xs[0] >= 10;
-        // What differs across the x axis besides x: the steps each point trained for (the first base's runs).
+        // What differs across the x axis besides x: the steps each point trained for (the first base's runs); one
+        // number when they are all the same (a learning-rate sweep), else the steps at each x (a batch-size sweep).
         strbuf_t note = {0};
-        for (int i = 0; i < nb && !note.len; i++)
+        for (int i = 0; i < nb && !note.len; i++) {
+            double first = NAN;
+            int same = 1;
+            for (int r = 0; r < s[i].n; r++) {
+                double st = s[i].v[(size_t)r * 5 + 4];
+                if (!isfinite(st)) continue;
+                if (isnan(first)) first = st;
+                same &= st == first;
+            }
+            if (isnan(first)) continue;
+            if (same) {
+                strbuf_printf(&note, "steps per point: %.0f at every %s", first, fig_grid_key_words(axis));
+                continue;
+            }
             for (int r = 0; r < s[i].n; r++) {
                 double st = s[i].v[(size_t)r * 5 + 4];
                 if (isfinite(st)) strbuf_printf(&note, "%s%.0f at %g", note.len ? ", " : "steps per point: ", st, s[i].v[(size_t)r * 5]);
             }
+        }
         figure_cmd(&f, "set title", "", "Final test accuracy vs %s: median over seeds, error bar: their range%s%s%s",
-                   key_words(axis), nb > 1 ? "\n(points of different variants offset sideways a little, so that none hides another)" : "",
+                   fig_grid_key_words(axis), nb > 1 ? "\n(points of different variants offset sideways a little, so that none hides another)" : "",
                    note.len ? "\n" : "", note.len ? note.s : "");
         free(note.s);
-        figure_cmd(&f, "set xlabel", "", "%s", key_words(axis));
+        figure_cmd(&f, "set xlabel", "", "%s", fig_grid_key_words(axis));
         fprintf(f.gp, "set ylabel 'final test accuracy'\n");
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < nb; i++) series_extent(&s[i], 1, 3, &lo, &hi);

@@ -75,6 +75,31 @@ void gemm_hold_begin(void);
 void gemm_hold_end(void);
 // Room for `floats` held values (the sum of a model's weight sizes; model_build reserves it). Allocates.
 void gemm_reserve_held(size_t floats);
+// C (M, N) = A (M, K) B^T (N, K): gemm(GEMM_NT, C, A, B, M, N, K) with the same bits, for an A that is mostly zeros
+// (the first layer's input: 81 % of MNIST's pixels are 0). Where the dense product sums every element in order over
+// k from +0 — libxsmm's kernels, one FMA per term where the target has FMA, else each product rounded and then
+// added; the portable backend the latter — a term whose a_ik is 0 (or -0) adds an exact zero to the value of the sum
+// (0 b = ±0 for a finite b), so the sums here leave those terms out: row by row over the nonzeros of A, in order,
+// with the same operations (FMA: AVX-512 code). Every element whose sum is not zero then has the dense product's bits;
+// one whose sum is zero could differ in its sign and is summed again over every k. The dense product runs instead
+// when the shape was not prepared with gemm_prepare_skip_zeros, the backend sums otherwise (OpenBLAS: blocks over
+// k; a libxsmm kernel that does not sum in order — gemm_prepare_skip_zeros checks each shape's kernel on random
+// inputs, and gemm_select again when the backend changes), the CPU lacks AVX-512 for the FMA sums, B holds an infinity or NaN (0 inf is NaN), or more than a third of A is
+// nonzero (the kernel is then as fast). Held operands (above) are used and their finiteness checked once per hold.
+// Returns 1 if the zeros were skipped, 0 if the dense product ran. tests/test_gemm.c compares the bits with gemm's on
+// every backend. No allocation.
+int gemm_nt_skip_zeros(float *C, const float *A, const float *B, int M, int N, int K);
+// gemm_prepare(GEMM_NT, M, N, K), room for the nonzeros of an (M, K) A, and the check of how the dense product of
+// this shape sums (one product of random inputs). Allocates: at model build time only.
+void gemm_prepare_skip_zeros(int M, int N, int K);
+// 1 if that check found the current backend's product of this shape summing in order (zeros are skipped), else 0.
+int gemm_skip_zeros_checked(int M, int N, int K);
+// Tests and measurements: on = 0 makes gemm_nt_skip_zeros run the dense product always (the default is 1).
+void gemm_skip_zeros_enable(int on);
+// Tests, negative controls: 1 leaves zero sums as they are (no second sum over every k), 2 skips zeros even when B
+// is not finite, 3 sums the other way (FMA where the dense product rounds each product, and the reverse; the FMA
+// sums need AVX-512). 0: none (the default).
+void gemm_skip_zeros_plant(int what);
 // libxsmm's target on this CPU ("hsw", "skx", "cpx", ...; "none" without libxsmm) and whether it has AVX-512 kernels.
 const char *gemm_libxsmm_target(void);
 int gemm_libxsmm_avx512(void);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 void dense_forward(float *y, const float *x, const float *W, const float *b, int B, int in, int out) {
-    gemm(GEMM_NT, y, x, W, B, out, in);  // y (B, out) = x (B, in) . W^T (in, out)
+    gemm_nt_skip_zeros(y, x, W, B, out, in);  // y (B, out) = x (B, in) . W^T (in, out); the first layer skips zeros
     if (b)
         for (int i = 0; i < B; i++) {
             float *yi = y + (size_t)i * out;
@@ -31,7 +31,8 @@ void dense_backward(float *dx, float *dW, float *db, const float *dy, const floa
 }
 
 void dense_prepare(int B, int in, int out, int with_dx) {
-    gemm_prepare(GEMM_NT, B, out, in);
+    if (with_dx) gemm_prepare(GEMM_NT, B, out, in);
+    else gemm_prepare_skip_zeros(B, out, in);  // the first layer: its input is the data, often mostly zeros (pixels)
     gemm_prepare(GEMM_TN, out, in, B);
     if (with_dx) gemm_prepare(GEMM_NN, B, in, out);
 }

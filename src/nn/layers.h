@@ -11,13 +11,14 @@
 
 #include "base/rng.h"
 
-// dense: y = x W^T + b             (W stored (out, in) like torch.nn.Linear; b may be NULL)
+// dense: y = x W^T + b             (W stored (out, in) like torch.nn.Linear; b may be NULL); for a shape prepared
+//                                   as a first layer's, the product skips zero inputs with the same bits (gemm.h)
 void dense_forward(float *y, const float *x, const float *W, const float *b, int B, int in, int out);
 // dense: dx = dy W, dW = dy^T x, db = sum_rows dy   (dx and db may be NULL: first layer, no bias)
 void dense_backward(float *dx, float *dW, float *db, const float *dy, const float *x, const float *W, int B,
                     int in, int out);
 // The matrix products of the two above for batches of B, prepared for the GEMM backend (nn/gemm.h); with_dx = 0: a
-// first layer, which computes no dx. Allocates: at model build time only.
+// first layer, which computes no dx and whose forward product skips zero inputs (gemm_nt_skip_zeros). Allocates: at model build time only.
 void dense_prepare(int B, int in, int out, int with_dx);
 // db (out) = sum_rows dy (B, out), rows in order
 void dense_bias_backward(float *db, const float *dy, int B, int out);

@@ -188,6 +188,11 @@ void sparse_dense_prepare(int B, int in, int out, int with_dx) {
     if (with_dx) gemm_prepare(GEMM_NT, B, in, out);
 }
 
+void sparse_row_sums(float *dst, const float *init, const int32_t *ptr, const int32_t *idx, const float *w, int rows,
+                     const float *M, int ld) {
+    row_sums(dst, init, ptr, idx, w, rows, M, ld);
+}
+
 int32_t sparse_compress(int32_t *col, float *val, const float *x, int in, int portable) {
     return portable ? compress_row_portable(col, val, x, in) : compress_row(col, val, x, in);
 }

@@ -48,6 +48,12 @@ void sparse_dense_prepare(int B, int in, int out, int with_dx);
 // col and val need room for `in` entries. portable = 1 forces the portable code (tests compare the two paths).
 int32_t sparse_compress(int32_t *col, float *val, const float *x, int in, int portable);
 
+// For each row r < rows: dst[r][0, ld) = init + sum over e in [ptr[r], ptr[r + 1]) of w[e] * M[idx[e]][0, ld)
+// (init NULL: from +0), each element in order over e, each product rounded and then added (no FMA): the sums of the
+// forward pass and of dW above, and of gemm_nt_skip_zeros (gemm.h) where the dense product sums the same way.
+void sparse_row_sums(float *dst, const float *init, const int32_t *ptr, const int32_t *idx, const float *w, int rows,
+                     const float *M, int ld);
+
 // Tests: on = 1 makes the sums use 8-float vectors even where AVX-512 would give 16 (the results must not change).
 void sparse_force_narrow(int on);
 

@@ -73,9 +73,11 @@ int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *t
     const double *row = c->data.v + (size_t)r * (size_t)c->data.cols;
     double v = row[2], marked = c->data.cols > 3 ? row[3] : 0, of = c->data.cols > 4 ? row[4] : 0;
     snprintf(ink, 8, "#000000");
-    if (marked > 0) {
+    if (marked > 0) {  // hatched; the value of the seeds that completed too, when some did
         snprintf(fill, 8, "#BBBBBB");
-        if (of > 1) snprintf(text, cap, "diverged\n%.0f of %.0f", marked, of);
+        if (isfinite(v)) snprintf(text, cap, "%.*f\n%.0f of %.0f diverged", c->digits, v, marked, of);
+        else if (v > 0) snprintf(text, cap, "never\n%.0f of %.0f diverged", marked, of);
+        else if (of > 1) snprintf(text, cap, "diverged\n%.0f of %.0f", marked, of);
         else snprintf(text, cap, "diverged");
         return 1;
     }

@@ -18,7 +18,8 @@
 // panel's categories (figpanel_t.xcat, ycat), filled with a shade of the curve's colour by where value lies from lo
 // to hi (lo white, hi the colour itself; hi < lo: smaller is darker) and labelled with the value (figcurve_t.digits
 // decimals), +inf labelled "never" (white); a cell with marked > 0 is
-// hatched (grey lines on white) and labelled "diverged" (marked of `of` when of > 1: seeds), a non-finite value
+// hatched (grey lines on white) and labelled "diverged" (marked of `of` when of > 1: seeds) — or, when its value is
+// not NaN (some seeds did not diverge: the value is theirs), the value over "K of N diverged"; a NaN value otherwise
 // "no run".
 typedef enum { CURVE_LINE, CURVE_BAND, CURVE_POINTS, CURVE_CELLS } figcurve_kind_t;
 
