@@ -1,12 +1,15 @@
 // A new log is one file plus one row. This file is both, for a log that exists only in a test build: "zz_loss", every
-// log.zz_loss_every steps one row of zz_loss.csv (step, lr, the step's batch loss). Everything below the row
-// definition is what a real log's file (run/NAME.c) holds; RECORDERS_TEST_ROWS is the line a real log adds to the table
-// in run/recorders.c. It compiles run/recorders.c with the row (as tests/test_kind_row.c does nn/registry.c with its
+// log.zz_loss_every steps one row of zz_loss.csv (step, lr, the step's batch loss). Everything down to "The row." is
+// what a real log's file (run/NAME.c) holds; RECORDERS_TEST_ROWS is the line a real log adds to the table in
+// run/recorders.c. It compiles run/recorders.c with the row (as tests/test_kind_row.c does nn/registry.c with its
 // kinds), so the CLI linked with this file (build/tests/bnlab_zz) has the log — with no other line of the engine
 // changed: the config parses, defaults, checks and writes back log.zz_loss_every from the row (strict errors with
 // JSON paths included), the output guard refuses zz_loss.csv in a run directory, resume truncation cuts it by its
 // rule, expectations may read it, and tests/test_recorders.sh (run with this build) checks that a stopped or crashed
 // and resumed run writes it byte for byte as an uninterrupted one.
+// As a log of the engine it would be: src/run/zzloss.c (the lines from here to "The row."), the line
+// "    ROW(ZZ_LOSS_RECORDER)       /* zz_loss.csv (log.zz_loss_every) */  \" added to ROWS_LIST in run/recorders.c,
+// the line "  'src/run/zzloss.c'," added to meson.build's engine sources — and its rows in docs/reference.md.
 #include <stddef.h>
 
 #include "base/util.h"

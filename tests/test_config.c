@@ -181,7 +181,7 @@ static int n_words(const char *const *w) {
 
 // A value for key k other than its default, in variant v; NULL if the key has none to offer (a one-word enum).
 // train.steps and train.epochs are alternatives (exactly one is given): one in each variant. Other keys left out
-// while 0 (log.update_ratios_every) are set in both.
+// while 0 (log.update_ratios_every, a recorder's key) are set in both.
 static int alternative(const key_desc_t *k) { return !strcmp(k->name, "steps") || !strcmp(k->name, "epochs"); }
 
 static cJSON *other_value(const key_desc_t *k, int v, int *omit_seen, void *scratch) {

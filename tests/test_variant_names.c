@@ -11,11 +11,12 @@
 #include "check.h"
 #include "view/variant.h"
 
-// A config.json of a sigmoid MLP: "bn" (BN before every sigmoid), "nobn", "ln" (LayerNorm), or "bnN" (BN before the
-// N-th sigmoid only); extra: more JSON of the BN layers ("" for none); lr, batch; model_extra: more keys of "model".
+// A config.json of a sigmoid MLP of 3 hidden layers: "bn" (BN before every sigmoid), "nobn", "ln" (LayerNorm), "bnN"
+// (BN before the N-th sigmoid only), or "nobnN" (no BN, N hidden layers); extra: more JSON of the BN layers ("" for none); lr, batch; model_extra: more keys of "model".
 static cJSON *config(const char *net, const char *bn_extra, double lr, int batch, const char *model_extra) {
     char layers[2048] = "", buf[4096];
-    for (int h = 1; h <= 3; h++) {
+    int hidden = !strncmp(net, "nobn", 4) && net[4] ? net[4] - '0' : 3;
+    for (int h = 1; h <= hidden; h++) {
         size_t n = strlen(layers);
         int bn = !strcmp(net, "bn") || (!strncmp(net, "bn", 2) && net[2] - '0' == h);
         const char *norm = bn ? "batchnorm" : !strcmp(net, "ln") ? "layernorm" : NULL;
@@ -109,5 +110,11 @@ int main(void) {
     // No batch statistics anywhere: "no normalization" beside LayerNorm.
     const case_t ln[] = {{"ln", "ln", 0, 0, 0.5, 60, "LayerNorm"}, {"none", "nobn", 0, 0, 0.5, 60, "no normalization"}};
     CHECK(mismatches("layernorm", ln, N(ln), 1, 0) == 0, "LayerNorm legends (above)");
+    // configs/sweep-depth-lr.json's grid: depth and η, each named where it differs (one hidden layer: "layer").
+    const case_t depth[] = {{"d1", "nobn1", 0, 0, 0.1, 60, "no BN, η = 0.1, 1 hidden layer"},
+                            {"d4", "nobn4", 0, 0, 0.1, 60, "no BN, η = 0.1, 4 hidden layers"},
+                            {"d4-fast", "nobn4", 0, 0, 10, 60, "no BN, η = 10, 4 hidden layers"},
+                            {"bn", "bn", 0, 0, 0.1, 60, "BN, η = 0.1, 3 hidden layers"}};
+    CHECK(mismatches("depth", depth, N(depth), 1, 0) == 0, "depth x learning rate legends (above)");
     return check_summary("variant_names");
 }

@@ -163,15 +163,25 @@ for v in quick-bn quick-nobn; do
   check 'cmp -s <(sed "s|\"$ROOT/datasets/|\"/datasets/|" "$T/portable/$v/seed-1/config.json") "$L/config.json"' \
     "$v: the downloaded config.json differs from the native run's beyond the data paths: $(diff <(sed "s|\"$ROOT/datasets/|\"/datasets/|" "$T/portable/$v/seed-1/config.json") "$L/config.json" 2>&1 | head -4)"
 done
+# The downloaded checkpoint, evaluated natively by the command its card shows (from the repository's top: the page's
+# /datasets/... are the checkout's datasets/...), gives the page's final test accuracy.
 for v in quick-bn quick-nobn; do
   ck="$D/$v-step-399.safetensors"
   acc=$(tail -1 "$P/page-$v.csv" | cut -d, -f4)
-  out=$("$BNLAB" eval "$ck" --set data.test_images="$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" \
-        --set data.test_labels="$ROOT/datasets/mnist-subset/t10k-labels-idx1-ubyte.gz" 2>&1)
+  cmd=$(sed -n "s/^Saved $v-step-399.safetensors. Natively, from the repository's top: //p" "$P/ckpt-cmd-$v.txt")
+  read -r -a words <<<"$cmd"  # build/bnlab eval FILE --set ... (words without spaces: split, never run by a shell)
+  check '[ "${words[*]:0:3}" = "build/bnlab eval $v-step-399.safetensors" ] && [ ${#words[@]} -eq 7 ]' \
+    "$v: the card's command to evaluate the checkpoint: $(cat "$P/ckpt-cmd-$v.txt" 2>&1)"
+  out=$(cd "$ROOT" && "$BNLAB" eval "$ck" "${words[@]:3}" 2>&1)
   rc=$?
   got=$(echo "$out" | sed -n 's/^examples 2000 .* accuracy \([0-9.]*\)$/\1/p')
   check '[ $rc -eq 0 ] && [ -n "$got" ] && awk -v a="$got" -v b="$acc" "BEGIN { exit !(a == b) }"' \
-    "$v: bnlab eval of the downloaded checkpoint: exit $rc, accuracy $got, the page's final test accuracy $acc: $(echo "$out" | head -2)"
+    "$v: bnlab eval of the downloaded checkpoint by the card's command ($cmd): exit $rc, accuracy $got, the page's final test accuracy $acc: $(echo "$out" | head -2)"
+  # Without the card's --set lines: one line naming the key to give.
+  out=$(cd "$ROOT" && "$BNLAB" eval "$ck" 2>&1)
+  rc=$?
+  check '[ $rc -eq 1 ] && [ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | grep -qF "/datasets/mnist-subset/t10k-images-idx3-ubyte.gz: no such file (the checkpoint'"'"'s data.test_images; give the file with --set data.test_images=PATH)"' \
+    "$v: bnlab eval of the downloaded checkpoint without --set: exit $rc, $out"
   "$BNLAB" predict "$ck" "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" --out "$T/$v-pred.csv" >/dev/null 2>&1
   out=$(/usr/bin/python3 "$ROOT/scripts/torch_load.py" "$ck" "$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz" "$T/$v-pred.csv" 2>&1)
   rc=$?

@@ -9,7 +9,8 @@ usage: web_drive.py CHROMIUM URL OUT SCENARIO
                   OUT/error-K.txt; its config path and --set lines: OUT/typed-config.json); train the quick pair with
                   pause, step and resume (OUT/controls.json); read every variant's metrics table
                   (OUT/page-VARIANT.csv) and the report's histograms (OUT/hist.json); download the logs (.tar) and
-                  each variant's checkpoint (OUT/downloads/); a screenshot (OUT/page.png)
+                  each variant's checkpoint (OUT/downloads/; the command the card then shows to evaluate it
+                  natively: OUT/ckpt-cmd-VARIANT.txt); a screenshot (OUT/page.png)
   SCENARIO load:  it loads, and with seed 2 one Step trains one step of each variant (OUT/controls.json)
 Always: OUT/console.txt (console errors and uncaught exceptions, one a line), OUT/command.txt (the page's command
 line). Exits 1 (with a line saying why) if the page does not get as far as the scenario needs.
@@ -200,6 +201,10 @@ def scenario(b):
         if len(got) >= want:
             break
         b.pump(0.3)
+    # What each card says to run natively on its checkpoint.
+    for c in b.js("Array.prototype.map.call(document.querySelectorAll('#variants .card'), function(c){"
+                  "return [c.getAttribute('data-variant'), c.querySelector('[data-role=ckpt-cmd]').textContent]})"):
+        write("ckpt-cmd-%s.txt" % c[0], c[1] + "\n")
 
     # Pause, step and resume on a long run (the Fig. 1 pair, 10,000 steps): a paused run does not move, Step +1 adds
     # one step to each variant, Resume goes on.

@@ -116,6 +116,8 @@
       dl.addEventListener('click', function () { if (v.worker) v.worker.postMessage({cmd: 'checkpoint'}); });
       v.ckpt = dl;
       card.appendChild(dl);
+      v.ckptCmd = card.appendChild(el('pre', 'ckpt'));  // after a download: the native command that evaluates it
+      v.ckptCmd.setAttribute('data-role', 'ckpt-cmd');
       box.appendChild(card);
       v.card = card; v.head = h;
       var t = el('div', 'card');
@@ -223,7 +225,9 @@
       if (v.status !== 0 && V.every(function (x) { return x.status !== 0; })) setState('done');
       requestReport();
     } else if (m.type === 'checkpoint') {
-      save(new Blob([m.bytes], {type: 'application/octet-stream'}), v.name + '-step-' + m.step + '.safetensors');
+      var file = v.name + '-step-' + m.step + '.safetensors';
+      save(new Blob([m.bytes], {type: 'application/octet-stream'}), file);
+      v.ckptCmd.textContent = 'Saved ' + file + '. Natively, from the repository\'s top: ' + evalCommand(v, file);
     } else if (m.type === 'error') {
       v.err.textContent = cliLine(m.text);
       v.status = -1;
@@ -233,6 +237,16 @@
         $('status').textContent = 'a run could not start';
       }
     }
+  }
+
+  // The native command that evaluates a downloaded checkpoint: its config names the test set where the page held it
+  // (/datasets/mnist-subset/...), which a checkout has at the same place under its top (datasets/mnist-subset/...).
+  function evalCommand(v, file) {
+    var d = JSON.parse(v.resolved).data || {}, cmd = 'build/bnlab eval ' + file;
+    ['test_images', 'test_labels', 'test_csv'].forEach(function (k) {
+      if (typeof d[k] === 'string' && d[k].charAt(0) === '/') cmd += ' --set data.' + k + '=' + d[k].slice(1);
+    });
+    return cmd;
   }
 
   function fmt(x, d) { return x === null || x === undefined || !isFinite(x) ? '\u2013' : x.toFixed(d); }
@@ -278,7 +292,7 @@
     clearSlots();
     V.forEach(function (v) {
       v.files = {}; v.dirty = {}; v.step = 0; v.bar.firstChild.style.width = '0';
-      v.table.innerHTML = ''; v.err.textContent = '';
+      v.table.innerHTML = ''; v.err.textContent = ''; v.ckptCmd.textContent = '';
       v.card.removeAttribute('data-step'); v.card.removeAttribute('data-status');
     });
     setState('idle');

@@ -829,14 +829,11 @@ static const key_desc_t LOG_KEYS[] = {
     {.name = "histograms", .type = KEY_OBJECT, .sub = HISTOGRAM_KEYS},
     // Left out of config.json while false, as tensorboard.
     {.name = "param_stats", .type = KEY_BOOL, .field = C(log.param_stats), .def = 0, .flags = KEY_OMIT_ZERO},
-    // Left out of config.json while 0, as param_stats.
-    {.name = "update_ratios_every", .type = KEY_LONG, .field = C(log.update_ratios_every), .lo = 0, .hi = 1e9,
-     .def = 0, .flags = KEY_OMIT_ZERO},
-    // The recorders' own keys, row by row (run/recorder.h recorder_t.keys: unit_updates_every, curvature_every,
-    // curvature_source ...), each left out of config.json while off.
+    // The recorders' own keys, row by row (run/recorder.h recorder_t.keys: update_ratios_every, unit_updates_every,
+    // curvature_every, curvature_source ...), each left out of config.json while off.
     {.name = "recorders", .type = KEY_ROWS, .rows = recorders_keys, .field = C(log.recorders),
      .stride = sizeof(cfg_recorder_t)},
-    // Left out of config.json while 0, as update_ratios_every.
+    // Left out of config.json while 0, as the recorders' keys.
     {.name = "gradients_every", .type = KEY_LONG, .field = C(log.gradients_every), .lo = 0, .hi = 1e9, .def = 0,
      .flags = KEY_OMIT_ZERO},
     {.name = "jacobian_every", .type = KEY_LONG, .field = C(log.jacobian_every), .lo = 0, .hi = 1e9, .def = 0,

@@ -111,7 +111,6 @@ typedef struct {
         pct_spec_t percentiles;
         long ics_every;  // steps between ICS measurements (ics.h); 0 = off
         int param_stats;  // param_stats.csv (run/paramlog.h)
-        long update_ratios_every;  // update_ratios.csv every this many steps (run/updatelog.h); 0 = off
         long gradients_every;      // gradients.csv every this many steps (run/gradlog.h); 0 = off
         long jacobian_every;       // jacobian.csv every this many steps (run/jaclog.h); 0 = off
         int tensorboard;  // RUN/tb/ event file (run/tblog.h)

@@ -1,18 +1,17 @@
 #include "run/updatelog.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/registry.h"
 #include "run/rundir.h"
 
-static int up_enabled(const config_t *c) { return c->log.update_ratios_every > 0; }
-
 static int up_init(void *st, const rec_view_t *v) {
     updatelog_t *u = st;
     const model_t *m = v->model;
-    u->every = v->cfg->log.update_ratios_every;
+    u->every = ((const updatelog_cfg_t *)v->settings)->every;
     float *w[LAYER_MAX_PARAMS];
     size_t nw[LAYER_MAX_PARAMS];
     int n = 0;
@@ -30,11 +29,6 @@ static int up_init(void *st, const rec_view_t *v) {
         return bnlab_fail("update ratios: the tensors hold %zu of %zu parameters", total, m->n_params);
     u->ask = (sgd_sums_t){.n = n, .at = u->at, .len = u->len, .sums = u->sums, .before = u->before};
     return 0;
-}
-
-static int up_open(void *st, const rec_view_t *v, const char *run_dir, int append) {
-    (void)v;
-    return log_open(&((updatelog_t *)st)->out, run_dir, RUNDIR_UPDATE_RATIOS, append, RUNDIR_UPDATE_RATIOS_HEADER);
 }
 
 // Before the update of a step that ends on a multiple of every: the update sums itself (sgd_step_sums).
@@ -137,18 +131,21 @@ static void up_after(void *st, const rec_view_t *v) {
     u->pending = 0;
 }
 
-static int up_check(const void *st) { return wfile_check(&((const updatelog_t *)st)->out); }
-static int up_close(void *st) { return wfile_close(&((updatelog_t *)st)->out); }
 static void up_free(void *st) {
     updatelog_t *u = st;
     free(u->at), free(u->len), free(u->sums), free(u->before);
 }
 
+static const key_desc_t UP_KEYS[] = {
+    {.name = "update_ratios_every", .type = KEY_LONG, .field = offsetof(updatelog_cfg_t, every), .lo = 0, .hi = 1e9,
+     .def = 0, .flags = KEY_OMIT_ZERO},
+    {0}};
+
 const recorder_t UPDATE_RATIOS_RECORDER = {
-    .name = "update_ratios",
-    .files = {{RUNDIR_UPDATE_RATIOS, RUNDIR_UPDATE_RATIOS_HEADER, REC_RESUME_AFTER_UPDATE, REC_CSV, .expect = 1}},
-    .enabled = up_enabled, .turn_on = "log.update_ratios_every=10",
+    .name = "update_ratios", .keys = UP_KEYS,
+    .files = {{RUNDIR_UPDATE_RATIOS, RUNDIR_UPDATE_RATIOS_HEADER, REC_RESUME_AFTER_UPDATE, REC_CSV, .expect = 1,
+               .wfile = REC_WFILE(updatelog_t, out)}},
+    .turn_on = "log.update_ratios_every=10",
     .state_size = sizeof(updatelog_t),
-    .init = up_init, .open = up_open, .on_step = up_step, .after_step = up_after, .check = up_check,
-    .close = up_close, .free = up_free,
+    .init = up_init, .on_step = up_step, .after_step = up_after, .free = up_free,
 };

@@ -24,6 +24,11 @@
 #define RUNDIR_UPDATE_RATIOS "update_ratios.csv"  // every log.update_ratios_every steps: per tensor (updatelog.h)
 #define RUNDIR_UPDATE_RATIOS_HEADER "step,layer,layer_type,tensor,n,update_norm_ratio,update_std_ratio,grad_std_ratio\n"
 
+// Its key (the row's): log.update_ratios_every.
+typedef struct {
+    long every;  // 0: off
+} updatelog_cfg_t;
+
 typedef struct {
     long every;
     wfile_t out;

@@ -107,8 +107,9 @@ static void bn_options(strbuf_t *b, const cJSON *bn) {
     if (cJSON_IsNumber(o) && o->valuedouble > 0) strbuf_printf(b, "%sstatistics fixed after step %.0f", sep, o->valuedouble);
 }
 
-// The training settings a legend may name: where each is in config.json, and its words (%s: the value). The last,
-// the number of hidden layers, is counted from the layers (its path: none).
+// The training settings a legend may name: where each is in config.json, and the words before and after its value.
+// The last, the number of hidden layers, is counted from the layers (its path: none; its text "1 hidden layer",
+// "3 hidden layers").
 static const struct {
     const char *path[3];
     const char *before, *after;
@@ -119,7 +120,7 @@ static const struct {
     {{"train", "optimizer", "weight_decay"}, "weight decay ", ""},
     {{"train", "optimizer", "type"}, "", ""},
     {{"model", "init", "type"}, "", " initialization"},
-    {{NULL}, "", " hidden layers"},
+    {{NULL}, "", ""},
 };
 
 void view_variant_read(view_variant_t *v, const cJSON *config) {
@@ -157,7 +158,7 @@ void view_variant_read(view_variant_t *v, const cJSON *config) {
         char *out = v->setting[s];
         out[0] = '\0';
         if (!SETTINGS[s].path[0]) {
-            if (hidden) snprintf(out, sizeof v->setting[0], "%d", hidden);
+            if (hidden) snprintf(out, sizeof v->setting[0], "%d hidden layer%s", hidden, hidden == 1 ? "" : "s");
             continue;
         }
         const cJSON *o = config;

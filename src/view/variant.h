@@ -1,4 +1,5 @@
-// variant.h — what a variant IS, decided once from its model's layers, and the one palette that follows from it.
+// variant.h — what a variant IS, decided once from its model's layers, the one palette that follows from it, and the
+// one place a variant is named in words (view_name_variants: every legend, the ladder's rows, a sweep's bases).
 //
 // A variant's colour says what normalization its network has, whatever the spec's order or the figure: black is
 // always "no normalization", blue always plain batch normalization, and so on (view_class_info). Every figure of
