@@ -132,6 +132,72 @@ static int disagreements(const figmodel_t *m, const char *gp, const char *dat, c
     return bad;
 }
 
+// Mismatches between a model of range curves (error bars: a sweep's figure) and what the renderers wrote: the data
+// file keeps each curve's rows (x, median, lo, hi) as the model has them; the script draws its block with
+// yerrorlines at x * mul + add (figmodel_xshift) in the curve's colour; the SVG's k-th "series range" group, in the
+// curve's colour, has at each row a bar from lo to hi and a marker at the median, at the shifted x, in pixels of a
+// frame with a log10 x axis (half a pixel).
+static int range_disagreements(const figmodel_t *m, const char *gp, const char *dat, const char *svg, int verbose) {
+    int bad = 0;
+    const figpanel_t *p = &m->p[0];
+    svg_frame_t f = {.w = FIGMODEL_SVG_W, .h = 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0, .y1 = p->y1, .xlog = p->xlog};
+    double pad = 0.04 * (f.y1 - f.y0);
+    f.y0 -= pad, f.y1 += pad;
+    const char *g = svg;
+    for (int k = 0; k < p->nc; k++) {
+        const figcurve_t *c = &p->c[k];
+        double v[64], mul, add;
+        int n = dat_block(dat, 0, k, v, 64);
+        if (n != 4 * c->data.n) bad++, verbose && fprintf(stderr, "range %d: %d numbers in the data, model %d\n", k, n, 4 * c->data.n);
+        for (int j = 0; j < n && j < 4 * c->data.n; j++)
+            if (fabs(v[j] - c->data.v[j]) > 1e-9 * fmax(1, fabs(c->data.v[j])))
+                bad++, verbose && fprintf(stderr, "range %d value %d: data %.10g, model %.10g\n", k, j, v[j], c->data.v[j]);
+        figmodel_xshift(p, c, &mul, &add);
+        char want[96], gc[8];
+        snprintf(want, sizeof want, "index %d using ($1 * %.10g + %.10g):2:3:4 with yerrorlines", k, mul, add);
+        if (!strstr(gp, want)) bad++, verbose && fprintf(stderr, "range %d: no \"%s\" in the script\n", k, want);
+        gp_colour(gp, k, gc);
+        if (strcmp(gc, c->color)) bad++, verbose && fprintf(stderr, "range %d: script colour %s, model %s\n", k, gc, c->color);
+        g = g ? strstr(g, "<g class=\"series range\"") : NULL;
+        if (!g) {
+            bad++;
+            continue;
+        }
+        const char *end = strstr(g, "</g>"), *st = strstr(g, "stroke=\"");
+        if (!st || strncmp(st + 8, c->color, 7)) bad++, verbose && fprintf(stderr, "range %d: SVG colour %.7s, model %s\n", k, st ? st + 8 : "", c->color);
+        const char *q = g;
+        for (int r = 0; r < c->data.n; r++) {
+            const double *row = c->data.v + 4 * r;
+            double px = svg_x(&f, row[0] * mul + add), bx, blo, bhi, cx, cy;
+            const char *bar = strstr(q, "<path class=\"bar\" d=\"M"), *dot = strstr(q, "<circle cx=\"");
+            if (!bar || !dot || bar > end || dot > end || sscanf(bar + 22, "%lf %lfV%lf", &bx, &blo, &bhi) != 3 ||
+                sscanf(dot + 12, "%lf\" cy=\"%lf", &cx, &cy) != 2) {
+                bad++, verbose && fprintf(stderr, "range %d row %d: no bar or marker in the SVG\n", k, r);
+                break;
+            }
+            if (fabs(bx - px) > 0.051 || fabs(cx - px) > 0.051 || fabs(blo - svg_y(&f, row[2])) > 0.051 ||
+                fabs(bhi - svg_y(&f, row[3])) > 0.051 || fabs(cy - svg_y(&f, row[1])) > 0.051)
+                bad++, verbose && fprintf(stderr, "range %d row %d: SVG bar x %g from %g to %g, marker (%g, %g); model -> x %g, "
+                                          "%g to %g, marker %g\n", k, r, bx, blo, bhi, cx, cy, px, svg_y(&f, row[2]),
+                                          svg_y(&f, row[3]), svg_y(&f, row[1]));
+            q = dot + 1;
+        }
+        g = end;
+    }
+    return bad;
+}
+
+// The x of the SVG's tick label text (the first <text x="..." ...>text</text>), or NaN.
+static double tick_x(const char *svg, const char *text) {
+    char key[32];
+    snprintf(key, sizeof key, ">%s</text>", text);
+    const char *e = strstr(svg, key);
+    if (!e) return NAN;
+    const char *t = e;
+    while (t > svg && strncmp(t, "<text x=\"", 9)) t--;
+    return strncmp(t, "<text x=\"", 9) ? NAN : strtod(t + 9, NULL);
+}
+
 static void replace_first(char *s, const char *a, const char *b) {  // same length
     char *p = strstr(s, a);
     if (p) memcpy(p, b, strlen(b));
@@ -227,5 +293,72 @@ int main(void) {
               r, hatched, text, cell_hatched[r], cell_text[r]);
     }
     series_free(&cs);
+
+    // Error bars (a sweep's figure, lab/fig_sweep.c): two variants' medians over seeds with their range, at learning
+    // rates 0.1, 1, 10 on a log x axis ticked at those values, offset sideways by a fraction of the panel's width.
+    figmodel_init(&m, "ranges", 1, 1);
+    p = &m.p[0];
+    static const double rows_a[3][4] = {{0.1, 0.90, 0.88, 0.91}, {1, 0.93, 0.90, 0.95}, {10, 0.40, 0.10, 0.70}};
+    static const double rows_b[3][4] = {{0.1, 0.85, 0.85, 0.85}, {1, 0.60, 0.20, 0.89}, {10, 0.10, 0.10, 0.11}};
+    series_t ra, rb2;
+    series_init(&ra, 4), series_init(&rb2, 4);
+    for (int r = 0; r < 3; r++) series_add(&ra, rows_a[r]), series_add(&rb2, rows_b[r]);
+    p->xlog = 1, p->nxtick = 3;
+    for (int r = 0; r < 3; r++) p->xtick[r] = rows_a[r][0];
+    figcurve_t *ca = figmodel_add(p, CURVE_RANGE, &ra, 0, 1, 2, "#0072B2", 0, 3, 1, "BN");
+    figcurve_t *cb = figmodel_add(p, CURVE_RANGE, &rb2, 0, 1, 2, "#000000", 0, 3, 1, "no BN");
+    CHECK(ca && cb && ca->data.cols == 4 && ca->data.v[11] == 0.70, "a range curve keeps x, median, lo, hi");
+    ca->xshift = -0.01, cb->xshift = 0.01;
+    figmodel_finish(&m, 0, 0, 0);
+    CHECK_NEAR(p->x0, 0.1 / 1.3, 1e-15, "x range from the ticks (log: 1.3x beyond them)");
+    CHECK_NEAR(p->x1, 13, 1e-12, "x range from the ticks (log: 1.3x beyond them)");
+    double mul, add;
+    figmodel_xshift(p, ca, &mul, &add);
+    CHECK_NEAR(mul, pow(13 / (0.1 / 1.3), -0.01), 1e-12, "a shift on a log axis is a factor of the axis' span");
+    CHECK(add == 0, "no added shift on a log axis");
+    CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+    CHECK(figmodel_gnuplot(dir, &m) == 0, "figmodel_gnuplot: %s", bnlab_errmsg());
+    svg = (strbuf_t){0};
+    figmodel_svg(&svg, &m);
+    snprintf(gpp, sizeof gpp, "%s/ranges.gp", dir), snprintf(datp, sizeof datp, "%s/data/ranges.dat", dir);
+    gp = slurp(gpp), dat = slurp(datp);
+    CHECK(gp && dat && svg.s, "range outputs read back");
+    if (gp && dat && svg.s) {
+        CHECK(range_disagreements(&m, gp, dat, svg.s, 1) == 0, "error bars: the two renderers and the model disagree (above)");
+        CHECK(strstr(gp, "set logscale x") && strstr(gp, "set xtics (\"0.1\" 0.1, \"1\" 1, \"10\" 10)"),
+              "the script's x axis: log, ticked at the grid's values");
+        CHECK(strstr(svg.s, ">0.1</text>") && strstr(svg.s, ">1</text>") && strstr(svg.s, ">10</text>") &&
+              !strstr(svg.s, ">100</text>"), "the SVG's x ticks: at the grid's values alone");
+        // A log axis, measured on the page itself (not through svg_x, which the readers above share): the ticks at
+        // 0.1, 1 and 10 are equally far apart, and 0.1 to 1 spans log10(10) / log10(13 / (0.1 / 1.3)) of the frame.
+        double t0 = tick_x(svg.s, "0.1"), t1 = tick_x(svg.s, "1"), t2 = tick_x(svg.s, "10");
+        CHECK(fabs((t1 - t0) - (t2 - t1)) < 0.15 && t1 - t0 > 100, "log x axis: ticks at %g, %g, %g", t0, t1, t2);
+        // Negative controls: a bar's top moved in the SVG, a bar recoloured, a range's hi moved in the data, the
+        // shift left out of the script, and the SVG read on a linear x axis.
+        char *s2 = strdup(svg.s), *g2 = strdup(gp), *d2 = strdup(dat);
+        char *bar = strstr(strstr(s2, "<g class=\"series range\""), "<path class=\"bar\" d=\"M");
+        char *vv = bar ? strchr(bar + 22, 'V') : NULL;
+        if (vv) vv[1] = vv[1] == '9' ? '1' : '9';  // the top's first digit
+        CHECK(vv && range_disagreements(&m, gp, dat, s2, 0) > 0, "an error bar's top moved in the SVG: not seen");
+        free(s2), s2 = strdup(svg.s);
+        replace_first(strstr(s2, "<g class=\"series range\""), "stroke=\"#0072B2\"", "stroke=\"#D55E00\"");
+        CHECK(range_disagreements(&m, gp, dat, s2, 0) > 0, "an error bar recoloured in the SVG: not seen");
+        replace_first(d2, "0.7", "0.8");
+        CHECK(range_disagreements(&m, gp, d2, svg.s, 0) > 0, "a range's end moved in the data: not seen");
+        char *using = strstr(g2, "using ($1 * ");
+        if (using) memcpy(using + 12, "1.000", 5);
+        CHECK(using && range_disagreements(&m, g2, dat, svg.s, 0) > 0, "the sideways shift left out of the script: not seen");
+        p->xlog = 0;
+        CHECK(range_disagreements(&m, gp, dat, svg.s, 0) > 0, "the SVG read on a linear x axis: not seen");
+        p->xlog = 1;
+        free(s2), free(g2), free(d2);
+    }
+    free(gp), free(dat), free(svg.s);
+    series_free(&ra), series_free(&rb2);
+    figmodel_free(&m);
+    snprintf(cmd, sizeof cmd, "%s/ranges.gp", dir), unlink(cmd);
+    snprintf(cmd, sizeof cmd, "%s/data/ranges.dat", dir), unlink(cmd);
+    snprintf(cmd, sizeof cmd, "%s/data", dir), rmdir(cmd);
+    rmdir(dir);
     return check_summary("figmodel");
 }

@@ -299,6 +299,31 @@ check 'grep -q "steps per point: 40 at every batch size" "$T/sw/plots/sweep.gp" 
 plot_ok "sweep as a comparison" "$T/sw" accuracy loss percentiles layers
 check 'grep -q "layout 2,4" "$T/sw/plots/percentiles.gp" && grep -q "examples seen" "$T/sw/plots/accuracy.gp"' \
   "8 variants: no 2 x 4 grid or no examples axis"
+# sweep.png is the figure kind "sweep" (lab/fig_sweep.c): bnlab plot draws it as sweep collect did, its numbers are
+# sweep.csv's (each base's rows: batch size, final_median, final_min, final_max), and report.html draws the same
+# figure: one panel, an error bar at each of the 8 points, the grid's values as x ticks, the legend in words.
+check 'is_png "$T/sw/plots/sweep.png"' "bnlab plot on a sweep: no sweep.png"
+check 'python3 - "$T/sw/sweep.csv" "$T/sw/plots/data/sweep.dat" <<"PY"
+import csv, re, sys
+rows = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    rows.setdefault(r["base"], []).append([float(r[k]) for k in ("train.batch_size", "final_median", "final_min", "final_max")])
+words = {"BN": "bn", "no BN": "nobn"}
+got = {}
+for block in re.split(r"^# panel 0, curve \d+: range \S+ ", open(sys.argv[2]).read(), flags=re.M)[1:]:
+    label, _, body = block.partition("\n")
+    got[words[label.strip("\"")]] = [[float(v) for v in line.split()] for line in body.splitlines() if line.strip()]
+ok = set(got) == set(rows) and all(sorted(rows[b]) == got[b] for b in rows)
+sys.exit(0 if ok else print(rows, got) or 1)
+PY' "sweep.png: the plotted points are not sweep.csv's"
+"$BNLAB" report "$T/sw" >/dev/null 2>"$T/swr.err"
+awk '/<h2 id="sweep">/,/<h2 id="sweep_map">/' "$T/sw/report.html" >"$T/swr.html"
+check '[ "$(grep -c "<svg class=\"figure\" data-kind=\"sweep\"" "$T/swr.html")" -eq 1 ] && [ "$(grep -o "class=\"bar\"" "$T/swr.html" | wc -l)" -eq 8 ]' \
+  "report of a sweep: no sweep figure with 8 error bars: $(grep -c "class=\"bar\"" "$T/swr.html") $(head -2 "$T/swr.err")"
+check 'grep -q ">no BN<" "$T/swr.html" && grep -q ">BN<" "$T/swr.html" && grep -q "steps per point: 40 at every batch size" "$T/swr.html"' \
+  "report of a sweep: legend words or steps per point missing"
+xt=$(grep -o 'class="tick" text-anchor="middle">[0-9.]*</text>' "$T/swr.html" | sed 's/.*">//; s/<.*//' | tr '\n' ' ')
+check '[ "$xt" = "2 4 8 60 " ]' "report of a sweep: x tick labels '$xt', expected the grid's '2 4 8 60'"
 check '[ ! -e "$T/sw/plots/landscape.png" ] && [ ! -e "$T/sw/plots/landscape_eta.png" ]' "landscape figures without log.landscape"
 same_yrange "sweep percentiles" "$T/sw/plots/percentiles.gp"
 

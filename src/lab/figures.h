@@ -71,6 +71,11 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in);
 int fig_jacobian(figmodel_t *m, const figure_input_t *in);
 int fig_gradient_depth(figmodel_t *m, const figure_input_t *in);
 int fig_sweep_map(figmodel_t *m, const figure_input_t *in);
+// A sweep over one grid key: final accuracy against it (lab/fig_sweep.c).
+int fig_sweep(figmodel_t *m, const figure_input_t *in);
+// The same from sweep directory dir (its compare.json and sweep.csv); say: also print which bases have no completed
+// run (bnlab sweep collect's sweep.png, lab/plot.h plot_sweep).
+int fig_sweep_dir(figmodel_t *m, const char *dir, int say);
 // What BN is made of (docs/anatomy.md, issue 25).
 int fig_ladder(figmodel_t *m, const figure_input_t *in);
 int fig_unit_updates(figmodel_t *m, const figure_input_t *in);

@@ -141,11 +141,6 @@ static void y_extent(const series_t *s, int c0, int c1, double *lo, double *hi) 
 // further rows: *cols panels a row, *bands rows per quantity.
 
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 
 // "15th" for a percentile column "p15" (English ordinals: 1st, 2nd, 3rd, 11th, 21st, 2.5th).
 static void ordinal(char *out, size_t cap, const char *col, size_t len) {
@@ -358,58 +353,6 @@ int fig_percentiles(figmodel_t *m, const figure_input_t *in) {
 // ---------------------------------------------------------------------------------------------------------------
 // sweep
 
-// One base variant's sweep points from sweep.csv: rows (x, final_median, final_min, final_max, steps) of its runs
-// with at least one completed seed, in x order, read strictly (view/logread.h); *variant: the name of its first
-// run (its class gives the base's colour); steps: the first completed seed's summary.json "steps" (NaN if none).
-static int read_sweep_points(const char *dir, const char *axis, const char *base, series_t *s, char *variant,
-                             size_t cap, long seed) {
-    char path[BNLAB_PATH_MAX];
-    rundir_file(path, sizeof path, dir, CMPDIR_SWEEP_CSV);
-    const char *names[] = {"variant", "base", axis, "completed", "final_median", "final_min", "final_max"};
-    enum { VAR, BASE, X, DONE, MED, MIN, MAX, NCOL };
-    int col[NCOL];
-    csv_table_t t;
-    int rc = logread_open(&t, path);
-    if (rc != 0) return rc > 0 ? bnlab_fail("%s: missing", path) : -1;
-    for (int c = 0; c < NCOL && rc == 0; c++) rc = (col[c] = logread_column(&t, path, names[c])) < 0 ? -1 : 0;
-    variant[0] = '\0';
-    long done;
-    while (rc == 0 && (rc = logread_next(&t, path)) == 1) {
-        rc = 0;
-        if (!csv_field_is(t.row, col[BASE], base)) continue;
-        if ((rc = logread_integer(&t, path, col[DONE], 0, 1L << 30, &done)) != 0 || done == 0) continue;
-        double r[5];
-        rc = logread_finite(&t, path, col[X], &r[0]) || logread_number(&t, path, col[MED], &r[1]) ||
-             logread_number(&t, path, col[MIN], &r[2]) || logread_number(&t, path, col[MAX], &r[3]) ? -1 : 0;
-        size_t len;
-        const char *v = csv_field(t.row, col[VAR], &len);
-        char run[BNLAB_PATH_MAX], name[VIEW_NAME_MAX];
-        snprintf(name, sizeof name, "%.*s", (int)len, v);
-        if (!variant[0]) snprintf(variant, cap, "%s", name);
-        rundir_of_seed(run, sizeof run, dir, name, seed);
-        cJSON *sum = read_json(run, RUNDIR_SUMMARY);
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(sum, "steps");
-        r[4] = cJSON_IsNumber(st) ? st->valuedouble : NAN;
-        cJSON_Delete(sum);
-        if (rc == 0 && isfinite(r[1])) series_add(s, r);
-    }
-    csv_table_free(&t);
-    if (s->n > 1) qsort(s->v, (size_t)s->n, 5 * sizeof *s->v, cmp_double);  // rows sort by their first value, x
-    return rc < 0 ? -1 : 0;
-}
-
-// The distinct x values of all series (sorted) into xs; their number.
-static int distinct_x(const series_t *s, int n, double *xs, int cap) {
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < s[i].n && m < cap; k++) xs[m++] = s[i].v[(size_t)k * (size_t)s[i].cols];
-    if (m > 1) qsort(xs, (size_t)m, sizeof *xs, cmp_double);
-    int u = 0;
-    for (int k = 0; k < m; k++)
-        if (u == 0 || xs[k] != xs[u - 1]) xs[u++] = xs[k];
-    return u;
-}
-
 static void remove_figure(const char *plots, const char *name) {
     const char *ext[] = {"png", "svg", "pdf"};
     for (int k = 0; k < 3; k++) {
@@ -419,118 +362,24 @@ static void remove_figure(const char *plots, const char *name) {
     }
 }
 
-// The x axis of the sweep figure, from the points themselves: logarithmic when every value is > 0 and they span
-// at least a factor of 10; ticks at the values when there are few, else round ones.
-static void sweep_axis(figure_t *f, const double *xs, int nx) {
-    int log = xs[0] > 0 && xs[nx - 1] / xs[0] >= 10;
-    if (log || nx <= 12) figure_xaxis_at(f, xs, nx, log);
-    else figure_xaxis(f, xs[0], xs[nx - 1], 0);
-}
-
-#define PLOT_MAX_BASES 64
-
-int plot_sweep(const char *dir, const char *axis, const char *const *bases, int n_bases) {
+int plot_sweep(const char *dir) {
     char plots[BNLAB_PATH_MAX];
     rundir_file(plots, sizeof plots, dir, RUNDIR_PLOTS);
     if (make_dirs(plots) != 0) return -1;
-    if (n_bases > PLOT_MAX_BASES) n_bases = PLOT_MAX_BASES;
-    view_source_t *src = xcalloc(1, sizeof *src, "sweep source");
-    int rc = view_source_load(src, dir, NULL), nb = 0, total = 0;
-    series_t s[PLOT_MAX_BASES];
-    // Each base's colour and style: what its first run is, from that run's config.json (a sweep has more runs than
-    // src keeps: its first VIEW_MAX_VARIANTS variants only); bases of one class differ by line style.
-    view_variant_t look[PLOT_MAX_BASES];
-    int count[VC_COUNT] = {0};
-    for (; nb < n_bases && rc == 0; nb++) {
-        series_init(&s[nb], 5);
-        char first[VIEW_NAME_MAX], run[BNLAB_PATH_MAX];
-        rc = read_sweep_points(dir, axis, bases[nb], &s[nb], first, sizeof first, src->seeds[0]);
-        rundir_of_seed(run, sizeof run, dir, first, src->seeds[0]);
-        (void)view_run_variant(run, &look[nb]);
-        view_copy_utf8(look[nb].name, sizeof look[nb].name, bases[nb]);
-        memset(look[nb].setting, 0, sizeof look[nb].setting);  // a base is its network: the settings are the sweep's
-        look[nb].style = count[look[nb].cls]++;
-        total += s[nb].n;
-        if (rc == 0 && s[nb].n == 0)
-            printf("sweep: %s has no completed run: left out of the plot\n", bases[nb]);
-    }
-    view_name_variants(look, nb, 1);  // legends in words, as every comparison's (view/variant.h)
-    double *xs = xmalloc((size_t)(total ? total : 1) * sizeof *xs, "sweep x values");
-    int nx = rc == 0 ? distinct_x(s, nb, xs, total) : 0;
-    figure_t f;
-    if (rc == 0 && nx == 0) {
-        printf("sweep: no run completed, so no plot\n");
+    figmodel_t m;
+    int rc = fig_sweep_dir(&m, dir, 1);
+    if (rc < 0) return -1;
+    if (rc > 0) {  // no figure: why, and no stale one
+        printf("sweep: %s\n", m.note);
         remove_figure(plots, "sweep");
-    } else if (rc == 0 && nx == 1) {  // no line from a single point: say why instead
-        printf("sweep: every completed run is at %s = %g: a figure needs two values of it, so no plot\n", axis, xs[0]);
-        remove_figure(plots, "sweep");
-    } else if (rc == 0 && (rc = figure_open(&f, plots, "sweep", 1, 1)) == 0) {
-        int log = xs[0] > 0 && xs[nx - 1] / xs[0] >= 10;
-        // What differs across the x axis besides x: the steps each point trained for (the first base's runs); one
-        // number when they are all the same (a learning-rate sweep), else the steps at each x (a batch-size sweep).
-        strbuf_t note = {0};
-        for (int i = 0; i < nb && !note.len; i++) {
-            double first = NAN;
-            int same = 1;
-            for (int r = 0; r < s[i].n; r++) {
-                double st = s[i].v[(size_t)r * 5 + 4];
-                if (!isfinite(st)) continue;
-                if (isnan(first)) first = st;
-                same &= st == first;
-            }
-            if (isnan(first)) continue;
-            if (same) {
-                strbuf_printf(&note, "steps per point: %.0f at every %s", first, fig_grid_key_words(axis));
-                continue;
-            }
-            for (int r = 0; r < s[i].n; r++) {
-                double st = s[i].v[(size_t)r * 5 + 4];
-                if (isfinite(st)) strbuf_printf(&note, "%s%.0f at %g", note.len ? ", " : "steps per point: ", st, s[i].v[(size_t)r * 5]);
-            }
-        }
-        figure_cmd(&f, "set title", "", "Final test accuracy vs %s: median over seeds, error bar: their range%s%s%s",
-                   fig_grid_key_words(axis), nb > 1 ? "\n(points of different variants offset sideways a little, so that none hides another)" : "",
-                   note.len ? "\n" : "", note.len ? note.s : "");
-        free(note.s);
-        figure_cmd(&f, "set xlabel", "", "%s", fig_grid_key_words(axis));
-        fprintf(f.gp, "set ylabel 'final test accuracy'\n");
-        double lo = INFINITY, hi = -INFINITY;
-        for (int i = 0; i < nb; i++) series_extent(&s[i], 1, 3, &lo, &hi);
-        figure_axis(&f, 'y', fmin(lo, 1), fmax(hi, lo + 0.01), 0);
-        sweep_axis(&f, xs, nx);
-        strbuf_t b = {0};
-        int order[PLOT_MAX_BASES];  // the bases in the one order of their variants (view/variant.h)
-        for (int i = 0; i < nb; i++) order[i] = i;
-        for (int i = 1; i < nb; i++)
-            for (int j = i; j > 0 && look[order[j]].cls < look[order[j - 1]].cls; j--) {
-                int t = order[j];
-                order[j] = order[j - 1], order[j - 1] = t;
-            }
-        for (int oi = 0; oi < nb; oi++) {
-            int i = order[oi];
-            // Offsets: a factor on a log axis, a fraction of the span on a linear one.
-            double off = nb > 1 ? ((double)oi - (nb - 1) / 2.0) / nb : 0;
-            for (int r = 0; r < s[i].n; r++) {
-                double *x = &s[i].v[(size_t)r * 5];
-                *x = log ? *x * pow(1.12, off) : *x + off * 0.03 * (xs[nx - 1] - xs[0]);
-            }
-            int block = figure_series(&f, &s[i]);
-            char spec[128], lc[24];
-            figure_lc(lc, look[i].color, NULL);
-            snprintf(spec, sizeof spec, "1:2:3:4 with yerrorlines lw 3 dt %s pt %d ps 1.8 %s",
-                     view_dash_gnuplot(look[i].style), view_point_gnuplot(oi), lc);
-            if (block >= 0) figure_curve(&f, &b, block, spec, look[i].label);
-        }
-        figure_plot(&f, &b, "no completed run");
-        free(b.s);
-        rc = figure_close(&f);
-        if (rc == 0) rc = figure_render(plots, "sweep");
-        if (rc == 0) printf("plot: %s/sweep.png\n", plots);
-        else if (rc > 0) fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
+        figmodel_free(&m);
+        return 0;
     }
-    free(xs);
-    free(src);
-    for (int i = 0; i < nb; i++) series_free(&s[i]);
+    rc = figmodel_gnuplot(plots, &m);
+    figmodel_free(&m);
+    if (rc == 0) rc = figure_render(plots, "sweep");
+    if (rc == 0) printf("plot: %s/sweep.png\n", plots);
+    else if (rc > 0) fprintf(stderr, "bnlab: %s\n", bnlab_errmsg());
     return rc;
 }
 

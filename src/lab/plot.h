@@ -56,12 +56,10 @@ typedef struct {
 // comparison does not have.
 int plot_dir(const char *dir, const plot_opts_t *o);
 
-// DIR/plots/sweep.png from DIR/sweep.csv: final test accuracy (mean, error bars: one std over seeds) against the
-// first grid path, one line per base variant, over the runs with a completed seed. The x axis is logarithmic when
-// every value is > 0 and they span a factor of 10 or more; ticks sit at the grid's values. A base variant without
-// a completed run is left out, with a note on stdout; with none at all there is no figure (a note, return 0).
-// Columns are found by name in sweep.csv's header (axis is one of them). 0; 1: gnuplot missing (message printed);
-// -1 + message: sweep.csv unreadable or gnuplot failed.
-int plot_sweep(const char *dir, const char *axis, const char *const *bases, int n_bases);
+// DIR/plots/sweep.png: the sweep figure kind (lab/fig_sweep.c, as bnlab plot and bnlab report draw it), for bnlab
+// sweep collect. A base variant without a completed run is left out, with a note on stdout; no figure (no completed
+// run, one x value): the figure's note on stdout, any earlier sweep.png removed, return 0. 1: gnuplot missing
+// (message printed); -1 + message: sweep.csv or compare.json unreadable, or gnuplot failed.
+int plot_sweep(const char *dir);
 
 #endif

@@ -153,16 +153,7 @@ static int plot_if_numeric(const char *dir, const collect_spec_t *c) {
     const cJSON *first = c->axes ? c->axes->child : NULL;
     const cJSON *g0 = cJSON_GetObjectItemCaseSensitive(c->vars->child, "grid");
     if (!first || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(g0, first->string))) return 0;
-    const char *bases[64];
-    int nb = 0;
-    for (const cJSON *v = c->vars->child; v && nb < 64; v = v->next) {
-        const cJSON *b = cJSON_GetObjectItemCaseSensitive(v, "base");  // as in sweep.csv: the variant's own name
-        const char *base = cJSON_IsString(b) ? b->valuestring : cJSON_GetObjectItemCaseSensitive(v, "name")->valuestring;
-        int seen = 0;
-        for (int k = 0; k < nb && !seen; k++) seen = !strcmp(bases[k], base);
-        if (!seen) bases[nb++] = base;
-    }
-    return plot_sweep(dir, first->string, bases, nb) < 0 ? -1 : 0;
+    return plot_sweep(dir) < 0 ? -1 : 0;
 }
 
 int sweep_collect(const char *dir) {

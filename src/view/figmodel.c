@@ -25,7 +25,7 @@ figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s,
     figcurve_t *c = &p->c[p->nc++];
     *c = (figcurve_t){.kind = kind, .color = color, .style = style, .width = width, .opacity = opacity};
     snprintf(c->label, sizeof c->label, "%s", label ? label : "");
-    int cols = kind == CURVE_BAND ? 3 : 2;
+    int cols = kind == CURVE_BAND ? 3 : kind == CURVE_RANGE ? 4 : 2;
     if (kind == CURVE_CELLS) {
         series_init(&c->data, s->cols);
         for (int r = 0; r < s->n; r++) series_add(&c->data, s->v + (size_t)r * (size_t)s->cols);
@@ -34,7 +34,7 @@ figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s,
     series_init(&c->data, cols);
     for (int r = 0; r < s->n; r++) {
         const double *row = s->v + (size_t)r * (size_t)s->cols;
-        double out[3] = {row[x], row[y], kind == CURVE_BAND ? row[y2] : 0};
+        double out[4] = {row[x], row[y], cols > 2 ? row[y2] : 0, cols > 3 ? row[y2 + 1] : 0};
         series_add(&c->data, out);
     }
     return c;
@@ -108,6 +108,12 @@ void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero)
     for (int i = 0; i < m->np; i++) {
         figpanel_t *p = &m->p[i];
         if (!p->xfixed) p->x0 = x0, p->x1 = x1;
+        if (!p->xfixed && p->nxtick) {  // ticks at given values: the range around them
+            double lo = p->xtick[0], hi = p->xtick[p->nxtick - 1];
+            double pad = hi > lo ? 0.05 * (hi - lo) : (lo != 0 ? 0.1 * fabs(lo) : 1);
+            if (p->xlog && lo > 0) p->x0 = lo / 1.3, p->x1 = hi * 1.3;
+            else p->x0 = lo - pad, p->x1 = hi + pad;
+        }
         if (p->nycat) p->y0 = -0.5, p->y1 = p->nycat - 0.5, p->yfixed = 1, p->ylog = 0;
         if (p->yfixed) continue;
         double plo = INFINITY, phi = -INFINITY;
@@ -121,6 +127,13 @@ void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero)
         if (share_y && !p->inset) p->y0 = lo, p->y1 = hi;
         p->ylog = allow_log && p->y0 > 0 && p->y1 / p->y0 >= 100;
     }
+}
+
+void figmodel_xshift(const figpanel_t *p, const figcurve_t *c, double *mul, double *add) {
+    *mul = 1, *add = 0;
+    if (c->xshift == 0 || !(p->x1 > p->x0)) return;
+    if (p->xlog && p->x0 > 0) *mul = pow(p->x1 / p->x0, c->xshift);
+    else *add = c->xshift * (p->x1 - p->x0);
 }
 
 int figmodel_row_name_chars(const figmodel_t *m) {

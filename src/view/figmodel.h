@@ -21,7 +21,9 @@
 // hatched (grey lines on white) and labelled "diverged" (marked of `of` when of > 1: seeds) — or, when its value is
 // not NaN (some seeds did not diverge: the value is theirs), the value over "K of N diverged"; a NaN value otherwise
 // "no run".
-typedef enum { CURVE_LINE, CURVE_BAND, CURVE_POINTS, CURVE_CELLS } figcurve_kind_t;
+// CURVE_RANGE: rows (x, y, lo, hi): points joined by a line, each with an error bar from lo to hi (a sweep's median
+// over seeds and their range).
+typedef enum { CURVE_LINE, CURVE_BAND, CURVE_POINTS, CURVE_CELLS, CURVE_RANGE } figcurve_kind_t;
 
 typedef struct {
     figcurve_kind_t kind;
@@ -36,6 +38,8 @@ typedef struct {
     double lo, hi;        // CURVE_CELLS: the values drawn white and in the full colour
     int digits;           // CURVE_CELLS: decimals of a cell's text
     int bare;             // a line without markers: a reference (a theory's value), not data (set after figmodel_add)
+    double xshift;        // drawn this fraction of the panel's width to the side (figmodel_xshift), so that points of
+                          // several variants at one x do not hide each other; the data keep their x (set after add)
 } figcurve_t;
 
 typedef struct {
@@ -43,6 +47,9 @@ typedef struct {
     char xlabel[96];        // "" : the figure's (figmodel_t.xlabel); a panel's own when its x is another quantity
     double x0, x1, y0, y1;  // the axes (figmodel_finish sets those not fixed)
     int ylog, yfixed, xfixed;  // fixed: figmodel_finish leaves that axis as the builder set it
+    int xlog;               // x on a log10 scale (the builder sets it; x0 > 0)
+    double xtick[FIG_MAX_CAT];  // nxtick > 0: x ticked at these values alone (ascending), labelled as numbers ("%.10g":
+    int nxtick;                 // a sweep's grid values); figmodel_finish pads the x range around them
     int inset;              // 1: drawn inside the panel before it (an enlarged corner of it), over box (x, y, w, h):
     double box[4];          //    fractions of that panel's area from its lower left; only in a figure of one panel
     figcurve_t c[FIG_MAX_CURVES];
@@ -72,8 +79,8 @@ typedef struct {
 // np panels (np may be 0: then note says why there is no figure), cols per row.
 void figmodel_init(figmodel_t *m, const char *name, int np, int cols);
 void figmodel_free(figmodel_t *m);
-// Adds a curve to panel p (its data copied from s's columns x, y and, for a band, y2; for cells every column of s,
-// which has 5). NULL when the panel is full.
+// Adds a curve to panel p (its data copied from s's columns x, y and, for a band, y2; for a range y2 (lo) and the
+// column after it (hi); for cells every column of s, which has 5). NULL when the panel is full.
 figcurve_t *figmodel_add(figpanel_t *p, figcurve_kind_t kind, const series_t *s, int x, int y, int y2, const char *color,
                      int style, double width, double opacity, const char *label);
 // Every seed of one variant faint (when there are several: width 1.2, opacity 0.35, no legend entry) and their median
@@ -85,10 +92,15 @@ figcurve_t *figmodel_add_seeds(figpanel_t *p, const series_t *runs, int n, int y
 // fewer_after and seeds_logged/total (a comparison caught while going); several calls keep the earliest.
 void figmodel_progress(figpanel_t *p, const double *last, int n);
 // The panels' x range [0 or the smallest x, the largest x] over all panels, and y ranges over the finite values:
-// shared by all panels (share_y) or each its own (an inset: neither); an axis not fixed; logarithmic when allow_log and every value is
+// shared by all panels (share_y) or each its own (ticks at given values, nxtick: the x range from them, padded by a
+// factor 1.3 on a log axis, 5 % of their span on a linear one) (an inset: neither); an axis not fixed; logarithmic when allow_log and every value is
 // > 0 and they span a factor of 100 or more. Points exist only at the steps logged: a curve with one point is drawn
 // as a marker.
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
+
+// Where curve c of panel p is drawn: data x at x * *mul + *add (its xshift: a fraction of the panel's width, as a
+// factor on a log x axis). Both renderers draw through it.
+void figmodel_xshift(const figpanel_t *p, const figcurve_t *c, double *mul, double *add);
 
 // The longest row name (ycat) of any panel, in characters (UTF-8 code points): the left margin both renderers
 // give panels with named rows, so that their frames line up. 0 for a heatmap (it keeps the default margins).

@@ -13,12 +13,15 @@ static void colour(char out[24], const figcurve_t *c) {
     figure_lc(out, c->color, c->opacity >= 1 ? NULL : alpha);
 }
 
-// The "using" columns and style of curve c ("1:2 with linespoints ...").
-static void spec_of(char *spec, size_t cap, const figcurve_t *c) {
+// The "using" columns and style of curve c ("1:2 with linespoints ..."); x drawn at x * mul + add (figmodel_xshift).
+static void spec_of(char *spec, size_t cap, const figcurve_t *c, double mul, double add) {
     char lc[24];
     colour(lc, c);
     int pt = view_point_gnuplot(c->style), few = c->data.n <= 40;
-    if (c->kind == CURVE_BAND && c->data.n < 2)  // one step: a band has no width, its range is an error bar
+    if (c->kind == CURVE_RANGE)  // x shifted sideways in the script: the data file keeps the model's x
+        snprintf(spec, cap, "($1 * %.10g + %.10g):2:3:4 with yerrorlines lw %g dt %s pt %d ps 1.8 %s", mul, add,
+                 c->width, view_dash_gnuplot(c->style), pt, lc);
+    else if (c->kind == CURVE_BAND && c->data.n < 2)  // one step: a band has no width, its range is an error bar
         snprintf(spec, cap, "1:(($2 + $3) / 2):2:3 with yerrorbars pt 7 ps 1 lw 3 %s", lc);
     else if (c->kind == CURVE_BAND) snprintf(spec, cap, "1:2:3 with filledcurves %s", lc);
     else if (c->kind == CURVE_POINTS && c->style == FIG_CROSS)
@@ -34,15 +37,17 @@ static void spec_of(char *spec, size_t cap, const figcurve_t *c) {
                   c->data.n / 8 + 1 + 3 * c->style, c->width, c->dashed ? "2" : view_dash_gnuplot(c->style), lc);
 }
 
-static void curve(figure_t *f, strbuf_t *b, const figcurve_t *c, int panel, int k) {
+static void curve(figure_t *f, strbuf_t *b, const figpanel_t *p, const figcurve_t *c, int panel, int k) {
     // Each block of the data file says which curve it is (for a reader, and for tests that check the numbers).
-    static const char *const kinds[] = {"line", "band", "points", "cells"};
+    static const char *const kinds[] = {"line", "band", "points", "cells", "range"};
     if (series_last_finite(&c->data) >= 0)  // a curve with no finite row gets no block (figure_series)
         fprintf(f->dat, "# panel %d, curve %d: %s %s \"%s\"\n", panel, k, kinds[c->kind], c->color, c->label);
     int block = figure_series(f, &c->data);
     if (block < 0) return;
-    char spec[160];
-    spec_of(spec, sizeof spec, c);
+    char spec[192];
+    double mul, add;
+    figmodel_xshift(p, c, &mul, &add);
+    spec_of(spec, sizeof spec, c, mul, add);
     figure_curve(f, b, block, spec, c->label[0] ? c->label : NULL);
 }
 
@@ -69,9 +74,11 @@ static void one_key(figure_t *f, strbuf_t *b, const figcurve_t **e, int n, doubl
                    "set key inside center center horizontal\nset lmargin 0\nset rmargin 0\nset tmargin 0\n"
                    "set bmargin 0\n", kh);
     for (int i = 0; i < n; i++) {
-        char spec[160];
-        spec_of(spec, sizeof spec, e[i]);
-        strbuf_printf(b, "%sNaN %s title ", i ? ", \\\n     " : "", strchr(spec, ' ') + 1);
+        char spec[192];
+        figcurve_t c = *e[i];
+        if (c.kind == CURVE_RANGE) c.kind = CURVE_LINE;  // its sample: a line with its marker
+        spec_of(spec, sizeof spec, &c, 1, 0);
+        strbuf_printf(b, "%sNaN %s title ", i ? ", \\\n     " : "", strstr(spec, " with ") + 1);
         figure_quote(b, e[i]->label);
     }
     fprintf(f->gp, "plot [0:1] [0:1] %s\n", b->s);
@@ -119,13 +126,14 @@ static void cells(figure_t *f, const figcurve_t *c, int *n_objects) {
 // One panel's curves (bands first, under the lines; a heatmap's cells as objects), axes and plot command.
 static void panel(figure_t *f, strbuf_t *b, const figpanel_t *p, int i) {
     for (int k = 0; k < p->nc; k++)
-        if (p->c[k].kind == CURVE_BAND) curve(f, b, &p->c[k], i, k);
+        if (p->c[k].kind == CURVE_BAND) curve(f, b, p, &p->c[k], i, k);
     int objects = 0;
     for (int k = 0; k < p->nc; k++)
         if (p->c[k].kind == CURVE_CELLS) cells(f, &p->c[k], &objects);
-        else if (p->c[k].kind != CURVE_BAND) curve(f, b, &p->c[k], i, k);
+        else if (p->c[k].kind != CURVE_BAND) curve(f, b, p, &p->c[k], i, k);
     if (objects && !b->len) strbuf_printf(b, "NaN notitle");  // the cells are objects: plot draws them
     if (p->nxcat) cat_axis(f, 'x', p->xcat[0], sizeof p->xcat[0], p->nxcat, !objects);
+    else if (p->xlog || p->nxtick) figure_xaxis_at(f, p->x0, p->x1, p->xtick, p->nxtick, p->xlog);
     else figure_axis(f, 'x', p->x0, p->x1, !p->xlabel[0]);  // steps: no tick between integers
     if (p->nycat) cat_axis(f, 'y', p->ycat[0], sizeof p->ycat[0], p->nycat, !objects);
     else if (p->ylog) figure_yaxis_log(f, p->y0, p->y1);

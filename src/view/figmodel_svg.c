@@ -20,6 +20,35 @@ static void points(strbuf_t *b, const svg_frame_t *f, const figcurve_t *c) {
     strbuf_printf(b, "</g>\n");
 }
 
+// A range curve (a sweep's medians and their spread): its line through the points, and at each point a marker and
+// an error bar from lo to hi with caps (class "bar": M x lo-pixel V hi-pixel), all drawn xshift to the side.
+static void range(strbuf_t *b, const svg_frame_t *f, const figpanel_t *p, const figcurve_t *c) {
+    double mul, add;
+    figmodel_xshift(p, c, &mul, &add);
+    series_t s;
+    series_init(&s, 4);
+    for (int r = 0; r < c->data.n; r++) {
+        const double *row = c->data.v + (size_t)r * 4;
+        series_add(&s, (double[4]){row[0] * mul + add, row[1], row[2], row[3]});
+    }
+    svg_line(b, f, s.v, 4, s.v + 1, 4, s.n, c->color, c->width, c->opacity, view_dash_svg(c->style));
+    strbuf_printf(b, "<g class=\"series range\" points=\"%d\" stroke=\"%s\" stroke-width=\"2\" fill=\"%s\">", s.n,
+                  c->color, c->color);
+    for (int r = 0; r < s.n; r++) {
+        const double *row = s.v + (size_t)r * 4;
+        if (!isfinite(row[0]) || !isfinite(row[1])) continue;
+        double x = svg_x(f, row[0]);
+        if (isfinite(row[2]) && isfinite(row[3])) {
+            double lo = svg_y(f, row[2]), hi = svg_y(f, row[3]);
+            strbuf_printf(b, "<path class=\"bar\" d=\"M%.1f %.1fV%.1fM%.1f %.1fh10M%.1f %.1fh10\"/>", x, lo, hi, x - 5, lo,
+                          x - 5, hi);
+        }
+        strbuf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%g\"/>", x, svg_y(f, row[1]), 1.5 * c->width);
+    }
+    strbuf_printf(b, "</g>\n");
+    series_free(&s);
+}
+
 // One legend for the whole figure: each labelled curve's text and style once; in its colour when every curve of
 // that text has the same colour (a variant), else in grey (a line style that means the same in every panel).
 static void legend(strbuf_t *b, const figmodel_t *m) {
@@ -103,7 +132,8 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         svg_frame_t f = {.w = w, .h = p->nycat > 8 ? 100 + 26 * p->nycat : 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0,
                          .y1 = p->y1, .ylog = p->ylog, .xlabel = p->xlabel[0] ? p->xlabel : m->xlabel, .xcat = p->xcat,
                          .ycat = p->ycat, .nxcat = p->nxcat, .nycat = p->nycat,
-                         .xinteger = !p->xlabel[0]};  // as figmodel_gnuplot's x axis
+                         .xinteger = !p->xlabel[0], .xlog = p->xlog, .xtick = p->xtick,
+                         .nxtick = p->nxtick};  // as figmodel_gnuplot's x axis
         if (p->nycat) {  // categories (a heatmap's cells, the ladder's rows): as given
         } else if (!(f.y1 > f.y0) && !f.ylog) {  // one value, or none: a window around it (svg.h draws any frame)
             double c = isfinite(f.y0) ? f.y0 : 0.5, wd = c != 0 ? fabs(c) * 0.1 : 0.5;
@@ -158,6 +188,7 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
             const figcurve_t *c = &p->c[k];
             if (c->kind == CURVE_POINTS) points(b, &f, c);
             else if (c->kind == CURVE_CELLS) cells(b, &f, c);
+            else if (c->kind == CURVE_RANGE) range(b, &f, p, c);
             else if (c->kind == CURVE_LINE)
                 svg_line(b, &f, thin[k].v, 2, thin[k].v + 1, 2, thin[k].n, c->color, c->width, c->opacity,
                          c->dashed ? "6 4" : view_dash_svg(c->style));

@@ -183,13 +183,12 @@ void figure_xaxis(figure_t *f, double lo, double hi, int integer) { axis_out(f, 
 
 void figure_yaxis_log(figure_t *f, double lo, double hi) { axis_out(f, 'y', lo, hi, 1, 0); }
 
-void figure_xaxis_at(figure_t *f, const double *v, int n, int log) {
-    double lo = v[0], hi = v[n - 1];
-    if (log) fprintf(f->gp, "set logscale x\nset xrange [%.10g:%.10g]\n", lo / 1.3, hi * 1.3);
-    else {
-        double pad = hi > lo ? 0.05 * (hi - lo) : (lo != 0 ? 0.1 * fabs(lo) : 1);
-        fprintf(f->gp, "unset logscale x\nset xrange [%.10g:%.10g]\n", lo - pad, hi + pad);
+void figure_xaxis_at(figure_t *f, double lo, double hi, const double *v, int n, int log) {
+    if (n == 0) {
+        axis_out(f, 'x', lo, hi, log, 0);
+        return;
     }
+    fprintf(f->gp, "%s logscale x\nset xrange [%.10g:%.10g]\n", log ? "set" : "unset", lo, hi);
     fprintf(f->gp, "set xtics (");
     for (int i = 0; i < n; i++) fprintf(f->gp, "%s\"%.10g\" %.10g", i ? ", " : "", v[i], v[i]);
     fprintf(f->gp, ")\nunset mxtics\n");

@@ -65,8 +65,9 @@ typedef struct {
     int scale[2];
 } figure_overrides_t;
 void figure_set_overrides(const figure_overrides_t *o);
-// A log x axis (when log) or a linear one with ticks at exactly the values v[0..n) (sorted, distinct).
-void figure_xaxis_at(figure_t *f, const double *v, int n, int log);
+// An x axis over [lo, hi], log10 when log, ticked at exactly the values v[0..n) (sorted, distinct, labelled as
+// numbers: a sweep's grid); n = 0: round ticks (view/axis.h) and --xrange/--xscale apply.
+void figure_xaxis_at(figure_t *f, double lo, double hi, const double *v, int n, int log);
 // Closes both files, checking the writes. -1 + message.
 int figure_close(figure_t *f);
 // Renders DIR/plots/NAME.gp into NAME.png, NAME.svg and NAME.pdf (pdfcairo, which Debian's gnuplot-nox has). 0: done (gnuplot's warnings, if any, are passed on to

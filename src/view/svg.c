@@ -35,7 +35,7 @@ static int margin_left(const svg_frame_t *f) {
 
 double svg_x(const svg_frame_t *f, double x) {
     int ml = margin_left(f);
-    return ml + unit(x, f->x0, f->x1, 0) * (f->w - ml - MR);
+    return ml + unit(x, f->x0, f->x1, f->xlog) * (f->w - ml - MR);
 }
 
 double svg_y(const svg_frame_t *f, double y) { return f->h - MB - unit(y, f->y0, f->y1, f->ylog) * (f->h - MT - MB); }
@@ -61,7 +61,14 @@ void svg_open(strbuf_t *b, const svg_frame_t *f, const char *cls, const char *at
     strbuf_printf(b, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"frame\"/>\n", ml, MT,
                   f->w - ml - MR, f->h - MT - MB);
     axis_t ax, ay;
-    axis_make(&ax, f->x0, f->x1, 0, f->xinteger, 5);
+    axis_make(&ax, f->x0, f->x1, f->xlog, f->xinteger, 5);
+    if (f->nxtick) {  // given values (a sweep's grid): those alone
+        ax.n = 0;
+        for (int i = 0; i < f->nxtick && i < AXIS_MAX_TICKS; i++) {
+            ax.t[ax.n].v = f->xtick[i];
+            snprintf(ax.t[ax.n++].label, sizeof ax.t[0].label, "%.10g", f->xtick[i]);
+        }
+    }
     axis_make(&ay, f->y0, f->y1, f->ylog, 0, 5);
     for (int i = 0; i < f->nxcat; i++) {
         strbuf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", svg_x(f, i), f->h - MB + 16);

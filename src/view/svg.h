@@ -1,5 +1,5 @@
 // svg.h — the report's charts as inline SVG text (lab/report.h): a framed panel with round ticks, lines through
-// rows of numbers, bands between two of their columns. Data map to the frame linearly, or (ylog) y by log10.
+// rows of numbers, bands between two of their columns. Data map to the frame linearly, or (ylog, xlog) by log10.
 // A line is of class "series", so a test can count what a panel draws.
 #ifndef BNLAB_SVG_H
 #define BNLAB_SVG_H
@@ -18,6 +18,9 @@ typedef struct {
     const char (*ycat)[SVG_CAT_LEN];  // long names (the ladder's rows): the left margin widens to fit them
     int nxcat, nycat;
     int xinteger;           // x ticks at whole numbers only (steps, layers)
+    int xlog;               // x: log10 scale (x0 > 0)
+    const double *xtick;    // nxtick > 0: x ticked at these values alone, labelled "%.10g" (a sweep's grid values)
+    int nxtick;
 } svg_frame_t;
 
 // Pixel x of data x, pixel y of data y, clamped to the frame; any frame (equal or non-finite ends) gives a pixel.
