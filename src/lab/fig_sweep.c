@@ -160,8 +160,9 @@ int fig_sweep_dir(figmodel_t *m, const char *dir, int say) {
         }
         int used = 0;
         for (int i = 0; i < n; i++) used += s[i].n > 0;
-        snprintf(m->title, sizeof m->title, "Final test accuracy vs %s: median over seeds, error bar: their range%s%s%s",
-                 words, used > 1 ? "\n(points of different variants offset sideways a little, so that none hides another)" : "",
+        // Lines short enough for a slide's title (view/figure.h figure_wrap) with the longest key words.
+        snprintf(m->title, sizeof m->title, "Final test accuracy vs %s: median over seeds\nerror bar: their range%s%s%s",
+                 words, used > 1 ? "; variants offset sideways a little, so that none hides another" : "",
                  note.len ? "\n" : "", note.len ? note.s : "");
         free(note.s);
         // The x axis from the points themselves: logarithmic when every value is > 0 and they span at least a
@@ -188,6 +189,7 @@ int fig_sweep_dir(figmodel_t *m, const char *dir, int say) {
             figcurve_t *c = figmodel_add(p, CURVE_RANGE, &s[i], 0, 1, 2, look[i].color, look[i].style, 3, 1, look[i].label);
             // Offsets: a fraction of the panel's width (figmodel_xshift), centred on the point.
             if (c && used > 1) c->xshift = 0.03 * ((double)oi - (used - 1) / 2.0) / used;
+            if (c) c->marker = oi + 1;  // a marker per variant (black and white prints), a dash per class
             oi++;
         }
         figmodel_finish(m, 0, 0, 0);

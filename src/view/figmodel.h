@@ -38,6 +38,8 @@ typedef struct {
     double lo, hi;        // CURVE_CELLS: the values drawn white and in the full colour
     int digits;           // CURVE_CELLS: decimals of a cell's text
     int bare;             // a line without markers: a reference (a theory's value), not data (set after figmodel_add)
+    int marker;           // > 0: marker number marker - 1 (view_point_gnuplot) instead of style's (a sweep: one per
+                          // variant, as the dashes go by class); the SVG draws every marker as a dot (set after add)
     double xshift;        // drawn this fraction of the panel's width to the side (figmodel_xshift), so that points of
                           // several variants at one x do not hide each other; the data keep their x (set after add)
 } figcurve_t;

@@ -17,7 +17,7 @@ static void colour(char out[24], const figcurve_t *c) {
 static void spec_of(char *spec, size_t cap, const figcurve_t *c, double mul, double add) {
     char lc[24];
     colour(lc, c);
-    int pt = view_point_gnuplot(c->style), few = c->data.n <= 40;
+    int pt = view_point_gnuplot(c->marker > 0 ? c->marker - 1 : c->style), few = c->data.n <= 40;
     if (c->kind == CURVE_RANGE)  // x shifted sideways in the script: the data file keeps the model's x
         snprintf(spec, cap, "($1 * %.10g + %.10g):2:3:4 with yerrorlines lw %g dt %s pt %d ps 1.8 %s", mul, add,
                  c->width, view_dash_gnuplot(c->style), pt, lc);
