@@ -116,5 +116,33 @@ int main(void) {
                             {"d4-fast", "nobn4", 0, 0, 10, 60, "no BN, η = 10, 4 hidden layers"},
                             {"bn", "bn", 0, 0, 0.1, 60, "BN, η = 0.1, 3 hidden layers"}};
     CHECK(mismatches("depth", depth, N(depth), 1, 0) == 0, "depth x learning rate legends (above)");
+    // configs/claims/curvature.json: two BN runs that differ only in their length (one cut short to probe its
+    // first steps) are told apart by their steps, not left as "bn" and "bn-early" beside worded legends.
+    {
+        const long steps[3] = {5000, 500, 5000};
+        const double lr[3] = {0.5, 0.5, 0.1};
+        const char *want[3] = {"BN, η = 0.5, 5000 steps", "BN, η = 0.5, 500 steps", "BN, η = 0.1, 5000 steps"};
+        view_variant_t v[3] = {0};
+        for (int i = 0; i < 3; i++) {
+            snprintf(v[i].name, sizeof v[i].name, "bn%d", i);
+            cJSON *cfg = config("bn", "", lr[i], 60, "");
+            cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(cfg, "train"), "steps", (double)steps[i]);
+            view_variant_read(&v[i], cfg);
+            cJSON_Delete(cfg);
+        }
+        view_name_variants(v, 3, 1);
+        for (int i = 0; i < 3; i++) CHECK(!strcmp(v[i].label, want[i]), "run length named: '%s', want '%s'", v[i].label, want[i]);
+        // Control: with the same length they are not named by it.
+        view_variant_t w[2] = {0};
+        for (int i = 0; i < 2; i++) {
+            snprintf(w[i].name, sizeof w[i].name, "bn%d", i);
+            cJSON *cfg = config("bn", "", lr[i + 1], 60, "");
+            cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(cfg, "train"), "steps", 5000);
+            view_variant_read(&w[i], cfg);
+            cJSON_Delete(cfg);
+        }
+        view_name_variants(w, 2, 1);
+        CHECK(!strstr(w[0].label, "steps") && !strstr(w[1].label, "steps"), "equal lengths not named: '%s', '%s'", w[0].label, w[1].label);
+    }
     return check_summary("variant_names");
 }

@@ -120,6 +120,7 @@ static const struct {
     {{"train", "optimizer", "weight_decay"}, "weight decay ", ""},
     {{"train", "optimizer", "type"}, "", ""},
     {{"model", "init", "type"}, "", " initialization"},
+    {{"train", "steps"}, "", " steps"},  // e.g. a run cut short to probe its first steps (configs/claims/curvature.json)
     {{NULL}, "", ""},
 };
 

@@ -54,7 +54,7 @@ int view_class_batch_stats(view_class_t c);
 // hold it whole, never a character cut in two.
 #define VIEW_NAME_MAX 256
 // The training settings a legend names when variants of one network differ in them (view_name_variants).
-#define VIEW_SETTINGS 7
+#define VIEW_SETTINGS 8
 
 typedef struct {
     char name[VIEW_NAME_MAX];   // the variant (its directory under the comparison), or the run directory's name
