@@ -84,8 +84,9 @@ void gemm_reserve_held(size_t floats);
 // one whose sum is zero could differ in its sign and is summed again over every k. The dense product runs instead
 // when the shape was not prepared with gemm_prepare_skip_zeros, the backend sums otherwise (OpenBLAS: blocks over
 // k; a libxsmm kernel that does not sum in order — gemm_prepare_skip_zeros checks each shape's kernel on random
-// inputs, and gemm_select again when the backend changes), the CPU lacks AVX-512 for the FMA sums, B holds an infinity or NaN (0 inf is NaN), or more than a third of A is
-// nonzero (the kernel is then as fast). Held operands (above) are used and their finiteness checked once per hold.
+// inputs, and gemm_select again when the backend changes), the CPU lacks AVX-512 for the FMA sums, B holds an infinity or NaN (0 inf is NaN), or A is too dense for the
+// skipping to pay: with the FMA sums, when A's first 12 rows keep more than half of their terms; with the
+// multiply-then-add sums, when more than half of A is nonzero. Held operands (above) are used and their finiteness checked once per hold.
 // Returns 1 if the zeros were skipped, 0 if the dense product ran. tests/test_gemm.c compares the bits with gemm's on
 // every backend. No allocation.
 int gemm_nt_skip_zeros(float *C, const float *A, const float *B, int M, int N, int K);
