@@ -179,8 +179,6 @@ static void axis_out(figure_t *f, char axis, double lo, double hi, int log, int 
 
 void figure_axis(figure_t *f, char axis, double lo, double hi, int integer) { axis_out(f, axis, lo, hi, 0, integer); }
 
-void figure_xaxis(figure_t *f, double lo, double hi, int integer) { axis_out(f, 'x', lo, hi, 0, integer); }
-
 void figure_yaxis_log(figure_t *f, double lo, double hi) { axis_out(f, 'y', lo, hi, 1, 0); }
 
 void figure_xaxis_at(figure_t *f, double lo, double hi, const double *v, int n, int log) {

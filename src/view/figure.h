@@ -50,10 +50,8 @@ void figure_curve(const figure_t *f, strbuf_t *b, int block, const char *spec, c
 // Writes "plot" and the curves in b, then empties b. With no curve, an empty frame with note in its middle (a
 // panel with nothing logged, rather than gnuplot failing on it).
 void figure_plot(figure_t *f, strbuf_t *b, const char *note);
-// x range [lo, hi] with ticks from view/axis.h (round steps, exact distinct labels, total for any ends); integer:
-// no step below 1. Padded a little so that curves at the ends stay visible.
-void figure_xaxis(figure_t *f, double lo, double hi, int integer);
-// The same for axis 'x' or 'y' (a y range is padded a little more).
+// Axis 'x' or 'y' over [lo, hi] with ticks from view/axis.h (round steps, exact distinct labels, total for any
+// ends); integer: no step below 1. Padded a little so that curves at the ends stay visible (a y range a little more).
 void figure_axis(figure_t *f, char axis, double lo, double hi, int integer);
 // A logarithmic y axis over whole decades around [lo, hi], ticked at powers of ten (axis.h).
 void figure_yaxis_log(figure_t *f, double lo, double hi);
