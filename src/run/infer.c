@@ -23,7 +23,7 @@ static double forward_set_in_order(model_t *m, const preprocess_t *pp, const dat
     gemm_hold_begin();
     for (uint32_t start = 0; start < n; start += (uint32_t)p->batch) {
         int B = (int)((n - start) < (uint32_t)p->batch ? (n - start) : (uint32_t)p->batch);
-        dataset_gather(ds, pp, o->perm + start, B, p->x, NULL);
+        dataset_gather_range(&o->data, pp, start, B, p->x, NULL);  // examples perm[start ..), in sequence
         eval_order_put(o, start, B, model_forward(m, p->x, B, p->mode, p->rng));
     }
     gemm_hold_end();

@@ -40,7 +40,9 @@ static int check_memory(const trainer_t *t, int max_batch) {
                                      3);  // + 3: a checkpoint's copies
     double buffers = (double)t->train.n * sizeof(uint32_t) + (double)max_batch * t->train.dim * sizeof(float) +
                      (double)max_batch * plan.widest * sizeof(float) +
-                     // the test set's evaluation order: order, logits, and while it is built the nonzero masks
+                     // the test set's evaluation order (run/evalorder.h): order, the examples in that order,
+                     // logits, and while it is built the nonzero masks
+                     dataset_bytes(&t->test) +
                      (double)t->test.n * (sizeof(uint32_t) + sizeof(float) * (double)c->data.classes +
                                           sizeof(uint64_t) * (double)((t->test.dim + 63) / 64));
     double need = data + model + buffers;
