@@ -41,7 +41,11 @@ static int by_key(const void *a, const void *b) {
 static inline __attribute__((always_inline)) void order_groups_body(uint32_t *perm, const uint64_t *masks, int words,
                                                                     uint32_t nf, int batch, int group) {
     keyed_t *s = xmalloc(sizeof(keyed_t) * (nf ? nf : 1), "evaluation order");
-    for (uint32_t i = 0; i < nf; i++) s[i] = (keyed_t){.key = popcount_words(masks + (size_t)i * words, words), .i = i};
+    int *ink = xmalloc(sizeof(int) * (nf ? nf : 1), "nonzero counts");
+    for (uint32_t i = 0; i < nf; i++) {
+        ink[i] = popcount_words(masks + (size_t)i * words, words);
+        s[i] = (keyed_t){.key = ink[i], .i = i};
+    }
     qsort(s, nf, sizeof *s, by_key);
     enum { W = EVAL_ORDER_WINDOW };
     uint32_t win[W];  // the next examples left, in sorted order
@@ -55,11 +59,15 @@ static inline __attribute__((always_inline)) void order_groups_body(uint32_t *pe
         // The group's first example: the next one left.
         perm[p++] = win[0];
         memcpy(u, masks + (size_t)win[0] * words, sizeof(uint64_t) * (size_t)words);
+        int size = ink[win[0]];  // pixels in the union u
         memmove(win, win + 1, sizeof(uint32_t) * (size_t)--wn);
         for (int r = 1; r < g; r++) {
             while (wn < W && next < nf) win[wn++] = s[next++].i;
             int best = 0, best_add = -1;
             for (int c = 0; c < wn; c++) {
+                // An image adds at least its count less the union's; the window is in ascending count: none after
+                // this one can add fewer than the best so far.
+                if (best_add >= 0 && ink[win[c]] - size >= best_add) break;
                 const uint64_t *mc = masks + (size_t)win[c] * words;
                 int add = 0;
                 for (int w = 0; w < words; w++) add += __builtin_popcountll(mc[w] & ~u[w]);
@@ -68,11 +76,13 @@ static inline __attribute__((always_inline)) void order_groups_body(uint32_t *pe
             }
             const uint64_t *mb = masks + (size_t)win[best] * words;
             for (int w = 0; w < words; w++) u[w] |= mb[w];
+            size += best_add;
             perm[p++] = win[best];
             memmove(win + best, win + best + 1, sizeof(uint32_t) * (size_t)(--wn - best));
         }
     }
     free(u);
+    free(ink);
     free(s);
 }
 
