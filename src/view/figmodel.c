@@ -148,3 +148,29 @@ int figmodel_row_name_chars(const figmodel_t *m) {
         }
     return names;
 }
+
+void figmodel_place_text(figmodel_t *m) {
+    for (int i = 0; i < m->np; i++) {
+        figpanel_t *p = &m->p[i];
+        if (!p->ntext) continue;
+        int count[4] = {0};
+        for (int k = 0; k < p->nc; k++) {
+            const figcurve_t *c = &p->c[k];
+            for (int r = 0; r < c->data.n && c->kind != CURVE_CELLS; r++) {
+                const double *row = c->data.v + (size_t)r * (size_t)c->data.cols;
+                for (int col = 1; col < c->data.cols; col++) {  // y, and a band's or range's other ends
+                    double x = row[0], y = row[col];
+                    if (!isfinite(x) || !isfinite(y) || (p->ylog && y <= 0) || (p->xlog && x <= 0)) continue;
+                    double fx = p->xlog ? log(x / p->x0) / log(p->x1 / p->x0) : (x - p->x0) / (p->x1 - p->x0);
+                    double fy = p->ylog ? log(y / p->y0) / log(p->y1 / p->y0) : (y - p->y0) / (p->y1 - p->y0);
+                    if (!(fx >= 0 && fx <= 1 && fy >= 0 && fy <= 1)) continue;
+                    count[(fy < 0.5) * 2 + (fx >= 0.5)] += fabs(fy - 0.5) >= 0.05;  // its quarter (not the middle)
+                }
+            }
+        }
+        static const int pref[4] = {1, 0, 3, 2};
+        p->text_corner = pref[0];
+        for (int k = 1; k < 4; k++)
+            if (count[pref[k]] < count[p->text_corner]) p->text_corner = pref[k];
+    }
+}
