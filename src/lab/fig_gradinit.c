@@ -165,8 +165,8 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
                 (g[j].depth < g[i].depth || (g[j].depth == g[i].depth && j < i)))
                 g[i].style++;
     if (rc == 0) {
-        int cols = after ? 2 : 1;
-        figmodel_init(m, "gradinit", na * cols, cols);
+        int cols = after ? 2 : 1;  // a row per activation: at initialization, after the steps
+        figmodel_init(m, "gradinit", na * cols, na == 1 ? 1 : cols);  // one activation: stacked, wide panels
         snprintf(m->xlabel, sizeof m->xlabel, "dense layer l (the gradient flows from right to left)");
         long steps = -1;
         int same = 1;
@@ -231,10 +231,14 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
                     series_init(&th, 2);
                     for (long l = wh->fit_first; isfinite(last) && l <= wh->fit_last; l += wh->fit_last - wh->fit_first)
                         series_add(&th, (double[2]){(double)l, last * pow(wh->theory, (double)(wh->fit_last - l))});
-                    char label[160];
-                    snprintf(label, sizeof label, "Yang et al. 2019: ×%.3f per layer (%s after BN)", wh->theory, an);
-                    figcurve_t *c = th.n == 2 ? figmodel_add(p, CURVE_LINE, &th, 0, 1, 0, GI_REF_COLOR, 0, 2.5, 1, label) : NULL;
+                    figcurve_t *c = th.n == 2 ? figmodel_add(p, CURVE_LINE, &th, 0, 1, 0, GI_REF_COLOR, 0, 2.5, 1,
+                                                             "Yang et al. 2019") : NULL;
                     if (c) c->bare = 1, c->dashed = 1;
+                    if (c && p->ntext < FIG_MAX_TEXT) {
+                        snprintf(p->text[p->ntext], sizeof p->text[0], "Yang et al. 2019, %s after BN: ×%.3f per layer",
+                                 an, wh->theory);
+                        p->text_color[p->ntext++] = GI_REF_COLOR;
+                    }
                     series_free(&th);
                 }
             }
@@ -242,11 +246,16 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
         for (int i = 0; i < m->np; i++) {
             figpanel_t *p = &m->p[i];
             p->ylog = p->y0 > 0;  // a growth per layer: always a log axis
-            // Headroom for the panel's numbers: the data in the lower part, the text's lines above them.
-            double room = p->ntext ? 0.12 + 0.085 * p->ntext : 0;
-            if (p->ylog && p->y1 > p->y0 && room > 0) p->y1 = p->y0 * pow(p->y1 / p->y0, 1 / (1 - room)), p->yfixed = 1;
+            // The panel's numbers in the corner where they cover no data; when there is none, headroom above the
+            // data for them. Their box, estimated for the PNG: a line of 15-point type about 9 % of a panel's height,
+            // the longest line (about 55 characters of 9 px) a third of a wide panel's width, three quarters of one
+            // of two columns'.
+            double h = 0.03 + 0.09 * p->ntext, w = m->cols == 1 ? 0.4 : 0.8;
+            if (p->ntext && figmodel_place_text(p, w, h) > 0 && p->ylog && p->y1 > p->y0) {
+                p->y1 = p->y0 * pow(p->y1 / p->y0, 1 / (1 - (h < 0.8 ? h : 0.8))), p->yfixed = 1;
+                figmodel_place_text(p, w, h);
+            }
         }
-        figmodel_place_text(m);
         m->one_key = 1;  // the legend's entries mean the same in every panel: one legend (the numbers are the panels')
     }
     for (int i = 0; i < n + (rc != 0); i++)

@@ -107,10 +107,11 @@ void figmodel_progress(figpanel_t *p, const double *last, int n);
 // as a marker.
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
 
-// Each panel with text (figpanel_t.text): the corner whose quarter of the panel holds the fewest points of its curves
-// (on its axes as drawn: log where they are), top right first on a tie, then top left, bottom right, bottom left.
-// After figmodel_finish.
-void figmodel_place_text(figmodel_t *m);
+// Panel p's text (figpanel_t.text) into the corner whose box of w x h (fractions of the frame: the text's size as the
+// caller estimates it) holds the fewest points of its opaque curves (faint ones may lie under the text; on its axes as drawn: log where they are; a line's
+// way between its points too), top right first on a tie, then top left, bottom right, bottom left. Returns the points
+// in that box. After figmodel_finish.
+int figmodel_place_text(figpanel_t *p, double w, double h);
 
 // Where curve c of panel p is drawn: data x at x * *mul + *add (its xshift: a fraction of the panel's width, as a
 // factor on a log x axis). Both renderers draw through it.

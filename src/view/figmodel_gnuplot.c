@@ -19,8 +19,8 @@ static void spec_of(char *spec, size_t cap, const figcurve_t *c, double mul, dou
     colour(lc, c);
     int pt = view_point_gnuplot(c->marker > 0 ? c->marker - 1 : c->style), few = c->data.n <= 40;
     if (c->kind == CURVE_RANGE)  // x shifted sideways in the script: the data file keeps the model's x
-        snprintf(spec, cap, "($1 * %.10g + %.10g):2:3:4 with yerrorlines lw %g dt %s pt %d ps 1.8 %s", mul, add,
-                 c->width, view_dash_gnuplot(c->style), pt, lc);
+        snprintf(spec, cap, "($1 * %.10g + %.10g):2:3:4 with yerrorlines lw %g dt %s pt %d ps %g %s", mul, add,
+                 c->width, view_dash_gnuplot(c->style), pt, c->data.n > 16 ? 1.0 : 1.8, lc);  // many: smaller marks
     else if (c->kind == CURVE_BAND && c->data.n < 2)  // one step: a band has no width, its range is an error bar
         snprintf(spec, cap, "1:(($2 + $3) / 2):2:3 with yerrorbars pt 7 ps 1 lw 3 %s", lc);
     else if (c->kind == CURVE_BAND) snprintf(spec, cap, "1:2:3 with filledcurves %s", lc);
@@ -266,7 +266,7 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
             if (p->inset) continue;  // an inset only in a figure of one panel
             if (names) fprintf(f.gp, p->nycat ? "set lmargin %zu\n" : "set lmargin -1\n", names + 3);
             if (explicit_keys && i < 64)
-                fprintf(f.gp, "set key maxcols %d\nset bmargin %.1f\n", kper[i] > 0 ? kper[i] : 1, 3.3 + 1.1 * kmost[i - i % cols]);
+                fprintf(f.gp, "set key maxcols %d\nset bmargin %.1f\n", kper[i] > 0 ? kper[i] : 1, 3.6 + 1.1 * kmost[i - i % cols]);
             if (nk)
                 fprintf(f.gp, "set origin %.4f,%.4f\nset size %.4f,%.4f\nset key off\n", (i % cols) * pw,
                         kh + (rows - 1 - i / cols) * ph, pw, ph);
