@@ -89,9 +89,11 @@ static void one_key(figure_t *f, strbuf_t *b, const figcurve_t **e, int n, doubl
 // the plot's width, in rows of that many. Left to itself, gnuplot puts a key of several rows over the x label and
 // gives the panels of one grid row different heights when their keys differ (docs/figures/backward-gradient-depth.png
 // had both). key_grid estimates, for panel p of a grid of cols panels on a canvas w pixels wide, the entries per row
-// (conservatively: a character of the key's type as gnuplot counts it, the sample and the padding, the plot's width
-// the panel's less 200 pixels for its margins) and returns the rows; 0 when the panel has no legend entry.
-static int key_grid(const figpanel_t *p, int w, int cols, int *per_row) {
+// and returns the rows (0: the panel has no legend entry). Conservatively (generous 0): a character of the key's
+// type as pngcairo counts it, 7 (4) more for the sample and padding, the plot's width the panel's less 200 pixels
+// for its margins — gnuplot fits at least that many; generously (1): 9 pixels a character, 60 for the sample and
+// padding, the margins 120 pixels — gnuplot fits no more (measured on its SVG and PNG terminals).
+static int key_grid(const figpanel_t *p, int w, int cols, int generous, int *per_row) {
     int n = 0, longest = 0;
     for (int k = 0; k < p->nc; k++) {
         const figcurve_t *c = &p->c[k];
@@ -104,7 +106,8 @@ static int key_grid(const figpanel_t *p, int w, int cols, int *per_row) {
     // 18-point type is 15 px a character on the PNG (gnuplot's GPVAL_TERM_HCHAR); the key's is 16 (14 from 3 columns)
     // and takes 7 (4) characters more for its sample and padding (samplen 3, width 2; samplen 2, width 0).
     double ch = 15.0 * (cols >= 3 ? 14 : 16) / 18, extra = cols >= 3 ? 5 : 8;
-    int fit = (int)((w / (double)cols - 200) / (ch * (longest + extra)));
+    double entry = generous ? 9.0 * longest + 60 : ch * (longest + extra), plot = w / (double)cols - (generous ? 120 : 200);
+    int fit = (int)(plot / entry);
     *per_row = fit < 1 ? 1 : fit > n ? n : fit;
     return (n + *per_row - 1) / *per_row;
 }
@@ -198,10 +201,14 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
     // one row alike everywhere: left to gnuplot (its layout is right then).
     int krows[64] = {0}, kper[64] = {0}, kmost[64] = {0}, explicit_keys = 0, extra_h = 0;
     if (!inset && m->np > 0 && !(m->one_key && m->np > 1)) {
+        // Whether gnuplot needs help: a key of several rows even as estimated generously, or panels of one grid row
+        // with keys of different rows (a panel without a key among others with one: its note).
+        int wide = cols <= 2 ? 1600 : 560 * cols, per, g[64] = {0};
         for (int i = 0; i < m->np && i < 64; i++) {
-            krows[i] = key_grid(&m->p[i], cols <= 2 ? 1600 : 560 * cols, cols, &kper[i]);
-            explicit_keys |= krows[i] > 1 || (i % cols && krows[i] != krows[i - 1]);
+            g[i] = key_grid(&m->p[i], wide, cols, 1, &per);
+            explicit_keys |= g[i] > 1 || (i % cols && g[i] != g[i - 1]);
         }
+        for (int i = 0; i < m->np && i < 64; i++) krows[i] = key_grid(&m->p[i], wide, cols, 0, &kper[i]);
         for (int i = 0; i < m->np && i < 64; i++) {
             int r0 = i - i % cols;
             kmost[r0] = krows[i] > kmost[r0] ? krows[i] : kmost[r0];
