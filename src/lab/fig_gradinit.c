@@ -167,7 +167,7 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
     if (rc == 0) {
         int cols = after ? 2 : 1;  // a row per activation: at initialization, after the steps
         figmodel_init(m, "gradinit", na * cols, na == 1 ? 1 : cols);  // one activation: stacked, wide panels
-        snprintf(m->xlabel, sizeof m->xlabel, "dense layer l (the gradient flows from right to left)");
+        snprintf(m->xlabel, sizeof m->xlabel, "dense layer l (the gradient flows right to left)");
         long steps = -1;
         int same = 1;
         for (int i = 0; i < n; i++)
