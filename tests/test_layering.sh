@@ -33,7 +33,7 @@ done
 # A module of run/ that defines a row of the table of recorders (a "const recorder_t NAME = {" in its .c) and is not
 # listed here is a log: it ranks just before recorders, and may include every listed module before recorders and no
 # other log (so logs never include each other), so a new log needs no line here. Listed: the logs other modules use.
-run_order=(rundir stats config checkpoint infer recalibrate xhatstats evaluate  # what a run is made of; evaluated
+run_order=(rundir stats config checkpoint evalorder infer recalibrate xhatstats evaluate  # what a run is made of; evaluated
            recorder percentiles binning paramlog                # the contract; logs whose helpers others use
            gradstats jacobian                                   # the backward pass's measurements
            recorders runfiles fold train gradinit launch)  # the table; every file of a run, the output guard (fold

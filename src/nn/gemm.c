@@ -62,6 +62,10 @@ void gemm(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, 
 void gemm_prepare_skip_zeros(int M, int N, int K) { (void)M, (void)N, (void)K; }
 void gemm_skip_zeros_enable(int on) { (void)on; }
 void gemm_skip_zeros_plant(int what) { (void)what; }
+int gemm_skip_zeros_group(void) { return 1; }
+void gemm_check_rows(int M, int N, int K) { (void)M, (void)N, (void)K; }
+// The portable backend sums each element by itself, over k in order: a row's bits never depend on where it sits.
+int gemm_rows_independent(int M, int N, int K) { return (void)M, (void)N, (void)K, 1; }
 int gemm_skip_zeros_checked(int M, int N, int K) { return (void)M, (void)N, (void)K, 0; }
 int gemm_nt_skip_zeros(float *C, const float *A, const float *B, int M, int N, int K) {
     gemm_portable(GEMM_NT, C, A, B, M, N, K);
@@ -113,6 +117,16 @@ static uint64_t *nz_union;  // (ceil(K / 64)) bit k: a_ik != 0 for a row i of th
 static size_t nz_union_cap;
 static size_t nz_cap, nz_rows;
 static void skip_check_all(void);
+// gemm_check_rows: the NT shapes checked, per backend: -1 not checked yet, 1 every row of C had the same bits with
+// A's rows in reverse order, 0 not.
+enum { GEMM_MAX_ROWS = 64 };
+typedef struct {
+    int M, N, K;
+    signed char same[GEMM_N_BACKENDS];
+} rows_shape_t;
+static rows_shape_t rows_shapes[GEMM_MAX_ROWS];
+static int n_rows_shapes;
+static void rows_check_all(void);
 
 static void xsmm_init(void) {
     static int done;
@@ -159,6 +173,7 @@ int gemm_select(gemm_backend_t want) {
     }
     selected = 1;
     skip_check_all();  // how each prepared shape sums, under this backend
+    rows_check_all();
     return 0;
 }
 
@@ -331,6 +346,58 @@ void gemm(gemm_op_t op, float *C, const float *A, const float *B, int M, int N, 
     cblas_sgemm(CblasRowMajor, op == GEMM_TN ? CblasTrans : CblasNoTrans, op == GEMM_NT ? CblasTrans : CblasNoTrans, M,
                 N, K, 1.0f, A, op == GEMM_TN ? M : K, B, op == GEMM_NT ? K : N, 0.0f, C, N);
 }
+// gemm_check_rows (gemm.h): C (M, N) = A B^T of random inputs with no zero (terms of both signs: another order of the
+// sums rounds differently somewhere), and again with A's rows in reverse order; deterministic inputs.
+static void rows_check(rows_shape_t *sh) {
+    if (sh->same[backend] >= 0) return;
+    const int M = sh->M, N = sh->N, K = sh->K;
+    const size_t mk = (size_t)M * K, nk = (size_t)N * K, mn = (size_t)M * N;
+    float *A = xmalloc(sizeof(float) * mk, "GEMM check"), *R = xmalloc(sizeof(float) * mk, "GEMM check"),
+          *B = xmalloc(sizeof(float) * nk, "GEMM check"), *C = xmalloc(sizeof(float) * mn, "GEMM check"),
+          *D = xmalloc(sizeof(float) * mn, "GEMM check");
+    uint64_t x = 0x2545f4914f6cdd1dull;  // xorshift64
+    for (size_t i = 0; i < mk + nk; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        float u = (float)(x >> 40) * (1.0f / 16777216.0f) - 0.5f;  // [-0.5, 0.5)
+        if (u == 0.0f) u = 0.25f;
+        if (i < mk) A[i] = u;
+        else B[i - mk] = u;
+    }
+    for (int i = 0; i < M; i++) memcpy(R + (size_t)(M - 1 - i) * K, A + (size_t)i * K, sizeof(float) * (size_t)K);
+    gemm(GEMM_NT, C, A, B, M, N, K);
+    gemm(GEMM_NT, D, R, B, M, N, K);
+    int same = 1;
+    for (int i = 0; i < M && same; i++)
+        same = !memcmp(C + (size_t)i * N, D + (size_t)(M - 1 - i) * N, sizeof(float) * (size_t)N);
+    sh->same[backend] = (signed char)same;
+    free(A), free(R), free(B), free(C), free(D);
+}
+
+static void rows_check_all(void) {
+    for (int i = 0; i < n_rows_shapes; i++) rows_check(&rows_shapes[i]);
+}
+
+void gemm_check_rows(int M, int N, int K) {
+    rows_shape_t *sh = NULL;
+    for (int i = 0; i < n_rows_shapes && !sh; i++)
+        if (rows_shapes[i].M == M && rows_shapes[i].N == N && rows_shapes[i].K == K) sh = &rows_shapes[i];
+    if (!sh) {
+        if (n_rows_shapes == GEMM_MAX_ROWS) return;
+        sh = &rows_shapes[n_rows_shapes++];
+        *sh = (rows_shape_t){.M = M, .N = N, .K = K};
+        memset(sh->same, -1, sizeof sh->same);
+    }
+    if (sh->same[backend] != 1) sh->same[backend] = -1;  // a kernel may exist now that did not before
+    rows_check(sh);
+}
+
+int gemm_rows_independent(int M, int N, int K) {
+    for (int i = 0; i < n_rows_shapes; i++)
+        if (rows_shapes[i].M == M && rows_shapes[i].N == N && rows_shapes[i].K == K)
+            return rows_shapes[i].same[backend] == 1;
+    return 0;
+}
+
 // gemm_nt_skip_zeros (gemm.h): gemm(GEMM_NT)'s sums without the terms whose a_ik is zero, where that gives its bits.
 
 static skip_shape_t *skip_find(int M, int N, int K) {
@@ -503,6 +570,14 @@ static float muladd_elem(const float *a, const float *Bt, int N, int K, int j) {
 }
 
 void gemm_skip_zeros_plant(int what) { plant = what; }
+
+int gemm_skip_zeros_group(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    return FMA_G;
+#else
+    return 1;
+#endif
+}
 
 // The lists of A's nonzeros (nz_*) for the sums of rounded products; returns how many.
 static size_t list_nonzeros(const float *A, int M, int K) {

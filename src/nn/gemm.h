@@ -95,6 +95,19 @@ int gemm_nt_skip_zeros(float *C, const float *A, const float *B, int M, int N, i
 void gemm_prepare_skip_zeros(int M, int N, int K);
 // 1 if that check found the current backend's product of this shape summing in order (zeros are skipped), else 0.
 int gemm_skip_zeros_checked(int M, int N, int K);
+// How many consecutive rows of A (from row 0 of each call) the FMA sums of gemm_nt_skip_zeros sum together, over the
+// union of their nonzeros: rows 0-2, 3-5, ... (1 where no FMA sums exist: the WebAssembly build). An evaluation
+// order that puts images with similar nonzero pixels into one group saves terms (run/evalorder.h).
+int gemm_skip_zeros_group(void);
+// Whether gemm(GEMM_NT, C, A, B, M, N, K) gives each row of C the same bits wherever its row of A sits in A (what an
+// evaluation in another order of the examples needs: run/evalorder.h). gemm_check_rows finds out for one shape under
+// the current backend — the product of random inputs with no zero, and again with A's rows in reverse order, each
+// row compared — and gemm_select again when the backend changes; it allocates (at model build time, never in a
+// step). gemm_rows_independent: 1 if that check found every row the same, 0 if not or never checked. Measured
+// (tests/test_evalorder.sh): libxsmm's kernels and the portable backend yes, OpenBLAS not (rows differ at
+// rounding). The WebAssembly build: 1 always (the portable backend sums each element by itself, in order).
+void gemm_check_rows(int M, int N, int K);
+int gemm_rows_independent(int M, int N, int K);
 // Tests and measurements: on = 0 makes gemm_nt_skip_zeros run the dense product always (the default is 1).
 void gemm_skip_zeros_enable(int on);
 // Tests, negative controls: 1 leaves zero sums as they are (no second sum over every k), 2 skips zeros even when B

@@ -34,6 +34,7 @@ void dense_backward(float *dx, float *dW, float *db, const float *dy, const floa
 void dense_prepare(int B, int in, int out, int with_dx) {
     if (with_dx) gemm_prepare(GEMM_NT, B, out, in);
     else gemm_prepare_skip_zeros(B, out, in);  // the first layer: its input is the data, often mostly zeros (pixels)
+    gemm_check_rows(B, out, in);  // may examples be evaluated in another order (run/evalorder.h)?
     gemm_prepare(GEMM_TN, out, in, B);
     if (with_dx) gemm_prepare(GEMM_NN, B, in, out);
 }

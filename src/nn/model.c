@@ -283,6 +283,12 @@ const float *model_forward(model_t *m, const float *x, int B, forward_mode_t mod
     return in;
 }
 
+int model_per_example(const model_t *m, forward_mode_t mode, int B) {
+    for (int i = 0; i < m->n_layers; i++)
+        if (!layer_per_example(&m->layers[i].spec, mode) || !layer_rows_independent(&m->layers[i], B)) return 0;
+    return 1;
+}
+
 double model_loss_backward_head(model_t *m, const int32_t *labels, int B, int *correct) {
     layer_t *last = &m->layers[m->n_layers - 1];
     double loss = softmax_xent_forward(m->probs, last->y, labels, B, m->classes, correct);

@@ -64,6 +64,10 @@ int model_lsuv(model_t *m, const float *x, int B, double tol, int max_iter);
 
 // Forward pass on x (B, in_dim), B <= max_batch, in the given mode. Returns logits (B, C).
 const float *model_forward(model_t *m, const float *x, int B, forward_mode_t mode, train_rng_t *r);
+// 1 if every layer acts per example in mode `mode` (layer_per_example: its registry row's mixes) and gives each row
+// the same bits wherever it sits in a batch of B (layer_rows_independent), so that an example's logits are the same
+// bits whichever other examples share its batch of B, in whatever order; else 0.
+int model_per_example(const model_t *m, forward_mode_t mode, int B);
 // Loss and its gradient for the logits of the last forward pass: fills probs, the last layer's dy.
 double model_loss_backward_head(model_t *m, const int32_t *labels, int B, int *correct);
 // Backward pass through all layers (after model_loss_backward_head, or with the last dy set by hand).

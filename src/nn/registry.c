@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn/batchnorm.h"
+#include "nn/gemm.h"
 #include "nn/bnvariants.h"
 #include "nn/layernorm.h"
 #include "nn/layers.h"
@@ -42,6 +43,10 @@ static void dense_sig_bwd(layer_t *l, const layer_t *s, float *dx, const float *
     (void)c;
     sigmoid_bias_backward(l->dy, l->db, s->dy, s->y, B, l->out);
     dense_backward(dx, l->dW, NULL, l->dy, x, l->W, B, l->in, l->out);
+}
+// The sparse-input layer sums each example over its own nonzeros (sparse.h); the dense one by a GEMM kernel.
+static int dense_rows(const layer_t *l, int B) {
+    return l->spec.sparse_input || gemm_rows_independent(B, l->out, l->in);
 }
 static void dense_prep(const layer_t *l, int B, int with_dx) {
     if (l->spec.sparse_input) sparse_dense_prepare(B, l->in, l->out, with_dx);
@@ -447,6 +452,7 @@ static const tensor_desc_t NORM_BUFFERS[] = {
 static const layer_kind_info_t KINDS[N_KINDS] = {
     [LAYER_DENSE] = {.name = "dense", .keys = DENSE_KEYS, .out_width = dense_width, .params = DENSE_PARAMS,
                      .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 1, .saturates = 0,
+                     .mixes = MIXES_NEVER, .rows_independent = dense_rows,
                      .forward = dense_fwd, .backward = dense_bwd, .fuses_sigmoid = dense_fuses,
                      .forward_sigmoid = dense_sig_fwd, .backward_sigmoid = dense_sig_bwd, .prepare_gemm = dense_prep,
                      .work_ints = dense_work_ints, .work_floats = dense_work_floats, .carve_work = dense_carve_work,
@@ -454,6 +460,7 @@ static const layer_kind_info_t KINDS[N_KINDS] = {
     [LAYER_BATCHNORM] = {.name = "batchnorm", .keys = BN_KEYS, .params = BN_PARAMS, .state = BN_STATE,
                          .buffers = BN_BUFFERS, .counts_batches = 1,
                          .normalizes = 1, .uses_batch_statistics = 1, .has_affine = 1, .linear = 0, .saturates = 0,
+                         .mixes = MIXES_BATCH_STATS,
                          .layer_uses_batch_statistics = bn_uses_batch_statistics, .layer_has_affine = bn_has_affine,
                          .statistics_frozen = bn_frozen_now,
                          .eval_affine = bn_eval_affine,
@@ -462,32 +469,37 @@ static const layer_kind_info_t KINDS[N_KINDS] = {
                          .torch_module = "BatchNorm1d", .torch_args = bn_torch},
     // Saturated where the gradient y(1-y) < 0.0196 has all but vanished.
     [LAYER_SIGMOID] = {.name = "sigmoid", .keys = NO_KEYS, .nonlinearity = 1,
-                       .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0,
+                       .normalizes = 0, .uses_batch_statistics = 0, .mixes = MIXES_NEVER, .has_affine = 0, .linear = 0,
                        .saturates = 1, .sat_low = 0.02f, .sat_high = 0.98f,
                        .forward = sigmoid_fwd, .backward = sigmoid_bwd, .torch_module = "Sigmoid",
                        .torch_args = no_args},
     [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1, .bn_grad_growth = 3.14159265358979323846 / 2.14159265358979323846,
                     .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                    .mixes = MIXES_NEVER,
                     .forward = relu_fwd, .backward = relu_bwd, .torch_module = "ReLU", .torch_args = no_args},
     // Saturated where |t| > 0.97: its gradient 1 - t^2 < 0.06 has all but vanished (the threshold courses use, e.g.
     // Karpathy's "makemore part 3").
     [LAYER_TANH] = {.name = "tanh", .keys = NO_KEYS, .nonlinearity = 1,
-                    .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0,
+                    .normalizes = 0, .uses_batch_statistics = 0, .mixes = MIXES_NEVER, .has_affine = 0, .linear = 0,
                     .saturates = 1, .sat_low = -0.97f, .sat_high = 0.97f,
                     .forward = tanh_fwd, .backward = tanh_bwd, .torch_module = "Tanh", .torch_args = no_args},
     [LAYER_DROPOUT] = {.name = "dropout", .keys = DROPOUT_KEYS, .buffers = DROPOUT_BUFFERS,
                        .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                       .mixes = MIXES_RANDOM,
                        .forward = dropout_fwd, .backward = dropout_bwd, .torch_module = "Dropout",
                        .torch_args = dropout_torch},
     [LAYER_LAYERNORM] = {.name = "layernorm", .keys = NORM_KEYS, .params = LN_PARAMS, .buffers = NORM_BUFFERS,
                          .normalizes = 1, .uses_batch_statistics = 0, .has_affine = 1, .linear = 0, .saturates = 0,
+                         .mixes = MIXES_NEVER,
                          .forward = ln_fwd, .backward = ln_bwd, .torch_module = "LayerNorm", .torch_args = norm_torch},
     [LAYER_RMSNORM] = {.name = "rmsnorm", .keys = NORM_KEYS, .params = RMS_PARAMS, .buffers = NORM_BUFFERS,
                        .normalizes = 1, .uses_batch_statistics = 0, .has_affine = 1, .linear = 0, .saturates = 0,
+                       .mixes = MIXES_NEVER,
                        .forward = rms_fwd, .backward = rms_bwd, .torch_module = "RMSNorm", .torch_args = norm_torch},
     // Santurkar et al.'s noise is the identity in evaluation, which is all torch_load.py compares.
     [LAYER_NOISE] = {.name = "noise", .keys = NO_KEYS, .buffers = NOISE_BUFFERS,
                      .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                     .mixes = MIXES_RANDOM,
                      .forward = noise_fwd, .backward = noise_bwd, .torch_module = "Identity", .torch_args = no_args},
     REGISTRY_TEST_ROWS
 };
@@ -544,6 +556,21 @@ int layer_trains_on_batch_statistics(const layer_t *l) {
 int layer_has_affine(const layer_spec_t *s) {
     const layer_kind_info_t *k = layer_kind(s->kind);
     return k->has_affine && (!k->layer_has_affine || k->layer_has_affine(s));
+}
+
+int layer_per_example(const layer_spec_t *s, forward_mode_t mode) {
+    switch (layer_kind(s->kind)->mixes) {
+    case MIXES_NEVER: return 1;
+    case MIXES_BATCH_STATS: return !mode_batch_stats(mode);
+    case MIXES_RANDOM: return !mode_random(mode);
+    case MIXES_ALWAYS: return 0;
+    }
+    return 0;
+}
+
+int layer_rows_independent(const layer_t *l, int B) {
+    const layer_kind_info_t *k = layer_kind(l->spec.kind);
+    return !k->rows_independent || k->rows_independent(l, B);
 }
 
 int layer_has_tensor(const layer_t *l, const tensor_desc_t *d) { return !d->present || d->present(&l->spec); }

@@ -41,6 +41,17 @@ typedef struct {
     int (*transposed)(const layer_spec_t *s);   // NULL: stored as its shape says; else stored (in, out) when true
 } tensor_desc_t;
 
+// In which forward modes one example's output depends on the other examples of its batch — their statistics, or
+// random draws made per batch or in batch order: an evaluation in another order of the examples (run/evalorder.h)
+// needs every layer to act per example in the pass's mode (model_per_example). 0, a row that does not say, is taken
+// as mixing in every mode.
+typedef enum {
+    MIXES_ALWAYS,       // in every mode
+    MIXES_BATCH_STATS,  // in the modes that normalize by the batch's statistics (mode_batch_stats: all but MODE_EVAL)
+    MIXES_RANDOM,       // in the modes that draw at random (mode_random: the training modes)
+    MIXES_NEVER,        // in no mode: each example's output depends on that example alone
+} mixes_examples_t;
+
 typedef struct {
     const char *name;              // config "type", and in logs and messages
     const key_desc_t *keys;        // config keys besides "type" (layer_spec_t fields), ended by a NULL name
@@ -50,6 +61,11 @@ typedef struct {
     int normalizes;                // 1: a normalization layer (batchnorm and its variants, layernorm, rmsnorm)
     int uses_batch_statistics;     // 1: training-mode output of one example depends on the others in the batch
                                    //    (its running statistics are what recalibrate re-estimates and eval compares)
+    mixes_examples_t mixes;        // the modes in which an example's output depends on the rest of its batch
+    // Whether the forward pass over a batch of B gives each example's row the same bits wherever it sits in the batch
+    // (a matrix product's kernel may sum a row at the batch's edge in another order: nn/gemm.h gemm_rows_independent).
+    // NULL: yes (element-wise, per-feature and per-example work).
+    int (*rows_independent)(const layer_t *l, int B);
     int has_affine;                // 1: per-feature gamma ("weight") and beta ("bias") after the normalization
                                    //    (rmsnorm: gamma only — its params list says which tensors exist)
     int linear;                    // 1: a learned linear map y = x W^T (+ b), W (out, in) with spec.units outputs:
@@ -113,6 +129,11 @@ void layer_kind_list(char *out, size_t cap);
 // "population" normalizes by no batch's statistics in training; one with affine "none" has no gamma or beta).
 int layer_uses_batch_statistics(const layer_spec_t *s);
 int layer_has_affine(const layer_spec_t *s);
+// 1 if in forward mode `mode` each example's output of a layer of this spec depends on that example alone (its row's
+// mixes), else 0.
+int layer_per_example(const layer_spec_t *s, forward_mode_t mode);
+// Its row's rows_independent for layer l and batches of B (1 where the row gives none).
+int layer_rows_independent(const layer_t *l, int B);
 // Whether layer l's next training step normalizes by the batch's statistics: layer_uses_batch_statistics, and for a
 // batchnorm layer with freeze_stats_after K not past its K-th training batch. A layer that trains on fixed statistics
 // is evaluated with those same statistics: Algorithm 2 (run/recalibrate.h) leaves it alone.

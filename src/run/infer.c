@@ -8,8 +8,40 @@
 #include "nn/layers.h"
 #include "run/checkpoint.h"
 
+int forward_set_ordered(const model_t *m, const dataset_t *ds, uint32_t n, const forward_pass_t *p) {
+    const eval_order_t *o = p->order;
+    return o && o->ds == ds && o->n == n && o->batch == p->batch && o->classes == m->classes && ds->labels && !p->fn &&
+           model_per_example(m, p->mode, p->batch);
+}
+
+// forward_set in p->order: the logits of every example put in place, then the loss and hits per batch of file order.
+static double forward_set_in_order(model_t *m, const preprocess_t *pp, const dataset_t *ds, uint32_t n,
+                                   const forward_pass_t *p, long *hits) {
+    eval_order_t *o = p->order;
+    double total = 0.0;
+    long h = 0;
+    gemm_hold_begin();
+    for (uint32_t start = 0; start < n; start += (uint32_t)p->batch) {
+        int B = (int)((n - start) < (uint32_t)p->batch ? (n - start) : (uint32_t)p->batch);
+        dataset_gather_range(&o->data, pp, start, B, p->x, NULL);  // examples perm[start ..), in sequence
+        eval_order_put(o, start, B, model_forward(m, p->x, B, p->mode, p->rng));
+    }
+    gemm_hold_end();
+    for (uint32_t start = 0; start < n; start += (uint32_t)p->batch) {
+        int B = (int)((n - start) < (uint32_t)p->batch ? (n - start) : (uint32_t)p->batch);
+        int correct;
+        total += B * softmax_xent_forward(m->probs, o->logits + (size_t)start * (size_t)m->classes, ds->labels + start,
+                                          B, m->classes, &correct);
+        h += correct;
+    }
+    o->passes++;
+    if (hits) *hits = h;
+    return n ? total / n : 0.0;
+}
+
 double forward_set(model_t *m, const preprocess_t *pp, const dataset_t *ds, uint32_t n, const forward_pass_t *p,
                    long *hits) {
+    if (forward_set_ordered(m, ds, n, p)) return forward_set_in_order(m, pp, ds, n, p, hits);
     double total = 0.0;
     long h = 0;
     gemm_hold_begin();  // the weights stay as they are through the pass: each is transposed once (nn/gemm.h)

@@ -8,6 +8,7 @@
 #include "io/data.h"
 #include "nn/model.h"
 #include "run/config.h"
+#include "run/evalorder.h"
 
 // Called after each batch's forward pass and softmax: m->probs and the last layer's y hold its B rows, which are
 // examples [start, start + B) of the data set; labels are theirs (0 for unlabelled data).
@@ -21,12 +22,22 @@ typedef struct {
     int32_t *y;           // (batch) label buffer
     batch_fn fn;          // NULL, or called per batch
     void *ctx;
+    eval_order_t *order;  // NULL, or the order to run the batches in where forward_set_ordered says it may
 } forward_pass_t;
 
 // Forward passes over examples [0, n) of ds: returns the mean loss (labels 0 for unlabelled data) and sets *hits to
-// the number of examples whose largest logit is their label.
+// the number of examples whose largest logit is their label. With p->order, where forward_set_ordered allows it, the
+// batches run in that order and the loss and hits are computed over the batches of file order from the logits put
+// back in place (run/evalorder.h): the same bits. The layers' buffers then hold a batch of that order, m->probs the
+// last batch of file order.
 double forward_set(model_t *m, const preprocess_t *pp, const dataset_t *ds, uint32_t n, const forward_pass_t *p,
                    long *hits);
+
+// 1 if forward_set(m, .., ds, n, p, ..) runs in p->order: it orders examples [0, n) of this ds for batches of
+// p->batch and m's classes, ds has labels, no callback wants the batches of file order (p->fn NULL), and every layer
+// acts per example in p->mode and gives a row the same bits wherever it sits in a batch of p->batch
+// (model_per_example; only whole batches are reordered). Else 0: file order.
+int forward_set_ordered(const model_t *m, const dataset_t *ds, uint32_t n, const forward_pass_t *p);
 
 typedef struct {
     config_t cfg;     // the checkpoint's config with the caller's overrides

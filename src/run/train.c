@@ -39,7 +39,12 @@ static int check_memory(const trainer_t *t, int max_batch) {
     double model = plan.bytes + p * (1 + (c->log.ics_every > 0 ? 4 : 0) + (c->log.landscape.every > 0 ? 2 : 0) +
                                      3);  // + 3: a checkpoint's copies
     double buffers = (double)t->train.n * sizeof(uint32_t) + (double)max_batch * t->train.dim * sizeof(float) +
-                     (double)max_batch * plan.widest * sizeof(float);
+                     (double)max_batch * plan.widest * sizeof(float) +
+                     // the test set's evaluation order (run/evalorder.h): order, the examples in that order,
+                     // logits, and while it is built the nonzero masks
+                     dataset_bytes(&t->test) +
+                     (double)t->test.n * (sizeof(uint32_t) + sizeof(float) * (double)c->data.classes +
+                                          sizeof(uint64_t) * (double)((t->test.dim + 63) / 64));
     double need = data + model + buffers;
     size_t budget = memory_budget();
     if (budget == SIZE_MAX || need <= (double)budget) return 0;
@@ -104,6 +109,15 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
     model_prepare_gemm(&t->model, (int)(probe_n < ebs ? probe_n : ebs));
     t->x = xmalloc(sizeof(float) * (size_t)max_batch * t->train.dim, "input batch");
     t->y = xmalloc(sizeof(int32_t) * (size_t)max_batch, "label batch");
+    // The test set's evaluation order (run/evalorder.h): the environment variable BNLAB_EVAL_ORDER=file keeps file
+    // order (tests and measurements: the logs are the same bits either way); grouped (the default) or unset orders.
+    const char *eo = getenv("BNLAB_EVAL_ORDER");
+    if (eo && *eo && strcmp(eo, "file") && strcmp(eo, "grouped")) {
+        bnlab_fail("environment BNLAB_EVAL_ORDER: expected grouped or file, found \"%s\"", eo);
+        goto fail;
+    }
+    if (!eo || strcmp(eo, "file"))
+        eval_order_build(&t->test_order, &t->test, &t->pp, t->test.n, c->train.eval_batch_size, c->data.classes);
     if (c->model.lsuv) lsuv_init(t);
     sgd_init(&t->opt, &c->train.optim, t->model.n_params);
     rng_seed(&t->shuffle_rng, c->seed, RNG_STREAM_SHUFFLE);
@@ -133,6 +147,7 @@ void trainer_free(trainer_t *t) {
     model_free(&t->model);
     sgd_free(&t->opt);
     free(t->order);
+    eval_order_free(&t->test_order);
     free(t->x);
     free(t->y);
     act_stats_free(&t->epoch_stats);
@@ -162,7 +177,8 @@ void trainer_forward_set(trainer_t *t, const dataset_t *ds, uint32_t n, forward_
     // Training-mode looks draw from copies of the streams: they must not change the run's own draws.
     train_rng_t r = t->train_rng;
     forward_pass_t p = {.mode = mode, .rng = &r, .batch = t->cfg.train.eval_batch_size, .x = t->x, .y = t->y,
-                        .fn = stats ? add_batch_stats : NULL, .ctx = stats};
+                        .fn = stats ? add_batch_stats : NULL, .ctx = stats,
+                        .order = t->test_order.perm ? &t->test_order : NULL};
     long hits;
     *loss = forward_set(&t->model, &t->pp, ds, n, &p, &hits);
     *acc = (double)hits / n;

@@ -9,6 +9,7 @@
 #include "io/data.h"
 #include "nn/model.h"
 #include "nn/optim.h"
+#include "run/evalorder.h"
 #include "run/recorders.h"
 #include "run/stats.h"
 
@@ -39,6 +40,7 @@ typedef struct {
     uint32_t *order;         // (train.n) this epoch's example order
     float *x;                // (max_batch, dim) input batch
     int32_t *y;              // (max_batch) labels
+    eval_order_t test_order;  // the order evaluations run the test set in (run/evalorder.h); perm NULL: file order
     act_stats_t epoch_stats;  // every layer's output over this epoch's training batches (log.stats)
     recorders_t rec;         // the logs' states (run/recorders.h), set up with the trainer
     long steps_per_epoch, total_steps;
