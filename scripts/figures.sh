@@ -17,7 +17,8 @@
 # about an hour on 2 shared cores (the runs, measured one by one on the shared machine, add up to 63 minutes: 26 for
 # fig1-full's 5 seeds on 60,000 images, 13 for landscape's probed 3 seeds, 6 for sweep-lr's 50 runs), plus the
 # backward figures' runs added since: sweep-depth-lr's 72 runs of up to 64 blocks took 15 min 36 s (2 at a time under
-# nice -n 19, beside other jobs at load 8-11). Which runs a figure needs is the table below.
+# nice -n 19, beside other jobs at load 8-11); gradinit-relu's four bnlab gradinit commands took 163 s (nice -n 19,
+# beside other jobs). Which runs a figure needs is the table below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The numbers in the docs were measured with the OpenBLAS GEMM backend; libxsmm (the default on AVX-512 CPUs, where
