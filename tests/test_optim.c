@@ -162,9 +162,65 @@ static void test_step_sums(void) {
           wide - serial_caught, wide);
 }
 
+// Plain SGD where the weight decay is 0 skips g + 0·b in sgd_step_sums (the same bits for every finite b); a parameter
+// that is ±inf or NaN makes that product NaN in sgd_step, so the tensor holding it is updated the full way: the
+// parameters equal sgd_step's bit for bit (NaN payloads included) and the sums are the plain loop's (non-finite where
+// its are).
+static void test_step_sums_nonfinite(void) {
+    enum { T = 4, N = 301 };
+    static float p0[T * N], g[T * N], p1[T * N], p2[T * N], bk[T * N];
+    size_t at[T], len[T];
+    double sums[T][SGD_SUMS], ref[SGD_SUMS];
+    rng_t r;
+    rng_seed(&r, 11, 0);
+    int cases = 0, upd = 0, sums_off = 0, shortcut_differs = 0;
+    const float bad[3] = {INFINITY, -INFINITY, NAN};
+    for (int trial = 0; trial < 12; trial++) {
+        const optim_spec_t sp = {.lr = 0.1, .weight_decay = trial % 2 ? 0.01 : 0.0};
+        size_t n = 0;
+        for (int t = 0; t < T; t++) at[t] = n, len[t] = N - (size_t)t * 7, n += len[t];  // lengths 301, 294, 287, 280
+        const size_t n_decay = at[2];  // the first two tensors decayed
+        for (size_t i = 0; i < n; i++) p0[i] = (float)(0.1 * rng_normal(&r)), g[i] = (float)(1e-2 * rng_normal(&r));
+        // One non-finite value in a tensor (a whole group of 8 or the tail), in turn, and a zero gradient at one.
+        const int t_bad = trial % T;
+        const size_t k = at[t_bad] + (trial / T == 2 ? len[t_bad] - 1 : (size_t)(trial * 37) % (len[t_bad] - 8));
+        p0[k] = bad[trial % 3];
+        if (trial % 3 == 1) g[k] = 0.0f;
+        for (int copy = 0; copy < 2; copy++) {
+            sgd_t o, q;
+            sgd_init(&o, &sp, n), sgd_init(&q, &sp, n);
+            memcpy(p1, p0, sizeof(float) * n), memcpy(p2, p0, sizeof(float) * n);
+            sgd_step(&o, p1, g, n_decay, sp.lr);
+            sgd_sums_t s = {.n = T, .at = at, .len = len, .sums = sums, .before = bk};
+            if (copy == 0) sgd_step_sums(&q, p2, g, n_decay, sp.lr, &s);
+            else sgd_step_sums_portable(&q, p2, g, n_decay, sp.lr, &s);
+            cases++;
+            upd += memcmp(p1, p2, sizeof(float) * n) != 0;
+            for (int t = 0; t < T; t++) {
+                sgd_sums_portable(ref, p0 + at[t], p2 + at[t], g + at[t], len[t]);
+                for (int j = 0; j < SGD_SUMS; j++)
+                    sums_off += isfinite(ref[j]) ? memcmp(&ref[j], &sums[t][j], sizeof ref[j]) != 0 : isfinite(sums[t][j]);
+            }
+            sgd_free(&o), sgd_free(&q);
+        }
+        // Control: the shortcut's value at the bad parameter differs from sgd_step's (so the full way is what keeps
+        // them equal) wherever that parameter's weight decay is 0.
+        const float eta = (float)sp.lr, shortcut = p0[k] - eta * g[k];
+        uint32_t a, b;
+        memcpy(&a, &shortcut, sizeof a), memcpy(&b, &p1[k], sizeof b);
+        shortcut_differs += a != b;
+    }
+    CHECK(upd == 0, "sgd_step_sums with a non-finite parameter: parameters differ from sgd_step's in %d of %d cases",
+          upd, cases);
+    CHECK(sums_off == 0, "sgd_step_sums with a non-finite parameter: %d sums differ from the plain loop's", sums_off);
+    CHECK(shortcut_differs >= 4, "control: b - eta g equals sgd_step's b - eta (g + 0 b) at a non-finite b in all but "
+          "%d of 12 trials", shortcut_differs);
+}
+
 int main(void) {
     test_sgd();
     test_step_sums();
+    test_step_sums_nonfinite();
     test_rng();
     return check_summary("optim");
 }

@@ -8,6 +8,8 @@
 
 #include "nn/gemm.h"
 #include "nn/model.h"
+#include "nn/optim.h"
+#include "nn/registry.h"
 #include "run/train.h"
 #include "base/spawn.h"
 #include "base/util.h"
@@ -261,6 +263,90 @@ int bench_case(bench_result_t *r, const char *data_dir, int batch, int bn, int t
     return 0;
 }
 
+// ---------------------------------------------------------------------------------------------
+// bnlab bench update: the update with its sums (log.update_ratios_every, nn/optim.h sgd_step_sums) against the update
+// alone (sgd_step) and a whole training step, on the paper's BN network's own parameters and gradient.
+
+typedef struct {
+    trainer_t *t;
+    sgd_sums_t s;
+} update_ctx_t;
+static void update_once(void *ctx) {
+    update_ctx_t *u = ctx;
+    trainer_t *t = u->t;
+    sgd_step(&t->opt, t->model.params, t->model.grads, t->model.n_decay, t->cfg.train.optim.lr);
+}
+static void update_sums_once(void *ctx) {
+    update_ctx_t *u = ctx;
+    trainer_t *t = u->t;
+    sgd_step_sums(&t->opt, t->model.params, t->model.grads, t->model.n_decay, t->cfg.train.optim.lr, &u->s);
+}
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int bench_update(bench_update_t *r, const char *data_dir, int rounds) {
+    enum { KINDS = 3, MAX_ROUNDS = 1000 };
+    if (rounds < 1 || rounds > MAX_ROUNDS) return bnlab_fail("bench update: %d rounds; expected 1..%d", rounds, MAX_ROUNDS);
+    config_t c;
+    if (paper_config(&c, data_dir, 60, 1, 1, 0) != 0) return -1;
+    trainer_t t;
+    if (trainer_setup(&t, &c) != 0) return -1;
+    enable_flush_to_zero();
+    openblas_set_num_threads(1);
+    // The tensors as run/updatelog.c hands them to the update: each trainable tensor of the parameter block.
+    const model_t *m = &t.model;
+    size_t at[64], len[64];
+    double sums[64][SGD_SUMS];
+    int n = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        float *w[LAYER_MAX_PARAMS];
+        size_t nw[LAYER_MAX_PARAMS];
+        for (int k = 0, nt = layer_params(&m->layers[i], w, nw, NULL); k < nt; k++, n++) {
+            if (n == 64) return trainer_free(&t), bnlab_fail("bench update: more than 64 tensors");
+            at[n] = (size_t)(w[k] - m->params), len[n] = nw[k];
+        }
+    }
+    float *before = xmalloc(sizeof(float) * m->n_params, "bench update: parameters before");
+    update_ctx_t u = {.t = &t, .s = {.n = n, .at = at, .len = len, .sums = sums, .before = before}};
+    step_ctx_t sc = {.t = &t, .lr = t.cfg.train.optim.lr};
+    seconds_per_call(step_once, &sc, 100);  // warm-up; then a gradient of the trained net, applied over and over
+    // Each round times the three in turn (the order rotated): 200 updates, 200 updates with sums, 50 steps.
+    static double us[KINDS][MAX_ROUNDS];
+    const bench_fn fn[KINDS] = {update_once, update_sums_once, step_once};
+    void *ctx[KINDS] = {&u, &u, &sc};
+    const long calls[KINDS] = {200, 200, 50};
+    for (int k = 0; k < rounds; k++)
+        for (int j = 0; j < KINDS; j++) {
+            const int w = (j + k) % KINDS;
+            us[w][k] = 1e6 * seconds_per_call(fn[w], ctx[w], calls[w]);
+        }
+    for (int w = 0; w < KINDS; w++) qsort(us[w], (size_t)rounds, sizeof(double), cmp_double);
+    *r = (bench_update_t){.n_params = m->n_params, .n_tensors = n, .rounds = rounds,
+                          .us_update = {us[0][0], us[0][rounds / 2]}, .us_sums = {us[1][0], us[1][rounds / 2]},
+                          .us_step = {us[2][0], us[2][rounds / 2]}};
+    free(before);
+    trainer_free(&t);
+    return 0;
+}
+
+static int bench_update_command(const char *data_dir, int rounds) {
+    bench_update_t r;
+    if (bench_update(&r, data_dir, rounds) != 0) return -1;
+    printf("The update of the paper's BN network (%zu parameters in %d tensors), %d rounds, microseconds per call "
+           "(min / median):\n", r.n_params, r.n_tensors, r.rounds);
+    printf("  update alone (sgd_step)                 %8.2f / %8.2f\n", r.us_update[0], r.us_update[1]);
+    printf("  update with its sums (sgd_step_sums)    %8.2f / %8.2f\n", r.us_sums[0], r.us_sums[1]);
+    printf("  training step (gradient + update)       %8.2f / %8.2f\n", r.us_step[0], r.us_step[1]);
+    for (int k = 0; k < 2; k++)
+        printf("  the sums cost (%s) %.2f us = %.1f %% of a step\n", k ? "medians" : "minima ",
+               (k ? r.us_sums[1] - r.us_update[1] : r.us_sums[0] - r.us_update[0]),
+               100.0 * (k ? r.us_sums[1] - r.us_update[1] : r.us_sums[0] - r.us_update[0]) /
+                   (k ? r.us_step[1] : r.us_step[0]));
+    return 0;
+}
+
 // Does a filter word (KEY=VALUE: batch=60, bn=on|off, threads=1, input=dense|sparse) admit this case?
 static int bench_admits(const char *const *words, int n, int batch, int bn, int threads, int sparse) {
     char b[16], t[16];
@@ -277,6 +363,11 @@ static int bench_admits(const char *const *words, int n, int batch, int bn, int 
 int bench_command(const char *const *words, int n_words, int steps) {
     static const char *const known[4] = {"batch=", "bn=", "threads=", "input="};
     const char *data_dir = BNLAB_SOURCE_ROOT "/datasets/mnist-subset";
+    if (n_words >= 1 && !strcmp(words[0], "update")) {  // bnlab bench update [--steps ROUNDS] [DATA_DIR]
+        if (n_words > 2 || (n_words == 2 && strchr(words[1], '=')))
+            return usage_error("bench update: expected at most a data directory after 'update'%s", "");
+        return bench_update_command(n_words == 2 ? words[1] : data_dir, steps);
+    }
     for (int i = 0; i < n_words; i++) {
         int ok = 0;
         if (!strchr(words[i], '=')) {

@@ -45,9 +45,22 @@ int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t
 // Loads an IDX image file with bnlab's loader and decompresses it with `zcat > /dev/null`, best of 3 each.
 int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat);
 
+// bnlab bench update: what log.update_ratios_every costs a step. The update with its sums (nn/optim.h sgd_step_sums,
+// into the paper's BN network's tensors as run/updatelog.c asks for them) against the update alone (sgd_step) and a
+// whole training step (gradient + update), on the network's own parameters and a gradient of it, timed in turn
+// (200 updates, 200 updates with sums, 50 steps per round, the order rotated every round); min and median over the
+// rounds, in microseconds per call.
+typedef struct {
+    size_t n_params;
+    int n_tensors, rounds;
+    double us_update[2], us_sums[2], us_step[2];  // {min, median}
+} bench_update_t;
+int bench_update(bench_update_t *r, const char *data_dir, int rounds);
+
 // bnlab bench: one line per case — batch, BN, threads, input, bnlab us/step and examples/s, the GEMM-only bound,
 // their ratio — for the cases the filter words (batch=N bn=on|off threads=N input=dense|sparse) admit, then the IDX
-// loading time. A word without '=' is the data directory (default: the shipped MNIST subset). Returns 0, 2 after a
+// loading time. A word without '=' is the data directory (default: the shipped MNIST subset). `bnlab bench update
+// [DATA_DIR]` runs bench_update only, with `steps` rounds (--steps; the command's default 300). Returns 0, 2 after a
 // usage error (printed), or -1 + message.
 int bench_command(const char *const *words, int n_words, int steps);
 

@@ -26,6 +26,7 @@ const char *const USAGE =
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
     "       bnlab gradinit CONFIG [--batches N] [--seeds K] [--steps S] [--jacobian E]   gradients (and Jacobians) at init vs Yang et al. 2019\n"
     "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed of both GEMM backends vs the GEMM-only bound and the FMA peak\n"
+    "       bnlab bench update [--steps ROUNDS]   the update with the sums of log.update_ratios_every vs the update alone and a step\n"
     "\n"
     "bnlab CMD --help lists the options CMD takes.\n";
 

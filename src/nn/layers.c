@@ -2,6 +2,7 @@
 #include "nn/sigmoid_inline.h"
 #include "base/util.h"
 #include "nn/gemm.h"
+#include "nn/expf_vec.h"
 
 #include <math.h>
 #include <string.h>
@@ -129,23 +130,40 @@ int argmax(const float *v, int n) {
 
 double softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int B, int C,
                             int *correct) {
+    // In blocks of rows: z - zmax for all of the block's values, then their exponentials in one call
+    // (nn/expf_vec.h: libm's expf bits, 8 or 16 at a time), then the rows' sums in double, each in order over c but
+    // the block's rows side by side (independent chains instead of one chain of C dependent adds), then the
+    // scaling and the loss row by row.
+    enum { ROWS = 64 };
+    int arg[ROWS];
+    float zmax[ROWS];
+    double sum[ROWS];
     double loss = 0.0;
     int hits = 0;
-    for (int i = 0; i < B; i++) {
-        const float *z = logits + (size_t)i * C;
-        float *p = probs + (size_t)i * C;
-        int arg = argmax(z, C);
-        float zmax = z[arg];
-        double sum = 0.0;
-        for (int c = 0; c < C; c++) {
-            p[c] = expf(z[c] - zmax);
-            sum += p[c];
+    for (int i0 = 0; i0 < B; i0 += ROWS) {
+        const int nb = B - i0 < ROWS ? B - i0 : ROWS;
+        const float *zb = logits + (size_t)i0 * C;
+        float *pb = probs + (size_t)i0 * C;
+        for (int j = 0; j < nb; j++) {
+            const float *z = zb + (size_t)j * C;
+            float *p = pb + (size_t)j * C;
+            arg[j] = argmax(z, C);
+            zmax[j] = z[arg[j]];
+            for (int c = 0; c < C; c++) p[c] = z[c] - zmax[j];
         }
-        float inv = (float)(1.0 / sum);
-        for (int c = 0; c < C; c++) p[c] *= inv;
-        // -log p_y = log(sum) - (z_y - zmax): no log of a rounded-to-zero probability.
-        loss += log(sum) - (double)(z[labels[i]] - zmax);
-        hits += arg == labels[i];
+        expf_vec(pb, pb, (size_t)nb * C);
+        for (int j = 0; j < nb; j++) sum[j] = 0.0;
+        for (int c = 0; c < C; c++)
+            for (int j = 0; j < nb; j++) sum[j] += pb[(size_t)j * C + c];
+        for (int j = 0; j < nb; j++) {
+            const float *z = zb + (size_t)j * C;
+            float *p = pb + (size_t)j * C;
+            float inv = (float)(1.0 / sum[j]);
+            for (int c = 0; c < C; c++) p[c] *= inv;
+            // -log p_y = log(sum) - (z_y - zmax): no log of a rounded-to-zero probability.
+            loss += log(sum[j]) - (double)(z[labels[i0 + j]] - zmax[j]);
+            hits += arg[j] == labels[i0 + j];
+        }
     }
     if (correct) *correct = hits;
     return loss / B;

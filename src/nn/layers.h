@@ -61,7 +61,8 @@ int argmax(const float *v, int n);
 
 // softmax cross-entropy, mean over the batch:
 //   p = softmax(z) per row,  loss = -(1/B) sum_i log p[i, y_i]   (computed stably with log-sum-exp)
-// Returns the loss; *correct (if not NULL) counts rows whose argmax equals the label.
+// Returns the loss; *correct (if not NULL) counts rows whose argmax equals the label. exp is glibc's expf to the
+// bit (nn/expf_vec.h), on every CPU. probs (B, C) and logits (B, C) do not overlap.
 double softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int B, int C,
                             int *correct);
 // dz = (p - onehot(y)) / B
