@@ -49,7 +49,8 @@ static int measure(const char *images, const char *labels, int batch) {
     double t1 = seconds();
     const int g = gemm_skip_zeros_group();
     printf("%u examples, batches of %d, groups of %d rows: terms of the first layer's sums, as a fraction of all "
-           "(n x %u): one image alone %.4f, file order %.4f, evaluation order %.4f; the order took %.1f ms of CPU time\n",
+           "(n x %u): one image alone %.4f, file order %.4f, evaluation order %.4f; the order took %.1f ms of CPU "
+           "time\n",
            ds.n, batch, g, ds.dim, eval_order_terms(&ds, &pp, NULL, ds.n, batch, 1),
            eval_order_terms(&ds, &pp, NULL, ds.n, batch, g), eval_order_terms(&ds, &pp, o.perm, ds.n, batch, g),
            1e3 * (t1 - t0));
