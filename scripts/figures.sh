@@ -17,7 +17,8 @@
 # about an hour on 2 shared cores (the runs, measured one by one on the shared machine, add up to 63 minutes: 26 for
 # fig1-full's 5 seeds on 60,000 images, 13 for landscape's probed 3 seeds, 6 for sweep-lr's 50 runs), plus the
 # backward figures' runs added since: sweep-depth-lr's 72 runs of up to 64 blocks took 15 min 36 s (2 at a time under
-# nice -n 19, beside other jobs at load 8-11). Which runs a figure needs is the table below.
+# nice -n 19, beside other jobs at load 8-11); gradinit-relu's four bnlab gradinit commands took 163 s (nice -n 19,
+# beside other jobs). Which runs a figure needs is the table below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The numbers in the docs were measured with the OpenBLAS GEMM backend; libxsmm (the default on AVX-512 CPUs, where
@@ -71,6 +72,7 @@ FIGURES=(
   "backward-jacobian        backward        jacobian"
   "backward-gradient-depth  backward-depth  gradient_depth"
   "backward-sweep-map       sweep-depth-lr  sweep_map"
+  "backward-gradinit        gradinit-relu   gradinit"
   "anatomy-ladder           ablations-600   ladder"
   "anatomy-unit-updates     angular-update  unit_updates"
   "anatomy-curvature        curvature       curvature"
@@ -101,6 +103,7 @@ run_command() {
     ablations-600)     echo "compare configs/ablations.json --seeds 2 --set train.steps=600" ;;
     angular-update)    echo "compare configs/claims/angular-update.json" ;;
     curvature)         echo "compare configs/claims/curvature.json" ;;
+    gradinit-relu)     echo "gradinit" ;;  # several bnlab gradinit commands: gradinit_runs below
     *) echo "figures.sh: no run named $1" >&2; exit 1 ;;
   esac
 }
@@ -112,6 +115,18 @@ QUICK=(--seeds 1 --set train.epochs=null --set train.steps=200 --set train.eval_
        --set log.percentiles.every=50 --set log.ics_every=100 --set data.test_limit=500 --set log.probe_size=200)
 QUICK_DATA=(--set "data.train_images=$sub/train-images-idx3-ubyte.gz" --set "data.train_labels=$sub/train-labels-idx1-ubyte.gz"
             --set "data.test_images=$sub/t10k-images-idx3-ubyte.gz" --set "data.test_labels=$sub/t10k-labels-idx1-ubyte.gz")
+
+# gradinit-relu: bnlab gradinit's measurement of 8 and 64 blocks of dense(100)-BN-ReLU and of dense(100)-ReLU (He
+# init), 10 batches x 5 inits, again after 20 SGD steps, each into OUT/gradinit-NAME.csv (quick: 4 and 8 blocks, 2
+# batches x 2 inits, 2 steps).
+gradinit_runs() {
+  local out=$1 depths="8 64" opts=(--batches 10 --seeds 5 --steps 20)
+  [ $quick = 1 ] && depths="4 8" && opts=(--batches 2 --seeds 2 --steps 2)
+  for d in $depths; do
+    "$bnlab" gradinit configs/deep-relu.json --set "model.layers[0].repeat=$d" --set "name=bn-relu-$d" "${opts[@]}" --out "$out" || return 1
+    "$bnlab" gradinit configs/deep-relu-nobn.json --set "model.layers[0].repeat=$d" --set "name=nobn-relu-$d" "${opts[@]}" --out "$out" || return 1
+  done
+}
 
 if [ $quick = 1 ]; then
   [ -n "$out" ] || { echo "figures.sh: --quick needs --out DIR (it never writes into docs/)" >&2; exit 2; }
@@ -148,13 +163,15 @@ for r in $needed; do
     # Deep nets (up to 64 blocks): fewer steps still draw every cell and both panels (gradients at steps 0 and 20).
     case "$r" in sweep-depth-lr|backward-depth) extra+=(--set train.steps=21 --set train.eval_every=21) ;; esac
   fi
-  echo "figures.sh: $bnlab ${cmd[*]} ${extra[*]} --out $runs/$r" >&2
+  if [ "${cmd[0]}" = gradinit ]; then echo "figures.sh: $bnlab gradinit (gradinit_runs) --out $runs/$r" >&2
+  else echo "figures.sh: $bnlab ${cmd[*]} ${extra[*]} --out $runs/$r" >&2; fi
   start=$(date +%s)
   # A comparison is re-run with --force (it keeps completed runs of the same config); a sweep resumes by itself.
   force=(); [ "${cmd[0]}" = compare ] && force=(--force)
   # A claim's spec (configs/claims/) whose expectation is not met exits 5: a result, drawn like any other.
   rc=0
-  "$bnlab" "${cmd[@]}" "${extra[@]}" --out "$runs/$r" "${force[@]}" > "$runs/$r.log" 2>&1 || rc=$?
+  if [ "${cmd[0]}" = gradinit ]; then gradinit_runs "$runs/$r" > "$runs/$r.log" 2>&1 || rc=$?
+  else "$bnlab" "${cmd[@]}" "${extra[@]}" --out "$runs/$r" "${force[@]}" > "$runs/$r.log" 2>&1 || rc=$?; fi
   [ $rc -eq 0 ] || { [ $rc -eq 5 ] && [ "${cmd[0]}" = compare ]; } ||
     { echo "figures.sh: the run $r failed; its output: $runs/$r.log" >&2; tail -n 5 "$runs/$r.log" >&2; exit 1; }
   # A sweep draws sweep.png itself (sweep collect); a sweep over two grid keys also has its map (bnlab plot's sweep_map).

@@ -70,6 +70,7 @@ static void count_differences(uint64_t differ[3], uint64_t lo, uint64_t hi, uint
         for (int isa = EXPF_PORTABLE; isa <= EXPF_AVX512; isa++) {
             if (!expf_vec_available(isa) || (isa == EXPF_PORTABLE && !all && chunk % 32 != 0)) continue;
             expf_vec_with(got, x, n, isa, k);
+            if (memcmp(got, ref, n * sizeof *got) == 0) continue;  // the usual case, at memory speed
             for (size_t i = 0; i < n; i++)
                 if (to_bits(got[i]) != to_bits(ref[i])) {
                     if (what && shown++ < 3)

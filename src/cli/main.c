@@ -22,6 +22,7 @@
 #include "run/launch.h"
 #include "run/rundir.h"
 #include "run/runfiles.h"
+#include "view/variant.h"
 
 static int die(void) {
     fprintf(stderr, "bnlab: error: %s\n", bnlab_errmsg());
@@ -385,13 +386,29 @@ static int cmd_plot(const cli_t *c) {
     return rc;
 }
 
+// bnlab gradinit CONFIG [--out DIR]: the report on stdout; with --out, the measurement also as DIR/gradinit-NAME.csv
+// (run/gradinit.h), refused as refuse_output says before anything is measured, with the network's class from the
+// one classifier of view/variant.h (the figure's colours).
 static int cmd_gradinit(const cli_t *c) {
     if (c->n_pos != 1) return usage_error("gradinit needs one CONFIG%s", "");
     config_t cfg;
     if (config_load(&cfg, c->pos[0], c->sets, c->n_sets) != 0) return die();
     gradinit_opts_t o = {.batches = c->batches ? c->batches : 20, .inits = c->seeds ? c->seeds : 1, .steps = c->steps,
                          .jacobian = c->jacobian};
-    return gradinit_run(&cfg, &o, stdout) != 0 ? die_config(c) : 0;
+    char csv[BNLAB_PATH_MAX];
+    if (c->out) {
+        path_fmt(csv, sizeof csv, "%s/" GRADINIT_FILE_PREFIX "%s" GRADINIT_FILE_SUFFIX, c->out, cfg.name);
+        const char *in[8] = {c->pos[0]};
+        if (refuse_output(csv, 0, in, config_data_files(&cfg, in, 1))) return 1;
+        if (make_dirs(c->out) != 0) return die();
+        cJSON *j = config_to_json(&cfg);
+        view_class_t cls = view_classify(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "model"), "layers"));
+        cJSON_Delete(j);
+        o.csv = csv, o.norm = view_class_info(cls)->key, o.bn = view_class_batch_stats(cls);
+    }
+    if (gradinit_run(&cfg, &o, stdout) != 0) return die_config(c);
+    if (c->out) printf("gradinit: %s\n", csv);
+    return 0;
 }
 
 static int cmd_report(const cli_t *c) {

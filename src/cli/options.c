@@ -24,7 +24,7 @@ const char *const USAGE =
     "       bnlab report DIR  one self-contained page, DIR/report.html: summary, curves, histograms over time\n"
     "       bnlab sweep SPEC [--jobs N] [--emit parallel|slurm [--sbatch '--time=1:00:00']...]   grid x seeds, resumable\n"
     "       bnlab sweep collect DIR                         mean/std/median/range table and plot of a sweep\n"
-    "       bnlab gradinit CONFIG [--batches N] [--seeds K] [--steps S] [--jacobian E]   gradients (and Jacobians) at init vs Yang et al. 2019\n"
+    "       bnlab gradinit CONFIG [--batches N] [--seeds K] [--steps S] [--jacobian E] [--out DIR]   gradients (and Jacobians) at init vs Yang et al. 2019\n"
     "       bnlab bench [--steps N] [batch=N bn=on|off threads=N input=dense|sparse]   speed of both GEMM backends vs the GEMM-only bound and the FMA peak\n"
     "       bnlab bench update [--steps ROUNDS]   the update with the sums of log.update_ratios_every vs the update alone and a step\n"
     "\n"
@@ -48,6 +48,8 @@ static const cli_option_t OPTIONS[] = {
     {"--out", " train compare sweep ", "DIR", "output directory (default: LOG_DIR/NAME, from the config or spec)"},
     {"--out", " recalibrate fold ", "FILE", "the checkpoint to write"},
     {"--out", " predict ", "FILE", "write the CSV there (default: standard output)"},
+    {"--out", " gradinit ", "DIR", "also write the measurement as DIR/gradinit-NAME.csv (NAME: the config's name), a\n"
+     "table pandas reads as it is; bnlab plot DIR and bnlab report DIR draw every such file"},
     {"--force", " train compare ", NULL, "reuse an existing, non-empty output directory"},
     {"--seeds", " compare sweep check ", "N", "seeds 1..N for every variant"},
     {"--jobs", " compare sweep check ", "N", "runs at once (default: one per core)"},

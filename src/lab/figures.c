@@ -25,6 +25,7 @@ const figure_kind_t FIGURE_KINDS[] = {
     {"update_ratios", "Update and gradient ratios per dense layer: ‖ΔW‖/‖W‖ against 10⁻³", fig_update_ratios},
     {"jacobian", "Layer Jacobians' singular values (Ioffe & Szegedy §3.3)", fig_jacobian},
     {"gradient_depth", "The gradient at initialization, layer by layer (Yang et al. 2019)", fig_gradient_depth},
+    {"gradinit", "The gradient at initialization, averaged over inits and batches (bnlab gradinit)", fig_gradinit},
     {"sweep", "A sweep: final test accuracy against the swept key", fig_sweep},
     {"sweep_map", "A sweep over two keys: final accuracy at each grid point", fig_sweep_map},
     // What BN is made of (issue 25, docs/anatomy.md)

@@ -31,6 +31,8 @@ typedef struct {
     const char *heading;   // the report's section heading
     figure_build_t build;
 } figure_kind_t;
+// The one kind drawn from a directory of bnlab gradinit's files alone (the others need runs).
+#define FIG_GRADINIT_KIND "gradinit"
 
 extern const figure_kind_t FIGURE_KINDS[];
 extern const int N_FIGURE_KINDS;
@@ -71,6 +73,9 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in);
 int fig_jacobian(figmodel_t *m, const figure_input_t *in);
 int fig_gradient_depth(figmodel_t *m, const figure_input_t *in);
 int fig_sweep_map(figmodel_t *m, const figure_input_t *in);
+// bnlab gradinit's measurement from every gradinit-NAME.csv in the directory (lab/fig_gradinit.c): the only kind drawn
+// from a directory of such files alone (view/source.h is_gradinit).
+int fig_gradinit(figmodel_t *m, const figure_input_t *in);
 // A sweep over one grid key: final accuracy against it (lab/fig_sweep.c).
 int fig_sweep(figmodel_t *m, const figure_input_t *in);
 // The same from sweep directory dir (its compare.json and sweep.csv); say: also print which bases have no completed

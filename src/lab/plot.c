@@ -481,10 +481,12 @@ int plot_dir(const char *dir, const plot_opts_t *o) {
     }
     for (int i = 0; i < VIEW_MAX_VARIANTS; i++) in.xk[i] = i < p->np ? p->panels[i].xk : 1;
     figure_set_overrides(&o->ov);
+    if (rc == 0 && p->src->is_gradinit && !figure_only_has(o->only, FIG_GRADINIT_KIND))
+        printf("plot: %s holds bnlab gradinit's files alone: only the gradinit figure draws from it\n", dir);
     int failed = 0;
     for (int k = 0; k < N_FIGURE_KINDS && rc == 0 && !failed; k++) {
         const figure_kind_t *kind = &FIGURE_KINDS[k];
-        if (!figure_only_has(o->only, kind->name)) continue;
+        if (!figure_only_has(o->only, kind->name) || (p->src->is_gradinit && strcmp(kind->name, FIG_GRADINIT_KIND))) continue;
         figmodel_t fm;
         int m = kind->build(&fm, &in);
         if (m == 0 && figmodel_gnuplot(p->plots, &fm) != 0) m = -1;

@@ -481,13 +481,15 @@ int report_dir(const char *dir) {
         html_text(&b, r->kind);
         strbuf_printf(&b, ". Made by <code>bnlab report</code> from the logs as they were; run it again to "
                           "refresh.</p>\n");
-        summary_section(&b, r);
+        if (!r->src->is_gradinit) summary_section(&b, r);
         seed_chooser(&b, r);
     }
     view_source_t *one = xcalloc(1, sizeof *one, "report seed");
-    for (int k = 0; k < N_FIGURE_KINDS && rc == 0; k++) rc = kind_section(&b, r, &FIGURE_KINDS[k], one);
+    for (int k = 0; k < N_FIGURE_KINDS && rc == 0; k++)
+        if (!r->src->is_gradinit || !strcmp(FIGURE_KINDS[k].name, FIG_GRADINIT_KIND)) rc = kind_section(&b, r, &FIGURE_KINDS[k], one);
     free(one);
-    if (rc == 0) {
+    if (rc == 0 && r->src->is_gradinit) strbuf_printf(&b, "<script>\n%s</script>\n</body></html>\n", PAGE_SELFTEST_JS);
+    else if (rc == 0) {
         strbuf_printf(&b, "<h2 id=\"histograms\">Inside the network: each hidden layer's input to its nonlinearity</h2>\n<p class=\"note\">"
                           "Histograms over the probe images in training mode (log.histograms)%s; the variants share "
                           "each row's axes (bar height: density, on a square-root scale by default so that a tall "

@@ -120,9 +120,9 @@ SIMD_CLONES static void sums_groups(double s[SGD_SUMS][SGD_LANES], const float *
 // product, one operation in ~14 of the loop's. Not for ±inf or NaN (0·inf is NaN): sgd_step_sums_with redoes the
 // tensor's update the full way when one of its values was (its Σb is then not finite, and only then).
 enum { MODE_NO_DECAY = 3 };
-// One register per sum (8 doubles: a lane each). 16 values per iteration: the update in 16 floats (the same
-// operations as update_one), then the sums of values i..i+7 and i+8..i+15, in LANE_SUMS's order per lane (b·b and g·g
-// are exact in double: fused or not, the same sum); a last group of 8 the same way in 8 floats.
+// One register per sum (8 doubles: a lane each). Per 8 values: the update in 8 floats (update8: the same operations
+// as update_one), then their sums in LANE_SUMS's order per lane (b·b and g·g are exact in double: fused or not, the
+// same sum); two groups per iteration.
 #define SUMS8(acc, bd, ad, gd)                                                                              \
     do {                                                                                                  \
         const __m512d dd_ = _mm512_sub_pd((ad), (bd));                                                    \
@@ -131,45 +131,36 @@ enum { MODE_NO_DECAY = 3 };
         acc[4] = _mm512_add_pd(acc[4], (gd)), acc[5] = _mm512_fmadd_pd((gd), (gd), acc[5]);                 \
     } while (0)
 
+// Values i..i+7: the update (parameters, momentum buffers, the stored values before it) and their sums into acc.
+__attribute__((target("avx512f,avx512dq"), always_inline)) static inline void
+step_sums8(__m512d acc[SGD_SUMS], int mode, float *p, const float *g, float *v, float *bk, size_t i, __m256 wh,
+           __m256 muh, __m256 etah) {
+    const __m256 bf = _mm256_loadu_ps(p + i), gf = _mm256_loadu_ps(g + i);
+    const __m256 gw = mode == MODE_NO_DECAY ? gf : _mm256_add_ps(gf, _mm256_mul_ps(wh, bf));
+    __m256 step = gw;
+    if (mode == 1 || mode == 2) {
+        const __m256 vv = _mm256_add_ps(_mm256_mul_ps(muh, _mm256_loadu_ps(v + i)), gw);
+        _mm256_storeu_ps(v + i, vv);
+        step = mode == 2 ? _mm256_add_ps(gw, _mm256_mul_ps(muh, vv)) : vv;
+    }
+    const __m256 af = _mm256_sub_ps(bf, _mm256_mul_ps(etah, step));
+    _mm256_storeu_ps(p + i, af);
+    _mm256_storeu_ps(bk + i, bf);
+    SUMS8(acc, _mm512_cvtps_pd(bf), _mm512_cvtps_pd(af), _mm512_cvtps_pd(gf));
+}
+
 __attribute__((target("avx512f,avx512dq"), always_inline)) static inline void
 step_sums_avx512_body(double s[SGD_SUMS][SGD_LANES], int mode, float *p, const float *g, float *v, float *bk,
                       size_t to, float w, float mu, float eta) {
     __m512d acc[SGD_SUMS];
     for (int k = 0; k < SGD_SUMS; k++) acc[k] = _mm512_loadu_pd(s[k]);
-    const __m512 wv = _mm512_set1_ps(w), muv = _mm512_set1_ps(mu), etav = _mm512_set1_ps(eta);
+    const __m256 wh = _mm256_set1_ps(w), muh = _mm256_set1_ps(mu), etah = _mm256_set1_ps(eta);
     size_t i = 0;
     for (; i + 2 * SGD_LANES <= to; i += 2 * SGD_LANES) {
-        const __m512 bf = _mm512_loadu_ps(p + i), gf = _mm512_loadu_ps(g + i);
-        const __m512 gw = mode == MODE_NO_DECAY ? gf : _mm512_add_ps(gf, _mm512_mul_ps(wv, bf));
-        __m512 step = gw;
-        if (mode == 1 || mode == 2) {
-            const __m512 vv = _mm512_add_ps(_mm512_mul_ps(muv, _mm512_loadu_ps(v + i)), gw);
-            _mm512_storeu_ps(v + i, vv);
-            step = mode == 2 ? _mm512_add_ps(gw, _mm512_mul_ps(muv, vv)) : vv;
-        }
-        const __m512 af = _mm512_sub_ps(bf, _mm512_mul_ps(etav, step));
-        _mm512_storeu_ps(p + i, af);
-        _mm512_storeu_ps(bk + i, bf);
-        SUMS8(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(bf)), _mm512_cvtps_pd(_mm512_castps512_ps256(af)),
-              _mm512_cvtps_pd(_mm512_castps512_ps256(gf)));
-        SUMS8(acc, _mm512_cvtps_pd(_mm512_extractf32x8_ps(bf, 1)), _mm512_cvtps_pd(_mm512_extractf32x8_ps(af, 1)),
-              _mm512_cvtps_pd(_mm512_extractf32x8_ps(gf, 1)));
+        step_sums8(acc, mode, p, g, v, bk, i, wh, muh, etah);
+        step_sums8(acc, mode, p, g, v, bk, i + SGD_LANES, wh, muh, etah);
     }
-    if (i + SGD_LANES <= to) {
-        const __m256 wh = _mm256_set1_ps(w), muh = _mm256_set1_ps(mu), etah = _mm256_set1_ps(eta);
-        const __m256 bf = _mm256_loadu_ps(p + i), gf = _mm256_loadu_ps(g + i);
-        const __m256 gw = mode == MODE_NO_DECAY ? gf : _mm256_add_ps(gf, _mm256_mul_ps(wh, bf));
-        __m256 step = gw;
-        if (mode == 1 || mode == 2) {
-            const __m256 vv = _mm256_add_ps(_mm256_mul_ps(muh, _mm256_loadu_ps(v + i)), gw);
-            _mm256_storeu_ps(v + i, vv);
-            step = mode == 2 ? _mm256_add_ps(gw, _mm256_mul_ps(muh, vv)) : vv;
-        }
-        const __m256 af = _mm256_sub_ps(bf, _mm256_mul_ps(etah, step));
-        _mm256_storeu_ps(p + i, af);
-        _mm256_storeu_ps(bk + i, bf);
-        SUMS8(acc, _mm512_cvtps_pd(bf), _mm512_cvtps_pd(af), _mm512_cvtps_pd(gf));
-    }
+    if (i + SGD_LANES <= to) step_sums8(acc, mode, p, g, v, bk, i, wh, muh, etah);
     for (int k = 0; k < SGD_SUMS; k++) _mm512_storeu_pd(s[k], acc[k]);
 }
 

@@ -87,28 +87,22 @@ static void mean_sd(const double *v, int n, int stride, double *mean, double *sd
     *count = c;
 }
 
+// What the CSV says of the network and the measurement beside each row (gradinit.h).
+typedef struct {
+    strbuf_t *b;            // NULL: no file
+    const char *name, *norm, *activation;
+    int bn, depth, batch;
+    double theory;          // NAN: none
+} csv_t;
+
+static void csv_num(strbuf_t *b, double v) {
+    if (isfinite(v)) strbuf_printf(b, ",%.9g", v);
+    else strbuf_printf(b, ",");
+}
+
 static void report(FILE *out, const trainer_t *t, const gradstats_t *g, const measure_t *m, int inits, int per_init,
-                   const char *when) {
-    fprintf(out, "%s: %d samples (%d init%s x %d batches of %d)\n", when, m->samples, inits, inits == 1 ? "" : "s",
-            per_init, t->cfg.train.batch_size);
-    fprintf(out, "  %-6s %-10s %14s %12s %10s\n", "layer", "type", "mean |dL/dW|^2", "sd", "ratio");
-    double prev = NAN;
-    for (int k = 0; k < m->n_dense; k++) {
-        double mean, sd;
-        int c;
-        mean_sd(m->gw + k, m->samples, m->n_dense, &mean, &sd, &c);
-        fprintf(out, "  %-6d %-10s %14.6g %12.4g %10.4g\n", m->dense[k], "dense", mean, sd, k ? prev / mean : NAN);
-        prev = mean;
-    }
-    fprintf(out, "  %-6s %-10s %14s %12s\n", "hidden", "at input", "mean |dL/dh|^2", "sd");
-    for (int k = 0; k < m->n_sites; k++) {
-        double mean, sd;
-        int c;
-        mean_sd(m->gh + k, m->samples, m->n_sites, &mean, &sd, &c);
-        fprintf(out, "  %-6d %-10s %14.6g %12.4g\n", g->sites[k].hidden,
-                layer_kind_name(t->model.layers[g->sites[k].layer].spec.kind), mean, sd);
-    }
-    // The interval: over the inits' mean slopes if there are several, else over the batches of the one.
+                   const char *when, int after, long steps, const csv_t *csv) {
+    // The fit's interval: over the inits' mean slopes if there are several, else over the batches of the one.
     double units[CFG_MAX_LAYERS > 1000 ? CFG_MAX_LAYERS : 1000];
     int n_units = 0;
     if (inits > 1) {
@@ -122,17 +116,54 @@ static void report(FILE *out, const trainer_t *t, const gradstats_t *g, const me
         for (int i = 0; i < m->samples && n_units < 1000; i++)
             if (isfinite(m->slope[i])) units[n_units++] = m->slope[i];
     }
-    double mean, sd;
+    double slope, slope_sd;
     int c;
-    mean_sd(units, n_units, 1, &mean, &sd, &c);
-    if (m->n_dense - 3 < 2 || c == 0) {
+    mean_sd(units, n_units, 1, &slope, &slope_sd, &c);
+    const int fitted = m->n_dense - 3 >= 2 && c > 0;
+    double half = c > 1 ? 1.96 * slope_sd / sqrt((double)c) : NAN;
+    double growth = fitted ? exp(-slope) : NAN, lo = fitted ? exp(-slope - half) : NAN, hi = fitted ? exp(-slope + half) : NAN;
+    // One CSV row: the network, the measurement, the layer's numbers, the fit.
+#define CSV_ROW(quantity, layer, model_layer, mean, sd, n)                                                          \
+    if (csv->b) {                                                                                                  \
+        strbuf_printf(csv->b, "%s,%s,%d,%s,%d,%d,%s,%ld,%s,%d,%d", csv->name, csv->norm, csv->bn, csv->activation, \
+                      csv->depth, csv->batch, after ? "after" : "init", steps, quantity, layer, model_layer);      \
+        csv_num(csv->b, mean), csv_num(csv->b, sd);                                                                \
+        strbuf_printf(csv->b, ",%d", n);                                                                           \
+        csv_num(csv->b, growth), csv_num(csv->b, lo), csv_num(csv->b, hi);                                        \
+        if (fitted) strbuf_printf(csv->b, ",%d,%s,%d,%d", c, inits > 1 ? "inits" : "batches", 2, m->n_dense - 2); \
+        else strbuf_printf(csv->b, ",,,,");                                                                        \
+        csv_num(csv->b, csv->theory);                                                                              \
+        strbuf_printf(csv->b, "\n");                                                                               \
+    }
+    fprintf(out, "%s: %d samples (%d init%s x %d batches of %d)\n", when, m->samples, inits, inits == 1 ? "" : "s",
+            per_init, t->cfg.train.batch_size);
+    fprintf(out, "  %-6s %-10s %14s %12s %10s\n", "layer", "type", "mean |dL/dW|^2", "sd", "ratio");
+    double prev = NAN;
+    for (int k = 0; k < m->n_dense; k++) {
+        double mean, sd;
+        int n;
+        mean_sd(m->gw + k, m->samples, m->n_dense, &mean, &sd, &n);
+        fprintf(out, "  %-6d %-10s %14.6g %12.4g %10.4g\n", m->dense[k], "dense", mean, sd, k ? prev / mean : NAN);
+        prev = mean;
+        CSV_ROW("dW", k + 1, m->dense[k], mean, sd, n)
+    }
+    fprintf(out, "  %-6s %-10s %14s %12s\n", "hidden", "at input", "mean |dL/dh|^2", "sd");
+    for (int k = 0; k < m->n_sites; k++) {
+        double mean, sd;
+        int n;
+        mean_sd(m->gh + k, m->samples, m->n_sites, &mean, &sd, &n);
+        fprintf(out, "  %-6d %-10s %14.6g %12.4g\n", g->sites[k].hidden,
+                layer_kind_name(t->model.layers[g->sites[k].layer].spec.kind), mean, sd);
+        CSV_ROW(g->sites[k].where == GS_ACT_INPUT ? "dh" : "dh_norm", g->sites[k].hidden, g->sites[k].layer, mean, sd, n)
+    }
+#undef CSV_ROW
+    if (!fitted) {
         fprintf(out, "  growth: not fitted (needs 4 or more hidden dense layers and finite gradients)\n");
         return;
     }
-    double half = c > 1 ? 1.96 * sd / sqrt((double)c) : NAN;
     fprintf(out, "  growth per layer going backward, fitted over dense layers %d..%d: |dL/dW|^2 x %.4f (95%% interval "
-            "%.4f..%.4f over %d %s), |dL/dW| x %.4f\n", m->dense[1], m->dense[m->n_dense - 3], exp(-mean),
-            exp(-mean - half), exp(-mean + half), c, inits > 1 ? "inits" : "batches of one init", exp(-mean / 2));
+            "%.4f..%.4f over %d %s), |dL/dW| x %.4f\n", m->dense[1], m->dense[m->n_dense - 3], growth, lo, hi, c,
+            inits > 1 ? "inits" : "batches of one init", exp(-slope / 2));
     fprintf(out, "  Yang et al. 2019, BN + ReLU, wide layers and large batches: |dL/dW|^2 x pi/(pi-1) = %.4f, "
             "|dL/dW| x %.4f\n", M_PI / (M_PI - 1), sqrt(M_PI / (M_PI - 1)));
 }
@@ -196,6 +227,21 @@ int gradinit_run(const config_t *cfg, const gradinit_opts_t *o, FILE *out) {
     rng_t shuffle;
     rng_seed(&shuffle, cfg->seed, RNG_STREAM_SHUFFLE);
     rng_shuffle(&shuffle, m.order, t.train.n);
+    // The network as the file names it: its one nonlinearity (or "mixed"), its depth, the theory's growth.
+    csv_t csv = {.b = o->csv ? xcalloc(1, sizeof(strbuf_t), "gradinit CSV") : NULL, .name = cfg->name,
+                 .norm = o->norm ? o->norm : "unknown", .bn = o->bn, .activation = "none", .batch = cfg->train.batch_size,
+                 .theory = NAN};
+    for (int i = 0; i < t.model.n_layers; i++) {
+        const layer_kind_info_t *info = layer_kind(t.model.layers[i].spec.kind);
+        if (!info->nonlinearity) continue;
+        csv.activation = csv.depth++ == 0 || !strcmp(csv.activation, info->name) ? info->name : "mixed";
+    }
+    if (csv.bn && csv.depth && strcmp(csv.activation, "mixed")) {
+        int k = layer_kind_find(csv.activation);
+        double gr = k >= 0 ? layer_kind((layer_kind_t)k)->bn_grad_growth : 0;
+        if (gr > 0) csv.theory = gr;
+    }
+    if (csv.b) strbuf_printf(csv.b, "%s\n", GRADINIT_CSV_HEADER);
     int rc = 0, skipped = 0;
     fprintf(out, "gradinit: %s: %d layers (%d dense), batch %d\n", cfg->name, t.model.n_layers, m.n_dense,
             cfg->train.batch_size);
@@ -212,7 +258,7 @@ int gradinit_run(const config_t *cfg, const gradinit_opts_t *o, FILE *out) {
         }
     }
     m.samples = o->inits * o->batches;
-    report(out, &t, &g, &m, o->inits, o->batches, "step 0");
+    report(out, &t, &g, &m, o->inits, o->batches, "step 0", 0, 0, &csv);
     if (skipped) fprintf(out, "  (%d samples with a non-finite loss left out)\n", skipped);
     if (o->jacobian) rc = spectra(out, &t, &m, o->jacobian, "step 0");
     if (rc == 0 && o->steps > 0) {
@@ -236,11 +282,13 @@ int gradinit_run(const config_t *cfg, const gradinit_opts_t *o, FILE *out) {
                 m.slope[b] = NAN;
             }
         m.samples = o->batches;
-        report(out, &t, &g, &m, 1, o->batches, when);
+        report(out, &t, &g, &m, 1, o->batches, when, 1, done, &csv);
         if (skipped) fprintf(out, "  (%d samples with a non-finite loss left out)\n", skipped);
         if (done < o->steps) fprintf(out, "  (the loss was not finite at step %ld: stopped there)\n", done);
         if (o->jacobian) rc = spectra(out, &t, &m, o->jacobian, when);
     }
+    if (rc == 0 && csv.b && write_file_atomic(o->csv, csv.b->s, csv.b->len) != 0) rc = -1;
+    if (csv.b) free(csv.b->s), free(csv.b);
     free(m.order), free(m.dense), free(m.gw), free(m.gh), free(m.slope);
     gradstats_free(&g);
     trainer_free(&t);

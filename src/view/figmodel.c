@@ -148,3 +148,42 @@ int figmodel_row_name_chars(const figmodel_t *m) {
         }
     return names;
 }
+
+// Where (x, y) is drawn in panel p, as fractions of its frame (log where the axis is); 0 if not drawn.
+static int frame_frac(const figpanel_t *p, double x, double y, double *fx, double *fy) {
+    if (!isfinite(x) || !isfinite(y) || (p->ylog && y <= 0) || (p->xlog && x <= 0)) return 0;
+    *fx = p->xlog ? log(x / p->x0) / log(p->x1 / p->x0) : (x - p->x0) / (p->x1 - p->x0);
+    *fy = p->ylog ? log(y / p->y0) / log(p->y1 / p->y0) : (y - p->y0) / (p->y1 - p->y0);
+    return *fx >= 0 && *fx <= 1 && *fy >= 0 && *fy <= 1;
+}
+
+int figmodel_place_text(figpanel_t *p, double w, double h) {
+    int count[4] = {0};
+    for (int k = 0; k < p->nc; k++) {
+        const figcurve_t *c = &p->c[k];
+        if (c->kind == CURVE_CELLS || c->opacity < 1) continue;  // a faint curve may lie under the text's white ground
+        for (int col = 1; col < c->data.cols; col++)  // y, and a band's or range's other ends
+            for (int r = 0; r < c->data.n; r++) {
+                const double *row = c->data.v + (size_t)r * (size_t)c->data.cols;
+                const double *next = r + 1 < c->data.n ? row + c->data.cols : NULL;
+                // A point, and for a line the way to the next one (a line of two points crosses a corner too).
+                int steps = next && (c->kind == CURVE_LINE || (c->kind == CURVE_RANGE && col == 1)) ? 20 : 1;
+                double ax, ay, bx, by;
+                int a = frame_frac(p, row[0], row[col], &ax, &ay), b = next ? frame_frac(p, next[0], next[col], &bx, &by) : 0;
+                for (int t = 0; t < steps; t++) {
+                    double fx = ax, fy = ay;
+                    if (t && a && b) fx = ax + (bx - ax) * t / steps, fy = ay + (by - ay) * t / steps;
+                    else if (t || !a) continue;
+                    for (int corner = 0; corner < 4; corner++) {
+                        int right = corner & 1, top = corner < 2;
+                        count[corner] += (right ? fx >= 1 - w : fx <= w) && (top ? fy >= 1 - h : fy <= h);
+                    }
+                }
+            }
+    }
+    static const int pref[4] = {1, 0, 3, 2};
+    p->text_corner = pref[0];
+    for (int k = 1; k < 4; k++)
+        if (count[pref[k]] < count[p->text_corner]) p->text_corner = pref[k];
+    return count[p->text_corner];
+}

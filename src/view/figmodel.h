@@ -12,6 +12,7 @@
 
 #define FIG_MAX_CURVES 64
 #define FIG_MAX_CAT 16
+#define FIG_MAX_TEXT 8  // lines of a panel's text (figpanel_t.text)
 #define FIG_CAT_LEN SVG_CAT_LEN  // a y category's name (the ladder's rows), bytes
 
 // CURVE_CELLS: a heatmap's cells, rows (column index, row index, value, marked, of): a square at each (x, y) of the
@@ -65,6 +66,12 @@ typedef struct {
     // names as its tick labels (the left margin fits long y names; --yrange and --yscale do not apply to it).
     char xcat[FIG_MAX_CAT][24], ycat[FIG_MAX_CAT][FIG_CAT_LEN];
     int nxcat, nycat;
+    // Lines written inside the panel, in one corner over a white ground: numbers that differ from panel to panel
+    // while the legend is the figure's (a fitted growth per network), each in text_color[k] (its curve's colour).
+    // text_corner: 0 top left, 1 top right, 2 bottom left, 3 bottom right (figmodel_place_text chooses it).
+    char text[FIG_MAX_TEXT][96];
+    const char *text_color[FIG_MAX_TEXT];
+    int ntext, text_corner;
 } figpanel_t;
 
 typedef struct {
@@ -99,6 +106,12 @@ void figmodel_progress(figpanel_t *p, const double *last, int n);
 // > 0 and they span a factor of 100 or more. Points exist only at the steps logged: a curve with one point is drawn
 // as a marker.
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
+
+// Panel p's text (figpanel_t.text) into the corner whose box of w x h (fractions of the frame: the text's size as the
+// caller estimates it) holds the fewest points of its opaque curves (faint ones may lie under the text; on its axes as drawn: log where they are; a line's
+// way between its points too), top right first on a tie, then top left, bottom right, bottom left. Returns the points
+// in that box. After figmodel_finish.
+int figmodel_place_text(figpanel_t *p, double w, double h);
 
 // Where curve c of panel p is drawn: data x at x * *mul + *add (its xshift: a fraction of the panel's width, as a
 // factor on a log x axis). Both renderers draw through it.

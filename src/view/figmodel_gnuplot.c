@@ -19,8 +19,8 @@ static void spec_of(char *spec, size_t cap, const figcurve_t *c, double mul, dou
     colour(lc, c);
     int pt = view_point_gnuplot(c->marker > 0 ? c->marker - 1 : c->style), few = c->data.n <= 40;
     if (c->kind == CURVE_RANGE)  // x shifted sideways in the script: the data file keeps the model's x
-        snprintf(spec, cap, "($1 * %.10g + %.10g):2:3:4 with yerrorlines lw %g dt %s pt %d ps 1.8 %s", mul, add,
-                 c->width, view_dash_gnuplot(c->style), pt, lc);
+        snprintf(spec, cap, "($1 * %.10g + %.10g):2:3:4 with yerrorlines lw %g dt %s pt %d ps %g %s", mul, add,
+                 c->width, view_dash_gnuplot(c->style), pt, c->data.n > 16 ? 1.0 : 1.8, lc);  // many: smaller marks
     else if (c->kind == CURVE_BAND && c->data.n < 2)  // one step: a band has no width, its range is an error bar
         snprintf(spec, cap, "1:(($2 + $3) / 2):2:3 with yerrorbars pt 7 ps 1 lw 3 %s", lc);
     else if (c->kind == CURVE_BAND) snprintf(spec, cap, "1:2:3 with filledcurves %s", lc);
@@ -85,6 +85,33 @@ static void one_key(figure_t *f, strbuf_t *b, const figcurve_t **e, int n, doubl
     b->s[0] = '\0', b->len = 0;
 }
 
+// A panel's legend, below it, as gnuplot lays it out (boundary.c do_key_layout): entries side by side while they fit
+// the plot's width, in rows of that many. Left to itself, gnuplot puts a key of several rows over the x label and
+// gives the panels of one grid row different heights when their keys differ (docs/figures/backward-gradient-depth.png
+// had both). key_grid estimates, for panel p of a grid of cols panels on a canvas w pixels wide, the entries per row
+// and returns the rows (0: the panel has no legend entry). Conservatively (generous 0): a character of the key's
+// type as pngcairo counts it, 7 (4) more for the sample and padding, the plot's width the panel's less 200 pixels
+// for its margins — gnuplot fits at least that many; generously (1): 9 pixels a character, 60 for the sample and
+// padding, the margins 120 pixels — gnuplot fits no more (measured on its SVG and PNG terminals).
+static int key_grid(const figpanel_t *p, int w, int cols, int generous, int *per_row) {
+    int n = 0, longest = 0;
+    for (int k = 0; k < p->nc; k++) {
+        const figcurve_t *c = &p->c[k];
+        if (!c->label[0] || c->kind == CURVE_CELLS || series_last_finite(&c->data) < 0) continue;
+        int chars = 0;
+        for (const unsigned char *q = (const unsigned char *)c->label; *q; q++) chars += (*q & 0xC0) != 0x80;
+        longest = chars > longest ? chars : longest, n++;
+    }
+    if (!n || p->nycat || p->nxcat) return 0;
+    // 18-point type is 15 px a character on the PNG (gnuplot's GPVAL_TERM_HCHAR); the key's is 16 (14 from 3 columns)
+    // and takes 7 (4) characters more for its sample and padding (samplen 3, width 2; samplen 2, width 0).
+    double ch = 15.0 * (cols >= 3 ? 14 : 16) / 18, extra = cols >= 3 ? 5 : 8;
+    double entry = generous ? 9.0 * longest + 60 : ch * (longest + extra), plot = w / (double)cols - (generous ? 120 : 200);
+    int fit = (int)(plot / entry);
+    *per_row = fit < 1 ? 1 : fit > n ? n : fit;
+    return (n + *per_row - 1) / *per_row;
+}
+
 // A panel's title, and how many seeds its medians come from when some have not logged yet.
 static void panel_title(figure_t *f, const figpanel_t *p) {
     if (p->seeds_logged < p->seeds_total)
@@ -144,7 +171,20 @@ static void panel(figure_t *f, strbuf_t *b, const figpanel_t *p, int i) {
         figure_cmd(f, "set label 98", "at graph 0.98, graph 0.96 right font bnlab_font(14) tc rgb '#555555'",
                    "fewer seeds after step %.0f", p->fewer_after);
     }
+    // The panel's text in its corner, a line a label over a white box (figpanel_t.text).
+    for (int k = 0; k < p->ntext && b->len; k++) {
+        int right = p->text_corner & 1, top = p->text_corner < 2;
+        char at[160], id[24];
+        snprintf(at, sizeof at, "at graph %g, graph %g %s offset 0,%.2f front boxed font bnlab_font(15) tc rgb '%s'",
+                 right ? 0.98 : 0.02, top ? 0.96 : 0.04, right ? "right" : "left",
+                 top ? -1.05 * k : 1.05 * (p->ntext - 1 - k), p->text_color[k] ? p->text_color[k] : "#000000");
+        snprintf(id, sizeof id, "set label %d", 80 + k);
+        if (k == 0) fprintf(f->gp, "set style textbox opaque fillcolor rgb 'white' noborder margins 2,1\n");
+        figure_cmd(f, id, at, "%s", p->text[k]);
+    }
+    int texts = b->len ? p->ntext : 0;
     figure_plot(f, b, p->note[0] ? p->note : "nothing logged");
+    for (int k = 0; k < texts; k++) fprintf(f->gp, "unset label %d\n", 80 + k);
     if (p->fewer_after > 0) fprintf(f->gp, "unset arrow 98\nunset label 98\n");
     if (objects) fprintf(f->gp, "unset object\nunset label\nset grid xtics ytics\n");
 }
@@ -153,8 +193,30 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
     int rows = m->np ? (m->np + m->cols - 1) / m->cols : 1, cols = m->np ? (m->np < m->cols ? m->np : m->cols) : 1;
     int inset = m->np == 2 && m->p[1].inset;  // one panel and its inset: the figure's title is the panel's
     if (inset) rows = cols = 1;
+    // Keys of several rows, or keys that differ within a grid row (a grid of panels with a key each): each panel's
+    // entries per row as estimated (for the canvas's narrowest width) and one bottom margin per grid row that holds
+    // its tallest key under the x tick labels and the x label (18-point character heights: 28 px; a key row is about
+    // 1.1 of them), so that no key covers the x label and the frames of a grid row line up; the canvas grows by the
+    // rows beyond the first (32 px each), so that the panels keep the height a key of one row leaves them. Keys of
+    // one row alike everywhere: left to gnuplot (its layout is right then).
+    int krows[64] = {0}, kper[64] = {0}, kmost[64] = {0}, explicit_keys = 0, extra_h = 0;
+    if (!inset && m->np > 0 && !(m->one_key && m->np > 1)) {
+        // Whether gnuplot needs help: a key of several rows even as estimated generously, or panels of one grid row
+        // with keys of different rows (a panel without a key among others with one: its note).
+        int wide = cols <= 2 ? 1600 : 560 * cols, per, g[64] = {0};
+        for (int i = 0; i < m->np && i < 64; i++) {
+            g[i] = key_grid(&m->p[i], wide, cols, 1, &per);
+            explicit_keys |= g[i] > 1 || (i % cols && g[i] != g[i - 1]);
+        }
+        for (int i = 0; i < m->np && i < 64; i++) krows[i] = key_grid(&m->p[i], wide, cols, 0, &kper[i]);
+        for (int i = 0; i < m->np && i < 64; i++) {
+            int r0 = i - i % cols;
+            kmost[r0] = krows[i] > kmost[r0] ? krows[i] : kmost[r0];
+        }
+        for (int r0 = 0; explicit_keys && r0 < m->np && r0 < 64; r0 += cols) extra_h += kmost[r0] > 1 ? 32 * (kmost[r0] - 1) : 0;
+    }
     figure_t f;
-    if (figure_open(&f, plots, m->name, rows, cols) != 0) return -1;
+    if (figure_open(&f, plots, m->name, rows, cols, extra_h) != 0) return -1;
     strbuf_t b = {0};
     figure_cmd(&f, "set xlabel", "", "%s", m->xlabel);
     if (m->np == 0) {
@@ -210,6 +272,8 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
             const figpanel_t *p = &m->p[i];
             if (p->inset) continue;  // an inset only in a figure of one panel
             if (names) fprintf(f.gp, p->nycat ? "set lmargin %zu\n" : "set lmargin -1\n", names + 3);
+            if (explicit_keys && i < 64)
+                fprintf(f.gp, "set key maxcols %d\nset bmargin %.1f\n", kper[i] > 0 ? kper[i] : 1, 3.6 + 1.1 * kmost[i - i % cols]);
             if (nk)
                 fprintf(f.gp, "set origin %.4f,%.4f\nset size %.4f,%.4f\nset key off\n", (i % cols) * pw,
                         kh + (rows - 1 - i / cols) * ph, pw, ph);

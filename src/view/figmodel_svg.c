@@ -194,6 +194,19 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
                          c->dashed ? "6 4" : view_dash_svg(c->style));
         }
         for (int k = 0; k < p->nc; k++) series_free(&thin[k]);
+        // The panel's text in its corner (figpanel_t.text), each line on a white halo.
+        for (int k = 0; n && k < p->ntext; k++) {
+            int right = p->text_corner & 1, top = p->text_corner < 2;
+            double x = right ? svg_x(&f, f.x1) - 6 : svg_x(&f, f.x0) + 6;
+            double y = top ? svg_y(&f, f.y1) + 14 + 14 * k : svg_y(&f, f.y0) - 6 - 14 * (p->ntext - 1 - k);
+            // Its colour and size in style: the page's stylesheet sets every svg text's (page/report.css).
+            strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"panel-text\" text-anchor=\"%s\" fill=\"%s\" "
+                             "stroke=\"#FFFFFF\" stroke-width=\"4\" paint-order=\"stroke\" style=\"fill:%s;font-size:12px\">",
+                          x, y, right ? "end" : "start", p->text_color[k] ? p->text_color[k] : "#000000",
+                          p->text_color[k] ? p->text_color[k] : "#000000");
+            html_text(b, p->text[k]);
+            strbuf_printf(b, "</text>\n");
+        }
         if (!n) {
             strbuf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">", w / 2, f.h / 2);
             html_text(b, p->note[0] ? p->note : "nothing logged");

@@ -24,7 +24,7 @@ void figure_grid(int n, int *rows, int *cols) {
     else *rows = 2, *cols = (n + 1) / 2;
 }
 
-int figure_open(figure_t *f, const char *plots, const char *name, int rows, int cols) {
+int figure_open(figure_t *f, const char *plots, const char *name, int rows, int cols, int extra_h) {
     char data[BNLAB_PATH_MAX];
     snprintf(f->name, sizeof f->name, "%s", name);
     f->blocks = 0;
@@ -38,7 +38,7 @@ int figure_open(figure_t *f, const char *plots, const char *name, int rows, int 
         return bnlab_fail("%s: cannot create: %s", f->gp_path, strerror(errno));
     }
     fprintf(f->dat, "# bnlab plot: the data of %s.gp, one block per curve (gnuplot's index 0, 1, ...)\n", name);
-    int w = cols <= 2 ? 1600 : 560 * cols, h = rows <= 1 ? 900 : 200 + 470 * rows;
+    int w = cols <= 2 ? 1600 : 560 * cols, h = (rows <= 1 ? 900 : 200 + 470 * rows) + (extra_h > 0 ? extra_h : 0);
     // A slide's shape: the nearer of 16:9 and 4:3, reached by growing the shorter side (never shrinking a panel).
     if ((double)w / h >= 1.555) {
         if (9 * w > 16 * h) h = (9 * w + 15) / 16;

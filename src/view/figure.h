@@ -29,11 +29,11 @@ void figure_grid(int n, int *rows, int *cols);
 
 // Creates DIR/plots/NAME.gp (terminal, output and the settings every figure shares: slide-sized type, the
 // legend below each panel) and DIR/plots/data/NAME.dat. The canvas is sized
-// for a rows x cols grid of panels (at least 1600 x 900), grown to the
+// for a rows x cols grid of panels (at least 1600 x 900), extra_h pixels taller (legends of several rows), grown to the
 // nearer of a slide's shapes, 16:9 or 4:3. The script chooses its output from the gnuplot
 // variable bnlab_fmt ('png' by default, 'svg', 'pdf'); bnlab_font(PT) gives a font size that is PT on the PNG.
 // -1 + message.
-int figure_open(figure_t *f, const char *plots, const char *name, int rows, int cols);
+int figure_open(figure_t *f, const char *plots, const char *name, int rows, int cols, int extra_h);
 // Appends text to out with its lines broken at spaces to at most about width characters (existing "\n" kept).
 void figure_wrap(strbuf_t *out, const char *text, size_t width);
 // Appends text as a gnuplot string expression: 'single quoted', a quote doubled, a newline as ."\n". .

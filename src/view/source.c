@@ -1,6 +1,7 @@
 #include "run/runlog.h"
 #include "view/source.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "io/jsonpath.h"
 #include "nn/registry.h"
+#include "run/gradinit.h"
 #include "run/rundir.h"
 
 void view_copy_utf8(char *out, size_t cap, const char *src) {
@@ -184,11 +186,46 @@ static int load_compare(view_source_t *s, const char *path) {
     return 0;
 }
 
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int view_gradinit_files(const char *dir, char **out, int max) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    const size_t pl = strlen(GRADINIT_FILE_PREFIX), sl = strlen(GRADINIT_FILE_SUFFIX);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len <= pl + sl || strncmp(e->d_name, GRADINIT_FILE_PREFIX, pl) || strcmp(e->d_name + len - sl, GRADINIT_FILE_SUFFIX))
+            continue;
+        if (n < max) {
+            char path[BNLAB_PATH_MAX];
+            path_fmt(path, sizeof path, "%s/%s", dir, e->d_name);
+            out[n] = xmalloc(strlen(path) + 1, "gradinit file");
+            memcpy(out[n], path, strlen(path) + 1);
+        }
+        n++;
+    }
+    closedir(d);
+    qsort(out, (size_t)(n < max ? n : max), sizeof *out, cmp_name);
+    return n;
+}
+
 static int load_run(view_source_t *s) {
     char path[BNLAB_PATH_MAX];
     rundir_file(path, sizeof path, s->dir, RUNDIR_METRICS_CSV);
-    if (!path_exists(path))
-        return bnlab_fail("%s: neither a run directory (metrics.csv) nor a comparison (compare.json)", s->dir);
+    if (!path_exists(path)) {
+        char *files[1];
+        int n = view_gradinit_files(s->dir, files, 1);
+        if (n > 0) {  // bnlab gradinit's files alone: no variant, no seed
+            free(files[0]);
+            s->is_gradinit = 1;
+            snprintf(s->kind, sizeof s->kind, "Gradients at initialization, measured by bnlab gradinit: %d file%s", n,
+                     n == 1 ? "" : "s");
+            return 0;
+        }
+        return bnlab_fail("%s: neither a run directory (metrics.csv) nor a comparison (compare.json) nor bnlab "
+                          "gradinit's files (gradinit-NAME.csv)", s->dir);
+    }
     view_variant_t *v = &s->v[0];
     *v = (view_variant_t){.cls = VC_UNKNOWN, .batch = 1};
     char base[BNLAB_PATH_MAX];
@@ -232,7 +269,7 @@ int view_source_load(view_source_t *s, const char *dir, const view_source_opts_t
     rundir_file(path, sizeof path, dir, CMPDIR_SPEC);
     s->is_compare = path_exists(path);
     int rc = s->is_compare ? load_compare(s, path) : load_run(s);
-    if (rc == 0 && s->nv == 0) rc = bnlab_fail("%s: no variants", path);
+    if (rc == 0 && s->nv == 0 && !s->is_gradinit) rc = bnlab_fail("%s: no variants", path);
     if (rc != 0) return -1;
     qsort(s->v, (size_t)s->nv, sizeof s->v[0], cmp_variant);
     int count[VC_COUNT] = {0};

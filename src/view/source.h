@@ -28,6 +28,8 @@ typedef struct {
     long seeds[VIEW_MAX_SEEDS];           // a comparison's seeds in its order (a run: its own, from config.json)
     int ns, n_spec_seeds;                 // seeds used; seeds in compare.json
     char kind[1024];                      // "One run", "A comparison of 3 variants x 2 seeds = 6 runs", "A sweep ..."
+    int is_gradinit;                      // neither: a directory of bnlab gradinit's files alone (no variant, no
+                                          // seed; only the gradinit figure draws from it)
 } view_source_t;
 
 typedef struct {
@@ -35,7 +37,8 @@ typedef struct {
     int n_labels;
 } view_source_opts_t;
 
-// Reads dir (a comparison if it has compare.json, else a run with metrics.csv). 0, or -1 + message (neither, a
+// Reads dir (a comparison if it has compare.json, else a run with metrics.csv, else a directory holding one or more of
+// bnlab gradinit's gradinit-NAME.csv: is_gradinit, nv = ns = 0). 0, or -1 + message (none of them, a
 // malformed compare.json, a --label naming no variant). More than VIEW_MAX_VARIANTS variants or VIEW_MAX_SEEDS seeds:
 // the first ones, said in kind.
 int view_source_load(view_source_t *s, const char *dir, const view_source_opts_t *o);
@@ -50,6 +53,10 @@ void view_run_dir(const view_source_t *s, int i, int k, char *out, size_t cap);
 long view_diverged_at(const char *run);
 // compare.json read strictly (as above): its root, or NULL + message. The caller frees it.
 cJSON *view_compare_json_read(const char *path);
+// The files gradinit-NAME.csv in dir (bnlab gradinit --out, run/gradinit.h), in the byte order of their names: the
+// first max as malloc'd paths in out[]; returns how many there are (more than max: the first max kept), 0 if none
+// or dir cannot be read.
+int view_gradinit_files(const char *dir, char **out, int max);
 // Copies src into out (cap bytes), cut at a character boundary if it does not fit: never half a UTF-8 character.
 void view_copy_utf8(char *out, size_t cap, const char *src);
 
