@@ -12,7 +12,8 @@
 // Negative control (tests/test_evalorder.sh): linked with a copy of run/evalorder.c whose eval_order_put puts each
 // logit one row off, the loss checks fail.
 // With arguments IMAGES LABELS [BATCH]: prints the terms of the first layer's sums in file order and in the order
-// for that data set (the measurement in docs/performance.md), and the time the order took to build.
+// for that data set, the time the order took to build, and forward_set's CPU time per pass in both orders
+// (interleaved; the paper's network with random weights) — the measurements in docs/performance.md.
 #include <stdlib.h>
 #include <time.h>
 
@@ -25,8 +26,14 @@
 
 static double seconds(void) {
     struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);  // this thread: idle OpenBLAS threads may spin meanwhile
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void build(model_t *m, int net, int max_batch);
+static int by_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static int measure(const char *images, const char *labels, int batch) {
@@ -42,10 +49,39 @@ static int measure(const char *images, const char *labels, int batch) {
     double t1 = seconds();
     const int g = gemm_skip_zeros_group();
     printf("%u examples, batches of %d, groups of %d rows: terms of the first layer's sums, as a fraction of all "
-           "(n x %u): one image alone %.4f, file order %.4f, evaluation order %.4f; the order took %.1f ms of CPU time\n",
+           "(n x %u): one image alone %.4f, file order %.4f, evaluation order %.4f; the order took %.1f ms of CPU "
+           "time\n",
            ds.n, batch, g, ds.dim, eval_order_terms(&ds, &pp, NULL, ds.n, batch, 1),
            eval_order_terms(&ds, &pp, NULL, ds.n, batch, g), eval_order_terms(&ds, &pp, o.perm, ds.n, batch, g),
            1e3 * (t1 - t0));
+    // forward_set over the set with the paper's network (BN in evaluation mode), in the order and in file order,
+    // interleaved: 15 rounds of 5 passes each, CPU time.
+    model_t m;
+    build(&m, 0, batch);
+    float *x = xmalloc(sizeof(float) * (size_t)batch * ds.dim, "x");
+    int32_t *y = xmalloc(sizeof(int32_t) * (size_t)batch, "y");
+    forward_pass_t file = {.mode = MODE_EVAL, .batch = batch, .x = x, .y = y}, ord = file;
+    ord.order = &o;
+    enum { R = 15, K = 5 };
+    double a[R], b[R], q[R], la = 0, lb = 0;
+    long ha = 0, hb = 0;
+    for (int r = 0; r < R; r++) {
+        double s0 = seconds();
+        for (int k = 0; k < K; k++) la = forward_set(&m, &pp, &ds, ds.n, &ord, &ha);
+        double s1 = seconds();
+        for (int k = 0; k < K; k++) lb = forward_set(&m, &pp, &ds, ds.n, &file, &hb);
+        double s2 = seconds();
+        a[r] = 1e3 * (s1 - s0) / K, b[r] = 1e3 * (s2 - s1) / K, q[r] = a[r] / b[r];
+    }
+    qsort(a, R, sizeof *a, by_double), qsort(b, R, sizeof *b, by_double), qsort(q, R, sizeof *q, by_double);
+    printf("forward_set, the paper's network (BN, evaluation mode), %d rounds of %d passes, medians of CPU time per "
+           "pass: evaluation order %.2f ms, file order %.2f ms, ratio %.3f (%.3f-%.3f); the order %s; loss and hits "
+           "%s\n",
+           R, K, a[R / 2], b[R / 2], q[R / 2], q[0], q[R - 1],
+           forward_set_ordered(&m, &ds, ds.n, &ord) ? "used" : "NOT used (file order both times)",
+           !memcmp(&la, &lb, sizeof la) && ha == hb ? "the same bits" : "DIFFER");
+    free(x), free(y);
+    model_free(&m);
     eval_order_free(&o);
     dataset_free(&ds);
     return 0;

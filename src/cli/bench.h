@@ -39,8 +39,9 @@ double bench_fma_peak(int avx512);
 
 // The evaluation of 10,000 test images (the test set of data_dir, in evaluation batches, as a run's metrics rows do it)
 // by the BN network with a dense first layer: milliseconds, the best of 3. skip_zeros = 0: the first layer's product
-// sums every zero input too (gemm_skip_zeros_enable; the same bits, for comparison).
-int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t backend, int skip_zeros);
+// sums every zero input too (gemm_skip_zeros_enable; the same bits, for comparison). ordered = 0: the test set in file
+// order, without the run's evaluation order (run/evalorder.h; the same bits, for comparison).
+int bench_eval(double *ms_10k, const char *data_dir, int threads, gemm_backend_t backend, int skip_zeros, int ordered);
 
 // Loads an IDX image file with bnlab's loader and decompresses it with `zcat > /dev/null`, best of 3 each.
 int bench_load(const char *images_path, double *ms_bnlab, double *ms_zcat);

@@ -37,7 +37,8 @@ static int by_key(const void *a, const void *b) {
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-// perm[0, nf) of examples [0, nf), nf a multiple of batch: sorted by nonzero count, groups filled greedily (evalorder.h).
+// perm[0, nf) of examples [0, nf), nf a multiple of batch: sorted by nonzero count, groups filled greedily
+// (evalorder.h).
 static inline __attribute__((always_inline)) void order_groups_body(uint32_t *perm, const uint64_t *masks, int words,
                                                                     uint32_t nf, int batch, int group) {
     keyed_t *s = xmalloc(sizeof(keyed_t) * (nf ? nf : 1), "evaluation order");

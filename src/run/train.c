@@ -116,7 +116,8 @@ int trainer_setup(trainer_t *t, const config_t *cfg) {
         bnlab_fail("environment BNLAB_EVAL_ORDER: expected grouped or file, found \"%s\"", eo);
         goto fail;
     }
-    if (!eo || strcmp(eo, "file"))
+    // Built only where an evaluation can use it (infer.h forward_set_ordered: not under OpenBLAS, whose rows differ).
+    if ((!eo || strcmp(eo, "file")) && model_per_example(&t->model, MODE_EVAL, c->train.eval_batch_size))
         eval_order_build(&t->test_order, &t->test, &t->pp, t->test.n, c->train.eval_batch_size, c->data.classes);
     if (c->model.lsuv) lsuv_init(t);
     sgd_init(&t->opt, &c->train.optim, t->model.n_params);
