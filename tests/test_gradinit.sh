@@ -144,6 +144,22 @@ awk -F, -v OFS=, 'NR == 3 { $12 = "abc" } 1' "$out/gradinit-bn6.csv" > "$out/gra
 rc=$?
 check '[ $rc -ne 0 ] && [ $(wc -l < "$tmp/err.txt") -eq 1 ] && grep -qF "gradinit-bad.csv: line 3, column \"mean\": expected a number or nothing, found \"abc\"" "$tmp/err.txt"' \
   "a malformed file: exit $rc, $(cat "$tmp/err.txt")"
+# The panels' text covers no data, in the report as the browser lays it out (its #selftest hook counts the data points
+# inside the text's boxes) and in both layouts: two columns (init, after) and one (init alone: the report's panels are
+# then narrower than the slide's, relative to the text).
+need_chromium "$root"
+for d in 8 64; do  # the layout where a line of text lay over the BN curve (on a white halo) until the box was the report's too
+  "$bnlab" gradinit "$cfg" --set "model.layers[0].repeat=$d" --set name=bn$d --batches 2 --seeds 2 --out "$tmp/one" >/dev/null 2>&1
+  "$bnlab" gradinit "$root/configs/deep-relu-nobn.json" --set "model.layers[0].repeat=$d" --set name=nobn$d --batches 2 \
+    --seeds 2 --out "$tmp/one" >/dev/null 2>&1
+done
+for d in "$out" "$tmp/one"; do
+  "$bnlab" report "$d" > /dev/null 2>&1
+  timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$tmp/profile" \
+    --virtual-time-budget=5000 --dump-dom "file://$d/report.html#selftest" > "$tmp/dom.html" 2> /dev/null
+  under=$(grep -o 'data-gradinit-under-text="[0-9]*"' "$tmp/dom.html")
+  check '[ "$under" = "data-gradinit-under-text=\"0\"" ]' "the report's panel text covers data in $d: ${under:-no self-test}"
+done
 # More than one figure draws (files, activations, networks of one activation): refused in one line, no figure —
 # never a figure that silently leaves some out. Up to the limit: every network drawn, each with its line of text.
 many() {  # many DIR COUNT ACTS: COUNT copies of bn6's file, named n1..nCOUNT, with activations a1..aACTS in turn

@@ -269,10 +269,9 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
             figpanel_t *p = &m->p[i];
             p->ylog = p->y0 > 0;  // a growth per layer: always a log axis
             // The panel's numbers in the corner where they cover no data; when there is none, headroom above the
-            // data for them. Their box, estimated for the slide (the PNG): a line of 15-point type about 9 % of a
-            // panel's height, the longest line (about 55 characters) 40 % of a wide panel's width, 80 % of one of two
-            // columns'. The report's narrower panels may put a line over a curve (on a white halo).
-            double h = 0.03 + 0.09 * p->ntext, w = m->cols == 1 ? 0.4 : 0.8;
+            // data for them. Their box: the larger of the slide's and the report's (view/figmodel.h).
+            double w, h;
+            figmodel_text_box(m, p, &w, &h);
             if (p->ntext && figmodel_place_text(p, w, h) > 0 && p->ylog && p->y1 > p->y0) {
                 p->y1 = p->y0 * pow(p->y1 / p->y0, 1 / (1 - (h < 0.8 ? h : 0.8))), p->yfixed = 1;
                 figmodel_place_text(p, w, h);
