@@ -4,7 +4,8 @@
 # (1) A BN / no-BN pair, 2 seeds, with log.gradients_every, log.update_ratios_every and log.jacobian_every: every
 #     curve drawn equals the median over seeds computed independently from the CSVs (tests/check_backward_figs.py);
 #     negative control: a value planted in a log after plotting is caught by the same check. The report has each
-#     kind's section with its panels. --xrange, --label, --yscale change what they say.
+#     kind's section with its panels. --xrange, --label, --yscale change what they say. Reference lines carry no
+#     markers; update_ratios and jacobian have one legend for all panels, in 20-point type.
 # (2) Deep ReLU nets with and without BN: gradient_depth's step-0 norms equal the logs and Yang et al.'s line grows
 #     by π/(π−1) per layer.
 # (3) A two-key sweep (depth x learning rate): every cell of sweep_map says sweep.csv's median final accuracy, or
@@ -43,6 +44,15 @@ for k in $KINDS; do
   check '[ $rc -eq 0 ]' "$k: the figure is not the logs' median over seeds: $(head -3 "$T/check-$k.out")"
 done
 check '[ ! -e "$T/pair/plots/accuracy.png" ]' "--only: accuracy.png was drawn too"
+# For a projector: the reference lines (10⁻³, 1) are lines without markers, and update_ratios and jacobian, whose
+# entries mean the same in every panel, have one legend below the panels in 20-point type instead of one per panel.
+for k in update_ratios jacobian; do
+  gp=$T/pair/plots/$k.gp
+  check '[ "$(grep -c "rule of thumb\|(§3.3)" "$gp")" -gt 0 ] && ! grep "rule of thumb\|(§3.3)" "$gp" | grep -q "linespoints\| pt "' \
+    "$k: a reference line drawn with markers: $(grep -m1 "rule of thumb\|(§3.3)" "$gp")"
+  check 'grep -q "^bnlab_one_key_font = bnlab_font(20)$" "$gp" && [ "$(grep -c "^set key off$" "$gp")" -ge "$(( $(grep -c "^set origin" "$gp") - 1 ))" ]' \
+    "$k: not one legend in 20-point type (per-panel keys, or none)"
+done
 check '[ -s "$T/pair/plots/gradient_depth.gp" ] && ! grep -q "title .Yang et al." "$T/pair/plots/gradient_depth.gp"' \
   "gradient_depth: a theory line for sigmoid nets"
 # Negative control: a value changed in a log after plotting (a gradient percentile, an update ratio, a singular

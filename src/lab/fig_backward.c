@@ -211,7 +211,8 @@ static void ref_line(figpanel_t *p, double y, const char *label) {
     series_init(&s, 2);
     series_add(&s, (double[2]){p->x0, y});
     series_add(&s, (double[2]){p->x1, y});
-    figmodel_add(p, CURVE_LINE, &s, 0, 1, 0, BW_REF_COLOR, 1, 2, 1, label);
+    figcurve_t *c = figmodel_add(p, CURVE_LINE, &s, 0, 1, 0, BW_REF_COLOR, 1, 2, 1, label);
+    if (c) c->bare = 1, c->dashed = 1;  // a reference, not data: no markers
     series_free(&s);
 }
 
@@ -325,6 +326,7 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in) {
         log_axes(m, 1e-3);
         for (int j = 0; j < cols; j++)
             if (m->p[j].nc) ref_line(&m->p[j], 1e-3, "10⁻³, the rule of thumb");
+        m->one_key = 1;  // the entries mean the same in every panel: one legend, in a projector's type
     }
     bw_free(d, src);
     free(d);
@@ -386,6 +388,7 @@ int fig_jacobian(figmodel_t *m, const figure_input_t *in) {
             m->p[i].y0 = lo, m->p[i].y1 = hi;
             if (m->p[i].nc) ref_line(&m->p[i], 1, "1 (§3.3)");
         }
+        m->one_key = 1;  // the entries mean the same in every panel: one legend, in a projector's type
     }
     for (int w = 0; w < 2; w++) bw_free(d[w], src), free(d[w]);
     return rc;
