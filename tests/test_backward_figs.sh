@@ -16,9 +16,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-backfigs-XXXXXX)
-trap '[ -n "${BNLAB_KEEP_TEST_DIR-}" ] && echo "kept $T" || rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp backfigs
 CHECK="python3 $ROOT/tests/check_backward_figs.py"
 cd "$T" || exit 1
 KINDS="gradients update_ratios jacobian gradient_depth"
@@ -94,13 +93,9 @@ check '! grep -q "^set logscale y" "$T/pair/plots/update_ratios.gp"' "--yscale l
 check 'grep -q "^set logscale y" "$T/pair/plots/update_ratios.gp"' "update_ratios: not on a log axis by default"
 
 # --- (2) deep ReLU: the gradient at initialization against Yang et al. -------------------------------------------------
-cat >"$T/deep.json" <<JSON
-{"name": "deep", "variants": [
-  {"name": "bn", "config": "$ROOT/configs/deep-relu.json"},
-  {"name": "nobn", "config": "$ROOT/configs/deep-relu-nobn.json"}],
- "seeds": 2, "set": {"data.train_limit": 600, "data.test_limit": 200, "train.steps": 20, "train.eval_every": 10,
-  "model.layers[0].repeat": 6, "log.gradients_every": 10, "log.ics_every": 0, "log.percentiles.every": 0}}
-JSON
+deep_relu_pair "$T/deep.json" 2 '"data.train_limit": 600, "data.test_limit": 200, "train.steps": 20,
+  "train.eval_every": 10, "model.layers[0].repeat": 6, "log.gradients_every": 10, "log.ics_every": 0,
+  "log.percentiles.every": 0'
 "$BNLAB" compare "$T/deep.json" --jobs 2 --out "$T/deep" >"$T/deep.out" 2>&1
 "$BNLAB" plot "$T/deep" --only gradient_depth >"$T/deep.plot" 2>&1
 rc=$?
@@ -111,15 +106,9 @@ check '[ $rc -eq 0 ]' "gradient_depth (deep): $(head -3 "$T/check-deep.out")"
 check 'grep -q "title .Yang et al. 2019 (BN + relu): ×1.467 per layer" "$T/deep/plots/gradient_depth.gp"' "gradient_depth: no theory line for BN + ReLU"
 
 # --- (3) a two-key sweep --------------------------------------------------------------------------------------------
-cat >"$T/sweep.json" <<JSON
-{"name": "dl", "variants": [
-  {"name": "bn", "config": "$ROOT/configs/deep-relu.json"},
-  {"name": "nobn", "config": "$ROOT/configs/deep-relu-nobn.json"}],
- "grid": {"model.layers[0].repeat": [2, 4], "train.optimizer.lr": [0.1, 10]},
- "seeds": 1, "targets": [0.5],
- "set": {"train.steps": 40, "train.eval_every": 20, "data.train_limit": 600, "data.test_limit": 200, "log.ics_every": 0,
-         "log.percentiles.every": 0}}
-JSON
+deep_relu_pair "$T/sweep.json" 1 '"train.steps": 40, "train.eval_every": 20, "data.train_limit": 600,
+  "data.test_limit": 200, "log.ics_every": 0, "log.percentiles.every": 0' \
+  '"grid": {"model.layers[0].repeat": [2, 4], "train.optimizer.lr": [0.1, 10]}, "targets": [0.5], '
 "$BNLAB" sweep "$T/sweep.json" --jobs 2 --out "$T/sweep" >"$T/sweep.out" 2>&1
 "$BNLAB" plot "$T/sweep" --only sweep_map >"$T/sweep.plot" 2>&1
 rc=$?

@@ -10,9 +10,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-bwd-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp bwd
 RUN=(--set log.progress=never --set data.train_limit=6000 --set train.epochs=null --set train.steps=60
      --set train.eval_every=30 --set train.checkpoint.every=30 --set log.probe_size=100)
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.gradients_every=30 --set log.jacobian_every=30 \
