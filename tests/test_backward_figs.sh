@@ -12,6 +12,8 @@
 #     "diverged" where a run's summary.json says so; the report draws the cells.
 # (4) A run without these logs: plot --only names each figure it cannot draw and the key that turns it on (exit 0, no
 #     PNG), the report says so in each section; a malformed gradients.csv is one line naming file, line and column.
+# (5) Depth 64, 1 step: every figure and the report drawn (6 columns of 65 dense layers, evenly spread), and a log of
+#     more layers than the figures read refused in one line.
 # usage: test_backward_figs.sh BNLAB SOURCE_ROOT
 set -u
 BNLAB=$1
@@ -147,4 +149,38 @@ awk -F, -v OFS=, 'NR == 3 { $10 = "abc" } 1' "$T/pair/bn/seed-1/gradients.csv" >
 rc=$?
 check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/bad.err")" -eq 1 ] && grep -qF "gradients.csv: line 3, column \"p15\": expected a number or nothing, found \"abc\"" "$T/bad.err"' \
   "plot, malformed gradients.csv: exit $rc, $(cat "$T/bad.err")"
+# --- (5) depth 64 (the issue's deepest), 1 step ----------------------------------------------------------------------
+# plot draws update_ratios (65 dense layers) and jacobian (7 blocks) with 6 columns evenly spread from the first to the
+# last, the title saying so (every column: a 36,400-pixel canvas cairo refused); the report reads 64 hidden layers'
+# histograms (it stopped at 32); a log of more dense layers than the figures read is one line, not a figure without
+# the deepest ones.
+"$BNLAB" train "$ROOT/configs/deep-relu.json" --set 'model.layers[0].repeat=64' --set train.steps=1 \
+  --set train.eval_every=1 --set data.train_limit=120 --set data.test_limit=60 --set log.progress=never \
+  --set log.gradients_every=1 --set log.update_ratios_every=1 --set log.histograms.every=1 --set log.probe_size=20 \
+  --set log.ics_every=0 --out "$T/d64" >"$T/d64.out" 2>&1
+"$BNLAB" plot "$T/d64" --only gradients,update_ratios,gradient_depth >"$T/d64.plot" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/d64/plots/update_ratios.png" ] && [ -s "$T/d64/plots/gradient_depth.png" ]' \
+  "64 blocks: plot exit $rc: $(tail -2 "$T/d64.out") $(grep -v '^plot:' "$T/d64.plot" | head -2)"
+titles=$(grep "^set title 'dense layer" "$T/d64/plots/update_ratios.gp" | sort -u | tr '\n' ' ')
+check '[ "$titles" = "set title '"'"'dense layer 1'"'"' set title '"'"'dense layer 13'"'"' set title '"'"'dense layer 26'"'"' set title '"'"'dense layer 39'"'"' set title '"'"'dense layer 52'"'"' set title '"'"'dense layer 65 (output)'"'"' " ] && grep -q "(6 of the 65, evenly spread)" "$T/d64/plots/update_ratios.gp"' \
+  "64 blocks: update_ratios' columns: $titles"
+"$BNLAB" report "$T/d64" >"$T/d64.rep" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/d64/report.html" ]' "64 blocks: report exit $rc: $(cat "$T/d64.rep")"
+"$BNLAB" train "$ROOT/configs/deep-relu.json" --set 'model.layers[0].repeat=7' --set train.steps=1 \
+  --set train.eval_every=1 --set data.train_limit=120 --set data.test_limit=60 --set log.progress=never \
+  --set log.jacobian_every=1 --set log.probe_size=20 --set log.ics_every=0 --out "$T/d7" >"$T/d7.out" 2>&1
+"$BNLAB" plot "$T/d7" --only jacobian >"$T/d7.plot" 2>&1
+rc=$?
+titles=$(grep "^set title 'block" "$T/d7/plots/jacobian.gp" | sed 's/, .*//' | sort -u | tr '\n' ' ')
+check '[ $rc -eq 0 ] && [ "$titles" = "set title '"'"'block 1 set title '"'"'block 2 set title '"'"'block 3 set title '"'"'block 4 set title '"'"'block 5 set title '"'"'block 7 " ] && grep -q "(6 of the 7, evenly spread)" "$T/d7/plots/jacobian.gp"' \
+  "7 blocks: jacobian exit $rc, columns: $titles"
+cp -r "$T/d64" "$T/d65"
+echo "1,999,dense,layers.999.weight,100,0.5,0.5,0.5" >>"$T/d65/update_ratios.csv"
+"$BNLAB" plot "$T/d65" --only update_ratios >"$T/d65.plot" 2>"$T/d65.err"
+rc=$?
+check '[ $rc -ne 0 ] && [ $(wc -l < "$T/d65.err") -eq 1 ] && grep -q "more than 65 values of column \"tensor\"" "$T/d65.err"' \
+  "66 dense layers: exit $rc, $(cat "$T/d65.err")"
+
 finish backward_figs

@@ -28,8 +28,10 @@
 #include "run/updatelog.h"
 #include "view/logread.h"
 
-#define BW_MAX_KEYS 64   // hidden layers, dense layers, blocks read (a 64-block net's)
-#define BW_MAX_ROWS 6    // rows of panels of the gradients figure: a deeper net shows 6 of its layers, evenly spread
+#define BW_MAX_KEYS 65   // hidden layers, dense layers, blocks read: a 64-block net's 65 dense layers; a log with more
+                         // is refused in one line (never a figure that leaves the deepest layers out)
+#define BW_MAX_ROWS 6    // rows of panels of the gradients figure, columns of update_ratios and jacobian: a deeper net
+                         // shows 6 of its layers, evenly spread from the first to the last (the title says so)
 #define BW_MAX_VALS 12   // value columns read per row
 #define BW_REF_COLOR "#555555"  // a reference line (a rule of thumb, a theory's value): no variant's colour
 
@@ -96,12 +98,22 @@ static int bw_read_run(const char *run, const bw_log_t *L, double xk, series_t *
                 rc = -1;
                 break;
             }
-            if (kv - (L->key_base - 1) < 0 || kv - (L->key_base - 1) >= BW_MAX_KEYS) continue;
+            if (kv - (L->key_base - 1) < 0) continue;
+            if (kv - (L->key_base - 1) >= BW_MAX_KEYS) {
+                rc = bnlab_fail("%s: line %d, column \"%s\": %ld; the backward figures draw at most %d (a 64-block net's)",
+                                path, t.lineno, L->key_col, kv, BW_MAX_KEYS + L->key_base - 1);
+                break;
+            }
             k = (int)(kv - (L->key_base - 1));
         } else {
             while (k < nk && !(strlen(keys[k]) == kl && !memcmp(keys[k], key, kl))) k++;
             if (k == nk) {
-                if (nk == BW_MAX_KEYS || kl >= sizeof keys[0]) continue;
+                if (kl >= sizeof keys[0]) continue;
+                if (nk == BW_MAX_KEYS) {
+                    rc = bnlab_fail("%s: line %d: more than %d values of column \"%s\"; the backward figures draw at most "
+                                    "%d (a 64-block net's)", path, t.lineno, BW_MAX_KEYS, L->key_col, BW_MAX_KEYS);
+                    break;
+                }
                 memcpy(keys[k], key, kl), keys[k][kl] = '\0', nk++;
             }
         }
@@ -169,6 +181,16 @@ static int bw_absent(figmodel_t *m, const char *name, const bw_data_t *d, const 
     }
     snprintf(m->note, sizeof m->note, "%s: %s has no rows to draw yet.", what, file);
     return 0;
+}
+
+// Which of nk keys a figure shows: all of them up to BW_MAX_ROWS, else BW_MAX_ROWS evenly spread from the first to
+// the last, into pick; their number. which: "" or " (6 of the 65, evenly spread)" for the title.
+static int bw_spread(int nk, int pick[BW_MAX_ROWS], char *which, size_t cap) {
+    int n = nk < BW_MAX_ROWS ? nk : BW_MAX_ROWS;
+    for (int r = 0; r < n; r++) pick[r] = n > 1 ? r * (nk - 1) / (n - 1) : 0;
+    if (n < nk) snprintf(which, cap, " (%d of the %d, evenly spread)", n, nk);
+    else if (cap) which[0] = '\0';
+    return n;
 }
 
 // Each row of a grid of rows x cols panels on one y axis (its own range; the other rows theirs).
@@ -250,15 +272,14 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
         if (L.nvals < 0) d->logged = 1;
         rc = bw_absent(m, "gradients", d, "Gradients", "gradients.csv", "log.gradients_every", 100);
     } else if (rc == 0) {
-        int rows = d->nk < BW_MAX_ROWS ? d->nk : BW_MAX_ROWS, cols = src->nv, layer[BW_MAX_ROWS];
-        for (int r = 0; r < rows; r++) layer[r] = rows > 1 ? r * (d->nk - 1) / (rows - 1) : 0;  // first to last
+        int layer[BW_MAX_ROWS], cols = src->nv;
+        char which[64];
+        int rows = bw_spread(d->nk, layer, which, sizeof which);
         figmodel_init(m, "gradients", rows * cols, cols);
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
         char list[BW_MAX_VALS * 12] = "", st[48];
         for (int v = 0; v < L.nvals; v++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%sth", v ? ", " : "", L.vals[v] + 1);
-        char which[64] = "";
-        if (rows < d->nk) snprintf(which, sizeof which, " (%d of the %d, evenly spread)", rows, d->nk);
         snprintf(m->title, sizeof m->title, "The gradient ∂L/∂h at each hidden layer's nonlinearity input%s, training "
                  "batches: its %s percentiles (%s)", which, list, seeds_text(src, st, sizeof st));
         static char shades[VIEW_MAX_VARIANTS][BW_MAX_VALS][8];
@@ -299,17 +320,19 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in) {
     if (rc == 0 && d->points == 0) rc = bw_absent(m, "update_ratios", d, "Update ratios", "update_ratios.csv",
                                                   "log.update_ratios_every", 10);
     else if (rc == 0) {
-        int cols = d->nk;
+        int pick[BW_MAX_ROWS];
+        char which[64], st[48];
+        int cols = bw_spread(d->nk, pick, which, sizeof which);
         figmodel_init(m, "update_ratios", 2 * cols, cols);
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
-        char st[48];
-        snprintf(m->title, sizeof m->title, "How far each step moves each dense layer's weights W: the update "
-                 "‖ΔW‖/‖W‖ the optimizer applied (top) and the gradient std(∂L/∂W)/std(W) (bottom); %s thick%s",
+        snprintf(m->title, sizeof m->title, "How far each step moves each dense layer's weights W%s: the update "
+                 "‖ΔW‖/‖W‖ the optimizer applied (top) and the gradient std(∂L/∂W)/std(W) (bottom); %s thick%s", which,
                  seeds_text(src, st, sizeof st), src->ns > 1 ? ", each seed faint" : "");
         for (int row = 0; row < 2; row++)
-            for (int j = 0; j < cols; j++) {
-                figpanel_t *p = &m->p[row * cols + j];
-                snprintf(p->title, sizeof p->title, "dense layer %d%s", j + 1, j + 1 == cols ? " (output)" : "");
+            for (int c = 0; c < cols; c++) {
+                const int j = pick[c];
+                figpanel_t *p = &m->p[row * cols + c];
+                snprintf(p->title, sizeof p->title, "dense layer %d%s", j + 1, j + 1 == d->nk ? " (output)" : "");
                 snprintf(p->ylabel, sizeof p->ylabel, "%s", row ? "std(∂L/∂W) / std(W)" : "‖ΔW‖ / ‖W‖");
                 snprintf(p->note, sizeof p->note, "not logged");
                 for (int i = 0; i < src->nv; i++) {
@@ -352,18 +375,21 @@ int fig_jacobian(figmodel_t *m, const figure_input_t *in) {
     }
     if (rc == 0 && rows == 0) rc = bw_absent(m, "jacobian", d[0], "Jacobian spectra", "jacobian.csv", "log.jacobian_every", 1000);
     else if (rc == 0) {
-        figmodel_init(m, "jacobian", rows * blocks, blocks);
+        int pick[BW_MAX_ROWS];
+        char spread[64], st[48];
+        int cols = bw_spread(blocks, pick, spread, sizeof spread);
+        figmodel_init(m, "jacobian", rows * cols, cols);
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
-        char st[48];
-        snprintf(m->title, sizeof m->title, "Singular values of each hidden block's Jacobian (dense → normalization → "
+        snprintf(m->title, sizeof m->title, "Singular values of each hidden block's Jacobian%s (dense → normalization → "
                  "nonlinearity), probe images, %s: median (thick), 10th–90th percentiles (band).%s Ioffe & Szegedy "
-                 "§3.3: BN may keep them close to 1", seeds_text(src, st, sizeof st), rows > 1 ? " Top: per example, "
-                 "batch statistics held fixed; bottom: the whole batch, BN's coupling included." : "");
+                 "§3.3: BN may keep them close to 1", spread, seeds_text(src, st, sizeof st), rows > 1 ? " Top: per "
+                 "example, batch statistics held fixed; bottom: the whole batch, BN's coupling included." : "");
         int r = 0;
         for (int w = 0; w < 2; w++) {
             if (!d[w]->points) continue;
-            for (int j = 0; j < blocks; j++) {
-                figpanel_t *p = &m->p[r * blocks + j];
+            for (int c = 0; c < cols; c++) {
+                const int j = pick[c];
+                figpanel_t *p = &m->p[r * cols + c];
                 snprintf(p->title, sizeof p->title, "block %d, %s", j + 1, w ? "whole batch" : "per example");
                 snprintf(p->ylabel, sizeof p->ylabel, "singular value");
                 snprintf(p->note, sizeof p->note, "not measured%s", w ? "\n(too many inputs)" : "");
