@@ -22,7 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 test_tmp backfigs
 CHECK="python3 $ROOT/tests/check_backward_figs.py"
 cd "$T" || exit 1
-KINDS="gradients update_ratios jacobian gradient_depth"
+KINDS="gradients update_ratios jacobian gradient_depth dead_units"
 
 # --- (1) a pair, 2 seeds ----------------------------------------------------------------------------------------------
 cat >"$T/pair.json" <<JSON
@@ -35,7 +35,7 @@ cat >"$T/pair.json" <<JSON
 JSON
 "$BNLAB" compare "$T/pair.json" --jobs 2 --out "$T/pair" >"$T/pair.out" 2>&1
 check '[ -s "$T/pair/summary.json" ]' "compare pair: $(tail -3 "$T/pair.out")"
-"$BNLAB" plot "$T/pair" --only gradients,update_ratios,jacobian,gradient_depth >"$T/plot.out" 2>&1
+"$BNLAB" plot "$T/pair" --only gradients,update_ratios,jacobian,gradient_depth,dead_units >"$T/plot.out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "plot pair: exit $rc: $(grep -v '^plot:' "$T/plot.out" | head -3)"
 for k in $KINDS; do
@@ -99,13 +99,25 @@ deep_relu_pair "$T/deep.json" 2 '"data.train_limit": 600, "data.test_limit": 200
   "train.eval_every": 10, "model.layers[0].repeat": 6, "log.gradients_every": 10, "log.ics_every": 0,
   "log.percentiles.every": 0'
 "$BNLAB" compare "$T/deep.json" --jobs 2 --out "$T/deep" >"$T/deep.out" 2>&1
-"$BNLAB" plot "$T/deep" --only gradient_depth >"$T/deep.plot" 2>&1
+"$BNLAB" plot "$T/deep" --only gradient_depth,dead_units >"$T/deep.plot" 2>&1
 rc=$?
 check '[ $rc -eq 0 ] && [ -s "$T/deep/plots/gradient_depth.png" ]' "plot deep: exit $rc $(tail -2 "$T/deep.out") $(head -2 "$T/deep.plot")"
 $CHECK gradient_depth "$T/deep" bn=BN "nobn=no BN" >"$T/check-deep.out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "gradient_depth (deep): $(head -3 "$T/check-deep.out")"
 check 'grep -q "title .Yang et al. 2019 (BN + relu): ×1.467 per layer" "$T/deep/plots/gradient_depth.gp"' "gradient_depth: no theory line for BN + ReLU"
+# Dead units (ReLU: some die without BN): the figure is the logs' median fraction; a count planted after plotting is
+# caught; without the log, plot --only dead_units names the key.
+$CHECK dead_units "$T/deep" bn=BN "nobn=no BN" >"$T/check-dead.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/deep/plots/dead_units.png" ]' "dead_units (deep): $(head -3 "$T/check-dead.out")"
+check '[ "$(awk -F, '"'"'NR > 1 && $5 == "act_input" && $(NF - 1) > 0'"'"' "$T/deep/nobn/seed-1/gradients.csv" | wc -l)" -gt 0 ]' \
+  "dead_units: no dead unit in the no-BN ReLU run (the check would compare zeros only)"
+cp -r "$T/deep" "$T/deadplant"
+awk -F, -v OFS=, 'NR == 4 { $(NF - 1) = $(NF - 1) + 7 } 1' "$T/deep/nobn/seed-2/gradients.csv" >"$T/deadplant/nobn/seed-2/gradients.csv"
+$CHECK dead_units "$T/deadplant" bn=BN "nobn=no BN" >"$T/check-deadplant.out" 2>&1
+rc=$?
+check '[ $rc -eq 1 ] && [ -s "$T/check-deadplant.out" ]' "negative control dead_units: a planted count was not caught (exit $rc)"
 
 # --- (3) a two-key sweep --------------------------------------------------------------------------------------------
 deep_relu_pair "$T/sweep.json" 1 '"train.steps": 40, "train.eval_every": 20, "data.train_limit": 600,

@@ -1,4 +1,4 @@
-// The backward pass made visible (issue 24): four kinds drawn from the backward logs of every seed of every variant,
+// The backward pass made visible (issue 24): five kinds drawn from the backward logs of every seed of every variant,
 // each seed's rows read strictly (view/logread.h) and aggregated as every figure is (view/series.h: the median over
 // seeds at each logged step).
 //   gradients       gradients.csv (log.gradients_every), the act_input rows: the percentiles of ∂L/∂h at each hidden
@@ -15,6 +15,10 @@
 //                   hidden layer at step 0 (the initialization) and at the first logged step after it, on a log
 //                   axis, with Yang et al. 2019's growth per layer going backward (the registry's bn_grad_growth: ReLU's
 //                   π/(π−1)) drawn from the last hidden layer of the first BN variant with such nonlinearities
+//   dead_units      gradients.csv again: per hidden layer, the fraction of its units whose output is 0 for every
+//                   example of the step's batch (dead_units x train.batch_size / n), over steps, every variant in its
+//                   colour (seeds faint, median thick), on [0, 1]
+// A deep net's layers: at most 6 rows (gradients) or columns (update_ratios, jacobian, dead_units), evenly spread.
 // A kind whose log no run has gives no panel and a note naming the key that turns it on.
 #include <math.h>
 #include <stdlib.h>
@@ -417,6 +421,57 @@ int fig_jacobian(figmodel_t *m, const figure_input_t *in) {
         m->one_key = 1;  // the entries mean the same in every panel: one legend, in a projector's type
     }
     for (int w = 0; w < 2; w++) bw_free(d[w], src), free(d[w]);
+    return rc;
+}
+
+// ---- dead units
+
+int fig_dead_units(figmodel_t *m, const figure_input_t *in) {
+    const view_source_t *src = in->src;
+    bw_log_t L = {.file = RUNDIR_GRADIENTS, .key_col = "hidden", .type_col = "layer_type", .vals = {"dead_units", "n"},
+                  .nvals = 2, .keep_col = "where", .keep_val = "act_input", .key_base = 2};
+    bw_data_t *d = xcalloc(1, sizeof *d, "dead units figure");
+    int rc = bw_read(d, in, &L);
+    if (rc == 0 && d->points == 0) rc = bw_absent(m, "dead_units", d, "Dead units", "gradients.csv", "log.gradients_every", 100);
+    else if (rc == 0) {
+        // A row's count as the fraction of the layer's units: n is batch x units (the variant's train.batch_size).
+        for (int i = 0; i < src->nv; i++)
+            for (int k = 0; k < src->ns; k++)
+                for (int j = 0; j < d->nk; j++)
+                    for (int r = 0; r < d->s[i][k][j].n; r++) {
+                        double *row = d->s[i][k][j].v + (size_t)r * 3;
+                        row[1] = row[2] > 0 && src->v[i].batch > 0 ? row[1] * src->v[i].batch / row[2] : NAN;
+                    }
+        int pick[BW_MAX_ROWS];
+        char which[64], st[48];
+        int cols = bw_spread(d->nk, pick, which, sizeof which);
+        figmodel_init(m, "dead_units", cols, cols);
+        snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
+        snprintf(m->title, sizeof m->title, "Dead units: the fraction of each hidden layer's units%s whose output is 0 "
+                 "for every example of the step's training batch; %s thick%s", which, seeds_text(src, st, sizeof st),
+                 src->ns > 1 ? ", each seed faint" : "");
+        for (int c = 0; c < cols; c++) {
+            const int j = pick[c];
+            figpanel_t *p = &m->p[c];
+            snprintf(p->title, sizeof p->title, "hidden layer %d", j + 1);
+            snprintf(p->ylabel, sizeof p->ylabel, "dead units (fraction)");
+            snprintf(p->note, sizeof p->note, "not logged");
+            for (int i = 0; i < src->nv; i++) {
+                const view_variant_t *v = &src->v[i];
+                for (int k = 0; k < src->ns && src->ns > 1; k++)
+                    if (d->s[i][k][j].n) figmodel_add(p, CURVE_LINE, &d->s[i][k][j], 0, 1, 0, v->color, v->style, 1.2, 0.35, NULL);
+                series_t med;
+                bw_median(d, src, i, j, &med);
+                if (med.n) figmodel_add(p, CURVE_LINE, &med, 0, 1, 0, v->color, v->style, 3, 1, v->label);
+                series_free(&med);
+            }
+        }
+        figmodel_finish(m, 1, 0, 1);
+        for (int i = 0; i < m->np; i++) m->p[i].y0 = 0, m->p[i].y1 = 1, m->p[i].yfixed = 1;  // a fraction: all of it
+        m->one_key = 1;
+    }
+    bw_free(d, src);
+    free(d);
     return rc;
 }
 
