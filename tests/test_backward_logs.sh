@@ -115,4 +115,16 @@ check '[ "$checked" -eq 3 ] && /usr/bin/python3 -c "import sys; sys.exit(not flo
 check '[ "$moved" -gt 1000 ]' "negative control: the next batch's gradient histograms passed ($moved values moved)"
 check '[ "$(head -1 "$T/on/jacobian.csv")" = "step,block,layer,norm,which,n,median,p10,p90,max,frac_near1" ] && [ $(grep -c ",example," "$T/on/jacobian.csv") -eq 9 ] && [ $(grep -c ",batch," "$T/on/jacobian.csv") -eq 6 ]' \
   "jacobian.csv: 3 probes (steps 0, 30, 60) x (3 example rows + 2 batch rows): $(cat "$T/on/jacobian.csv" | head -3)"
+# The options do what they say: log.gradients_every 4 over 9 steps logs steps 0, 4 and 8; log.histograms.bins 7 gives
+# gradient_histograms.csv 7 count columns; log.percentiles.q [10, 90] gives gradients.csv the columns p10 and p90.
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set train.steps=9 --set train.checkpoint.every=0 \
+  --set log.gradients_every=4 --set log.histograms.bins=7 --set 'log.percentiles.q=[10, 90]' --out "$T/opts" \
+  >/dev/null 2>"$T/opts.err"
+steps=$(awk -F, 'NR > 1 { print $1 }' "$T/opts/gradients.csv" | uniq | tr '\n' ' ')
+check '[ "$steps" = "0 4 8 " ]' "log.gradients_every 4 over 9 steps: logged steps $steps (want 0 4 8) $(cat "$T/opts.err")"
+hdr=$(head -1 "$T/opts/gradient_histograms.csv")
+check '[ "${hdr##*,lo,hi,}" = "c0,c1,c2,c3,c4,c5,c6" ] || [ "$(echo "$hdr" | grep -o ",c[0-9]*" | wc -l)" -eq 7 ]' \
+  "log.histograms.bins 7: gradient_histograms.csv's header $hdr"
+check '[ "$(head -1 "$T/opts/gradients.csv" | grep -o ",p[0-9.]*" | tr -d "\n")" = ",p10,p90" ]' \
+  "log.percentiles.q [10, 90]: gradients.csv's header $(head -1 "$T/opts/gradients.csv")"
 finish backward_logs
