@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# log.gradients_every (run/gradlog.h) and log.jacobian_every (run/jaclog.h) as recorders: (1) the run is byte-identical
+# log.gradients_every (run/gradlog.h), log.jacobian_every (run/jaclog.h) and log.update_ratios_every (every step, run/
+# updatelog.h) as recorders: (1) the run is byte-identical
 # with them on or off (metrics without the wall clock, layer statistics, percentiles, every tensor of the final
 # checkpoint); (2) gradients.csv's row at a checkpointed step equals PyTorch in float64 from that checkpoint and the
 # same batch (the trainer's saved example order): dLoss/dh at each nonlinearity's input — mean, std, max |g|, the
@@ -15,9 +16,10 @@ test_tmp bwd
 RUN=(--set log.progress=never --set data.train_limit=6000 --set train.epochs=null --set train.steps=60
      --set train.eval_every=30 --set train.checkpoint.every=30 --set log.probe_size=100)
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.gradients_every=30 --set log.jacobian_every=30 \
+  --set log.update_ratios_every=1 \
   --out "$T/on" >/dev/null 2>"$T/on.err"
 rc=$?
-check '[ $rc -eq 0 ] && [ -s "$T/on/gradients.csv" ] && [ -s "$T/on/jacobian.csv" ]' "train with both logs: exit $rc, $(cat "$T/on.err")"
+check '[ $rc -eq 0 ] && [ -s "$T/on/gradients.csv" ] && [ -s "$T/on/jacobian.csv" ] && [ -s "$T/on/update_ratios.csv" ]' "train with the three logs: exit $rc, $(cat "$T/on.err")"
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --out "$T/off" >/dev/null 2>"$T/off.err"
 check '[ ! -e "$T/off/gradients.csv" ] && [ ! -e "$T/off/jacobian.csv" ] && ! grep -q "gradients_every\|jacobian_every" "$T/off/config.json"' \
   "off by default and left out of config.json"
