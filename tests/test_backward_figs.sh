@@ -45,10 +45,12 @@ for k in $KINDS; do
   check '[ $rc -eq 0 ]' "$k: the figure is not the logs' median over seeds: $(head -3 "$T/check-$k.out")"
 done
 check '[ ! -e "$T/pair/plots/accuracy.png" ]' "--only: accuracy.png was drawn too"
-# For a projector: the reference lines (10⁻³, 1) are lines without markers, and update_ratios and jacobian, whose
-# entries mean the same in every panel, have one legend below the panels in 20-point type instead of one per panel.
-for k in update_ratios jacobian; do
+# For a projector: the reference lines (10⁻³, 1) are lines without markers, and the figures whose entries mean the
+# same in every panel (gradients: "VARIANT, Qth percentile") have one legend below the panels in 20-point type
+# instead of one per panel.
+for k in gradients update_ratios jacobian dead_units; do
   gp=$T/pair/plots/$k.gp
+  [ $k = update_ratios ] || [ $k = jacobian ] &&
   check '[ "$(grep -c "rule of thumb\|(§3.3)" "$gp")" -gt 0 ] && ! grep "rule of thumb\|(§3.3)" "$gp" | grep -q "linespoints\| pt "' \
     "$k: a reference line drawn with markers: $(grep -m1 "rule of thumb\|(§3.3)" "$gp")"
   check 'grep -q "^bnlab_one_key_font = bnlab_font(20)$" "$gp" && [ "$(grep -c "^set key off$" "$gp")" -ge "$(( $(grep -c "^set origin" "$gp") - 1 ))" ]' \

@@ -4,7 +4,7 @@
 //   gradients       gradients.csv (log.gradients_every), the act_input rows: the percentiles of ∂L/∂h at each hidden
 //                   layer's nonlinearity input over steps; a row of panels per hidden layer, a column per variant,
 //                   each percentile a shade of the variant's colour (darkest first) as in the forward percentile
-//                   figures; a row's panels share their y axis (BN vs no BN on one scale)
+//                   figures, named "VARIANT, Qth percentile" in one legend; a row's panels share their y axis
 //   update_ratios   update_ratios.csv (log.update_ratios_every): per dense layer's weight matrix W, ‖ΔW‖/‖W‖ of the
 //                   update the optimizer applied (top row) and std(∂L/∂W)/std(W) (bottom row) on a log axis, every
 //                   variant in its colour (seeds faint, median thick), a dashed reference line at 1e-3
@@ -298,8 +298,8 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
                 series_t med;
                 bw_median(d, src, i, h, &med);
                 for (int q = 0; q < L.nvals && med.n; q++) {
-                    char lab[32];
-                    snprintf(lab, sizeof lab, "%sth percentile", L.vals[q] + 1);
+                    char lab[160];  // the variant's name too: one legend for the figure (the shades differ by variant)
+                    snprintf(lab, sizeof lab, "%.120s, %sth percentile", v->label, L.vals[q] + 1);
                     figcurve_t *c = figmodel_add(p, CURVE_LINE, &med, 0, 1 + q, 0, v->color, v->style, 3, 1, lab);
                     if (c) view_shade(shades[i][q], v->color, q, L.nvals), c->color = shades[i][q];
                 }
@@ -307,6 +307,7 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
             }
         figmodel_finish(m, 0, 0, 1);
         share_rows(m, rows, cols);
+        m->one_key = 1;  // every panel's entries are the figure's: one legend below the panels, in a projector's type
     }
     bw_free(d, src);
     free(d);
