@@ -121,6 +121,17 @@ $CHECK dead_units "$T/deadplant" bn=BN "nobn=no BN" >"$T/check-deadplant.out" 2>
 rc=$?
 check '[ $rc -eq 1 ] && [ -s "$T/check-deadplant.out" ]' "negative control dead_units: a planted count was not caught (exit $rc)"
 
+# A diverged seed (lr 10^6) is marked with a cross and a legend entry in update_ratios and dead_units (its curve ends
+# there and the median after it counts fewer seeds).
+deep_relu_pair "$T/div.json" 2 '"data.train_limit": 300, "data.test_limit": 100, "train.steps": 20,
+  "train.eval_every": 10, "model.layers[0].repeat": 4, "train.optimizer.lr": 1000000, "log.gradients_every": 1,
+  "log.update_ratios_every": 1, "log.ics_every": 0, "log.percentiles.every": 0'
+"$BNLAB" compare "$T/div.json" --jobs 2 --out "$T/div" >"$T/div.out" 2>&1
+"$BNLAB" plot "$T/div" --only update_ratios,dead_units >"$T/div.plot" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "title .no BN: [12] of 2 diverged (step" "$T/div/plots/dead_units.gp" && grep -q "title .no BN: [12] of 2 diverged (step" "$T/div/plots/update_ratios.gp"' \
+  "diverged seeds not marked: exit $rc, $(grep -v '^plot:' "$T/div.plot" | head -2) $(grep -o "title .[^']*diverged[^']*" "$T/div/plots/dead_units.gp" | head -1)"
+
 # --- (3) a two-key sweep --------------------------------------------------------------------------------------------
 deep_relu_pair "$T/sweep.json" 1 '"train.steps": 40, "train.eval_every": 20, "data.train_limit": 600,
   "data.test_limit": 200, "log.ics_every": 0, "log.percentiles.every": 0' \

@@ -18,6 +18,7 @@
 //   dead_units      gradients.csv again: per hidden layer, the fraction of its units whose output is 0 for every
 //                   example of the step's batch (dead_units x train.batch_size / n), over steps, every variant in its
 //                   colour (seeds faint, median thick), on [0, 1]
+// update_ratios and dead_units mark a diverged seed with a cross at its last value (its curve ends there).
 // A deep net's layers: at most 6 rows (gradients) or columns (update_ratios, jacobian, dead_units), evenly spread.
 // A kind whose log no run has gives no panel and a note naming the key that turns it on.
 #include <math.h>
@@ -166,6 +167,15 @@ static void bw_median(const bw_data_t *d, const view_source_t *src, int i, int j
         for (int r = 0; r < d->s[i][k][j].n; r++) series_add(&all, d->s[i][k][j].v + (size_t)r * (size_t)all.cols);
     series_median_by_step(&all, out);
     series_free(&all);
+}
+
+// Crosses where variant i's seeds diverged (lab/figures.h fig_mark_diverged), at each one's last finite value of
+// column col of key j: the median after that step counts fewer seeds.
+static void bw_mark_diverged(figpanel_t *p, const bw_data_t *d, const view_source_t *src, const figure_input_t *in,
+                             int i, int j, int col) {
+    series_t runs[VIEW_MAX_SEEDS];
+    for (int k = 0; k < src->ns; k++) runs[k] = d->s[i][k][j];  // shallow: read only
+    fig_mark_diverged(p, src, i, in->xk[i], runs, col);
 }
 
 static const char *seeds_text(const view_source_t *src, char *buf, size_t cap) {
@@ -348,6 +358,7 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in) {
                     bw_median(d, src, i, j, &med);
                     if (med.n) figmodel_add(p, CURVE_LINE, &med, 0, 1 + row, 0, v->color, v->style, 3, 1, v->label);
                     series_free(&med);
+                    bw_mark_diverged(p, d, src, in, i, j, 1 + row);
                 }
             }
         figmodel_finish(m, 0, 0, 1);
@@ -465,6 +476,7 @@ int fig_dead_units(figmodel_t *m, const figure_input_t *in) {
                 bw_median(d, src, i, j, &med);
                 if (med.n) figmodel_add(p, CURVE_LINE, &med, 0, 1, 0, v->color, v->style, 3, 1, v->label);
                 series_free(&med);
+                bw_mark_diverged(p, d, src, in, i, j, 1);
             }
         }
         figmodel_finish(m, 1, 0, 1);
