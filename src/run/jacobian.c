@@ -12,33 +12,43 @@
 #define BNLAB_HAVE_BLAS 1
 #endif
 #if BNLAB_HAVE_BLAS
-// LAPACK's Fortran entry point (OpenBLAS exports it; Debian ships no lapacke.h). The trailing size_t is the hidden
-// length of the CHARACTER argument that gfortran-compiled code expects.
-void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda, float *s, float *u, const int *ldu,
-             float *vt, const int *ldvt, float *work, const int *lwork, int *iwork, int *info, size_t jobz_len);
-void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float *tau, float *work, const int *lwork, int *info);
+// BLAS/LAPACK's Fortran entry points (OpenBLAS exports them; Debian ships no lapacke.h). Each trailing size_t is the
+// hidden length of a CHARACTER argument that gfortran-compiled code expects.
+void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha, const double *a,
+            const int *lda, const double *beta, double *c, const int *ldc, size_t uplo_len, size_t trans_len);
+void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w, double *work,
+            const int *lwork, int *info, size_t jobz_len, size_t uplo_len);
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work, const int *lwork,
+             int *info);
 #else
-// The WebAssembly build has no LAPACK: jac_init refuses (below), so this is never called.
-static void sgesdd_(const char *jobz, const int *m, const int *n, float *a, const int *lda, float *s, float *u,
-                    const int *ldu, float *vt, const int *ldvt, float *work, const int *lwork, int *iwork, int *info,
-                    size_t jobz_len) {
-    (void)jobz, (void)m, (void)n, (void)a, (void)lda, (void)s, (void)u, (void)ldu, (void)vt, (void)ldvt, (void)work;
-    (void)lwork, (void)iwork, (void)jobz_len;
+// The WebAssembly build has no LAPACK: jac_init refuses (below), so these are never called.
+static void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha,
+                   const double *a, const int *lda, const double *beta, double *c, const int *ldc, size_t uplo_len,
+                   size_t trans_len) {
+    (void)uplo, (void)trans, (void)n, (void)k, (void)alpha, (void)a, (void)lda, (void)beta, (void)c, (void)ldc;
+    (void)uplo_len, (void)trans_len;
+}
+static void dsyev_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+                   double *work, const int *lwork, int *info, size_t jobz_len, size_t uplo_len) {
+    (void)jobz, (void)uplo, (void)n, (void)a, (void)lda, (void)w, (void)work, (void)lwork, (void)jobz_len;
+    (void)uplo_len;
     *info = -1;
 }
-static void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float *tau, float *work, const int *lwork,
-                    int *info) {
+static void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work,
+                    const int *lwork, int *info) {
     (void)m, (void)n, (void)a, (void)lda, (void)tau, (void)work, (void)lwork;
     *info = -1;
 }
 #endif
 
-// Singular values of the column-major m x n matrix a (destroyed), descending, into s (min(m, n)). 0 or -1.
-static int svd_values(jac_t *j, float *a, int m, int n, float *s) {
-    int info = 0, one = 1;
-    float dummy = 0;
-    sgesdd_("N", &m, &n, a, &m, s, &dummy, &one, &dummy, &one, j->work, &j->lwork, j->iwork, &info, 1);
-    if (info != 0) return bnlab_fail("jacobian: LAPACK sgesdd failed (info %d)", info);
+// The singular values of a matrix A from its n x n Gram matrix g (A A^T or A^T A, double, column-major, lower
+// triangle read, destroyed): the square roots of g's eigenvalues (LAPACK dsyev, no vectors), descending, into
+// s[0..n) (a rounding-negative eigenvalue of a singular g gives 0). 0 or -1.
+static int gram_sv(jac_t *j, double *g, int n, float *s) {
+    int info = 0;
+    dsyev_("N", "L", &n, g, &n, j->ev, j->dwork, &j->dlwork, &info, 1, 1);
+    if (info != 0) return bnlab_fail("jacobian: LAPACK dsyev failed (info %d)", info);
+    for (int i = 0; i < n; i++) s[i] = (float)sqrt(fmax(j->ev[n - 1 - i], 0.0));
     return 0;
 }
 
@@ -65,19 +75,19 @@ static void find_block(jac_block_t *b, const model_t *m, int first) {
         b->unsupported = "a normalization other than plain batchnorm (variant \"standard\", default options, a gamma)";
 }
 
-// sgesdd's workspace for an m x n problem (singular values only).
-static int lwork_for(int m, int n, int *iwork) {
-    int info = 0, one = 1, lw = -1;
-    float q = 0, dummy = 0, a = 0, s = 0;
-    sgesdd_("N", &m, &n, &a, &m, &s, &dummy, &one, &dummy, &one, &q, &lw, iwork, &info, 1);
+// dsyev's workspace for an n x n problem (eigenvalues only).
+static int ev_lwork_for(int n) {
+    int info = 0, lw = -1;
+    double q = 0, a = 0, w = 0;
+    dsyev_("N", "L", &n, &a, &n, &w, &q, &lw, &info, 1, 1);
     return info == 0 ? (int)q + 1 : -1;
 }
 
-// sgeqrf's workspace for an m x n problem.
+// dgeqrf's workspace for an m x n problem.
 static int qr_lwork_for(int m, int n) {
     int info = 0, lw = -1;
-    float q = 0, a = 0, tau = 0;
-    sgeqrf_(&m, &n, &a, &m, &tau, &q, &lw, &info);
+    double q = 0, a = 0, tau = 0;
+    dgeqrf_(&m, &n, &a, &m, &tau, &q, &lw, &info);
     return info == 0 ? (int)q + 1 : -1;
 }
 
@@ -101,52 +111,54 @@ int jac_init(jac_t *j, const model_t *m, int full_batch) {
     j->max_batch = m->max_batch, j->full_batch = full_batch;
     for (int i = 0; i + 1 < m->n_layers; i++)
         if (layer_kind(m->layers[i].spec.kind)->linear) find_block(&j->blocks[j->n_blocks++], m, i);
-    // The largest matrix and workspace over the blocks: (a) out x in, (b) (full out) x (full in) where it fits.
-    // (a) of a block with more inputs than outputs is the out x out matrix diag(s) R^T (below): its QR factors too.
-    size_t cells = 1, mn_max = 1, qr_cells = 0;
-    int lwork = 1, iw[1];
+    // The largest Gram matrix and workspace over the blocks: (a) min(in, out) square; (b) of a BN block where it fits
+    // ((full - 1) out) square (run/jacobian.h), with the weights in double and W W^T (out x out).
+    size_t w_cells = 1, gw_cells = 1, g_cells = 1, t_cells = 1;
+    int n_max = 1, lwork = 1;
     for (int k = 0; k < j->n_blocks; k++) {
         const jac_block_t *b = &j->blocks[k];
         if (b->in > widest) widest = b->in;
         if (b->out > widest) widest = b->out;
-        const int wide = b->in > b->out;
-        if (wide) {
-            const size_t c = (size_t)b->in * (size_t)b->out;
-            qr_cells = c > qr_cells ? c : qr_cells;
-            int lw = qr_lwork_for(b->in, b->out);
-            if (lw < 0) return jac_free(j), bnlab_fail("jacobian: LAPACK sgeqrf workspace query failed");
+        const size_t wc = (size_t)b->in * (size_t)b->out, gc = (size_t)b->out * (size_t)b->out;
+        w_cells = wc > w_cells ? wc : w_cells, gw_cells = gc > gw_cells ? gc : gw_cells;
+        int sizes[2] = {b->in < b->out ? b->in : b->out, 0};
+        if (b->norm >= 0 && jac_batch_fits(j, k)) {
+            sizes[1] = (full_batch - 1) * b->out;
+            const size_t tc = (size_t)b->out * (size_t)(full_batch - 1) * (size_t)(full_batch - 1);
+            t_cells = tc > t_cells ? tc : t_cells;
+            int lw = qr_lwork_for(full_batch, full_batch - 1);
+            if (lw < 0) return jac_free(j), bnlab_fail("jacobian: LAPACK dgeqrf workspace query failed");
             lwork = lw > lwork ? lw : lwork;
         }
-        int shapes[2][2] = {{b->out, wide ? b->out : b->in}, {full_batch * b->in, full_batch * b->out}};
-        for (int w = 0; w < 1 + jac_batch_fits(j, k); w++) {
-            size_t c = (size_t)shapes[w][0] * (size_t)shapes[w][1];
-            size_t mn = (size_t)(shapes[w][0] < shapes[w][1] ? shapes[w][0] : shapes[w][1]);
-            cells = c > cells ? c : cells, mn_max = mn > mn_max ? mn : mn_max;
-            int lw = lwork_for(shapes[w][0], shapes[w][1], iw);
-            if (lw < 0) return jac_free(j), bnlab_fail("jacobian: LAPACK sgesdd workspace query failed");
+        for (int w = 0; w < 2; w++) {
+            if (sizes[w] < 1) continue;
+            const size_t c = (size_t)sizes[w] * (size_t)sizes[w];
+            g_cells = c > g_cells ? c : g_cells, n_max = sizes[w] > n_max ? sizes[w] : n_max;
+            int lw = ev_lwork_for(sizes[w]);
+            if (lw < 0) return jac_free(j), bnlab_fail("jacobian: LAPACK dsyev workspace query failed");
             lwork = lw > lwork ? lw : lwork;
         }
     }
-    j->J = xcalloc(cells, sizeof(float), "jacobian matrix");
-    j->sv = xcalloc((size_t)m->max_batch * (size_t)widest + mn_max, sizeof(float), "singular values");
-    j->sort_tmp = xcalloc((size_t)m->max_batch * (size_t)widest + mn_max, sizeof(float), "singular value sort");
+    const size_t n_sv = (size_t)m->max_batch * (size_t)widest + (size_t)JAC_MAX_FULL_SIDE;
+    j->sv = xcalloc(n_sv, sizeof(float), "singular values");
+    j->sort_tmp = xcalloc(n_sv, sizeof(float), "singular value sort");
     j->fprime = xcalloc((size_t)m->max_batch * (size_t)widest, sizeof(float), "f'");
     j->scale = xcalloc((size_t)widest, sizeof(float), "gamma invstd");
-    j->iwork = xcalloc(8 * mn_max, sizeof(int), "LAPACK iwork");
-    j->lwork = lwork;
-    j->work = xcalloc((size_t)j->lwork, sizeof(float), "LAPACK work");
-    if (qr_cells) {
-        j->qr = xcalloc(qr_cells, sizeof(float), "jacobian: QR of the weights");
-        j->tau = xcalloc((size_t)widest, sizeof(float), "jacobian: QR reflectors");
-    }
+    j->wd = xcalloc(w_cells, sizeof(double), "jacobian: weights in double");
+    j->gw = xcalloc(gw_cells, sizeof(double), "jacobian: W W^T");
+    j->g = xcalloc(g_cells, sizeof(double), "jacobian: Gram matrix");
+    j->ev = xcalloc((size_t)n_max, sizeof(double), "jacobian: eigenvalues");
+    j->t = xcalloc(t_cells, sizeof(double), "jacobian: per-feature factors");
+    j->qa = xcalloc((size_t)JAC_MAX_FULL_BATCH * JAC_MAX_FULL_BATCH, sizeof(double), "jacobian: per-feature QR");
+    j->tau = xcalloc((size_t)JAC_MAX_FULL_BATCH, sizeof(double), "jacobian: QR reflectors");
+    j->dlwork = lwork;
+    j->dwork = xcalloc((size_t)lwork, sizeof(double), "LAPACK work");
     return 0;
 }
 
 void jac_free(jac_t *j) {
-    free(j->blocks), free(j->J), free(j->sv), free(j->sort_tmp), free(j->fprime), free(j->scale), free(j->work);
-    free(j->iwork);
-    free(j->qr);
-    free(j->tau);
+    free(j->blocks), free(j->sv), free(j->sort_tmp), free(j->fprime), free(j->scale), free(j->wd), free(j->gw);
+    free(j->g), free(j->ev), free(j->t), free(j->qa), free(j->tau), free(j->dwork);
     memset(j, 0, sizeof *j);
 }
 
@@ -169,38 +181,48 @@ static void block_factors(jac_t *j, model_t *m, const jac_block_t *b, int B) {
 
 static float weight(const layer_t *d, int row, int col) { return d->W[(size_t)row * (size_t)d->in + (size_t)col]; }
 
+// Block b's weights in double into j->wd (column-major in x out: W's row-major layout) and G = W W^T (out x out,
+// column-major, lower triangle) into j->gw.
+static void weights_gram(jac_t *j, const model_t *m, const jac_block_t *b) {
+    const layer_t *d = &m->layers[b->first];
+    const size_t cells = (size_t)b->in * (size_t)b->out;
+    for (size_t i = 0; i < cells; i++) j->wd[i] = d->W[i];
+    const double one = 1, zero = 0;
+    dsyrk_("L", "T", &b->out, &b->in, &one, j->wd, &b->in, &zero, j->gw, &b->out, 1, 1);
+}
+
+// f'(z[e]) gamma invstd of row r (block_factors' two factors, multiplied in double).
+static double row_scale(const jac_t *j, const jac_block_t *b, int e, int r) {
+    return (double)j->fprime[(size_t)e * b->out + r] * (double)j->scale[r];
+}
+
 long jac_example_sv(jac_t *j, model_t *m, int k, int B) {
     const jac_block_t *b = &j->blocks[k];
     if (b->unsupported) return bnlab_fail("jacobian: block %d (model.layers[%d]) not measured: %s", k, b->first,
                                           b->unsupported);
     block_factors(j, m, b, B);
-    const layer_t *d = &m->layers[b->first];
-    const int mn = b->in < b->out ? b->in : b->out;
-    if (b->in > b->out) {
-        // More inputs than outputs (the 784-input first block): W^T = Q R (W row-major out x in is column-major
-        // in x out), so diag(s) W = diag(s) R^T Q^T with Q^T's rows orthonormal: the same singular values as the
-        // out x out matrix diag(s) R^T — one QR per probe instead of an out x in SVD per example.
-        int info = 0, rows = b->in, cols = b->out;
-        memcpy(j->qr, d->W, sizeof(float) * (size_t)rows * (size_t)cols);
-        sgeqrf_(&rows, &cols, j->qr, &rows, j->tau, j->work, &j->lwork, &info);
-        if (info != 0) return bnlab_fail("jacobian: LAPACK sgeqrf failed (info %d)", info);
-        for (int e = 0; e < B; e++) {
-            // Column-major out x out: element (r, c) = s_r R[c, r] (R upper: 0 for c > r) at J[c * out + r].
-            for (int c = 0; c < b->out; c++)
-                for (int r = 0; r < b->out; r++)
-                    j->J[(size_t)c * b->out + r] =
-                        c <= r ? j->fprime[(size_t)e * b->out + r] * j->scale[r] * j->qr[(size_t)r * rows + c] : 0.0f;
-            if (svd_values(j, j->J, b->out, b->out, j->sv + (size_t)e * mn) != 0) return -1;
-        }
-        return (long)B * mn;
-    }
+    weights_gram(j, m, b);
+    const int out = b->out, in = b->in, mn = in < out ? in : out;
     for (int e = 0; e < B; e++) {
-        // Column-major out x in: element (r, c) at J[c * out + r].
-        for (int r = 0; r < b->out; r++) {
-            float s = j->fprime[(size_t)e * b->out + r] * j->scale[r];
-            for (int c = 0; c < b->in; c++) j->J[(size_t)c * b->out + r] = s * weight(d, r, c);
+        if (out <= in) {
+            // J_b J_b^T = diag(s) W W^T diag(s) (out x out), s = f'(z_b) gamma invstd: G scaled, no product per example.
+            for (int c = 0; c < out; c++) {
+                const double sc = row_scale(j, b, e, c);
+                for (int r = c; r < out; r++)
+                    j->g[(size_t)c * out + r] = row_scale(j, b, e, r) * sc * j->gw[(size_t)c * out + r];
+            }
+        } else {
+            // J_b^T J_b = W^T diag(s)^2 W (in x in): W's rows scaled by s (column r of the in x out array), then
+            // dsyrk. j->wd is rewritten from W for every example (a scaled copy).
+            const layer_t *d = &m->layers[b->first];
+            for (int r = 0; r < out; r++) {
+                const double sr = row_scale(j, b, e, r);
+                for (int c = 0; c < in; c++) j->wd[(size_t)r * in + c] = sr * (double)weight(d, r, c);
+            }
+            const double one = 1, zero = 0;
+            dsyrk_("L", "N", &in, &out, &one, j->wd, &in, &zero, j->g, &in, 1, 1);
         }
-        if (svd_values(j, j->J, b->out, b->in, j->sv + (size_t)e * mn) != 0) return -1;
+        if (gram_sv(j, j->g, mn, j->sv + (size_t)e * mn) != 0) return -1;
     }
     return (long)B * mn;
 }
@@ -211,9 +233,6 @@ int jac_batch_matrix(jac_t *j, model_t *m, int k, int B, float *J) {
                                           b->unsupported);
     if (B > j->full_batch || B < 2) return bnlab_fail("jacobian: full-batch probe of %d examples; expected 2..%d", B,
                                                       j->full_batch);
-    if (J == j->J && !jac_batch_fits(j, k))
-        return bnlab_fail("jacobian: block %d (model.layers[%d]): the whole-batch Jacobian of %d examples is larger "
-                          "than %d x %d", k, b->first, j->full_batch, JAC_MAX_FULL_SIDE, JAC_MAX_FULL_SIDE);
     block_factors(j, m, b, B);
     const layer_t *d = &m->layers[b->first];
     const float *xhat = b->norm >= 0 ? m->layers[b->norm].xhat : NULL;
@@ -232,6 +251,13 @@ int jac_batch_matrix(jac_t *j, model_t *m, int k, int B, float *J) {
     return 0;
 }
 
+// Column a (0..B-2) of the B x (B-1) Helmert basis of the vectors that sum to 0: a + 1 entries 1/sqrt((a+1)(a+2)),
+// then -(a+1)/sqrt((a+1)(a+2)), then zeros. Orthonormal columns, each orthogonal to the vector of ones.
+static double helmert(int row, int a) {
+    const double norm = 1 / sqrt((double)(a + 1) * (double)(a + 2));
+    return row <= a ? norm : row == a + 1 ? -(double)(a + 1) * norm : 0.0;
+}
+
 long jac_batch_sv(jac_t *j, model_t *m, int k, int B) {
     const jac_block_t *b = &j->blocks[k];
     if (b->norm < 0 && !b->unsupported) {  // block-diagonal: its singular values are the B examples' (a)
@@ -239,11 +265,54 @@ long jac_batch_sv(jac_t *j, model_t *m, int k, int B) {
                                                           B, j->full_batch);
         return jac_example_sv(j, m, k, B);
     }
-    if (jac_batch_matrix(j, m, k, B, j->J) != 0) return -1;
-    // Row-major (B out) x (B in) is column-major (B in) x (B out): the transpose, same singular values.
-    int rows = B * b->in, cols = B * b->out;
-    if (svd_values(j, j->J, rows, cols, j->sv) != 0) return -1;
-    return rows < cols ? rows : cols;
+    if (b->unsupported) return bnlab_fail("jacobian: block %d (model.layers[%d]) not measured: %s", k, b->first,
+                                          b->unsupported);
+    if (B > j->full_batch || B < 2) return bnlab_fail("jacobian: full-batch probe of %d examples; expected 2..%d", B,
+                                                      j->full_batch);
+    if (!jac_batch_fits(j, k))
+        return bnlab_fail("jacobian: block %d (model.layers[%d]): the whole-batch Jacobian of %d examples is larger "
+                          "than %d x %d", k, b->first, j->full_batch, JAC_MAX_FULL_SIDE, JAC_MAX_FULL_SIDE);
+    // run/jacobian.h (b): per feature f, A_f = diag(s_f) Q = U_f R_f (Householder QR, B x (B-1)) and
+    // T_f = R_f (I - t t^T / B), t = Q^T xhat_f; the eigenvalues of H[(f, a), (g, c)] = G[f, g] (T_f T_g^T)[a, c].
+    block_factors(j, m, b, B);
+    weights_gram(j, m, b);
+    const float *xhat = m->layers[b->norm].xhat;
+    const int out = b->out, q = B - 1, n = q * out;
+    for (int f = 0; f < out; f++) {
+        double t[JAC_MAX_FULL_BATCH], *A = j->qa, *T = j->t + (size_t)f * q * q;
+        for (int a = 0; a < q; a++) {
+            t[a] = 0;
+            for (int e = 0; e < B; e++) {
+                t[a] += helmert(e, a) * (double)xhat[(size_t)e * out + f];
+                A[(size_t)a * B + e] = row_scale(j, b, e, f) * helmert(e, a);  // column-major B x q
+            }
+        }
+        int info = 0, rows = B, cols = q;
+        dgeqrf_(&rows, &cols, A, &rows, j->tau, j->dwork, &j->dlwork, &info);
+        if (info != 0) return bnlab_fail("jacobian: LAPACK dgeqrf failed (info %d)", info);
+        // T = R M, M = I - t t^T / B; R upper triangular in A's upper part. T row-major q x q.
+        for (int r = 0; r < q; r++)
+            for (int c = 0; c < q; c++) {
+                double v = 0;
+                for (int i = r; i < q; i++) v += A[(size_t)i * B + r] * ((double)(i == c) - t[i] * t[c] / B);
+                T[r * q + c] = v;
+            }
+    }
+    for (int g = 0; g < out; g++)  // column block g, row blocks f >= g (the lower triangle)
+        for (int f = g; f < out; f++) {
+            const double gfg = j->gw[(size_t)g * out + f];
+            const double *Tf = j->t + (size_t)f * q * q, *Tg = j->t + (size_t)g * q * q;
+            for (int c = 0; c < q; c++)
+                for (int a = 0; a < q; a++) {
+                    double v = 0;
+                    for (int i = 0; i < q; i++) v += Tf[a * q + i] * Tg[c * q + i];
+                    j->g[(size_t)(g * q + c) * n + (size_t)(f * q + a)] = gfg * v;
+                }
+        }
+    const long count = (long)B * (b->in < out ? b->in : out);  // min(B out, B in)
+    if (gram_sv(j, j->g, n, j->sv) != 0) return -1;  // n values, then the out zeros of the common shift
+    for (long i = n; i < count; i++) j->sv[i] = 0;
+    return count;
 }
 
 void jac_summarize(jac_summary_t *s, float *sv, size_t n, size_t drop, float *tmp) {

@@ -49,13 +49,17 @@ typedef struct {
     int n_blocks;
     jac_block_t *blocks;       // (n_blocks)
     int max_batch, full_batch; // examples for (a) at most the model's max_batch; for (b) at most full_batch
-    float *J;                  // the largest matrix of a measured block, handed to LAPACK (destroyed by it)
-    float *sv;                 // (max_batch * widest) singular values of one block
+    float *sv;                 // (max_batch * widest + JAC_MAX_FULL_SIDE) singular values of one block
     float *sort_tmp;           // (as sv) jac_summarize's scratch
     float *fprime, *scale;     // (max_batch * widest), (widest) f'(z) and gamma * invstd
-    float *work;               // (lwork) LAPACK workspace
-    int lwork, *iwork;         // LAPACK's workspace sizes for the largest problem
-    float *qr, *tau;           // (in * out), (widest): the QR factors of a block with more inputs than outputs (a)
+    double *wd;                // (in * out) a block's weights in double (column-major in x out)
+    double *gw;                // (out * out) W W^T of a block (lower triangle)
+    double *g;                 // the largest Gram matrix handed to LAPACK dsyev (destroyed by it)
+    double *ev;                // (its side) dsyev's eigenvalues
+    double *t;                 // (out * (full_batch - 1)^2) (b)'s per-feature factors T_f
+    double *qa, *tau;          // (JAC_MAX_FULL_BATCH^2), (JAC_MAX_FULL_BATCH) (b)'s per-feature QR
+    double *dwork;             // (dlwork) LAPACK workspace
+    int dlwork;
     const float *x;            // the probe batch of the last jac_forward (its first block's input)
 } jac_t;
 
