@@ -2,9 +2,9 @@
 // block's forward pass written again here in double, differentiated by central finite differences, and the singular
 // values from the eigenvalues of J^T J by a cyclic Jacobi method of this file — for (a) the per-example Jacobian with
 // the batch statistics held fixed and (b) the whole batch's Jacobian with BN's dependence on the batch; (a) of a block
-// with more inputs than outputs (by the QR of W, run/jacobian.h) and of one with fewer. Negative controls: a planted
-// error (the batch coupling left out, one weight changed by 1 %, one row of W 1 % larger for (a)) fails the same
-// comparison.
+// with more inputs than outputs (by W W^T, run/jacobian.h) and of one with fewer (by W^T diag(s)^2 W). Negative
+// controls: a planted error (the batch coupling left out, one weight changed by 1 %, one row of W 1 % larger for (a))
+// fails the same comparison.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

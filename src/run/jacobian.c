@@ -205,7 +205,8 @@ long jac_example_sv(jac_t *j, model_t *m, int k, int B) {
     const int out = b->out, in = b->in, mn = in < out ? in : out;
     for (int e = 0; e < B; e++) {
         if (out <= in) {
-            // J_b J_b^T = diag(s) W W^T diag(s) (out x out), s = f'(z_b) gamma invstd: G scaled, no product per example.
+            // J_b J_b^T = diag(s) W W^T diag(s) (out x out), s = f'(z_b) gamma invstd: G scaled, no product per
+            // example.
             for (int c = 0; c < out; c++) {
                 const double sc = row_scale(j, b, e, c);
                 for (int r = c; r < out; r++)

@@ -8,20 +8,35 @@
 //       example b; without a normalization J_b = diag(f'(z_b)) W. This is the Jacobian a layer would have if mu and
 //       sigma were constants (the paper's §2 warning is that they are not).
 //   (b) the whole batch, the normalization's dependence on the batch included: the (B out) x (B in) matrix
-//       d y[b, j] / d x[c, k] = f'(z[b, j]) gamma_j invstd_j (delta_bc - 1/B - xhat[b, j] xhat[c, j] / B) W[j, k].
-//       Each feature's B x B factor is a projection that removes the batch's shift and scale of that feature, so 2 out
-//       of its singular values are 0 by construction: the summary leaves out the 2 out smallest. Without a
-//       normalization (b) is block-diagonal and has the singular values of (a). Its size is (B out) x (B in): for the
-//       paper's batch 60 and 100 units 6000 x 6000 (144 MB, an SVD of minutes), so (b) takes a small probe batch
-//       (JAC_MAX_FULL_BATCH; 8 examples: 800 x 800), and only for blocks where both sides are at most
-//       JAC_MAX_FULL_SIDE (the first block of an MNIST net, 784 inputs, has 8 x 784 = 6272 columns: not measured).
+//       d y[b, j] / d x[c, k] = f'(z[b, j]) gamma_j invstd_j (delta_bc - 1/B - xhat[b, j] xhat[c, j] / B) W[j, k],
+//       J = S P K: S = diag(f' gamma invstd) over the rows (b, j), P = one B x B factor p_j per feature j,
+//       K = I_B (x) W.
+//       Each p_j removes the batch's shift of feature j (p_j 1 = 0: out singular values exactly 0) and all but a
+//       fraction eps / (var_j + eps) of its scale (the xhat_j direction: out more singular values of order eps / var,
+//       not exactly 0), so the summary leaves out the 2 out smallest. Without a normalization (b) is block-diagonal
+//       and has the singular values of (a). Its size is (B out) x (B in): for the paper's batch 60 and 100 units
+//       6000 x 6000 (144 MB, an SVD of minutes), so (b) takes a small probe batch (JAC_MAX_FULL_BATCH; 8
+//       examples: 800 x 800), and only for blocks where both sides are at most JAC_MAX_FULL_SIDE (the first block of
+//       an MNIST net, 784 inputs, has 8 x 784 = 6272 columns: not measured).
 // Supported: plain batchnorm (variant "standard") or no normalization, one nonlinearity. Other blocks (ghost, renorm,
 // constant statistics, layernorm, dropout inside) are listed with the reason and not measured.
-// (a) of a block with more inputs than outputs (the 784-input first block) takes the out x out matrix diag(s) R^T,
-// W^T = Q R by LAPACK sgeqrf once per probe: Q's columns are orthonormal, so the singular values are those of
-// diag(s) W, at an (out x out) SVD per example instead of an (out x in) one.
-// SVD: LAPACK sgesdd (singular values only) from OpenBLAS, which Debian builds with LAPACK's Fortran symbols (no
-// LAPACKE header or symbols): declared here by hand.
+// How the singular values are computed: as the square roots of the eigenvalues of a Gram matrix formed in double from
+// the float factors (LAPACK dsyev, no vectors; a rounding-negative eigenvalue counts as 0). For float data this is
+// more accurate than a float SVD: an eigenvalue's error is ~1e-16 of the largest, a singular value's at most
+// ~1e-8 of the largest (tests/test_jacobian.c: within 1e-6 of its float64 finite-difference reference).
+//   (a) the smaller side: J_b J_b^T = diag(s_b) G diag(s_b), G = W W^T (dsyrk once per block and probe, s_b =
+//       f'(z_b) gamma invstd), out x out; or, with fewer inputs than outputs, J_b^T J_b = W^T diag(s_b)^2 W (in x in).
+//       No SVD per example of the 784-input block's 100 x 784 matrix: its Gram matrix is 100 x 100.
+//   (b) of a BN block, reduced to the rank it can have: with Q the B x (B-1) orthonormal Helmert basis of the
+//       vectors summing to 0 (Q^T 1 = 0, Q Q^T = I - 1 1^T / B), m_j = Q^T p_j Q = I - t_j t_j^T / B, t_j = Q^T xhat_j,
+//       and the QR factorization diag(s_j) Q = U_j R_j (per feature, B x (B-1), LAPACK dgeqrf), J = U T (Q^T (x) W)
+//       where U (orthonormal columns: the features' rows are disjoint) and T = diag over j of T_j = R_j m_j. So J J^T
+//       has the eigenvalues of the ((B-1) out)-square H[(j, a), (i, c)] = G[j, i] (T_j T_i^T)[a, c] (Q^T Q = I) and
+//       out zeros: (b) returns sqrt of H's (B-1) out eigenvalues, then zeros, min(B out, B in) values in all (700
+//       computed and 100 zeros for the paper's 800 x 800). What is computed is exactly J's spectrum in real
+//       arithmetic because p_j 1 = 0 when xhat_j sums to 0 (it does up to float rounding: using C p_j C, C = Q Q^T,
+//       instead of p_j changes the matrix by that rounding, ~1e-7 of its size). The summary still leaves out the
+//       2 out smallest: the out exact zeros and the out eps-sized values of the xhat directions.
 #ifndef BNLAB_JACOBIAN_H
 #define BNLAB_JACOBIAN_H
 
