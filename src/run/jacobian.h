@@ -45,7 +45,8 @@
 #include "nn/model.h"
 
 #define JAC_MAX_FULL_BATCH 16
-#define JAC_MAX_FULL_SIDE 2048  // (b) only where (full out) and (full in) are at most this: not the 784-input block
+#define JAC_MAX_FULL_SIDE 2048
+#define JAC_LANES 4  // (a)'s examples whose tridiagonal eigenvalue problems run interleaved (jacobian.c ql_lanes)  // (b) only where (full out) and (full in) are at most this: not the 784-input block
 
 typedef struct {
     int first, last;          // model.layers indices: the linear layer and the block's last layer
@@ -64,7 +65,7 @@ typedef struct {
     int n_blocks;
     jac_block_t *blocks;       // (n_blocks)
     int max_batch, full_batch; // examples for (a) at most the model's max_batch; for (b) at most full_batch
-    float *sv;                 // (max_batch * widest + JAC_MAX_FULL_SIDE) singular values of one block
+    float *sv;                 // ((max_batch + 1) * widest + JAC_MAX_FULL_SIDE) singular values of one block
     float *sort_tmp;           // (as sv) jac_summarize's scratch
     float *fprime, *scale;     // (max_batch * widest), (widest) f'(z) and gamma * invstd
     double *wd;                // (in * out) a block's weights in double (column-major in x out)
@@ -73,6 +74,7 @@ typedef struct {
     double *ev;                // (its side) dsyev's eigenvalues
     double *t;                 // (out * (full_batch - 1)^2) (b)'s per-feature factors T_f
     double *qa, *tau;          // (JAC_MAX_FULL_BATCH^2), (JAC_MAX_FULL_BATCH) (b)'s per-feature QR
+    double *td, *te, *ttau;    // (JAC_LANES * min(in, out)) x 2, (min(in, out)): (a)'s tridiagonal forms
     double *dwork;             // (dlwork) LAPACK workspace
     int dlwork;
     const float *x;            // the probe batch of the last jac_forward (its first block's input)
