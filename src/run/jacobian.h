@@ -74,7 +74,8 @@ typedef struct {
     double *ev;                // (its side) dsyev's eigenvalues
     double *t;                 // (out * (full_batch - 1)^2) (b)'s per-feature factors T_f
     double *qa, *tau;          // (JAC_MAX_FULL_BATCH^2), (JAC_MAX_FULL_BATCH) (b)'s per-feature QR
-    double *td, *te, *ttau;    // (JAC_LANES * min(in, out)) x 2, (min(in, out)): (a)'s tridiagonal forms
+    double *lanes, *lane_ws;   // (a): JAC_LANES Gram matrices (packed lower), and tridiag_lanes' workspace
+    double *td, *te;           // (JAC_LANES * min(in, out)) each: (a)'s tridiagonal forms
     double *dwork;             // (dlwork) LAPACK workspace
     int dlwork;
     const float *x;            // the probe batch of the last jac_forward (its first block's input)
