@@ -234,6 +234,82 @@ static void test_model(layer_kind_t a1, int h2) {
     model_free(&m);
 }
 
+// Larger blocks than test_model's (whose n <= 8 leaves the tridiagonal reduction and the QL iteration little to do):
+// (a) of a 24 -> 20 block (20 x 20 Gram matrices, 8 examples: two groups of JAC_LANES) and of a 20 -> 40 one
+// (fewer inputs: 20 x 20 of W^T diag(s)^2 W), (b) of the BN block (7 x 20 = 140 square, 160 x 192 Jacobian), each
+// against the float64 Jacobi singular values of the explicit matrix: J_b = diag(f' gamma invstd) W in double for
+// (a), jac_batch_matrix (checked entry by entry against finite differences above) for (b). Negative control: one
+// weight 1 % larger fails the same comparison.
+static void test_larger(void) {
+    enum { LB = 8, LIN = 24, L1 = 20, L2 = 40 };
+    layer_spec_t s[] = {{.kind = LAYER_DENSE, .units = L1, .init = {.kind = INIT_XAVIER_NORMAL}},
+                        {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+                        {.kind = LAYER_TANH},
+                        {.kind = LAYER_DENSE, .units = L2, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}},
+                        {.kind = LAYER_SIGMOID},
+                        {.kind = LAYER_DENSE, .units = C, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}}};
+    model_t m;
+    CHECK(model_build(&m, s, 6, LIN, C, LB) == 0, "build: %s", bnlab_errmsg());
+    model_init(&m, 11);
+    rng_t r;
+    rng_seed(&r, 5, 1);
+    for (int j = 0; j < L1; j++) m.layers[1].gamma[j] = 0.5f + (float)rng_uniform(&r);
+    static float x[LB * LIN];
+    for (int i = 0; i < LB * LIN; i++) x[i] = (float)rng_normal(&r);
+    jac_t jc;
+    CHECK(jac_init(&jc, &m, LB) == 0, "jac_init: %s", bnlab_errmsg());
+    jac_forward(&jc, &m, x, LB);
+    for (int k = 0; k < 2; k++) {
+        const jac_block_t *b = &jc.blocks[k];
+        layer_t *d = &m.layers[b->first];
+        const float *z = m.layers[b->act - 1].y, *y = m.layers[b->act].y;
+        const int mn = b->in < b->out ? b->in : b->out;
+        static double J[L2 * L2], want[LB][L2];
+        for (int e = 0; e < LB; e++) {
+            for (int i = 0; i < b->out; i++) {
+                double zz = z[e * b->out + i], yy = y[e * b->out + i];
+                double fp = k == 0 ? 1 - tanh(zz) * tanh(zz) : yy * (1 - yy);
+                double sc = k == 0 ? (double)m.layers[1].gamma[i] * m.layers[1].invstd[i] : 1;
+                for (int c = 0; c < b->in; c++) J[i * b->in + c] = fp * sc * d->W[i * b->in + c];
+            }
+            jacobi_sv(want[e], J, b->out, b->in);
+        }
+        for (int planted = 0; planted < 2; planted++) {
+            float keep = d->W[3];
+            if (planted) d->W[3] *= 1.01f;
+            double worst = 0;
+            CHECK(jac_example_sv(&jc, &m, k, LB) == LB * mn, "block %d: count", k);
+            for (int e = 0; e < LB; e++) worst = fmax(worst, max_rel(jc.sv + e * mn, want[e], mn));
+            if (planted) CHECK(worst > TOL, "negative control: block %d (a), n %d: a weight 1%% larger passed (%g)", k, mn, worst);
+            else CHECK(worst < TOL, "block %d (a), n %d: singular values off by %g of the largest", k, mn, worst);
+            d->W[3] = keep;
+        }
+    }
+    // (b) of the BN block.
+    const int R = LB * L1, Cn = LB * LIN, nf = R;
+    float *Jm = calloc((size_t)R * Cn, sizeof *Jm);
+    double *Jd = calloc((size_t)R * Cn, sizeof *Jd), *want = calloc((size_t)Cn, sizeof *want);
+    CHECK(jac_batch_matrix(&jc, &m, 0, LB, Jm) == 0, "matrix: %s", bnlab_errmsg());
+    for (int i = 0; i < R * Cn; i++) Jd[i] = Jm[i];
+    jacobi_sv(want, Jd, R, Cn);
+    for (int planted = 0; planted < 2; planted++) {
+        float keep = m.layers[0].W[3];
+        if (planted) m.layers[0].W[3] *= 1.01f;
+        CHECK(jac_batch_sv(&jc, &m, 0, LB) == nf, "(b): count");
+        static float got[LB * L1];
+        memcpy(got, jc.sv, sizeof(float) * nf);
+        desc_floats(got, nf);
+        // jac_batch_matrix's float entries carry ~1e-7 relative rounding: the reference's own accuracy.
+        double err = max_rel(got, want, nf);
+        if (planted) CHECK(err > TOL, "negative control: (b) 140 x 140 with a weight 1%% larger passed (%g)", err);
+        else CHECK(err < TOL, "(b) 140 x 140: singular values off by %g of the largest", err);
+        m.layers[0].W[3] = keep;
+    }
+    free(Jm), free(Jd), free(want);
+    jac_free(&jc);
+    model_free(&m);
+}
+
 static void test_summary_and_refusals(void) {
     float v[] = {4, 0, 1, 0.5f, 2, 0.25f, 1.5f, 3, 0};
     jac_summary_t s;
@@ -280,6 +356,7 @@ int main(void) {
     test_model(LAYER_SIGMOID, 5);
     test_model(LAYER_RELU, 5);
     test_model(LAYER_TANH, 8);  // block 1 taller than wide: (a) by the out x in SVD
+    test_larger();
     test_summary_and_refusals();
     return check_summary("jacobian");
 }

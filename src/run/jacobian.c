@@ -55,7 +55,7 @@ static int gram_sv(jac_t *j, double *g, int n, float *s) {
     int info = 0;
     dsyev_("N", "L", &n, g, &n, j->ev, j->dwork, &j->dlwork, &info, 1, 1);
     if (info != 0) return bnlab_fail("jacobian: LAPACK dsyev failed (info %d)", info);
-    for (int i = 0; i < n; i++) s[i] = (float)sqrt(fmax(j->ev[n - 1 - i], 0.0));
+    for (int i = 0; i < n; i++) s[i] = (float)sqrt(j->ev[n - 1 - i] > 0 ? j->ev[n - 1 - i] : 0.0);
     return 0;
 }
 
@@ -96,7 +96,7 @@ BNLAB_LANES_TARGET static void tridiag_lanes(double *a, int n, double *d, double
     const size_t cells = (size_t)n * (size_t)(n + 1) / 2;
     for (int l = 0; l < L; l++) scale[l] = 0;
     for (size_t i = 0; i < cells; i++)
-        for (int l = 0; l < L; l++) scale[l] = fmax(scale[l], fabs(a[i * L + l]));
+        for (int l = 0; l < L; l++) scale[l] = fabs(a[i * L + l]) > scale[l] ? fabs(a[i * L + l]) : scale[l];
     for (int l = 0; l < L; l++) scale[l] = scale[l] > 0 ? scale[l] : 1;
     for (size_t i = 0; i < cells; i++)
         for (int l = 0; l < L; l++) a[i * L + l] /= scale[l];
@@ -175,8 +175,8 @@ static int ql_lanes(double *d, double *e, int n) {
     double scale[L], g[L], s[L], c[L], p[L];
     for (int k = 0; k < L; k++) {
         double mx = 0;
-        for (int i = 0; i < n; i++) mx = fmax(mx, fabs(d[k * n + i]));
-        for (int i = 0; i + 1 < n; i++) mx = fmax(mx, fabs(e[k * n + i]));
+        for (int i = 0; i < n; i++) mx = fabs(d[k * n + i]) > mx ? fabs(d[k * n + i]) : mx;
+        for (int i = 0; i + 1 < n; i++) mx = fabs(e[k * n + i]) > mx ? fabs(e[k * n + i]) : mx;
         scale[k] = mx > 0 ? mx : 1;
         for (int i = 0; i < n; i++) d[k * n + i] /= scale[k], e[k * n + i] = i + 1 < n ? e[k * n + i] / scale[k] : 0;
         l[k] = 0, iter[k] = 0;
@@ -434,7 +434,10 @@ long jac_example_sv(jac_t *j, model_t *m, int k, int B) {
                 if (gram_sv(j, j->g, mn, sv) != 0) return -1;
                 continue;
             }
-            for (int i = 0; i < mn; i++) j->sort_tmp[i] = (float)sqrt(fmax(j->td[(size_t)l * mn + i], 0.0));
+            for (int i = 0; i < mn; i++) {
+                const double ev = j->td[(size_t)l * mn + i];
+                j->sort_tmp[i] = (float)sqrt(ev > 0 ? ev : 0.0);
+            }
             sort_floats(j->sort_tmp, (size_t)mn, j->sort_tmp + mn);
             for (int i = 0; i < mn; i++) sv[i] = j->sort_tmp[mn - 1 - i];  // descending
         }
