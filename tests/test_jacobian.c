@@ -207,7 +207,8 @@ static void test_model(layer_kind_t a1, int h2) {
         for (int i = 0; i < R * Cn; i++) merr = fmax(merr, fabs(Jm[i] - J[i])), jmax = fmax(jmax, fabs(J[i]));
         CHECK(merr < 1e-5 * jmax + 1e-7, "block %d (b): matrix entries off by %g (largest %g)", k, merr, jmax);
         if (k == 0) {
-            // BN's projection: 2 out singular values are 0 (shift and scale of each feature across the batch).
+            // BN's projection: out singular values are 0 (each feature's shift across the batch) and out are of order
+            // eps / var (its scale: all but eps / (var + eps) of it removed), run/jacobian.h.
             if (a1 != LAYER_RELU)
                 CHECK(got[nf - 2 * H1] < 1e-5 * got[0] && got[nf - 2 * H1 - 1] > 1e-3 * got[0],
                       "BN block: expected exactly %d zero singular values, got %g then %g", 2 * H1,
