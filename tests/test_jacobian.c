@@ -307,6 +307,14 @@ static void test_larger(void) {
         m.layers[0].W[3] = keep;
     }
     free(Jm), free(Jd), free(want);
+    // A diverged model (a NaN weight): no spectrum, one message, for (a) and (b) — and a finite one is measured again.
+    m.layers[0].W[5] = NAN;
+    jac_forward(&jc, &m, x, LB);
+    CHECK(jac_example_sv(&jc, &m, 0, LB) < 0 && jac_batch_sv(&jc, &m, 0, LB) < 0, "a NaN weight gave a spectrum");
+    CHECK_MSG(bnlab_errmsg(), "non-finite values");
+    m.layers[0].W[5] = 0.1f;
+    jac_forward(&jc, &m, x, LB);
+    CHECK(jac_example_sv(&jc, &m, 0, LB) == LB * L1 && jac_batch_sv(&jc, &m, 0, LB) == nf, "finite again: no spectrum");
     jac_free(&jc);
     model_free(&m);
 }

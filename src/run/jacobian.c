@@ -75,7 +75,7 @@ static void householder_lanes(const double *a, int n, int c, double *v, double *
         const double beta = xn[l] == 0 ? al[l] : -copysign(sqrt(al[l] * al[l] + xn[l]), al[l]);
         tau[l] = xn[l] == 0 ? 0 : (beta - al[l]) / beta;
         sc[l] = xn[l] == 0 ? 0 : 1 / (al[l] - beta);
-        e[(size_t)l * n + c] = beta;
+        e[(size_t)c * L + l] = beta;
         v[(c + 1) * L + l] = 1;
     }
     for (int i = c + 2; i < n; i++)
@@ -84,11 +84,11 @@ static void householder_lanes(const double *a, int n, int c, double *v, double *
 
 // JAC_LANES symmetric n x n matrices (a: packed lower triangles, lanes innermost; destroyed) reduced to tridiagonal
 // form by Householder reflections (LAPACK dsytd2's method: H = I - tau v v^T, p = tau A v, w = p - tau/2 (p.v) v,
-// A <- A - v w^T - w v^T), the same eigenvalues: lane l's diagonal into d[l n + i], off-diagonal into e[l n + i]
-// (i < n - 1). Each lane is scaled by its largest entry first (no under- or overflow in the squares). One pass over
-// the trailing matrix per column: the update of step k and the product A v of step k + 1 together (the next
-// reflector first, from the updated column k + 1). Every operation is one lane's own, the lanes side by side in a
-// vector: twice dsytd2's speed for n = 100 (4 lanes, AVX2). ws: 4 n JAC_LANES doubles.
+// A <- A - v w^T - w v^T), the same eigenvalues: lane l's diagonal into d[i JAC_LANES + l], off-diagonal into
+// e[i JAC_LANES + l] (i < n - 1). Each lane is scaled by its largest entry first (no under- or overflow in the
+// squares). One pass over the trailing matrix per column: the update of step k and the product A v of step k + 1
+// together (the next reflector first, from the updated column k + 1). Every operation is one lane's own, the lanes
+// side by side in a vector: twice dsytd2's speed for n = 100 (4 lanes, AVX2). ws: 4 n JAC_LANES doubles.
 BNLAB_LANES_TARGET static void tridiag_lanes(double *a, int n, double *d, double *e, double *ws) {
     enum { L = JAC_LANES };
     double *v = ws, *p = ws + (size_t)n * L, *v2 = ws + 2 * (size_t)n * L, *p2 = ws + 3 * (size_t)n * L;
@@ -100,7 +100,7 @@ BNLAB_LANES_TARGET static void tridiag_lanes(double *a, int n, double *d, double
     for (int l = 0; l < L; l++) scale[l] = scale[l] > 0 ? scale[l] : 1;
     for (size_t i = 0; i < cells; i++)
         for (int l = 0; l < L; l++) a[i * L + l] /= scale[l];
-    for (int l = 0; l < L; l++) d[(size_t)l * n] = a[PK(0, 0) + l];
+    for (int l = 0; l < L; l++) d[l] = a[PK(0, 0) + l];
     if (n > 1) {
         householder_lanes(a, n, 0, v, tau, e);
         for (int i = 1; i < n; i++)  // p = tau A[1.., 1..] v
@@ -128,7 +128,7 @@ BNLAB_LANES_TARGET static void tridiag_lanes(double *a, int n, double *d, double
         for (int i = k + 1; i < n; i++)  // column k+1 updated, then its reflector
             for (int l = 0; l < L; l++)
                 a[PK(i, k + 1) + l] -= v[i * L + l] * p[(k + 1) * L + l] + p[i * L + l] * v[(k + 1) * L + l];
-        for (int l = 0; l < L; l++) d[(size_t)l * n + k + 1] = a[PK(k + 1, k + 1) + l];
+        for (int l = 0; l < L; l++) d[(size_t)(k + 1) * L + l] = a[PK(k + 1, k + 1) + l];
         householder_lanes(a, n, k + 1, v2, tau2, e);
         for (int i = k + 2; i < n; i++)
             for (int l = 0; l < L; l++) p2[i * L + l] = 0;
@@ -156,39 +156,49 @@ BNLAB_LANES_TARGET static void tridiag_lanes(double *a, int n, double *d, double
         for (int l = 0; l < L; l++) tau[l] = tau2[l];
     }
     for (int l = 0; l < L; l++) {
-        if (n > 1) d[(size_t)l * n + n - 1] = a[PK(n - 1, n - 1) + l];
-        for (int i = 0; i < n; i++) d[(size_t)l * n + i] *= scale[l];
-        for (int i = 0; i + 1 < n; i++) e[(size_t)l * n + i] *= scale[l];
+        if (n > 1) d[(size_t)(n - 1) * L + l] = a[PK(n - 1, n - 1) + l];
+        for (int i = 0; i < n; i++) d[(size_t)i * L + l] *= scale[l];
+        for (int i = 0; i + 1 < n; i++) e[(size_t)i * L + l] *= scale[l];
     }
 }
 
-// The eigenvalues of JAC_LANES symmetric tridiagonal n x n matrices at once, into d: lane k's diagonal d[k n + i],
-// its off-diagonal e[k n + i] = T[i + 1, i] (i < n - 1; e[k n + n - 1] is scratch; e destroyed). Implicit QL with
-// Wilkinson's shift, eigenvalues only (Numerical Recipes' tqli; LAPACK's dsterf is a root-free variant of the same
-// iteration), each lane scaled by its largest entry first (no overflow in the squares). The lanes' sweeps run
-// interleaved, step i of every lane in turn: one lane's steps form a chain of a square root and a division each, and
-// independent chains overlap in the processor — 2x dsterf's speed for n = 100 (one lane at a time, dsterf's).
+// The eigenvalues of JAC_LANES symmetric tridiagonal n x n matrices at once, into d: lane k's diagonal
+// d[i JAC_LANES + k], its off-diagonal e[i JAC_LANES + k] = T[i + 1, i] (i < n - 1; e's last row is scratch; e
+// destroyed). LAPACK dsterf's iteration (QL with Wilkinson's shift, root-free: Pal, Walker and Kahan's, on the squares
+// of e, two divisions a step and no square root), each lane scaled by its largest entry first. The lanes sweep in
+// step, one vector operation for the 4 lanes' step i (a lane outside its own range [l, m) keeps its values), so the
+// chains of divisions of the 4 overlap: 3x dsterf's speed for n = 100. Each lane finds its own deflation and shift.
 // Returns the bit mask of lanes that did not converge in 30 sweeps for one eigenvalue (the caller recomputes them).
-static int ql_lanes(double *d, double *e, int n) {
+typedef double v4d __attribute__((vector_size(32)));
+typedef double v4d_u __attribute__((vector_size(32), aligned(8)));  // a load or store at a double's alignment
+typedef long long v4m __attribute__((vector_size(32)));
+#define V4_SELECT(mask, a, b) ((v4d)((((v4m)(a)) & (mask)) | (((v4m)(b)) & ~(mask))))
+_Static_assert(JAC_LANES == 4, "ql_lanes: one 4-double vector of lanes");
+BNLAB_LANES_TARGET static int ql_lanes(double *d, double *e, int n) {
     enum { L = JAC_LANES };
     int l[L], m[L], iter[L], live[L], bad = 0;
-    double scale[L], g[L], s[L], c[L], p[L];
+    double scale[L];
     for (int k = 0; k < L; k++) {
         double mx = 0;
-        for (int i = 0; i < n; i++) mx = fabs(d[k * n + i]) > mx ? fabs(d[k * n + i]) : mx;
-        for (int i = 0; i + 1 < n; i++) mx = fabs(e[k * n + i]) > mx ? fabs(e[k * n + i]) : mx;
+        for (int i = 0; i < n; i++) mx = fabs(d[i * L + k]) > mx ? fabs(d[i * L + k]) : mx;
+        for (int i = 0; i + 1 < n; i++) mx = fabs(e[i * L + k]) > mx ? fabs(e[i * L + k]) : mx;
         scale[k] = mx > 0 ? mx : 1;
-        for (int i = 0; i < n; i++) d[k * n + i] /= scale[k], e[k * n + i] = i + 1 < n ? e[k * n + i] / scale[k] : 0;
+        for (int i = 0; i < n; i++) {
+            const double t = i + 1 < n ? e[i * L + k] / scale[k] : 0;
+            d[i * L + k] /= scale[k], e[i * L + k] = t * t;  // e: squares from here on
+        }
         l[k] = 0, iter[k] = 0;
     }
+    const double eps2 = DBL_EPSILON * DBL_EPSILON;
     for (;;) {  // one sweep of every lane with an eigenvalue left; l[k] only grows, to n, or iter[k] passes 30
         int lo = n, hi = -1;
+        v4d p, c, s, gam, sig;
+        v4m first, last;
         for (int k = 0; k < L; k++) {
-            double *dk = d + (size_t)k * n, *ek = e + (size_t)k * n;
-            live[k] = 0;
+            live[k] = 0, p[k] = 0, gam[k] = 0, sig[k] = 0, c[k] = 1, s[k] = 0;
             while (l[k] < n) {
                 int mm = l[k];  // the first negligible off-diagonal from l: T[l..mm] is the block to reduce
-                while (mm < n - 1 && fabs(ek[mm]) > DBL_EPSILON * (fabs(dk[mm]) + fabs(dk[mm + 1]))) mm++;
+                while (mm < n - 1 && !(e[mm * L + k] <= eps2 * fabs(d[mm * L + k] * d[(mm + 1) * L + k]))) mm++;
                 if (mm == l[k]) {  // d[l] is an eigenvalue
                     l[k]++, iter[k] = 0;
                     continue;
@@ -198,34 +208,33 @@ static int ql_lanes(double *d, double *e, int n) {
                     break;
                 }
                 const int ll = l[k];
-                const double gg = (dk[ll + 1] - dk[ll]) / (2 * ek[ll]), rr = hypot(gg, 1.0);
-                g[k] = dk[mm] - dk[ll] + ek[ll] / (gg + copysign(rr, gg));  // Wilkinson's shift
-                s[k] = 1, c[k] = 1, p[k] = 0, m[k] = mm, live[k] = 1;
+                const double rte = sqrt(e[ll * L + k]), q = (d[(ll + 1) * L + k] - d[ll * L + k]) / (2 * rte);
+                sig[k] = d[ll * L + k] - rte / (q + copysign(hypot(q, 1.0), q));  // Wilkinson's shift
+                gam[k] = d[mm * L + k] - sig[k], p[k] = gam[k] * gam[k];
+                m[k] = mm, live[k] = 1;
                 lo = ll < lo ? ll : lo, hi = mm - 1 > hi ? mm - 1 : hi;
                 break;
             }
+            first[k] = live[k] ? l[k] : n + 1, last[k] = live[k] ? m[k] - 1 : -1;
         }
         if (hi < 0) break;
-        for (int i = hi; i >= lo; i--)
-            for (int k = 0; k < L; k++) {
-                if (live[k] != 1 || i >= m[k] || i < l[k]) continue;
-                double *dk = d + (size_t)k * n, *ek = e + (size_t)k * n;
-                const double f = s[k] * ek[i], b = c[k] * ek[i], r = sqrt(f * f + g[k] * g[k]);
-                ek[i + 1] = r;
-                if (r == 0) {  // underflow: the block splits here; this lane's sweep ends, the next one starts over
-                    dk[i + 1] -= p[k], ek[m[k]] = 0, live[k] = 2;
-                    continue;
-                }
-                const double inv = 1 / r, gi = dk[i + 1] - p[k];
-                s[k] = f * inv, c[k] = g[k] * inv;
-                const double t = (dk[i] - gi) * s[k] + 2 * c[k] * b;
-                p[k] = s[k] * t, dk[i + 1] = gi + p[k], g[k] = c[k] * t - b;
-            }
+        for (int i = hi; i >= lo; i--) {  // dsterf's inner loop, the 4 lanes in step
+            const v4m iv = {i, i, i, i}, act = (iv >= first) & (iv <= last), inner = act & (iv != last);
+            const v4d bb = *(const v4d_u *)(e + (size_t)i * L), r = p + bb;
+            v4d_u *e1 = (v4d_u *)(e + (size_t)(i + 1) * L), *d1 = (v4d_u *)(d + (size_t)(i + 1) * L);
+            if (i + 1 < n) *e1 = V4_SELECT(inner, s * r, *e1);
+            const v4d cn = p / r, sn = bb / r, alpha = *(const v4d_u *)(d + (size_t)i * L);
+            const v4d gn = cn * (alpha - sig) - sn * gam;
+            *d1 = V4_SELECT(act, gam + (alpha - gn), *d1);
+            const v4d pn = V4_SELECT(cn != 0, (gn * gn) / cn, c * bb);  // c: the step's old c
+            c = V4_SELECT(act, cn, c), s = V4_SELECT(act, sn, s);
+            gam = V4_SELECT(act, gn, gam), p = V4_SELECT(act, pn, p);
+        }
         for (int k = 0; k < L; k++)
-            if (live[k] == 1) d[(size_t)k * n + l[k]] -= p[k], e[(size_t)k * n + l[k]] = g[k], e[(size_t)k * n + m[k]] = 0;
+            if (live[k]) e[l[k] * L + k] = s[k] * p[k], d[l[k] * L + k] = sig[k] + gam[k];
     }
     for (int k = 0; k < L; k++)
-        for (int i = 0; i < n; i++) d[(size_t)k * n + i] *= scale[k];
+        for (int i = 0; i < n; i++) d[i * L + k] *= scale[k];
     return bad;
 }
 
@@ -363,6 +372,11 @@ static void block_factors(jac_t *j, model_t *m, const jac_block_t *b, int B) {
         j->scale[f] = b->norm >= 0 ? m->layers[b->norm].gamma[f] * m->layers[b->norm].invstd[f] : 1.0f;
 }
 
+// A model whose values are not finite (a diverged run) has no spectrum: no row, as LAPACK's SVD refused it before.
+static long nonfinite(const jac_block_t *b, int k) {
+    return bnlab_fail("jacobian: block %d (model.layers[%d]): non-finite values (a diverged model?)", k, b->first);
+}
+
 static float weight(const layer_t *d, int row, int col) { return d->W[(size_t)row * (size_t)d->in + (size_t)col]; }
 
 // Block b's weights in double into j->wd (column-major in x out: W's row-major layout) and G = W W^T (out x out,
@@ -422,8 +436,14 @@ long jac_example_sv(jac_t *j, model_t *m, int k, int B) {
                 continue;
             }
             example_gram(j, m, b, e0 + l);
+            int finite = 1;
             for (int r = 0; r < mn; r++)
-                for (int c = 0; c <= r; c++) j->lanes[PK(r, c) + l] = j->g[(size_t)c * mn + r];
+                for (int c = 0; c <= r; c++) {
+                    const double v = j->g[(size_t)c * mn + r];
+                    finite &= isfinite(v) != 0;
+                    j->lanes[PK(r, c) + l] = v;
+                }
+            if (!finite) return nonfinite(b, k);
         }
         tridiag_lanes(j->lanes, mn, j->td, j->te, j->lane_ws);
         const int bad = ql_lanes(j->td, j->te, mn);
@@ -435,7 +455,7 @@ long jac_example_sv(jac_t *j, model_t *m, int k, int B) {
                 continue;
             }
             for (int i = 0; i < mn; i++) {
-                const double ev = j->td[(size_t)l * mn + i];
+                const double ev = j->td[(size_t)i * JAC_LANES + l];
                 j->sort_tmp[i] = (float)sqrt(ev > 0 ? ev : 0.0);
             }
             sort_floats(j->sort_tmp, (size_t)mn, j->sort_tmp + mn);
@@ -527,6 +547,8 @@ long jac_batch_sv(jac_t *j, model_t *m, int k, int B) {
                     j->g[(size_t)(g * q + c) * n + (size_t)(f * q + a)] = gfg * v;
                 }
         }
+    for (size_t i = 0; i < (size_t)n; i++)  // H's diagonal: a non-finite factor makes one of them non-finite
+        if (!isfinite(j->g[i * n + i])) return nonfinite(b, k);
     const long count = (long)B * (b->in < out ? b->in : out);  // min(B out, B in)
     if (gram_sv(j, j->g, n, j->sv) != 0) return -1;  // n values, then the out zeros of the common shift
     for (long i = n; i < count; i++) j->sv[i] = 0;

@@ -21,12 +21,17 @@
 // Supported: plain batchnorm (variant "standard") or no normalization, one nonlinearity. Other blocks (ghost, renorm,
 // constant statistics, layernorm, dropout inside) are listed with the reason and not measured.
 // How the singular values are computed: as the square roots of the eigenvalues of a Gram matrix formed in double from
-// the float factors (LAPACK dsyev, no vectors; a rounding-negative eigenvalue counts as 0). For float data this is
-// more accurate than a float SVD: an eigenvalue's error is ~1e-16 of the largest, a singular value's at most
-// ~1e-8 of the largest (tests/test_jacobian.c: within 1e-6 of its float64 finite-difference reference).
+// the float factors (a rounding-negative eigenvalue counts as 0). For float data this is more accurate than a float
+// SVD: an eigenvalue's error is ~1e-16 of the largest, a singular value's at most ~1e-8 of the largest
+// (tests/test_jacobian.c: within 1e-6 of the float64 references; the float SVDs this replaced were within 2.3e-7,
+// the Gram matrices within 8.4e-8). A model with a non-finite value (diverged) gets no spectrum: -1 + message.
 //   (a) the smaller side: J_b J_b^T = diag(s_b) G diag(s_b), G = W W^T (dsyrk once per block and probe, s_b =
 //       f'(z_b) gamma invstd), out x out; or, with fewer inputs than outputs, J_b^T J_b = W^T diag(s_b)^2 W (in x in).
-//       No SVD per example of the 784-input block's 100 x 784 matrix: its Gram matrix is 100 x 100.
+//       No SVD per example of the 784-input block's 100 x 784 matrix: its Gram matrix is 100 x 100. JAC_LANES
+//       examples at a time (jacobian.c): their Gram matrices reduced to tridiagonal form side by side (Householder,
+//       LAPACK dsytd2's method, the examples in the lanes of a vector), then the tridiagonals' eigenvalues by LAPACK
+//       dsterf's root-free QL iteration, the examples' steps in the lanes of a vector too. (b): LAPACK dsyev (dsytrd
+//       + dsterf) of the one matrix below.
 //   (b) of a BN block, reduced to the rank it can have: with Q the B x (B-1) orthonormal Helmert basis of the
 //       vectors summing to 0 (Q^T 1 = 0, Q Q^T = I - 1 1^T / B), m_j = Q^T p_j Q = I - t_j t_j^T / B, t_j = Q^T xhat_j,
 //       and the QR factorization diag(s_j) Q = U_j R_j (per feature, B x (B-1), LAPACK dgeqrf), J = U T (Q^T (x) W)
@@ -45,8 +50,8 @@
 #include "nn/model.h"
 
 #define JAC_MAX_FULL_BATCH 16
-#define JAC_MAX_FULL_SIDE 2048
-#define JAC_LANES 4  // (a)'s examples whose tridiagonal eigenvalue problems run interleaved (jacobian.c ql_lanes)  // (b) only where (full out) and (full in) are at most this: not the 784-input block
+#define JAC_MAX_FULL_SIDE 2048  // (b) only where (full out) and (full in) are at most this: not the 784-input block
+#define JAC_LANES 4  // (a)'s examples whose Gram matrices are reduced and solved side by side (jacobian.c)
 
 typedef struct {
     int first, last;          // model.layers indices: the linear layer and the block's last layer
