@@ -168,13 +168,14 @@ BNLAB_LANES_TARGET static void tridiag_lanes(double *a, int n, double *d, double
 // of e, two divisions a step and no square root), each lane scaled by its largest entry first. The lanes sweep in
 // step, one vector operation for the 4 lanes' step i (a lane outside its own range [l, m) keeps its values), so the
 // chains of divisions of the 4 overlap: 3x dsterf's speed for n = 100. Each lane finds its own deflation and shift.
-// Returns the bit mask of lanes that did not converge in 30 sweeps for one eigenvalue (the caller recomputes them).
+// Returns the bit mask of lanes that did not converge in max_sweeps sweeps for one eigenvalue (the caller recomputes
+// them).
 typedef double v4d __attribute__((vector_size(32)));
 typedef double v4d_u __attribute__((vector_size(32), aligned(8)));  // a load or store at a double's alignment
 typedef long long v4m __attribute__((vector_size(32)));
 #define V4_SELECT(mask, a, b) ((v4d)((((v4m)(a)) & (mask)) | (((v4m)(b)) & ~(mask))))
 _Static_assert(JAC_LANES == 4, "ql_lanes: one 4-double vector of lanes");
-BNLAB_LANES_TARGET static int ql_lanes(double *d, double *e, int n) {
+BNLAB_LANES_TARGET static int ql_lanes(double *d, double *e, int n, int max_sweeps) {
     enum { L = JAC_LANES };
     int l[L], m[L], iter[L], live[L], bad = 0;
     double scale[L];
@@ -190,7 +191,7 @@ BNLAB_LANES_TARGET static int ql_lanes(double *d, double *e, int n) {
         l[k] = 0, iter[k] = 0;
     }
     const double eps2 = DBL_EPSILON * DBL_EPSILON;
-    for (;;) {  // one sweep of every lane with an eigenvalue left; l[k] only grows, to n, or iter[k] passes 30
+    for (;;) {  // one sweep of every lane with an eigenvalue left; l[k] only grows, to n, or iter[k] passes max_sweeps
         int lo = n, hi = -1;
         v4d p, c, s, gam, sig;
         v4m first, last;
@@ -203,7 +204,7 @@ BNLAB_LANES_TARGET static int ql_lanes(double *d, double *e, int n) {
                     l[k]++, iter[k] = 0;
                     continue;
                 }
-                if (++iter[k] > 30) {
+                if (++iter[k] > max_sweeps) {
                     bad |= 1 << k, l[k] = n;
                     break;
                 }
@@ -236,6 +237,25 @@ BNLAB_LANES_TARGET static int ql_lanes(double *d, double *e, int n) {
     for (int k = 0; k < L; k++)
         for (int i = 0; i < n; i++) d[i * L + k] *= scale[k];
     return bad;
+}
+
+int jac_lanes_eigenvalues(double *ev, double *a, int n, int max_sweeps, double *ws, int *nonfinite) {
+    enum { L = JAC_LANES };
+    const size_t cells = (size_t)n * (size_t)(n + 1) / 2;
+    int bad_input = 0;
+    for (size_t i = 0; i < cells; i++)
+        for (int l = 0; l < L; l++) bad_input |= !isfinite(a[i * L + l]) << l;
+    for (int l = 0; l < L; l++)  // a lane with a non-finite entry: the zero matrix, so the others run as usual
+        if (bad_input & (1 << l))
+            for (size_t i = 0; i < cells; i++) a[i * L + l] = 0;
+    double *e = ws + 4 * (size_t)n * L;
+    tridiag_lanes(a, n, ev, e, ws);
+    const int bad = ql_lanes(ev, e, n, max_sweeps < 1 ? 1 : max_sweeps);
+    for (int l = 0; l < L; l++)
+        if (bad_input & (1 << l))
+            for (int i = 0; i < n; i++) ev[(size_t)i * L + l] = NAN;
+    *nonfinite = bad_input;
+    return bad & ~bad_input;
 }
 
 static int is_nonlinearity(const layer_t *l) { return layer_kind(l->spec.kind)->nonlinearity; }
@@ -339,18 +359,18 @@ int jac_init(jac_t *j, const model_t *m, int full_batch) {
     j->qa = xcalloc((size_t)JAC_MAX_FULL_BATCH * JAC_MAX_FULL_BATCH, sizeof(double), "jacobian: per-feature QR");
     j->tau = xcalloc((size_t)JAC_MAX_FULL_BATCH, sizeof(double), "jacobian: QR reflectors");
     j->td = xcalloc((size_t)JAC_LANES * (size_t)na_max, sizeof(double), "jacobian: tridiagonals");
-    j->te = xcalloc((size_t)JAC_LANES * (size_t)na_max, sizeof(double), "jacobian: tridiagonals");
     j->lanes = xcalloc((size_t)JAC_LANES * (size_t)na_max * (size_t)(na_max + 1) / 2, sizeof(double),
                        "jacobian: Gram matrices");
-    j->lane_ws = xcalloc((size_t)JAC_LANES * 4 * (size_t)na_max, sizeof(double), "jacobian: Householder vectors");
+    j->lane_ws = xcalloc(JAC_LANES_WS(na_max), sizeof(double), "jacobian: Householder vectors");
     j->dlwork = lwork;
+    j->max_sweeps = 30;
     j->dwork = xcalloc((size_t)lwork, sizeof(double), "LAPACK work");
     return 0;
 }
 
 void jac_free(jac_t *j) {
     free(j->blocks), free(j->sv), free(j->sort_tmp), free(j->fprime), free(j->scale), free(j->wd), free(j->gw);
-    free(j->g), free(j->ev), free(j->t), free(j->qa), free(j->tau), free(j->dwork), free(j->td), free(j->te);
+    free(j->g), free(j->ev), free(j->t), free(j->qa), free(j->tau), free(j->dwork), free(j->td);
     free(j->lanes), free(j->lane_ws);
     memset(j, 0, sizeof *j);
 }
@@ -424,9 +444,9 @@ long jac_example_sv(jac_t *j, model_t *m, int k, int B) {
     block_factors(j, m, b, B);
     weights_gram(j, m, b);
     int mn = b->in < b->out ? b->in : b->out;
-    // JAC_LANES examples at a time: their Gram matrices side by side reduced to tridiagonal form (tridiag_lanes),
-    // then the lanes' eigenvalues together (ql_lanes); a lane that does not converge is done again by dsyev (never
-    // seen). An unused lane holds the zero matrix.
+    // JAC_LANES examples at a time (jac_lanes_eigenvalues); a lane whose QL iteration does not converge within
+    // j->max_sweeps is done again by LAPACK dsyev (j->fallbacks counts them; never seen at the default 30). An unused
+    // lane holds the zero matrix.
     for (int e0 = 0; e0 < B; e0 += JAC_LANES) {
         const int lanes = B - e0 < JAC_LANES ? B - e0 : JAC_LANES;
         for (int l = 0; l < JAC_LANES; l++) {
@@ -436,22 +456,18 @@ long jac_example_sv(jac_t *j, model_t *m, int k, int B) {
                 continue;
             }
             example_gram(j, m, b, e0 + l);
-            int finite = 1;
             for (int r = 0; r < mn; r++)
-                for (int c = 0; c <= r; c++) {
-                    const double v = j->g[(size_t)c * mn + r];
-                    finite &= isfinite(v) != 0;
-                    j->lanes[PK(r, c) + l] = v;
-                }
-            if (!finite) return nonfinite(b, k);
+                for (int c = 0; c <= r; c++) j->lanes[PK(r, c) + l] = j->g[(size_t)c * mn + r];
         }
-        tridiag_lanes(j->lanes, mn, j->td, j->te, j->lane_ws);
-        const int bad = ql_lanes(j->td, j->te, mn);
+        int nonfin = 0;
+        const int bad = jac_lanes_eigenvalues(j->td, j->lanes, mn, j->max_sweeps, j->lane_ws, &nonfin);
+        if (nonfin) return nonfinite(b, k);
         for (int l = 0; l < lanes; l++) {
             float *sv = j->sv + (size_t)(e0 + l) * mn;
             if (bad & (1 << l)) {
                 example_gram(j, m, b, e0 + l);
                 if (gram_sv(j, j->g, mn, sv) != 0) return -1;
+                j->fallbacks++;
                 continue;
             }
             for (int i = 0; i < mn; i++) {

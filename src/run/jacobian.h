@@ -32,6 +32,13 @@
 //       LAPACK dsytd2's method, the examples in the lanes of a vector), then the tridiagonals' eigenvalues by LAPACK
 //       dsterf's root-free QL iteration, the examples' steps in the lanes of a vector too. (b): LAPACK dsyev (dsytrd
 //       + dsterf) of the one matrix below.
+//       Why own code for (a) and not LAPACK's: LAPACK solves one 100 x 100 matrix at a time, dsytrd with
+//       matrix-vector products too small to be fast, dsterf a chain of dependent divisions; 60 independent examples
+//       fill the 4 lanes of a vector instead. Measured per 100 x 100 Gram matrix (this machine, loaded; /tmp benches
+//       in the jacfast report): dsytrd 113 us, the lanes' reduction 57 us; dsterf 158 us, the lanes' QL 52 us. (a) of
+//       a probe of the paper's BN net: float SVDs (sgesdd) 68 ms, dsyev per example 46 ms, lanes 22 ms. (b) is one
+//       matrix: LAPACK's blocked dsytrd is the better tool there. jac_lanes_eigenvalues' tests: tests/test_jacobian.c
+//       (hostile matrices, the cap and dsyev fallback).
 //   (b) of a BN block, reduced to the rank it can have: with Q the B x (B-1) orthonormal Helmert basis of the
 //       vectors summing to 0 (Q^T 1 = 0, Q Q^T = I - 1 1^T / B), m_j = Q^T p_j Q = I - t_j t_j^T / B, t_j = Q^T xhat_j,
 //       and the QR factorization diag(s_j) Q = U_j R_j (per feature, B x (B-1), LAPACK dgeqrf), J = U T (Q^T (x) W)
@@ -80,7 +87,9 @@ typedef struct {
     double *t;                 // (out * (full_batch - 1)^2) (b)'s per-feature factors T_f
     double *qa, *tau;          // (JAC_MAX_FULL_BATCH^2), (JAC_MAX_FULL_BATCH) (b)'s per-feature QR
     double *lanes, *lane_ws;   // (a): JAC_LANES Gram matrices (packed lower), and tridiag_lanes' workspace
-    double *td, *te;           // (JAC_LANES * min(in, out)) each: (a)'s tridiagonal forms
+    double *td;                // (JAC_LANES * min(in, out)): (a)'s eigenvalues of JAC_LANES examples
+    int max_sweeps;            // QL sweeps for one eigenvalue before (a) falls back to dsyev (30; tests lower it)
+    long fallbacks;            // examples whose (a) came from that fallback (a count, for tests)
     double *dwork;             // (dlwork) LAPACK workspace
     int dlwork;
     const float *x;            // the probe batch of the last jac_forward (its first block's input)
@@ -104,6 +113,15 @@ int jac_batch_fits(const jac_t *j, int k);
 long jac_batch_sv(jac_t *j, model_t *m, int k, int B);
 // The explicit matrix (b) (row (b, j) = b * out + j, column (c, k) = c * in + k) into J, for tests; 0 or -1.
 int jac_batch_matrix(jac_t *j, model_t *m, int k, int B, float *J);
+// The eigenvalues of JAC_LANES symmetric n x n matrices at once (jac_example_sv's engine; public for its tests): a
+// holds their lower triangles packed, lanes innermost (element (r, c <= r) of lane l at
+// a[(r (r + 1) / 2 + c) JAC_LANES + l]; destroyed), lane l's n eigenvalues (in no order) into ev[i JAC_LANES + l].
+// Householder tridiagonalization and dsterf's root-free QL, both with the lanes in one vector (jacobian.c). Returns the
+// bit mask of lanes whose QL needed more than max_sweeps sweeps for one eigenvalue (their ev are not eigenvalues:
+// compute them otherwise); lanes with a non-finite entry are not computed (ev NaN), their mask into *nonfinite.
+// Every loop is bounded: n (n + 1) / 2 per column, at most max_sweeps sweeps of n steps per eigenvalue and lane.
+#define JAC_LANES_WS(n) (5 * (size_t)(n) * JAC_LANES)  // doubles of ws
+int jac_lanes_eigenvalues(double *ev, double *a, int n, int max_sweeps, double *ws, int *nonfinite);
 // Summary of sv[0..n) (sorted in place), leaving out the `drop` smallest. tmp (n) is scratch (jac_t's sort_tmp);
 // no allocation.
 void jac_summarize(jac_summary_t *s, float *sv, size_t n, size_t drop, float *tmp);
