@@ -314,14 +314,30 @@ static void test_larger(void) {
         m.layers[0].W[3] = keep;
     }
     free(Jm), free(Jd), free(want);
-    // A diverged model (a NaN weight): no spectrum, one message, for (a) and (b) — and a finite one is measured again.
-    m.layers[0].W[5] = NAN;
-    jac_forward(&jc, &m, x, LB);
-    CHECK(jac_example_sv(&jc, &m, 0, LB) < 0 && jac_batch_sv(&jc, &m, 0, LB) < 0, "a NaN weight gave a spectrum");
-    CHECK_MSG(bnlab_errmsg(), "non-finite values");
-    m.layers[0].W[5] = 0.1f;
+    // A diverged model (a NaN or inf weight or gamma): no spectrum, one message, for (a) and (b) — and once finite
+    // again it is measured.
+    for (int bad = 0; bad < 4; bad++) {
+        float *where = bad < 2 ? &m.layers[0].W[5] : &m.layers[1].gamma[2], keep = *where;
+        *where = bad % 2 ? INFINITY : NAN;
+        jac_forward(&jc, &m, x, LB);
+        CHECK(jac_example_sv(&jc, &m, 0, LB) < 0 && jac_batch_sv(&jc, &m, 0, LB) < 0, "a %s %s gave a spectrum",
+              bad % 2 ? "inf" : "NaN", bad < 2 ? "weight" : "gamma");
+        CHECK_MSG(bnlab_errmsg(), "non-finite values");
+        *where = keep;
+    }
     jac_forward(&jc, &m, x, LB);
     CHECK(jac_example_sv(&jc, &m, 0, LB) == LB * L1 && jac_batch_sv(&jc, &m, 0, LB) == nf, "finite again: no spectrum");
+    // A dead block (BN's outputs near -200: tanh is -1 in float, f' = 1 - y^2 exactly 0): all its singular values
+    // are 0, (a) and (b), a result and not an error.
+    for (int f = 0; f < L1; f++) m.layers[1].beta[f] = -200;
+    jac_forward(&jc, &m, x, LB);
+    float top = -1;
+    CHECK(jac_example_sv(&jc, &m, 0, LB) == LB * L1, "dead block (a): %s", bnlab_errmsg());
+    for (int i = 0; i < LB * L1; i++) top = fmaxf(top, jc.sv[i]);
+    CHECK(top == 0, "dead block (a): largest singular value %g", top);
+    CHECK(jac_batch_sv(&jc, &m, 0, LB) == nf, "dead block (b): %s", bnlab_errmsg());
+    for (int i = 0; i < nf; i++) top = fmaxf(top, jc.sv[i]);
+    CHECK(top == 0, "dead block (b): largest singular value %g", top);
     jac_free(&jc);
     model_free(&m);
 }
