@@ -10,7 +10,7 @@
 //   run/jacobian.h), n (singular values summarized), median, p10, p90, max,
 //   frac_near1 (the fraction within [0.5, 2]). Blocks run/jacobian.h does not measure get no rows.
 // Cost: per probe, batch x blocks symmetric eigenvalue problems of min(units, inputs) square and one of (7 units)
-// square per BN block where it fits (run/jacobian.h) — ~70 ms for the paper's 784-100-100-100-10 BN net on one core
+// square per BN block where it fits (run/jacobian.h) — ~60 ms for the paper's 784-100-100-100-10 BN net on one core
 // (it was ~130 ms with float SVDs): keep N in the thousands of steps.
 // A recorder (run/recorder.h): its forward pass overwrites activations and BN's batch statistics buffers only (after
 // the step's evaluation; the next step recomputes them), so the run is byte-identical with it on or off.

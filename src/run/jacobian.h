@@ -22,7 +22,7 @@
 // constant statistics, layernorm, dropout inside) are listed with the reason and not measured.
 // How the singular values are computed: as the square roots of the eigenvalues of a Gram matrix formed in double from
 // the float factors (a rounding-negative eigenvalue counts as 0). For float data this is more accurate than a float
-// SVD: an eigenvalue's error is ~1e-16 of the largest, a singular value's at most ~1e-8 of the largest
+// SVD: an eigenvalue's error is ~n 1e-16 of the largest, a singular value's at most ~1e-7 of the largest
 // (tests/test_jacobian.c: within 1e-6 of the float64 references; the float SVDs this replaced were within 2.3e-7,
 // the Gram matrices within 8.4e-8). A model with a non-finite value (diverged) gets no spectrum: -1 + message.
 //   (a) the smaller side: J_b J_b^T = diag(s_b) G diag(s_b), G = W W^T (dsyrk once per block and probe, s_b =
@@ -36,7 +36,7 @@
 //       matrix-vector products too small to be fast, dsterf a chain of dependent divisions; 60 independent examples
 //       fill the 4 lanes of a vector instead. Measured per 100 x 100 Gram matrix (this machine, loaded; /tmp benches
 //       in the jacfast report): dsytrd 113 us, the lanes' reduction 57 us; dsterf 158 us, the lanes' QL 52 us. (a) of
-//       a probe of the paper's BN net: float SVDs (sgesdd) 68 ms, dsyev per example 46 ms, lanes 22 ms. (b) is one
+//       a probe of the paper's BN net (one bench run): float SVDs (sgesdd) 68 ms, dsyev per example 46 ms, lanes 22 ms. (b) is one
 //       matrix: LAPACK's blocked dsytrd is the better tool there. jac_lanes_eigenvalues' tests: tests/test_jacobian.c
 //       (hostile matrices, the cap and dsyev fallback).
 //   (b) of a BN block, reduced to the rank it can have: with Q the B x (B-1) orthonormal Helmert basis of the
