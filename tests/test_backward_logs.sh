@@ -129,4 +129,12 @@ check '[ "${hdr##*,lo,hi,}" = "c0,c1,c2,c3,c4,c5,c6" ] || [ "$(echo "$hdr" | gre
   "log.histograms.bins 7: gradient_histograms.csv's header $hdr"
 check '[ "$(head -1 "$T/opts/gradients.csv" | grep -o ",p[0-9.]*" | tr -d "\n")" = ",p10,p90" ]' \
   "log.percentiles.q [10, 90]: gradients.csv's header $(head -1 "$T/opts/gradients.csv")"
+# A diverging run probed at every step (lr 1e6, log.jacobian_every 1): it finishes, with every step's rows and only
+# finite numbers (the saturated sigmoids' spectra are honest zeros; a non-finite model would get no row, test_jacobian).
+timeout 300 "$BNLAB" train "$ROOT/configs/quick-nobn.json" --set log.progress=never --set data.train_limit=600 \
+  --set train.epochs=null --set train.steps=40 --set train.eval_every=20 --set log.probe_size=60 \
+  --set train.optimizer.lr=1e6 --set log.jacobian_every=1 --out "$T/diverge" >/dev/null 2>"$T/diverge.err"
+rc=$?
+check '[ $rc -eq 0 ] && [ "$(cut -d, -f1 "$T/diverge/jacobian.csv" | sort -u | grep -c "^[0-9]")" -eq 41 ] && ! grep -qi "nan\|inf" "$T/diverge/jacobian.csv"' \
+  "lr 1e6 with log.jacobian_every 1: exit $rc, $(cat "$T/diverge.err"), steps with rows: $(cut -d, -f1 "$T/diverge/jacobian.csv" 2>/dev/null | sort -u | grep -c "^[0-9]")"
 finish backward_logs

@@ -201,6 +201,34 @@ int main(void) {
           allocations - before);
     jac_free(&jc);
     gradstats_free(&gs);
+    // The model above has no block the Jacobian probe measures (sparse input, noise, BN ablations): here one with two
+    // plain-BN blocks, (a) and (b) (the per-feature QR and the reduced Gram matrix of run/jacobian.h) on each.
+    {
+        layer_spec_t js[] = {{.kind = LAYER_DENSE, .units = 16, .init = {.kind = INIT_XAVIER_NORMAL}},
+                             {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+                             {.kind = LAYER_SIGMOID},
+                             {.kind = LAYER_DENSE, .units = 12, .init = {.kind = INIT_XAVIER_NORMAL}},
+                             {.kind = LAYER_BATCHNORM, .eps = 1e-5, .momentum = 0.1},
+                             {.kind = LAYER_TANH},
+                             {.kind = LAYER_DENSE, .units = 10, .bias = 1, .init = {.kind = INIT_XAVIER_NORMAL}}};
+        model_t jm;
+        CHECK(model_build(&jm, js, 7, 20, 10, 8) == 0, "build: %s", bnlab_errmsg());
+        model_init(&jm, 1);
+        static float jx[8 * 20];
+        for (int i = 0; i < 8 * 20; i++) jx[i] = (float)((i * 37) % 11) / 5.0f - 1.0f;
+        CHECK(jac_init(&jc, &jm, 8) == 0, "jac_init: %s", bnlab_errmsg());
+        long measured = 0;
+        before = allocations;
+        for (int s = 0; s < 3; s++) {
+            jac_forward(&jc, &jm, jx, 8);
+            for (int k = 0; k < jc.n_blocks; k++)
+                measured += (jac_example_sv(&jc, &jm, k, 8) > 0) + (jac_batch_sv(&jc, &jm, k, 8) > 0);
+        }
+        CHECK(allocations == before, "%ld allocations in 3 Jacobian probes of a BN model", allocations - before);
+        CHECK(measured == 12, "%ld of 12 Jacobian spectra measured: %s", measured, bnlab_errmsg());
+        jac_free(&jc);
+        model_free(&jm);
+    }
     // The paper's network with its dense first layer (the NT product's transposition buffer under libxsmm), with the
     // evaluation of the test set between steps as a run does it.
     const char *paper =

@@ -174,7 +174,7 @@ static int spectra(FILE *out, trainer_t *t, const measure_t *m, int full, const 
     const int B = t->cfg.train.batch_size;
     batch_grad(t, m, 0);  // gathers the first measurement batch into t->x (its gradients are not used)
     fprintf(out, "%s: Jacobian singular values per hidden block ((a) %d examples, batch statistics held fixed; (b) "
-            "the whole batch of the first %d, BN's coupling included, its 2 x units zeros left out)\n", when, B, full);
+            "the whole batch of the first %d, BN's coupling included, its 2 x units smallest (~0) left out)\n", when, B, full);
     fprintf(out, "  %-6s %-4s %8s %8s %8s %8s %8s %10s\n", "block", "", "n", "median", "p10", "p90", "max", "in[0.5,2]");
     int rc = 0;
     for (int k = 0; k < j.n_blocks && rc == 0; k++) {

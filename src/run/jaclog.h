@@ -6,10 +6,12 @@
 //   step, block (0-based), layer (its dense layer's model.layers index), norm (1: a batchnorm in the block), which
 //   ("example": (a), every example's Jacobian with the batch statistics held fixed, all their singular values pooled;
 //   "batch": (b), the Jacobian of the whole batch of the first JACLOG_FULL_BATCH probe images, BN's coupling included,
-//   the 2 x units zeros the normalization makes left out), n (singular values summarized), median, p10, p90, max,
+//   its 2 x units smallest left out: units zeros and units of order eps / var that BN's projection makes,
+//   run/jacobian.h), n (singular values summarized), median, p10, p90, max,
 //   frac_near1 (the fraction within [0.5, 2]). Blocks run/jacobian.h does not measure get no rows.
-// Cost: per probe, batch x blocks SVDs of (units x inputs) and one (8 units x 8 inputs) SVD per block where it fits —
-// about a second for the paper's 784-100-100-100-10 net on one core: keep N in the thousands of steps.
+// Cost: per probe, batch x blocks symmetric eigenvalue problems of min(units, inputs) square and one of (7 units)
+// square per BN block where it fits (run/jacobian.h) — ~60 ms for the paper's 784-100-100-100-10 BN net on one core
+// (it was ~130 ms with float SVDs): keep N in the thousands of steps.
 // A recorder (run/recorder.h): its forward pass overwrites activations and BN's batch statistics buffers only (after
 // the step's evaluation; the next step recomputes them), so the run is byte-identical with it on or off.
 #ifndef BNLAB_JACLOG_H
