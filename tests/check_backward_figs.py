@@ -12,6 +12,8 @@ usage: check_backward_figs.py KIND DIR [VARIANT...]
                        column (which = example / batch, block B - 1)
   gradient_depth DIR   panel "at initialization (step 0)", curve VARIANT = (h, median over seeds of n (std² + mean²))
                        at step 0; the Yang et al. line, if drawn, grows by π/(π−1) per layer going backward
+  dead_units DIR       panel "hidden layer H", curve VARIANT = the median over seeds of dead_units x batch / n
+                       (act_input rows of hidden H; batch: the run's config.json train.batch_size)
   sweep_map DIR        every cell's label = sweep.csv's final_median to 2 decimals (and in the second row its
                        median steps to the first target, or "never"), or "diverged" where a seed's summary.json says so
 """
@@ -184,6 +186,22 @@ def check_update_ratios(d, variants):
                 got = curve(panels, blocks, title, L(v), row)
                 if got is not None:
                     same("update_ratios %s %s %s" % (v, tensor, col), got, median_by_step(per))
+
+
+def check_dead_units(d, variants):
+    panels, blocks = read_gp(os.path.join(d, "plots/dead_units.gp")), read_dat(os.path.join(d, "plots/data/dead_units.dat"))
+    for v in variants:
+        per_h = {}
+        for run in runs(d, v):
+            batch = json.load(open(os.path.join(run, "config.json")))["train"]["batch_size"]
+            for r in rows(os.path.join(run, "gradients.csv")):
+                if r["where"] == "act_input":
+                    per_h.setdefault(int(r["hidden"]), {}).setdefault(int(r["step"]), []).append(
+                        float(r["dead_units"]) * batch / float(r["n"]))
+        for h, per in sorted(per_h.items()):
+            got = curve(panels, blocks, "hidden layer %d" % h, L(v))
+            if got is not None:
+                same("dead_units %s hidden %d" % (v, h), got, median_by_step(per))
 
 
 def check_jacobian(d, variants):

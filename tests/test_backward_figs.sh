@@ -4,23 +4,25 @@
 # (1) A BN / no-BN pair, 2 seeds, with log.gradients_every, log.update_ratios_every and log.jacobian_every: every
 #     curve drawn equals the median over seeds computed independently from the CSVs (tests/check_backward_figs.py);
 #     negative control: a value planted in a log after plotting is caught by the same check. The report has each
-#     kind's section with its panels. --xrange, --label, --yscale change what they say.
+#     kind's section with its panels. --xrange, --label, --yscale change what they say. Reference lines carry no
+#     markers; update_ratios and jacobian have one legend for all panels, in 20-point type.
 # (2) Deep ReLU nets with and without BN: gradient_depth's step-0 norms equal the logs and Yang et al.'s line grows
 #     by π/(π−1) per layer.
 # (3) A two-key sweep (depth x learning rate): every cell of sweep_map says sweep.csv's median final accuracy, or
 #     "diverged" where a run's summary.json says so; the report draws the cells.
 # (4) A run without these logs: plot --only names each figure it cannot draw and the key that turns it on (exit 0, no
 #     PNG), the report says so in each section; a malformed gradients.csv is one line naming file, line and column.
+# (5) Depth 64, 1 step: every figure and the report drawn (6 columns of 65 dense layers, evenly spread), and a log of
+#     more layers than the figures read refused in one line.
 # usage: test_backward_figs.sh BNLAB SOURCE_ROOT
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-backfigs-XXXXXX)
-trap '[ -n "${BNLAB_KEEP_TEST_DIR-}" ] && echo "kept $T" || rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp backfigs
 CHECK="python3 $ROOT/tests/check_backward_figs.py"
 cd "$T" || exit 1
-KINDS="gradients update_ratios jacobian gradient_depth"
+KINDS="gradients update_ratios jacobian gradient_depth dead_units"
 
 # --- (1) a pair, 2 seeds ----------------------------------------------------------------------------------------------
 cat >"$T/pair.json" <<JSON
@@ -33,7 +35,7 @@ cat >"$T/pair.json" <<JSON
 JSON
 "$BNLAB" compare "$T/pair.json" --jobs 2 --out "$T/pair" >"$T/pair.out" 2>&1
 check '[ -s "$T/pair/summary.json" ]' "compare pair: $(tail -3 "$T/pair.out")"
-"$BNLAB" plot "$T/pair" --only gradients,update_ratios,jacobian,gradient_depth >"$T/plot.out" 2>&1
+"$BNLAB" plot "$T/pair" --only gradients,update_ratios,jacobian,gradient_depth,dead_units >"$T/plot.out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "plot pair: exit $rc: $(grep -v '^plot:' "$T/plot.out" | head -3)"
 for k in $KINDS; do
@@ -43,6 +45,15 @@ for k in $KINDS; do
   check '[ $rc -eq 0 ]' "$k: the figure is not the logs' median over seeds: $(head -3 "$T/check-$k.out")"
 done
 check '[ ! -e "$T/pair/plots/accuracy.png" ]' "--only: accuracy.png was drawn too"
+# For a projector: the reference lines (10⁻³, 1) are lines without markers, and update_ratios and jacobian, whose
+# entries mean the same in every panel, have one legend below the panels in 20-point type instead of one per panel.
+for k in update_ratios jacobian; do
+  gp=$T/pair/plots/$k.gp
+  check '[ "$(grep -c "rule of thumb\|(§3.3)" "$gp")" -gt 0 ] && ! grep "rule of thumb\|(§3.3)" "$gp" | grep -q "linespoints\| pt "' \
+    "$k: a reference line drawn with markers: $(grep -m1 "rule of thumb\|(§3.3)" "$gp")"
+  check 'grep -q "^bnlab_one_key_font = bnlab_font(20)$" "$gp" && [ "$(grep -c "^set key off$" "$gp")" -ge "$(( $(grep -c "^set origin" "$gp") - 1 ))" ]' \
+    "$k: not one legend in 20-point type (per-panel keys, or none)"
+done
 check '[ -s "$T/pair/plots/gradient_depth.gp" ] && ! grep -q "title .Yang et al." "$T/pair/plots/gradient_depth.gp"' \
   "gradient_depth: a theory line for sigmoid nets"
 # Negative control: a value changed in a log after plotting (a gradient percentile, an update ratio, a singular
@@ -84,32 +95,34 @@ check '! grep -q "^set logscale y" "$T/pair/plots/update_ratios.gp"' "--yscale l
 check 'grep -q "^set logscale y" "$T/pair/plots/update_ratios.gp"' "update_ratios: not on a log axis by default"
 
 # --- (2) deep ReLU: the gradient at initialization against Yang et al. -------------------------------------------------
-cat >"$T/deep.json" <<JSON
-{"name": "deep", "variants": [
-  {"name": "bn", "config": "$ROOT/configs/deep-relu.json"},
-  {"name": "nobn", "config": "$ROOT/configs/deep-relu-nobn.json"}],
- "seeds": 2, "set": {"data.train_limit": 600, "data.test_limit": 200, "train.steps": 20, "train.eval_every": 10,
-  "model.layers[0].repeat": 6, "log.gradients_every": 10, "log.ics_every": 0, "log.percentiles.every": 0}}
-JSON
+deep_relu_pair "$T/deep.json" 2 '"data.train_limit": 600, "data.test_limit": 200, "train.steps": 20,
+  "train.eval_every": 10, "model.layers[0].repeat": 6, "log.gradients_every": 10, "log.ics_every": 0,
+  "log.percentiles.every": 0'
 "$BNLAB" compare "$T/deep.json" --jobs 2 --out "$T/deep" >"$T/deep.out" 2>&1
-"$BNLAB" plot "$T/deep" --only gradient_depth >"$T/deep.plot" 2>&1
+"$BNLAB" plot "$T/deep" --only gradient_depth,dead_units >"$T/deep.plot" 2>&1
 rc=$?
 check '[ $rc -eq 0 ] && [ -s "$T/deep/plots/gradient_depth.png" ]' "plot deep: exit $rc $(tail -2 "$T/deep.out") $(head -2 "$T/deep.plot")"
 $CHECK gradient_depth "$T/deep" bn=BN "nobn=no BN" >"$T/check-deep.out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ]' "gradient_depth (deep): $(head -3 "$T/check-deep.out")"
 check 'grep -q "title .Yang et al. 2019 (BN + relu): ×1.467 per layer" "$T/deep/plots/gradient_depth.gp"' "gradient_depth: no theory line for BN + ReLU"
+# Dead units (ReLU: some die without BN): the figure is the logs' median fraction; a count planted after plotting is
+# caught; without the log, plot --only dead_units names the key.
+$CHECK dead_units "$T/deep" bn=BN "nobn=no BN" >"$T/check-dead.out" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/deep/plots/dead_units.png" ]' "dead_units (deep): $(head -3 "$T/check-dead.out")"
+check '[ "$(awk -F, '"'"'NR > 1 && $5 == "act_input" && $(NF - 1) > 0'"'"' "$T/deep/nobn/seed-1/gradients.csv" | wc -l)" -gt 0 ]' \
+  "dead_units: no dead unit in the no-BN ReLU run (the check would compare zeros only)"
+cp -r "$T/deep" "$T/deadplant"
+awk -F, -v OFS=, 'NR == 4 { $(NF - 1) = $(NF - 1) + 7 } 1' "$T/deep/nobn/seed-2/gradients.csv" >"$T/deadplant/nobn/seed-2/gradients.csv"
+$CHECK dead_units "$T/deadplant" bn=BN "nobn=no BN" >"$T/check-deadplant.out" 2>&1
+rc=$?
+check '[ $rc -eq 1 ] && [ -s "$T/check-deadplant.out" ]' "negative control dead_units: a planted count was not caught (exit $rc)"
 
 # --- (3) a two-key sweep --------------------------------------------------------------------------------------------
-cat >"$T/sweep.json" <<JSON
-{"name": "dl", "variants": [
-  {"name": "bn", "config": "$ROOT/configs/deep-relu.json"},
-  {"name": "nobn", "config": "$ROOT/configs/deep-relu-nobn.json"}],
- "grid": {"model.layers[0].repeat": [2, 4], "train.optimizer.lr": [0.1, 10]},
- "seeds": 1, "targets": [0.5],
- "set": {"train.steps": 40, "train.eval_every": 20, "data.train_limit": 600, "data.test_limit": 200, "log.ics_every": 0,
-         "log.percentiles.every": 0}}
-JSON
+deep_relu_pair "$T/sweep.json" 1 '"train.steps": 40, "train.eval_every": 20, "data.train_limit": 600,
+  "data.test_limit": 200, "log.ics_every": 0, "log.percentiles.every": 0' \
+  '"grid": {"model.layers[0].repeat": [2, 4], "train.optimizer.lr": [0.1, 10]}, "targets": [0.5], '
 "$BNLAB" sweep "$T/sweep.json" --jobs 2 --out "$T/sweep" >"$T/sweep.out" 2>&1
 "$BNLAB" plot "$T/sweep" --only sweep_map >"$T/sweep.plot" 2>&1
 rc=$?
@@ -148,4 +161,38 @@ awk -F, -v OFS=, 'NR == 3 { $10 = "abc" } 1' "$T/pair/bn/seed-1/gradients.csv" >
 rc=$?
 check '[ $rc -eq 1 ] && [ "$(wc -l <"$T/bad.err")" -eq 1 ] && grep -qF "gradients.csv: line 3, column \"p15\": expected a number or nothing, found \"abc\"" "$T/bad.err"' \
   "plot, malformed gradients.csv: exit $rc, $(cat "$T/bad.err")"
+# --- (5) depth 64 (the issue's deepest), 1 step ----------------------------------------------------------------------
+# plot draws update_ratios (65 dense layers) and jacobian (7 blocks) with 6 columns evenly spread from the first to the
+# last, the title saying so (every column: a 36,400-pixel canvas cairo refused); the report reads 64 hidden layers'
+# histograms (it stopped at 32); a log of more dense layers than the figures read is one line, not a figure without
+# the deepest ones.
+"$BNLAB" train "$ROOT/configs/deep-relu.json" --set 'model.layers[0].repeat=64' --set train.steps=1 \
+  --set train.eval_every=1 --set data.train_limit=120 --set data.test_limit=60 --set log.progress=never \
+  --set log.gradients_every=1 --set log.update_ratios_every=1 --set log.histograms.every=1 --set log.probe_size=20 \
+  --set log.ics_every=0 --out "$T/d64" >"$T/d64.out" 2>&1
+"$BNLAB" plot "$T/d64" --only gradients,update_ratios,gradient_depth >"$T/d64.plot" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/d64/plots/update_ratios.png" ] && [ -s "$T/d64/plots/gradient_depth.png" ]' \
+  "64 blocks: plot exit $rc: $(tail -2 "$T/d64.out") $(grep -v '^plot:' "$T/d64.plot" | head -2)"
+titles=$(grep "^set title 'dense layer" "$T/d64/plots/update_ratios.gp" | sort -u | tr '\n' ' ')
+check '[ "$titles" = "set title '"'"'dense layer 1'"'"' set title '"'"'dense layer 13'"'"' set title '"'"'dense layer 26'"'"' set title '"'"'dense layer 39'"'"' set title '"'"'dense layer 52'"'"' set title '"'"'dense layer 65 (output)'"'"' " ] && grep -q "(6 of the 65, evenly spread)" "$T/d64/plots/update_ratios.gp"' \
+  "64 blocks: update_ratios' columns: $titles"
+"$BNLAB" report "$T/d64" >"$T/d64.rep" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && [ -s "$T/d64/report.html" ]' "64 blocks: report exit $rc: $(cat "$T/d64.rep")"
+"$BNLAB" train "$ROOT/configs/deep-relu.json" --set 'model.layers[0].repeat=7' --set train.steps=1 \
+  --set train.eval_every=1 --set data.train_limit=120 --set data.test_limit=60 --set log.progress=never \
+  --set log.jacobian_every=1 --set log.probe_size=20 --set log.ics_every=0 --out "$T/d7" >"$T/d7.out" 2>&1
+"$BNLAB" plot "$T/d7" --only jacobian >"$T/d7.plot" 2>&1
+rc=$?
+titles=$(grep "^set title 'block" "$T/d7/plots/jacobian.gp" | sed 's/, .*//' | sort -u | tr '\n' ' ')
+check '[ $rc -eq 0 ] && [ "$titles" = "set title '"'"'block 1 set title '"'"'block 2 set title '"'"'block 3 set title '"'"'block 4 set title '"'"'block 5 set title '"'"'block 7 " ] && grep -q "(6 of the 7, evenly spread)" "$T/d7/plots/jacobian.gp"' \
+  "7 blocks: jacobian exit $rc, columns: $titles"
+cp -r "$T/d64" "$T/d65"
+echo "1,999,dense,layers.999.weight,100,0.5,0.5,0.5" >>"$T/d65/update_ratios.csv"
+"$BNLAB" plot "$T/d65" --only update_ratios >"$T/d65.plot" 2>"$T/d65.err"
+rc=$?
+check '[ $rc -ne 0 ] && [ $(wc -l < "$T/d65.err") -eq 1 ] && grep -q "more than 65 values of column \"tensor\"" "$T/d65.err"' \
+  "66 dense layers: exit $rc, $(cat "$T/d65.err")"
+
 finish backward_figs

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# log.gradients_every (run/gradlog.h) and log.jacobian_every (run/jaclog.h) as recorders: (1) the run is byte-identical
+# log.gradients_every (run/gradlog.h), log.jacobian_every (run/jaclog.h) and log.update_ratios_every (every step, run/
+# updatelog.h) as recorders: (1) the run is byte-identical
 # with them on or off (metrics without the wall clock, layer statistics, percentiles, every tensor of the final
 # checkpoint); (2) gradients.csv's row at a checkpointed step equals PyTorch in float64 from that checkpoint and the
 # same batch (the trainer's saved example order): dLoss/dh at each nonlinearity's input — mean, std, max |g|, the
@@ -10,15 +11,15 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-bwd-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp bwd
 RUN=(--set log.progress=never --set data.train_limit=6000 --set train.epochs=null --set train.steps=60
      --set train.eval_every=30 --set train.checkpoint.every=30 --set log.probe_size=100)
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.gradients_every=30 --set log.jacobian_every=30 \
+  --set log.update_ratios_every=1 \
   --out "$T/on" >/dev/null 2>"$T/on.err"
 rc=$?
-check '[ $rc -eq 0 ] && [ -s "$T/on/gradients.csv" ] && [ -s "$T/on/jacobian.csv" ]' "train with both logs: exit $rc, $(cat "$T/on.err")"
+check '[ $rc -eq 0 ] && [ -s "$T/on/gradients.csv" ] && [ -s "$T/on/jacobian.csv" ] && [ -s "$T/on/update_ratios.csv" ]' "train with the three logs: exit $rc, $(cat "$T/on.err")"
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --out "$T/off" >/dev/null 2>"$T/off.err"
 check '[ ! -e "$T/off/gradients.csv" ] && [ ! -e "$T/off/jacobian.csv" ] && ! grep -q "gradients_every\|jacobian_every" "$T/off/config.json"' \
   "off by default and left out of config.json"
@@ -116,4 +117,16 @@ check '[ "$checked" -eq 3 ] && /usr/bin/python3 -c "import sys; sys.exit(not flo
 check '[ "$moved" -gt 1000 ]' "negative control: the next batch's gradient histograms passed ($moved values moved)"
 check '[ "$(head -1 "$T/on/jacobian.csv")" = "step,block,layer,norm,which,n,median,p10,p90,max,frac_near1" ] && [ $(grep -c ",example," "$T/on/jacobian.csv") -eq 9 ] && [ $(grep -c ",batch," "$T/on/jacobian.csv") -eq 6 ]' \
   "jacobian.csv: 3 probes (steps 0, 30, 60) x (3 example rows + 2 batch rows): $(cat "$T/on/jacobian.csv" | head -3)"
+# The options do what they say: log.gradients_every 4 over 9 steps logs steps 0, 4 and 8; log.histograms.bins 7 gives
+# gradient_histograms.csv 7 count columns; log.percentiles.q [10, 90] gives gradients.csv the columns p10 and p90.
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set train.steps=9 --set train.checkpoint.every=0 \
+  --set log.gradients_every=4 --set log.histograms.bins=7 --set 'log.percentiles.q=[10, 90]' --out "$T/opts" \
+  >/dev/null 2>"$T/opts.err"
+steps=$(awk -F, 'NR > 1 { print $1 }' "$T/opts/gradients.csv" | uniq | tr '\n' ' ')
+check '[ "$steps" = "0 4 8 " ]' "log.gradients_every 4 over 9 steps: logged steps $steps (want 0 4 8) $(cat "$T/opts.err")"
+hdr=$(head -1 "$T/opts/gradient_histograms.csv")
+check '[ "${hdr##*,lo,hi,}" = "c0,c1,c2,c3,c4,c5,c6" ] || [ "$(echo "$hdr" | grep -o ",c[0-9]*" | wc -l)" -eq 7 ]' \
+  "log.histograms.bins 7: gradient_histograms.csv's header $hdr"
+check '[ "$(head -1 "$T/opts/gradients.csv" | grep -o ",p[0-9.]*" | tr -d "\n")" = ",p10,p90" ]' \
+  "log.percentiles.q [10, 90]: gradients.csv's header $(head -1 "$T/opts/gradients.csv")"
 finish backward_logs

@@ -5,9 +5,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-ckpt-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp ckpt
 same_logs() {  # DIR1 DIR2: every log equal but the wall-clock column, and the final checkpoints equal
   local f
   for f in metrics.jsonl layer_stats.csv percentiles.csv ics.csv; do

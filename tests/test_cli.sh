@@ -5,9 +5,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-cli-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp cli
 QUICK="$ROOT/configs/quick-bn.json"
 FAST=(--set train.epochs=1 --set train.eval_every=50 --set data.train_limit=3000 --set data.test_limit=1000)
 

@@ -13,9 +13,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-curv-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp curv
 RUN=(--set log.progress=never --set data.train_limit=600 --set train.epochs=null --set train.steps=30
      --set train.eval_every=10 --set train.checkpoint.every=15 --set train.optimizer.momentum=0.9 --set log.ics_every=0)
 cat >"$T/same.py" <<'PY'

@@ -12,9 +12,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-curvtorch-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp curvtorch
 bash "$ROOT/scripts/ensure-packages.sh" python3-torch python3-numpy >/dev/null 2>&1
 /usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "python3-torch not installable (scripts/ensure-packages.sh python3-torch)"; echo "0 passed, 1 failed"; exit 1; }
 PY="$(dirname "${BASH_SOURCE[0]}")/curvature_torch.py"

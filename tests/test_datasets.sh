@@ -5,9 +5,8 @@
 # usage: test_datasets.sh SOURCE_ROOT
 set -u
 ROOT=$1
-T=$(mktemp -d "/tmp/bnlab-datasets-XXXXXX")
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp datasets
 source "$ROOT/scripts/datasets.sh"
 check '[[ $- != *e* ]]' "sourcing datasets.sh turned on set -e in the sourcing shell"
 

@@ -8,9 +8,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-determinism-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp determinism
 want=${BNLAB_GEMM:-auto}
 RUN=(--set train.steps=300 --set train.eval_every=50 --set log.ics_every=100 --set log.progress=never)
 strip() { cut -d, -f1-7 "$1"; }  # metrics.csv without its wall-clock column

@@ -7,9 +7,8 @@
 # usage: test_docs.sh SOURCE_ROOT
 set -u
 ROOT=$1
-T=$(mktemp -d /tmp/bnlab-docs-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp docs
 cd "$ROOT" || exit 1
 
 has_contents() { grep -q '^## Contents$' "$1"; }

@@ -23,9 +23,8 @@ PLANTED=$2
 TEST=$3
 TEST_PLANTED=$4
 ROOT=$5
-T=$(mktemp -d /tmp/bnlab-evalorder-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp evalorder
 want=${BNLAB_GEMM:-auto}
 
 out=$("$TEST" 2>&1); rc=$?

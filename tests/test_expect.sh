@@ -6,9 +6,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-expect-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp expect
 QUICK="$ROOT/configs/quick-bn.json"
 # The init is pinned (the Fig. 1 pair's): the measured values below must not move with the demo config's init.
 COMMON='"seeds": 1, "targets": [0.5, 0.8],

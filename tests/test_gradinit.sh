@@ -9,7 +9,8 @@
 # by bnlab plot from several such files is checked against them by tests/check_gradinit_fig.py (every point, colour,
 # the panel's fitted growth, the fit's line and Yang et al.'s), whose negative controls (a value planted in a file, a
 # colour planted in the script, a growth planted in a file, a theory taken away) must fail; bnlab report draws the
-# same panels; a malformed file is one line naming file, line and column.
+# same panels; a malformed file is one line naming file, line and column. More files, activations or networks of one
+# activation than the figure draws: refused in one line by plot and report (never a figure leaving some out).
 set -u
 bnlab=$1 root=$2
 source "$root/tests/harness.sh"
@@ -143,4 +144,54 @@ awk -F, -v OFS=, 'NR == 3 { $12 = "abc" } 1' "$out/gradinit-bn6.csv" > "$out/gra
 rc=$?
 check '[ $rc -ne 0 ] && [ $(wc -l < "$tmp/err.txt") -eq 1 ] && grep -qF "gradinit-bad.csv: line 3, column \"mean\": expected a number or nothing, found \"abc\"" "$tmp/err.txt"' \
   "a malformed file: exit $rc, $(cat "$tmp/err.txt")"
+# The panels' text covers no data, in the report as the browser lays it out (its #selftest hook counts the data points
+# inside the text's boxes) and in both layouts: two columns (init, after) and one (init alone: the report's panels are
+# then narrower than the slide's, relative to the text).
+need_chromium "$root"
+for d in 8 64; do  # the layout where a line of text lay over the BN curve (on a white halo) until the box was the report's too
+  "$bnlab" gradinit "$cfg" --set "model.layers[0].repeat=$d" --set name=bn$d --batches 2 --seeds 2 --out "$tmp/one" >/dev/null 2>&1
+  "$bnlab" gradinit "$root/configs/deep-relu-nobn.json" --set "model.layers[0].repeat=$d" --set name=nobn$d --batches 2 \
+    --seeds 2 --out "$tmp/one" >/dev/null 2>&1
+done
+for d in "$out" "$tmp/one"; do
+  "$bnlab" report "$d" > /dev/null 2>&1
+  timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$tmp/profile" \
+    --virtual-time-budget=5000 --dump-dom "file://$d/report.html#selftest" > "$tmp/dom.html" 2> /dev/null
+  under=$(grep -o 'data-gradinit-under-text="[0-9]*"' "$tmp/dom.html")
+  check '[ "$under" = "data-gradinit-under-text=\"0\"" ]' "the report's panel text covers data in $d: ${under:-no self-test}"
+done
+# More than one figure draws (files, activations, networks of one activation): refused in one line, no figure —
+# never a figure that silently leaves some out. Up to the limit: every network drawn, each with its line of text.
+many() {  # many DIR COUNT ACTS: COUNT copies of bn6's file, named n1..nCOUNT, with activations a1..aACTS in turn
+  rm -rf "$1" && mkdir -p "$1"
+  for i in $(seq 1 "$2"); do
+    awk -F, -v OFS=, -v n="n$i" -v a="a$(( (i - 1) % $3 + 1 ))" 'NR > 1 { $1 = n; $4 = a } 1' \
+      "$out/gradinit-bn6.csv" > "$1/gradinit-n$i.csv"
+  done
+}
+refused() {  # refused DIR PATTERN WHAT: plot and report each exit non-zero with the one line, and write nothing
+  local dir=$1 pat=$2 rc
+  "$bnlab" plot "$dir" > "$tmp/plot.txt" 2> "$tmp/err.txt"
+  rc=$?
+  check '[ $rc -ne 0 ] && [ $(wc -l < "$tmp/err.txt") -eq 1 ] && grep -q "$pat" "$tmp/err.txt" && [ ! -e "$dir/plots/gradinit.png" ]' \
+    "$3: exit $rc, stdout $(cat "$tmp/plot.txt"), stderr $(cat "$tmp/err.txt")"
+  "$bnlab" report "$dir" > /dev/null 2> "$tmp/err.txt"
+  rc=$?
+  check '[ $rc -ne 0 ] && [ $(wc -l < "$tmp/err.txt") -eq 1 ] && grep -q "$pat" "$tmp/err.txt" && [ ! -e "$dir/report.html" ]' \
+    "report, $3: exit $rc, $(cat "$tmp/err.txt")"
+}
+many "$tmp/m33" 33 8
+refused "$tmp/m33" "33 gradinit-NAME.csv files; the gradinit figure draws at most 32" "33 files"
+many "$tmp/a9" 9 9
+refused "$tmp/a9" "networks of 9 activations; the gradinit figure draws at most 8" "9 activations"
+many "$tmp/n8" 8 1
+refused "$tmp/n8" "8 networks with activation a1; the gradinit figure draws at most 7" "8 networks of one activation"
+many "$tmp/a8" 32 8  # the most: 8 activations (rows), 4 networks each
+"$bnlab" plot "$tmp/a8" > "$tmp/plot.txt" 2>&1
+check '[ $? -eq 0 ] && [ "$(grep -c "^set title .a[1-8]: at initialization.$" "$tmp/a8/plots/gradinit.gp")" -eq 8 ] && [ "$(grep -c "^set label 8[0-9] .BN, 6 layers (n[0-9]*): ×" "$tmp/a8/plots/gradinit.gp")" -eq 64 ]' \
+  "32 files of 8 activations: not 8 rows with 4 networks' growths in each of 16 panels: $(cat "$tmp/plot.txt")"
+many "$tmp/n7" 7 1
+"$bnlab" plot "$tmp/n7" > "$tmp/plot.txt" 2>&1
+check '[ $? -eq 0 ] && [ "$(grep -c "^set label 8[0-9] .BN, 6 layers (n[1-7]): ×" "$tmp/n7/plots/gradinit.gp")" -eq 14 ] && [ "$(grep -c "^set label 8[0-9] .Yang" "$tmp/n7/plots/gradinit.gp")" -eq 1 ]' \
+  "7 networks of one activation: not every growth and Yang et al.'s in the panels: $(cat "$tmp/plot.txt")"
 finish gradinit

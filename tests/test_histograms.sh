@@ -9,9 +9,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-hist-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp hist
 
 RUN=(--set log.progress=never --set train.eval_every=50 --set train.checkpoint.every=133 --set log.probe_size=300)
 "$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set log.histograms.every=50 --set 'log.histograms.range="adaptive"' \

@@ -8,9 +8,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-hostile-logs-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp hostile-logs
 "$BNLAB" compare "$ROOT/configs/quick-bn.json" "$ROOT/configs/quick-nobn.json" --seeds 2 --out "$T/base" \
   --set train.epochs=null --set train.steps=120 --set train.eval_every=20 --set log.progress=never \
   --set log.histograms.every=20 --set log.percentiles.every=20 --set log.ics_every=20 \

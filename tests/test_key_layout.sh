@@ -10,16 +10,11 @@ set -u
 BNLAB=$1
 ROOT=$2
 source "$ROOT/tests/harness.sh"
-T=$(mktemp -d)
-trap '[ -n "${BNLAB_KEEP_TEST_DIR-}" ] && echo "kept $T" || rm -rf "$T"' EXIT
+test_tmp key-layout
 command -v gnuplot >/dev/null || bash "$ROOT/scripts/ensure-packages.sh" gnuplot-nox >/dev/null 2>&1
-cat >"$T/deep.json" <<JSON
-{"name": "deep", "variants": [
-  {"name": "bn", "config": "$ROOT/configs/deep-relu.json"},
-  {"name": "nobn", "config": "$ROOT/configs/deep-relu-nobn.json"}],
- "seeds": 1, "set": {"data.train_limit": 300, "data.test_limit": 100, "train.steps": 10, "train.eval_every": 10,
-  "model.layers[0].repeat": 4, "log.gradients_every": 5, "log.ics_every": 0, "log.percentiles.every": 0}}
-JSON
+deep_relu_pair "$T/deep.json" 1 '"data.train_limit": 300, "data.test_limit": 100, "train.steps": 10,
+  "train.eval_every": 10, "model.layers[0].repeat": 4, "log.gradients_every": 5, "log.ics_every": 0,
+  "log.percentiles.every": 0'
 "$BNLAB" compare "$T/deep.json" --jobs 2 --out "$T/deep" >"$T/deep.out" 2>&1
 "$BNLAB" plot "$T/deep" --only gradient_depth >"$T/plot.out" 2>&1
 rc=$?

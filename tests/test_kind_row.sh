@@ -13,9 +13,8 @@ BIN=$1
 PLANTED=$2
 PLANTED_C=$3
 ROOT=$4
-T=$(mktemp -d /tmp/bnlab-kindrow-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp kindrow
 mkdir "$T/a" "$T/b"
 BNLAB_SOURCE_ROOT=$ROOT "$BIN" "$T/a" >"$T/a.out" 2>&1
 rc=$?

@@ -7,9 +7,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-lab-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp lab
 QUICK="$ROOT/configs/quick-bn.json"
 TINY=(--set train.epochs=null --set train.steps=200 --set data.train_limit=2000 --set data.test_limit=500
       --set log.ics_every=0)

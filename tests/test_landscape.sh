@@ -6,9 +6,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-landscape-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp landscape
 
 # A safetensors file is an 8-byte little-endian header length N, N bytes of JSON header, then the tensor bytes.
 st_hlen() { od -An -tu8 -N8 "$1" | tr -d ' '; }

@@ -10,9 +10,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-plot-XXXXXX)
-trap '[ -n "${BNLAB_KEEP_TEST_DIR-}" ] && echo "kept $T" || rm -rf "$T"' EXIT  # BNLAB_KEEP_TEST_DIR=1: keep the figures to look at
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp plot
 cd "$T" || exit 1  # an injected relative "touch" would land here
 SMALL=(--set data.train_limit=1200 --set data.test_limit=300 --set log.probe_size=100)
 DIVERGE='"train.optimizer.lr": 1e4, "train.optimizer.momentum": 0.9, "model.init": {"type": "he_normal"},

@@ -14,9 +14,8 @@ BNLAB=$1
 ROOT=$2
 REC_FILES=$3
 ENGINE_REC_FILES=$4
-T=$(mktemp -d /tmp/bnlab-rec-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp rec
 same() { /usr/bin/python3 "$ROOT/tests/rec_same.py" "$@"; }
 
 # Every log on (each row's turn_on); dropout and shift noise in the net (every random stream restored); 50 steps an

@@ -20,8 +20,7 @@ BNLAB=$1
 ROOT=$2
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 need_chromium "$ROOT"
-T=$(mktemp -d /tmp/bnlab-report-XXXXXX)
-trap 'rm -rf "$T"' EXIT
+test_tmp report
 # Headless, its own profile in $T, stderr logging (console messages appear as "CONSOLE" lines).
 browse() {  # browse OUT ERR ARGS... URL
   local out=$1 err=$2

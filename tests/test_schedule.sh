@@ -7,9 +7,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-sched-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp sched
 RUN=(--set log.progress=never --set data.train_limit=600 --set train.epochs=null --set train.steps=20
      --set train.eval_every=5 --set log.ics_every=0 --set log.percentiles.every=0)
 for r in 1.1 0.9 const; do

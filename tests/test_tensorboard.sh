@@ -14,9 +14,8 @@ if ! /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null || ! command -v pr
   echo "python3-protobuf or protobuf-compiler missing and not installable: skipped"
   exit 77
 fi
-T=$(mktemp -d /tmp/bnlab-tb-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp tb
 read_tb() { /usr/bin/python3 "$ROOT/tests/tb_read.py" "$T/event.pb" "$@"; }
 EV=tb/events.out.tfevents.0000000000.bnlab
 

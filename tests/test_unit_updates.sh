@@ -12,9 +12,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-unit-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp unit
 need_numpy "$ROOT"
 
 RUN=(--set log.progress=never --set data.train_limit=600 --set train.epochs=null --set train.steps=6

@@ -9,9 +9,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-upd-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp upd
 need_numpy "$ROOT"
 
 RUN=(--set log.progress=never --set data.train_limit=600 --set train.epochs=null --set train.steps=6
@@ -65,4 +64,10 @@ check '[ "$n" -eq 66 ] && [ "$checked" -eq 55 ] && [ "$bad" -eq 0 ]' \
 read -r n checked bad worst < <(/usr/bin/python3 "$T/check.py" "$T/on" 1 || echo "0 0 0 0")
 check '[ "$checked" -eq 55 ] && [ "$bad" -gt 0 ]' \
   "negative control: $checked rows checked against the next step's checkpoints, $bad off (worst $worst)"
+# The cadence does what it says: log.update_ratios_every 3 over 7 steps writes the rows of steps 3 and 6 (every
+# trainable tensor), none of the others.
+"$BNLAB" train "$ROOT/configs/quick-bn.json" "${RUN[@]}" --set train.steps=7 --set train.checkpoint.every=0 \
+  --set log.update_ratios_every=3 --out "$T/every3" >/dev/null 2>&1
+steps=$(awk -F, 'NR > 1 { print $1 }' "$T/every3/update_ratios.csv" | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+check '[ "$steps" = "3:11 6:11 " ]' "log.update_ratios_every 3 over 7 steps: rows per step $steps (want 3:11 6:11)"
 finish update_ratios

@@ -11,9 +11,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-T=$(mktemp -d /tmp/bnlab-view-XXXXXX)
-trap '[ -n "${BNLAB_KEEP_TEST_DIR-}" ] && echo "kept $T" || rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp view
 cd "$T" || exit 1
 COMMON='"data.train_limit": 600, "data.test_limit": 200, "log.probe_size": 100, "train.epochs": 3, "train.batch_size": 30,
         "train.eval_every": 5, "log.ics_every": 5, "log.histograms.every": 5, "log.eval_batch_stats": true,

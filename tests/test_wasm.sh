@@ -17,9 +17,8 @@
 set -u
 BNLAB=$(realpath "$1")
 ROOT=$(realpath "$2")
-T=$(mktemp -d /tmp/bnlab-wasm-XXXXXX)
-trap 'rm -rf "$T"' EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+test_tmp wasm
 if ! bash "$ROOT/scripts/web.sh" --native "$BNLAB" --out "$T/site" >"$T/web.log" 2>&1; then
   cat "$T/web.log" >&2
   check false "scripts/web.sh failed"

@@ -1,4 +1,4 @@
-// The backward pass made visible (issue 24): four kinds drawn from the backward logs of every seed of every variant,
+// The backward pass made visible (issue 24): five kinds drawn from the backward logs of every seed of every variant,
 // each seed's rows read strictly (view/logread.h) and aggregated as every figure is (view/series.h: the median over
 // seeds at each logged step).
 //   gradients       gradients.csv (log.gradients_every), the act_input rows: the percentiles of ∂L/∂h at each hidden
@@ -15,6 +15,10 @@
 //                   hidden layer at step 0 (the initialization) and at the first logged step after it, on a log
 //                   axis, with Yang et al. 2019's growth per layer going backward (the registry's bn_grad_growth: ReLU's
 //                   π/(π−1)) drawn from the last hidden layer of the first BN variant with such nonlinearities
+//   dead_units      gradients.csv again: per hidden layer, the fraction of its units whose output is 0 for every
+//                   example of the step's batch (dead_units x train.batch_size / n), over steps, every variant in its
+//                   colour (seeds faint, median thick), on [0, 1]
+// A deep net's layers: at most 6 rows (gradients) or columns (update_ratios, jacobian, dead_units), evenly spread.
 // A kind whose log no run has gives no panel and a note naming the key that turns it on.
 #include <math.h>
 #include <stdlib.h>
@@ -28,8 +32,10 @@
 #include "run/updatelog.h"
 #include "view/logread.h"
 
-#define BW_MAX_KEYS 64   // hidden layers, dense layers, blocks read (a 64-block net's)
-#define BW_MAX_ROWS 6    // rows of panels of the gradients figure: a deeper net shows 6 of its layers, evenly spread
+#define BW_MAX_KEYS 65   // hidden layers, dense layers, blocks read: a 64-block net's 65 dense layers; a log with more
+                         // is refused in one line (never a figure that leaves the deepest layers out)
+#define BW_MAX_ROWS 6    // rows of panels of the gradients figure, columns of update_ratios and jacobian: a deeper net
+                         // shows 6 of its layers, evenly spread from the first to the last (the title says so)
 #define BW_MAX_VALS 12   // value columns read per row
 #define BW_REF_COLOR "#555555"  // a reference line (a rule of thumb, a theory's value): no variant's colour
 
@@ -96,12 +102,22 @@ static int bw_read_run(const char *run, const bw_log_t *L, double xk, series_t *
                 rc = -1;
                 break;
             }
-            if (kv - (L->key_base - 1) < 0 || kv - (L->key_base - 1) >= BW_MAX_KEYS) continue;
+            if (kv - (L->key_base - 1) < 0) continue;
+            if (kv - (L->key_base - 1) >= BW_MAX_KEYS) {
+                rc = bnlab_fail("%s: line %d, column \"%s\": %ld; the backward figures draw at most %d (a 64-block net's)",
+                                path, t.lineno, L->key_col, kv, BW_MAX_KEYS + L->key_base - 1);
+                break;
+            }
             k = (int)(kv - (L->key_base - 1));
         } else {
             while (k < nk && !(strlen(keys[k]) == kl && !memcmp(keys[k], key, kl))) k++;
             if (k == nk) {
-                if (nk == BW_MAX_KEYS || kl >= sizeof keys[0]) continue;
+                if (kl >= sizeof keys[0]) continue;
+                if (nk == BW_MAX_KEYS) {
+                    rc = bnlab_fail("%s: line %d: more than %d values of column \"%s\"; the backward figures draw at most "
+                                    "%d (a 64-block net's)", path, t.lineno, BW_MAX_KEYS, L->key_col, BW_MAX_KEYS);
+                    break;
+                }
                 memcpy(keys[k], key, kl), keys[k][kl] = '\0', nk++;
             }
         }
@@ -171,6 +187,16 @@ static int bw_absent(figmodel_t *m, const char *name, const bw_data_t *d, const 
     return 0;
 }
 
+// Which of nk keys a figure shows: all of them up to BW_MAX_ROWS, else BW_MAX_ROWS evenly spread from the first to
+// the last, into pick; their number. which: "" or " (6 of the 65, evenly spread)" for the title.
+static int bw_spread(int nk, int pick[BW_MAX_ROWS], char *which, size_t cap) {
+    int n = nk < BW_MAX_ROWS ? nk : BW_MAX_ROWS;
+    for (int r = 0; r < n; r++) pick[r] = n > 1 ? r * (nk - 1) / (n - 1) : 0;
+    if (n < nk) snprintf(which, cap, " (%d of the %d, evenly spread)", n, nk);
+    else if (cap) which[0] = '\0';
+    return n;
+}
+
 // Each row of a grid of rows x cols panels on one y axis (its own range; the other rows theirs).
 static void share_rows(figmodel_t *m, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
@@ -211,7 +237,8 @@ static void ref_line(figpanel_t *p, double y, const char *label) {
     series_init(&s, 2);
     series_add(&s, (double[2]){p->x0, y});
     series_add(&s, (double[2]){p->x1, y});
-    figmodel_add(p, CURVE_LINE, &s, 0, 1, 0, BW_REF_COLOR, 1, 2, 1, label);
+    figcurve_t *c = figmodel_add(p, CURVE_LINE, &s, 0, 1, 0, BW_REF_COLOR, 1, 2, 1, label);
+    if (c) c->bare = 1, c->dashed = 1;  // a reference, not data: no markers
     series_free(&s);
 }
 
@@ -249,15 +276,14 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
         if (L.nvals < 0) d->logged = 1;
         rc = bw_absent(m, "gradients", d, "Gradients", "gradients.csv", "log.gradients_every", 100);
     } else if (rc == 0) {
-        int rows = d->nk < BW_MAX_ROWS ? d->nk : BW_MAX_ROWS, cols = src->nv, layer[BW_MAX_ROWS];
-        for (int r = 0; r < rows; r++) layer[r] = rows > 1 ? r * (d->nk - 1) / (rows - 1) : 0;  // first to last
+        int layer[BW_MAX_ROWS], cols = src->nv;
+        char which[64];
+        int rows = bw_spread(d->nk, layer, which, sizeof which);
         figmodel_init(m, "gradients", rows * cols, cols);
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
         char list[BW_MAX_VALS * 12] = "", st[48];
         for (int v = 0; v < L.nvals; v++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%sth", v ? ", " : "", L.vals[v] + 1);
-        char which[64] = "";
-        if (rows < d->nk) snprintf(which, sizeof which, " (%d of the %d, evenly spread)", rows, d->nk);
         snprintf(m->title, sizeof m->title, "The gradient ∂L/∂h at each hidden layer's nonlinearity input%s, training "
                  "batches: its %s percentiles (%s)", which, list, seeds_text(src, st, sizeof st));
         static char shades[VIEW_MAX_VARIANTS][BW_MAX_VALS][8];
@@ -298,17 +324,19 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in) {
     if (rc == 0 && d->points == 0) rc = bw_absent(m, "update_ratios", d, "Update ratios", "update_ratios.csv",
                                                   "log.update_ratios_every", 10);
     else if (rc == 0) {
-        int cols = d->nk;
+        int pick[BW_MAX_ROWS];
+        char which[64], st[48];
+        int cols = bw_spread(d->nk, pick, which, sizeof which);
         figmodel_init(m, "update_ratios", 2 * cols, cols);
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
-        char st[48];
-        snprintf(m->title, sizeof m->title, "How far each step moves each dense layer's weights W: the update "
-                 "‖ΔW‖/‖W‖ the optimizer applied (top) and the gradient std(∂L/∂W)/std(W) (bottom); %s thick%s",
+        snprintf(m->title, sizeof m->title, "How far each step moves each dense layer's weights W%s: the update "
+                 "‖ΔW‖/‖W‖ the optimizer applied (top) and the gradient std(∂L/∂W)/std(W) (bottom); %s thick%s", which,
                  seeds_text(src, st, sizeof st), src->ns > 1 ? ", each seed faint" : "");
         for (int row = 0; row < 2; row++)
-            for (int j = 0; j < cols; j++) {
-                figpanel_t *p = &m->p[row * cols + j];
-                snprintf(p->title, sizeof p->title, "dense layer %d%s", j + 1, j + 1 == cols ? " (output)" : "");
+            for (int c = 0; c < cols; c++) {
+                const int j = pick[c];
+                figpanel_t *p = &m->p[row * cols + c];
+                snprintf(p->title, sizeof p->title, "dense layer %d%s", j + 1, j + 1 == d->nk ? " (output)" : "");
                 snprintf(p->ylabel, sizeof p->ylabel, "%s", row ? "std(∂L/∂W) / std(W)" : "‖ΔW‖ / ‖W‖");
                 snprintf(p->note, sizeof p->note, "not logged");
                 for (int i = 0; i < src->nv; i++) {
@@ -325,6 +353,7 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in) {
         log_axes(m, 1e-3);
         for (int j = 0; j < cols; j++)
             if (m->p[j].nc) ref_line(&m->p[j], 1e-3, "10⁻³, the rule of thumb");
+        m->one_key = 1;  // the entries mean the same in every panel: one legend, in a projector's type
     }
     bw_free(d, src);
     free(d);
@@ -350,18 +379,21 @@ int fig_jacobian(figmodel_t *m, const figure_input_t *in) {
     }
     if (rc == 0 && rows == 0) rc = bw_absent(m, "jacobian", d[0], "Jacobian spectra", "jacobian.csv", "log.jacobian_every", 1000);
     else if (rc == 0) {
-        figmodel_init(m, "jacobian", rows * blocks, blocks);
+        int pick[BW_MAX_ROWS];
+        char spread[64], st[48];
+        int cols = bw_spread(blocks, pick, spread, sizeof spread);
+        figmodel_init(m, "jacobian", rows * cols, cols);
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
-        char st[48];
-        snprintf(m->title, sizeof m->title, "Singular values of each hidden block's Jacobian (dense → normalization → "
+        snprintf(m->title, sizeof m->title, "Singular values of each hidden block's Jacobian%s (dense → normalization → "
                  "nonlinearity), probe images, %s: median (thick), 10th–90th percentiles (band).%s Ioffe & Szegedy "
-                 "§3.3: BN may keep them close to 1", seeds_text(src, st, sizeof st), rows > 1 ? " Top: per example, "
-                 "batch statistics held fixed; bottom: the whole batch, BN's coupling included." : "");
+                 "§3.3: BN may keep them close to 1", spread, seeds_text(src, st, sizeof st), rows > 1 ? " Top: per "
+                 "example, batch statistics held fixed; bottom: the whole batch, BN's coupling included." : "");
         int r = 0;
         for (int w = 0; w < 2; w++) {
             if (!d[w]->points) continue;
-            for (int j = 0; j < blocks; j++) {
-                figpanel_t *p = &m->p[r * blocks + j];
+            for (int c = 0; c < cols; c++) {
+                const int j = pick[c];
+                figpanel_t *p = &m->p[r * cols + c];
                 snprintf(p->title, sizeof p->title, "block %d, %s", j + 1, w ? "whole batch" : "per example");
                 snprintf(p->ylabel, sizeof p->ylabel, "singular value");
                 snprintf(p->note, sizeof p->note, "not measured%s", w ? "\n(too many inputs)" : "");
@@ -386,8 +418,60 @@ int fig_jacobian(figmodel_t *m, const figure_input_t *in) {
             m->p[i].y0 = lo, m->p[i].y1 = hi;
             if (m->p[i].nc) ref_line(&m->p[i], 1, "1 (§3.3)");
         }
+        m->one_key = 1;  // the entries mean the same in every panel: one legend, in a projector's type
     }
     for (int w = 0; w < 2; w++) bw_free(d[w], src), free(d[w]);
+    return rc;
+}
+
+// ---- dead units
+
+int fig_dead_units(figmodel_t *m, const figure_input_t *in) {
+    const view_source_t *src = in->src;
+    bw_log_t L = {.file = RUNDIR_GRADIENTS, .key_col = "hidden", .type_col = "layer_type", .vals = {"dead_units", "n"},
+                  .nvals = 2, .keep_col = "where", .keep_val = "act_input", .key_base = 2};
+    bw_data_t *d = xcalloc(1, sizeof *d, "dead units figure");
+    int rc = bw_read(d, in, &L);
+    if (rc == 0 && d->points == 0) rc = bw_absent(m, "dead_units", d, "Dead units", "gradients.csv", "log.gradients_every", 100);
+    else if (rc == 0) {
+        // A row's count as the fraction of the layer's units: n is batch x units (the variant's train.batch_size).
+        for (int i = 0; i < src->nv; i++)
+            for (int k = 0; k < src->ns; k++)
+                for (int j = 0; j < d->nk; j++)
+                    for (int r = 0; r < d->s[i][k][j].n; r++) {
+                        double *row = d->s[i][k][j].v + (size_t)r * 3;
+                        row[1] = row[2] > 0 && src->v[i].batch > 0 ? row[1] * src->v[i].batch / row[2] : NAN;
+                    }
+        int pick[BW_MAX_ROWS];
+        char which[64], st[48];
+        int cols = bw_spread(d->nk, pick, which, sizeof which);
+        figmodel_init(m, "dead_units", cols, cols);
+        snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
+        snprintf(m->title, sizeof m->title, "Dead units: the fraction of each hidden layer's units%s whose output is 0 "
+                 "for every example of the step's training batch; %s thick%s", which, seeds_text(src, st, sizeof st),
+                 src->ns > 1 ? ", each seed faint" : "");
+        for (int c = 0; c < cols; c++) {
+            const int j = pick[c];
+            figpanel_t *p = &m->p[c];
+            snprintf(p->title, sizeof p->title, "hidden layer %d", j + 1);
+            snprintf(p->ylabel, sizeof p->ylabel, "dead units (fraction)");
+            snprintf(p->note, sizeof p->note, "not logged");
+            for (int i = 0; i < src->nv; i++) {
+                const view_variant_t *v = &src->v[i];
+                for (int k = 0; k < src->ns && src->ns > 1; k++)
+                    if (d->s[i][k][j].n) figmodel_add(p, CURVE_LINE, &d->s[i][k][j], 0, 1, 0, v->color, v->style, 1.2, 0.35, NULL);
+                series_t med;
+                bw_median(d, src, i, j, &med);
+                if (med.n) figmodel_add(p, CURVE_LINE, &med, 0, 1, 0, v->color, v->style, 3, 1, v->label);
+                series_free(&med);
+            }
+        }
+        figmodel_finish(m, 1, 0, 1);
+        for (int i = 0; i < m->np; i++) m->p[i].y0 = 0, m->p[i].y1 = 1, m->p[i].yfixed = 1;  // a fraction: all of it
+        m->one_key = 1;
+    }
+    bw_free(d, src);
+    free(d);
     return rc;
 }
 

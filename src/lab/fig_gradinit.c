@@ -20,8 +20,12 @@
 #include "view/logread.h"
 #include "view/variant.h"
 
+// What one figure draws at most; a directory with more is refused in one line (never a figure that leaves some out):
+// files, activations (a row of panels each) and networks of one activation (a line of the panel's text each, with
+// Yang et al.'s line: FIG_MAX_TEXT).
 #define GI_MAX_FILES 32
 #define GI_MAX_ACT 8
+#define GI_MAX_NETS (FIG_MAX_TEXT - 1)
 #define GI_REF_COLOR "#555555"  // a theory's line: no variant's colour (as lab/fig_backward.c's references)
 
 typedef struct {
@@ -138,26 +142,40 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
     if (nf == 0)
         return no_figure(m, "The gradient at initialization, averaged: no gradinit-NAME.csv in this directory (bnlab "
                             "gradinit CONFIG --out DIR writes one).");
-    if (nf > GI_MAX_FILES) printf("plot: %d gradinit files; the figure draws the first %d\n", nf, GI_MAX_FILES), nf = GI_MAX_FILES;
+    if (nf > GI_MAX_FILES) {
+        for (int i = 0; i < GI_MAX_FILES; i++) free(files[i]);
+        return bnlab_fail("%s: %d gradinit-NAME.csv files; the gradinit figure draws at most %d (move some into "
+                          "another directory)", in->src->dir, nf, GI_MAX_FILES);
+    }
     gi_meas_t *g = xcalloc(GI_MAX_FILES, sizeof *g, "gradinit figure");
-    int rc = 0, clipped = 0, n = 0;
+    int rc = 0, clipped = 0, n = 0, torn = 0;  // torn: g[n], a file that failed to read, holds series to free
     for (int i = 0; i < nf; i++) {
-        if (rc == 0) rc = read_file(files[i], &g[n], &clipped), n += rc == 0;
+        if (rc == 0) rc = read_file(files[i], &g[n], &clipped), n += rc == 0, torn = rc != 0;
         free(files[i]);
     }
     // The activations in the registry's order (unknown names after, in file order); after-steps columns if any.
-    const char *acts[GI_MAX_ACT];
+    const char *acts[GI_MAX_FILES];
     int na = 0, after = 0, any_bn = 0;
     for (int i = 0; i < n; i++) after |= g[i].w[1].present, any_bn |= view_class_batch_stats(g[i].cls);
     const int nk = layer_kind_count();
     for (int k = 0; k <= nk && rc == 0; k++)
         for (int i = 0; i < n; i++) {
             int kind = layer_kind_find(g[i].act);
-            if ((k < nk ? kind != k : kind >= 0) || na == GI_MAX_ACT) continue;
+            if (k < nk ? kind != k : kind >= 0) continue;
             int seen = 0;
             for (int a = 0; a < na; a++) seen |= !strcmp(acts[a], g[i].act);
             if (!seen) acts[na++] = g[i].act;
         }
+    if (rc == 0 && na > GI_MAX_ACT)
+        rc = bnlab_fail("%s: networks of %d activations; the gradinit figure draws at most %d (a row of panels each)",
+                        in->src->dir, na, GI_MAX_ACT);
+    for (int a = 0; a < na && rc == 0; a++) {
+        int nets = 0;
+        for (int i = 0; i < n; i++) nets += !strcmp(g[i].act, acts[a]);
+        if (nets > GI_MAX_NETS)
+            rc = bnlab_fail("%s: %d networks with activation %s; the gradinit figure draws at most %d of one activation "
+                            "(a line of its panel's text each)", in->src->dir, nets, acts[a], GI_MAX_NETS);
+    }
     // Line styles: within a class and activation, by depth (then file order).
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++)
@@ -208,6 +226,10 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
                                        : view_class_info(x->cls)->word ? view_class_info(x->cls)->word : view_class_info(x->cls)->key;
                     char label[160];
                     snprintf(label, sizeof label, "%s, %ld layers", word, x->depth);
+                    int twin = 0;  // another network the label would not tell from this one: its name says which
+                    for (int i = 0; i < n; i++)
+                        twin |= &g[i] != x && g[i].cls == x->cls && g[i].depth == x->depth && !strcmp(g[i].act, x->act);
+                    if (twin) snprintf(label + strlen(label), sizeof label - strlen(label), " (%.40s)", x->name);
                     if (wh->fitted && p->ntext < FIG_MAX_TEXT) {  // the panel's numbers: the fitted growth
                         if (isfinite(wh->lo))
                             snprintf(p->text[p->ntext], sizeof p->text[0], "%.48s: ×%.3f (%.3f–%.3f) per layer", label,
@@ -247,10 +269,9 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
             figpanel_t *p = &m->p[i];
             p->ylog = p->y0 > 0;  // a growth per layer: always a log axis
             // The panel's numbers in the corner where they cover no data; when there is none, headroom above the
-            // data for them. Their box, estimated for the slide (the PNG): a line of 15-point type about 9 % of a
-            // panel's height, the longest line (about 55 characters) 40 % of a wide panel's width, 80 % of one of two
-            // columns'. The report's narrower panels may put a line over a curve (on a white halo).
-            double h = 0.03 + 0.09 * p->ntext, w = m->cols == 1 ? 0.4 : 0.8;
+            // data for them. Their box: the larger of the slide's and the report's (view/figmodel.h).
+            double w, h;
+            figmodel_text_box(m, p, &w, &h);
             if (p->ntext && figmodel_place_text(p, w, h) > 0 && p->ylog && p->y1 > p->y0) {
                 p->y1 = p->y0 * pow(p->y1 / p->y0, 1 / (1 - (h < 0.8 ? h : 0.8))), p->yfixed = 1;
                 figmodel_place_text(p, w, h);
@@ -258,7 +279,7 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
         }
         m->one_key = 1;  // the legend's entries mean the same in every panel: one legend (the numbers are the panels')
     }
-    for (int i = 0; i < n + (rc != 0); i++)
+    for (int i = 0; i < n + torn; i++)
         for (int w = 0; w < 2; w++) series_free(&g[i].w[w].s);
     free(g);
     return rc < 0 ? -1 : 0;

@@ -24,6 +24,7 @@ const figure_kind_t FIGURE_KINDS[] = {
     {"gradients", "The backward pass: each hidden layer's gradient ∂L/∂h, percentiles over steps", fig_gradients},
     {"update_ratios", "Update and gradient ratios per dense layer: ‖ΔW‖/‖W‖ against 10⁻³", fig_update_ratios},
     {"jacobian", "Layer Jacobians' singular values (Ioffe & Szegedy §3.3)", fig_jacobian},
+    {"dead_units", "Dead units: hidden units that output 0 for the whole batch", fig_dead_units},
     {"gradient_depth", "The gradient at initialization, layer by layer (Yang et al. 2019)", fig_gradient_depth},
     {"gradinit", "The gradient at initialization, averaged over inits and batches (bnlab gradinit)", fig_gradinit},
     {"sweep", "A sweep: final test accuracy against the swept key", fig_sweep},

@@ -72,6 +72,9 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in);
 int fig_update_ratios(figmodel_t *m, const figure_input_t *in);
 int fig_jacobian(figmodel_t *m, const figure_input_t *in);
 int fig_gradient_depth(figmodel_t *m, const figure_input_t *in);
+// Dead units (issue #24 item 3): per hidden layer (6 evenly spread at most), the fraction of units whose output is 0
+// for the whole training batch (gradients.csv's dead_units over n / train.batch_size), over steps, every variant.
+int fig_dead_units(figmodel_t *m, const figure_input_t *in);
 int fig_sweep_map(figmodel_t *m, const figure_input_t *in);
 // bnlab gradinit's measurement from every gradinit-NAME.csv in the directory (lab/fig_gradinit.c): the only kind drawn
 // from a directory of such files alone (view/source.h is_gradinit).

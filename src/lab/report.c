@@ -11,6 +11,7 @@
 #include "io/jsonpath.h"
 #include "lab/figures.h"
 #include "run/gradlog.h"
+#include "run/config.h"
 #include "run/histlog.h"
 #include "view/axis.h"
 #include "view/page_assets.h"
@@ -19,7 +20,7 @@
 #include "run/rundir.h"
 
 #define REPORT_MAX_PANELS VIEW_MAX_VARIANTS
-#define REPORT_MAX_HIDDEN 32
+#define REPORT_MAX_HIDDEN CFG_MAX_LAYERS  // hidden layers of a run's histograms: as many as a config can have
 
 typedef struct {
     char name[VIEW_NAME_MAX];  // the variant's label (view/source.h)

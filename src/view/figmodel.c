@@ -157,6 +157,23 @@ static int frame_frac(const figpanel_t *p, double x, double y, double *fx, doubl
     return *fx >= 0 && *fx <= 1 && *fy >= 0 && *fy <= 1;
 }
 
+void figmodel_text_box(const figmodel_t *m, const figpanel_t *p, double *w, double *h) {
+    int chars = 0;
+    for (int k = 0; k < p->ntext; k++) {
+        int n = 0;
+        for (const char *q = p->text[k]; *q; q++) n += ((unsigned char)*q & 0xC0) != 0x80;
+        chars = n > chars ? n : chars;
+    }
+    svg_frame_t f = {.w = FIGMODEL_SVG_W, .h = FIGMODEL_SVG_H, .x0 = 0, .x1 = 1, .y0 = 0, .y1 = 1};
+    double fw = svg_x(&f, 1) - svg_x(&f, 0), fh = svg_y(&f, 0) - svg_y(&f, 1);
+    // SVG: 6 px in, the characters, the white halo's 2 px; the lines, the last one's descent and the halo.
+    double sw = (6 + 0.62 * FIGMODEL_TEXT_PX * chars + 2) / fw, sh = (FIGMODEL_TEXT_LINE_PX * p->ntext + 6) / fh;
+    double gw = 0.02 + chars * (m->cols == 1 ? 0.4 : 0.8) / 55, gh = 0.03 + 0.09 * p->ntext;
+    *w = sw > gw ? sw : gw, *h = sh > gh ? sh : gh;
+    if (*w > 1) *w = 1;
+    if (*h > 1) *h = 1;
+}
+
 int figmodel_place_text(figpanel_t *p, double w, double h) {
     int count[4] = {0};
     for (int k = 0; k < p->nc; k++) {

@@ -107,6 +107,13 @@ void figmodel_progress(figpanel_t *p, const double *last, int n);
 // as a marker.
 void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero);
 
+// The box panel p's text (figpanel_t.text) takes in either renderer, as fractions of the frame (the larger of the two
+// in each direction, so that a corner free for it is free in both): the report's SVG (FIGMODEL_TEXT_PX type on
+// lines FIGMODEL_TEXT_LINE_PX apart, 6 px in from the frame, in a frame of FIGMODEL_SVG_W x FIGMODEL_SVG_H less its
+// margins; a character 0.62 of the type's size, DejaVu Sans's digits and letters at most) and the slide (gnuplot's
+// 15-point labels, a line about 9 % of a panel's height, a character about 0.73 % of a one-column panel's width,
+// 1.45 % of one of several columns', as measured on the PNG). m: for its columns.
+void figmodel_text_box(const figmodel_t *m, const figpanel_t *p, double *w, double *h);
 // Panel p's text (figpanel_t.text) into the corner whose box of w x h (fractions of the frame: the text's size as the
 // caller estimates it) holds the fewest points of its opaque curves (faint ones may lie under the text; on its axes as drawn: log where they are; a line's
 // way between its points too), top right first on a tie, then top left, bottom right, bottom left. Returns the points
@@ -129,6 +136,9 @@ int figmodel_cell(const figcurve_t *c, int r, char fill[8], char ink[8], char *t
 int figmodel_gnuplot(const char *plots, const figmodel_t *m);
 // The width of every panel figmodel_svg draws (its viewBox; the page scales it to the window).
 #define FIGMODEL_SVG_W 520
+#define FIGMODEL_SVG_H 320       // its height (a panel of more than 8 named rows: taller)
+#define FIGMODEL_TEXT_PX 12      // a panel's text (figpanel_t.text): its type, and the distance of its lines
+#define FIGMODEL_TEXT_LINE_PX 14
 // The rows of a line or band figmodel_svg draws at most (evenly spread, the first and last kept: view/series.h):
 // about the panel's width in pixels.
 #define FIGMODEL_SVG_POINTS 300

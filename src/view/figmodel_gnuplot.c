@@ -66,12 +66,17 @@ static int key_entries(const figmodel_t *m, const figcurve_t **e, int max) {
     return n;
 }
 
+// The one key's type (figmodel_t.one_key), points: the tick labels' 18 and more — the legend says what the lines are,
+// and a room of 200 reads it from the back (the panels' own keys: 16, 14 in three columns or more).
+#define FIG_ONE_KEY_PT "20"
 // One key below every panel: a last plot with no axes over the strip [0, kh] of the canvas, each entry drawn from
 // NaN in its curve's style.
 static void one_key(figure_t *f, strbuf_t *b, const figcurve_t **e, int n, double kh) {
     fprintf(f->gp, "set origin 0,0\nset size 1,%.4f\nunset border\nunset xtics\nunset ytics\nunset mxtics\n"
                    "unset mytics\nunset grid\nunset xlabel\nunset ylabel\nunset title\nunset logscale\n"
-                   "set key inside center center horizontal\nset lmargin 0\nset rmargin 0\nset tmargin 0\n"
+                   "bnlab_one_key_font = bnlab_font(" FIG_ONE_KEY_PT ")\n"
+                   "set key inside center center horizontal font bnlab_one_key_font samplen 4 width 2\n"
+                   "set lmargin 0\nset rmargin 0\nset tmargin 0\n"
                    "set bmargin 0\n", kh);
     for (int i = 0; i < n; i++) {
         char spec[192];
@@ -253,14 +258,15 @@ int figmodel_gnuplot(const char *plots, const figmodel_t *m) {
         figure_cmd(&f, "set multiplot title", nk ? "font bnlab_font(24)" : layout, "%s", title.s ? title.s : "");
         free(title.s);
         // One key: the panels placed by hand (origin, size) above a strip for it, each panel's own key off. An
-        // entry is at most about 13 px a character at font 16 plus its sample; the title about 34 px a line.
+        // entry is at most about 16.5 px a character at font 20 (FIG_ONE_KEY_PT) plus its sample; a key row 36 px;
+        // the title about 34 px a line.
         double kh = 0, th = 0, ph = 0, pw = 1.0 / cols;
         if (nk) {
             size_t longest = 0;
             for (int i = 0; i < nk; i++) longest = strlen(keys[i]->label) > longest ? strlen(keys[i]->label) : longest;
-            int per_row = (int)((f.w - 40) / (13 * (int)longest + 150));
+            int per_row = (int)((f.w - 40) / (16.5 * (double)longest + 170));
             per_row = per_row < 1 ? 1 : per_row;
-            kh = (((nk + per_row - 1) / per_row) * 30.0 + 30) / f.h, th = (lines * 34.0 + 16) / f.h;
+            kh = (((nk + per_row - 1) / per_row) * 36.0 + 30) / f.h, th = (lines * 34.0 + 16) / f.h;
             ph = (1 - kh - th) / rows;
         }
         // Panels with named rows (not a heatmap's: it keeps gnuplot's margins) share one left margin, the longest

@@ -129,7 +129,7 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
     for (int i = 0; i < m->np; i++) {
         const figpanel_t *p = &m->p[i];
         if (i && i % per_row == 0) strbuf_printf(b, "</div>\n<div class=\"row panels\" data-kind=\"%s\">\n", m->name);
-        svg_frame_t f = {.w = w, .h = p->nycat > 8 ? 100 + 26 * p->nycat : 320, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0,
+        svg_frame_t f = {.w = w, .h = p->nycat > 8 ? 100 + 26 * p->nycat : FIGMODEL_SVG_H, .x0 = p->x0, .x1 = p->x1, .y0 = p->y0,
                          .y1 = p->y1, .ylog = p->ylog, .xlabel = p->xlabel[0] ? p->xlabel : m->xlabel, .xcat = p->xcat,
                          .ycat = p->ycat, .nxcat = p->nxcat, .nycat = p->nycat,
                          .xinteger = !p->xlabel[0], .xlog = p->xlog, .xtick = p->xtick,
@@ -198,12 +198,13 @@ void figmodel_svg(strbuf_t *b, const figmodel_t *m) {
         for (int k = 0; n && k < p->ntext; k++) {
             int right = p->text_corner & 1, top = p->text_corner < 2;
             double x = right ? svg_x(&f, f.x1) - 6 : svg_x(&f, f.x0) + 6;
-            double y = top ? svg_y(&f, f.y1) + 14 + 14 * k : svg_y(&f, f.y0) - 6 - 14 * (p->ntext - 1 - k);
+            double y = top ? svg_y(&f, f.y1) + FIGMODEL_TEXT_LINE_PX * (k + 1)
+                           : svg_y(&f, f.y0) - 6 - FIGMODEL_TEXT_LINE_PX * (p->ntext - 1 - k);
             // Its colour and size in style: the page's stylesheet sets every svg text's (page/report.css).
             strbuf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"panel-text\" text-anchor=\"%s\" fill=\"%s\" "
-                             "stroke=\"#FFFFFF\" stroke-width=\"4\" paint-order=\"stroke\" style=\"fill:%s;font-size:12px\">",
+                             "stroke=\"#FFFFFF\" stroke-width=\"4\" paint-order=\"stroke\" style=\"fill:%s;font-size:%dpx\">",
                           x, y, right ? "end" : "start", p->text_color[k] ? p->text_color[k] : "#000000",
-                          p->text_color[k] ? p->text_color[k] : "#000000");
+                          p->text_color[k] ? p->text_color[k] : "#000000", FIGMODEL_TEXT_PX);
             html_text(b, p->text[k]);
             strbuf_printf(b, "</text>\n");
         }

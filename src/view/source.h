@@ -53,9 +53,9 @@ void view_run_dir(const view_source_t *s, int i, int k, char *out, size_t cap);
 long view_diverged_at(const char *run);
 // compare.json read strictly (as above): its root, or NULL + message. The caller frees it.
 cJSON *view_compare_json_read(const char *path);
-// The files gradinit-NAME.csv in dir (bnlab gradinit --out, run/gradinit.h), in the byte order of their names: the
-// first max as malloc'd paths in out[]; returns how many there are (more than max: the first max kept), 0 if none
-// or dir cannot be read.
+// The files gradinit-NAME.csv in dir (bnlab gradinit --out, run/gradinit.h) as malloc'd paths in out[], in the byte
+// order of their names; returns how many there are, 0 if none or dir cannot be read. More than max: max of them kept
+// in out[] — the first the directory listed, not the first by name (the gradinit figure refuses more than it draws).
 int view_gradinit_files(const char *dir, char **out, int max);
 // Copies src into out (cap bytes), cut at a character boundary if it does not fit: never half a UTF-8 character.
 void view_copy_utf8(char *out, size_t cap, const char *src);
