@@ -162,7 +162,7 @@ def check_gradients(d, variants):
                         if r["where"] == "act_input" and int(r["hidden"]) == h:
                             per.setdefault(int(r["step"]), []).append(float(r[q]))
                 sep = ": " if len(variants) <= 2 else "\n"
-                got = curve(panels, blocks, "%s%shidden layer %d" % (L(v), sep, h), "%sth percentile" % q[1:])
+                got = curve(panels, blocks, "%s%shidden layer %d" % (L(v), sep, h), "%s, %sth percentile" % (L(v), q[1:]))
                 if got is not None:
                     same("gradients %s hidden %d %s" % (v, h, q), got, median_by_step(per))
 

@@ -45,10 +45,12 @@ for k in $KINDS; do
   check '[ $rc -eq 0 ]' "$k: the figure is not the logs' median over seeds: $(head -3 "$T/check-$k.out")"
 done
 check '[ ! -e "$T/pair/plots/accuracy.png" ]' "--only: accuracy.png was drawn too"
-# For a projector: the reference lines (10⁻³, 1) are lines without markers, and update_ratios and jacobian, whose
-# entries mean the same in every panel, have one legend below the panels in 20-point type instead of one per panel.
-for k in update_ratios jacobian; do
+# For a projector: the reference lines (10⁻³, 1) are lines without markers, and the figures whose entries mean the
+# same in every panel (gradients: "VARIANT, Qth percentile") have one legend below the panels in 20-point type
+# instead of one per panel.
+for k in gradients update_ratios jacobian dead_units; do
   gp=$T/pair/plots/$k.gp
+  [ $k = update_ratios ] || [ $k = jacobian ] &&
   check '[ "$(grep -c "rule of thumb\|(§3.3)" "$gp")" -gt 0 ] && ! grep "rule of thumb\|(§3.3)" "$gp" | grep -q "linespoints\| pt "' \
     "$k: a reference line drawn with markers: $(grep -m1 "rule of thumb\|(§3.3)" "$gp")"
   check 'grep -q "^bnlab_one_key_font = bnlab_font(20)$" "$gp" && [ "$(grep -c "^set key off$" "$gp")" -ge "$(( $(grep -c "^set origin" "$gp") - 1 ))" ]' \
@@ -118,6 +120,17 @@ awk -F, -v OFS=, 'NR == 4 { $(NF - 1) = $(NF - 1) + 7 } 1' "$T/deep/nobn/seed-2/
 $CHECK dead_units "$T/deadplant" bn=BN "nobn=no BN" >"$T/check-deadplant.out" 2>&1
 rc=$?
 check '[ $rc -eq 1 ] && [ -s "$T/check-deadplant.out" ]' "negative control dead_units: a planted count was not caught (exit $rc)"
+
+# A diverged seed (lr 10^6) is marked with a cross and a legend entry in update_ratios and dead_units (its curve ends
+# there and the median after it counts fewer seeds).
+deep_relu_pair "$T/div.json" 2 '"data.train_limit": 300, "data.test_limit": 100, "train.steps": 20,
+  "train.eval_every": 10, "model.layers[0].repeat": 4, "train.optimizer.lr": 1000000, "log.gradients_every": 1,
+  "log.update_ratios_every": 1, "log.ics_every": 0, "log.percentiles.every": 0'
+"$BNLAB" compare "$T/div.json" --jobs 2 --out "$T/div" >"$T/div.out" 2>&1
+"$BNLAB" plot "$T/div" --only update_ratios,dead_units >"$T/div.plot" 2>&1
+rc=$?
+check '[ $rc -eq 0 ] && grep -q "title .no BN: [12] of 2 diverged (step" "$T/div/plots/dead_units.gp" && grep -q "title .no BN: [12] of 2 diverged (step" "$T/div/plots/update_ratios.gp"' \
+  "diverged seeds not marked: exit $rc, $(grep -v '^plot:' "$T/div.plot" | head -2) $(grep -o "title .[^']*diverged[^']*" "$T/div/plots/dead_units.gp" | head -1)"
 
 # --- (3) a two-key sweep --------------------------------------------------------------------------------------------
 deep_relu_pair "$T/sweep.json" 1 '"train.steps": 40, "train.eval_every": 20, "data.train_limit": 600,

@@ -1,4 +1,4 @@
-// lab/logmetric.h on synthetic logs: each reduction ("final", "max", "min", "mean", "range", "drift" with
+// lab/logmetric.h on synthetic logs: each reduction ("final", "max", "min", "mean", "range", "drift", "first" with
 // from_step), "minus", combining rows ("one" refusing two, "max", "mean"), "ratio_to_where", numeric and text
 // filters, empty fields skipped; parse errors and measuring errors naming the JSON path or the file and column.
 #include <stdlib.h>
@@ -53,6 +53,12 @@ int main(void) {
         snprintf(j, sizeof j, p50, over[k], "");
         CHECK_NEAR(ok(j), want[k], 1e-12, over[k]);
     }
+    snprintf(j, sizeof j, p50, "first", "");
+    CHECK_NEAR(ok(j), 0, 1e-12, "first: step 0's");
+    snprintf(j, sizeof j, p50, "first", ", \"from_step\": 1");
+    CHECK_NEAR(ok(j), 4, 1e-12, "first from step 1: step 100's");
+    CHECK_NEAR(ok("{\"file\": \"percentiles.csv\", \"column\": \"p50\", \"where\": {\"hidden\": 2}, \"over\": \"first\", \"from_step\": 150}"),
+               5, 1e-12, "first from step 150 of layer 2: step 200's field is empty, step 300's");
     snprintf(j, sizeof j, p50, "drift", ", \"from_step\": 150");
     CHECK_NEAR(ok(j), 1, 1e-12, "drift from step 150: |1 - 2|");
     snprintf(j, sizeof j, p50, "range", ", \"minus\": \"p15\", \"from_step\": 100");

@@ -4,7 +4,7 @@
 //   gradients       gradients.csv (log.gradients_every), the act_input rows: the percentiles of ∂L/∂h at each hidden
 //                   layer's nonlinearity input over steps; a row of panels per hidden layer, a column per variant,
 //                   each percentile a shade of the variant's colour (darkest first) as in the forward percentile
-//                   figures; a row's panels share their y axis (BN vs no BN on one scale)
+//                   figures, named "VARIANT, Qth percentile" in one legend; a row's panels share their y axis
 //   update_ratios   update_ratios.csv (log.update_ratios_every): per dense layer's weight matrix W, ‖ΔW‖/‖W‖ of the
 //                   update the optimizer applied (top row) and std(∂L/∂W)/std(W) (bottom row) on a log axis, every
 //                   variant in its colour (seeds faint, median thick), a dashed reference line at 1e-3
@@ -18,6 +18,7 @@
 //   dead_units      gradients.csv again: per hidden layer, the fraction of its units whose output is 0 for every
 //                   example of the step's batch (dead_units x train.batch_size / n), over steps, every variant in its
 //                   colour (seeds faint, median thick), on [0, 1]
+// update_ratios and dead_units mark a diverged seed with a cross at its last value (its curve ends there).
 // A deep net's layers: at most 6 rows (gradients) or columns (update_ratios, jacobian, dead_units), evenly spread.
 // A kind whose log no run has gives no panel and a note naming the key that turns it on.
 #include <math.h>
@@ -168,6 +169,15 @@ static void bw_median(const bw_data_t *d, const view_source_t *src, int i, int j
     series_free(&all);
 }
 
+// Crosses where variant i's seeds diverged (lab/figures.h fig_mark_diverged), at each one's last finite value of
+// column col of key j: the median after that step counts fewer seeds.
+static void bw_mark_diverged(figpanel_t *p, const bw_data_t *d, const view_source_t *src, const figure_input_t *in,
+                             int i, int j, int col) {
+    series_t runs[VIEW_MAX_SEEDS];
+    for (int k = 0; k < src->ns; k++) runs[k] = d->s[i][k][j];  // shallow: read only
+    fig_mark_diverged(p, src, i, in->xk[i], runs, col);
+}
+
 static const char *seeds_text(const view_source_t *src, char *buf, size_t cap) {
     if (src->ns > 1) snprintf(buf, cap, "median over %d seeds", src->ns);
     else snprintf(buf, cap, "seed %ld", src->seeds[0]);
@@ -298,8 +308,8 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
                 series_t med;
                 bw_median(d, src, i, h, &med);
                 for (int q = 0; q < L.nvals && med.n; q++) {
-                    char lab[32];
-                    snprintf(lab, sizeof lab, "%sth percentile", L.vals[q] + 1);
+                    char lab[160];  // the variant's name too: one legend for the figure (the shades differ by variant)
+                    snprintf(lab, sizeof lab, "%.120s, %sth percentile", v->label, L.vals[q] + 1);
                     figcurve_t *c = figmodel_add(p, CURVE_LINE, &med, 0, 1 + q, 0, v->color, v->style, 3, 1, lab);
                     if (c) view_shade(shades[i][q], v->color, q, L.nvals), c->color = shades[i][q];
                 }
@@ -307,6 +317,7 @@ int fig_gradients(figmodel_t *m, const figure_input_t *in) {
             }
         figmodel_finish(m, 0, 0, 1);
         share_rows(m, rows, cols);
+        m->one_key = 1;  // every panel's entries are the figure's: one legend below the panels, in a projector's type
     }
     bw_free(d, src);
     free(d);
@@ -347,6 +358,7 @@ int fig_update_ratios(figmodel_t *m, const figure_input_t *in) {
                     bw_median(d, src, i, j, &med);
                     if (med.n) figmodel_add(p, CURVE_LINE, &med, 0, 1 + row, 0, v->color, v->style, 3, 1, v->label);
                     series_free(&med);
+                    bw_mark_diverged(p, d, src, in, i, j, 1 + row);
                 }
             }
         figmodel_finish(m, 0, 0, 1);
@@ -464,6 +476,7 @@ int fig_dead_units(figmodel_t *m, const figure_input_t *in) {
                 bw_median(d, src, i, j, &med);
                 if (med.n) figmodel_add(p, CURVE_LINE, &med, 0, 1, 0, v->color, v->style, 3, 1, v->label);
                 series_free(&med);
+                bw_mark_diverged(p, d, src, in, i, j, 1);
             }
         }
         figmodel_finish(m, 1, 0, 1);

@@ -273,7 +273,8 @@ int fig_gradinit(figmodel_t *m, const figure_input_t *in) {
             double w, h;
             figmodel_text_box(m, p, &w, &h);
             if (p->ntext && figmodel_place_text(p, w, h) > 0 && p->ylog && p->y1 > p->y0) {
-                p->y1 = p->y0 * pow(p->y1 / p->y0, 1 / (1 - (h < 0.8 ? h : 0.8))), p->yfixed = 1;
+                double free = h + 0.04 < 0.85 ? h + 0.04 : 0.85;  // the box and a gap below it: the data's top
+                p->y1 = p->y0 * pow(p->y1 / p->y0, 1 / (1 - free)), p->yfixed = 1;  // and an error bar's end touched it
                 figmodel_place_text(p, w, h);
             }
         }

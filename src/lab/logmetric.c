@@ -13,7 +13,7 @@
 
 const char *const LOGMETRIC_KEYS[] = {"file", "column", "minus", "where", "ratio_to_where", "rows", "over",
                                       "from_step", NULL};
-static const char *const OVER[] = {"final", "max", "min", "mean", "range", "drift", NULL};
+static const char *const OVER[] = {"final", "max", "min", "mean", "range", "drift", "first", NULL};
 static const char *const ROWS[] = {"one", "max", "min", "mean", NULL};
 
 // ---- parsing ----
@@ -175,13 +175,14 @@ static double step_value(const logmetric_t *m, const lm_step_t *s) {
 }
 
 static double reduce(const logmetric_t *m, const lm_step_t *s, int n) {
-    double final = NAN, lo = INFINITY, hi = -INFINITY, sum = 0;
+    double final = NAN, first = NAN, lo = INFINITY, hi = -INFINITY, sum = 0;
     int k = 0;
     for (int i = n - 1; i >= 0 && isnan(final); i--) final = step_value(m, &s[i]);
     double drift = 0;
     for (int i = 0; i < n; i++) {
         double x = step_value(m, &s[i]);
         if (isnan(x) || s[i].step < m->from_step) continue;
+        if (k == 0) first = x;
         lo = x < lo ? x : lo, hi = x > hi ? x : hi, sum += x, k++;
         if (fabs(x - final) > drift) drift = fabs(x - final);
     }
@@ -192,6 +193,7 @@ static double reduce(const logmetric_t *m, const lm_step_t *s, int n) {
     case LM_MIN: return lo;
     case LM_MEAN: return sum / k;
     case LM_RANGE: return hi - lo;
+    case LM_FIRST: return first;
     default: return drift;
     }
 }

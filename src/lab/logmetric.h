@@ -9,7 +9,8 @@
 // error — add to where), "max", "min", "mean". ratio_to_where: a second filter, then x(t) = x_where(t) / x_ratio(t)
 // (e.g. the std of a layer in training mode over the same in evaluation mode: Li et al.'s variance shift).
 // over: the steps t >= from_step (default 0) with a value, reduced to the run's number:
-//   "final" x(last step), "max", "min", "mean" over them, "range" max − min, "drift" max |x(t) − x(last step)|.
+//   "final" x(last step), "max", "min", "mean" over them, "range" max − min, "drift" max |x(t) − x(last step)|,
+//   "first" x(the first of them: the first step >= from_step with a value — step 0, the initialization, by default).
 // Steps are the logs' "step" column; a step whose value is missing (an empty field) is skipped.
 #ifndef BNLAB_LOGMETRIC_H
 #define BNLAB_LOGMETRIC_H
@@ -20,7 +21,7 @@
 #define LM_MAX_WHERE 6
 #define LM_NAME 64
 
-typedef enum { LM_FINAL, LM_MAX, LM_MIN, LM_MEAN, LM_RANGE, LM_DRIFT } lm_over_t;
+typedef enum { LM_FINAL, LM_MAX, LM_MIN, LM_MEAN, LM_RANGE, LM_DRIFT, LM_FIRST } lm_over_t;
 typedef enum { LM_ROWS_ONE, LM_ROWS_MAX, LM_ROWS_MIN, LM_ROWS_MEAN } lm_rows_t;
 
 typedef struct {

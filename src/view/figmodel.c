@@ -168,7 +168,13 @@ void figmodel_text_box(const figmodel_t *m, const figpanel_t *p, double *w, doub
     double fw = svg_x(&f, 1) - svg_x(&f, 0), fh = svg_y(&f, 0) - svg_y(&f, 1);
     // SVG: 6 px in, the characters, the white halo's 2 px; the lines, the last one's descent and the halo.
     double sw = (6 + 0.62 * FIGMODEL_TEXT_PX * chars + 2) / fw, sh = (FIGMODEL_TEXT_LINE_PX * p->ntext + 6) / fh;
-    double gw = 0.02 + chars * (m->cols == 1 ? 0.4 : 0.8) / 55, gh = 0.03 + 0.09 * p->ntext;
+    // The slide: a line of 15-point type about 29 px on the PNG, 12 px in from the frame; the frame's height from the
+    // canvas view/figure.c opens for rows of panels (900 px for one row, 200 + 470 a row beyond; growing it to a
+    // slide's shape only makes the estimate safer), less a quarter for the figure's title and legend and 150 px a
+    // panel for its title, tick labels and x label.
+    int rows = m->np > 0 && m->cols > 0 ? (m->np + m->cols - 1) / m->cols : 1;
+    double canvas = rows <= 1 ? 900 : 200 + 470 * rows, frame = 0.75 * canvas / rows - 150;
+    double gw = 0.02 + chars * (m->cols == 1 ? 0.4 : 0.8) / 55, gh = (12 + 29.0 * p->ntext) / (frame > 100 ? frame : 100);
     *w = sw > gw ? sw : gw, *h = sh > gh ? sh : gh;
     if (*w > 1) *w = 1;
     if (*h > 1) *h = 1;

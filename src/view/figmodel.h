@@ -111,8 +111,8 @@ void figmodel_finish(figmodel_t *m, int share_y, int allow_log, int x_from_zero)
 // in each direction, so that a corner free for it is free in both): the report's SVG (FIGMODEL_TEXT_PX type on
 // lines FIGMODEL_TEXT_LINE_PX apart, 6 px in from the frame, in a frame of FIGMODEL_SVG_W x FIGMODEL_SVG_H less its
 // margins; a character 0.62 of the type's size, DejaVu Sans's digits and letters at most) and the slide (gnuplot's
-// 15-point labels, a line about 9 % of a panel's height, a character about 0.73 % of a one-column panel's width,
-// 1.45 % of one of several columns', as measured on the PNG). m: for its columns.
+// 15-point labels, a line about 29 px of the frame's height as the canvas of m's rows of panels gives it, a character
+// about 0.73 % of a one-column panel's width, 1.45 % of one of several columns', as measured on the PNG).
 void figmodel_text_box(const figmodel_t *m, const figpanel_t *p, double *w, double *h);
 // Panel p's text (figpanel_t.text) into the corner whose box of w x h (fractions of the frame: the text's size as the
 // caller estimates it) holds the fewest points of its opaque curves (faint ones may lie under the text; on its axes as drawn: log where they are; a line's
