@@ -22,7 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 test_tmp backfigs
 CHECK="python3 $ROOT/tests/check_backward_figs.py"
 cd "$T" || exit 1
-KINDS="gradients update_ratios jacobian gradient_depth dead_units"
+KINDS="gradients update_ratios jacobian gradient_depth"  # dead_units: ReLU nets only (below, (2))
 
 # --- (1) a pair, 2 seeds ----------------------------------------------------------------------------------------------
 cat >"$T/pair.json" <<JSON
@@ -45,10 +45,14 @@ for k in $KINDS; do
   check '[ $rc -eq 0 ]' "$k: the figure is not the logs' median over seeds: $(head -3 "$T/check-$k.out")"
 done
 check '[ ! -e "$T/pair/plots/accuracy.png" ]' "--only: accuracy.png was drawn too"
+# A sigmoid unit is never 0 on a whole batch: no dead_units figure for these sigmoid nets, and --only says why, naming
+# the registry fact (the ReLU runs of (2) draw it).
+check '[ ! -e "$T/pair/plots/dead_units.png" ] && grep -q "^plot: no dead_units figure: Dead units: no hidden layer here can have any .*only for relu (the registry.s can_die)" "$T/plot.out"' \
+  "dead_units for sigmoid nets: drawn, or not said why: $(grep dead_units "$T/plot.out")"
 # For a projector: the reference lines (10⁻³, 1) are lines without markers, and the figures whose entries mean the
 # same in every panel (gradients: "VARIANT, Qth percentile") have one legend below the panels in 20-point type
 # instead of one per panel.
-for k in gradients update_ratios jacobian dead_units; do
+for k in gradients update_ratios jacobian; do
   gp=$T/pair/plots/$k.gp
   [ $k = update_ratios ] || [ $k = jacobian ] &&
   check '[ "$(grep -c "rule of thumb\|(§3.3)" "$gp")" -gt 0 ] && ! grep "rule of thumb\|(§3.3)" "$gp" | grep -q "linespoints\| pt "' \
@@ -82,6 +86,8 @@ done
 check '[ "$(grep -c "data-kind=\"gradients\" data-panel=" "$T/pair/report.html")" -eq 18 ]' \
   "report: gradients has a panel per hidden layer and variant (3 x 2) in each of 3 views"
 check 'grep -q "id=\"sweep_map-absent\"" "$T/pair/report.html"' "report: sweep_map of a comparison without a grid says so"
+check 'grep -q "id=\"dead_units-absent\"" "$T/pair/report.html" && ! grep -q "data-kind=\"dead_units\" data-panel=" "$T/pair/report.html"' \
+  "report: dead_units of sigmoid nets drawn, or its absence not said"
 # Options: --xrange sets x, --label renames a legend entry, --yscale linear takes back update_ratios' log axis.
 rm -rf "$T/pair/plots"
 "$BNLAB" plot "$T/pair" --only update_ratios,jacobian --xrange 0:100 --label bn="With BN" --yscale linear >"$T/opt.out" 2>&1
@@ -113,6 +119,8 @@ check 'grep -q "title .Yang et al. 2019 (BN + relu): ×1.467 per layer" "$T/deep
 $CHECK dead_units "$T/deep" bn=BN "nobn=no BN" >"$T/check-dead.out" 2>&1
 rc=$?
 check '[ $rc -eq 0 ] && [ -s "$T/deep/plots/dead_units.png" ]' "dead_units (deep): $(head -3 "$T/check-dead.out")"
+check 'grep -q "^bnlab_one_key_font = bnlab_font(20)$" "$T/deep/plots/dead_units.gp" && [ "$(grep -c "^set key off$" "$T/deep/plots/dead_units.gp")" -ge "$(( $(grep -c "^set origin" "$T/deep/plots/dead_units.gp") - 1 ))" ]' \
+  "dead_units: not one legend in 20-point type (per-panel keys, or none)"
 check '[ "$(awk -F, '"'"'NR > 1 && $5 == "act_input" && $(NF - 1) > 0'"'"' "$T/deep/nobn/seed-1/gradients.csv" | wc -l)" -gt 0 ]' \
   "dead_units: no dead unit in the no-BN ReLU run (the check would compare zeros only)"
 cp -r "$T/deep" "$T/deadplant"

@@ -15,9 +15,10 @@
 //                   hidden layer at step 0 (the initialization) and at the first logged step after it, on a log
 //                   axis, with Yang et al. 2019's growth per layer going backward (the registry's bn_grad_growth: ReLU's
 //                   π/(π−1)) drawn from the last hidden layer of the first BN variant with such nonlinearities
-//   dead_units      gradients.csv again: per hidden layer, the fraction of its units whose output is 0 for every
-//                   example of the step's batch (dead_units x train.batch_size / n), over steps, every variant in its
-//                   colour (seeds faint, median thick), on [0, 1]
+//   dead_units      gradients.csv again: per hidden layer whose nonlinearity can die (the registry's can_die: ReLU),
+//                   the fraction of its units whose output is 0 for every example of the step's batch
+//                   (dead_units x train.batch_size / n), over steps, every variant in its colour (seeds faint, median
+//                   thick), on [0, 1]; a run without such layers gets no figure and a note saying why
 // update_ratios and dead_units mark a diverged seed with a cross at its last value (its curve ends there).
 // A deep net's layers: at most 6 rows (gradients) or columns (update_ratios, jacobian, dead_units), evenly spread.
 // A kind whose log no run has gives no panel and a note naming the key that turns it on.
@@ -454,9 +455,33 @@ int fig_dead_units(figmodel_t *m, const figure_input_t *in) {
                         double *row = d->s[i][k][j].v + (size_t)r * 3;
                         row[1] = row[2] > 0 && src->v[i].batch > 0 ? row[1] * src->v[i].batch / row[2] : NAN;
                     }
+        // Only the layers whose nonlinearity can have dead units (the registry's can_die: ReLU); a sigmoid or tanh
+        // unit is never 0 on a whole batch, and a figure of their flat zeros would say nothing.
+        // Hidden layer j + 1 counts when its nonlinearity can die in some variant (the run's config: view/variant.h);
+        // one past what a variant lists (never for the 65 layers read) counts too: never a layer left out unseen.
+        int live[BW_MAX_KEYS], nl = 0;
+        for (int j = 0; j < d->nk; j++) {
+            int can = 0;
+            for (int i = 0; i < src->nv && !can; i++) {
+                const view_variant_t *v = &src->v[i];
+                int k = j < v->n_nonlin ? layer_kind_find(v->nonlin[j]) : -1;
+                can = j < v->n_nonlin ? k >= 0 && layer_kind((layer_kind_t)k)->can_die : v->n_nonlin == VIEW_MAX_NONLIN;
+            }
+            if (can) live[nl++] = j;
+        }
+        if (nl == 0) {
+            bw_free(d, src);
+            free(d);
+            figmodel_init(m, "dead_units", 0, 1);
+            snprintf(m->note, sizeof m->note, "Dead units: no hidden layer here can have any — a unit's output is "
+                     "exactly 0 on a whole range of inputs only for relu (the registry's can_die); sigmoid and tanh "
+                     "units never are.");
+            return 1;
+        }
         int pick[BW_MAX_ROWS];
         char which[64], st[48];
-        int cols = bw_spread(d->nk, pick, which, sizeof which);
+        int cols = bw_spread(nl, pick, which, sizeof which);
+        for (int c = 0; c < cols; c++) pick[c] = live[pick[c]];
         figmodel_init(m, "dead_units", cols, cols);
         snprintf(m->xlabel, sizeof m->xlabel, "%s", in->xlabel);
         snprintf(m->title, sizeof m->title, "Dead units: the fraction of each hidden layer's units%s whose output is 0 "

@@ -448,10 +448,11 @@ static const tensor_desc_t NORM_BUFFERS[] = {
 #endif
 #define N_KINDS (LAYER_KIND_COUNT + REGISTRY_TEST_COUNT)
 
-// Each row's facts (normalizes ... saturates) are spelled out, zeros included: every kind states them.
+// Each row's facts (normalizes ... saturates, can_die) are spelled out, zeros included: every kind states them.
 static const layer_kind_info_t KINDS[N_KINDS] = {
     [LAYER_DENSE] = {.name = "dense", .keys = DENSE_KEYS, .out_width = dense_width, .params = DENSE_PARAMS,
                      .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 1, .saturates = 0,
+                     .can_die = 0,
                      .mixes = MIXES_NEVER, .rows_independent = dense_rows,
                      .forward = dense_fwd, .backward = dense_bwd, .fuses_sigmoid = dense_fuses,
                      .forward_sigmoid = dense_sig_fwd, .backward_sigmoid = dense_sig_bwd, .prepare_gemm = dense_prep,
@@ -460,6 +461,7 @@ static const layer_kind_info_t KINDS[N_KINDS] = {
     [LAYER_BATCHNORM] = {.name = "batchnorm", .keys = BN_KEYS, .params = BN_PARAMS, .state = BN_STATE,
                          .buffers = BN_BUFFERS, .counts_batches = 1,
                          .normalizes = 1, .uses_batch_statistics = 1, .has_affine = 1, .linear = 0, .saturates = 0,
+                         .can_die = 0,
                          .mixes = MIXES_BATCH_STATS,
                          .layer_uses_batch_statistics = bn_uses_batch_statistics, .layer_has_affine = bn_has_affine,
                          .statistics_frozen = bn_frozen_now,
@@ -470,35 +472,40 @@ static const layer_kind_info_t KINDS[N_KINDS] = {
     // Saturated where the gradient y(1-y) < 0.0196 has all but vanished.
     [LAYER_SIGMOID] = {.name = "sigmoid", .keys = NO_KEYS, .nonlinearity = 1,
                        .normalizes = 0, .uses_batch_statistics = 0, .mixes = MIXES_NEVER, .has_affine = 0, .linear = 0,
-                       .saturates = 1, .sat_low = 0.02f, .sat_high = 0.98f,
+                       .saturates = 1, .sat_low = 0.02f, .sat_high = 0.98f, .can_die = 0,
                        .forward = sigmoid_fwd, .backward = sigmoid_bwd, .torch_module = "Sigmoid",
                        .torch_args = no_args},
     [LAYER_RELU] = {.name = "relu", .keys = NO_KEYS, .nonlinearity = 1, .bn_grad_growth = 3.14159265358979323846 / 2.14159265358979323846,
                     .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                    .can_die = 1,
                     .mixes = MIXES_NEVER,
                     .forward = relu_fwd, .backward = relu_bwd, .torch_module = "ReLU", .torch_args = no_args},
     // Saturated where |t| > 0.97: its gradient 1 - t^2 < 0.06 has all but vanished (the threshold courses use, e.g.
     // Karpathy's "makemore part 3").
     [LAYER_TANH] = {.name = "tanh", .keys = NO_KEYS, .nonlinearity = 1,
                     .normalizes = 0, .uses_batch_statistics = 0, .mixes = MIXES_NEVER, .has_affine = 0, .linear = 0,
-                    .saturates = 1, .sat_low = -0.97f, .sat_high = 0.97f,
+                    .saturates = 1, .sat_low = -0.97f, .sat_high = 0.97f, .can_die = 0,
                     .forward = tanh_fwd, .backward = tanh_bwd, .torch_module = "Tanh", .torch_args = no_args},
     [LAYER_DROPOUT] = {.name = "dropout", .keys = DROPOUT_KEYS, .buffers = DROPOUT_BUFFERS,
                        .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                       .can_die = 0,
                        .mixes = MIXES_RANDOM,
                        .forward = dropout_fwd, .backward = dropout_bwd, .torch_module = "Dropout",
                        .torch_args = dropout_torch},
     [LAYER_LAYERNORM] = {.name = "layernorm", .keys = NORM_KEYS, .params = LN_PARAMS, .buffers = NORM_BUFFERS,
                          .normalizes = 1, .uses_batch_statistics = 0, .has_affine = 1, .linear = 0, .saturates = 0,
+                         .can_die = 0,
                          .mixes = MIXES_NEVER,
                          .forward = ln_fwd, .backward = ln_bwd, .torch_module = "LayerNorm", .torch_args = norm_torch},
     [LAYER_RMSNORM] = {.name = "rmsnorm", .keys = NORM_KEYS, .params = RMS_PARAMS, .buffers = NORM_BUFFERS,
                        .normalizes = 1, .uses_batch_statistics = 0, .has_affine = 1, .linear = 0, .saturates = 0,
+                       .can_die = 0,
                        .mixes = MIXES_NEVER,
                        .forward = rms_fwd, .backward = rms_bwd, .torch_module = "RMSNorm", .torch_args = norm_torch},
     // Santurkar et al.'s noise is the identity in evaluation, which is all torch_load.py compares.
     [LAYER_NOISE] = {.name = "noise", .keys = NO_KEYS, .buffers = NOISE_BUFFERS,
                      .normalizes = 0, .uses_batch_statistics = 0, .has_affine = 0, .linear = 0, .saturates = 0,
+                     .can_die = 0,
                      .mixes = MIXES_RANDOM,
                      .forward = noise_fwd, .backward = noise_bwd, .torch_module = "Identity", .torch_args = no_args},
     REGISTRY_TEST_ROWS

@@ -72,6 +72,10 @@ typedef struct {
                                    //    the softmax head, ICS's and the landscape's layers are of these
     int saturates;                 // 1: a nonlinearity whose output counts as saturated below sat_low or above
     float sat_low, sat_high;       //    sat_high (run/stats.h counts the fraction; its gradient has all but vanished)
+    int can_die;                   // 1: a nonlinearity whose output is exactly 0 on a whole interval of inputs (ReLU:
+                                   //    every x <= 0), so a unit can be dead — 0 for every example of a batch
+                                   //    (gradients.csv's dead_units, the dead_units figure); 0: never (sigmoid, tanh:
+                                   //    exactly 0 at a point or by float underflow only) or not a nonlinearity
     double bn_grad_growth;         // a nonlinearity after BN: Yang et al. 2019's growth of the squared gradient norm
                                    //    per layer going backward (wide layers, large batches): ReLU's π/(π−1); 0: none
                                    //    derived (lab/fig_backward.c draws the theory line where it is given)

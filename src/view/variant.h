@@ -49,7 +49,7 @@ int view_class_batch_stats(view_class_t c);
 
 // ---- a variant, and its name in words
 
-#define VIEW_MAX_NONLIN 16
+#define VIEW_MAX_NONLIN 65  // a 64-block net's 64 hidden layers and one more (the backward figures read 65 layers)
 // A variant's name is a directory name (at most 255 bytes); a run directory's name may be any UTF-8: the buffers
 // hold it whole, never a character cut in two.
 #define VIEW_NAME_MAX 256
