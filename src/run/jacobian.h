@@ -37,8 +37,8 @@
 //       fill the 4 lanes of a vector instead. Measured per 100 x 100 Gram matrix (this machine, loaded; /tmp benches
 //       in the jacfast report): dsytrd 113 us, the lanes' reduction 57 us; dsterf 158 us, the lanes' QL 52 us. (a) of
 //       a probe of the paper's BN net (one bench run): float SVDs (sgesdd) 68 ms, dsyev per example 46 ms, lanes
-//       22 ms. (b) is one matrix: LAPACK's blocked dsytrd is the better tool there. jac_lanes_eigenvalues' tests: tests/test_jacobian.c
-//       (hostile matrices, the cap and dsyev fallback).
+//       22 ms. (b) is one matrix: LAPACK's blocked dsytrd is the better tool there. jac_lanes_eigenvalues' tests:
+//       tests/test_jacobian.c (hostile matrices, the cap and dsyev fallback).
 //   (b) of a BN block, reduced to the rank it can have: with Q the B x (B-1) orthonormal Helmert basis of the
 //       vectors summing to 0 (Q^T 1 = 0, Q Q^T = I - 1 1^T / B), m_j = Q^T p_j Q = I - t_j t_j^T / B, t_j = Q^T xhat_j,
 //       and the QR factorization diag(s_j) Q = U_j R_j (per feature, B x (B-1), LAPACK dgeqrf), J = U T (Q^T (x) W)
