@@ -4,8 +4,8 @@
 # each, two runs at a time — print the comparison, draw the figures and write the page a lecturer opens first:
 # DIR/report.html, with the per-layer histograms every 100 steps (log.histograms.every=100: 501 frames per layer,
 # animated). How long it takes depends on the cores and on what else runs: six 50,000-step runs, as many at once as
-# there are cores; docs/performance.md ("The main job") gives the times measured on the idle 2-core machine (52.4 s
-# wall at 2ebf922); a shared machine takes longer. A fresh
+# there are cores; docs/performance.md ("The main job") gives the times measured on the idle 2-core machine (53.1 s
+# wall, 51.2 s without histograms, at dc66b23); a shared machine takes longer. A fresh
 # machine first installs packages and builds bnlab (scripts/setup.sh).
 # Extra arguments go to `bnlab compare` (e.g. --seeds 1 --set train.steps=5000 for a quick look).
 set -euo pipefail
