@@ -41,6 +41,13 @@ need_numpy() {
   /usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "FAIL: python3-numpy could not be installed"; exit 1; }
 }
 
+# need_torch ROOT: the same for Debian's python3-torch (and numpy), the PyTorch float64 checks' reference.
+need_torch() {
+  bash "$1/scripts/ensure-packages.sh" python3-torch python3-numpy >/dev/null 2>&1
+  /usr/bin/python3 -c "import torch, numpy" 2>/dev/null ||
+    { echo "FAIL: python3-torch not installable (scripts/ensure-packages.sh python3-torch)"; echo "0 passed, 1 failed"; exit 1; }
+}
+
 # need_chromium ROOT: installs Debian's chromium through the project's scripts if missing and sets CHROMIUM to it;
 # fails the test (exit 1) if it cannot — never a skip (the browser checks of tests/test_report.sh, test_web.sh).
 need_chromium() {

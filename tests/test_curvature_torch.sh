@@ -14,8 +14,7 @@ BNLAB=$1
 ROOT=$2
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 test_tmp curvtorch
-bash "$ROOT/scripts/ensure-packages.sh" python3-torch python3-numpy >/dev/null 2>&1
-/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "python3-torch not installable (scripts/ensure-packages.sh python3-torch)"; echo "0 passed, 1 failed"; exit 1; }
+need_torch "$ROOT"
 PY="$(dirname "${BASH_SOURCE[0]}")/curvature_torch.py"
 for net in bn nobn; do
   "$BNLAB" train "$ROOT/configs/mnist-$net.json" --set log.progress=never --set train.steps=201 \

@@ -6,9 +6,8 @@
 set -u
 BNLAB=$1
 ROOT=$2
-bash "$ROOT/scripts/ensure-packages.sh" python3-torch python3-numpy >/dev/null 2>&1
-/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "python3-torch not installable (scripts/ensure-packages.sh python3-torch)"; echo "0 passed, 1 failed"; exit 1; }
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+need_torch "$ROOT"
 test_tmp fold
 IMG="$ROOT/datasets/mnist-subset/t10k-images-idx3-ubyte.gz"
 # max |p_a - p_b| over two predict CSVs, and the number of examples whose predicted class differs.

@@ -14,8 +14,7 @@ BNLAB=$1
 ROOT=$2
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 test_tmp jactorch
-bash "$ROOT/scripts/ensure-packages.sh" python3-torch python3-numpy >/dev/null 2>&1
-/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "FAIL: python3-torch not installable (scripts/ensure-packages.sh python3-torch)"; echo "0 passed, 1 failed"; exit 1; }
+need_torch "$ROOT"
 RUN=(--set log.progress=never --set data.train_limit=600 --set data.test_limit=100 --set train.epochs=null
      --set train.steps=60 --set train.eval_every=30 --set train.checkpoint.every=30 --set log.probe_size=20
      --set log.jacobian_every=30 --set log.ics_every=0)
